@@ -1,0 +1,65 @@
+# pkid — top-level build.
+#
+# Each component describes itself in its own fragment (libshared/libshared.mk,
+# libshared/provider/provider.mk, tools/<tool>/<tool>.mk, daemon/daemon.mk,
+# kmod/kmod.mk, tests/<suite>/<suite>.mk).  A fragment
+# appends its outputs to ALL, its test targets to CHECKS, its benchmarks to
+# BENCHES.  Userspace objects go to build/obj/<same path>.o through the one
+# pattern rule below.
+#
+#   make            build everything (userspace and the module)
+#   make check      install missing Debian packages, then run every test
+#   make demo       the newcomer path (see README)
+#   make bench      benchmarks that print figures
+#   make clean
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+SHELL := /bin/bash
+
+B       := build
+BIN     := $(B)/bin
+OBJ     := $(B)/obj
+PKGS    := openssl libnl-genl-3.0 libnl-3.0
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	   -Wno-missing-field-initializers -fPIC -D_GNU_SOURCE \
+	   -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	   -Ilibshared $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_BASE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+ALL     :=
+CHECKS  :=
+BENCHES :=
+
+# libshared first: the other fragments name its outputs in their rules.
+include libshared/libshared.mk
+include $(filter-out libshared/libshared.mk,$(sort $(wildcard */*.mk */*/*.mk)))
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+.PHONY: all deps check bench clean demo
+all: $(ALL)
+
+# Installs the Debian packages the build and the tests need (as root), or
+# prints the exact apt-get line to run.
+deps:
+	@packaging/deps.sh
+
+# Every test, one after the other; a failing one does not hide the others.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-checks.sh $(CHECKS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-checks.sh $(BENCHES)
+
+clean:
+	rm -rf $(B)
+	$(MAKE) -C kmod clean >/dev/null 2>&1 || true

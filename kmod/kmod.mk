@@ -1,0 +1,1 @@
+# kmod: build fragment, included by the top-level Makefile.

@@ -1,0 +1,28 @@
+#!/bin/bash
+# Install the Debian packages listed in packaging/deps.txt that are missing.
+# As root: apt-get installs them.  Otherwise: print the exact line to run.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mapfile -t wanted < <(grep -v '^\s*#' "$here/deps.txt" | sed '/^\s*$/d')
+
+missing=()
+for p in "${wanted[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages; as root run:" >&2
+	echo "  apt-get update && $line" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/pkid-deps.log 2>&1 || {
+	echo "deps: apt-get failed; see /tmp/pkid-deps.log" >&2
+	tail -20 /tmp/pkid-deps.log >&2
+	exit 1
+}
