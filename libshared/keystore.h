@@ -131,6 +131,8 @@ int pkiks_timer_kind_parse(const char *name, enum pkiks_timer_kind *kind);
 const char *pkiks_clock_source_name(enum pkiks_clock_source src);
 const char *pkiks_timer_state_name(enum pkiks_timer_state st);
 const char *pkiks_hash_name(enum pkiks_hash hash);
+/* Predicates: 1 when valid, else 0. */
 int pkiks_key_name_valid(const char *name);
+int pkiks_timer_owner_valid(const char *name);
 
 #endif /* PKID_KEYSTORE_H */

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CA side of the database: per-server state, serial and CRL counters,
+ * issued certificates and their revocation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+#define CA_COLS                                                                \
+	"name, cur_cert, cur_key, roll_cert, roll_key, rollover, "             \
+	"archive_counter, crl_number, crl, crl_next_update, last_serial"
+
+static int ca_from_row(sqlite3_stmt *st, struct db_ca *ca)
+{
+	int rc;
+
+	memset(ca, 0, sizeof(*ca));
+	db_col_text(st, 0, ca->name, sizeof(ca->name));
+	db_col_text(st, 2, ca->cur_key, sizeof(ca->cur_key));
+	db_col_text(st, 4, ca->roll_key, sizeof(ca->roll_key));
+	ca->rollover = sqlite3_column_int(st, 5);
+	ca->archive_counter = sqlite3_column_int64(st, 6);
+	ca->crl_number = sqlite3_column_int64(st, 7);
+	ca->crl_next_update = sqlite3_column_int64(st, 9);
+	ca->last_serial = sqlite3_column_int64(st, 10);
+	rc = db_col_blob(st, 1, &ca->cur_cert, &ca->cur_cert_len);
+	if (!rc)
+		rc = db_col_blob(st, 3, &ca->roll_cert, &ca->roll_cert_len);
+	if (!rc)
+		rc = db_col_blob(st, 8, &ca->crl, &ca->crl_len);
+	if (rc)
+		db_ca_free(ca);
+	return rc;
+}
+
+int db_ca_get(struct db *db, const char *name, struct db_ca *ca)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(ca, 0, sizeof(*ca));
+	rc = db_prep(db, "SELECT " CA_COLS " FROM ca WHERE name = ?", &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = ca_from_row(st, ca);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "ca get");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_ca_put(struct db *db, const struct db_ca *ca)
+{
+	static const char sql[] =
+		"INSERT INTO ca (name, cur_cert, cur_key, roll_cert, roll_key,"
+		" rollover, archive_counter, crl_number, crl, crl_next_update)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT (name) DO UPDATE SET cur_cert = ?2,"
+		" cur_key = ?3, roll_cert = ?4, roll_key = ?5, rollover = ?6,"
+		" archive_counter = ?7, crl_number = ?8, crl = ?9,"
+		" crl_next_update = ?10";
+	sqlite3_stmt *st;
+	int rc = db_prep(db, sql, &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, ca->name);
+	db_bind_blob(st, 2, ca->cur_cert, ca->cur_cert_len);
+	db_bind_text(st, 3, ca->cur_key);
+	db_bind_blob(st, 4, ca->roll_cert, ca->roll_cert_len);
+	db_bind_text(st, 5, ca->roll_key);
+	sqlite3_bind_int(st, 6, ca->rollover);
+	sqlite3_bind_int64(st, 7, ca->archive_counter);
+	sqlite3_bind_int64(st, 8, ca->crl_number);
+	db_bind_blob(st, 9, ca->crl, ca->crl_len);
+	sqlite3_bind_int64(st, 10, ca->crl_next_update);
+	rc = db_step_done(db, st, "ca put");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_ca_free(struct db_ca *ca)
+{
+	free(ca->cur_cert);
+	free(ca->roll_cert);
+	free(ca->crl);
+	ca->cur_cert = ca->roll_cert = ca->crl = NULL;
+	ca->cur_cert_len = ca->roll_cert_len = ca->crl_len = 0;
+}
+
+/*
+ * Forget a CA's certificates and keys, but keep its serial and CRL
+ * counters: a CA re-created under the same name must not reuse a serial
+ * or a CRL number its predecessor used.
+ */
+int db_ca_delete(struct db *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db,
+			 "UPDATE ca SET cur_cert = NULL, cur_key = '',"
+			 " roll_cert = NULL, roll_key = '', rollover = 0,"
+			 " crl = NULL, crl_next_update = 0 WHERE name = ?",
+			 &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step_done(db, st, "ca delete");
+	if (!rc && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* UPDATE ... RETURNING on one counter column, in a transaction. */
+static int bump(struct db *db, const char *sql, const char *name, bool create,
+		int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	bool own;
+	int rc;
+
+	rc = db_tx_begin(db, &own);
+	if (rc)
+		return rc;
+	if (create)
+		rc = db_exec_text(
+			db, "INSERT OR IGNORE INTO ca (name) VALUES (?)", name);
+	if (!rc)
+		rc = db_prep(db, sql, &st);
+	if (!rc) {
+		db_bind_text(st, 1, name);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = db_step_done(db, st, sql);
+		} else {
+			rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, sql);
+		}
+	}
+	sqlite3_finalize(st);
+	return db_tx_end(db, own, rc);
+}
+
+int db_ca_next_crl_number(struct db *db, const char *name, int64_t *n)
+{
+	return bump(db,
+		    "UPDATE ca SET crl_number = crl_number + 1 WHERE name = ?"
+		    " RETURNING crl_number",
+		    name, false, n);
+}
+
+int db_ca_next_archive(struct db *db, const char *name, int64_t *n)
+{
+	return bump(db,
+		    "UPDATE ca SET archive_counter = archive_counter + 1"
+		    " WHERE name = ? RETURNING archive_counter",
+		    name, false, n);
+}
+
+int db_serial_reserve(struct db *db, const char *name, int64_t *serial)
+{
+	return bump(db,
+		    "UPDATE ca SET last_serial = last_serial + 1 WHERE name = ?"
+		    " RETURNING last_serial",
+		    name, true, serial);
+}
+
+int db_serial_last(struct db *db, const char *name, int64_t *serial)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db, "SELECT last_serial FROM ca WHERE name = ?", &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	*serial = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+						   : db_err(db, rc, "serial");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- issued certificates ---- */
+
+#define CERT_COLS                                                              \
+	"server, serial, subject, not_before, not_after, fingerprint, der, "   \
+	"issuer_fp, request_id, revoked_at, reason"
+
+int db_cert_add(struct db *db, const struct db_cert *c)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db,
+			 "INSERT INTO cert (" CERT_COLS ") VALUES"
+			 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, c->server);
+	sqlite3_bind_int64(st, 2, c->serial);
+	db_bind_text(st, 3, c->subject ? c->subject : "");
+	sqlite3_bind_int64(st, 4, c->not_before);
+	sqlite3_bind_int64(st, 5, c->not_after);
+	db_bind_text(st, 6, c->fingerprint);
+	db_bind_blob(st, 7, c->der, c->der_len);
+	db_bind_text(st, 8, c->issuer_fp);
+	sqlite3_bind_int64(st, 9, c->request_id);
+	sqlite3_bind_int64(st, 10, c->revoked_at);
+	sqlite3_bind_int(st, 11, c->reason);
+	rc = db_step_done(db, st, "cert add");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A row into *c; with copy, every pointer is malloc'd, else borrowed. */
+static int cert_from_row(sqlite3_stmt *st, struct db_cert *c, bool copy,
+			 bool der)
+{
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	db_col_text(st, 0, c->server, sizeof(c->server));
+	c->serial = sqlite3_column_int64(st, 1);
+	c->not_before = sqlite3_column_int64(st, 3);
+	c->not_after = sqlite3_column_int64(st, 4);
+	db_col_text(st, 5, c->fingerprint, sizeof(c->fingerprint));
+	db_col_text(st, 7, c->issuer_fp, sizeof(c->issuer_fp));
+	c->request_id = sqlite3_column_int64(st, 8);
+	c->revoked_at = sqlite3_column_int64(st, 9);
+	c->reason = sqlite3_column_int(st, 10);
+	if (!copy) {
+		c->subject = (char *)sqlite3_column_text(st, 2);
+		if (der) {
+			c->der = (unsigned char *)sqlite3_column_blob(st, 6);
+			c->der_len = sqlite3_column_bytes(st, 6);
+		}
+		return 0;
+	}
+	rc = db_col_strdup(st, 2, &c->subject);
+	if (!rc && der)
+		rc = db_col_blob(st, 6, &c->der, &c->der_len);
+	if (rc)
+		db_cert_free(c);
+	return rc;
+}
+
+int db_cert_get(struct db *db, const char *server, int64_t serial,
+		struct db_cert *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = db_prep(db,
+		     "SELECT " CERT_COLS " FROM cert WHERE server = ?"
+		     " AND serial = ?",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, server);
+	sqlite3_bind_int64(st, 2, serial);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = cert_from_row(st, c, true, true);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "cert get");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_cert_free(struct db_cert *c)
+{
+	free(c->subject);
+	free(c->der);
+	c->subject = NULL;
+	c->der = NULL;
+	c->der_len = 0;
+}
+
+/* Revoke or unrevoke: -EALREADY when the certificate is in that state. */
+static int set_revoked(struct db *db, const char *server, int64_t serial,
+		       int64_t at, int reason, bool revoke)
+{
+	sqlite3_stmt *st = NULL;
+	struct db_cert cur;
+	bool own;
+	int rc;
+
+	rc = db_tx_begin(db, &own);
+	if (rc)
+		return rc;
+	rc = db_cert_get(db, server, serial, &cur);
+	if (!rc && (cur.revoked_at != 0) == revoke)
+		rc = -EALREADY;
+	db_cert_free(&cur);
+	if (!rc)
+		rc = db_prep(db,
+			     "UPDATE cert SET revoked_at = ?, reason = ?"
+			     " WHERE server = ? AND serial = ?",
+			     &st);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, revoke ? at : 0);
+		sqlite3_bind_int(st, 2, revoke ? reason : 0);
+		db_bind_text(st, 3, server);
+		sqlite3_bind_int64(st, 4, serial);
+		rc = db_step_done(db, st, "revoke");
+	}
+	sqlite3_finalize(st);
+	return db_tx_end(db, own, rc);
+}
+
+int db_cert_revoke(struct db *db, const char *server, int64_t serial,
+		   int64_t at, int reason)
+{
+	if (at <= 0)
+		return -EINVAL;
+	return set_revoked(db, server, serial, at, reason, true);
+}
+
+int db_cert_unrevoke(struct db *db, const char *server, int64_t serial)
+{
+	return set_revoked(db, server, serial, 0, 0, false);
+}
+
+int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
+		    db_cert_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	struct db_cert c;
+	int rc;
+
+	rc = db_prep(db,
+		     "SELECT " CERT_COLS " FROM cert"
+		     " WHERE (?1 IS NULL OR server = ?1)"
+		     " AND (?2 = 0 OR revoked_at != 0)"
+		     " ORDER BY server, serial",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, server);
+	sqlite3_bind_int(st, 2, !!(flags & DB_CERT_REVOKED));
+	for (;;) {
+		int s = sqlite3_step(st);
+
+		if (s != SQLITE_ROW) {
+			rc = s == SQLITE_DONE ? 0 : db_err(db, s, "cert list");
+			break;
+		}
+		cert_from_row(st, &c, false, !(flags & DB_CERT_NO_DER));
+		rc = cb(&c, arg);
+		if (rc)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trustpoint client state: what `crypto pki trustpoint TP` has learnt from
+ * its CA (certificates, caps), its identity and shadow items, and the
+ * enrollment in progress (transactionID, polls), so a restart resumes it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+#define TP_COLS                                                                \
+	"name, ca_cert, ra_cert, caps, id_cert, id_key, shadow_ca_cert, "      \
+	"shadow_id_cert, shadow_key, pending_tid, pending_kind, "              \
+	"poll_count, updated"
+
+static int tp_from_row(sqlite3_stmt *st, struct db_tp *tp)
+{
+	int rc;
+
+	memset(tp, 0, sizeof(*tp));
+	db_col_text(st, 0, tp->name, sizeof(tp->name));
+	db_col_text(st, 5, tp->id_key, sizeof(tp->id_key));
+	db_col_text(st, 8, tp->shadow_key, sizeof(tp->shadow_key));
+	db_col_text(st, 9, tp->pending_tid, sizeof(tp->pending_tid));
+	tp->pending_kind = sqlite3_column_int(st, 10);
+	tp->poll_count = sqlite3_column_int(st, 11);
+	tp->updated = sqlite3_column_int64(st, 12);
+	rc = db_col_blob(st, 1, &tp->ca_cert, &tp->ca_cert_len);
+	if (!rc)
+		rc = db_col_blob(st, 2, &tp->ra_cert, &tp->ra_cert_len);
+	if (!rc)
+		rc = db_col_strdup(st, 3, &tp->caps);
+	if (!rc)
+		rc = db_col_blob(st, 4, &tp->id_cert, &tp->id_cert_len);
+	if (!rc)
+		rc = db_col_blob(st, 6, &tp->shadow_ca_cert,
+				 &tp->shadow_ca_cert_len);
+	if (!rc)
+		rc = db_col_blob(st, 7, &tp->shadow_id_cert,
+				 &tp->shadow_id_cert_len);
+	if (rc)
+		db_tp_free(tp);
+	return rc;
+}
+
+int db_tp_get(struct db *db, const char *name, struct db_tp *tp)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(tp, 0, sizeof(*tp));
+	rc = db_prep(db, "SELECT " TP_COLS " FROM trustpoint WHERE name = ?",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = tp_from_row(st, tp);
+	else
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "tp get");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_tp_put(struct db *db, const struct db_tp *tp)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!tp->name[0])
+		return -EINVAL;
+	rc = db_prep(db,
+		     "INSERT OR REPLACE INTO trustpoint (" TP_COLS ") VALUES"
+		     " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, tp->name);
+	db_bind_blob(st, 2, tp->ca_cert, tp->ca_cert_len);
+	db_bind_blob(st, 3, tp->ra_cert, tp->ra_cert_len);
+	db_bind_text(st, 4, tp->caps);
+	db_bind_blob(st, 5, tp->id_cert, tp->id_cert_len);
+	db_bind_text(st, 6, tp->id_key);
+	db_bind_blob(st, 7, tp->shadow_ca_cert, tp->shadow_ca_cert_len);
+	db_bind_blob(st, 8, tp->shadow_id_cert, tp->shadow_id_cert_len);
+	db_bind_text(st, 9, tp->shadow_key);
+	db_bind_text(st, 10, tp->pending_tid);
+	sqlite3_bind_int(st, 11, tp->pending_kind);
+	sqlite3_bind_int(st, 12, tp->poll_count);
+	sqlite3_bind_int64(st, 13, tp->updated);
+	rc = db_step_done(db, st, "tp put");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_tp_free(struct db_tp *tp)
+{
+	free(tp->ca_cert);
+	free(tp->ra_cert);
+	free(tp->caps);
+	free(tp->id_cert);
+	free(tp->shadow_ca_cert);
+	free(tp->shadow_id_cert);
+	tp->ca_cert = tp->ra_cert = tp->id_cert = NULL;
+	tp->shadow_ca_cert = tp->shadow_id_cert = NULL;
+	tp->caps = NULL;
+	tp->ca_cert_len = tp->ra_cert_len = tp->id_cert_len = 0;
+	tp->shadow_ca_cert_len = tp->shadow_id_cert_len = 0;
+}
+
+int db_tp_delete(struct db *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db, "DELETE FROM trustpoint WHERE name = ?", &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step_done(db, st, "tp delete");
+	if (!rc && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	sqlite3_finalize(st);
+	return rc;
+}

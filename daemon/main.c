@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkid: the certificate server daemon.
+ *
+ *   pkid -c FILE [-t] [-f] [-s STATE_DIR] [-k KEYGEN] [-P PROVIDER.so]
+ *        [-S PKIKSD_SOCKET] [-m ra|single]
+ *
+ * -t checks the configuration and exits (0 good, 1 broken); a broken
+ * file always stops the daemon with exit status 1.  The daemon serves the
+ * one `crypto pki server` of the file over SCEP (`ip http server PORT`),
+ * answers the control socket, and waits for keystore events: timers (CS
+ * CRL UPDATE, ER EXPIRE) and the clock becoming authoritative (a CA that
+ * could not start for lack of time starts then).  SIGTERM/SIGINT stop it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "ca.h"
+#include "config.h"
+#include "ctl.h"
+#include "http.h"
+#include "keystore.h"
+#include "provider_client.h"
+
+#define PKID_VERSION   "0.1"
+#define PKID_STATE_DIR "/var/lib/pkid"
+#define PKID_KEYGEN    "/usr/lib/pkid/pkiks-keygen"
+#define PKID_RETRY_MS  1000 /* reconnect to the keystore's events */
+
+struct pkid_opts {
+	const char *conf;
+	const char *state_dir;
+	const char *keygen;
+	const char *provider;
+	const char *ks_socket;
+	enum ca_key_mode key_mode;
+	bool check_only;
+	bool foreground;
+};
+
+struct pkid {
+	struct pkid_opts opts;
+	struct pkid_config *cfg;
+	struct ca *ca;
+	struct http_server *http;
+	struct ctl_server *ctl;
+	struct pkiks *ev; /* event subscription (its own handle) */
+	int sigfd;
+	char db_path[PATH_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: pkid -c FILE [-t] [-f] [-s STATE_DIR] [-k KEYGEN] "
+	      "[-P PROVIDER.so]\n"
+	      "            [-S PKIKSD_SOCKET] [-m ra|single]\n",
+	      f);
+}
+
+/* The key generator next to our own binary, else the installed one. */
+static const char *default_keygen(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+
+	if (n > 0) {
+		path[n] = '\0';
+		slash = strrchr(path, '/');
+		if (slash) {
+			strcpy(slash + 1, "pkiks-keygen");
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return PKID_KEYGEN;
+}
+
+static int parse_args(int argc, char **argv, struct pkid_opts *o)
+{
+	int c;
+
+	o->conf = PKID_CONF_DEFAULT;
+	o->state_dir = PKID_STATE_DIR;
+	o->keygen = default_keygen();
+	o->ks_socket = getenv("PKIKS_SOCKET");
+	while ((c = getopt(argc, argv, "c:tfs:k:P:S:m:h")) != -1) {
+		switch (c) {
+		case 'c':
+			o->conf = optarg;
+			break;
+		case 't':
+			o->check_only = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'k':
+			o->keygen = optarg;
+			break;
+		case 'P':
+			o->provider = optarg;
+			break;
+		case 'S':
+			o->ks_socket = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "ra"))
+				o->key_mode = CA_KEY_MODE_RA;
+			else if (!strcmp(optarg, "single"))
+				o->key_mode = CA_KEY_MODE_SINGLE;
+			else
+				return -EINVAL;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+static int load_config(struct pkid *d)
+{
+	int ret = pkid_config_load(d->opts.conf, &d->cfg, NULL, NULL);
+
+	if (ret == -EINVAL)
+		return ret; /* the parser said where */
+	if (ret < 0) {
+		fprintf(stderr, "pkid: %s: %s\n", d->opts.conf, strerror(-ret));
+		return ret;
+	}
+	if (d->cfg->n_servers > 1) {
+		fprintf(stderr, "%s:%u: pkid serves one crypto pki server\n",
+			d->opts.conf, d->cfg->servers[1].line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* `no shutdown`: start now, or say why and wait for the clock. */
+static void try_start(struct pkid *d)
+{
+	const char *why = NULL;
+	int ret;
+
+	if (!d->ca || d->cfg->servers[0].shutdown || ca_running(d->ca))
+		return;
+	ret = ca_start(d->ca, &why);
+	if (ret == 0)
+		fprintf(stderr, "pkid: %s: certificate server enabled\n",
+			ca_name(d->ca));
+	else
+		fprintf(stderr, "pkid: %s: not started: %s\n", ca_name(d->ca),
+			why ? why : strerror(-ret));
+}
+
+static int setup_ca(struct pkid *d)
+{
+	struct ca_env env = {
+		.db_path = d->db_path,
+		.state_dir = d->opts.state_dir,
+		.keygen = d->opts.keygen,
+		.ks_socket = d->opts.ks_socket,
+		.key_mode = d->opts.key_mode,
+	};
+
+	if (mkdir(d->opts.state_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "pkid: %s: %s\n", d->opts.state_dir,
+			strerror(errno));
+		return -errno;
+	}
+	snprintf(d->db_path, sizeof(d->db_path), "%s/pkid.db",
+		 d->opts.state_dir);
+	if (d->cfg->n_servers == 0)
+		return 0;
+	return ca_new(&d->ca, &d->cfg->servers[0], &env);
+}
+
+static int setup_ctl(struct pkid *d)
+{
+	struct ctl_server_opts o = {.path = d->cfg->control_socket,
+				    .version = PKID_VERSION};
+	int ret = ctl_server_create(&d->ctl, &o);
+
+	if (ret < 0) {
+		fprintf(stderr, "pkid: control socket %s: %s\n", o.path,
+			strerror(-ret));
+		return ret;
+	}
+	if (d->ca)
+		ret = ca_ctl_register(d->ca, d->ctl);
+	return ret ?: ctl_server_start(d->ctl);
+}
+
+static int setup_http(struct pkid *d)
+{
+	int ret;
+
+	if (!d->cfg->http_enabled || !d->ca)
+		return 0;
+	ret = http_start(&d->http, d->cfg->http_port, d->ca);
+	if (ret < 0)
+		fprintf(stderr, "pkid: cannot listen on port %u\n",
+			d->cfg->http_port);
+	return ret;
+}
+
+static int events_open(struct pkid *d)
+{
+	int ret = pkiks_open(&d->ev, PKIKS_TRANSPORT_AUTO, d->opts.ks_socket);
+
+	if (ret == 0)
+		ret = pkiks_events_subscribe(d->ev);
+	if (ret < 0 && d->ev) {
+		pkiks_close(d->ev);
+		d->ev = NULL;
+	}
+	return ret;
+}
+
+static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
+{
+	switch (ev->type) {
+	case PKIKS_EVENT_TIMER_EXPIRED:
+		if (d->ca && !strcmp(ev->timer.owner, ca_name(d->ca)))
+			ca_on_timer(d->ca, ev->timer.kind);
+		break;
+	case PKIKS_EVENT_CLOCK_AUTHORITATIVE:
+		try_start(d);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Poll the signal fd and the keystore's events until SIGTERM/SIGINT. */
+static int run(struct pkid *d)
+{
+	struct pkiks_event_msg ev;
+	struct signalfd_siginfo si;
+	struct pollfd p[2];
+
+	for (;;) {
+		int n = 1;
+
+		if (!d->ev && events_open(d) == 0)
+			try_start(d); /* the clock may have come meanwhile */
+		p[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
+		if (d->ev)
+			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
+						 .events = POLLIN};
+		if (poll(p, n, d->ev ? -1 : PKID_RETRY_MS) < 0 &&
+		    errno != EINTR)
+			return -errno;
+		if (p[0].revents & POLLIN &&
+		    read(d->sigfd, &si, sizeof(si)) == sizeof(si))
+			return 0;
+		if (n > 1 && p[1].revents) {
+			if (pkiks_event_read(d->ev, &ev) == 0) {
+				handle_event(d, &ev);
+			} else {
+				fprintf(stderr, "pkid: keystore events lost, "
+						"reconnecting\n");
+				pkiks_close(d->ev);
+				d->ev = NULL;
+			}
+		}
+	}
+}
+
+static int block_signals(struct pkid *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Before any thread exists, so none of them takes these signals. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	return d->sigfd < 0 ? -errno : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pkid d = {.sigfd = -1};
+	int ret;
+
+	if (parse_args(argc, argv, &d.opts) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_config(&d) < 0)
+		return 1;
+	if (d.opts.check_only) {
+		printf("%s: configuration OK\n", d.opts.conf);
+		goto out_cfg;
+	}
+	if (!d.opts.foreground && daemon(0, 0) < 0)
+		goto err_cfg;
+	ret = block_signals(&d);
+	if (ret == 0 && pkiks_provider_load(NULL, d.opts.provider) < 0) {
+		fprintf(stderr, "pkid: cannot load the pkiks provider\n");
+		ERR_print_errors_fp(stderr);
+		ret = -ENOENT;
+	}
+	ret = ret ?: setup_ca(&d);
+	if (ret < 0)
+		goto err_ca;
+	ret = setup_ctl(&d);
+	if (ret < 0)
+		goto err_ctl;
+	ret = setup_http(&d);
+	if (ret < 0)
+		goto err_http;
+	if (events_open(&d) < 0)
+		fprintf(stderr, "pkid: keystore unreachable, retrying\n");
+	try_start(&d);
+	ret = run(&d);
+	fprintf(stderr, "pkid: stopping\n");
+	if (d.ev)
+		pkiks_close(d.ev);
+	http_stop(d.http);
+err_http:
+	ctl_server_destroy(d.ctl);
+err_ctl:
+	ca_free(d.ca);
+err_ca:
+	if (d.sigfd >= 0)
+		close(d.sigfd);
+	if (ret < 0)
+		goto err_cfg;
+out_cfg:
+	pkid_config_free(d.cfg);
+	return 0;
+err_cfg:
+	pkid_config_free(d.cfg);
+	return 1;
+}

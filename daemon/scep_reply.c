@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SCEP CertRep (RFC 8894 §3.3.2): a SignedData with the SCEP attributes
+ * whose content, on SUCCESS, is an EnvelopedData (to the requester's signer
+ * certificate) of a degenerate PKCS#7 carrying the certificate or CRL.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+#include <openssl/rand.h>
+
+#include "scep.h"
+#include "scep_attr.h"
+
+static int bio_to_buf(BIO *bio, unsigned char **out, size_t *out_len)
+{
+	char *mem;
+	long len = BIO_get_mem_data(bio, &mem);
+
+	if (len <= 0)
+		return -EIO;
+	*out = malloc(len);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, mem, len);
+	*out_len = len;
+	return 0;
+}
+
+int scep_degenerate(STACK_OF(X509) *certs, X509_CRL *crl, unsigned char **out,
+		    size_t *out_len)
+{
+	PKCS7 *p7 = PKCS7_new();
+	unsigned char *der = NULL;
+	int i, len, ret = -ENOMEM;
+
+	/* As `openssl crl2pkcs7` does: version 1, data content absent. */
+	if (!p7 || !PKCS7_set_type(p7, NID_pkcs7_signed))
+		goto out;
+	p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
+	for (i = 0; certs && i < sk_X509_num(certs); i++)
+		if (!PKCS7_add_certificate(p7, sk_X509_value(certs, i)))
+			goto out;
+	if (crl && !PKCS7_add_crl(p7, crl))
+		goto out;
+	len = i2d_PKCS7(p7, &der);
+	if (len <= 0)
+		goto out;
+	*out = malloc(len);
+	if (!*out)
+		goto out;
+	memcpy(*out, der, len);
+	*out_len = len;
+	ret = 0;
+out:
+	OPENSSL_free(der);
+	PKCS7_free(p7);
+	return ret;
+}
+
+/* The degenerate PKCS#7 enveloped to the requester, as a BIO of DER. */
+static int envelope_payload(const struct scep_request *req,
+			    const struct scep_reply *rep, BIO **payload)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	STACK_OF(X509) *recips = sk_X509_new_null();
+	const EVP_CIPHER *cipher;
+	CMS_ContentInfo *env = NULL;
+	unsigned char *inner = NULL;
+	size_t inner_len = 0;
+	BIO *in = NULL, *out = NULL;
+	int ret = -ENOMEM;
+
+	if (!certs || !recips || !req->signer)
+		goto out;
+	if (rep->issued && !sk_X509_push(certs, rep->issued))
+		goto out;
+	ret = scep_degenerate(certs, rep->crl, &inner, &inner_len);
+	if (ret < 0)
+		goto out;
+	ret = -EINVAL;
+	cipher = EVP_get_cipherbynid(req->cipher_nid);
+	if (!cipher || !sk_X509_push(recips, req->signer))
+		goto out;
+	in = BIO_new_mem_buf(inner, (int)inner_len);
+	out = BIO_new(BIO_s_mem());
+	if (!in || !out)
+		goto out;
+	env = CMS_encrypt(recips, in, cipher, CMS_BINARY);
+	if (!env || i2d_CMS_bio(out, env) != 1)
+		goto out;
+	*payload = out;
+	out = NULL;
+	ret = 0;
+out:
+	CMS_ContentInfo_free(env);
+	BIO_free(in);
+	BIO_free(out);
+	free(inner);
+	sk_X509_free(certs);
+	sk_X509_free(recips);
+	return ret;
+}
+
+static int add_scep_attrs(CMS_SignerInfo *si, const struct scep_request *req,
+			  const struct scep_reply *rep, int64_t now)
+{
+	unsigned char nonce[SCEP_NONCE_LEN];
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
+	char num[8];
+	int ret = -ENOMEM;
+
+	/* Set signingTime ourselves: OpenSSL would otherwise read time(). */
+	if (!t || !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+					       t->type, t, -1))
+		goto out;
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		goto out;
+	snprintf(num, sizeof(num), "%d", SCEP_MSG_CERTREP);
+	ret = scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, num);
+	snprintf(num, sizeof(num), "%d", rep->status);
+	ret = ret ?: scep_attr_add_string(si, SCEP_ATTR_PKI_STATUS, num);
+	if (rep->status == SCEP_STATUS_FAILURE) {
+		snprintf(num, sizeof(num), "%d", rep->fail);
+		ret = ret ?: scep_attr_add_string(si, SCEP_ATTR_FAIL_INFO, num);
+	}
+	ret = ret
+		      ?: scep_attr_add_string(si, SCEP_ATTR_TRANSACTION_ID,
+					      req->transaction_id);
+	ret = ret ?: scep_attr_add_nonce(si, SCEP_ATTR_SENDER_NONCE, nonce);
+	if (req->have_nonce)
+		ret = ret
+			      ?: scep_attr_add_nonce(si,
+						     SCEP_ATTR_RECIPIENT_NONCE,
+						     req->sender_nonce);
+out:
+	ASN1_TIME_free(t);
+	return ret;
+}
+
+int scep_reply(const struct scep_request *req, const struct scep_reply *rep,
+	       X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
+	       int64_t now, unsigned char **out, size_t *out_len)
+{
+	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	BIO *payload = NULL, *der = NULL;
+	int ret;
+
+	if (rep->status == SCEP_STATUS_SUCCESS) {
+		ret = envelope_payload(req, rep, &payload);
+		if (ret < 0)
+			goto out;
+	} else {
+		/* PENDING and FAILURE carry no messageData. */
+		payload = BIO_new(BIO_s_mem());
+	}
+	ret = -ENOMEM;
+	der = BIO_new(BIO_s_mem());
+	if (!payload || !der)
+		goto out;
+	ret = -EIO;
+	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
+	if (!cms)
+		goto out;
+	si = CMS_add1_signer(cms, sign_cert, sign_key, md, flags);
+	if (!si)
+		goto out;
+	ret = add_scep_attrs(si, req, rep, now);
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	if (CMS_final(cms, payload, NULL, CMS_BINARY) != 1 ||
+	    i2d_CMS_bio(der, cms) != 1)
+		goto out;
+	ret = bio_to_buf(der, out, out_len);
+out:
+	if (ret < 0)
+		ERR_print_errors_fp(stderr);
+	CMS_ContentInfo_free(cms);
+	BIO_free(payload);
+	BIO_free(der);
+	return ret;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keystore commands: import, get/list, delete, promote, sign, decrypt,
+ * wrap, unwrap, KEK.  Each handler: check the caller, check the
+ * attributes, do one thing, reply.  The policy table in netlink.c has
+ * already checked every attribute's type and length.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "uapi/pkiks.h"
+#include "netlink.h"
+#include "nl.h"
+#include "wrap.h"
+
+static const int rsa_attrs[PKIKS_RSA_NPARTS] = {
+	PKIKS_ATTR_RSA_N,  PKIKS_ATTR_RSA_E,  PKIKS_ATTR_RSA_D,
+	PKIKS_ATTR_RSA_P,  PKIKS_ATTR_RSA_Q,  PKIKS_ATTR_RSA_DP,
+	PKIKS_ATTR_RSA_DQ, PKIKS_ATTR_RSA_QINV,
+};
+
+/* The private parts leave the request buffer as soon as we are done. */
+static void wipe_secrets(struct genl_info *info)
+{
+	struct nlattr *a;
+	int i;
+
+	for (i = 0; i < PKIKS_RSA_NPARTS; i++) {
+		a = info->attrs[rsa_attrs[i]];
+		if (a)
+			memzero_explicit(nla_data(a), nla_len(a));
+	}
+	a = info->attrs[PKIKS_ATTR_KEK];
+	if (a)
+		memzero_explicit(nla_data(a), nla_len(a));
+}
+
+static int rsa_parts(struct genl_info *info, struct pkiks_rsa_be *be)
+{
+	const u8 **ptr[PKIKS_RSA_NPARTS] = { &be->n, &be->e, &be->d, &be->p,
+					     &be->q, &be->dp, &be->dq,
+					     &be->qinv };
+	size_t *lens[PKIKS_RSA_NPARTS] = { &be->n_len, &be->e_len, &be->d_len,
+					   &be->p_len, &be->q_len, &be->dp_len,
+					   &be->dq_len, &be->qinv_len };
+	int i;
+
+	for (i = 0; i < PKIKS_RSA_NPARTS; i++) {
+		if (GENL_REQ_ATTR_CHECK(info, rsa_attrs[i]))
+			return -EINVAL;
+		*ptr[i] = nla_data(info->attrs[rsa_attrs[i]]);
+		*lens[i] = nla_len(info->attrs[rsa_attrs[i]]);
+	}
+	return 0;
+}
+
+static u32 flags_of(struct genl_info *info)
+{
+	return info->attrs[PKIKS_ATTR_FLAGS] ?
+		       nla_get_u32(info->attrs[PKIKS_ATTR_FLAGS]) : 0;
+}
+
+/* Replies with the key's info, then hands the key to the store. */
+static int add_and_reply(struct genl_info *info, const struct nl_caller *c,
+			 struct pkiks_key *key)
+{
+	char name[PKIKS_NAME_MAX];
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	strscpy(name, key->name, sizeof(name)); /* key belongs to the store */
+	skb = nl_reply_new(info, &hdr);
+	if (!skb) {
+		pkiks_key_destroy(key);
+		return -ENOMEM;
+	}
+	err = nl_put_key(skb, key);
+	if (err) {
+		pkiks_key_destroy(key);
+		goto err_skb;
+	}
+	err = pkiks_key_add(key, flags_of(info) & PKIKS_F_REPLACE, c->uid,
+			    c->admin);
+	if (err)
+		goto err_skb;
+	pkiks_nl_event_key(name);
+	return nl_reply_send(skb, hdr, info);
+
+err_skb:
+	nlmsg_free(skb);
+	return err;
+}
+
+int nl_key_import(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_rsa_be be;
+	struct pkiks_key *key;
+	struct nl_caller c;
+	const char *name;
+	u32 uid, usage;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		goto out;
+	err = -EINVAL;
+	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
+	if (!name || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEY_USAGE))
+		goto out;
+	usage = nla_get_u32(info->attrs[PKIKS_ATTR_KEY_USAGE]);
+	if (!usage || rsa_parts(info, &be))
+		goto out;
+	err = nl_owner_for(info, &c, &uid);
+	if (err)
+		goto out;
+	err = pkiks_key_create(name, uid, usage, &be, &key);
+	wipe_secrets(info);
+	if (err) {
+		GENL_SET_ERR_MSG(info, "pkiks: RSA key rejected (size, consistency)");
+		goto out;
+	}
+	err = add_and_reply(info, &c, key);
+out:
+	wipe_secrets(info);
+	return err;
+}
+
+int nl_key_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	err = err ?: nl_key_for(info, &c, &key);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	msg = nl_reply_new(info, &hdr);
+	if (!msg)
+		goto out;
+	err = nl_put_key(msg, key);
+	if (err)
+		nlmsg_free(msg);
+	else
+		err = nl_reply_send(msg, hdr, info);
+out:
+	pkiks_key_put(key);
+	return err;
+}
+
+/* cb->args: [0] next index, [1] caller uid, [2] 1 + admin once known. */
+int nl_key_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	void *hdr;
+	int err = 0;
+
+	if (!cb->args[2]) {
+		nl_caller_of(cb->skb, &c);
+		if (!c.member)
+			return -EPERM;
+		cb->args[1] = c.uid;
+		cb->args[2] = 1 + c.admin;
+	}
+	while ((key = pkiks_key_nth(cb->args[0], cb->args[1],
+				    cb->args[2] == 2))) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &pkiks_family,
+				  NLM_F_MULTI, PKIKS_CMD_KEY_GET);
+		err = hdr ? nl_put_key(skb, key) : -EMSGSIZE;
+		pkiks_key_put(key);
+		if (err) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0]++;
+	}
+	/* A full skb ends this round; the next call resumes at args[0]. */
+	return skb->len;
+}
+
+int nl_key_delete(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nl_caller c;
+	const char *name;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		return err;
+	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
+	if (!name)
+		return -EINVAL;
+	err = pkiks_key_delete(name, c.uid, c.admin);
+	if (!err)
+		pkiks_nl_event_key(name);
+	return err;
+}
+
+int nl_key_promote(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nl_caller c;
+	const char *name;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		return err;
+	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, false);
+	if (!name)
+		return -EINVAL;
+	err = pkiks_key_promote(name, c.uid, c.admin);
+	if (!err)
+		pkiks_nl_event_key(name);
+	return err;
+}
+
+int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	struct nlattr *digest;
+	u8 *sig = NULL;
+	u64 now;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_HASH) ||
+	    GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DIGEST))
+		return -EINVAL;
+	err = nl_key_for(info, &c, &key);
+	if (err)
+		return err;
+	err = -EKEYREJECTED;
+	if (!(key->usage & PKIKS_USAGE_SIGN))
+		goto out;
+	err = pkiks_clock_now(&now);
+	if (err) {
+		GENL_SET_ERR_MSG(info, "pkiks: time is not authoritative");
+		goto out;
+	}
+	err = -ENOMEM;
+	sig = kmalloc(PKIKS_RSA_MAX_BYTES, GFP_KERNEL);
+	if (!sig)
+		goto out;
+	digest = info->attrs[PKIKS_ATTR_DIGEST];
+	err = pkiks_rsa_sign(&key->rsa, nla_get_u32(info->attrs[PKIKS_ATTR_HASH]),
+			     nla_data(digest), nla_len(digest), sig);
+	if (!err)
+		err = nl_reply_binary(info, PKIKS_ATTR_SIGNATURE, sig,
+				      pkiks_rsa_size(&key->rsa));
+out:
+	kfree(sig);
+	pkiks_key_put(key);
+	return err;
+}
+
+int nl_key_decrypt(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	struct nlattr *data;
+	u8 *out = NULL;
+	int err, len;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DATA))
+		return -EINVAL;
+	err = nl_key_for(info, &c, &key);
+	if (err)
+		return err;
+	err = -EKEYREJECTED;
+	if (!(key->usage & PKIKS_USAGE_DECRYPT))
+		goto out;
+	err = -ENOMEM;
+	out = kzalloc(PKIKS_RSA_MAX_BYTES, GFP_KERNEL);
+	if (!out)
+		goto out;
+	data = info->attrs[PKIKS_ATTR_DATA];
+	len = pkiks_rsa_decrypt(&key->rsa, nla_data(data), nla_len(data), out,
+				PKIKS_RSA_MAX_BYTES);
+	err = len < 0 ? len : nl_reply_binary(info, PKIKS_ATTR_DATA, out, len);
+out:
+	kfree_sensitive(out);
+	pkiks_key_put(key);
+	return err;
+}
+
+int nl_key_wrap(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	u8 *blob = NULL;
+	size_t len;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	err = err ?: nl_key_for(info, &c, &key);
+	if (err)
+		return err;
+	err = pkiks_key_wrap(key, &blob, &len);
+	if (!err)
+		err = nl_reply_binary(info, PKIKS_ATTR_WRAPPED, blob, len);
+	kfree(blob);
+	pkiks_key_put(key);
+	return err;
+}
+
+int nl_key_unwrap(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *blob = info->attrs[PKIKS_ATTR_WRAPPED];
+	const char *rename = NULL;
+	struct pkiks_key *key;
+	struct nl_caller c;
+	int err;
+
+	err = nl_begin(skb, info, &c, true);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_WRAPPED))
+		return -EINVAL;
+	if (info->attrs[PKIKS_ATTR_KEY_NAME]) {
+		rename = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
+		if (!rename)
+			return -EINVAL;
+	}
+	err = pkiks_key_unwrap(nla_data(blob), nla_len(blob), rename, &key);
+	if (err)
+		return err;
+	if (key->uid != c.uid && !c.admin) {
+		pkiks_key_destroy(key);
+		return -EPERM;
+	}
+	return add_and_reply(info, &c, key);
+}
+
+int nl_kek_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *kek = info->attrs[PKIKS_ATTR_KEK];
+	struct nl_caller c;
+	int err;
+
+	err = nl_begin(skb, info, &c, false);
+	if (!err && !c.admin)
+		err = -EPERM;
+	if (!err && GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEK))
+		err = -EINVAL;
+	if (!err)
+		err = pkiks_kek_set(nla_data(kek), nla_len(kek));
+	wipe_secrets(info);
+	return err;
+}

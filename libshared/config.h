@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkid.conf: the daemon's configuration in IOS syntax (ROLLOVER.md §3, §4).
+ *
+ *   hostname NAME
+ *   clock calendar-valid
+ *   ip http server [PORT]                        (port 80 when omitted)
+ *   ip http rate-limit RATE BURST [interface IF...]
+ *   ip http rate-limit allow PREFIX              (repeatable)
+ *   control-socket PATH                          (ours)
+ *   crypto pki server NAME
+ *    <indented server commands, §3>
+ *   crypto pki trustpoint TP
+ *    <indented trustpoint commands, §4>
+ *
+ * A block is the indented lines after its header; it ends at the next
+ * unindented line.  `!` starts a comment line.  Every keyword may be
+ * abbreviated to any unambiguous prefix ("lifetime cert 365", "datab level
+ * complete"); `no CMD` resets CMD to its default.  The parser reports every
+ * error as "FILE:LINE: what is wrong" and returns -EINVAL: the caller refuses
+ * to start (or, on reload, keeps the configuration it runs).
+ *
+ * The result is plain data: every field holds its §3/§4 default unless the
+ * file says otherwise.  Durations are in seconds.
+ */
+#ifndef PKID_CONFIG_H
+#define PKID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PKID_CONF_DEFAULT	"/etc/pkid/pkid.conf"
+#define PKID_CTL_SOCKET_DEFAULT "/run/pkid/pkid.ctl"
+
+/*
+ * Field sizes, NUL included.  Server and trustpoint names become key names
+ * in the keystore (PKIKS_NAME_MAX 64), and the rollover key appends '#',
+ * so a name has at most 62 characters.
+ */
+#define PKID_CONF_NAME_MAX 63
+#define PKID_CONF_DN_MAX   512
+#define PKID_CONF_URL_MAX  1024
+#define PKID_CONF_PATH_MAX 1024
+#define PKID_CONF_PW_MAX   128
+#define PKID_CONF_CMD_MAX  1024
+#define PKID_CONF_FP_MAX   129 /* hex digits of up to SHA-512 */
+#define PKID_CONF_IF_MAX   16  /* IFNAMSIZ */
+
+#define PKID_DAY  86400
+#define PKID_HOUR 3600
+
+enum pkid_hash_alg {
+	PKID_HASH_SHA256 = 0, /* default (ours; IOS used md5) */
+	PKID_HASH_SHA1,
+	PKID_HASH_SHA384,
+	PKID_HASH_SHA512,
+};
+
+enum pkid_grant_mode {
+	PKID_GRANT_MANUAL = 0, /* no grant line: requests wait for `grant` */
+	PKID_GRANT_AUTO,       /* grant auto */
+	PKID_GRANT_NONE,       /* grant none: reject all */
+};
+
+enum pkid_db_level {
+	PKID_DB_LEVEL_MINIMUM = 0,
+	PKID_DB_LEVEL_NAMES,
+	PKID_DB_LEVEL_COMPLETE, /* each certificate also as <serial>.cer */
+};
+
+enum pkid_archive_format {
+	PKID_ARCHIVE_PKCS12 = 0,
+	PKID_ARCHIVE_PEM,
+};
+
+enum pkid_revocation_check {
+	PKID_REVCHECK_CRL = 0,
+	PKID_REVCHECK_NONE,
+};
+
+/* serial-number / ip-address: absent, present, or explicitly "none". */
+enum pkid_tristate {
+	PKID_UNSET = 0,
+	PKID_SET,
+	PKID_SET_NONE,
+};
+
+/* crypto pki server NAME — ROLLOVER.md §3 */
+struct pkid_server_config {
+	char name[PKID_CONF_NAME_MAX];
+	unsigned int line; /* of the block header, for messages */
+
+	char issuer_name[PKID_CONF_DN_MAX]; /* default "CN=NAME" */
+	enum pkid_hash_alg hash;
+	int64_t lifetime_ca_cert;   /* default 1095 days */
+	int64_t lifetime_cert;	    /* default 365 days */
+	int64_t lifetime_crl;	    /* default 168 h */
+	int64_t lifetime_enrollreq; /* default 168 h */
+
+	bool auto_rollover;	 /* the auto-rollover line is present */
+	int64_t rollover_window; /* its argument, default 30 days */
+
+	enum pkid_grant_mode grant;
+	/* grant auto trustpoint TP ("" when absent) */
+	char grant_auto_tp[PKID_CONF_NAME_MAX];
+
+	enum pkid_db_level db_level;
+	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
+	enum pkid_archive_format archive_format;
+	char archive_password[PKID_CONF_PW_MAX]; /* "" when none given */
+
+	char cdp_url[PKID_CONF_URL_MAX]; /* "" when none */
+	bool shutdown; /* default true: a new CA starts on `no shutdown` */
+};
+
+/* crypto pki trustpoint TP — ROLLOVER.md §4 */
+struct pkid_trustpoint_config {
+	char name[PKID_CONF_NAME_MAX];
+	unsigned int line;
+
+	char enrollment_url[PKID_CONF_URL_MAX]; /* "" when none */
+	char subject_name[PKID_CONF_DN_MAX];
+	enum pkid_tristate serial_number;
+	enum pkid_tristate ip_address;
+	char ip_address_value[64]; /* when ip_address == PKID_SET */
+	char subject_alt_name[PKID_CONF_DN_MAX];
+	char password[PKID_CONF_PW_MAX];
+
+	char rsakeypair[PKID_CONF_NAME_MAX]; /* default: the trustpoint name */
+	unsigned int rsa_bits;		     /* default 2048 */
+
+	bool auto_enroll;
+	unsigned int auto_enroll_pct; /* default 100 when given without PCT */
+	bool auto_enroll_regenerate;
+
+	unsigned int retry_count;	   /* default 999 */
+	unsigned int retry_period_min;	   /* default 1 */
+	unsigned int retry_max_period_min; /* (ours) cap, default 60 */
+
+	enum pkid_revocation_check revocation_check;
+	char fingerprint[PKID_CONF_FP_MAX]; /* upper-case hex, no separators */
+
+	/* (ours) file exports and hook, for later issues */
+	char export_path[PKID_CONF_PATH_MAX];
+	char export_shadow_path[PKID_CONF_PATH_MAX];
+	char on_change[PKID_CONF_CMD_MAX];
+};
+
+/* ip http rate-limit allow PREFIX, parsed */
+struct pkid_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned int len;
+};
+
+struct pkid_config {
+	char hostname[PKID_CONF_NAME_MAX]; /* "" when absent */
+	bool clock_calendar_valid;
+
+	bool http_enabled;	 /* ip http server present */
+	unsigned int http_port;	 /* default 80 */
+	unsigned int rate_limit; /* requests per second; 0 = no limit */
+	unsigned int rate_burst;
+	char (*rate_ifaces)[PKID_CONF_IF_MAX]; /* empty = every interface */
+	size_t n_rate_ifaces;
+	struct pkid_prefix *rate_allow; /* exempt from the limit */
+	size_t n_rate_allow;
+
+	char control_socket[PKID_CONF_PATH_MAX]; /* PKID_CTL_SOCKET_DEFAULT */
+
+	struct pkid_server_config *servers;
+	size_t n_servers;
+	struct pkid_trustpoint_config *trustpoints;
+	size_t n_trustpoints;
+};
+
+/*
+ * Where errors go: each message is one line "FILE:LINE: text" without a
+ * newline.  NULL means stderr.
+ */
+typedef void (*pkid_config_report_fn)(void *arg, const char *msg);
+
+/* Parse a file.  0, -EINVAL (errors reported), or -errno if unreadable. */
+int pkid_config_load(const char *path, struct pkid_config **cfg,
+		     pkid_config_report_fn report, void *arg);
+/* Parse text in memory; `name` stands for the file name in messages. */
+int pkid_config_parse(const char *name, const char *text, size_t len,
+		      struct pkid_config **cfg, pkid_config_report_fn report,
+		      void *arg);
+/* A configuration with every default and no server or trustpoint. */
+struct pkid_config *pkid_config_new(void);
+void pkid_config_free(struct pkid_config *cfg);
+
+const struct pkid_server_config *
+pkid_config_server(const struct pkid_config *cfg, const char *name);
+const struct pkid_trustpoint_config *
+pkid_config_trustpoint(const struct pkid_config *cfg, const char *name);
+
+/*
+ * Running-config: the lines that differ from the defaults, IOS style, so
+ * that parsing the output gives back an equal configuration.  With
+ * PKID_PRINT_HIDE_SECRETS passwords print as "<hidden>" (for show
+ * commands; that output does not parse back).
+ */
+#define PKID_PRINT_HIDE_SECRETS (1U << 0)
+int pkid_config_print(FILE *out, const struct pkid_config *cfg,
+		      unsigned int flags);
+/* Same, into a malloc'd string (NULL on ENOMEM). */
+char *pkid_config_to_string(const struct pkid_config *cfg, unsigned int flags);
+
+/* Field-by-field equality. */
+bool pkid_server_config_equal(const struct pkid_server_config *a,
+			      const struct pkid_server_config *b);
+bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
+				  const struct pkid_trustpoint_config *b);
+/* The global lines (hostname, clock, ip http ..., control-socket). */
+bool pkid_config_globals_equal(const struct pkid_config *a,
+			       const struct pkid_config *b);
+
+/* Reload: what changed between the running and the new configuration. */
+enum pkid_change {
+	PKID_CHANGE_ADDED = 1,
+	PKID_CHANGE_REMOVED,
+	PKID_CHANGE_MODIFIED,
+};
+
+struct pkid_config_change {
+	enum pkid_change kind;
+	char name[PKID_CONF_NAME_MAX];
+};
+
+struct pkid_config_diff {
+	bool globals_changed;
+	bool http_changed; /* port, enable or rate limits: re-listen */
+	struct pkid_config_change *servers; /* only the changed ones */
+	size_t n_servers;
+	struct pkid_config_change *trustpoints;
+	size_t n_trustpoints;
+};
+
+/* 0 or -ENOMEM; an empty diff (no change at all) has every count 0. */
+int pkid_config_diff(const struct pkid_config *old,
+		     const struct pkid_config *new,
+		     struct pkid_config_diff *diff);
+void pkid_config_diff_free(struct pkid_config_diff *diff);
+/* True when the diff reports no change at all. */
+bool pkid_config_diff_empty(const struct pkid_config_diff *diff);
+
+/*
+ * IOS locks a running CA's identity: returns the name of the first locked
+ * setting that differs ("issuer-name"), or NULL.  Used to refuse a
+ * reload that would change a CA whose certificate exists.
+ */
+const char *pkid_server_locked_change(const struct pkid_server_config *old,
+				      const struct pkid_server_config *new);
+
+/* Names, as written in pkid.conf ("sha256", "complete", ...). */
+const char *pkid_hash_alg_name(enum pkid_hash_alg h);
+const char *pkid_grant_mode_name(enum pkid_grant_mode g); /* "auto", ... */
+const char *pkid_db_level_name(enum pkid_db_level l);
+const char *pkid_archive_format_name(enum pkid_archive_format f);
+
+#endif /* PKID_CONFIG_H */

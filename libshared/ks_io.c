@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The request/reply engine of the keystore client, shared by both
+ * transports: number the request, send it, then read datagrams until the
+ * ack (NLMSG_ERROR) or the end of a dump (NLMSG_DONE) with our sequence
+ * number arrives, handing each data message to a callback.  Messages with
+ * another sequence number (a late answer to a request that timed out) are
+ * skipped.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ks_internal.h"
+#include "ks_raw.h"
+#include "ks_nl.h"
+
+/* What a reply may carry; anything else is ignored. */
+static struct nla_policy reply_policy[PKIKS_ATTR_MAX + 1] = {
+	[PKIKS_ATTR_VERSION] = {.type = NLA_U32},
+	[PKIKS_ATTR_FEATURES] = {.type = NLA_U32},
+	[PKIKS_ATTR_OWNER_UID] = {.type = NLA_U32},
+	[PKIKS_ATTR_KEY] = {.type = NLA_NESTED},
+	[PKIKS_ATTR_KEY_NAME] = {.type = NLA_STRING, .maxlen = PKIKS_NAME_MAX},
+	[PKIKS_ATTR_KEY_USAGE] = {.type = NLA_U32},
+	[PKIKS_ATTR_KEY_BITS] = {.type = NLA_U32},
+	[PKIKS_ATTR_SIGNATURE] = {.maxlen = PKIKS_RSA_MAX_BYTES},
+	[PKIKS_ATTR_DATA] = {.maxlen = PKIKS_RSA_MAX_BYTES},
+	[PKIKS_ATTR_WRAPPED] = {.maxlen = PKIKS_WRAPPED_MAX},
+	[PKIKS_ATTR_CLOCK_AUTHORITATIVE] = {.type = NLA_U8},
+	[PKIKS_ATTR_CLOCK_SOURCE] = {.type = NLA_U32},
+	[PKIKS_ATTR_CLOCK_NOW] = {.type = NLA_U64},
+	[PKIKS_ATTR_CLOCK_SINCE] = {.type = NLA_U64},
+	[PKIKS_ATTR_CLOCK_STEPS] = {.type = NLA_U32},
+	[PKIKS_ATTR_CLOCK_REALTIME] = {.type = NLA_U64},
+	[PKIKS_ATTR_TIMER] = {.type = NLA_NESTED},
+	[PKIKS_ATTR_TIMER_OWNER] = {.type = NLA_STRING,
+				    .maxlen = PKIKS_NAME_MAX},
+	[PKIKS_ATTR_TIMER_KIND] = {.type = NLA_U32},
+	[PKIKS_ATTR_TIMER_DEADLINE] = {.type = NLA_U64},
+	[PKIKS_ATTR_TIMER_STATE] = {.type = NLA_U32},
+	[PKIKS_ATTR_EVENT] = {.type = NLA_U32},
+};
+
+int ks_nlerr(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0:
+		return 0;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_RANGE:
+	case NLE_INVAL:
+	case NLE_MISSING_ATTR:
+	case NLE_ATTRSIZE:
+		return -EINVAL;
+	case NLE_MSGSIZE:
+	case NLE_MSG_TRUNC:
+	case NLE_MSG_OVERFLOW:
+		return -EMSGSIZE;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_PERM:
+	case NLE_NOACCESS:
+		return -EPERM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+int ks_parse(struct nlmsghdr *nlh, struct nlattr **tb)
+{
+	return ks_nlerr(
+		genlmsg_parse(nlh, 0, tb, PKIKS_ATTR_MAX, reply_policy));
+}
+
+int ks_parse_nested(struct nlattr *nest, struct nlattr **tb)
+{
+	return ks_nlerr(
+		nla_parse_nested(tb, PKIKS_ATTR_MAX, nest, reply_policy));
+}
+
+struct nl_msg *ks_msg_new(struct pkiks *ks, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(PKIKS_MSG_MAX);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, ks->port, 0, ks->family, 0, flags, cmd,
+			 PKIKS_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+void ks_msg_free_secret(struct nl_msg *msg)
+{
+	struct nlmsghdr *nlh;
+
+	if (!msg)
+		return;
+	nlh = nlmsg_hdr(msg);
+	explicit_bzero(nlh, nlh->nlmsg_len);
+	nlmsg_free(msg);
+}
+
+int ks_wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int n;
+
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n ? 0 : -ETIMEDOUT;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int send_bytes(struct pkiks *ks, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = sendto(ks->fd, buf, len, MSG_NOSIGNAL,
+			   ks->peer_len ? (struct sockaddr *)&ks->peer : NULL,
+			   ks->peer_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EPIPE ? -ECONNRESET : -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* One datagram into ks->buf; its length, or -ETIMEDOUT / -errno. */
+static ssize_t recv_datagram(struct pkiks *ks, int timeout_ms)
+{
+	struct iovec iov = {.iov_base = ks->buf, .iov_len = KS_RECV_BUF};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+	int err;
+
+	err = ks_wait_readable(ks->fd, timeout_ms);
+	if (err)
+		return err;
+	do
+		n = recvmsg(ks->fd, &mh, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0 && ks->transport == PKIKS_TRANSPORT_TWIN)
+		return -ECONNRESET; /* pkiksd closed the connection */
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return n;
+}
+
+/*
+ * Handle one message of a datagram.  Returns 1 when it ended the request
+ * (with *result set), 0 to keep reading.
+ */
+static int handle_msg(struct pkiks *ks, struct nlmsghdr *nlh, uint32_t seq,
+		      ks_reply_cb cb, void *arg, int *cb_err, int *result)
+{
+	struct nlattr *tb[PKIKS_ATTR_MAX + 1];
+	int err;
+
+	if (nlh->nlmsg_seq != seq)
+		return 0;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		if (nlh->nlmsg_len < (uint32_t)nlmsg_size(sizeof(int)))
+			*result = -EBADMSG;
+		else
+			*result = ((struct nlmsgerr *)nlmsg_data(nlh))->error;
+		return 1;
+	}
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		*result = 0;
+		if (nlh->nlmsg_len >= (uint32_t)nlmsg_size(sizeof(int)))
+			*result = *(int *)nlmsg_data(nlh);
+		return 1;
+	}
+	if (nlh->nlmsg_type != ks->family || !cb || *cb_err)
+		return 0;
+	err = ks_parse(nlh, tb);
+	if (!err)
+		err = cb(nlh, tb, arg);
+	*cb_err = err;
+	return 0;
+}
+
+int ks_exchange(struct pkiks *ks, const void *req, size_t len, uint32_t seq,
+		int timeout_ms, ks_reply_cb cb, void *arg)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int cb_err = 0, result = 0, err;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int rem;
+
+	err = send_bytes(ks, req, len);
+	if (err)
+		return err;
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		n = recv_datagram(ks, left > 0 ? (int)left : 0);
+		if (n < 0)
+			return (int)n;
+		rem = (int)n;
+		for (nlh = (struct nlmsghdr *)ks->buf; nlmsg_ok(nlh, rem);
+		     nlh = nlmsg_next(nlh, &rem)) {
+			if (handle_msg(ks, nlh, seq, cb, arg, &cb_err, &result))
+				goto done;
+		}
+	}
+done:
+	return result ? result : cb_err;
+}
+
+static int request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
+		   void *arg, int secret)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	int err;
+
+	nlh->nlmsg_seq = ++ks->seq;
+	nlh->nlmsg_pid = ks->port;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	err = ks_exchange(ks, nlh, nlh->nlmsg_len, nlh->nlmsg_seq,
+			  PKIKS_REQUEST_TIMEOUT_MS, cb, arg);
+	if (secret) {
+		ks_msg_free_secret(msg);
+		/* The reply may have carried plaintext (decrypt). */
+		explicit_bzero(ks->buf, KS_RECV_BUF);
+	} else {
+		nlmsg_free(msg);
+	}
+	return err;
+}
+
+int ks_request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb, void *arg)
+{
+	return request(ks, msg, cb, arg, 0);
+}
+
+int ks_request_secret(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
+		      void *arg)
+{
+	return request(ks, msg, cb, arg, 1);
+}
+
+int ks_put_u64(struct nl_msg *msg, int attr, uint64_t value)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	size_t tail = NLMSG_ALIGN(nlh->nlmsg_len);
+
+	/* The message buffer is 8-byte aligned, so offsets decide. */
+	if ((tail + NLA_HDRLEN) % 8 && nla_put(msg, PKIKS_ATTR_PAD, 0, NULL))
+		return -EMSGSIZE;
+	return nla_put_u64(msg, attr, value) ? -EMSGSIZE : 0;
+}
+
+int pkiks_raw_family(const struct pkiks *ks)
+{
+	return ks->family;
+}
+
+uint32_t pkiks_raw_seq(struct pkiks *ks)
+{
+	return ++ks->seq;
+}
+
+int pkiks_raw_request(struct pkiks *ks, const void *msg, size_t len,
+		      uint32_t seq, int timeout_ms)
+{
+	return ks_exchange(ks, msg, len, seq, timeout_ms, NULL, NULL);
+}

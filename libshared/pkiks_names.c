@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Names of the pkiks protocol's enums, as an operator reads them (IOS timer
+ * names, sysfs directory names) and the name rules both hosts enforce.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "keystore.h"
+
+static const char *const kind_names[__PKIKS_TIMER_KIND_MAX] = {
+	[PKIKS_TIMER_CS_CRL_UPDATE] = "CS CRL UPDATE",
+	[PKIKS_TIMER_CS_SHADOW_CERT_GENERATION] = "CS SHADOW CERT GENERATION",
+	[PKIKS_TIMER_CS_CERT_EXPIRE] = "CS CERT EXPIRE",
+	[PKIKS_TIMER_ER_EXPIRE] = "ER EXPIRE",
+	[PKIKS_TIMER_RENEW] = "RENEW",
+	[PKIKS_TIMER_SHADOW] = "SHADOW",
+	[PKIKS_TIMER_POLL] = "POLL",
+	[PKIKS_TIMER_CONNECT_RETRY] = "CONNECT RETRY",
+};
+
+static const char *const kind_sysfs[__PKIKS_TIMER_KIND_MAX] = {
+	[PKIKS_TIMER_CS_CRL_UPDATE] = "CS_CRL_UPDATE",
+	[PKIKS_TIMER_CS_SHADOW_CERT_GENERATION] = "CS_SHADOW_CERT_GENERATION",
+	[PKIKS_TIMER_CS_CERT_EXPIRE] = "CS_CERT_EXPIRE",
+	[PKIKS_TIMER_ER_EXPIRE] = "ER_EXPIRE",
+	[PKIKS_TIMER_RENEW] = "RENEW",
+	[PKIKS_TIMER_SHADOW] = "SHADOW",
+	[PKIKS_TIMER_POLL] = "POLL",
+	[PKIKS_TIMER_CONNECT_RETRY] = "CONNECT_RETRY",
+};
+
+static const char *const source_names[__PKIKS_CLOCK_MAX] = {
+	[PKIKS_CLOCK_NONE] = "none",
+	[PKIKS_CLOCK_CALENDAR] = "calendar",
+	[PKIKS_CLOCK_NTP] = "ntp",
+	[PKIKS_CLOCK_LAB] = "lab",
+};
+
+static const char *const state_names[__PKIKS_TIMER_STATE_MAX] = {
+	[PKIKS_TIMER_WAITING] = "waiting",
+	[PKIKS_TIMER_ARMED] = "armed",
+	[PKIKS_TIMER_EXPIRED] = "expired",
+};
+
+static const char *const hash_names[__PKIKS_HASH_MAX] = {
+	[PKIKS_HASH_SHA1] = "sha1",
+	[PKIKS_HASH_SHA256] = "sha256",
+	[PKIKS_HASH_SHA384] = "sha384",
+	[PKIKS_HASH_SHA512] = "sha512",
+};
+
+/* NULL for values outside the enum. */
+const char *pkiks_timer_kind_name(enum pkiks_timer_kind kind)
+{
+	return (unsigned)kind < __PKIKS_TIMER_KIND_MAX ? kind_names[kind]
+						       : NULL;
+}
+
+const char *pkiks_timer_kind_sysfs(enum pkiks_timer_kind kind)
+{
+	return (unsigned)kind < __PKIKS_TIMER_KIND_MAX ? kind_sysfs[kind]
+						       : NULL;
+}
+
+/* Accepts the IOS name ("CS CRL UPDATE") or the sysfs one, any case. */
+int pkiks_timer_kind_parse(const char *name, enum pkiks_timer_kind *kind)
+{
+	int k;
+
+	if (!name)
+		return -EINVAL;
+	for (k = 1; k < __PKIKS_TIMER_KIND_MAX; k++) {
+		if (!strcasecmp(name, kind_names[k]) ||
+		    !strcasecmp(name, kind_sysfs[k])) {
+			*kind = k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *pkiks_clock_source_name(enum pkiks_clock_source src)
+{
+	return (unsigned)src < __PKIKS_CLOCK_MAX ? source_names[src]
+						 : "unknown";
+}
+
+const char *pkiks_timer_state_name(enum pkiks_timer_state st)
+{
+	return (unsigned)st < __PKIKS_TIMER_STATE_MAX ? state_names[st]
+						      : "unknown";
+}
+
+const char *pkiks_hash_name(enum pkiks_hash hash)
+{
+	const char *n =
+		(unsigned)hash < __PKIKS_HASH_MAX ? hash_names[hash] : NULL;
+
+	return n ? n : "unknown";
+}
+
+static int name_char_ok(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/*
+ * A predicate: 1 when @name is a valid key name (1..PKIKS_NAME_MAX-1 bytes
+ * in all, of [A-Za-z0-9._-] with at most one trailing '#' after at least
+ * one such character), else 0.
+ */
+int pkiks_key_name_valid(const char *name)
+{
+	size_t len, i;
+
+	if (!name)
+		return 0;
+	len = strnlen(name, PKIKS_NAME_MAX);
+	if (len == 0 || len >= PKIKS_NAME_MAX)
+		return 0;
+	if (name[len - 1] == '#')
+		len--;
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!name_char_ok(name[i]))
+			return 0;
+	return 1;
+}
+
+/* A predicate like pkiks_key_name_valid(), without the '#'. */
+int pkiks_timer_owner_valid(const char *name)
+{
+	return pkiks_key_name_valid(name) && !strchr(name, '#');
+}

@@ -1,0 +1,120 @@
+#!/bin/bash
+# check-ca-bad: the bad-input table.  Each row sends one malformed or
+# unauthorised request and expects an HTTP 4xx or a SCEP FAILURE with the
+# right failInfo; after the table the server still enrolls.  Also: a
+# repeated transactionID gets the same certificate, never a second one,
+# and PKIOperation by GET with percent-escaped base64 works (Cisco).
+. tests/ca/lib.sh
+ca_setup 18102
+ca_conf "grant auto"
+ca_start
+sw_scepca
+S=$B/scep-client
+
+# Material: a request key with a self-signed cert and a CSR; a foreign CA.
+openssl genrsa -out "$T/k.pem" 2048 2>/dev/null
+openssl req -new -x509 -key "$T/k.pem" -subj /CN=tester -days 2 -out "$T/self.pem"
+openssl req -new -key "$T/k.pem" -subj /CN=tester -outform der -out "$T/csr.der"
+openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$T/fca.key" \
+	-subj /CN=foreign-CA -days 2 -out "$T/fca.pem" 2>/dev/null
+openssl req -new -key "$T/k.pem" -subj /CN=tester -out "$T/f.csr"
+openssl x509 -req -in "$T/f.csr" -CA "$T/fca.pem" -CAkey "$T/fca.key" \
+	-CAcreateserial -days 2 -out "$T/foreign.pem" 2>/dev/null
+
+post() { # post FILE -> HTTP code, body in $T/reply.der
+	curl -s -o "$T/reply.der" -w '%{http_code}' --data-binary @"$1" \
+		-H 'Content-Type: application/x-pki-message' \
+		"$URL?operation=PKIOperation"
+}
+expect_http() { # expect_http WHAT CODE ACTUAL
+	[ "$3" = "$2" ] || fail "$1: HTTP $3, want $2"
+	echo "ok: $1 -> HTTP $3"
+}
+expect_scep() { # expect_scep WHAT STATUS FAILINFO
+	local code=$(post "$T/req.der") got
+	[ "$code" = 200 ] || fail "$1: HTTP $code"
+	got=$($S rep "$T/reply.der") || fail "$1: reply does not verify"
+	[ "$got" = "status=$2 failInfo=$3" ] || fail "$1: $got, want status=$2 failInfo=$3"
+	echo "ok: $1 -> $got"
+}
+req() { # req TYPE CIPHER SIGNER KEY TID CONTENT
+	$S req "$1" "$2" "$3" "$4" "$T/ra.der" "$5" "$6" >"$T/req.der" ||
+		fail "scep-client req"
+}
+
+# 1-2: not SCEP at all.
+head -c 3000 /dev/urandom >"$T/garbage"
+expect_http "garbage body" 400 "$(post "$T/garbage")"
+req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" t-trunc "$T/csr.der"
+head -c $(($(stat -c %s "$T/req.der") / 2)) "$T/req.der" >"$T/trunc"
+expect_http "truncated CMS" 400 "$(post "$T/trunc")"
+# 3: single DES envelope.
+req 19 DES-CBC "$T/self.pem" "$T/k.pem" t-des "$T/csr.der"
+expect_scep "single DES" 2 0
+# 4: signed by a certificate of another CA.
+req 19 AES-128-CBC "$T/foreign.pem" "$T/k.pem" t-foreign "$T/csr.der"
+expect_scep "foreign-CA signer" 2 2
+# 5: RenewalReq signed by a self-signed certificate (nothing to renew).
+req 17 AES-128-CBC "$T/self.pem" "$T/k.pem" t-selfrenew "$T/csr.der"
+expect_scep "RenewalReq, self-signed" 2 2
+# 6: unknown messageType.
+req 99 AES-128-CBC "$T/self.pem" "$T/k.pem" t-type "$T/csr.der"
+expect_scep "unknown messageType" 2 2
+# 7: content that is no CSR.
+head -c 100 /dev/urandom >"$T/notcsr"
+req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" t-notcsr "$T/notcsr"
+expect_scep "content not a CSR" 2 2
+# 8: CertPoll for a transaction never seen.
+req 20 AES-128-CBC "$T/self.pem" "$T/k.pem" t-unknown "$T/csr.der"
+expect_scep "CertPoll with a CSR for body" 2 2
+# 9: wrong challenge password (strongSwan).
+sw_enroll wrongpw --password not-the-password && fail "wrong challenge enrolled"
+grep -q badRequest "$T/wrongpw.log" || fail "wrong challenge: $(tail -3 "$T/wrongpw.log")"
+echo "ok: wrong challenge -> FAILURE badRequest"
+# 10: revoked signer renews.
+sw_enroll victim || fail "victim enroll"
+serial=$(openssl x509 -in "$T/victim.pem" -noout -serial | cut -d= -f2)
+ctl "server revoke" $CA_NAME $((16#$serial)) >/dev/null || fail revoke
+pki --gen --size 2048 >"$T/victim2.key"
+pki --scep --url "$URL" --in "$T/victim2.key" --dn "CN=victim,O=pkid test" \
+	--cacert-enc "$T/ra.der" --cacert-sig "$T/ra.der" --cacert "$T/ca.der" \
+	--cert "$T/victim.der" --key "$T/victim.key" >"$T/victim2.der" \
+	2>"$T/victim2.log" && fail "a revoked certificate renewed"
+grep -q badRequest "$T/victim2.log" || fail "revoked: $(tail -3 "$T/victim2.log")"
+echo "ok: revoked signer -> FAILURE badRequest"
+# 11-14: HTTP level.
+expect_http "unknown operation" 400 \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=Frobnicate")"
+head -c 70000 /dev/zero >"$T/big"
+expect_http "oversized body" 413 "$(post "$T/big")"
+expect_http "broken base64" 400 "$(curl -s -o /dev/null -w '%{http_code}' \
+	"$URL?operation=PKIOperation&message=%21%21not*base64%21")"
+expect_http "GetNextCACert without rollover" 404 \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=GetNextCACert")"
+
+# The same transactionID twice: one certificate, the same one.
+req 19 AES-256-CBC "$T/self.pem" "$T/k.pem" t-repeat "$T/csr.der"
+expect_scep "PKCSReq" 0 -
+cp "$T/reply.der" "$T/reply1.der"
+n1=$(ctl "show certificates" $CA_NAME | wc -l)
+expect_scep "PKCSReq, same transactionID" 0 -
+n2=$(ctl "show certificates" $CA_NAME | wc -l)
+[ "$n1" = "$n2" ] || fail "a repeated transactionID issued another certificate"
+echo "ok: repeated transactionID -> same outcome, no second certificate"
+
+# PKIOperation by GET, base64 with percent-escapes (Cisco, certmonger).
+openssl req -new -key "$T/k.pem" -subj /CN=getter -outform der -out "$T/csr2.der"
+req 19 DES-EDE3-CBC "$T/self.pem" "$T/k.pem" t-get "$T/csr2.der"
+msg=$(base64 -w 64 "$T/req.der" | python3 -c \
+	'import sys,urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')
+code=$(curl -s -o "$T/reply.der" -w '%{http_code}' \
+	"$URL?operation=PKIOperation&message=$msg")
+[ "$code" = 200 ] || fail "GET PKIOperation: HTTP $code"
+[ "$($S rep "$T/reply.der")" = "status=0 failInfo=-" ] || fail "GET PKIOperation"
+echo "ok: GET PKIOperation with %2B %2F %3D %0A -> SUCCESS"
+
+# Still serving after all that.
+sw_enroll survivor || fail "no enrollment after the bad input"
+verify "$T/survivor.pem"
+kill -0 "$PKID_PID" || fail "pkid died"
+echo "check-ca-bad: OK"

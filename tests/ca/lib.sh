@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Helpers of the certificate server tests (source this file from the top of
+# the tree).  Every test gets its own temp dir, pkiksd twin, pkid and port
+# (18100-18199); every wait is bounded.
+#
+#   ca_setup PORT                 temp dir $T, pkiksd twin with a valid clock
+#   ca_conf GRANT [EXTRA_LINES]   write $T/pkid.conf for server TESTCA
+#   ca_start [pkid args]          start pkid, wait until GetCACaps answers
+#   ca_kill [SIGNAL]              stop pkid (default TERM)
+#   ctl CMD ARGS...               one control command (tests/ca/ctl_call.c)
+#   sw_scepca, sw_enroll ...      strongSwan's pki with a quiet config
+#   fail MSG                      print and exit 1 (the trap cleans up)
+
+set -u
+. tests/lib/keystore.sh
+
+B=build/bin
+CA_NAME=TESTCA
+PKID_PID=
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "${T:-/nonexistent}/pkid.log" ] && tail -n 30 "$T/pkid.log" >&2
+	exit 1
+}
+
+ca_cleanup() {
+	[ -n "${PKID_PID:-}" ] && kill -KILL "$PKID_PID" 2>/dev/null
+	[ -n "${PKID_PID:-}" ] && wait "$PKID_PID" 2>/dev/null
+	ks_twin_stop
+	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
+}
+
+ca_setup() {
+	PORT=$1
+	URL=http://127.0.0.1:$PORT/cgi-bin/pkiclient.exe
+	T=$(mktemp -d /tmp/pkid-ca.XXXXXX)
+	trap ca_cleanup EXIT
+	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
+	$B/pkictl clock calendar-valid >/dev/null || fail "clock calendar-valid"
+	# strongSwan's pki without the TPM plugin (a warning on every run).
+	cat >"$T/strongswan.conf" <<-EOF2
+	pki {
+	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
+	}
+	EOF2
+	export STRONGSWAN_CONF=$T/strongswan.conf
+}
+
+ca_conf() {
+	local grant=$1
+	shift
+	cat >"$T/pkid.conf" <<-EOF2
+	! written by tests/ca/lib.sh
+	clock calendar-valid
+	ip http server $PORT
+	control-socket $T/pkid.ctl
+	crypto pki server $CA_NAME
+	 issuer-name CN=pkid test CA,O=pkid
+	 $grant
+	 lifetime certificate 30
+	 database url $T/db
+	 database level complete
+	 database archive pkcs12 password archive-secret
+	 cdp-url http://127.0.0.1:$PORT/crl/$CA_NAME.crl
+	EOF2
+	local l
+	for l in "$@"; do echo " $l" >>"$T/pkid.conf"; done
+	echo " no shutdown" >>"$T/pkid.conf"
+}
+
+ca_start() {
+	local i
+	$B/pkid -f -c "$T/pkid.conf" -s "$T/state" -P "$PWD/build/pkiks-provider.so" \
+		"$@" >>"$T/pkid.log" 2>&1 &
+	PKID_PID=$!
+	# Bounded: 200 x 50 ms (first start makes two RSA keys).
+	for ((i = 0; i < 200; i++)); do
+		if curl -sf -o /dev/null "$URL?operation=GetCACert"; then
+			return 0
+		fi
+		kill -0 "$PKID_PID" 2>/dev/null || fail "pkid exited"
+		sleep 0.05
+	done
+	fail "pkid did not serve GetCACert within 10 s"
+}
+
+ca_kill() {
+	local sig=${1:-TERM} i
+	[ -n "$PKID_PID" ] || return 0
+	kill -"$sig" "$PKID_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$PKID_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$PKID_PID" 2>/dev/null
+	local rc=$?
+	PKID_PID=
+	return $rc
+}
+
+ctl() {
+	$B/ctl-call "$T/pkid.ctl" "$@"
+}
+
+# GetCACert through strongSwan: ca.der, ra.der (and .pem copies).
+sw_scepca() {
+	pki --scepca --url "$URL" --caout "$T/ca.der" --raout "$T/ra.der" \
+		>"$T/scepca.log" 2>&1 || { cat "$T/scepca.log"; fail "pki --scepca"; }
+	# With one RA certificate, strongSwan may name it ra.der or ra-1.der.
+	[ -f "$T/ra.der" ] || mv "$T/ra-1.der" "$T/ra.der" 2>/dev/null
+	[ -f "$T/ra.der" ] || fail "no RA certificate from GetCACert"
+	openssl x509 -inform der -in "$T/ca.der" -out "$T/ca.pem" || fail "ca.der"
+}
+
+# sw_enroll NAME [pki --scep args...]: key NAME.key, certificate NAME.der/pem
+sw_enroll() {
+	local n=$1
+	shift
+	[ -f "$T/$n.key" ] || pki --gen --size 2048 >"$T/$n.key"
+	pki --scep --url "$URL" --in "$T/$n.key" --dn "CN=$n,O=pkid test" \
+		--cacert-enc "$T/ra.der" --cacert-sig "$T/ra.der" \
+		--cacert "$T/ca.der" "$@" >"$T/$n.der" 2>"$T/$n.log"
+	local rc=$?
+	[ $rc -eq 0 ] && openssl x509 -inform der -in "$T/$n.der" -out "$T/$n.pem"
+	return $rc
+}
+
+verify() {
+	openssl verify -CAfile "$T/ca.pem" "$1" >/dev/null || fail "openssl verify $1"
+}

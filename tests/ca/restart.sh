@@ -1,0 +1,55 @@
+#!/bin/bash
+# check-ca-restart: pkid killed with SIGKILL and restarted keeps its pending
+# requests, its serial counter, its revocations and its CRL; the CA key and
+# certificate are reused (same fingerprint); the keystore still holds the
+# CS CRL UPDATE timer; a client re-sending its old transactionID after the
+# operator's grant gets the certificate.
+. tests/ca/lib.sh
+ca_setup 18104
+ca_conf "! manual granting"
+ca_start
+sw_scepca
+
+pw=$(ctl --json "server password generate" $CA_NAME |
+	sed -n 's/.*"password":"\([^"]*\)".*/\1/p')
+sw_enroll alice --password "$pw" --maxpolltime 5 || fail "alice"
+aserial=$(openssl x509 -in "$T/alice.pem" -noout -serial | cut -d= -f2)
+ctl "server revoke" $CA_NAME $((16#$aserial)) >/dev/null || fail "revoke"
+# A request left pending: the client gives up after 2 s.
+sw_enroll pat --interval 1 --maxpolltime 2 && fail "pat issued in manual mode"
+ctl "show requests" $CA_NAME | grep -q "pending.*CN=pat" || fail "pat not pending"
+curl -sf -o "$T/crl-before.der" "$URL?operation=GetCRL" || fail GetCRL
+last=$(ctl --json "show server" $CA_NAME | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["last_serial"])')
+fp=$(ctl --json "show server" $CA_NAME | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
+
+ca_kill KILL
+ca_start
+
+fp2=$(ctl --json "show server" $CA_NAME | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
+[ "$fp" = "$fp2" ] || fail "the CA changed across the restart"
+ctl "show requests" $CA_NAME | grep -q "pending.*CN=pat" ||
+	fail "pending request lost"
+curl -sf -o "$T/crl-after.der" "$URL?operation=GetCRL" || fail GetCRL
+cmp -s "$T/crl-before.der" "$T/crl-after.der" || fail "CRL changed"
+openssl crl -inform der -in "$T/crl-after.der" -noout -text |
+	grep -qi "Serial Number: 0*$aserial" || fail "revocation lost"
+PKIKS_SOCKET=$PKIKS_SOCKET $B/pkictl show timers | grep -q "CS CRL UPDATE" ||
+	fail "no CS CRL UPDATE timer"
+
+# The serial counter continued: the next certificate is above the old last.
+pw=$(ctl --json "server password generate" $CA_NAME |
+	sed -n 's/.*"password":"\([^"]*\)".*/\1/p')
+sw_enroll bert --password "$pw" --maxpolltime 5 || fail "bert"
+bserial=$(openssl x509 -in "$T/bert.pem" -noout -serial | cut -d= -f2)
+[ $((16#$bserial)) -gt "$last" ] || fail "serial $((16#$bserial)) <= $last"
+
+# Grant pat; the same key means the same transactionID: a poll, issued.
+ctl "server grant" $CA_NAME all >/dev/null || fail "grant all"
+sw_enroll pat --interval 1 --maxpolltime 5 || fail "pat: $(tail -3 "$T/pat.log")"
+verify "$T/pat.pem"
+n=$(ctl "show certificates" $CA_NAME | grep -c "CN=pat")
+[ "$n" = 1 ] || fail "pat has $n certificates"
+echo "check-ca-restart: OK"

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit test of the SCEP codec (daemon/scep*.c) with in-memory keys: the
+ * test plays the SCEP client with OpenSSL's CMS API, the codec plays the
+ * server, and each side checks what the other built.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include "../../daemon/scep.h"
+#include "../../daemon/scep_attr.h"
+
+static EVP_PKEY *ca_key, *client_key, *other_key;
+static X509 *ca_cert, *client_cert, *other_cert;
+static const int64_t NOW = 1800000000; /* 2027-01-15 */
+
+static X509 *self_signed(EVP_PKEY *key, const char *cn)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, NULL);
+	X509_time_adj_ex(X509_getm_notAfter(x), 30, 0, NULL);
+	X509_set_pubkey(x, key);
+	X509_sign(x, key, EVP_sha256());
+	X509_NAME_free(n);
+	return x;
+}
+
+static X509_REQ *make_csr(EVP_PKEY *key, const char *challenge)
+{
+	X509_REQ *csr = X509_REQ_new();
+	X509_NAME *n = X509_REQ_get_subject_name(csr);
+
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"client", -1, -1, 0);
+	X509_REQ_set_pubkey(csr, key);
+	if (challenge)
+		X509_REQ_add1_attr_by_NID(csr, NID_pkcs9_challengePassword,
+					  MBSTRING_ASC,
+					  (const unsigned char *)challenge, -1);
+	X509_REQ_sign(csr, key, EVP_sha256());
+	return csr;
+}
+
+/* A client-side SCEP request: sign(envelope(content)) with SCEP attrs. */
+static int build_request(int type, const unsigned char *content, int len,
+			 const EVP_CIPHER *cipher, X509 *signer, EVP_PKEY *key,
+			 const char *transid, unsigned char **out)
+{
+	STACK_OF(X509) *recips = sk_X509_new_null();
+	const unsigned char nonce[SCEP_NONCE_LEN] = "0123456789abcdef";
+	CMS_ContentInfo *env, *cms;
+	CMS_SignerInfo *si;
+	BIO *in = BIO_new_mem_buf(content, len);
+	BIO *envder = BIO_new(BIO_s_mem());
+	char num[8];
+	int n = -1;
+
+	sk_X509_push(recips, ca_cert);
+	env = CMS_encrypt(recips, in, cipher, CMS_BINARY);
+	if (!env)
+		goto out;
+	i2d_CMS_bio(envder, env);
+	cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
+	si = CMS_add1_signer(cms, signer, key, EVP_sha256(),
+			     CMS_BINARY | CMS_PARTIAL);
+	snprintf(num, sizeof(num), "%d", type);
+	scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, num);
+	scep_attr_add_string(si, SCEP_ATTR_TRANSACTION_ID, transid);
+	scep_attr_add_nonce(si, SCEP_ATTR_SENDER_NONCE, nonce);
+	CMS_final(cms, envder, NULL, CMS_BINARY);
+	n = i2d_CMS_ContentInfo(cms, out);
+	CMS_ContentInfo_free(cms);
+	CMS_ContentInfo_free(env);
+out:
+	BIO_free(in);
+	BIO_free(envder);
+	sk_X509_free(recips);
+	return n;
+}
+
+static int build_pkcsreq(const EVP_CIPHER *cipher, const char *challenge,
+			 X509 *signer, EVP_PKEY *key, unsigned char **out)
+{
+	X509_REQ *csr = make_csr(client_key, challenge);
+	unsigned char *der = NULL;
+	int len = i2d_X509_REQ(csr, &der), n;
+
+	n = build_request(SCEP_MSG_PKCSREQ, der, len, cipher, signer, key,
+			  "4711", out);
+	OPENSSL_free(der);
+	X509_REQ_free(csr);
+	return n;
+}
+
+static int parse(const unsigned char *der, int len, struct scep_request *req,
+		 enum scep_fail_info *fail)
+{
+	struct scep_recipient r = {.cert = ca_cert, .key = ca_key};
+
+	return scep_parse(der, len, &r, 1, req, fail);
+}
+
+static void test_parse_pkcsreq(void)
+{
+	const EVP_CIPHER *ciphers[] = {EVP_aes_128_cbc(), EVP_aes_256_cbc(),
+				       EVP_des_ede3_cbc()};
+	size_t i;
+
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		struct scep_request req;
+		enum scep_fail_info fail;
+		unsigned char *der = NULL;
+		int len = build_pkcsreq(ciphers[i], "s3cret", client_cert,
+					client_key, &der);
+
+		CU_ASSERT_FATAL(len > 0);
+		CU_ASSERT_EQUAL(parse(der, len, &req, &fail), 0);
+		CU_ASSERT_EQUAL(req.type, SCEP_MSG_PKCSREQ);
+		CU_ASSERT_STRING_EQUAL(req.transaction_id, "4711");
+		CU_ASSERT_EQUAL(req.recipient_index, 0);
+		CU_ASSERT_PTR_NOT_NULL(req.csr);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(req.challenge);
+		CU_ASSERT_STRING_EQUAL(req.challenge, "s3cret");
+		CU_ASSERT_EQUAL(X509_cmp(req.signer, client_cert), 0);
+		CU_ASSERT_EQUAL(memcmp(req.sender_nonce, "0123456789abcdef",
+				       SCEP_NONCE_LEN),
+				0);
+		scep_request_free(&req);
+		OPENSSL_free(der);
+	}
+}
+
+static void test_parse_rejects(void)
+{
+	struct scep_request req;
+	enum scep_fail_info fail;
+	unsigned char *der = NULL;
+	unsigned char garbage[64];
+	int len;
+
+	/* Not CMS at all: no CertRep possible. */
+	RAND_bytes(garbage, sizeof(garbage));
+	CU_ASSERT_EQUAL(parse(garbage, sizeof(garbage), &req, &fail), -EBADMSG);
+	scep_request_free(&req);
+
+	/* Truncated. */
+	len = build_pkcsreq(EVP_aes_128_cbc(), NULL, client_cert, client_key,
+			    &der);
+	CU_ASSERT_EQUAL(parse(der, len / 2, &req, &fail), -EBADMSG);
+	scep_request_free(&req);
+
+	/* A flipped byte near the end (signature): badMessageCheck. */
+	der[len - 5] ^= 0x55;
+	CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EPROTO);
+	CU_ASSERT_EQUAL(fail, SCEP_FAIL_BAD_MESSAGE_CHECK);
+	CU_ASSERT_STRING_EQUAL(req.transaction_id, "4711");
+	scep_request_free(&req);
+	OPENSSL_free(der);
+	der = NULL;
+
+	/* Enveloped to someone else: badMessageCheck. */
+	{
+		X509 *save = ca_cert;
+
+		ca_cert = other_cert;
+		len = build_pkcsreq(EVP_aes_128_cbc(), NULL, client_cert,
+				    client_key, &der);
+		ca_cert = save;
+	}
+	CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EPROTO);
+	CU_ASSERT_EQUAL(fail, SCEP_FAIL_BAD_MESSAGE_CHECK);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+	der = NULL;
+
+	/* Unknown messageType: badRequest. */
+	len = build_request(99, (const unsigned char *)"x", 1,
+			    EVP_aes_128_cbc(), client_cert, client_key, "1",
+			    &der);
+	CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EPROTO);
+	CU_ASSERT_EQUAL(fail, SCEP_FAIL_BAD_REQUEST);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+	der = NULL;
+
+	/* Content that is no CSR: badRequest. */
+	len = build_request(SCEP_MSG_PKCSREQ, (const unsigned char *)"xyz", 3,
+			    EVP_aes_128_cbc(), client_cert, client_key, "2",
+			    &der);
+	CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EPROTO);
+	CU_ASSERT_EQUAL(fail, SCEP_FAIL_BAD_REQUEST);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+}
+
+/* Single DES needs OpenSSL's legacy provider to even build the request. */
+static void test_parse_single_des(void)
+{
+	OSSL_PROVIDER *legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	OSSL_PROVIDER *deflt = OSSL_PROVIDER_load(NULL, "default");
+	EVP_CIPHER *des = EVP_CIPHER_fetch(NULL, "DES-CBC", NULL);
+	struct scep_request req;
+	enum scep_fail_info fail;
+	unsigned char *der = NULL;
+	int len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(des);
+	len = build_pkcsreq(des, NULL, client_cert, client_key, &der);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EPROTO);
+	CU_ASSERT_EQUAL(fail, SCEP_FAIL_BAD_ALG);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+	EVP_CIPHER_free(des);
+	OSSL_PROVIDER_unload(legacy);
+	OSSL_PROVIDER_unload(deflt);
+}
+
+/* Client side of a CertRep: verify, read attributes, decrypt, find cert. */
+static void check_certrep(const unsigned char *der, size_t len,
+			  const char *status, X509 *expect)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	STACK_OF(CMS_SignerInfo) *sis;
+	X509_ALGOR *sig = NULL;
+	CMS_SignerInfo *si;
+	X509_STORE *store = X509_STORE_new();
+	BIO *content = BIO_new(BIO_s_mem());
+	unsigned char nonce[SCEP_NONCE_LEN];
+	char buf[64];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
+	X509_STORE_add_cert(store, ca_cert);
+	CU_ASSERT_EQUAL(CMS_verify(cms, NULL, store, NULL, content,
+				   CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY),
+			1);
+	sis = CMS_get0_SignerInfos(cms);
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	/* strongSwan 5.9.8 accepts only rsaEncryption here. */
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &sig);
+	CU_ASSERT_EQUAL(OBJ_obj2nid(sig->algorithm), NID_rsaEncryption);
+	CU_ASSERT_EQUAL(scep_attr_get_string(si, SCEP_ATTR_MESSAGE_TYPE, buf,
+					     sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "3");
+	scep_attr_get_string(si, SCEP_ATTR_PKI_STATUS, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, status);
+	scep_attr_get_string(si, SCEP_ATTR_TRANSACTION_ID, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "4711");
+	CU_ASSERT_EQUAL(
+		scep_attr_get_nonce(si, SCEP_ATTR_RECIPIENT_NONCE, nonce), 0);
+	CU_ASSERT_EQUAL(memcmp(nonce, "0123456789abcdef", SCEP_NONCE_LEN), 0);
+	if (expect) {
+		char *mem;
+		long n = BIO_get_mem_data(content, &mem);
+		const unsigned char *q = (const unsigned char *)mem;
+		CMS_ContentInfo *env = d2i_CMS_ContentInfo(NULL, &q, n);
+		BIO *plain = BIO_new(BIO_s_mem());
+		PKCS7 *p7;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(env);
+		CU_ASSERT_EQUAL(CMS_decrypt(env, client_key, client_cert, NULL,
+					    plain, CMS_BINARY),
+				1);
+		n = BIO_get_mem_data(plain, &mem);
+		q = (const unsigned char *)mem;
+		p7 = d2i_PKCS7(NULL, &q, n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p7);
+		CU_ASSERT_EQUAL(sk_X509_num(p7->d.sign->cert), 1);
+		CU_ASSERT_EQUAL(
+			X509_cmp(sk_X509_value(p7->d.sign->cert, 0), expect),
+			0);
+		PKCS7_free(p7);
+		BIO_free(plain);
+		CMS_ContentInfo_free(env);
+	}
+	BIO_free(content);
+	X509_STORE_free(store);
+	CMS_ContentInfo_free(cms);
+}
+
+static void test_reply(void)
+{
+	struct scep_request req;
+	enum scep_fail_info fail;
+	unsigned char *der = NULL, *rep_der = NULL;
+	size_t rep_len = 0;
+	int len = build_pkcsreq(EVP_aes_256_cbc(), "pw", client_cert,
+				client_key, &der);
+	struct scep_reply ok = {.status = SCEP_STATUS_SUCCESS,
+				.issued = other_cert};
+	struct scep_reply pend = {.status = SCEP_STATUS_PENDING};
+	struct scep_reply bad = {.status = SCEP_STATUS_FAILURE,
+				 .fail = SCEP_FAIL_BAD_REQUEST};
+
+	CU_ASSERT_EQUAL_FATAL(parse(der, len, &req, &fail), 0);
+	CU_ASSERT_EQUAL(scep_reply(&req, &ok, ca_cert, ca_key, EVP_sha256(),
+				   NOW, &rep_der, &rep_len),
+			0);
+	check_certrep(rep_der, rep_len, "0", other_cert);
+	free(rep_der);
+	CU_ASSERT_EQUAL(scep_reply(&req, &pend, ca_cert, ca_key, EVP_sha256(),
+				   NOW, &rep_der, &rep_len),
+			0);
+	check_certrep(rep_der, rep_len, "3", NULL);
+	free(rep_der);
+	CU_ASSERT_EQUAL(scep_reply(&req, &bad, ca_cert, ca_key, EVP_sha1(), NOW,
+				   &rep_der, &rep_len),
+			0);
+	check_certrep(rep_der, rep_len, "2", NULL);
+	free(rep_der);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+}
+
+static int suite_init(void)
+{
+	ca_key = EVP_RSA_gen(2048);
+	client_key = EVP_RSA_gen(2048);
+	other_key = EVP_RSA_gen(2048);
+	if (!ca_key || !client_key || !other_key)
+		return -1;
+	ca_cert = self_signed(ca_key, "test CA");
+	client_cert = self_signed(client_key, "client");
+	other_cert = self_signed(other_key, "other");
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	X509_free(ca_cert);
+	X509_free(client_cert);
+	X509_free(other_cert);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(client_key);
+	EVP_PKEY_free(other_key);
+	return 0;
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite("scep codec", suite_init, suite_clean);
+	CU_add_test(s, "parse PKCSReq (AES-128, AES-256, 3DES)",
+		    test_parse_pkcsreq);
+	CU_add_test(s, "parse rejects bad input", test_parse_rejects);
+	CU_add_test(s, "single DES is badAlg", test_parse_single_des);
+	CU_add_test(s, "CertRep SUCCESS/PENDING/FAILURE", test_reply);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkid.conf parser: defaults, every §3/§4 command with explicit values,
+ * abbreviations, "no" forms, errors with file:line, a table of broken
+ * lines, running-config round trip, reload diff, and loading real files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "config.h"
+
+/* Messages the parser reported during the last parse. */
+static char msgs[16][1024];
+static int nmsgs;
+
+static void collect(void *arg, const char *msg)
+{
+	if (nmsgs < 16)
+		snprintf(msgs[nmsgs], sizeof(msgs[0]), "%s", msg);
+	nmsgs++;
+}
+
+static int parse(const char *text, struct pkid_config **cfg)
+{
+	nmsgs = 0;
+	memset(msgs, 0, sizeof(msgs));
+	return pkid_config_parse("pkid.conf", text, strlen(text), cfg, collect,
+				 NULL);
+}
+
+static struct pkid_config *parse_ok(const char *text)
+{
+	struct pkid_config *cfg = NULL;
+	int rc = parse(text, &cfg);
+
+	if (rc)
+		fprintf(stderr, "unexpected error: %s\n", msgs[0]);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(nmsgs, 0);
+	return cfg;
+}
+
+#define DAYS(d)	 ((int64_t)(d)*86400)
+#define HOURS(h) ((int64_t)(h)*3600)
+
+static void test_defaults(void)
+{
+	struct pkid_config *cfg = parse_ok("crypto pki server ROOTCA\n"
+					   "crypto pki trustpoint TP\n");
+	const struct pkid_server_config *s = pkid_config_server(cfg, "ROOTCA");
+	const struct pkid_trustpoint_config *t =
+		pkid_config_trustpoint(cfg, "TP");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(s->issuer_name, "CN=ROOTCA");
+	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA256);
+	CU_ASSERT_EQUAL(s->lifetime_ca_cert, DAYS(1095));
+	CU_ASSERT_EQUAL(s->lifetime_cert, DAYS(365));
+	CU_ASSERT_EQUAL(s->lifetime_crl, HOURS(168));
+	CU_ASSERT_EQUAL(s->lifetime_enrollreq, HOURS(168));
+	CU_ASSERT_FALSE(s->auto_rollover);
+	CU_ASSERT_EQUAL(s->rollover_window, DAYS(30));
+	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_MANUAL);
+	CU_ASSERT_STRING_EQUAL(s->grant_auto_tp, "");
+	CU_ASSERT_EQUAL(s->db_level, PKID_DB_LEVEL_MINIMUM);
+	CU_ASSERT_STRING_EQUAL(s->db_url, "");
+	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PKCS12);
+	CU_ASSERT_STRING_EQUAL(s->cdp_url, "");
+	CU_ASSERT_TRUE(s->shutdown);
+	CU_ASSERT_EQUAL(s->line, 1);
+
+	CU_ASSERT_STRING_EQUAL(t->rsakeypair, "TP");
+	CU_ASSERT_EQUAL(t->rsa_bits, 2048);
+	CU_ASSERT_FALSE(t->auto_enroll);
+	CU_ASSERT_EQUAL(t->retry_count, 999);
+	CU_ASSERT_EQUAL(t->retry_period_min, 1);
+	CU_ASSERT_EQUAL(t->retry_max_period_min, 60);
+	CU_ASSERT_EQUAL(t->revocation_check, PKID_REVCHECK_CRL);
+	CU_ASSERT_EQUAL(t->serial_number, PKID_UNSET);
+	CU_ASSERT_EQUAL(t->ip_address, PKID_UNSET);
+	CU_ASSERT_STRING_EQUAL(t->enrollment_url, "");
+	CU_ASSERT_EQUAL(t->line, 2);
+
+	CU_ASSERT_FALSE(cfg->http_enabled);
+	CU_ASSERT_EQUAL(cfg->http_port, 80);
+	CU_ASSERT_FALSE(cfg->clock_calendar_valid);
+	CU_ASSERT_STRING_EQUAL(cfg->control_socket, PKID_CTL_SOCKET_DEFAULT);
+	CU_ASSERT_EQUAL(cfg->rate_limit, 0);
+	pkid_config_free(cfg);
+}
+
+/* Every command once, explicit values: a full configuration. */
+static const char full_conf[] =
+	"! a full pkid.conf\n"
+	"hostname ca-1\n"
+	"clock calendar-valid\n"
+	"ip http server 8080\n"
+	"ip http rate-limit 50 100 interface eth0 eth1\n"
+	"ip http rate-limit allow 10.1.0.0/16\n"
+	"ip http rate-limit allow 2001:db8::/32\n"
+	"control-socket /tmp/pkid-test.sock\n"
+	"!\n"
+	"crypto pki server ROOTCA\n"
+	"  issuer-name CN=Root CA,OU=TAC,O=Cisco\n"
+	"  hash sha512\n"
+	"  lifetime ca-certificate 730 12 30\n"
+	"  lifetime certificate 180 6\n"
+	"  lifetime crl 24 30\n"
+	"  lifetime enrollment-request 48\n"
+	"  auto-rollover 90\n"
+	"  grant auto\n"
+	"  grant auto trustpoint SUB\n"
+	"  database level complete\n"
+	"  database url file:///var/lib/pkid/ROOTCA/\n"
+	"  database archive pem password 0 s3cr3t!\n"
+	"  cdp-url http://10.1.1.1/crl/ROOTCA.crl\n"
+	"  no shutdown\n"
+	"crypto pki trustpoint SUB\n"
+	"  enrollment url http://172.16.1.1:80\n"
+	"  enrollment retry count 50\n"
+	"  enrollment retry period 5\n"
+	"  enrollment retry max-period 120\n"
+	"  serial-number\n"
+	"  ip-address none\n"
+	"  password 0 Rev0cati0n$Passw0rd\n"
+	"  subject-name CN=spoke-1.cisco.com,OU=CVO\n"
+	"  subject-alt-name spoke-1.example.net\n"
+	"  revocation-check none\n"
+	"  rsakeypair spoke-1-RSA 3072\n"
+	"  auto-enroll 80 regenerate\n"
+	"  fingerprint "
+	"01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67\n"
+	"  certificate export /etc/ipsec.d/certs/spoke.pem\n"
+	"  certificate export-shadow /etc/ipsec.d/certs/spoke-shadow.pem\n"
+	"  on-change systemctl reload strongswan --no-block\n"
+	"crypto pki trustpoint SPOKE2\n"
+	"  serial-number none\n"
+	"  ip-address 192.0.2.7\n";
+
+static void test_explicit(void)
+{
+	struct pkid_config *cfg = parse_ok(full_conf);
+	const struct pkid_server_config *s = pkid_config_server(cfg, "ROOTCA");
+	const struct pkid_trustpoint_config *t =
+		pkid_config_trustpoint(cfg, "SUB");
+	const struct pkid_trustpoint_config *t2 =
+		pkid_config_trustpoint(cfg, "SPOKE2");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t2);
+	CU_ASSERT_STRING_EQUAL(cfg->hostname, "ca-1");
+	CU_ASSERT_TRUE(cfg->clock_calendar_valid);
+	CU_ASSERT_TRUE(cfg->http_enabled);
+	CU_ASSERT_EQUAL(cfg->http_port, 8080);
+	CU_ASSERT_EQUAL(cfg->rate_limit, 50);
+	CU_ASSERT_EQUAL(cfg->rate_burst, 100);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_rate_ifaces, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->rate_ifaces[1], "eth1");
+	CU_ASSERT_EQUAL_FATAL(cfg->n_rate_allow, 2);
+	CU_ASSERT_EQUAL(cfg->rate_allow[0].family, AF_INET);
+	CU_ASSERT_EQUAL(cfg->rate_allow[0].len, 16);
+	CU_ASSERT_EQUAL(cfg->rate_allow[1].family, AF_INET6);
+	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/tmp/pkid-test.sock");
+
+	CU_ASSERT_STRING_EQUAL(s->issuer_name, "CN=Root CA,OU=TAC,O=Cisco");
+	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA512);
+	CU_ASSERT_EQUAL(s->lifetime_ca_cert, DAYS(730) + HOURS(12) + 30 * 60);
+	CU_ASSERT_EQUAL(s->lifetime_cert, DAYS(180) + HOURS(6));
+	CU_ASSERT_EQUAL(s->lifetime_crl, HOURS(24) + 30 * 60);
+	CU_ASSERT_EQUAL(s->lifetime_enrollreq, HOURS(48));
+	CU_ASSERT_TRUE(s->auto_rollover);
+	CU_ASSERT_EQUAL(s->rollover_window, DAYS(90));
+	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_AUTO);
+	CU_ASSERT_STRING_EQUAL(s->grant_auto_tp, "SUB");
+	CU_ASSERT_EQUAL(s->db_level, PKID_DB_LEVEL_COMPLETE);
+	CU_ASSERT_STRING_EQUAL(s->db_url, "file:///var/lib/pkid/ROOTCA/");
+	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PEM);
+	CU_ASSERT_STRING_EQUAL(s->archive_password, "s3cr3t!");
+	CU_ASSERT_STRING_EQUAL(s->cdp_url, "http://10.1.1.1/crl/ROOTCA.crl");
+	CU_ASSERT_FALSE(s->shutdown);
+
+	CU_ASSERT_STRING_EQUAL(t->enrollment_url, "http://172.16.1.1:80");
+	CU_ASSERT_EQUAL(t->retry_count, 50);
+	CU_ASSERT_EQUAL(t->retry_period_min, 5);
+	CU_ASSERT_EQUAL(t->retry_max_period_min, 120);
+	CU_ASSERT_EQUAL(t->serial_number, PKID_SET);
+	CU_ASSERT_EQUAL(t->ip_address, PKID_SET_NONE);
+	CU_ASSERT_STRING_EQUAL(t->password, "Rev0cati0n$Passw0rd");
+	CU_ASSERT_STRING_EQUAL(t->subject_name, "CN=spoke-1.cisco.com,OU=CVO");
+	CU_ASSERT_STRING_EQUAL(t->subject_alt_name, "spoke-1.example.net");
+	CU_ASSERT_EQUAL(t->revocation_check, PKID_REVCHECK_NONE);
+	CU_ASSERT_STRING_EQUAL(t->rsakeypair, "spoke-1-RSA");
+	CU_ASSERT_EQUAL(t->rsa_bits, 3072);
+	CU_ASSERT_TRUE(t->auto_enroll);
+	CU_ASSERT_EQUAL(t->auto_enroll_pct, 80);
+	CU_ASSERT_TRUE(t->auto_enroll_regenerate);
+	CU_ASSERT_STRING_EQUAL(t->fingerprint,
+			       "0123456789ABCDEF0123456789ABCDEF01234567");
+	CU_ASSERT_STRING_EQUAL(t->export_path, "/etc/ipsec.d/certs/spoke.pem");
+	CU_ASSERT_STRING_EQUAL(t->export_shadow_path,
+			       "/etc/ipsec.d/certs/spoke-shadow.pem");
+	CU_ASSERT_STRING_EQUAL(t->on_change,
+			       "systemctl reload strongswan --no-block");
+	CU_ASSERT_EQUAL(t2->serial_number, PKID_SET_NONE);
+	CU_ASSERT_EQUAL(t2->ip_address, PKID_SET);
+	CU_ASSERT_STRING_EQUAL(t2->ip_address_value, "192.0.2.7");
+	pkid_config_free(cfg);
+}
+
+static void test_abbreviations(void)
+{
+	struct pkid_config *cfg = parse_ok("cl cal\n"
+					   "ip h ser\n"
+					   "cry pki ser CA\n"
+					   " lifetime cert 365\n"
+					   " lifetime ca 700\n"
+					   " lifetime cr 12\n"
+					   " lifetime e 10\n"
+					   " grant auto\n"
+					   " datab level complete\n"
+					   " datab arch pem pass x\n"
+					   " hash sha5\n"
+					   " auto 10 2 3\n"
+					   " no shut\n"
+					   "cry pki trust TP\n"
+					   " enr url http://ca/\n"
+					   " enr ret cou 3\n"
+					   " enr ret per 2\n"
+					   " enr ret max 7\n"
+					   " aut 85 regen\n"
+					   " revoc no\n"
+					   " cert export /a\n"
+					   " cert export-s /b\n");
+	const struct pkid_server_config *s = pkid_config_server(cfg, "CA");
+	const struct pkid_trustpoint_config *t =
+		pkid_config_trustpoint(cfg, "TP");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_TRUE(cfg->clock_calendar_valid);
+	CU_ASSERT_TRUE(cfg->http_enabled);
+	CU_ASSERT_EQUAL(cfg->http_port, 80);
+	CU_ASSERT_EQUAL(s->lifetime_cert, DAYS(365));
+	CU_ASSERT_EQUAL(s->lifetime_ca_cert, DAYS(700));
+	CU_ASSERT_EQUAL(s->lifetime_crl, HOURS(12));
+	CU_ASSERT_EQUAL(s->lifetime_enrollreq, HOURS(10));
+	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_AUTO);
+	CU_ASSERT_EQUAL(s->db_level, PKID_DB_LEVEL_COMPLETE);
+	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PEM);
+	CU_ASSERT_STRING_EQUAL(s->archive_password, "x");
+	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA512);
+	CU_ASSERT_TRUE(s->auto_rollover);
+	CU_ASSERT_EQUAL(s->rollover_window, DAYS(10) + HOURS(2) + 180);
+	CU_ASSERT_FALSE(s->shutdown);
+	CU_ASSERT_EQUAL(t->retry_count, 3);
+	CU_ASSERT_EQUAL(t->retry_period_min, 2);
+	CU_ASSERT_EQUAL(t->retry_max_period_min, 7);
+	CU_ASSERT_EQUAL(t->auto_enroll_pct, 85);
+	CU_ASSERT_TRUE(t->auto_enroll_regenerate);
+	CU_ASSERT_EQUAL(t->revocation_check, PKID_REVCHECK_NONE);
+	/* "export" is exact: it wins over the longer "export-shadow" */
+	CU_ASSERT_STRING_EQUAL(t->export_path, "/a");
+	CU_ASSERT_STRING_EQUAL(t->export_shadow_path, "/b");
+	pkid_config_free(cfg);
+}
+
+static void test_no_forms(void)
+{
+	struct pkid_config *cfg = parse_ok("ip http server 81\n"
+					   "no ip http server\n"
+					   "crypto pki server CA\n"
+					   " grant none\n"
+					   " no grant\n"
+					   " auto-rollover 5\n"
+					   " no auto-rollover\n"
+					   " hash sha1\n"
+					   " no hash\n"
+					   " no shutdown\n"
+					   " shutdown\n"
+					   " cdp-url http://x/\n"
+					   " no cdp-url\n"
+					   "crypto pki trustpoint TP\n"
+					   " auto-enroll\n"
+					   " password 0 x\n"
+					   " no password\n");
+	const struct pkid_server_config *s = pkid_config_server(cfg, "CA");
+	const struct pkid_trustpoint_config *t =
+		pkid_config_trustpoint(cfg, "TP");
+
+	CU_ASSERT_FALSE(cfg->http_enabled);
+	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_MANUAL);
+	CU_ASSERT_FALSE(s->auto_rollover);
+	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA256);
+	CU_ASSERT_TRUE(s->shutdown);
+	CU_ASSERT_STRING_EQUAL(s->cdp_url, "");
+	CU_ASSERT_TRUE(t->auto_enroll);
+	CU_ASSERT_EQUAL(t->auto_enroll_pct, 100);
+	CU_ASSERT_STRING_EQUAL(t->password, "");
+	pkid_config_free(cfg);
+}
+
+static void test_type7_password(void)
+{
+	/* the textbook vector: "0822455D0A16" is "cisco" */
+	struct pkid_config *cfg = parse_ok("crypto pki trustpoint TP\n"
+					   " password 7 0822455D0A16\n");
+
+	CU_ASSERT_STRING_EQUAL(cfg->trustpoints[0].password, "cisco");
+	pkid_config_free(cfg);
+}
+
+/* The brief's own example, byte for byte. */
+static void test_error_message(void)
+{
+	struct pkid_config *cfg = (void *)1;
+	int rc = parse("crypto pki server CA\n"
+		       "!\n!\n!\n!\n!\n!\n!\n!\n!\n!\n"
+		       " lifetime certificate x\n",
+		       &cfg);
+
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(nmsgs, 1);
+	CU_ASSERT_STRING_EQUAL(
+		msgs[0],
+		"pkid.conf:12: 'lifetime certificate': expected days (0-3650), "
+		"got 'x'");
+}
+
+/* Several errors are all reported, each with its own line. */
+static void test_all_errors_reported(void)
+{
+	struct pkid_config *cfg;
+	int rc = parse("crypto pki server CA\n"
+		       " hash md5\n"
+		       " grant maybe\n"
+		       "bogus\n",
+		       &cfg);
+
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_EQUAL(nmsgs, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "pkid.conf:2: 'hash'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[1], "pkid.conf:3: 'grant'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[2], "pkid.conf:4: unknown command"));
+}
+
+struct broken {
+	const char *text; /* the whole file */
+	unsigned int line;
+	const char *says; /* part of the message */
+};
+
+static const struct broken broken[] = {
+	{"crypto pki server CA\n lifetime c 10\n", 2, "'c' is ambiguous"},
+	{"crypto pki server CA\n hash sha 1\n", 2, "'sha' is ambiguous"},
+	{"crypto pki server CA\n d level x\n", 2, "expected one of: minimum"},
+	{"crypto pki server CA\n lifetime certificate 3651\n", 2,
+	 "expected days (0-3650), got '3651'"},
+	{"crypto pki server CA\n lifetime certificate 1 24\n", 2,
+	 "expected hours (0-23), got '24'"},
+	{"crypto pki server CA\n lifetime certificate 1 2 60\n", 2,
+	 "expected minutes (0-59), got '60'"},
+	{"crypto pki server CA\n lifetime certificate 1 2 3 4\n", 2,
+	 "unexpected '4'"},
+	{"crypto pki server CA\n lifetime certificate 0\n", 2,
+	 "must not be zero"},
+	{"crypto pki server CA\n lifetime crl 337\n", 2,
+	 "expected hours (0-336)"},
+	{"crypto pki server CA\n lifetime\n", 2, "incomplete command"},
+	{"crypto pki server CA\n lifetime foo 3\n", 2,
+	 "'foo': unknown keyword, expected one of: ca-certificate"},
+	{"crypto pki server CA\n issuer-name RootCA\n", 2,
+	 "not a distinguished name"},
+	{"crypto pki server CA\n grant auto trustpoint\n", 2,
+	 "expected a name"},
+	{"crypto pki server CA\n database url nowhere\n", 2, "not a URL"},
+	{"crypto pki server CA\n database archive zip\n", 2,
+	 "expected one of: pkcs12, pem, got 'zip'"},
+	{"crypto pki server CA\n shutdown now\n", 2, "unexpected 'now'"},
+	{"crypto pki server CA\n enrollment url http://x/\n", 2,
+	 "unknown command 'enrollment' in crypto pki server"},
+	{"crypto pki server CA\n auto-rollover 1100\n", 1,
+	 "must be shorter than lifetime ca-certificate"},
+	{"crypto pki server CA\n grant auto trustpoint NOPE\n", 1,
+	 "no such trustpoint"},
+	{"crypto pki server C/A\n", 1, "not a valid name"},
+	{"crypto pki trustpoint TP\n auto-enroll 101\n", 2,
+	 "expected percent (1-100), got '101'"},
+	{"crypto pki trustpoint TP\n auto-enroll 80 again\n", 2,
+	 "expected one of: regenerate, got 'again'"},
+	{"crypto pki trustpoint TP\n rsakeypair K 1000\n", 2,
+	 "expected key size 2048, 3072 or 4096"},
+	{"crypto pki trustpoint TP\n enrollment retry period 0\n", 2,
+	 "expected minutes (1-60), got '0'"},
+	{"crypto pki trustpoint TP\n enrollment retry period 30\n"
+	 " enrollment retry max-period 10\n",
+	 1, "max-period (10) is below enrollment retry period (30)"},
+	{"crypto pki trustpoint TP\n ip-address 300.1.1.1\n", 2,
+	 "expected an IP address or none"},
+	{"crypto pki trustpoint TP\n fingerprint 12345\n", 2, "got 5"},
+	{"crypto pki trustpoint TP\n fingerprint xyz\n", 2,
+	 "not a hex fingerprint"},
+	{"crypto pki trustpoint TP\n password 7 zz\n", 2,
+	 "not a valid type 7 password"},
+	{"crypto pki trustpoint TP\n certificate export rel/path\n", 2,
+	 "expected an absolute path, got 'rel/path'"},
+	{"crypto pki trustpoint TP\n on-change\n", 2, "expected a command"},
+	{"crypto pki server CA\ncrypto pki trustpoint TP\n rsakeypair CA\n", 2,
+	 "rsakeypair CA is the key of crypto pki server CA"},
+	{"ip http server 70000\n", 1, "expected port (1-65535), got '70000'"},
+	{"ip http rate-limit 10\n", 1, "expected burst (1-1000000)"},
+	{"ip http rate-limit 10 20 interface\n", 1, "expected interface names"},
+	{"ip http rate-limit allow 10.0.0.0/33\n", 1,
+	 "expected one address prefix"},
+	{"clock calendar-valid yes\n", 1, "unexpected 'yes'"},
+	{"control-socket "
+	 "/run/"
+	 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	 1, "at most 107 characters"},
+	{"hostname\n", 1, "expected a name"},
+	{"no\n", 1, "incomplete command"},
+	{" hash sha1\n", 1, "indented line outside"},
+	{"c pki server X\n", 1,
+	 "'c' is ambiguous (clock, control-socket, "
+	 "crypto)"},
+	{"crypto pki\n", 1,
+	 "incomplete command, expected one of: server, "
+	 "trustpoint"},
+	{"x\0y\n", 1, "NUL byte"},
+};
+
+static void test_broken_table(void)
+{
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		const struct broken *b = &broken[i];
+		struct pkid_config *cfg = (void *)1;
+		size_t len = strlen(b->text);
+		int rc;
+
+		if (!strcmp(b->text, "x"))
+			len = 4; /* the NUL-byte case */
+		nmsgs = 0;
+		memset(msgs, 0, sizeof(msgs));
+		rc = pkid_config_parse("pkid.conf", b->text, len, &cfg, collect,
+				       NULL);
+		snprintf(want, sizeof(want), "pkid.conf:%u: ", b->line);
+		if (rc != -EINVAL || nmsgs < 1 ||
+		    strncmp(msgs[0], want, strlen(want)) ||
+		    !strstr(msgs[0], b->says))
+			fprintf(stderr,
+				"\nbroken[%zu]: rc %d, got \"%s\", "
+				"want \"%s...%s\"\n",
+				i, rc, msgs[0], want, b->says);
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		CU_ASSERT_PTR_NULL(cfg);
+		CU_ASSERT_TRUE(nmsgs >= 1);
+		CU_ASSERT_EQUAL(strncmp(msgs[0], want, strlen(want)), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], b->says));
+	}
+}
+
+static void assert_same(const struct pkid_config *a,
+			const struct pkid_config *b)
+{
+	CU_ASSERT_TRUE(pkid_config_globals_equal(a, b));
+	CU_ASSERT_EQUAL_FATAL(a->n_servers, b->n_servers);
+	CU_ASSERT_EQUAL_FATAL(a->n_trustpoints, b->n_trustpoints);
+	for (size_t i = 0; i < a->n_servers; i++)
+		CU_ASSERT_TRUE(pkid_server_config_equal(
+			&a->servers[i],
+			pkid_config_server(b, a->servers[i].name)));
+	for (size_t i = 0; i < a->n_trustpoints; i++)
+		CU_ASSERT_TRUE(pkid_trustpoint_config_equal(
+			&a->trustpoints[i],
+			pkid_config_trustpoint(b, a->trustpoints[i].name)));
+}
+
+/* parse → print → parse gives the same configuration and the same text. */
+static void test_round_trip(void)
+{
+	struct pkid_config *a = parse_ok(full_conf), *b, *c;
+	char *ta = pkid_config_to_string(a, 0), *tb, *hidden;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
+	b = parse_ok(ta);
+	assert_same(a, b);
+	tb = pkid_config_to_string(b, 0);
+	CU_ASSERT_STRING_EQUAL(ta, tb);
+	/* the defaults print as nothing, and parse back as defaults */
+	c = parse_ok("crypto pki server CA\ncrypto pki trustpoint TP\n");
+	free(tb);
+	tb = pkid_config_to_string(c, 0);
+	CU_ASSERT_STRING_EQUAL(tb, "!\ncrypto pki trustpoint TP\n!\n"
+				   "crypto pki server CA\n shutdown\nend\n");
+	hidden = pkid_config_to_string(a, PKID_PRINT_HIDE_SECRETS);
+	CU_ASSERT_PTR_NULL(strstr(hidden, "Rev0cati0n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(hidden, " password 0 <hidden>\n"));
+	free(hidden);
+	free(ta);
+	free(tb);
+	pkid_config_free(a);
+	pkid_config_free(b);
+	pkid_config_free(c);
+}
+
+static const struct pkid_config_change *
+find_change(const struct pkid_config_change *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i].name, name))
+			return &list[i];
+	return NULL;
+}
+
+static void test_diff(void)
+{
+	struct pkid_config *a = parse_ok(full_conf), *b;
+	struct pkid_config_diff d;
+	const struct pkid_config_change *ch;
+	char *text = pkid_config_to_string(a, 0);
+
+	CU_ASSERT_EQUAL(pkid_config_diff(a, a, &d), 0);
+	CU_ASSERT_TRUE(pkid_config_diff_empty(&d));
+	pkid_config_diff_free(&d);
+
+	/* the same file plus: ROOTCA changed, SPOKE2 dropped, NEW added */
+	text = realloc(text, strlen(text) + 256);
+	strcat(text, "crypto pki server ROOTCA\n lifetime crl 12\n"
+		     "no crypto pki trustpoint SPOKE2\n"
+		     "crypto pki trustpoint NEW\n"
+		     "ip http server 8081\n");
+	b = parse_ok(text);
+	CU_ASSERT_EQUAL_FATAL(pkid_config_diff(a, b, &d), 0);
+	CU_ASSERT_FALSE(pkid_config_diff_empty(&d));
+	CU_ASSERT_TRUE(d.globals_changed);
+	CU_ASSERT_TRUE(d.http_changed);
+	CU_ASSERT_EQUAL(d.n_servers, 1);
+	ch = find_change(d.servers, d.n_servers, "ROOTCA");
+	CU_ASSERT_TRUE(ch && ch->kind == PKID_CHANGE_MODIFIED);
+	CU_ASSERT_EQUAL(d.n_trustpoints, 2);
+	ch = find_change(d.trustpoints, d.n_trustpoints, "SPOKE2");
+	CU_ASSERT_TRUE(ch && ch->kind == PKID_CHANGE_REMOVED);
+	ch = find_change(d.trustpoints, d.n_trustpoints, "NEW");
+	CU_ASSERT_TRUE(ch && ch->kind == PKID_CHANGE_ADDED);
+	CU_ASSERT_PTR_NULL(
+		pkid_server_locked_change(&a->servers[0], &b->servers[0]));
+	pkid_config_diff_free(&d);
+	pkid_config_free(b);
+
+	strcat(text, "crypto pki server ROOTCA\n issuer-name CN=Other\n");
+	b = parse_ok(text);
+	CU_ASSERT_STRING_EQUAL(
+		pkid_server_locked_change(&a->servers[0], &b->servers[0]),
+		"issuer-name");
+	pkid_config_free(b);
+	pkid_config_free(a);
+	free(text);
+}
+
+/* A real file, the seed document's own example, and a missing file. */
+static void test_load_file(void)
+{
+	char dir[] = "/tmp/pkid-config-XXXXXX", path[64];
+	struct pkid_config *cfg;
+	FILE *f;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pkid.conf", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("crypto pki server ROOTCA\r\n"
+	      "  database level complete\n"
+	      "  database archive pkcs12 password 7 0822455D0A16\n"
+	      "  issuer-name CN=RootCA,OU=TAC,O=Cisco\n"
+	      "  grant auto\n"
+	      "  lifetime certificate 365\n"
+	      "  lifetime ca-certificate 730\n"
+	      "  database url ftp://10.1.1.1/DB/ROOTCA/\n"
+	      "  auto-rollover 90\n",
+	      f);
+	fclose(f);
+	nmsgs = 0;
+	rc = pkid_config_load(path, &cfg, collect, NULL);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_window, DAYS(90));
+	CU_ASSERT_STRING_EQUAL(cfg->servers[0].archive_password, "cisco");
+	pkid_config_free(cfg);
+
+	unlink(path);
+	nmsgs = 0;
+	rc = pkid_config_load(path, &cfg, collect, NULL);
+	CU_ASSERT_EQUAL(rc, -ENOENT);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(nmsgs, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "cannot read"));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("config", NULL, NULL);
+	CU_add_test(s, "defaults", test_defaults);
+	CU_add_test(s, "explicit values", test_explicit);
+	CU_add_test(s, "abbreviations", test_abbreviations);
+	CU_add_test(s, "no forms", test_no_forms);
+	CU_add_test(s, "type 7 password", test_type7_password);
+	CU_add_test(s, "error message", test_error_message);
+	CU_add_test(s, "all errors reported", test_all_errors_reported);
+	CU_add_test(s, "broken lines", test_broken_table);
+	CU_add_test(s, "round trip", test_round_trip);
+	CU_add_test(s, "diff", test_diff);
+	CU_add_test(s, "load file", test_load_file);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

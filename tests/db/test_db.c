@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkid's database on real SQLite files: schema and migration guard, CA
+ * state, serials unique under two writer processes and across kill -9 of
+ * a writer in mid-transaction, certificates and revocation, requests by
+ * transactionID, one-time passwords consumed once (even by racing
+ * processes), trustpoint state.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+#include <sqlite3.h>
+
+#include "db.h"
+
+static char dir[64];
+static char path[128];
+static int n_db; /* each test gets a fresh file */
+
+static struct db *fresh_db(void)
+{
+	struct db *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/pkid-%d.db", dir, ++n_db);
+	CU_ASSERT_EQUAL_FATAL(db_open(&db, path), 0);
+	return db;
+}
+
+static void test_schema(void)
+{
+	struct db *db = fresh_db();
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	db_close(db);
+	/* reopen: no migration runs twice */
+	CU_ASSERT_EQUAL_FATAL(db_open(&db, path), 0);
+	CU_ASSERT_EQUAL(db_check(db), 0);
+	db_close(db);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &h), SQLITE_OK);
+	sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL);
+	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+	CU_ASSERT_EQUAL(sqlite3_column_int(st, 0), DB_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL);
+	CU_ASSERT_EQUAL(sqlite3_step(st), SQLITE_ROW);
+	CU_ASSERT_STRING_EQUAL((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* a database from a newer pkid is refused, not damaged */
+	sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(h);
+	CU_ASSERT_EQUAL(db_open(&db, path), -EPROTO);
+	CU_ASSERT_PTR_NULL(db);
+}
+
+static void test_ca_state(void)
+{
+	struct db *db = fresh_db();
+	unsigned char cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	unsigned char crl[] = {0x30, 0x00};
+	struct db_ca ca = {.name = "ROOTCA",
+			   .cur_cert = cert,
+			   .cur_cert_len = sizeof(cert),
+			   .cur_key = "ROOTCA",
+			   .rollover = DB_ROLLOVER_AVAILABLE,
+			   .roll_cert = crl,
+			   .roll_cert_len = sizeof(crl),
+			   .roll_key = "ROOTCA#",
+			   .crl = crl,
+			   .crl_len = sizeof(crl),
+			   .crl_number = 7,
+			   .crl_next_update = 1700000000};
+	struct db_ca got;
+	int64_t n, serial;
+
+	CU_ASSERT_EQUAL(db_ca_get(db, "ROOTCA", &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_ca_next_crl_number(db, "ROOTCA", &n), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL_FATAL(db_ca_get(db, "ROOTCA", &got), 0);
+	CU_ASSERT_EQUAL(got.cur_cert_len, sizeof(cert));
+	CU_ASSERT_EQUAL(memcmp(got.cur_cert, cert, sizeof(cert)), 0);
+	CU_ASSERT_STRING_EQUAL(got.roll_key, "ROOTCA#");
+	CU_ASSERT_EQUAL(got.rollover, DB_ROLLOVER_AVAILABLE);
+	CU_ASSERT_EQUAL(got.crl_number, 7);
+	CU_ASSERT_EQUAL(got.crl_next_update, 1700000000);
+	db_ca_free(&got);
+	CU_ASSERT_EQUAL(db_ca_next_crl_number(db, "ROOTCA", &n), 0);
+	CU_ASSERT_EQUAL(n, 8);
+	CU_ASSERT_EQUAL(db_ca_next_archive(db, "ROOTCA", &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(db_serial_reserve(db, "ROOTCA", &serial), 0);
+	CU_ASSERT_EQUAL(serial, 1);
+	/* put does not touch the serial counter */
+	CU_ASSERT_EQUAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL(db_serial_last(db, "ROOTCA", &serial), 0);
+	CU_ASSERT_EQUAL(serial, 1);
+	/* delete forgets certificates, keeps the counters */
+	CU_ASSERT_EQUAL(db_ca_delete(db, "ROOTCA"), 0);
+	CU_ASSERT_EQUAL_FATAL(db_ca_get(db, "ROOTCA", &got), 0);
+	CU_ASSERT_PTR_NULL(got.cur_cert);
+	CU_ASSERT_EQUAL(got.last_serial, 1);
+	db_ca_free(&got);
+	CU_ASSERT_EQUAL(db_serial_reserve(db, "ROOTCA", &serial), 0);
+	CU_ASSERT_EQUAL(serial, 2);
+	db_close(db);
+}
+
+/* Reserve, record the certificate, commit: what the CA does per grant. */
+static int issue_one(struct db *db, const char *server, int64_t *serial)
+{
+	struct db_cert c = {.not_before = 1, .not_after = 2};
+	int rc;
+
+	rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = db_serial_reserve(db, server, serial);
+	snprintf(c.server, sizeof(c.server), "%s", server);
+	c.serial = *serial;
+	c.subject = "CN=test";
+	if (!rc)
+		rc = db_cert_add(db, &c);
+	if (rc) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db);
+}
+
+/* Child: open its own handle, issue `n` (or endless if 0), report each
+ * serial on `fd` after its commit. */
+static void writer(int fd, int n, bool with_cert)
+{
+	struct db *db;
+	int64_t serial;
+	int rc;
+
+	if (db_open(&db, path))
+		_exit(2);
+	for (int i = 0; n == 0 || i < n; i++) {
+		rc = with_cert ? issue_one(db, "CA", &serial)
+			       : db_serial_reserve(db, "CA", &serial);
+		if (rc)
+			_exit(3);
+		if (write(fd, &serial, sizeof(serial)) != sizeof(serial))
+			_exit(4);
+	}
+	db_close(db);
+	_exit(0);
+}
+
+/* Read up to max serials from fd (each child's stream), bounded by time. */
+static size_t read_serials(int fd, int64_t *out, size_t max, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < max && poll(&p, 1, timeout_ms) > 0) {
+		r = read(fd, &out[n], sizeof(out[n]));
+		if (r != sizeof(out[n]))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define HAMMER_N 300
+
+/* Two processes allocate at once: 2N distinct serials, exactly 1..2N. */
+static void test_serial_two_writers(void)
+{
+	static int64_t got[2 * HAMMER_N];
+	struct db *db = fresh_db();
+	int pipes[2][2], status;
+	pid_t pid[2];
+	size_t n = 0;
+
+	db_close(db);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(pipe(pipes[i]), 0);
+		pid[i] = fork();
+		CU_ASSERT_FATAL(pid[i] >= 0);
+		if (pid[i] == 0) {
+			close(pipes[i][0]);
+			writer(pipes[i][1], HAMMER_N, i == 0);
+		}
+		close(pipes[i][1]);
+	}
+	for (int i = 0; i < 2; i++) {
+		n += read_serials(pipes[i][0], got + n, HAMMER_N, 30000);
+		close(pipes[i][0]);
+		waitpid(pid[i], &status, 0);
+		CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(n, 2 * HAMMER_N);
+	qsort(got, n, sizeof(got[0]), cmp64);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(got[i], (int64_t)i + 1);
+}
+
+static int count_cb(const struct db_cert *c, void *arg)
+{
+	int64_t *max = arg;
+
+	if (c->serial > max[0])
+		max[0] = c->serial;
+	max[1]++;
+	return 0;
+}
+
+#define KILL_ROUNDS 6
+
+/*
+ * A writer is killed with SIGKILL at a random point of its loop, six
+ * times.  After each: the database checks clean, every serial reported
+ * as committed is recorded, and the next serial is above everything ever
+ * handed out.
+ */
+static void test_serial_kill9(void)
+{
+	static int64_t seen[KILL_ROUNDS * 9000];
+	struct db *db = fresh_db();
+	struct db_cert c;
+	size_t nseen = 0, n;
+	int64_t next, max_seen = 0, stats[2];
+	int fds[2], status;
+	pid_t pid;
+
+	db_close(db);
+	srand(getpid());
+	for (int round = 0; round < KILL_ROUNDS; round++) {
+		CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+		pid = fork();
+		CU_ASSERT_FATAL(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			writer(fds[1], 0, round % 2 == 0);
+		}
+		close(fds[1]);
+		/* let it commit some, then kill it at a random instant */
+		n = read_serials(fds[0], seen + nseen, 20, 10000);
+		CU_ASSERT_EQUAL_FATAL(n, 20);
+		usleep(rand() % 20000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		CU_ASSERT_TRUE(WIFSIGNALED(status));
+		n += read_serials(fds[0], seen + nseen + n, 9000 - n, 100);
+		close(fds[0]);
+		CU_ASSERT_EQUAL_FATAL(db_open(&db, path), 0);
+		CU_ASSERT_EQUAL(db_check(db), 0);
+		for (size_t i = nseen; i < nseen + n; i++) {
+			if (seen[i] > max_seen)
+				max_seen = seen[i];
+			/* even rounds recorded a certificate per serial */
+			if (round % 2 == 0) {
+				CU_ASSERT_EQUAL(
+					db_cert_get(db, "CA", seen[i], &c), 0);
+				db_cert_free(&c);
+			}
+		}
+		nseen += n;
+		stats[0] = stats[1] = 0;
+		CU_ASSERT_EQUAL(db_cert_foreach(db, "CA", DB_CERT_NO_DER,
+						count_cb, stats),
+				0);
+		CU_ASSERT_EQUAL(db_serial_reserve(db, "CA", &next), 0);
+		CU_ASSERT_TRUE(next > max_seen);
+		CU_ASSERT_TRUE(next > stats[0]);
+		max_seen = next;
+		db_close(db);
+	}
+	printf("\n    %d kills, %zu serials committed before them, next %lld ",
+	       KILL_ROUNDS, nseen, (long long)max_seen);
+	/* no serial was ever handed out twice */
+	qsort(seen, nseen, sizeof(seen[0]), cmp64);
+	for (size_t i = 1; i < nseen; i++)
+		CU_ASSERT_NOT_EQUAL(seen[i], seen[i - 1]);
+}
+
+static int revoked_cb(const struct db_cert *c, void *arg)
+{
+	int64_t *serial = arg;
+
+	*serial = c->serial;
+	return c->revoked_at ? 0 : -EINVAL;
+}
+
+static void test_certs(void)
+{
+	struct db *db = fresh_db();
+	unsigned char der[] = {0x30, 0x01, 0x00};
+	struct db_cert c = {.server = "CA",
+			    .subject = "CN=a",
+			    .not_before = 10,
+			    .not_after = 20,
+			    .fingerprint = "AB",
+			    .der = der,
+			    .der_len = sizeof(der),
+			    .issuer_fp = "CD"};
+	struct db_cert got;
+	int64_t serial = 0;
+
+	for (int i = 1; i <= 3; i++) {
+		c.serial = i;
+		CU_ASSERT_EQUAL(db_cert_add(db, &c), 0);
+	}
+	CU_ASSERT_EQUAL(db_cert_add(db, &c), -EEXIST);
+	CU_ASSERT_EQUAL_FATAL(db_cert_get(db, "CA", 2, &got), 0);
+	CU_ASSERT_STRING_EQUAL(got.subject, "CN=a");
+	CU_ASSERT_EQUAL(got.der_len, sizeof(der));
+	CU_ASSERT_STRING_EQUAL(got.issuer_fp, "CD");
+	db_cert_free(&got);
+	CU_ASSERT_EQUAL(db_cert_get(db, "CA", 9, &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_cert_revoke(db, "CA", 9, 100, 1), -ENOENT);
+	CU_ASSERT_EQUAL(db_cert_revoke(db, "CA", 2, 100, 1), 0);
+	CU_ASSERT_EQUAL(db_cert_revoke(db, "CA", 2, 100, 1), -EALREADY);
+	CU_ASSERT_EQUAL(
+		db_cert_foreach(db, "CA", DB_CERT_REVOKED, revoked_cb, &serial),
+		0);
+	CU_ASSERT_EQUAL(serial, 2);
+	CU_ASSERT_EQUAL(db_cert_unrevoke(db, "CA", 2), 0);
+	CU_ASSERT_EQUAL(db_cert_unrevoke(db, "CA", 2), -EALREADY);
+	serial = 0;
+	CU_ASSERT_EQUAL(
+		db_cert_foreach(db, "CA", DB_CERT_REVOKED, revoked_cb, &serial),
+		0);
+	CU_ASSERT_EQUAL(serial, 0);
+	db_close(db);
+}
+
+static int count_req(const struct db_request *r, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_requests(void)
+{
+	struct db *db = fresh_db();
+	unsigned char csr[] = {1, 2, 3}, reply[] = {9, 9};
+	struct db_request r = {.server = "CA",
+			       .tid = "TID-1",
+			       .subject = "CN=r1",
+			       .csr = csr,
+			       .csr_len = sizeof(csr),
+			       .created = 100,
+			       .expires = 200};
+	struct db_request got;
+	int64_t count;
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(db_request_add(db, &r), 0);
+	CU_ASSERT_TRUE(r.id > 0);
+	CU_ASSERT_EQUAL(db_request_add(db, &r), -EEXIST);
+	CU_ASSERT_EQUAL_FATAL(db_request_by_tid(db, "CA", "TID-1", &got), 0);
+	CU_ASSERT_EQUAL(got.id, r.id);
+	CU_ASSERT_EQUAL(got.state, DB_REQ_PENDING);
+	CU_ASSERT_EQUAL(got.csr_len, sizeof(csr));
+	CU_ASSERT_PTR_NULL(got.reply);
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "TID-2", &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "OTHER", "TID-1", &got), -ENOENT);
+	/* granted, issued, and its reply kept for a repeated transactionID */
+	CU_ASSERT_EQUAL(db_request_set_state(db, r.id, DB_REQ_ISSUED, 5), 0);
+	CU_ASSERT_EQUAL(db_request_set_reply(db, r.id, reply, sizeof(reply)),
+			0);
+	CU_ASSERT_EQUAL_FATAL(db_request_get(db, r.id, &got), 0);
+	CU_ASSERT_EQUAL(got.state, DB_REQ_ISSUED);
+	CU_ASSERT_EQUAL(got.serial, 5);
+	CU_ASSERT_EQUAL(got.reply_len, sizeof(reply));
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db_request_set_state(db, 999, DB_REQ_ISSUED, 0),
+			-ENOENT);
+	/* two pending, one expires */
+	snprintf(r.tid, sizeof(r.tid), "TID-2");
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	snprintf(r.tid, sizeof(r.tid), "TID-3");
+	r.expires = 500;
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_request_foreach(db, "CA", DB_REQ_PENDING, false,
+					   count_req, &n),
+			0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(db_request_expire(db, 300, &count), 0);
+	CU_ASSERT_EQUAL(count, 1);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "TID-2", &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_request_delete_all(db, "CA", -1, &count), 0);
+	CU_ASSERT_EQUAL(count, 2);
+	/* ids are never reused, even after deletion */
+	snprintf(r.tid, sizeof(r.tid), "TID-4");
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_TRUE(r.id > 3);
+	CU_ASSERT_STRING_EQUAL(db_req_state_name(DB_REQ_REJECTED), "rejected");
+	db_close(db);
+}
+
+static void test_otp(void)
+{
+	struct db *db = fresh_db();
+
+	CU_ASSERT_EQUAL(db_otp_add(db, "CA", "pw-1", 1000), 0);
+	CU_ASSERT_EQUAL(db_otp_add(db, "CA", "pw-2", 50), 0);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "OTHER", "pw-1", 10), -ENOENT);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "CA", "pw-1", 10), 0);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "CA", "pw-1", 10), -ENOENT);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "CA", "pw-2", 100), -EKEYEXPIRED);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "CA", "pw-2", 10), -ENOENT);
+	CU_ASSERT_EQUAL(db_otp_consume(db, "CA", "wrong", 10), -ENOENT);
+	db_close(db);
+}
+
+#define OTP_N 100
+
+/* Two processes race to consume the same passwords: each is used once. */
+static void test_otp_race(void)
+{
+	struct db *db = fresh_db();
+	char pw[32];
+	int fds[2], status, total = 0, wins;
+	pid_t pid[2];
+
+	for (int i = 0; i < OTP_N; i++) {
+		snprintf(pw, sizeof(pw), "otp-%d", i);
+		CU_ASSERT_EQUAL(db_otp_add(db, "CA", pw, 1000), 0);
+	}
+	db_close(db);
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	for (int c = 0; c < 2; c++) {
+		pid[c] = fork();
+		CU_ASSERT_FATAL(pid[c] >= 0);
+		if (pid[c] == 0) {
+			wins = 0;
+			if (db_open(&db, path))
+				_exit(2);
+			for (int i = 0; i < OTP_N; i++) {
+				snprintf(pw, sizeof(pw), "otp-%d", i);
+				wins += db_otp_consume(db, "CA", pw, 10) == 0;
+			}
+			db_close(db);
+			if (write(fds[1], &wins, sizeof(wins)) != sizeof(wins))
+				_exit(3);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (int c = 0; c < 2; c++) {
+		CU_ASSERT_EQUAL(read(fds[0], &wins, sizeof(wins)),
+				sizeof(wins));
+		total += wins;
+		waitpid(pid[c], &status, 0);
+		CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(fds[0]);
+	CU_ASSERT_EQUAL(total, OTP_N);
+}
+
+static void test_trustpoint(void)
+{
+	struct db *db = fresh_db();
+	unsigned char ca[] = {1}, id[] = {2, 2};
+	struct db_tp tp = {.name = "TP",
+			   .ca_cert = ca,
+			   .ca_cert_len = 1,
+			   .caps = "Renewal\nSHA-256\n",
+			   .id_cert = id,
+			   .id_cert_len = 2,
+			   .id_key = "TP",
+			   .pending_tid = "ABC",
+			   .poll_count = 3,
+			   .updated = 42};
+	struct db_tp got;
+
+	CU_ASSERT_EQUAL(db_tp_get(db, "TP", &got), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(db_tp_put(db, &tp), 0);
+	CU_ASSERT_EQUAL_FATAL(db_tp_get(db, "TP", &got), 0);
+	CU_ASSERT_EQUAL(got.ca_cert_len, 1);
+	CU_ASSERT_EQUAL(got.id_cert_len, 2);
+	CU_ASSERT_PTR_NULL(got.shadow_id_cert);
+	CU_ASSERT_STRING_EQUAL(got.caps, "Renewal\nSHA-256\n");
+	CU_ASSERT_STRING_EQUAL(got.pending_tid, "ABC");
+	CU_ASSERT_EQUAL(got.poll_count, 3);
+	CU_ASSERT_EQUAL(got.updated, 42);
+	db_tp_free(&got);
+	/* replace: shadow items in, pending cleared */
+	tp.shadow_id_cert = id;
+	tp.shadow_id_cert_len = 2;
+	tp.pending_tid[0] = 0;
+	CU_ASSERT_EQUAL(db_tp_put(db, &tp), 0);
+	CU_ASSERT_EQUAL_FATAL(db_tp_get(db, "TP", &got), 0);
+	CU_ASSERT_EQUAL(got.shadow_id_cert_len, 2);
+	CU_ASSERT_STRING_EQUAL(got.pending_tid, "");
+	db_tp_free(&got);
+	CU_ASSERT_EQUAL(db_tp_delete(db, "TP"), 0);
+	CU_ASSERT_EQUAL(db_tp_delete(db, "TP"), -ENOENT);
+	db_close(db);
+}
+
+/* A caller transaction rolled back undoes everything in it. */
+static void test_transactions(void)
+{
+	struct db *db = fresh_db();
+	struct db_request r = {
+		.server = "CA", .tid = "T", .created = 1, .expires = 2};
+	struct db_request got;
+
+	CU_ASSERT_EQUAL(db_begin(db), 0);
+	CU_ASSERT_EQUAL(db_begin(db), -EINPROGRESS);
+	CU_ASSERT_TRUE(db_in_transaction(db));
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_rollback(db), 0);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "T", &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_commit(db), -EINVAL);
+	db_close(db);
+}
+
+static void cleanup(void)
+{
+	char p[160];
+
+	for (int i = 1; i <= n_db; i++) {
+		snprintf(p, sizeof(p), "%s/pkid-%d.db", dir, i);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/pkid-%d.db-wal", dir, i);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/pkid-%d.db-shm", dir, i);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	unsigned int failed;
+
+	snprintf(dir, sizeof(dir), "/tmp/pkid-db-XXXXXX");
+	if (!mkdtemp(dir))
+		return 2;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("db", NULL, NULL);
+	CU_add_test(s, "schema", test_schema);
+	CU_add_test(s, "ca state", test_ca_state);
+	CU_add_test(s, "serials, two writers", test_serial_two_writers);
+	CU_add_test(s, "serials, kill -9", test_serial_kill9);
+	CU_add_test(s, "certificates", test_certs);
+	CU_add_test(s, "requests", test_requests);
+	CU_add_test(s, "one-time passwords", test_otp);
+	CU_add_test(s, "one-time passwords, race", test_otp_race);
+	CU_add_test(s, "trustpoint state", test_trustpoint);
+	CU_add_test(s, "transactions", test_transactions);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	cleanup();
+	return failed ? 1 : 0;
+}

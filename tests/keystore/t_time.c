@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The time gate and PKI timers: clock state, signing refused without
+ * authority, timers arm/list/cancel/re-arm, WAITING while time is not
+ * authoritative, a timer that expires (event on a subscribed handle) and
+ * stays listed as EXPIRED, the lab clock refused where it is not served.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "suite.h"
+
+#define SEC 1000000000ULL
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+static void test_clock_get(void)
+{
+	struct pkiks_clock a, b;
+	int64_t sec;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &a), 0);
+	CU_ASSERT_EQUAL(a.authoritative, 1); /* the keys suite set calendar */
+	CU_ASSERT_EQUAL(a.source, PKIKS_CLOCK_CALENDAR);
+	CU_ASSERT(a.since_ns > 0 && a.since_ns <= a.now_ns);
+	/* Same machine, same clock: within a few seconds of ours. */
+	CU_ASSERT(a.realtime_ns > realtime_ns() - 5 * SEC &&
+		  a.realtime_ns < realtime_ns() + 5 * SEC);
+	CU_ASSERT(a.now_ns > realtime_ns() - 5 * SEC);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &b), 0);
+	CU_ASSERT(b.now_ns >= a.now_ns);
+	CU_ASSERT_EQUAL(pkiks_now(ks, &sec), 0);
+	CU_ASSERT(sec >= (int64_t)(a.now_ns / SEC));
+}
+
+static void test_gate(void)
+{
+	struct pkiks_clock c;
+	int64_t sec;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_NONE), 0);
+	CU_ASSERT_EQUAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL(c.authoritative, 0);
+	CU_ASSERT_EQUAL(c.source, PKIKS_CLOCK_NONE);
+	CU_ASSERT_EQUAL(pkiks_now(ks, &sec), -EAGAIN);
+	CU_ASSERT_EQUAL(sign_and_verify(ks, "t-rsa2048", test_key(K2048)),
+			-EAGAIN);
+	CU_ASSERT_EQUAL(pkiks_clock_set(ks, 77), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
+	CU_ASSERT_EQUAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL(c.authoritative, 1);
+	CU_ASSERT_EQUAL(c.source, PKIKS_CLOCK_CALENDAR);
+	CU_ASSERT_EQUAL(sign_and_verify(ks, "t-rsa2048", test_key(K2048)), 0);
+}
+
+static void test_lab_refused(void)
+{
+	uint32_t features = 0;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_get_info(ks, NULL, &features), 0);
+	if (features & PKIKS_FEATURE_LAB_CLOCK) {
+		CU_PASS("lab clock served here; tested by the pkiksd script");
+		return;
+	}
+	CU_ASSERT_EQUAL(pkiks_clock_lab_advance(ks, SEC), -EOPNOTSUPP);
+	CU_ASSERT_EQUAL(pkiks_clock_lab_set(ks, host_now() + SEC), -EOPNOTSUPP);
+}
+
+static void test_timer_arm_cancel(void)
+{
+	struct pkiks_timer_info t;
+	uint64_t now = host_now();
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_RENEW,
+					      now + 3600 * SEC),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(t.deadline_ns, now + 3600 * SEC);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
+	CU_ASSERT_EQUAL(t.owner_uid, geteuid());
+	/* Re-arming replaces the deadline; still one timer. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_RENEW,
+					now + 7200 * SEC),
+			0);
+	CU_ASSERT_EQUAL_FATAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(t.deadline_ns, now + 7200 * SEC);
+	/* Another kind of the same owner is another timer. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_POLL,
+					now + 60 * SEC),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_RENEW),
+			0);
+	CU_ASSERT_EQUAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), -ENOENT);
+	CU_ASSERT_EQUAL(find_timer("t-owner", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_RENEW),
+			-ENOENT);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_POLL), 0);
+}
+
+static void test_timer_bad(void)
+{
+	uint64_t later = host_now() + 60 * SEC;
+
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t#", PKIKS_TIMER_RENEW, later),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "", PKIKS_TIMER_RENEW, later),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-x", PKIKS_TIMER_UNSPEC, later),
+			-EINVAL);
+	CU_ASSERT_EQUAL(
+		pkiks_timer_arm(ks, "t-x", __PKIKS_TIMER_KIND_MAX, later),
+		-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-x", 200), -EINVAL);
+}
+
+static void test_timer_waiting(void)
+{
+	struct pkiks_timer_info t;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_NONE), 0);
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-wait", PKIKS_TIMER_SHADOW,
+					host_now() + 3600 * SEC),
+			0);
+	CU_ASSERT_EQUAL(find_timer("t-wait", PKIKS_TIMER_SHADOW, &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_WAITING);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
+	CU_ASSERT_EQUAL(find_timer("t-wait", PKIKS_TIMER_SHADOW, &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-wait", PKIKS_TIMER_SHADOW),
+			0);
+}
+
+/* Wait (bounded) for the expiry event of (owner, kind). */
+static int wait_expiry(struct pkiks *sub, const char *owner,
+		       enum pkiks_timer_kind kind, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = pkiks_event_fd(sub), .events = POLLIN};
+	struct pkiks_event_msg ev;
+	int rounds, err;
+
+	for (rounds = 0; rounds < timeout_ms / 100; rounds++) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while (!(err = pkiks_event_read(sub, &ev))) {
+			if (ev.type == PKIKS_EVENT_TIMER_EXPIRED &&
+			    ev.timer.kind == kind &&
+			    !strcmp(ev.timer.owner, owner))
+				return 0;
+		}
+		if (err != -EAGAIN)
+			return err;
+	}
+	return -ETIMEDOUT;
+}
+
+static void test_timer_expires(void)
+{
+	struct pkiks_timer_info t;
+	struct pkiks *sub;
+	uint64_t deadline;
+
+	CU_ASSERT_EQUAL_FATAL(open_handle(&sub), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_events_subscribe(sub), 0);
+	CU_ASSERT(pkiks_event_fd(sub) >= 0);
+	deadline = host_now() + 3 * SEC / 2;
+	CU_ASSERT_EQUAL_FATAL(
+		pkiks_timer_arm(ks, "t-exp", PKIKS_TIMER_POLL, deadline), 0);
+	CU_ASSERT_EQUAL(wait_expiry(sub, "t-exp", PKIKS_TIMER_POLL, 8000), 0);
+	/* Not early. */
+	CU_ASSERT(host_now() >= deadline);
+	CU_ASSERT_EQUAL(find_timer("t-exp", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
+	CU_ASSERT_EQUAL(t.deadline_ns, deadline);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-exp", PKIKS_TIMER_POLL), 0);
+	pkiks_close(sub);
+}
+
+int suite_time(void)
+{
+	CU_pSuite s = CU_add_suite("time", NULL, NULL);
+
+	if (!s || !CU_add_test(s, "clock get", test_clock_get) ||
+	    !CU_add_test(s, "no authority: sign EAGAIN", test_gate) ||
+	    !CU_add_test(s, "lab clock refused unless served",
+			 test_lab_refused) ||
+	    !CU_add_test(s, "timers arm/list/cancel/re-arm",
+			 test_timer_arm_cancel) ||
+	    !CU_add_test(s, "timers: bad owner/kind EINVAL", test_timer_bad) ||
+	    !CU_add_test(s, "timers WAITING without authority",
+			 test_timer_waiting) ||
+	    !CU_add_test(s, "timer expires: event, EXPIRED",
+			 test_timer_expires))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkiks-provider, end to end: keys made by pkiks-keygen in a pkiksd started
+ * by run.sh, opened as pkiks:NAME, used by ordinary OpenSSL calls (X509_sign,
+ * X509_CRL_sign, X509_REQ_sign, CMS_sign, CMS_decrypt, EVP_DigestSign) and
+ * checked by the openssl CLI or the default provider.
+ *
+ * usage: test-provider TMPDIR BUILDDIR   ($PKIKS_SOCKET names the pkiksd)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <openssl/cms.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "helpers.h"
+#include "keystore.h"
+#include "provider_client.h"
+
+static struct pkiks *ks;	     /* admin handle: clock, key info */
+static EVP_PKEY *sign_key, *dec_key; /* pkiks:SIGNKEY, pkiks:DECKEY */
+static EVP_PKEY *sign_pub;	  /* SIGNKEY's public key, default provider */
+static X509 *ca_cert, *leaf_cert; /* CA on SIGNKEY; leaf for DECKEY */
+
+static int verify_with_default(const char *mdname, const unsigned char *sig,
+			       size_t siglen, const char *data);
+
+static EVP_PKEY *read_pub(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	EVP_PKEY *pk = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return pk;
+}
+
+/* Keys come from the real helper, as the daemon gets them. */
+static int make_keys(void)
+{
+	if (sh("%s/bin/pkiks-keygen SIGNKEY --usage sign >%s", T.build,
+	       path("signkey.pub")) ||
+	    sh("%s/bin/pkiks-keygen DECKEY --usage decrypt >%s", T.build,
+	       path("deckey.pub")))
+		return -1;
+	sign_pub = read_pub(path("signkey.pub"));
+	return sign_pub ? 0 : -1;
+}
+
+static int suite_init(void)
+{
+	char so[4096];
+
+	if (pkiks_open(&ks, PKIKS_TRANSPORT_AUTO, NULL) ||
+	    pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR) || make_keys())
+		return -1;
+	snprintf(so, sizeof(so), "%s/pkiks-provider.so", T.build);
+	if (pkiks_provider_load(NULL, so))
+		return -1;
+	if (pkiks_pkey_load(NULL, "SIGNKEY", &sign_key) ||
+	    pkiks_pkey_load(NULL, "DECKEY", &dec_key))
+		return -1;
+	snprintf(T.provider_args, sizeof(T.provider_args),
+		 "-provider-path %s -provider pkiks-provider -provider default",
+		 T.build);
+	return 0;
+}
+
+static int suite_clean(void)
+{
+	X509_free(ca_cert);
+	X509_free(leaf_cert);
+	EVP_PKEY_free(sign_key);
+	EVP_PKEY_free(dec_key);
+	EVP_PKEY_free(sign_pub);
+	pkiks_close(ks);
+	return 0;
+}
+
+/* ---- the key object --------------------------------------------------- */
+
+static void test_key_is_rsa_with_public_part(void)
+{
+	struct pkiks_key_info info = {0};
+	unsigned char *der = NULL;
+	int len;
+
+	CU_ASSERT_TRUE(EVP_PKEY_is_a(sign_key, "RSA"));
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(sign_key), 2048);
+	CU_ASSERT_EQUAL(EVP_PKEY_get_size(sign_key), 256);
+	/* The public key OpenSSL encodes is the keystore's, byte for byte. */
+	len = i2d_PUBKEY(sign_key, &der);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_key_get(ks, "SIGNKEY", &info), 0);
+	CU_ASSERT_EQUAL(info.pubkey_len, (size_t)len);
+	CU_ASSERT_EQUAL(memcmp(info.pubkey, der, (size_t)len), 0);
+	CU_ASSERT_EQUAL(EVP_PKEY_eq(sign_key, sign_pub), 1);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(dec_key, sign_pub), 1);
+	free(info.pubkey);
+	OPENSSL_free(der);
+}
+
+/* Loading us must not take RSA away from the default provider. */
+static void test_default_rsa_still_works(void)
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	unsigned char sig[256];
+	size_t len = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pk);
+	CU_ASSERT_EQUAL(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk),
+			1);
+	CU_ASSERT_EQUAL(
+		EVP_DigestSign(md, sig, &len, (const unsigned char *)"x", 1),
+		1);
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+}
+
+/* A daemon may keep its own library context: the same two calls work. */
+static void test_own_library_context(void)
+{
+	OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *pk = NULL;
+	unsigned char sig[256];
+	size_t len = sizeof(sig);
+	char so[4096];
+
+	snprintf(so, sizeof(so), "%s/pkiks-provider.so", T.build);
+	CU_ASSERT_EQUAL_FATAL(pkiks_provider_load(ctx, so), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_pkey_load(ctx, "SIGNKEY", &pk), 0);
+	CU_ASSERT_EQUAL(
+		EVP_DigestSignInit_ex(md, NULL, "SHA256", ctx, NULL, pk, NULL),
+		1);
+	CU_ASSERT_EQUAL(
+		EVP_DigestSign(md, sig, &len, (const unsigned char *)"ctx", 3),
+		1);
+	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "ctx"));
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
+	OSSL_LIB_CTX_free(ctx);
+}
+
+/* ---- certificates, CRLs, requests -------------------------------------- */
+
+static void test_x509_sign_verifies_with_cli(void)
+{
+	ca_cert = make_cert("pkiks test CA", sign_key, NULL, sign_key,
+			    EVP_sha256(), 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca_cert);
+	leaf_cert = make_cert("pkiks test leaf", dec_key, ca_cert, sign_key,
+			      EVP_sha384(), 0, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(leaf_cert);
+	CU_ASSERT_EQUAL_FATAL(write_cert(path("ca.pem"), ca_cert), 0);
+	CU_ASSERT_EQUAL_FATAL(write_cert(path("leaf.pem"), leaf_cert), 0);
+	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s %s >%s 2>&1",
+			   path("ca.pem"), path("ca.pem"), path("leaf.pem"),
+			   path("verify.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("verify.out"), "leaf.pem: OK"));
+	CU_ASSERT_EQUAL(sh("openssl x509 -in %s -noout -text >%s",
+			   path("leaf.pem"), path("leaf.txt")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("leaf.txt"), "sha384WithRSAEncryption"));
+	/* Same CA name, another key: the check can fail, and does. */
+	CU_ASSERT_EQUAL(sh("openssl req -x509 -newkey rsa:2048 -nodes -subj "
+			   "/CN=pkiks\\ test\\ CA -days 1 -keyout %s -out %s "
+			   "2>/dev/null",
+			   path("other.key"), path("other.pem")),
+			0);
+	CU_ASSERT_NOT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null 2>&1",
+			       path("other.pem"), path("leaf.pem")),
+			    0);
+}
+
+static void test_crl_sign_verifies_with_cli(void)
+{
+	X509_CRL *crl = X509_CRL_new();
+	X509_REVOKED *rev = X509_REVOKED_new();
+	ASN1_TIME *now = ASN1_TIME_adj(NULL, 0, 0, 0);
+	ASN1_TIME *next = ASN1_TIME_adj(NULL, 0, 7, 0);
+	ASN1_INTEGER *serial = ASN1_INTEGER_new();
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca_cert);
+	ASN1_INTEGER_set(serial, 2);
+	CU_ASSERT_TRUE(
+		X509_CRL_set_version(crl, X509_CRL_VERSION_2) &&
+		X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca_cert)) &&
+		X509_CRL_set1_lastUpdate(crl, now) &&
+		X509_CRL_set1_nextUpdate(crl, next) &&
+		X509_REVOKED_set_serialNumber(rev, serial) &&
+		X509_REVOKED_set_revocationDate(rev, now) &&
+		X509_CRL_add0_revoked(crl, rev));
+	CU_ASSERT_TRUE(X509_CRL_sign(crl, sign_key, EVP_sha512()) > 0);
+	f = fopen(path("crl.pem"), "w");
+	CU_ASSERT_TRUE(f && PEM_write_X509_CRL(f, crl));
+	if (f)
+		fclose(f);
+	CU_ASSERT_EQUAL(sh("openssl crl -in %s -CAfile %s -noout >%s 2>&1",
+			   path("crl.pem"), path("ca.pem"), path("crl.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("crl.out"), "verify OK"));
+	ASN1_INTEGER_free(serial);
+	ASN1_TIME_free(now);
+	ASN1_TIME_free(next);
+	X509_CRL_free(crl);
+}
+
+static void test_req_sign_verifies_with_cli(void)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *name = X509_NAME_new();
+	FILE *f;
+
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"router1", -1, -1, 0);
+	CU_ASSERT_TRUE(X509_REQ_set_subject_name(req, name) &&
+		       X509_REQ_set_pubkey(req, sign_key));
+	CU_ASSERT_TRUE(X509_REQ_sign(req, sign_key, EVP_sha256()) > 0);
+	/* In-process verification goes through our verify path too. */
+	CU_ASSERT_EQUAL(X509_REQ_verify(req, sign_key), 1);
+	f = fopen(path("req.pem"), "w");
+	CU_ASSERT_TRUE(f && PEM_write_X509_REQ(f, req));
+	if (f)
+		fclose(f);
+	CU_ASSERT_EQUAL(sh("openssl req -in %s -verify -noout >%s 2>&1",
+			   path("req.pem"), path("req.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("req.out"), "verify OK"));
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+}
+
+/* ---- CMS -------------------------------------------------------------- */
+
+static void test_cms_sign_verifies_with_cli(void)
+{
+	static const char msg[] = "SCEP says hello through the keystore\n";
+	BIO *in = BIO_new_mem_buf(msg, sizeof(msg) - 1);
+	BIO *out = BIO_new_file(path("sd.der"), "wb");
+	CMS_ContentInfo *cms;
+	char *got;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca_cert);
+	cms = CMS_sign(ca_cert, sign_key, NULL, in, CMS_BINARY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
+	CU_ASSERT_TRUE(i2d_CMS_bio(out, cms));
+	BIO_free(out);
+	CU_ASSERT_EQUAL(sh("openssl cms -verify -binary -inform DER -in %s "
+			   "-CAfile %s -out %s 2>%s",
+			   path("sd.der"), path("ca.pem"), path("sd.out"),
+			   path("sd.err")),
+			0);
+	got = slurp(path("sd.out"), NULL);
+	CU_ASSERT_TRUE(got && strcmp(got, msg) == 0);
+	free(got);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+}
+
+/* An envelope made by the CLI to DECKEY's certificate, opened through us. */
+static void cms_decrypt_with(const char *cipher)
+{
+	static const char msg[] = "the CSR would be in here";
+	BIO *in, *out = BIO_new(BIO_s_mem());
+	CMS_ContentInfo *cms;
+	char *data;
+	long n;
+
+	CU_ASSERT_EQUAL_FATAL(spit(path("plain"), msg, sizeof(msg) - 1), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		sh("openssl cms -encrypt -binary %s -in %s -outform DER "
+		   "-out %s %s",
+		   cipher, path("plain"), path("env.der"), path("leaf.pem")),
+		0);
+	in = BIO_new_file(path("env.der"), "rb");
+	cms = d2i_CMS_bio(in, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
+	CU_ASSERT_EQUAL(
+		CMS_decrypt(cms, dec_key, leaf_cert, NULL, out, CMS_BINARY), 1);
+	n = BIO_get_mem_data(out, &data);
+	CU_ASSERT_TRUE(n == (long)sizeof(msg) - 1 &&
+		       memcmp(data, msg, (size_t)n) == 0);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	BIO_free(out);
+}
+
+static void test_cms_decrypt_aes(void)
+{
+	cms_decrypt_with("-aes-128-cbc");
+}
+
+static void test_cms_decrypt_3des(void)
+{
+	cms_decrypt_with("-des3");
+}
+
+/* ---- signatures, every digest and entry point ------------------------- */
+
+static int verify_with_default(const char *mdname, const unsigned char *sig,
+			       size_t siglen, const char *data)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL,
+					 "provider=default", sign_pub,
+					 NULL) == 1 &&
+		 EVP_DigestVerify(md, sig, siglen, (const unsigned char *)data,
+				  strlen(data)) == 1;
+
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static void test_digest_sign_all_hashes(void)
+{
+	static const char *const mds[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
+	unsigned char sig[512];
+	size_t i, len;
+
+	for (i = 0; i < 4; i++) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		len = sizeof(sig);
+		CU_ASSERT_EQUAL(EVP_DigestSignInit_ex(md, NULL, mds[i], NULL,
+						      NULL, sign_key, NULL),
+				1);
+		CU_ASSERT_EQUAL(EVP_DigestSign(md, sig, &len,
+					       (const unsigned char *)"abc", 3),
+				1);
+		CU_ASSERT_EQUAL(len, 256);
+		CU_ASSERT_TRUE(verify_with_default(mds[i], sig, len, "abc"));
+		CU_ASSERT_FALSE(verify_with_default(mds[i], sig, len, "abd"));
+		EVP_MD_CTX_free(md);
+	}
+}
+
+/* EVP_PKEY_sign of a digest: with the digest named, then as a DigestInfo. */
+static void test_plain_sign_of_digest(void)
+{
+	static const unsigned char di_prefix[] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+		0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+	}; /* RFC 8017 §9.2 note 1, SHA-256: test data, not parsing code */
+	unsigned char dg[32], di[sizeof(di_prefix) + 32], sig[256];
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sign_key, NULL);
+	size_t len = sizeof(sig);
+
+	CU_ASSERT_TRUE(EVP_Digest("abc", 3, dg, NULL, EVP_sha256(), NULL));
+	CU_ASSERT_EQUAL(EVP_PKEY_sign_init(ctx), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, sizeof(dg)), 1);
+	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "abc"));
+	/* A digest of the wrong size is refused, not signed. */
+	len = sizeof(sig);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, 20), 1);
+	ERR_clear_error();
+
+	memcpy(di, di_prefix, sizeof(di_prefix));
+	memcpy(di + sizeof(di_prefix), dg, sizeof(dg));
+	CU_ASSERT_EQUAL(EVP_PKEY_sign_init(ctx), 1);
+	len = sizeof(sig);
+	CU_ASSERT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, di, sizeof(di)), 1);
+	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "abc"));
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/* The shell path: openssl pkeyutl -inkey pkiks:NAME, checked by the CLI. */
+static void test_pkeyutl_cli(void)
+{
+	CU_ASSERT_EQUAL_FATAL(spit(path("msg"), "abc", 3), 0);
+	CU_ASSERT_EQUAL(sh("openssl dgst -sha256 -binary -out %s %s",
+			   path("msg.dgst"), path("msg")),
+			0);
+	CU_ASSERT_EQUAL(sh("PKIKS_QUIET=0 openssl pkeyutl %s -inkey "
+			   "pkiks:SIGNKEY -sign -pkeyopt digest:sha256 -in %s "
+			   "-out %s 2>%s",
+			   T.provider_args, path("msg.dgst"), path("msg.sig"),
+			   path("pkeyutl.err")),
+			0);
+	CU_ASSERT_EQUAL(sh("openssl pkeyutl -verify -pubin -inkey %s "
+			   "-pkeyopt digest:sha256 -in %s -sigfile %s >%s",
+			   path("signkey.pub"), path("msg.dgst"),
+			   path("msg.sig"), path("pkeyutl.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("pkeyutl.out"),
+				"Signature Verified Successfully"));
+	/* The CLI makes a self-signed certificate on the keystore key too. */
+	CU_ASSERT_EQUAL(sh("openssl req -new -x509 %s -key pkiks:SIGNKEY "
+			   "-subj /CN=cli -days 2 -sha512 -out %s 2>/dev/null",
+			   T.provider_args, path("cli.pem")),
+			0);
+	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null",
+			   path("cli.pem"), path("cli.pem")),
+			0);
+	/* Transport choice: no kernel family here, so pkiksd, said once. */
+	CU_ASSERT_TRUE(file_has(path("pkeyutl.err"),
+				"using userspace keystore pkiksd at"));
+	CU_ASSERT_EQUAL(pkiks_transport_of(ks), PKIKS_TRANSPORT_TWIN);
+}
+
+/* The socket from the provider's configuration beats $PKIKS_SOCKET. */
+static void test_config_socket(void)
+{
+	char cnf[2048];
+
+	snprintf(cnf, sizeof(cnf),
+		 "openssl_conf = init\n[init]\nproviders = provs\n"
+		 "[provs]\ndefault = dflt\npkiks = pk\n"
+		 "[dflt]\nactivate = 1\n"
+		 "[pk]\nmodule = %s/pkiks-provider.so\npkiks-socket = %s\n"
+		 "activate = 1\n",
+		 T.build, getenv("PKIKS_SOCKET"));
+	CU_ASSERT_EQUAL_FATAL(spit(path("pkiks.cnf"), cnf, strlen(cnf)), 0);
+	CU_ASSERT_EQUAL(
+		sh("OPENSSL_CONF=%s PKIKS_SOCKET=%s PKIKS_QUIET=0 "
+		   "openssl pkeyutl -inkey pkiks:SIGNKEY -sign -pkeyopt "
+		   "digest:sha256 -in %s -out %s 2>%s",
+		   path("pkiks.cnf"), path("nothing.sock"), path("msg.dgst"),
+		   path("msg.sig2"), path("cnf.err")),
+		0);
+	CU_ASSERT_TRUE(file_has(path("cnf.err"), getenv("PKIKS_SOCKET")));
+	CU_ASSERT_EQUAL(
+		sh("openssl pkeyutl -verify -pubin -inkey %s "
+		   "-pkeyopt digest:sha256 -in %s -sigfile %s >/dev/null",
+		   path("signkey.pub"), path("msg.dgst"), path("msg.sig2")),
+		0);
+}
+
+/* ---- threads: one keystore handle each -------------------------------- */
+
+#define THREAD_SIGNS 25
+
+static void *sign_loop(void *arg)
+{
+	unsigned char sig[256];
+	long bad = 0;
+	size_t len;
+	int i;
+
+	for (i = 0; i < THREAD_SIGNS; i++) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		len = sizeof(sig);
+		if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
+				       sign_key) != 1 ||
+		    EVP_DigestSign(md, sig, &len, (const unsigned char *)arg,
+				   strlen(arg)) != 1 ||
+		    !verify_with_default("SHA256", sig, len, arg))
+			bad++;
+		EVP_MD_CTX_free(md);
+	}
+	return (void *)bad;
+}
+
+static void test_two_threads_sign(void)
+{
+	pthread_t t1, t2;
+	void *bad1 = (void *)1, *bad2 = (void *)1;
+
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t1, NULL, sign_loop, "one"), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t2, NULL, sign_loop, "two"), 0);
+	pthread_join(t1, &bad1);
+	pthread_join(t2, &bad2);
+	CU_ASSERT_PTR_NULL(bad1);
+	CU_ASSERT_PTR_NULL(bad2);
+}
+
+/* ---- errors propagate, with a clear reason ------------------------------ */
+
+static int sign_once(EVP_PKEY *key)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sig[512];
+	size_t len = sizeof(sig);
+	int ok = EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+		 EVP_DigestSign(md, sig, &len, (const unsigned char *)"x", 1) ==
+			 1;
+
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+static void expect_error(const char *needle)
+{
+	char *text = errors_text();
+
+	if (!text || !strstr(text, needle))
+		fprintf(stderr, "expected \"%s\" in:\n%s\n", needle,
+			text ? text : "(nothing)");
+	CU_ASSERT_TRUE(text && strstr(text, needle));
+	free(text);
+}
+
+static void test_error_unknown_key(void)
+{
+	EVP_PKEY *pk = NULL;
+
+	ERR_clear_error();
+	CU_ASSERT_NOT_EQUAL(pkiks_pkey_load(NULL, "NOSUCH", &pk), 0);
+	CU_ASSERT_PTR_NULL(pk);
+	expect_error("no such key in the keystore");
+	CU_ASSERT_NOT_EQUAL(sh("openssl pkeyutl %s -inkey pkiks:NOSUCH -sign "
+			       "-pkeyopt digest:sha256 -in %s -out %s 2>%s",
+			       T.provider_args, path("msg.dgst"), path("x.sig"),
+			       path("nosuch.err")),
+			    0);
+	CU_ASSERT_TRUE(file_has(path("nosuch.err"), "pkiks:NOSUCH"));
+}
+
+static void test_error_usage(void)
+{
+	unsigned char ct[256], pt[256];
+	size_t ctlen = sizeof(ct), ptlen = sizeof(pt);
+	EVP_PKEY_CTX *ctx;
+
+	ERR_clear_error();
+	CU_ASSERT_FALSE(sign_once(dec_key));
+	expect_error("key usage forbids this operation");
+
+	/* Decrypting with the sign-only key: a valid ciphertext, refused. */
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sign_pub, "provider=default");
+	CU_ASSERT_TRUE(EVP_PKEY_encrypt_init(ctx) == 1 &&
+		       EVP_PKEY_encrypt(ctx, ct, &ctlen,
+					(const unsigned char *)"k", 1) == 1);
+	EVP_PKEY_CTX_free(ctx);
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, sign_key, NULL);
+	CU_ASSERT_EQUAL(EVP_PKEY_decrypt_init(ctx), 1);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_decrypt(ctx, pt, &ptlen, ct, ctlen), 1);
+	expect_error("key usage forbids this operation");
+	EVP_PKEY_CTX_free(ctx);
+}
+
+static void test_error_time_not_authoritative(void)
+{
+	ERR_clear_error();
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_NONE), 0);
+	CU_ASSERT_FALSE(sign_once(sign_key));
+	expect_error("time is not authoritative");
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
+	CU_ASSERT_TRUE(sign_once(sign_key));
+}
+
+static void test_error_pss_refused(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+
+	ERR_clear_error();
+	CU_ASSERT_EQUAL(
+		EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, sign_key), 1);
+	CU_ASSERT_TRUE(
+		EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0);
+	expect_error("PKCS#1 v1.5 only");
+	EVP_MD_CTX_free(md);
+}
+
+static void test_error_unreachable(void)
+{
+	CU_ASSERT_NOT_EQUAL(sh("PKIKS_SOCKET=%s openssl pkeyutl %s -inkey "
+			       "pkiks:SIGNKEY -sign -pkeyopt digest:sha256 "
+			       "-in %s -out %s 2>%s",
+			       path("nothing.sock"), T.provider_args,
+			       path("msg.dgst"), path("x.sig"),
+			       path("unreach.err")),
+			    0);
+	CU_ASSERT_TRUE(file_has(path("unreach.err"), "keystore unreachable"));
+	CU_ASSERT_TRUE(file_has(path("unreach.err"), "nothing.sock"));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		CU_TestFunc fn;
+	} tests[] = {
+		{"key is RSA with the keystore's public part",
+		 test_key_is_rsa_with_public_part},
+		{"default provider RSA unaffected",
+		 test_default_rsa_still_works},
+		{"own library context", test_own_library_context},
+		{"X509_sign verifies with openssl verify",
+		 test_x509_sign_verifies_with_cli},
+		{"X509_CRL_sign verifies with openssl crl",
+		 test_crl_sign_verifies_with_cli},
+		{"X509_REQ_sign verifies with openssl req",
+		 test_req_sign_verifies_with_cli},
+		{"CMS_sign verifies with openssl cms",
+		 test_cms_sign_verifies_with_cli},
+		{"CMS_decrypt of openssl cms -encrypt (AES)",
+		 test_cms_decrypt_aes},
+		{"CMS_decrypt of openssl cms -encrypt (3DES)",
+		 test_cms_decrypt_3des},
+		{"EVP_DigestSign SHA-1/256/384/512",
+		 test_digest_sign_all_hashes},
+		{"EVP_PKEY_sign of a digest and a DigestInfo",
+		 test_plain_sign_of_digest},
+		{"openssl pkeyutl -inkey pkiks:NAME", test_pkeyutl_cli},
+		{"pkiks-socket from openssl.cnf", test_config_socket},
+		{"two threads sign at once", test_two_threads_sign},
+		{"unknown key", test_error_unknown_key},
+		{"usage forbids", test_error_usage},
+		{"time not authoritative", test_error_time_not_authoritative},
+		{"PSS refused", test_error_pss_refused},
+		{"keystore unreachable", test_error_unreachable},
+	};
+	CU_pSuite suite;
+	unsigned int failed;
+	size_t i;
+
+	if (argc != 3 || !getenv("PKIKS_SOCKET")) {
+		fprintf(stderr, "usage: PKIKS_SOCKET=... %s TMPDIR BUILDDIR\n",
+			argv[0]);
+		return 2;
+	}
+	T.dir = argv[1];
+	T.build = argv[2];
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	suite = CU_add_suite("pkiks-provider", suite_init, suite_clean);
+	for (i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(suite, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() +
+		 CU_get_number_of_suites_failed() +
+		 CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

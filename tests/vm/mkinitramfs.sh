@@ -1,0 +1,78 @@
+#!/bin/bash
+# Builds the initramfs of the pkiks qemu harness.
+#   mkinitramfs.sh OUT.cpio.gz KVER
+# Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest
+# and openssl with their ldd libraries and the dynamic loader, openssl.cnf,
+# pkiks.ko with the modules it needs (resolved with modinfo, listed in
+# load order in /modules.order), and test keys made here with openssl.
+set -euo pipefail
+out=$1 kver=$2
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+root=$(mktemp -d)
+chmod 755 "$root" # the VM's /: unprivileged test users must reach /tmp and /keys
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,keys,lib/modules,usr/lib/ssl}
+cp /bin/busybox "$root/bin/busybox"
+install -m 755 "$here/init.sh" "$root/init"
+install -m 755 "$here/vm-tests.sh" "$root/tests.sh"
+
+# Binaries and every shared library they load.
+copy_with_libs() {
+	local bin=$1 lib
+	install -m 755 "$bin" "$root/bin/$(basename "$bin")"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+copy_with_libs "$top/build/bin/pkiks-vmtest"
+copy_with_libs "$(command -v openssl)"
+# OpenSSL's own modules (providers) are not needed: the default is built in.
+cp -L /usr/lib/ssl/openssl.cnf "$root/usr/lib/ssl/openssl.cnf"
+echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+
+# Modules, dependencies first.
+order=()
+add_module() { # $1: a module file
+	local dep f
+	for dep in $(modinfo -F depends "$1" | tr , ' '); do
+		f=$(modinfo -k "$kver" -n "$dep")
+		add_module "$f"
+	done
+	for f in "${order[@]}"; do
+		[ "$f" = "$1" ] && return 0
+	done
+	order+=("$1")
+}
+add_module "$top/build/kmod/pkiks.ko"
+for f in "${order[@]}"; do
+	cp "$f" "$root/lib/modules/"
+	basename "$f" >>"$root/modules.order"
+done
+
+# Test keys (host-side openssl: fast, and independent of the module).
+for bits in 2048 3072 4096; do
+	openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" \
+		-out "$root/keys/rsa$bits.pem" 2>/dev/null
+done
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	-out "$root/keys/dec2048.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	-out "$root/keys/user2048.pem" 2>/dev/null
+for k in "$root"/keys/*.pem; do
+	openssl pkey -in "$k" -pubout -out "${k%.pem}.pub" 2>/dev/null
+done
+head -c 32 /dev/urandom >"$root/keys/kek"
+# The tests read the keys as unprivileged users too (test keys only).
+chmod 755 "$root/keys"
+if [ -x "$top/build/bin/pkiks-mkblob" ]; then
+	# A blob made by an independent implementation (OpenSSL's AEAD).
+	"$top/build/bin/pkiks-mkblob" "$root/keys/kek" "$root/keys/rsa2048.pem" \
+		TWINKEY 0 1 "$root/keys/twin.blob"
+fi
+
+chmod 644 "$root"/keys/*
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

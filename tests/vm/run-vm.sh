@@ -1,0 +1,43 @@
+#!/bin/bash
+# Boots Debian's kernel under qemu (TCG: no KVM here) with the pkiks test
+# initramfs and reports what /tests.sh printed.
+#   run-vm.sh check|bench|fuzz-long [TIMEOUT_S]
+# Exit 0 only when the VM printed "PKIKS-VM-RESULT: PASS"; a VM that hangs
+# is killed after TIMEOUT_S.  The serial log is kept in $PKIKS_VM_LOG if
+# set, else printed on failure.
+set -euo pipefail
+mode=${1:-check}
+timeout_s=${2:-900}
+here=$(cd "$(dirname "$0")" && pwd)
+
+# Newest Debian kernel with both an image and modules (uname -r is the host's).
+kver=$(ls /lib/modules | sort -V | while read -r v; do
+	[ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | tail -1)
+[ -n "$kver" ] || { echo "run-vm: no /boot/vmlinuz-* with modules" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$here/mkinitramfs.sh" "$work/initrd.gz" "$kver"
+log=${PKIKS_VM_LOG:-$work/serial.log}
+
+start=$SECONDS
+set +e
+timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg -m 512M \
+	-smp 2 -nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 vmtest=$mode" \
+	</dev/null >"$log" 2>&1
+rc=$?
+set -e
+tr -d '\r' <"$log" | grep -E '^(ok|not ok|    |BENCH|PKIKS-VM-RESULT)' || true
+result=$(tr -d '\r' <"$log" | grep '^PKIKS-VM-RESULT:' | tail -1 || true)
+echo "run-vm: mode $mode, kernel $kver, $((SECONDS - start)) s, qemu exit $rc"
+if [ -z "$result" ]; then
+	echo "run-vm: no result line (VM hung, crashed or was killed); serial log tail:" >&2
+	tr -d '\r' <"$log" | tail -40 >&2
+	exit 1
+fi
+case $result in
+*PASS*) exit 0 ;;
+*) exit 1 ;;
+esac

@@ -1,0 +1,299 @@
+#!/bin/sh
+# The pkiks tests, run inside the VM by /init (tests/vm/init.sh).
+#   tests.sh check      functional tests, 100k fuzz messages, unload/reload
+#   tests.sh fuzz-long  1,000,000 fuzz messages
+#   tests.sh bench      signatures/s through the module vs OpenSSL
+# Ends with one line: "PKIKS-VM-RESULT: PASS n/m" or "... FAIL n/m".
+MODE=${1:-check}
+T=/bin/pkiks-vmtest
+K=/keys
+S=/sys/kernel/pkiks
+W=/tmp/w
+mkdir -p $W && chmod 1777 $W
+umask 000 # unprivileged runs write into $W too
+pass=0
+fail=0
+USER_GID=1000
+
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+# check DESC CMD...: CMD must succeed.
+check() {
+	desc=$1
+	shift
+	if "$@" >$W/out 2>&1; then ok "$desc"; else
+		bad "$desc"
+		sed 's/^/    /' $W/out
+	fi
+}
+
+# errno WANT DESC CMD...: CMD must fail with that errno (pkiks-vmtest's exit).
+errno() {
+	want=$1 desc=$2
+	shift 2
+	"$@" >$W/out 2>&1
+	rc=$?
+	if [ $rc -eq "$want" ]; then ok "$desc"; else
+		bad "$desc (exit $rc, want $want)"
+		sed 's/^/    /' $W/out
+	fi
+}
+
+# equal DESC GOT WANT
+equal() {
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (got '$2', want '$3')"; fi
+}
+
+finish() {
+	total=$((pass + fail))
+	if [ $fail -eq 0 ] && [ $pass -gt 0 ]; then
+		echo "PKIKS-VM-RESULT: PASS $pass/$total"
+	else
+		echo "PKIKS-VM-RESULT: FAIL $pass/$total"
+	fi
+	exit 0
+}
+
+load_module() {
+	for m in $(cat /modules.order); do
+		case $m in
+		pkiks.ko) insmod /lib/modules/$m user_gid=$USER_GID || return 1 ;;
+		*) insmod /lib/modules/$m 2>/dev/null || grep -q "^${m%.ko} " /proc/modules ;;
+		esac
+	done
+}
+
+# sign_verify NAME HASH PUB: the module signs, openssl verifies.
+sign_verify() {
+	$T sign "$1" "$2" $W/msg $W/sig &&
+		openssl dgst -"$2" -verify "$3" -signature $W/sig $W/msg
+}
+
+dmesg_clean() {
+	! dmesg | grep -E "Oops|WARNING|BUG|Call Trace|general protection|refcount_t"
+}
+
+sysfs() { cat $S/"$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------- tests
+
+test_load() {
+	check "modules load (deps, then pkiks.ko user_gid=$USER_GID)" load_module
+	check "GET_INFO over generic netlink" $T info
+	equal "sysfs clock/authoritative starts at 0" "$(sysfs clock/authoritative)" 0
+	equal "sysfs clock/source starts at none" "$(sysfs clock/source)" none
+}
+
+test_import() {
+	check "import RSA-2048 sign key CA" $T import CA sign $K/rsa2048.pem
+	check "SPKI DER equals openssl's" sh -c "$T pubkey CA $W/ca.der &&
+		openssl pkey -pubin -in $K/rsa2048.pub -outform DER -out $W/ref.der &&
+		cmp $W/ca.der $W/ref.der"
+	errno 17 "import over an existing name without replace: EEXIST" \
+		$T import CA sign $K/rsa2048.pem
+	check "import with replace" $T import CA sign $K/rsa2048.pem replace
+	errno 22 "a bad key name: EINVAL" $T import 'bad/name' sign $K/rsa2048.pem
+	check "import RSA-3072" $T import K3072 sign $K/rsa3072.pem
+	check "import RSA-4096" $T import K4096 sign $K/rsa4096.pem
+	check "import decrypt-only key DEC" $T import DEC decrypt $K/dec2048.pem
+}
+
+test_time_gate() {
+	head -c 1000 /dev/urandom >$W/msg
+	errno 11 "signing refused while time is not authoritative: EAGAIN" \
+		$T sign CA sha256 $W/msg $W/sig
+	errno 1 "calendar-valid needs CAP_SYS_TIME: EPERM" \
+		$T --as 1001:1001 clock-set calendar
+	check "calendar-valid" $T clock-set calendar
+	equal "sysfs clock/authoritative is 1" "$(sysfs clock/authoritative)" 1
+	equal "sysfs clock/source is calendar" "$(sysfs clock/source)" calendar
+}
+
+test_sign() {
+	for h in sha1 sha256 sha384 sha512; do
+		check "RSA-2048 $h signature verifies with openssl" \
+			sign_verify CA $h $K/rsa2048.pub
+	done
+	check "RSA-3072 signature verifies" sign_verify K3072 sha256 $K/rsa3072.pub
+	check "RSA-4096 signature verifies" sign_verify K4096 sha512 $K/rsa4096.pub
+	errno 2 "signing with a missing key: ENOENT" $T sign NOPE sha256 $W/msg $W/sig
+}
+
+test_decrypt() {
+	head -c 100 /dev/urandom >$W/plain
+	openssl pkeyutl -encrypt -pubin -inkey $K/dec2048.pub -in $W/plain \
+		-out $W/ct 2>/dev/null
+	check "decrypt round trip (openssl encrypts, module decrypts)" sh -c \
+		"$T decrypt DEC $W/ct $W/out && cmp $W/out $W/plain"
+	head -c 256 /dev/urandom >$W/junk
+	errno 74 "garbage ciphertext: EBADMSG" $T decrypt DEC $W/junk $W/out
+	errno 129 "a decrypt-only key does not sign: EKEYREJECTED" \
+		$T sign DEC sha256 $W/msg $W/sig
+	errno 129 "a sign-only key is no decryption oracle: EKEYREJECTED" \
+		$T decrypt CA $W/ct $W/out
+}
+
+test_users() {
+	nobody="--as 1001:1001"
+	member="--as 1000:$USER_GID"
+	errno 1 "non-member import: EPERM" $T $nobody import U sign $K/user2048.pem
+	errno 1 "non-member sign: EPERM" $T $nobody sign CA sha256 $W/msg $W/sig
+	errno 1 "non-member list: EPERM" $T $nobody list
+	check "non-member may read the clock" $T $nobody clock
+	check "member imports its own key" $T $member import USER sign $K/user2048.pem
+	check "member signs with its own key (openssl verifies)" sh -c \
+		"$T $member sign USER sha256 $W/msg $W/sig &&
+		openssl dgst -sha256 -verify $K/user2048.pub -signature $W/sig $W/msg"
+	errno 1 "member cannot use root's key: EPERM" $T $member sign CA sha256 $W/msg $W/sig
+	errno 1 "member cannot delete root's key: EPERM" $T $member delete CA
+	equal "member lists only its own keys" "$($T $member list | cut -d' ' -f1)" USER
+	errno 1 "member cannot set the KEK: EPERM" $T $member kek-set $K/kek
+	check "admin sees every key" sh -c "$T list | grep -q '^USER ' && $T list | grep -q '^CA '"
+}
+
+test_wrap() {
+	errno 126 "wrap without a KEK: ENOKEY" $T wrap CA $W/ca.blob
+	check "KEK set" $T kek-set $K/kek
+	errno 16 "KEK set a second time: EBUSY" $T kek-set $K/kek
+	check "wrap CA" $T wrap CA $W/ca.blob
+	check "blob carries no clear key material" sh -c \
+		"! openssl pkey -in $K/rsa2048.pem -text -noout | grep -q PKW1"
+	check "delete CA" $T delete CA
+	errno 2 "CA is gone: ENOENT" $T sign CA sha256 $W/msg $W/sig
+	check "unwrap CA" $T unwrap $W/ca.blob
+	check "unwrapped CA signs, openssl verifies" sign_verify CA sha256 $K/rsa2048.pub
+	check "unwrap under another name" $T unwrap $W/ca.blob CACOPY
+	cp $W/ca.blob $W/bad.blob
+	printf '\001' | dd of=$W/bad.blob bs=1 seek=200 conv=notrunc 2>/dev/null
+	errno 74 "a tampered blob does not open: EBADMSG" $T unwrap $W/bad.blob CABAD
+	if [ -f $K/twin.blob ]; then
+		check "a blob sealed by OpenSSL's ChaCha20-Poly1305 opens" $T unwrap $K/twin.blob
+		check "... and its key signs (openssl verifies)" sign_verify TWINKEY sha256 $K/rsa2048.pub
+	fi
+}
+
+test_promote() {
+	check "import rollover key CA#" $T import 'CA#' sign $K/rsa3072.pem
+	check "promote CA# to CA" $T promote CA
+	check "CA is now the 3072-bit key" sh -c "$T list | grep -q '^CA bits=3072'"
+	check "CA# is gone" sh -c "! $T list | grep -q '^CA# '"
+	check "promoted CA signs with the new key" sign_verify CA sha256 $K/rsa3072.pub
+	check "delete CACOPY" $T delete CACOPY
+	errno 2 "delete it again: ENOENT" $T delete CACOPY
+}
+
+test_timers() {
+	check "a 2 s timer fires and its event arrives" \
+		$T timer-wait ROOTCA CS_CRL_UPDATE 2
+	d=$S/timers/ROOTCA/CS_CRL_UPDATE
+	equal "sysfs state of the fired timer" "$(cat $d/state)" expired
+	equal "sysfs remaining of the fired timer" "$(cat $d/remaining)" 0
+	check "the expired timer stays listed" sh -c "$T timers | grep -q '^ROOTCA CS_CRL_UPDATE .* expired'"
+	dl=$($T timer-arm TP1 RENEW +3600)
+	equal "sysfs deadline of an armed timer" "$(cat $S/timers/TP1/RENEW/deadline)" "$dl"
+	equal "sysfs state of an armed timer" "$(cat $S/timers/TP1/RENEW/state)" armed
+	rem=$(cat $S/timers/TP1/RENEW/remaining)
+	check "sysfs remaining within the hour" test "$rem" -gt 3500000000000 -a "$rem" -le 3600000000000
+	check "timer cancel removes its sysfs directory" sh -c \
+		"$T timer-arm TP2 POLL +60 && $T timer-cancel TP2 POLL && ! test -e $S/timers/TP2"
+	errno 2 "cancel a missing timer: ENOENT" $T timer-cancel TP2 POLL
+	errno 1 "non-member cannot arm: EPERM" $T --as 1001:1001 timer-arm X POLL +5
+}
+
+test_step() {
+	steps=$(sysfs clock/steps)
+	before=$($T clock | sed 's/.*now=\([0-9]*\).*/\1/')
+	$T events 2 20 >$W/events 2>&1 &
+	evpid=$!
+	i=0
+	while ! grep -q ready $W/events && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	date -s "@$(($(date +%s) + 3600))" >/dev/null
+	sleep 2 # the periodic check runs every second
+	equal "date -s revokes authority (sysfs)" "$(sysfs clock/authoritative)" 0
+	equal "sysfs clock/steps counts the step" "$(sysfs clock/steps)" $((steps + 1))
+	equal "sysfs clock/source after the step" "$(sysfs clock/source)" none
+	errno 11 "no signature after the step: EAGAIN" $T sign USER sha256 $W/msg $W/sig
+	equal "the armed timer waits while time is not authoritative" \
+		"$(cat $S/timers/TP1/RENEW/state)" waiting
+	check "calendar-valid again" $T clock-set calendar
+	i=0
+	while [ "$(cat $S/timers/TP1/RENEW/state)" != expired ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	equal "the overdue timer fires once time is authoritative" \
+		"$(cat $S/timers/TP1/RENEW/state)" expired
+	wait $evpid
+	check "CLOCK_REVOKED event" grep -q "event CLOCK_REVOKED" $W/events
+	check "CLOCK_AUTHORITATIVE or TIMER_EXPIRED follows" grep -qE "event (CLOCK_AUTH|TIMER_EXP)" $W/events
+	date -s "@$(($(date +%s) - 7200))" >/dev/null
+	$T clock >/dev/null
+	after=$($T clock | sed 's/.*now=\([0-9]*\).*/\1/')
+	check "now never goes backwards across a backward step" test "$after" -ge "$before"
+	check "calendar-valid after the backward step" $T clock-set calendar
+}
+
+test_fuzz() {
+	n=$1
+	check "fuzz: $n random/malformed messages as root" $T fuzz "$n" 1
+	check "fuzz: $((n / 5)) as a non-member" $T --as 1001:1001 fuzz $((n / 5)) 2
+	check "the module still answers" $T info
+	check "and still signs correctly" sign_verify USER sha256 $K/user2048.pub
+	check "dmesg has no Oops/WARNING/BUG" dmesg_clean
+}
+
+test_unload() {
+	check "timers and keys are live before unload" sh -c \
+		"test -d $S/timers/TP1 && $T list | grep -q ."
+	check "rmmod with live keys and timers" rmmod pkiks
+	check "sysfs is gone" test ! -e $S
+	check "insmod again" insmod /lib/modules/pkiks.ko user_gid=$USER_GID
+	check "the new instance answers" $T info
+	equal "and starts empty" "$($T list | wc -l)" 0
+	check "rmmod again" rmmod pkiks
+	check "dmesg has no Oops/WARNING/BUG after unload" dmesg_clean
+}
+
+bench() {
+	load_module || { bad "load"; finish; }
+	$T import B sign $K/rsa2048.pem >/dev/null && $T clock-set calendar || { bad "setup"; finish; }
+	for n in 1 2; do
+		r=$($T bench B 5 $n) && ok "$r" || bad "bench $n"
+		echo "BENCH module threads=$n $r"
+	done
+	r=$(openssl speed -seconds 3 rsa2048 2>/dev/null | grep '^rsa 2048')
+	echo "BENCH openssl threads=1 $r"
+	r=$(openssl speed -seconds 3 -multi 2 rsa2048 2>/dev/null | grep '^rsa 2048')
+	echo "BENCH openssl threads=2 $r"
+	[ -n "$r" ] && ok "openssl speed" || bad "openssl speed"
+}
+
+echo "pkiks VM tests, mode $MODE, kernel $(uname -r)"
+case $MODE in
+check)
+	test_load
+	test_import
+	test_time_gate
+	test_sign
+	test_decrypt
+	test_users
+	test_wrap
+	test_promote
+	test_timers
+	test_step
+	test_fuzz 100000
+	test_unload
+	;;
+fuzz-long)
+	test_load
+	check "calendar-valid" $T clock-set calendar
+	check "import USER" $T import USER sign $K/user2048.pem
+	head -c 1000 /dev/urandom >$W/msg
+	test_fuzz 1000000
+	test_unload
+	;;
+bench) bench ;;
+*) bad "unknown mode $MODE" ;;
+esac
+finish

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The key itself: generate it with OpenSSL, take its CRT components out into
+ * secure-heap buffers, hand them to the keystore, wipe them.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "keygen.h"
+
+int keygen_generate(int bits, EVP_PKEY **out)
+{
+	*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	return *out ? 0 : -EIO;
+}
+
+/* The eight components in the order of struct pkiks_rsa_parts. */
+static const char *const keygen_params[8] = {
+	OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
+	OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
+	OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+};
+
+struct keygen_parts {
+	unsigned char *buf[8]; /* secure heap */
+	size_t len[8];
+};
+
+static void keygen_parts_wipe(struct keygen_parts *kp)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		OPENSSL_secure_clear_free(kp->buf[i], kp->len[i]);
+	memset(kp, 0, sizeof(*kp));
+}
+
+/* Big-endian bytes of each component; BIGNUMs cleared as we go. */
+static int keygen_parts_get(EVP_PKEY *pkey, struct keygen_parts *kp)
+{
+	BIGNUM *bn = NULL;
+	int i, n;
+
+	memset(kp, 0, sizeof(*kp));
+	for (i = 0; i < 8; i++) {
+		if (!EVP_PKEY_get_bn_param(pkey, keygen_params[i], &bn))
+			goto err;
+		n = BN_num_bytes(bn);
+		kp->buf[i] = OPENSSL_secure_malloc(n ? (size_t)n : 1);
+		if (!kp->buf[i])
+			goto err;
+		kp->len[i] = (size_t)BN_bn2bin(bn, kp->buf[i]);
+		BN_clear_free(bn);
+		bn = NULL;
+	}
+	return 0;
+err:
+	BN_clear_free(bn);
+	keygen_parts_wipe(kp);
+	return -EIO;
+}
+
+int keygen_import(struct pkiks *ks, const struct keygen_opts *o, EVP_PKEY *pkey,
+		  struct pkiks_key_info *info)
+{
+	struct keygen_parts kp;
+	struct pkiks_rsa_parts parts;
+	int err;
+
+	err = keygen_parts_get(pkey, &kp);
+	if (err)
+		return err;
+	parts = (struct pkiks_rsa_parts){
+		.n = kp.buf[0],
+		.n_len = kp.len[0],
+		.e = kp.buf[1],
+		.e_len = kp.len[1],
+		.d = kp.buf[2],
+		.d_len = kp.len[2],
+		.p = kp.buf[3],
+		.p_len = kp.len[3],
+		.q = kp.buf[4],
+		.q_len = kp.len[4],
+		.dp = kp.buf[5],
+		.dp_len = kp.len[5],
+		.dq = kp.buf[6],
+		.dq_len = kp.len[6],
+		.qinv = kp.buf[7],
+		.qinv_len = kp.len[7],
+	};
+	err = pkiks_key_import(ks, o->name, o->usage, &parts,
+			       o->replace ? PKIKS_F_REPLACE : 0, info);
+	keygen_parts_wipe(&kp);
+	return err;
+}

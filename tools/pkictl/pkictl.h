@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkictl: the administrator's command line.  A table of commands, one file
+ * per verb family (show.c, clock.c, key.c); each family exports a table
+ * ending in an empty entry, and main.c lists the families.  Adding a family
+ * (e.g. `server`) is a new file and one line in main.c.
+ *
+ * Exit status: 0 done, 1 usage error, 2 the operation failed, 3 the keystore
+ * (or daemon) is unreachable.  Errors are one line on stderr.
+ */
+#ifndef PKICTL_H
+#define PKICTL_H
+
+#include "keystore.h"
+#include "output.h"
+
+enum {
+	PKICTL_EXIT_OK = 0,
+	PKICTL_EXIT_USAGE = 1,
+	PKICTL_EXIT_FAILED = 2,
+	PKICTL_EXIT_UNREACHABLE = 3,
+};
+
+struct pkictl {
+	int json;	    /* --json: one JSON document on stdout */
+	const char *socket; /* --socket PATH: pkiksd's socket */
+	struct pkiks *ks;   /* opened on demand by pkictl_keystore() */
+	const char *argv0;
+};
+
+struct pkictl_cmd {
+	const char *verb;   /* "show" */
+	const char *object; /* "clock"; NULL: the verb alone */
+	const char *args;   /* usage text of the arguments after them */
+	const char *help;
+	/* @argc/@argv: the arguments after verb and object. */
+	int (*run)(struct pkictl *ctl, int argc, char **argv);
+};
+
+extern const struct pkictl_cmd pkictl_show_cmds[];
+extern const struct pkictl_cmd pkictl_clock_cmds[];
+extern const struct pkictl_cmd pkictl_key_cmds[];
+
+/* The keystore handle, opened on first use; NULL after printing why. */
+struct pkiks *pkictl_keystore(struct pkictl *ctl);
+/* Print "pkictl: @what: <reason>" for keystore error @err; exit status. */
+int pkictl_fail(int err, const char *what, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "pkictl: <message>" and the command's usage; returns 1. */
+int pkictl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* show.c: the clock as `show clock` prints it (clock.c reuses it). */
+int pkictl_print_clock(struct pkictl *ctl, const struct pkiks_clock *clk);
+const char *pkictl_usage_name(uint32_t usage);
+
+#endif /* PKICTL_H */

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkiksd: the userspace twin of pkiks.ko.  It serves the pkiks protocol
+ * (uapi/pkiks.h) on a SOCK_SEQPACKET Unix socket with the module's
+ * semantics: keystore, wrapped blobs, time gate, PKI timers, events and a
+ * status tree mirroring the module's sysfs.
+ *
+ * Threads: one per client connection (requests are handled on the
+ * connection's thread, so two clients sign in parallel) plus a ticker that
+ * watches the clock and fires timers.  Shared state (keys, timers, clock,
+ * subscribers) is guarded by one mutex, twin_lock; private-key operations
+ * run outside it on a reference to the key.
+ */
+#ifndef PKIKSD_H
+#define PKIKSD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <openssl/evp.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+#include "keystore.h"
+
+extern pthread_mutex_t twin_lock;
+
+/* Options, fixed after start. */
+struct twin_opts {
+	const char *socket_path;
+	const char *state_dir;
+	gid_t group; /* members' group; 0 = admins only */
+	const char *kek_file;
+	int lab;
+	int foreground;
+};
+extern struct twin_opts twin_opts;
+
+/* The caller of a request, from SO_PEERCRED / SO_PEERGROUPS at connect. */
+struct peer {
+	uid_t uid;
+	pid_t pid;
+	int admin;  /* uid 0 */
+	int member; /* admin, or in --group */
+};
+
+/* ---- keys.c (callers hold twin_lock unless said otherwise) ---- */
+struct twin_key {
+	char name[PKIKS_NAME_MAX];
+	uint32_t usage, bits, owner;
+	EVP_PKEY *pkey;
+	unsigned char *spki;
+	int spki_len;
+};
+
+/* RSA components in big-endian bytes, as received or unwrapped. */
+struct rsa_parts {
+	const unsigned char *v[8]; /* n, e, d, p, q, dp, dq, qinv */
+	size_t len[8];
+};
+
+/* Build and check a key (p*q == n, sizes, sign/verify); no lock needed. */
+int keys_build(const struct rsa_parts *parts, EVP_PKEY **pkey, uint32_t *bits);
+/* Insert a built key (consumed on success). */
+int keys_insert(const char *name, uint32_t usage, uint32_t owner,
+		EVP_PKEY *pkey, uint32_t bits, int replace,
+		const struct peer *who, struct twin_key **out);
+/* NULL when absent; -EPERM through *err when not the caller's. */
+struct twin_key *keys_find(const char *name, const struct peer *who, int *err);
+int keys_delete(const char *name, const struct peer *who);
+int keys_promote(const char *name, const struct peer *who);
+int keys_count(void);
+struct twin_key *keys_at(int i);
+/* Private operations, on a key reference taken under the lock. */
+int keys_sign(EVP_PKEY *pkey, enum pkiks_hash hash, const unsigned char *dg,
+	      size_t dg_len, unsigned char *sig, size_t *sig_len);
+int keys_decrypt(EVP_PKEY *pkey, const unsigned char *in, size_t in_len,
+		 unsigned char *out, size_t *out_len);
+/* Components of a key into secure memory (wrap.c). */
+int keys_export_parts(EVP_PKEY *pkey, unsigned char **buf, size_t *len);
+
+/* ---- wrap.c ---- */
+int wrap_kek_set(const unsigned char *kek, size_t len);
+int wrap_kek_load(const char *path);
+int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len);
+/* Opens a blob: fills the header fields and a built key. */
+int wrap_open(const unsigned char *blob, size_t len, char *name,
+	      uint32_t *owner, uint32_t *usage, EVP_PKEY **pkey,
+	      uint32_t *bits);
+
+/* ---- clock.c (under twin_lock) ---- */
+void clock_init(int lab);
+/* Watch for steps; returns 1 when a step revoked authority. */
+int clock_check(void);
+uint64_t clock_now(void);
+int clock_authoritative(void);
+int clock_set(enum pkiks_clock_source src, int *changed);
+int clock_lab_set(uint64_t ns);
+int clock_lab_advance(uint64_t delta);
+void clock_restore_lab(uint64_t ns);
+uint64_t clock_lab_now(int *set);
+void clock_snapshot(struct pkiks_clock *c);
+
+/* ---- timers.c (under twin_lock) ---- */
+struct twin_timer {
+	char owner[PKIKS_NAME_MAX];
+	enum pkiks_timer_kind kind;
+	uint64_t deadline;
+	enum pkiks_timer_state state;
+	uint32_t uid;
+	int used;
+};
+int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
+	       uint32_t uid, const struct peer *who, struct twin_timer *out);
+int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
+		  const struct peer *who);
+/* Copy of every timer; caller frees. */
+int timers_snapshot(struct twin_timer **out, size_t *count);
+/* WAITING <-> ARMED after the clock's authority changed. */
+void timers_follow_clock(void);
+/* Fire every armed timer whose deadline passed, in deadline order. */
+void timers_fire_due(void);
+uint64_t timers_next_deadline(void);
+int timers_load(void);
+int timers_save(void);
+/* The ticker thread: clock checks and timer expiry. */
+int ticker_start(void);
+void ticker_stop(void);
+void ticker_kick(void);
+/* After any clock or timer change: events, state, status (under lock). */
+void twin_time_changed(int clock_event);
+
+/* ---- status.c (under twin_lock) ---- */
+int status_init(void);
+void status_write(void);
+
+/* ---- events.c ---- */
+int events_subscribe(int fd);
+void events_unsubscribe(int fd);
+void events_timer_expired(const struct twin_timer *t);
+void events_clock(enum pkiks_event type);
+void events_key_changed(const char *name);
+
+/* ---- proto.c / proto_keys.c / proto_time.c ---- */
+struct req {
+	const struct peer *who;
+	int fd;
+	struct nlmsghdr *nlh;
+	struct nlattr **tb;
+	struct nl_msg *reply; /* a handler's one data message, if any */
+};
+void proto_serve(int fd, const struct peer *who);
+struct nl_msg *proto_msg_new(uint8_t cmd, uint32_t seq, int flags);
+int proto_reply_new(struct req *r);
+int proto_send(int fd, struct nl_msg *msg);
+int put_key_info(struct nl_msg *msg, const struct twin_key *k);
+int put_timer_info(struct nl_msg *msg, const struct twin_timer *t);
+int put_clock(struct nl_msg *msg);
+
+int cmd_key_import(struct req *r);
+int cmd_key_get(struct req *r);
+int dump_key_get(struct req *r);
+int cmd_key_delete(struct req *r);
+int cmd_key_promote(struct req *r);
+int cmd_key_sign(struct req *r);
+int cmd_key_decrypt(struct req *r);
+int cmd_key_wrap(struct req *r);
+int cmd_key_unwrap(struct req *r);
+int cmd_kek_set(struct req *r);
+int cmd_clock_get(struct req *r);
+int cmd_clock_set(struct req *r);
+int cmd_clock_lab(struct req *r);
+int cmd_timer_arm(struct req *r);
+int cmd_timer_cancel(struct req *r);
+int dump_timer_get(struct req *r);
+
+#endif /* PKIKSD_H */

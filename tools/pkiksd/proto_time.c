@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkiksd's time commands: clock get/set, the lab clock, timers.  Every
+ * change goes through twin_time_changed(), which sends events, fires what
+ * is due, saves the timers and rewrites the status tree before the reply.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <netlink/genl/genl.h>
+
+#include "pkiksd.h"
+
+static int reply_clock(struct req *r)
+{
+	int err = proto_reply_new(r);
+
+	return err ? err : put_clock(r->reply);
+}
+
+int cmd_clock_get(struct req *r)
+{
+	int err;
+
+	pthread_mutex_lock(&twin_lock);
+	if (clock_check())
+		twin_time_changed(1);
+	err = reply_clock(r);
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+int cmd_clock_set(struct req *r)
+{
+	struct nlattr *a = r->tb[PKIKS_ATTR_CLOCK_SOURCE];
+	int err, changed;
+
+	if (!a)
+		return -EINVAL;
+	pthread_mutex_lock(&twin_lock);
+	clock_check();
+	err = clock_set(nla_get_u32(a), &changed);
+	if (!err)
+		twin_time_changed(changed);
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+/* Set or advance; every timer the lab clock passes fires before the reply. */
+int cmd_clock_lab(struct req *r)
+{
+	struct nlattr *set = r->tb[PKIKS_ATTR_CLOCK_LAB_SET];
+	struct nlattr *adv = r->tb[PKIKS_ATTR_CLOCK_LAB_ADVANCE];
+	int err, was;
+
+	if (!set == !adv)
+		return -EINVAL; /* exactly one of them */
+	pthread_mutex_lock(&twin_lock);
+	was = clock_authoritative();
+	err = set ? clock_lab_set(nla_get_u64(set))
+		  : clock_lab_advance(nla_get_u64(adv));
+	if (!err) {
+		twin_time_changed(!was);
+		err = reply_clock(r);
+	}
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+static int timer_id(struct req *r, const char **owner,
+		    enum pkiks_timer_kind *kind)
+{
+	if (!r->tb[PKIKS_ATTR_TIMER_OWNER] || !r->tb[PKIKS_ATTR_TIMER_KIND])
+		return -EINVAL;
+	*owner = nla_get_string(r->tb[PKIKS_ATTR_TIMER_OWNER]);
+	*kind = nla_get_u32(r->tb[PKIKS_ATTR_TIMER_KIND]);
+	return 0;
+}
+
+int cmd_timer_arm(struct req *r)
+{
+	struct nlattr *dl = r->tb[PKIKS_ATTR_TIMER_DEADLINE];
+	enum pkiks_timer_kind kind;
+	struct twin_timer t;
+	const char *owner;
+	uint32_t uid = r->who->uid;
+	int err;
+
+	err = timer_id(r, &owner, &kind);
+	if (err || !dl)
+		return -EINVAL;
+	if (r->tb[PKIKS_ATTR_OWNER_UID]) {
+		if (!r->who->admin)
+			return -EPERM;
+		uid = nla_get_u32(r->tb[PKIKS_ATTR_OWNER_UID]);
+	}
+	pthread_mutex_lock(&twin_lock);
+	if (clock_check())
+		twin_time_changed(1);
+	err = timers_arm(owner, kind, nla_get_u64(dl), uid, r->who, &t);
+	if (!err) {
+		err = proto_reply_new(r);
+		if (!err)
+			err = put_timer_info(r->reply, &t);
+		/* A deadline already passed fires now, after the reply is
+		 * built. */
+		twin_time_changed(0);
+	}
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+int cmd_timer_cancel(struct req *r)
+{
+	enum pkiks_timer_kind kind;
+	const char *owner;
+	int err;
+
+	err = timer_id(r, &owner, &kind);
+	if (err)
+		return err;
+	pthread_mutex_lock(&twin_lock);
+	err = timers_cancel(owner, kind, r->who);
+	if (!err)
+		twin_time_changed(0);
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+/* Anyone may list (the module's sysfs shows them to all, too). */
+int dump_timer_get(struct req *r)
+{
+	struct twin_timer *all;
+	struct nl_msg *msg;
+	size_t n, i;
+	int err;
+
+	pthread_mutex_lock(&twin_lock);
+	if (clock_check())
+		twin_time_changed(1);
+	timers_fire_due();
+	err = timers_snapshot(&all, &n);
+	pthread_mutex_unlock(&twin_lock);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		msg = proto_msg_new(PKIKS_CMD_TIMER_GET, r->nlh->nlmsg_seq,
+				    NLM_F_MULTI);
+		if (!msg) {
+			err = -ENOMEM;
+			break;
+		}
+		err = put_timer_info(msg, &all[i]);
+		if (!err)
+			err = proto_send(r->fd, msg);
+		nlmsg_free(msg);
+	}
+	free(all);
+	return err;
+}

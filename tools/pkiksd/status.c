@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The status tree under <state-dir>/status, laid out like the module's
+ * /sys/kernel/pkiks: one value per file, rewritten atomically (write then
+ * rename) by the ticker every second and after every change.
+ *
+ *   clock/{authoritative,source,now,since,steps}
+ *   timers/<owner>/<KIND_SYSFS>/{deadline,remaining,state}
+ *
+ * Times in ns since the epoch; remaining in ns (0 once passed).  Timer
+ * directories that no longer match a timer are removed.  Under twin_lock.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "pkiksd.h"
+
+static char root[4096];
+
+static int mkdir_p(const char *path)
+{
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int status_init(void)
+{
+	char path[4200];
+	int err;
+
+	snprintf(root, sizeof(root), "%s/status", twin_opts.state_dir);
+	err = mkdir_p(root);
+	snprintf(path, sizeof(path), "%s/clock", root);
+	if (!err)
+		err = mkdir_p(path);
+	snprintf(path, sizeof(path), "%s/timers", root);
+	if (!err)
+		err = mkdir_p(path);
+	return err;
+}
+
+static void write_value(const char *dir, const char *name, const char *fmt,
+			unsigned long long v)
+{
+	char path[4400], tmp[4500];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, fmt, v);
+	fputc('\n', f);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+static void write_string(const char *dir, const char *name, const char *s)
+{
+	char path[4400], tmp[4500];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%s\n", s);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+static void write_clock(void)
+{
+	struct pkiks_clock c;
+	char dir[4200];
+
+	clock_snapshot(&c);
+	snprintf(dir, sizeof(dir), "%s/clock", root);
+	write_value(dir, "authoritative", "%llu", c.authoritative);
+	write_string(dir, "source", pkiks_clock_source_name(c.source));
+	write_value(dir, "now", "%llu", c.now_ns);
+	write_value(dir, "since", "%llu", c.since_ns);
+	write_value(dir, "steps", "%llu", c.steps);
+}
+
+static void write_timer(const struct twin_timer *t, uint64_t now)
+{
+	char dir[4400];
+	uint64_t left = 0;
+
+	snprintf(dir, sizeof(dir), "%s/timers/%s", root, t->owner);
+	mkdir_p(dir);
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s",
+		 pkiks_timer_kind_sysfs(t->kind));
+	mkdir_p(dir);
+	if (t->state == PKIKS_TIMER_ARMED && t->deadline > now)
+		left = t->deadline - now;
+	if (t->state == PKIKS_TIMER_WAITING)
+		left = t->deadline > now ? t->deadline - now : 0;
+	write_value(dir, "deadline", "%llu", t->deadline);
+	write_value(dir, "remaining", "%llu", left);
+	write_string(dir, "state", pkiks_timer_state_name(t->state));
+}
+
+static int listed(const struct twin_timer *all, size_t n, const char *owner,
+		  const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(all[i].owner, owner) &&
+		    (!kind ||
+		     !strcmp(pkiks_timer_kind_sysfs(all[i].kind), kind)))
+			return 1;
+	return 0;
+}
+
+static void remove_dir_files(const char *dir)
+{
+	static const char *const files[] = {"deadline", "remaining", "state"};
+	char path[4600];
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* Remove timers/<owner>/<kind> directories of timers that are gone. */
+static void prune(const struct twin_timer *all, size_t n)
+{
+	char base[4200], odir[4400], kdir[4500];
+	struct dirent *o, *k;
+	DIR *od, *kd;
+
+	snprintf(base, sizeof(base), "%s/timers", root);
+	od = opendir(base);
+	if (!od)
+		return;
+	while ((o = readdir(od))) {
+		if (o->d_name[0] == '.')
+			continue;
+		if (snprintf(odir, sizeof(odir), "%s/%s", base, o->d_name) >=
+		    (int)sizeof(odir))
+			continue;
+		kd = opendir(odir);
+		if (!kd)
+			continue;
+		while ((k = readdir(kd))) {
+			if (k->d_name[0] == '.' ||
+			    listed(all, n, o->d_name, k->d_name))
+				continue;
+			if (snprintf(kdir, sizeof(kdir), "%s/%s", odir,
+				     k->d_name) < (int)sizeof(kdir))
+				remove_dir_files(kdir);
+		}
+		closedir(kd);
+		if (!listed(all, n, o->d_name, NULL))
+			rmdir(odir);
+	}
+	closedir(od);
+}
+
+void status_write(void)
+{
+	struct twin_timer *all;
+	uint64_t now;
+	size_t n, i;
+
+	if (!root[0])
+		return;
+	write_clock();
+	if (timers_snapshot(&all, &n))
+		return;
+	now = clock_now();
+	for (i = 0; i < n; i++)
+		write_timer(&all[i], now);
+	prune(all, n);
+	free(all);
+}

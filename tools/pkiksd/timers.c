@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PKI timers: (owner, kind) -> absolute deadline.  They wait while time is
+ * not authoritative, fire in deadline order, stay listed as EXPIRED, and
+ * survive restarts in <state-dir>/timers (rewritten atomically on every
+ * change).  The ticker thread wakes at the next deadline or every second
+ * to watch the clock.  Everything but the ticker's loop runs under
+ * twin_lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pkiksd.h"
+
+static struct twin_timer timers[PKIKS_TIMERS_MAX];
+
+static struct twin_timer *timer_find(const char *owner,
+				     enum pkiks_timer_kind kind)
+{
+	int i;
+
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++)
+		if (timers[i].used && timers[i].kind == kind &&
+		    !strcmp(timers[i].owner, owner))
+			return &timers[i];
+	return NULL;
+}
+
+static struct twin_timer *timer_slot(void)
+{
+	int i;
+
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++)
+		if (!timers[i].used)
+			return &timers[i];
+	return NULL;
+}
+
+static int timer_id_valid(const char *owner, enum pkiks_timer_kind kind)
+{
+	return pkiks_timer_owner_valid(owner) && kind > PKIKS_TIMER_UNSPEC &&
+	       kind < __PKIKS_TIMER_KIND_MAX;
+}
+
+int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
+	       uint32_t uid, const struct peer *who, struct twin_timer *out)
+{
+	struct twin_timer *t;
+
+	if (!timer_id_valid(owner, kind) || !deadline)
+		return -EINVAL;
+	t = timer_find(owner, kind);
+	if (t && !who->admin && t->uid != who->uid)
+		return -EPERM;
+	if (!t) {
+		t = timer_slot();
+		if (!t)
+			return -EDQUOT;
+		memset(t, 0, sizeof(*t));
+		snprintf(t->owner, sizeof(t->owner), "%s", owner);
+		t->kind = kind;
+		t->used = 1;
+	}
+	t->uid = uid; /* re-arming gives it to the caller (or OWNER_UID) */
+	t->deadline = deadline;
+	t->state =
+		clock_authoritative() ? PKIKS_TIMER_ARMED : PKIKS_TIMER_WAITING;
+	*out = *t;
+	return 0;
+}
+
+int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
+		  const struct peer *who)
+{
+	struct twin_timer *t;
+
+	if (!timer_id_valid(owner, kind))
+		return -EINVAL;
+	t = timer_find(owner, kind);
+	if (!t)
+		return -ENOENT;
+	if (!who->admin && t->uid != who->uid)
+		return -EPERM;
+	t->used = 0;
+	return 0;
+}
+
+int timers_snapshot(struct twin_timer **out, size_t *count)
+{
+	size_t n = 0;
+	int i;
+
+	*out = calloc(PKIKS_TIMERS_MAX, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++)
+		if (timers[i].used)
+			(*out)[n++] = timers[i];
+	*count = n;
+	return 0;
+}
+
+void timers_follow_clock(void)
+{
+	int auth = clock_authoritative(), i;
+
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++) {
+		struct twin_timer *t = &timers[i];
+
+		if (!t->used || t->state == PKIKS_TIMER_EXPIRED)
+			continue;
+		t->state = auth ? PKIKS_TIMER_ARMED : PKIKS_TIMER_WAITING;
+	}
+}
+
+static struct twin_timer *earliest_armed(void)
+{
+	struct twin_timer *best = NULL;
+	int i;
+
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++) {
+		struct twin_timer *t = &timers[i];
+
+		if (t->used && t->state == PKIKS_TIMER_ARMED &&
+		    (!best || t->deadline < best->deadline))
+			best = t;
+	}
+	return best;
+}
+
+void timers_fire_due(void)
+{
+	struct twin_timer *t;
+	int fired = 0;
+
+	if (!clock_authoritative())
+		return;
+	/* One at a time, earliest first: the order events arrive in. */
+	while ((t = earliest_armed()) && t->deadline <= clock_now()) {
+		t->state = PKIKS_TIMER_EXPIRED;
+		fprintf(stderr, "pkiksd: timer %s %s expired\n", t->owner,
+			pkiks_timer_kind_name(t->kind));
+		events_timer_expired(t);
+		fired = 1;
+	}
+	if (fired)
+		timers_save();
+}
+
+uint64_t timers_next_deadline(void)
+{
+	struct twin_timer *t = earliest_armed();
+
+	return t ? t->deadline : UINT64_MAX;
+}
+
+/* ------------------------------------------------------------------ */
+/* Persistence                                                         */
+
+static void state_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", twin_opts.state_dir, name);
+}
+
+/* Lines "timer OWNER KIND DEADLINE STATE UID" and "lab NS". */
+int timers_save(void)
+{
+	char path[4096], tmp[4200];
+	uint64_t lab;
+	FILE *f;
+	int set, i, err = 0;
+
+	state_path(path, sizeof(path), "timers");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "# pkiksd timers, rewritten on every change\n");
+	lab = clock_lab_now(&set);
+	if (set)
+		fprintf(f, "lab %llu\n", (unsigned long long)lab);
+	for (i = 0; i < PKIKS_TIMERS_MAX; i++) {
+		struct twin_timer *t = &timers[i];
+
+		if (t->used)
+			fprintf(f, "timer %s %d %llu %d %u\n", t->owner,
+				t->kind, (unsigned long long)t->deadline,
+				t->state, t->uid);
+	}
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "pkiksd: saving %s: %s\n", path,
+			strerror(-err));
+	return err;
+}
+
+static int load_line(const char *line)
+{
+	char owner[PKIKS_NAME_MAX + 1];
+	unsigned long long v;
+	struct twin_timer *t;
+	int kind, state;
+	unsigned uid;
+
+	if (sscanf(line, "lab %llu", &v) == 1) {
+		clock_restore_lab(v);
+		return 0;
+	}
+	if (sscanf(line, "timer %64s %d %llu %d %u", owner, &kind, &v, &state,
+		   &uid) != 5)
+		return -EINVAL;
+	if (!timer_id_valid(owner, kind) || timer_find(owner, kind) ||
+	    state < 0 || state >= __PKIKS_TIMER_STATE_MAX)
+		return -EINVAL;
+	t = timer_slot();
+	if (!t)
+		return -EDQUOT;
+	strcpy(t->owner, owner); /* valid, so shorter than PKIKS_NAME_MAX */
+	t->kind = kind;
+	t->deadline = v;
+	t->uid = uid;
+	/* Time is not authoritative after a restart: they wait again. */
+	t->state = state == PKIKS_TIMER_EXPIRED ? PKIKS_TIMER_EXPIRED
+						: PKIKS_TIMER_WAITING;
+	t->used = 1;
+	return 0;
+}
+
+int timers_load(void)
+{
+	char path[4096], line[256];
+	int n = 0;
+	FILE *f;
+
+	state_path(path, sizeof(path), "timers");
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (load_line(line))
+			fprintf(stderr, "pkiksd: %s:%d: ignored bad line\n",
+				path, n);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The ticker                                                          */
+
+static pthread_t ticker;
+static pthread_cond_t tick = PTHREAD_COND_INITIALIZER;
+static int ticker_quit;
+
+void twin_time_changed(int clock_event)
+{
+	struct pkiks_clock c;
+
+	if (clock_event) {
+		clock_snapshot(&c);
+		fprintf(stderr, "pkiksd: time %s (source %s)\n",
+			c.authoritative ? "authoritative" : "not authoritative",
+			pkiks_clock_source_name(c.source));
+	}
+	if (clock_event)
+		events_clock(clock_authoritative()
+				     ? PKIKS_EVENT_CLOCK_AUTHORITATIVE
+				     : PKIKS_EVENT_CLOCK_REVOKED);
+	timers_follow_clock();
+	timers_fire_due();
+	timers_save();
+	status_write();
+	ticker_kick();
+}
+
+void ticker_kick(void)
+{
+	pthread_cond_signal(&tick);
+}
+
+/* Sleep until the next deadline, at most a second. */
+static void ticker_wait(void)
+{
+	uint64_t next = timers_next_deadline(), now = clock_now();
+	uint64_t wait = 1000000000ULL;
+	struct timespec ts;
+
+	if (next != UINT64_MAX)
+		wait = next <= now ? 0
+				   : (next - now < wait ? next - now : wait);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (ts.tv_nsec + wait) / 1000000000ULL;
+	ts.tv_nsec = (ts.tv_nsec + wait) % 1000000000ULL;
+	pthread_cond_timedwait(&tick, &twin_lock, &ts);
+}
+
+static void *ticker_main(void *arg)
+{
+	pthread_mutex_lock(&twin_lock);
+	while (!ticker_quit) {
+		if (clock_check())
+			twin_time_changed(1);
+		timers_fire_due();
+		status_write();
+		ticker_wait();
+	}
+	pthread_mutex_unlock(&twin_lock);
+	return NULL;
+}
+
+int ticker_start(void)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&tick, &ca);
+	pthread_condattr_destroy(&ca);
+	err = pthread_create(&ticker, NULL, ticker_main, NULL);
+	return -err;
+}
+
+void ticker_stop(void)
+{
+	pthread_mutex_lock(&twin_lock);
+	ticker_quit = 1;
+	pthread_cond_signal(&tick);
+	pthread_mutex_unlock(&twin_lock);
+	pthread_join(ticker, NULL);
+}
