@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 
 #include "ca_internal.h"
 #include "scep.h"
@@ -100,8 +101,10 @@ void ca_free(struct ca *ca)
 	if (!ca)
 		return;
 	if (ca->pub) {
-		/* Wait out every HTTP reader (the server is stopped first). */
+		/* Wait out every HTTP reader (the server is stopped first)
+		 * and every deferred free of older states. */
 		synchronize_rcu();
+		rcu_barrier();
 		ca_pub_free(ca->pub);
 	}
 	if (ca->db)
@@ -246,6 +249,38 @@ static int build_cacert_answer(struct ca_pub *pub)
 	return ret;
 }
 
+/*
+ * IOS locks a CA's identity once it exists: issuer-name and hash must
+ * still describe the stored CA certificate, else the CA does not start.
+ */
+static int check_locked(struct ca *ca, const struct db_ca *row,
+			const char **why)
+{
+	X509 *x = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	X509_NAME *name = NULL;
+	int md_nid = 0, ret = -EBADMSG;
+
+	*why = "the stored CA certificate is unreadable";
+	if (!x)
+		goto out;
+	ret = -EPERM;
+	*why = "issuer-name is locked: it differs from the existing CA "
+	       "certificate's subject";
+	if (ca_parse_dn(ca->cfg.issuer_name, &name) < 0 ||
+	    X509_NAME_cmp(name, X509_get_subject_name(x)))
+		goto out;
+	*why = "hash is locked: it differs from the existing CA certificate's";
+	if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md_nid, NULL) ||
+	    md_nid != EVP_MD_get_type(ca->md))
+		goto out;
+	*why = NULL;
+	ret = 0;
+out:
+	X509_NAME_free(name);
+	X509_free(x);
+	return ret;
+}
+
 /* Load keys and certificates of an existing CA and publish them. */
 static int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 {
@@ -321,6 +356,9 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		if (ret < 0)
 			*why = "cannot create the CA key and certificate";
 	}
+	if (ret < 0)
+		goto out;
+	ret = check_locked(ca, &row, why);
 	if (ret < 0)
 		goto out;
 	ret = ca_load(ca, &row, now);

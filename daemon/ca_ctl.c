@@ -52,9 +52,26 @@ static int check_server(struct ca *ca, const struct ctl_request *req,
 				       req->cmd);
 	if (strcmp(name, ca->cfg.name) != 0)
 		return ctl_reply_error(reply, -ENOENT, "no server %s", name);
-	if (!ca->running)
-		return ctl_reply_error(reply, -EAGAIN, "server %s is shut down",
+	/* `show server` also describes a CA that is not running. */
+	if (!ca->running && strcmp(req->cmd, "show server"))
+		return ctl_reply_error(reply, -EAGAIN, "server %s is disabled",
 				       name);
+	return 0;
+}
+
+static int show_disabled(struct ca *ca, struct ctl_reply *reply)
+{
+	const char *why = ca->cfg.shutdown ? "shutdown"
+					   : "waiting for authoritative time";
+
+	reply->result = json_pack("{s:s, s:s, s:s, s:s}", "name", ca->cfg.name,
+				  "status", "disabled", "reason", why, "issuer",
+				  ca->cfg.issuer_name);
+	ctl_reply_printf(reply,
+			 "Certificate Server %s:\n"
+			 "    Status: disabled (%s)\n"
+			 "    Issuer name: %s\n",
+			 ca->cfg.name, why, ca->cfg.issuer_name);
 	return 0;
 }
 
@@ -73,13 +90,14 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 		       struct ctl_reply *reply)
 {
 	struct db_ca row = {0};
-	char fp[CA_FP_HEX_MAX], exp[32], next[32];
+	char fp[CA_FP_HEX_MAX], exp[32], next[32], dir[PKID_CONF_URL_MAX];
 	int64_t last = 0, end = 0;
 	json_t *o;
 	int ret;
 
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
+	ret = ret ?: ca_dir(ca, dir, sizeof(dir));
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "database: %s",
 				       strerror(-ret));
@@ -87,15 +105,15 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
 	iso_time(end, exp, sizeof(exp));
 	iso_time(row.crl_next_update, next, sizeof(next));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, "
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
 		      "s:s, s:s}",
-		      "name", ca->cfg.name, "status", "enabled", "state",
-		      "enabled", "issuer", ca->cfg.issuer_name, "fingerprint",
-		      fp, "last_serial", (json_int_t)last, "ca_expires", exp,
-		      "crl_next_update", next, "crl_number",
-		      (json_int_t)row.crl_number, "grant",
-		      pkid_grant_mode_name(ca->cfg.grant), "database_level",
-		      pkid_db_level_name(ca->cfg.db_level), "key_mode",
+		      "name", ca->cfg.name, "status", "enabled", "issuer",
+		      ca->cfg.issuer_name, "fingerprint", fp, "last_serial",
+		      (json_int_t)last, "ca_expires", exp, "crl_next_update",
+		      next, "crl_number", (json_int_t)row.crl_number, "grant",
+		      pkid_grant_mode_name(ca->cfg.grant), "storage", dir,
+		      "database_level", pkid_db_level_name(ca->cfg.db_level),
+		      "key_mode",
 		      ca->key_mode == CA_KEY_MODE_RA ? "ra" : "single");
 	db_ca_free(&row);
 	reply->result = o;
@@ -109,12 +127,13 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 			 "\n"
 			 "    CA certificate expiration timer: %s\n"
 			 "    CRL NextUpdate timer: %s\n"
+			 "    Storage: %s\n"
 			 "    Database Level: %s\n"
 			 "    Key mode: %s\n"
 			 "    Rollover status: not available\n",
 			 ca->cfg.name, ca->cfg.issuer_name, fp,
 			 pkid_grant_mode_name(ca->cfg.grant), last, exp, next,
-			 pkid_db_level_name(ca->cfg.db_level),
+			 dir, pkid_db_level_name(ca->cfg.db_level),
 			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
 							: "single key (IOS)");
 	return 0;
@@ -388,7 +407,8 @@ static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
 	if (ret < 0)
 		goto out;
 	if (!strcmp(c, "show server"))
-		ret = show_server(ca, req, reply);
+		ret = ca->running ? show_server(ca, req, reply)
+				  : show_disabled(ca, reply);
 	else if (!strcmp(c, "show requests") ||
 		 !strcmp(c, "server info requests"))
 		ret = show_requests(ca, req, reply);

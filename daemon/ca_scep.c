@@ -360,7 +360,9 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	if (ret == -EBADMSG)
 		goto out;
 	pthread_mutex_lock(&ca->lock);
-	if (ca_now(ca, &now) < 0) {
+	if (!ca->running) {
+		ret = -EAGAIN;
+	} else if (ca_now(ca, &now) < 0) {
 		rep.fail = SCEP_FAIL_BAD_TIME;
 		ret = -EPROTO;
 	}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The control socket's server (daemon/CONTROL.md).  One thread polls the
- * listening socket and every connection; each connection reads one frame,
- * runs its command, writes the reply, then waits for the next frame.
+ * The control socket's server (daemon/CONTROL.md): the socket, the
+ * serving thread and the connections; the commands are in ctl_cmd.c.  One
+ * thread polls the listening socket and every connection; each connection reads
+ * one frame, runs its command, writes the reply, then waits for the next frame.
  *
  * A peer may not hold the thread: a frame must be complete within
  * request_timeout_ms of its first byte and a reply written within the
@@ -19,277 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
-
-struct ctl_cmd {
-	char *name;
-	char *usage;
-	ctl_handler_fn fn;
-	unsigned int flags;
-	void *arg;
-};
-
-struct ctl_conn {
-	int fd; /* -1: slot free */
-	struct ucred cred;
-	gid_t *groups; /* supplementary groups (SO_PEERGROUPS) */
-	size_t ngroups;
-	unsigned char hdr[CTL_HEADER_LEN];
-	size_t hdr_got;
-	char *body;
-	size_t body_len, body_got;
-	char *out; /* reply frame being written (header included) */
-	size_t out_len, out_sent;
-	bool close_after; /* close once out is written */
-	int64_t deadline; /* monotonic ms */
-};
-
-struct ctl_server {
-	int lfd;
-	int wake[2]; /* ctl_server_destroy writes here to stop the thread */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *version;
-	gid_t gid;
-	bool have_group;
-	uid_t self_uid;
-	unsigned int mode;
-	int request_ms, idle_ms;
-	struct ctl_cmd *cmds;
-	size_t ncmds;
-	struct ctl_conn *conns;
-	size_t nconns;
-	pthread_t thread;
-	bool started;
-};
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- handler helpers ---- */
-
-size_t ctl_argc(const struct ctl_request *req)
-{
-	return json_array_size(req->args);
-}
-
-const char *ctl_arg(const struct ctl_request *req, size_t i)
-{
-	return json_string_value(json_array_get(req->args, i));
-}
-
-static int append_vfmt(char **dst, const char *fmt, va_list ap)
-{
-	char *add, *n;
-	size_t old = *dst ? strlen(*dst) : 0;
-
-	if (vasprintf(&add, fmt, ap) < 0)
-		return -ENOMEM;
-	n = realloc(*dst, old + strlen(add) + 1);
-	if (!n) {
-		free(add);
-		return -ENOMEM;
-	}
-	memcpy(n + old, add, strlen(add) + 1);
-	free(add);
-	*dst = n;
-	return 0;
-}
-
-int ctl_reply_printf(struct ctl_reply *reply, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = append_vfmt(&reply->text, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int ctl_reply_error(struct ctl_reply *reply, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(reply->error);
-	reply->error = NULL;
-	va_start(ap, fmt);
-	append_vfmt(&reply->error, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* ---- the command table ---- */
-
-static struct ctl_cmd *find_cmd(struct ctl_server *srv, const char *name)
-{
-	for (size_t i = 0; i < srv->ncmds; i++)
-		if (!strcmp(srv->cmds[i].name, name))
-			return &srv->cmds[i];
-	return NULL;
-}
-
-int ctl_register(struct ctl_server *srv, const char *name, ctl_handler_fn fn,
-		 unsigned int flags, void *arg, const char *usage)
-{
-	struct ctl_cmd *n;
-
-	if (srv->started || !name || !*name || !fn || (flags & ~CTL_F_MUTATES))
-		return -EINVAL;
-	if (find_cmd(srv, name))
-		return -EEXIST;
-	n = realloc(srv->cmds, (srv->ncmds + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	srv->cmds = n;
-	n = &n[srv->ncmds];
-	n->name = strdup(name);
-	n->usage = strdup(usage ? usage : "");
-	if (!n->name || !n->usage) {
-		free(n->name);
-		free(n->usage);
-		return -ENOMEM;
-	}
-	n->fn = fn;
-	n->flags = flags;
-	n->arg = arg;
-	srv->ncmds++;
-	return 0;
-}
-
-static int cmd_version(const struct ctl_request *req, struct ctl_reply *reply,
-		       void *arg)
-{
-	struct ctl_server *srv = arg;
-
-	reply->result = json_pack("{s:s, s:i}", "version", srv->version,
-				  "protocol", CTL_PROTOCOL_VERSION);
-	if (!reply->result)
-		return -ENOMEM;
-	return ctl_reply_printf(reply, "pkid %s (control protocol %d)\n",
-				srv->version, CTL_PROTOCOL_VERSION);
-}
-
-static int cmd_list(const struct ctl_request *req, struct ctl_reply *reply,
-		    void *arg)
-{
-	struct ctl_server *srv = arg;
-	json_t *list = json_array();
-
-	if (!list)
-		return -ENOMEM;
-	reply->result = json_pack("{s:o}", "commands", list);
-	if (!reply->result)
-		return -ENOMEM;
-	for (size_t i = 0; i < srv->ncmds; i++) {
-		const struct ctl_cmd *c = &srv->cmds[i];
-		bool mut = c->flags & CTL_F_MUTATES;
-
-		if (json_array_append_new(list,
-					  json_pack("{s:s, s:s, s:b}", "name",
-						    c->name, "usage", c->usage,
-						    "mutates", mut)) ||
-		    ctl_reply_printf(reply, "%-28s %s%s\n", c->name, c->usage,
-				     mut ? " (admin)" : ""))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* ---- permission ---- */
-
-static bool is_admin(const struct ctl_server *srv, const struct ctl_conn *c)
-{
-	return c->cred.uid == 0 || c->cred.uid == srv->self_uid;
-}
-
-static bool is_member(const struct ctl_server *srv, const struct ctl_conn *c)
-{
-	if (!srv->have_group)
-		return false;
-	if (c->cred.gid == srv->gid)
-		return true;
-	for (size_t i = 0; i < c->ngroups; i++)
-		if (c->groups[i] == srv->gid)
-			return true;
-	return false;
-}
-
-static int check_permission(struct ctl_server *srv, struct ctl_conn *c,
-			    const struct ctl_cmd *cmd, struct ctl_reply *reply)
-{
-	if (is_admin(srv, c))
-		return 0;
-	if (cmd->flags & CTL_F_MUTATES)
-		return ctl_reply_error(reply, -EACCES,
-				       "permission denied: '%s' changes state "
-				       "and needs root or pkid's own user",
-				       cmd->name);
-	if (is_member(srv, c))
-		return 0;
-	return ctl_reply_error(reply, -EACCES,
-			       "permission denied: uid %u is not in the "
-			       "control group (gid %u)",
-			       (unsigned int)c->cred.uid,
-			       (unsigned int)srv->gid);
-}
+#include "ctl_internal.h"
 
 /* ---- one request ---- */
-
-/* Parse the request, find the command, check the peer, run it. */
-static int dispatch(struct ctl_server *srv, struct ctl_conn *c,
-		    struct ctl_reply *reply)
-{
-	struct ctl_request req = {
-		.uid = c->cred.uid, .gid = c->cred.gid, .pid = c->cred.pid};
-	json_error_t jerr;
-	json_t *root, *cmd, *args;
-	struct ctl_cmd *h;
-	int rc;
-
-	root = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return ctl_reply_error(reply, -EBADMSG,
-				       "malformed request: %s (byte %d)",
-				       jerr.text, jerr.position);
-	cmd = json_object_get(root, "cmd");
-	args = json_object_get(root, "args");
-	if (!json_is_object(root) || !json_is_string(cmd) ||
-	    (args && !json_is_array(args))) {
-		rc = ctl_reply_error(reply, -EINVAL,
-				     "malformed request: expected "
-				     "{\"cmd\": string, \"args\": [...]}");
-		goto out;
-	}
-	req.cmd = json_string_value(cmd);
-	req.args = args ? json_incref(args) : json_array();
-	h = find_cmd(srv, req.cmd);
-	if (!h) {
-		rc = ctl_reply_error(reply, -EOPNOTSUPP,
-				     "unknown command '%s' (see list-commands)",
-				     req.cmd);
-		goto out;
-	}
-	rc = check_permission(srv, c, h, reply);
-	if (!rc)
-		rc = h->fn(&req, reply, h->arg);
-	if (rc > 0)
-		rc = -EINVAL; /* a handler bug: keep the protocol's promise */
-out:
-	json_decref(req.args);
-	json_decref(root);
-	return rc;
-}
 
 /* Encode {status, error, text, result} as a frame in c->out. */
 static int queue_reply(struct ctl_conn *c, int status, struct ctl_reply *r)
@@ -354,30 +90,34 @@ static int queue_error(struct ctl_conn *c, int err, const char *fmt, ...)
 	int rc;
 
 	va_start(ap, fmt);
-	append_vfmt(&r.error, fmt, ap);
+	ctl_vappend(&r.error, fmt, ap);
 	va_end(ap);
 	rc = queue_reply(c, err, &r);
 	reply_free(&r);
 	return rc;
 }
 
+static void conn_close(struct ctl_conn *c);
+
 static void run_request(struct ctl_server *srv, struct ctl_conn *c)
 {
 	struct ctl_reply r = {0};
+	bool queued;
 	int status;
 
 	if (c->body_len == 0)
 		status = ctl_reply_error(&r, -EBADMSG,
 					 "malformed request: empty frame");
 	else
-		status = dispatch(srv, c, &r);
-	if (queue_reply(c, status, &r))
-		c->close_after = true;
+		status = ctl_dispatch(srv, c, &r);
+	queued = queue_reply(c, status, &r) == 0;
 	reply_free(&r);
 	free(c->body);
 	c->body = NULL;
 	c->hdr_got = c->body_len = c->body_got = 0;
 	c->deadline = now_ms() + srv->request_ms;
+	if (!queued)
+		conn_close(c); /* out of memory: no reply to give */
 }
 
 /* ---- connections ---- */
@@ -681,11 +421,7 @@ int ctl_server_create(struct ctl_server **out, const struct ctl_server_opts *o)
 	if (!rc)
 		rc = listen_on(srv);
 	if (!rc)
-		rc = ctl_register(srv, "version", cmd_version, 0, srv,
-				  "the daemon's version and protocol version");
-	if (!rc)
-		rc = ctl_register(srv, "list-commands", cmd_list, 0, srv,
-				  "the commands this daemon serves");
+		rc = ctl_register_builtins(srv);
 	if (rc)
 		goto fail;
 	*out = srv;

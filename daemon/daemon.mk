@@ -15,10 +15,13 @@ CA_OBJS += $(OBJ)/daemon/ca_ctl.o
 PKID := $(BIN)/pkid
 PKID_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -lurcu-bp
 
+# daemon/guard.mk is read after this file: expand its objects late.
+.SECONDEXPANSION:
 $(PKID): $(OBJ)/daemon/main.o $(CA_OBJS) $(SCEP_OBJS) $(PKID_CORE_OBJS) \
-	 $(LIBPKID)
+	 $(PKID_TP_OBJS) $$(PKID_GUARD_OBJS) $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
-		$(PKID_LIBS) $(PKID_CORE_LIBS)
+		$(PKID_LIBS) $(PKID_CORE_LIBS) $(PKID_TP_LIBS) \
+		$(PKID_GUARD_LIBS)
 
 ALL += $(PKID)

@@ -224,6 +224,14 @@ static enum MHD_Result route_post(struct http_server *srv,
 	return pki_operation(srv, conn, up->buf, up->len);
 }
 
+static int declared_too_big(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -233,6 +241,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct http_upload *up = *con_cls;
 
 	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+		/* Refuse an announced oversized body before reading it. */
+		if (!up && declared_too_big(conn))
+			return send_error(conn, -EMSGSIZE);
 		if (!up) {
 			up = calloc(1, sizeof(*up));
 			if (up)

@@ -30,9 +30,11 @@
 #include "ca.h"
 #include "config.h"
 #include "ctl.h"
+#include "guard.h"
 #include "http.h"
 #include "keystore.h"
 #include "provider_client.h"
+#include "tp.h"
 
 #define PKID_VERSION   "0.1"
 #define PKID_STATE_DIR "/var/lib/pkid"
@@ -54,6 +56,7 @@ struct pkid {
 	struct pkid_opts opts;
 	struct pkid_config *cfg;
 	struct ca *ca;
+	struct tp_set *tp; /* trustpoints (daemon/tp.h), NULL if none */
 	struct http_server *http;
 	struct ctl_server *ctl;
 	struct pkiks *ev; /* event subscription (its own handle) */
@@ -194,6 +197,16 @@ static int setup_ca(struct pkid *d)
 	return ca_new(&d->ca, &d->cfg->servers[0], &env);
 }
 
+/* The trustpoints (pkid as a PKI client); they share the database. */
+static int setup_tp(struct pkid *d)
+{
+	struct tp_env env = {.db_path = d->db_path,
+			     .keygen = d->opts.keygen,
+			     .ks_socket = d->opts.ks_socket};
+
+	return tp_start_all(&d->tp, d->cfg, &env);
+}
+
 static int setup_ctl(struct pkid *d)
 {
 	struct ctl_server_opts o = {.path = d->cfg->control_socket,
@@ -207,6 +220,8 @@ static int setup_ctl(struct pkid *d)
 	}
 	if (d->ca)
 		ret = ca_ctl_register(d->ca, d->ctl);
+	ret = ret ?: tp_ctl_register(d->tp, d->ctl);
+	ret = ret ?: guard_ctl_register(d->ctl);
 	return ret ?: ctl_server_start(d->ctl);
 }
 
@@ -220,13 +235,31 @@ static int setup_http(struct pkid *d)
 	if (ret < 0)
 		fprintf(stderr, "pkid: cannot listen on port %u\n",
 			d->cfg->http_port);
+	else
+		guard_start(d->cfg); /* `ip http rate-limit`, if any */
 	return ret;
+}
+
+/* `clock calendar-valid` in pkid.conf: the administrator vouches for it. */
+static void apply_calendar_valid(struct pkid *d)
+{
+	int ret;
+
+	if (!d->cfg->clock_calendar_valid)
+		return;
+	ret = pkiks_clock_set(d->ev, PKIKS_CLOCK_CALENDAR);
+	if (ret < 0)
+		fprintf(stderr, "pkid: clock calendar-valid: %s%s\n",
+			strerror(-ret),
+			ret == -EPERM ? " (needs CAP_SYS_TIME)" : "");
 }
 
 static int events_open(struct pkid *d)
 {
 	int ret = pkiks_open(&d->ev, PKIKS_TRANSPORT_AUTO, d->opts.ks_socket);
 
+	if (ret == 0)
+		apply_calendar_valid(d);
 	if (ret == 0)
 		ret = pkiks_events_subscribe(d->ev);
 	if (ret < 0 && d->ev) {
@@ -240,6 +273,8 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 {
 	switch (ev->type) {
 	case PKIKS_EVENT_TIMER_EXPIRED:
+		if (tp_on_timer(d->tp, &ev->timer))
+			break;
 		if (d->ca && !strcmp(ev->timer.owner, ca_name(d->ca)))
 			ca_on_timer(d->ca, ev->timer.kind);
 		break;
@@ -261,8 +296,10 @@ static int run(struct pkid *d)
 	for (;;) {
 		int n = 1;
 
-		if (!d->ev && events_open(d) == 0)
+		if (!d->ev && events_open(d) == 0) {
 			try_start(d); /* the clock may have come meanwhile */
+			tp_resume(d->tp); /* timers may have expired too */
+		}
 		p[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
@@ -325,6 +362,7 @@ int main(int argc, char **argv)
 		ret = -ENOENT;
 	}
 	ret = ret ?: setup_ca(&d);
+	ret = ret ?: setup_tp(&d);
 	if (ret < 0)
 		goto err_ca;
 	ret = setup_ctl(&d);
@@ -336,16 +374,20 @@ int main(int argc, char **argv)
 	if (events_open(&d) < 0)
 		fprintf(stderr, "pkid: keystore unreachable, retrying\n");
 	try_start(&d);
+	if (d.ev)
+		tp_resume(d.tp);
 	ret = run(&d);
 	fprintf(stderr, "pkid: stopping\n");
 	if (d.ev)
 		pkiks_close(d.ev);
+	guard_stop();
 	http_stop(d.http);
 err_http:
 	ctl_server_destroy(d.ctl);
 err_ctl:
 	ca_free(d.ca);
 err_ca:
+	tp_stop_all(d.tp);
 	if (d.sigfd >= 0)
 		close(d.sigfd);
 	if (ret < 0)

@@ -1,8 +1,9 @@
 #!/bin/bash
 # `dkms add` + `dkms build` of the packaged source tree against the newest
 # installed Debian kernel headers, in a private DKMS tree (--dkmstree,
-# --sourcetree, --installtree under a temporary directory): the system's
-# DKMS state is never touched.  Fails on any dkms error or compiler warning.
+# --sourcetree, --installtree under a temporary directory; signing off, so
+# no MOK key pair appears in /var/lib/dkms): the system's DKMS state is
+# never touched.  Fails on any dkms error or compiler warning.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/packaging/dkms.conf")
@@ -12,6 +13,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$top/kmod/tree.sh" "$tmp/src/pkiks-$ver"
 opts=(--dkmstree "$tmp/dkms" --sourcetree "$tmp/src" --installtree "$tmp/install")
+# No module signing: otherwise dkms creates a MOK key pair in /var/lib/dkms.
+export sign_file=$tmp/no-sign-file
 mkdir -p "$tmp/dkms" "$tmp/install"
 dkms add -m pkiks -v "$ver" "${opts[@]}" >"$tmp/log" 2>&1
 dkms build -m pkiks -v "$ver" -k "$kver" "${opts[@]}" >>"$tmp/log" 2>&1 || {

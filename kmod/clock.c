@@ -44,7 +44,7 @@ static struct {
 	bool authoritative;
 	u32 source;
 	u64 since;
-	u64 floor;      /* last authoritative now handed out */
+	u64 floor;	/* last authoritative now handed out */
 	s64 ref_offset; /* REALTIME - BOOTTIME at the last check */
 	u32 steps;
 } gate;
@@ -111,7 +111,8 @@ static void step_check(void)
 	revoked = step_check_locked();
 	spin_unlock_bh(&clock_lock);
 	if (revoked) {
-		pr_warn("pkiks: realtime clock stepped; time no longer authoritative\n");
+		pr_warn("pkiks: realtime clock stepped; time no longer "
+			"authoritative\n");
 		authority_changed(PKIKS_EVENT_CLOCK_REVOKED);
 	}
 }
@@ -169,8 +170,8 @@ int pkiks_clock_set(u32 source)
 	spin_unlock_bh(&clock_lock);
 
 	if (changed)
-		authority_changed(is ? PKIKS_EVENT_CLOCK_AUTHORITATIVE :
-				       PKIKS_EVENT_CLOCK_REVOKED);
+		authority_changed(is ? PKIKS_EVENT_CLOCK_AUTHORITATIVE
+				     : PKIKS_EVENT_CLOCK_REVOKED);
 	return 0;
 }
 

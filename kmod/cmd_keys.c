@@ -14,8 +14,8 @@
 #include "wrap.h"
 
 static const int rsa_attrs[PKIKS_RSA_NPARTS] = {
-	PKIKS_ATTR_RSA_N,  PKIKS_ATTR_RSA_E,  PKIKS_ATTR_RSA_D,
-	PKIKS_ATTR_RSA_P,  PKIKS_ATTR_RSA_Q,  PKIKS_ATTR_RSA_DP,
+	PKIKS_ATTR_RSA_N,  PKIKS_ATTR_RSA_E,	PKIKS_ATTR_RSA_D,
+	PKIKS_ATTR_RSA_P,  PKIKS_ATTR_RSA_Q,	PKIKS_ATTR_RSA_DP,
 	PKIKS_ATTR_RSA_DQ, PKIKS_ATTR_RSA_QINV,
 };
 
@@ -37,12 +37,12 @@ static void wipe_secrets(struct genl_info *info)
 
 static int rsa_parts(struct genl_info *info, struct pkiks_rsa_be *be)
 {
-	const u8 **ptr[PKIKS_RSA_NPARTS] = { &be->n, &be->e, &be->d, &be->p,
-					     &be->q, &be->dp, &be->dq,
-					     &be->qinv };
-	size_t *lens[PKIKS_RSA_NPARTS] = { &be->n_len, &be->e_len, &be->d_len,
-					   &be->p_len, &be->q_len, &be->dp_len,
-					   &be->dq_len, &be->qinv_len };
+	const u8 **ptr[PKIKS_RSA_NPARTS] = {&be->n,  &be->e,   &be->d,
+					    &be->p,  &be->q,   &be->dp,
+					    &be->dq, &be->qinv};
+	size_t *lens[PKIKS_RSA_NPARTS] = {
+		&be->n_len, &be->e_len,	 &be->d_len,  &be->p_len,
+		&be->q_len, &be->dp_len, &be->dq_len, &be->qinv_len};
 	int i;
 
 	for (i = 0; i < PKIKS_RSA_NPARTS; i++) {
@@ -56,8 +56,9 @@ static int rsa_parts(struct genl_info *info, struct pkiks_rsa_be *be)
 
 static u32 flags_of(struct genl_info *info)
 {
-	return info->attrs[PKIKS_ATTR_FLAGS] ?
-		       nla_get_u32(info->attrs[PKIKS_ATTR_FLAGS]) : 0;
+	return info->attrs[PKIKS_ATTR_FLAGS]
+		       ? nla_get_u32(info->attrs[PKIKS_ATTR_FLAGS])
+		       : 0;
 }
 
 /* Replies with the key's info, then hands the key to the store. */
@@ -117,7 +118,8 @@ int nl_key_import(struct sk_buff *skb, struct genl_info *info)
 	err = pkiks_key_create(name, uid, usage, &be, &key);
 	wipe_secrets(info);
 	if (err) {
-		GENL_SET_ERR_MSG(info, "pkiks: RSA key rejected (size, consistency)");
+		GENL_SET_ERR_MSG(info,
+				 "pkiks: RSA key rejected (size, consistency)");
 		goto out;
 	}
 	err = add_and_reply(info, &c, key);
@@ -253,7 +255,8 @@ int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
 	if (!sig)
 		goto out;
 	digest = info->attrs[PKIKS_ATTR_DIGEST];
-	err = pkiks_rsa_sign(&key->rsa, nla_get_u32(info->attrs[PKIKS_ATTR_HASH]),
+	err = pkiks_rsa_sign(&key->rsa,
+			     nla_get_u32(info->attrs[PKIKS_ATTR_HASH]),
 			     nla_data(digest), nla_len(digest), sig);
 	if (!err)
 		err = nl_reply_binary(info, PKIKS_ATTR_SIGNATURE, sig,

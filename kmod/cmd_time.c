@@ -87,10 +87,10 @@ int nl_timer_arm(struct sk_buff *skb, struct genl_info *info)
 	err = nl_owner_for(info, &c, &uid);
 	if (err)
 		return err;
-	err = pkiks_timer_arm(owner,
-			      nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
-			      nla_get_u64(info->attrs[PKIKS_ATTR_TIMER_DEADLINE]),
-			      uid, c.admin, &t);
+	err = pkiks_timer_arm(
+		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
+		nla_get_u64(info->attrs[PKIKS_ATTR_TIMER_DEADLINE]), uid,
+		c.admin, &t);
 	if (err)
 		return err;
 	msg = nl_reply_new(info, &hdr);
@@ -115,9 +115,9 @@ int nl_timer_cancel(struct sk_buff *skb, struct genl_info *info)
 	owner = nl_name_attr(info, PKIKS_ATTR_TIMER_OWNER, false);
 	if (!owner || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_KIND))
 		return -EINVAL;
-	return pkiks_timer_cancel(owner,
-				  nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
-				  c.uid, c.admin);
+	return pkiks_timer_cancel(
+		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]), c.uid,
+		c.admin);
 }
 
 /* Anyone may list timers (no secrets); cb->args[0] is the next index. */

@@ -14,10 +14,18 @@
 #include <linux/hrtimer.h>
 #include <net/genetlink.h>
 
+/* 6.12 moved the unaligned accessors to <linux/unaligned.h>. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 /* 6.13 added hrtimer_setup(); 6.15 removed hrtimer_init(). */
-static inline void pkiks_hrtimer_setup(struct hrtimer *timer,
-				       enum hrtimer_restart (*fn)(struct hrtimer *),
-				       clockid_t clock, enum hrtimer_mode mode)
+static inline void
+pkiks_hrtimer_setup(struct hrtimer *timer,
+		    enum hrtimer_restart (*fn)(struct hrtimer *),
+		    clockid_t clock, enum hrtimer_mode mode)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
 	hrtimer_setup(timer, fn, clock, mode);

@@ -13,9 +13,8 @@
 
 #include "der.h"
 
-static const u8 rsa_alg_id[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48,
-				 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
-				 0x00 };
+static const u8 rsa_alg_id[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+				0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
 
 static size_t len_size(size_t len)
 {
@@ -71,7 +70,8 @@ int pkiks_der_rsa_spki(u8 *out, size_t room, const u8 *n, size_t n_len,
 
 	if (!n_len || !e_len)
 		return -EINVAL;
-	rsa_pub = tlv_size(int_content(n, n_len)) + tlv_size(int_content(e, e_len));
+	rsa_pub = tlv_size(int_content(n, n_len)) +
+		  tlv_size(int_content(e, e_len));
 	bit_str = 1 + tlv_size(rsa_pub);
 	spki = sizeof(rsa_alg_id) + tlv_size(bit_str);
 	total = tlv_size(spki);

@@ -85,9 +85,8 @@ static struct pkiks_key *find_locked(const char *name)
 {
 	struct pkiks_key *key;
 
-	list_for_each_entry(key, &keys_list, list)
-		if (!strcmp(key->name, name))
-			return key;
+	list_for_each_entry(key, &keys_list,
+			    list) if (!strcmp(key->name, name)) return key;
 	return NULL;
 }
 
@@ -133,7 +132,8 @@ struct pkiks_key *pkiks_key_lookup(const char *name)
 	struct pkiks_key *key, *found = NULL;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(key, &keys_list, list) {
+	list_for_each_entry_rcu(key, &keys_list, list)
+	{
 		if (strcmp(key->name, name))
 			continue;
 		if (refcount_inc_not_zero(&key->ref))
@@ -149,7 +149,8 @@ struct pkiks_key *pkiks_key_nth(unsigned long idx, u32 uid, bool admin)
 	struct pkiks_key *key, *found = NULL;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(key, &keys_list, list) {
+	list_for_each_entry_rcu(key, &keys_list, list)
+	{
 		if (!admin && key->uid != uid)
 			continue;
 		if (idx--)
@@ -233,8 +234,7 @@ void pkiks_keys_uninit(void)
 	struct pkiks_key *key, *tmp;
 
 	mutex_lock(&keys_lock);
-	list_for_each_entry_safe(key, tmp, &keys_list, list)
-		unlink_locked(key);
+	list_for_each_entry_safe(key, tmp, &keys_list, list) unlink_locked(key);
 	mutex_unlock(&keys_lock);
 	rcu_barrier(); /* every key_free_rcu has run: memory wiped */
 }
@@ -248,6 +248,9 @@ bool pkiks_name_valid(const char *name, bool allow_hash)
 	if (allow_hash && name[len - 1] == '#')
 		len--;
 	if (!len)
+		return false;
+	/* Timer owners name sysfs directories: never "." or "..". */
+	if (!allow_hash && (!strcmp(name, ".") || !strcmp(name, "..")))
 		return false;
 	for (i = 0; i < len; i++)
 		if (!isalnum(name[i]) && !strchr("._-", name[i]))

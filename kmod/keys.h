@@ -14,7 +14,7 @@
 struct pkiks_key {
 	struct list_head list; /* keys_list: RCU readers, keys_lock writers */
 	struct rcu_head rcu;
-	refcount_t ref;        /* the list holds one; each user one more */
+	refcount_t ref; /* the list holds one; each user one more */
 	char name[PKIKS_NAME_MAX];
 	u32 uid;
 	u32 usage; /* PKIKS_USAGE_* */

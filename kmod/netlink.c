@@ -38,17 +38,17 @@ static bool nl_registered;
 
 static const struct nla_policy pkiks_policy[PKIKS_ATTR_MAX + 1] = {
 	[PKIKS_ATTR_PAD] = NLA_POLICY_EXACT_LEN(0),
-	[PKIKS_ATTR_VERSION] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_FEATURES] = { .type = NLA_REJECT },
+	[PKIKS_ATTR_VERSION] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_FEATURES] = {.type = NLA_REJECT},
 	[PKIKS_ATTR_FLAGS] = NLA_POLICY_MASK(NLA_U32, PKIKS_F_REPLACE),
-	[PKIKS_ATTR_OWNER_UID] = { .type = NLA_U32 },
-	[PKIKS_ATTR_KEY] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_KEY_NAME] = { .type = NLA_NUL_STRING,
-				  .len = PKIKS_NAME_MAX - 1 },
-	[PKIKS_ATTR_KEY_USAGE] = NLA_POLICY_MASK(NLA_U32, PKIKS_USAGE_SIGN |
-							 PKIKS_USAGE_DECRYPT),
-	[PKIKS_ATTR_KEY_BITS] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_KEY_PUBKEY] = { .type = NLA_REJECT },
+	[PKIKS_ATTR_OWNER_UID] = {.type = NLA_U32},
+	[PKIKS_ATTR_KEY] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_KEY_NAME] = {.type = NLA_NUL_STRING,
+				 .len = PKIKS_NAME_MAX - 1},
+	[PKIKS_ATTR_KEY_USAGE] = NLA_POLICY_MASK(
+		NLA_U32, PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT),
+	[PKIKS_ATTR_KEY_BITS] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_KEY_PUBKEY] = {.type = NLA_REJECT},
 	[PKIKS_ATTR_RSA_N] = RSA_PART_POLICY,
 	[PKIKS_ATTR_RSA_E] = NLA_POLICY_RANGE(NLA_BINARY, 1, 8),
 	[PKIKS_ATTR_RSA_D] = RSA_PART_POLICY,
@@ -59,33 +59,32 @@ static const struct nla_policy pkiks_policy[PKIKS_ATTR_MAX + 1] = {
 	[PKIKS_ATTR_RSA_QINV] = RSA_PART_POLICY,
 	[PKIKS_ATTR_HASH] = NLA_POLICY_RANGE(NLA_U32, PKIKS_HASH_SHA1,
 					     __PKIKS_HASH_MAX - 1),
-	[PKIKS_ATTR_DIGEST] = NLA_POLICY_RANGE(NLA_BINARY, 20,
-					       PKIKS_DIGEST_MAX),
-	[PKIKS_ATTR_SIGNATURE] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_DATA] = NLA_POLICY_RANGE(NLA_BINARY, 1,
-					     PKIKS_RSA_MAX_BYTES),
-	[PKIKS_ATTR_WRAPPED] = NLA_POLICY_RANGE(NLA_BINARY,
-					PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN + 1,
-					PKIKS_WRAPPED_MAX),
+	[PKIKS_ATTR_DIGEST] =
+		NLA_POLICY_RANGE(NLA_BINARY, 20, PKIKS_DIGEST_MAX),
+	[PKIKS_ATTR_SIGNATURE] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_DATA] =
+		NLA_POLICY_RANGE(NLA_BINARY, 1, PKIKS_RSA_MAX_BYTES),
+	[PKIKS_ATTR_WRAPPED] = NLA_POLICY_RANGE(
+		NLA_BINARY, PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN + 1,
+		PKIKS_WRAPPED_MAX),
 	[PKIKS_ATTR_KEK] = NLA_POLICY_EXACT_LEN(PKIKS_KEK_LEN),
-	[PKIKS_ATTR_CLOCK_AUTHORITATIVE] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_CLOCK_SOURCE] = NLA_POLICY_MAX(NLA_U32,
-						   __PKIKS_CLOCK_MAX - 1),
-	[PKIKS_ATTR_CLOCK_NOW] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_CLOCK_SINCE] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_CLOCK_STEPS] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_CLOCK_REALTIME] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_CLOCK_LAB_SET] = { .type = NLA_U64 },
-	[PKIKS_ATTR_CLOCK_LAB_ADVANCE] = { .type = NLA_U64 },
-	[PKIKS_ATTR_TIMER] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_TIMER_OWNER] = { .type = NLA_NUL_STRING,
-				     .len = PKIKS_NAME_MAX - 1 },
-	[PKIKS_ATTR_TIMER_KIND] = NLA_POLICY_RANGE(NLA_U32,
-						   PKIKS_TIMER_CS_CRL_UPDATE,
-						   __PKIKS_TIMER_KIND_MAX - 1),
-	[PKIKS_ATTR_TIMER_DEADLINE] = { .type = NLA_U64 },
-	[PKIKS_ATTR_TIMER_STATE] = { .type = NLA_REJECT },
-	[PKIKS_ATTR_EVENT] = { .type = NLA_REJECT },
+	[PKIKS_ATTR_CLOCK_AUTHORITATIVE] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_CLOCK_SOURCE] =
+		NLA_POLICY_MAX(NLA_U32, __PKIKS_CLOCK_MAX - 1),
+	[PKIKS_ATTR_CLOCK_NOW] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_CLOCK_SINCE] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_CLOCK_STEPS] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_CLOCK_REALTIME] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_CLOCK_LAB_SET] = {.type = NLA_U64},
+	[PKIKS_ATTR_CLOCK_LAB_ADVANCE] = {.type = NLA_U64},
+	[PKIKS_ATTR_TIMER] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_TIMER_OWNER] = {.type = NLA_NUL_STRING,
+				    .len = PKIKS_NAME_MAX - 1},
+	[PKIKS_ATTR_TIMER_KIND] = NLA_POLICY_RANGE(
+		NLA_U32, PKIKS_TIMER_CS_CRL_UPDATE, __PKIKS_TIMER_KIND_MAX - 1),
+	[PKIKS_ATTR_TIMER_DEADLINE] = {.type = NLA_U64},
+	[PKIKS_ATTR_TIMER_STATE] = {.type = NLA_REJECT},
+	[PKIKS_ATTR_EVENT] = {.type = NLA_REJECT},
 };
 
 /* ---- who is asking ---- */
@@ -94,18 +93,20 @@ void nl_caller_of(const struct sk_buff *skb, struct nl_caller *c)
 {
 	c->uid = from_kuid_munged(&init_user_ns, current_euid());
 	c->admin = netlink_capable(skb, CAP_NET_ADMIN);
-	c->member = c->admin ||
-		    (user_gid && in_egroup_p(make_kgid(&init_user_ns, user_gid)));
+	c->member =
+		c->admin ||
+		(user_gid && in_egroup_p(make_kgid(&init_user_ns, user_gid)));
 }
 
 /* The start of every request: the clock step check, then the caller. */
-int nl_begin(struct sk_buff *skb, struct genl_info *info,
-			 struct nl_caller *c, bool need_member)
+int nl_begin(struct sk_buff *skb, struct genl_info *info, struct nl_caller *c,
+	     bool need_member)
 {
 	pkiks_clock_check();
 	nl_caller_of(skb, c);
 	if (need_member && !c->member) {
-		GENL_SET_ERR_MSG(info, "pkiks: not a member of the keystore group");
+		GENL_SET_ERR_MSG(info,
+				 "pkiks: not a member of the keystore group");
 		return -EPERM;
 	}
 	return 0;
@@ -139,7 +140,7 @@ const char *nl_name_attr(struct genl_info *info, int type, bool allow_hash)
 
 /* A key the caller may use: exists, and is the caller's (or admin). */
 int nl_key_for(struct genl_info *info, const struct nl_caller *c,
-		   struct pkiks_key **out)
+	       struct pkiks_key **out)
 {
 	const char *name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
 	struct pkiks_key *key;
@@ -211,7 +212,8 @@ int nl_put_timer(struct sk_buff *skb, const struct pkiks_timer_info *t)
 
 int nl_put_clock(struct sk_buff *skb, const struct pkiks_clock_state *st)
 {
-	if (nla_put_u8(skb, PKIKS_ATTR_CLOCK_AUTHORITATIVE, st->authoritative) ||
+	if (nla_put_u8(skb, PKIKS_ATTR_CLOCK_AUTHORITATIVE,
+		       st->authoritative) ||
 	    nla_put_u32(skb, PKIKS_ATTR_CLOCK_SOURCE, st->source) ||
 	    nla_put_u64_64bit(skb, PKIKS_ATTR_CLOCK_NOW, st->now,
 			      PKIKS_ATTR_PAD) ||
@@ -226,7 +228,7 @@ int nl_put_clock(struct sk_buff *skb, const struct pkiks_clock_state *st)
 
 /* A reply carrying one binary attribute (signature, plaintext, blob). */
 int nl_reply_binary(struct genl_info *info, int type, const void *data,
-			size_t len)
+		    size_t len)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -240,7 +242,6 @@ int nl_reply_binary(struct genl_info *info, int type, const void *data,
 	}
 	return nl_reply_send(skb, hdr, info);
 }
-
 
 /* ---- events ---- */
 
@@ -309,27 +310,28 @@ void pkiks_nl_event_key(const char *name)
 /* ---- the family ---- */
 
 static const struct genl_ops pkiks_ops[] = {
-	{ .cmd = PKIKS_CMD_GET_INFO, .doit = nl_get_info },
-	{ .cmd = PKIKS_CMD_KEY_IMPORT, .doit = nl_key_import },
-	{ .cmd = PKIKS_CMD_KEY_GET, .doit = nl_key_get, .dumpit = nl_key_dump },
-	{ .cmd = PKIKS_CMD_KEY_DELETE, .doit = nl_key_delete },
-	{ .cmd = PKIKS_CMD_KEY_PROMOTE, .doit = nl_key_promote },
-	{ .cmd = PKIKS_CMD_KEY_SIGN, .doit = nl_key_sign },
-	{ .cmd = PKIKS_CMD_KEY_DECRYPT, .doit = nl_key_decrypt },
-	{ .cmd = PKIKS_CMD_KEY_WRAP, .doit = nl_key_wrap },
-	{ .cmd = PKIKS_CMD_KEY_UNWRAP, .doit = nl_key_unwrap },
-	{ .cmd = PKIKS_CMD_KEK_SET, .doit = nl_kek_set,
-	  .flags = GENL_ADMIN_PERM },
-	{ .cmd = PKIKS_CMD_CLOCK_GET, .doit = nl_clock_get },
-	{ .cmd = PKIKS_CMD_CLOCK_SET, .doit = nl_clock_set },
-	{ .cmd = PKIKS_CMD_CLOCK_LAB, .doit = nl_clock_lab },
-	{ .cmd = PKIKS_CMD_TIMER_ARM, .doit = nl_timer_arm },
-	{ .cmd = PKIKS_CMD_TIMER_CANCEL, .doit = nl_timer_cancel },
-	{ .cmd = PKIKS_CMD_TIMER_GET, .dumpit = nl_timer_dump },
+	{.cmd = PKIKS_CMD_GET_INFO, .doit = nl_get_info},
+	{.cmd = PKIKS_CMD_KEY_IMPORT, .doit = nl_key_import},
+	{.cmd = PKIKS_CMD_KEY_GET, .doit = nl_key_get, .dumpit = nl_key_dump},
+	{.cmd = PKIKS_CMD_KEY_DELETE, .doit = nl_key_delete},
+	{.cmd = PKIKS_CMD_KEY_PROMOTE, .doit = nl_key_promote},
+	{.cmd = PKIKS_CMD_KEY_SIGN, .doit = nl_key_sign},
+	{.cmd = PKIKS_CMD_KEY_DECRYPT, .doit = nl_key_decrypt},
+	{.cmd = PKIKS_CMD_KEY_WRAP, .doit = nl_key_wrap},
+	{.cmd = PKIKS_CMD_KEY_UNWRAP, .doit = nl_key_unwrap},
+	{.cmd = PKIKS_CMD_KEK_SET,
+	 .doit = nl_kek_set,
+	 .flags = GENL_ADMIN_PERM},
+	{.cmd = PKIKS_CMD_CLOCK_GET, .doit = nl_clock_get},
+	{.cmd = PKIKS_CMD_CLOCK_SET, .doit = nl_clock_set},
+	{.cmd = PKIKS_CMD_CLOCK_LAB, .doit = nl_clock_lab},
+	{.cmd = PKIKS_CMD_TIMER_ARM, .doit = nl_timer_arm},
+	{.cmd = PKIKS_CMD_TIMER_CANCEL, .doit = nl_timer_cancel},
+	{.cmd = PKIKS_CMD_TIMER_GET, .dumpit = nl_timer_dump},
 };
 
 static const struct genl_multicast_group pkiks_mcgrps[] = {
-	{ .name = PKIKS_MCGRP_EVENTS },
+	{.name = PKIKS_MCGRP_EVENTS},
 };
 
 struct genl_family pkiks_family __ro_after_init = {

@@ -4,8 +4,8 @@
  * taken from the kernel's crypto API.  Why: Debian 6.1's "rsa" transform
  * uses CRT without blinding and with a data-dependent exponentiation, and
  * its sign interface changes in 6.13 (crypto_sig) and again in 6.15, while
- * mpi_mulm/mpi_invm are gone from later kernels.  This file is about 400
- * lines and the same on every kernel.
+ * mpi_mulm/mpi_invm are gone from later kernels.  This file and bignum.c
+ * are the same on every kernel.
  *
  * Defences, each cheap:
  *   - Montgomery multiplication on u64 limbs (u128 intermediates) with a
@@ -17,29 +17,22 @@
  *   - the result is checked (s^e == m) before it leaves, which defeats the
  *     CRT fault attack (Bellcore) and catches inconsistent keys at import.
  * Limbs are little-endian (limb 0 least significant), lengths are fixed by
- * the key size, never by the value.
+ * the key size, never by the value (bignum.h).
  */
 #include <linux/errno.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/compiler.h>
 
 #include "uapi/pkiks.h"
+#include "bignum.h"
 #include "rsa.h"
 
-typedef unsigned __int128 u128_t;
-
-#define WIN_BITS 4
-#define WIN_SIZE (1 << WIN_BITS)
 #define PAD_MIN 11 /* PKCS#1 v1.5: 00 || BT || 8 bytes PS || 00 */
 
-/* Scratch for one private operation; kmalloc'd, wiped and freed after. */
+/* Scratch for one private operation; allocated, wiped and freed after. */
 struct rsa_ws {
-	u64 table[WIN_SIZE][PKIKS_RSA_MAX_LIMBS];
-	u64 t[2 * PKIKS_RSA_MAX_LIMBS + 2];
-	u64 sel[PKIKS_RSA_MAX_LIMBS], acc[PKIKS_RSA_MAX_LIMBS];
-	u64 one[PKIKS_RSA_MAX_LIMBS];
+	struct mont_scratch ms;
 	u64 x[PKIKS_RSA_MAX_LIMBS], y[PKIKS_RSA_MAX_LIMBS];
 	u64 m1[PKIKS_RSA_HALF_LIMBS], m2[PKIKS_RSA_HALF_LIMBS];
 	u64 exp[PKIKS_RSA_HALF_LIMBS + 1];
@@ -47,274 +40,23 @@ struct rsa_ws {
 	u8 em[PKIKS_RSA_MAX_BYTES];
 };
 
-/* ---- constant-time helpers ---- */
-
-static inline u64 ct_nz(u64 x) /* all ones when x != 0 */
-{
-	OPTIMIZER_HIDE_VAR(x);
-	return (u64)0 - ((x | ((u64)0 - x)) >> 63);
-}
-
-static inline u64 ct_eq(u64 a, u64 b)
-{
-	return ~ct_nz(a ^ b);
-}
-
-static inline u64 ct_lt(u64 a, u64 b) /* a, b < 2^63 */
-{
-	return (u64)0 - ((a - b) >> 63);
-}
-
-static inline u64 ct_sel(u64 mask, u64 a, u64 b)
-{
-	return (a & mask) | (b & ~mask);
-}
-
-static void bn_select(u64 *r, const u64 *a, const u64 *b, u64 mask,
-		      unsigned int k)
-{
-	unsigned int i;
-
-	for (i = 0; i < k; i++)
-		r[i] = ct_sel(mask, a[i], b[i]);
-}
-
-/* r = a - b over k limbs; returns the borrow (0 or 1). */
-static u64 bn_sub(u64 *r, const u64 *a, const u64 *b, unsigned int k)
-{
-	u64 borrow = 0;
-	unsigned int i;
-	u128_t d;
-
-	for (i = 0; i < k; i++) {
-		d = (u128_t)a[i] - b[i] - borrow;
-		r[i] = (u64)d;
-		borrow = (u64)(d >> 64) & 1;
-	}
-	return borrow;
-}
-
-/* r = a + b over k limbs; returns the carry. */
-static u64 bn_add(u64 *r, const u64 *a, const u64 *b, unsigned int k)
-{
-	u64 carry = 0;
-	unsigned int i;
-	u128_t s;
-
-	for (i = 0; i < k; i++) {
-		s = (u128_t)a[i] + b[i] + carry;
-		r[i] = (u64)s;
-		carry = (u64)(s >> 64);
-	}
-	return carry;
-}
-
-/* r (2k limbs) = a * b (k limbs each); r must not alias a or b. */
-static void bn_mul(u64 *r, const u64 *a, const u64 *b, unsigned int k)
-{
-	unsigned int i, j;
-	u64 c;
-	u128_t s;
-
-	memset(r, 0, 2 * k * sizeof(u64));
-	for (i = 0; i < k; i++) {
-		c = 0;
-		for (j = 0; j < k; j++) {
-			s = (u128_t)a[j] * b[i] + r[i + j] + c;
-			r[i + j] = (u64)s;
-			c = (u64)(s >> 64);
-		}
-		r[i + k] = c;
-	}
-}
-
-static u64 bn_is_zero(const u64 *a, unsigned int k)
-{
-	u64 acc = 0;
-	unsigned int i;
-
-	for (i = 0; i < k; i++)
-		acc |= a[i];
-	return ~ct_nz(acc);
-}
-
-static unsigned int bn_bits(const u64 *a, unsigned int k) /* public values */
-{
-	while (k && !a[k - 1])
-		k--;
-	return k ? 64 * k - __builtin_clzll(a[k - 1]) : 0;
-}
-
-/* Big-endian bytes into k limbs; -EINVAL when the value does not fit. */
-static int bn_from_be(u64 *r, unsigned int k, const u8 *be, size_t len)
-{
-	size_t i;
-
-	while (len && !be[0]) {
-		be++;
-		len--;
-	}
-	if (len > k * sizeof(u64))
-		return -EINVAL;
-	memset(r, 0, k * sizeof(u64));
-	for (i = 0; i < len; i++)
-		r[i / 8] |= (u64)be[len - 1 - i] << (8 * (i % 8));
-	return 0;
-}
-
-/* k limbs into exactly len big-endian bytes (len <= 8k). */
-static void bn_to_be(u8 *be, size_t len, const u64 *a)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		be[len - 1 - i] = (u8)(a[i / 8] >> (8 * (i % 8)));
-}
-
-/* ---- Montgomery arithmetic modulo an odd m of k limbs ---- */
-
-static u64 mont_n0(u64 m0) /* -m^-1 mod 2^64 by Newton's iteration */
-{
-	u64 x = m0; /* right to 3 bits for odd m0 */
-	int i;
-
-	for (i = 0; i < 5; i++)
-		x *= 2 - m0 * x;
-	return (u64)0 - x;
-}
-
-/* r = a * b * R^-1 mod m (CIOS); a, b < m; r may alias a or b. */
-static void mont_mul(u64 *r, const u64 *a, const u64 *b, const u64 *m,
-		     u64 n0, unsigned int k, u64 *t)
-{
-	unsigned int i, j;
-	u64 c, mm, borrow;
-	u128_t s;
-
-	memset(t, 0, (k + 2) * sizeof(u64));
-	for (i = 0; i < k; i++) {
-		c = 0;
-		for (j = 0; j < k; j++) {
-			s = (u128_t)a[j] * b[i] + t[j] + c;
-			t[j] = (u64)s;
-			c = (u64)(s >> 64);
-		}
-		s = (u128_t)t[k] + c;
-		t[k] = (u64)s;
-		t[k + 1] = (u64)(s >> 64);
-
-		mm = t[0] * n0;
-		s = (u128_t)mm * m[0] + t[0];
-		c = (u64)(s >> 64);
-		for (j = 1; j < k; j++) {
-			s = (u128_t)mm * m[j] + t[j] + c;
-			t[j - 1] = (u64)s;
-			c = (u64)(s >> 64);
-		}
-		s = (u128_t)t[k] + c;
-		t[k - 1] = (u64)s;
-		t[k] = t[k + 1] + (u64)(s >> 64);
-	}
-	/* t < 2m: subtract m unless that borrows (branch-free). */
-	borrow = bn_sub(r, t, m, k);
-	bn_select(r, r, t, ct_nz(t[k] | (borrow ^ 1)), k);
-}
-
-/* r = t * R^-1 mod m for a 2k-limb t < m*R (t is destroyed). */
-static void mont_reduce_wide(u64 *r, u64 *t, const u64 *m, u64 n0,
-			     unsigned int k)
-{
-	unsigned int i, j;
-	u64 c, mm, hi = 0, borrow;
-	u128_t s;
-
-	for (i = 0; i < k; i++) {
-		mm = t[i] * n0;
-		c = 0;
-		for (j = 0; j < k; j++) {
-			s = (u128_t)mm * m[j] + t[i + j] + c;
-			t[i + j] = (u64)s;
-			c = (u64)(s >> 64);
-		}
-		s = (u128_t)t[i + k] + c + hi;
-		t[i + k] = (u64)s;
-		hi = (u64)(s >> 64);
-	}
-	borrow = bn_sub(r, t + k, m, k);
-	bn_select(r, r, t + k, ct_nz(hi | (borrow ^ 1)), k);
-}
-
-/* rr = R^2 mod m by 2*64*k modular doublings of 1 (at import only). */
-static void mont_rr(u64 *rr, const u64 *m, unsigned int k, u64 *tmp)
-{
-	unsigned int i, j;
-	u64 top, borrow;
-
-	memset(rr, 0, k * sizeof(u64));
-	rr[0] = 1;
-	for (i = 0; i < 128 * k; i++) {
-		top = rr[k - 1] >> 63;
-		for (j = k - 1; j > 0; j--)
-			rr[j] = (rr[j] << 1) | (rr[j - 1] >> 63);
-		rr[0] <<= 1;
-		borrow = bn_sub(tmp, rr, m, k);
-		bn_select(rr, tmp, rr, ct_nz(top | (borrow ^ 1)), k);
-	}
-}
-
-/*
- * r = base^exp mod m, base in Montgomery form, r in normal form.  Every
- * window of the el-limb exponent costs the same: 4 squarings, a scan of
- * the whole table and one multiplication.
- */
-static void mont_exp(u64 *r, const u64 *base_m, const u64 *exp,
-		     unsigned int el, const u64 *m, u64 n0, const u64 *rr,
-		     unsigned int k, struct rsa_ws *ws)
-{
-	unsigned int i, j, w, idx;
-	u64 mask;
-
-	memset(ws->one, 0, k * sizeof(u64));
-	ws->one[0] = 1;
-	mont_mul(ws->table[0], rr, ws->one, m, n0, k, ws->t); /* R mod m */
-	memcpy(ws->table[1], base_m, k * sizeof(u64));
-	for (i = 2; i < WIN_SIZE; i++)
-		mont_mul(ws->table[i], ws->table[i - 1], base_m, m, n0, k,
-			 ws->t);
-
-	memcpy(ws->acc, ws->table[0], k * sizeof(u64));
-	for (w = el * (64 / WIN_BITS); w-- > 0;) {
-		for (i = 0; i < WIN_BITS; i++)
-			mont_mul(ws->acc, ws->acc, ws->acc, m, n0, k, ws->t);
-		idx = (exp[w / 16] >> (WIN_BITS * (w % 16))) & (WIN_SIZE - 1);
-		memset(ws->sel, 0, k * sizeof(u64));
-		for (i = 0; i < WIN_SIZE; i++) {
-			mask = ct_eq(i, idx);
-			for (j = 0; j < k; j++)
-				ws->sel[j] |= ws->table[i][j] & mask;
-		}
-		mont_mul(ws->acc, ws->acc, ws->sel, m, n0, k, ws->t);
-	}
-	mont_mul(r, ws->acc, ws->one, m, n0, k, ws->t);
-}
-
 /* r = s^e mod n for the public exponent (variable time: nothing secret). */
 static void rsa_public(const struct pkiks_rsa *key, u64 *r, const u64 *s,
 		       struct rsa_ws *ws)
 {
 	unsigned int k = key->nl, bit = 63 - __builtin_clzll(key->e);
 
-	mont_mul(ws->x, s, key->rr_n, key->n, key->n0_n, k, ws->t);
+	mont_mul(ws->x, s, key->rr_n, key->n, key->n0_n, k, ws->ms.t);
 	memcpy(ws->y, ws->x, k * sizeof(u64));
 	while (bit-- > 0) {
-		mont_mul(ws->y, ws->y, ws->y, key->n, key->n0_n, k, ws->t);
+		mont_mul(ws->y, ws->y, ws->y, key->n, key->n0_n, k, ws->ms.t);
 		if ((key->e >> bit) & 1)
 			mont_mul(ws->y, ws->y, ws->x, key->n, key->n0_n, k,
-				 ws->t);
+				 ws->ms.t);
 	}
-	memset(ws->one, 0, k * sizeof(u64));
-	ws->one[0] = 1;
-	mont_mul(r, ws->y, ws->one, key->n, key->n0_n, k, ws->t);
+	memset(ws->ms.one, 0, k * sizeof(u64));
+	ws->ms.one[0] = 1;
+	mont_mul(r, ws->y, ws->ms.one, key->n, key->n0_n, k, ws->ms.t);
 }
 
 /* exp (pl+1 limbs) = d + r * (prime - 1), r fresh and random. */
@@ -344,10 +86,10 @@ static void crt_half(u64 *m, const u64 *c, const struct pkiks_rsa *key,
 	unsigned int pl = key->pl;
 
 	memcpy(ws->wide, c, key->nl * sizeof(u64));
-	mont_reduce_wide(ws->x, ws->wide, prime, n0, pl); /* c R^-1 */
-	mont_mul(ws->x, ws->x, r3, prime, n0, pl, ws->t); /* c R */
+	mont_reduce_wide(ws->x, ws->wide, prime, n0, pl);    /* c R^-1 */
+	mont_mul(ws->x, ws->x, r3, prime, n0, pl, ws->ms.t); /* c R */
 	blind_exponent(ws->exp, d, prime, pl);
-	mont_exp(m, ws->x, ws->exp, pl + 1, prime, n0, rr, pl, ws);
+	mont_exp(m, ws->x, ws->exp, pl + 1, prime, n0, rr, pl, &ws->ms);
 }
 
 /* out = c^d mod n by CRT (Garner), then checked: out^e == c. */
@@ -369,7 +111,7 @@ static int rsa_private(const struct pkiks_rsa *key, const u64 *c, u64 *out,
 	borrow = bn_sub(ws->y, ws->m1, ws->x, pl);
 	bn_add(ws->x, ws->y, key->p, pl);
 	bn_select(ws->y, ws->x, ws->y, (u64)0 - borrow, pl);
-	mont_mul(ws->y, ws->y, key->qinv_m, key->p, key->n0_p, pl, ws->t);
+	mont_mul(ws->y, ws->y, key->qinv_m, key->p, key->n0_p, pl, ws->ms.t);
 	/* out = m2 + h * q */
 	bn_mul(out, ws->y, key->q, pl);
 	memset(ws->x, 0, nl * sizeof(u64));
@@ -386,14 +128,16 @@ static int rsa_private(const struct pkiks_rsa *key, const u64 *c, u64 *out,
 	return 0;
 }
 
+/* ~14 KiB: kvzalloc, so a fragmented heap cannot fail a signature. */
 static struct rsa_ws *ws_alloc(void)
 {
-	return kzalloc(sizeof(struct rsa_ws), GFP_KERNEL);
+	return kvzalloc(sizeof(struct rsa_ws), GFP_KERNEL);
 }
 
 static void ws_free(struct rsa_ws *ws)
 {
-	kfree_sensitive(ws);
+	if (ws)
+		kvfree_sensitive(ws, sizeof(*ws));
 }
 
 /* ---- key loading ---- */
@@ -410,10 +154,10 @@ static int rsa_check_shape(struct pkiks_rsa *key, struct rsa_ws *ws)
 
 	if (key->bits != 2048 && key->bits != 3072 && key->bits != 4096)
 		return -EINVAL;
-	if (bn_bits(key->p, key->pl) != half || bn_bits(key->q, key->pl) != half)
+	if (bn_bits(key->p, key->pl) != half ||
+	    bn_bits(key->q, key->pl) != half)
 		return -EINVAL;
-	if (!(key->p[0] & 1) || !(key->q[0] & 1) || !(key->e & 1) ||
-	    key->e < 3)
+	if (!(key->p[0] & 1) || !(key->q[0] & 1) || !(key->e & 1) || key->e < 3)
 		return -EINVAL;
 	if (!bn_sub(ws->x, key->dp, key->p, key->pl) ||
 	    !bn_sub(ws->x, key->dq, key->q, key->pl) ||
@@ -436,10 +180,12 @@ static void rsa_precompute(struct pkiks_rsa *key, struct rsa_ws *ws)
 	mont_rr(key->rr_n, key->n, key->nl, ws->x);
 	mont_rr(key->rr_p, key->p, pl, ws->x);
 	mont_rr(key->rr_q, key->q, pl, ws->x);
-	mont_mul(key->r3_p, key->rr_p, key->rr_p, key->p, key->n0_p, pl, ws->t);
-	mont_mul(key->r3_q, key->rr_q, key->rr_q, key->q, key->n0_q, pl, ws->t);
+	mont_mul(key->r3_p, key->rr_p, key->rr_p, key->p, key->n0_p, pl,
+		 ws->ms.t);
+	mont_mul(key->r3_q, key->rr_q, key->rr_q, key->q, key->n0_q, pl,
+		 ws->ms.t);
 	mont_mul(key->qinv_m, key->qinv, key->rr_p, key->p, key->n0_p, pl,
-		 ws->t);
+		 ws->ms.t);
 }
 
 /*
@@ -457,11 +203,13 @@ static int rsa_selftest(const struct pkiks_rsa *key, struct rsa_ws *ws)
 		return -ENOMEM;
 	c[0] = 0x706b696b73; /* any value in 2..n-1 */
 	err = rsa_private(key, c, s, ws);
+	if (err == -EIO)
+		err = -EINVAL; /* dp, dq or qinv do not belong to this key */
 	if (err)
 		goto out;
-	mont_mul(ws->x, c, key->rr_n, key->n, key->n0_n, key->nl, ws->t);
+	mont_mul(ws->x, c, key->rr_n, key->n, key->n0_n, key->nl, ws->ms.t);
 	mont_exp(ws->y, ws->x, key->d, key->nl, key->n, key->n0_n, key->rr_n,
-		 key->nl, ws);
+		 key->nl, &ws->ms);
 	if (memcmp(ws->y, s, key->nl * sizeof(u64)))
 		err = -EINVAL;
 out:
@@ -528,13 +276,14 @@ size_t pkiks_rsa_export(const struct pkiks_rsa *key, enum pkiks_rsa_part part,
 			u8 *out)
 {
 	const u64 *limbs[PKIKS_RSA_NPARTS] = {
-		key->n, &key->e, key->d, key->p, key->q, key->dp, key->dq,
-		key->qinv,
+		key->n, &key->e, key->d,  key->p,
+		key->q, key->dp, key->dq, key->qinv,
 	};
 	size_t len, skip = 0;
 
-	len = part == PKIKS_RSA_E ? 8 :
-	      (part <= PKIKS_RSA_D ? key->nl : key->pl) * sizeof(u64);
+	len = part == PKIKS_RSA_E
+		      ? 8
+		      : (part <= PKIKS_RSA_D ? key->nl : key->pl) * sizeof(u64);
 	bn_to_be(out, len, limbs[part]);
 	while (skip < len - 1 && !out[skip])
 		skip++;
@@ -550,21 +299,25 @@ struct digest_info {
 };
 
 static const struct digest_info digest_infos[__PKIKS_HASH_MAX] = {
-	[PKIKS_HASH_SHA1] = { 20, 15, { 0x30, 0x21, 0x30, 0x09, 0x06, 0x05,
-					0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-					0x00, 0x04, 0x14 } },
-	[PKIKS_HASH_SHA256] = { 32, 19, { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09,
-					  0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-					  0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-					  0x20 } },
-	[PKIKS_HASH_SHA384] = { 48, 19, { 0x30, 0x41, 0x30, 0x0d, 0x06, 0x09,
-					  0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-					  0x04, 0x02, 0x02, 0x05, 0x00, 0x04,
-					  0x30 } },
-	[PKIKS_HASH_SHA512] = { 64, 19, { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09,
-					  0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-					  0x04, 0x02, 0x03, 0x05, 0x00, 0x04,
-					  0x40 } },
+	[PKIKS_HASH_SHA1] = {20,
+			     15,
+			     {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
+			      0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14}},
+	[PKIKS_HASH_SHA256] = {32,
+			       19,
+			       {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
+				0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+				0x00, 0x04, 0x20}},
+	[PKIKS_HASH_SHA384] = {48,
+			       19,
+			       {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
+				0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+				0x00, 0x04, 0x30}},
+	[PKIKS_HASH_SHA512] = {64,
+			       19,
+			       {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
+				0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
+				0x00, 0x04, 0x40}},
 };
 
 /* EM = 00 || 01 || FF..FF || 00 || DigestInfo || digest (RFC 8017 9.2). */
@@ -637,7 +390,8 @@ static int eme_pkcs1_decode(u8 *out, size_t room, u8 *em, size_t k)
 	mlen = k - zero_idx - 1;
 	good &= ~ct_lt(room, mlen);
 
-	/* Shift the message left to em + PAD_MIN by (max - mlen), in log steps. */
+	/* Shift the message left to em + PAD_MIN by (max - mlen), in log steps.
+	 */
 	for (shift = 1; shift < max; shift <<= 1) {
 		mask = ~ct_eq(shift & (max - mlen), 0);
 		for (i = PAD_MIN; i < k - shift; i++)
@@ -652,8 +406,8 @@ static int eme_pkcs1_decode(u8 *out, size_t room, u8 *em, size_t k)
 	return (int)mlen;
 }
 
-int pkiks_rsa_decrypt(const struct pkiks_rsa *key, const u8 *in,
-		      size_t in_len, u8 *out, size_t room)
+int pkiks_rsa_decrypt(const struct pkiks_rsa *key, const u8 *in, size_t in_len,
+		      u8 *out, size_t room)
 {
 	size_t k = pkiks_rsa_size(key);
 	struct rsa_ws *ws;

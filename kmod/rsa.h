@@ -7,7 +7,7 @@
 
 #include <linux/types.h>
 
-#define PKIKS_RSA_MAX_LIMBS 64 /* 4096-bit modulus */
+#define PKIKS_RSA_MAX_LIMBS  64 /* 4096-bit modulus */
 #define PKIKS_RSA_HALF_LIMBS (PKIKS_RSA_MAX_LIMBS / 2)
 
 /* Big-endian components as they cross the wire (import, wrap). */
@@ -24,7 +24,7 @@ struct pkiks_rsa {
 	unsigned int bits; /* 2048, 3072 or 4096 */
 	unsigned int nl;   /* limbs of n and d */
 	unsigned int pl;   /* limbs of p, q and the CRT values */
-	u64 e;             /* public exponent, odd, >= 3 */
+	u64 e;		   /* public exponent, odd, >= 3 */
 	u64 n[PKIKS_RSA_MAX_LIMBS], d[PKIKS_RSA_MAX_LIMBS];
 	u64 rr_n[PKIKS_RSA_MAX_LIMBS];
 	u64 n0_n, n0_p, n0_q;
@@ -42,8 +42,15 @@ size_t pkiks_rsa_size(const struct pkiks_rsa *key);
 
 /* Big-endian modulus / exponent / any component back to bytes. */
 enum pkiks_rsa_part {
-	PKIKS_RSA_N, PKIKS_RSA_E, PKIKS_RSA_D, PKIKS_RSA_P, PKIKS_RSA_Q,
-	PKIKS_RSA_DP, PKIKS_RSA_DQ, PKIKS_RSA_QINV, PKIKS_RSA_NPARTS
+	PKIKS_RSA_N,
+	PKIKS_RSA_E,
+	PKIKS_RSA_D,
+	PKIKS_RSA_P,
+	PKIKS_RSA_Q,
+	PKIKS_RSA_DP,
+	PKIKS_RSA_DQ,
+	PKIKS_RSA_QINV,
+	PKIKS_RSA_NPARTS
 };
 /* Minimal big-endian bytes of a part into out (room >= modulus size). */
 size_t pkiks_rsa_export(const struct pkiks_rsa *key, enum pkiks_rsa_part part,
@@ -53,7 +60,7 @@ size_t pkiks_rsa_export(const struct pkiks_rsa *key, enum pkiks_rsa_part part,
 int pkiks_rsa_sign(const struct pkiks_rsa *key, unsigned int hash,
 		   const u8 *digest, size_t digest_len, u8 *sig);
 /* RSAES-PKCS1-v1_5; returns the plaintext length or a negative errno. */
-int pkiks_rsa_decrypt(const struct pkiks_rsa *key, const u8 *in,
-		      size_t in_len, u8 *out, size_t room);
+int pkiks_rsa_decrypt(const struct pkiks_rsa *key, const u8 *in, size_t in_len,
+		      u8 *out, size_t room);
 
 #endif /* PKIKS_RSA_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/pkiks (documented in Documentation/ABI/testing/sysfs-kernel-pkiks):
+ * /sys/kernel/pkiks (documented in
+ * Documentation/ABI/testing/sysfs-kernel-pkiks):
  *   clock/{authoritative,source,now,since,steps}
  *   timers/<owner>/<KIND>/{deadline,remaining,state}
  * One value per file.  Every kobject is created and removed in process
@@ -87,7 +88,7 @@ static ssize_t steps_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute clock_attrs[] = {
 	__ATTR_RO(authoritative), __ATTR_RO(source), __ATTR_RO(now),
-	__ATTR_RO(since), __ATTR_RO(steps),
+	__ATTR_RO(since),	  __ATTR_RO(steps),
 };
 
 static struct attribute *clock_attr_list[] = {
@@ -119,8 +120,8 @@ static ssize_t deadline_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 /* ns from the gate's now (never backwards) to the deadline, 0 if past. */
-static ssize_t remaining_show(struct kobject *kobj,
-			      struct kobj_attribute *attr, char *buf)
+static ssize_t remaining_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
 {
 	u64 deadline = READ_ONCE(to_timer(kobj)->deadline);
 	struct pkiks_clock_state st;
@@ -136,16 +137,22 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	u32 state = READ_ONCE(to_timer(kobj)->state);
 
-	return sysfs_emit(buf, "%s\n", state < __PKIKS_TIMER_STATE_MAX ?
-					       state_names[state] : "unknown");
+	return sysfs_emit(buf, "%s\n",
+			  state < __PKIKS_TIMER_STATE_MAX ? state_names[state]
+							  : "unknown");
 }
 
 static struct kobj_attribute timer_attrs[] = {
-	__ATTR_RO(deadline), __ATTR_RO(remaining), __ATTR_RO(state),
+	__ATTR_RO(deadline),
+	__ATTR_RO(remaining),
+	__ATTR_RO(state),
 };
 
 static struct attribute *timer_attrs_attrs[] = {
-	&timer_attrs[0].attr, &timer_attrs[1].attr, &timer_attrs[2].attr, NULL,
+	&timer_attrs[0].attr,
+	&timer_attrs[1].attr,
+	&timer_attrs[2].attr,
+	NULL,
 };
 ATTRIBUTE_GROUPS(timer_attrs);
 
@@ -174,9 +181,8 @@ static struct pkiks_sysfs_owner *owner_get(const char *name)
 {
 	struct pkiks_sysfs_owner *o;
 
-	list_for_each_entry(o, &owners, list)
-		if (!strcmp(o->name, name))
-			goto found;
+	list_for_each_entry(o, &owners,
+			    list) if (!strcmp(o->name, name)) goto found;
 	o = kzalloc(sizeof(*o), GFP_KERNEL);
 	if (!o)
 		return NULL;

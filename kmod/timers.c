@@ -42,11 +42,13 @@ static const char *const kind_sysfs[__PKIKS_TIMER_KIND_MAX] = {
 
 const char *pkiks_timer_kind_sysfs(u32 kind)
 {
-	return kind < __PKIKS_TIMER_KIND_MAX && kind_sysfs[kind] ?
-		       kind_sysfs[kind] : NULL;
+	return kind < __PKIKS_TIMER_KIND_MAX && kind_sysfs[kind]
+		       ? kind_sysfs[kind]
+		       : NULL;
 }
 
-static void timer_info(const struct pkiks_timer *t, struct pkiks_timer_info *out)
+static void timer_info(const struct pkiks_timer *t,
+		       struct pkiks_timer_info *out)
 {
 	strscpy(out->owner, t->owner, sizeof(out->owner));
 	out->kind = t->kind;
@@ -59,19 +61,21 @@ static struct pkiks_timer *timer_find_locked(const char *owner, u32 kind)
 {
 	struct pkiks_timer *t;
 
-	list_for_each_entry(t, &timers_list, list)
-		if (t->kind == kind && !strcmp(t->owner, owner))
-			return t;
+	list_for_each_entry(t, &timers_list,
+			    list) if (t->kind == kind &&
+				      !strcmp(t->owner, owner)) return t;
 	return NULL;
 }
 
 /* Under timers_lock: ARMED (hrtimer running) or WAITING, per authority. */
 static void timer_start_locked(struct pkiks_timer *t, bool authoritative)
 {
-	hrtimer_cancel(&t->hr); /* the callback only queues work: never waits long */
+	hrtimer_cancel(
+		&t->hr); /* the callback only queues work: never waits long */
 	if (authoritative && !timers_stopping) {
 		WRITE_ONCE(t->state, PKIKS_TIMER_ARMED);
-		hrtimer_start(&t->hr, ns_to_ktime(t->deadline), HRTIMER_MODE_ABS);
+		hrtimer_start(&t->hr, ns_to_ktime(t->deadline),
+			      HRTIMER_MODE_ABS);
 	} else {
 		WRITE_ONCE(t->state, PKIKS_TIMER_WAITING);
 	}
@@ -99,7 +103,8 @@ static void timer_work_fn(struct work_struct *work)
 	if (t->dead || timers_stopping || t->state != PKIKS_TIMER_ARMED)
 		goto unlock;
 	if (t->deadline > now) { /* early: the clock moved back a little */
-		hrtimer_start(&t->hr, ns_to_ktime(t->deadline), HRTIMER_MODE_ABS);
+		hrtimer_start(&t->hr, ns_to_ktime(t->deadline),
+			      HRTIMER_MODE_ABS);
 		goto unlock;
 	}
 	WRITE_ONCE(t->state, PKIKS_TIMER_EXPIRED);
@@ -220,7 +225,8 @@ int pkiks_timer_nth(unsigned long idx, struct pkiks_timer_info *out)
 	int err = -ENOENT;
 
 	mutex_lock(&timers_lock);
-	list_for_each_entry(t, &timers_list, list) {
+	list_for_each_entry(t, &timers_list, list)
+	{
 		if (idx--)
 			continue;
 		timer_info(t, out);
@@ -238,7 +244,8 @@ void pkiks_timers_resync(void)
 
 	pkiks_clock_peek(&clk);
 	mutex_lock(&timers_lock);
-	list_for_each_entry(t, &timers_list, list) {
+	list_for_each_entry(t, &timers_list, list)
+	{
 		if (clk.authoritative && t->state == PKIKS_TIMER_WAITING)
 			timer_start_locked(t, true);
 		else if (!clk.authoritative && t->state == PKIKS_TIMER_ARMED)
@@ -261,7 +268,8 @@ void pkiks_timers_quiesce(void)
 	timers_stopping = true;
 	mutex_unlock(&timers_lock);
 	/* The list no longer changes: arm and cancel refuse while stopping. */
-	list_for_each_entry(t, &timers_list, list) {
+	list_for_each_entry(t, &timers_list, list)
+	{
 		cancel_work_sync(&t->work);
 		hrtimer_cancel(&t->hr);
 		cancel_work_sync(&t->work);
@@ -271,11 +279,17 @@ void pkiks_timers_quiesce(void)
 void pkiks_timers_uninit(void)
 {
 	struct pkiks_timer *t, *tmp;
+	LIST_HEAD(doomed);
 
-	list_for_each_entry_safe(t, tmp, &timers_list, list) {
-		list_del(&t->list);
+	/* Unlinked under the lock: a clock read may still run a resync. */
+	mutex_lock(&timers_lock);
+	list_splice_init(&timers_list, &doomed);
+	timers_count = 0;
+	list_for_each_entry(t, &doomed, list)
 		t->dead = true;
+	mutex_unlock(&timers_lock);
+	list_for_each_entry_safe(t, tmp, &doomed, list) {
+		list_del(&t->list);
 		timer_destroy(t);
 	}
-	timers_count = 0;
 }

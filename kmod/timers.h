@@ -21,16 +21,16 @@ struct pkiks_timer_info {
 struct pkiks_sysfs_owner;
 
 struct pkiks_timer {
-	struct list_head list;   /* timers_list, under timers_lock */
-	struct kobject kobj;     /* timers/<owner>/<KIND>; release frees */
-	struct hrtimer hr;       /* CLOCK_REALTIME, absolute, while ARMED */
+	struct list_head list;	 /* timers_list, under timers_lock */
+	struct kobject kobj;	 /* timers/<owner>/<KIND>; release frees */
+	struct hrtimer hr;	 /* CLOCK_REALTIME, absolute, while ARMED */
 	struct work_struct work; /* expiry, in process context */
 	char owner[PKIKS_NAME_MAX];
 	u32 kind;
 	u32 uid;
 	u64 deadline; /* READ_ONCE/WRITE_ONCE: sysfs reads without the lock */
 	u32 state;
-	bool dead;    /* cancelled: the work must not touch the list */
+	bool dead; /* cancelled: the work must not touch the list */
 	struct pkiks_sysfs_owner *dir;
 };
 

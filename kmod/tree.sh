@@ -1,9 +1,9 @@
 #!/bin/bash
 # Lays out a self-contained source tree of pkiks.ko in DEST: the module's
 # sources, its kbuild Makefile, the protocol header as uapi/pkiks.h (the
-# Makefile's -I$(src) finds it there) and dkms.conf.  The same tree is
-# what the build compiles (build/kmod), what DKMS builds, and what a
-# package ships in /usr/src/pkiks-<version>.
+# Makefile's -I$(src) finds it there), dkms.conf and the sysfs ABI
+# document.  The same tree is what the build compiles (build/kmod), what
+# DKMS builds, and what a package ships in /usr/src/pkiks-<version>.
 #   kmod/tree.sh DEST
 set -euo pipefail
 dest=$1
@@ -12,3 +12,7 @@ mkdir -p "$dest/uapi"
 cp "$top"/kmod/*.c "$top"/kmod/*.h "$top/kmod/Makefile" "$dest/"
 cp "$top/libshared/uapi/pkiks.h" "$dest/uapi/pkiks.h"
 cp "$top/packaging/dkms.conf" "$dest/dkms.conf"
+# The sysfs ABI document ships with the source (Documentation/ABI style).
+mkdir -p "$dest/Documentation/ABI/testing"
+cp "$top/kmod/Documentation/ABI/testing/sysfs-kernel-pkiks" \
+	"$dest/Documentation/ABI/testing/"

@@ -17,14 +17,15 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 
+#include "compat.h"
 #include "keys.h"
 #include "wrap.h"
 
 #define WRAP_PARTS PKIKS_RSA_NPARTS
-#define WRAP_PT_MAX (WRAP_PARTS * 2 + 3 * PKIKS_RSA_MAX_BYTES + 8 + \
-		     5 * PKIKS_RSA_MAX_BYTES / 2)
+#define WRAP_PT_MAX                                                            \
+	(WRAP_PARTS * 2 + 3 * PKIKS_RSA_MAX_BYTES + 8 +                        \
+	 5 * PKIKS_RSA_MAX_BYTES / 2)
 
 static DEFINE_MUTEX(kek_lock);
 static u8 *kek; /* published once with smp_store_release */
@@ -98,8 +99,8 @@ int pkiks_key_wrap(const struct pkiks_key *key, u8 **blob, size_t *blob_len)
 		goto out;
 	put_header(out, key);
 	chacha20poly1305_encrypt(out + PKIKS_WRAP_HDR_LEN, pt, pt_len, out,
-				 PKIKS_WRAP_HDR_LEN, get_unaligned_le64(out + 4),
-				 k);
+				 PKIKS_WRAP_HDR_LEN,
+				 get_unaligned_le64(out + 4), k);
 	*blob = out;
 	err = 0;
 out:
@@ -110,11 +111,11 @@ out:
 /* Splits the plaintext into the eight parts; every byte accounted for. */
 static int get_parts(const u8 *pt, size_t pt_len, struct pkiks_rsa_be *be)
 {
-	const u8 **ptr[WRAP_PARTS] = { &be->n, &be->e, &be->d, &be->p,
-				       &be->q, &be->dp, &be->dq, &be->qinv };
-	size_t *lens[WRAP_PARTS] = { &be->n_len, &be->e_len, &be->d_len,
-				     &be->p_len, &be->q_len, &be->dp_len,
-				     &be->dq_len, &be->qinv_len };
+	const u8 **ptr[WRAP_PARTS] = {&be->n, &be->e,  &be->d,	&be->p,
+				      &be->q, &be->dp, &be->dq, &be->qinv};
+	size_t *lens[WRAP_PARTS] = {&be->n_len,	 &be->e_len,   &be->d_len,
+				    &be->p_len,	 &be->q_len,   &be->dp_len,
+				    &be->dq_len, &be->qinv_len};
 	size_t off = 0, len;
 	int i;
 
@@ -176,10 +177,9 @@ int pkiks_key_unwrap(const u8 *blob, size_t len, const char *rename,
 	if (!pt)
 		return -ENOMEM;
 	err = -EBADMSG;
-	if (!chacha20poly1305_decrypt(pt, blob + PKIKS_WRAP_HDR_LEN,
-				      pt_len + PKIKS_WRAP_TAG_LEN, blob,
-				      PKIKS_WRAP_HDR_LEN,
-				      get_unaligned_le64(blob + 4), k))
+	if (!chacha20poly1305_decrypt(
+		    pt, blob + PKIKS_WRAP_HDR_LEN, pt_len + PKIKS_WRAP_TAG_LEN,
+		    blob, PKIKS_WRAP_HDR_LEN, get_unaligned_le64(blob + 4), k))
 		goto out;
 	err = get_parts(pt, pt_len, &be);
 	err = err ?: pkiks_key_create(name, uid, usage, &be, out);

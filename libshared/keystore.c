@@ -59,10 +59,9 @@ static int open_transport(struct pkiks *ks, enum pkiks_transport want,
 	case PKIKS_TRANSPORT_AUTO:
 		ks->transport = PKIKS_TRANSPORT_KERNEL;
 		err = ks_kernel_open(ks);
-		if (err != -ENOENT && err != -EAFNOSUPPORT &&
-		    err != -EPROTONOSUPPORT)
-			return err;
-		/* No pkiks family in this kernel: fall back to pkiksd. */
+		if (!err)
+			return 0;
+		/* No pkiks family here (or no generic netlink at all). */
 		ks_kernel_close(ks);
 		ks->transport = PKIKS_TRANSPORT_TWIN;
 		return ks_twin_open(ks, path);

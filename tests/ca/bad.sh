@@ -4,12 +4,12 @@
 # right failInfo; after the table the server still enrolls.  Also: a
 # repeated transactionID gets the same certificate, never a second one,
 # and PKIOperation by GET with percent-escaped base64 works (Cisco).
+# Certificates live 1 h here; the last row moves the lab clock 2 h on.
 . tests/ca/lib.sh
 ca_setup 18102
-ca_conf "grant auto"
+ca_conf "grant auto" "lifetime certificate 0 1"
 ca_start
 sw_scepca
-S=$B/scep-client
 
 # Material: a request key with a self-signed cert and a CSR; a foreign CA.
 openssl genrsa -out "$T/k.pem" 2048 2>/dev/null
@@ -20,27 +20,6 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$T/fca.key" \
 openssl req -new -key "$T/k.pem" -subj /CN=tester -out "$T/f.csr"
 openssl x509 -req -in "$T/f.csr" -CA "$T/fca.pem" -CAkey "$T/fca.key" \
 	-CAcreateserial -days 2 -out "$T/foreign.pem" 2>/dev/null
-
-post() { # post FILE -> HTTP code, body in $T/reply.der
-	curl -s -o "$T/reply.der" -w '%{http_code}' --data-binary @"$1" \
-		-H 'Content-Type: application/x-pki-message' \
-		"$URL?operation=PKIOperation"
-}
-expect_http() { # expect_http WHAT CODE ACTUAL
-	[ "$3" = "$2" ] || fail "$1: HTTP $3, want $2"
-	echo "ok: $1 -> HTTP $3"
-}
-expect_scep() { # expect_scep WHAT STATUS FAILINFO
-	local code=$(post "$T/req.der") got
-	[ "$code" = 200 ] || fail "$1: HTTP $code"
-	got=$($S rep "$T/reply.der") || fail "$1: reply does not verify"
-	[ "$got" = "status=$2 failInfo=$3" ] || fail "$1: $got, want status=$2 failInfo=$3"
-	echo "ok: $1 -> $got"
-}
-req() { # req TYPE CIPHER SIGNER KEY TID CONTENT
-	$S req "$1" "$2" "$3" "$4" "$T/ra.der" "$5" "$6" >"$T/req.der" ||
-		fail "scep-client req"
-}
 
 # 1-2: not SCEP at all.
 head -c 3000 /dev/urandom >"$T/garbage"
@@ -67,6 +46,23 @@ expect_scep "content not a CSR" 2 2
 # 8: CertPoll for a transaction never seen.
 req 20 AES-128-CBC "$T/self.pem" "$T/k.pem" t-unknown "$T/csr.der"
 expect_scep "CertPoll with a CSR for body" 2 2
+# 8b: a well-formed CertPoll (IssuerAndSubject) for an unknown transaction.
+cat >"$T/ias.cnf" <<-EOF2
+asn1 = SEQUENCE:ias
+[ias]
+issuer = SEQUENCE:name
+subject = SEQUENCE:name
+[name]
+rdn = SET:rdn
+[rdn]
+atv = SEQUENCE:atv
+[atv]
+oid = OID:commonName
+val = UTF8:tester
+EOF2
+openssl asn1parse -genconf "$T/ias.cnf" -out "$T/ias.der" >/dev/null || fail "ias.der"
+req 20 AES-128-CBC "$T/self.pem" "$T/k.pem" t-never-seen "$T/ias.der"
+expect_scep "CertPoll, unknown transaction" 2 4
 # 9: wrong challenge password (strongSwan).
 sw_enroll wrongpw --password not-the-password && fail "wrong challenge enrolled"
 grep -q badRequest "$T/wrongpw.log" || fail "wrong challenge: $(tail -3 "$T/wrongpw.log")"
@@ -87,10 +83,46 @@ expect_http "unknown operation" 400 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=Frobnicate")"
 head -c 70000 /dev/zero >"$T/big"
 expect_http "oversized body" 413 "$(post "$T/big")"
+expect_http "oversized chunked body" 413 "$(curl -s -o /dev/null -w '%{http_code}' \
+	-H 'Transfer-Encoding: chunked' --data-binary @"$T/big" \
+	"$URL?operation=PKIOperation")"
 expect_http "broken base64" 400 "$(curl -s -o /dev/null -w '%{http_code}' \
 	"$URL?operation=PKIOperation&message=%21%21not*base64%21")"
 expect_http "GetNextCACert without rollover" 404 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=GetNextCACert")"
+
+# GetCRL (22) and GetCert (21) as PKIOperations: IssuerAndSerial bodies.
+ias_serial() { # ias_serial SERIAL > DER
+	cat >"$T/isn.cnf" <<-EOF2
+	asn1 = SEQUENCE:isn
+	[isn]
+	issuer = SEQUENCE:name
+	serial = INTEGER:$1
+	[name]
+	rdn1 = SET:cn
+	rdn2 = SET:o
+	[cn]
+	atv = SEQUENCE:cnv
+	[cnv]
+	oid = OID:commonName
+	val = UTF8:pkid test CA
+	[o]
+	atv = SEQUENCE:ov
+	[ov]
+	oid = OID:organizationName
+	val = UTF8:pkid
+	EOF2
+	openssl asn1parse -genconf "$T/isn.cnf" -noout -out /dev/stdout
+}
+vserial=$((16#$(openssl x509 -in "$T/victim.pem" -noout -serial | cut -d= -f2)))
+ias_serial "$vserial" >"$T/isn.der" || fail "isn.der"
+req 22 AES-128-CBC "$T/self.pem" "$T/k.pem" t-getcrl "$T/isn.der"
+expect_scep "GetCRL" 0 -
+req 21 AES-128-CBC "$T/self.pem" "$T/k.pem" t-getcert "$T/isn.der"
+expect_scep "GetCert, issued serial" 0 -
+ias_serial 99999 >"$T/isn.der"
+req 21 AES-128-CBC "$T/self.pem" "$T/k.pem" t-getcert2 "$T/isn.der"
+expect_scep "GetCert, unknown serial" 2 4
 
 # The same transactionID twice: one certificate, the same one.
 req 19 AES-256-CBC "$T/self.pem" "$T/k.pem" t-repeat "$T/csr.der"
@@ -107,14 +139,25 @@ openssl req -new -key "$T/k.pem" -subj /CN=getter -outform der -out "$T/csr2.der
 req 19 DES-EDE3-CBC "$T/self.pem" "$T/k.pem" t-get "$T/csr2.der"
 msg=$(base64 -w 64 "$T/req.der" | python3 -c \
 	'import sys,urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=""))')
-code=$(curl -s -o "$T/reply.der" -w '%{http_code}' \
+code=$(curl -s --http1.0 -o "$T/reply.der" -w '%{http_code}' \
 	"$URL?operation=PKIOperation&message=$msg")
 [ "$code" = 200 ] || fail "GET PKIOperation: HTTP $code"
 [ "$($S rep "$T/reply.der")" = "status=0 failInfo=-" ] || fail "GET PKIOperation"
-echo "ok: GET PKIOperation with %2B %2F %3D %0A -> SUCCESS"
+echo "ok: GET PKIOperation (HTTP/1.0) with %2B %2F %3D %0A -> SUCCESS"
 
 # Still serving after all that.
 sw_enroll survivor || fail "no enrollment after the bad input"
 verify "$T/survivor.pem"
 kill -0 "$PKID_PID" || fail "pkid died"
+
+# Last (it moves the keystore's clock): an expired signer does not renew.
+$B/lab-advance 7200 || fail "lab-advance"
+pki --gen --size 2048 >"$T/survivor2.key"
+pki --scep --url "$URL" --in "$T/survivor2.key" --dn "CN=survivor,O=pkid test" \
+	--cacert-enc "$T/ra.der" --cacert-sig "$T/ra.der" --cacert "$T/ca.der" \
+	--cert "$T/survivor.der" --key "$T/survivor.key" >"$T/survivor2.der" \
+	2>"$T/survivor2.log" && fail "an expired certificate renewed"
+grep -q badRequest "$T/survivor2.log" || fail "expired: $(tail -3 "$T/survivor2.log")"
+echo "ok: expired signer -> FAILURE badRequest"
+ca_kill TERM || fail "pkid did not stop cleanly"
 echo "check-ca-bad: OK"

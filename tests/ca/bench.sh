@@ -12,9 +12,10 @@ sw_scepca
 for ((i = 0; i < N; i++)); do pki --gen --size 2048 >"$T/c$i.key"; done
 
 start=$(date +%s.%N)
-for ((i = 0; i < N; i++)); do sw_enroll "c$i" & done
+pids=()
+for ((i = 0; i < N; i++)); do sw_enroll "c$i" & pids+=($!); done
 fails=0
-for job in $(jobs -p); do wait "$job" || fails=$((fails + 1)); done
+for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
 end=$(date +%s.%N)
 [ $fails = 0 ] || fail "$fails of $N parallel enrollments failed"
 for ((i = 0; i < N; i++)); do verify "$T/c$i.pem"; done
@@ -30,8 +31,9 @@ lat "$T/quiet.txt"
 	ctl "server revoke" $CA_NAME $((16#$s)) >/dev/null
 	ctl "server unrevoke" $CA_NAME $((16#$s)) >/dev/null
 done ) &
+crl=$!
 lat "$T/busy.txt"
-wait
+wait $crl
 python3 - "$T/quiet.txt" "$T/busy.txt" <<'PY'
 import sys
 for name, path in (("quiet", sys.argv[1]), ("during CRL re-signing", sys.argv[2])):

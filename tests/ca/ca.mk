@@ -1,5 +1,21 @@
-# tests/ca: the certificate server's tests (SCEP codec unit test, end-to-end
-# enrollment with strongSwan and certmonger against a real pkid).
+# tests/ca: the certificate server's tests.
+#   check-ca-scep        CUnit: the SCEP codec with in-memory keys
+#   check-ca-enroll      strongSwan enroll (AES, 3DES/SHA-1, one-time
+#                        password), RenewalReq and PKCSReq renewal, CRL via
+#                        GetCRL and /crl/NAME.crl, revoke, archive, .cer files
+#   check-ca-bad         the bad-input table, GetCert/GetCRL, repeated
+#                        transactionID, GET with escapes over HTTP/1.0
+#   check-ca-manual      pending + CertPoll + grant/reject, grant none
+#   check-ca-restart     kill -9: pending requests, serials, CRL survive;
+#                        issuer-name locked
+#   check-ca-certmonger  scep-submit -c/-C, certmonger enroll and rekey
+#   check-ca-timers      CS CRL UPDATE and ER EXPIRE fire (lab clock); -t
+#   check-ca-single      IOS single-key mode; lifetime truncated at the CA
+#   check-ca-clock       no CA without authoritative time; starts on event
+#   check-ca-trustpoint  grant auto trustpoint TP in manual mode
+#   bench-ca-enroll      parallel enrollments, GetCACert under CRL churn
+# Each end-to-end check runs its own pkiksd twin (--lab) and pkid on a port
+# of 18100-18199 in a mktemp dir, with bounded waits.
 CA_TEST_SCEP := $(BIN)/test-scep
 
 $(CA_TEST_SCEP): $(OBJ)/tests/ca/test_scep.o $(SCEP_OBJS)
@@ -31,14 +47,22 @@ $(CA_LAB_ADVANCE): $(OBJ)/tests/ca/lab_advance.o $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBPKID) $(LDLIBS_BASE)
 
-ALL += $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE)
+CA_TP_SEED := $(BIN)/tp-seed
+
+$(CA_TP_SEED): $(OBJ)/tests/ca/tp_seed.o $(PKID_CORE_OBJS) $(LIBPKID)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
+		$(PKID_CORE_LIBS)
+
+ALL += $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) $(CA_TP_SEED)
 
 # End-to-end checks: real pkiksd twin, real pkid, real clients on loopback
 # (ports 18100-18199), each in its own temp dir.
 CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
+	       $(CA_TP_SEED) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CA_E2E := enroll bad manual restart certmonger timers single
+CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 

@@ -33,8 +33,20 @@ sys.exit(0 if u.get("TESTCA") == "sign" and u.get("TESTCA-ra") == "both" else 1)
 pw=$(ctl --json "server password generate" $CA_NAME 10 |
 	sed -n 's/.*"password":"\([^"]*\)".*/\1/p')
 [ -n "$pw" ] || fail "no one-time password"
-sw_enroll alice --password "$pw" --cipher aes || fail "alice enroll: $(cat "$T/alice.log")"
+sw_enroll alice --password "$pw" --cipher aes --san alice.example.org ||
+	fail "alice enroll: $(cat "$T/alice.log")"
 verify "$T/alice.pem"
+ext=$(openssl x509 -in "$T/alice.pem" -noout -ext \
+	subjectAltName,keyUsage,extendedKeyUsage,authorityKeyIdentifier,subjectKeyIdentifier,basicConstraints)
+for want in "DNS:alice.example.org" "Digital Signature, Key Encipherment" \
+	"TLS Web Server Authentication, TLS Web Client Authentication" \
+	"Authority Key Identifier" "Subject Key Identifier" "CA:FALSE"; do
+	grep -q "$want" <<<"$ext" || fail "alice lacks $want"
+done
+# lifetime certificate 30 (days), never past the CA's end.
+days=$(( ($(date -d "$(openssl x509 -in "$T/alice.pem" -noout -enddate | cut -d= -f2)" +%s) -
+	$(date -d "$(openssl x509 -in "$T/alice.pem" -noout -startdate | cut -d= -f2)" +%s)) / 86400 ))
+[ "$days" = 30 ] || fail "alice lives $days days, want 30"
 openssl x509 -in "$T/alice.pem" -noout -subject | grep -q "CN = alice" ||
 	fail "alice subject"
 openssl x509 -in "$T/alice.pem" -noout -ext crlDistributionPoints |

@@ -3,12 +3,14 @@
 # the tree).  Every test gets its own temp dir, pkiksd twin, pkid and port
 # (18100-18199); every wait is bounded.
 #
-#   ca_setup PORT                 temp dir $T, pkiksd twin with a valid clock
+#   ca_setup PORT                 temp dir $T, pkiksd twin (--lab)
+#   (pkid.conf says `clock calendar-valid` unless CA_NO_CLOCK=1)
 #   ca_conf GRANT [EXTRA_LINES]   write $T/pkid.conf for server TESTCA
 #   ca_start [pkid args]          start pkid, wait until GetCACaps answers
 #   ca_kill [SIGNAL]              stop pkid (default TERM)
 #   ctl CMD ARGS...               one control command (tests/ca/ctl_call.c)
 #   sw_scepca, sw_enroll ...      strongSwan's pki with a quiet config
+#   req/post/expect_scep          raw SCEP requests (tests/ca/scep_client.c)
 #   fail MSG                      print and exit 1 (the trap cleans up)
 
 set -u
@@ -37,7 +39,6 @@ ca_setup() {
 	T=$(mktemp -d /tmp/pkid-ca.XXXXXX)
 	trap ca_cleanup EXIT
 	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
-	$B/pkictl clock calendar-valid >/dev/null || fail "clock calendar-valid"
 	# strongSwan's pki without the TPM plugin (a warning on every run).
 	cat >"$T/strongswan.conf" <<-EOF2
 	pki {
@@ -50,9 +51,14 @@ ca_setup() {
 ca_conf() {
 	local grant=$1
 	shift
-	cat >"$T/pkid.conf" <<-EOF2
+	# pkid declares the clock valid itself, as IOS does from its config.
+	if [ -z "${CA_NO_CLOCK:-}" ]; then
+		echo "clock calendar-valid" >"$T/pkid.conf"
+	else
+		echo "! the clock is left not authoritative" >"$T/pkid.conf"
+	fi
+	cat >>"$T/pkid.conf" <<-EOF2
 	! written by tests/ca/lib.sh
-	clock calendar-valid
 	ip http server $PORT
 	control-socket $T/pkid.ctl
 	crypto pki server $CA_NAME
@@ -70,19 +76,22 @@ ca_conf() {
 }
 
 ca_start() {
-	local i
-	$B/pkid -f -c "$T/pkid.conf" -s "$T/state" -P "$PWD/build/pkiks-provider.so" \
+	local i what=GetCACert
+	# CA_WAIT=GetCACaps: the CA itself may not be up (no authoritative time).
+	[ -n "${CA_WAIT:-}" ] && what=$CA_WAIT
+	# PKID_WRAP: e.g. "valgrind -q --error-exitcode=9" for a memory check.
+	${PKID_WRAP:-} $B/pkid -f -c "$T/pkid.conf" -s "$T/state" -P "$PWD/build/pkiks-provider.so" \
 		"$@" >>"$T/pkid.log" 2>&1 &
 	PKID_PID=$!
 	# Bounded: 200 x 50 ms (first start makes two RSA keys).
-	for ((i = 0; i < 200; i++)); do
-		if curl -sf -o /dev/null "$URL?operation=GetCACert"; then
+	for ((i = 0; i < ${PKID_START_TRIES:-200}; i++)); do
+		if curl -sf -o /dev/null "$URL?operation=$what"; then
 			return 0
 		fi
 		kill -0 "$PKID_PID" 2>/dev/null || fail "pkid exited"
 		sleep 0.05
 	done
-	fail "pkid did not serve GetCACert within 10 s"
+	fail "pkid did not serve $what within 10 s"
 }
 
 ca_kill() {
@@ -93,7 +102,7 @@ ca_kill() {
 		kill -0 "$PKID_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	wait "$PKID_PID" 2>/dev/null
+	{ wait "$PKID_PID"; } 2>/dev/null # no "Killed" line for -9
 	local rc=$?
 	PKID_PID=
 	return $rc
@@ -129,3 +138,27 @@ sw_enroll() {
 verify() {
 	openssl verify -CAfile "$T/ca.pem" "$1" >/dev/null || fail "openssl verify $1"
 }
+
+# Raw SCEP through tests/ca/scep_client.c (bad input, policy corners).
+S=$B/scep-client
+post() { # post FILE -> HTTP code, body in $T/reply.der
+	curl -s -o "$T/reply.der" -w '%{http_code}' --data-binary @"$1" \
+		-H 'Content-Type: application/x-pki-message' \
+		"$URL?operation=PKIOperation"
+}
+expect_http() { # expect_http WHAT CODE ACTUAL
+	[ "$3" = "$2" ] || fail "$1: HTTP $3, want $2"
+	echo "ok: $1 -> HTTP $3"
+}
+expect_scep() { # expect_scep WHAT STATUS FAILINFO
+	local code=$(post "$T/req.der") got
+	[ "$code" = 200 ] || fail "$1: HTTP $code"
+	got=$($S rep "$T/reply.der") || fail "$1: reply does not verify"
+	[ "$got" = "status=$2 failInfo=$3" ] || fail "$1: $got, want status=$2 failInfo=$3"
+	echo "ok: $1 -> $got"
+}
+req() { # req TYPE CIPHER SIGNER KEY TID CONTENT
+	$S req "$1" "$2" "$3" "$4" "$T/ra.der" "$5" "$6" >"$T/req.der" ||
+		fail "scep-client req"
+}
+

@@ -52,4 +52,13 @@ sw_enroll pat --interval 1 --maxpolltime 5 || fail "pat: $(tail -3 "$T/pat.log")
 verify "$T/pat.pem"
 n=$(ctl "show certificates" $CA_NAME | grep -c "CN=pat")
 [ "$n" = 1 ] || fail "pat has $n certificates"
+
+# The CA's identity is locked: another issuer-name keeps it disabled.
+ca_kill TERM || fail "SIGTERM"
+sed -i 's/issuer-name CN=pkid test CA,O=pkid/issuer-name CN=impostor/' "$T/pkid.conf"
+CA_WAIT=GetCACaps ca_start
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=GetCACert")
+[ "$code" = 503 ] || fail "CA started with a changed issuer-name (HTTP $code)"
+grep -q "issuer-name is locked" "$T/pkid.log" || fail "no lock message"
+echo "ok: issuer-name locked once the CA exists"
 echo "check-ca-restart: OK"

@@ -17,10 +17,11 @@ CHECKS += check-config
 # from the seed corpus in tests/config/corpus; longer by hand:
 #   build/bin/fuzz-config -max_total_time=600 build/fuzz/config tests/config/corpus
 FUZZ_CONFIG := $(BIN)/fuzz-config
-FUZZ_CONFIG_SRCS := tests/config/fuzz_config.c libshared/config.c \
-		    libshared/config_print.c
+FUZZ_CONFIG_SRCS := tests/config/fuzz_config.c \
+		    $(wildcard libshared/config*.c)
 
-$(FUZZ_CONFIG): $(FUZZ_CONFIG_SRCS) libshared/config.h
+$(FUZZ_CONFIG): $(FUZZ_CONFIG_SRCS) libshared/config.h \
+		libshared/config_internal.h
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilibshared \
 		-fsanitize=fuzzer,address,undefined \

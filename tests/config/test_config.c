@@ -429,6 +429,8 @@ static const struct broken broken[] = {
 	{"hostname\n", 1, "expected a name"},
 	{"no\n", 1, "incomplete command"},
 	{" hash sha1\n", 1, "indented line outside"},
+	{"crypto pki server CA\n exit\n hash sha1\n", 3,
+	 "indented line outside"},
 	{"c pki server X\n", 1,
 	 "'c' is ambiguous (clock, control-socket, "
 	 "crypto)"},

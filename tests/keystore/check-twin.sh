@@ -84,10 +84,9 @@ elif ! grep -q 'readable by group or others' "$tmp/kek-bad/pkiksd.log"; then
 	bad "pkiksd refused the KEK file without saying why"
 fi
 
-step "hardening: not dumpable, socket and status modes"
+step "hardening: locked memory, no core dumps, socket and status modes"
 ks_twin_start "$tmp/hard" || exit 1
-# /proc/PID/status of a non-dumpable process is owned by root; the
-# "Dumpable" view we have is via prctl only, so check core limit and mlock.
+# (PR_SET_DUMPABLE has no /proc view; it is set next to RLIMIT_CORE.)
 grep -q '^VmLck:[[:space:]]*[1-9]' "/proc/$KS_TWIN_PID/status" ||
 	bad "pkiksd memory is not locked"
 [ "$(awk '/^Max core file size/ {print $5}' "/proc/$KS_TWIN_PID/limits")" = 0 ] ||

@@ -7,6 +7,7 @@
 #ifndef TEST_KEYSTORE_SUITE_H
 #define TEST_KEYSTORE_SUITE_H
 
+#include <errno.h>
 #include <CUnit/CUnit.h>
 #include <openssl/evp.h>
 
@@ -44,6 +45,16 @@ int open_handle(struct pkiks **h);
 uint64_t host_now(void);
 int find_timer(const char *owner, enum pkiks_timer_kind kind,
 	       struct pkiks_timer_info *out);
+
+/*
+ * A malformed request: the kernel's netlink policy answers -ERANGE for an
+ * integer or length out of range where the handlers say -EINVAL; both mean
+ * "bad input" (uapi/pkiks.h).
+ */
+static inline int is_invalid(int err)
+{
+	return err == -EINVAL || err == -ERANGE;
+}
 
 /* Registration, one per file, in the order they run. */
 int suite_keys(void);

@@ -32,7 +32,7 @@ static void test_kek_set(void)
 	unsigned char kek[PKIKS_KEK_LEN];
 
 	RAND_bytes(kek, sizeof(kek));
-	CU_ASSERT_EQUAL(pkiks_kek_set(ks, kek, sizeof(kek) - 1), -EINVAL);
+	CU_ASSERT(is_invalid(pkiks_kek_set(ks, kek, sizeof(kek) - 1)));
 	CU_ASSERT_EQUAL(pkiks_kek_set(ks, kek, sizeof(kek)), 0);
 	CU_ASSERT_EQUAL(pkiks_kek_set(ks, kek, sizeof(kek)), -EBUSY);
 }
@@ -96,8 +96,8 @@ static void test_roundtrip(void)
 	CU_ASSERT_STRING_EQUAL(info.name, "t-w2");
 	free(info.pubkey);
 	CU_ASSERT_EQUAL(sign_and_verify(ks, "t-w2", test_key(K3072)), 0);
-	CU_ASSERT_EQUAL(pkiks_key_unwrap(ks, blob, len, "bad name", 0, NULL),
-			-EINVAL);
+	CU_ASSERT(is_invalid(
+		pkiks_key_unwrap(ks, blob, len, "bad name", 0, NULL)));
 	CU_ASSERT_EQUAL(pkiks_key_delete(ks, "t-w2"), 0);
 	CU_ASSERT_EQUAL(pkiks_key_delete(ks, "t-w"), 0);
 	free(blob);
@@ -107,6 +107,7 @@ static void test_tampered(void)
 {
 	unsigned char *blob;
 	size_t len, spots[4], i;
+	int err;
 
 	CU_ASSERT_EQUAL_FATAL(import_key("t-w", K2048, PKIKS_USAGE_SIGN, 0), 0);
 	CU_ASSERT_EQUAL_FATAL(pkiks_key_wrap(ks, "t-w", &blob, &len), 0);
@@ -124,8 +125,9 @@ static void test_tampered(void)
 	}
 	CU_ASSERT_EQUAL(pkiks_key_unwrap(ks, blob, len - 1, NULL, 0, NULL),
 			-EBADMSG);
-	CU_ASSERT_EQUAL(pkiks_key_unwrap(ks, blob, 20, NULL, 0, NULL),
-			-EBADMSG);
+	/* Shorter than a header: the kernel's policy refuses it first. */
+	err = pkiks_key_unwrap(ks, blob, 20, NULL, 0, NULL);
+	CU_ASSERT(err == -EBADMSG || is_invalid(err));
 	/* Untouched, it still opens. */
 	CU_ASSERT_EQUAL(pkiks_key_unwrap(ks, blob, len, NULL, 0, NULL), 0);
 	CU_ASSERT_EQUAL(pkiks_key_delete(ks, "t-w"), 0);

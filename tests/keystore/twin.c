@@ -158,6 +158,39 @@ static void test_lab_timers(void)
 	pkiks_close(sub);
 }
 
+/* Revoking and regaining authority are announced; so are key changes. */
+static void test_lab_events(void)
+{
+	struct pkiks_event_msg ev;
+	struct pkiks *sub;
+	int i, err, seen = 0;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_open(&sub, PKIKS_TRANSPORT_TWIN, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_events_subscribe(sub), 0);
+	CU_ASSERT_EQUAL(pkiks_clock_set(ks, PKIKS_CLOCK_NONE), 0);
+	CU_ASSERT_EQUAL(pkiks_clock_lab_advance(ks, SEC), 0);
+	CU_ASSERT_EQUAL(pkiks_key_delete(ks, "t-none"), -ENOENT); /* no event */
+	/* Bounded: the events were sent before the replies. */
+	for (i = 0; i < 10; i++) {
+		err = pkiks_event_read(sub, &ev);
+		if (err == -EAGAIN)
+			break;
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+		if (seen == 0 && ev.type == PKIKS_EVENT_CLOCK_REVOKED &&
+		    !ev.clock.authoritative)
+			seen = 1;
+		else if (seen == 1 &&
+			 ev.type == PKIKS_EVENT_CLOCK_AUTHORITATIVE &&
+			 ev.clock.authoritative &&
+			 ev.clock.source == PKIKS_CLOCK_LAB)
+			seen = 2;
+		else
+			CU_FAIL("unexpected event");
+	}
+	CU_ASSERT_EQUAL(seen, 2);
+	pkiks_close(sub);
+}
+
 static void test_lab_status(void)
 {
 	char buf[64], want[32];
@@ -310,6 +343,7 @@ static int run(const char *suite)
 	} tests[] = {
 		{"lab", "lab clock set", test_lab_set},
 		{"lab", "lab timers fire in order", test_lab_timers},
+		{"lab", "clock events", test_lab_events},
 		{"lab", "status tree", test_lab_status},
 		{"persist-arm", "arm before restart", test_persist_arm},
 		{"persist-check", "timers after restart", test_persist_check},

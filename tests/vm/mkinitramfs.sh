@@ -1,8 +1,9 @@
 #!/bin/bash
 # Builds the initramfs of the pkiks qemu harness.
 #   mkinitramfs.sh OUT.cpio.gz KVER
-# Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest
-# and openssl with their ldd libraries and the dynamic loader, openssl.cnf,
+# Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest,
+# test-keystore (tests/keystore) and openssl with their ldd libraries and
+# the dynamic loader, openssl.cnf, the suite's keys (build/test-keys),
 # pkiks.ko with the modules it needs (resolved with modinfo, listed in
 # load order in /modules.order), and test keys made here with openssl.
 set -euo pipefail
@@ -29,6 +30,10 @@ copy_with_libs() {
 }
 copy_with_libs "$top/build/bin/pkiks-vmtest"
 copy_with_libs "$(command -v openssl)"
+# The shared CUnit keystore suite (tests/keystore) and its keys.
+copy_with_libs "$top/build/bin/test-keystore"
+mkdir -p "$root/kskeys"
+cp "$top"/build/test-keys/*.pem "$root/kskeys/"
 # OpenSSL's own modules (providers) are not needed: the default is built in.
 cp -L /usr/lib/ssl/openssl.cnf "$root/usr/lib/ssl/openssl.cnf"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
@@ -54,7 +59,7 @@ for f in "${order[@]}"; do
 done
 
 # Test keys (host-side openssl: fast, and independent of the module).
-for bits in 2048 3072 4096; do
+for bits in 1024 2048 3072 4096; do
 	openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" \
 		-out "$root/keys/rsa$bits.pem" 2>/dev/null
 done
@@ -68,11 +73,37 @@ done
 head -c 32 /dev/urandom >"$root/keys/kek"
 # The tests read the keys as unprivileged users too (test keys only).
 chmod 755 "$root/keys"
-if [ -x "$top/build/bin/pkiks-mkblob" ]; then
-	# A blob made by an independent implementation (OpenSSL's AEAD).
-	"$top/build/bin/pkiks-mkblob" "$root/keys/kek" "$root/keys/rsa2048.pem" \
-		TWINKEY 0 1 "$root/keys/twin.blob"
-fi
+chmod 600 "$root/keys/kek"
 
-chmod 644 "$root"/keys/*
+# Blobs made elsewhere that the module must open (same KEK):
+#  - openssl.blob, sealed with OpenSSL's ChaCha20-Poly1305 (pkiks-vmtest mkblob);
+#  - twin.blob, wrapped by pkiksd, the userspace twin, when it is built.
+vmtest=$top/build/bin/pkiks-vmtest
+"$vmtest" mkblob "$root/keys/kek" "$root/keys/rsa2048.pem" OSSLKEY 0 1 \
+	"$root/keys/openssl.blob"
+twin_blob() {
+	local d i=0 pid rc
+	d=$(mktemp -d)
+	mkdir "$d/state"
+	"$top/build/bin/pkiksd" --socket "$d/sock" --state-dir "$d/state" \
+		--kek-file "$root/keys/kek" --foreground >"$d/log" 2>&1 &
+	pid=$!
+	while [ ! -S "$d/sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	"$vmtest" --twin "$d/sock" import TWINKEY sign "$root/keys/rsa2048.pem" >/dev/null 2>&1 &&
+		"$vmtest" --twin "$d/sock" wrap TWINKEY "$root/keys/twin.blob" 2>"$d/err"
+	rc=$?
+	kill "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ $rc -eq 0 ] || { echo "mkinitramfs: pkiksd could not wrap a key:" >&2; cat "$d/log" "$d/err" >&2; }
+	rm -rf "$d"
+	return $rc
+}
+if [ -x "$top/build/bin/pkiksd" ]; then
+	twin_blob
+fi
+chmod 644 "$root"/keys/* "$root"/kskeys/*
+chmod 755 "$root/kskeys"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -65,7 +65,7 @@ int cmd_bench(int argc, char **argv)
 				      BENCH_THREADS_MAX);
 	start = mono_s();
 	for (i = 0; i < n; i++) {
-		args[i] = (struct bench_arg){ argv[0], start + secs, 0, 0 };
+		args[i] = (struct bench_arg){argv[0], start + secs, 0, 0};
 		if (pthread_create(&tids[i], NULL, bench_thread, &args[i]))
 			return vm_local_error("pthread_create failed");
 	}

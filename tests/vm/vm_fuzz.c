@@ -41,8 +41,8 @@ static int resolve_family(void)
 
 	if (!nl)
 		return id;
-	id = genl_connect(nl) ? -ECONNREFUSED :
-				genl_ctrl_resolve(nl, PKIKS_GENL_NAME);
+	id = genl_connect(nl) ? -ECONNREFUSED
+			      : genl_ctrl_resolve(nl, PKIKS_GENL_NAME);
 	nl_socket_free(nl);
 	return id < 0 ? -ENOENT : id;
 }
@@ -50,13 +50,13 @@ static int resolve_family(void)
 /* A length near the limits the policy cares about. */
 static uint16_t pick_len(void)
 {
-	static const uint16_t lens[] = { 0,  1,  2,  3,	 4,   7,   8,	9,
-					 19, 20, 31, 32, 33, 48,  63,  64,
-					 65, 86, 103, 255, 256, 257, 511, 512,
-					 513, 514, 1024, 2000 };
+	static const uint16_t lens[] = {0,   1,	  2,   3,   4,	 7,    8,
+					9,   19,  20,  31,  32,	 33,   48,
+					63,  64,  65,  86,  103, 255,  256,
+					257, 511, 512, 513, 514, 1024, 2000};
 
-	return rnd() % 4 ? lens[rnd() % (sizeof(lens) / sizeof(lens[0]))] :
-			   rnd() % 600;
+	return rnd() % 4 ? lens[rnd() % (sizeof(lens) / sizeof(lens[0]))]
+			 : rnd() % 600;
 }
 
 /* Payload: random bytes, a valid-looking name, or a small integer. */
@@ -105,8 +105,8 @@ static size_t build_msg(unsigned char *buf, int family, uint32_t seq)
 
 		if (off + NLA_HDRLEN + NLA_ALIGN(len) > FUZZ_MSG_MAX)
 			break;
-		a->nla_type = rnd() % 16 ? 1 + rnd() % (PKIKS_ATTR_MAX + 2) :
-					   rnd();
+		a->nla_type =
+			rnd() % 16 ? 1 + rnd() % (PKIKS_ATTR_MAX + 2) : rnd();
 		if (rnd() % 16 == 0)
 			a->nla_type |= NLA_F_NESTED;
 		a->nla_len = NLA_HDRLEN + len;
@@ -121,18 +121,47 @@ static size_t build_msg(unsigned char *buf, int family, uint32_t seq)
 	return off;
 }
 
+/* Answers by errno (0: success), to show how deep the messages got. */
+static unsigned long answers[256];
+
+static void tally(const unsigned char *buf, ssize_t n)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int err;
+
+	for (; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+		if (nlh->nlmsg_type != NLMSG_ERROR)
+			continue;
+		err = -((const struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+		answers[err >= 0 && err < 256 ? err : 255]++;
+	}
+}
+
 static void drain(int fd)
 {
 	static unsigned char rbuf[65536];
+	ssize_t n;
 
-	while (recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0)
-		;
+	while ((n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0)
+		tally(rbuf, n);
+}
+
+static void print_answers(void)
+{
+	int i;
+
+	printf("fuzz: acks by errno:");
+	for (i = 0; i < 256; i++)
+		if (answers[i])
+			printf(" %s=%lu", i ? strerrorname_np(i) ?: "?" : "OK",
+			       answers[i]);
+	printf("\n");
 }
 
 int cmd_fuzz(int argc, char **argv)
 {
 	unsigned long count = strtoul(argv[0], NULL, 10), i, sent = 0;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	static unsigned char buf[FUZZ_MSG_MAX];
 	int family, fd, one = 1;
 	size_t len;
@@ -156,5 +185,6 @@ int cmd_fuzz(int argc, char **argv)
 	drain(fd);
 	close(fd);
 	printf("fuzz: %lu messages, %lu accepted by the socket\n", count, sent);
+	print_answers();
 	return 0;
 }

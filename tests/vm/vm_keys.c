@@ -27,10 +27,10 @@ int cmd_info(int argc, char **argv)
 }
 
 static const char *const rsa_params[8] = {
-	OSSL_PKEY_PARAM_RSA_N,		OSSL_PKEY_PARAM_RSA_E,
-	OSSL_PKEY_PARAM_RSA_D,		OSSL_PKEY_PARAM_RSA_FACTOR1,
-	OSSL_PKEY_PARAM_RSA_FACTOR2,	OSSL_PKEY_PARAM_RSA_EXPONENT1,
-	OSSL_PKEY_PARAM_RSA_EXPONENT2,	OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
+	OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
+	OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
 /* The eight components of a PEM private key, big-endian, malloc'd. */
@@ -78,10 +78,10 @@ static uint32_t usage_of(const char *s)
 
 int cmd_import(int argc, char **argv)
 {
-	unsigned char *b[8] = { 0 };
-	size_t l[8] = { 0 };
+	unsigned char *b[8] = {0};
+	size_t l[8] = {0};
 	struct pkiks_rsa_parts p;
-	struct pkiks_key_info info = { 0 };
+	struct pkiks_key_info info = {0};
 	struct pkiks *ks = NULL;
 	uint32_t usage = usage_of(argv[1]);
 	int i, err;
@@ -91,14 +91,17 @@ int cmd_import(int argc, char **argv)
 	err = load_parts(argv[2], b, l);
 	if (err)
 		goto out;
-	p = (struct pkiks_rsa_parts){ b[0], b[1], b[2], b[3], b[4], b[5],
-				      b[6], b[7], l[0], l[1], l[2], l[3],
-				      l[4], l[5], l[6], l[7] };
+	p = (struct pkiks_rsa_parts){b[0], b[1], b[2], b[3], b[4], b[5],
+				     b[6], b[7], l[0], l[1], l[2], l[3],
+				     l[4], l[5], l[6], l[7]};
 	err = vm_open(&ks);
-	err = err ?: pkiks_key_import(ks, argv[0], usage, &p,
-				      argc > 3 && !strcmp(argv[3], "replace") ?
-					      PKIKS_F_REPLACE : 0,
-				      &info);
+	err = err
+		      ?: pkiks_key_import(
+				 ks, argv[0], usage, &p,
+				 argc > 3 && !strcmp(argv[3], "replace")
+					 ? PKIKS_F_REPLACE
+					 : 0,
+				 &info);
 	if (!err)
 		printf("%s bits=%u usage=%u uid=%u\n", info.name, info.bits,
 		       info.usage, info.owner_uid);
@@ -116,7 +119,7 @@ out:
 
 int cmd_pubkey(int argc, char **argv)
 {
-	struct pkiks_key_info info = { 0 };
+	struct pkiks_key_info info = {0};
 	struct pkiks *ks = NULL;
 	int err;
 
@@ -134,10 +137,10 @@ static const EVP_MD *hash_md(const char *name, enum pkiks_hash *hash)
 	static const struct {
 		const char *name;
 		enum pkiks_hash hash;
-	} map[] = { { "sha1", PKIKS_HASH_SHA1 },
-		    { "sha256", PKIKS_HASH_SHA256 },
-		    { "sha384", PKIKS_HASH_SHA384 },
-		    { "sha512", PKIKS_HASH_SHA512 } };
+	} map[] = {{"sha1", PKIKS_HASH_SHA1},
+		   {"sha256", PKIKS_HASH_SHA256},
+		   {"sha384", PKIKS_HASH_SHA384},
+		   {"sha512", PKIKS_HASH_SHA512}};
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -251,7 +254,7 @@ int cmd_wrap(int argc, char **argv)
 
 int cmd_unwrap(int argc, char **argv)
 {
-	struct pkiks_key_info info = { 0 };
+	struct pkiks_key_info info = {0};
 	unsigned char *blob = NULL;
 	struct pkiks *ks = NULL;
 	size_t len;
@@ -261,8 +264,9 @@ int cmd_unwrap(int argc, char **argv)
 	if (err)
 		return err;
 	err = vm_open(&ks);
-	err = err ?: pkiks_key_unwrap(ks, blob, len, argc > 1 ? argv[1] : NULL,
-				      0, &info);
+	err = err
+		      ?: pkiks_key_unwrap(ks, blob, len,
+					  argc > 1 ? argv[1] : NULL, 0, &info);
 	if (!err)
 		printf("%s bits=%u usage=%u uid=%u\n", info.name, info.bits,
 		       info.usage, info.owner_uid);

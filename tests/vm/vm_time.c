@@ -18,8 +18,8 @@ int cmd_clock(int argc, char **argv)
 
 	err = err ?: pkiks_clock_get(ks, &c);
 	if (!err)
-		printf("authoritative=%d source=%s now=%" PRIu64 " since=%" PRIu64
-		       " steps=%u realtime=%" PRIu64 "\n",
+		printf("authoritative=%d source=%s now=%" PRIu64
+		       " since=%" PRIu64 " steps=%u realtime=%" PRIu64 "\n",
 		       c.authoritative, pkiks_clock_source_name(c.source),
 		       c.now_ns, c.since_ns, c.steps, c.realtime_ns);
 	if (ks)
@@ -29,7 +29,7 @@ int cmd_clock(int argc, char **argv)
 
 int cmd_clock_set(int argc, char **argv)
 {
-	static const char *const names[] = { "none", "calendar", "ntp" };
+	static const char *const names[] = {"none", "calendar", "ntp"};
 	struct pkiks *ks = NULL;
 	int src, err;
 
@@ -128,9 +128,9 @@ int cmd_timers(int argc, char **argv)
 
 static const char *event_name(enum pkiks_event e)
 {
-	static const char *const names[] = { "UNSPEC", "TIMER_EXPIRED",
-					     "CLOCK_AUTHORITATIVE",
-					     "CLOCK_REVOKED", "KEY_CHANGED" };
+	static const char *const names[] = {"UNSPEC", "TIMER_EXPIRED",
+					    "CLOCK_AUTHORITATIVE",
+					    "CLOCK_REVOKED", "KEY_CHANGED"};
 
 	return e < sizeof(names) / sizeof(names[0]) ? names[e] : "UNKNOWN";
 }
@@ -144,9 +144,10 @@ static double mono_s(void)
 }
 
 /* Waits up to until (CLOCK_MONOTONIC s) for one event. */
-static int next_event(struct pkiks *ks, double until, struct pkiks_event_msg *ev)
+static int next_event(struct pkiks *ks, double until,
+		      struct pkiks_event_msg *ev)
 {
-	struct pollfd pfd = { .fd = pkiks_event_fd(ks), .events = POLLIN };
+	struct pollfd pfd = {.fd = pkiks_event_fd(ks), .events = POLLIN};
 	double left = until - mono_s();
 	int n;
 

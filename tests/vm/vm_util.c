@@ -7,8 +7,12 @@
 
 #include "vmtest.h"
 
+const char *vm_twin_socket;
+
 int vm_open(struct pkiks **ks)
 {
+	if (vm_twin_socket)
+		return pkiks_open(ks, PKIKS_TRANSPORT_TWIN, vm_twin_socket);
 	return pkiks_open(ks, PKIKS_TRANSPORT_KERNEL, NULL);
 }
 

@@ -38,10 +38,16 @@ int cmd_timer_wait(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 /* vm_fuzz.c */
 int cmd_fuzz(int argc, char **argv);
+/* vm_malformed.c */
+int cmd_malformed(int argc, char **argv);
+/* vm_blob.c */
+int cmd_mkblob(int argc, char **argv);
+int cmd_openblob(int argc, char **argv);
 /* vm_bench.c */
 int cmd_bench(int argc, char **argv);
 
 /* vm_util.c */
+extern const char *vm_twin_socket; /* --twin: pkiksd instead of the module */
 int vm_open(struct pkiks **ks);
 int vm_read_file(const char *path, unsigned char **buf, size_t *len);
 int vm_write_file(const char *path, const void *buf, size_t len);

@@ -17,6 +17,9 @@ static const struct pkictl_cmd *const pkictl_families[] = {
 	pkictl_show_cmds,
 	pkictl_clock_cmds,
 	pkictl_key_cmds,
+	pkictl_check_cmds,
+	pkictl_guard_cmds,
+	pkictl_trustpoint_cmds,
 	NULL,
 };
 

@@ -40,6 +40,9 @@ struct pkictl_cmd {
 extern const struct pkictl_cmd pkictl_show_cmds[];
 extern const struct pkictl_cmd pkictl_clock_cmds[];
 extern const struct pkictl_cmd pkictl_key_cmds[];
+extern const struct pkictl_cmd pkictl_check_cmds[];
+extern const struct pkictl_cmd pkictl_guard_cmds[];
+extern const struct pkictl_cmd pkictl_trustpoint_cmds[];
 
 /* The keystore handle, opened on first use; NULL after printing why. */
 struct pkiks *pkictl_keystore(struct pkictl *ctl);

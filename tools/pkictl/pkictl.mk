@@ -4,6 +4,7 @@ PKICTL_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard tools/pkictl/*.c)))
 
 $(BIN)/pkictl: $(PKICTL_OBJS) $(LIBPKID)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(PKICTL_OBJS) $(LIBPKID) $(LDLIBS_BASE)
+	$(CC) -o $@ $(PKICTL_OBJS) $(LIBPKID) $(LDLIBS_BASE) \
+		$(shell pkg-config --libs jansson)
 
 ALL += $(BIN)/pkictl

@@ -111,8 +111,11 @@ int clock_set(enum pkiks_clock_source src, int *changed)
 		gate.authoritative = 1;
 		gate.source = src;
 		return 0;
+	case PKIKS_CLOCK_LAB:
+		return -EOPNOTSUPP; /* set with CLOCK_LAB only, as on the kernel
+				     */
 	default:
-		return -EINVAL; /* LAB comes with CLOCK_LAB only */
+		return -EINVAL;
 	}
 }
 

@@ -26,4 +26,14 @@ static inline void kfree_sensitive(const void *p)
 		explicit_bzero((void *)p, malloc_usable_size((void *)p));
 	free((void *)p);
 }
+static inline void *kvzalloc(size_t n, int gfp)
+{
+	return kzalloc(n, gfp);
+}
+static inline void kvfree_sensitive(const void *p, size_t n)
+{
+	if (p)
+		explicit_bzero((void *)p, n);
+	free((void *)p);
+}
 #endif

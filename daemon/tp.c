@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The set of trustpoints: start, stop, the keystore timers they own and
+ * what happens after a restart.  The timers themselves live in the
+ * keystore (owner = trustpoint name), so they survive the daemon; the
+ * daemon may miss their expiry while it is down, hence tp_resume()
+ * looks for EXPIRED ones at start.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tp_internal.h"
+
+struct tp *tp_find(struct tp_set *set, const char *name)
+{
+	size_t i;
+
+	for (i = 0; set && name && i < set->n; i++)
+		if (!strcmp(set->tps[i].cfg.name, name))
+			return &set->tps[i];
+	return NULL;
+}
+
+/* The gate's time; never time(). */
+int tp_now(struct tp *tp, int64_t *now)
+{
+	int ret = pkiks_now(tp->set->ks, now);
+
+	if (ret < 0)
+		fprintf(stderr,
+			"pkid: trustpoint %s: no authoritative time: "
+			"%s\n",
+			tp->cfg.name, strerror(-ret));
+	return ret;
+}
+
+const char *tp_kind_name(enum tp_kind kind)
+{
+	switch (kind) {
+	case TP_KIND_ENROLL:
+		return "enroll";
+	case TP_KIND_RENEW:
+		return "renew";
+	case TP_KIND_SHADOW:
+		return "shadow";
+	default:
+		return "none";
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The machine's serial number: DMI's when readable, else machine-id. */
+static void read_serial(char *buf, size_t size)
+{
+	static const char *const paths[] = {"/sys/class/dmi/id/product_serial",
+					    "/etc/machine-id"};
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]) && !buf[0]; i++) {
+		FILE *f = fopen(paths[i], "r");
+
+		if (!f)
+			continue;
+		if (!fgets(buf, (int)size, f))
+			buf[0] = '\0';
+		buf[strcspn(buf, " \n")] = '\0';
+		fclose(f);
+	}
+}
+
+static int set_new(struct tp_set **out, const struct pkid_config *cfg,
+		   const struct tp_env *env)
+{
+	struct tp_set *set = calloc(1, sizeof(*set));
+	size_t i;
+
+	if (!set)
+		return -ENOMEM;
+	pthread_mutex_init(&set->lock, NULL);
+	*out = set;
+	set->tps = calloc(cfg->n_trustpoints, sizeof(*set->tps));
+	set->keygen = strdup(env->keygen);
+	set->ks_socket = dup_or_null(env->ks_socket);
+	if (!set->tps || !set->keygen || (env->ks_socket && !set->ks_socket))
+		return -ENOMEM;
+	set->n = cfg->n_trustpoints;
+	for (i = 0; i < set->n; i++) {
+		set->tps[i].cfg = cfg->trustpoints[i];
+		set->tps[i].set = set;
+	}
+	if (cfg->hostname[0])
+		snprintf(set->hostname, sizeof(set->hostname), "%s",
+			 cfg->hostname);
+	else if (gethostname(set->hostname, sizeof(set->hostname)) < 0)
+		snprintf(set->hostname, sizeof(set->hostname), "pkid");
+	read_serial(set->serial, sizeof(set->serial));
+	return 0;
+}
+
+int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
+		 const struct tp_env *env)
+{
+	struct tp_set *set = NULL;
+	int ret;
+
+	*out = NULL;
+	if (cfg->n_trustpoints == 0)
+		return 0;
+	ret = set_new(&set, cfg, env);
+	ret = ret ?: db_open(&set->db, env->db_path);
+	ret = ret ?: pkiks_open(&set->ks, PKIKS_TRANSPORT_AUTO, set->ks_socket);
+	if (ret < 0) {
+		fprintf(stderr, "pkid: trustpoints: %s\n", strerror(-ret));
+		tp_stop_all(set);
+		return ret;
+	}
+	*out = set;
+	return 0;
+}
+
+void tp_stop_all(struct tp_set *set)
+{
+	if (!set)
+		return;
+	if (set->ks)
+		pkiks_close(set->ks);
+	db_close(set->db);
+	free(set->tps);
+	free(set->keygen);
+	free(set->ks_socket);
+	pthread_mutex_destroy(&set->lock);
+	free(set);
+}
+
+/* One expired timer: cancel it first (a handler may re-arm it), then act. */
+static void handle_timer(struct tp *tp, enum pkiks_timer_kind kind)
+{
+	char why[256] = "";
+	int ret;
+
+	tp_cancel(tp, kind);
+	fprintf(stderr, "pkid: trustpoint %s: %s timer expired\n", tp->cfg.name,
+		pkiks_timer_kind_name(kind));
+	switch (kind) {
+	case PKIKS_TIMER_RENEW:
+		ret = tp_enroll(tp, TP_KIND_RENEW, why, sizeof(why));
+		break;
+	case PKIKS_TIMER_SHADOW:
+		ret = tp_shadow(tp);
+		break;
+	case PKIKS_TIMER_POLL:
+	case PKIKS_TIMER_CONNECT_RETRY:
+		ret = tp_continue(tp);
+		break;
+	default:
+		return;
+	}
+	if (ret < 0)
+		fprintf(stderr, "pkid: trustpoint %s: %s: %s\n", tp->cfg.name,
+			pkiks_timer_kind_name(kind),
+			why[0] ? why : strerror(-ret));
+}
+
+static bool is_tp_timer(enum pkiks_timer_kind kind)
+{
+	return kind == PKIKS_TIMER_RENEW || kind == PKIKS_TIMER_SHADOW ||
+	       kind == PKIKS_TIMER_POLL || kind == PKIKS_TIMER_CONNECT_RETRY;
+}
+
+int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
+{
+	struct tp *tp = tp_find(set, t->owner);
+
+	if (!tp || !is_tp_timer(t->kind))
+		return 0;
+	pthread_mutex_lock(&set->lock);
+	handle_timer(tp, t->kind);
+	pthread_mutex_unlock(&set->lock);
+	return 1;
+}
+
+/* A request was in progress but no timer will continue it: retry now. */
+static void resume_pending(struct tp *tp, const struct pkiks_timer_info *timers,
+			   size_t n)
+{
+	struct db_tp st;
+	int64_t now;
+	size_t i;
+
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (!strcmp(timers[i].owner, tp->cfg.name) &&
+		    (timers[i].kind == PKIKS_TIMER_POLL ||
+		     timers[i].kind == PKIKS_TIMER_CONNECT_RETRY))
+			goto out;
+	if (st.pending_kind != TP_KIND_NONE && tp_now(tp, &now) == 0) {
+		fprintf(stderr,
+			"pkid: trustpoint %s: resuming %s request%s%s\n",
+			tp->cfg.name, tp_kind_name(st.pending_kind),
+			st.pending_tid[0] ? " " : "", st.pending_tid);
+		tp_arm_backoff(tp, PKIKS_TIMER_CONNECT_RETRY, 0, now);
+	}
+out:
+	db_tp_free(&st);
+}
+
+void tp_resume(struct tp_set *set)
+{
+	struct pkiks_timer_info *timers = NULL;
+	size_t n = 0, i;
+
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->lock);
+	if (pkiks_timer_list(set->ks, &timers, &n) < 0) {
+		fprintf(stderr, "pkid: trustpoints: cannot list timers\n");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct tp *tp = tp_find(set, timers[i].owner);
+
+		if (tp && is_tp_timer(timers[i].kind) &&
+		    timers[i].state == PKIKS_TIMER_EXPIRED)
+			handle_timer(tp, timers[i].kind);
+	}
+	free(timers);
+	timers = NULL;
+	if (pkiks_timer_list(set->ks, &timers, &n) < 0)
+		goto out;
+	for (i = 0; i < set->n; i++)
+		resume_pending(&set->tps[i], timers, n);
+out:
+	free(timers);
+	pthread_mutex_unlock(&set->lock);
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crypto pki server NAME: the commands of ROLLOVER.md §3.  Every
+ * handler also takes the "no" form, which restores the default.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+
+/* ---- crypto pki server NAME: ROLLOVER.md §3 ---- */
+
+static struct pkid_server_config *cur_server(struct parser *p)
+{
+	return &p->cfg->servers[p->cur];
+}
+
+static int srv_issuer_name(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		snprintf(s->issuer_name, sizeof(s->issuer_name), "CN=%s",
+			 s->name);
+		return 0;
+	}
+	return conf_dn(p, c, 0, s->issuer_name);
+}
+
+static int srv_hash(struct parser *p, const struct cmdline *c)
+{
+	static const char *const algs[] = {"sha256", "sha1", "sha384", "sha512",
+					   NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	if (c->neg) {
+		s->hash = PKID_HASH_SHA256;
+		return 0;
+	}
+	k = conf_keyword(p, c, 0, algs);
+	if (k < 0 || conf_no_more(p, c, 1))
+		return -EINVAL;
+	s->hash = (enum pkid_hash_alg)k;
+	return 0;
+}
+
+static int srv_lifetime_ca(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		s->lifetime_ca_cert = 1095LL * PKID_DAY;
+		return 0;
+	}
+	return conf_duration(p, c, 0, 3650, &s->lifetime_ca_cert);
+}
+
+static int srv_lifetime_cert(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		s->lifetime_cert = 365LL * PKID_DAY;
+		return 0;
+	}
+	return conf_duration(p, c, 0, 3650, &s->lifetime_cert);
+}
+
+static int srv_lifetime_crl(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		s->lifetime_crl = 168LL * PKID_HOUR;
+		return 0;
+	}
+	return conf_hours(p, c, 0, 336, true, &s->lifetime_crl);
+}
+
+static int srv_lifetime_er(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		s->lifetime_enrollreq = 168LL * PKID_HOUR;
+		return 0;
+	}
+	return conf_hours(p, c, 0, 1000, false, &s->lifetime_enrollreq);
+}
+
+static int srv_auto_rollover(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	s->rollover_window = 30LL * PKID_DAY;
+	s->auto_rollover = !c->neg;
+	if (c->neg || c->argc == 0)
+		return 0;
+	return conf_duration(p, c, 0, 3650, &s->rollover_window);
+}
+
+/* grant auto | grant none | grant auto trustpoint TP */
+static int srv_grant(struct parser *p, const struct cmdline *c)
+{
+	static const char *const modes[] = {"auto", "none", NULL};
+	static const char *const tpkw[] = {"trustpoint", NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	if (c->neg) {
+		/* "no grant auto trustpoint [TP]" drops only the trustpoint */
+		if (c->argc >= 2 && conf_match_word(c->argv[1], tpkw) == 0)
+			memset(s->grant_auto_tp, 0, sizeof(s->grant_auto_tp));
+		else
+			s->grant = PKID_GRANT_MANUAL;
+		return 0;
+	}
+	k = conf_keyword(p, c, 0, modes);
+	if (k < 0)
+		return -EINVAL;
+	if (k == 1 || c->argc == 1) {
+		if (conf_no_more(p, c, 1))
+			return -EINVAL;
+		s->grant = k == 0 ? PKID_GRANT_AUTO : PKID_GRANT_NONE;
+		return 0;
+	}
+	if (conf_keyword(p, c, 1, tpkw) < 0 || conf_no_more(p, c, 3))
+		return -EINVAL;
+	return conf_name(p, c, 2, s->grant_auto_tp);
+}
+
+static int srv_db_level(struct parser *p, const struct cmdline *c)
+{
+	static const char *const levels[] = {"minimum", "names", "complete",
+					     NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	if (c->neg) {
+		s->db_level = PKID_DB_LEVEL_MINIMUM;
+		return 0;
+	}
+	k = conf_keyword(p, c, 0, levels);
+	if (k < 0 || conf_no_more(p, c, 1))
+		return -EINVAL;
+	s->db_level = (enum pkid_db_level)k;
+	return 0;
+}
+
+static int srv_db_url(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		memset(s->db_url, 0, sizeof(s->db_url));
+		return 0;
+	}
+	return conf_url(p, c, 0, s->db_url);
+}
+
+/* database archive pkcs12|pem [password [0|7] PW] */
+static int srv_db_archive(struct parser *p, const struct cmdline *c)
+{
+	static const char *const fmts[] = {"pkcs12", "pem", NULL};
+	static const char *const pwkw[] = {"password", NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	memset(s->archive_password, 0, sizeof(s->archive_password));
+	s->archive_format = PKID_ARCHIVE_PKCS12;
+	if (c->neg)
+		return 0;
+	k = conf_keyword(p, c, 0, fmts);
+	if (k < 0)
+		return -EINVAL;
+	s->archive_format = (enum pkid_archive_format)k;
+	if (c->argc == 1)
+		return 0;
+	if (conf_keyword(p, c, 1, pwkw) < 0)
+		return -EINVAL;
+	return conf_password(p, c, 2, s->archive_password);
+}
+
+static int srv_cdp_url(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		memset(s->cdp_url, 0, sizeof(s->cdp_url));
+		return 0;
+	}
+	return conf_url(p, c, 0, s->cdp_url);
+}
+
+static int srv_shutdown(struct parser *p, const struct cmdline *c)
+{
+	if (conf_no_more(p, c, 0))
+		return -EINVAL;
+	cur_server(p)->shutdown = !c->neg;
+	return 0;
+}
+
+/* "exit" ends the block early, as in IOS configuration mode. */
+int conf_exit_block(struct parser *p, const struct cmdline *c)
+{
+	if (conf_no_more(p, c, 0))
+		return -EINVAL;
+	p->ctx = CTX_GLOBAL;
+	return 0;
+}
+
+const struct cmd conf_server_cmds[] = {
+	{{"issuer-name"}, srv_issuer_name},
+	{{"hash"}, srv_hash},
+	{{"lifetime", "ca-certificate"}, srv_lifetime_ca},
+	{{"lifetime", "certificate"}, srv_lifetime_cert},
+	{{"lifetime", "crl"}, srv_lifetime_crl},
+	{{"lifetime", "enrollment-request"}, srv_lifetime_er},
+	{{"auto-rollover"}, srv_auto_rollover},
+	{{"grant"}, srv_grant},
+	{{"database", "level"}, srv_db_level},
+	{{"database", "url"}, srv_db_url},
+	{{"database", "archive"}, srv_db_archive},
+	{{"cdp-url"}, srv_cdp_url},
+	{{"shutdown"}, srv_shutdown},
+	{{"exit"}, conf_exit_block},
+	{{NULL}},
+};

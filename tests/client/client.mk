@@ -1,0 +1,27 @@
+# tests/client: pkid as a PKI client.  The SCEP client codec against the
+# server's codec (CUnit, in-process), then trustpoints of a real pkid
+# enrolling from another real pkid on loopback (ports 18200-18299).
+CLIENT_TEST_SCEP := $(BIN)/test-scep-client
+
+$(CLIENT_TEST_SCEP): $(OBJ)/tests/client/test_scep_client.o \
+		     $(SCEP_CLIENT_OBJS) $(SCEP_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) $(PKID_TP_LIBS) -lcunit
+
+ALL += $(CLIENT_TEST_SCEP)
+CHECKS += check-client-scep
+
+.PHONY: check-client-scep
+check-client-scep: $(CLIENT_TEST_SCEP)
+	$(CLIENT_TEST_SCEP)
+
+# End to end: a client pkid and a CA pkid sharing one pkiksd --lab.
+CLIENT_E2E_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
+		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+CLIENT_E2E := enroll poll retry shadow
+
+CHECKS += $(CLIENT_E2E:%=check-client-%)
+
+.PHONY: $(CLIENT_E2E:%=check-client-%)
+$(CLIENT_E2E:%=check-client-%): check-client-%: $(CLIENT_E2E_DEPS)
+	timeout 300 tests/client/$*.sh

@@ -1,0 +1,78 @@
+#!/bin/bash
+# check-client-enroll: a trustpoint of one pkid enrolls from another pkid's
+# CA (grant auto) on loopback, then renews by itself.
+#  - (through pkictl and ctl-call) authenticate refuses an unchecked CA, accepts it with --accept, and the
+#    fingerprint it shows is the CA's own (`show server`);
+#  - enroll: the key TP1KEY is made in the keystore, the certificate is
+#    issued for it, verifies against the CA with openssl, is exported as
+#    PEM and the on-change hook runs;
+#  - RENEW is armed at exactly notBefore + 80 % of the lifetime, does not
+#    fire a few seconds before (lab clock) and fires when the instant
+#    passes: a new certificate for a new key (regenerate: TP1KEY#
+#    promoted over TP1KEY), RENEW re-armed at the new 80 %;
+#  - a restarted client still holds its identity and its timer.
+. tests/client/lib.sh
+cl_setup 18201
+ca_conf "grant auto"
+ca_start
+cl_conf "auto-enroll 80 regenerate"
+cl_start
+
+clctl "trustpoint enroll" TP1 && fail "enroll before authenticate succeeded"
+out=$(clctl "trustpoint authenticate" TP1) && fail "authenticate without --accept succeeded"
+want=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
+$B/ctl-call "$T/cl.ctl" "trustpoint authenticate" TP1 2>&1 | grep -q "$want" ||
+	fail "authenticate did not show the CA fingerprint $want"
+# The operator's way: pkictl, through the client's control socket.
+got=$(PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl --json trustpoint TP1 authenticate --accept |
+	jq -r .fingerprint) || fail "pkictl trustpoint TP1 authenticate --accept"
+[ "$got" = "$want" ] || fail "fingerprint $got, CA says $want"
+echo "ok: authenticate: refused unchecked, accepted with --accept ($want)"
+
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || fail "enroll"
+[ -s "$T/tp1.pem" ] || fail "no exported certificate"
+curl -sf "$URL?operation=GetCACert" -o "$T/ca.p7" || fail "GetCACert"
+openssl pkcs7 -inform der -in "$T/ca.p7" -print_certs -out "$T/chain.pem" || fail "pkcs7"
+openssl verify -CAfile "$T/chain.pem" "$T/tp1.pem" >/dev/null || fail "openssl verify"
+cert_field "$T/tp1.pem" subject | grep -q "CN *= *router1" || fail "subject $(cert_field "$T/tp1.pem" subject)"
+[ "$(pubkey_of_cert "$T/tp1.pem")" = "$(pubkey_of_key TP1KEY)" ] ||
+	fail "the certificate is not for key TP1KEY"
+grep -q "TP1 enrolled" "$T/hook.log" || fail "on-change did not run"
+clctl --json "show trustpoints" | jq -e '.[0].state == "enrolled"' >/dev/null ||
+	fail "show trustpoints: not enrolled"
+echo "ok: enrolled: $(cert_field "$T/tp1.pem" serial), verified, exported, hook ran"
+
+nb=$(cert_time "$T/tp1.pem" startdate)
+na=$(cert_time "$T/tp1.pem" enddate)
+renew=$((nb + (na - nb) * 80 / 100))
+[ "$(timer_at RENEW)" = "$renew" ] || fail "RENEW at $(timer_at RENEW), expected $renew"
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl show certificates TP1 | grep -q "renew date: $(date -u -d @$renew +%FT%TZ)" ||
+	fail "show trustpoint certificates: no renew date"
+echo "ok: RENEW armed at notBefore + 80 % ($(date -u -d @$renew +%FT%TZ))"
+
+cp "$T/tp1.pem" "$T/first.pem"
+lab_to $((renew - 5))
+sleep 1
+cmp -s "$T/tp1.pem" "$T/first.pem" || fail "renewed before the RENEW instant"
+lab_to $((renew + 1))
+wait_for 30 bash -c "! cmp -s '$T/tp1.pem' '$T/first.pem'" || fail "RENEW did not renew"
+openssl verify -CAfile "$T/chain.pem" -attime $((renew + 2)) "$T/tp1.pem" >/dev/null ||
+	fail "renewed certificate does not verify"
+[ "$(pubkey_of_cert "$T/tp1.pem")" != "$(pubkey_of_cert "$T/first.pem")" ] ||
+	fail "regenerate: the key did not change"
+[ "$(pubkey_of_cert "$T/tp1.pem")" = "$(pubkey_of_key TP1KEY)" ] ||
+	fail "the renewed certificate is not for the promoted TP1KEY"
+[ -z "$(pubkey_of_key 'TP1KEY#')" ] || fail "TP1KEY# still exists after promotion"
+grep -q "TP1 renewed" "$T/hook.log" || fail "on-change did not run on renewal"
+nb=$(cert_time "$T/tp1.pem" startdate)
+na=$(cert_time "$T/tp1.pem" enddate)
+renew2=$((nb + (na - nb) * 80 / 100))
+[ "$(timer_at RENEW)" = "$renew2" ] || fail "RENEW re-armed at $(timer_at RENEW), expected $renew2"
+echo "ok: RENEW fired at 80 %, new key promoted, RENEW re-armed for $(date -u -d @$renew2 +%FT%TZ)"
+
+cl_stop
+cl_start
+clctl --json "show trustpoints" | jq -e '.[0].state == "enrolled"' >/dev/null ||
+	fail "after restart: not enrolled"
+[ "$(timer_at RENEW)" = "$renew2" ] || fail "after restart: RENEW at $(timer_at RENEW)"
+echo "ok: restart keeps identity and RENEW timer"

@@ -1,0 +1,176 @@
+# shellcheck shell=bash
+# Helpers of the trustpoint (PKI client) tests; source from the top of the
+# tree.  Each test gets its own temp dir, one pkiksd twin with the lab
+# clock (shared by both daemons, so they agree on time), a CA pkid on its
+# own port (18200-18299) and a client pkid holding trustpoint TP1.  Every
+# wait is bounded.
+#
+#   cl_setup PORT              $T, pkiksd --lab, clock calendar-valid
+#   ca_conf GRANT [LINES...]   the CA's pkid.conf (server TESTCA)
+#   ca_start / ca_stop         the CA pkid (waits for GetCACert)
+#   cl_conf [LINES...]         the client's pkid.conf (trustpoint TP1)
+#   cl_start / cl_stop         the client pkid (waits for its socket)
+#   cactl / clctl CMD ARGS     one control command to either daemon
+#   lab_now                    the lab clock, seconds
+#   lab_to SECONDS             move the lab clock to that instant
+#   timer_at KIND              deadline (s) of TP1's timer KIND, or empty
+#   wait_for SECONDS CMD...    retry CMD every 0.1 s until it succeeds
+#   cert_field FILE FIELD      openssl x509 -noout -FIELD of a PEM file
+
+set -u
+. tests/lib/keystore.sh
+
+B=build/bin
+CA_PID=
+CL_PID=
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in ca.log cl.log; do
+		[ -f "${T:-/nonexistent}/$f" ] && { echo "--- $f" >&2; tail -n 25 "$T/$f" >&2; }
+	done
+	exit 1
+}
+
+cl_cleanup() {
+	local p
+	for p in "${CL_PID:-}" "${CA_PID:-}"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	ks_twin_stop
+	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
+}
+
+cl_setup() {
+	PORT=$1
+	URL=http://127.0.0.1:$PORT/cgi-bin/pkiclient.exe
+	T=$(mktemp -d /tmp/pkid-client.XXXXXX)
+	trap cl_cleanup EXIT
+	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
+	$B/pkictl clock calendar-valid >/dev/null || fail "clock calendar-valid"
+}
+
+ca_conf() {
+	local grant=$1 l
+	shift
+	cat >"$T/ca.conf" <<-EOF
+	clock calendar-valid
+	ip http server $PORT
+	control-socket $T/ca.ctl
+	crypto pki server TESTCA
+	 issuer-name CN=pkid client-test CA,O=pkid
+	 $grant
+	 lifetime certificate 30
+	 database url $T/cadb
+	EOF
+	for l in "$@"; do echo " $l" >>"$T/ca.conf"; done
+	echo " no shutdown" >>"$T/ca.conf"
+}
+
+# Start a pkid: $1 = name (ca|cl), $2 = variable to hold its pid.
+# PKID_WRAP (e.g. "valgrind -q") runs the client pkid under a debugger.
+start_pkid() {
+	local wrap=
+	[ "$1" = cl ] && wrap=${PKID_WRAP:-}
+	# shellcheck disable=SC2086
+	$wrap $B/pkid -f -c "$T/$1.conf" -s "$T/$1-state" \
+		-P "$PWD/build/pkiks-provider.so" >>"$T/$1.log" 2>&1 &
+	printf -v "$2" '%s' $!
+}
+
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+ca_start() {
+	start_pkid ca CA_PID
+	# Bounded: 200 x 50 ms (the first start makes the CA's keys).
+	wait_for 10 curl -sf -o /dev/null "$URL?operation=GetCACert" ||
+		fail "the CA pkid did not serve GetCACert within 10 s"
+}
+
+ca_stop() {
+	stop_pid "$CA_PID"
+	CA_PID=
+}
+
+cl_conf() {
+	local l
+	cat >"$T/cl.conf" <<-EOF
+	hostname router1
+	control-socket $T/cl.ctl
+	crypto pki trustpoint TP1
+	 enrollment url $URL
+	 subject-name CN=router1,O=pkid test
+	 rsakeypair TP1KEY
+	 certificate export $T/tp1.pem
+	 on-change echo "\$PKID_TRUSTPOINT \$PKID_EVENT" >>$T/hook.log
+	EOF
+	for l in "$@"; do echo " $l" >>"$T/cl.conf"; done
+}
+
+cl_start() {
+	start_pkid cl CL_PID
+	wait_for 10 clctl "show trustpoints" ||
+		fail "the client pkid did not answer within 10 s"
+}
+
+cl_stop() {
+	stop_pid "$CL_PID"
+	CL_PID=
+}
+
+cactl() { $B/ctl-call "$T/ca.ctl" "$@"; }
+clctl() { $B/ctl-call "$T/cl.ctl" "$@" 2>/dev/null; }
+
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+lab_now() {
+	$B/pkictl --json show clock | jq '.now_ns / 1000000000 | floor'
+}
+
+lab_to() {
+	local d=$(($1 - $(lab_now)))
+	[ "$d" -gt 0 ] || fail "lab_to: $1 is not in the future"
+	$B/lab-advance "$d" || fail "lab-advance $d"
+}
+
+timer_at() {
+	$B/pkictl --json show timers | jq -r --arg k "$1" \
+		'.timers[] | select(.owner == "TP1" and .kind == $k) |
+		 .deadline_ns / 1000000000 | floor'
+}
+
+cert_field() {
+	openssl x509 -noout -"$2" -in "$1" | sed 's/^[^=]*=//'
+}
+
+# Seconds since the epoch of a certificate date (notBefore/notAfter).
+cert_time() {
+	date -u -d "$(cert_field "$1" "$2")" +%s
+}
+
+pubkey_of_cert() { openssl x509 -noout -pubkey -in "$1"; }
+
+# The public key of keystore key $1, PEM.
+pubkey_of_key() {
+	$B/pkictl --json show keys | jq -r --arg n "$1" \
+		'.keys[] | select(.name == $n) | .public_key'
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer harness for pkid's SCEP request path, the way a PKIOperation
+ * travels through the daemon:
+ *
+ *   GET query string --(form decoding: '+' -> ' ', MHD_http_unescape)-->
+ *   message= --(daemon/http.c decode_message: base64)--> DER
+ *   POST body ---------------------------------------------------> DER
+ *   DER --(daemon/scep.c scep_parse: CMS SignedData, SCEP attributes,
+ *          EnvelopedData decrypted with the CA key, PKCS#10)--> request
+ *   request --(daemon/scep_reply.c scep_reply: CertRep, enveloped to the
+ *              requester's own certificate)--> DER
+ *
+ * Input: first byte even = a GET query string follows (what comes after
+ * '?', e.g. "operation=PKIOperation&message=MIIG..."); odd = a POST body
+ * follows.  The recipient key is a test CA (tests/fuzz/scep/, the CA whose
+ * pkid answered the strongSwan requests in corpus/scep/), so real requests
+ * decrypt and reach the CSR.
+ *
+ * http.c's routing is reached through tests/fuzz/scep_http.c, which
+ * compiles http.c with this harness standing in for the CA (daemon/ca.h's
+ * HTTP entry points): the policy and the database of ca_scep.c are not
+ * parsers, the codec and the decoding are.
+ *
+ * What must hold: no crash or sanitizer report; scep_parse returns 0,
+ * -EBADMSG or -EPROTO (with a failInfo); every answer to a parsed message
+ * is a CertRep that parses back as SignedData.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+
+#include "ca.h"
+#include "http.h"
+#include "scep.h"
+
+#ifndef FUZZ_SCEP_DIR
+#define FUZZ_SCEP_DIR "tests/fuzz/scep"
+#endif
+
+/* tests/fuzz/scep_http.c: http.c's own base64 step. */
+int fuzz_http_decode_message(const char *arg, unsigned char **out,
+			     size_t *len);
+
+static struct scep_recipient rcpt;
+static int verbose; /* FUZZ_SCEP_VERBOSE=1: one line per parsed message */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fuzz-scep: %s\n", what);
+	abort();
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("FUZZ_SCEP_DIR");
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		dir = FUZZ_SCEP_DIR;
+	verbose = getenv("FUZZ_SCEP_VERBOSE") != NULL;
+	snprintf(path, sizeof(path), "%s/ca-cert.pem", dir);
+	f = fopen(path, "r");
+	rcpt.cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/ca-key.pem", dir);
+	f = fopen(path, "r");
+	rcpt.key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (!rcpt.cert || !rcpt.key)
+		die("cannot load the test CA (set FUZZ_SCEP_DIR)");
+	return 0;
+}
+
+/* ---- the CA side of daemon/ca.h, as far as http.c calls it ---- */
+
+const char *ca_name(const struct ca *ca)
+{
+	return "FUZZCA";
+}
+
+int ca_http_get_caps(struct ca *ca, struct ca_blob *out)
+{
+	return -ENOENT;
+}
+
+int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out)
+{
+	return -ENOENT;
+}
+
+int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out)
+{
+	return -ENOENT;
+}
+
+int ca_http_get_crl(struct ca *ca, struct ca_blob *out)
+{
+	return -ENOENT;
+}
+
+/* The answer must be a SignedData again. */
+static void check_certrep(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)len);
+
+	if (!p7 || !PKCS7_type_is_signed(p7))
+		die("CertRep is not a SignedData");
+	PKCS7_free(p7);
+}
+
+/*
+ * ca_scep.c's PKIOperation without its database: parse, then answer
+ * SUCCESS with a certificate (the CA's own: issuing is not parsing) to
+ * what parsed, FAILURE with the failInfo to what failed a check.
+ */
+int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
+			  struct ca_blob *out)
+{
+	struct scep_request req = {0};
+	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE,
+				 .fail = SCEP_FAIL_NONE};
+	const EVP_MD *md;
+	int ret;
+
+	ret = scep_parse(msg, len, &rcpt, 1, &req, &rep.fail);
+	if (ret != 0 && ret != -EBADMSG && ret != -EPROTO)
+		die("scep_parse: an error outside its contract");
+	if (ret == -EPROTO && rep.fail == SCEP_FAIL_NONE)
+		die("scep_parse: -EPROTO without a failInfo");
+	if (verbose)
+		fprintf(stderr, "fuzz-scep: parse %d (%s), type %d, csr %s\n",
+			ret, ret == -EPROTO ? scep_fail_info_name(rep.fail) : "-",
+			req.type, req.csr ? "yes" : "no");
+	if (ret == -EBADMSG)
+		goto out;
+	if (ret == 0) {
+		if (req.type == SCEP_MSG_PKCSREQ && !req.csr)
+			die("PKCSReq parsed without a CSR");
+		rep.status = SCEP_STATUS_SUCCESS;
+		rep.issued = X509_dup(rcpt.cert);
+	}
+	md = EVP_get_digestbynid(req.digest_nid);
+	ret = scep_reply(&req, &rep, rcpt.cert, rcpt.key,
+			 md ? md : EVP_sha256(), 1800000000, &out->data,
+			 &out->len);
+	if (ret == 0) {
+		check_certrep(out->data, out->len);
+		out->content_type = "application/x-pki-message";
+	}
+out:
+	X509_free(rep.issued);
+	scep_request_free(&req);
+	return ret;
+}
+
+/* ---- the HTTP step ---- */
+
+/* The value of name= in a query string, form-decoded as libmicrohttpd
+ * does for GET arguments; malloc'd, NULL if absent. */
+static char *query_arg(const char *q, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = q; p && *p; p = strchr(p, '&'), p = p ? p + 1 : p) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *v;
+
+		if (len <= n || strncmp(p, name, n) || p[n] != '=')
+			continue;
+		v = strndup(p + n + 1, len - n - 1);
+		if (!v)
+			die("ENOMEM");
+		for (char *c = v; *c; c++)
+			if (*c == '+')
+				*c = ' ';
+		MHD_http_unescape(v);
+		return v;
+	}
+	return NULL;
+}
+
+static void run_get(const char *query)
+{
+	char *op = query_arg(query, "operation");
+	char *arg = query_arg(query, "message");
+	struct ca_blob blob = {0};
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (op && arg && strcmp(op, "PKIOperation") == 0 &&
+	    fuzz_http_decode_message(arg, &der, &len) == 0) {
+		if (len <= HTTP_BODY_MAX)
+			ca_http_pki_operation(NULL, der, len, &blob);
+		free(der);
+	}
+	free(blob.data);
+	free(op);
+	free(arg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct ca_blob blob = {0};
+	char *query;
+
+	if (len == 0 || len > HTTP_BODY_MAX)
+		return 0;
+	if (data[0] & 1) {
+		ca_http_pki_operation(NULL, data + 1, len - 1, &blob);
+		free(blob.data);
+		return 0;
+	}
+	/* A URL holds no NUL: the query ends at the first one. */
+	query = strndup((const char *)data + 1, len - 1);
+	if (!query)
+		die("ENOMEM");
+	run_get(query);
+	free(query);
+	return 0;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trustpoints (pkid as a PKI client), through pkid's control socket
+ * ($PKID_CTL_SOCKET, else the default; daemon/CONTROL.md):
+ *
+ *   trustpoint TP authenticate [--accept]   fetch and check the CA
+ *   trustpoint TP enroll                    enroll or renew now
+ *   show trustpoints                        state of each trustpoint
+ *   show certificates [TP]                  CA, identity (start, end,
+ *                                           renew date), shadow items
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ctl_client.h"
+#include "pkictl.h"
+
+/* One command to pkid; print its text, or its result with --json. */
+static int pkid_call(struct pkictl *ctl, const char *cmd,
+		     const char *const *args, size_t nargs)
+{
+	struct ctl_result res = {0};
+	struct ctl_client *c = NULL;
+	const char *path = getenv("PKID_CTL_SOCKET");
+	char *s;
+	int err, ret = PKICTL_EXIT_OK;
+
+	err = ctl_client_open(&c, NULL, 0);
+	if (err) {
+		fprintf(stderr, "pkictl: pkid unreachable at %s: %s\n",
+			path ? path : CTL_SOCKET_DEFAULT, strerror(-err));
+		return PKICTL_EXIT_UNREACHABLE;
+	}
+	err = ctl_client_call(c, cmd, args, nargs, &res);
+	if (err) {
+		fprintf(stderr, "pkictl: %s: %s\n", cmd, res.error);
+		ret = PKICTL_EXIT_FAILED;
+	} else if (ctl->json) {
+		s = json_dumps(res.result ? res.result : json_null(),
+			       JSON_COMPACT | JSON_ENCODE_ANY);
+		if (s)
+			puts(s);
+		free(s);
+	} else {
+		fputs(res.text, stdout);
+	}
+	ctl_result_free(&res);
+	ctl_client_close(c);
+	return ret;
+}
+
+static int trustpoint(struct pkictl *ctl, int argc, char **argv)
+{
+	const char *args[2];
+
+	if (argc == 3 && !strcmp(argv[1], "authenticate") &&
+	    !strcmp(argv[2], "--accept")) {
+		args[0] = argv[0];
+		args[1] = argv[2];
+		return pkid_call(ctl, "trustpoint authenticate", args, 2);
+	}
+	if (argc != 2)
+		return pkictl_usage("trustpoint TP authenticate [--accept] | "
+				    "trustpoint TP enroll");
+	args[0] = argv[0];
+	if (!strcmp(argv[1], "authenticate"))
+		return pkid_call(ctl, "trustpoint authenticate", args, 1);
+	if (!strcmp(argv[1], "enroll"))
+		return pkid_call(ctl, "trustpoint enroll", args, 1);
+	return pkictl_usage("trustpoint %s: unknown action %s", argv[0],
+			    argv[1]);
+}
+
+static int show_trustpoints(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc)
+		return pkictl_usage("show trustpoints takes no arguments");
+	return pkid_call(ctl, "show trustpoints", NULL, 0);
+}
+
+static int show_certificates(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc > 1)
+		return pkictl_usage("show certificates [TP]");
+	return pkid_call(ctl, "show trustpoint certificates",
+			 (const char *const *)argv, argc);
+}
+
+const struct pkictl_cmd pkictl_trustpoint_cmds[] = {
+	{"trustpoint", NULL, "TP authenticate [--accept] | TP enroll",
+	 "fetch and check TP's CA certificate, or enroll now (pkid)",
+	 trustpoint},
+	{"show", "trustpoints", NULL, "the trustpoints' state (pkid)",
+	 show_trustpoints},
+	{"show", "certificates", "[TP]",
+	 "CA, identity and shadow certificates of the trustpoints (pkid)",
+	 show_certificates},
+	{0},
+};
