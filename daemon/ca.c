@@ -15,6 +15,7 @@
 #include <openssl/objects.h>
 
 #include "ca_internal.h"
+#include "keyblob.h"
 #include "scep.h"
 
 /*
@@ -86,6 +87,10 @@ void ca_pub_free(struct ca_pub *p)
 	X509_free(p->ra_cert);
 	EVP_PKEY_free(p->ra_key);
 	X509_free(p->roll_cert);
+	EVP_PKEY_free(p->roll_key);
+	X509_free(p->roll_ra_cert);
+	EVP_PKEY_free(p->roll_ra_key);
+	free(p->nextca_der);
 	free(p->cacert_der);
 	free(p->crl_der);
 	free(p);
@@ -134,10 +139,21 @@ int ca_running(struct ca *ca)
 	return r;
 }
 
+void ca_keystore_lost(struct ca *ca)
+{
+	pthread_mutex_lock(&ca->lock);
+	if (ca->ks)
+		pkiks_close(ca->ks);
+	ca->ks = NULL;
+	ca->running = false;
+	pthread_mutex_unlock(&ca->lock);
+}
+
 /* Every "now" comes from the keystore's time gate. */
 int ca_now(struct ca *ca, int64_t *now)
 {
-	return pkiks_now(ca->ks, now);
+	/* No handle between a lost keystore and the next start. */
+	return ca->ks ? pkiks_now(ca->ks, now) : -ENOTCONN;
 }
 
 void ca_publish(struct ca *ca, struct ca_pub *np)
@@ -167,6 +183,7 @@ struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 	*n = *p;
 	n->cacert_der = NULL;
 	n->crl_der = NULL;
+	n->nextca_der = NULL;
 	if (n->ca_cert)
 		X509_up_ref(n->ca_cert);
 	if (n->ca_key)
@@ -177,11 +194,20 @@ struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 		EVP_PKEY_up_ref(n->ra_key);
 	if (n->roll_cert)
 		X509_up_ref(n->roll_cert);
+	if (n->roll_key)
+		EVP_PKEY_up_ref(n->roll_key);
+	if (n->roll_ra_cert)
+		X509_up_ref(n->roll_ra_cert);
+	if (n->roll_ra_key)
+		EVP_PKEY_up_ref(n->roll_ra_key);
+	if (p->nextca_der)
+		n->nextca_der = memdup(p->nextca_der, p->nextca_len);
 	if (p->cacert_der)
 		n->cacert_der = memdup(p->cacert_der, p->cacert_len);
 	if (p->crl_der)
 		n->crl_der = memdup(p->crl_der, p->crl_len);
-	if ((p->cacert_der && !n->cacert_der) || (p->crl_der && !n->crl_der)) {
+	if ((p->cacert_der && !n->cacert_der) || (p->crl_der && !n->crl_der) ||
+	    (p->nextca_der && !n->nextca_der)) {
 		ca_pub_free(n);
 		return NULL;
 	}
@@ -282,7 +308,7 @@ out:
 }
 
 /* Load keys and certificates of an existing CA and publish them. */
-static int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
+int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 {
 	struct ca_pub *pub = calloc(1, sizeof(*pub));
 	int ret = -ENOMEM;
@@ -306,6 +332,7 @@ static int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 			goto err;
 	}
 	ret = build_cacert_answer(pub);
+	ret = ret ?: ca_rollover_load(ca, row, pub, now);
 	if (ret < 0)
 		goto err;
 	ca_publish(ca, pub);
@@ -313,6 +340,24 @@ static int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 err:
 	ca_pub_free(pub);
 	return ret;
+}
+
+/*
+ * The key mode is fixed when the CA is created (ra-certificate, or -m):
+ * a CA key that may decrypt was made for single-key mode, one that only
+ * signs for RA mode, whatever the configuration says later.
+ */
+static int settle_key_mode(struct ca *ca, const struct db_ca *row)
+{
+	struct pkiks_key_info info = {0};
+	int ret = pkiks_key_get(ca->ks, row->cur_key, &info);
+
+	if (ret < 0)
+		return ret;
+	ca->key_mode = info.usage & PKIKS_USAGE_DECRYPT ? CA_KEY_MODE_SINGLE
+							: CA_KEY_MODE_RA;
+	free(info.pubkey);
+	return 0;
 }
 
 static int ca_open_stores(struct ca *ca)
@@ -330,6 +375,26 @@ static int ca_open_stores(struct ca *ca)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * The keys of an existing CA that a keystore restart took come back from
+ * their wrapped blobs (daemon/keyblob.h).  One that cannot (tampered
+ * blob, no KEK) stops the start: never a new CA key in its place.
+ */
+static int restore_keys(struct ca *ca, const struct db_ca *row)
+{
+	char ra[PKIKS_NAME_MAX], roll[PKIKS_NAME_MAX], roll_ra[PKIKS_NAME_MAX];
+	const char *names[] = {row->cur_key, ra, roll, roll_ra};
+	int ret;
+
+	snprintf(roll, sizeof(roll), "%s%s", ca->cfg.name, CA_ROLL_SUFFIX);
+	ret = ca_ra_key_name(ca, false, ra, sizeof(ra));
+	ret = ret ?: ca_ra_key_name(ca, true, roll_ra, sizeof(roll_ra));
+	if (ret < 0)
+		return ret;
+	return keyblob_sync_all(ca->ks, ca->db, names,
+				sizeof(names) / sizeof(names[0]), NULL);
 }
 
 static int ca_start_locked(struct ca *ca, const char **why)
@@ -361,6 +426,27 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	ret = check_locked(ca, &row, why);
 	if (ret < 0)
 		goto out;
+	ret = restore_keys(ca, &row);
+	if (ret < 0) {
+		*why = "a CA key is missing from the keystore and its "
+		       "wrapped blob cannot be restored (KEY_RESTORE_FAILED)";
+		goto out;
+	}
+	ret = settle_key_mode(ca, &row);
+	if (ret < 0) {
+		*why = "cannot read the CA key from the keystore";
+		goto out;
+	}
+	/* A rollover or promotion left half done, or due while down. */
+	ret = ca_rollover_resume(ca, now);
+	if (ret < 0) {
+		*why = "cannot finish the CA rollover";
+		goto out;
+	}
+	db_ca_free(&row);
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	if (ret < 0)
+		goto out;
 	ret = ca_load(ca, &row, now);
 	if (ret < 0) {
 		*why = "cannot load the CA key or certificate";
@@ -372,6 +458,7 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		goto out;
 	}
 	ca_rearm_er_expire(ca, now);
+	ca_rollover_arm(ca);
 	ca->running = true;
 out:
 	db_ca_free(&row);
@@ -427,9 +514,13 @@ int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out)
 
 	rcu_read_lock();
 	p = rcu_dereference(ca->pub);
-	/* The rollover CA is made by auto-rollover; until then, 404. */
-	if (p)
-		ret = p->roll_cert ? -ENOTSUP : -ENOENT;
+	/* Until a rollover CA exists: 404 (the capability stays announced,
+	 * as on IOS). */
+	if (p && p->nextca_der)
+		ret = copy_out(p->nextca_der, p->nextca_len,
+			       "application/x-x509-next-ca-cert", out);
+	else if (p)
+		ret = -ENOENT;
 	rcu_read_unlock();
 	return ret;
 }

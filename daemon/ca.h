@@ -17,6 +17,17 @@
  * mode (IOS's own server) makes the CA key sign and decrypt everything
  * and answers GetCACert with the bare CA certificate.
  *
+ * Rollover (ca_rollover.c, ROLLOVER.md §3.1).  CS SHADOW CERT GENERATION
+ * (notAfter - auto-rollover) or `server rollover` makes NAME# (and
+ * NAME-ra#) and the rollover CA certificate, self-signed by NAME#, from
+ * the CA's notAfter; a durable state machine in the database row.
+ * GetNextCACert then answers a SignedData signed by the current CA key
+ * whose content is a degenerate PKCS#7 [rollover CA, RA successor].  A
+ * request enveloped to the rollover CA (or RA successor) certificate is
+ * issued by NAME#, valid from the rollover CA's start; its CertRep is
+ * signed by the current CA (or RA), which clients can verify now.  CS CERT
+ * EXPIRE promotes NAME# to NAME and publishes the new state.
+ *
  * State that HTTP workers read (certificates, GetCACert answer, CRL) is
  * one immutable struct published with RCU (urcu-bp, since libmicrohttpd's
  * threads are not ours): a CRL update or a rollover swaps the pointer and
@@ -70,6 +81,14 @@ const char *ca_name(const struct ca *ca);
  */
 int ca_start(struct ca *ca, const char **why);
 int ca_running(struct ca *ca);
+/*
+ * The keystore connection was lost: the keystore may come back empty (a
+ * pkiksd restart).  Drop the CA's handle and mark it stopped, so that the
+ * next ca_start() reconnects, restores its keys from their wrapped blobs
+ * (daemon/keyblob.h) and arms its timers again.  What it publishes stays
+ * until then.
+ */
+void ca_keystore_lost(struct ca *ca);
 
 /* HTTP side: -EAGAIN while the CA is not running, -ENOENT if none. */
 int ca_http_get_caps(struct ca *ca, struct ca_blob *out);
@@ -80,7 +99,8 @@ int ca_http_get_crl(struct ca *ca, struct ca_blob *out);
 int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 			  struct ca_blob *out);
 
-/* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE). */
+/* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
+ * CERT GENERATION, CS CERT EXPIRE). */
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind);
 
 /* Control socket commands (ca_ctl.c). */

@@ -6,16 +6,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 
 #include "ca_internal.h"
+#include "keyblob.h"
+#include "log.h"
 
 extern char **environ;
 
@@ -23,18 +26,37 @@ extern char **environ;
 #define CA_ARCHIVE_PW_ENV "PKID_ARCHIVE_PASSWORD"
 
 /*
+ * The keygen child, between fork and exec (async-signal-safe calls only):
+ * it dies with pkid, because a keygen orphaned by a crash would race the
+ * restarted daemon's own keygen for the same key name; its stdout goes to
+ * /dev/null (it prints the public key: not for our log).
+ */
+static void keygen_child(const char *path, const char **argv, pid_t parent)
+{
+	int fd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	fd = open("/dev/null", O_WRONLY);
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		_exit(127);
+	execve(path, (char *const *)argv, environ);
+	_exit(127);
+}
+
+/*
  * Run pkiks-keygen NAME --bits N --usage U [--archive F --password-env V]
  * [--socket S].
  * The key is made and archived outside this process: the daemon never
- * sees private key material.
+ * sees private key material.  Its wrapped blob is stored before anything
+ * records the key as made, so a key pkid relies on can be restored.
  */
-static int run_keygen(struct ca *ca, const char *name, const char *usage,
-		      const char *archive)
+int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
+		  const char *archive)
 {
-	posix_spawn_file_actions_t fa;
 	const char *argv[14];
-	int argc = 0, status, err;
-	pid_t pid;
+	int argc = 0, status, err = 0;
+	pid_t pid, self = getpid();
 
 	argv[argc++] = ca->keygen;
 	argv[argc++] = name;
@@ -55,33 +77,30 @@ static int run_keygen(struct ca *ca, const char *name, const char *usage,
 	argv[argc] = NULL;
 	if (archive)
 		setenv(CA_ARCHIVE_PW_ENV, ca->cfg.archive_password, 1);
-	/* keygen prints the public key on stdout: not for our log. */
-	err = posix_spawn_file_actions_init(&fa);
-	if (!err)
-		err = posix_spawn_file_actions_addopen(
-			&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	if (!err)
-		err = posix_spawn(&pid, ca->keygen, &fa, NULL, (char **)argv,
-				  environ);
-	posix_spawn_file_actions_destroy(&fa);
+	pid = fork();
+	if (pid == 0)
+		keygen_child(ca->keygen, argv, self);
+	if (pid < 0)
+		err = errno;
 	unsetenv(CA_ARCHIVE_PW_ENV);
 	if (err) {
-		fprintf(stderr, "pkid: cannot run %s: %s\n", ca->keygen,
-			strerror(err));
+		pkid_log(LOG_ERR, "CS_KEYGEN", "cannot run %s: %s", ca->keygen,
+			 strerror(err));
 		return -err;
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "pkid: %s %s failed\n", ca->keygen, name);
+		pkid_log(LOG_ERR, "CS_KEYGEN", "%s %s failed", ca->keygen,
+			 name);
 		return -EIO;
 	}
-	return 0;
+	return keyblob_save(ca->ks, ca->db, name);
 }
 
 /* `database archive`: NAME_NNNNN.p12 (key, by keygen) + .pem (cert). */
-static int archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
-			 size_t size)
+int ca_archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
+		     size_t size)
 {
 	char dir[PKID_CONF_URL_MAX];
 	int ret = ca_dir(ca, dir, sizeof(dir));
@@ -96,7 +115,7 @@ static int archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
 	return 0;
 }
 
-static int write_cert_pem(const char *path, X509 *x)
+int ca_write_cert_pem(const char *path, X509 *x)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *mem;
@@ -128,24 +147,27 @@ int ca_create(struct ca *ca, int64_t now, struct db_ca *row)
 	ret = db_ca_put(ca->db, row);
 	if (ret == 0 && archive)
 		ret = db_ca_next_archive(ca->db, ca->cfg.name, &n);
+	/* The row is written again below: keep the counter in it. */
+	row->archive_counter = n;
 	if (ret == 0 && archive)
-		ret = archive_paths(ca, n, p12, pem, sizeof(p12));
+		ret = ca_archive_paths(ca, n, p12, pem, sizeof(p12));
 	if (ret < 0)
 		return ret;
 	if (!archive)
-		fprintf(stderr,
-			"pkid: %s: CA key not archived (no `database "
-			"archive ... password`)\n",
-			ca->cfg.name);
-	ret = run_keygen(ca, ca->cfg.name, usage, archive ? p12 : NULL);
+		pkid_log(LOG_WARNING, "CS_NO_ARCHIVE",
+			 "%s: CA key not archived (no `database archive ... "
+			 "password`)",
+			 ca->cfg.name);
+	ret = ca_run_keygen(ca, ca->cfg.name, usage, archive ? p12 : NULL);
 	ret = ret ?: ca_load_key(ca, ca->cfg.name, &key);
 	ret = ret ?: ca_self_sign(ca, key, now, &cert);
 	ret = ret ?: ca_x509_der(cert, &row->cur_cert, &row->cur_cert_len);
 	if (!ret && archive)
-		ret = write_cert_pem(pem, cert);
+		ret = ca_write_cert_pem(pem, cert);
 	ret = ret ?: db_ca_put(ca->db, row);
 	if (!ret)
-		fprintf(stderr, "pkid: %s: CA created\n", ca->cfg.name);
+		pkid_log(LOG_NOTICE, "CS_CA_CREATED", "%s: CA created",
+			 ca->cfg.name);
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	return ret;
@@ -153,18 +175,29 @@ int ca_create(struct ca *ca, int64_t now, struct db_ca *row)
 
 /* ---- RA mode ---- */
 
-static int ra_path(struct ca *ca, char *path, size_t size)
+/* NAME-ra, or its successor NAME-ra# during a rollover. */
+int ca_ra_key_name(struct ca *ca, bool rollover, char *name, size_t size)
+{
+	if (snprintf(name, size, "%s%s%s", ca->cfg.name, CA_RA_SUFFIX,
+		     rollover ? CA_ROLL_SUFFIX : "") >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* <database url>/NAME-ra.cer, or NAME-ra-rollover.cer (the successor). */
+int ca_ra_path(struct ca *ca, bool rollover, char *path, size_t size)
 {
 	char dir[PKID_CONF_URL_MAX];
 	int ret = ca_dir(ca, dir, sizeof(dir));
 
-	if (ret == 0)
-		snprintf(path, size, "%s/%s%s.cer", dir, ca->cfg.name,
-			 CA_RA_SUFFIX);
+	if (ret == 0 &&
+	    snprintf(path, size, "%s/%s%s%s.cer", dir, ca->cfg.name,
+		     CA_RA_SUFFIX, rollover ? "-rollover" : "") >= (int)size)
+		ret = -ENAMETOOLONG;
 	return ret;
 }
 
-static X509 *ra_read(const char *path)
+X509 *ca_read_der_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	X509 *x;
@@ -186,11 +219,17 @@ static bool ra_usable(struct ca_pub *pub, X509 *ra, int64_t now)
 	       ca_time_of(X509_get0_notAfter(ra), &end) == 0 && end > now;
 }
 
-static int ra_issue(struct ca *ca, struct ca_pub *pub, int64_t now,
-		    const char *path)
+/*
+ * Issue an RA certificate for ra_key under issuer (the CA, or the
+ * rollover CA with not_before its start) and write it to path.
+ */
+int ca_ra_issue(struct ca *ca, struct ca_pub *issuer, EVP_PKEY *ra_key,
+		int64_t not_before, const char *path, X509 **out)
 {
-	struct ca_issue_params p = {
-		.now = now, .ra = true, .pubkey = pub->ra_key};
+	struct ca_issue_params p = {.now = not_before,
+				    .ra = true,
+				    .pubkey = ra_key,
+				    .not_before = not_before};
 	char cn[PKIKS_NAME_MAX + 8];
 	X509_NAME *name = X509_NAME_new();
 	unsigned char *der = NULL;
@@ -203,8 +242,8 @@ static int ra_issue(struct ca *ca, struct ca_pub *pub, int64_t now,
 					(unsigned char *)cn, -1, -1, 0))
 		goto out;
 	p.subject = name;
-	ret = ca_issue(ca, pub, &p, &pub->ra_cert);
-	ret = ret ?: ca_x509_der(pub->ra_cert, &der, &len);
+	ret = ca_issue(ca, issuer, &p, out);
+	ret = ret ?: ca_x509_der(*out, &der, &len);
 	ret = ret ?: ca_write_file(path, der, len, 0644);
 out:
 	free(der);
@@ -213,7 +252,7 @@ out:
 }
 
 /* 1 if the keystore holds key name, 0 if not, or a negative errno. */
-static int ca_key_exists(struct ca *ca, const char *name)
+int ca_key_exists(struct ca *ca, const char *name)
 {
 	struct pkiks_key_info info = {0};
 	int ret = pkiks_key_get(ca->ks, name, &info);
@@ -230,25 +269,23 @@ int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now)
 	X509 *ra;
 	int ret;
 
-	if (snprintf(name, sizeof(name), "%s%s", ca->cfg.name, CA_RA_SUFFIX) >=
-	    (int)sizeof(name))
-		return -ENAMETOOLONG;
-	ret = ra_path(ca, path, sizeof(path));
+	ret = ca_ra_key_name(ca, false, name, sizeof(name));
+	ret = ret ?: ca_ra_path(ca, false, path, sizeof(path));
 	if (ret < 0)
 		return ret;
 	if (ca_key_exists(ca, name) == 0) {
-		ret = run_keygen(ca, name, "both", NULL);
+		ret = ca_run_keygen(ca, name, "both", NULL);
 		if (ret < 0)
 			return ret;
 	}
 	ret = ca_load_key(ca, name, &pub->ra_key);
 	if (ret < 0)
 		return ret;
-	ra = ra_read(path);
+	ra = ca_read_der_file(path);
 	if (ra && ra_usable(pub, ra, now)) {
 		pub->ra_cert = ra;
 		return 0;
 	}
 	X509_free(ra);
-	return ra_issue(ca, pub, now, path);
+	return ca_ra_issue(ca, pub, pub->ra_key, now, path, &pub->ra_cert);
 }

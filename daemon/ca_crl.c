@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
+#include "log.h"
 #include "scep.h"
 
 static int add_revoked(const struct db_cert *c, void *arg)
@@ -143,8 +144,9 @@ static int crl_install(struct ca *ca, unsigned char *der, size_t len,
 	ret = pkiks_timer_arm(ca->ks, ca->cfg.name, PKIKS_TIMER_CS_CRL_UPDATE,
 			      (uint64_t)next * 1000000000ULL);
 	if (ret < 0)
-		fprintf(stderr, "pkid: %s: cannot arm CS CRL UPDATE: %s\n",
-			ca->cfg.name, strerror(-ret));
+		pkid_log(LOG_ERR, "CS_TIMER",
+			 "%s: cannot arm CS CRL UPDATE: %s", ca->cfg.name,
+			 strerror(-ret));
 	np = ca_pub_dup(ca->pub);
 	if (!np)
 		return -ENOMEM;
@@ -192,7 +194,8 @@ int ca_crl_restore(struct ca *ca, int64_t now)
 	ret = pkiks_timer_arm(ca->ks, ca->cfg.name, PKIKS_TIMER_CS_CRL_UPDATE,
 			      (uint64_t)next * 1000000000ULL);
 	if (ret < 0)
-		fprintf(stderr, "pkid: %s: cannot arm CS CRL UPDATE: %s\n",
-			ca->cfg.name, strerror(-ret));
+		pkid_log(LOG_ERR, "CS_TIMER",
+			 "%s: cannot arm CS CRL UPDATE: %s", ca->cfg.name,
+			 strerror(-ret));
 	return 0;
 }

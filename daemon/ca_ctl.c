@@ -6,7 +6,7 @@
  *   show server NAME            status, issuer, fingerprint, grant mode,
  *                               last serial, CA expiry, CRL next update
  *   show requests NAME          the request queue
- *   show certificates NAME      issued certificates
+ *   show certificates [NAME]    issued certificates (NAME: the server's)
  *   server grant NAME all|ID    issue pending request(s)
  *   server reject NAME all|ID
  *   server remove NAME all|ID
@@ -14,6 +14,8 @@
  *   server unrevoke NAME SERIAL
  *   server password generate NAME [MINUTES]   one-time challenge (60 min)
  *   server info crl NAME
+ *   server rollover NAME        make the rollover CA now (ROLLOVER.md §3.1)
+ *   server rollover cancel NAME delete the rollover key and certificate
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +28,7 @@
 
 #include "ca_internal.h"
 #include "ctl.h"
+#include "log.h"
 
 #define CA_OTP_DEFAULT_MIN 60
 #define CA_OTP_MAX_MIN	   (7 * 24 * 60)
@@ -47,6 +50,8 @@ static int check_server(struct ca *ca, const struct ctl_request *req,
 {
 	const char *name = ctl_arg(req, 0);
 
+	if (!name && !strcmp(req->cmd, "show certificates"))
+		name = ca->cfg.name; /* pkictl show certificates: all of them */
 	if (!name)
 		return ctl_reply_error(reply, -EINVAL, "usage: %s NAME ...",
 				       req->cmd);
@@ -86,6 +91,71 @@ static int parse_id(const char *s, int64_t *id)
 	return errno || *end || *id <= 0 ? -EINVAL : 0;
 }
 
+/* "30 days", or "0 days 0 hours 4 minutes" for a window of minutes. */
+static void overlap_text(int64_t sec, char *buf, size_t size)
+{
+	if (sec % 86400 == 0)
+		snprintf(buf, size, "%lld days", (long long)(sec / 86400));
+	else
+		snprintf(buf, size, "%lld days %lld hours %lld minutes",
+			 (long long)(sec / 86400),
+			 (long long)(sec % 86400 / 3600),
+			 (long long)(sec % 3600 / 60));
+}
+
+/* show server's rollover fields (IOS: Rollover status, Auto-Rollover). */
+static void show_rollover(struct ca *ca, json_t *o)
+{
+	X509 *roll = ca->pub->roll_cert;
+	char fp[CA_FP_HEX_MAX], t[32];
+	int64_t at = 0;
+
+	json_object_set_new(
+		o, "rollover_status",
+		json_string(roll ? "available for rollover" : "not available"));
+	json_object_set_new(o, "auto_rollover",
+			    json_boolean(ca->cfg.auto_rollover));
+	if (ca->cfg.auto_rollover)
+		json_object_set_new(o, "auto_rollover_overlap_seconds",
+				    json_integer(ca->cfg.rollover_window));
+	if (!roll)
+		return;
+	ca_fingerprint(roll, fp, sizeof(fp));
+	json_object_set_new(o, "rollover_fingerprint", json_string(fp));
+	ca_time_of(X509_get0_notBefore(roll), &at);
+	iso_time(at, t, sizeof(t));
+	json_object_set_new(o, "rollover_starts", json_string(t));
+	ca_time_of(X509_get0_notAfter(roll), &at);
+	iso_time(at, t, sizeof(t));
+	json_object_set_new(o, "rollover_expires", json_string(t));
+}
+
+static void show_rollover_text(struct ca *ca, json_t *o,
+			       struct ctl_reply *reply)
+{
+	char overlap[64];
+
+	ctl_reply_printf(
+		reply, "    Rollover status: %s\n",
+		json_string_value(json_object_get(o, "rollover_status")));
+	if (ca->pub->roll_cert)
+		ctl_reply_printf(
+			reply,
+			"    Rollover CA cert fingerprint: %s\n"
+			"    Rollover CA certificate expiration timer: %s\n",
+			json_string_value(
+				json_object_get(o, "rollover_fingerprint")),
+			json_string_value(
+				json_object_get(o, "rollover_expires")));
+	if (ca->cfg.auto_rollover) {
+		overlap_text(ca->cfg.rollover_window, overlap, sizeof(overlap));
+		ctl_reply_printf(reply,
+				 "    Auto-Rollover configured, overlap period "
+				 "%s\n",
+				 overlap);
+	}
+}
+
 static int show_server(struct ca *ca, const struct ctl_request *req,
 		       struct ctl_reply *reply)
 {
@@ -117,6 +187,7 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 		      ca->key_mode == CA_KEY_MODE_RA ? "ra" : "single");
 	db_ca_free(&row);
 	reply->result = o;
+	show_rollover(ca, o);
 	ctl_reply_printf(reply,
 			 "Certificate Server %s:\n"
 			 "    Status: enabled\n"
@@ -129,13 +200,13 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 			 "    CRL NextUpdate timer: %s\n"
 			 "    Storage: %s\n"
 			 "    Database Level: %s\n"
-			 "    Key mode: %s\n"
-			 "    Rollover status: not available\n",
+			 "    Key mode: %s\n",
 			 ca->cfg.name, ca->cfg.issuer_name, fp,
 			 pkid_grant_mode_name(ca->cfg.grant), last, exp, next,
 			 dir, pkid_db_level_name(ca->cfg.db_level),
 			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
 							: "single key (IOS)");
+	show_rollover_text(ca, o, reply);
 	return 0;
 }
 
@@ -167,9 +238,16 @@ static int show_requests(struct ca *ca, const struct ctl_request *req,
 				  reply);
 }
 
+struct cert_list {
+	struct ctl_reply *reply;
+	char roll_fp[CA_FP_HEX_MAX]; /* "" without a rollover CA */
+};
+
 static int cert_row(const struct db_cert *c, void *arg)
 {
-	struct ctl_reply *reply = arg;
+	struct cert_list *l = arg;
+	struct ctl_reply *reply = l->reply;
+	bool under_roll = l->roll_fp[0] && !strcmp(c->issuer_fp, l->roll_fp);
 	char nb[32], na[32], rv[32];
 
 	iso_time(c->not_before, nb, sizeof(nb));
@@ -177,25 +255,59 @@ static int cert_row(const struct db_cert *c, void *arg)
 	iso_time(c->revoked_at, rv, sizeof(rv));
 	json_array_append_new(
 		reply->result,
-		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s}", "serial",
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
 			  (json_int_t)c->serial, "subject",
 			  c->subject ? c->subject : "", "not_before", nb,
 			  "not_after", na, "fingerprint", c->fingerprint,
-			  "revoked", c->revoked_at != 0, "revoked_at", rv));
-	ctl_reply_printf(reply, "%-6" PRId64 " %s %s %-8s %s\n", c->serial, nb,
-			 na, c->revoked_at ? "revoked" : "valid",
-			 c->subject ? c->subject : "");
+			  "revoked", c->revoked_at != 0, "revoked_at", rv,
+			  "under_rollover", under_roll));
+	ctl_reply_printf(reply, "%-6" PRId64 " %s %s %-8s %s%s\n", c->serial,
+			 nb, na, c->revoked_at ? "revoked" : "valid",
+			 c->subject ? c->subject : "",
+			 under_roll ? " (issued by the rollover CA)" : "");
 	return 0;
+}
+
+/* The rollover CA certificate, marked, first in the list. */
+static void rollover_row(struct ca *ca, struct cert_list *l)
+{
+	X509 *x = ca->pub->roll_cert;
+	char *subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	char nb[32], na[32];
+	int64_t serial = 0, t = 0;
+
+	ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(x));
+	ca_time_of(X509_get0_notBefore(x), &t);
+	iso_time(t, nb, sizeof(nb));
+	ca_time_of(X509_get0_notAfter(x), &t);
+	iso_time(t, na, sizeof(na));
+	json_array_append_new(
+		l->reply->result,
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
+			  (json_int_t)serial, "subject", subject ? subject : "",
+			  "not_before", nb, "not_after", na, "fingerprint",
+			  l->roll_fp, "revoked", 0, "revoked_at", "-",
+			  "rollover_ca", 1));
+	ctl_reply_printf(l->reply, "%-6" PRId64 " %s %s %-8s %s\n", serial, nb,
+			 na, "rollover", subject ? subject : "");
+	OPENSSL_free(subject);
 }
 
 static int show_certificates(struct ca *ca, const struct ctl_request *req,
 			     struct ctl_reply *reply)
 {
+	struct cert_list l = {.reply = reply};
+
 	reply->result = json_array();
 	ctl_reply_printf(reply, "Serial NotBefore            NotAfter"
 				"             Status   Subject\n");
+	if (ca->pub->roll_cert) {
+		ca_fingerprint(ca->pub->roll_cert, l.roll_fp,
+			       sizeof(l.roll_fp));
+		rollover_row(ca, &l);
+	}
 	return db_cert_foreach(ca->db, ca->cfg.name, DB_CERT_NO_DER, cert_row,
-			       reply);
+			       &l);
 }
 
 /* grant/reject/remove on one request. */
@@ -212,6 +324,10 @@ static int act_one(struct ca *ca, const char *verb, int64_t id, int64_t now)
 		return ret;
 	if (r.state != DB_REQ_PENDING || strcmp(r.server, ca->cfg.name))
 		ret = -EALREADY;
+	else if (strcmp(verb, "grant") == 0 && ca->pub->roll_cert)
+		/* Which CA issues (current or rollover) follows the
+		 * certificate the client enveloped to: issue at its poll. */
+		ret = db_request_set_state(ca->db, id, DB_REQ_GRANTED, 0);
 	else if (strcmp(verb, "grant") == 0)
 		ret = ca_issue_request(ca, ca->pub, &r, now, &x);
 	else
@@ -288,6 +404,12 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s failed: %s", verb,
 				       strerror(-ret));
+	pkid_log(LOG_INFO,
+		 !strcmp(verb, "grant")	   ? "CS_GRANT"
+		 : !strcmp(verb, "reject") ? "CS_REJECT"
+					   : "CS_REMOVE",
+		 "%s: %s %s by the operator (%zu request(s))", ca->cfg.name,
+		 verb, what, done);
 	reply->result = json_pack("{s:s, s:I}", "action", verb, "count",
 				  (json_int_t)done);
 	ctl_reply_printf(reply, "%s: %zu request(s)\n", verb, done);
@@ -317,6 +439,9 @@ static int server_revoke(struct ca *ca, const struct ctl_request *req,
 	ret = ret ?: ca_crl_update(ca, now);
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
+	pkid_log(LOG_INFO, revoke ? "CS_REVOKE" : "CS_UNREVOKE",
+		 "%s: certificate %" PRId64 " %s; CRL re-signed", ca->cfg.name,
+		 serial, revoke ? "revoked" : "unrevoked");
 	reply->result = json_pack("{s:I, s:b}", "serial", (json_int_t)serial,
 				  "revoked", revoke);
 	ctl_reply_printf(reply, "certificate %" PRId64 " %s; CRL re-signed\n",
@@ -394,6 +519,54 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 			       reply);
 }
 
+/* server rollover NAME | server rollover cancel NAME */
+static int server_rollover(struct ca *ca, const struct ctl_request *req,
+			   struct ctl_reply *reply, bool cancel)
+{
+	char fp[CA_FP_HEX_MAX];
+	int64_t now;
+	int ret;
+
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = cancel ? ca_rollover_cancel(ca, now)
+		     : ca_rollover_create(ca, now);
+	if (ret == -EALREADY)
+		return ctl_reply_error(reply, ret,
+				       "a rollover CA certificate exists "
+				       "already");
+	if (ret == -ENOENT && cancel)
+		return ctl_reply_error(reply, ret, "no rollover to cancel");
+	if (ret == -EBUSY)
+		return ctl_reply_error(reply, ret,
+				       "the rollover is being "
+				       "promoted");
+	if (ret == -EKEYEXPIRED)
+		return ctl_reply_error(reply, ret,
+				       "the CA certificate has "
+				       "expired");
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "rollover failed: %s",
+				       strerror(-ret));
+	if (cancel) {
+		reply->result = json_pack("{s:s, s:s}", "rollover_status",
+					  "not available", "warning",
+					  "clients that fetched the rollover "
+					  "CA certificate must re-enroll");
+		ctl_reply_printf(reply,
+				 "Rollover cancelled.\n"
+				 "%% Clients that fetched the rollover CA "
+				 "certificate must re-enroll.\n");
+		return 0;
+	}
+	ca_fingerprint(ca->pub->roll_cert, fp, sizeof(fp));
+	reply->result =
+		json_pack("{s:s, s:s}", "rollover_status",
+			  "available for rollover", "rollover_fingerprint", fp);
+	ctl_reply_printf(reply, "Rollover CA certificate created: %s\n", fp);
+	return 0;
+}
+
 /* One entry point: the command name picks the action, under the lock. */
 static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
 		    void *arg)
@@ -428,6 +601,10 @@ static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
 		ret = server_password(ca, req, reply);
 	else if (!strcmp(c, "server info crl"))
 		ret = server_info_crl(ca, req, reply);
+	else if (!strcmp(c, "server rollover"))
+		ret = server_rollover(ca, req, reply, false);
+	else if (!strcmp(c, "server rollover cancel"))
+		ret = server_rollover(ca, req, reply, true);
 	else
 		ret = ctl_reply_error(reply, -EOPNOTSUPP, "unknown command");
 out:
@@ -443,7 +620,7 @@ static const struct {
 	{"show server", 0, "NAME"},
 	{"show requests", 0, "NAME"},
 	{"server info requests", 0, "NAME"},
-	{"show certificates", 0, "NAME"},
+	{"show certificates", 0, "[NAME]"},
 	{"server grant", CTL_F_MUTATES, "NAME all|ID"},
 	{"server reject", CTL_F_MUTATES, "NAME all|ID"},
 	{"server remove", CTL_F_MUTATES, "NAME all|ID"},
@@ -451,6 +628,8 @@ static const struct {
 	{"server unrevoke", CTL_F_MUTATES, "NAME SERIAL"},
 	{"server password generate", CTL_F_MUTATES, "NAME [MINUTES]"},
 	{"server info crl", 0, "NAME"},
+	{"server rollover", CTL_F_MUTATES, "NAME"},
+	{"server rollover cancel", CTL_F_MUTATES, "NAME"},
 };
 
 int ca_ctl_register(struct ca *ca, struct ctl_server *srv)

@@ -82,7 +82,7 @@ static int cert_skeleton(struct ca *ca, X509 *x, const X509_NAME *issuer,
 	return 0;
 }
 
-int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t now, X509 **out)
+int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = NULL;
@@ -94,8 +94,8 @@ int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t now, X509 **out)
 	ret = ca_parse_dn(ca->cfg.issuer_name, &name);
 	if (ret < 0)
 		goto out;
-	ret = cert_skeleton(ca, x, name, name, key, now,
-			    now + ca->cfg.lifetime_ca_cert);
+	ret = cert_skeleton(ca, x, name, name, key, not_before,
+			    not_before + ca->cfg.lifetime_ca_cert);
 	if (ret < 0)
 		goto out;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
@@ -189,7 +189,8 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	X509 *x = X509_new();
 	EVP_PKEY *key = p->csr ? X509_REQ_get0_pubkey(p->csr) : p->pubkey;
 	const X509_NAME *subject = p->subject;
-	int64_t ca_end, end;
+	int64_t start = p->not_before ? p->not_before : p->now;
+	int64_t ca_start, ca_end, end;
 	int ret = -ENOMEM;
 
 	if (!x || !key)
@@ -197,14 +198,19 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
 	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &ca_end);
+	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert), &ca_start);
 	if (ret < 0)
 		goto out;
-	/* Never past the CA's own end (ROLLOVER.md §3: truncated). */
-	end = p->ra ? ca_end : p->now + ca->cfg.lifetime_cert;
+	/* Never before the issuer starts (a rollover CA starts later). */
+	if (start < ca_start)
+		start = ca_start;
+	/* Never past the CA's own end (ROLLOVER.md §3: truncated).  Under
+	 * the rollover CA, validity starts where that CA starts. */
+	end = p->ra ? ca_end : start + ca->cfg.lifetime_cert;
 	if (end > ca_end)
 		end = ca_end;
 	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->ca_cert), subject,
-			    key, p->now, end);
+			    key, start, end);
 	ret = ret ?: ee_extensions(ca, x, pub->ca_cert, p);
 	if (ret < 0)
 		goto out;

@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
+#include "log.h"
 #include "scep.h"
 
 enum signer_kind {
@@ -91,8 +93,14 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 }
 
 /* Static challenge (none in this configuration) or a one-time one. */
+/* The static `password` of the config, else a one-time one (used up). */
 static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
 {
+	size_t n = strlen(ca->cfg.password);
+
+	/* Constant time: the length is no secret, the bytes are. */
+	if (n && strlen(pw) == n && !CRYPTO_memcmp(pw, ca->cfg.password, n))
+		return true;
 	return db_otp_consume(ca->db, ca->cfg.name, pw, now) == 0;
 }
 
@@ -112,33 +120,52 @@ static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
 						: DB_REQ_PENDING;
 }
 
-/* Issue the certificate of a granted request and mark it issued. */
-int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
-		     struct db_request *r, int64_t now, X509 **out)
+/* Issue the certificate of a granted request (CSR parsed) and mark it. */
+static int issue_parsed(struct ca *ca, const struct ca_pub *pub,
+			struct db_request *r, X509_REQ *csr, int64_t now,
+			X509 **out)
 {
-	const unsigned char *p = r->csr;
-	struct ca_issue_params ip = {.now = now, .request_id = r->id};
+	struct ca_issue_params ip = {
+		.now = now, .request_id = r->id, .csr = csr};
 	int64_t serial;
-	int ret = -EBADMSG;
+	int ret;
 
-	ip.csr = d2i_X509_REQ(NULL, &p, (long)r->csr_len);
-	if (!ip.csr)
-		goto out;
 	ret = ca_issue(ca, pub, &ip, out);
 	if (ret < 0)
-		goto out;
+		return ret;
 	ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(*out));
 	ret = db_request_set_state(ca->db, r->id, DB_REQ_ISSUED, serial);
 	r->state = DB_REQ_ISSUED;
 	r->serial = serial;
-out:
-	X509_REQ_free(ip.csr);
 	return ret;
 }
 
-/* The answer a stored request gets (first time, poll, or repeat). */
+/* The same from the stored row: the CSR is decoded from its DER. */
+int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
+		     struct db_request *r, int64_t now, X509 **out)
+{
+	const unsigned char *p = r->csr;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)r->csr_len);
+	int ret;
+
+	if (!csr)
+		return -EBADMSG;
+	ret = issue_parsed(ca, pub, r, csr, now, out);
+	X509_REQ_free(csr);
+	return ret;
+}
+
+/*
+ * The answer a stored request gets (first time, poll, or repeat); pub is
+ * the issuing CA (the current one, or a view of the rollover CA).
+ */
+/*
+ * csr: the request's CSR already parsed (a new request), else NULL and
+ * the stored one is decoded (decoding a public key is costly in OpenSSL 3).
+ */
 static int outcome(struct ca *ca, const struct ca_pub *pub,
-		   struct db_request *r, int64_t now, struct scep_reply *rep)
+		   struct db_request *r, X509_REQ *csr, int64_t now,
+		   struct scep_reply *rep)
 {
 	struct db_cert c = {0};
 	int ret;
@@ -152,7 +179,8 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
 		return 0;
 	case DB_REQ_GRANTED:
-		ret = ca_issue_request(ca, pub, r, now, &rep->issued);
+		ret = csr ? issue_parsed(ca, pub, r, csr, now, &rep->issued)
+			  : ca_issue_request(ca, pub, r, now, &rep->issued);
 		break;
 	case DB_REQ_ISSUED:
 		ret = db_cert_get(ca->db, ca->cfg.name, r->serial, &c);
@@ -177,6 +205,18 @@ static unsigned char *der_copy(const unsigned char *der, int n)
 	if (d)
 		memcpy(d, der, n);
 	return d;
+}
+
+/* SHA-256 of the CSR, upper-case hex: `show requests` Fingerprint. */
+static void csr_fingerprint(struct db_request *r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (!EVP_Digest(r->csr, r->csr_len, md, &n, EVP_sha256(), NULL))
+		return; /* left empty: only shown, never matched */
+	for (i = 0; i < n && 2 * i + 2 < sizeof(r->fingerprint); i++)
+		snprintf(r->fingerprint + 2 * i, 3, "%02X", md[i]);
 }
 
 /* The request row; r keeps malloc'd copies (db_request_free frees). */
@@ -205,22 +245,26 @@ static int store_request(struct ca *ca, const struct scep_request *req,
 	OPENSSL_free(signer);
 	if (!r->subject || !r->csr || !r->signer)
 		return -ENOMEM;
+	csr_fingerprint(r);
 	r->created = now;
 	r->expires = now + ca->cfg.lifetime_enrollreq;
 	return db_request_add(ca->db, r);
 }
 
 static int enroll(struct ca *ca, const struct ca_pub *pub,
-		  const struct scep_request *req, int64_t now,
-		  struct scep_reply *rep)
+		  const struct ca_pub *issuer, const struct scep_request *req,
+		  int64_t now, struct scep_reply *rep)
 {
 	struct db_request r = {0};
 	enum signer_kind kind;
 	int ret;
 
 	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
-	if (ret == 0)
-		goto answer; /* a repeat: a poll */
+	if (ret == 0) {
+		/* A repeat: a poll, answered from the stored request. */
+		ret = outcome(ca, issuer, &r, NULL, now, rep);
+		goto out;
+	}
 	if (ret != -ENOENT)
 		return ret;
 	kind = classify_signer(ca, pub, req, now);
@@ -229,14 +273,13 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 		goto out;
 	if (r.state == DB_REQ_PENDING)
 		ca_rearm_er_expire(ca, now);
-answer:
-	ret = outcome(ca, pub, &r, now, rep);
+	ret = outcome(ca, issuer, &r, req->csr, now, rep);
 out:
 	db_request_free(&r);
 	return ret;
 }
 
-static int poll(struct ca *ca, const struct ca_pub *pub,
+static int poll(struct ca *ca, const struct ca_pub *issuer,
 		const struct scep_request *req, int64_t now,
 		struct scep_reply *rep)
 {
@@ -250,7 +293,7 @@ static int poll(struct ca *ca, const struct ca_pub *pub,
 		return 0;
 	}
 	if (ret == 0)
-		ret = outcome(ca, pub, &r, now, rep);
+		ret = outcome(ca, issuer, &r, NULL, now, rep);
 	db_request_free(&r);
 	return ret;
 }
@@ -290,15 +333,15 @@ static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
 }
 
 static int handle(struct ca *ca, const struct ca_pub *pub,
-		  const struct scep_request *req, int64_t now,
-		  struct scep_reply *rep)
+		  const struct ca_pub *issuer, const struct scep_request *req,
+		  int64_t now, struct scep_reply *rep)
 {
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:
-		return enroll(ca, pub, req, now, rep);
+		return enroll(ca, pub, issuer, req, now, rep);
 	case SCEP_MSG_CERTPOLL:
-		return poll(ca, pub, req, now, rep);
+		return poll(ca, issuer, req, now, rep);
 	case SCEP_MSG_GETCERT:
 		return get_cert(ca, pub, req, rep);
 	case SCEP_MSG_GETCRL:
@@ -308,6 +351,32 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
 		return 0;
 	}
+}
+
+/*
+ * One transaction for all a message changes: the request row, the one-time
+ * password, the serial, the certificate and the request's new state.  One
+ * commit, so one WAL sync (synchronous=FULL) instead of one per step, and
+ * it comes before the reply is built: a certificate is durable before its
+ * client can see it.  A crash before the commit leaves none of it; the
+ * serial reserved in it was never shown to anyone, so handing it out again
+ * reuses nothing.  A failed step is committed with the steps before it, as
+ * when each step committed on its own (a granted request whose signing
+ * failed stays granted, its serial a gap).
+ */
+static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
+			const struct ca_pub *issuer,
+			const struct scep_request *req, int64_t now,
+			struct scep_reply *rep)
+{
+	int ret, rc;
+
+	ret = db_begin(ca->db);
+	if (ret < 0)
+		return ret;
+	ret = handle(ca, pub, issuer, req, now, rep);
+	rc = db_commit(ca->db);
+	return rc < 0 ? rc : ret;
 }
 
 /* A reference to the published state, for the length of one request. */
@@ -330,35 +399,85 @@ static void log_request(struct ca *ca, const struct scep_request *req,
 					     [SCEP_STATUS_FAILURE] = "FAILURE",
 					     [SCEP_STATUS_PENDING] = "PENDING"};
 
-	fprintf(stderr, "pkid: %s: %s tid %s: %s%s%s\n", ca->cfg.name,
-		scep_msg_type_name(req->type),
-		req->transaction_id[0] ? req->transaction_id : "-",
-		status[rep->status],
-		rep->status == SCEP_STATUS_FAILURE ? " " : "",
-		rep->status == SCEP_STATUS_FAILURE
-			? scep_fail_info_name(rep->fail)
-			: "");
+	bool enroll = req->type == SCEP_MSG_PKCSREQ ||
+		      req->type == SCEP_MSG_RENEWALREQ;
+	int level = LOG_DEBUG;
+	const char *tag = "CS_SCEP";
+
+	/* Enrollments are the operator's business; polls and GETs are not. */
+	if (enroll && rep->status == SCEP_STATUS_SUCCESS) {
+		level = LOG_INFO;
+		tag = "CS_GRANT";
+	} else if (enroll && rep->status == SCEP_STATUS_PENDING) {
+		level = LOG_INFO;
+		tag = "CS_PENDING";
+	} else if (enroll && rep->status == SCEP_STATUS_FAILURE) {
+		level = LOG_INFO;
+		tag = "CS_REJECT";
+	} else if (rep->status == SCEP_STATUS_FAILURE) {
+		level = LOG_WARNING;
+		tag = "CS_SCEP_FAILURE";
+	}
+	pkid_log(level, tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
+		 scep_msg_type_name(req->type),
+		 req->transaction_id[0] ? req->transaction_id : "-",
+		 status[rep->status],
+		 rep->status == SCEP_STATUS_FAILURE ? " " : "",
+		 rep->status == SCEP_STATUS_FAILURE
+			 ? scep_fail_info_name(rep->fail)
+			 : "");
+}
+
+/*
+ * Our certificates a client may envelope to: the CA (or RA), and while a
+ * rollover exists, the rollover CA (or the RA's successor).  Returns how
+ * many.
+ */
+static size_t recipients(const struct ca_pub *pub, struct scep_recipient *r)
+{
+	r[0].cert = pub->ra_cert ? pub->ra_cert : pub->ca_cert;
+	r[0].key = pub->ra_cert ? pub->ra_key : pub->ca_key;
+	if (!pub->roll_cert)
+		return 1;
+	r[1].cert = pub->roll_ra_cert ? pub->roll_ra_cert : pub->roll_cert;
+	r[1].key = pub->roll_ra_cert ? pub->roll_ra_key : pub->roll_key;
+	return 2;
 }
 
 int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 			  struct ca_blob *out)
 {
 	struct ca_pub *pub = pub_get(ca);
+	struct ca_pub roll_view = {0};
+	const struct ca_pub *issuer;
 	struct scep_request req = {0};
 	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
-	struct scep_recipient rcpt;
+	struct scep_recipient rcpt[2], *me;
 	const EVP_MD *md;
 	int64_t now = 0;
+	size_t n;
 	int ret;
 
 	if (!pub)
 		return -EAGAIN;
-	rcpt.cert = pub->ra_cert ? pub->ra_cert : pub->ca_cert;
-	rcpt.key = pub->ra_cert ? pub->ra_key : pub->ca_key;
+	n = recipients(pub, rcpt);
 	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
-	ret = scep_parse(msg, len, &rcpt, 1, &req, &rep.fail);
+	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
 	if (ret == -EBADMSG)
 		goto out;
+	/*
+	 * Enveloped to the rollover certificate: issued by the rollover CA.
+	 * The CertRep is still signed by the current CA (or RA): the
+	 * rollover certificates are not valid before the CA's end, and
+	 * clients (strongSwan) refuse a signer that is not valid yet.
+	 */
+	me = &rcpt[0];
+	issuer = pub;
+	if (req.recipient_index == 1 && n == 2) {
+		roll_view.ca_cert = pub->roll_cert;
+		roll_view.ca_key = pub->roll_key;
+		issuer = &roll_view;
+	}
 	pthread_mutex_lock(&ca->lock);
 	if (!ca->running) {
 		ret = -EAGAIN;
@@ -367,13 +486,13 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 		ret = -EPROTO;
 	}
 	if (ret == 0)
-		ret = handle(ca, pub, &req, now, &rep);
+		ret = handle_in_tx(ca, pub, issuer, &req, now, &rep);
 	pthread_mutex_unlock(&ca->lock);
 	if (ret < 0 && ret != -EPROTO)
 		goto out;
 	md = EVP_get_digestbynid(req.digest_nid);
 	log_request(ca, &req, &rep);
-	ret = scep_reply(&req, &rep, rcpt.cert, rcpt.key, md ? md : ca->md, now,
+	ret = scep_reply(&req, &rep, me->cert, me->key, md ? md : ca->md, now,
 			 &out->data, &out->len);
 	out->content_type = "application/x-pki-message";
 out:
@@ -401,8 +520,9 @@ int ca_rearm_er_expire(struct ca *ca, int64_t now)
 
 	ret = db_request_expire(ca->db, now, &n);
 	if (ret == 0 && n)
-		fprintf(stderr, "pkid: %s: %lld pending request(s) expired\n",
-			ca->cfg.name, (long long)n);
+		pkid_log(LOG_NOTICE, "CS_REQUEST_EXPIRED",
+			 "%s: %lld pending request(s) expired", ca->cfg.name,
+			 (long long)n);
 	ret = ret
 		      ?: db_request_foreach(ca->db, ca->cfg.name,
 					    DB_REQ_PENDING, false,
@@ -430,6 +550,14 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 		ret = ca_crl_update(ca, now);
 	else if (kind == PKIKS_TIMER_ER_EXPIRE)
 		ret = ca_rearm_er_expire(ca, now);
+	else if (kind == PKIKS_TIMER_CS_SHADOW_CERT_GENERATION &&
+		 ca->cfg.auto_rollover)
+		ret = ca_rollover_create(ca, now);
+	else if (kind == PKIKS_TIMER_CS_CERT_EXPIRE)
+		ret = ca_rollover_promote(ca, now);
+	if (ret < 0 && ret != -EALREADY)
+		pkid_log(LOG_ERR, "CS_ROLLOVER", "%s: %s: %s", ca->cfg.name,
+			 pkiks_timer_kind_name(kind), strerror(-ret));
 out:
 	pthread_mutex_unlock(&ca->lock);
 	return ret;

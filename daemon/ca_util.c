@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "ca_internal.h"
+#include "log.h"
 #include "provider_client.h"
 
 int ca_fingerprint(X509 *x, char *hex, size_t size)
@@ -93,9 +94,14 @@ int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key)
 {
 	int ret = pkiks_pkey_load(NULL, name, key);
 
+	/* The provider drops a thread's handle to a keystore that went away
+	 * (pkiksd restarted) but does not retry the lookup: one more. */
 	if (ret < 0)
-		fprintf(stderr, "pkid: cannot load key pkiks:%s: %s\n", name,
-			strerror(-ret));
+		ret = pkiks_pkey_load(NULL, name, key);
+
+	if (ret < 0)
+		pkid_log(LOG_ERR, "CS_KEY", "cannot load key pkiks:%s: %s",
+			 name, strerror(-ret));
 	ERR_clear_error();
 	return ret;
 }

@@ -10,7 +10,11 @@ CA_OBJS := $(OBJ)/daemon/ca.o $(OBJ)/daemon/ca_util.o \
 	   $(OBJ)/daemon/ca_create.o $(OBJ)/daemon/ca_issue.o \
 	   $(OBJ)/daemon/ca_crl.o $(OBJ)/daemon/ca_scep.o \
 	   $(OBJ)/daemon/http.o
-CA_OBJS += $(OBJ)/daemon/ca_ctl.o
+CA_OBJS += $(OBJ)/daemon/ca_ctl.o $(OBJ)/daemon/ca_rollover.o
+# Reload, running-config and the IOS-tagged log (daemon/reload.h, log.h).
+CA_OBJS += $(OBJ)/daemon/reload.o $(OBJ)/daemon/log.o
+# Wrapped blobs of pkid's keys, restored after a keystore restart.
+CA_OBJS += $(OBJ)/daemon/keyblob.o
 
 PKID := $(BIN)/pkid
 PKID_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -lurcu-bp

@@ -62,6 +62,11 @@ static const char *const migrations[] = {
 	" pending_kind INTEGER NOT NULL DEFAULT 0,"
 	" poll_count INTEGER NOT NULL DEFAULT 0,"
 	" updated INTEGER NOT NULL DEFAULT 0);",
+	/* 1 -> 2: wrapped keystore keys (daemon/keyblob.c) */
+	"CREATE TABLE key_blob ("
+	" name TEXT PRIMARY KEY,"
+	" blob BLOB NOT NULL,"
+	" pubkey BLOB NOT NULL);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -2,7 +2,8 @@
 /*
  * pkid's database: one SQLite file (WAL, synchronous=FULL) holding the CA
  * state, serial counters, issued certificates, SCEP requests, one-time
- * challenge passwords and the trustpoints' client state.
+ * challenge passwords, the trustpoints' client state and the wrapped
+ * blobs of the keystore keys pkid made.
  *
  * Every function returns 0 or a negative errno: -ENOENT (no such row),
  * -EEXIST (duplicate), -EBUSY (still locked after the busy timeout), -EIO
@@ -26,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION  1
+#define DB_SCHEMA_VERSION  2
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_NAME_MAX	   64
 #define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
@@ -214,5 +215,25 @@ int db_tp_get(struct db *db, const char *name, struct db_tp *tp);
 int db_tp_put(struct db *db, const struct db_tp *tp);
 void db_tp_free(struct db_tp *tp);
 int db_tp_delete(struct db *db, const char *name);
+
+/* ---- Wrapped keystore keys (daemon/keyblob.c), by keystore name ---- */
+
+struct db_keyblob {
+	char name[DB_NAME_MAX];
+	unsigned char *blob; /* PKIKS_ATTR_WRAPPED, opaque to pkid */
+	size_t blob_len;
+	unsigned char *pubkey; /* SubjectPublicKeyInfo DER of the key */
+	size_t pubkey_len;
+};
+
+int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb);
+/* Insert or replace. */
+int db_keyblob_put(struct db *db, const struct db_keyblob *kb);
+/* -ENOENT if there was none. */
+int db_keyblob_delete(struct db *db, const char *name);
+/* The blob of @from becomes @to's (replacing it), in one transaction;
+ * -ENOENT if @from has none. */
+int db_keyblob_move(struct db *db, const char *from, const char *to);
+void db_keyblob_free(struct db_keyblob *kb);
 
 #endif /* PKID_DB_H */

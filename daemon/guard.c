@@ -51,7 +51,7 @@ static int apply_conf(struct guard *g, const struct pkid_config *cfg)
 
 	c.rate = cfg->rate_limit < GUARD_RATE_MAX ? cfg->rate_limit
 						  : GUARD_RATE_MAX;
-	c.burst = cfg->rate_burst < 1		  ? 1
+	c.burst = cfg->rate_burst < 1		      ? 1
 		  : cfg->rate_burst > GUARD_BURST_MAX ? GUARD_BURST_MAX
 						      : cfg->rate_burst;
 	/*
@@ -178,7 +178,8 @@ static void sync_interfaces(struct guard *g, const struct pkid_config *cfg)
 	}
 	for (i = 0; i < g->n_ifs; i++) {
 		if (name_in(g->ifs[i].name, names, n) &&
-		    if_nametoindex(g->ifs[i].name) == (unsigned)g->ifs[i].ifindex)
+		    if_nametoindex(g->ifs[i].name) ==
+			    (unsigned)g->ifs[i].ifindex)
 			g->ifs[kept++] = g->ifs[i];
 		else
 			guard_if_detach(g, &g->ifs[i]);

@@ -73,7 +73,8 @@ static int attach_tc(struct guard *g, struct guard_if *gif)
 	if (ret && ret != -EEXIST)
 		return ret;
 	gif->hook_created = ret == 0;
-	/* handle and priority 0: the kernel picks free ones and we learn them */
+	/* handle and priority 0: the kernel picks free ones and we learn them
+	 */
 	gif->tc = (struct bpf_tc_opts){
 		.sz = sizeof(gif->tc),
 		.prog_fd = bpf_program__fd(g->skel->progs.guard_tc)};
@@ -217,8 +218,7 @@ out:
 	return ret;
 }
 
-int guard_if_wanted(char (*named)[16], size_t n_named, char ***names,
-		    size_t *n)
+int guard_if_wanted(char (*named)[16], size_t n_named, char ***names, size_t *n)
 {
 	size_t i;
 	int ret = 0;

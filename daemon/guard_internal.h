@@ -22,15 +22,15 @@ struct guard_bpf;
 struct guard_if {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	enum guard_mode mode; /* how it is attached: never GUARD_AUTO */
-	int link_fd;	      /* XDP: the bpf_link; closing it detaches */
+	enum guard_mode mode;	 /* how it is attached: never GUARD_AUTO */
+	int link_fd;		 /* XDP: the bpf_link; closing it detaches */
 	struct bpf_tc_hook hook; /* tc */
 	struct bpf_tc_opts tc;
 	bool hook_created; /* we made the clsact qdisc: remove it on detach */
 };
 
 struct guard {
-	pthread_mutex_t lock; /* the ctl thread reads while main reloads */
+	pthread_mutex_t lock;	/* the ctl thread reads while main reloads */
 	struct guard_bpf *skel; /* NULL: not running */
 	struct guard_if *ifs;
 	size_t n_ifs;

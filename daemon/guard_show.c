@@ -100,24 +100,25 @@ static json_t *json_setup(struct guard *g)
 
 	for (i = 0; i < g->n_ifs; i++)
 		json_array_append_new(
-			ifs, json_pack("{s:s, s:s, s:I}", "name", g->ifs[i].name,
-				       "mode", guard_mode_name(g->ifs[i].mode),
-				       "prog_id",
-				       (json_int_t)guard_prog_id(g, g->ifs[i].mode)));
+			ifs,
+			json_pack(
+				"{s:s, s:s, s:I}", "name", g->ifs[i].name,
+				"mode", guard_mode_name(g->ifs[i].mode),
+				"prog_id",
+				(json_int_t)guard_prog_id(g, g->ifs[i].mode)));
 	for (i = 0; i < g->n_allow; i++)
 		json_array_append_new(allow, json_string(g->allow[i]));
-	return json_pack("{s:b, s:I, s:I, s:I, s:o, s:o}", "enabled", 1,
-			 "port", (json_int_t)g->port, "rate",
-			 (json_int_t)g->rate, "burst", (json_int_t)g->burst,
-			 "interfaces", ifs, "allow", allow);
+	return json_pack("{s:b, s:I, s:I, s:I, s:o, s:o}", "enabled", 1, "port",
+			 (json_int_t)g->port, "rate", (json_int_t)g->rate,
+			 "burst", (json_int_t)g->burst, "interfaces", ifs,
+			 "allow", allow);
 }
 
 static void text_setup(struct guard *g, struct ctl_reply *r)
 {
 	size_t i;
 
-	ctl_reply_printf(r,
-			 "Guard: port %u, %u SYN/s per source, burst %u\n",
+	ctl_reply_printf(r, "Guard: port %u, %u SYN/s per source, burst %u\n",
 			 g->port, g->rate, g->burst);
 	for (i = 0; i < g->n_ifs; i++)
 		ctl_reply_printf(r, "  on %s (%s, program %u)\n",
@@ -131,13 +132,12 @@ static void text_setup(struct guard *g, struct ctl_reply *r)
 static void show_totals(const struct guard_totals *t, size_t n_sources,
 			json_t *res, struct ctl_reply *r)
 {
-	json_object_set_new(
-		res, "totals",
-		json_pack("{s:I, s:I, s:I, s:I}", "passed",
-			  (json_int_t)t->passed, "dropped",
-			  (json_int_t)t->dropped, "allowed",
-			  (json_int_t)t->allowed, "untracked",
-			  (json_int_t)t->untracked));
+	json_object_set_new(res, "totals",
+			    json_pack("{s:I, s:I, s:I, s:I}", "passed",
+				      (json_int_t)t->passed, "dropped",
+				      (json_int_t)t->dropped, "allowed",
+				      (json_int_t)t->allowed, "untracked",
+				      (json_int_t)t->untracked));
 	json_object_set_new(res, "sources", json_integer(n_sources));
 	ctl_reply_printf(r,
 			 "SYNs: %llu passed, %llu dropped, %llu allowed, "
@@ -229,8 +229,8 @@ static int show_guard(const struct ctl_request *req, struct ctl_reply *reply,
 	} else {
 		const char *why = g->why_off ? g->why_off : "not started";
 
-		reply->result = json_pack("{s:b, s:s}", "enabled", 0, "reason",
-					  why);
+		reply->result =
+			json_pack("{s:b, s:s}", "enabled", 0, "reason", why);
 		ctl_reply_printf(reply, "Guard: off (%s)\n", why);
 	}
 	pthread_mutex_unlock(&g->lock);

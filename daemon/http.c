@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/evp.h>
@@ -80,6 +81,19 @@ static enum MHD_Result send_blob(struct MHD_Connection *conn, int err,
 		       blob->content_type);
 	free(blob->data);
 	return ret;
+}
+
+/* GetNextCACert before a rollover CA exists: a 404 that says why. */
+static enum MHD_Result next_ca_cert(struct http_server *srv,
+				    struct MHD_Connection *conn)
+{
+	struct ca_blob blob = {0};
+	int ret = ca_http_get_next_ca_cert(srv->ca, &blob);
+
+	if (ret == -ENOENT)
+		return send_text(conn, MHD_HTTP_NOT_FOUND,
+				 "no rollover CA certificate yet\n");
+	return send_blob(conn, ret, &blob);
 }
 
 /*
@@ -188,8 +202,7 @@ static enum MHD_Result route_get(struct http_server *srv,
 		return send_blob(conn, ca_http_get_ca_cert(srv->ca, &blob),
 				 &blob);
 	if (strcmp(op, "GetNextCACert") == 0)
-		return send_blob(conn, ca_http_get_next_ca_cert(srv->ca, &blob),
-				 &blob);
+		return next_ca_cert(srv, conn);
 	if (strcmp(op, "GetCRL") == 0)
 		return send_blob(conn, ca_http_get_crl(srv->ca, &blob), &blob);
 	if (strcmp(op, "PKIOperation") == 0)
@@ -277,11 +290,47 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/*
+ * Worker threads: HTTP_THREADS_PER_CPU per online CPU, at least
+ * HTTP_THREADS_MIN; PKID_HTTP_THREADS in the environment overrides it (for
+ * benchmarks).  A worker blocks while its request waits for the keystore
+ * or the CA's lock, so there are more workers than cores; a fixed pool
+ * (not a thread per connection) keeps each worker's keystore handle (the
+ * OpenSSL provider keeps one per thread) open across requests.
+ */
+#define HTTP_THREADS_PER_CPU 2
+#define HTTP_THREADS_MIN     4
+#define HTTP_THREADS_MAX     64
+
+static unsigned int pool_size(void)
+{
+	const char *env = getenv("PKID_HTTP_THREADS");
+	long n = sysconf(_SC_NPROCESSORS_ONLN) * HTTP_THREADS_PER_CPU;
+	long want;
+	char *end;
+
+	if (n < HTTP_THREADS_MIN)
+		n = HTTP_THREADS_MIN;
+	if (n > HTTP_THREADS_MAX)
+		n = HTTP_THREADS_MAX;
+	if (!env || !*env)
+		return (unsigned int)n;
+	errno = 0;
+	want = strtol(env, &end, 10);
+	if (errno || *end || want < 1 || want > HTTP_THREADS_MAX) {
+		fprintf(stderr,
+			"pkid: PKID_HTTP_THREADS=%s is not 1..%d, using %ld\n",
+			env, HTTP_THREADS_MAX, n);
+		return (unsigned int)n;
+	}
+	return (unsigned int)want;
+}
+
 int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 {
 	struct http_server *srv;
-	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_INTERNAL_POLLING_THREAD |
+	/* MHD_USE_EPOLL: each pool worker polls its own connections. */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			     MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 
 	if (port == 0 || port > 65535)
@@ -293,6 +342,8 @@ int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 	srv->mhd = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_THREAD_POOL_SIZE, pool_size(),
+		/* In total, shared out among the workers. */
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 		/* Room for a GET message= of HTTP_BODY_MAX bytes in base64. */

@@ -13,9 +13,10 @@
  *   GET  /crl/NAME.crl                        application/pkix-crl
  *
  * The path before '?' is not checked (clients use /cgi-bin/pkiclient.exe
- * or /scep).  Bodies and messages over HTTP_BODY_MAX get 413.  One thread a
- * connection: a PKIOperation may wait for the keystore, the others read
- * the CA's published state without locks.
+ * or /scep).  Bodies and messages over HTTP_BODY_MAX get 413.  A fixed
+ * pool of worker threads (http.c says how many): a PKIOperation may wait
+ * for the keystore, the others read the CA's published state without
+ * locks.
  */
 #ifndef PKID_HTTP_H
 #define PKID_HTTP_H

@@ -10,7 +10,9 @@
  * one `crypto pki server` of the file over SCEP (`ip http server PORT`),
  * answers the control socket, and waits for keystore events: timers (CS
  * CRL UPDATE, ER EXPIRE) and the clock becoming authoritative (a CA that
- * could not start for lack of time starts then).  SIGTERM/SIGINT stop it.
+ * could not start for lack of time starts then).  SIGTERM/SIGINT stop it;
+ * SIGHUP (or `pkictl reload`) re-reads the file (daemon/reload.h).  Logs go
+ * to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +35,9 @@
 #include "guard.h"
 #include "http.h"
 #include "keystore.h"
+#include "log.h"
 #include "provider_client.h"
+#include "reload.h"
 #include "tp.h"
 
 #define PKID_VERSION   "0.1"
@@ -48,6 +52,7 @@ struct pkid_opts {
 	const char *provider;
 	const char *ks_socket;
 	enum ca_key_mode key_mode;
+	bool key_mode_set; /* -m overrides `ra-certificate` */
 	bool check_only;
 	bool foreground;
 };
@@ -59,7 +64,9 @@ struct pkid {
 	struct tp_set *tp; /* trustpoints (daemon/tp.h), NULL if none */
 	struct http_server *http;
 	struct ctl_server *ctl;
-	struct pkiks *ev; /* event subscription (its own handle) */
+	struct reload *reload; /* SIGHUP and `reload` */
+	struct pkiks *ev;      /* event subscription (its own handle) */
+	bool ev_lost; /* the keystore may come back empty: restore keys */
 	int sigfd;
 	char db_path[PATH_MAX];
 };
@@ -129,6 +136,7 @@ static int parse_args(int argc, char **argv, struct pkid_opts *o)
 				o->key_mode = CA_KEY_MODE_SINGLE;
 			else
 				return -EINVAL;
+			o->key_mode_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -168,11 +176,15 @@ static void try_start(struct pkid *d)
 		return;
 	ret = ca_start(d->ca, &why);
 	if (ret == 0)
-		fprintf(stderr, "pkid: %s: certificate server enabled\n",
-			ca_name(d->ca));
+		pkid_log(LOG_INFO, "CS_ENABLED",
+			 "%s: certificate server enabled", ca_name(d->ca));
+	else if (ret == -EAGAIN)
+		pkid_log(LOG_ERR, "CLOCK_NOT_AUTHORITATIVE",
+			 "%s: not started: %s", ca_name(d->ca),
+			 why ? why : strerror(-ret));
 	else
-		fprintf(stderr, "pkid: %s: not started: %s\n", ca_name(d->ca),
-			why ? why : strerror(-ret));
+		pkid_log(LOG_ERR, "CS_START_FAILED", "%s: not started: %s",
+			 ca_name(d->ca), why ? why : strerror(-ret));
 }
 
 static int setup_ca(struct pkid *d)
@@ -184,6 +196,10 @@ static int setup_ca(struct pkid *d)
 		.ks_socket = d->opts.ks_socket,
 		.key_mode = d->opts.key_mode,
 	};
+
+	if (!d->opts.key_mode_set && d->cfg->n_servers &&
+	    d->cfg->servers[0].ra_mode == PKID_RA_NONE)
+		env.key_mode = CA_KEY_MODE_SINGLE;
 
 	if (mkdir(d->opts.state_dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "pkid: %s: %s\n", d->opts.state_dir,
@@ -207,6 +223,21 @@ static int setup_tp(struct pkid *d)
 	return tp_start_all(&d->tp, d->cfg, &env);
 }
 
+static void after_reload(void *arg);
+
+static int setup_reload(struct pkid *d)
+{
+	struct reload_env env = {.conf_path = d->opts.conf,
+				 .ca = d->ca,
+				 .tp = d->tp,
+				 .tp_apply = tp_reload,
+				 .key_mode_forced = d->opts.key_mode_set,
+				 .applied = after_reload,
+				 .arg = d};
+
+	return reload_new(&d->reload, &env, &d->cfg);
+}
+
 static int setup_ctl(struct pkid *d)
 {
 	struct ctl_server_opts o = {.path = d->cfg->control_socket,
@@ -222,6 +253,7 @@ static int setup_ctl(struct pkid *d)
 		ret = ca_ctl_register(d->ca, d->ctl);
 	ret = ret ?: tp_ctl_register(d->tp, d->ctl);
 	ret = ret ?: guard_ctl_register(d->ctl);
+	ret = ret ?: reload_ctl_register(d->reload, d->ctl);
 	return ret ?: ctl_server_start(d->ctl);
 }
 
@@ -286,31 +318,74 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 	}
 }
 
-/* Poll the signal fd and the keystore's events until SIGTERM/SIGINT. */
+/* The keystore is back: the trustpoints reconnect and restore their keys
+ * (the CA does so in try_start, ca_keystore_lost having stopped it). */
+static void keystore_back(struct pkid *d)
+{
+	int ret = tp_keystore_reconnect(d->tp);
+
+	if (ret < 0)
+		fprintf(stderr, "pkid: trustpoints: keystore: %s\n",
+			strerror(-ret));
+	d->ev_lost = false;
+}
+
+/* A reload took effect: the clock line and `no shutdown` may be new. */
+static void after_reload(void *arg)
+{
+	struct pkid *d = arg;
+
+	if (d->ev)
+		apply_calendar_valid(d);
+	try_start(d);
+	guard_reload(d->cfg);
+}
+
+/* A signal: 1 to stop (SIGTERM/SIGINT), 0 to go on (SIGHUP: reload). */
+static int on_signal(struct pkid *d)
+{
+	struct signalfd_siginfo si;
+
+	if (read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo != SIGHUP)
+		return 1;
+	reload_run(d->reload);
+	return 0;
+}
+
+/*
+ * Poll the signal fd, the control thread's reload requests and the
+ * keystore's events until SIGTERM/SIGINT.
+ */
 static int run(struct pkid *d)
 {
 	struct pkiks_event_msg ev;
-	struct signalfd_siginfo si;
-	struct pollfd p[2];
+	struct pollfd p[3];
 
 	for (;;) {
-		int n = 1;
+		int n = 2;
 
 		if (!d->ev && events_open(d) == 0) {
+			if (d->ev_lost)
+				keystore_back(d);
 			try_start(d); /* the clock may have come meanwhile */
 			tp_resume(d->tp); /* timers may have expired too */
 		}
 		p[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = reload_fd(d->reload),
+				       .events = POLLIN};
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
 		if (poll(p, n, d->ev ? -1 : PKID_RETRY_MS) < 0 &&
 		    errno != EINTR)
 			return -errno;
-		if (p[0].revents & POLLIN &&
-		    read(d->sigfd, &si, sizeof(si)) == sizeof(si))
+		if (p[0].revents & POLLIN && on_signal(d))
 			return 0;
-		if (n > 1 && p[1].revents) {
+		if (p[1].revents & POLLIN)
+			reload_poll(d->reload);
+		if (n > 2 && p[2].revents) {
 			if (pkiks_event_read(d->ev, &ev) == 0) {
 				handle_event(d, &ev);
 			} else {
@@ -318,6 +393,9 @@ static int run(struct pkid *d)
 						"reconnecting\n");
 				pkiks_close(d->ev);
 				d->ev = NULL;
+				d->ev_lost = true;
+				if (d->ca)
+					ca_keystore_lost(d->ca);
 			}
 		}
 	}
@@ -330,6 +408,7 @@ static int block_signals(struct pkid *d)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	/* Before any thread exists, so none of them takes these signals. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -EINVAL;
@@ -355,6 +434,7 @@ int main(int argc, char **argv)
 	}
 	if (!d.opts.foreground && daemon(0, 0) < 0)
 		goto err_cfg;
+	pkid_log_open(d.opts.foreground);
 	ret = block_signals(&d);
 	if (ret == 0 && pkiks_provider_load(NULL, d.opts.provider) < 0) {
 		fprintf(stderr, "pkid: cannot load the pkiks provider\n");
@@ -363,6 +443,7 @@ int main(int argc, char **argv)
 	}
 	ret = ret ?: setup_ca(&d);
 	ret = ret ?: setup_tp(&d);
+	ret = ret ?: setup_reload(&d);
 	if (ret < 0)
 		goto err_ca;
 	ret = setup_ctl(&d);
@@ -387,6 +468,7 @@ err_http:
 err_ctl:
 	ca_free(d.ca);
 err_ca:
+	reload_free(d.reload);
 	tp_stop_all(d.tp);
 	if (d.sigfd >= 0)
 		close(d.sigfd);
@@ -394,8 +476,10 @@ err_ca:
 		goto err_cfg;
 out_cfg:
 	pkid_config_free(d.cfg);
+	pkid_log_close();
 	return 0;
 err_cfg:
 	pkid_config_free(d.cfg);
+	pkid_log_close();
 	return 1;
 }

@@ -112,6 +112,15 @@ int scep_reply(const struct scep_request *req, const struct scep_reply *rep,
 int scep_degenerate(STACK_OF(X509) *certs, X509_CRL *crl, unsigned char **out,
 		    size_t *out_len);
 
+/*
+ * The GetNextCACert answer: SignedData signed by sign_cert/sign_key (the
+ * current CA) over a degenerate PKCS#7 carrying next (the rollover CA
+ * certificate, then the RA's successor).  *out is malloc'd DER.
+ */
+int scep_next_ca(X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
+		 STACK_OF(X509) * next, int64_t now, unsigned char **out,
+		 size_t *out_len);
+
 const char *scep_msg_type_name(enum scep_msg_type type);
 const char *scep_fail_info_name(enum scep_fail_info fail);
 

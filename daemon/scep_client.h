@@ -98,9 +98,10 @@ int scep_client_self_signed(const X509_NAME *name, EVP_PKEY *key,
 int scep_client_parse_ca(const unsigned char *der, size_t len,
 			 const char *content_type, X509 **ca, X509 **ra);
 /* GetNextCACert: a SignedData signed by @ca (or an RA it issued)
- * carrying the rollover CA certificate. */
+ * carrying the rollover CA certificate (*next) and, in RA mode, the
+ * rollover RA certificate it signed (*next_ra, else NULL). */
 int scep_client_parse_next_ca(const unsigned char *der, size_t len, X509 *ca,
-			      X509 **next);
+			      X509 **next, X509 **next_ra);
 
 /* The cipher and digest to use given GetCACaps' text (NULL: none known). */
 const EVP_CIPHER *scep_client_cipher(const char *caps);

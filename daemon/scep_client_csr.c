@@ -249,42 +249,90 @@ static bool signed_by_one_of(CMS_ContentInfo *cms, STACK_OF(X509) * trusted)
 	return ok;
 }
 
-int scep_client_parse_next_ca(const unsigned char *der, size_t len, X509 *ca,
-			      X509 **next)
+/* The rollover CA: self-issued, the current CA's subject, not the CA. */
+static X509 *find_next(STACK_OF(X509) * certs, X509 *ca)
 {
-	const unsigned char *p = der;
-	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
-	STACK_OF(X509) *certs = NULL, *trusted = sk_X509_new_null();
-	BIO *content = BIO_new(BIO_s_mem());
-	int ret = -EBADMSG, i;
+	int i;
 
-	*next = NULL;
-	if (!cms || !trusted || !content || !sk_X509_push(trusted, ca))
-		goto out;
-	certs = CMS_get1_certs(cms);
-	/* Signed by the CA itself, or by an RA certificate the CA issued. */
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (X509_verify(sk_X509_value(certs, i),
-				X509_get0_pubkey(ca)) == 1)
-			sk_X509_push(trusted, sk_X509_value(certs, i));
-	if (CMS_verify(cms, trusted, NULL, NULL, content,
-		       CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
-	    !signed_by_one_of(cms, trusted))
-		goto out;
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509 *x = sk_X509_value(certs, i);
 
 		if (self_issued(x) && X509_cmp(x, ca) &&
 		    !X509_NAME_cmp(X509_get_subject_name(x),
-				   X509_get_subject_name(ca)))
-			*next = x;
+				   X509_get_subject_name(ca)) &&
+		    X509_verify(x, X509_get0_pubkey(x)) == 1)
+			return x;
 	}
-	if (*next) {
-		X509_up_ref(*next);
-		ret = 0;
+	return NULL;
+}
+
+/* The rollover RA: another certificate the rollover CA signed. */
+static X509 *find_next_ra(STACK_OF(X509) * certs, X509 *next)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (x != next && !self_issued(x) &&
+		    X509_verify(x, X509_get0_pubkey(next)) == 1)
+			return x;
 	}
+	return NULL;
+}
+
+/* The content of GetNextCACert: a degenerate PKCS#7 of certificates. */
+static STACK_OF(X509) * content_certs(BIO *content)
+{
+	PKCS7 *p7 = d2i_PKCS7_bio(content, NULL);
+	STACK_OF(X509) *certs = NULL;
+
+	if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign->cert)
+		certs = X509_chain_up_ref(p7->d.sign->cert);
+	PKCS7_free(p7);
+	return certs;
+}
+
+/*
+ * RFC 8894 §4.7: a SignedData by the current CA (or its RA, whose
+ * certificate rides along) whose content is a degenerate PKCS#7 holding
+ * the rollover CA certificate (and the rollover RA's).
+ */
+int scep_client_parse_next_ca(const unsigned char *der, size_t len, X509 *ca,
+			      X509 **next, X509 **next_ra)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	STACK_OF(X509) *outer = NULL, *certs = NULL;
+	STACK_OF(X509) *trusted = sk_X509_new_null();
+	BIO *content = BIO_new(BIO_s_mem());
+	int ret = -EBADMSG, i;
+
+	*next = *next_ra = NULL;
+	if (!cms || !trusted || !content || !sk_X509_push(trusted, ca))
+		goto out;
+	outer = CMS_get1_certs(cms);
+	/* Signed by the CA itself, or by an RA certificate the CA issued. */
+	for (i = 0; i < sk_X509_num(outer); i++)
+		if (X509_verify(sk_X509_value(outer, i),
+				X509_get0_pubkey(ca)) == 1)
+			sk_X509_push(trusted, sk_X509_value(outer, i));
+	if (CMS_verify(cms, trusted, NULL, NULL, content,
+		       CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
+	    !signed_by_one_of(cms, trusted))
+		goto out;
+	certs = content_certs(content);
+	*next = find_next(certs, ca);
+	if (!*next)
+		goto out;
+	X509_up_ref(*next);
+	*next_ra = find_next_ra(certs, *next);
+	if (*next_ra)
+		X509_up_ref(*next_ra);
+	ret = 0;
 out:
 	ERR_clear_error();
+	sk_X509_pop_free(outer, X509_free);
 	sk_X509_pop_free(certs, X509_free);
 	sk_X509_free(trusted);
 	BIO_free(content);

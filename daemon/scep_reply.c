@@ -188,3 +188,53 @@ out:
 	BIO_free(der);
 	return ret;
 }
+
+/*
+ * GetNextCACert (RFC 8894 §4.7): a SignedData signed by the current CA
+ * whose content is a degenerate PKCS#7 with the rollover CA certificate
+ * (and the RA's successor).  The signer's certificate rides along so a
+ * client can check it against the CA certificate it already holds.
+ */
+int scep_next_ca(X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
+		 STACK_OF(X509) * next, int64_t now, unsigned char **out,
+		 size_t *out_len)
+{
+	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+	unsigned char *inner = NULL;
+	size_t inner_len = 0;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	ASN1_TIME *t = NULL;
+	BIO *content = NULL, *der = NULL;
+	int ret;
+
+	ret = scep_degenerate(next, NULL, &inner, &inner_len);
+	if (ret < 0)
+		return ret;
+	ret = -ENOMEM;
+	content = BIO_new_mem_buf(inner, (int)inner_len);
+	der = BIO_new(BIO_s_mem());
+	t = ASN1_TIME_set(NULL, (time_t)now);
+	if (!content || !der || !t)
+		goto out;
+	ret = -EIO;
+	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
+	si = cms ? CMS_add1_signer(cms, sign_cert, sign_key, md, flags) : NULL;
+	/* signingTime from the time gate, not from time(). */
+	if (!si || !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+						t->type, t, -1))
+		goto out;
+	if (CMS_final(cms, content, NULL, CMS_BINARY) != 1 ||
+	    i2d_CMS_bio(der, cms) != 1)
+		goto out;
+	ret = bio_to_buf(der, out, out_len);
+out:
+	if (ret < 0)
+		ERR_print_errors_fp(stderr);
+	CMS_ContentInfo_free(cms);
+	ASN1_TIME_free(t);
+	BIO_free(content);
+	BIO_free(der);
+	free(inner);
+	return ret;
+}

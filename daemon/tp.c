@@ -109,6 +109,7 @@ int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
 		 const struct tp_env *env)
 {
 	struct tp_set *set = NULL;
+	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -122,7 +123,31 @@ int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
 		tp_stop_all(set);
 		return ret;
 	}
+	/* Keys a keystore restart took (a blob that cannot open is logged;
+	 * that trustpoint's requests then fail rather than use a new key). */
+	for (i = 0; i < set->n; i++)
+		tp_keys_restore(&set->tps[i]);
 	*out = set;
+	return 0;
+}
+
+int tp_keystore_reconnect(struct tp_set *set)
+{
+	struct pkiks *ks = NULL;
+	size_t i;
+	int ret;
+
+	if (!set)
+		return 0;
+	ret = pkiks_open(&ks, PKIKS_TRANSPORT_AUTO, set->ks_socket);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&set->lock);
+	pkiks_close(set->ks);
+	set->ks = ks;
+	for (i = 0; i < set->n; i++)
+		tp_keys_restore(&set->tps[i]);
+	pthread_mutex_unlock(&set->lock);
 	return 0;
 }
 
@@ -175,6 +200,27 @@ static bool is_tp_timer(enum pkiks_timer_kind kind)
 	       kind == PKIKS_TIMER_POLL || kind == PKIKS_TIMER_CONNECT_RETRY;
 }
 
+/*
+ * Still EXPIRED in the keystore?  tp_resume() may have handled (and so
+ * cancelled) a timer whose event was still queued: act once only.
+ */
+static bool still_expired(struct tp_set *set, const char *owner,
+			  enum pkiks_timer_kind kind)
+{
+	struct pkiks_timer_info *t = NULL;
+	bool found = false;
+	size_t n = 0, i;
+
+	if (pkiks_timer_list(set->ks, &t, &n) < 0)
+		return true; /* cannot tell: act rather than miss it */
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].owner, owner) && t[i].kind == kind &&
+		    t[i].state == PKIKS_TIMER_EXPIRED)
+			found = true;
+	free(t);
+	return found;
+}
+
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
 {
 	struct tp *tp = tp_find(set, t->owner);
@@ -182,21 +228,43 @@ int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
 	if (!tp || !is_tp_timer(t->kind))
 		return 0;
 	pthread_mutex_lock(&set->lock);
-	handle_timer(tp, t->kind);
+	if (still_expired(set, t->owner, t->kind))
+		handle_timer(tp, t->kind);
 	pthread_mutex_unlock(&set->lock);
 	return 1;
 }
 
-/* A request was in progress but no timer will continue it: retry now. */
+/* Has the keystore a timer of @tp of @kind? */
+static bool has_timer(const struct tp *tp,
+		      const struct pkiks_timer_info *timers, size_t n,
+		      enum pkiks_timer_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(timers[i].owner, tp->cfg.name) &&
+		    timers[i].kind == kind)
+			return true;
+	return false;
+}
+
+/* A request was in progress but no timer continues it (pkid died in the
+ * middle): CONNECT RETRY after the first backoff interval.  An installed
+ * identity without its RENEW or SHADOW timer (the keystore restarted and
+ * lost its timers): armed again. */
 static void resume_pending(struct tp *tp, const struct pkiks_timer_info *timers,
 			   size_t n)
 {
 	struct db_tp st;
-	int64_t now;
+	int64_t now, at;
 	size_t i;
 
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
+	if (st.pending_kind == TP_KIND_NONE && st.id_cert &&
+	    !has_timer(tp, timers, n, PKIKS_TIMER_RENEW) &&
+	    !has_timer(tp, timers, n, PKIKS_TIMER_SHADOW))
+		tp_arm_lifecycle(tp, &st, &at);
 	for (i = 0; i < n; i++)
 		if (!strcmp(timers[i].owner, tp->cfg.name) &&
 		    (timers[i].kind == PKIKS_TIMER_POLL ||
@@ -241,4 +309,72 @@ void tp_resume(struct tp_set *set)
 out:
 	free(timers);
 	pthread_mutex_unlock(&set->lock);
+}
+
+/* Reload: only what can change under a running trustpoint (all or none). */
+static int reload_check(struct tp_set *set, const struct pkid_config *new,
+			char *why, size_t len)
+{
+	const struct pkid_trustpoint_config *c;
+	size_t i, n = set ? set->n : 0;
+	struct tp *tp;
+
+	for (i = 0; i < new->n_trustpoints; i++) {
+		c = &new->trustpoints[i];
+		tp = tp_find(set, c->name);
+		if (!tp) {
+			snprintf(why, len, "trustpoint %s added: restart pkid",
+				 c->name);
+			return -EBUSY;
+		}
+		/* The key names the identity: a new one is a new trustpoint. */
+		if (strcmp(tp->cfg.rsakeypair, c->rsakeypair)) {
+			snprintf(why, len,
+				 "trustpoint %s: rsakeypair changed: restart "
+				 "pkid",
+				 c->name);
+			return -EBUSY;
+		}
+	}
+	if (new->n_trustpoints != n) {
+		snprintf(why, len, "a trustpoint was removed: restart pkid");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* New settings; RENEW/SHADOW follow a new auto-enroll line at once. */
+static void reload_one(struct tp *tp, const struct pkid_trustpoint_config *c)
+{
+	bool rearm = tp->cfg.auto_enroll != c->auto_enroll ||
+		     tp->cfg.auto_enroll_pct != c->auto_enroll_pct;
+	struct db_tp st;
+	int64_t at;
+
+	tp->cfg = *c;
+	if (!rearm || db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (st.id_cert && st.pending_kind == TP_KIND_NONE && !st.shadow_id_cert)
+		tp_arm_lifecycle(tp, &st, &at);
+	db_tp_free(&st);
+}
+
+int tp_reload(struct tp_set *set, const struct pkid_config *old,
+	      const struct pkid_config *new, char *why, size_t len)
+{
+	size_t i;
+	int ret = reload_check(set, new, why, len);
+
+	if (ret < 0 || !set)
+		return ret;
+	pthread_mutex_lock(&set->lock);
+	for (i = 0; i < new->n_trustpoints; i++) {
+		struct tp *tp = tp_find(set, new->trustpoints[i].name);
+
+		if (!pkid_trustpoint_config_equal(&tp->cfg,
+						  &new->trustpoints[i]))
+			reload_one(tp, &new->trustpoints[i]);
+	}
+	pthread_mutex_unlock(&set->lock);
+	return 0;
 }

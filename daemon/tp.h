@@ -14,6 +14,7 @@
  *                     local CA, if any, serves): handles timers that
  *                     expired while nobody listened, re-arms what is due
  *   tp_on_timer()     for every PKIKS_EVENT_TIMER_EXPIRED
+ *   tp_reload()       as reload_env.tp_apply (SIGHUP, `reload`)
  *   tp_stop_all()     at exit
  */
 #ifndef PKID_TP_H
@@ -36,8 +37,21 @@ int tp_start_all(struct tp_set **set, const struct pkid_config *cfg,
 		 const struct tp_env *env);
 int tp_ctl_register(struct tp_set *set, struct ctl_server *srv);
 void tp_resume(struct tp_set *set);
+/* The keystore is back after its connection was lost (it may have
+ * restarted empty): reopen the set's handle and restore the trustpoints'
+ * keys from their wrapped blobs; call tp_resume() next (it arms the
+ * timers a restarted keystore lost).  0 or -errno (set still unusable). */
+int tp_keystore_reconnect(struct tp_set *set);
 /* 1 if the timer was a trustpoint's (and was handled), else 0. */
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
+/*
+ * reload_env.tp_apply (daemon/reload.h): changed trustpoints take their
+ * new settings at once (RENEW/SHADOW re-armed when auto-enroll changed);
+ * adding or removing a trustpoint, or changing its rsakeypair, is
+ * refused with @why (a restart does it).
+ */
+int tp_reload(struct tp_set *set, const struct pkid_config *old,
+	      const struct pkid_config *new, char *why, size_t len);
 void tp_stop_all(struct tp_set *set);
 
 #endif /* PKID_TP_H */

@@ -28,6 +28,7 @@ struct tp_req {
 	X509 *ca; /* the CA that will issue: current, or rollover (SHADOW) */
 	X509 *ra;
 	X509 *recipient;	  /* envelope to: ra or ca (borrowed) */
+	X509 *next_ra;		  /* SHADOW: the rollover RA, if any */
 	STACK_OF(X509) * signers; /* who may sign the CertRep */
 	char key_name[PKIKS_NAME_MAX];
 	EVP_PKEY *key; /* the key being certified */
@@ -45,6 +46,7 @@ static void req_free(struct tp_req *r)
 	db_tp_free(&r->st);
 	X509_free(r->ca);
 	X509_free(r->ra);
+	X509_free(r->next_ra);
 	sk_X509_pop_free(r->signers, X509_free);
 	EVP_PKEY_free(r->key);
 	X509_free(r->signer);
@@ -130,6 +132,10 @@ static int req_key(struct tp *tp, struct tp_req *r, bool fresh)
 	int ret;
 
 	tp_req_key_name(tp, r->kind, r->key_name, sizeof(r->key_name));
+	/* A key the keystore lost comes back from its blob, never anew. */
+	ret = tp_keys_restore(tp);
+	if (ret < 0)
+		return ret;
 	exists = tp_key_exists(tp, r->key_name);
 	/* A new shadow key pair for each new renewal; the label once. */
 	if (fresh && (!exists || strchr(r->key_name, '#'))) {
@@ -372,6 +378,66 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 	return ret;
 }
 
+/* GetNextCACert, verified as signed by the current CA @ca. */
+static int get_next_ca(struct tp *tp, X509 *ca, X509 **next, X509 **next_ra)
+{
+	struct scep_http_body body;
+	int ret;
+
+	*next = *next_ra = NULL;
+	if (!ca)
+		return -ENOENT;
+	ret = scep_http_get(tp->cfg.enrollment_url, "GetNextCACert", NULL,
+			    &body);
+	if (ret < 0)
+		return ret;
+	ret = scep_client_parse_next_ca(body.data, body.len, ca, next, next_ra);
+	scep_http_body_free(&body);
+	return ret;
+}
+
+/*
+ * SHADOW requests go to the rollover RA when the CA has one (the CA
+ * knows from the recipient which key must issue).  The row keeps only
+ * the rollover CA certificate, so ask GetNextCACert for the RA again.
+ */
+static int shadow_recipient(struct tp *tp, struct tp_req *r)
+{
+	X509 *cur = tp_x509(r->st.ca_cert, r->st.ca_cert_len), *next = NULL;
+	int ret = get_next_ca(tp, cur, &next, &r->next_ra);
+
+	if (ret == 0 && X509_cmp(next, r->ca)) {
+		/* Another rollover CA than we hold: fetch it anew later. */
+		tp_set_blob(&r->st.shadow_ca_cert, &r->st.shadow_ca_cert_len,
+			    NULL);
+		ret = -ESTALE;
+	}
+	if (ret == 0 && r->next_ra) {
+		r->recipient = r->m.recipient = r->next_ra;
+		ret = push_ref(r->signers, r->next_ra);
+	}
+	X509_free(cur);
+	X509_free(next);
+	return ret;
+}
+
+/*
+ * After a switch to the rollover CA the row has no RA certificate until
+ * the CA itself has switched: ask GetCACert again before a request (a CA
+ * without RA costs one GetCACert a request, which is rare).
+ */
+static void ensure_ra(struct tp *tp, enum tp_kind kind)
+{
+	struct db_tp st;
+
+	if (kind == TP_KIND_SHADOW ||
+	    db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (st.ca_cert && !st.ra_cert)
+		tp_refresh_ra(tp, &st);
+	db_tp_free(&st);
+}
+
 /* A new PKCSReq of @kind; @count carries the retries made so far. */
 static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			 char *why, size_t n)
@@ -379,11 +445,19 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
+	ensure_ra(tp, kind);
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: scep_client_transid(r.tid, sizeof(r.tid));
 	if (ret < 0)
 		goto out;
+	if (kind == TP_KIND_SHADOW) {
+		ret = shadow_recipient(tp, &r);
+		if (ret < 0) {
+			ret = retry_later(tp, &r, "", count, ret);
+			goto out;
+		}
+	}
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
@@ -405,10 +479,18 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
+	ensure_ra(tp, kind);
 	ret = req_prepare(tp, kind, false, &r, why, n);
 	if (ret < 0)
 		goto out;
 	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
+	if (kind == TP_KIND_SHADOW) {
+		ret = shadow_recipient(tp, &r);
+		if (ret < 0) {
+			ret = retry_later(tp, &r, r.tid, count, ret);
+			goto out;
+		}
+	}
 	ret = scep_client_poll_content(r.ca, r.subject, &r.content,
 				       &r.content_len);
 	if (ret < 0)
@@ -458,16 +540,12 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 {
 	struct tp_req r = {.kind = TP_KIND_SHADOW};
-	struct scep_http_body body;
 	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len), *next = NULL;
+	X509 *next_ra = NULL;
 	int ret;
 
-	ret = scep_http_get(tp->cfg.enrollment_url, "GetNextCACert", NULL,
-			    &body);
-	if (ret == 0) {
-		ret = scep_client_parse_next_ca(body.data, body.len, ca, &next);
-		scep_http_body_free(&body);
-	}
+	ret = get_next_ca(tp, ca, &next, &next_ra);
+	X509_free(next_ra); /* asked for again with each request */
 	if (ret == 0)
 		ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len,
 				  next);

@@ -164,7 +164,7 @@ static int install_identity(struct tp *tp, struct db_tp *st,
 	int ret = 0;
 
 	if (strcmp(key_name, tp->cfg.rsakeypair))
-		ret = pkiks_key_promote(tp->set->ks, tp->cfg.rsakeypair);
+		ret = tp_key_promote(tp, cert);
 	if (ret < 0) {
 		fprintf(stderr, "pkid: trustpoint %s: cannot promote %s: %s\n",
 			tp->cfg.name, key_name, strerror(-ret));
@@ -234,8 +234,12 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 	int64_t at;
 	int ret = 0;
 
-	if (strcmp(st->shadow_key, tp->cfg.rsakeypair))
-		ret = pkiks_key_promote(tp->set->ks, tp->cfg.rsakeypair);
+	if (strcmp(st->shadow_key, tp->cfg.rsakeypair)) {
+		X509 *id = tp_x509(st->shadow_id_cert, st->shadow_id_cert_len);
+
+		ret = id ? tp_key_promote(tp, id) : -ENOENT;
+		X509_free(id);
+	}
 	if (ret < 0)
 		return ret;
 	free(st->ca_cert);
@@ -262,7 +266,7 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 	if (tp_refresh_ra(tp, st) < 0)
 		fprintf(stderr,
 			"pkid: trustpoint %s: no RA certificate of the new "
-			"CA yet; requests go to the CA certificate\n",
+			"CA yet; asked again before the next request\n",
 			tp->cfg.name);
 	tp_arm_lifecycle(tp, st, &at);
 	tp_export(tp, st, "switched");

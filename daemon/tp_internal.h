@@ -74,6 +74,12 @@ int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after);
 int tp_keygen(struct tp *tp, const char *name, bool replace);
 bool tp_key_exists(struct tp *tp, const char *name);
 int tp_key_load(const char *name, EVP_PKEY **key);
+/* LABEL# -> LABEL (and its stored blob); 0 if done before a crash (LABEL
+ * is already @cert's key). */
+int tp_key_promote(struct tp *tp, X509 *cert);
+/* Restore LABEL and LABEL# from their wrapped blobs if the keystore lost
+ * them (daemon/keyblob.h); an error: a key that cannot come back. */
+int tp_keys_restore(struct tp *tp);
 /* The key a request of @kind is for: LABEL, or LABEL# with regenerate. */
 void tp_req_key_name(const struct tp *tp, enum tp_kind kind, char *buf,
 		     size_t size);

@@ -17,6 +17,7 @@
 
 #include <openssl/err.h>
 
+#include "keyblob.h"
 #include "provider_client.h"
 #include "tp_internal.h"
 
@@ -85,16 +86,60 @@ int tp_keygen(struct tp *tp, const char *name, bool replace)
 	}
 	fprintf(stderr, "pkid: trustpoint %s: generated key %s (%u bits)\n",
 		tp->cfg.name, name, tp->cfg.rsa_bits);
-	return 0;
+	/* Stored before the request that uses it is recorded. */
+	return keyblob_save(tp->set->ks, tp->set->db, name);
 }
 
 int tp_key_load(const char *name, EVP_PKEY **key)
 {
 	int ret = pkiks_pkey_load(NULL, name, key);
 
+	/* Once more after a keystore restart (see ca_load_key). */
+	if (ret < 0)
+		ret = pkiks_pkey_load(NULL, name, key);
+
 	if (ret < 0)
 		fprintf(stderr, "pkid: cannot load key pkiks:%s: %s\n", name,
 			strerror(-ret));
 	ERR_clear_error();
 	return ret;
+}
+
+/* Is keystore key @name the key certified by @cert? 1, 0 or -errno. */
+static int key_is(struct tp *tp, const char *name, X509 *cert)
+{
+	struct pkiks_key_info info = {0};
+	unsigned char *spki = NULL;
+	int n, ret;
+
+	ret = pkiks_key_get(tp->set->ks, name, &info);
+	if (ret < 0)
+		return ret;
+	n = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
+	ret = n > 0 && (size_t)n == info.pubkey_len &&
+	      memcmp(spki, info.pubkey, n) == 0;
+	OPENSSL_free(spki);
+	free(info.pubkey);
+	return ret;
+}
+
+int tp_key_promote(struct tp *tp, X509 *cert)
+{
+	const char *label = tp->cfg.rsakeypair;
+	char next[PKIKS_NAME_MAX];
+
+	snprintf(next, sizeof(next), "%s#", label);
+	if (tp_key_exists(tp, next))
+		return keyblob_promote(tp->set->ks, tp->set->db, label);
+	/* Promoted before a crash (or restored as such from its blob). */
+	return key_is(tp, label, cert) == 1 ? 0 : -ENOKEY;
+}
+
+int tp_keys_restore(struct tp *tp)
+{
+	char next[PKIKS_NAME_MAX];
+	const char *names[2] = {tp->cfg.rsakeypair, next};
+
+	snprintf(next, sizeof(next), "%s#", tp->cfg.rsakeypair);
+	return keyblob_sync_all(tp->set->ks, tp->set->db, names, 2, NULL);
 }

@@ -116,7 +116,6 @@ int nl_key_import(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out;
 	err = pkiks_key_create(name, uid, usage, &be, &key);
-	wipe_secrets(info);
 	if (err) {
 		GENL_SET_ERR_MSG(info,
 				 "pkiks: RSA key rejected (size, consistency)");

@@ -85,8 +85,9 @@ static struct pkiks_key *find_locked(const char *name)
 {
 	struct pkiks_key *key;
 
-	list_for_each_entry(key, &keys_list,
-			    list) if (!strcmp(key->name, name)) return key;
+	list_for_each_entry(key, &keys_list, list)
+		if (!strcmp(key->name, name))
+			return key;
 	return NULL;
 }
 
@@ -132,8 +133,7 @@ struct pkiks_key *pkiks_key_lookup(const char *name)
 	struct pkiks_key *key, *found = NULL;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(key, &keys_list, list)
-	{
+	list_for_each_entry_rcu(key, &keys_list, list) {
 		if (strcmp(key->name, name))
 			continue;
 		if (refcount_inc_not_zero(&key->ref))
@@ -149,8 +149,7 @@ struct pkiks_key *pkiks_key_nth(unsigned long idx, u32 uid, bool admin)
 	struct pkiks_key *key, *found = NULL;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(key, &keys_list, list)
-	{
+	list_for_each_entry_rcu(key, &keys_list, list) {
 		if (!admin && key->uid != uid)
 			continue;
 		if (idx--)
@@ -234,7 +233,8 @@ void pkiks_keys_uninit(void)
 	struct pkiks_key *key, *tmp;
 
 	mutex_lock(&keys_lock);
-	list_for_each_entry_safe(key, tmp, &keys_list, list) unlink_locked(key);
+	list_for_each_entry_safe(key, tmp, &keys_list, list)
+		unlink_locked(key);
 	mutex_unlock(&keys_lock);
 	rcu_barrier(); /* every key_free_rcu has run: memory wiped */
 }

@@ -181,8 +181,9 @@ static struct pkiks_sysfs_owner *owner_get(const char *name)
 {
 	struct pkiks_sysfs_owner *o;
 
-	list_for_each_entry(o, &owners,
-			    list) if (!strcmp(o->name, name)) goto found;
+	list_for_each_entry(o, &owners, list)
+		if (!strcmp(o->name, name))
+			goto found;
 	o = kzalloc(sizeof(*o), GFP_KERNEL);
 	if (!o)
 		return NULL;

@@ -61,9 +61,9 @@ static struct pkiks_timer *timer_find_locked(const char *owner, u32 kind)
 {
 	struct pkiks_timer *t;
 
-	list_for_each_entry(t, &timers_list,
-			    list) if (t->kind == kind &&
-				      !strcmp(t->owner, owner)) return t;
+	list_for_each_entry(t, &timers_list, list)
+		if (t->kind == kind && !strcmp(t->owner, owner))
+			return t;
 	return NULL;
 }
 
@@ -225,8 +225,7 @@ int pkiks_timer_nth(unsigned long idx, struct pkiks_timer_info *out)
 	int err = -ENOENT;
 
 	mutex_lock(&timers_lock);
-	list_for_each_entry(t, &timers_list, list)
-	{
+	list_for_each_entry(t, &timers_list, list) {
 		if (idx--)
 			continue;
 		timer_info(t, out);
@@ -244,8 +243,7 @@ void pkiks_timers_resync(void)
 
 	pkiks_clock_peek(&clk);
 	mutex_lock(&timers_lock);
-	list_for_each_entry(t, &timers_list, list)
-	{
+	list_for_each_entry(t, &timers_list, list) {
 		if (clk.authoritative && t->state == PKIKS_TIMER_WAITING)
 			timer_start_locked(t, true);
 		else if (!clk.authoritative && t->state == PKIKS_TIMER_ARMED)
@@ -268,8 +266,7 @@ void pkiks_timers_quiesce(void)
 	timers_stopping = true;
 	mutex_unlock(&timers_lock);
 	/* The list no longer changes: arm and cancel refuse while stopping. */
-	list_for_each_entry(t, &timers_list, list)
-	{
+	list_for_each_entry(t, &timers_list, list) {
 		cancel_work_sync(&t->work);
 		hrtimer_cancel(&t->hr);
 		cancel_work_sync(&t->work);

@@ -80,6 +80,15 @@ enum pkid_revocation_check {
 	PKID_REVCHECK_NONE,
 };
 
+/*
+ * ra-certificate auto|none: which key decrypts and signs SCEP replies,
+ * chosen when the CA is first created (daemon/ca.h explains both).
+ */
+enum pkid_ra_mode {
+	PKID_RA_AUTO = 0, /* default: a separate RA key and certificate */
+	PKID_RA_NONE,	  /* IOS single-key mode: the CA key does it all */
+};
+
 /* serial-number / ip-address: absent, present, or explicitly "none". */
 enum pkid_tristate {
 	PKID_UNSET = 0,
@@ -113,6 +122,10 @@ struct pkid_server_config {
 
 	char cdp_url[PKID_CONF_URL_MAX]; /* "" when none */
 	bool shutdown; /* default true: a new CA starts on `no shutdown` */
+
+	/* password [0|7] PW: a static challenge password ("" when none) */
+	char password[PKID_CONF_PW_MAX];
+	enum pkid_ra_mode ra_mode; /* ra-certificate auto|none */
 };
 
 /* crypto pki trustpoint TP — ROLLOVER.md §4 */
@@ -261,5 +274,6 @@ const char *pkid_hash_alg_name(enum pkid_hash_alg h);
 const char *pkid_grant_mode_name(enum pkid_grant_mode g); /* "auto", ... */
 const char *pkid_db_level_name(enum pkid_db_level l);
 const char *pkid_archive_format_name(enum pkid_archive_format f);
+const char *pkid_ra_mode_name(enum pkid_ra_mode m); /* "auto", "none" */
 
 #endif /* PKID_CONFIG_H */

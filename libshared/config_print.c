@@ -19,6 +19,7 @@ static const char *const hash_names[] = {"sha256", "sha1", "sha384", "sha512"};
 static const char *const grant_names[] = {"manual", "auto", "none"};
 static const char *const level_names[] = {"minimum", "names", "complete"};
 static const char *const archive_names[] = {"pkcs12", "pem"};
+static const char *const ra_mode_names[] = {"auto", "none"};
 
 #define NAME_OF(table, v)                                                      \
 	((unsigned int)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "?")
@@ -41,6 +42,11 @@ const char *pkid_db_level_name(enum pkid_db_level l)
 const char *pkid_archive_format_name(enum pkid_archive_format f)
 {
 	return NAME_OF(archive_names, f);
+}
+
+const char *pkid_ra_mode_name(enum pkid_ra_mode m)
+{
+	return NAME_OF(ra_mode_names, m);
 }
 
 /* D [H [M]], as few numbers as the value needs. */
@@ -104,6 +110,11 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " cdp-url %s\n", s->cdp_url);
 	if (s->auto_rollover)
 		print_days(out, "auto-rollover", s->rollover_window);
+	if (s->password[0])
+		fprintf(out, " password 0 %s\n", secret(s->password, flags));
+	if (s->ra_mode != PKID_RA_AUTO)
+		fprintf(out, " ra-certificate %s\n",
+			pkid_ra_mode_name(s->ra_mode));
 	fprintf(out, " %sshutdown\n", s->shutdown ? "" : "no ");
 }
 
@@ -234,7 +245,8 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(auto_rollover) && SAME(rollover_window) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
-	       SAME_STR(cdp_url) && SAME(shutdown);
+	       SAME_STR(cdp_url) && SAME(shutdown) && SAME_STR(password) &&
+	       SAME(ra_mode);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * crypto pki server NAME: the commands of ROLLOVER.md §3.  Every
- * handler also takes the "no" form, which restores the default.
+ * crypto pki server NAME: the commands of ROLLOVER.md §3, plus two of
+ * ours: `password [0|7] PW` (a static challenge password, as IOS's
+ * enrollment password) and `ra-certificate auto|none` (RA key and
+ * certificate, or IOS single-key mode; daemon/ca.h says why RA is the
+ * default).  Every handler also takes the "no" form, which restores the
+ * default.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -195,6 +199,35 @@ static int srv_cdp_url(struct parser *p, const struct cmdline *c)
 	return conf_url(p, c, 0, s->cdp_url);
 }
 
+/* password [0|7] PW: the static challenge password of every enrollment */
+static int srv_password(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	memset(s->password, 0, sizeof(s->password));
+	if (c->neg)
+		return 0;
+	return conf_password(p, c, 0, s->password);
+}
+
+/* ra-certificate auto|none: RA key and certificate, or IOS single key */
+static int srv_ra_certificate(struct parser *p, const struct cmdline *c)
+{
+	static const char *const modes[] = {"auto", "none", NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	if (c->neg) {
+		s->ra_mode = PKID_RA_AUTO;
+		return 0;
+	}
+	k = conf_keyword(p, c, 0, modes);
+	if (k < 0 || conf_no_more(p, c, 1))
+		return -EINVAL;
+	s->ra_mode = (enum pkid_ra_mode)k;
+	return 0;
+}
+
 static int srv_shutdown(struct parser *p, const struct cmdline *c)
 {
 	if (conf_no_more(p, c, 0))
@@ -225,6 +258,8 @@ const struct cmd conf_server_cmds[] = {
 	{{"database", "url"}, srv_db_url},
 	{{"database", "archive"}, srv_db_archive},
 	{{"cdp-url"}, srv_cdp_url},
+	{{"password"}, srv_password},
+	{{"ra-certificate"}, srv_ra_certificate},
 	{{"shutdown"}, srv_shutdown},
 	{{"exit"}, conf_exit_block},
 	{{NULL}},

@@ -47,8 +47,6 @@ void ks_log_transport(const struct pkiks *ks)
 static int open_transport(struct pkiks *ks, enum pkiks_transport want,
 			  const char *path)
 {
-	int err;
-
 	switch (want) {
 	case PKIKS_TRANSPORT_KERNEL:
 		ks->transport = PKIKS_TRANSPORT_KERNEL;
@@ -56,17 +54,47 @@ static int open_transport(struct pkiks *ks, enum pkiks_transport want,
 	case PKIKS_TRANSPORT_TWIN:
 		ks->transport = PKIKS_TRANSPORT_TWIN;
 		return ks_twin_open(ks, path);
-	case PKIKS_TRANSPORT_AUTO:
-		ks->transport = PKIKS_TRANSPORT_KERNEL;
-		err = ks_kernel_open(ks);
-		if (!err)
-			return 0;
-		/* No pkiks family here (or no generic netlink at all). */
-		ks_kernel_close(ks);
-		ks->transport = PKIKS_TRANSPORT_TWIN;
-		return ks_twin_open(ks, path);
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+}
+
+/*
+ * AUTO: the kernel family if it resolves, else pkiksd.  Which one answered
+ * is remembered for the process, so the next handle (the provider opens
+ * one per thread) tries it first instead of paying a failed genl resolve
+ * each time; only when the remembered one fails is the other tried (the
+ * module loaded or unloaded since), and the answer remembered again.
+ */
+static _Atomic int auto_choice = PKIKS_TRANSPORT_AUTO;
+
+static int open_auto(struct pkiks *ks, const char *path)
+{
+	int err, twin_err;
+
+	if (auto_choice == PKIKS_TRANSPORT_TWIN) {
+		twin_err = open_transport(ks, PKIKS_TRANSPORT_TWIN, path);
+		if (!twin_err)
+			return 0;
+		/* pkiksd gone: perhaps the module has been loaded since. */
+		ks_twin_close(ks);
+		err = open_transport(ks, PKIKS_TRANSPORT_KERNEL, path);
+		if (err) {
+			ks_kernel_close(ks);
+			ks->transport = PKIKS_TRANSPORT_TWIN;
+			return twin_err; /* the one the caller was using */
+		}
+	} else {
+		err = open_transport(ks, PKIKS_TRANSPORT_KERNEL, path);
+		if (err) {
+			/* No pkiks family here (or no generic netlink). */
+			ks_kernel_close(ks);
+			err = open_transport(ks, PKIKS_TRANSPORT_TWIN, path);
+		}
+	}
+	if (!err)
+		auto_choice = ks->transport;
+	return err;
 }
 
 int pkiks_open(struct pkiks **out, enum pkiks_transport want,
@@ -85,7 +113,10 @@ int pkiks_open(struct pkiks **out, enum pkiks_transport want,
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = open_transport(ks, want, socket_path);
+	if (want == PKIKS_TRANSPORT_AUTO)
+		err = open_auto(ks, socket_path);
+	else
+		err = open_transport(ks, want, socket_path);
 	if (err)
 		goto fail;
 	ks_log_transport(ks);

@@ -87,6 +87,8 @@ int pkiks_key_get(struct pkiks *ks, const char *name,
 		  struct pkiks_key_info *out);
 int pkiks_key_list(struct pkiks *ks, struct pkiks_key_info **keys,
 		   size_t *count);
+/* Frees a pkiks_key_list() array and the array itself; a single result of
+ * pkiks_key_get()/import/unwrap is released with free(info.pubkey). */
 void pkiks_key_info_free(struct pkiks_key_info *keys, size_t count);
 int pkiks_key_delete(struct pkiks *ks, const char *name);
 int pkiks_key_promote(struct pkiks *ks, const char *name);

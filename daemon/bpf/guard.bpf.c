@@ -170,7 +170,8 @@ static __always_inline int guard_verdict(void *data, void *data_end)
 
 	c = bpf_map_lookup_elem(&guard_conf, &zero);
 	t = bpf_map_lookup_elem(&guard_totals, &zero);
-	if (!c || !t || c->rate == 0 || !parse_syn(data, data_end, c->port, &src))
+	if (!c || !t || c->rate == 0 ||
+	    !parse_syn(data, data_end, c->port, &src))
 		return 0;
 	if (allow_listed(&src)) {
 		t->allowed++;

@@ -14,10 +14,13 @@
  *     with PKIKS_ATTR_PAD for 64-bit alignment (nla_put_u64_64bit).
  *   - Strings are NUL-terminated.  Key names: 1..PKIKS_NAME_MAX-1 bytes of
  *     [A-Za-z0-9._-], optionally followed by one '#' (the rollover/shadow
- *     key, e.g. "ROOTCA#").  Timer owners: same alphabet, no '#'.
+ *     key, e.g. "ROOTCA#").  Timer owners: same alphabet, no '#', and
+ *     never "." or ".." (owners name sysfs directories).
  *   - Big integers are unsigned big-endian, no leading zero bytes required.
  *   - Errors are negative errno values in the netlink ack (NLMSG_ERROR):
  *       EINVAL   malformed/missing attribute, bad name, bad size
+ *       ERANGE   an attribute outside its policy limits (the kernel's
+ *                netlink policy answers ERANGE where pkiksd may say EINVAL)
  *       EPERM    caller lacks the right (see Permissions)
  *       ENOENT   no such key / timer
  *       EEXIST   key name already in use (import without replace)

@@ -28,7 +28,7 @@ dkms_ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' packaging/dkms.conf)
 arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 bins=(build/bin/pkid build/bin/pkictl build/bin/pkiksd build/bin/pkiks-kek
-	build/bin/pkiks-keygen build/pkiks-provider.so)
+	build/bin/pkiks-ntpwatch build/bin/pkiks-keygen build/pkiks-provider.so)
 make --no-print-directory -j"$(nproc)" "${bins[@]}" >&2
 
 tmp=$(mktemp -d)
@@ -57,6 +57,7 @@ stage_pkid() {
 	install -D -m 0755 build/bin/pkid "$r/usr/sbin/pkid"
 	install -D -m 0755 build/bin/pkiksd "$r/usr/sbin/pkiksd"
 	install -D -m 0755 build/bin/pkiks-kek "$r/usr/sbin/pkiks-kek"
+	install -D -m 0755 build/bin/pkiks-ntpwatch "$r/usr/sbin/pkiks-ntpwatch"
 	install -D -m 0755 build/bin/pkictl "$r/usr/sbin/pkictl"
 	install -D -m 0755 build/bin/pkiks-keygen "$r/usr/lib/pkid/pkiks-keygen"
 	install -D -m 0644 build/pkiks-provider.so \

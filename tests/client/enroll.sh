@@ -10,7 +10,10 @@
 #    fire a few seconds before (lab clock) and fires when the instant
 #    passes: a new certificate for a new key (regenerate: TP1KEY#
 #    promoted over TP1KEY), RENEW re-armed at the new 80 %;
-#  - a restarted client still holds its identity and its timer.
+#  - a restarted client still holds its identity and its timer;
+#  - reload (`reload`, as SIGHUP): a new auto-enroll percentage re-arms
+#    RENEW (at once when its instant has passed); a new rsakeypair is
+#    refused.
 . tests/client/lib.sh
 cl_setup 18201
 ca_conf "grant auto"
@@ -76,3 +79,24 @@ clctl --json "show trustpoints" | jq -e '.[0].state == "enrolled"' >/dev/null ||
 	fail "after restart: not enrolled"
 [ "$(timer_at RENEW)" = "$renew2" ] || fail "after restart: RENEW at $(timer_at RENEW)"
 echo "ok: restart keeps identity and RENEW timer"
+
+# Reload: a new auto-enroll percentage moves RENEW at once; a new
+# rsakeypair is refused (the running configuration stays).
+sed -i 's/ auto-enroll 80 regenerate/ auto-enroll 50 regenerate/' "$T/cl.conf"
+clctl reload >/dev/null || fail "reload with auto-enroll 50 refused"
+nb=$(cert_time "$T/tp1.pem" startdate)
+na=$(cert_time "$T/tp1.pem" enddate)
+[ "$(timer_at RENEW)" = $((nb + (na - nb) * 50 / 100)) ] ||
+	fail "after reload: RENEW at $(timer_at RENEW), expected 50 %"
+# An instant already past (1 % of the lifetime, 8 h of lab time later):
+# RENEW fires at once (ROLLOVER.md §4.1, ours).
+cp "$T/tp1.pem" "$T/before-reload.pem"
+$B/lab-advance $((8 * 3600)) || fail "lab-advance"
+sed -i 's/ auto-enroll 50 regenerate/ auto-enroll 1 regenerate/' "$T/cl.conf"
+clctl reload >/dev/null || fail "reload with auto-enroll 1 refused"
+wait_for 30 bash -c "! cmp -s '$T/tp1.pem' '$T/before-reload.pem'" ||
+	fail "a RENEW instant already past did not renew at once"
+sed -i 's/ rsakeypair TP1KEY/ rsakeypair OTHER/' "$T/cl.conf"
+out=$($B/ctl-call "$T/cl.ctl" reload 2>&1) && fail "reload with a new rsakeypair accepted"
+grep -q "rsakeypair changed" <<<"$out" || fail "reload refused without saying why: $out"
+echo "ok: reload: auto-enroll 50 re-arms RENEW at 50 %, a past instant renews at once, a new rsakeypair is refused"

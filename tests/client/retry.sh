@@ -85,3 +85,13 @@ wait_for 10 grep -q "TP2: enroll request .*retries exhausted; stopped" "$T/cl.lo
 [ "$(clctl --json "show trustpoints" | jq -r '.[] | select(.name == "TP2") | .state')" = authenticated ] ||
 	fail "TP2: not back to authenticated"
 echo "ok: enrollment retry count 2: gave up after 2 retries"
+
+# Bad input and an unreachable CA get clear errors.
+out=$($B/ctl-call "$T/cl.ctl" "trustpoint enroll" NOPE 2>&1) && fail "enroll NOPE succeeded"
+grep -q "no trustpoint NOPE" <<<"$out" || fail "enroll NOPE: $out"
+out=$($B/ctl-call "$T/cl.ctl" "trustpoint authenticate" TP1 --bogus 2>&1) && fail "--bogus accepted"
+grep -q "unknown option --bogus" <<<"$out" || fail "--bogus: $out"
+out=$($B/ctl-call "$T/cl.ctl" "trustpoint authenticate" TP1 --accept 2>&1) &&
+	fail "authenticate with the CA down succeeded"
+grep -q "GetCACert from $URL: Connection refused" <<<"$out" || fail "CA down: $out"
+echo "ok: clear errors: unknown trustpoint, bad option, CA down"

@@ -406,49 +406,76 @@ static void test_caps_and_fingerprint(void)
 	CU_ASSERT_EQUAL(scep_client_fingerprint_match(ca_cert, fp), 0);
 }
 
-/* GetNextCACert: a SignedData by @key/@cert carrying @next. */
+/* GetNextCACert as the server builds it (scep_next_ca), by @key/@cert. */
 static unsigned char *next_ca_reply(X509 *cert, EVP_PKEY *key, X509 *next,
-				    int *len)
+				    X509 *next_ra, int *len)
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
-	BIO *empty = BIO_new(BIO_s_mem());
-	CMS_ContentInfo *cms;
 	unsigned char *der = NULL;
+	size_t n = 0;
 
 	sk_X509_push(certs, next);
-	cms = CMS_sign(cert, key, certs, empty, CMS_BINARY);
-	*len = cms ? i2d_CMS_ContentInfo(cms, &der) : -1;
-	CMS_ContentInfo_free(cms);
-	BIO_free(empty);
+	if (next_ra)
+		sk_X509_push(certs, next_ra);
+	*len = scep_next_ca(cert, key, EVP_sha256(), certs, NOW, &der, &n) == 0
+		       ? (int)n
+		       : -1;
 	sk_X509_free(certs);
 	return der;
 }
 
+/* A certificate for @key issued by @issuer/@issuer_key (an RA's). */
+static X509 *issued_by(EVP_PKEY *key, const char *cn, X509 *issuer,
+		       EVP_PKEY *issuer_key)
+{
+	X509 *x = make_ca(key, cn);
+
+	X509_set_issuer_name(x, X509_get_subject_name(issuer));
+	X509_sign(x, issuer_key, EVP_sha256());
+	return x;
+}
+
 static void test_get_next_ca_cert(void)
 {
-	X509 *next = make_ca(other_key, "test CA"), *got = NULL;
+	X509 *next = make_ca(other_key, "test CA"), *got = NULL, *ra = NULL;
+	X509 *next_ra = issued_by(client_key, "test CA RA", next, other_key);
 	unsigned char *der;
 	int len;
 
-	CU_ASSERT_FATAL(next != NULL);
+	CU_ASSERT_FATAL(next != NULL && next_ra != NULL);
 	/* Signed by the current CA: the rollover CA certificate. */
-	der = next_ca_reply(ca_cert, ca_key, next, &len);
+	der = next_ca_reply(ca_cert, ca_key, next, NULL, &len);
 	CU_ASSERT_FATAL(len > 0);
-	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len, ca_cert, &got), 0);
+	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len, ca_cert, &got, &ra),
+			0);
 	CU_ASSERT(got && X509_cmp(got, next) == 0);
+	CU_ASSERT_PTR_NULL(ra); /* no RA in this reply */
 	X509_free(got);
 	got = NULL;
-	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len / 2, ca_cert, &got),
-			-EBADMSG);
-	OPENSSL_free(der);
-	/* Signed by anyone else: refused. */
-	der = next_ca_reply(other_cert, other_key, next, &len);
+	CU_ASSERT_EQUAL(
+		scep_client_parse_next_ca(der, len / 2, ca_cert, &got, &ra),
+		-EBADMSG);
+	free(der);
+	/* With the rollover RA, signed by the rollover CA. */
+	der = next_ca_reply(ca_cert, ca_key, next, next_ra, &len);
 	CU_ASSERT_FATAL(len > 0);
-	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len, ca_cert, &got),
+	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len, ca_cert, &got, &ra),
+			0);
+	CU_ASSERT(got && X509_cmp(got, next) == 0);
+	CU_ASSERT(ra && X509_cmp(ra, next_ra) == 0);
+	X509_free(got);
+	X509_free(ra);
+	got = ra = NULL;
+	free(der);
+	/* Signed by anyone else: refused. */
+	der = next_ca_reply(other_cert, other_key, next, NULL, &len);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(scep_client_parse_next_ca(der, len, ca_cert, &got, &ra),
 			-EBADMSG);
 	CU_ASSERT_PTR_NULL(got);
-	OPENSSL_free(der);
+	free(der);
 	X509_free(next);
+	X509_free(next_ra);
 }
 
 static void test_bad_subject(void)

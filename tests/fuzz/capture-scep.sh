@@ -5,7 +5,8 @@
 # every PKIOperation request is kept as a seed (POST bodies as they came,
 # and as the GET query strings RFC 8894 §4.3 allows), and the CA's
 # certificate and key (out of pkid's encrypted PKCS#12 archive) go to
-# tests/fuzz/scep/ so that the harness decrypts what strongSwan encrypted.
+# tests/fuzz/scep/ so that the harness decrypts what strongSwan encrypted;
+# then mkseeds.py derives the inner-content seeds from them.
 # A one-off tool, not a check: run from the top of the tree, as root.
 . tests/ca/lib.sh
 SEEDS=tests/fuzz/corpus/scep
@@ -81,5 +82,7 @@ openssl pkcs12 -in "$T/db/${CA_NAME}_00001.p12" -passin pass:archive-secret \
 	-nocerts -nodes 2>/dev/null | openssl pkey -out "$KEYS/ca-key.pem" ||
 	fail "cannot open the archive"
 cp "$T/ca.pem" "$KEYS/ca-cert.pem"
+# The inner-content seeds come out of these requests with the new key.
+python3 tests/fuzz/mkseeds.py || fail "mkseeds.py"
 ls -l "$SEEDS" "$KEYS"
 echo "capture-scep: OK"

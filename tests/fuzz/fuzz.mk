@@ -6,6 +6,7 @@
 #
 #   make check-fuzz   each harness for FUZZ_SECONDS (25 s) from its seeds
 #   make fuzz-long    each harness, the config one too, for 10 minutes
+#                     (also `make fuzz`; not part of `make check`)
 #
 # A crash leaves its input in build/fuzz/<harness>/crash-*; once fixed,
 # copy it (minimised: harness -minimize_crash=1 FILE) into the corpus so
@@ -17,9 +18,11 @@ FUZZ_SECONDS ?= 25
 FUZZERS := scep ctl pkiks
 
 # SCEP: the codec and http.c (through the seam scep_http.c) with the test
-# CA of tests/fuzz/scep/; the harness stands in for daemon/ca_scep.c.
+# CA of tests/fuzz/scep/; the harness stands in for daemon/ca_scep.c and
+# wraps inner contents with the daemon's SCEP client codec.
 FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c tests/fuzz/scep_http.c \
-		  daemon/scep.c daemon/scep_attr.c daemon/scep_reply.c
+		  daemon/scep.c daemon/scep_attr.c daemon/scep_reply.c \
+		  daemon/scep_client.c daemon/scep_client_csr.c
 # Control socket: daemon/ctl*.c as they are, on a socket in a temp dir.
 FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/ctl.c daemon/ctl_cmd.c \
 		 $(wildcard libshared/*.c)
@@ -29,9 +32,10 @@ FUZZ_PKIKS_SRCS := tests/fuzz/fuzz_pkiks.c \
 		   $(wildcard libshared/*.c)
 
 $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/scep.h daemon/scep_attr.h \
-		  daemon/http.h daemon/ca.h
+		  daemon/scep_client.h daemon/http.h daemon/ca.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -Idaemon -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
+	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
+		-o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
 
 $(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/ctl.h daemon/ctl_internal.h
@@ -46,11 +50,13 @@ $(BIN)/fuzz-pkiks: $(FUZZ_PKIKS_SRCS) $(wildcard tools/pkiksd/*.h libshared/*.h)
 
 ALL += $(FUZZERS:%=$(BIN)/fuzz-%)
 
-.PHONY: check-fuzz fuzz-long
+.PHONY: check-fuzz fuzz-long fuzz
 check-fuzz: $(FUZZERS:%=$(BIN)/fuzz-%)
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 fuzz-long: $(FUZZERS:%=$(BIN)/fuzz-%) $(BIN)/fuzz-config
 	tests/fuzz/run.sh 600 $(FUZZERS) config
+
+fuzz: fuzz-long
 
 CHECKS += check-fuzz

@@ -15,6 +15,7 @@
  * "text": string, "result": ...} with a non-empty error when status < 0.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +31,8 @@ static struct sockaddr_un addr;
 static struct ctl_server *server;
 static int counter;
 
-/* On a hang, what each connection of the server was doing. */
+/* On a failure, what each connection of the server was doing (read
+ * without the server's cooperation: a diagnostic, not a check). */
 static void dump_server(void)
 {
 	for (size_t i = 0; server && i < server->nconns; i++) {
@@ -50,8 +52,6 @@ static void dump_server(void)
 static void die(const char *what)
 {
 	dump_server();
-	if (server) { void *rv; int e = pthread_tryjoin_np(server->thread, &rv); fprintf(stderr, "tryjoin %d (%s)\n", e, strerror(e)); }
-	{ char cmd[256]; snprintf(cmd, sizeof cmd, "/bin/sh -c 'for t in /proc/%d/task/*; do echo $t $(cat $t/comm) $(cut -d\\  -f3 $t/stat) $(cat $t/wchan); done' 1>&2", getpid()); fprintf(stderr, "rc %d\n", system(cmd)); }
 	fprintf(stderr, "fuzz-ctl: %s\n", what);
 	abort();
 }
@@ -102,16 +102,30 @@ static int cmd_bump(const struct ctl_request *req, struct ctl_reply *reply,
 	return ctl_reply_printf(reply, "counter %d\n", counter);
 }
 
+/* The harness's temp dir goes when the process ends. */
+static char tmpdir[] = "/tmp/fuzz-ctl.XXXXXX";
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void remove_tmpdir(void)
+{
+	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/fuzz-ctl.XXXXXX";
 	struct ctl_server_opts o = {.version = "fuzz"};
 	struct ctl_server *srv;
 
-	if (!mkdtemp(dir))
+	if (!mkdtemp(tmpdir))
 		die("mkdtemp");
+	atexit(remove_tmpdir);
 	addr.sun_family = AF_UNIX;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/ctl", dir);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/ctl", tmpdir);
 	o.path = addr.sun_path;
 	o.idle_timeout_ms = 2000;
 	o.request_timeout_ms = 2000;
@@ -151,11 +165,18 @@ static void read_replies(int fd)
 	static unsigned char buf[4 * CTL_HEADER_LEN + 2 * CTL_FRAME_MAX];
 	size_t got = 0, off = 0, n;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int64_t deadline = now_ms() + 3000;
 	ssize_t r;
+	int ready;
 
 	for (;;) {
-		if (poll(&p, 1, 3000) != 1)
+		/* libFuzzer's -timeout alarm may interrupt poll: not a hang */
+		ready = poll(&p, 1, (int)(deadline - now_ms()));
+		if (ready < 0 && errno == EINTR && now_ms() < deadline)
+			continue;
+		if (ready != 1)
 			die("the server neither replied nor closed in 3 s");
+		deadline = now_ms() + 3000;
 		r = recv(fd, buf + got, sizeof(buf) - got, 0);
 		if (r < 0 && errno == EINTR)
 			continue;

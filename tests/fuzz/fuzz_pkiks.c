@@ -8,8 +8,8 @@
  * The twin runs with --lab semantics and a KEK, and holds one RSA key
  * ("FUZZKEY", sign and decrypt) so that signing, decryption, wrapping and
  * promotion are reachable.  The peer is an admin, so every command is.
- * After each input the keystore is put back (fuzzer-made keys deleted,
- * FUZZKEY re-inserted) so that inputs do not depend on each other.
+ * After each input the twin is put back (keys, timers, clock: see
+ * reset_twin) so that inputs do not depend on each other.
  *
  * What must hold: no crash, no sanitizer report, and every reply is a
  * well-formed netlink message (a data message, NLMSG_ERROR or NLMSG_DONE)
@@ -17,6 +17,7 @@
  * negative errno.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,7 @@ struct twin_opts twin_opts;
 
 #define FUZZ_KEY "FUZZKEY"
 
-static const struct peer admin = {.uid = 0, .pid = 1, .admin = 1,
-				  .member = 1};
+static const struct peer admin = {.uid = 0, .pid = 1, .admin = 1, .member = 1};
 static EVP_PKEY *fuzz_key;
 
 static void die(const char *what)
@@ -45,11 +45,17 @@ static void die(const char *what)
 	abort();
 }
 
-/* FUZZKEY back in place (a fuzzed DELETE or PROMOTE may have moved it). */
-static void restore_keys(void)
+/*
+ * The twin as every input finds it: FUZZKEY alone in the keystore (a
+ * fuzzed DELETE or PROMOTE may have moved it), no timers, and an
+ * authoritative calendar clock (a fuzzed CLOCK_SET may have revoked it).
+ */
+static void reset_twin(void)
 {
+	struct twin_timer *t = NULL;
 	struct twin_key *k;
-	int err;
+	size_t n = 0;
+	int err, changed;
 
 	pthread_mutex_lock(&twin_lock);
 	for (int i = keys_count() - 1; i >= 0; i--) {
@@ -59,21 +65,43 @@ static void restore_keys(void)
 	}
 	if (!keys_find(FUZZ_KEY, &admin, &err)) {
 		EVP_PKEY_up_ref(fuzz_key);
-		if (keys_insert(FUZZ_KEY, PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT,
-				0, fuzz_key, 2048, 1, &admin, &k))
+		if (keys_insert(FUZZ_KEY,
+				PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT, 0,
+				fuzz_key, 2048, 1, &admin, &k))
 			die("cannot insert FUZZKEY");
 	}
+	if (timers_snapshot(&t, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			timers_cancel(t[i].owner, t[i].kind, &admin);
+	free(t);
+	clock_init(1);
+	if (clock_set(PKIKS_CLOCK_CALENDAR, &changed))
+		die("cannot make the clock authoritative");
 	pthread_mutex_unlock(&twin_lock);
+}
+
+/* The harness's temp dir goes when the process ends. */
+static char tmpdir[] = "/tmp/fuzz-pkiks.XXXXXX";
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void remove_tmpdir(void)
+{
+	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/fuzz-pkiks.XXXXXX";
 	unsigned char kek[PKIKS_KEK_LEN];
 
-	if (!mkdtemp(dir))
+	if (!mkdtemp(tmpdir))
 		die("mkdtemp");
-	twin_opts.state_dir = dir;
+	atexit(remove_tmpdir);
+	twin_opts.state_dir = tmpdir;
 	twin_opts.lab = 1;
 	clock_init(1);
 	if (timers_load() || status_init())
@@ -84,7 +112,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_key = EVP_RSA_gen(2048);
 	if (!fuzz_key)
 		die("RSA key");
-	restore_keys();
+	reset_twin();
 	return 0;
 }
 
@@ -138,6 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	close(sv[0]);
 	check_replies(sv[1]);
 	close(sv[1]);
-	restore_keys();
+	reset_twin();
 	return 0;
 }

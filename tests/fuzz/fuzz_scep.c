@@ -11,11 +11,12 @@
  *   request --(daemon/scep_reply.c scep_reply: CertRep, enveloped to the
  *              requester's own certificate)--> DER
  *
- * Input: first byte even = a GET query string follows (what comes after
- * '?', e.g. "operation=PKIOperation&message=MIIG..."); odd = a POST body
- * follows.  The recipient key is a test CA (tests/fuzz/scep/, the CA whose
- * pkid answered the strongSwan requests in corpus/scep/), so real requests
- * decrypt and reach the CSR.
+ * Input: the first byte % 3 says what follows: 0 a GET query string
+ * (what comes after '?', e.g. "operation=PKIOperation&message=MIIG..."),
+ * 1 a POST body, 2 a message type byte and the inner content alone (see
+ * wrap_and_run).  The recipient key is a test CA (tests/fuzz/scep/, the CA
+ * whose pkid answered the strongSwan requests in corpus/scep/), so real
+ * requests decrypt and reach the CSR.
  *
  * http.c's routing is reached through tests/fuzz/scep_http.c, which
  * compiles http.c with this harness standing in for the CA (daemon/ca.h's
@@ -39,22 +40,39 @@
 #include "ca.h"
 #include "http.h"
 #include "scep.h"
+#include "scep_client.h"
 
 #ifndef FUZZ_SCEP_DIR
 #define FUZZ_SCEP_DIR "tests/fuzz/scep"
 #endif
 
 /* tests/fuzz/scep_http.c: http.c's own base64 step. */
-int fuzz_http_decode_message(const char *arg, unsigned char **out,
-			     size_t *len);
+int fuzz_http_decode_message(const char *arg, unsigned char **out, size_t *len);
 
 static struct scep_recipient rcpt;
+/* The requester of the "inner content" inputs: a self-signed client. */
+static EVP_PKEY *client_key;
+static X509 *client_cert;
 static int verbose; /* FUZZ_SCEP_VERBOSE=1: one line per parsed message */
 
 static void die(const char *what)
 {
 	fprintf(stderr, "fuzz-scep: %s\n", what);
 	abort();
+}
+
+static int make_client(void)
+{
+	struct scep_client_subject s = {.dn = "CN=fuzz client"};
+	X509_NAME *name = NULL;
+
+	client_key = EVP_RSA_gen(2048);
+	if (!client_key || scep_client_name(&s, &name) ||
+	    scep_client_self_signed(name, client_key, EVP_sha256(), 1800000000,
+				    &client_cert))
+		die("cannot make the client's key and certificate");
+	X509_NAME_free(name);
+	return 0;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -78,7 +96,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fclose(f);
 	if (!rcpt.cert || !rcpt.key)
 		die("cannot load the test CA (set FUZZ_SCEP_DIR)");
-	return 0;
+	return make_client();
 }
 
 /* ---- the CA side of daemon/ca.h, as far as http.c calls it ---- */
@@ -140,7 +158,8 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 		die("scep_parse: -EPROTO without a failInfo");
 	if (verbose)
 		fprintf(stderr, "fuzz-scep: parse %d (%s), type %d, csr %s\n",
-			ret, ret == -EPROTO ? scep_fail_info_name(rep.fail) : "-",
+			ret,
+			ret == -EPROTO ? scep_fail_info_name(rep.fail) : "-",
 			req.type, req.csr ? "yes" : "no");
 	if (ret == -EBADMSG)
 		goto out;
@@ -170,13 +189,13 @@ out:
  * does for GET arguments; malloc'd, NULL if absent. */
 static char *query_arg(const char *q, const char *name)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), len;
+	const char *p, *end;
+	char *v;
 
-	for (const char *p = q; p && *p; p = strchr(p, '&'), p = p ? p + 1 : p) {
-		const char *end = strchr(p, '&');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char *v;
-
+	for (p = q; p; p = end ? end + 1 : NULL) {
+		end = strchr(p, '&');
+		len = end ? (size_t)(end - p) : strlen(p);
 		if (len <= n || strncmp(p, name, n) || p[n] != '=')
 			continue;
 		v = strndup(p + n + 1, len - n - 1);
@@ -210,6 +229,45 @@ static void run_get(const char *query)
 	free(arg);
 }
 
+/*
+ * Mutating a whole request almost never gets past its signature and
+ * envelope; so the third kind of input is the inner content alone (a
+ * PKCS#10, IssuerAndSubject or IssuerAndSerial), which the harness wraps
+ * into a signed, enveloped request the way a client does (the daemon's
+ * own client codec) before it takes the same path.
+ */
+/* data: the message type byte, then the content. */
+static void wrap_and_run(const uint8_t *data, size_t len)
+{
+	static const enum scep_msg_type types[] = {
+		SCEP_MSG_PKCSREQ, SCEP_MSG_RENEWALREQ, SCEP_MSG_CERTPOLL,
+		SCEP_MSG_GETCERT, SCEP_MSG_GETCRL,
+	};
+	struct scep_client_msg m = {
+		.type = types[data[0] % 5],
+		.transaction_id = "FUZZ",
+		.signer = client_cert,
+		.signer_key = client_key,
+		.recipient = rcpt.cert,
+		.cipher = EVP_aes_128_cbc(),
+		.md = EVP_sha256(),
+		.content = data + 1,
+		.content_len = len - 1,
+		.now = 1800000000,
+	};
+	struct ca_blob blob = {0};
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+
+	if (scep_client_build(&m, &der, &der_len))
+		return;
+	ca_http_pki_operation(NULL, der, der_len, &blob);
+	free(blob.data);
+	free(der);
+}
+
+/* First byte % 3: 0 a GET query string, 1 a POST body, 2 inner content
+ * (then one byte for the message type). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct ca_blob blob = {0};
@@ -217,9 +275,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len == 0 || len > HTTP_BODY_MAX)
 		return 0;
-	if (data[0] & 1) {
+	switch (data[0] % 3) {
+	case 1:
 		ca_http_pki_operation(NULL, data + 1, len - 1, &blob);
 		free(blob.data);
+		return 0;
+	case 2:
+		if (len >= 3) /* a type byte and some content */
+			wrap_and_run(data + 1, len - 1);
 		return 0;
 	}
 	/* A URL holds no NUL: the query ends at the first one. */

@@ -5,7 +5,12 @@
 #                  (nlmsghdr + genlmsghdr + attributes, uapi/pkiks.h), one
 #                  per command, for the harness's key "FUZZKEY";
 #   corpus/ctl/    control frames as libshared/ctl_client.c writes them
-#                  (4-byte big-endian length + JSON, daemon/CONTROL.md).
+#                  (4-byte big-endian length + JSON, daemon/CONTROL.md);
+#   corpus/scep/inner-*  the inner contents of the strongSwan requests that
+#                  capture-scep.sh recorded (opened with `openssl cms` and
+#                  the test CA's key), plus IssuerAndSubject and
+#                  IssuerAndSerial for the test CA, as fuzz_scep.c's
+#                  "inner content" inputs (first byte 2, then the type).
 # Run from the top of the tree: python3 tests/fuzz/mkseeds.py
 # (the RSA key of the import seed comes from `openssl genpkey`).
 import os
@@ -129,6 +134,66 @@ def ctl_seeds():
     }
 
 
+def der_read(b, i):
+    """(tag, start of content, end) of the DER element at i."""
+    tag, n = b[i], b[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(b[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+def der_children(b, start, end):
+    out, i = [], start
+    while i < end:
+        tag, cs, ce = der_read(b, i)
+        out.append((tag, i, ce))
+        i = ce
+    return out
+
+
+def der_seq(*parts):
+    body = b"".join(parts)
+    n = len(body)
+    ln = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) \
+        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return b"\x30" + ln + body
+
+
+def scep_inner_seeds(d="tests/fuzz/corpus/scep", keys="tests/fuzz/scep"):
+    seeds = {}
+    for name in sorted(os.listdir(d)):
+        if not (name.startswith("sw-") and name.endswith("-post")):
+            continue
+        with open(os.path.join(d, name), "rb") as f:
+            der = f.read()[1:]
+        env = subprocess.run(["openssl", "cms", "-verify", "-noverify",
+                              "-inform", "der", "-binary"], input=der,
+                             check=True, capture_output=True).stdout
+        csr = subprocess.run(["openssl", "cms", "-decrypt", "-inform", "der",
+                              "-binary", "-inkey", f"{keys}/ca-key.pem",
+                              "-recip", f"{keys}/ca-cert.pem"], input=env,
+                             check=True, capture_output=True).stdout
+        seeds[name.replace("sw-", "inner-").replace("-post", "-csr")] = \
+            b"\x02\x00" + csr
+    cert = subprocess.run(["openssl", "x509", "-in", f"{keys}/ca-cert.pem",
+                           "-outform", "der"], check=True,
+                          capture_output=True).stdout
+    _, cs, ce = der_read(cert, 0)
+    tbs = der_children(cert, cs, ce)[0]
+    _, ts, te = der_read(cert, tbs[1])
+    f = der_children(cert, ts, te)   # version, serial, alg, issuer, ...
+    issuer = cert[f[3][1]:f[3][2]]
+    subject = der_seq(b"\x31\x0f\x30\x0d\x06\x03\x55\x04\x03\x0c\x06"
+                      b"router")
+    seeds["inner-certpoll"] = b"\x02\x02" + der_seq(issuer, subject)
+    seeds["inner-getcert"] = b"\x02\x03" + der_seq(issuer, b"\x02\x01\x02")
+    seeds["inner-getcrl"] = b"\x02\x04" + der_seq(issuer, b"\x02\x01\x01")
+    return seeds
+
+
 def write(d, seeds):
     os.makedirs(d, exist_ok=True)
     for n, data in seeds.items():
@@ -138,3 +203,4 @@ def write(d, seeds):
 
 write("tests/fuzz/corpus/pkiks", pkiks_seeds())
 write("tests/fuzz/corpus/ctl", ctl_seeds())
+write("tests/fuzz/corpus/scep", scep_inner_seeds())

@@ -7,8 +7,7 @@
  */
 #include "../../daemon/http.c"
 
-int fuzz_http_decode_message(const char *arg, unsigned char **out,
-			     size_t *len);
+int fuzz_http_decode_message(const char *arg, unsigned char **out, size_t *len);
 
 int fuzz_http_decode_message(const char *arg, unsigned char **out, size_t *len)
 {

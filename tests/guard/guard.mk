@@ -1,6 +1,8 @@
 # tests/guard: the enrollment-storm guard (daemon/guard.h) end to end, in
 # network namespaces the test builds (see tests/guard/run.sh): a SYN flood
-# from many sources is dropped at XDP while legitimate clients get through.
+# from many sources is dropped at XDP while legitimate clients get through:
+# with the test loader (run.sh), with pkid and strongSwan enrollments
+# (pkid.sh), and in qemu under Debian 12's kernel (vm.sh).
 GUARD_LOADER := $(BIN)/pkid-guard-test
 GUARD_FLOOD  := $(BIN)/guard-synflood
 
@@ -16,13 +18,23 @@ $(GUARD_FLOOD): $(OBJ)/tests/guard/synflood.o
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^
 
-.PHONY: check-guard bench-guard
+.PHONY: check-guard check-guard-pkid check-guard-vm bench-guard
 check-guard: $(GUARD_LOADER) $(GUARD_FLOOD) $(BIN)/pkictl
 	tests/guard/run.sh $(BIN)
+
+# pkid itself: strongSwan enrolls through the guard while a storm is dropped.
+check-guard-pkid: $(GUARD_FLOOD) $(BIN)/pkictl $(BIN)/pkid $(BIN)/pkiksd \
+		  $(PKIKS_PROVIDER)
+	tests/guard/pkid.sh $(BIN)
+
+# The same program under Debian 12's kernel in qemu: its verifier, each
+# attach mode, IPv4 and IPv6 (about 15 s).
+check-guard-vm: $(GUARD_LOADER) $(GUARD_FLOOD) $(BIN)/pkictl
+	tests/guard/vm.sh $(BIN) 300
 
 bench-guard: $(GUARD_LOADER) $(GUARD_FLOOD)
 	tests/guard/bench.sh $(BIN)
 
 ALL += $(GUARD_LOADER) $(GUARD_FLOOD)
-CHECKS += check-guard
+CHECKS += check-guard check-guard-pkid check-guard-vm
 BENCHES += bench-guard

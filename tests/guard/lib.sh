@@ -6,8 +6,9 @@
 #   client  c0 10.201.1.2  fd00:201:1::2 --- sc0 10.201.1.1  fd00:201:1::1  server
 #   flood   f0 10.201.2.2  fd00:201:2::2 --- sf0 10.201.2.1  fd00:201:2::1  server
 #
-# The server runs a plain HTTP listener on $PORT (listener.py,
-# one log line per request) and the guard (pkid-guard-test).
+# The server runs a plain HTTP listener on $PORT (listener.py, one log line
+# per request; `lab_up nolistener` leaves it out for pkid.sh) and the guard
+# (pkid-guard-test).
 # lab_down runs from the caller's EXIT trap.
 
 PORT=8080
@@ -58,6 +59,7 @@ lab_up() {
 		"$NS_C" c0 10.201.1.2 fd00:201:1::2
 	lab_link "$NS_S" sf0 10.201.2.1 fd00:201:2::1 \
 		"$NS_F" f0 10.201.2.2 fd00:201:2::2
+	[ "${1:-}" = nolistener ] && return 0
 	mkdir -p "$LAB/www"
 	echo hello >"$LAB/www/index.html"
 	ip netns exec "$NS_S" $PY tests/guard/listener.py $PORT "$LAB/www" \

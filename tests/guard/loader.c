@@ -57,8 +57,9 @@ static void reload(const char *conf, struct pkid_config **cfg)
 	struct pkid_config *next;
 
 	if (pkid_config_load(conf, &next, NULL, NULL) < 0) {
-		fprintf(stderr, "pkid-guard-test: %s: keeping the running "
-				"configuration\n",
+		fprintf(stderr,
+			"pkid-guard-test: %s: keeping the running "
+			"configuration\n",
 			conf);
 		return;
 	}

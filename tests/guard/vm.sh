@@ -27,7 +27,7 @@ echo 'root:x:0:' >"$root/etc/group"
 
 copy_with_libs() {
 	local bin=$1 lib
-	install -m 755 "$bin" "$root/bin/$(basename "$bin")"
+	install -D -m 755 "$bin" "$root/usr/local/bin/$(basename "$bin")"
 	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
@@ -37,7 +37,7 @@ for b in "$BIN/pkid-guard-test" "$BIN/guard-synflood" "$BIN/pkictl" \
 	"$(command -v ip)" "$(command -v tc)"; do
 	copy_with_libs "$b"
 done
-# busybox's ip would shadow iproute2's: /init runs from /bin, iproute2 wins
+# (in /usr/local/bin, first in PATH: busybox has an ip and a tc of its own)
 for m in veth sch_ingress cls_bpf; do
 	cp "$(modinfo -k "$kver" -n $m)" "$root/lib/modules/"
 done
@@ -45,7 +45,7 @@ done
 
 start=$SECONDS
 set +e
-timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel kvm -accel tcg \
+timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg \
 	-m 512M -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=3" </dev/null >"$work/log" 2>&1

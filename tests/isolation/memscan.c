@@ -32,7 +32,7 @@
 #include <openssl/pem.h>
 
 #define WINDOW 32
-#define CHUNK (1 << 20)
+#define CHUNK  (1 << 20)
 
 /* One byte string to look for, and where it came from. */
 struct needle {
@@ -49,8 +49,8 @@ struct scan {
 	unsigned int maps_read, maps_failed;
 };
 
-static int add_needle(struct scan *s, const char *what,
-		      const unsigned char *b, size_t len)
+static int add_needle(struct scan *s, const char *what, const unsigned char *b,
+		      size_t len)
 {
 	struct needle *n;
 
@@ -76,8 +76,8 @@ static int add_needle(struct scan *s, const char *what,
 }
 
 /* The whole value and three windows of it, in one byte order. */
-static int add_value(struct scan *s, const char *label,
-		     const unsigned char *v, size_t len)
+static int add_value(struct scan *s, const char *label, const unsigned char *v,
+		     size_t len)
 {
 	size_t at[3] = {0, (len - WINDOW) / 2, len - WINDOW};
 	char what[160];
@@ -183,7 +183,8 @@ static int scan_mapping(struct scan *s, int mem, uint64_t start, uint64_t end,
 		search(s, buf, (size_t)n, at, name);
 		if ((size_t)n < want || at + (uint64_t)n >= end)
 			break;
-		at += (uint64_t)n > overlap ? (uint64_t)n - overlap : (uint64_t)n;
+		at += (uint64_t)n > overlap ? (uint64_t)n - overlap
+					    : (uint64_t)n;
 	}
 	return 0;
 }

@@ -185,7 +185,8 @@ pkid_pid=
 
 # 7. units, man pages, completion
 units=(/lib/systemd/system/pkid.service /lib/systemd/system/pkiksd.service
-	/lib/systemd/system/pkiks-module.service)
+	/lib/systemd/system/pkiks-module.service
+	/lib/systemd/system/pkiks-ntpwatch.service)
 if command -v systemd-analyze >/dev/null; then
 	systemd-analyze verify "${units[@]}" >"$tmp/verify.log" 2>&1 && [ ! -s "$tmp/verify.log" ] ||
 		fail "systemd-analyze verify: $(cat "$tmp/verify.log")"

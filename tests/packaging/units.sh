@@ -21,7 +21,8 @@ command -v systemd-analyze >/dev/null || {
 }
 
 # exposure x 10 allowed per unit: the module loader is root by nature
-declare -A limit=([pkid.service]=20 [pkiksd.service]=20 [pkiks-module.service]=30)
+declare -A limit=([pkid.service]=20 [pkiksd.service]=20 [pkiks-module.service]=30
+	[pkiks-ntpwatch.service]=20)
 for u in "${!limit[@]}"; do
 	[ -f "$dir/$u" ] || { fail "$u missing"; continue; }
 	out=$(cd "$dir" && systemd-analyze security --offline=true \

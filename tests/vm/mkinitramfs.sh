@@ -1,13 +1,14 @@
 #!/bin/bash
 # Builds the initramfs of the pkiks qemu harness.
-#   mkinitramfs.sh OUT.cpio.gz KVER
+#   mkinitramfs.sh OUT.cpio.gz KVER [MODE]
+# (MODE lifecycle: pkid's lifecycle instead, see lifecycle-files.sh.)
 # Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest,
 # test-keystore (tests/keystore) and openssl with their ldd libraries and
 # the dynamic loader, openssl.cnf, the suite's keys (build/test-keys),
 # pkiks.ko with the modules it needs (resolved with modinfo, listed in
 # load order in /modules.order), and test keys made here with openssl.
 set -euo pipefail
-out=$1 kver=$2
+out=$1 kver=$2 mode=${3:-check}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 root=$(mktemp -d)
@@ -105,5 +106,6 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 	twin_blob
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
+[ "$mode" = lifecycle ] && "$here/lifecycle-files.sh" "$root" "$top"
 chmod 755 "$root/kskeys"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boots Debian's kernel under qemu (TCG: no KVM here) with the pkiks test
 # initramfs and reports what /tests.sh printed.
-#   run-vm.sh check|bench|fuzz-long [TIMEOUT_S]
+#   run-vm.sh check|bench|fuzz-long|lifecycle [TIMEOUT_S]
 # Exit 0 only when the VM printed "PKIKS-VM-RESULT: PASS"; a VM that hangs
 # is killed after TIMEOUT_S.  The serial log is kept in $PKIKS_VM_LOG if
 # set, else printed on failure.
@@ -17,7 +17,7 @@ kver=$(ls /lib/modules | sort -V | while read -r v; do
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$here/mkinitramfs.sh" "$work/initrd.gz" "$kver"
+"$here/mkinitramfs.sh" "$work/initrd.gz" "$kver" "$mode"
 log=${PKIKS_VM_LOG:-$work/serial.log}
 
 start=$SECONDS

@@ -108,6 +108,10 @@ test_time_gate() {
 	check "calendar-valid" $T clock-set calendar
 	equal "sysfs clock/authoritative is 1" "$(sysfs clock/authoritative)" 1
 	equal "sysfs clock/source is calendar" "$(sysfs clock/source)" calendar
+	check "sysfs clock/since is set" test "$(sysfs clock/since)" -gt 0
+	check "an NTP report (pkiks-ntpwatch's request)" $T clock-set ntp
+	equal "sysfs clock/source is ntp" "$(sysfs clock/source)" ntp
+	check "calendar-valid once more" $T clock-set calendar
 }
 
 test_sign() {

@@ -26,3 +26,19 @@ fuzz-vm-long: $(VM_DEPS)
 
 CHECKS += check-vm
 BENCHES += bench-vm
+
+# check-vm-lifecycle: pkid's CA and a client trustpoint in the VM with the
+# real module as keystore, through CA creation, enrollment, RENEW, CA
+# shadow generation, client SHADOW and promotion with `date -s` jumps
+# (tests/vm/lifecycle.sh, driven by tools/demo/demo.sh --clock date), then
+# the demo's lab clock on a machine where the module is loaded.
+VM_LIFECYCLE_DEPS := $(VM_DEPS) $(PKID) $(BIN)/pkictl $(BIN)/pkiks-keygen \
+	$(BIN)/lab-advance \
+	$(B)/pkiks-provider.so tools/demo/demo.sh tools/demo/lib.sh tests/vm/lifecycle.sh \
+	tests/vm/lifecycle-files.sh
+
+.PHONY: check-vm-lifecycle
+check-vm-lifecycle: $(VM_LIFECYCLE_DEPS)
+	tests/vm/run-vm.sh lifecycle 400
+
+CHECKS += check-vm-lifecycle

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * pkictl [--json] [--socket PATH] VERB [OBJECT] [ARGS...]
+ * pkictl [--json] [--socket PATH] [--ctl PATH] VERB [OBJECT] [ARGS...]
+ *
+ * --socket is pkiksd's socket (the keystore), --ctl pkid's control socket
+ * (exported as $PKID_CTL_SOCKET for every family).
  *
  * Global options may appear anywhere on the line.  The command is found in
  * the families' tables by (verb, object).
@@ -19,7 +22,9 @@ static const struct pkictl_cmd *const pkictl_families[] = {
 	pkictl_key_cmds,
 	pkictl_check_cmds,
 	pkictl_guard_cmds,
+	pkictl_server_cmds, /* show certificates [NAME]: CA, else trustpoint */
 	pkictl_trustpoint_cmds,
+	pkictl_daemon_cmds,
 	NULL,
 };
 
@@ -29,7 +34,8 @@ static void pkictl_help(FILE *f)
 	const struct pkictl_cmd *c;
 	char line[128];
 
-	fputs("usage: pkictl [--json] [--socket PATH] COMMAND\n\ncommands:\n",
+	fputs("usage: pkictl [--json] [--socket PATH] [--ctl PATH] COMMAND\n"
+	      "\ncommands:\n",
 	      f);
 	for (fam = pkictl_families; *fam; fam++) {
 		for (c = *fam; c->verb; c++) {
@@ -45,7 +51,7 @@ static void pkictl_help(FILE *f)
 		}
 	}
 	fputs("\nexit status: 0 done, 1 usage error, 2 operation failed, "
-	      "3 keystore unreachable\n",
+	      "3 keystore or pkid unreachable\n",
 	      f);
 }
 
@@ -138,6 +144,11 @@ static int pkictl_options(struct pkictl *ctl, int *argc, char **argv)
 			if (++i == *argc)
 				return pkictl_usage("--socket needs a PATH");
 			ctl->socket = argv[i];
+		} else if (!strcmp(argv[i], "--ctl")) {
+			if (++i == *argc)
+				return pkictl_usage("--ctl needs a PATH");
+			/* Every family's ctl_client_open() reads it. */
+			setenv("PKID_CTL_SOCKET", argv[i], 1);
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			argv[n++] = "help";

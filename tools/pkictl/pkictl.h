@@ -43,6 +43,23 @@ extern const struct pkictl_cmd pkictl_key_cmds[];
 extern const struct pkictl_cmd pkictl_check_cmds[];
 extern const struct pkictl_cmd pkictl_guard_cmds[];
 extern const struct pkictl_cmd pkictl_trustpoint_cmds[];
+extern const struct pkictl_cmd pkictl_server_cmds[];
+extern const struct pkictl_cmd pkictl_daemon_cmds[];
+
+/*
+ * daemon.c: pkid's control socket (--ctl PATH, else $PKID_CTL_SOCKET,
+ * else the default).  request: one command, its status (0, the daemon's
+ * -errno, or a transport error); always ctl_result_free() @res after.
+ * report: print why it failed, return 2 (refused) or 3 (unreachable).
+ * print: the reply's text, or its result with --json.  run: all three.
+ */
+struct ctl_result;
+int pkictl_pkid_request(const char *cmd, const char *const *args,
+			size_t nargs, struct ctl_result *res);
+int pkictl_pkid_report(const char *cmd, int err, const struct ctl_result *res);
+int pkictl_pkid_print(struct pkictl *ctl, const struct ctl_result *res);
+int pkictl_pkid_run(struct pkictl *ctl, const char *cmd,
+		    const char *const *args, size_t nargs);
 
 /* The keystore handle, opened on first use; NULL after printing why. */
 struct pkiks *pkictl_keystore(struct pkictl *ctl);

@@ -6,8 +6,9 @@
  *   trustpoint TP authenticate [--accept]   fetch and check the CA
  *   trustpoint TP enroll                    enroll or renew now
  *   show trustpoints                        state of each trustpoint
- *   show certificates [TP]                  CA, identity (start, end,
- *                                           renew date), shadow items
+ *
+ * `show certificates [TP]` lives in server.c: it asks the CA first and
+ * falls back to the trustpoints' "show trustpoint certificates".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -82,22 +83,11 @@ static int show_trustpoints(struct pkictl *ctl, int argc, char **argv)
 	return pkid_call(ctl, "show trustpoints", NULL, 0);
 }
 
-static int show_certificates(struct pkictl *ctl, int argc, char **argv)
-{
-	if (argc > 1)
-		return pkictl_usage("show certificates [TP]");
-	return pkid_call(ctl, "show trustpoint certificates",
-			 (const char *const *)argv, argc);
-}
-
 const struct pkictl_cmd pkictl_trustpoint_cmds[] = {
 	{"trustpoint", NULL, "TP authenticate [--accept] | TP enroll",
 	 "fetch and check TP's CA certificate, or enroll now (pkid)",
 	 trustpoint},
 	{"show", "trustpoints", NULL, "the trustpoints' state (pkid)",
 	 show_trustpoints},
-	{"show", "certificates", "[TP]",
-	 "CA, identity and shadow certificates of the trustpoints (pkid)",
-	 show_certificates},
 	{0},
 };

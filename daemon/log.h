@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkid's log: syslog (ident "pkid", facility LOG_DAEMON; the journal picks
+ * it up) with stable IOS-like tags, and stderr as well while pkid runs in
+ * the foreground (-f).  daemon/LOGGING.md lists every tag.
+ *
+ *   pkid_log(LOG_INFO, "CS_GRANT", "%s: certificate %lld issued", ...)
+ *
+ * prints "%PKI-6-CS_GRANT: TESTCA: certificate 3 issued": the facility is
+ * always PKI and the digit is the syslog level, as in IOS.  A NULL tag
+ * prints the message alone (daemon chatter no script should match).
+ */
+#ifndef PKID_LOG_H
+#define PKID_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+/* Open syslog; @to_stderr: also write each line to stderr (-f). */
+void pkid_log_open(bool to_stderr);
+void pkid_log_close(void);
+void pkid_log(int level, const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* PKID_LOG_H */

@@ -1,0 +1,21 @@
+# tests/rollover: CA rollover (ROLLOVER.md §3.1) end to end, on the
+# userspace keystore's lab clock; each check runs its own pkiksd --lab and
+# pkid on a port of 18400-18499 in a mktemp dir, with bounded waits.
+#   check-rollover-lifecycle  shadow generation, GetNextCACert (openssl
+#                             cms), strongSwan under the rollover CA,
+#                             promotion, enrollment under the new CA, a
+#                             second rollover; openssl verify -attime
+#   check-rollover-crash      kill pkid after each durable step of shadow
+#                             generation and promotion; restart: one
+#                             rollover, consistent keys/archives/state
+#   check-rollover-manual     server rollover / rollover cancel (after a
+#                             client fetched it), single-key mode
+ROLLOVER_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
+		 $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+ROLLOVER_CHECKS := lifecycle crash manual
+
+CHECKS += $(ROLLOVER_CHECKS:%=check-rollover-%)
+
+.PHONY: $(ROLLOVER_CHECKS:%=check-rollover-%)
+$(ROLLOVER_CHECKS:%=check-rollover-%): check-rollover-%: $(ROLLOVER_DEPS)
+	timeout 120 tests/rollover/$*.sh

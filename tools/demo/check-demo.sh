@@ -1,0 +1,42 @@
+#!/bin/bash
+# check-demo: runs the demo (tools/demo/demo.sh) as `make demo` would, on a
+# test port, and checks what it promises: exit status 0, done within two
+# minutes, every stage reported as happened, the PASS summary line, and the
+# pkictl views it prints at each stage.
+set -u
+out=$(mktemp /tmp/pkid-check-demo.XXXXXX)
+trap 'rm -f "$out"' EXIT
+fail() {
+	echo "FAIL: check-demo: $*" >&2
+	tail -n 60 "$out" >&2
+	exit 1
+}
+
+start=$SECONDS
+tools/demo/demo.sh --port 18650 </dev/null >"$out" 2>&1
+rc=$?
+took=$((SECONDS - start))
+[ $rc -eq 0 ] || fail "demo.sh exited $rc"
+[ $took -lt 120 ] || fail "the demo took $took s (promised: under two minutes)"
+for stage in "CA creation" "enrollment" "RENEW" "CA shadow generation" \
+	"client SHADOW" "promotion"; do
+	grep -qx "stage happened: $stage" "$out" || fail "no 'stage happened: $stage'"
+done
+grep -q '^DEMO RESULT: PASS' "$out" || fail "no PASS summary line"
+grep -q '^  - .* promotion: ROOTCA is .*, TP1 switched to serial' "$out" ||
+	fail "the summary does not tell the promotion"
+grep -q '^checks: [0-9]* passed, 0 failed' "$out" || fail "no checks summary"
+grep -q '^not ok' "$out" && fail "a failed check despite exit 0"
+for view in "show timers" "show server ROOTCA" "show certificates ROOTCA"; do
+	[ "$(grep -c "^--- pkictl $view\$" "$out")" -eq 6 ] ||
+		fail "'pkictl $view' not printed at each of the 6 stages"
+done
+# The client's pkid starts at stage 2.
+[ "$(grep -c '^--- pkictl show certificates TP1$' "$out")" -eq 5 ] ||
+	fail "'pkictl show certificates TP1' not printed at stages 2-6"
+# What the views must have shown on the way.
+for seen in "Rollover status: available for rollover" "SHADOW TP1" \
+	"RENEW TP1" "Shadow identity certificate" "(issued by the rollover CA)"; do
+	grep -qF "$seen" "$out" || fail "the views never showed '$seen'"
+done
+echo "check-demo: OK ($(grep -c '^ok' "$out") checks, $took s)"

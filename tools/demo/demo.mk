@@ -1,0 +1,19 @@
+# tools/demo: the newcomer path (README's first command).
+#   make demo    installs what is missing (make deps), builds, then runs a CA
+#                and a client trustpoint on loopback through a compressed
+#                lifecycle (tools/demo/demo.sh); ends by itself in < 2 min
+#   check-demo   the same, non-interactively on a test port; checks its exit
+#                status and its summary lines (tools/demo/check-demo.sh)
+DEMO_DEPS := $(PKID) $(BIN)/pkictl $(BIN)/pkiksd $(BIN)/pkiks-keygen \
+	     $(BIN)/lab-advance $(B)/pkiks-provider.so
+
+# Like `check`: deps first (it may install packages), then the whole build.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo/demo.sh
+
+.PHONY: check-demo
+check-demo: $(DEMO_DEPS)
+	timeout 300 tools/demo/check-demo.sh
+
+CHECKS += check-demo

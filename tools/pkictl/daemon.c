@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkid's control socket from pkictl (daemon/CONTROL.md), and the verbs
+ * that are about the daemon itself:
+ *
+ *   reload                   re-read pkid.conf (refused: FILE:LINE why)
+ *   show running-config      the configuration pkid runs, secrets hidden
+ *   version                  pkid's version and control protocol
+ *   list-commands            every control command pkid knows
+ *
+ * The socket is `--ctl PATH` (main.c exports it as $PKID_CTL_SOCKET, so
+ * every family sees it), else $PKID_CTL_SOCKET, else /run/pkid/pkid.ctl.
+ * Exit status: 2 when pkid refused or failed (its message on stderr), 3
+ * when it could not be reached or did not answer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ctl_client.h"
+#include "pkictl.h"
+
+static const char *ctl_path(void)
+{
+	const char *p = getenv("PKID_CTL_SOCKET");
+
+	return p && *p ? p : CTL_SOCKET_DEFAULT;
+}
+
+int pkictl_pkid_request(const char *cmd, const char *const *args, size_t nargs,
+			struct ctl_result *res)
+{
+	struct ctl_client *c = NULL;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = ctl_client_open(&c, NULL, 0);
+	if (err)
+		return err;
+	err = ctl_client_call(c, cmd, args, nargs, res);
+	ctl_client_close(c);
+	return err;
+}
+
+int pkictl_pkid_report(const char *cmd, int err, const struct ctl_result *res)
+{
+	/* No reply frame at all: the daemon is not there, or hung. */
+	if (!res->raw && err != -EMSGSIZE && err != -EINVAL) {
+		fprintf(stderr, "pkictl: pkid unreachable at %s: %s\n",
+			ctl_path(),
+			res->error && *res->error ? res->error
+						  : strerror(-err));
+		return PKICTL_EXIT_UNREACHABLE;
+	}
+	fprintf(stderr, "pkictl: %s: %s\n", cmd,
+		res->error && *res->error ? res->error : strerror(-err));
+	return PKICTL_EXIT_FAILED;
+}
+
+int pkictl_pkid_print(struct pkictl *ctl, const struct ctl_result *res)
+{
+	char *s;
+
+	if (!ctl->json) {
+		fputs(res->text ? res->text : "", stdout);
+		return PKICTL_EXIT_OK;
+	}
+	s = json_dumps(res->result ? res->result : json_null(),
+		       JSON_INDENT(2) | JSON_ENCODE_ANY);
+	if (!s)
+		return PKICTL_EXIT_FAILED;
+	puts(s);
+	free(s);
+	return PKICTL_EXIT_OK;
+}
+
+int pkictl_pkid_run(struct pkictl *ctl, const char *cmd,
+		    const char *const *args, size_t nargs)
+{
+	struct ctl_result res;
+	int err = pkictl_pkid_request(cmd, args, nargs, &res);
+	int ret;
+
+	ret = err ? pkictl_pkid_report(cmd, err, &res)
+		  : pkictl_pkid_print(ctl, &res);
+	ctl_result_free(&res);
+	return ret;
+}
+
+static int reload(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc)
+		return pkictl_usage("reload takes no arguments");
+	return pkictl_pkid_run(ctl, "reload", NULL, 0);
+}
+
+static int show_running_config(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc)
+		return pkictl_usage("show running-config takes no arguments");
+	return pkictl_pkid_run(ctl, "show running-config", NULL, 0);
+}
+
+static int version(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc)
+		return pkictl_usage("version takes no arguments");
+	return pkictl_pkid_run(ctl, "version", NULL, 0);
+}
+
+static int list_commands(struct pkictl *ctl, int argc, char **argv)
+{
+	if (argc)
+		return pkictl_usage("list-commands takes no arguments");
+	return pkictl_pkid_run(ctl, "list-commands", NULL, 0);
+}
+
+const struct pkictl_cmd pkictl_daemon_cmds[] = {
+	{"reload", NULL, NULL, "re-read pkid.conf; a broken file is refused",
+	 reload},
+	{"show", "running-config", NULL,
+	 "the configuration pkid runs (secrets hidden)", show_running_config},
+	{"version", NULL, NULL, "pkid's version and control protocol", version},
+	{"list-commands", NULL, NULL, "the control commands pkid knows",
+	 list_commands},
+	{0},
+};

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scep-bench: a SCEP enrollment load generator (tools/scep-bench).
+ *
+ * prepare.c  before the clock starts: a pool of RSA keys; per enrollment
+ *            a challenge password, CSR, self-signed certificate, PKCSReq
+ * run.c      the timed window: C client threads send the prepared
+ *            PKCSReqs and keep every CertRep with its latency; then each
+ *            CertRep is opened (SUCCESS, the certificate for our key)
+ * limit.c    the physical limit: RSA-2048 private operations per second
+ *            on this machine's cores
+ * main.c     options, the CA's certificates, the report
+ */
+#ifndef SCEP_BENCH_H
+#define SCEP_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "scep_client.h"
+
+struct bench_opts {
+	const char *url;
+	const char *ctl_socket; /* pkid's control socket: one-time passwords */
+	const char *ca_name;
+	const char *challenge; /* a static challenge instead */
+	unsigned int enrollments, clients, keys, bits, ops_per_enrollment;
+	double limit_seconds;
+	int post;
+};
+
+/* One prepared enrollment and what came back. */
+struct enrollment {
+	char tid[SCEP_TRANSID_MAX + 1];
+	char *challenge;
+	EVP_PKEY *key;
+	X509 *self_signed;
+	struct scep_client_msg msg;
+	unsigned char *req;
+	size_t req_len;
+	/* filled by run.c */
+	struct scep_http_body rep;
+	int http_err;
+	uint64_t latency_ns;
+};
+
+/* The CA as GetCACert and GetCACaps describe it. */
+struct bench_ca {
+	X509 *ca, *ra;		  /* ra NULL in single-key mode */
+	STACK_OF(X509) * signers; /* who may sign a CertRep */
+	const EVP_CIPHER *cipher;
+	const EVP_MD *md;
+	int post;
+};
+
+int bench_challenges(const struct bench_opts *o, struct enrollment *e,
+		     size_t n);
+int bench_prepare(const struct bench_opts *o, const struct bench_ca *ca,
+		  struct enrollment *e, size_t n);
+void bench_enrollment_free(struct enrollment *e);
+
+/* The timed window; *seconds is its length. */
+int bench_run(const struct bench_opts *o, struct enrollment *e, size_t n,
+	      double *seconds);
+/* Open every CertRep: 0 when all are SUCCESS with our certificate. */
+int bench_check(const struct bench_ca *ca, struct enrollment *e, size_t n);
+
+/* RSA-2048 private operations per second with `threads` threads. */
+int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s);
+
+uint64_t bench_now_ns(void);
+
+#endif /* SCEP_BENCH_H */

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scep-bench: how many SCEP enrollments per second a running pkid
+ * sustains, against what this machine's cores could do at best.
+ *
+ *   scep-bench --url URL [-n ENROLLMENTS] [-c CLIENTS]
+ *              [--ctl SOCKET --ca NAME | --challenge PW]
+ *              [--get] [--keys K] [--ops N] [--limit-seconds S]
+ *
+ * Each enrollment is a PKCSReq with a challenge password (a one-time one
+ * per enrollment from pkid's control socket with --ctl, or a static one)
+ * answered by CertRep SUCCESS; the client keys come from a pool of K
+ * (32) RSA-2048 keys, every request otherwise its own.  The figures:
+ * enrollments/s over the timed window, p50/p99 round-trip latency, and the
+ * physical limit = RSA-2048 private operations/s on all cores (measured here,
+ * first, while pkid is idle) / private operations per enrollment (--ops, 3: the
+ * CA or RA decrypts the envelope, the CA signs the certificate, the CA or RA
+ * signs the CertRep; the server's public-key work and the keystore's
+ * verification of its own signature are not counted).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: scep-bench --url URL [-n ENROLLMENTS] [-c CLIENTS]\n"
+		"                  [--ctl SOCKET --ca NAME | --challenge PW]\n"
+		"                  [--get] [--keys K] [--ops N] "
+		"[--limit-seconds S]\n");
+}
+
+static int parse_uint(const char *s, unsigned int min, unsigned int max,
+		      unsigned int *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option longopts[] = {
+		{"url", required_argument, NULL, 'u'},
+		{"ctl", required_argument, NULL, 'C'},
+		{"ca", required_argument, NULL, 'a'},
+		{"challenge", required_argument, NULL, 'p'},
+		{"get", no_argument, NULL, 'g'},
+		{"ops", required_argument, NULL, 'o'},
+		{"keys", required_argument, NULL, 'k'},
+		{"limit-seconds", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c, bad = 0;
+
+	*o = (struct bench_opts){.enrollments = 100,
+				 .clients = 8,
+				 .keys = 32,
+				 .bits = 2048,
+				 .ops_per_enrollment = 3,
+				 .limit_seconds = 2.0,
+				 .post = -1};
+	while ((c = getopt_long(argc, argv, "n:c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			o->url = optarg;
+			break;
+		case 'C':
+			o->ctl_socket = optarg;
+			break;
+		case 'a':
+			o->ca_name = optarg;
+			break;
+		case 'p':
+			o->challenge = optarg;
+			break;
+		case 'g':
+			o->post = 0;
+			break;
+		case 'n':
+			bad |= parse_uint(optarg, 1, 100000, &o->enrollments);
+			break;
+		case 'c':
+			bad |= parse_uint(optarg, 1, 256, &o->clients);
+			break;
+		case 'k':
+			bad |= parse_uint(optarg, 1, 100000, &o->keys);
+			break;
+		case 'o':
+			bad |= parse_uint(optarg, 1, 100,
+					  &o->ops_per_enrollment);
+			break;
+		case 'l':
+			o->limit_seconds = atof(optarg);
+			bad |= o->limit_seconds < 0.1 || o->limit_seconds > 60;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			bad = 1;
+		}
+	}
+	if (bad || optind != argc || !o->url ||
+	    (o->ctl_socket && !o->ca_name) || (o->ctl_socket && o->challenge)) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* GetCACaps and GetCACert: the cipher, digest, transport and certs. */
+static int fetch_ca(const struct bench_opts *o, struct bench_ca *ca)
+{
+	struct scep_http_body caps = {0}, cert = {0};
+	char *text = NULL;
+	int ret;
+
+	ret = scep_http_get(o->url, "GetCACaps", NULL, &caps);
+	if (ret == 0)
+		text = strndup((const char *)caps.data, caps.len);
+	ret = ret ?: scep_http_get(o->url, "GetCACert", NULL, &cert);
+	ret = ret
+		      ?: scep_client_parse_ca(cert.data, cert.len,
+					      cert.content_type, &ca->ca,
+					      &ca->ra);
+	if (ret < 0) {
+		fprintf(stderr, "scep-bench: %s: GetCACaps/GetCACert: %s\n",
+			o->url, strerror(-ret));
+		goto out;
+	}
+	ca->cipher = scep_client_cipher(text);
+	ca->md = scep_client_md(text);
+	ca->post = o->post >= 0 ? o->post
+				: scep_client_has_cap(text, "POSTPKIOperation");
+	ca->signers = sk_X509_new_null();
+	if (!ca->signers || !sk_X509_push(ca->signers, ca->ca) ||
+	    (ca->ra && !sk_X509_push(ca->signers, ca->ra)))
+		ret = -ENOMEM;
+out:
+	free(text);
+	scep_http_body_free(&caps);
+	scep_http_body_free(&cert);
+	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted values, in milliseconds. */
+static double pct_ms(const uint64_t *v, size_t n, double p)
+{
+	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+
+	if (rank < 1)
+		rank = 1;
+	return (double)v[rank - 1] / 1e6;
+}
+
+static int report(const struct bench_opts *o, const struct bench_ca *ca,
+		  const struct enrollment *e, size_t n, double prep_s,
+		  double window_s, double rsa_rate, long cores)
+{
+	uint64_t *lat = calloc(n, sizeof(*lat));
+	double rate = (double)n / window_s;
+	double limit = rsa_rate / o->ops_per_enrollment;
+
+	if (!lat)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		lat[i] = e[i].latency_ns;
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("scep-bench: %zu enrollments by %u clients (%s, %s, %s, "
+	       "%u RSA-%u client keys, %s mode)\n",
+	       n, o->clients, ca->post ? "POST" : "GET",
+	       EVP_CIPHER_get0_name(ca->cipher), EVP_MD_get0_name(ca->md),
+	       o->keys < n ? o->keys : (unsigned int)n, o->bits,
+	       ca->ra ? "RA" : "single-key");
+	printf("  prepared ahead in %.2f s (keys, CSRs, PKCSReqs)\n", prep_s);
+	printf("  throughput: %.1f enrollments/s (%.3f s window)\n", rate,
+	       window_s);
+	printf("  latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+	       pct_ms(lat, n, 50), pct_ms(lat, n, 99),
+	       (double)lat[n - 1] / 1e6);
+	printf("  physical limit: %.0f RSA-2048 private ops/s on %ld cores / "
+	       "%u per enrollment = %.1f enrollments/s\n",
+	       rsa_rate, cores, o->ops_per_enrollment, limit);
+	if (o->ops_per_enrollment == 3)
+		printf("    (private ops counted: envelope decryption, "
+		       "certificate signature, CertRep signature)\n");
+	printf("  ratio: %.2f of the physical limit\n", rate / limit);
+	printf("RESULT enrollments_per_s=%.2f p50_ms=%.2f p99_ms=%.2f "
+	       "rsa_ops_per_s=%.0f limit_per_s=%.2f ratio=%.3f\n",
+	       rate, pct_ms(lat, n, 50), pct_ms(lat, n, 99), rsa_rate, limit,
+	       rate / limit);
+	free(lat);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o;
+	struct bench_ca ca = {0};
+	struct enrollment *e = NULL;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double rsa_rate = 0, prep_s, window_s;
+	uint64_t t0;
+	int ret;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return 1;
+	ret = fetch_ca(&o, &ca);
+	/* The limit first, while pkid is idle and nothing else of ours runs. */
+	ret = ret
+		      ?: bench_rsa_rate(
+				 cores > 0 && cores <= 64 ? (unsigned)cores : 1,
+				 o.limit_seconds, &rsa_rate);
+	e = ret ? NULL : calloc(o.enrollments, sizeof(*e));
+	if (!ret && !e)
+		ret = -ENOMEM;
+	t0 = bench_now_ns();
+	ret = ret ?: bench_challenges(&o, e, o.enrollments);
+	ret = ret ?: bench_prepare(&o, &ca, e, o.enrollments);
+	prep_s = (double)(bench_now_ns() - t0) / 1e9;
+	o.post = ca.post;
+	ret = ret ?: bench_run(&o, e, o.enrollments, &window_s);
+	ret = ret ?: bench_check(&ca, e, o.enrollments);
+	ret = ret
+		      ?: report(&o, &ca, e, o.enrollments, prep_s, window_s,
+				rsa_rate, cores);
+	if (ret)
+		fprintf(stderr, "scep-bench: failed: %s\n", strerror(-ret));
+	for (size_t i = 0; e && i < o.enrollments; i++)
+		bench_enrollment_free(&e[i]);
+	free(e);
+	sk_X509_free(ca.signers);
+	X509_free(ca.ca);
+	X509_free(ca.ra);
+	curl_global_cleanup();
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+# tools/scep-bench: the SCEP enrollment load generator (bench.h says how).
+# It speaks SCEP with the daemon's own client codec and libcurl transport.
+SCEP_BENCH := $(BIN)/scep-bench
+SCEP_BENCH_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/scep-bench/*.c))
+
+$(SCEP_BENCH_OBJS): CFLAGS += -Idaemon
+
+$(SCEP_BENCH): $(SCEP_BENCH_OBJS) $(SCEP_CLIENT_OBJS) $(SCEP_OBJS) $(LIBPKID)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
+		$(PKID_TP_LIBS) $(shell pkg-config --libs jansson)
+
+ALL += $(SCEP_BENCH)
+
+# bench-scep: pkiksd --lab + pkid on 127.0.0.1:18310, figures printed.
+# check-scep-bench: the same tool, a few enrollments, proves it works.
+BENCHES += bench-scep
+CHECKS += check-scep-bench
+.PHONY: bench-scep check-scep-bench
+bench-scep: $(SCEP_BENCH) $(CA_E2E_DEPS)
+	timeout 900 tools/scep-bench/bench.sh
+check-scep-bench: $(SCEP_BENCH) $(CA_E2E_DEPS)
+	SMOKE=1 timeout 120 tools/scep-bench/bench.sh
