@@ -89,15 +89,11 @@ X509 *ca_x509_from_der(const unsigned char *der, size_t len)
 	return der ? d2i_X509(NULL, &p, (long)len) : NULL;
 }
 
-/* A keystore key, through the pkiks provider (default library context). */
+/* A keystore key, through the pkiks provider (default library context),
+ * which reconnects by itself after a keystore restart. */
 int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key)
 {
 	int ret = pkiks_pkey_load(NULL, name, key);
-
-	/* The provider drops a thread's handle to a keystore that went away
-	 * (pkiksd restarted) but does not retry the lookup: one more. */
-	if (ret < 0)
-		ret = pkiks_pkey_load(NULL, name, key);
 
 	if (ret < 0)
 		pkid_log(LOG_ERR, "CS_KEY", "cannot load key pkiks:%s: %s",

@@ -298,7 +298,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
  * (not a thread per connection) keeps each worker's keystore handle (the
  * OpenSSL provider keeps one per thread) open across requests.
  */
-#define HTTP_THREADS_PER_CPU 2
+#define HTTP_THREADS_PER_CPU 4
 #define HTTP_THREADS_MIN     4
 #define HTTP_THREADS_MAX     64
 

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/cms.h>
 #include <openssl/objects.h>
 
 #include "scep.h"
@@ -99,4 +101,67 @@ int scep_attr_add_nonce(CMS_SignerInfo *si, enum scep_attr attr,
 			const unsigned char *nonce)
 {
 	return add_value(si, attr, V_ASN1_OCTET_STRING, nonce, SCEP_NONCE_LEN);
+}
+
+static int bio_to_buf(BIO *bio, unsigned char **out, size_t *out_len)
+{
+	char *mem;
+	long n = BIO_get_mem_data(bio, &mem);
+
+	if (n <= 0)
+		return -EIO;
+	*out = malloc(n);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, mem, n);
+	*out_len = n;
+	return 0;
+}
+
+/* Set signingTime ourselves: OpenSSL would otherwise read time(). */
+static int add_signing_time(CMS_SignerInfo *si, int64_t now)
+{
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
+	int ret;
+
+	ret = t && CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
+					       t->type, t, -1)
+		      ? 0
+		      : -ENOMEM;
+	ASN1_TIME_free(t);
+	return ret;
+}
+
+int scep_sign(X509 *cert, EVP_PKEY *key, const EVP_MD *md, int64_t now,
+	      BIO *content, scep_attrs_fn add_attrs, const void *msg,
+	      unsigned char **out, size_t *out_len)
+{
+	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	BIO *der = BIO_new(BIO_s_mem());
+	int ret = -ENOMEM;
+
+	if (!der)
+		goto out;
+	ret = -EIO;
+	/* The signer may be a keystore key: prefer the pkiks provider. */
+	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
+	si = cms ? CMS_add1_signer(cms, cert, key, md, flags) : NULL;
+	if (!si)
+		goto out;
+	ret = add_signing_time(si, now);
+	if (ret == 0 && add_attrs)
+		ret = add_attrs(si, msg);
+	if (ret < 0)
+		goto out;
+	ret = -EIO;
+	if (CMS_final(cms, content, NULL, CMS_BINARY) != 1 ||
+	    i2d_CMS_bio(der, cms) != 1)
+		goto out;
+	ret = bio_to_buf(der, out, out_len);
+out:
+	CMS_ContentInfo_free(cms);
+	BIO_free(der);
+	return ret;
 }

@@ -6,6 +6,9 @@
 #ifndef PKID_SCEP_ATTR_H
 #define PKID_SCEP_ATTR_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <openssl/cms.h>
 
 enum scep_attr {
@@ -30,5 +33,19 @@ int scep_attr_add_string(CMS_SignerInfo *si, enum scep_attr attr,
 			 const char *val);
 int scep_attr_add_nonce(CMS_SignerInfo *si, enum scep_attr attr,
 			const unsigned char *nonce);
+
+/* Adds one message's SCEP attributes to its signer; 0 or -errno. */
+typedef int (*scep_attrs_fn)(CMS_SignerInfo *si, const void *msg);
+
+/*
+ * The SignedData every SCEP message is (client request and server
+ * replies alike): @content signed by @cert/@key with @md, signingTime
+ * @now and, when @add_attrs is set, the attributes it adds for @msg.
+ * The DER goes to *out (malloc'd).  0, -ENOMEM, -EIO or add_attrs' error;
+ * the caller prints OpenSSL's error queue.
+ */
+int scep_sign(X509 *cert, EVP_PKEY *key, const EVP_MD *md, int64_t now,
+	      BIO *content, scep_attrs_fn add_attrs, const void *msg,
+	      unsigned char **out, size_t *out_len);
 
 #endif /* PKID_SCEP_ATTR_H */

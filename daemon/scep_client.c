@@ -30,21 +30,6 @@ DECLARE_ASN1_FUNCTIONS(SCEPC_ISSUER_AND_SUBJECT)
 
 #define SCEP_CLIENT_REPLY_MAX (1024 * 1024)
 
-static int bio_to_buf(BIO *bio, unsigned char **out, size_t *out_len)
-{
-	char *mem;
-	long n = BIO_get_mem_data(bio, &mem);
-
-	if (n <= 0)
-		return -EIO;
-	*out = malloc(n);
-	if (!*out)
-		return -ENOMEM;
-	memcpy(*out, mem, n);
-	*out_len = n;
-	return 0;
-}
-
 /* The EnvelopedData holding the content, to the CA's certificate. */
 static int envelope(const struct scep_client_msg *m, BIO *out)
 {
@@ -66,20 +51,15 @@ out:
 	return ret;
 }
 
-static int add_attrs(CMS_SignerInfo *si, const struct scep_client_msg *m)
+/* The request's SCEP attributes; scep_sign() adds signingTime. */
+static int add_attrs(CMS_SignerInfo *si, const void *msg)
 {
-	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)m->now);
+	const struct scep_client_msg *m = msg;
 	char num[8];
 	int ret;
 
-	/* Set signingTime ourselves: OpenSSL would otherwise read time(). */
-	ret = t && CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
-					       t->type, t, -1)
-		      ? 0
-		      : -ENOMEM;
-	ASN1_TIME_free(t);
 	snprintf(num, sizeof(num), "%d", m->type);
-	ret = ret ?: scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, num);
+	ret = scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, num);
 	ret = ret
 		      ?: scep_attr_add_string(si, SCEP_ATTR_TRANSACTION_ID,
 					      m->transaction_id);
@@ -92,38 +72,20 @@ static int add_attrs(CMS_SignerInfo *si, const struct scep_client_msg *m)
 int scep_client_build(const struct scep_client_msg *m, unsigned char **out,
 		      size_t *out_len)
 {
-	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
-	CMS_ContentInfo *cms = NULL;
-	CMS_SignerInfo *si;
-	BIO *env = BIO_new(BIO_s_mem()), *der = BIO_new(BIO_s_mem());
+	BIO *env = BIO_new(BIO_s_mem());
 	int ret = -ENOMEM;
 
-	if (!env || !der)
+	if (!env)
 		goto out;
 	ret = envelope(m, env);
 	if (ret < 0)
 		goto out;
-	ret = -EIO;
-	/* The signer may be a keystore key: prefer the pkiks provider. */
-	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
-	si = cms ? CMS_add1_signer(cms, m->signer, m->signer_key, m->md, flags)
-		 : NULL;
-	if (!si)
-		goto out;
-	ret = add_attrs(si, m);
-	if (ret < 0)
-		goto out;
-	ret = -EIO;
-	if (CMS_final(cms, env, NULL, CMS_BINARY) != 1 ||
-	    i2d_CMS_bio(der, cms) != 1)
-		goto out;
-	ret = bio_to_buf(der, out, out_len);
+	ret = scep_sign(m->signer, m->signer_key, m->md, m->now, env, add_attrs,
+			m, out, out_len);
 out:
 	if (ret < 0)
 		ERR_print_errors_fp(stderr);
-	CMS_ContentInfo_free(cms);
 	BIO_free(env);
-	BIO_free(der);
 	return ret;
 }
 

@@ -17,21 +17,6 @@
 #include "scep.h"
 #include "scep_attr.h"
 
-static int bio_to_buf(BIO *bio, unsigned char **out, size_t *out_len)
-{
-	char *mem;
-	long len = BIO_get_mem_data(bio, &mem);
-
-	if (len <= 0)
-		return -EIO;
-	*out = malloc(len);
-	if (!*out)
-		return -ENOMEM;
-	memcpy(*out, mem, len);
-	*out_len = len;
-	return 0;
-}
-
 int scep_degenerate(STACK_OF(X509) *certs, X509_CRL *crl, unsigned char **out,
 		    size_t *out_len)
 {
@@ -107,20 +92,23 @@ out:
 	return ret;
 }
 
-static int add_scep_attrs(CMS_SignerInfo *si, const struct scep_request *req,
-			  const struct scep_reply *rep, int64_t now)
-{
-	unsigned char nonce[SCEP_NONCE_LEN];
-	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)now);
-	char num[8];
-	int ret = -ENOMEM;
+/* What add_scep_attrs() reads: the request answered and the answer. */
+struct certrep_msg {
+	const struct scep_request *req;
+	const struct scep_reply *rep;
+};
 
-	/* Set signingTime ourselves: OpenSSL would otherwise read time(). */
-	if (!t || !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
-					       t->type, t, -1))
-		goto out;
+/* The CertRep's SCEP attributes; scep_sign() adds signingTime. */
+static int add_scep_attrs(CMS_SignerInfo *si, const void *msg)
+{
+	const struct scep_request *req = ((const struct certrep_msg *)msg)->req;
+	const struct scep_reply *rep = ((const struct certrep_msg *)msg)->rep;
+	unsigned char nonce[SCEP_NONCE_LEN];
+	char num[8];
+	int ret;
+
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		goto out;
+		return -ENOMEM;
 	snprintf(num, sizeof(num), "%d", SCEP_MSG_CERTREP);
 	ret = scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, num);
 	snprintf(num, sizeof(num), "%d", rep->status);
@@ -138,8 +126,6 @@ static int add_scep_attrs(CMS_SignerInfo *si, const struct scep_request *req,
 			      ?: scep_attr_add_nonce(si,
 						     SCEP_ATTR_RECIPIENT_NONCE,
 						     req->sender_nonce);
-out:
-	ASN1_TIME_free(t);
 	return ret;
 }
 
@@ -147,10 +133,8 @@ int scep_reply(const struct scep_request *req, const struct scep_reply *rep,
 	       X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
 	       int64_t now, unsigned char **out, size_t *out_len)
 {
-	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
-	CMS_ContentInfo *cms = NULL;
-	CMS_SignerInfo *si;
-	BIO *payload = NULL, *der = NULL;
+	const struct certrep_msg msg = {.req = req, .rep = rep};
+	BIO *payload = NULL;
 	int ret;
 
 	if (rep->status == SCEP_STATUS_SUCCESS) {
@@ -162,30 +146,14 @@ int scep_reply(const struct scep_request *req, const struct scep_reply *rep,
 		payload = BIO_new(BIO_s_mem());
 	}
 	ret = -ENOMEM;
-	der = BIO_new(BIO_s_mem());
-	if (!payload || !der)
+	if (!payload)
 		goto out;
-	ret = -EIO;
-	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
-	if (!cms)
-		goto out;
-	si = CMS_add1_signer(cms, sign_cert, sign_key, md, flags);
-	if (!si)
-		goto out;
-	ret = add_scep_attrs(si, req, rep, now);
-	if (ret < 0)
-		goto out;
-	ret = -EIO;
-	if (CMS_final(cms, payload, NULL, CMS_BINARY) != 1 ||
-	    i2d_CMS_bio(der, cms) != 1)
-		goto out;
-	ret = bio_to_buf(der, out, out_len);
+	ret = scep_sign(sign_cert, sign_key, md, now, payload, add_scep_attrs,
+			&msg, out, out_len);
 out:
 	if (ret < 0)
 		ERR_print_errors_fp(stderr);
-	CMS_ContentInfo_free(cms);
 	BIO_free(payload);
-	BIO_free(der);
 	return ret;
 }
 
@@ -193,19 +161,16 @@ out:
  * GetNextCACert (RFC 8894 §4.7): a SignedData signed by the current CA
  * whose content is a degenerate PKCS#7 with the rollover CA certificate
  * (and the RA's successor).  The signer's certificate rides along so a
- * client can check it against the CA certificate it already holds.
+ * client can check it against the CA certificate it already holds.  Its
+ * only authenticated attribute is signingTime.
  */
 int scep_next_ca(X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
 		 STACK_OF(X509) * next, int64_t now, unsigned char **out,
 		 size_t *out_len)
 {
-	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
 	unsigned char *inner = NULL;
 	size_t inner_len = 0;
-	CMS_ContentInfo *cms = NULL;
-	CMS_SignerInfo *si;
-	ASN1_TIME *t = NULL;
-	BIO *content = NULL, *der = NULL;
+	BIO *content = NULL;
 	int ret;
 
 	ret = scep_degenerate(next, NULL, &inner, &inner_len);
@@ -213,28 +178,14 @@ int scep_next_ca(X509 *sign_cert, EVP_PKEY *sign_key, const EVP_MD *md,
 		return ret;
 	ret = -ENOMEM;
 	content = BIO_new_mem_buf(inner, (int)inner_len);
-	der = BIO_new(BIO_s_mem());
-	t = ASN1_TIME_set(NULL, (time_t)now);
-	if (!content || !der || !t)
+	if (!content)
 		goto out;
-	ret = -EIO;
-	cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, SCEP_PROPQ);
-	si = cms ? CMS_add1_signer(cms, sign_cert, sign_key, md, flags) : NULL;
-	/* signingTime from the time gate, not from time(). */
-	if (!si || !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime,
-						t->type, t, -1))
-		goto out;
-	if (CMS_final(cms, content, NULL, CMS_BINARY) != 1 ||
-	    i2d_CMS_bio(der, cms) != 1)
-		goto out;
-	ret = bio_to_buf(der, out, out_len);
+	ret = scep_sign(sign_cert, sign_key, md, now, content, NULL, NULL, out,
+			out_len);
 out:
 	if (ret < 0)
 		ERR_print_errors_fp(stderr);
-	CMS_ContentInfo_free(cms);
-	ASN1_TIME_free(t);
 	BIO_free(content);
-	BIO_free(der);
 	free(inner);
 	return ret;
 }

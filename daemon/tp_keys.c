@@ -94,10 +94,6 @@ int tp_key_load(const char *name, EVP_PKEY **key)
 {
 	int ret = pkiks_pkey_load(NULL, name, key);
 
-	/* Once more after a keystore restart (see ca_load_key). */
-	if (ret < 0)
-		ret = pkiks_pkey_load(NULL, name, key);
-
 	if (ret < 0)
 		fprintf(stderr, "pkid: cannot load key pkiks:%s: %s\n", name,
 			strerror(-ret));

@@ -187,7 +187,13 @@ int nl_key_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-int nl_key_delete(struct sk_buff *skb, struct genl_info *info)
+/*
+ * DELETE and PROMOTE: one step on the named key, then the KEY_CHANGED
+ * event.  @allow_hash: whether the name may end in '#' (a shadow key).
+ */
+static int key_change(struct sk_buff *skb, struct genl_info *info,
+		      bool allow_hash,
+		      int (*step)(const char *name, u32 uid, bool admin))
 {
 	struct nl_caller c;
 	const char *name;
@@ -196,31 +202,38 @@ int nl_key_delete(struct sk_buff *skb, struct genl_info *info)
 	err = nl_begin(skb, info, &c, true);
 	if (err)
 		return err;
-	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
+	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, allow_hash);
 	if (!name)
 		return -EINVAL;
-	err = pkiks_key_delete(name, c.uid, c.admin);
+	err = step(name, c.uid, c.admin);
 	if (!err)
 		pkiks_nl_event_key(name);
 	return err;
 }
 
+int nl_key_delete(struct sk_buff *skb, struct genl_info *info)
+{
+	return key_change(skb, info, true, pkiks_key_delete);
+}
+
 int nl_key_promote(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nl_caller c;
-	const char *name;
-	int err;
+	return key_change(skb, info, false, pkiks_key_promote);
+}
 
-	err = nl_begin(skb, info, &c, true);
+/* The caller's key, if its usage allows @usage (else -EKEYREJECTED). */
+static int key_for_use(struct genl_info *info, const struct nl_caller *c,
+		       u32 usage, struct pkiks_key **key)
+{
+	int err = nl_key_for(info, c, key);
+
 	if (err)
 		return err;
-	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, false);
-	if (!name)
-		return -EINVAL;
-	err = pkiks_key_promote(name, c.uid, c.admin);
-	if (!err)
-		pkiks_nl_event_key(name);
-	return err;
+	if (!((*key)->usage & usage)) {
+		pkiks_key_put(*key);
+		return -EKEYREJECTED;
+	}
+	return 0;
 }
 
 int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
@@ -238,12 +251,9 @@ int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_HASH) ||
 	    GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DIGEST))
 		return -EINVAL;
-	err = nl_key_for(info, &c, &key);
+	err = key_for_use(info, &c, PKIKS_USAGE_SIGN, &key);
 	if (err)
 		return err;
-	err = -EKEYREJECTED;
-	if (!(key->usage & PKIKS_USAGE_SIGN))
-		goto out;
 	err = pkiks_clock_now(&now);
 	if (err) {
 		GENL_SET_ERR_MSG(info, "pkiks: time is not authoritative");
@@ -279,12 +289,9 @@ int nl_key_decrypt(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DATA))
 		return -EINVAL;
-	err = nl_key_for(info, &c, &key);
+	err = key_for_use(info, &c, PKIKS_USAGE_DECRYPT, &key);
 	if (err)
 		return err;
-	err = -EKEYREJECTED;
-	if (!(key->usage & PKIKS_USAGE_DECRYPT))
-		goto out;
 	err = -ENOMEM;
 	out = kzalloc(PKIKS_RSA_MAX_BYTES, GFP_KERNEL);
 	if (!out)

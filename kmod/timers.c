@@ -29,16 +29,11 @@ static LIST_HEAD(timers_list);
 static unsigned int timers_count;
 static bool timers_stopping;
 
+#define KIND_SYSFS(suffix, ios) [PKIKS_TIMER_##suffix] = #suffix,
 static const char *const kind_sysfs[__PKIKS_TIMER_KIND_MAX] = {
-	[PKIKS_TIMER_CS_CRL_UPDATE] = "CS_CRL_UPDATE",
-	[PKIKS_TIMER_CS_SHADOW_CERT_GENERATION] = "CS_SHADOW_CERT_GENERATION",
-	[PKIKS_TIMER_CS_CERT_EXPIRE] = "CS_CERT_EXPIRE",
-	[PKIKS_TIMER_ER_EXPIRE] = "ER_EXPIRE",
-	[PKIKS_TIMER_RENEW] = "RENEW",
-	[PKIKS_TIMER_SHADOW] = "SHADOW",
-	[PKIKS_TIMER_POLL] = "POLL",
-	[PKIKS_TIMER_CONNECT_RETRY] = "CONNECT_RETRY",
+	PKIKS_TIMER_KINDS(KIND_SYSFS)
 };
+#undef KIND_SYSFS
 
 const char *pkiks_timer_kind_sysfs(u32 kind)
 {

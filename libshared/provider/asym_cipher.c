@@ -13,7 +13,7 @@
 #include <openssl/params.h>
 #include <openssl/rsa.h>
 
-#include "provider.h"
+#include "provider_internal.h"
 
 static OSSL_FUNC_asym_cipher_newctx_fn dec_newctx;
 static OSSL_FUNC_asym_cipher_freectx_fn dec_freectx;
@@ -65,32 +65,38 @@ static int dec_init(void *vctx, void *provkey, const OSSL_PARAM params[])
 	return dec_set_ctx_params(ctx, params);
 }
 
-/* One request; one retry when the connection broke under us. */
+/* One decryption, as pkiks_prov_request() runs it (maybe twice). */
+struct dec_request {
+	const char *name;
+	const unsigned char *in;
+	size_t inlen;
+	unsigned char *out;
+	size_t outsize, len;
+};
+
+static int dec_request(struct pkiks *ks, void *arg)
+{
+	struct dec_request *d = arg;
+
+	d->len = d->outsize;
+	return pkiks_decrypt(ks, d->name, d->in, d->inlen, d->out, &d->len);
+}
+
 static int dec_keystore(struct dec_ctx *ctx, const unsigned char *in,
 			size_t inlen, unsigned char *out, size_t *outlen)
 {
-	struct pkiks *ks;
-	size_t len;
-	int err, tries;
+	struct dec_request d = {
+		.name = ctx->key->name,
+		.in = in,
+		.inlen = inlen,
+		.out = out,
+		.outsize = *outlen,
+	};
 
-	for (tries = 0; tries < 2; tries++) {
-		ks = pkiks_prov_handle(ctx->prov);
-		if (!ks)
-			return 0;
-		len = *outlen;
-		err = pkiks_decrypt(ks, ctx->key->name, in, inlen, out, &len);
-		if (!pkiks_prov_is_transport_error(err))
-			break;
-		pkiks_prov_handle_drop(ctx->prov);
-		if (err == -ETIMEDOUT)
-			break;
-	}
-	if (err) {
-		PKIKS_RAISE_ERRNO(ctx->prov, err, "decrypting with",
-				  ctx->key->name);
+	if (!pkiks_prov_request(ctx->prov, dec_request, &d, "decrypting with",
+				ctx->key->name))
 		return 0;
-	}
-	*outlen = len;
+	*outlen = d.len;
 	return 1;
 }
 
@@ -135,12 +141,7 @@ static int dec_get_ctx_params(void *vctx, OSSL_PARAM params[])
 	OSSL_PARAM *p =
 		OSSL_PARAM_locate(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE);
 
-	if (!p)
-		return 1;
-	if (p->data_type == OSSL_PARAM_UTF8_STRING)
-		return OSSL_PARAM_set_utf8_string(
-			p, OSSL_PKEY_RSA_PAD_MODE_PKCSV15);
-	return OSSL_PARAM_set_int(p, RSA_PKCS1_PADDING);
+	return p ? pkiks_prov_get_pad_mode(p) : 1;
 }
 
 static const OSSL_PARAM dec_gettable[] = {
@@ -158,23 +159,9 @@ static int dec_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
 	struct dec_ctx *ctx = vctx;
 	const OSSL_PARAM *p;
-	const char *name = NULL;
-	int mode = 0;
 
 	p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE);
-	if (!p)
-		return 1;
-	if (p->data_type == OSSL_PARAM_UTF8_STRING) {
-		if (OSSL_PARAM_get_utf8_string_ptr(p, &name) &&
-		    strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
-			return 1;
-	} else if (OSSL_PARAM_get_int(p, &mode) && mode == RSA_PKCS1_PADDING) {
-		return 1;
-	}
-	PKIKS_RAISE(ctx->prov, PKIKS_R_UNSUPPORTED,
-		    "padding %s: keystore keys decrypt PKCS#1 v1.5 only",
-		    name ? name : "mode");
-	return 0;
+	return p ? pkiks_prov_check_pad_mode(ctx->prov, p, "decrypt") : 1;
 }
 
 static const OSSL_PARAM dec_settable[] = {

@@ -20,7 +20,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "provider.h"
+#include "provider_internal.h"
 
 static OSSL_FUNC_signature_newctx_fn sig_newctx;
 static OSSL_FUNC_signature_freectx_fn sig_freectx;
@@ -166,34 +166,43 @@ static int sig_verify_init(void *vctx, void *provkey, const OSSL_PARAM params[])
 	return sig_init(vctx, provkey, 1, params);
 }
 
+/* One signature, as pkiks_prov_request() runs it (maybe twice). */
+struct sig_request {
+	const char *name;
+	enum pkiks_hash hash;
+	const unsigned char *digest;
+	size_t digest_len;
+	unsigned char *sig;
+	size_t sigsize, len;
+};
+
+static int sig_request(struct pkiks *ks, void *arg)
+{
+	struct sig_request *s = arg;
+
+	s->len = s->sigsize;
+	return pkiks_sign(ks, s->name, s->hash, s->digest, s->digest_len,
+			  s->sig, &s->len);
+}
+
 /* Send (hash, digest) to the keystore; one retry on a broken connection. */
 static int sig_keystore_sign(struct sig_ctx *ctx, enum pkiks_hash hash,
 			     const unsigned char *digest, size_t digest_len,
 			     unsigned char *sig, size_t *siglen, size_t sigsize)
 {
-	struct pkiks *ks;
-	size_t len;
-	int err, tries;
+	struct sig_request s = {
+		.name = ctx->key->name,
+		.hash = hash,
+		.digest = digest,
+		.digest_len = digest_len,
+		.sig = sig,
+		.sigsize = sigsize,
+	};
 
-	for (tries = 0; tries < 2; tries++) {
-		ks = pkiks_prov_handle(ctx->prov);
-		if (!ks)
-			return 0;
-		len = sigsize;
-		err = pkiks_sign(ks, ctx->key->name, hash, digest, digest_len,
-				 sig, &len);
-		if (!pkiks_prov_is_transport_error(err))
-			break;
-		pkiks_prov_handle_drop(ctx->prov);
-		if (err == -ETIMEDOUT)
-			break;
-	}
-	if (err) {
-		PKIKS_RAISE_ERRNO(ctx->prov, err, "signing with",
-				  ctx->key->name);
+	if (!pkiks_prov_request(ctx->prov, sig_request, &s, "signing with",
+				ctx->key->name))
 		return 0;
-	}
-	*siglen = len;
+	*siglen = s.len;
 	return 1;
 }
 
@@ -371,15 +380,6 @@ out:
 	return ok;
 }
 
-/* Padding is reported as an integer or a name, whichever the caller asks. */
-static int sig_get_pad_mode(OSSL_PARAM *p)
-{
-	if (p->data_type == OSSL_PARAM_UTF8_STRING)
-		return OSSL_PARAM_set_utf8_string(
-			p, OSSL_PKEY_RSA_PAD_MODE_PKCSV15);
-	return OSSL_PARAM_set_int(p, RSA_PKCS1_PADDING);
-}
-
 static int sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
 {
 	struct sig_ctx *ctx = vctx;
@@ -393,7 +393,7 @@ static int sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
 		  !OSSL_PARAM_set_utf8_string(p, EVP_MD_get0_name(ctx->md))))
 		return 0;
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
-	if (p && !sig_get_pad_mode(p))
+	if (p && !pkiks_prov_get_pad_mode(p))
 		return 0;
 	return 1;
 }
@@ -410,25 +410,6 @@ static const OSSL_PARAM *sig_gettable_ctx_params(void *vctx, void *provctx)
 	return sig_gettable;
 }
 
-/* Only PKCS#1 v1.5 exists here; asking for another padding is an error. */
-static int sig_set_pad_mode(struct sig_ctx *ctx, const OSSL_PARAM *p)
-{
-	const char *name = NULL;
-	int mode = 0;
-
-	if (p->data_type == OSSL_PARAM_UTF8_STRING) {
-		if (OSSL_PARAM_get_utf8_string_ptr(p, &name) &&
-		    strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
-			return 1;
-	} else if (OSSL_PARAM_get_int(p, &mode) && mode == RSA_PKCS1_PADDING) {
-		return 1;
-	}
-	PKIKS_RAISE(ctx->prov, PKIKS_R_UNSUPPORTED,
-		    "padding %s: keystore keys sign with PKCS#1 v1.5 only",
-		    name ? name : "mode");
-	return 0;
-}
-
 static int sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
 	struct sig_ctx *ctx = vctx;
@@ -442,7 +423,8 @@ static int sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 		  !sig_set_md(ctx, mdname)))
 		return 0;
 	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
-	if (p && !sig_set_pad_mode(ctx, p))
+	/* Only PKCS#1 v1.5 exists here; another padding is an error. */
+	if (p && !pkiks_prov_check_pad_mode(ctx->prov, p, "sign with"))
 		return 0;
 	return 1;
 }

@@ -6,6 +6,7 @@
  * keystore for the key (so a wrong name fails here, clearly) and hands its
  * name and public key to keymgmt's load() as the object reference.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,23 +58,37 @@ static void *store_open(void *provctx, const char *uri)
 	return ctx;
 }
 
+/* KEY_GET, with one retry on a fresh connection when the thread's handle
+ * went dead (pkiksd restarted), as signing and decryption do. */
+static int store_key_get(struct store_ctx *ctx, struct pkiks_key_info *info)
+{
+	struct pkiks *ks;
+	int err = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		ks = pkiks_prov_handle(ctx->prov);
+		if (!ks)
+			return -ENOTCONN; /* raised by pkiks_prov_handle() */
+		err = pkiks_key_get(ks, ctx->name, info);
+		if (!pkiks_prov_is_transport_error(err))
+			break;
+		pkiks_prov_handle_drop(ctx->prov);
+		if (err == -ETIMEDOUT)
+			break; /* a keystore that hangs gets no second wait */
+	}
+	if (err)
+		PKIKS_RAISE_ERRNO(ctx->prov, err, "loading", ctx->name);
+	return err;
+}
+
 /* Ask the keystore for the key; fill the reference keymgmt will load. */
 static int store_lookup(struct store_ctx *ctx, struct pkiks_key_ref *ref)
 {
 	struct pkiks_key_info info = {0};
-	struct pkiks *ks;
-	int err, ok = 0;
+	int ok = 0;
 
-	ks = pkiks_prov_handle(ctx->prov);
-	if (!ks)
+	if (store_key_get(ctx, &info))
 		return 0;
-	err = pkiks_key_get(ks, ctx->name, &info);
-	if (err) {
-		if (pkiks_prov_is_transport_error(err))
-			pkiks_prov_handle_drop(ctx->prov);
-		PKIKS_RAISE_ERRNO(ctx->prov, err, "loading", ctx->name);
-		return 0;
-	}
 	if (info.pubkey_len > sizeof(ref->spki)) {
 		PKIKS_RAISE(ctx->prov, PKIKS_R_KEYSTORE,
 			    "key pkiks:%s: public key of %zu bytes", ctx->name,

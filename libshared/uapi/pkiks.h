@@ -275,4 +275,20 @@ enum pkiks_event {
 #define PKIKS_WRAP_HDR_LEN (4 + 8 + 4 + 4 + 2 + PKIKS_NAME_MAX)
 #define PKIKS_WRAP_TAG_LEN 16
 
+/*
+ * Every timer kind once, for the name tables of both hosts (the kernel and
+ * userspace cannot link each other): X(suffix, IOS name).  The sysfs name
+ * is the suffix itself, e.g. X(CS_CRL_UPDATE, "CS CRL UPDATE") names
+ * PKIKS_TIMER_CS_CRL_UPDATE, sysfs "CS_CRL_UPDATE".  Same order as the enum.
+ */
+#define PKIKS_TIMER_KINDS(X)                                               \
+	X(CS_CRL_UPDATE, "CS CRL UPDATE")                                  \
+	X(CS_SHADOW_CERT_GENERATION, "CS SHADOW CERT GENERATION")          \
+	X(CS_CERT_EXPIRE, "CS CERT EXPIRE")                                \
+	X(ER_EXPIRE, "ER EXPIRE")                                          \
+	X(RENEW, "RENEW")                                                  \
+	X(SHADOW, "SHADOW")                                                \
+	X(POLL, "POLL")                                                    \
+	X(CONNECT_RETRY, "CONNECT RETRY")
+
 #endif /* _UAPI_LINUX_PKIKS_H */

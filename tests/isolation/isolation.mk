@@ -1,9 +1,13 @@
 # tests/isolation: the proof that private keys stay out of pkid.  A real
-# pkiksd + pkid enroll a strongSwan client; memscan then reads the whole
-# memory of pkid (must not find the CA key's p, q, d) and of two processes
-# that do hold the key (must find them: the search is not blind).
+# pkiksd twin serves a CA pkid (RA mode) and a client pkid; after CA
+# creation, rollover, promotion, enrollment and a RENEW with regenerate,
+# blobkey opens every key's wrapped blob with the test's KEK, and memscan
+# reads the whole memory of both pkid processes (must not find any key's
+# p, q, d) and of pkiksd and keyholder, which do hold the keys (must find
+# them: the search is not blind).  Ports 18850-18899.
 MEMSCAN := $(BIN)/memscan
 KEYHOLDER := $(BIN)/keyholder
+BLOBKEY := $(BIN)/blobkey
 
 $(MEMSCAN): $(OBJ)/tests/isolation/memscan.o
 	@mkdir -p $(@D)
@@ -13,10 +17,15 @@ $(KEYHOLDER): $(OBJ)/tests/isolation/keyholder.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
-ALL += $(MEMSCAN) $(KEYHOLDER)
+$(BLOBKEY): $(OBJ)/tests/isolation/blobkey.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+ALL += $(MEMSCAN) $(KEYHOLDER) $(BLOBKEY)
 
 .PHONY: check-isolation
-check-isolation: $(MEMSCAN) $(KEYHOLDER) $(CA_E2E_DEPS)
-	timeout 300 tests/isolation/isolation.sh
+check-isolation: $(MEMSCAN) $(KEYHOLDER) $(BLOBKEY) $(CA_E2E_DEPS) \
+		 $(BIN)/pkiks-kek
+	timeout 180 tests/isolation/isolation.sh
 
 CHECKS += check-isolation

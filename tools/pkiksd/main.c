@@ -365,9 +365,7 @@ int main(int argc, char **argv)
 		twin_opts.lab ? ", lab clock" : "");
 	serve(lfd, sfd);
 	ticker_stop();
-	pthread_mutex_lock(&twin_lock);
 	timers_save();
-	pthread_mutex_unlock(&twin_lock);
 	unlink(twin_opts.socket_path);
 	fprintf(stderr, "pkiksd: stopped\n");
 	return 0;

@@ -122,6 +122,12 @@ void timers_follow_clock(void);
 void timers_fire_due(void);
 uint64_t timers_next_deadline(void);
 int timers_load(void);
+/* Generation of the timer file's content; bumped on every change. */
+uint64_t timers_generation(void);
+/* Without twin_lock: return once generation @gen is on disk, writing it
+ * if no other thread did (timers.c says why). */
+int timers_sync(uint64_t gen);
+/* Without twin_lock: write the file now (shutdown). */
 int timers_save(void);
 /* The ticker thread: clock checks and timer expiry. */
 int ticker_start(void);

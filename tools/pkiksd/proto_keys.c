@@ -157,7 +157,9 @@ int dump_key_get(struct req *r)
 	return err;
 }
 
-int cmd_key_delete(struct req *r)
+/* DELETE and PROMOTE: one step on the named key, then KEY_CHANGED. */
+static int key_change(struct req *r,
+		      int (*step)(const char *name, const struct peer *who))
 {
 	const char *name = name_of(r);
 	int err;
@@ -165,25 +167,30 @@ int cmd_key_delete(struct req *r)
 	if (!name)
 		return -EINVAL;
 	pthread_mutex_lock(&twin_lock);
-	err = keys_delete(name, r->who);
+	err = step(name, r->who);
 	if (!err)
 		events_key_changed(name);
 	pthread_mutex_unlock(&twin_lock);
 	return err;
 }
 
+int cmd_key_delete(struct req *r)
+{
+	return key_change(r, keys_delete);
+}
+
 int cmd_key_promote(struct req *r)
 {
-	const char *name = name_of(r);
-	int err;
+	return key_change(r, keys_promote);
+}
 
-	if (!name)
-		return -EINVAL;
-	pthread_mutex_lock(&twin_lock);
-	err = keys_promote(name, r->who);
-	if (!err)
-		events_key_changed(name);
-	pthread_mutex_unlock(&twin_lock);
+/* A reply carrying one binary attribute (as the module's nl_reply_binary). */
+static int reply_binary(struct req *r, int type, size_t len, const void *data)
+{
+	int err = proto_reply_new(r);
+
+	if (!err && nla_put(r->reply, type, len, data))
+		err = -EMSGSIZE;
 	return err;
 }
 
@@ -234,9 +241,7 @@ int cmd_key_sign(struct req *r)
 			nla_len(dg), sig, &sig_len);
 	EVP_PKEY_free(pkey);
 	if (!err)
-		err = proto_reply_new(r);
-	if (!err && nla_put(r->reply, PKIKS_ATTR_SIGNATURE, sig_len, sig))
-		err = -EMSGSIZE;
+		err = reply_binary(r, PKIKS_ATTR_SIGNATURE, sig_len, sig);
 	return err;
 }
 
@@ -256,9 +261,7 @@ int cmd_key_decrypt(struct req *r)
 	err = keys_decrypt(pkey, nla_data(in), nla_len(in), out, &out_len);
 	EVP_PKEY_free(pkey);
 	if (!err)
-		err = proto_reply_new(r);
-	if (!err && nla_put(r->reply, PKIKS_ATTR_DATA, out_len, out))
-		err = -EMSGSIZE;
+		err = reply_binary(r, PKIKS_ATTR_DATA, out_len, out);
 	explicit_bzero(out, sizeof(out));
 	return err;
 }
@@ -279,9 +282,7 @@ int cmd_key_wrap(struct req *r)
 		err = wrap_key(k, &blob, &len);
 	pthread_mutex_unlock(&twin_lock);
 	if (!err)
-		err = proto_reply_new(r);
-	if (!err && nla_put(r->reply, PKIKS_ATTR_WRAPPED, len, blob))
-		err = -EMSGSIZE;
+		err = reply_binary(r, PKIKS_ATTR_WRAPPED, len, blob);
 	OPENSSL_free(blob);
 	return err;
 }

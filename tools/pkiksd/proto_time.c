@@ -2,7 +2,8 @@
 /*
  * pkiksd's time commands: clock get/set, the lab clock, timers.  Every
  * change goes through twin_time_changed(), which sends events, fires what
- * is due, saves the timers and rewrites the status tree before the reply.
+ * is due and rewrites the status tree; then, with twin_lock released,
+ * timers_sync() puts the change on disk before the reply (timers.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ int cmd_clock_get(struct req *r)
 int cmd_clock_set(struct req *r)
 {
 	struct nlattr *a = r->tb[PKIKS_ATTR_CLOCK_SOURCE];
+	uint64_t gen;
 	int err, changed;
 
 	if (!a)
@@ -41,8 +43,9 @@ int cmd_clock_set(struct req *r)
 	err = clock_set(nla_get_u32(a), &changed);
 	if (!err)
 		twin_time_changed(changed);
+	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
-	return err;
+	return err ? err : timers_sync(gen);
 }
 
 /* Set or advance; every timer the lab clock passes fires before the reply. */
@@ -50,6 +53,7 @@ int cmd_clock_lab(struct req *r)
 {
 	struct nlattr *set = r->tb[PKIKS_ATTR_CLOCK_LAB_SET];
 	struct nlattr *adv = r->tb[PKIKS_ATTR_CLOCK_LAB_ADVANCE];
+	uint64_t gen;
 	int err, was;
 
 	if (!set == !adv)
@@ -62,8 +66,9 @@ int cmd_clock_lab(struct req *r)
 		twin_time_changed(!was);
 		err = reply_clock(r);
 	}
+	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
-	return err;
+	return err ? err : timers_sync(gen);
 }
 
 static int timer_id(struct req *r, const char **owner,
@@ -83,6 +88,7 @@ int cmd_timer_arm(struct req *r)
 	struct twin_timer t;
 	const char *owner;
 	uint32_t uid = r->who->uid;
+	uint64_t gen;
 	int err;
 
 	err = timer_id(r, &owner, &kind);
@@ -105,14 +111,17 @@ int cmd_timer_arm(struct req *r)
 		 * built. */
 		twin_time_changed(0);
 	}
+	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
-	return err;
+	/* Acknowledged means on disk (timers.c). */
+	return err ? err : timers_sync(gen);
 }
 
 int cmd_timer_cancel(struct req *r)
 {
 	enum pkiks_timer_kind kind;
 	const char *owner;
+	uint64_t gen;
 	int err;
 
 	err = timer_id(r, &owner, &kind);
@@ -122,8 +131,9 @@ int cmd_timer_cancel(struct req *r)
 	err = timers_cancel(owner, kind, r->who);
 	if (!err)
 		twin_time_changed(0);
+	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
-	return err;
+	return err ? err : timers_sync(gen);
 }
 
 /* Anyone may list (the module's sysfs shows them to all, too). */

@@ -2,10 +2,22 @@
 /*
  * PKI timers: (owner, kind) -> absolute deadline.  They wait while time is
  * not authoritative, fire in deadline order, stay listed as EXPIRED, and
- * survive restarts in <state-dir>/timers (rewritten atomically on every
- * change).  The ticker thread wakes at the next deadline or every second
- * to watch the clock.  Everything but the ticker's loop runs under
- * twin_lock.
+ * survive restarts in <state-dir>/timers.  The ticker thread wakes at the
+ * next deadline or every second to watch the clock; the saver thread
+ * writes the file when nobody else does.  Everything but the threads'
+ * loops and the file writes runs under twin_lock.
+ *
+ * Durability: an arm, a cancel or a clock change acknowledged to a client
+ * is on disk (written, fsynced, renamed into place) before the reply goes
+ * out.  Changes only bump a generation under twin_lock; the request's
+ * thread then calls timers_sync(), which snapshots the table under
+ * twin_lock and writes the file outside it (under save_lock), so the
+ * ticker keeps firing during the flush, and requests that arrive while a
+ * write is in progress share the next one (group commit).  What no client
+ * waits for (a timer that fired, a clock step seen by the ticker, a KEK
+ * change) is written by the saver thread within TIMERS_FLUSH_DELAY_NS;
+ * after a crash inside that window a fired timer is WAITING again and
+ * fires again after the restart (at least once, never lost).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +28,46 @@
 
 #include "pkiksd.h"
 
+/* Changes nobody waits for reach the disk at most this late. */
+#define TIMERS_FLUSH_DELAY_NS 100000000ULL
+/* After a failed write, the ticker tries again this much later. */
+#define TIMERS_RETRY_DELAY_NS 5000000000ULL
+
 static struct twin_timer timers[PKIKS_TIMERS_MAX];
+
+/* Under twin_lock: generation of the table (and lab clock), bumped on
+ * every change, and when the ticker must write it (CLOCK_MONOTONIC ns,
+ * 0 when the file is current). */
+static uint64_t change_gen;
+static uint64_t flush_due;
+/* Serialises file writes; saved_gen (under it) is on disk. */
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t saved_gen;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static pthread_cond_t save_wake = PTHREAD_COND_INITIALIZER;
+
+/* Something the file holds changed (under twin_lock). */
+static void timers_changed(void)
+{
+	change_gen++;
+	if (flush_due)
+		return;
+	flush_due = mono_ns() + TIMERS_FLUSH_DELAY_NS;
+	pthread_cond_signal(&save_wake);
+}
+
+uint64_t timers_generation(void)
+{
+	return change_gen;
+}
 
 static struct twin_timer *timer_find(const char *owner,
 				     enum pkiks_timer_kind kind)
@@ -148,7 +199,7 @@ void timers_fire_due(void)
 		fired = 1;
 	}
 	if (fired)
-		timers_save();
+		timers_changed();
 }
 
 uint64_t timers_next_deadline(void)
@@ -166,17 +217,16 @@ static void state_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", twin_opts.state_dir, name);
 }
 
-/* Lines "timer OWNER KIND DEADLINE STATE UID" and "lab NS". */
-int timers_save(void)
+/* Lines "timer OWNER KIND DEADLINE STATE UID" and "lab NS", into memory
+ * (under twin_lock). */
+static int timers_format(char **text, size_t *len)
 {
-	char path[4096], tmp[4200];
 	uint64_t lab;
 	FILE *f;
-	int set, i, err = 0;
+	int set, i;
 
-	state_path(path, sizeof(path), "timers");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	*text = NULL;
+	f = open_memstream(text, len);
 	if (!f)
 		return -errno;
 	fprintf(f, "# pkiksd timers, rewritten on every change\n");
@@ -191,15 +241,91 @@ int timers_save(void)
 				t->kind, (unsigned long long)t->deadline,
 				t->state, t->uid);
 	}
-	if (fflush(f) || fsync(fileno(f)))
+	if (fclose(f)) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Replace the file atomically: temp file, fsync, rename (no lock needed
+ * but save_lock, which keeps two writers off the temp file). */
+static int timers_write(const char *text, size_t len)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+	int err = 0;
+
+	state_path(path, sizeof(path), "timers");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	if (fwrite(text, 1, len, f) != len)
+		err = -EIO;
+	if (!err && (fflush(f) || fsync(fileno(f))))
 		err = -errno;
 	if (fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
+out:
 	if (err)
 		fprintf(stderr, "pkiksd: saving %s: %s\n", path,
 			strerror(-err));
+	return err;
+}
+
+/* Snapshot under twin_lock, write outside it; the caller holds save_lock. */
+static int timers_flush(void)
+{
+	uint64_t gen;
+	char *text;
+	size_t len;
+	int err;
+
+	pthread_mutex_lock(&twin_lock);
+	err = timers_format(&text, &len);
+	gen = change_gen;
+	if (!err)
+		flush_due = 0;
+	pthread_mutex_unlock(&twin_lock);
+	if (!err)
+		err = timers_write(text, len);
+	free(text);
+	if (!err) {
+		saved_gen = gen;
+		return 0;
+	}
+	/* Not on disk: the ticker tries again later. */
+	pthread_mutex_lock(&twin_lock);
+	flush_due = mono_ns() + TIMERS_RETRY_DELAY_NS;
+	pthread_mutex_unlock(&twin_lock);
+	return err;
+}
+
+int timers_sync(uint64_t gen)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&save_lock);
+	/* A write that started after our change already covered it. */
+	if (saved_gen < gen)
+		err = timers_flush();
+	pthread_mutex_unlock(&save_lock);
+	return err;
+}
+
+int timers_save(void)
+{
+	int err;
+
+	pthread_mutex_lock(&save_lock);
+	err = timers_flush();
+	pthread_mutex_unlock(&save_lock);
 	return err;
 }
 
@@ -258,6 +384,41 @@ int timers_load(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The saver: writes what no client waits for, off the ticker's thread  */
+/* so that a slow fsync never delays a firing.                         */
+
+static pthread_t saver;
+static int saver_quit;
+
+static void saver_wait_until(uint64_t due)
+{
+	struct timespec ts = {.tv_sec = due / 1000000000ULL,
+			      .tv_nsec = due % 1000000000ULL};
+
+	pthread_cond_timedwait(&save_wake, &twin_lock, &ts);
+}
+
+static void *saver_main(void *arg)
+{
+	pthread_mutex_lock(&twin_lock);
+	while (!saver_quit) {
+		if (!flush_due) {
+			pthread_cond_wait(&save_wake, &twin_lock);
+			continue;
+		}
+		if (mono_ns() < flush_due) {
+			saver_wait_until(flush_due);
+			continue;
+		}
+		pthread_mutex_unlock(&twin_lock);
+		timers_save();
+		pthread_mutex_lock(&twin_lock);
+	}
+	pthread_mutex_unlock(&twin_lock);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* The ticker                                                          */
 
 static pthread_t ticker;
@@ -280,7 +441,7 @@ void twin_time_changed(int clock_event)
 				     : PKIKS_EVENT_CLOCK_REVOKED);
 	timers_follow_clock();
 	timers_fire_due();
-	timers_save();
+	timers_changed();
 	status_write();
 	ticker_kick();
 }
@@ -328,7 +489,11 @@ int ticker_start(void)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&tick, &ca);
+	pthread_cond_init(&save_wake, &ca);
 	pthread_condattr_destroy(&ca);
+	err = pthread_create(&saver, NULL, saver_main, NULL);
+	if (err)
+		return -err;
 	err = pthread_create(&ticker, NULL, ticker_main, NULL);
 	return -err;
 }
@@ -337,7 +502,10 @@ void ticker_stop(void)
 {
 	pthread_mutex_lock(&twin_lock);
 	ticker_quit = 1;
+	saver_quit = 1;
 	pthread_cond_signal(&tick);
+	pthread_cond_signal(&save_wake);
 	pthread_mutex_unlock(&twin_lock);
 	pthread_join(ticker, NULL);
+	pthread_join(saver, NULL);
 }
