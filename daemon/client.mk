@@ -14,4 +14,5 @@ PKID_TP_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)
 PKID_TP_OBJS += $(OBJ)/daemon/tp.o $(OBJ)/daemon/tp_timers.o \
 		$(OBJ)/daemon/tp_auth.o \
 		$(OBJ)/daemon/tp_keys.o $(OBJ)/daemon/tp_enroll.o \
-		$(OBJ)/daemon/tp_install.o $(OBJ)/daemon/tp_ctl.o
+		$(OBJ)/daemon/tp_install.o $(OBJ)/daemon/tp_ctl.o \
+		$(OBJ)/daemon/tp_crl.o

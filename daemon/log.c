@@ -19,8 +19,8 @@
 
 #include "log.h"
 
-#define PKID_LOG_LINE_MAX 1024
-#define PKID_LOG_DEVLOG "/dev/log"
+#define PKID_LOG_LINE_MAX    1024
+#define PKID_LOG_DEVLOG	     "/dev/log"
 #define PKID_LOG_RECHECK_SEC 60
 
 /* Until pkid_log_open(): stderr only, so early errors are never lost. */

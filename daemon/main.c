@@ -364,7 +364,7 @@ static int run(struct pkid *d)
 	struct pollfd p[3];
 
 	for (;;) {
-		int n = 2;
+		int n = 2, timeout;
 
 		if (!d->ev && events_open(d) == 0) {
 			if (d->ev_lost)
@@ -378,8 +378,10 @@ static int run(struct pkid *d)
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
-		if (poll(p, n, d->ev ? -1 : PKID_RETRY_MS) < 0 &&
-		    errno != EINTR)
+		/* Bounded while a trustpoint keeps a CRL: its nextUpdate is
+		 * checked below against the keystore's clock. */
+		timeout = d->ev ? tp_crl_poll_ms(d->tp) : PKID_RETRY_MS;
+		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN && on_signal(d))
 			return 0;
@@ -398,6 +400,8 @@ static int run(struct pkid *d)
 					ca_keystore_lost(d->ca);
 			}
 		}
+		if (d->ev)
+			tp_crl_tick(d->tp);
 	}
 }
 

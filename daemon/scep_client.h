@@ -135,6 +135,8 @@ struct scep_http_body {
  */
 int scep_http_get(const char *url, const char *op, const char *message,
 		  struct scep_http_body *body);
+/* GET @url as it is (a CRL distribution point); errors as above. */
+int scep_http_get_url(const char *url, struct scep_http_body *body);
 /* PKIOperation: POST application/x-pki-message, or GET with base64. */
 int scep_http_pkiop(const char *url, int post, const unsigned char *der,
 		    size_t len, struct scep_http_body *body);

@@ -92,7 +92,7 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 	return 0;
 }
 
-static int get_url(const char *url, struct scep_http_body *body)
+int scep_http_get_url(const char *url, struct scep_http_body *body)
 {
 	CURL *c = curl_easy_init();
 	int ret;
@@ -127,7 +127,7 @@ int scep_http_get(const char *url, const char *op, const char *message,
 		full = NULL;
 		goto out;
 	}
-	ret = get_url(full, body);
+	ret = scep_http_get_url(full, body);
 out:
 	curl_free(esc);
 	free(full);

@@ -80,6 +80,7 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 		   const struct tp_env *env)
 {
 	struct tp_set *set = calloc(1, sizeof(*set));
+	char *slash;
 	size_t i;
 
 	if (!set)
@@ -92,6 +93,13 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 	if (!set->tps || !set->keygen || (env->ks_socket && !set->ks_socket))
 		return -ENOMEM;
 	set->n = cfg->n_trustpoints;
+	/* Stored CRLs (tp_crl.c) live next to the database. */
+	snprintf(set->crl_dir, sizeof(set->crl_dir), "%s", env->db_path);
+	slash = strrchr(set->crl_dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(set->crl_dir, sizeof(set->crl_dir), ".");
 	for (i = 0; i < set->n; i++) {
 		set->tps[i].cfg = cfg->trustpoints[i];
 		set->tps[i].set = set;

@@ -128,21 +128,30 @@ static int cmd_show_trustpoints(struct tp_set *set,
 		struct db_tp st = {0};
 		bool have = db_tp_get(set->db, tp->cfg.name, &st) == 0;
 		const char *state = have ? tp_state(&st) : "new";
+		char cu[32], cn[32];
 
+		iso_time(tp->crl_this, cu, sizeof(cu));
+		iso_time(tp->crl_next, cn, sizeof(cn));
 		json_array_append_new(
 			reply->result,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name",
-				  tp->cfg.name, "url", tp->cfg.enrollment_url,
-				  "state", state, "request",
-				  tp_kind_name(st.pending_kind),
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}",
+				  "name", tp->cfg.name, "url",
+				  tp->cfg.enrollment_url, "state", state,
+				  "request", tp_kind_name(st.pending_kind),
 				  "transaction_id", st.pending_tid, "polls",
-				  (int)st.poll_count));
+				  (int)st.poll_count, "crl_this_update", cu,
+				  "crl_next_update", cn));
 		ctl_reply_printf(reply,
 				 "Trustpoint %s:\n    Enrollment URL: %s\n"
 				 "    State: %s%s%s\n",
 				 tp->cfg.name, tp->cfg.enrollment_url, state,
 				 st.pending_tid[0] ? ", transaction " : "",
 				 st.pending_tid);
+		if (tp->cfg.revocation_check == PKID_REVCHECK_CRL)
+			ctl_reply_printf(reply,
+					 "    CRL: this update %s, next update "
+					 "%s\n",
+					 cu, cn);
 		if (have)
 			db_tp_free(&st);
 	}
@@ -205,6 +214,7 @@ static void show_certs_of(struct tp *tp, json_t *out, struct ctl_reply *reply)
 {
 	struct db_tp st;
 	json_t *items = json_array(), *o;
+	char cu[32], cn[32];
 
 	ctl_reply_printf(reply, "Trustpoint %s:\n", tp->cfg.name);
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) == 0) {
@@ -228,9 +238,17 @@ static void show_certs_of(struct tp *tp, json_t *out, struct ctl_reply *reply)
 			json_array_append_new(items, o);
 		db_tp_free(&st);
 	}
-	json_array_append_new(out,
-			      json_pack("{s:s, s:o}", "trustpoint",
-					tp->cfg.name, "certificates", items));
+	iso_time(tp->crl_this, cu, sizeof(cu));
+	iso_time(tp->crl_next, cn, sizeof(cn));
+	if (tp->crl_next)
+		ctl_reply_printf(reply,
+				 "  CRL\n    CRL this update: %s\n"
+				 "    CRL next update: %s\n",
+				 cu, cn);
+	json_array_append_new(
+		out, json_pack("{s:s, s:o, s:s, s:s}", "trustpoint",
+			       tp->cfg.name, "certificates", items,
+			       "crl_this_update", cu, "crl_next_update", cn));
 }
 
 static int cmd_show_certs(struct tp_set *set, const struct ctl_request *req,

@@ -86,7 +86,7 @@ static int write_pem(const char *path, const unsigned char *id, size_t id_len,
 }
 
 /* Run on-change; bounded, so a stuck hook cannot stall the daemon. */
-static void run_hook(struct tp *tp, const char *event)
+void tp_run_hook(struct tp *tp, const char *event)
 {
 	char tpv[PKID_CONF_NAME_MAX + 32], evv[64];
 	char *argv[] = {"/bin/sh", "-c", tp->cfg.on_change, NULL};
@@ -139,8 +139,11 @@ void tp_export(struct tp *tp, const struct db_tp *st, const char *event)
 		else
 			unlink(tp->cfg.export_shadow_path);
 	}
+	/* The CA may have revoked or re-signed meanwhile: a fresh CRL before
+	 * the hook, which then sees both. */
+	tp_crl_refresh(tp, st);
 	if (tp->cfg.on_change[0])
-		run_hook(tp, event);
+		tp_run_hook(tp, event);
 }
 
 static void log_cert(struct tp *tp, const char *what, X509 *x)

@@ -39,6 +39,10 @@ enum tp_kind {
 struct tp {
 	struct pkid_trustpoint_config cfg;
 	struct tp_set *set;
+	/* revocation-check crl (tp_crl.c): the stored CRL's dates (0: none),
+	 * when to try again (monotonic s), whether the file was read. */
+	int64_t crl_this, crl_next, crl_retry_at;
+	bool crl_loaded;
 };
 
 struct tp_set {
@@ -49,6 +53,7 @@ struct tp_set {
 	char serial[64]; /* `serial-number`: the machine's serial number */
 	char *keygen;
 	char *ks_socket;
+	char crl_dir[PKID_CONF_PATH_MAX]; /* the state dir: stored CRLs */
 	struct db *db;
 	struct pkiks *ks;
 };
@@ -106,5 +111,11 @@ int tp_install(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 	       const char *key_name, X509 *cert);
 int tp_switch_shadow(struct tp *tp, struct db_tp *st);
 void tp_export(struct tp *tp, const struct db_tp *st, const char *event);
+void tp_run_hook(struct tp *tp, const char *event);
+
+/* tp_crl.c */
+/* Fetch, verify, store and export the CA's CRL: 1 changed, 0 same (or
+ * revocation-check none), -errno (the previous CRL stays). */
+int tp_crl_refresh(struct tp *tp, const struct db_tp *st);
 
 #endif /* PKID_TP_INTERNAL_H */

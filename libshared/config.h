@@ -158,6 +158,7 @@ struct pkid_trustpoint_config {
 	/* (ours) file exports and hook, for later issues */
 	char export_path[PKID_CONF_PATH_MAX];
 	char export_shadow_path[PKID_CONF_PATH_MAX];
+	char crl_export_path[PKID_CONF_PATH_MAX]; /* `crl export PATH` */
 	char on_change[PKID_CONF_CMD_MAX];
 };
 

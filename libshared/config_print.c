@@ -165,6 +165,8 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 	if (t->export_shadow_path[0])
 		fprintf(out, " certificate export-shadow %s\n",
 			t->export_shadow_path);
+	if (t->crl_export_path[0])
+		fprintf(out, " crl export %s\n", t->crl_export_path);
 	if (t->on_change[0])
 		fprintf(out, " on-change %s\n", t->on_change);
 }
@@ -261,7 +263,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 	       SAME(retry_count) && SAME(retry_period_min) &&
 	       SAME(retry_max_period_min) && SAME(revocation_check) &&
 	       SAME_STR(fingerprint) && SAME_STR(export_path) &&
-	       SAME_STR(export_shadow_path) && SAME_STR(on_change);
+	       SAME_STR(export_shadow_path) && SAME_STR(on_change) &&
+	       SAME_STR(crl_export_path);
 }
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)

@@ -269,6 +269,15 @@ static int tp_export_shadow(struct parser *p, const struct cmdline *c)
 	return c->neg ? 0 : conf_path(p, c, 0, t->export_shadow_path);
 }
 
+/* `crl export PATH`: the CA's verified CRL, PEM (revocation-check crl). */
+static int tp_crl_export(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+
+	memset(t->crl_export_path, 0, sizeof(t->crl_export_path));
+	return c->neg ? 0 : conf_path(p, c, 0, t->crl_export_path);
+}
+
 static int tp_on_change(struct parser *p, const struct cmdline *c)
 {
 	struct pkid_trustpoint_config *t = cur_tp(p);
@@ -298,6 +307,7 @@ const struct cmd conf_trustpoint_cmds[] = {
 	{{"fingerprint"}, tp_fingerprint},
 	{{"certificate", "export"}, tp_export},
 	{{"certificate", "export-shadow"}, tp_export_shadow},
+	{{"crl", "export"}, tp_crl_export},
 	{{"on-change"}, tp_on_change},
 	{{"exit"}, conf_exit_block},
 	{{NULL}},

@@ -113,6 +113,11 @@ int pkiks_open(struct pkiks **out, enum pkiks_transport want,
 		err = -ENOMEM;
 		goto fail;
 	}
+	/* A socket named by the caller or $PKIKS_SOCKET means pkiksd, even
+	 * where the module is loaded (tests and the demo run their own). */
+	if (want == PKIKS_TRANSPORT_AUTO &&
+	    (socket_path || getenv("PKIKS_SOCKET")))
+		want = PKIKS_TRANSPORT_TWIN;
 	if (want == PKIKS_TRANSPORT_AUTO)
 		err = open_auto(ks, socket_path);
 	else

@@ -3,7 +3,8 @@
  * The keystore client: one API over the two hosts of the pkiks protocol
  * (uapi/pkiks.h).  pkiks_open() picks the transport by itself: the kernel's
  * generic netlink family "pkiks" when it exists, else pkiksd's Unix socket,
- * and logs one line saying which.
+ * and logs one line saying which.  A socket path given to pkiks_open() or
+ * in $PKIKS_SOCKET always means pkiksd.
  *
  * Every function returns 0 or a negative errno (the host's error, or a
  * local one such as -ECONNREFUSED / -ETIMEDOUT).  A handle is not

@@ -10,6 +10,8 @@
 
 #include "ks_internal.h"
 
+#define KS_EVENT_RCVBUF (1 << 20)
+
 /* A connected generic netlink socket; *family set when @want_family. */
 static int genl_socket(struct nl_sock **out, int *family)
 {
@@ -69,6 +71,12 @@ int ks_kernel_events_open(struct pkiks *ks)
 		goto fail;
 	}
 	nl_socket_disable_seq_check(ks->ev_nl);
+	/* A burst of expiries (100 timers due at once) overflows libnl's
+	 * 32 KiB default and the kernel drops events (ENOBUFS); a reader
+	 * that still sees ENOBUFS reconnects and rescans the timer list. */
+	err = ks_nlerr(nl_socket_set_buffer_size(ks->ev_nl, KS_EVENT_RCVBUF, 0));
+	if (err)
+		goto fail;
 	err = ks_nlerr(nl_socket_add_membership(ks->ev_nl, grp));
 	if (err)
 		goto fail;

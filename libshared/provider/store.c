@@ -6,7 +6,6 @@
  * keystore for the key (so a wrong name fails here, clearly) and hands its
  * name and public key to keymgmt's load() as the object reference.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +15,7 @@
 #include <openssl/params.h>
 #include <openssl/store.h>
 
-#include "provider.h"
+#include "provider_internal.h"
 
 #define PKIKS_URI_SCHEME "pkiks:"
 
@@ -58,36 +57,29 @@ static void *store_open(void *provctx, const char *uri)
 	return ctx;
 }
 
-/* KEY_GET, with one retry on a fresh connection when the thread's handle
- * went dead (pkiksd restarted), as signing and decryption do. */
-static int store_key_get(struct store_ctx *ctx, struct pkiks_key_info *info)
-{
-	struct pkiks *ks;
-	int err = 0, tries;
+struct key_get_arg {
+	const char *name;
+	struct pkiks_key_info *info;
+};
 
-	for (tries = 0; tries < 2; tries++) {
-		ks = pkiks_prov_handle(ctx->prov);
-		if (!ks)
-			return -ENOTCONN; /* raised by pkiks_prov_handle() */
-		err = pkiks_key_get(ks, ctx->name, info);
-		if (!pkiks_prov_is_transport_error(err))
-			break;
-		pkiks_prov_handle_drop(ctx->prov);
-		if (err == -ETIMEDOUT)
-			break; /* a keystore that hangs gets no second wait */
-	}
-	if (err)
-		PKIKS_RAISE_ERRNO(ctx->prov, err, "loading", ctx->name);
-	return err;
+static int key_get_request(struct pkiks *ks, void *arg)
+{
+	struct key_get_arg *a = arg;
+
+	return pkiks_key_get(ks, a->name, a->info);
 }
 
 /* Ask the keystore for the key; fill the reference keymgmt will load. */
 static int store_lookup(struct store_ctx *ctx, struct pkiks_key_ref *ref)
 {
 	struct pkiks_key_info info = {0};
+	struct key_get_arg arg = {.name = ctx->name, .info = &info};
 	int ok = 0;
 
-	if (store_key_get(ctx, &info))
+	/* Retried once on a fresh connection after a keystore restart, as
+	 * signing and decryption are: callers need no retry of their own. */
+	if (!pkiks_prov_request(ctx->prov, key_get_request, &arg, "loading",
+				ctx->name))
 		return 0;
 	if (info.pubkey_len > sizeof(ref->spki)) {
 		PKIKS_RAISE(ctx->prov, PKIKS_R_KEYSTORE,

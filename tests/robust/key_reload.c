@@ -73,8 +73,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 5) {
-		fprintf(stderr,
-			"usage: key-reload PROVIDER.so NAME OUT1.pem OUT2.pem\n");
+		fprintf(stderr, "usage: key-reload PROVIDER.so NAME OUT1.pem "
+				"OUT2.pem\n");
 		return 2;
 	}
 	if (pkiks_provider_load(NULL, argv[1]) < 0) {

@@ -15,7 +15,7 @@
 
 #include "keystore.h"
 
-#define MAX_THREADS 16
+#define MAX_THREADS    16
 #define MAX_PER_THREAD 64
 
 struct worker {
@@ -51,7 +51,8 @@ int main(int argc, char **argv)
 	if (argc != 3 || (threads = atoi(argv[1])) < 1 ||
 	    threads > MAX_THREADS || (per = atoi(argv[2])) < 1 ||
 	    per > MAX_PER_THREAD) {
-		fprintf(stderr, "usage: timer-arm THREADS(1-%d) PER_THREAD(1-%d)\n",
+		fprintf(stderr,
+			"usage: timer-arm THREADS(1-%d) PER_THREAD(1-%d)\n",
 			MAX_THREADS, MAX_PER_THREAD);
 		return 2;
 	}

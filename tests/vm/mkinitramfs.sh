@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the initramfs of the pkiks qemu harness.
 #   mkinitramfs.sh OUT.cpio.gz KVER [MODE]
-# (MODE lifecycle: pkid's lifecycle instead, see lifecycle-files.sh.)
+# (MODE lifecycle: pkid's lifecycle instead, see lifecycle-files.sh;
+# MODE bench-scep: pkid under scep-bench, see bench-scep-files.sh.)
 # Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest,
 # test-keystore (tests/keystore) and openssl with their ldd libraries and
 # the dynamic loader, openssl.cnf, the suite's keys (build/test-keys),
@@ -107,5 +108,6 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
 [ "$mode" = lifecycle ] && "$here/lifecycle-files.sh" "$root" "$top"
+[ "$mode" = bench-scep ] && "$here/bench-scep-files.sh" "$root" "$top"
 chmod 755 "$root/kskeys"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -2,6 +2,7 @@
 #   check-vm      the module in Debian's kernel under qemu: functional tests,
 #                 the shared CUnit keystore suite, 100k fuzz messages, unload
 #   bench-vm      RSA-2048 signs/s through the module vs OpenSSL, 1 and 2 threads
+#   bench-vm-scep enrollments/s (scep-bench) and timer delay on the module
 #   fuzz-vm-long  1,000,000 fuzz messages (not part of `make check`)
 VMTEST_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard tests/vm/*.c)))
 # What the initramfs carries besides the module and pkiks-vmtest.
@@ -42,3 +43,16 @@ check-vm-lifecycle: $(VM_LIFECYCLE_DEPS)
 	tests/vm/run-vm.sh lifecycle 400
 
 CHECKS += check-vm-lifecycle
+
+# bench-vm-scep: the enrollment benchmark (scep-bench against pkid, its
+# physical limit measured in the same VM) and the timer firing delay
+# (timer-delay), both with the real module as keystore, in the VM
+# (tests/vm/bench-scep.sh).  TCG is slow: the sizes are small.
+VM_BENCH_SCEP_DEPS := $(VM_DEPS) $(PKID) $(BIN)/scep-bench $(BIN)/timer-delay \
+	$(B)/pkiks-provider.so tests/vm/bench-scep.sh tests/vm/bench-scep-files.sh
+
+.PHONY: bench-vm-scep
+bench-vm-scep: $(VM_BENCH_SCEP_DEPS)
+	tests/vm/run-vm.sh bench-scep 900
+
+BENCHES += bench-vm-scep

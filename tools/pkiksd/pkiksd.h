@@ -9,7 +9,14 @@
  * connection's thread, so two clients sign in parallel) plus a ticker that
  * watches the clock and fires timers.  Shared state (keys, timers, clock,
  * subscribers) is guarded by one mutex, twin_lock; private-key operations
- * run outside it on a reference to the key.
+ * run outside it on a reference to the key.  A third thread, the saver,
+ * writes the timer file when no request waits for it.
+ *
+ * Durability: a TIMER_ARM, TIMER_CANCEL, CLOCK_SET or CLOCK_LAB that was
+ * acknowledged is in <state-dir>/timers (fsynced) and survives a crash;
+ * concurrent requests share one write, done outside twin_lock so timers
+ * keep firing meanwhile.  A timer's expiry is written within 100 ms;
+ * after a crash in that window it fires again (at least once).
  */
 #ifndef PKIKSD_H
 #define PKIKSD_H

@@ -30,16 +30,17 @@
 
 /* Changes nobody waits for reach the disk at most this late. */
 #define TIMERS_FLUSH_DELAY_NS 100000000ULL
-/* After a failed write, the ticker tries again this much later. */
+/* After a failed write, the saver tries again this much later. */
 #define TIMERS_RETRY_DELAY_NS 5000000000ULL
 
 static struct twin_timer timers[PKIKS_TIMERS_MAX];
 
 /* Under twin_lock: generation of the table (and lab clock), bumped on
- * every change, and when the ticker must write it (CLOCK_MONOTONIC ns,
- * 0 when the file is current). */
+ * every change, and when the saver must write it (CLOCK_MONOTONIC ns,
+ * 0 when the file is current); save_wake tells the saver. */
 static uint64_t change_gen;
 static uint64_t flush_due;
+static pthread_cond_t save_wake = PTHREAD_COND_INITIALIZER;
 /* Serialises file writes; saved_gen (under it) is on disk. */
 static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t saved_gen;
@@ -51,8 +52,6 @@ static uint64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
-
-static pthread_cond_t save_wake = PTHREAD_COND_INITIALIZER;
 
 /* Something the file holds changed (under twin_lock). */
 static void timers_changed(void)
@@ -300,9 +299,10 @@ static int timers_flush(void)
 		saved_gen = gen;
 		return 0;
 	}
-	/* Not on disk: the ticker tries again later. */
+	/* Not on disk: the saver tries again later. */
 	pthread_mutex_lock(&twin_lock);
 	flush_due = mono_ns() + TIMERS_RETRY_DELAY_NS;
+	pthread_cond_signal(&save_wake);
 	pthread_mutex_unlock(&twin_lock);
 	return err;
 }
