@@ -4,7 +4,9 @@
 #   run-vm.sh check|bench|fuzz-long|lifecycle|bench-scep [TIMEOUT_S]
 # Exit 0 only when the VM printed "PKIKS-VM-RESULT: PASS"; a VM that hangs
 # is killed after TIMEOUT_S.  The serial log is kept in $PKIKS_VM_LOG if
-# set, else printed on failure.
+# set, else printed on failure.  $PKIKS_VM_OVERLAY, if set, is a gzipped
+# cpio archive appended to the initramfs (the kernel unpacks both, the
+# later one winning): another suite's binaries and its own /tests.sh.
 set -euo pipefail
 mode=${1:-check}
 timeout_s=${2:-900}
@@ -18,6 +20,9 @@ kver=$(ls /lib/modules | sort -V | while read -r v; do
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$here/mkinitramfs.sh" "$work/initrd.gz" "$kver" "$mode"
+if [ -n "${PKIKS_VM_OVERLAY:-}" ]; then
+	cat "$PKIKS_VM_OVERLAY" >>"$work/initrd.gz"
+fi
 log=${PKIKS_VM_LOG:-$work/serial.log}
 
 start=$SECONDS
