@@ -283,7 +283,8 @@ static int type7_decode(const char *in, char *out, size_t size)
 		    sscanf(in + i, "%2x", &byte) != 1 || n + 1 >= size)
 			return -EINVAL;
 		out[n] = (char)(byte ^ (unsigned char)xlat[(seed + n) % 53]);
-		if (!out[n])
+		/* The clear text must be one config word again ("0 PW"). */
+		if (!isgraph((unsigned char)out[n]))
 			return -EINVAL;
 		n++;
 	}
