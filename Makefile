@@ -35,7 +35,7 @@ BENCHES :=
 
 # libshared first: the other fragments name its outputs in their rules.
 include libshared/libshared.mk
-include $(filter-out libshared/libshared.mk,$(sort $(wildcard */*.mk */*/*.mk)))
+include $(filter-out libshared/libshared.mk,$(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk)))
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)

@@ -11,7 +11,7 @@
  * answers the control socket, and waits for keystore events: timers (CS
  * CRL UPDATE, ER EXPIRE) and the clock becoming authoritative (a CA that
  * could not start for lack of time starts then).  SIGTERM/SIGINT stop it;
- * SIGHUP (or `pkictl reload`) re-reads the file (daemon/reload.h).  Logs go
+ * SIGHUP (or `pkictl reload`) re-reads the file (daemon/core/reload.h).  Logs go
  * to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
  */
 #include <errno.h>
@@ -29,16 +29,16 @@
 
 #include <openssl/err.h>
 
-#include "ca.h"
+#include "ca/ca.h"
 #include "config.h"
-#include "ctl.h"
-#include "guard.h"
-#include "http.h"
+#include "core/ctl.h"
+#include "guard/guard.h"
+#include "core/http.h"
 #include "keystore.h"
-#include "log.h"
+#include "core/log.h"
 #include "provider_client.h"
-#include "reload.h"
-#include "tp.h"
+#include "core/reload.h"
+#include "client/tp.h"
 
 #define PKID_VERSION   "0.1"
 #define PKID_STATE_DIR "/var/lib/pkid"
@@ -61,7 +61,7 @@ struct pkid {
 	struct pkid_opts opts;
 	struct pkid_config *cfg;
 	struct ca *ca;
-	struct tp_set *tp; /* trustpoints (daemon/tp.h), NULL if none */
+	struct tp_set *tp; /* trustpoints (daemon/client/tp.h), NULL if none */
 	struct http_server *http;
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */

@@ -82,7 +82,7 @@ enum pkid_revocation_check {
 
 /*
  * ra-certificate auto|none: which key decrypts and signs SCEP replies,
- * chosen when the CA is first created (daemon/ca.h explains both).
+ * chosen when the CA is first created (daemon/ca/ca.h explains both).
  */
 enum pkid_ra_mode {
 	PKID_RA_AUTO = 0, /* default: a separate RA key and certificate */

@@ -3,7 +3,7 @@
  * crypto pki server NAME: the commands of ROLLOVER.md §3, plus two of
  * ours: `password [0|7] PW` (a static challenge password, as IOS's
  * enrollment password) and `ra-certificate auto|none` (RA key and
- * certificate, or IOS single-key mode; daemon/ca.h says why RA is the
+ * certificate, or IOS single-key mode; daemon/ca/ca.h says why RA is the
  * default).  Every handler also takes the "no" form, which restores the
  * default.
  */

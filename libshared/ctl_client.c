@@ -2,7 +2,7 @@
 /*
  * The control protocol's client (daemon/CONTROL.md): connect to pkid's
  * Unix socket, send one framed JSON request, read one framed JSON reply.
- * The frame helpers are shared with the daemon's side (daemon/ctl.c).
+ * The frame helpers are shared with the daemon's side (daemon/core/ctl.c).
  */
 #include <errno.h>
 #include <poll.h>

@@ -21,8 +21,8 @@
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 
-#include "../../daemon/scep.h"
-#include "../../daemon/scep_attr.h"
+#include "../../daemon/proto/scep/scep.h"
+#include "../../daemon/proto/scep/scep_attr.h"
 
 static BIO *read_file(const char *path)
 {

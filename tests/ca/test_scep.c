@@ -17,8 +17,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "../../daemon/scep.h"
-#include "../../daemon/scep_attr.h"
+#include "../../daemon/proto/scep/scep.h"
+#include "../../daemon/proto/scep/scep_attr.h"
 
 static EVP_PKEY *ca_key, *client_key, *other_key;
 static X509 *ca_cert, *client_cert, *other_cert;

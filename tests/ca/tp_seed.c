@@ -12,7 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../daemon/db.h"
+#include "../../daemon/core/db.h"
 
 int main(int argc, char **argv)
 {

@@ -16,8 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "../../daemon/scep.h"
-#include "../../daemon/scep_client.h"
+#include "../../daemon/proto/scep/scep.h"
+#include "../../daemon/proto/scep/scep_client.h"
 
 static EVP_PKEY *ca_key, *client_key, *other_key;
 static X509 *ca_cert, *other_cert;

@@ -1,4 +1,4 @@
-# tests/ctl: the control socket (daemon/ctl.c) against its client
+# tests/ctl: the control socket (daemon/core/ctl.c) against its client
 # (libshared/ctl_client.c) over a real Unix socket in a temp dir; peers
 # of another uid are forked children that drop to uid 65534.
 TEST_CTL := $(BIN)/test-ctl

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The control socket end to end: a server made with daemon/ctl.c and a
+ * The control socket end to end: a server made with daemon/core/ctl.c and a
  * few handlers, clients made with libshared/ctl_client.c or raw frames,
  * over a Unix socket in a temp dir.  Covers version, list-commands, errors
  * from handlers, oversized and malformed frames (the server keeps
@@ -23,7 +23,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "ctl.h"
+#include "core/ctl.h"
 #include "ctl_client.h"
 
 #define TEST_GID   64999 /* the "pkid" group of this test */

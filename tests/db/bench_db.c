@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "db.h"
+#include "core/db.h"
 
 static double now_s(void)
 {

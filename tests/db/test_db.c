@@ -19,7 +19,7 @@
 #include <CUnit/Basic.h>
 #include <sqlite3.h>
 
-#include "db.h"
+#include "core/db.h"
 
 static char dir[64];
 static char path[128];

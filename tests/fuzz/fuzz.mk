@@ -18,27 +18,27 @@ FUZZ_SECONDS ?= 25
 FUZZERS := scep ctl pkiks
 
 # SCEP: the codec and http.c (through the seam scep_http.c) with the test
-# CA of tests/fuzz/scep/; the harness stands in for daemon/ca_scep.c and
+# CA of tests/fuzz/scep/; the harness stands in for daemon/ca/ca_scep.c and
 # wraps inner contents with the daemon's SCEP client codec.
 FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c tests/fuzz/scep_http.c \
-		  daemon/scep.c daemon/scep_attr.c daemon/scep_reply.c \
-		  daemon/scep_client.c daemon/scep_client_csr.c
-# Control socket: daemon/ctl*.c as they are, on a socket in a temp dir.
-FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/ctl.c daemon/ctl_cmd.c \
+		  daemon/proto/scep/scep.c daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
+		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c
+# Control socket: daemon/core/ctl*.c as they are, on a socket in a temp dir.
+FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/core/ctl.c daemon/core/ctl_cmd.c \
 		 $(wildcard libshared/*.c)
 # pkiksd: everything but main.c (the harness stands in for it).
 FUZZ_PKIKS_SRCS := tests/fuzz/fuzz_pkiks.c \
 		   $(filter-out tools/pkiksd/main.c,$(wildcard tools/pkiksd/*.c)) \
 		   $(wildcard libshared/*.c)
 
-$(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/scep.h daemon/scep_attr.h \
-		  daemon/scep_client.h daemon/http.h daemon/ca.h tests/fuzz/fuzz.mk
+$(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/scep_attr.h \
+		  daemon/proto/scep/scep_client.h daemon/core/http.h daemon/ca/ca.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
 		-o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
 
-$(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/ctl.h daemon/ctl_internal.h
+$(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -o $@ $(FUZZ_CTL_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs jansson)

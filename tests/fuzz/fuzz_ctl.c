@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer harness for pkid's control socket (daemon/ctl.c, ctl_cmd.c):
+ * libFuzzer harness for pkid's control socket (daemon/core/ctl.c, ctl_cmd.c):
  * frame parsing and JSON command dispatch, through a real server on a Unix
  * socket in a temp dir, with the built-ins (version, list-commands) and
  * two registered handlers of the kinds pkid has: one that reads its
@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl_internal.h"
+#include "core/ctl_internal.h"
 
 static struct sockaddr_un addr;
 static struct ctl_server *server;

@@ -4,11 +4,11 @@
  * travels through the daemon:
  *
  *   GET query string --(form decoding: '+' -> ' ', MHD_http_unescape)-->
- *   message= --(daemon/http.c decode_message: base64)--> DER
+ *   message= --(daemon/core/http.c decode_message: base64)--> DER
  *   POST body ---------------------------------------------------> DER
- *   DER --(daemon/scep.c scep_parse: CMS SignedData, SCEP attributes,
+ *   DER --(daemon/proto/scep/scep.c scep_parse: CMS SignedData, SCEP attributes,
  *          EnvelopedData decrypted with the CA key, PKCS#10)--> request
- *   request --(daemon/scep_reply.c scep_reply: CertRep, enveloped to the
+ *   request --(daemon/proto/scep/scep_reply.c scep_reply: CertRep, enveloped to the
  *              requester's own certificate)--> DER
  *
  * Input: the first byte % 3 says what follows: 0 a GET query string
@@ -19,7 +19,7 @@
  * requests decrypt and reach the CSR.
  *
  * http.c's routing is reached through tests/fuzz/scep_http.c, which
- * compiles http.c with this harness standing in for the CA (daemon/ca.h's
+ * compiles http.c with this harness standing in for the CA (daemon/ca/ca.h's
  * HTTP entry points): the policy and the database of ca_scep.c are not
  * parsers, the codec and the decoding are.
  *
@@ -37,10 +37,10 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 
-#include "ca.h"
-#include "http.h"
-#include "scep.h"
-#include "scep_client.h"
+#include "ca/ca.h"
+#include "core/http.h"
+#include "proto/scep/scep.h"
+#include "proto/scep/scep_client.h"
 
 #ifndef FUZZ_SCEP_DIR
 #define FUZZ_SCEP_DIR "tests/fuzz/scep"
@@ -99,7 +99,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return make_client();
 }
 
-/* ---- the CA side of daemon/ca.h, as far as http.c calls it ---- */
+/* ---- the CA side of daemon/ca/ca.h, as far as http.c calls it ---- */
 
 const char *ca_name(const struct ca *ca)
 {

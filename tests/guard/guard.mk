@@ -1,4 +1,4 @@
-# tests/guard: the enrollment-storm guard (daemon/guard.h) end to end, in
+# tests/guard: the enrollment-storm guard (daemon/guard/guard.h) end to end, in
 # network namespaces the test builds (see tests/guard/run.sh): a SYN flood
 # from many sources is dropped at XDP while legitimate clients get through:
 # with the test loader (run.sh), with pkid and strongSwan enrollments

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ctl.h"
-#include "guard.h"
+#include "core/ctl.h"
+#include "guard/guard.h"
 
 static const char *const mode_names[] = {
 	[GUARD_AUTO] = "auto",

@@ -6,7 +6,7 @@
  *
  *   blobkey KEK_FILE BLOB_FILE OUT.pem
  *
- * pkid stores such a blob of every key it makes (daemon/keyblob.c), so the
+ * pkid stores such a blob of every key it makes (daemon/core/keyblob.c), so the
  * test gets every private key — RA, rollover, trustpoint — without asking
  * pkid or the keystore for it.  The tag must verify, the components must
  * make a consistent key (p * q == n, pairwise check), and the header's key

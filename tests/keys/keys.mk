@@ -1,4 +1,4 @@
-# tests/keys: pkid's keys survive keystore restarts (daemon/keyblob.c):
+# tests/keys: pkid's keys survive keystore restarts (daemon/core/keyblob.c):
 # wrapped blobs stored in pkid's database, restored into a restarted
 # pkiksd (same KEK file), at pkid's start and, with pkid left running,
 # when its keystore connection comes back.  Ports 18800-18849, each check

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * pkictl show guard [N]: pkid's enrollment-storm guard (daemon/guard.h)
+ * pkictl show guard [N]: pkid's enrollment-storm guard (daemon/guard/guard.h)
  * through the control socket: its setup, totals and top N talkers.
  * The socket is $PKID_CTL_SOCKET, else /run/pkid/pkid.ctl.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The certificate server's verbs, through pkid's control socket (the
- * commands of daemon/ca_ctl.c; daemon.c has the socket helpers):
+ * commands of daemon/ca/ca_ctl.c; daemon.c has the socket helpers):
  *
  *   show server NAME                       ROLLOVER.md §6 fields
  *   show requests NAME                     ReqID, state, fingerprint, subject

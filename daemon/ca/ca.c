@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The certificate server: lifecycle (`no shutdown`), the state published
+ * to HTTP workers, and the lock-free HTTP answers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include "ca_internal.h"
+#include "core/keyblob.h"
+#include "proto/scep/scep.h"
+
+/*
+ * What we announce (INTEROP.md): strongSwan 5.9.8 misreads the list and
+ * needs AES, DES3, SHA-256 and SHA-384 all present to use POST, 3DES and
+ * SHA-256; IOS logs GetNextCACert/Renewal/SHA2; certmonger renews only
+ * with Renewal.
+ */
+static const char ca_caps_text[] = "GetNextCACert\n"
+				   "Renewal\n"
+				   "POSTPKIOperation\n"
+				   "SHA-1\n"
+				   "SHA-256\n"
+				   "SHA-384\n"
+				   "SHA-512\n"
+				   "AES\n"
+				   "DES3\n"
+				   "SCEPStandard\n";
+
+static const EVP_MD *hash_md(enum pkid_hash_alg h)
+{
+	switch (h) {
+	case PKID_HASH_SHA1:
+		return EVP_sha1();
+	case PKID_HASH_SHA384:
+		return EVP_sha384();
+	case PKID_HASH_SHA512:
+		return EVP_sha512();
+	case PKID_HASH_SHA256:
+	default:
+		return EVP_sha256();
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int ca_new(struct ca **out, const struct pkid_server_config *cfg,
+	   const struct ca_env *env)
+{
+	struct ca *ca = calloc(1, sizeof(*ca));
+
+	if (!ca)
+		return -ENOMEM;
+	ca->cfg = *cfg;
+	ca->db_path = dup_or_null(env->db_path);
+	ca->state_dir = dup_or_null(env->state_dir);
+	ca->keygen = dup_or_null(env->keygen);
+	ca->ks_socket = dup_or_null(env->ks_socket);
+	ca->key_mode = env->key_mode;
+	ca->md = hash_md(cfg->hash);
+	pthread_mutex_init(&ca->lock, NULL);
+	if (!ca->db_path || !ca->state_dir || !ca->keygen) {
+		ca_free(ca);
+		return -ENOMEM;
+	}
+	*out = ca;
+	return 0;
+}
+
+void ca_pub_free(struct ca_pub *p)
+{
+	if (!p)
+		return;
+	X509_free(p->ca_cert);
+	EVP_PKEY_free(p->ca_key);
+	X509_free(p->ra_cert);
+	EVP_PKEY_free(p->ra_key);
+	X509_free(p->roll_cert);
+	EVP_PKEY_free(p->roll_key);
+	X509_free(p->roll_ra_cert);
+	EVP_PKEY_free(p->roll_ra_key);
+	free(p->nextca_der);
+	free(p->cacert_der);
+	free(p->crl_der);
+	free(p);
+}
+
+static void ca_pub_free_rcu(struct rcu_head *head)
+{
+	ca_pub_free(caa_container_of(head, struct ca_pub, rcu));
+}
+
+void ca_free(struct ca *ca)
+{
+	if (!ca)
+		return;
+	if (ca->pub) {
+		/* Wait out every HTTP reader (the server is stopped first)
+		 * and every deferred free of older states. */
+		synchronize_rcu();
+		rcu_barrier();
+		ca_pub_free(ca->pub);
+	}
+	if (ca->db)
+		db_close(ca->db);
+	if (ca->ks)
+		pkiks_close(ca->ks);
+	pthread_mutex_destroy(&ca->lock);
+	free(ca->db_path);
+	free(ca->state_dir);
+	free(ca->keygen);
+	free(ca->ks_socket);
+	free(ca);
+}
+
+const char *ca_name(const struct ca *ca)
+{
+	return ca->cfg.name;
+}
+
+int ca_running(struct ca *ca)
+{
+	int r;
+
+	pthread_mutex_lock(&ca->lock);
+	r = ca->running;
+	pthread_mutex_unlock(&ca->lock);
+	return r;
+}
+
+void ca_keystore_lost(struct ca *ca)
+{
+	pthread_mutex_lock(&ca->lock);
+	if (ca->ks)
+		pkiks_close(ca->ks);
+	ca->ks = NULL;
+	ca->running = false;
+	pthread_mutex_unlock(&ca->lock);
+}
+
+/* Every "now" comes from the keystore's time gate. */
+int ca_now(struct ca *ca, int64_t *now)
+{
+	/* No handle between a lost keystore and the next start. */
+	return ca->ks ? pkiks_now(ca->ks, now) : -ENOTCONN;
+}
+
+void ca_publish(struct ca *ca, struct ca_pub *np)
+{
+	struct ca_pub *old = ca->pub;
+
+	rcu_assign_pointer(ca->pub, np);
+	if (old)
+		call_rcu(&old->rcu, ca_pub_free_rcu);
+}
+
+static unsigned char *memdup(const void *p, size_t len)
+{
+	unsigned char *d = malloc(len ? len : 1);
+
+	if (d && len)
+		memcpy(d, p, len);
+	return d;
+}
+
+struct ca_pub *ca_pub_dup(const struct ca_pub *p)
+{
+	struct ca_pub *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = *p;
+	n->cacert_der = NULL;
+	n->crl_der = NULL;
+	n->nextca_der = NULL;
+	if (n->ca_cert)
+		X509_up_ref(n->ca_cert);
+	if (n->ca_key)
+		EVP_PKEY_up_ref(n->ca_key);
+	if (n->ra_cert)
+		X509_up_ref(n->ra_cert);
+	if (n->ra_key)
+		EVP_PKEY_up_ref(n->ra_key);
+	if (n->roll_cert)
+		X509_up_ref(n->roll_cert);
+	if (n->roll_key)
+		EVP_PKEY_up_ref(n->roll_key);
+	if (n->roll_ra_cert)
+		X509_up_ref(n->roll_ra_cert);
+	if (n->roll_ra_key)
+		EVP_PKEY_up_ref(n->roll_ra_key);
+	if (p->nextca_der)
+		n->nextca_der = memdup(p->nextca_der, p->nextca_len);
+	if (p->cacert_der)
+		n->cacert_der = memdup(p->cacert_der, p->cacert_len);
+	if (p->crl_der)
+		n->crl_der = memdup(p->crl_der, p->crl_len);
+	if ((p->cacert_der && !n->cacert_der) || (p->crl_der && !n->crl_der) ||
+	    (p->nextca_der && !n->nextca_der)) {
+		ca_pub_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* `database url`, or the daemon's state directory. */
+int ca_dir(struct ca *ca, char *buf, size_t size)
+{
+	const char *d = ca->cfg.db_url[0] ? ca->cfg.db_url : ca->state_dir;
+
+	/* Only local directories: "file:" prefixes are accepted too. */
+	if (strncmp(d, "file:", 5) == 0)
+		d += 5;
+	if ((size_t)snprintf(buf, size, "%s", d) >= size)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Write through a temporary file and rename: readers never see half. */
+int ca_write_file(const char *path, const void *data, size_t len,
+		  unsigned int mode)
+{
+	char tmp[4096];
+	int fd, ret = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
+		ret = -EIO;
+	if (close(fd) < 0 && !ret)
+		ret = -EIO;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/* The GetCACert answer: the bare CA cert, or CA + RA as PKCS#7. */
+static int build_cacert_answer(struct ca_pub *pub)
+{
+	STACK_OF(X509) *certs;
+	int ret;
+
+	if (!pub->ra_cert) {
+		pub->cacert_type = "application/x-x509-ca-cert";
+		return ca_x509_der(pub->ca_cert, &pub->cacert_der,
+				   &pub->cacert_len);
+	}
+	pub->cacert_type = "application/x-x509-ca-ra-cert";
+	certs = sk_X509_new_null();
+	if (!certs || !sk_X509_push(certs, pub->ca_cert) ||
+	    !sk_X509_push(certs, pub->ra_cert)) {
+		sk_X509_free(certs);
+		return -ENOMEM;
+	}
+	ret = scep_degenerate(certs, NULL, &pub->cacert_der, &pub->cacert_len);
+	sk_X509_free(certs);
+	return ret;
+}
+
+/*
+ * IOS locks a CA's identity once it exists: issuer-name and hash must
+ * still describe the stored CA certificate, else the CA does not start.
+ */
+static int check_locked(struct ca *ca, const struct db_ca *row,
+			const char **why)
+{
+	X509 *x = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	X509_NAME *name = NULL;
+	int md_nid = 0, ret = -EBADMSG;
+
+	*why = "the stored CA certificate is unreadable";
+	if (!x)
+		goto out;
+	ret = -EPERM;
+	*why = "issuer-name is locked: it differs from the existing CA "
+	       "certificate's subject";
+	if (ca_parse_dn(ca->cfg.issuer_name, &name) < 0 ||
+	    X509_NAME_cmp(name, X509_get_subject_name(x)))
+		goto out;
+	*why = "hash is locked: it differs from the existing CA certificate's";
+	if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md_nid, NULL) ||
+	    md_nid != EVP_MD_get_type(ca->md))
+		goto out;
+	*why = NULL;
+	ret = 0;
+out:
+	X509_NAME_free(name);
+	X509_free(x);
+	return ret;
+}
+
+/* Load keys and certificates of an existing CA and publish them. */
+int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
+{
+	struct ca_pub *pub = calloc(1, sizeof(*pub));
+	int ret = -ENOMEM;
+
+	if (!pub)
+		goto err;
+	ret = -EBADMSG;
+	pub->ca_cert = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	if (!pub->ca_cert)
+		goto err;
+	ret = ca_load_key(ca, row->cur_key, &pub->ca_key);
+	if (ret < 0)
+		goto err;
+	if (row->crl) {
+		pub->crl_der = memdup(row->crl, row->crl_len);
+		pub->crl_len = row->crl_len;
+	}
+	if (ca->key_mode == CA_KEY_MODE_RA) {
+		ret = ca_ra_load_or_issue(ca, pub, now);
+		if (ret < 0)
+			goto err;
+	}
+	ret = build_cacert_answer(pub);
+	ret = ret ?: ca_rollover_load(ca, row, pub, now);
+	if (ret < 0)
+		goto err;
+	ca_publish(ca, pub);
+	return 0;
+err:
+	ca_pub_free(pub);
+	return ret;
+}
+
+/*
+ * The key mode is fixed when the CA is created (ra-certificate, or -m):
+ * a CA key that may decrypt was made for single-key mode, one that only
+ * signs for RA mode, whatever the configuration says later.
+ */
+static int settle_key_mode(struct ca *ca, const struct db_ca *row)
+{
+	struct pkiks_key_info info = {0};
+	int ret = pkiks_key_get(ca->ks, row->cur_key, &info);
+
+	if (ret < 0)
+		return ret;
+	ca->key_mode = info.usage & PKIKS_USAGE_DECRYPT ? CA_KEY_MODE_SINGLE
+							: CA_KEY_MODE_RA;
+	free(info.pubkey);
+	return 0;
+}
+
+static int ca_open_stores(struct ca *ca)
+{
+	int ret;
+
+	if (!ca->ks) {
+		ret = pkiks_open(&ca->ks, PKIKS_TRANSPORT_AUTO, ca->ks_socket);
+		if (ret < 0)
+			return ret;
+	}
+	if (!ca->db) {
+		ret = db_open(&ca->db, ca->db_path);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The keys of an existing CA that a keystore restart took come back from
+ * their wrapped blobs (daemon/core/keyblob.h).  One that cannot (tampered
+ * blob, no KEK) stops the start: never a new CA key in its place.
+ */
+static int restore_keys(struct ca *ca, const struct db_ca *row)
+{
+	char ra[PKIKS_NAME_MAX], roll[PKIKS_NAME_MAX], roll_ra[PKIKS_NAME_MAX];
+	const char *names[] = {row->cur_key, ra, roll, roll_ra};
+	int ret;
+
+	snprintf(roll, sizeof(roll), "%s%s", ca->cfg.name, CA_ROLL_SUFFIX);
+	ret = ca_ra_key_name(ca, false, ra, sizeof(ra));
+	ret = ret ?: ca_ra_key_name(ca, true, roll_ra, sizeof(roll_ra));
+	if (ret < 0)
+		return ret;
+	return keyblob_sync_all(ca->ks, ca->db, names,
+				sizeof(names) / sizeof(names[0]), NULL);
+}
+
+static int ca_start_locked(struct ca *ca, const char **why)
+{
+	struct db_ca row = {0};
+	int64_t now;
+	int ret;
+
+	*why = NULL;
+	ret = ca_open_stores(ca);
+	if (ret < 0) {
+		*why = "cannot open the keystore or the database";
+		return ret;
+	}
+	if (ca_now(ca, &now) < 0) {
+		*why = CA_CLOCK_MSG;
+		return -EAGAIN;
+	}
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
+		db_ca_free(&row);
+		memset(&row, 0, sizeof(row));
+		ret = ca_create(ca, now, &row);
+		if (ret < 0)
+			*why = "cannot create the CA key and certificate";
+	}
+	if (ret < 0)
+		goto out;
+	ret = check_locked(ca, &row, why);
+	if (ret < 0)
+		goto out;
+	ret = restore_keys(ca, &row);
+	if (ret < 0) {
+		*why = "a CA key is missing from the keystore and its "
+		       "wrapped blob cannot be restored (KEY_RESTORE_FAILED)";
+		goto out;
+	}
+	ret = settle_key_mode(ca, &row);
+	if (ret < 0) {
+		*why = "cannot read the CA key from the keystore";
+		goto out;
+	}
+	/* A rollover or promotion left half done, or due while down. */
+	ret = ca_rollover_resume(ca, now);
+	if (ret < 0) {
+		*why = "cannot finish the CA rollover";
+		goto out;
+	}
+	db_ca_free(&row);
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	if (ret < 0)
+		goto out;
+	ret = ca_load(ca, &row, now);
+	if (ret < 0) {
+		*why = "cannot load the CA key or certificate";
+		goto out;
+	}
+	ret = ca_crl_restore(ca, now);
+	if (ret < 0) {
+		*why = "cannot issue the CRL";
+		goto out;
+	}
+	ca_rearm_er_expire(ca, now);
+	ca_rollover_arm(ca);
+	ca->running = true;
+out:
+	db_ca_free(&row);
+	return ret;
+}
+
+int ca_start(struct ca *ca, const char **why)
+{
+	int ret;
+
+	pthread_mutex_lock(&ca->lock);
+	ret = ca->running ? 0 : ca_start_locked(ca, why);
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}
+
+/* ---- HTTP answers: lock-free reads of the published state ---- */
+
+static int copy_out(const void *data, size_t len, const char *type,
+		    struct ca_blob *out)
+{
+	out->data = memdup(data, len);
+	if (!out->data)
+		return -ENOMEM;
+	out->len = len;
+	out->content_type = type;
+	return 0;
+}
+
+int ca_http_get_caps(struct ca *ca, struct ca_blob *out)
+{
+	return copy_out(ca_caps_text, strlen(ca_caps_text), "text/plain", out);
+}
+
+int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out)
+{
+	struct ca_pub *p;
+	int ret = -EAGAIN;
+
+	rcu_read_lock();
+	p = rcu_dereference(ca->pub);
+	if (p)
+		ret = copy_out(p->cacert_der, p->cacert_len, p->cacert_type,
+			       out);
+	rcu_read_unlock();
+	return ret;
+}
+
+int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out)
+{
+	struct ca_pub *p;
+	int ret = -EAGAIN;
+
+	rcu_read_lock();
+	p = rcu_dereference(ca->pub);
+	/* Until a rollover CA exists: 404 (the capability stays announced,
+	 * as on IOS). */
+	if (p && p->nextca_der)
+		ret = copy_out(p->nextca_der, p->nextca_len,
+			       "application/x-x509-next-ca-cert", out);
+	else if (p)
+		ret = -ENOENT;
+	rcu_read_unlock();
+	return ret;
+}
+
+int ca_http_get_crl(struct ca *ca, struct ca_blob *out)
+{
+	struct ca_pub *p;
+	int ret = -EAGAIN;
+
+	rcu_read_lock();
+	p = rcu_dereference(ca->pub);
+	if (p && p->crl_der)
+		ret = copy_out(p->crl_der, p->crl_len, "application/pkix-crl",
+			       out);
+	else if (p)
+		ret = -ENOENT;
+	rcu_read_unlock();
+	return ret;
+}

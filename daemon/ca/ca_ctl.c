@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The certificate server's control commands (daemon/core/ctl.h), each
+ * {"cmd": "...", "args": [NAME, ...]}:
+ *
+ *   show server NAME            status, issuer, fingerprint, grant mode,
+ *                               last serial, CA expiry, CRL next update
+ *   show requests NAME          the request queue
+ *   show certificates [NAME]    issued certificates (NAME: the server's)
+ *   server grant NAME all|ID    issue pending request(s)
+ *   server reject NAME all|ID
+ *   server remove NAME all|ID
+ *   server revoke NAME SERIAL   then re-sign the CRL
+ *   server unrevoke NAME SERIAL
+ *   server password generate NAME [MINUTES]   one-time challenge (60 min)
+ *   server info crl NAME
+ *   server rollover NAME        make the rollover CA now (ROLLOVER.md §3.1)
+ *   server rollover cancel NAME delete the rollover key and certificate
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "ca_internal.h"
+#include "core/ctl.h"
+#include "core/log.h"
+
+#define CA_OTP_DEFAULT_MIN 60
+#define CA_OTP_MAX_MIN	   (7 * 24 * 60)
+
+static void iso_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The server named by args[0], running; else an error reply. */
+static int check_server(struct ca *ca, const struct ctl_request *req,
+			struct ctl_reply *reply)
+{
+	const char *name = ctl_arg(req, 0);
+
+	if (!name && !strcmp(req->cmd, "show certificates"))
+		name = ca->cfg.name; /* pkictl show certificates: all of them */
+	if (!name)
+		return ctl_reply_error(reply, -EINVAL, "usage: %s NAME ...",
+				       req->cmd);
+	if (strcmp(name, ca->cfg.name) != 0)
+		return ctl_reply_error(reply, -ENOENT, "no server %s", name);
+	/* `show server` also describes a CA that is not running. */
+	if (!ca->running && strcmp(req->cmd, "show server"))
+		return ctl_reply_error(reply, -EAGAIN, "server %s is disabled",
+				       name);
+	return 0;
+}
+
+static int show_disabled(struct ca *ca, struct ctl_reply *reply)
+{
+	const char *why = ca->cfg.shutdown ? "shutdown"
+					   : "waiting for authoritative time";
+
+	reply->result = json_pack("{s:s, s:s, s:s, s:s}", "name", ca->cfg.name,
+				  "status", "disabled", "reason", why, "issuer",
+				  ca->cfg.issuer_name);
+	ctl_reply_printf(reply,
+			 "Certificate Server %s:\n"
+			 "    Status: disabled (%s)\n"
+			 "    Issuer name: %s\n",
+			 ca->cfg.name, why, ca->cfg.issuer_name);
+	return 0;
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+	char *end;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	*id = strtoll(s, &end, 10);
+	return errno || *end || *id <= 0 ? -EINVAL : 0;
+}
+
+/* "30 days", or "0 days 0 hours 4 minutes" for a window of minutes. */
+static void overlap_text(int64_t sec, char *buf, size_t size)
+{
+	if (sec % 86400 == 0)
+		snprintf(buf, size, "%lld days", (long long)(sec / 86400));
+	else
+		snprintf(buf, size, "%lld days %lld hours %lld minutes",
+			 (long long)(sec / 86400),
+			 (long long)(sec % 86400 / 3600),
+			 (long long)(sec % 3600 / 60));
+}
+
+/* show server's rollover fields (IOS: Rollover status, Auto-Rollover). */
+static void show_rollover(struct ca *ca, json_t *o)
+{
+	X509 *roll = ca->pub->roll_cert;
+	char fp[CA_FP_HEX_MAX], t[32];
+	int64_t at = 0;
+
+	json_object_set_new(
+		o, "rollover_status",
+		json_string(roll ? "available for rollover" : "not available"));
+	json_object_set_new(o, "auto_rollover",
+			    json_boolean(ca->cfg.auto_rollover));
+	if (ca->cfg.auto_rollover)
+		json_object_set_new(o, "auto_rollover_overlap_seconds",
+				    json_integer(ca->cfg.rollover_window));
+	if (!roll)
+		return;
+	ca_fingerprint(roll, fp, sizeof(fp));
+	json_object_set_new(o, "rollover_fingerprint", json_string(fp));
+	ca_time_of(X509_get0_notBefore(roll), &at);
+	iso_time(at, t, sizeof(t));
+	json_object_set_new(o, "rollover_starts", json_string(t));
+	ca_time_of(X509_get0_notAfter(roll), &at);
+	iso_time(at, t, sizeof(t));
+	json_object_set_new(o, "rollover_expires", json_string(t));
+}
+
+static void show_rollover_text(struct ca *ca, json_t *o,
+			       struct ctl_reply *reply)
+{
+	char overlap[64];
+
+	ctl_reply_printf(
+		reply, "    Rollover status: %s\n",
+		json_string_value(json_object_get(o, "rollover_status")));
+	if (ca->pub->roll_cert)
+		ctl_reply_printf(
+			reply,
+			"    Rollover CA cert fingerprint: %s\n"
+			"    Rollover CA certificate expiration timer: %s\n",
+			json_string_value(
+				json_object_get(o, "rollover_fingerprint")),
+			json_string_value(
+				json_object_get(o, "rollover_expires")));
+	if (ca->cfg.auto_rollover) {
+		overlap_text(ca->cfg.rollover_window, overlap, sizeof(overlap));
+		ctl_reply_printf(reply,
+				 "    Auto-Rollover configured, overlap period "
+				 "%s\n",
+				 overlap);
+	}
+}
+
+static int show_server(struct ca *ca, const struct ctl_request *req,
+		       struct ctl_reply *reply)
+{
+	struct db_ca row = {0};
+	char fp[CA_FP_HEX_MAX], exp[32], next[32], dir[PKID_CONF_URL_MAX];
+	int64_t last = 0, end = 0;
+	json_t *o;
+	int ret;
+
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
+	ret = ret ?: ca_dir(ca, dir, sizeof(dir));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "database: %s",
+				       strerror(-ret));
+	ca_fingerprint(ca->pub->ca_cert, fp, sizeof(fp));
+	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	iso_time(end, exp, sizeof(exp));
+	iso_time(row.crl_next_update, next, sizeof(next));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
+		      "s:s, s:s}",
+		      "name", ca->cfg.name, "status", "enabled", "issuer",
+		      ca->cfg.issuer_name, "fingerprint", fp, "last_serial",
+		      (json_int_t)last, "ca_expires", exp, "crl_next_update",
+		      next, "crl_number", (json_int_t)row.crl_number, "grant",
+		      pkid_grant_mode_name(ca->cfg.grant), "storage", dir,
+		      "database_level", pkid_db_level_name(ca->cfg.db_level),
+		      "key_mode",
+		      ca->key_mode == CA_KEY_MODE_RA ? "ra" : "single");
+	db_ca_free(&row);
+	reply->result = o;
+	show_rollover(ca, o);
+	ctl_reply_printf(reply,
+			 "Certificate Server %s:\n"
+			 "    Status: enabled\n"
+			 "    Issuer name: %s\n"
+			 "    CA cert fingerprint: %s\n"
+			 "    Granting mode is: %s\n"
+			 "    Last certificate issued serial number: %" PRId64
+			 "\n"
+			 "    CA certificate expiration timer: %s\n"
+			 "    CRL NextUpdate timer: %s\n"
+			 "    Storage: %s\n"
+			 "    Database Level: %s\n"
+			 "    Key mode: %s\n",
+			 ca->cfg.name, ca->cfg.issuer_name, fp,
+			 pkid_grant_mode_name(ca->cfg.grant), last, exp, next,
+			 dir, pkid_db_level_name(ca->cfg.db_level),
+			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
+							: "single key (IOS)");
+	show_rollover_text(ca, o, reply);
+	return 0;
+}
+
+static int request_row(const struct db_request *r, void *arg)
+{
+	struct ctl_reply *reply = arg;
+
+	json_array_append_new(reply->result,
+			      json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id",
+					(json_int_t)r->id, "state",
+					db_req_state_name(r->state), "tid",
+					r->tid, "fingerprint", r->fingerprint,
+					"subject", r->subject ? r->subject : "",
+					"serial", (json_int_t)r->serial));
+	ctl_reply_printf(reply, "%-6" PRId64 " %-9s %-40.40s %s\n", r->id,
+			 db_req_state_name(r->state), r->tid,
+			 r->subject ? r->subject : "");
+	return 0;
+}
+
+static int show_requests(struct ca *ca, const struct ctl_request *req,
+			 struct ctl_reply *reply)
+{
+	reply->result = json_array();
+	ctl_reply_printf(reply, "Enrollment Request Database:\n"
+				"ReqID  State     TransactionID"
+				"                            Subject\n");
+	return db_request_foreach(ca->db, ca->cfg.name, -1, false, request_row,
+				  reply);
+}
+
+struct cert_list {
+	struct ctl_reply *reply;
+	char roll_fp[CA_FP_HEX_MAX]; /* "" without a rollover CA */
+};
+
+static int cert_row(const struct db_cert *c, void *arg)
+{
+	struct cert_list *l = arg;
+	struct ctl_reply *reply = l->reply;
+	bool under_roll = l->roll_fp[0] && !strcmp(c->issuer_fp, l->roll_fp);
+	char nb[32], na[32], rv[32];
+
+	iso_time(c->not_before, nb, sizeof(nb));
+	iso_time(c->not_after, na, sizeof(na));
+	iso_time(c->revoked_at, rv, sizeof(rv));
+	json_array_append_new(
+		reply->result,
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
+			  (json_int_t)c->serial, "subject",
+			  c->subject ? c->subject : "", "not_before", nb,
+			  "not_after", na, "fingerprint", c->fingerprint,
+			  "revoked", c->revoked_at != 0, "revoked_at", rv,
+			  "under_rollover", under_roll));
+	ctl_reply_printf(reply, "%-6" PRId64 " %s %s %-8s %s%s\n", c->serial,
+			 nb, na, c->revoked_at ? "revoked" : "valid",
+			 c->subject ? c->subject : "",
+			 under_roll ? " (issued by the rollover CA)" : "");
+	return 0;
+}
+
+/* The rollover CA certificate, marked, first in the list. */
+static void rollover_row(struct ca *ca, struct cert_list *l)
+{
+	X509 *x = ca->pub->roll_cert;
+	char *subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	char nb[32], na[32];
+	int64_t serial = 0, t = 0;
+
+	ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(x));
+	ca_time_of(X509_get0_notBefore(x), &t);
+	iso_time(t, nb, sizeof(nb));
+	ca_time_of(X509_get0_notAfter(x), &t);
+	iso_time(t, na, sizeof(na));
+	json_array_append_new(
+		l->reply->result,
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
+			  (json_int_t)serial, "subject", subject ? subject : "",
+			  "not_before", nb, "not_after", na, "fingerprint",
+			  l->roll_fp, "revoked", 0, "revoked_at", "-",
+			  "rollover_ca", 1));
+	ctl_reply_printf(l->reply, "%-6" PRId64 " %s %s %-8s %s\n", serial, nb,
+			 na, "rollover", subject ? subject : "");
+	OPENSSL_free(subject);
+}
+
+static int show_certificates(struct ca *ca, const struct ctl_request *req,
+			     struct ctl_reply *reply)
+{
+	struct cert_list l = {.reply = reply};
+
+	reply->result = json_array();
+	ctl_reply_printf(reply, "Serial NotBefore            NotAfter"
+				"             Status   Subject\n");
+	if (ca->pub->roll_cert) {
+		ca_fingerprint(ca->pub->roll_cert, l.roll_fp,
+			       sizeof(l.roll_fp));
+		rollover_row(ca, &l);
+	}
+	return db_cert_foreach(ca->db, ca->cfg.name, DB_CERT_NO_DER, cert_row,
+			       &l);
+}
+
+/* grant/reject/remove on one request. */
+static int act_one(struct ca *ca, const char *verb, int64_t id, int64_t now)
+{
+	struct db_request r = {0};
+	X509 *x = NULL;
+	int ret;
+
+	if (strcmp(verb, "remove") == 0)
+		return db_request_delete(ca->db, id);
+	ret = db_request_get(ca->db, id, &r);
+	if (ret < 0)
+		return ret;
+	if (r.state != DB_REQ_PENDING || strcmp(r.server, ca->cfg.name))
+		ret = -EALREADY;
+	else if (strcmp(verb, "grant") == 0 && ca->pub->roll_cert)
+		/* Which CA issues (current or rollover) follows the
+		 * certificate the client enveloped to: issue at its poll. */
+		ret = db_request_set_state(ca->db, id, DB_REQ_GRANTED, 0);
+	else if (strcmp(verb, "grant") == 0)
+		ret = ca_issue_request(ca, ca->pub, &r, now, &x);
+	else
+		ret = db_request_set_state(ca->db, id, DB_REQ_REJECTED, 0);
+	X509_free(x);
+	db_request_free(&r);
+	return ret;
+}
+
+struct id_list {
+	int64_t ids[4096];
+	size_t n;
+};
+
+static int collect_pending(const struct db_request *r, void *arg)
+{
+	struct id_list *l = arg;
+
+	if (l->n == sizeof(l->ids) / sizeof(l->ids[0]))
+		return 1; /* the rest on the next `all` */
+	l->ids[l->n++] = r->id;
+	return 0;
+}
+
+static int act_all(struct ca *ca, const char *verb, int64_t now, size_t *done)
+{
+	struct id_list *l;
+	size_t i;
+	int ret;
+
+	*done = 0;
+	if (strcmp(verb, "remove") == 0) {
+		int64_t n = 0;
+
+		ret = db_request_delete_all(ca->db, ca->cfg.name, -1, &n);
+		*done = (size_t)n;
+		return ret;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	ret = db_request_foreach(ca->db, ca->cfg.name, DB_REQ_PENDING, false,
+				 collect_pending, l);
+	for (i = 0, ret = ret < 0 ? ret : 0; !ret && i < l->n; i++, (*done)++)
+		ret = act_one(ca, verb, l->ids[i], now);
+	free(l);
+	return ret;
+}
+
+static int server_act(struct ca *ca, const struct ctl_request *req,
+		      struct ctl_reply *reply, const char *verb)
+{
+	const char *what = ctl_arg(req, 1);
+	size_t done = 1;
+	int64_t id = 0, now;
+	int ret;
+
+	if (!what || (strcmp(what, "all") && parse_id(what, &id)))
+		return ctl_reply_error(reply, -EINVAL,
+				       "usage: server %s NAME all|ID", verb);
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	if (strcmp(what, "all") == 0)
+		ret = act_all(ca, verb, now, &done);
+	else
+		ret = act_one(ca, verb, id, now);
+	if (strcmp(verb, "remove") && !ret)
+		ca_rearm_er_expire(ca, now);
+	if (ret == -ENOENT)
+		return ctl_reply_error(reply, ret, "no request %s", what);
+	if (ret == -EALREADY)
+		return ctl_reply_error(reply, ret, "request %s is not pending",
+				       what);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s failed: %s", verb,
+				       strerror(-ret));
+	pkid_log(LOG_INFO,
+		 !strcmp(verb, "grant")	   ? "CS_GRANT"
+		 : !strcmp(verb, "reject") ? "CS_REJECT"
+					   : "CS_REMOVE",
+		 "%s: %s %s by the operator (%zu request(s))", ca->cfg.name,
+		 verb, what, done);
+	reply->result = json_pack("{s:s, s:I}", "action", verb, "count",
+				  (json_int_t)done);
+	ctl_reply_printf(reply, "%s: %zu request(s)\n", verb, done);
+	return 0;
+}
+
+static int server_revoke(struct ca *ca, const struct ctl_request *req,
+			 struct ctl_reply *reply, bool revoke)
+{
+	int64_t serial, now;
+	int ret;
+
+	if (parse_id(ctl_arg(req, 1), &serial))
+		return ctl_reply_error(reply, -EINVAL, "usage: %s NAME SERIAL",
+				       req->cmd);
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = revoke ? db_cert_revoke(ca->db, ca->cfg.name, serial, now, 0)
+		     : db_cert_unrevoke(ca->db, ca->cfg.name, serial);
+	if (ret == -ENOENT)
+		return ctl_reply_error(reply, ret, "no certificate %" PRId64,
+				       serial);
+	if (ret == -EALREADY)
+		return ctl_reply_error(reply, ret,
+				       "certificate %" PRId64 " is already %s",
+				       serial, revoke ? "revoked" : "valid");
+	ret = ret ?: ca_crl_update(ca, now);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
+	pkid_log(LOG_INFO, revoke ? "CS_REVOKE" : "CS_UNREVOKE",
+		 "%s: certificate %" PRId64 " %s; CRL re-signed", ca->cfg.name,
+		 serial, revoke ? "revoked" : "unrevoked");
+	reply->result = json_pack("{s:I, s:b}", "serial", (json_int_t)serial,
+				  "revoked", revoke);
+	ctl_reply_printf(reply, "certificate %" PRId64 " %s; CRL re-signed\n",
+			 serial, revoke ? "revoked" : "unrevoked");
+	return 0;
+}
+
+static int server_password(struct ca *ca, const struct ctl_request *req,
+			   struct ctl_reply *reply)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	const char *min_arg = ctl_arg(req, 1);
+	unsigned char rnd[16];
+	char pw[sizeof(rnd) + 1];
+	int64_t min = CA_OTP_DEFAULT_MIN, now;
+	size_t i;
+	int ret;
+
+	if (min_arg && (parse_id(min_arg, &min) || min > CA_OTP_MAX_MIN))
+		return ctl_reply_error(reply, -EINVAL, "MINUTES: 1..%d",
+				       CA_OTP_MAX_MIN);
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return ctl_reply_error(reply, -EIO, "no randomness");
+	for (i = 0; i < sizeof(rnd); i++)
+		pw[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+	pw[sizeof(rnd)] = '\0';
+	ret = db_otp_add(ca->db, ca->cfg.name, pw, now + min * 60);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
+	reply->result = json_pack("{s:s, s:I}", "password", pw, "minutes",
+				  (json_int_t)min);
+	ctl_reply_printf(reply,
+			 "One-time enrollment password: %s\n"
+			 "Valid for %" PRId64 " minute(s)\n",
+			 pw, min);
+	return 0;
+}
+
+static int crl_serial(const struct db_cert *c, void *arg)
+{
+	struct ctl_reply *reply = arg;
+	char when[32];
+
+	iso_time(c->revoked_at, when, sizeof(when));
+	json_array_append_new(json_object_get(reply->result, "revoked"),
+			      json_integer(c->serial));
+	ctl_reply_printf(reply, "    Serial %" PRId64 " revoked %s\n",
+			 c->serial, when);
+	return 0;
+}
+
+static int server_info_crl(struct ca *ca, const struct ctl_request *req,
+			   struct ctl_reply *reply)
+{
+	struct db_ca row = {0};
+	char next[32];
+	int ret = db_ca_get(ca->db, ca->cfg.name, &row);
+
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
+	iso_time(row.crl_next_update, next, sizeof(next));
+	reply->result =
+		json_pack("{s:I, s:s, s:I, s:[]}", "crl_number",
+			  (json_int_t)row.crl_number, "next_update", next,
+			  "size", (json_int_t)row.crl_len, "revoked");
+	ctl_reply_printf(reply,
+			 "CRL of %s: number %" PRId64 ", next update %s, "
+			 "%zu bytes\n",
+			 ca->cfg.name, row.crl_number, next, row.crl_len);
+	db_ca_free(&row);
+	return db_cert_foreach(ca->db, ca->cfg.name,
+			       DB_CERT_REVOKED | DB_CERT_NO_DER, crl_serial,
+			       reply);
+}
+
+/* server rollover NAME | server rollover cancel NAME */
+static int server_rollover(struct ca *ca, const struct ctl_request *req,
+			   struct ctl_reply *reply, bool cancel)
+{
+	char fp[CA_FP_HEX_MAX];
+	int64_t now;
+	int ret;
+
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = cancel ? ca_rollover_cancel(ca, now)
+		     : ca_rollover_create(ca, now);
+	if (ret == -EALREADY)
+		return ctl_reply_error(reply, ret,
+				       "a rollover CA certificate exists "
+				       "already");
+	if (ret == -ENOENT && cancel)
+		return ctl_reply_error(reply, ret, "no rollover to cancel");
+	if (ret == -EBUSY)
+		return ctl_reply_error(reply, ret,
+				       "the rollover is being "
+				       "promoted");
+	if (ret == -EKEYEXPIRED)
+		return ctl_reply_error(reply, ret,
+				       "the CA certificate has "
+				       "expired");
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "rollover failed: %s",
+				       strerror(-ret));
+	if (cancel) {
+		reply->result = json_pack("{s:s, s:s}", "rollover_status",
+					  "not available", "warning",
+					  "clients that fetched the rollover "
+					  "CA certificate must re-enroll");
+		ctl_reply_printf(reply,
+				 "Rollover cancelled.\n"
+				 "%% Clients that fetched the rollover CA "
+				 "certificate must re-enroll.\n");
+		return 0;
+	}
+	ca_fingerprint(ca->pub->roll_cert, fp, sizeof(fp));
+	reply->result =
+		json_pack("{s:s, s:s}", "rollover_status",
+			  "available for rollover", "rollover_fingerprint", fp);
+	ctl_reply_printf(reply, "Rollover CA certificate created: %s\n", fp);
+	return 0;
+}
+
+/* One entry point: the command name picks the action, under the lock. */
+static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
+		    void *arg)
+{
+	struct ca *ca = arg;
+	const char *c = req->cmd;
+	int ret;
+
+	pthread_mutex_lock(&ca->lock);
+	ret = check_server(ca, req, reply);
+	if (ret < 0)
+		goto out;
+	if (!strcmp(c, "show server"))
+		ret = ca->running ? show_server(ca, req, reply)
+				  : show_disabled(ca, reply);
+	else if (!strcmp(c, "show requests") ||
+		 !strcmp(c, "server info requests"))
+		ret = show_requests(ca, req, reply);
+	else if (!strcmp(c, "show certificates"))
+		ret = show_certificates(ca, req, reply);
+	else if (!strcmp(c, "server grant"))
+		ret = server_act(ca, req, reply, "grant");
+	else if (!strcmp(c, "server reject"))
+		ret = server_act(ca, req, reply, "reject");
+	else if (!strcmp(c, "server remove"))
+		ret = server_act(ca, req, reply, "remove");
+	else if (!strcmp(c, "server revoke"))
+		ret = server_revoke(ca, req, reply, true);
+	else if (!strcmp(c, "server unrevoke"))
+		ret = server_revoke(ca, req, reply, false);
+	else if (!strcmp(c, "server password generate"))
+		ret = server_password(ca, req, reply);
+	else if (!strcmp(c, "server info crl"))
+		ret = server_info_crl(ca, req, reply);
+	else if (!strcmp(c, "server rollover"))
+		ret = server_rollover(ca, req, reply, false);
+	else if (!strcmp(c, "server rollover cancel"))
+		ret = server_rollover(ca, req, reply, true);
+	else
+		ret = ctl_reply_error(reply, -EOPNOTSUPP, "unknown command");
+out:
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	unsigned int flags;
+	const char *usage;
+} ca_commands[] = {
+	{"show server", 0, "NAME"},
+	{"show requests", 0, "NAME"},
+	{"server info requests", 0, "NAME"},
+	{"show certificates", 0, "[NAME]"},
+	{"server grant", CTL_F_MUTATES, "NAME all|ID"},
+	{"server reject", CTL_F_MUTATES, "NAME all|ID"},
+	{"server remove", CTL_F_MUTATES, "NAME all|ID"},
+	{"server revoke", CTL_F_MUTATES, "NAME SERIAL"},
+	{"server unrevoke", CTL_F_MUTATES, "NAME SERIAL"},
+	{"server password generate", CTL_F_MUTATES, "NAME [MINUTES]"},
+	{"server info crl", 0, "NAME"},
+	{"server rollover", CTL_F_MUTATES, "NAME"},
+	{"server rollover cancel", CTL_F_MUTATES, "NAME"},
+};
+
+int ca_ctl_register(struct ca *ca, struct ctl_server *srv)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(ca_commands) / sizeof(ca_commands[0]); i++) {
+		ret = ctl_register(srv, ca_commands[i].name, dispatch,
+				   ca_commands[i].flags, ca,
+				   ca_commands[i].usage);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* The certificate server's internals, shared by daemon/ca*.c. */
+#ifndef PKID_CA_INTERNAL_H
+#define PKID_CA_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <urcu-bp.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ca.h"
+#include "core/db.h"
+
+#define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
+#define CA_RA_SUFFIX   "-ra"
+#define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
+#define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
+/* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
+#define CA_TEST_CRASH_ENV "PKID_TEST_CRASH_AT"
+
+/*
+ * What HTTP workers read, published with rcu_assign_pointer() and freed
+ * with call_rcu() after a grace period; never modified once published.
+ */
+struct ca_pub {
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	X509 *ra_cert; /* RA mode; NULL in single-key mode */
+	EVP_PKEY *ra_key;
+	X509 *roll_cert;       /* rollover CA certificate, NULL while none */
+	EVP_PKEY *roll_key;    /* NAME#: signs under the rollover CA */
+	X509 *roll_ra_cert;    /* RA mode: the RA's successor, else NULL */
+	EVP_PKEY *roll_ra_key; /* NAME-ra# */
+	unsigned char *nextca_der; /* the GetNextCACert answer */
+	size_t nextca_len;
+	unsigned char *cacert_der; /* the GetCACert answer */
+	size_t cacert_len;
+	const char *cacert_type;
+	unsigned char *crl_der; /* NULL before the first CRL */
+	size_t crl_len;
+	struct rcu_head rcu;
+};
+
+struct ca {
+	struct pkid_server_config cfg;
+	char *db_path, *state_dir, *keygen, *ks_socket;
+	enum ca_key_mode key_mode;
+
+	/* Everything below is used under lock. */
+	pthread_mutex_t lock;
+	bool running;
+	struct pkiks *ks;
+	struct db *db;
+	const EVP_MD *md; /* `hash` */
+
+	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+};
+
+/* ca.c */
+int ca_now(struct ca *ca, int64_t *now);
+/* Replace the published state (takes ownership of np); under lock. */
+void ca_publish(struct ca *ca, struct ca_pub *np);
+/* A copy of the current published state's pointers, up-ref'd. */
+struct ca_pub *ca_pub_dup(const struct ca_pub *p);
+void ca_pub_free(struct ca_pub *p);
+int ca_dir(struct ca *ca, char *buf, size_t size); /* `database url` */
+int ca_write_file(const char *path, const void *data, size_t len,
+		  unsigned int mode);
+/* Load the CA (and its rollover) of row and publish it; under lock. */
+int ca_load(struct ca *ca, const struct db_ca *row, int64_t now);
+
+/* ca_util.c */
+int ca_fingerprint(X509 *x, char *hex, size_t size); /* SHA-256, upper */
+int ca_parse_dn(const char *dn, X509_NAME **out);
+int ca_x509_der(X509 *x, unsigned char **der, size_t *len);
+X509 *ca_x509_from_der(const unsigned char *der, size_t len);
+int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key);
+int ca_time_of(const ASN1_TIME *t, int64_t *sec);
+
+/* ca_create.c: first start */
+int ca_create(struct ca *ca, int64_t now, struct db_ca *row);
+int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now);
+int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
+		  const char *archive);
+int ca_archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
+		     size_t size);
+int ca_write_cert_pem(const char *path, X509 *x);
+int ca_key_exists(struct ca *ca, const char *name);
+int ca_ra_key_name(struct ca *ca, bool rollover, char *name, size_t size);
+int ca_ra_path(struct ca *ca, bool rollover, char *path, size_t size);
+X509 *ca_read_der_file(const char *path);
+int ca_ra_issue(struct ca *ca, struct ca_pub *issuer, EVP_PKEY *ra_key,
+		int64_t not_before, const char *path, X509 **out);
+
+/* ca_issue.c */
+struct ca_issue_params {
+	X509_REQ *csr;
+	int64_t now;
+	int64_t request_id;
+	bool ra; /* the RA certificate: CA's lifetime, no EKU */
+	const X509_NAME *subject; /* without a CSR */
+	EVP_PKEY *pubkey;	  /* without a CSR */
+	int64_t not_before;	  /* 0: now; the rollover CA's start under it */
+};
+int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key);
+/* Self-signed CA certificate valid from not_before for `lifetime
+ * ca-certificate` (the first CA, and each rollover CA). */
+int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out);
+int ca_issue(struct ca *ca, const struct ca_pub *pub,
+	     const struct ca_issue_params *p, X509 **out);
+
+/* ca_crl.c */
+int ca_crl_update(struct ca *ca, int64_t now);
+int ca_crl_restore(struct ca *ca, int64_t now);
+
+/* ca_scep.c */
+int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
+		     struct db_request *r, int64_t now, X509 **out);
+int ca_rearm_er_expire(struct ca *ca, int64_t now);
+
+/* ca_rollover.c (ROLLOVER.md §3.1) */
+/* At start, before ca_load: finish a rollover or promotion left half
+ * done, or one that came due while pkid was down. */
+int ca_rollover_resume(struct ca *ca, int64_t now);
+/* Arm CS SHADOW CERT GENERATION and CS CERT EXPIRE for the current CA. */
+int ca_rollover_arm(struct ca *ca);
+/* CS SHADOW CERT GENERATION, or `server rollover`: make the rollover CA. */
+int ca_rollover_create(struct ca *ca, int64_t now);
+/* CS CERT EXPIRE: the rollover CA becomes the CA. */
+int ca_rollover_promote(struct ca *ca, int64_t now);
+/* `server rollover cancel`: -ENOENT if there is no rollover. */
+int ca_rollover_cancel(struct ca *ca, int64_t now);
+/* Fill pub's rollover part from row (AVAILABLE only) and build the
+ * GetNextCACert answer. */
+int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
+		     int64_t now);
+/* The test hook: exit if CA_TEST_CRASH_ENV names this step. */
+void ca_test_crash(const char *step);
+
+#endif /* PKID_CA_INTERNAL_H */

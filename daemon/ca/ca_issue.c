@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Certificate issuance: the self-signed CA certificate and certificates
+ * for requests (ROLLOVER.md §3: issuer-name, hash, lifetimes truncated at
+ * the CA's notAfter, subject and subjectAltName from the request, keyUsage
+ * and EKU, AKI/SKI, cdp-url).  Serials come from the database counter and
+ * are reserved before signing, so a crash leaves a gap, never a repeat.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "ca_internal.h"
+#include "proto/scep/scep.h"
+
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return -EINVAL;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -ENOMEM;
+}
+
+/* The request's subjectAltName, copied as is. */
+static int copy_san(X509 *x, X509_REQ *csr)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
+	int i, ret = 0;
+
+	for (i = 0; exts && i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) ==
+			    NID_subject_alt_name &&
+		    !X509_add_ext(x, e, -1))
+			ret = -ENOMEM;
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return ret;
+}
+
+/* Sign with the CA key in the keystore (scep.h: SCEP_PROPQ). */
+int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key)
+{
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	int ok = mctx &&
+		 EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(ca->md),
+				       NULL, SCEP_PROPQ, key, NULL) == 1 &&
+		 X509_sign_ctx(x, mctx) > 0;
+
+	EVP_MD_CTX_free(mctx);
+	return ok ? 0 : -EIO;
+}
+
+/* Version, serial (reserved now), names, validity and public key. */
+static int cert_skeleton(struct ca *ca, X509 *x, const X509_NAME *issuer,
+			 const X509_NAME *subject, EVP_PKEY *pub,
+			 int64_t not_before, int64_t not_after)
+{
+	int64_t serial;
+	int ret;
+
+	ret = db_serial_reserve(ca->db, ca->cfg.name, &serial);
+	if (ret < 0)
+		return ret;
+	if (!X509_set_version(x, 2) ||
+	    !ASN1_INTEGER_set_int64(X509_get_serialNumber(x), serial) ||
+	    !X509_set_issuer_name(x, issuer) ||
+	    !X509_set_subject_name(x, subject) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) ||
+	    !X509_set_pubkey(x, pub))
+		return -ENOMEM;
+	return 0;
+}
+
+int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = NULL;
+	X509V3_CTX ctx;
+	int ret = -ENOMEM;
+
+	if (!x)
+		goto out;
+	ret = ca_parse_dn(ca->cfg.issuer_name, &name);
+	if (ret < 0)
+		goto out;
+	ret = cert_skeleton(ca, x, name, name, key, not_before,
+			    not_before + ca->cfg.lifetime_ca_cert);
+	if (ret < 0)
+		goto out;
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_key_usage,
+				 "critical,keyCertSign,cRLSign,"
+				 "digitalSignature");
+	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
+				 "keyid:always");
+	if (ret < 0)
+		goto out;
+	ret = ca_sign_x509(ca, x, key);
+	if (ret < 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	ret = 0;
+out:
+	if (ret < 0)
+		ERR_print_errors_fp(stderr);
+	X509_NAME_free(name);
+	X509_free(x);
+	return ret;
+}
+
+/* End-entity (or RA) extensions. */
+static int ee_extensions(struct ca *ca, X509 *x, X509 *issuer,
+			 const struct ca_issue_params *p)
+{
+	char cdp[PKID_CONF_URL_MAX + 8];
+	X509V3_CTX ctx;
+	int ret;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_key_usage,
+				 "critical,digitalSignature,keyEncipherment");
+	if (!p->ra)
+		ret = ret
+			      ?: add_ext(x, &ctx, NID_ext_key_usage,
+					 "serverAuth,clientAuth");
+	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
+				 "keyid:always");
+	if (!ret && ca->cfg.cdp_url[0]) {
+		snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
+		ret = add_ext(x, &ctx, NID_crl_distribution_points, cdp);
+	}
+	if (!ret && p->csr)
+		ret = copy_san(x, p->csr);
+	return ret;
+}
+
+/* Record the certificate; with `database level complete` also <serial>.cer. */
+static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
+{
+	struct db_cert c = {0};
+	char dir[PKID_CONF_URL_MAX], path[PKID_CONF_URL_MAX + 32];
+	int ret;
+
+	snprintf(c.server, sizeof(c.server), "%s", ca->cfg.name);
+	ASN1_INTEGER_get_int64(&c.serial, X509_get0_serialNumber(x));
+	c.subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	ca_time_of(X509_get0_notBefore(x), &c.not_before);
+	ca_time_of(X509_get0_notAfter(x), &c.not_after);
+	ca_fingerprint(x, c.fingerprint, sizeof(c.fingerprint));
+	ca_fingerprint(issuer, c.issuer_fp, sizeof(c.issuer_fp));
+	c.request_id = request_id;
+	ret = ca_x509_der(x, &c.der, &c.der_len);
+	if (ret == 0)
+		ret = db_cert_add(ca->db, &c);
+	if (ret == 0 && ca->cfg.db_level == PKID_DB_LEVEL_COMPLETE &&
+	    ca_dir(ca, dir, sizeof(dir)) == 0) {
+		snprintf(path, sizeof(path), "%s/%lld.cer", dir,
+			 (long long)c.serial);
+		ret = ca_write_file(path, c.der, c.der_len, 0644);
+	}
+	OPENSSL_free(c.subject);
+	free(c.der);
+	return ret;
+}
+
+int ca_issue(struct ca *ca, const struct ca_pub *pub,
+	     const struct ca_issue_params *p, X509 **out)
+{
+	X509 *x = X509_new();
+	EVP_PKEY *key = p->csr ? X509_REQ_get0_pubkey(p->csr) : p->pubkey;
+	const X509_NAME *subject = p->subject;
+	int64_t start = p->not_before ? p->not_before : p->now;
+	int64_t ca_start, ca_end, end;
+	int ret = -ENOMEM;
+
+	if (!x || !key)
+		goto out;
+	if (!subject)
+		subject = X509_REQ_get_subject_name(p->csr);
+	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &ca_end);
+	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert), &ca_start);
+	if (ret < 0)
+		goto out;
+	/* Never before the issuer starts (a rollover CA starts later). */
+	if (start < ca_start)
+		start = ca_start;
+	/* Never past the CA's own end (ROLLOVER.md §3: truncated).  Under
+	 * the rollover CA, validity starts where that CA starts. */
+	end = p->ra ? ca_end : start + ca->cfg.lifetime_cert;
+	if (end > ca_end)
+		end = ca_end;
+	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->ca_cert), subject,
+			    key, start, end);
+	ret = ret ?: ee_extensions(ca, x, pub->ca_cert, p);
+	if (ret < 0)
+		goto out;
+	ret = ca_sign_x509(ca, x, pub->ca_key);
+	if (ret < 0)
+		goto out;
+	ret = record(ca, x, pub->ca_cert, p->request_id);
+	if (ret < 0)
+		goto out;
+	*out = x;
+	x = NULL;
+out:
+	if (ret < 0)
+		ERR_print_errors_fp(stderr);
+	X509_free(x);
+	return ret;
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PKIOperation: the granting policy between the SCEP codec and the
+ * database.
+ *
+ *   signer self-signed with the CSR's key   new enrollment (PKCSReq only)
+ *   signer issued by this CA, valid, not    renewal (PKCSReq, Cisco's way,
+ *     revoked                               or RenewalReq)
+ *   signer from `grant auto trustpoint TP`  granted in any mode but none
+ *   anything else                           FAILURE badRequest
+ *
+ * Then: `grant none` rejects; a challenge password must be right (static
+ * or one-time; a one-time one grants even in manual mode, as on IOS);
+ * otherwise `grant auto` issues and manual mode queues the request.  A
+ * transactionID seen before is a poll: same outcome, never a second cert.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "ca_internal.h"
+#include "core/log.h"
+#include "proto/scep/scep.h"
+
+enum signer_kind {
+	SIGNER_NEW,	/* self-signed with the request's key */
+	SIGNER_RENEW,	/* a valid certificate we issued */
+	SIGNER_TRUSTED, /* issued by `grant auto trustpoint` TP's CA */
+	SIGNER_BAD,
+};
+
+/* Our certificate still valid and not revoked at now? */
+static bool issued_valid(struct ca *ca, X509 *signer, int64_t now)
+{
+	struct db_cert c = {0};
+	X509 *stored = NULL;
+	int64_t serial;
+	bool ok;
+
+	if (!ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(signer)) ||
+	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
+		return false;
+	stored = ca_x509_from_der(c.der, c.der_len);
+	ok = stored && X509_cmp(signer, stored) == 0 && c.revoked_at == 0 &&
+	     c.not_before <= now && now < c.not_after;
+	X509_free(stored);
+	db_cert_free(&c);
+	return ok;
+}
+
+static bool signed_by(X509 *x, X509 *issuer)
+{
+	return issuer && X509_check_issued(issuer, x) == X509_V_OK &&
+	       X509_verify(x, X509_get0_pubkey(issuer)) == 1;
+}
+
+static bool trustpoint_signed(struct ca *ca, X509 *signer)
+{
+	struct db_tp tp = {0};
+	X509 *tp_ca;
+	bool ok;
+
+	if (!ca->cfg.grant_auto_tp[0] ||
+	    db_tp_get(ca->db, ca->cfg.grant_auto_tp, &tp) < 0)
+		return false;
+	tp_ca = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
+	ok = signed_by(signer, tp_ca);
+	X509_free(tp_ca);
+	db_tp_free(&tp);
+	return ok;
+}
+
+static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
+					const struct scep_request *req,
+					int64_t now)
+{
+	X509 *s = req->signer;
+
+	if (X509_check_issued(s, s) == X509_V_OK &&
+	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(req->csr)) ==
+		    1)
+		return req->type == SCEP_MSG_PKCSREQ ? SIGNER_NEW : SIGNER_BAD;
+	if (signed_by(s, pub->ca_cert))
+		return issued_valid(ca, s, now) ? SIGNER_RENEW : SIGNER_BAD;
+	if (trustpoint_signed(ca, s))
+		return SIGNER_TRUSTED;
+	return SIGNER_BAD;
+}
+
+/* Static challenge (none in this configuration) or a one-time one. */
+/* The static `password` of the config, else a one-time one (used up). */
+static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
+{
+	size_t n = strlen(ca->cfg.password);
+
+	/* Constant time: the length is no secret, the bytes are. */
+	if (n && strlen(pw) == n && !CRYPTO_memcmp(pw, ca->cfg.password, n))
+		return true;
+	return db_otp_consume(ca->db, ca->cfg.name, pw, now) == 0;
+}
+
+static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
+				const struct scep_request *req, int64_t now)
+{
+	if (ca->cfg.grant == PKID_GRANT_NONE || kind == SIGNER_BAD)
+		return DB_REQ_REJECTED;
+	if (kind == SIGNER_TRUSTED)
+		return DB_REQ_GRANTED;
+	if (kind == SIGNER_NEW && req->challenge) {
+		if (!challenge_ok(ca, req->challenge, now))
+			return DB_REQ_REJECTED;
+		return DB_REQ_GRANTED;
+	}
+	return ca->cfg.grant == PKID_GRANT_AUTO ? DB_REQ_GRANTED
+						: DB_REQ_PENDING;
+}
+
+/* Issue the certificate of a granted request (CSR parsed) and mark it. */
+static int issue_parsed(struct ca *ca, const struct ca_pub *pub,
+			struct db_request *r, X509_REQ *csr, int64_t now,
+			X509 **out)
+{
+	struct ca_issue_params ip = {
+		.now = now, .request_id = r->id, .csr = csr};
+	int64_t serial;
+	int ret;
+
+	ret = ca_issue(ca, pub, &ip, out);
+	if (ret < 0)
+		return ret;
+	ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(*out));
+	ret = db_request_set_state(ca->db, r->id, DB_REQ_ISSUED, serial);
+	r->state = DB_REQ_ISSUED;
+	r->serial = serial;
+	return ret;
+}
+
+/* The same from the stored row: the CSR is decoded from its DER. */
+int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
+		     struct db_request *r, int64_t now, X509 **out)
+{
+	const unsigned char *p = r->csr;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)r->csr_len);
+	int ret;
+
+	if (!csr)
+		return -EBADMSG;
+	ret = issue_parsed(ca, pub, r, csr, now, out);
+	X509_REQ_free(csr);
+	return ret;
+}
+
+/*
+ * The answer a stored request gets (first time, poll, or repeat); pub is
+ * the issuing CA (the current one, or a view of the rollover CA).
+ */
+/*
+ * csr: the request's CSR already parsed (a new request), else NULL and
+ * the stored one is decoded (decoding a public key is costly in OpenSSL 3).
+ */
+static int outcome(struct ca *ca, const struct ca_pub *pub,
+		   struct db_request *r, X509_REQ *csr, int64_t now,
+		   struct scep_reply *rep)
+{
+	struct db_cert c = {0};
+	int ret;
+
+	switch (r->state) {
+	case DB_REQ_PENDING:
+		rep->status = SCEP_STATUS_PENDING;
+		return 0;
+	case DB_REQ_REJECTED:
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		return 0;
+	case DB_REQ_GRANTED:
+		ret = csr ? issue_parsed(ca, pub, r, csr, now, &rep->issued)
+			  : ca_issue_request(ca, pub, r, now, &rep->issued);
+		break;
+	case DB_REQ_ISSUED:
+		ret = db_cert_get(ca->db, ca->cfg.name, r->serial, &c);
+		if (ret == 0) {
+			rep->issued = ca_x509_from_der(c.der, c.der_len);
+			ret = rep->issued ? 0 : -EBADMSG;
+		}
+		db_cert_free(&c);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret == 0)
+		rep->status = SCEP_STATUS_SUCCESS;
+	return ret;
+}
+
+static unsigned char *der_copy(const unsigned char *der, int n)
+{
+	unsigned char *d = n > 0 ? malloc(n) : NULL;
+
+	if (d)
+		memcpy(d, der, n);
+	return d;
+}
+
+/* SHA-256 of the CSR, upper-case hex: `show requests` Fingerprint. */
+static void csr_fingerprint(struct db_request *r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (!EVP_Digest(r->csr, r->csr_len, md, &n, EVP_sha256(), NULL))
+		return; /* left empty: only shown, never matched */
+	for (i = 0; i < n && 2 * i + 2 < sizeof(r->fingerprint); i++)
+		snprintf(r->fingerprint + 2 * i, 3, "%02X", md[i]);
+}
+
+/* The request row; r keeps malloc'd copies (db_request_free frees). */
+static int store_request(struct ca *ca, const struct scep_request *req,
+			 enum db_req_state state, int64_t now,
+			 struct db_request *r)
+{
+	unsigned char *csr = NULL, *signer = NULL;
+	char *subject;
+	int n, m;
+
+	snprintf(r->server, sizeof(r->server), "%s", ca->cfg.name);
+	snprintf(r->tid, sizeof(r->tid), "%s", req->transaction_id);
+	r->state = state;
+	subject =
+		X509_NAME_oneline(X509_REQ_get_subject_name(req->csr), NULL, 0);
+	r->subject = subject ? strdup(subject) : NULL;
+	OPENSSL_free(subject);
+	n = i2d_X509_REQ(req->csr, &csr);
+	m = i2d_X509(req->signer, &signer);
+	r->csr = der_copy(csr, n);
+	r->csr_len = n;
+	r->signer = der_copy(signer, m);
+	r->signer_len = m;
+	OPENSSL_free(csr);
+	OPENSSL_free(signer);
+	if (!r->subject || !r->csr || !r->signer)
+		return -ENOMEM;
+	csr_fingerprint(r);
+	r->created = now;
+	r->expires = now + ca->cfg.lifetime_enrollreq;
+	return db_request_add(ca->db, r);
+}
+
+static int enroll(struct ca *ca, const struct ca_pub *pub,
+		  const struct ca_pub *issuer, const struct scep_request *req,
+		  int64_t now, struct scep_reply *rep)
+{
+	struct db_request r = {0};
+	enum signer_kind kind;
+	int ret;
+
+	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
+	if (ret == 0) {
+		/* A repeat: a poll, answered from the stored request. */
+		ret = outcome(ca, issuer, &r, NULL, now, rep);
+		goto out;
+	}
+	if (ret != -ENOENT)
+		return ret;
+	kind = classify_signer(ca, pub, req, now);
+	ret = store_request(ca, req, decide(ca, kind, req, now), now, &r);
+	if (ret < 0)
+		goto out;
+	if (r.state == DB_REQ_PENDING)
+		ca_rearm_er_expire(ca, now);
+	ret = outcome(ca, issuer, &r, req->csr, now, rep);
+out:
+	db_request_free(&r);
+	return ret;
+}
+
+static int poll(struct ca *ca, const struct ca_pub *issuer,
+		const struct scep_request *req, int64_t now,
+		struct scep_reply *rep)
+{
+	struct db_request r = {0};
+	int ret;
+
+	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
+	if (ret == -ENOENT) {
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		return 0;
+	}
+	if (ret == 0)
+		ret = outcome(ca, issuer, &r, NULL, now, rep);
+	db_request_free(&r);
+	return ret;
+}
+
+static int get_cert(struct ca *ca, const struct ca_pub *pub,
+		    const struct scep_request *req, struct scep_reply *rep)
+{
+	struct db_cert c = {0};
+	int64_t serial;
+
+	rep->status = SCEP_STATUS_FAILURE;
+	rep->fail = SCEP_FAIL_BAD_CERT_ID;
+	if (X509_NAME_cmp(req->issuer, X509_get_subject_name(pub->ca_cert)) ||
+	    !ASN1_INTEGER_get_int64(&serial, req->serial) ||
+	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
+		return 0;
+	rep->issued = ca_x509_from_der(c.der, c.der_len);
+	db_cert_free(&c);
+	if (!rep->issued)
+		return -EBADMSG;
+	rep->status = SCEP_STATUS_SUCCESS;
+	return 0;
+}
+
+static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
+{
+	const unsigned char *p = pub->crl_der;
+
+	rep->crl = p ? d2i_X509_CRL(NULL, &p, (long)pub->crl_len) : NULL;
+	if (!rep->crl) {
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		return 0;
+	}
+	rep->status = SCEP_STATUS_SUCCESS;
+	return 0;
+}
+
+static int handle(struct ca *ca, const struct ca_pub *pub,
+		  const struct ca_pub *issuer, const struct scep_request *req,
+		  int64_t now, struct scep_reply *rep)
+{
+	switch (req->type) {
+	case SCEP_MSG_PKCSREQ:
+	case SCEP_MSG_RENEWALREQ:
+		return enroll(ca, pub, issuer, req, now, rep);
+	case SCEP_MSG_CERTPOLL:
+		return poll(ca, issuer, req, now, rep);
+	case SCEP_MSG_GETCERT:
+		return get_cert(ca, pub, req, rep);
+	case SCEP_MSG_GETCRL:
+		return get_crl(pub, rep);
+	default:
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		return 0;
+	}
+}
+
+/*
+ * One transaction for all a message changes: the request row, the one-time
+ * password, the serial, the certificate and the request's new state.  One
+ * commit, so one WAL sync (synchronous=FULL) instead of one per step, and
+ * it comes before the reply is built: a certificate is durable before its
+ * client can see it.  A crash before the commit leaves none of it; the
+ * serial reserved in it was never shown to anyone, so handing it out again
+ * reuses nothing.  A failed step is committed with the steps before it, as
+ * when each step committed on its own (a granted request whose signing
+ * failed stays granted, its serial a gap).
+ */
+static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
+			const struct ca_pub *issuer,
+			const struct scep_request *req, int64_t now,
+			struct scep_reply *rep)
+{
+	int ret, rc;
+
+	ret = db_begin(ca->db);
+	if (ret < 0)
+		return ret;
+	ret = handle(ca, pub, issuer, req, now, rep);
+	rc = db_commit(ca->db);
+	return rc < 0 ? rc : ret;
+}
+
+/* A reference to the published state, for the length of one request. */
+static struct ca_pub *pub_get(struct ca *ca)
+{
+	struct ca_pub *p, *n = NULL;
+
+	rcu_read_lock();
+	p = rcu_dereference(ca->pub);
+	if (p)
+		n = ca_pub_dup(p);
+	rcu_read_unlock();
+	return n;
+}
+
+static void log_request(struct ca *ca, const struct scep_request *req,
+			const struct scep_reply *rep)
+{
+	static const char *const status[] = {[SCEP_STATUS_SUCCESS] = "SUCCESS",
+					     [SCEP_STATUS_FAILURE] = "FAILURE",
+					     [SCEP_STATUS_PENDING] = "PENDING"};
+
+	bool enroll = req->type == SCEP_MSG_PKCSREQ ||
+		      req->type == SCEP_MSG_RENEWALREQ;
+	int level = LOG_DEBUG;
+	const char *tag = "CS_SCEP";
+
+	/* Enrollments are the operator's business; polls and GETs are not. */
+	if (enroll && rep->status == SCEP_STATUS_SUCCESS) {
+		level = LOG_INFO;
+		tag = "CS_GRANT";
+	} else if (enroll && rep->status == SCEP_STATUS_PENDING) {
+		level = LOG_INFO;
+		tag = "CS_PENDING";
+	} else if (enroll && rep->status == SCEP_STATUS_FAILURE) {
+		level = LOG_INFO;
+		tag = "CS_REJECT";
+	} else if (rep->status == SCEP_STATUS_FAILURE) {
+		level = LOG_WARNING;
+		tag = "CS_SCEP_FAILURE";
+	}
+	pkid_log(level, tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
+		 scep_msg_type_name(req->type),
+		 req->transaction_id[0] ? req->transaction_id : "-",
+		 status[rep->status],
+		 rep->status == SCEP_STATUS_FAILURE ? " " : "",
+		 rep->status == SCEP_STATUS_FAILURE
+			 ? scep_fail_info_name(rep->fail)
+			 : "");
+}
+
+/*
+ * Our certificates a client may envelope to: the CA (or RA), and while a
+ * rollover exists, the rollover CA (or the RA's successor).  Returns how
+ * many.
+ */
+static size_t recipients(const struct ca_pub *pub, struct scep_recipient *r)
+{
+	r[0].cert = pub->ra_cert ? pub->ra_cert : pub->ca_cert;
+	r[0].key = pub->ra_cert ? pub->ra_key : pub->ca_key;
+	if (!pub->roll_cert)
+		return 1;
+	r[1].cert = pub->roll_ra_cert ? pub->roll_ra_cert : pub->roll_cert;
+	r[1].key = pub->roll_ra_cert ? pub->roll_ra_key : pub->roll_key;
+	return 2;
+}
+
+int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
+			  struct ca_blob *out)
+{
+	struct ca_pub *pub = pub_get(ca);
+	struct ca_pub roll_view = {0};
+	const struct ca_pub *issuer;
+	struct scep_request req = {0};
+	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
+	struct scep_recipient rcpt[2], *me;
+	const EVP_MD *md;
+	int64_t now = 0;
+	size_t n;
+	int ret;
+
+	if (!pub)
+		return -EAGAIN;
+	n = recipients(pub, rcpt);
+	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
+	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
+	if (ret == -EBADMSG)
+		goto out;
+	/*
+	 * Enveloped to the rollover certificate: issued by the rollover CA.
+	 * The CertRep is still signed by the current CA (or RA): the
+	 * rollover certificates are not valid before the CA's end, and
+	 * clients (strongSwan) refuse a signer that is not valid yet.
+	 */
+	me = &rcpt[0];
+	issuer = pub;
+	if (req.recipient_index == 1 && n == 2) {
+		roll_view.ca_cert = pub->roll_cert;
+		roll_view.ca_key = pub->roll_key;
+		issuer = &roll_view;
+	}
+	pthread_mutex_lock(&ca->lock);
+	if (!ca->running) {
+		ret = -EAGAIN;
+	} else if (ca_now(ca, &now) < 0) {
+		rep.fail = SCEP_FAIL_BAD_TIME;
+		ret = -EPROTO;
+	}
+	if (ret == 0)
+		ret = handle_in_tx(ca, pub, issuer, &req, now, &rep);
+	pthread_mutex_unlock(&ca->lock);
+	if (ret < 0 && ret != -EPROTO)
+		goto out;
+	md = EVP_get_digestbynid(req.digest_nid);
+	log_request(ca, &req, &rep);
+	ret = scep_reply(&req, &rep, me->cert, me->key, md ? md : ca->md, now,
+			 &out->data, &out->len);
+	out->content_type = "application/x-pki-message";
+out:
+	X509_free(rep.issued);
+	X509_CRL_free(rep.crl);
+	scep_request_free(&req);
+	ca_pub_free(pub);
+	return ret;
+}
+
+/* ER EXPIRE: drop expired pending requests, re-arm for the next one. */
+static int earliest_pending(const struct db_request *r, void *arg)
+{
+	int64_t *min = arg;
+
+	if (*min == 0 || r->expires < *min)
+		*min = r->expires;
+	return 0;
+}
+
+int ca_rearm_er_expire(struct ca *ca, int64_t now)
+{
+	int64_t next = 0, n = 0;
+	int ret;
+
+	ret = db_request_expire(ca->db, now, &n);
+	if (ret == 0 && n)
+		pkid_log(LOG_NOTICE, "CS_REQUEST_EXPIRED",
+			 "%s: %lld pending request(s) expired", ca->cfg.name,
+			 (long long)n);
+	ret = ret
+		      ?: db_request_foreach(ca->db, ca->cfg.name,
+					    DB_REQ_PENDING, false,
+					    earliest_pending, &next);
+	if (ret < 0)
+		return ret;
+	if (!next) {
+		/* Nothing pending: no timer (none armed is fine too). */
+		pkiks_timer_cancel(ca->ks, ca->cfg.name, PKIKS_TIMER_ER_EXPIRE);
+		return 0;
+	}
+	return pkiks_timer_arm(ca->ks, ca->cfg.name, PKIKS_TIMER_ER_EXPIRE,
+			       (uint64_t)next * 1000000000ULL);
+}
+
+int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
+{
+	int64_t now;
+	int ret = 0;
+
+	pthread_mutex_lock(&ca->lock);
+	if (!ca->running || ca_now(ca, &now) < 0)
+		goto out;
+	if (kind == PKIKS_TIMER_CS_CRL_UPDATE)
+		ret = ca_crl_update(ca, now);
+	else if (kind == PKIKS_TIMER_ER_EXPIRE)
+		ret = ca_rearm_er_expire(ca, now);
+	else if (kind == PKIKS_TIMER_CS_SHADOW_CERT_GENERATION &&
+		 ca->cfg.auto_rollover)
+		ret = ca_rollover_create(ca, now);
+	else if (kind == PKIKS_TIMER_CS_CERT_EXPIRE)
+		ret = ca_rollover_promote(ca, now);
+	if (ret < 0 && ret != -EALREADY)
+		pkid_log(LOG_ERR, "CS_ROLLOVER", "%s: %s: %s", ca->cfg.name,
+			 pkiks_timer_kind_name(kind), strerror(-ret));
+out:
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}

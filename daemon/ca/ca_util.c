@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers of the certificate server: names, DER, keys, times. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "ca_internal.h"
+#include "core/log.h"
+#include "provider_client.h"
+
+int ca_fingerprint(X509 *x, char *hex, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (!X509_digest(x, EVP_sha256(), md, &n) || size < n * 2 + 1)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		snprintf(hex + i * 2, 3, "%02X", md[i]);
+	return 0;
+}
+
+/*
+ * issuer-name "CN=Root CA,O=Example,C=DE" (IOS style): comma-separated
+ * TYPE=VALUE, left to right; no escapes.
+ */
+int ca_parse_dn(const char *dn, X509_NAME **out)
+{
+	X509_NAME *name = X509_NAME_new();
+	char *copy = strdup(dn), *save = NULL, *rdn;
+	int ret = -EINVAL;
+
+	if (!name || !copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (rdn = strtok_r(copy, ",", &save); rdn;
+	     rdn = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(rdn, '=');
+
+		while (*rdn == ' ')
+			rdn++;
+		if (!eq || eq == rdn || !eq[1])
+			goto out;
+		*eq = '\0';
+		if (!X509_NAME_add_entry_by_txt(name, rdn, MBSTRING_UTF8,
+						(unsigned char *)eq + 1, -1, -1,
+						0))
+			goto out;
+	}
+	if (X509_NAME_entry_count(name) == 0)
+		goto out;
+	*out = name;
+	name = NULL;
+	ret = 0;
+out:
+	ERR_clear_error();
+	X509_NAME_free(name);
+	free(copy);
+	return ret;
+}
+
+int ca_x509_der(X509 *x, unsigned char **der, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n = i2d_X509(x, &p);
+
+	if (n <= 0)
+		return -EINVAL;
+	*der = malloc(n);
+	if (!*der) {
+		OPENSSL_free(p);
+		return -ENOMEM;
+	}
+	memcpy(*der, p, n);
+	OPENSSL_free(p);
+	*len = n;
+	return 0;
+}
+
+X509 *ca_x509_from_der(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+
+	return der ? d2i_X509(NULL, &p, (long)len) : NULL;
+}
+
+/* A keystore key, through the pkiks provider (default library context),
+ * which reconnects by itself after a keystore restart. */
+int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key)
+{
+	int ret = pkiks_pkey_load(NULL, name, key);
+
+	if (ret < 0)
+		pkid_log(LOG_ERR, "CS_KEY", "cannot load key pkiks:%s: %s",
+			 name, strerror(-ret));
+	ERR_clear_error();
+	return ret;
+}
+
+int ca_time_of(const ASN1_TIME *t, int64_t *sec)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return -EINVAL;
+	*sec = (int64_t)timegm(&tm);
+	return 0;
+}

@@ -1,0 +1,8 @@
+# daemon/client: pkid as a PKI client (trustpoints, ROLLOVER.md §4).
+# daemon/daemon.mk links $(PKID_TP_OBJS) and adds $(PKID_TP_LIBS).
+PKID_TP_OBJS := $(OBJ)/daemon/client/tp.o $(OBJ)/daemon/client/tp_timers.o \
+		$(OBJ)/daemon/client/tp_auth.o \
+		$(OBJ)/daemon/client/tp_keys.o $(OBJ)/daemon/client/tp_enroll.o \
+		$(OBJ)/daemon/client/tp_install.o $(OBJ)/daemon/client/tp_ctl.o \
+		$(OBJ)/daemon/client/tp_crl.o
+PKID_TP_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trustpoints: pkid as a PKI client (ROLLOVER.md §4).  Each `crypto pki
+ * trustpoint TP` authenticates its CA, enrolls, and keeps its identity
+ * certificate valid by itself: RENEW before it ends, SHADOW when it ends
+ * with the CA, POLL while a request is pending, CONNECT RETRY while the
+ * CA cannot be reached.  Timers live in the keystore (owner = TP name);
+ * state lives in the database (daemon/core/db_tp.c).
+ *
+ * The daemon's part, in this order:
+ *   tp_start_all()    after the configuration is loaded (no network yet)
+ *   tp_ctl_register() with the other control commands
+ *   tp_resume()       once keystore events are subscribed (and the
+ *                     local CA, if any, serves): handles timers that
+ *                     expired while nobody listened, re-arms what is due
+ *   tp_on_timer()     for every PKIKS_EVENT_TIMER_EXPIRED
+ *   tp_reload()       as reload_env.tp_apply (SIGHUP, `reload`)
+ *   tp_stop_all()     at exit
+ */
+#ifndef PKID_TP_H
+#define PKID_TP_H
+
+#include "config.h"
+#include "core/ctl.h"
+#include "keystore.h"
+
+struct tp_set;
+
+struct tp_env {
+	const char *db_path;   /* pkid's database */
+	const char *keygen;    /* pkiks-keygen */
+	const char *ks_socket; /* NULL: $PKIKS_SOCKET or the default */
+};
+
+/* 0 with *set NULL when the configuration has no trustpoint. */
+int tp_start_all(struct tp_set **set, const struct pkid_config *cfg,
+		 const struct tp_env *env);
+int tp_ctl_register(struct tp_set *set, struct ctl_server *srv);
+void tp_resume(struct tp_set *set);
+/* The keystore is back after its connection was lost (it may have
+ * restarted empty): reopen the set's handle and restore the trustpoints'
+ * keys from their wrapped blobs; call tp_resume() next (it arms the
+ * timers a restarted keystore lost).  0 or -errno (set still unusable). */
+int tp_keystore_reconnect(struct tp_set *set);
+/* 1 if the timer was a trustpoint's (and was handled), else 0. */
+int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
+/*
+ * reload_env.tp_apply (daemon/core/reload.h): changed trustpoints take their
+ * new settings at once (RENEW/SHADOW re-armed when auto-enroll changed);
+ * adding or removing a trustpoint, or changing its rsakeypair, is
+ * refused with @why (a restart does it).
+ */
+int tp_reload(struct tp_set *set, const struct pkid_config *old,
+	      const struct pkid_config *new, char *why, size_t len);
+void tp_stop_all(struct tp_set *set);
+
+/* revocation-check crl (daemon/client/tp_crl.c): the main loop polls at most
+ * tp_crl_poll_ms() (-1: no trustpoint checks CRLs) and then calls
+ * tp_crl_tick(), which refreshes the CRLs whose nextUpdate has passed by
+ * the keystore's clock. */
+#define TP_CRL_POLL_MS 1000
+int tp_crl_poll_ms(const struct tp_set *set);
+void tp_crl_tick(struct tp_set *set);
+
+#endif /* PKID_TP_H */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `trustpoint TP authenticate`: GetCACert (the CA certificate, or the CA
+ * and RA certificates), the fingerprint check (the configured
+ * `fingerprint`, or the operator's --accept after seeing it), then
+ * GetCACaps; all stored in the trustpoint's row.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/scep/scep_client.h"
+#include "tp_internal.h"
+
+/* GetCACert: the CA (and RA) certificate, checked by fingerprint. */
+static int fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp,
+		    size_t fp_size, char *why, size_t n)
+{
+	struct scep_http_body body;
+	int ret;
+
+	ret = scep_http_get(tp->cfg.enrollment_url, "GetCACert", NULL, &body);
+	if (ret < 0) {
+		snprintf(why, n, "GetCACert from %s: %s",
+			 tp->cfg.enrollment_url, strerror(-ret));
+		return ret;
+	}
+	ret = scep_client_parse_ca(body.data, body.len, body.content_type, ca,
+				   ra);
+	scep_http_body_free(&body);
+	if (ret < 0) {
+		snprintf(why, n, "GetCACert: not a CA certificate");
+		return ret;
+	}
+	return scep_client_fingerprint(*ca, EVP_sha256(), fp, fp_size);
+}
+
+static int check_fingerprint(struct tp *tp, X509 *ca, const char *fp,
+			     bool accept, char *why, size_t n)
+{
+	int ret;
+
+	if (!tp->cfg.fingerprint[0]) {
+		if (accept)
+			return 0;
+		snprintf(why, n,
+			 "CA fingerprint (SHA-256) %s: check it, then "
+			 "authenticate with --accept",
+			 fp);
+		return -EPERM;
+	}
+	ret = scep_client_fingerprint_match(ca, tp->cfg.fingerprint);
+	if (ret < 0)
+		snprintf(why, n,
+			 "CA fingerprint %s does not match the "
+			 "configured fingerprint",
+			 fp);
+	return ret;
+}
+
+int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
+		    char *why, size_t n)
+{
+	struct scep_http_body caps = {0};
+	struct db_tp st;
+	X509 *ca = NULL, *ra = NULL;
+	int ret;
+
+	if (!tp->cfg.enrollment_url[0]) {
+		snprintf(why, n, "no enrollment url");
+		return -EINVAL;
+	}
+	ret = fetch_ca(tp, &ca, &ra, fp, fp_size, why, n);
+	ret = ret ?: check_fingerprint(tp, ca, fp, accept, why, n);
+	if (ret < 0)
+		goto out;
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) == -ENOENT) {
+		memset(&st, 0, sizeof(st));
+		snprintf(st.name, sizeof(st.name), "%s", tp->cfg.name);
+	}
+	/* GetCACaps is optional (RFC 8894 §3.5.2): none means defaults. */
+	if (scep_http_get(tp->cfg.enrollment_url, "GetCACaps", NULL, &caps) ==
+	    0) {
+		free(st.caps);
+		st.caps = strndup((char *)caps.data, caps.len);
+		scep_http_body_free(&caps);
+	}
+	ret = tp_set_blob(&st.ca_cert, &st.ca_cert_len, ca);
+	ret = ret ?: tp_set_blob(&st.ra_cert, &st.ra_cert_len, ra);
+	ret = ret ?: db_tp_put(tp->set->db, &st);
+	db_tp_free(&st);
+	if (ret == 0)
+		fprintf(stderr,
+			"pkid: trustpoint %s: CA certificate %s "
+			"installed\n",
+			tp->cfg.name, fp);
+out:
+	X509_free(ca);
+	X509_free(ra);
+	return ret;
+}
+
+int tp_refresh_ra(struct tp *tp, struct db_tp *st)
+{
+	char fp[2 * EVP_MAX_MD_SIZE + 1], why[256];
+	X509 *ca = NULL, *ra = NULL,
+	     *have = tp_x509(st->ca_cert, st->ca_cert_len);
+	int ret;
+
+	ret = fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why));
+	if (ret == 0 && (!have || X509_cmp(ca, have)))
+		ret = -ESTALE; /* the CA has not switched yet: keep none */
+	ret = ret ?: tp_set_blob(&st->ra_cert, &st->ra_cert_len, ra);
+	ret = ret ?: db_tp_put(tp->set->db, st);
+	X509_free(ca);
+	X509_free(ra);
+	X509_free(have);
+	return ret;
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `revocation-check crl` (ROLLOVER.md §4): each trustpoint keeps its CA's
+ * CRL on the router for the consumers that check peers (pkid does not
+ * check peers itself).
+ *
+ *   fetch    from the CDP URL of the identity certificate when it has
+ *            one, else the CA's SCEP URL with operation=GetCRL
+ *   verify   issuer = the CA certificate's subject and the signature by
+ *            its key; anything else is refused and the old CRL kept
+ *   store    DER in the state directory (trustpoint-NAME.crl), so a
+ *            restarted pkid exports and schedules without the network
+ *   export   PEM to `crl export PATH` (atomically), then `on-change`
+ *            with PKID_EVENT=crl when the CRL changed
+ *
+ * A refresh runs after each install, renewal and shadow switch
+ * (tp_export) and from the main loop once the CRL's nextUpdate has passed
+ * by the keystore's clock (tp_crl_tick); a failed or stale fetch is tried
+ * again TP_CRL_RETRY seconds later.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "proto/scep/scep_client.h"
+#include "tp_internal.h"
+
+/* Real seconds between attempts while the CRL is missing, unreachable or
+ * past its nextUpdate (the CA may not have re-signed yet); real time, as
+ * a lab clock may stand still. */
+#define TP_CRL_RETRY 10
+
+/* The state dir, "/trustpoint-", the name, ".crl". */
+#define TP_CRL_PATH_MAX (PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32)
+
+static int64_t mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void crl_path(const struct tp *tp, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/trustpoint-%s.crl", tp->set->crl_dir,
+		 tp->cfg.name);
+}
+
+static int64_t asn1_seconds(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static X509_CRL *crl_parse(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	BIO *b;
+
+	if (crl || !len)
+		return crl;
+	/* Some CAs publish PEM at the CDP. */
+	b = BIO_new_mem_buf(der, (int)len);
+	crl = b ? PEM_read_bio_X509_CRL(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return crl;
+}
+
+/* The first URI of the identity certificate's CRL distribution points. */
+static int cdp_url(X509 *id, char *buf, size_t size)
+{
+	STACK_OF(DIST_POINT) *dps =
+		id ? X509_get_ext_d2i(id, NID_crl_distribution_points, NULL,
+				      NULL)
+		   : NULL;
+	int i, j, ret = -ENOENT;
+
+	for (i = 0; ret < 0 && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *names;
+
+		if (!dp->distpoint || dp->distpoint->type != 0)
+			continue;
+		names = dp->distpoint->name.fullname;
+		for (j = 0; ret < 0 && j < sk_GENERAL_NAME_num(names); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+
+			if (gn->type != GEN_URI)
+				continue;
+			snprintf(buf, size, "%.*s",
+				 ASN1_STRING_length(
+					 gn->d.uniformResourceIdentifier),
+				 (const char *)ASN1_STRING_get0_data(
+					 gn->d.uniformResourceIdentifier));
+			ret = 0;
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	return ret;
+}
+
+/* Download the CRL: the CDP when the identity names one (a CDP that
+ * does not answer falls back to GetCRL), else GetCRL. */
+static int crl_fetch(struct tp *tp, const struct db_tp *st,
+		     struct scep_http_body *body, char *from, size_t size)
+{
+	X509 *id = tp_x509(st->id_cert, st->id_cert_len);
+	int ret = cdp_url(id, from, size);
+
+	X509_free(id);
+	if (ret == 0) {
+		ret = scep_http_get_url(from, body);
+		if (ret == 0)
+			return 0;
+		fprintf(stderr,
+			"pkid: trustpoint %s: CRL distribution point %s: %s; "
+			"trying GetCRL\n",
+			tp->cfg.name, from, strerror(-ret));
+	}
+	if (!tp->cfg.enrollment_url[0])
+		return -ENOENT;
+	snprintf(from, size, "%s?operation=GetCRL", tp->cfg.enrollment_url);
+	return scep_http_get(tp->cfg.enrollment_url, "GetCRL", NULL, body);
+}
+
+/* Issued and signed by the trustpoint's CA, or refused with @why. */
+static int crl_verify(X509_CRL *crl, const struct db_tp *st, const char **why)
+{
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	EVP_PKEY *pub = ca ? X509_get0_pubkey(ca) : NULL;
+	int ret = -EKEYREJECTED;
+
+	*why = "no CA certificate";
+	if (!pub)
+		goto out;
+	*why = "its issuer is not the CA";
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)))
+		goto out;
+	*why = "its signature does not verify with the CA's key";
+	if (X509_CRL_verify(crl, pub) != 1)
+		goto out;
+	*why = "it has no nextUpdate";
+	if (!X509_CRL_get0_nextUpdate(crl))
+		goto out;
+	ret = 0;
+out:
+	X509_free(ca);
+	return ret;
+}
+
+static int write_file(const char *path, const unsigned char *der, size_t len,
+		      bool pem)
+{
+	char tmp[TP_CRL_PATH_MAX + 8];
+	X509_CRL *crl = NULL;
+	FILE *f;
+	int ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (pem && !(crl = crl_parse(der, len)))
+		return -EINVAL;
+	f = fopen(tmp, "w");
+	ok = f && (pem ? PEM_write_X509_CRL(f, crl) == 1
+		       : fwrite(der, 1, len, f) == len);
+	if (f && fclose(f) != 0)
+		ok = 0;
+	if (ok && rename(tmp, path) < 0)
+		ok = 0;
+	if (!ok) {
+		fprintf(stderr, "pkid: cannot write %s\n", path);
+		unlink(tmp);
+	}
+	X509_CRL_free(crl);
+	return ok ? 0 : -EIO;
+}
+
+/* The stored CRL (DER, malloc'd); -ENOENT when none. */
+static int crl_load(const struct tp *tp, unsigned char **der, size_t *len)
+{
+	char path[TP_CRL_PATH_MAX];
+	unsigned char *buf = NULL;
+	long n;
+	FILE *f;
+	int ret = -EIO;
+
+	crl_path(tp, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) <= 0 ||
+	    n > SCEP_HTTP_BODY_MAX || fseek(f, 0, SEEK_SET) < 0)
+		goto out;
+	buf = malloc(n);
+	if (buf && fread(buf, 1, n, f) == (size_t)n) {
+		*der = buf;
+		*len = n;
+		buf = NULL;
+		ret = 0;
+	}
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+static void crl_note(struct tp *tp, X509_CRL *crl)
+{
+	tp->crl_this = asn1_seconds(X509_CRL_get0_lastUpdate(crl));
+	tp->crl_next = asn1_seconds(X509_CRL_get0_nextUpdate(crl));
+}
+
+/* Store and export a verified CRL; 1 if it differs from the stored one. */
+static int crl_keep(struct tp *tp, const unsigned char *der, size_t len)
+{
+	char path[TP_CRL_PATH_MAX];
+	unsigned char *old = NULL;
+	size_t old_len = 0;
+	int changed, ret;
+
+	changed = crl_load(tp, &old, &old_len) < 0 || old_len != len ||
+		  memcmp(old, der, len);
+	free(old);
+	crl_path(tp, path, sizeof(path));
+	ret = changed ? write_file(path, der, len, false) : 0;
+	if (ret == 0 && tp->cfg.crl_export_path[0] &&
+	    (changed || access(tp->cfg.crl_export_path, F_OK) < 0))
+		ret = write_file(tp->cfg.crl_export_path, der, len, true);
+	return ret < 0 ? ret : changed;
+}
+
+int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
+{
+	struct scep_http_body body = {0};
+	char from[PKID_CONF_URL_MAX + 32] = "";
+	const char *why = NULL;
+	X509_CRL *crl = NULL;
+	int ret;
+
+	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL || !st->ca_cert)
+		return 0;
+	tp->crl_retry_at = mono_seconds() + TP_CRL_RETRY;
+	ret = crl_fetch(tp, st, &body, from, sizeof(from));
+	if (ret < 0) {
+		fprintf(stderr,
+			"pkid: trustpoint %s: cannot fetch the CRL from %s: "
+			"%s\n",
+			tp->cfg.name, from[0] ? from : "(no URL)",
+			strerror(-ret));
+		goto out;
+	}
+	crl = crl_parse(body.data, body.len);
+	ret = crl ? crl_verify(crl, st, &why) : -EBADMSG;
+	if (ret < 0) {
+		fprintf(stderr,
+			"pkid: trustpoint %s: CRL from %s refused: %s; keeping "
+			"the previous one\n",
+			tp->cfg.name, from, crl ? why : "not a CRL");
+		goto out;
+	}
+	ret = crl_keep(tp, body.data, body.len);
+	if (ret < 0)
+		goto out;
+	crl_note(tp, crl);
+	if (ret)
+		fprintf(stderr,
+			"pkid: trustpoint %s: CRL from %s installed, "
+			"thisUpdate %lld nextUpdate %lld\n",
+			tp->cfg.name, from, (long long)tp->crl_this,
+			(long long)tp->crl_next);
+out:
+	X509_CRL_free(crl);
+	scep_http_body_free(&body);
+	return ret;
+}
+
+/* The stored CRL's dates, once, so a restart schedules without fetching. */
+static void crl_restore(struct tp *tp)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	X509_CRL *crl;
+
+	tp->crl_loaded = true;
+	if (crl_load(tp, &der, &len) < 0)
+		return;
+	crl = crl_parse(der, len);
+	if (crl)
+		crl_note(tp, crl);
+	if (crl && tp->cfg.crl_export_path[0] &&
+	    access(tp->cfg.crl_export_path, F_OK) < 0)
+		write_file(tp->cfg.crl_export_path, der, len, true);
+	X509_CRL_free(crl);
+	free(der);
+}
+
+/* One trustpoint: refresh when there is no CRL or nextUpdate passed. */
+static void crl_tick_one(struct tp *tp, int64_t now)
+{
+	struct db_tp st;
+
+	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL)
+		return;
+	if (!tp->crl_loaded)
+		crl_restore(tp);
+	if ((tp->crl_next && now < tp->crl_next) ||
+	    mono_seconds() < tp->crl_retry_at)
+		return;
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (!st.ca_cert) {
+		tp->crl_retry_at = mono_seconds() + TP_CRL_RETRY; /* no CA */
+	} else if (tp_crl_refresh(tp, &st) > 0) {
+		if (tp->cfg.on_change[0])
+			tp_run_hook(tp, "crl");
+	}
+	db_tp_free(&st);
+}
+
+void tp_crl_tick(struct tp_set *set)
+{
+	int64_t now;
+	size_t i;
+
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->lock);
+	if (pkiks_now(set->ks, &now) == 0)
+		for (i = 0; i < set->n; i++)
+			crl_tick_one(&set->tps[i], now);
+	pthread_mutex_unlock(&set->lock);
+}
+
+int tp_crl_poll_ms(const struct tp_set *set)
+{
+	size_t i;
+
+	for (i = 0; set && i < set->n; i++)
+		if (set->tps[i].cfg.revocation_check == PKID_REVCHECK_CRL)
+			return TP_CRL_POLL_MS;
+	return -1;
+}

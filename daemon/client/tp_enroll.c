@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A trustpoint asking its CA for certificates: enroll (first
+ * enrollment, RENEW, SHADOW), poll while pending, retry while the CA is
+ * unreachable (ROLLOVER.md §4).
+ *
+ * Each step starts from the database row and writes it back: the
+ * transactionID, the kind of request and the poll count persist, so
+ * after a restart the same request is polled with the same
+ * transactionID.  The request's key and signer are derived again from
+ * the row and the configuration; nothing lives only in memory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "proto/scep/scep_client.h"
+#include "tp_internal.h"
+
+/* Everything one request (or poll) needs. */
+struct tp_req {
+	enum tp_kind kind;
+	struct db_tp st;
+	X509 *ca; /* the CA that will issue: current, or rollover (SHADOW) */
+	X509 *ra;
+	X509 *recipient;	  /* envelope to: ra or ca (borrowed) */
+	X509 *next_ra;		  /* SHADOW: the rollover RA, if any */
+	STACK_OF(X509) * signers; /* who may sign the CertRep */
+	char key_name[PKIKS_NAME_MAX];
+	EVP_PKEY *key; /* the key being certified */
+	X509 *signer;  /* self-signed, or the identity certificate */
+	EVP_PKEY *signer_key;
+	X509_NAME *subject;
+	struct scep_client_msg m;
+	unsigned char *content;
+	size_t content_len;
+	char tid[DB_TID_MAX];
+};
+
+static void req_free(struct tp_req *r)
+{
+	db_tp_free(&r->st);
+	X509_free(r->ca);
+	X509_free(r->ra);
+	X509_free(r->next_ra);
+	sk_X509_pop_free(r->signers, X509_free);
+	EVP_PKEY_free(r->key);
+	X509_free(r->signer);
+	if (r->signer_key != r->key)
+		EVP_PKEY_free(r->signer_key);
+	X509_NAME_free(r->subject);
+	free(r->content);
+}
+
+static void subject_of(struct tp *tp, struct scep_client_subject *s)
+{
+	const struct pkid_trustpoint_config *c = &tp->cfg;
+
+	*s = (struct scep_client_subject){
+		.dn = c->subject_name,
+		.hostname = tp->set->hostname,
+		.ip = c->ip_address == PKID_SET ? c->ip_address_value : NULL,
+		.alt_name = c->subject_alt_name,
+		.challenge = c->password,
+	};
+	/* `serial-number`: IOS puts the router's serial number; we put the
+	 * machine's (ours: /etc/machine-id when DMI has none). */
+	if (c->serial_number == PKID_SET && tp->set->serial[0])
+		s->serial = tp->set->serial;
+}
+
+/* Push x (if any) with a reference of the stack's own. */
+static int push_ref(STACK_OF(X509) * s, X509 *x)
+{
+	if (!x)
+		return 0;
+	if (!sk_X509_push(s, x))
+		return -ENOMEM;
+	X509_up_ref(x);
+	return 0;
+}
+
+/*
+ * The certificates: which CA issues (r->ca), whom to envelope to (the RA
+ * if the CA has one; the rollover CA for SHADOW, since that choice tells
+ * the CA which key signs), and who may sign the CertRep (the current CA
+ * and RA, and for SHADOW also the rollover CA).
+ */
+static int req_certs(struct tp *tp, struct tp_req *r, char *why, size_t n)
+{
+	const struct db_tp *st = &r->st;
+	X509 *cur = tp_x509(st->ca_cert, st->ca_cert_len);
+	int ret = -ENOMEM;
+
+	r->ra = tp_x509(st->ra_cert, st->ra_cert_len);
+	r->recipient = r->ra;
+	if (r->kind == TP_KIND_SHADOW) {
+		r->ca = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
+		r->recipient = r->ca;
+	} else if (cur) {
+		r->ca = X509_dup(cur);
+	}
+	if (!r->ca || !cur) {
+		snprintf(why, n, "%s",
+			 cur ? "no rollover CA certificate"
+			     : "not authenticated: run `trustpoint TP "
+			       "authenticate`");
+		ret = -ENOENT;
+		goto out;
+	}
+	if (!r->recipient)
+		r->recipient = r->ca;
+	r->signers = sk_X509_new_null();
+	if (!r->signers || push_ref(r->signers, r->ca) ||
+	    push_ref(r->signers, r->ra) ||
+	    (r->kind == TP_KIND_SHADOW && push_ref(r->signers, cur)))
+		goto out;
+	ret = 0;
+out:
+	X509_free(cur);
+	return ret;
+}
+
+/* The key being certified: made when a fresh request needs it. */
+static int req_key(struct tp *tp, struct tp_req *r, bool fresh)
+{
+	bool exists;
+	int ret;
+
+	tp_req_key_name(tp, r->kind, r->key_name, sizeof(r->key_name));
+	/* A key the keystore lost comes back from its blob, never anew. */
+	ret = tp_keys_restore(tp);
+	if (ret < 0)
+		return ret;
+	exists = tp_key_exists(tp, r->key_name);
+	/* A new shadow key pair for each new renewal; the label once. */
+	if (fresh && (!exists || strchr(r->key_name, '#'))) {
+		ret = tp_keygen(tp, r->key_name, exists);
+		if (ret < 0)
+			return ret;
+	} else if (!exists) {
+		return -ENOKEY;
+	}
+	return tp_key_load(r->key_name, &r->key);
+}
+
+/* First enrollment: self-signed; else the current identity signs. */
+static int req_signer(struct tp *tp, struct tp_req *r, const EVP_MD *md,
+		      int64_t now, char *why, size_t n)
+{
+	if (r->kind == TP_KIND_ENROLL) {
+		r->signer_key = r->key;
+		return scep_client_self_signed(r->subject, r->key, md, now,
+					       &r->signer);
+	}
+	r->signer = tp_x509(r->st.id_cert, r->st.id_cert_len);
+	if (!r->signer || !r->st.id_key[0]) {
+		snprintf(why, n, "no identity certificate to renew with");
+		return -ENOENT;
+	}
+	return tp_key_load(r->st.id_key, &r->signer_key);
+}
+
+static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
+		       struct tp_req *r, char *why, size_t n)
+{
+	struct scep_client_subject s;
+	const EVP_MD *md;
+	int64_t now;
+	int ret;
+
+	r->kind = kind;
+	ret = db_tp_get(tp->set->db, tp->cfg.name, &r->st);
+	if (ret == -ENOENT)
+		snprintf(why, n,
+			 "not authenticated: run `trustpoint TP "
+			 "authenticate`");
+	ret = ret ?: req_certs(tp, r, why, n);
+	ret = ret ?: tp_now(tp, &now);
+	if (ret < 0)
+		return ret;
+	subject_of(tp, &s);
+	ret = scep_client_name(&s, &r->subject);
+	if (ret < 0) {
+		snprintf(why, n, "bad subject-name \"%s\"",
+			 tp->cfg.subject_name);
+		return ret;
+	}
+	md = scep_client_md(r->st.caps);
+	ret = req_key(tp, r, fresh);
+	ret = ret ?: req_signer(tp, r, md, now, why, n);
+	if (ret < 0)
+		return ret;
+	r->m = (struct scep_client_msg){
+		.type = SCEP_MSG_PKCSREQ,
+		.signer = r->signer,
+		.signer_key = r->signer_key,
+		.recipient = r->recipient,
+		.now = now,
+		.cipher = scep_client_cipher(r->st.caps),
+		.md = md,
+	};
+	return RAND_bytes(r->m.sender_nonce, SCEP_NONCE_LEN) == 1 ? 0 : -EIO;
+}
+
+/* PKCSReq content: the CSR (Cisco sends renewals as PKCSReq too). */
+static int req_csr(struct tp *tp, struct tp_req *r)
+{
+	struct scep_client_subject s;
+	X509_REQ *csr = NULL;
+	unsigned char *der = NULL;
+	int len, ret;
+
+	subject_of(tp, &s);
+	ret = scep_client_csr(&s, r->key, r->m.md, &csr);
+	if (ret < 0)
+		return ret;
+	len = i2d_X509_REQ(csr, &der);
+	X509_REQ_free(csr);
+	if (len <= 0)
+		return -EIO;
+	r->content = malloc(len);
+	if (r->content)
+		memcpy(r->content, der, len);
+	OPENSSL_free(der);
+	r->content_len = len;
+	return r->content ? 0 : -ENOMEM;
+}
+
+/* Save the row with the request state given. */
+static int save_pending(struct tp *tp, struct db_tp *st, enum tp_kind kind,
+			const char *tid, unsigned int count)
+{
+	int64_t now = 0;
+
+	tp_now(tp, &now);
+	snprintf(st->pending_tid, sizeof(st->pending_tid), "%s", tid);
+	st->pending_kind = kind;
+	st->poll_count = count;
+	st->updated = now;
+	return db_tp_put(tp->set->db, st);
+}
+
+/* Give up on the request in progress; the operator takes over. */
+static void give_up(struct tp *tp, struct tp_req *r, const char *what)
+{
+	fprintf(stderr,
+		"pkid: trustpoint %s: %s request %s: %s; stopped "
+		"(enroll by hand: trustpoint %s enroll)\n",
+		tp->cfg.name, tp_kind_name(r->kind),
+		r->st.pending_tid[0] ? r->st.pending_tid : r->tid, what,
+		tp->cfg.name);
+	/* §4.2: no automatic renewal after a FAILURE. */
+	tp_cancel(tp, PKIKS_TIMER_POLL);
+	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+	tp_cancel(tp, PKIKS_TIMER_RENEW);
+	tp_cancel(tp, PKIKS_TIMER_SHADOW);
+	save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
+	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW)
+		pkiks_key_delete(tp->set->ks, r->key_name);
+}
+
+/* Not answered: CONNECT RETRY with backoff, unless out of retries. */
+static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
+		       unsigned int count, int err)
+{
+	int64_t now;
+
+	if (count >= tp->cfg.retry_count) {
+		give_up(tp, r, "CA unreachable, retries exhausted");
+		return err;
+	}
+	fprintf(stderr, "pkid: trustpoint %s: CA unreachable (%s), retry %u\n",
+		tp->cfg.name, strerror(-err), count + 1);
+	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
+	    tp_now(tp, &now) < 0)
+		return err;
+	tp_arm_backoff(tp, PKIKS_TIMER_CONNECT_RETRY, count, now);
+	return err;
+}
+
+static int on_success(struct tp *tp, struct tp_req *r,
+		      const struct scep_client_reply *rep)
+{
+	X509 *cert = scep_client_find_cert(rep, r->key);
+
+	if (!cert || X509_verify(cert, X509_get0_pubkey(r->ca)) != 1) {
+		fprintf(stderr,
+			"pkid: trustpoint %s: the CA's reply holds no "
+			"certificate of ours signed by the CA\n",
+			tp->cfg.name);
+		ERR_clear_error();
+		give_up(tp, r, "bad certificate in reply");
+		return -EBADMSG;
+	}
+	return tp_install(tp, &r->st, r->kind, r->key_name, cert);
+}
+
+static int on_pending(struct tp *tp, struct tp_req *r, const char *tid,
+		      unsigned int count)
+{
+	int64_t now, ca_nb, ca_na;
+
+	if (count >= tp->cfg.retry_count) {
+		give_up(tp, r, "still pending after enrollment retry count");
+		return -ETIMEDOUT;
+	}
+	if (tp_now(tp, &now) < 0 || tp_cert_times(r->ca, &ca_nb, &ca_na) < 0)
+		return -EINVAL;
+	if (now >= ca_na) {
+		give_up(tp, r, "the issuing CA certificate has expired");
+		return -EKEYEXPIRED;
+	}
+	fprintf(stderr,
+		"pkid: trustpoint %s: request %s pending, poll %u in "
+		"%lld s\n",
+		tp->cfg.name, tid, count + 1,
+		(long long)tp_backoff_seconds(tp, count));
+	save_pending(tp, &r->st, r->kind, tid, count);
+	return tp_arm_backoff(tp, PKIKS_TIMER_POLL, count, now);
+}
+
+/*
+ * A poll that got no answer is polled again (same transactionID).  A new
+ * request that got none is sent anew next time, with a new one: had it
+ * reached the CA, the CA's orphan stays pending until ER EXPIRE.
+ */
+static const char *retry_tid(const struct tp_req *r)
+{
+	return r->m.type == SCEP_MSG_CERTPOLL ? r->m.transaction_id : "";
+}
+
+/* Send r->m (built), read the CertRep, act on it. */
+static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
+{
+	struct scep_http_body body;
+	struct scep_client_reply rep;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int post = scep_client_has_cap(r->st.caps, "POSTPKIOperation");
+	int ret;
+
+	ret = scep_client_build(&r->m, &der, &len);
+	if (ret < 0)
+		return ret;
+	ret = scep_http_pkiop(tp->cfg.enrollment_url, post, der, len, &body);
+	free(der);
+	if (ret < 0)
+		return scep_http_unreachable(ret)
+			       ? retry_later(tp, r, retry_tid(r), count, ret)
+			       : ret;
+	ret = scep_client_parse(body.data, body.len, r->signers, &r->m, &rep);
+	scep_http_body_free(&body);
+	if (ret < 0) {
+		fprintf(stderr,
+			"pkid: trustpoint %s: reply is not a CertRep "
+			"from our CA for %s\n",
+			tp->cfg.name, r->m.transaction_id);
+		return retry_later(tp, r, retry_tid(r), count, ret);
+	}
+	switch (rep.status) {
+	case SCEP_STATUS_SUCCESS:
+		ret = on_success(tp, r, &rep);
+		break;
+	case SCEP_STATUS_PENDING:
+		ret = on_pending(tp, r, r->m.transaction_id, count);
+		break;
+	default:
+		give_up(tp, r, scep_fail_info_name(rep.fail));
+		ret = -EKEYREJECTED;
+		break;
+	}
+	scep_client_reply_free(&rep);
+	return ret;
+}
+
+/* GetNextCACert, verified as signed by the current CA @ca. */
+static int get_next_ca(struct tp *tp, X509 *ca, X509 **next, X509 **next_ra)
+{
+	struct scep_http_body body;
+	int ret;
+
+	*next = *next_ra = NULL;
+	if (!ca)
+		return -ENOENT;
+	ret = scep_http_get(tp->cfg.enrollment_url, "GetNextCACert", NULL,
+			    &body);
+	if (ret < 0)
+		return ret;
+	ret = scep_client_parse_next_ca(body.data, body.len, ca, next, next_ra);
+	scep_http_body_free(&body);
+	return ret;
+}
+
+/*
+ * SHADOW requests go to the rollover RA when the CA has one (the CA
+ * knows from the recipient which key must issue).  The row keeps only
+ * the rollover CA certificate, so ask GetNextCACert for the RA again.
+ */
+static int shadow_recipient(struct tp *tp, struct tp_req *r)
+{
+	X509 *cur = tp_x509(r->st.ca_cert, r->st.ca_cert_len), *next = NULL;
+	int ret = get_next_ca(tp, cur, &next, &r->next_ra);
+
+	if (ret == 0 && X509_cmp(next, r->ca)) {
+		/* Another rollover CA than we hold: fetch it anew later. */
+		tp_set_blob(&r->st.shadow_ca_cert, &r->st.shadow_ca_cert_len,
+			    NULL);
+		ret = -ESTALE;
+	}
+	if (ret == 0 && r->next_ra) {
+		r->recipient = r->m.recipient = r->next_ra;
+		ret = push_ref(r->signers, r->next_ra);
+	}
+	X509_free(cur);
+	X509_free(next);
+	return ret;
+}
+
+/*
+ * After a switch to the rollover CA the row has no RA certificate until
+ * the CA itself has switched: ask GetCACert again before a request (a CA
+ * without RA costs one GetCACert a request, which is rare).
+ */
+static void ensure_ra(struct tp *tp, enum tp_kind kind)
+{
+	struct db_tp st;
+
+	if (kind == TP_KIND_SHADOW ||
+	    db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (st.ca_cert && !st.ra_cert)
+		tp_refresh_ra(tp, &st);
+	db_tp_free(&st);
+}
+
+/* A new PKCSReq of @kind; @count carries the retries made so far. */
+static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
+			 char *why, size_t n)
+{
+	struct tp_req r = {0};
+	int ret;
+
+	ensure_ra(tp, kind);
+	ret = req_prepare(tp, kind, true, &r, why, n);
+	ret = ret ?: req_csr(tp, &r);
+	ret = ret ?: scep_client_transid(r.tid, sizeof(r.tid));
+	if (ret < 0)
+		goto out;
+	if (kind == TP_KIND_SHADOW) {
+		ret = shadow_recipient(tp, &r);
+		if (ret < 0) {
+			ret = retry_later(tp, &r, "", count, ret);
+			goto out;
+		}
+	}
+	r.m.transaction_id = r.tid;
+	r.m.content = r.content;
+	r.m.content_len = r.content_len;
+	fprintf(stderr, "pkid: trustpoint %s: %s request %s to %s\n",
+		tp->cfg.name, tp_kind_name(kind), r.tid,
+		tp->cfg.enrollment_url);
+	/* Should pkid die before the answer, a restart sends it anew. */
+	ret = save_pending(tp, &r.st, kind, "", count);
+	ret = ret ?: exchange(tp, &r, count);
+out:
+	req_free(&r);
+	return ret;
+}
+
+/* CertPoll with the pending transactionID. */
+static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
+			char *why, size_t n)
+{
+	struct tp_req r = {0};
+	int ret;
+
+	ensure_ra(tp, kind);
+	ret = req_prepare(tp, kind, false, &r, why, n);
+	if (ret < 0)
+		goto out;
+	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
+	if (kind == TP_KIND_SHADOW) {
+		ret = shadow_recipient(tp, &r);
+		if (ret < 0) {
+			ret = retry_later(tp, &r, r.tid, count, ret);
+			goto out;
+		}
+	}
+	ret = scep_client_poll_content(r.ca, r.subject, &r.content,
+				       &r.content_len);
+	if (ret < 0)
+		goto out;
+	r.m.type = SCEP_MSG_CERTPOLL;
+	r.m.transaction_id = r.tid;
+	r.m.content = r.content;
+	r.m.content_len = r.content_len;
+	fprintf(stderr, "pkid: trustpoint %s: polling %s (poll %u)\n",
+		tp->cfg.name, r.tid, count + 1);
+	ret = exchange(tp, &r, count + 1);
+out:
+	req_free(&r);
+	return ret;
+}
+
+int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
+{
+	struct db_tp st;
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+
+	if (ret < 0) {
+		snprintf(why, n,
+			 "not authenticated: run `trustpoint %s "
+			 "authenticate`",
+			 tp->cfg.name);
+		return ret;
+	}
+	if (st.pending_kind != TP_KIND_NONE && st.pending_tid[0]) {
+		snprintf(why, n, "request %s is pending", st.pending_tid);
+		ret = -EBUSY;
+	} else if (!tp->cfg.enrollment_url[0]) {
+		snprintf(why, n, "no enrollment url");
+		ret = -EINVAL;
+	}
+	/* `enroll` with an identity is a manual renewal. */
+	if (kind == TP_KIND_ENROLL && st.id_cert)
+		kind = TP_KIND_RENEW;
+	db_tp_free(&st);
+	if (ret < 0)
+		return ret;
+	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+	return start_request(tp, kind, 0, why, n);
+}
+
+/* SHADOW: GetNextCACert, signed by the current CA; 404 = not yet. */
+static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
+{
+	struct tp_req r = {.kind = TP_KIND_SHADOW};
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len), *next = NULL;
+	X509 *next_ra = NULL;
+	int ret;
+
+	ret = get_next_ca(tp, ca, &next, &next_ra);
+	X509_free(next_ra); /* asked for again with each request */
+	if (ret == 0)
+		ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len,
+				  next);
+	X509_free(ca);
+	X509_free(next);
+	if (ret == 0)
+		return save_pending(tp, st, TP_KIND_SHADOW, "", 0);
+	/* No rollover CA yet (or no answer): ask again later, gently. */
+	r.st = *st;
+	memset(st, 0, sizeof(*st)); /* r owns the row now */
+	fprintf(stderr, "pkid: trustpoint %s: no rollover CA certificate %s\n",
+		tp->cfg.name,
+		ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
+				: "yet");
+	ret = retry_later(tp, &r, "", count, ret);
+	req_free(&r);
+	return ret;
+}
+
+int tp_shadow(struct tp *tp)
+{
+	char why[256] = "";
+	struct db_tp st;
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+
+	if (ret < 0)
+		return ret;
+	if (st.shadow_id_cert) {
+		ret = tp_switch_shadow(tp, &st);
+	} else if (st.pending_kind != TP_KIND_NONE) {
+		ret = -EBUSY; /* a request is under way; its timer goes on */
+	} else {
+		ret = fetch_next_ca(tp, &st, 0);
+		if (ret == 0)
+			ret = start_request(tp, TP_KIND_SHADOW, 0, why,
+					    sizeof(why));
+	}
+	db_tp_free(&st);
+	return ret;
+}
+
+int tp_continue(struct tp *tp)
+{
+	char why[256] = "";
+	struct db_tp st;
+	enum tp_kind kind;
+	unsigned int count;
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+
+	if (ret < 0)
+		return ret;
+	kind = st.pending_kind;
+	count = st.poll_count;
+	if (kind == TP_KIND_NONE)
+		ret = 0;
+	else if (st.pending_tid[0])
+		ret = poll_request(tp, kind, count, why, sizeof(why));
+	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)
+		ret = fetch_next_ca(tp, &st, count)
+			      ?: start_request(tp, kind, 0, why, sizeof(why));
+	else
+		ret = start_request(tp, kind, count, why, sizeof(why));
+	if (ret < 0 && why[0])
+		fprintf(stderr, "pkid: trustpoint %s: %s\n", tp->cfg.name, why);
+	db_tp_free(&st);
+	return ret;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the trustpoints (daemon/tp*.c).  One lock for the whole set:
+ * control commands (the control thread) and timer events (the main
+ * thread) each take it for one step, so a trustpoint never runs two
+ * enrollments at once.  Every step reads its state from the database and
+ * writes it back before returning, so a restart resumes where it stopped.
+ *
+ *   tp.c          the set, timer dispatch, resume at start
+ *   tp_timers.c   which timer when (§4.1), the backoff (§4.2)
+ *   tp_keys.c     keys: pkiks-keygen, promotion, loading through the provider
+ *   tp_auth.c     authenticate: GetCACert, fingerprint, GetCACaps
+ *   tp_enroll.c   enroll/renew/shadow, poll, outcomes
+ *   tp_install.c  installing certificates, PEM export, the on-change hook
+ *   tp_ctl.c      control commands
+ */
+#ifndef PKID_TP_INTERNAL_H
+#define PKID_TP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "core/db.h"
+#include "keystore.h"
+#include "tp.h"
+
+/* What the request in progress is for (db_tp.pending_kind). */
+enum tp_kind {
+	TP_KIND_NONE = 0,
+	TP_KIND_ENROLL, /* first enrollment: self-signed request */
+	TP_KIND_RENEW,	/* RENEW timer or manual re-enrollment */
+	TP_KIND_SHADOW, /* enrollment under the rollover CA */
+};
+
+struct tp {
+	struct pkid_trustpoint_config cfg;
+	struct tp_set *set;
+	/* revocation-check crl (tp_crl.c): the stored CRL's dates (0: none),
+	 * when to try again (monotonic s), whether the file was read. */
+	int64_t crl_this, crl_next, crl_retry_at;
+	bool crl_loaded;
+};
+
+struct tp_set {
+	pthread_mutex_t lock;
+	struct tp *tps;
+	size_t n;
+	char hostname[PKID_CONF_NAME_MAX];
+	char serial[64]; /* `serial-number`: the machine's serial number */
+	char *keygen;
+	char *ks_socket;
+	char crl_dir[PKID_CONF_PATH_MAX]; /* the state dir: stored CRLs */
+	struct db *db;
+	struct pkiks *ks;
+};
+
+/* tp.c */
+struct tp *tp_find(struct tp_set *set, const char *name);
+int tp_now(struct tp *tp, int64_t *now);
+const char *tp_kind_name(enum tp_kind kind);
+
+/* tp_timers.c */
+int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at);
+void tp_cancel(struct tp *tp, enum pkiks_timer_kind kind);
+/* RENEW or SHADOW for an installed identity (§4.1); *at gets the instant
+ * (0 when none is armed). */
+int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at);
+/* POLL or CONNECT RETRY number @count (0, 1, ...) from now. */
+int tp_arm_backoff(struct tp *tp, enum pkiks_timer_kind kind,
+		   unsigned int count, int64_t now);
+int64_t tp_backoff_seconds(const struct tp *tp, unsigned int count);
+int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after);
+
+/* tp_keys.c */
+int tp_keygen(struct tp *tp, const char *name, bool replace);
+bool tp_key_exists(struct tp *tp, const char *name);
+int tp_key_load(const char *name, EVP_PKEY **key);
+/* LABEL# -> LABEL (and its stored blob); 0 if done before a crash (LABEL
+ * is already @cert's key). */
+int tp_key_promote(struct tp *tp, X509 *cert);
+/* Restore LABEL and LABEL# from their wrapped blobs if the keystore lost
+ * them (daemon/core/keyblob.h); an error: a key that cannot come back. */
+int tp_keys_restore(struct tp *tp);
+/* The key a request of @kind is for: LABEL, or LABEL# with regenerate. */
+void tp_req_key_name(const struct tp *tp, enum tp_kind kind, char *buf,
+		     size_t size);
+
+/* tp_auth.c */
+int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
+		    char *why, size_t why_size);
+/* After the switch: the new CA's RA certificate (GetCACert), if the CA
+ * already serves the new chain. */
+int tp_refresh_ra(struct tp *tp, struct db_tp *st);
+
+/* tp_enroll.c */
+/* Start a request of @kind now (the timer's or the operator's). */
+int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
+/* POLL / CONNECT RETRY fired: poll, or send the request again. */
+int tp_continue(struct tp *tp);
+/* SHADOW fired: fetch the rollover CA and enroll, or switch over. */
+int tp_shadow(struct tp *tp);
+
+/* tp_install.c */
+X509 *tp_x509(const unsigned char *der, size_t len);
+int tp_set_blob(unsigned char **blob, size_t *len, X509 *x);
+int tp_install(struct tp *tp, struct db_tp *st, enum tp_kind kind,
+	       const char *key_name, X509 *cert);
+int tp_switch_shadow(struct tp *tp, struct db_tp *st);
+void tp_export(struct tp *tp, const struct db_tp *st, const char *event);
+void tp_run_hook(struct tp *tp, const char *event);
+
+/* tp_crl.c */
+/* Fetch, verify, store and export the CA's CRL: 1 changed, 0 same (or
+ * revocation-check none), -errno (the previous CRL stays). */
+int tp_crl_refresh(struct tp *tp, const struct db_tp *st);
+
+#endif /* PKID_TP_INTERNAL_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A trustpoint's keys.  `rsakeypair LABEL [BITS]` names the key; with
+ * `auto-enroll ... regenerate` each renewal makes the shadow key pair
+ * LABEL#, promoted over LABEL when the new certificate is installed.
+ * Keys are made by pkiks-keygen in its own process (the daemon never sees
+ * private key material) and used through the pkiks provider.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "core/keyblob.h"
+#include "provider_client.h"
+#include "tp_internal.h"
+
+extern char **environ;
+
+void tp_req_key_name(const struct tp *tp, enum tp_kind kind, char *buf,
+		     size_t size)
+{
+	bool shadow = kind != TP_KIND_ENROLL && tp->cfg.auto_enroll_regenerate;
+
+	snprintf(buf, size, "%s%s", tp->cfg.rsakeypair, shadow ? "#" : "");
+}
+
+bool tp_key_exists(struct tp *tp, const char *name)
+{
+	struct pkiks_key_info info;
+
+	if (pkiks_key_get(tp->set->ks, name, &info) < 0)
+		return false;
+	free(info.pubkey); /* key_info_free() is for key_list arrays */
+	return true;
+}
+
+/* pkiks-keygen NAME --bits N --usage both [--replace] [--socket S] */
+int tp_keygen(struct tp *tp, const char *name, bool replace)
+{
+	posix_spawn_file_actions_t fa;
+	const char *argv[12];
+	char bits[16];
+	int argc = 0, status, err;
+	pid_t pid;
+
+	snprintf(bits, sizeof(bits), "%u", tp->cfg.rsa_bits);
+	argv[argc++] = tp->set->keygen;
+	argv[argc++] = name;
+	argv[argc++] = "--bits";
+	argv[argc++] = bits;
+	argv[argc++] = "--usage";
+	argv[argc++] = "both"; /* signs requests, decrypts the CertRep */
+	if (replace)
+		argv[argc++] = "--replace";
+	if (tp->set->ks_socket) {
+		argv[argc++] = "--socket";
+		argv[argc++] = tp->set->ks_socket;
+	}
+	argv[argc] = NULL;
+	/* keygen prints the public key on stdout: not for our log. */
+	err = posix_spawn_file_actions_init(&fa);
+	if (!err)
+		err = posix_spawn_file_actions_addopen(
+			&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (!err)
+		err = posix_spawn(&pid, tp->set->keygen, &fa, NULL,
+				  (char **)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err) {
+		fprintf(stderr, "pkid: cannot run %s: %s\n", tp->set->keygen,
+			strerror(err));
+		return -err;
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "pkid: %s %s failed\n", tp->set->keygen, name);
+		return -EIO;
+	}
+	fprintf(stderr, "pkid: trustpoint %s: generated key %s (%u bits)\n",
+		tp->cfg.name, name, tp->cfg.rsa_bits);
+	/* Stored before the request that uses it is recorded. */
+	return keyblob_save(tp->set->ks, tp->set->db, name);
+}
+
+int tp_key_load(const char *name, EVP_PKEY **key)
+{
+	int ret = pkiks_pkey_load(NULL, name, key);
+
+	if (ret < 0)
+		fprintf(stderr, "pkid: cannot load key pkiks:%s: %s\n", name,
+			strerror(-ret));
+	ERR_clear_error();
+	return ret;
+}
+
+/* Is keystore key @name the key certified by @cert? 1, 0 or -errno. */
+static int key_is(struct tp *tp, const char *name, X509 *cert)
+{
+	struct pkiks_key_info info = {0};
+	unsigned char *spki = NULL;
+	int n, ret;
+
+	ret = pkiks_key_get(tp->set->ks, name, &info);
+	if (ret < 0)
+		return ret;
+	n = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
+	ret = n > 0 && (size_t)n == info.pubkey_len &&
+	      memcmp(spki, info.pubkey, n) == 0;
+	OPENSSL_free(spki);
+	free(info.pubkey);
+	return ret;
+}
+
+int tp_key_promote(struct tp *tp, X509 *cert)
+{
+	const char *label = tp->cfg.rsakeypair;
+	char next[PKIKS_NAME_MAX];
+
+	snprintf(next, sizeof(next), "%s#", label);
+	if (tp_key_exists(tp, next))
+		return keyblob_promote(tp->set->ks, tp->set->db, label);
+	/* Promoted before a crash (or restored as such from its blob). */
+	return key_is(tp, label, cert) == 1 ? 0 : -ENOKEY;
+}
+
+int tp_keys_restore(struct tp *tp)
+{
+	char next[PKIKS_NAME_MAX];
+	const char *names[2] = {tp->cfg.rsakeypair, next};
+
+	snprintf(next, sizeof(next), "%s#", tp->cfg.rsakeypair);
+	return keyblob_sync_all(tp->set->ks, tp->set->db, names, 2, NULL);
+}

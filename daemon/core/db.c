@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pkid's database: opening, the schema and its migrations, transactions,
+ * and the SQLite helpers the table files (db_ca.c, db_req.c, db_tp.c)
+ * share.
+ *
+ * Durability: WAL with synchronous=FULL, so a committed transaction (a
+ * reserved serial above all) survives a crash of the process or the host.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+/*
+ * Migration i takes the schema from user_version i to i + 1.  Append only:
+ * a released step is never edited.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE ca ("
+	" name TEXT PRIMARY KEY,"
+	" cur_cert BLOB, cur_key TEXT NOT NULL DEFAULT '',"
+	" roll_cert BLOB, roll_key TEXT NOT NULL DEFAULT '',"
+	" rollover INTEGER NOT NULL DEFAULT 0,"
+	" archive_counter INTEGER NOT NULL DEFAULT 0,"
+	" crl_number INTEGER NOT NULL DEFAULT 0,"
+	" crl BLOB, crl_next_update INTEGER NOT NULL DEFAULT 0,"
+	" last_serial INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE cert ("
+	" server TEXT NOT NULL, serial INTEGER NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	" fingerprint TEXT NOT NULL DEFAULT '', der BLOB,"
+	" issuer_fp TEXT NOT NULL DEFAULT '',"
+	" request_id INTEGER NOT NULL DEFAULT 0,"
+	" revoked_at INTEGER NOT NULL DEFAULT 0,"
+	" reason INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (server, serial));"
+	"CREATE TABLE request ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" server TEXT NOT NULL, tid TEXT NOT NULL,"
+	" state INTEGER NOT NULL, subject TEXT,"
+	" fingerprint TEXT NOT NULL DEFAULT '',"
+	" csr BLOB, signer BLOB, reply BLOB,"
+	" serial INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	" UNIQUE (server, tid));"
+	"CREATE TABLE otp ("
+	" server TEXT NOT NULL, hash BLOB NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" PRIMARY KEY (server, hash));"
+	"CREATE TABLE trustpoint ("
+	" name TEXT PRIMARY KEY,"
+	" ca_cert BLOB, ra_cert BLOB, caps TEXT,"
+	" id_cert BLOB, id_key TEXT NOT NULL DEFAULT '',"
+	" shadow_ca_cert BLOB, shadow_id_cert BLOB,"
+	" shadow_key TEXT NOT NULL DEFAULT '',"
+	" pending_tid TEXT NOT NULL DEFAULT '',"
+	" pending_kind INTEGER NOT NULL DEFAULT 0,"
+	" poll_count INTEGER NOT NULL DEFAULT 0,"
+	" updated INTEGER NOT NULL DEFAULT 0);",
+	/* 1 -> 2: wrapped keystore keys (daemon/core/keyblob.c) */
+	"CREATE TABLE key_blob ("
+	" name TEXT PRIMARY KEY,"
+	" blob BLOB NOT NULL,"
+	" pubkey BLOB NOT NULL);",
+};
+
+#define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(N_MIGRATIONS == DB_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+int db_err(struct db *db, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CONSTRAINT:
+		/* a duplicate key is the caller's -EEXIST; the rest are bugs */
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+		    rc == SQLITE_CONSTRAINT_UNIQUE)
+			return -EEXIST;
+		break;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	}
+	fprintf(stderr, "pkid: database %s: %s: %s\n",
+		db->path ? db->path : "?", what,
+		db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+	return -EIO;
+}
+
+int db_prep(struct db *db, const char *sql, sqlite3_stmt **st)
+{
+	return db_err(db, sqlite3_prepare_v2(db->h, sql, -1, st, NULL), sql);
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	return db_err(db, sqlite3_exec(db->h, sql, NULL, NULL, NULL), sql);
+}
+
+int db_exec_text(struct db *db, const char *sql, const char *arg)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db, sql, &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, arg);
+	rc = db_step_done(db, st, sql);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return db_err(db, rc, what);
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	if (!p)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_blob64(st, i, p, len, SQLITE_TRANSIENT);
+}
+
+int db_col_blob(sqlite3_stmt *st, int i, unsigned char **p, size_t *len)
+{
+	const void *v = sqlite3_column_blob(st, i);
+	size_t n = sqlite3_column_bytes(st, i);
+
+	*p = NULL;
+	*len = 0;
+	if (!v)
+		return 0;
+	*p = malloc(n ? n : 1);
+	if (!*p)
+		return -ENOMEM;
+	memcpy(*p, v, n);
+	*len = n;
+	return 0;
+}
+
+int db_col_strdup(sqlite3_stmt *st, int i, char **s)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	*s = NULL;
+	if (!v)
+		return 0;
+	*s = strdup((const char *)v);
+	return *s ? 0 : -ENOMEM;
+}
+
+void db_col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+/* ---- transactions ---- */
+
+int db_begin(struct db *db)
+{
+	int rc;
+
+	if (db->in_tx)
+		return -EINPROGRESS;
+	rc = db_exec(db, "BEGIN IMMEDIATE");
+	if (!rc)
+		db->in_tx = true;
+	return rc;
+}
+
+int db_commit(struct db *db)
+{
+	int rc;
+
+	if (!db->in_tx)
+		return -EINVAL;
+	rc = db_exec(db, "COMMIT");
+	if (rc) {
+		/* a failed COMMIT leaves the transaction open: undo it */
+		db_exec(db, "ROLLBACK");
+	}
+	db->in_tx = false;
+	return rc;
+}
+
+int db_rollback(struct db *db)
+{
+	if (!db->in_tx)
+		return -EINVAL;
+	db->in_tx = false;
+	return db_exec(db, "ROLLBACK");
+}
+
+bool db_in_transaction(const struct db *db)
+{
+	return db->in_tx;
+}
+
+int db_tx_begin(struct db *db, bool *own)
+{
+	*own = !db->in_tx;
+	if (!*own)
+		return 0;
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_tx_end(struct db *db, bool own, int rc)
+{
+	int rc2;
+
+	if (!own)
+		return rc;
+	if (rc) {
+		db_exec(db, "ROLLBACK");
+		return rc;
+	}
+	rc2 = db_exec(db, "COMMIT");
+	if (rc2)
+		db_exec(db, "ROLLBACK");
+	return rc2;
+}
+
+/* ---- opening ---- */
+
+static int user_version(struct db *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db, "PRAGMA user_version", &st);
+
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	rc = rc == SQLITE_ROW ? 0 : db_err(db, rc, "user_version");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Bring the schema to DB_SCHEMA_VERSION, each step in its transaction. */
+static int migrate(struct db *db)
+{
+	char sql[64];
+	int v, rc;
+
+	rc = db_exec(db, "BEGIN IMMEDIATE");
+	if (rc)
+		return rc;
+	rc = user_version(db, &v);
+	if (!rc && v > DB_SCHEMA_VERSION) {
+		fprintf(stderr,
+			"pkid: database %s has schema %d, newer than this "
+			"pkid's %d\n",
+			db->path, v, DB_SCHEMA_VERSION);
+		rc = -EPROTO;
+	}
+	for (; !rc && v < DB_SCHEMA_VERSION; v++) {
+		rc = db_exec(db, migrations[v]);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (!rc)
+			rc = db_exec(db, sql);
+	}
+	return db_tx_end(db, true, rc);
+}
+
+static int configure(struct db *db)
+{
+	int rc;
+
+	rc = db_err(db, sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS),
+		    "busy_timeout");
+	if (!rc)
+		rc = db_exec(db, "PRAGMA journal_mode = WAL");
+	if (!rc)
+		rc = db_exec(db, "PRAGMA synchronous = FULL");
+	if (!rc)
+		rc = db_exec(db, "PRAGMA foreign_keys = ON");
+	return rc;
+}
+
+int db_open(struct db **out, const char *path)
+{
+	struct db *db;
+	int rc;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return -ENOMEM;
+	db->path = strdup(path);
+	if (!db->path) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &db->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_FULLMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		rc = db_err(db, rc, "open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	rc = configure(db);
+	if (!rc)
+		rc = migrate(db);
+	if (rc)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return rc;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->in_tx)
+		db_exec(db, "ROLLBACK");
+	sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+int db_check(struct db *db)
+{
+	sqlite3_stmt *st;
+	const unsigned char *res;
+	int rc = db_prep(db, "PRAGMA integrity_check", &st);
+
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	res = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	rc = res && !strcmp((const char *)res, "ok") ? 0 : -EIO;
+	if (rc)
+		fprintf(stderr, "pkid: database %s: integrity check: %s\n",
+			db->path, res ? (const char *)res : "no answer");
+	sqlite3_finalize(st);
+	return rc;
+}

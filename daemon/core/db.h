@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pkid's database: one SQLite file (WAL, synchronous=FULL) holding the CA
+ * state, serial counters, issued certificates, SCEP requests, one-time
+ * challenge passwords, the trustpoints' client state and the wrapped
+ * blobs of the keystore keys pkid made.
+ *
+ * Every function returns 0 or a negative errno: -ENOENT (no such row),
+ * -EEXIST (duplicate), -EBUSY (still locked after the busy timeout), -EIO
+ * (any other SQLite failure, logged to stderr with SQLite's message).
+ *
+ * A handle is not thread-safe: give each thread its own db_open() (WAL
+ * lets readers run beside the one writer; writers wait up to
+ * DB_BUSY_TIMEOUT_MS).  db_begin()/db_commit() group several calls in one
+ * transaction; a call made outside one runs in its own.
+ *
+ * Serials: db_serial_reserve() increments the server's counter in a
+ * committed transaction of its own (or in the caller's): a serial, once
+ * handed out, is never handed out again, even if the process dies before
+ * the certificate is recorded (that leaves a gap, never a duplicate).
+ * Reserve, sign through the keystore, then db_cert_add().
+ */
+#ifndef PKID_DB_H
+#define PKID_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_SCHEMA_VERSION  2
+#define DB_BUSY_TIMEOUT_MS 10000
+#define DB_NAME_MAX	   64
+#define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
+#define DB_TID_MAX	   256 /* SCEP transactionID (printable) */
+
+struct db;
+
+int db_open(struct db **db, const char *path);
+void db_close(struct db *db);
+/* BEGIN IMMEDIATE: takes the write lock now, so commit cannot deadlock. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+bool db_in_transaction(const struct db *db);
+/* PRAGMA integrity_check; 0 or -EIO. */
+int db_check(struct db *db);
+
+/* ---- CA state (one row per `crypto pki server`) ---- */
+
+enum db_rollover_step {
+	DB_ROLLOVER_NONE = 0,  /* no rollover CA */
+	DB_ROLLOVER_KEY_MADE,  /* rollover key exists, no certificate yet */
+	DB_ROLLOVER_AVAILABLE, /* rollover CA certificate issued */
+	DB_ROLLOVER_PROMOTING, /* CS CERT EXPIRE fired, switching */
+};
+
+struct db_ca {
+	char name[DB_NAME_MAX];
+	unsigned char *cur_cert; /* DER, malloc'd; NULL before first start */
+	size_t cur_cert_len;
+	char cur_key[DB_NAME_MAX]; /* keystore key name */
+	unsigned char *roll_cert;
+	size_t roll_cert_len;
+	char roll_key[DB_NAME_MAX];
+	enum db_rollover_step rollover;
+	int64_t archive_counter; /* last ROOTCA_NNNNN archive number */
+	int64_t crl_number;	 /* number of the CRL in crl */
+	unsigned char *crl;	 /* last CRL, DER */
+	size_t crl_len;
+	int64_t crl_next_update; /* unix seconds, 0 = none */
+	int64_t last_serial;	 /* read only: the counter (db_serial_*) */
+};
+
+/* -ENOENT if the server has no row yet.  Free with db_ca_free. */
+int db_ca_get(struct db *db, const char *name, struct db_ca *ca);
+/* Insert or update every field but last_serial. */
+int db_ca_put(struct db *db, const struct db_ca *ca);
+void db_ca_free(struct db_ca *ca);
+int db_ca_delete(struct db *db, const char *name);
+/* Atomic counters: return the incremented value. Row must exist. */
+int db_ca_next_crl_number(struct db *db, const char *name, int64_t *n);
+int db_ca_next_archive(struct db *db, const char *name, int64_t *n);
+
+/* ---- Serials ---- */
+
+/* Next serial of server `name` (creating its CA row if needed), >= 1. */
+int db_serial_reserve(struct db *db, const char *name, int64_t *serial);
+/* The last serial handed out (0 if none). */
+int db_serial_last(struct db *db, const char *name, int64_t *serial);
+
+/* ---- Issued certificates ---- */
+
+struct db_cert {
+	char server[DB_NAME_MAX];
+	int64_t serial;
+	char *subject;		       /* one-line DN, malloc'd */
+	int64_t not_before, not_after; /* unix seconds */
+	char fingerprint[DB_FP_MAX];   /* hex, as the caller computes it */
+	unsigned char *der;
+	size_t der_len;
+	char issuer_fp[DB_FP_MAX]; /* fingerprint of the CA cert that signed */
+	int64_t request_id;	   /* 0 if none */
+	int64_t revoked_at;	   /* unix seconds, 0 = not revoked */
+	int reason;		   /* CRLReason code when revoked */
+};
+
+int db_cert_add(struct db *db, const struct db_cert *cert);
+int db_cert_get(struct db *db, const char *server, int64_t serial,
+		struct db_cert *cert);
+void db_cert_free(struct db_cert *cert);
+/* -ENOENT no such serial, -EALREADY already (not) revoked. */
+int db_cert_revoke(struct db *db, const char *server, int64_t serial,
+		   int64_t at, int reason);
+int db_cert_unrevoke(struct db *db, const char *server, int64_t serial);
+
+/* Iteration: cb gets each row (valid during the call only); a non-zero
+ * return stops the walk and is returned. */
+#define DB_CERT_REVOKED (1U << 0) /* only revoked certificates */
+#define DB_CERT_NO_DER	(1U << 1) /* skip loading der (faster listings) */
+typedef int (*db_cert_cb)(const struct db_cert *cert, void *arg);
+/* server NULL: every server. */
+int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
+		    db_cert_cb cb, void *arg);
+
+/* ---- SCEP requests ---- */
+
+enum db_req_state {
+	DB_REQ_PENDING = 0,
+	DB_REQ_GRANTED, /* granted by policy/operator, certificate not yet made
+			 */
+	DB_REQ_REJECTED,
+	DB_REQ_ISSUED,
+};
+
+struct db_request {
+	int64_t id; /* assigned by db_request_add; never reused */
+	char server[DB_NAME_MAX];
+	char tid[DB_TID_MAX]; /* transactionID, unique per server */
+	enum db_req_state state;
+	char *subject;		     /* from the CSR, malloc'd, may be NULL */
+	char fingerprint[DB_FP_MAX]; /* of the CSR, for show requests */
+	unsigned char *csr;	     /* PKCS#10 DER */
+	size_t csr_len;
+	unsigned char *signer; /* requester's signer certificate DER */
+	size_t signer_len;
+	unsigned char
+		*reply; /* last CertRep, resent on a repeat; may be NULL */
+	size_t reply_len;
+	int64_t serial;	 /* issued certificate's serial, 0 = none */
+	int64_t created; /* unix seconds */
+	int64_t expires; /* unix seconds; pending requests expire then */
+};
+
+/* Sets req->id.  -EEXIST if (server, tid) exists already. */
+int db_request_add(struct db *db, struct db_request *req);
+int db_request_get(struct db *db, int64_t id, struct db_request *req);
+int db_request_by_tid(struct db *db, const char *server, const char *tid,
+		      struct db_request *req);
+void db_request_free(struct db_request *req);
+/* Set state (and serial when > 0). */
+int db_request_set_state(struct db *db, int64_t id, enum db_req_state state,
+			 int64_t serial);
+int db_request_set_reply(struct db *db, int64_t id, const unsigned char *reply,
+			 size_t len);
+int db_request_delete(struct db *db, int64_t id);
+/* Delete every request of a server in `state` (or all if state < 0);
+ * *count (may be NULL) gets how many. */
+int db_request_delete_all(struct db *db, const char *server, int state,
+			  int64_t *count);
+/* Delete pending requests whose expiry is <= now. */
+int db_request_expire(struct db *db, int64_t now, int64_t *count);
+/* state < 0: every state.  Rows are passed without csr/signer/reply
+ * unless with_blobs. */
+typedef int (*db_request_cb)(const struct db_request *req, void *arg);
+int db_request_foreach(struct db *db, const char *server, int state,
+		       bool with_blobs, db_request_cb cb, void *arg);
+const char *db_req_state_name(enum db_req_state state); /* "pending" ... */
+
+/* ---- One-time challenge passwords (only their SHA-256 is stored) ---- */
+
+int db_otp_add(struct db *db, const char *server, const char *password,
+	       int64_t expires);
+/* Atomically consume: 0 once, then -ENOENT; -EKEYEXPIRED if it has
+ * expired (and it is then deleted). */
+int db_otp_consume(struct db *db, const char *server, const char *password,
+		   int64_t now);
+int db_otp_purge(struct db *db, int64_t now, int64_t *count);
+
+/* ---- Trustpoint client state (`crypto pki trustpoint`) ---- */
+
+struct db_tp {
+	char name[DB_NAME_MAX];
+	unsigned char *ca_cert; /* DER; all blobs malloc'd, NULL if absent */
+	size_t ca_cert_len;
+	unsigned char *ra_cert;
+	size_t ra_cert_len;
+	char *caps; /* GetCACaps body, one capability a line */
+	unsigned char *id_cert;
+	size_t id_cert_len;
+	char id_key[DB_NAME_MAX];
+	/* shadow items: rollover CA and the identity issued under it */
+	unsigned char *shadow_ca_cert;
+	size_t shadow_ca_cert_len;
+	unsigned char *shadow_id_cert;
+	size_t shadow_id_cert_len;
+	char shadow_key[DB_NAME_MAX];
+	/* enrollment in progress */
+	char pending_tid[DB_TID_MAX]; /* "" when none */
+	int pending_kind; /* caller's meaning (enroll/renew/shadow) */
+	unsigned int poll_count;
+	int64_t updated; /* unix seconds, from the caller (time gate) */
+};
+
+int db_tp_get(struct db *db, const char *name, struct db_tp *tp);
+int db_tp_put(struct db *db, const struct db_tp *tp);
+void db_tp_free(struct db_tp *tp);
+int db_tp_delete(struct db *db, const char *name);
+
+/* ---- Wrapped keystore keys (daemon/core/keyblob.c), by keystore name ---- */
+
+struct db_keyblob {
+	char name[DB_NAME_MAX];
+	unsigned char *blob; /* PKIKS_ATTR_WRAPPED, opaque to pkid */
+	size_t blob_len;
+	unsigned char *pubkey; /* SubjectPublicKeyInfo DER of the key */
+	size_t pubkey_len;
+};
+
+int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb);
+/* Insert or replace. */
+int db_keyblob_put(struct db *db, const struct db_keyblob *kb);
+/* -ENOENT if there was none. */
+int db_keyblob_delete(struct db *db, const char *name);
+/* The blob of @from becomes @to's (replacing it), in one transaction;
+ * -ENOENT if @from has none. */
+int db_keyblob_move(struct db *db, const char *from, const char *to);
+void db_keyblob_free(struct db_keyblob *kb);
+
+#endif /* PKID_DB_H */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Wrapped keystore keys: for each key pkid made, the blob the keystore
+ * returned for it (KEY_WRAP, sealed under the keystore's KEK: pkid cannot
+ * open it) and the key's public half, so a restart of the keystore can
+ * be undone (daemon/core/keyblob.c) and a restored key checked.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(kb, 0, sizeof(*kb));
+	rc = db_prep(db,
+		     "SELECT name, blob, pubkey FROM key_blob WHERE name = ?",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		db_col_text(st, 0, kb->name, sizeof(kb->name));
+		rc = db_col_blob(st, 1, &kb->blob, &kb->blob_len);
+		if (!rc)
+			rc = db_col_blob(st, 2, &kb->pubkey, &kb->pubkey_len);
+		if (!rc && (!kb->blob || !kb->pubkey))
+			rc = -EBADMSG;
+		if (rc)
+			db_keyblob_free(kb);
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT
+				       : db_err(db, rc, "keyblob get");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!kb->name[0] || !kb->blob_len || !kb->pubkey_len)
+		return -EINVAL;
+	rc = db_prep(db,
+		     "INSERT OR REPLACE INTO key_blob (name, blob, pubkey)"
+		     " VALUES (?, ?, ?)",
+		     &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, kb->name);
+	db_bind_blob(st, 2, kb->blob, kb->blob_len);
+	db_bind_blob(st, 3, kb->pubkey, kb->pubkey_len);
+	rc = db_step_done(db, st, "keyblob put");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_keyblob_delete(struct db *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db, "DELETE FROM key_blob WHERE name = ?", &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, name);
+	rc = db_step_done(db, st, "keyblob delete");
+	if (!rc && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Replace @to's row by @from's, renamed; -ENOENT if @from has none. */
+static int move_row(struct db *db, const char *from, const char *to)
+{
+	sqlite3_stmt *st;
+	int rc = db_exec_text(db, "DELETE FROM key_blob WHERE name = ?", to);
+
+	if (rc)
+		return rc;
+	rc = db_prep(db, "UPDATE key_blob SET name = ? WHERE name = ?", &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, to);
+	db_bind_text(st, 2, from);
+	rc = db_step_done(db, st, "keyblob move");
+	if (!rc && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_keyblob_move(struct db *db, const char *from, const char *to)
+{
+	bool own;
+	int rc = db_tx_begin(db, &own);
+
+	if (rc)
+		return rc;
+	return db_tx_end(db, own, move_row(db, from, to));
+}
+
+void db_keyblob_free(struct db_keyblob *kb)
+{
+	free(kb->blob);
+	free(kb->pubkey);
+	kb->blob = kb->pubkey = NULL;
+	kb->blob_len = kb->pubkey_len = 0;
+}
