@@ -12,8 +12,11 @@
 #     its own; its GetCACaps reply feeds `pkictl check --caps`;
 #   - systemd-analyze verify accepts the installed units; man finds the
 #     pages; the completion is installed;
-# then purges both packages and checks that nothing is left (DKMS tree,
-# module, user, /etc/pkiks, modprobe options, unit symlinks).
+# then purges both packages and checks that nothing is left (every path
+# dpkg lists for them, DKMS tree, module, user, /etc/pkiks, modprobe
+# options, unit symlinks).  DKMS's own signing key pair, which DKMS creates
+# on the first module build of a fresh machine, is DKMS's and stays; the
+# test checks that pkiks.ko was signed with it.
 # Needs root (apt-get); skips with a message otherwise.
 set -uo pipefail
 if [ "$(id -u)" -ne 0 ]; then
@@ -77,6 +80,24 @@ if dpkg -s pkid >/dev/null 2>&1 || dpkg -s pkiks-dkms >/dev/null 2>&1; then
 	purge || { cat "$tmp/purge.log" >&2; exit 1; }
 fi
 
+# DKMS's module signing key pair (framework.conf: mok_signing_key,
+# mok_certificate; default /var/lib/dkms/mok.key and mok.pub).  DKMS makes
+# it on the first signed build on a machine, whatever the module, and keeps
+# it for every later one: it belongs to DKMS, not to our packages, and a
+# purge must not take it away.  The footprint below leaves it out only when
+# this run created it and pkiks.ko carries its signature (checked in 2).
+dkms_conf() { # VAR DEFAULT: the last setting in DKMS's framework files
+	local v
+	v=$(cat /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf 2>/dev/null |
+		sed -n "s/^[[:space:]]*$1=[\"']\{0,1\}\([^\"']*\)[\"']\{0,1\}[[:space:]]*$/\1/p" | tail -1)
+	echo "${v:-$2}"
+}
+mok_key=$(dkms_conf mok_signing_key /var/lib/dkms/mok.key)
+mok_cert=$(dkms_conf mok_certificate /var/lib/dkms/mok.pub)
+mok_had=no
+[ -e "$mok_key" ] || [ -e "$mok_cert" ] && mok_had=yes
+mok_made=no
+
 # What the packages touch, listed before the install and after the purge:
 # the two lists must be equal.
 footprint() {
@@ -89,6 +110,14 @@ footprint() {
 		/usr/share/lintian/overrides 2>/dev/null | sort
 	grep -h '^pkid:' /etc/passwd /etc/group
 }
+# The same, without the DKMS key pair when this run created it.
+footprint_ours() {
+	if [ "$mok_made" = yes ]; then
+		footprint | grep -vxF -e "$mok_key" -e "$mok_cert"
+	else
+		footprint
+	fi
+}
 footprint >"$tmp/before"
 
 # 1. build and install
@@ -97,6 +126,16 @@ start=$(date +%s)
 	tail -30 "$tmp/build.log" >&2
 	exit 1
 }
+# Every path the two packages hold, and which of them the machine already
+# had (directories such as /usr/sbin): the purge check (8) wants the others
+# gone.
+for d in "$tmp"/deb/*.deb; do
+	dpkg-deb -c "$d" | awk '{print $6}' | sed 's,^\.,,; s,/$,,' | grep '^/.'
+done | sort -u >"$tmp/owned"
+[ -s "$tmp/owned" ] || fail "the packages hold no file"
+while IFS= read -r f; do
+	[ -e "$f" ] || [ -L "$f" ] && echo "$f"
+done <"$tmp/owned" >"$tmp/had"
 (cd "$tmp/deb" && apt-get install "${apt_opts[@]}" ./pkid_*.deb ./pkiks-dkms_*.deb) \
 	>"$tmp/install.log" 2>&1 || {
 	tail -40 "$tmp/install.log" >&2
@@ -104,7 +143,7 @@ start=$(date +%s)
 }
 echo "check-packaging: built and installed in $(($(date +%s) - start)) s"
 
-# lintian, when installed (packaging/deps.txt lists it): no error, no warning
+# lintian, when installed (packaging/deps-test.txt lists it): no error, no warning
 if command -v lintian >/dev/null; then
 	lintian --fail-on error,warning --tag-display-limit 0 "$tmp"/deb/*.deb \
 		>"$tmp/lintian.log" 2>&1 || fail "lintian: $(grep -v 'root privileges' "$tmp/lintian.log")"
@@ -119,6 +158,21 @@ ko=$(modinfo -k "$kver" -F filename pkiks 2>/dev/null)
 [[ $ko == /lib/modules/$kver/updates/dkms/pkiks.ko* ]] || fail "modinfo -k $kver pkiks: '$ko'"
 [ "$(modinfo -k "$kver" -F vermagic pkiks 2>/dev/null | cut -d' ' -f1)" = "$kver" ] ||
 	fail "pkiks.ko vermagic is not $kver"
+
+# Signed by DKMS's key where DKMS signs (Debian's kbuild ships sign-file):
+# on a fresh machine DKMS creates that key pair for this very build.
+if [ -e "$mok_cert" ]; then
+	[ "$mok_had" = yes ] || mok_made=yes
+	serial=$(openssl x509 -inform DER -in "$mok_cert" -noout -serial 2>/dev/null |
+		sed 's/^serial=0*//')
+	sig=$(modinfo -F sig_key "$ko" 2>/dev/null | tr -d ':' | tr a-f A-F | sed 's/^0*//')
+	[ -n "$serial" ] && [ "$sig" = "$serial" ] ||
+		fail "pkiks.ko is not signed with DKMS's key $mok_cert (sig_key '$sig', key serial '$serial')"
+	[ "$mok_made" = yes ] &&
+		echo "check-packaging: DKMS created its signing key pair ($mok_key, $mok_cert) for this first build; it stays DKMS's"
+elif [ "$mok_had" = yes ]; then
+	fail "DKMS's signing key pair went away during the install"
+fi
 
 # pkiks-module.service's ExecCondition: true where the module is installed
 # for the kernel, false where it is not (then pkiksd.service serves)
@@ -210,7 +264,13 @@ for f in /usr/src/pkiks-"$dkms_ver" /etc/pkid /etc/pkiks /var/lib/pkid \
 	[ -e "$f" ] && fail "$f left after purge"
 done
 getent passwd pkid >/dev/null && fail "user pkid left after purge"
-footprint >"$tmp/after"
+# What the packages held is gone, but for what the machine had before.
+while IFS= read -r f; do
+	[ -e "$f" ] || [ -L "$f" ] || continue
+	grep -qxF "$f" "$tmp/had" || echo "$f"
+done <"$tmp/owned" >"$tmp/owned-left"
+[ -s "$tmp/owned-left" ] && fail "owned by the packages and left after purge: $(cat "$tmp/owned-left")"
+footprint_ours >"$tmp/after"
 diff "$tmp/before" "$tmp/after" >"$tmp/footprint.diff" ||
 	fail "the purge left the machine changed: $(cat "$tmp/footprint.diff")"
 
