@@ -59,9 +59,14 @@ openssl crl -CAfile "$T/ca.pem" -noout -in "$T/crl.pem" 2>&1 | grep -q "verify O
 wait_for 5 grep -q "TP1 crl" "$T/hook.log" || fail "on-change did not run for the CRL"
 echo "ok: revoked $serial, refreshed after nextUpdate, hook ran"
 
-# Another key under the same issuer name, on the same URL.
-next=$(date -u -d "$(openssl crl -noout -nextupdate -in "$T/crl.pem" | sed 's/^[^=]*=//')" +%s)
+# Another key under the same issuer name, on the same URL.  The CA
+# re-signed its CRL at the revoke, so the CRL the client holds now is due
+# again only a few seconds after the move above: with the first CA stopped
+# the client can fetch nothing new, and the nextUpdate read then is the one
+# the client waits for (the lab clock may pass it by itself while the second
+# CA makes its keys; the client then retries every 10 s).
 ca_stop
+next=$(date -u -d "$(openssl crl -noout -nextupdate -in "$T/crl.pem" | sed 's/^[^=]*=//')" +%s)
 sed -e 's/server TESTCA/server TESTCB/' -e "s|$T/cadb|$T/cadb2|" \
 	-e "s|$T/ca.ctl|$T/ca2.ctl|" "$T/ca.conf" >"$T/ca2.conf"
 start_pkid ca2 CA_PID

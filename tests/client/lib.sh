@@ -12,7 +12,8 @@
 #   cl_start / cl_stop         the client pkid (waits for its socket)
 #   cactl / clctl CMD ARGS     one control command to either daemon
 #   lab_now                    the lab clock, seconds
-#   lab_to SECONDS             move the lab clock to that instant
+#   lab_to SECONDS             move the lab clock to that instant (or leave
+#                              it where it is when already past it)
 #   timer_at KIND              deadline (s) of TP1's timer KIND, or empty
 #   wait_for SECONDS CMD...    retry CMD every 0.1 s until it succeeds
 #   cert_field FILE FIELD      openssl x509 -noout -FIELD of a PEM file
@@ -146,9 +147,17 @@ lab_now() {
 	$B/pkictl --json show clock | jq '.now_ns / 1000000000 | floor'
 }
 
+# The lab clock runs on at real speed between moves, so a deadline the test
+# computed earlier may already be behind it on a slow or loaded machine:
+# then the timers due are firing by themselves and the clock is not moved
+# (it never goes back).  A test that needs to be *before* an instant checks
+# that itself with lab_now.
 lab_to() {
 	local d=$(($1 - $(lab_now)))
-	[ "$d" -gt 0 ] || fail "lab_to: $1 is not in the future"
+	if [ "$d" -le 0 ]; then
+		echo "note: the lab clock is already $((-d)) s past $1" >&2
+		return 0
+	fi
 	$B/lab-advance "$d" || fail "lab-advance $d"
 }
 
