@@ -43,13 +43,18 @@ $(OBJ)/%.o: %.c
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
 
-.PHONY: all deps check bench clean demo
+.PHONY: all deps deps-demo check bench clean demo
 all: $(ALL)
 
 # Installs the Debian packages the build and the tests need (as root), or
-# prints the exact apt-get line to run.
+# prints the exact apt-get line to run: packaging/deps.txt (build, demo)
+# and packaging/deps-test.txt (what only the tests add).
 deps:
-	@packaging/deps.sh
+	@packaging/deps.sh all
+
+# The same for packaging/deps.txt alone: what `make demo` needs.
+deps-demo:
+	@packaging/deps.sh demo
 
 # Every test, one after the other; a failing one does not hide the others.
 check: deps

@@ -1,9 +1,17 @@
 #!/bin/bash
-# Install the Debian packages listed in packaging/deps.txt that are missing.
+# Install the missing Debian packages of the lists named (packaging/deps.txt:
+# build and demo; packaging/deps-test.txt: what only the tests add).
+#   deps.sh          both lists (make deps, make check, make bench)
+#   deps.sh demo     deps.txt only (make demo)
 # As root: apt-get installs them.  Otherwise: print the exact line to run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(grep -v '^\s*#' "$here/deps.txt" | sed '/^\s*$/d')
+case "${1:-all}" in
+demo) lists=("$here/deps.txt") ;;
+all) lists=("$here/deps.txt" "$here/deps-test.txt") ;;
+*) echo "usage: deps.sh [demo|all]" >&2; exit 2 ;;
+esac
+mapfile -t wanted < <(cat "${lists[@]}" | grep -v '^\s*#' | sed '/^\s*$/d')
 
 missing=()
 for p in "${wanted[@]}"; do

@@ -1,5 +1,6 @@
 # tools/demo: the newcomer path (README's first command).
-#   make demo    installs what is missing (make deps), builds, then runs a CA
+#   make demo    installs what is missing of packaging/deps.txt (not the
+#                tests' packages), builds what the demo runs, then runs a CA
 #                and a client trustpoint on loopback through a compressed
 #                lifecycle (tools/demo/demo.sh); ends by itself in < 2 min
 #   check-demo   the same, non-interactively on a test port; checks its exit
@@ -7,9 +8,11 @@
 DEMO_DEPS := $(PKID) $(BIN)/pkictl $(BIN)/pkiksd $(BIN)/pkiks-keygen \
 	     $(BIN)/lab-advance $(B)/pkiks-provider.so
 
-# Like `check`: deps first (it may install packages), then the whole build.
-demo: deps
-	@$(MAKE) --no-print-directory all
+# Like `check`: packages first (it may install some), then the build; only
+# what the demo runs, so neither the tests' packages nor the module's
+# kernel headers are needed.
+demo: deps-demo
+	@$(MAKE) --no-print-directory $(DEMO_DEPS)
 	@tools/demo/demo.sh
 
 .PHONY: check-demo
