@@ -15,6 +15,9 @@
 #   lab_to SECONDS             move the lab clock to that instant (or leave
 #                              it where it is when already past it)
 #   timer_at KIND              deadline (s) of TP1's timer KIND, or empty
+#   check_delay WHAT AT FROM DELAY
+#                              a timer at AT armed DELAY s after an event at
+#                              or after FROM (and before now)
 #   wait_for SECONDS CMD...    retry CMD every 0.1 s until it succeeds
 #   cert_field FILE FIELD      openssl x509 -noout -FIELD of a PEM file
 
@@ -165,6 +168,18 @@ timer_at() {
 	$B/pkictl --json show timers | jq -r --arg k "$1" \
 		'.timers[] | select(.owner == "TP1" and .kind == $k) |
 		 .deadline_ns / 1000000000 | floor'
+}
+
+# A timer armed DELAY seconds after an event: the event happened at or after
+# FROM (the lab instant the test moved to) and before now (the test has
+# seen the timer), so FROM + DELAY <= AT <= now + DELAY.  The upper bound is
+# what the test measured, not a fixed allowance: a loaded machine takes
+# longer to act on a timer, and the lab clock runs on meanwhile.
+check_delay() {
+	local what=$1 at=$2 from=$3 delay=$4 now
+	now=$(lab_now)
+	[ -n "$at" ] && [ "$at" -ge $((from + delay)) ] && [ "$at" -le $((now + delay)) ] ||
+		fail "$what at ${at:-none}: $((${at:-0} - from)) s after $from, expected $delay (seen at $now)"
 }
 
 cert_field() {

@@ -32,8 +32,7 @@ wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
 	select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
 	fail "no CONNECT RETRY after RENEW with the CA down"
 r1=$(timer_at "CONNECT RETRY")
-[ $((r1 - renew)) -ge 60 ] && [ $((r1 - renew)) -le 70 ] ||
-	fail "first CONNECT RETRY after $((r1 - renew)) s, expected 60"
+check_delay "first CONNECT RETRY" "$r1" "$renew" 60
 cmp -s "$T/tp1.pem" "$T/first.pem" || fail "identity changed while the CA is down"
 [ "$(clctl --json "show trustpoints" | jq -r '.[0].state')" = retrying ] ||
 	fail "show trustpoints: not retrying"
@@ -45,8 +44,7 @@ wait_for 20 bash -c "[ \"\$($B/pkictl --json show timers | jq '[.timers[] |
 	.deadline_ns / 1000000000 | floor][0]')\" -gt $r1 ]" ||
 	fail "no second CONNECT RETRY"
 r2=$(timer_at "CONNECT RETRY")
-[ $((r2 - r1)) -ge 120 ] && [ $((r2 - r1)) -le 130 ] ||
-	fail "second CONNECT RETRY after $((r2 - r1)) s, expected 120"
+check_delay "second CONNECT RETRY" "$r2" "$r1" 120
 echo "ok: second CONNECT RETRY 120 s later"
 
 cl_stop

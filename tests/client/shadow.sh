@@ -65,8 +65,7 @@ wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
 	select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
 	fail "no retry after SHADOW without a rollover CA"
 r1=$(timer_at "CONNECT RETRY")
-[ $((r1 - shadow)) -ge 60 ] && [ $((r1 - shadow)) -le 70 ] ||
-	fail "first retry after $((r1 - shadow)) s, expected 60"
+check_delay "first retry" "$r1" "$shadow" 60
 grep -q "TP1: no rollover CA certificate yet" "$T/cl.log" || fail "not logged"
 lab_to $((r1 + 1))
 wait_for 20 bash -c "[ \"\$($B/pkictl --json show timers | jq '[.timers[] |
@@ -74,8 +73,7 @@ wait_for 20 bash -c "[ \"\$($B/pkictl --json show timers | jq '[.timers[] |
 	.deadline_ns / 1000000000 | floor][0]')\" -gt $r1 ]" ||
 	fail "no second retry"
 r2=$(timer_at "CONNECT RETRY")
-[ $((r2 - r1)) -ge 120 ] && [ $((r2 - r1)) -le 130 ] ||
-	fail "second retry after $((r2 - r1)) s, expected 120"
+check_delay "second retry" "$r2" "$r1" 120
 [ "$(grep -c 'TP1: no rollover CA certificate yet' "$T/cl.log")" = 2 ] ||
 	fail "GetNextCACert asked $(grep -c 'TP1: no rollover' "$T/cl.log") times, expected 2"
 cmp -s "$T/tp1.pem" "$T/first.pem" || fail "identity changed"
