@@ -28,7 +28,13 @@ for r in json.load(sys.stdin):
 sw_enroll dave --interval 1 --maxpolltime 60 &
 client=$!
 id=$(pending_id dave) || fail "dave's request never became pending"
-sleep 1.5 # let it poll at least once
+# Let it poll at least once before the grant (bounded: 30 s; it polls
+# every second).
+for ((i = 0; i < 300; i++)); do
+	grep -q "CertPoll" "$T/pkid.log" && break
+	sleep 0.1
+done
+grep -q "CertPoll" "$T/pkid.log" || fail "dave did not poll within 30 s"
 ctl "server grant" $CA_NAME "$id" >/dev/null || fail "grant $id"
 wait $client || fail "dave: $(tail -5 "$T/dave.log")"
 grep -q "request pending" "$T/dave.log" || fail "dave never saw PENDING"

@@ -47,8 +47,13 @@ http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
 PROXY_PID=$!
 trap 'kill $PROXY_PID 2>/dev/null; ca_cleanup' EXIT
-sleep 1
 URL=http://127.0.0.1:$PROXY_PORT/cgi-bin/pkiclient.exe
+# Until the proxy answers (bounded: 10 s), not a fixed pause.
+for ((i = 0; i < 100; i++)); do
+	curl -s -o /dev/null "$URL?operation=GetCACaps" && break
+	kill -0 $PROXY_PID 2>/dev/null || fail "the capturing proxy exited"
+	sleep 0.1
+done
 curl -sf -o "$T/ca.der" "$URL?operation=GetCACert" || fail "GetCACert"
 cp "$T/ca.der" "$T/ra.der"
 openssl x509 -inform der -in "$T/ca.der" -out "$T/ca.pem"

@@ -85,7 +85,7 @@ sw_scepca() {
 }
 
 test_storm() {
-	local t0 t1 secs got max d flood_pid conn_pid
+	local t0 t1 secs fsecs sent got max d flood_pid conn_pid
 	pkid_start
 	[ -n "$(xdp_prog_id sf0)" ] && [ -n "$(xdp_prog_id sc0)" ] ||
 		fail "pkid did not attach the guard"
@@ -104,13 +104,18 @@ test_storm() {
 	wait $conn_pid || fail "connflood failed"
 	t1=$(date +%s.%N)
 	wait $flood_pid || fail "the SYN flood failed"
+	fsecs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print int(b - a) + 1}')
+	sent=$(cat "$LAB/sent")
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print int(b - a) + 1}')
 	got=$(awk '{print $2}' "$LAB/conn")
 	max=$((40 * (4 + 2 * secs + 1)))
 	[ "$got" -le "$max" ] && [ "$got" -ge 80 ] ||
 		fail "pkid answered $got flood requests (80..$max)"
+	# Each of the 100 flood sources passes at most burst + rate x the
+	# flood's measured time (+1: a cross-CPU race); the rest is dropped.
 	d=$(show_pkid | jq .totals.dropped)
-	[ "$d" -ge 3000 ] || fail "only $d SYNs dropped"
+	[ "$d" -ge $((sent - 100 * (4 + 2 * fsecs + 1))) ] && [ "$d" -ge $((sent / 2)) ] ||
+		fail "only $d of $sent SYNs dropped in $fsecs s"
 	ok "pkid under a storm: 2 routers enrolled and verified; $d SYNs dropped at XDP; pkid answered $got of 1000 flood requests in $secs s (limit $max)"
 	PKID_CTL_SOCKET=$LAB/pkid.ctl "$BIN/pkictl" show guard 3 | sed 's/^/    /'
 	pkid_stop
