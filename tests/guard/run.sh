@@ -37,7 +37,7 @@ since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {print int(b - a) + 1}'; }
 
 # The most SYNs one source can pass in $3 seconds at rate $1 burst $2: a
 # full bucket, the refill over the time, and one for a cross-CPU race
-# (daemon/bpf/guard.bpf.c).
+# (daemon/guard/bpf/guard.bpf.c).
 max_pass() { echo $(($2 + $1 * $3 + 1)); }
 
 test_attach() {
