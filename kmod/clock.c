@@ -14,8 +14,15 @@
  * reference follows it at every check.  The offset is checked on every
  * request and by a periodic work item, and before any PKI timer expires.
  *
- * "now" never goes backwards: it is the larger of CLOCK_REALTIME and the
- * last "now" handed out, across revocations and grants.  It is reported
+ * "now" is the larger of CLOCK_REALTIME and the floor, the last "now"
+ * read while authoritative.  Only vouched readings raise the floor: a
+ * clock that was wrong while nobody vouched for it (a bad RTC at boot, a
+ * step forward that revoked authority) leaves no trace once it is put
+ * right.  While authoritative, "now" never goes backwards.  A grant takes
+ * CLOCK_REALTIME as it is then and resets the floor to it, downwards too:
+ * calendar-valid (or an NTP report) says the clock is right now, and it
+ * supersedes earlier authoritative readings, which would otherwise pin a
+ * wrong time until the real one caught up with it.  "now" is reported
  * while not authoritative too (as pkiksd does), but only pkiks_clock_now()
  * hands it out for use, and that refuses with -EAGAIN.
  */
@@ -44,7 +51,7 @@ static struct {
 	bool authoritative;
 	u32 source;
 	u64 since;
-	u64 floor;	/* last authoritative now handed out */
+	u64 floor;	/* last now read while authoritative */
 	s64 ref_offset; /* REALTIME - BOOTTIME at the last check */
 	u32 steps;
 } gate;
@@ -74,20 +81,44 @@ static bool step_check_locked(void)
 	return true;
 }
 
-static u64 now_locked(void)
+/*
+ * Under clock_lock: whether a reading taken just before is vouched for:
+ * under authority, and no step since the last check (which will revoke).
+ * Readers without the check (sysfs, timer display) and a step landing
+ * between a check and a reading would otherwise take a stepped clock as
+ * authoritative.
+ */
+static bool vouched_locked(void)
+{
+	s64 delta = realtime_offset() - gate.ref_offset;
+
+	return gate.authoritative &&
+	       abs(delta) <= (s64)step_tolerance_ms * NSEC_PER_MSEC;
+}
+
+/* Under clock_lock. *ok (may be NULL): whether the now is vouched for. */
+static u64 now_locked(bool *ok)
 {
 	u64 real = ktime_get_real_ns();
+	bool v = vouched_locked(); /* after the reading: sees a step behind it */
 
-	if (real > gate.floor)
+	if (ok)
+		*ok = v;
+	if (real <= gate.floor)
+		return gate.floor;
+	/* An unvouched reading is shown, never remembered. */
+	if (v)
 		gate.floor = real;
-	return gate.floor;
+	return real;
 }
 
 static void fill_locked(struct pkiks_clock_state *st)
 {
-	st->authoritative = gate.authoritative;
+	bool ok;
+
+	st->now = now_locked(&ok);
+	st->authoritative = ok; /* never a now read across an unchecked step */
 	st->source = gate.source;
-	st->now = now_locked();
 	st->since = gate.since;
 	st->realtime = ktime_get_real_ns();
 	st->steps = gate.steps;
@@ -137,16 +168,17 @@ void pkiks_clock_get(struct pkiks_clock_state *st)
 
 int pkiks_clock_now(u64 *now)
 {
-	int err = -EAGAIN;
+	bool ok;
+	u64 t;
 
 	step_check();
 	spin_lock_bh(&clock_lock);
-	if (gate.authoritative) {
-		*now = now_locked();
-		err = 0;
-	}
+	t = now_locked(&ok);
 	spin_unlock_bh(&clock_lock);
-	return err;
+	if (!ok)
+		return -EAGAIN;
+	*now = t;
+	return 0;
 }
 
 int pkiks_clock_set(u32 source)
@@ -163,8 +195,11 @@ int pkiks_clock_set(u32 source)
 	changed = was != is || gate.source != source;
 	gate.authoritative = is;
 	gate.source = source;
-	if (is && !was)
-		gate.since = now_locked();
+	if (is && !was) {
+		/* The clock as it is now, even below the floor. */
+		gate.floor = ktime_get_real_ns();
+		gate.since = gate.floor;
+	}
 	if (!is)
 		gate.since = 0;
 	spin_unlock_bh(&clock_lock);

@@ -8,7 +8,7 @@
 struct pkiks_clock_state {
 	bool authoritative;
 	u32 source;   /* enum pkiks_clock_source */
-	u64 now;      /* max(realtime, last now): never goes backwards */
+	u64 now;      /* max(realtime, floor): see clock.c */
 	u64 since;    /* when authority was granted, 0 when not */
 	u64 realtime; /* raw CLOCK_REALTIME */
 	u32 steps;    /* realtime steps detected since load */

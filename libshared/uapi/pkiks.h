@@ -81,8 +81,12 @@
  * PKIKS_CMD_CLOCK_GET            anyone
  *     -> CLOCK_AUTHORITATIVE, CLOCK_SOURCE, CLOCK_NOW, CLOCK_SINCE,
  *        CLOCK_STEPS, CLOCK_REALTIME
- *     CLOCK_NOW never goes backwards while authoritative; it is the only
- *     "now" pkid uses.
+ *     CLOCK_NOW is the larger of the clock and the floor, the last now
+ *     read while authoritative: only vouched readings raise the floor.
+ *     It never goes backwards while authoritative; a grant (CLOCK_SET
+ *     CALENDAR or NTP, the lab clock set) takes the clock as it is then,
+ *     below an earlier authoritative now too.  It is the only "now" pkid
+ *     uses, and only while CLOCK_AUTHORITATIVE.
  * PKIKS_CMD_CLOCK_SET            CAP_SYS_TIME (pkiksd: uid 0 or --lab)
  *     CLOCK_SOURCE (CALENDAR: an admin's calendar-valid; NTP: reported by
  *     pkiks-ntpwatch after adjtimex() shows the kernel clock synchronised;

@@ -1,11 +1,14 @@
 #!/bin/bash
 # check-keystore-twin: the keystore protocol suite against a private pkiksd,
 # the signature it exports checked with the openssl CLI, then what only
-# pkiksd does (lab clock, status tree, timers across a restart, KEK file).
+# pkiksd does (lab clock, status tree, timers across a restart, KEK file,
+# clock steps).
 #
-# Not tested here: clock step detection (the host's clock cannot be set from
-# a test without disturbing everyone on the machine); the VM tests step the
-# clock with `date -s` against the module.
+# The host's clock cannot be set from a test without disturbing everyone on
+# the machine: pkiksd's clock steps are made with libfaketime instead, which
+# shifts CLOCK_REALTIME for pkiksd alone (not CLOCK_BOOTTIME, so pkiksd sees
+# a step) and rereads the shift from a file on every call.  The VM tests
+# step the real clock with `date -s` against the module.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/keystore.sh
@@ -63,6 +66,29 @@ ks_twin_start "$tmp/persist" || exit 1
 timeout 60 "$BIN/test-pkiksd" --state-dir "$tmp/persist/state" \
 	--suite persist-check || bad "persist-check"
 ks_twin_stop
+
+step "clock steps (pkiksd under libfaketime, its RTC ten years ahead)"
+faketime_lib=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -n1)
+if [ -z "$faketime_lib" ]; then
+	bad "libfaketime not installed (make deps)"
+else
+	echo "+315360000" >"$tmp/faketime"
+	{
+		echo '#!/bin/sh'
+		echo "LD_PRELOAD='$faketime_lib' FAKETIME_NO_CACHE=1 \\"
+		echo "FAKETIME_TIMESTAMP_FILE='$tmp/faketime' \\"
+		echo "FAKETIME_DONT_FAKE_MONOTONIC=1 exec '$(realpath "$BIN/pkiksd")' \"\$@\""
+	} >"$tmp/pkiksd-faketime"
+	chmod 0755 "$tmp/pkiksd-faketime"
+	if PKIKSD=$tmp/pkiksd-faketime ks_twin_start "$tmp/step"; then
+		timeout 60 "$BIN/test-pkiksd" --state-dir "$tmp/step/state" \
+			--suite step --faketime-file "$tmp/faketime" ||
+			bad "step suite"
+		ks_twin_stop
+	else
+		bad "pkiksd under libfaketime did not start"
+	fi
+fi
 
 step "KEK file: root-only accepted, group-readable refused; transport choice"
 head -c 32 /dev/urandom >"$tmp/kek"

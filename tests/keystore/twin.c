@@ -4,6 +4,7 @@
  * starts and restarts.
  *
  *   test-pkiksd --state-dir DIR --suite lab|persist-arm|persist-check|kek
+ *   test-pkiksd --state-dir DIR --suite step --faketime-file FILE
  *
  *   lab            (pkiksd --lab) set/advance the lab clock, timers fire in
  *                  deadline order with events, the status tree follows
@@ -12,6 +13,10 @@
  *                  calendar-valid, EXPIRED kept; status files rebuilt
  *   kek            (pkiksd --kek-file) wrap works with no KEK_SET, and a
  *                  second KEK is refused (EBUSY)
+ *   step           (pkiksd under libfaketime, started ten years ahead,
+ *                  --faketime-file FILE) clock steps: only authoritative
+ *                  readings raise the floor, a grant takes the clock as it
+ *                  is, no step no going back
  *
  * The socket comes from $PKIKS_SOCKET (tests/lib/keystore.sh sets it).
  */
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <CUnit/Basic.h>
 
 #include "keystore.h"
@@ -31,7 +37,7 @@
 #define LAB_T0 (2082758400ULL * SEC)
 
 static struct pkiks *ks;
-static const char *state_dir;
+static const char *state_dir, *faketime_file;
 
 static int read_status(const char *rel, char *buf, size_t len)
 {
@@ -297,6 +303,147 @@ static void test_persist_check(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* step (pkiksd under libfaketime)                                     */
+
+/* Ten years of 365 days: check-twin.sh starts pkiksd this far ahead. */
+#define BAD_RTC (3650 * DAY)
+/* Two processes on one host read the same clock: a few seconds apart at
+ * most, even on a loaded machine (a request takes milliseconds). */
+#define NEAR (5 * SEC)
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * SEC + ts.tv_nsec;
+}
+
+static int near(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b < NEAR : b - a < NEAR;
+}
+
+/* Set pkiksd's fake clock to the host's plus OFFSET: write a temporary
+ * file and rename it, so libfaketime never reads a half-written one. */
+static int fake_offset(const char *offset)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", faketime_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", offset);
+	if (fclose(f))
+		return -EIO;
+	return rename(tmp, faketime_file) ? -errno : 0;
+}
+
+/* The clock as pkiksd sees it after a step, which it must have counted:
+ * proof that the fake clock moved under it. */
+static void get_after_step(uint32_t steps, struct pkiks_clock *c)
+{
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, c), 0);
+	CU_ASSERT_EQUAL(c->steps, steps + 1);
+	CU_ASSERT_EQUAL(c->authoritative, 0);
+	CU_ASSERT_EQUAL(c->source, PKIKS_CLOCK_NONE);
+}
+
+/* Boot with the RTC ten years ahead, read the clock, put it right,
+ * calendar-valid: now is the corrected time, and a timer due in an hour
+ * waits for that hour. */
+static void test_step_bad_rtc(void)
+{
+	struct pkiks_timer_info t;
+	struct pkiks_clock c;
+	char buf[64];
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(c.authoritative, 0);
+	CU_ASSERT(near(c.realtime_ns, host_ns() + BAD_RTC));
+	CU_ASSERT(near(c.now_ns, host_ns() + BAD_RTC)); /* shown, unvouched */
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-rtc", PKIKS_TIMER_RENEW,
+					host_ns() + 3600 * SEC),
+			0);
+	CU_ASSERT_EQUAL_FATAL(fake_offset("+0"), 0);
+	get_after_step(c.steps, &c);
+	CU_ASSERT(near(c.now_ns, host_ns()));
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL(c.authoritative, 1);
+	CU_ASSERT(near(c.now_ns, host_ns()));
+	CU_ASSERT(near(c.since_ns, host_ns()));
+	CU_ASSERT_EQUAL(find_timer("t-rtc", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
+	CU_ASSERT_EQUAL(read_status("clock/now", buf, sizeof(buf)), 0);
+	CU_ASSERT(near(strtoull(buf, NULL, 10), host_ns()));
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-rtc", PKIKS_TIMER_RENEW), 0);
+}
+
+/* pkid's sequence: +2 d (revokes), -1 d, calendar-valid: now is +1 d. */
+static void test_step_forward_back(void)
+{
+	struct pkiks_clock c;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(c.authoritative, 1);
+	CU_ASSERT_EQUAL_FATAL(fake_offset("+172800"), 0);
+	get_after_step(c.steps, &c);
+	CU_ASSERT(near(c.now_ns, host_ns() + 2 * DAY)); /* shown, unvouched */
+	CU_ASSERT_EQUAL_FATAL(fake_offset("+86400"), 0);
+	get_after_step(c.steps, &c);
+	CU_ASSERT(near(c.now_ns, host_ns() + DAY));
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL(c.authoritative, 1);
+	CU_ASSERT(near(c.now_ns, host_ns() + DAY));
+	CU_ASSERT(near(c.since_ns, host_ns() + DAY));
+}
+
+/* Back by less than a step (half a second): authority stays, and so does
+ * the floor, now does not go backwards. */
+static void test_step_floor(void)
+{
+	struct pkiks_clock a, b;
+	uint64_t t0, t1;
+
+	t0 = host_ns();
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(a.authoritative, 1);
+	CU_ASSERT_EQUAL_FATAL(fake_offset("+86399.5"), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &b), 0);
+	t1 = host_ns();
+	CU_ASSERT_EQUAL(b.authoritative, 1);
+	CU_ASSERT_EQUAL(b.steps, a.steps);
+	CU_ASSERT(b.now_ns >= a.now_ns);
+	/* The clock itself went back, unless this took half a second. */
+	if (t1 - t0 < SEC / 2)
+		CU_ASSERT(b.realtime_ns < a.now_ns);
+}
+
+/* A grant after a backward step takes the clock as it is, below the
+ * earlier authoritative now (the decision documented in clock.c). */
+static void test_step_grant_back(void)
+{
+	struct pkiks_clock a, c;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(a.authoritative, 1);
+	CU_ASSERT_EQUAL_FATAL(fake_offset("+0"), 0);
+	get_after_step(a.steps, &c);
+	/* Until the grant, the last authoritative now is shown. */
+	CU_ASSERT(c.now_ns >= a.now_ns);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_NTP), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL(c.authoritative, 1);
+	CU_ASSERT_EQUAL(c.source, PKIKS_CLOCK_NTP);
+	CU_ASSERT(near(c.now_ns, host_ns()));
+	CU_ASSERT(near(c.since_ns, host_ns()));
+}
+
+/* ------------------------------------------------------------------ */
 /* --kek-file                                                          */
 
 static void test_kek_file(void)
@@ -350,6 +497,12 @@ static int run(const char *suite)
 		{"kek", "KEK from --kek-file", test_kek_file},
 		{"kek", "transport: kernel absent, AUTO picks pkiksd",
 		 test_transport},
+		{"step", "a bad RTC at boot leaves no trace", test_step_bad_rtc},
+		{"step", "+2 d, -1 d, calendar-valid: now is +1 d",
+		 test_step_forward_back},
+		{"step", "back less than a step: now holds", test_step_floor},
+		{"step", "a grant after a backward step takes the clock",
+		 test_step_grant_back},
 	};
 	CU_pSuite s;
 	size_t i;
@@ -373,6 +526,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"state-dir", required_argument, NULL, 'd'},
 		{"suite", required_argument, NULL, 's'},
+		{"faketime-file", required_argument, NULL, 'f'},
 		{0}};
 	const char *suite = NULL;
 	unsigned failed;
@@ -383,12 +537,17 @@ int main(int argc, char **argv)
 			state_dir = optarg;
 		else if (c == 's')
 			suite = optarg;
+		else if (c == 'f')
+			faketime_file = optarg;
 		else
 			return 2;
 	}
-	if (!state_dir || !suite) {
+	if (!state_dir || !suite ||
+	    !strcmp(suite, "step") != (faketime_file != NULL)) {
 		fprintf(stderr, "usage: test-pkiksd --state-dir DIR --suite "
-				"lab|persist-arm|persist-check|kek\n");
+				"lab|persist-arm|persist-check|kek\n"
+				"       test-pkiksd --state-dir DIR --suite step "
+				"--faketime-file FILE\n");
 		return 2;
 	}
 	if (pkiks_open(&ks, PKIKS_TRANSPORT_TWIN, NULL)) {

@@ -85,6 +85,34 @@ test_load() {
 	equal "sysfs clock/source starts at none" "$(sysfs clock/source)" none
 }
 
+# clock_field NAME: one field of `pkiks-vmtest clock` (now, since, ...).
+clock_field() { $T clock | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
+# near_now NS: NS (ns) is within a minute of this clock's seconds.
+near_now() {
+	s=$(($1 / 1000000000))
+	d=$(($(date +%s) - s))
+	[ $d -gt -60 ] && [ $d -lt 60 ]
+}
+
+# A bad RTC at boot: the clock ten years ahead before any grant, read, put
+# right, calendar-valid: now is the corrected time, not 2036 (issue 19).
+test_bad_rtc() {
+	ten=315360000
+	date -s "@$(($(date +%s) + ten))" >/dev/null
+	check "now shows the clock ten years ahead (unvouched)" \
+		near_now "$(sysfs clock/now)"
+	check "and so does the clock command" near_now "$(clock_field now)"
+	date -s "@$(($(date +%s) - ten))" >/dev/null
+	check "calendar-valid after the clock is put right" $T clock-set calendar
+	check "now is the corrected time (sysfs)" near_now "$(sysfs clock/now)"
+	check "now is the corrected time (clock command)" \
+		near_now "$(clock_field now)"
+	check "since is the corrected time" near_now "$(sysfs clock/since)"
+	check "revoke again for the time gate tests" $T clock-set none
+	equal "sysfs clock/authoritative back to 0" "$(sysfs clock/authoritative)" 0
+}
+
 test_import() {
 	check "import RSA-2048 sign key CA" $T import CA sign $K/rsa2048.pem
 	check "SPKI DER equals openssl's" sh -c "$T pubkey CA $W/ca.der &&
@@ -246,6 +274,9 @@ test_step() {
 	after=$($T clock | sed 's/.*now=\([0-9]*\).*/\1/')
 	check "now never goes backwards across a backward step" test "$after" -ge "$before"
 	check "calendar-valid after the backward step" $T clock-set calendar
+	# The grant takes the clock as it is, below the last authoritative now.
+	check "calendar-valid takes the clock as it is after a backward step" \
+		near_now "$(clock_field now)"
 }
 
 test_malformed() {
@@ -344,6 +375,7 @@ echo "pkiks VM tests, mode $MODE, kernel $(uname -r)"
 case $MODE in
 check)
 	test_load
+	test_bad_rtc
 	test_import
 	test_time_gate
 	test_sign

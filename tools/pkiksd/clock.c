@@ -4,11 +4,23 @@
  * NTP sync is reported, or (with --lab) the lab clock is set.  A step of
  * CLOCK_REALTIME, seen as the REALTIME - BOOTTIME offset moving by more
  * than STEP_NS between two checks (every request and every second),
- * revokes it.  The "now" handed out never goes backwards.
+ * revokes it.
  *
- * Lab clock (--lab): once set, now = the lab time, which runs at the pace
- * of CLOCK_MONOTONIC from where it was set or advanced to.  It only moves
- * forward, like the gate.  All functions run under twin_lock.
+ * "now" is the larger of the clock and the floor.  The floor is the last
+ * now read while authoritative: only vouched readings raise it, so a clock
+ * that was wrong while nobody vouched for it (a bad RTC at boot, a step
+ * forward that revoked authority) leaves no trace once it is put right.
+ * While authoritative, now never goes backwards.  A grant (calendar-valid,
+ * NTP) takes the clock as it is then and resets the floor to it, downwards
+ * too: it is the operator's (or NTP's) word that this is right now, and
+ * it supersedes earlier authoritative readings, which would otherwise pin
+ * a wrong time until the real one caught up with it.  The same as the
+ * module's gate (kmod/clock.c).
+ *
+ * Lab clock (--lab): once set, the clock is the lab time, which runs at
+ * the pace of CLOCK_MONOTONIC from where it was set or advanced to.  It
+ * only moves forward; setting it grants authority like a grant.  All
+ * functions run under twin_lock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +34,7 @@
 static struct {
 	int authoritative;
 	enum pkiks_clock_source source;
-	uint64_t since, floor;
+	uint64_t since, floor; /* floor: last now read while authoritative */
 	uint32_t steps;
 	int64_t offset; /* REALTIME - BOOTTIME at the last check */
 	int lab, lab_set;
@@ -76,17 +88,53 @@ int clock_check(void)
 	return 1;
 }
 
+/* The clock as it is: the lab time once set, else CLOCK_REALTIME. */
+static uint64_t reading(void)
+{
+	if (gate.lab_set)
+		return gate.lab_base +
+		       (read_ns(CLOCK_MONOTONIC) - gate.lab_mono);
+	return read_ns(CLOCK_REALTIME);
+}
+
+/*
+ * Whether a reading taken just before is vouched for: under authority, and
+ * no step since the last clock_check() (which will revoke).  The ticker
+ * reads the clock after its check, so a step landing in between would
+ * otherwise be taken as authoritative.  The lab clock does not follow the
+ * host's.
+ */
+static int vouched(void)
+{
+	int64_t moved;
+
+	if (!gate.authoritative)
+		return 0;
+	if (gate.lab_set)
+		return 1;
+	moved = realtime_offset() - gate.offset;
+	return moved < STEP_NS && moved > -STEP_NS;
+}
+
+/* *ok (may be NULL) says whether the now returned is vouched for. */
+static uint64_t now_vouched(int *ok)
+{
+	uint64_t t = reading();
+	int v = vouched(); /* after the reading: sees any step behind it */
+
+	if (ok)
+		*ok = v;
+	if (t <= gate.floor)
+		return gate.floor;
+	/* An unvouched reading is shown, never remembered. */
+	if (v)
+		gate.floor = t;
+	return t;
+}
+
 uint64_t clock_now(void)
 {
-	uint64_t t;
-
-	if (gate.lab_set)
-		t = gate.lab_base + (read_ns(CLOCK_MONOTONIC) - gate.lab_mono);
-	else
-		t = read_ns(CLOCK_REALTIME);
-	if (t > gate.floor)
-		gate.floor = t;
-	return gate.floor;
+	return now_vouched(NULL);
 }
 
 int clock_authoritative(void)
@@ -106,8 +154,11 @@ int clock_set(enum pkiks_clock_source src, int *changed)
 	case PKIKS_CLOCK_CALENDAR:
 	case PKIKS_CLOCK_NTP:
 		*changed = !gate.authoritative;
-		if (!gate.authoritative)
-			gate.since = clock_now();
+		if (!gate.authoritative) {
+			/* The clock as it is now, even below the floor. */
+			gate.floor = reading();
+			gate.since = gate.floor;
+		}
 		gate.authoritative = 1;
 		gate.source = src;
 		return 0;
@@ -165,9 +216,11 @@ uint64_t clock_lab_now(int *set)
 
 void clock_snapshot(struct pkiks_clock *c)
 {
-	c->authoritative = gate.authoritative;
+	int ok;
+
+	c->now_ns = now_vouched(&ok);
+	c->authoritative = ok; /* never a now read across an unchecked step */
 	c->source = gate.source;
-	c->now_ns = clock_now();
 	c->since_ns = gate.since;
 	c->realtime_ns = read_ns(CLOCK_REALTIME);
 	c->steps = gate.steps;
