@@ -93,7 +93,7 @@ err_skb:
 	return err;
 }
 
-int nl_key_import(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_IMPORT(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_rsa_be be;
 	struct pkiks_key *key;
@@ -102,9 +102,7 @@ int nl_key_import(struct sk_buff *skb, struct genl_info *info)
 	u32 uid, usage;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		goto out;
+	nl_caller_of(skb, &c);
 	err = -EINVAL;
 	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, true);
 	if (!name || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEY_USAGE))
@@ -127,7 +125,7 @@ out:
 	return err;
 }
 
-int nl_key_get(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_GET(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;
 	struct nl_caller c;
@@ -135,8 +133,8 @@ int nl_key_get(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	err = err ?: nl_key_for(info, &c, &key);
+	nl_caller_of(skb, &c);
+	err = nl_key_for(info, &c, &key);
 	if (err)
 		return err;
 	err = -ENOMEM;
@@ -154,17 +152,15 @@ out:
 }
 
 /* cb->args: [0] next index, [1] caller uid, [2] 1 + admin once known. */
-int nl_key_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int nl_dump_KEY_GET(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pkiks_key *key;
 	struct nl_caller c;
 	void *hdr;
 	int err = 0;
 
-	if (!cb->args[2]) {
+	if (!cb->args[2]) { /* nl_dump_start checked the right */
 		nl_caller_of(cb->skb, &c);
-		if (!c.member)
-			return -EPERM;
 		cb->args[1] = c.uid;
 		cb->args[2] = 1 + c.admin;
 	}
@@ -199,9 +195,7 @@ static int key_change(struct sk_buff *skb, struct genl_info *info,
 	const char *name;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	name = nl_name_attr(info, PKIKS_ATTR_KEY_NAME, allow_hash);
 	if (!name)
 		return -EINVAL;
@@ -211,12 +205,12 @@ static int key_change(struct sk_buff *skb, struct genl_info *info,
 	return err;
 }
 
-int nl_key_delete(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_DELETE(struct sk_buff *skb, struct genl_info *info)
 {
 	return key_change(skb, info, true, pkiks_key_delete);
 }
 
-int nl_key_promote(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_PROMOTE(struct sk_buff *skb, struct genl_info *info)
 {
 	return key_change(skb, info, false, pkiks_key_promote);
 }
@@ -236,7 +230,7 @@ static int key_for_use(struct genl_info *info, const struct nl_caller *c,
 	return 0;
 }
 
-int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_SIGN(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;
 	struct nl_caller c;
@@ -245,9 +239,7 @@ int nl_key_sign(struct sk_buff *skb, struct genl_info *info)
 	u64 now;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_HASH) ||
 	    GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DIGEST))
 		return -EINVAL;
@@ -276,7 +268,7 @@ out:
 	return err;
 }
 
-int nl_key_decrypt(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_DECRYPT(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;
 	struct nl_caller c;
@@ -284,9 +276,7 @@ int nl_key_decrypt(struct sk_buff *skb, struct genl_info *info)
 	u8 *out = NULL;
 	int err, len;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_DATA))
 		return -EINVAL;
 	err = key_for_use(info, &c, PKIKS_USAGE_DECRYPT, &key);
@@ -306,7 +296,7 @@ out:
 	return err;
 }
 
-int nl_key_wrap(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_WRAP(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;
 	struct nl_caller c;
@@ -314,8 +304,8 @@ int nl_key_wrap(struct sk_buff *skb, struct genl_info *info)
 	size_t len;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	err = err ?: nl_key_for(info, &c, &key);
+	nl_caller_of(skb, &c);
+	err = nl_key_for(info, &c, &key);
 	if (err)
 		return err;
 	err = pkiks_key_wrap(key, &blob, &len);
@@ -326,7 +316,7 @@ int nl_key_wrap(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-int nl_key_unwrap(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEY_UNWRAP(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *blob = info->attrs[PKIKS_ATTR_WRAPPED];
 	const char *rename = NULL;
@@ -334,9 +324,7 @@ int nl_key_unwrap(struct sk_buff *skb, struct genl_info *info)
 	struct nl_caller c;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_WRAPPED))
 		return -EINVAL;
 	if (info->attrs[PKIKS_ATTR_KEY_NAME]) {
@@ -354,18 +342,13 @@ int nl_key_unwrap(struct sk_buff *skb, struct genl_info *info)
 	return add_and_reply(info, &c, key);
 }
 
-int nl_kek_set(struct sk_buff *skb, struct genl_info *info)
+int nl_do_KEK_SET(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *kek = info->attrs[PKIKS_ATTR_KEK];
-	struct nl_caller c;
-	int err;
+	int err = -EINVAL;
 
-	err = nl_begin(skb, info, &c, false);
-	if (!err && !c.admin)
-		err = -EPERM;
-	if (!err && GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEK))
-		err = -EINVAL;
-	if (!err)
+	/* Admins only: GENL_ADMIN_PERM from PKIKS_CMD_TABLE. */
+	if (!GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEK))
 		err = pkiks_kek_set(nla_data(kek), nla_len(kek));
 	wipe_secrets(info);
 	return err;

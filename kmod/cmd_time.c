@@ -5,13 +5,11 @@
 #include "uapi/pkiks.h"
 #include "nl.h"
 
-int nl_get_info(struct sk_buff *skb, struct genl_info *info)
+int nl_do_GET_INFO(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nl_caller c;
 	struct sk_buff *msg;
 	void *hdr;
 
-	nl_begin(skb, info, &c, false);
 	msg = nl_reply_new(info, &hdr);
 	if (!msg)
 		return -ENOMEM;
@@ -23,14 +21,12 @@ int nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	return nl_reply_send(msg, hdr, info);
 }
 
-int nl_clock_get(struct sk_buff *skb, struct genl_info *info)
+int nl_do_CLOCK_GET(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_clock_state st;
-	struct nl_caller c;
 	struct sk_buff *msg;
 	void *hdr;
 
-	nl_begin(skb, info, &c, false);
 	pkiks_clock_get(&st);
 	msg = nl_reply_new(info, &hdr);
 	if (!msg)
@@ -42,15 +38,14 @@ int nl_clock_get(struct sk_buff *skb, struct genl_info *info)
 	return nl_reply_send(msg, hdr, info);
 }
 
-/* calendar-valid (an admin) or an NTP report (pkiks-ntpwatch), or NONE. */
-int nl_clock_set(struct sk_buff *skb, struct genl_info *info)
+/*
+ * calendar-valid (an admin) or an NTP report (pkiks-ntpwatch), or NONE.
+ * nl_pre_doit has checked CAP_SYS_TIME (PKIKS_RIGHT_TIME_SETTER).
+ */
+int nl_do_CLOCK_SET(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nl_caller c;
 	u32 source;
 
-	nl_begin(skb, info, &c, false);
-	if (!netlink_capable(skb, CAP_SYS_TIME))
-		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_CLOCK_SOURCE))
 		return -EINVAL;
 	source = nla_get_u32(info->attrs[PKIKS_ATTR_CLOCK_SOURCE]);
@@ -61,13 +56,14 @@ int nl_clock_set(struct sk_buff *skb, struct genl_info *info)
 	return pkiks_clock_set(source);
 }
 
-int nl_clock_lab(struct sk_buff *skb, struct genl_info *info)
+/* Never reached: nl_pre_doit answers PKIKS_RIGHT_LAB with EOPNOTSUPP. */
+int nl_do_CLOCK_LAB(struct sk_buff *skb, struct genl_info *info)
 {
 	GENL_SET_ERR_MSG(info, "pkiks: the lab clock is pkiksd's only");
 	return -EOPNOTSUPP;
 }
 
-int nl_timer_arm(struct sk_buff *skb, struct genl_info *info)
+int nl_do_TIMER_ARM(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_timer_info t;
 	struct nl_caller c;
@@ -77,9 +73,7 @@ int nl_timer_arm(struct sk_buff *skb, struct genl_info *info)
 	u32 uid;
 	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	owner = nl_name_attr(info, PKIKS_ATTR_TIMER_OWNER, false);
 	if (!owner || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_KIND) ||
 	    GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_DEADLINE))
@@ -103,15 +97,12 @@ int nl_timer_arm(struct sk_buff *skb, struct genl_info *info)
 	return nl_reply_send(msg, hdr, info);
 }
 
-int nl_timer_cancel(struct sk_buff *skb, struct genl_info *info)
+int nl_do_TIMER_CANCEL(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nl_caller c;
 	const char *owner;
-	int err;
 
-	err = nl_begin(skb, info, &c, true);
-	if (err)
-		return err;
+	nl_caller_of(skb, &c);
 	owner = nl_name_attr(info, PKIKS_ATTR_TIMER_OWNER, false);
 	if (!owner || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_KIND))
 		return -EINVAL;
@@ -121,13 +112,12 @@ int nl_timer_cancel(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* Anyone may list timers (no secrets); cb->args[0] is the next index. */
-int nl_timer_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int nl_dump_TIMER_GET(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pkiks_timer_info t;
 	void *hdr;
 
-	if (!cb->args[0])
-		pkiks_clock_check();
+	/* nl_dump_start ran the clock step check. */
 	while (!pkiks_timer_nth(cb->args[0], &t)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &pkiks_family,

@@ -35,4 +35,11 @@ pkiks_hrtimer_setup(struct hrtimer *timer,
 #endif
 }
 
+/* 6.2 split the ops: pre_doit and genl_dumpit_info carry genl_split_ops. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+typedef struct genl_split_ops pkiks_genl_ops_t;
+#else
+typedef struct genl_ops pkiks_genl_ops_t;
+#endif
+
 #endif /* PKIKS_COMPAT_H */

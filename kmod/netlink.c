@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family "pkiks": policy, permissions and one handler
- * per command of uapi/pkiks.h.  parallel_ops is set: handlers never run
- * under the genl mutex; each subsystem locks for itself (keys under RCU
- * with references, so signatures from several threads run at once).
+ * The generic netlink family "pkiks": policies, ops and rights generated
+ * from the protocol table of uapi/pkiks.h (PKIKS_ATTR_TABLE,
+ * PKIKS_CMD_TABLE), one handler per command (nl_do_<CMD>, nl_dump_<CMD>
+ * in cmd_*.c).  parallel_ops is set: handlers never run under the genl
+ * mutex; each subsystem locks for itself (keys under RCU with references,
+ * so signatures from several threads run at once).
  *
- * Permissions (uapi/pkiks.h "Permissions"):
+ * Rights (uapi/pkiks.h "Permissions"), checked by nl_pre_doit and
+ * nl_dump_start before any handler runs:
  *   admin  = netlink_capable(CAP_NET_ADMIN) (socket opener and caller);
  *   member = admin, or in_egroup_p(user_gid) when user_gid != 0;
- *   owner  = the euid that imported the key / armed the timer;
- *   CLOCK_SET needs CAP_SYS_TIME.
+ *   time setter = CAP_SYS_TIME;
+ * the handlers check ownership (the euid that imported the key / armed
+ * the timer).
  * Secrets in requests (RSA components, KEK) are wiped before returning,
  * on every path, so they are not even echoed back in an error ack.
  */
@@ -19,6 +23,7 @@
 #include <net/genetlink.h>
 
 #include "uapi/pkiks.h"
+#include "compat.h"
 #include "clock.h"
 #include "keys.h"
 #include "netlink.h"
@@ -34,58 +39,48 @@ MODULE_PARM_DESC(user_gid,
 struct genl_family pkiks_family;
 static bool nl_registered;
 
-#define RSA_PART_POLICY NLA_POLICY_RANGE(NLA_BINARY, 1, PKIKS_RSA_MAX_BYTES + 1)
+/*
+ * The policies, from PKIKS_ATTR_TABLE: pkiks_attr_policy[] says what each
+ * attribute may be in a request; each command's policy (built once at
+ * init from PKIKS_CMD_TABLE's attribute set) takes those the command
+ * accepts and rejects the rest, so the netlink core answers every
+ * malformed request before a handler runs, with the errno the header
+ * documents (pkiksd applies the same table with the same errnos).
+ */
+#define KPOL_U8(a, b) {.type = NLA_U8}
+#define KPOL_U32(a, b) {.type = NLA_U32}
+#define KPOL_U64(a, b) {.type = NLA_U64}
+#define KPOL_U32_RANGE(a, b) NLA_POLICY_RANGE(NLA_U32, a, b)
+#define KPOL_U32_MASK(a, b) NLA_POLICY_MASK(NLA_U32, b)
+#define KPOL_STRING(a, b) {.type = NLA_NUL_STRING, .len = b}
+#define KPOL_BINARY(a, b) NLA_POLICY_RANGE(NLA_BINARY, a, b)
+#define KPOL_NESTED(a, b) {.type = NLA_REJECT}
+#define KPOL_DIR_REQ(t, a, b) KPOL_##t(a, b)
+#define KPOL_DIR_BOTH(t, a, b) KPOL_##t(a, b)
+#define KPOL_DIR_REPLY(t, a, b) {.type = NLA_REJECT}
+#define KPOL(name, t, a, b, dir) [PKIKS_ATTR_##name] = KPOL_DIR_##dir(t, a, b),
 
-static const struct nla_policy pkiks_policy[PKIKS_ATTR_MAX + 1] = {
-	[PKIKS_ATTR_PAD] = NLA_POLICY_EXACT_LEN(0),
-	[PKIKS_ATTR_VERSION] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_FEATURES] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_FLAGS] = NLA_POLICY_MASK(NLA_U32, PKIKS_F_REPLACE),
-	[PKIKS_ATTR_OWNER_UID] = {.type = NLA_U32},
-	[PKIKS_ATTR_KEY] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_KEY_NAME] = {.type = NLA_NUL_STRING,
-				 .len = PKIKS_NAME_MAX - 1},
-	[PKIKS_ATTR_KEY_USAGE] = NLA_POLICY_MASK(
-		NLA_U32, PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT),
-	[PKIKS_ATTR_KEY_BITS] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_KEY_PUBKEY] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_RSA_N] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_E] = NLA_POLICY_RANGE(NLA_BINARY, 1, 8),
-	[PKIKS_ATTR_RSA_D] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_P] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_Q] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_DP] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_DQ] = RSA_PART_POLICY,
-	[PKIKS_ATTR_RSA_QINV] = RSA_PART_POLICY,
-	[PKIKS_ATTR_HASH] = NLA_POLICY_RANGE(NLA_U32, PKIKS_HASH_SHA1,
-					     __PKIKS_HASH_MAX - 1),
-	[PKIKS_ATTR_DIGEST] =
-		NLA_POLICY_RANGE(NLA_BINARY, 20, PKIKS_DIGEST_MAX),
-	[PKIKS_ATTR_SIGNATURE] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_DATA] =
-		NLA_POLICY_RANGE(NLA_BINARY, 1, PKIKS_RSA_MAX_BYTES),
-	[PKIKS_ATTR_WRAPPED] = NLA_POLICY_RANGE(
-		NLA_BINARY, PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN + 1,
-		PKIKS_WRAPPED_MAX),
-	[PKIKS_ATTR_KEK] = NLA_POLICY_EXACT_LEN(PKIKS_KEK_LEN),
-	[PKIKS_ATTR_CLOCK_AUTHORITATIVE] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_CLOCK_SOURCE] =
-		NLA_POLICY_MAX(NLA_U32, __PKIKS_CLOCK_MAX - 1),
-	[PKIKS_ATTR_CLOCK_NOW] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_CLOCK_SINCE] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_CLOCK_STEPS] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_CLOCK_REALTIME] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_CLOCK_LAB_SET] = {.type = NLA_U64},
-	[PKIKS_ATTR_CLOCK_LAB_ADVANCE] = {.type = NLA_U64},
-	[PKIKS_ATTR_TIMER] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_TIMER_OWNER] = {.type = NLA_NUL_STRING,
-				    .len = PKIKS_NAME_MAX - 1},
-	[PKIKS_ATTR_TIMER_KIND] = NLA_POLICY_RANGE(
-		NLA_U32, PKIKS_TIMER_CS_CRL_UPDATE, __PKIKS_TIMER_KIND_MAX - 1),
-	[PKIKS_ATTR_TIMER_DEADLINE] = {.type = NLA_U64},
-	[PKIKS_ATTR_TIMER_STATE] = {.type = NLA_REJECT},
-	[PKIKS_ATTR_EVENT] = {.type = NLA_REJECT},
+static const struct nla_policy pkiks_attr_policy[PKIKS_ATTR_MAX + 1] = {
+	PKIKS_ATTR_TABLE(KPOL)
 };
+
+static struct nla_policy pkiks_cmd_policy[__PKIKS_CMD_MAX][PKIKS_ATTR_MAX + 1]
+	__ro_after_init;
+
+static void __init build_cmd_policy(int cmd, u64 attrs)
+{
+	int a;
+
+	attrs |= PKIKS_A(PAD);
+	for (a = 1; a <= PKIKS_ATTR_MAX; a++) {
+		/* memcpy: struct nla_policy has const members. */
+		if (attrs & (1ULL << a))
+			memcpy(&pkiks_cmd_policy[cmd][a], &pkiks_attr_policy[a],
+			       sizeof(pkiks_attr_policy[a]));
+		else
+			pkiks_cmd_policy[cmd][a].type = NLA_REJECT;
+	}
+}
 
 /* ---- who is asking ---- */
 
@@ -98,18 +93,54 @@ void nl_caller_of(const struct sk_buff *skb, struct nl_caller *c)
 		(user_gid && in_egroup_p(make_kgid(&init_user_ns, user_gid)));
 }
 
-/* The start of every request: the clock step check, then the caller. */
-int nl_begin(struct sk_buff *skb, struct genl_info *info, struct nl_caller *c,
-	     bool need_member)
+/* Whether @c holds @right; -EPERM (or -EOPNOTSUPP: the lab clock) if not. */
+static int nl_right(u8 right, const struct nl_caller *c,
+		    const struct sk_buff *skb, struct netlink_ext_ack *extack)
 {
-	pkiks_clock_check();
-	nl_caller_of(skb, c);
-	if (need_member && !c->member) {
-		GENL_SET_ERR_MSG(info,
-				 "pkiks: not a member of the keystore group");
+	switch (right) {
+	case PKIKS_RIGHT_ANYONE:
+		return 0;
+	case PKIKS_RIGHT_MEMBER:
+		if (c->member)
+			return 0;
+		NL_SET_ERR_MSG(extack,
+			       "pkiks: not a member of the keystore group");
 		return -EPERM;
+	case PKIKS_RIGHT_ADMIN:
+		return c->admin ? 0 : -EPERM;
+	case PKIKS_RIGHT_TIME_SETTER:
+		return netlink_capable(skb, CAP_SYS_TIME) ? 0 : -EPERM;
+	case PKIKS_RIGHT_LAB:
+		NL_SET_ERR_MSG(extack, "pkiks: the lab clock is pkiksd's only");
+		return -EOPNOTSUPP;
 	}
-	return 0;
+	return -EPERM;
+}
+
+/*
+ * Before every doit, after the policy: the clock step check, then the
+ * command's right from PKIKS_CMD_TABLE (ops->internal_flags).  ADMIN is
+ * also GENL_ADMIN_PERM, which the core checks before the attributes.
+ */
+static int nl_pre_doit(const pkiks_genl_ops_t *ops, struct sk_buff *skb,
+		       struct genl_info *info)
+{
+	struct nl_caller c;
+
+	pkiks_clock_check();
+	nl_caller_of(skb, &c);
+	return nl_right(ops->internal_flags, &c, skb, info->extack);
+}
+
+/* The same for dumps (no pre_doit there), before the first round. */
+static int nl_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct nl_caller c;
+
+	pkiks_clock_check();
+	nl_caller_of(cb->skb, &c);
+	return nl_right(di->op.internal_flags, &c, cb->skb, cb->extack);
 }
 
 /* The owner a new key or timer gets: the caller, or OWNER_UID (admin). */
@@ -309,26 +340,32 @@ void pkiks_nl_event_key(const char *name)
 
 /* ---- the family ---- */
 
-static const struct genl_ops pkiks_ops[] = {
-	{.cmd = PKIKS_CMD_GET_INFO, .doit = nl_get_info},
-	{.cmd = PKIKS_CMD_KEY_IMPORT, .doit = nl_key_import},
-	{.cmd = PKIKS_CMD_KEY_GET, .doit = nl_key_get, .dumpit = nl_key_dump},
-	{.cmd = PKIKS_CMD_KEY_DELETE, .doit = nl_key_delete},
-	{.cmd = PKIKS_CMD_KEY_PROMOTE, .doit = nl_key_promote},
-	{.cmd = PKIKS_CMD_KEY_SIGN, .doit = nl_key_sign},
-	{.cmd = PKIKS_CMD_KEY_DECRYPT, .doit = nl_key_decrypt},
-	{.cmd = PKIKS_CMD_KEY_WRAP, .doit = nl_key_wrap},
-	{.cmd = PKIKS_CMD_KEY_UNWRAP, .doit = nl_key_unwrap},
-	{.cmd = PKIKS_CMD_KEK_SET,
-	 .doit = nl_kek_set,
-	 .flags = GENL_ADMIN_PERM},
-	{.cmd = PKIKS_CMD_CLOCK_GET, .doit = nl_clock_get},
-	{.cmd = PKIKS_CMD_CLOCK_SET, .doit = nl_clock_set},
-	{.cmd = PKIKS_CMD_CLOCK_LAB, .doit = nl_clock_lab},
-	{.cmd = PKIKS_CMD_TIMER_ARM, .doit = nl_timer_arm},
-	{.cmd = PKIKS_CMD_TIMER_CANCEL, .doit = nl_timer_cancel},
-	{.cmd = PKIKS_CMD_TIMER_GET, .dumpit = nl_timer_dump},
-};
+/* The ops, from PKIKS_CMD_TABLE: handler names follow the command's. */
+static int nl_not_served(struct sk_buff *skb, struct genl_info *info)
+{
+	return -EOPNOTSUPP; /* events come from the multicast group */
+}
+
+#define KOP_DO(name) .doit = nl_do_##name,
+#define KOP_DUMP(name) .dumpit = nl_dump_##name, .start = nl_dump_start,
+#define KOP_DO_DUMP(name) KOP_DO(name) KOP_DUMP(name)
+#define KOP_SUB(name) .doit = nl_not_served,
+#define KOP_FLAGS_ADMIN GENL_ADMIN_PERM
+#define KOP_FLAGS_ANYONE 0
+#define KOP_FLAGS_MEMBER 0
+#define KOP_FLAGS_TIME_SETTER 0
+#define KOP_FLAGS_LAB 0
+#define KOP(name, right, mode, attrs)                                     \
+	{                                                                 \
+		.cmd = PKIKS_CMD_##name,                                  \
+		KOP_##mode(name)                                          \
+		.policy = pkiks_cmd_policy[PKIKS_CMD_##name],             \
+		.maxattr = PKIKS_ATTR_MAX,                                \
+		.internal_flags = PKIKS_RIGHT_##right,                    \
+		.flags = KOP_FLAGS_##right,                               \
+	},
+
+static const struct genl_ops pkiks_ops[] = {PKIKS_CMD_TABLE(KOP)};
 
 static const struct genl_multicast_group pkiks_mcgrps[] = {
 	{.name = PKIKS_MCGRP_EVENTS},
@@ -337,9 +374,8 @@ static const struct genl_multicast_group pkiks_mcgrps[] = {
 struct genl_family pkiks_family __ro_after_init = {
 	.name = PKIKS_GENL_NAME,
 	.version = PKIKS_GENL_VERSION,
-	.maxattr = PKIKS_ATTR_MAX,
-	.policy = pkiks_policy,
 	.parallel_ops = true,
+	.pre_doit = nl_pre_doit,
 	.module = THIS_MODULE,
 	.ops = pkiks_ops,
 	.n_ops = ARRAY_SIZE(pkiks_ops),
@@ -347,9 +383,16 @@ struct genl_family pkiks_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(pkiks_mcgrps),
 };
 
-int pkiks_netlink_init(void)
+#define KPOL_CMD(name, right, mode, attrs) \
+	build_cmd_policy(PKIKS_CMD_##name, attrs);
+
+int __init pkiks_netlink_init(void)
 {
-	int err = genl_register_family(&pkiks_family);
+	int err;
+
+	BUILD_BUG_ON(PKIKS_ATTR_MAX >= 64); /* attribute sets are u64 */
+	PKIKS_CMD_TABLE(KPOL_CMD)
+	err = genl_register_family(&pkiks_family);
 
 	if (!err)
 		WRITE_ONCE(nl_registered, true);

@@ -5,6 +5,7 @@
 
 #include <net/genetlink.h>
 
+#include "uapi/pkiks.h"
 #include "clock.h"
 #include "keys.h"
 #include "timers.h"
@@ -18,8 +19,6 @@ struct nl_caller {
 };
 
 void nl_caller_of(const struct sk_buff *skb, struct nl_caller *c);
-int nl_begin(struct sk_buff *skb, struct genl_info *info, struct nl_caller *c,
-	     bool need_member);
 int nl_owner_for(struct genl_info *info, const struct nl_caller *c, u32 *uid);
 const char *nl_name_attr(struct genl_info *info, int type, bool allow_hash);
 int nl_key_for(struct genl_info *info, const struct nl_caller *c,
@@ -33,25 +32,14 @@ int nl_put_key(struct sk_buff *skb, const struct pkiks_key *key);
 int nl_put_timer(struct sk_buff *skb, const struct pkiks_timer_info *t);
 int nl_put_clock(struct sk_buff *skb, const struct pkiks_clock_state *st);
 
-/* cmd_keys.c */
-int nl_key_import(struct sk_buff *skb, struct genl_info *info);
-int nl_key_get(struct sk_buff *skb, struct genl_info *info);
-int nl_key_dump(struct sk_buff *skb, struct netlink_callback *cb);
-int nl_key_delete(struct sk_buff *skb, struct genl_info *info);
-int nl_key_promote(struct sk_buff *skb, struct genl_info *info);
-int nl_key_sign(struct sk_buff *skb, struct genl_info *info);
-int nl_key_decrypt(struct sk_buff *skb, struct genl_info *info);
-int nl_key_wrap(struct sk_buff *skb, struct genl_info *info);
-int nl_key_unwrap(struct sk_buff *skb, struct genl_info *info);
-int nl_kek_set(struct sk_buff *skb, struct genl_info *info);
-
-/* cmd_time.c */
-int nl_get_info(struct sk_buff *skb, struct genl_info *info);
-int nl_clock_get(struct sk_buff *skb, struct genl_info *info);
-int nl_clock_set(struct sk_buff *skb, struct genl_info *info);
-int nl_clock_lab(struct sk_buff *skb, struct genl_info *info);
-int nl_timer_arm(struct sk_buff *skb, struct genl_info *info);
-int nl_timer_cancel(struct sk_buff *skb, struct genl_info *info);
-int nl_timer_dump(struct sk_buff *skb, struct netlink_callback *cb);
+/* The handlers (cmd_keys.c, cmd_time.c), named after PKIKS_CMD_TABLE. */
+#define NL_DO(name) int nl_do_##name(struct sk_buff *skb, struct genl_info *info);
+#define NL_DUMP(name) \
+	int nl_dump_##name(struct sk_buff *skb, struct netlink_callback *cb);
+#define NL_DO_DUMP(name) NL_DO(name) NL_DUMP(name)
+#define NL_SUB(name)
+#define NL_HANDLER(name, right, mode, attrs) NL_##mode(name)
+PKIKS_CMD_TABLE(NL_HANDLER)
+#undef NL_HANDLER
 
 #endif /* PKIKS_NL_H */

@@ -17,32 +17,27 @@
 #include "ks_raw.h"
 #include "ks_nl.h"
 
-/* What a reply may carry; anything else is ignored. */
+/*
+ * What a reply may carry, from PKIKS_ATTR_TABLE (uapi/pkiks.h): each
+ * attribute that answers carry, by its wire type, strings and binaries
+ * capped at their limit.  Anything else is ignored.
+ */
+#define RPOL_U8(lo, hi) {.type = NLA_U8}
+#define RPOL_U32(lo, hi) {.type = NLA_U32}
+#define RPOL_U32_RANGE(lo, hi) {.type = NLA_U32}
+#define RPOL_U32_MASK(lo, hi) {.type = NLA_U32}
+#define RPOL_U64(lo, hi) {.type = NLA_U64}
+#define RPOL_STRING(lo, hi) {.type = NLA_STRING, .maxlen = (hi) + 1}
+#define RPOL_BINARY(lo, hi) {.maxlen = hi}
+#define RPOL_NESTED(lo, hi) {.type = NLA_NESTED}
+#define RPOL_DIR_REPLY(t, lo, hi) RPOL_##t(lo, hi)
+#define RPOL_DIR_BOTH(t, lo, hi) RPOL_##t(lo, hi)
+#define RPOL_DIR_REQ(t, lo, hi) {.type = NLA_UNSPEC}
+#define RPOL(name, t, lo, hi, dir) \
+	[PKIKS_ATTR_##name] = RPOL_DIR_##dir(t, lo, hi),
+
 static struct nla_policy reply_policy[PKIKS_ATTR_MAX + 1] = {
-	[PKIKS_ATTR_VERSION] = {.type = NLA_U32},
-	[PKIKS_ATTR_FEATURES] = {.type = NLA_U32},
-	[PKIKS_ATTR_OWNER_UID] = {.type = NLA_U32},
-	[PKIKS_ATTR_KEY] = {.type = NLA_NESTED},
-	[PKIKS_ATTR_KEY_NAME] = {.type = NLA_STRING, .maxlen = PKIKS_NAME_MAX},
-	[PKIKS_ATTR_KEY_USAGE] = {.type = NLA_U32},
-	[PKIKS_ATTR_KEY_BITS] = {.type = NLA_U32},
-	[PKIKS_ATTR_SIGNATURE] = {.maxlen = PKIKS_RSA_MAX_BYTES},
-	[PKIKS_ATTR_DATA] = {.maxlen = PKIKS_RSA_MAX_BYTES},
-	[PKIKS_ATTR_WRAPPED] = {.maxlen = PKIKS_WRAPPED_MAX},
-	[PKIKS_ATTR_CLOCK_AUTHORITATIVE] = {.type = NLA_U8},
-	[PKIKS_ATTR_CLOCK_SOURCE] = {.type = NLA_U32},
-	[PKIKS_ATTR_CLOCK_NOW] = {.type = NLA_U64},
-	[PKIKS_ATTR_CLOCK_SINCE] = {.type = NLA_U64},
-	[PKIKS_ATTR_CLOCK_STEPS] = {.type = NLA_U32},
-	[PKIKS_ATTR_CLOCK_REALTIME] = {.type = NLA_U64},
-	[PKIKS_ATTR_TIMER] = {.type = NLA_NESTED},
-	[PKIKS_ATTR_TIMER_OWNER] = {.type = NLA_STRING,
-				    .maxlen = PKIKS_NAME_MAX},
-	[PKIKS_ATTR_TIMER_KIND] = {.type = NLA_U32},
-	[PKIKS_ATTR_TIMER_DEADLINE] = {.type = NLA_U64},
-	[PKIKS_ATTR_TIMER_STATE] = {.type = NLA_U32},
-	[PKIKS_ATTR_EVENT] = {.type = NLA_U32},
-};
+	PKIKS_ATTR_TABLE(RPOL)};
 
 int ks_nlerr(int nle)
 {

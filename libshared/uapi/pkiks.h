@@ -7,7 +7,32 @@
  * same messages (nlmsghdr + genlmsghdr + attributes, byte for byte) over a
  * SOCK_SEQPACKET Unix socket.  This header is shared by both hosts, by
  * libshared's client and by pkictl.  It grows by appending only: never
- * renumber a command, an attribute or an enum value.
+ * renumber a command, an attribute or an enum value.  Every change bumps
+ * PKIKS_GENL_VERSION (GET_INFO's VERSION) and, when it adds something a
+ * client may look for, appends a PKIKS_FEATURE_* bit; the list below says
+ * what each version changed.
+ *
+ * Versions
+ *   1  The first protocol.
+ *   2  One definition of the protocol: PKIKS_ATTR_TABLE (each attribute's
+ *      type and limits, and whether requests may carry it) and
+ *      PKIKS_CMD_TABLE (each command's right, its doit/dump and the
+ *      attributes it takes), at the end of this header.  From them come
+ *      the module's per-command netlink policies and ops, pkiksd's
+ *      dispatch and the client's reply policy.  Consequences, identical on
+ *      both hosts:
+ *        - an attribute the command does not take is refused (EINVAL);
+ *        - a value or length outside its policy is ERANGE (pkiksd said
+ *          EINVAL), pkiksd applies the module's limits (DIGEST >= 20
+ *          bytes, RSA_E <= 8 bytes, other RSA parts <= 513 bytes, WRAPPED
+ *          longer than header + tag) and an integer of the wrong size is
+ *          EINVAL;
+ *        - a right that is an admin's (KEK_SET) is checked before the
+ *          attributes, every other right after them (the module checked
+ *          KEK_SET's attributes first).
+ *      Appended: PKIKS_TIMER_GENERIC (a timer kind for any purpose, named
+ *      by its owner's PKIKS_ATTR_TIMER_LABEL), PKIKS_ATTR_TIMER_LABEL,
+ *      PKIKS_LABEL_MAX, PKIKS_FEATURE_GENERIC_TIMER.
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
@@ -17,10 +42,16 @@
  *     key, e.g. "ROOTCA#").  Timer owners: same alphabet, no '#', and
  *     never "." or ".." (owners name sysfs directories).
  *   - Big integers are unsigned big-endian, no leading zero bytes required.
- *   - Errors are negative errno values in the netlink ack (NLMSG_ERROR):
- *       EINVAL   malformed/missing attribute, bad name, bad size
- *       ERANGE   an attribute outside its policy limits (the kernel's
- *                netlink policy answers ERANGE where pkiksd may say EINVAL)
+ *   - Errors are negative errno values in the netlink ack (NLMSG_ERROR),
+ *     the same value from both hosts for the same fault:
+ *       EINVAL   malformed/missing attribute, an attribute the command does
+ *                not take, an integer of the wrong size, a string without
+ *                its NUL within its limit, a bad name or label, unknown
+ *                bits in a mask
+ *       ERANGE   an attribute's value or length outside the range of its
+ *                policy (PKIKS_ATTR_TABLE): both hosts check the same
+ *                table in the same order, the kernel with its netlink
+ *                policy, pkiksd with the same rules (tools/pkiksd)
  *       EPERM    caller lacks the right (see Permissions)
  *       ENOENT   no such key / timer
  *       EEXIST   key name already in use (import without replace)
@@ -96,14 +127,20 @@
  *     -> as CLOCK_GET.  Timers fire in deadline order as the lab clock
  *     passes them.
  * PKIKS_CMD_TIMER_ARM            member
- *     TIMER_OWNER, TIMER_KIND, TIMER_DEADLINE -> TIMER (nested timer info)
- *     Re-arming an existing (owner, kind) replaces its deadline.
+ *     TIMER_OWNER, TIMER_KIND, TIMER_DEADLINE, [TIMER_LABEL],
+ *     [OWNER_UID (admin only)] -> TIMER (nested timer info)
+ *     Re-arming an existing (owner, kind[, label]) replaces its deadline.
  *     While time is not authoritative the timer is stored WAITING.
+ *     TIMER_LABEL goes with kind GENERIC only, and GENERIC needs one: an
+ *     owner has one timer of each IOS kind and any number of GENERIC ones
+ *     (within PKIKS_TIMERS_MAX), told apart by their labels.  A label is
+ *     1..PKIKS_LABEL_MAX-1 printable ASCII characters other than space
+ *     and '/' (0x21..0x7e without 0x2f); anything else is EINVAL.
  * PKIKS_CMD_TIMER_CANCEL         member, owner
- *     TIMER_OWNER, TIMER_KIND
+ *     TIMER_OWNER, TIMER_KIND, [TIMER_LABEL (GENERIC: required)]
  * PKIKS_CMD_TIMER_GET            anyone (dump)
  *     -> TIMER { TIMER_OWNER, TIMER_KIND, TIMER_DEADLINE, TIMER_STATE,
- *                OWNER_UID }
+ *                OWNER_UID, [TIMER_LABEL (GENERIC)] }
  *     An expired timer stays listed (state EXPIRED) until re-armed or
  *     cancelled, so a daemon that was not listening finds it.
  * PKIKS_CMD_EVENT                multicast group PKIKS_MCGRP_EVENTS
@@ -116,7 +153,10 @@
  *   clock/authoritative (0|1), clock/source (none|calendar|ntp|lab),
  *   clock/now (ns), clock/since (ns), clock/steps
  *   timers/<owner>/<KIND_NAME>/{deadline,remaining,state}
- *   with KIND_NAME the IOS name with spaces as '_' (CS_CRL_UPDATE).
+ *   with KIND_NAME the IOS name with spaces as '_' (CS_CRL_UPDATE); a
+ *   GENERIC timer is timers/<owner>/GENERIC:<label>/ with one more file,
+ *   label (the label's alphabet has no '/', and the prefix keeps "." and
+ *   ".." out).
  */
 #ifndef _UAPI_LINUX_PKIKS_H
 #define _UAPI_LINUX_PKIKS_H
@@ -124,13 +164,14 @@
 #include <linux/types.h>
 
 #define PKIKS_GENL_NAME "pkiks"
-#define PKIKS_GENL_VERSION 1
+#define PKIKS_GENL_VERSION 2
 #define PKIKS_MCGRP_EVENTS "events"
 
 /* pkiksd's nlmsg_type for the family (no generic netlink controller there). */
 #define PKIKS_TWIN_FAMILY_ID 0x7a00
 
 #define PKIKS_NAME_MAX 64       /* key names and timer owners, with NUL */
+#define PKIKS_LABEL_MAX 32      /* GENERIC timer labels, with NUL */
 #define PKIKS_KEK_LEN 32        /* ChaCha20-Poly1305 key */
 #define PKIKS_RSA_MAX_BYTES 512 /* 4096-bit modulus */
 #define PKIKS_DIGEST_MAX 64     /* SHA-512 */
@@ -142,6 +183,7 @@
 /* Features announced by GET_INFO. */
 #define PKIKS_FEATURE_LAB_CLOCK (1U << 0) /* CLOCK_LAB is served */
 #define PKIKS_FEATURE_KERNEL (1U << 1)    /* served by pkiks.ko */
+#define PKIKS_FEATURE_GENERIC_TIMER (1U << 2) /* v2: GENERIC + TIMER_LABEL */
 
 enum pkiks_cmd {
 	PKIKS_CMD_UNSPEC,
@@ -206,6 +248,7 @@ enum pkiks_attr {
 	PKIKS_ATTR_TIMER_DEADLINE,  /* u64 ns */
 	PKIKS_ATTR_TIMER_STATE,     /* u32, enum pkiks_timer_state */
 	PKIKS_ATTR_EVENT,           /* u32, enum pkiks_event */
+	PKIKS_ATTR_TIMER_LABEL,     /* string (v2), GENERIC timers */
 	__PKIKS_ATTR_MAX
 };
 #define PKIKS_ATTR_MAX (__PKIKS_ATTR_MAX - 1)
@@ -245,6 +288,7 @@ enum pkiks_timer_kind {
 	PKIKS_TIMER_SHADOW,                    /* "SHADOW" */
 	PKIKS_TIMER_POLL,                      /* "POLL" */
 	PKIKS_TIMER_CONNECT_RETRY,             /* "CONNECT RETRY" */
+	PKIKS_TIMER_GENERIC,                   /* "GENERIC" (v2), labelled */
 	__PKIKS_TIMER_KIND_MAX
 };
 
@@ -293,6 +337,127 @@ enum pkiks_event {
 	X(RENEW, "RENEW")                                                  \
 	X(SHADOW, "SHADOW")                                                \
 	X(POLL, "POLL")                                                    \
-	X(CONNECT_RETRY, "CONNECT RETRY")
+	X(CONNECT_RETRY, "CONNECT RETRY")                                  \
+	X(GENERIC, "GENERIC")
+
+/*
+ * The protocol table.  Both hosts and the client expand it with their own
+ * X so that one definition gives the module's netlink policies, pkiksd's
+ * checks and the client's reply policy.
+ *
+ * PKIKS_ATTR_TABLE(X): every attribute but UNSPEC, X(NAME, TYPE, A, B, DIR)
+ *   TYPE        on the wire            limits checked in requests
+ *   U8/U32/U64  exactly 1/4/8 bytes    (a wrong size: EINVAL)
+ *   U32_RANGE   4 bytes                A <= value <= B, else ERANGE
+ *   U32_MASK    4 bytes                no bit outside B, else EINVAL
+ *   STRING      NUL-terminated         NUL within the first B+1 bytes
+ *                                      (else EINVAL), at most B bytes
+ *                                      before the NUL (else ERANGE)
+ *   BINARY      bytes                  A <= length <= B, else ERANGE
+ *   NESTED      nested attributes      replies only
+ *   DIR: REQ (requests carry it), REPLY (only answers do: refused in a
+ *   request with EINVAL), BOTH.
+ */
+#define PKIKS_ATTR_TABLE(X)                                                \
+	X(PAD, BINARY, 0, 0, BOTH)                                         \
+	X(VERSION, U32, 0, 0, REPLY)                                       \
+	X(FEATURES, U32, 0, 0, REPLY)                                      \
+	X(FLAGS, U32_MASK, 0, PKIKS_F_REPLACE, REQ)                        \
+	X(OWNER_UID, U32, 0, 0, BOTH)                                      \
+	X(KEY, NESTED, 0, 0, REPLY)                                        \
+	X(KEY_NAME, STRING, 0, PKIKS_NAME_MAX - 1, BOTH)                   \
+	X(KEY_USAGE, U32_MASK, 0, PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT,  \
+	  BOTH)                                                            \
+	X(KEY_BITS, U32, 0, 0, REPLY)                                      \
+	X(KEY_PUBKEY, BINARY, 1, PKIKS_WRAPPED_MAX, REPLY)                 \
+	X(RSA_N, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                  \
+	X(RSA_E, BINARY, 1, 8, REQ)                                        \
+	X(RSA_D, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                  \
+	X(RSA_P, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                  \
+	X(RSA_Q, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                  \
+	X(RSA_DP, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                 \
+	X(RSA_DQ, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                 \
+	X(RSA_QINV, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)               \
+	X(HASH, U32_RANGE, PKIKS_HASH_SHA1, __PKIKS_HASH_MAX - 1, REQ)     \
+	X(DIGEST, BINARY, 20, PKIKS_DIGEST_MAX, REQ)                       \
+	X(SIGNATURE, BINARY, 1, PKIKS_RSA_MAX_BYTES, REPLY)                \
+	X(DATA, BINARY, 1, PKIKS_RSA_MAX_BYTES, BOTH)                      \
+	X(WRAPPED, BINARY, PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN + 1,    \
+	  PKIKS_WRAPPED_MAX, BOTH)                                         \
+	X(KEK, BINARY, PKIKS_KEK_LEN, PKIKS_KEK_LEN, REQ)                  \
+	X(CLOCK_AUTHORITATIVE, U8, 0, 0, REPLY)                            \
+	X(CLOCK_SOURCE, U32_RANGE, 0, __PKIKS_CLOCK_MAX - 1, BOTH)         \
+	X(CLOCK_NOW, U64, 0, 0, REPLY)                                     \
+	X(CLOCK_SINCE, U64, 0, 0, REPLY)                                   \
+	X(CLOCK_STEPS, U32, 0, 0, REPLY)                                   \
+	X(CLOCK_REALTIME, U64, 0, 0, REPLY)                                \
+	X(CLOCK_LAB_SET, U64, 0, 0, REQ)                                   \
+	X(CLOCK_LAB_ADVANCE, U64, 0, 0, REQ)                               \
+	X(TIMER, NESTED, 0, 0, REPLY)                                      \
+	X(TIMER_OWNER, STRING, 0, PKIKS_NAME_MAX - 1, BOTH)                \
+	X(TIMER_KIND, U32_RANGE, PKIKS_TIMER_CS_CRL_UPDATE,                \
+	  __PKIKS_TIMER_KIND_MAX - 1, BOTH)                                \
+	X(TIMER_DEADLINE, U64, 0, 0, BOTH)                                 \
+	X(TIMER_STATE, U32, 0, 0, REPLY)                                   \
+	X(EVENT, U32, 0, 0, REPLY)                                         \
+	X(TIMER_LABEL, STRING, 0, PKIKS_LABEL_MAX - 1, BOTH)
+
+/* One character of a GENERIC timer's label (both hosts check it). */
+#define PKIKS_LABEL_CHAR_OK(c)                                             \
+	((unsigned char)(c) > 0x20 && (unsigned char)(c) < 0x7f && (c) != '/')
+
+/* Who may send a command (see "Permissions"). */
+enum pkiks_right {
+	PKIKS_RIGHT_ANYONE,
+	PKIKS_RIGHT_MEMBER,
+	PKIKS_RIGHT_ADMIN,       /* checked before the attributes */
+	PKIKS_RIGHT_TIME_SETTER, /* kernel: CAP_SYS_TIME; pkiksd: admin, or
+				  * a member with --lab */
+	PKIKS_RIGHT_LAB,         /* pkiksd --lab: member; else EOPNOTSUPP */
+};
+
+/* A command's attribute set, for PKIKS_CMD_TABLE (PAD is always taken). */
+#define PKIKS_A(name) (1ULL << PKIKS_ATTR_##name)
+#define PKIKS_A_RSA                                                        \
+	(PKIKS_A(RSA_N) | PKIKS_A(RSA_E) | PKIKS_A(RSA_D) | PKIKS_A(RSA_P) | \
+	 PKIKS_A(RSA_Q) | PKIKS_A(RSA_DP) | PKIKS_A(RSA_DQ) |             \
+	 PKIKS_A(RSA_QINV))
+
+/*
+ * PKIKS_CMD_TABLE(X): every command, X(NAME, RIGHT, MODE, ATTRS)
+ *   RIGHT  PKIKS_RIGHT_<RIGHT>
+ *   MODE   DO (a request), DUMP (NLM_F_DUMP only), DO_DUMP (both), SUB
+ *          (EVENT: pkiksd's subscription request; the kernel answers it
+ *          EOPNOTSUPP, its events come from the multicast group)
+ *   ATTRS  the attributes a request may carry (PKIKS_A() bits); the
+ *          handlers say which of them are required (EINVAL if missing).
+ */
+#define PKIKS_CMD_TABLE(X)                                                 \
+	X(GET_INFO, ANYONE, DO, 0)                                         \
+	X(KEY_IMPORT, MEMBER, DO,                                          \
+	  PKIKS_A(KEY_NAME) | PKIKS_A(KEY_USAGE) | PKIKS_A_RSA |           \
+		  PKIKS_A(OWNER_UID) | PKIKS_A(FLAGS))                     \
+	X(KEY_GET, MEMBER, DO_DUMP, PKIKS_A(KEY_NAME))                     \
+	X(KEY_DELETE, MEMBER, DO, PKIKS_A(KEY_NAME))                       \
+	X(KEY_PROMOTE, MEMBER, DO, PKIKS_A(KEY_NAME))                      \
+	X(KEY_SIGN, MEMBER, DO,                                            \
+	  PKIKS_A(KEY_NAME) | PKIKS_A(HASH) | PKIKS_A(DIGEST))             \
+	X(KEY_DECRYPT, MEMBER, DO, PKIKS_A(KEY_NAME) | PKIKS_A(DATA))      \
+	X(KEY_WRAP, MEMBER, DO, PKIKS_A(KEY_NAME))                         \
+	X(KEY_UNWRAP, MEMBER, DO,                                          \
+	  PKIKS_A(WRAPPED) | PKIKS_A(KEY_NAME) | PKIKS_A(FLAGS))           \
+	X(KEK_SET, ADMIN, DO, PKIKS_A(KEK))                                \
+	X(CLOCK_GET, ANYONE, DO, 0)                                        \
+	X(CLOCK_SET, TIME_SETTER, DO, PKIKS_A(CLOCK_SOURCE))               \
+	X(CLOCK_LAB, LAB, DO,                                              \
+	  PKIKS_A(CLOCK_LAB_SET) | PKIKS_A(CLOCK_LAB_ADVANCE))             \
+	X(TIMER_ARM, MEMBER, DO,                                           \
+	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) |                     \
+		  PKIKS_A(TIMER_DEADLINE) | PKIKS_A(TIMER_LABEL) |         \
+		  PKIKS_A(OWNER_UID))                                      \
+	X(TIMER_CANCEL, MEMBER, DO,                                        \
+	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) | PKIKS_A(TIMER_LABEL)) \
+	X(TIMER_GET, ANYONE, DUMP, 0)                                      \
+	X(EVENT, ANYONE, SUB, 0)
 
 #endif /* _UAPI_LINUX_PKIKS_H */

@@ -46,16 +46,6 @@ uint64_t host_now(void);
 int find_timer(const char *owner, enum pkiks_timer_kind kind,
 	       struct pkiks_timer_info *out);
 
-/*
- * A malformed request: the kernel's netlink policy answers -ERANGE for an
- * integer or length out of range where the handlers say -EINVAL; both mean
- * "bad input" (uapi/pkiks.h).
- */
-static inline int is_invalid(int err)
-{
-	return err == -EINVAL || err == -ERANGE;
-}
-
 /* Registration, one per file, in the order they run. */
 int suite_keys(void);
 int suite_crypto(void);

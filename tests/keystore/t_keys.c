@@ -54,18 +54,23 @@ static void test_import_inconsistent(void)
 	struct pkiks_key_info info;
 
 	/* p of another key: p*q != n. */
-	CU_ASSERT(is_invalid(
-		import_mixed("t-bad", K2048, K2048B, 3, PKIKS_USAGE_SIGN, 0)));
+	CU_ASSERT_EQUAL(
+		import_mixed("t-bad", K2048, K2048B, 3, PKIKS_USAGE_SIGN, 0),
+		-EINVAL);
 	/* d, dp or qinv of another key: p*q == n, parts disagree. */
-	CU_ASSERT(is_invalid(
-		import_mixed("t-bad", K2048, K2048B, 2, PKIKS_USAGE_SIGN, 0)));
-	CU_ASSERT(is_invalid(
-		import_mixed("t-bad", K2048, K2048B, 5, PKIKS_USAGE_SIGN, 0)));
-	CU_ASSERT(is_invalid(
-		import_mixed("t-bad", K2048, K2048B, 7, PKIKS_USAGE_SIGN, 0)));
+	CU_ASSERT_EQUAL(
+		import_mixed("t-bad", K2048, K2048B, 2, PKIKS_USAGE_SIGN, 0),
+		-EINVAL);
+	CU_ASSERT_EQUAL(
+		import_mixed("t-bad", K2048, K2048B, 5, PKIKS_USAGE_SIGN, 0),
+		-EINVAL);
+	CU_ASSERT_EQUAL(
+		import_mixed("t-bad", K2048, K2048B, 7, PKIKS_USAGE_SIGN, 0),
+		-EINVAL);
 	/* n of a 3072-bit key with 2048-bit factors. */
-	CU_ASSERT(is_invalid(
-		import_mixed("t-bad", K2048, K3072, 0, PKIKS_USAGE_SIGN, 0)));
+	CU_ASSERT_EQUAL(
+		import_mixed("t-bad", K2048, K3072, 0, PKIKS_USAGE_SIGN, 0),
+		-EINVAL);
 	CU_ASSERT_EQUAL(pkiks_key_get(ks, "t-bad", &info), -ENOENT);
 }
 
@@ -112,8 +117,9 @@ static void test_bad_names(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CU_ASSERT(is_invalid(
-			import_key(bad[i], K2048, PKIKS_USAGE_SIGN, 0)));
+		CU_ASSERT_EQUAL(
+			import_key(bad[i], K2048, PKIKS_USAGE_SIGN, 0),
+			-EINVAL);
 	/* The longest valid name (63 bytes) and a shadow name are fine. */
 	CU_ASSERT_EQUAL(import_key("t-"
 				   "0123456789012345678901234567890123456789012"
@@ -127,8 +133,8 @@ static void test_bad_names(void)
 	CU_ASSERT_EQUAL(import_key("t-shadow#", K2048, PKIKS_USAGE_SIGN, 0), 0);
 	CU_ASSERT_EQUAL(pkiks_key_delete(ks, "t-shadow#"), 0);
 	/* Bad usage flags. */
-	CU_ASSERT(is_invalid(import_key("t-usage", K2048, 0, 0)));
-	CU_ASSERT(is_invalid(import_key("t-usage", K2048, 0x80, 0)));
+	CU_ASSERT_EQUAL(import_key("t-usage", K2048, 0, 0), -EINVAL);
+	CU_ASSERT_EQUAL(import_key("t-usage", K2048, 0x80, 0), -EINVAL);
 }
 
 static void test_duplicate_replace(void)

@@ -164,6 +164,61 @@ static void test_truncated(void)
 	still_alive();
 }
 
+/* A request for KEY_SIGN with one attribute of @type, @len bytes of @data. */
+static int sign_with(int type, const void *data, int len)
+{
+	struct nl_msg *m = raw_new(PKIKS_CMD_KEY_SIGN, 4096);
+
+	nla_put(m, type, len, data);
+	return raw_send(m);
+}
+
+/*
+ * One fault, one errno, whichever host answers (uapi/pkiks.h "Errors"):
+ * sizes of integers and strings without their NUL are EINVAL, values and
+ * lengths outside a policy's range ERANGE, attributes a command does not
+ * take EINVAL.
+ */
+static void test_one_errno(void)
+{
+	static const char name_long[] = "ab\0"
+					"0123456789012345678901234567890123456"
+					"789012345678901234567890123456789";
+	unsigned char dg[100] = {0};
+	uint32_t hash = PKIKS_HASH_SHA256;
+	struct nl_msg *m;
+
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_HASH, &hash, 2), -EINVAL);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_HASH, dg, 8), -EINVAL);
+	hash = 9;
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_HASH, &hash, 4), -ERANGE);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_DIGEST, dg, 19), -ERANGE);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_DIGEST, dg, 65), -ERANGE);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_KEY_NAME, "t-ab", 4), -EINVAL);
+	/* A NUL within the limit, but longer than a name may be. */
+	CU_ASSERT_EQUAL(
+		sign_with(PKIKS_ATTR_KEY_NAME, name_long, sizeof(name_long)),
+		-ERANGE);
+	/* Reply-only, and an attribute KEY_SIGN does not take. */
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_SIGNATURE, dg, 32), -EINVAL);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_KEK, dg, PKIKS_KEK_LEN), -EINVAL);
+	CU_ASSERT_EQUAL(sign_with(PKIKS_ATTR_KEY_NAME | NLA_F_NESTED,
+				  "t-rsa2048", 10),
+			-EINVAL);
+	m = raw_new(PKIKS_CMD_CLOCK_GET, 4096);
+	nla_put_string(m, PKIKS_ATTR_KEY_NAME, "t-rsa2048");
+	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);
+	/* The genl header's reserved bytes must be zero. */
+	m = raw_new(PKIKS_CMD_CLOCK_GET, 4096);
+	((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(m)))->reserved = 1;
+	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);
+	/* A dump of a command that has none. */
+	m = raw_new(PKIKS_CMD_CLOCK_GET, 4096);
+	nlmsg_hdr(m)->nlmsg_flags |= NLM_F_DUMP;
+	CU_ASSERT_EQUAL(raw_send(m), -EOPNOTSUPP);
+	still_alive();
+}
+
 /* Random attributes on commands that change nothing; bounded. */
 static void test_burst(void)
 {
@@ -197,6 +252,7 @@ int suite_raw(void)
 	    !CU_add_test(s, "oversized attributes/messages", test_oversized) ||
 	    !CU_add_test(s, "unknown command/attribute", test_unknown) ||
 	    !CU_add_test(s, "truncated header/attribute", test_truncated) ||
+	    !CU_add_test(s, "one errno for one fault", test_one_errno) ||
 	    !CU_add_test(s, "burst of random attributes", test_burst))
 		return -1;
 	return 0;

@@ -170,21 +170,13 @@ int put_key_info(struct nl_msg *msg, const struct twin_key *k);
 int put_timer_info(struct nl_msg *msg, const struct twin_timer *t);
 int put_clock(struct nl_msg *msg);
 
-int cmd_key_import(struct req *r);
-int cmd_key_get(struct req *r);
-int dump_key_get(struct req *r);
-int cmd_key_delete(struct req *r);
-int cmd_key_promote(struct req *r);
-int cmd_key_sign(struct req *r);
-int cmd_key_decrypt(struct req *r);
-int cmd_key_wrap(struct req *r);
-int cmd_key_unwrap(struct req *r);
-int cmd_kek_set(struct req *r);
-int cmd_clock_get(struct req *r);
-int cmd_clock_set(struct req *r);
-int cmd_clock_lab(struct req *r);
-int cmd_timer_arm(struct req *r);
-int cmd_timer_cancel(struct req *r);
-int dump_timer_get(struct req *r);
+/* The handlers, named after PKIKS_CMD_TABLE (proto*.c). */
+#define TWIN_PROTO_DO(name) int cmd_do_##name(struct req *r);
+#define TWIN_PROTO_DUMP(name) int cmd_dump_##name(struct req *r);
+#define TWIN_PROTO_DO_DUMP(name) TWIN_PROTO_DO(name) TWIN_PROTO_DUMP(name)
+#define TWIN_PROTO_SUB(name) TWIN_PROTO_DO(name)
+#define TWIN_PROTO(name, right, mode, attrs) TWIN_PROTO_##mode(name)
+PKIKS_CMD_TABLE(TWIN_PROTO)
+#undef TWIN_PROTO
 
 #endif /* PKIKSD_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The protocol engine of pkiksd: read a request from a connection, check it
- * against the dispatch table (command -> handler, right needed) and the
- * attribute policy, run the handler, and answer like the kernel does: the
+ * against the protocol table of uapi/pkiks.h (PKIKS_CMD_TABLE: handler,
+ * right, accepted attributes; PKIKS_ATTR_TABLE: each attribute's rule) in
+ * the kernel's order and with the kernel's errnos, run the handler, and answer like the kernel does: the
  * handler's data message if any, then an NLMSG_ERROR ack (0 or -errno);
  * dumps end with NLMSG_DONE.  Anything malformed gets an error, never a
  * crash; requests are wiped after use since some carry key material.
@@ -16,76 +17,57 @@
 #include "pkiksd.h"
 #include "ks_nl.h"
 
-enum right {
-	ANYONE,
-	MEMBER,
-	ADMIN,
-	TIME_SETTER, /* admin, or a member when --lab */
-	LAB,	     /* --lab only (else EOPNOTSUPP), member */
-};
-
+/* The dispatch table, from PKIKS_CMD_TABLE (uapi/pkiks.h). */
 struct command {
 	int (*doit)(struct req *r);
 	int (*dumpit)(struct req *r);
-	enum right right;
+	enum pkiks_right right;
+	uint64_t attrs; /* PKIKS_A() bits a request may carry */
 };
 
-static int cmd_get_info(struct req *r);
-static int cmd_event(struct req *r);
+#define TWIN_DO(name) cmd_do_##name, NULL
+#define TWIN_DUMP(name) NULL, cmd_dump_##name
+#define TWIN_DO_DUMP(name) cmd_do_##name, cmd_dump_##name
+#define TWIN_SUB(name) cmd_do_##name, NULL
+#define TWIN_CMD(name, right, mode, attrs)                                 \
+	[PKIKS_CMD_##name] = {TWIN_##mode(name), PKIKS_RIGHT_##right,      \
+			      (attrs) | PKIKS_A(PAD)},
 
 static const struct command commands[__PKIKS_CMD_MAX] = {
-	[PKIKS_CMD_GET_INFO] = {cmd_get_info, NULL, ANYONE},
-	[PKIKS_CMD_KEY_IMPORT] = {cmd_key_import, NULL, MEMBER},
-	[PKIKS_CMD_KEY_GET] = {cmd_key_get, dump_key_get, MEMBER},
-	[PKIKS_CMD_KEY_DELETE] = {cmd_key_delete, NULL, MEMBER},
-	[PKIKS_CMD_KEY_PROMOTE] = {cmd_key_promote, NULL, MEMBER},
-	[PKIKS_CMD_KEY_SIGN] = {cmd_key_sign, NULL, MEMBER},
-	[PKIKS_CMD_KEY_DECRYPT] = {cmd_key_decrypt, NULL, MEMBER},
-	[PKIKS_CMD_KEY_WRAP] = {cmd_key_wrap, NULL, MEMBER},
-	[PKIKS_CMD_KEY_UNWRAP] = {cmd_key_unwrap, NULL, MEMBER},
-	[PKIKS_CMD_KEK_SET] = {cmd_kek_set, NULL, ADMIN},
-	[PKIKS_CMD_CLOCK_GET] = {cmd_clock_get, NULL, ANYONE},
-	[PKIKS_CMD_CLOCK_SET] = {cmd_clock_set, NULL, TIME_SETTER},
-	[PKIKS_CMD_CLOCK_LAB] = {cmd_clock_lab, NULL, LAB},
-	[PKIKS_CMD_TIMER_ARM] = {cmd_timer_arm, NULL, MEMBER},
-	[PKIKS_CMD_TIMER_CANCEL] = {cmd_timer_cancel, NULL, MEMBER},
-	[PKIKS_CMD_TIMER_GET] = {NULL, dump_timer_get, ANYONE},
-	[PKIKS_CMD_EVENT] = {cmd_event, NULL, ANYONE},
+	PKIKS_CMD_TABLE(TWIN_CMD)};
+
+/*
+ * The attribute rules, from PKIKS_ATTR_TABLE, checked the way the
+ * kernel's strict netlink validation checks the module's policy
+ * (lib/nlattr.c, validate_nla), with the same errno for the same fault.
+ */
+enum rule_type {
+	RT_U8,
+	RT_U32,
+	RT_U64,
+	RT_U32_RANGE,
+	RT_U32_MASK,
+	RT_STRING,
+	RT_BINARY,
+	RT_NESTED,
 };
 
-/* clang-format off */
-#define U32 { .type = NLA_U32, .maxlen = 4 }
-#define U64 { .type = NLA_U64, .maxlen = 8 }
-#define NAME { .type = NLA_STRING, .maxlen = PKIKS_NAME_MAX }
-#define BIG { .minlen = 1, .maxlen = PKIKS_RSA_MAX_BYTES }
-/* clang-format on */
-
-/* What requests may carry; exact sizes for integers, caps for the rest. */
-static struct nla_policy policy[PKIKS_ATTR_MAX + 1] = {
-	[PKIKS_ATTR_FLAGS] = U32,
-	[PKIKS_ATTR_OWNER_UID] = U32,
-	[PKIKS_ATTR_KEY_NAME] = NAME,
-	[PKIKS_ATTR_KEY_USAGE] = U32,
-	[PKIKS_ATTR_RSA_N] = BIG,
-	[PKIKS_ATTR_RSA_E] = BIG,
-	[PKIKS_ATTR_RSA_D] = BIG,
-	[PKIKS_ATTR_RSA_P] = BIG,
-	[PKIKS_ATTR_RSA_Q] = BIG,
-	[PKIKS_ATTR_RSA_DP] = BIG,
-	[PKIKS_ATTR_RSA_DQ] = BIG,
-	[PKIKS_ATTR_RSA_QINV] = BIG,
-	[PKIKS_ATTR_HASH] = U32,
-	[PKIKS_ATTR_DIGEST] = {.minlen = 1, .maxlen = PKIKS_DIGEST_MAX},
-	[PKIKS_ATTR_DATA] = {.minlen = 1, .maxlen = PKIKS_RSA_MAX_BYTES},
-	[PKIKS_ATTR_WRAPPED] = {.minlen = 1, .maxlen = PKIKS_WRAPPED_MAX},
-	[PKIKS_ATTR_KEK] = {.minlen = PKIKS_KEK_LEN, .maxlen = PKIKS_KEK_LEN},
-	[PKIKS_ATTR_CLOCK_SOURCE] = U32,
-	[PKIKS_ATTR_CLOCK_LAB_SET] = U64,
-	[PKIKS_ATTR_CLOCK_LAB_ADVANCE] = U64,
-	[PKIKS_ATTR_TIMER_OWNER] = NAME,
-	[PKIKS_ATTR_TIMER_KIND] = U32,
-	[PKIKS_ATTR_TIMER_DEADLINE] = U64,
+struct attr_rule {
+	enum rule_type type;
+	int in_requests;
+	uint32_t a, b;
 };
+
+#define TWIN_DIR_REQ 1
+#define TWIN_DIR_BOTH 1
+#define TWIN_DIR_REPLY 0
+#define TWIN_ATTR(name, t, lo, hi, dir) \
+	[PKIKS_ATTR_##name] = {RT_##t, TWIN_DIR_##dir, lo, hi},
+
+static const struct attr_rule rules[PKIKS_ATTR_MAX + 1] = {
+	PKIKS_ATTR_TABLE(TWIN_ATTR)};
+
+_Static_assert(PKIKS_ATTR_MAX < 64, "attribute sets are u64 masks");
 
 /* ------------------------------------------------------------------ */
 /* Building replies                                                    */
@@ -201,7 +183,7 @@ int put_clock(struct nl_msg *msg)
 /* ------------------------------------------------------------------ */
 /* Commands served here                                                */
 
-static int cmd_get_info(struct req *r)
+int cmd_do_GET_INFO(struct req *r)
 {
 	uint32_t features = twin_opts.lab ? PKIKS_FEATURE_LAB_CLOCK : 0;
 	int err = proto_reply_new(r);
@@ -214,7 +196,7 @@ static int cmd_get_info(struct req *r)
 	return 0;
 }
 
-static int cmd_event(struct req *r)
+int cmd_do_EVENT(struct req *r)
 {
 	int err;
 
@@ -227,19 +209,20 @@ static int cmd_event(struct req *r)
 /* ------------------------------------------------------------------ */
 /* Checking and dispatching                                            */
 
-static int allowed(enum right right, const struct peer *who)
+/* Whether @who holds @right; -EPERM, or -EOPNOTSUPP for the lab clock. */
+static int allowed(enum pkiks_right right, const struct peer *who)
 {
 	switch (right) {
-	case ANYONE:
+	case PKIKS_RIGHT_ANYONE:
 		return 0;
-	case MEMBER:
+	case PKIKS_RIGHT_MEMBER:
 		return who->member ? 0 : -EPERM;
-	case ADMIN:
+	case PKIKS_RIGHT_ADMIN:
 		return who->admin ? 0 : -EPERM;
-	case TIME_SETTER:
+	case PKIKS_RIGHT_TIME_SETTER:
 		return who->admin || (twin_opts.lab && who->member) ? 0
 								    : -EPERM;
-	case LAB:
+	case PKIKS_RIGHT_LAB:
 		if (!twin_opts.lab)
 			return -EOPNOTSUPP;
 		return who->member ? 0 : -EPERM;
@@ -247,47 +230,113 @@ static int allowed(enum right right, const struct peer *who)
 	return -EPERM;
 }
 
-/* libnl skips unknown types and trailing bytes; the kernel's strict
- * validation refuses them, and so do we. */
-static int attrs_strict(struct nlmsghdr *nlh)
+/* The exact size of an integer type, 0 for the others. */
+static int int_size(enum rule_type t)
+{
+	switch (t) {
+	case RT_U8:
+		return 1;
+	case RT_U32:
+	case RT_U32_RANGE:
+	case RT_U32_MASK:
+		return 4;
+	case RT_U64:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+/* One attribute against its rule; @taken: the command accepts it. */
+static int check_attr(const struct nlattr *a, const struct attr_rule *r,
+		      int taken)
+{
+	const char *s = nla_data(a);
+	int len = nla_len(a), lim;
+	uint32_t v;
+
+	/* Not the command's, or reply-only: the kernel's NLA_REJECT. */
+	if (!taken || !r->in_requests)
+		return -EINVAL;
+	if (int_size(r->type) && len != int_size(r->type))
+		return -EINVAL;
+	if (a->nla_type & NLA_F_NESTED)
+		return -EINVAL; /* no request attribute is nested */
+	switch (r->type) {
+	case RT_STRING:
+		lim = len < (int)r->b + 1 ? len : (int)r->b + 1;
+		if (lim <= 0 || !memchr(s, '\0', lim))
+			return -EINVAL;
+		if (s[len - 1] == '\0')
+			len--;
+		return len > (int)r->b ? -ERANGE : 0;
+	case RT_BINARY:
+		return len < (int)r->a || len > (int)r->b ? -ERANGE : 0;
+	case RT_U32_RANGE:
+		memcpy(&v, s, sizeof(v));
+		return v < r->a || v > r->b ? -ERANGE : 0;
+	case RT_U32_MASK:
+		memcpy(&v, s, sizeof(v));
+		return v & ~r->b ? -EINVAL : 0;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Every attribute in order, then what is left over, as the kernel's
+ * strict parse does (the first fault decides the errno); fills tb.
+ */
+static int attrs_parse(struct nlmsghdr *nlh, const struct command *c,
+		       struct nlattr **tb)
 {
 	struct nlattr *a;
-	int rem;
+	int rem, type, err;
 
+	memset(tb, 0, sizeof(*tb) * (PKIKS_ATTR_MAX + 1));
 	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
 			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem)
 	{
-		if (nla_type(a) == PKIKS_ATTR_UNSPEC ||
-		    nla_type(a) > PKIKS_ATTR_MAX)
+		type = nla_type(a);
+		if (type == PKIKS_ATTR_UNSPEC || type > PKIKS_ATTR_MAX)
 			return -EINVAL;
+		err = check_attr(a, &rules[type], (int)(c->attrs >> type & 1));
+		if (err)
+			return err;
+		tb[type] = a;
 	}
-	return rem ? -EINVAL : 0;
+	return rem > 0 ? -EINVAL : 0;
+}
+
+/* Both flags, as the kernel's generic netlink tells a dump. */
+static int is_dump(const struct nlmsghdr *nlh)
+{
+	return (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 }
 
 static int run(struct req *r, const struct command *c)
 {
 	int err;
 
-	if (r->nlh->nlmsg_flags & NLM_F_DUMP) {
-		if (!c->dumpit)
-			return -EOPNOTSUPP;
+	if (is_dump(r->nlh)) {
 		err = c->dumpit(r);
 		send_done(r->fd, r->nlh, err);
 		return 1; /* answered */
 	}
-	if (!c->doit)
-		return -EOPNOTSUPP;
 	err = c->doit(r);
 	if (!err && r->reply)
 		err = proto_send(r->fd, r->reply);
 	return err;
 }
 
-/* One request message; returns its error (0, -errno) or 1 if answered. */
-static int dispatch(int fd, const struct peer *who, struct nlmsghdr *nlh)
+/*
+ * The checks in the kernel's order (net/netlink/genetlink.c), so that both
+ * hosts give the same errno: the family, the header, the command, an
+ * admin's right, doit/dump, the attributes, then the other rights.
+ */
+static int check(const struct peer *who, struct nlmsghdr *nlh,
+		 struct nlattr **tb, const struct command **out)
 {
-	struct nlattr *tb[PKIKS_ATTR_MAX + 1];
-	struct req r = {.who = who, .fd = fd, .nlh = nlh, .tb = tb};
 	const struct command *c;
 	struct genlmsghdr *g;
 	int err;
@@ -297,15 +346,32 @@ static int dispatch(int fd, const struct peer *who, struct nlmsghdr *nlh)
 	if (nlh->nlmsg_len < (uint32_t)nlmsg_size(GENL_HDRLEN))
 		return -EINVAL;
 	g = nlmsg_data(nlh);
+	if (g->reserved)
+		return -EINVAL; /* 6.1 validates it for every command */
 	if (g->cmd >= __PKIKS_CMD_MAX ||
 	    (!commands[g->cmd].doit && !commands[g->cmd].dumpit))
 		return -EOPNOTSUPP;
 	c = &commands[g->cmd];
-	err = allowed(c->right, who);
+	if (c->right == PKIKS_RIGHT_ADMIN && !who->admin)
+		return -EPERM; /* the kernel's GENL_ADMIN_PERM */
+	if (is_dump(nlh) ? !c->dumpit : !c->doit)
+		return -EOPNOTSUPP;
+	err = attrs_parse(nlh, c, tb);
 	if (!err)
-		err = attrs_strict(nlh);
-	if (!err && genlmsg_parse(nlh, 0, tb, PKIKS_ATTR_MAX, policy))
-		err = -EINVAL;
+		err = allowed(c->right, who);
+	*out = c;
+	return err;
+}
+
+/* One request message; returns its error (0, -errno) or 1 if answered. */
+static int dispatch(int fd, const struct peer *who, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[PKIKS_ATTR_MAX + 1];
+	struct req r = {.who = who, .fd = fd, .nlh = nlh, .tb = tb};
+	const struct command *c = NULL;
+	int err;
+
+	err = check(who, nlh, tb, &c);
 	if (!err)
 		err = run(&r, c);
 	if (r.reply) {

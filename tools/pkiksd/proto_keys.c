@@ -78,7 +78,7 @@ static int insert_and_reply(struct req *r, const char *name, uint32_t usage,
 	return err;
 }
 
-int cmd_key_import(struct req *r)
+int cmd_do_KEY_IMPORT(struct req *r)
 {
 	const char *name = name_of(r);
 	struct rsa_parts parts = {0};
@@ -105,7 +105,7 @@ int cmd_key_import(struct req *r)
 				flags & PKIKS_F_REPLACE);
 }
 
-int cmd_key_get(struct req *r)
+int cmd_do_KEY_GET(struct req *r)
 {
 	const char *name = name_of(r);
 	struct twin_key *k;
@@ -125,7 +125,7 @@ int cmd_key_get(struct req *r)
  * One message per key the caller may see.  They are built under the lock
  * and sent after it, so a client that does not read cannot stall others.
  */
-int dump_key_get(struct req *r)
+int cmd_dump_KEY_GET(struct req *r)
 {
 	struct nl_msg **msgs;
 	struct twin_key *k;
@@ -174,12 +174,12 @@ static int key_change(struct req *r,
 	return err;
 }
 
-int cmd_key_delete(struct req *r)
+int cmd_do_KEY_DELETE(struct req *r)
 {
 	return key_change(r, keys_delete);
 }
 
-int cmd_key_promote(struct req *r)
+int cmd_do_KEY_PROMOTE(struct req *r)
 {
 	return key_change(r, keys_promote);
 }
@@ -223,7 +223,7 @@ static int key_ref(struct req *r, uint32_t usage, int need_time,
 	return err;
 }
 
-int cmd_key_sign(struct req *r)
+int cmd_do_KEY_SIGN(struct req *r)
 {
 	struct nlattr *dg = r->tb[PKIKS_ATTR_DIGEST];
 	unsigned char sig[PKIKS_RSA_MAX_BYTES];
@@ -245,7 +245,7 @@ int cmd_key_sign(struct req *r)
 	return err;
 }
 
-int cmd_key_decrypt(struct req *r)
+int cmd_do_KEY_DECRYPT(struct req *r)
 {
 	struct nlattr *in = r->tb[PKIKS_ATTR_DATA];
 	unsigned char out[PKIKS_RSA_MAX_BYTES];
@@ -266,7 +266,7 @@ int cmd_key_decrypt(struct req *r)
 	return err;
 }
 
-int cmd_key_wrap(struct req *r)
+int cmd_do_KEY_WRAP(struct req *r)
 {
 	const char *name = name_of(r);
 	unsigned char *blob = NULL;
@@ -287,7 +287,7 @@ int cmd_key_wrap(struct req *r)
 	return err;
 }
 
-int cmd_key_unwrap(struct req *r)
+int cmd_do_KEY_UNWRAP(struct req *r)
 {
 	struct nlattr *w = r->tb[PKIKS_ATTR_WRAPPED];
 	char name[PKIKS_NAME_MAX];
@@ -318,7 +318,7 @@ int cmd_key_unwrap(struct req *r)
 				flags & PKIKS_F_REPLACE);
 }
 
-int cmd_kek_set(struct req *r)
+int cmd_do_KEK_SET(struct req *r)
 {
 	struct nlattr *a = r->tb[PKIKS_ATTR_KEK];
 	int err;

@@ -18,7 +18,7 @@ static int reply_clock(struct req *r)
 	return err ? err : put_clock(r->reply);
 }
 
-int cmd_clock_get(struct req *r)
+int cmd_do_CLOCK_GET(struct req *r)
 {
 	int err;
 
@@ -30,7 +30,7 @@ int cmd_clock_get(struct req *r)
 	return err;
 }
 
-int cmd_clock_set(struct req *r)
+int cmd_do_CLOCK_SET(struct req *r)
 {
 	struct nlattr *a = r->tb[PKIKS_ATTR_CLOCK_SOURCE];
 	uint64_t gen;
@@ -49,7 +49,7 @@ int cmd_clock_set(struct req *r)
 }
 
 /* Set or advance; every timer the lab clock passes fires before the reply. */
-int cmd_clock_lab(struct req *r)
+int cmd_do_CLOCK_LAB(struct req *r)
 {
 	struct nlattr *set = r->tb[PKIKS_ATTR_CLOCK_LAB_SET];
 	struct nlattr *adv = r->tb[PKIKS_ATTR_CLOCK_LAB_ADVANCE];
@@ -81,7 +81,7 @@ static int timer_id(struct req *r, const char **owner,
 	return 0;
 }
 
-int cmd_timer_arm(struct req *r)
+int cmd_do_TIMER_ARM(struct req *r)
 {
 	struct nlattr *dl = r->tb[PKIKS_ATTR_TIMER_DEADLINE];
 	enum pkiks_timer_kind kind;
@@ -117,7 +117,7 @@ int cmd_timer_arm(struct req *r)
 	return err ? err : timers_sync(gen);
 }
 
-int cmd_timer_cancel(struct req *r)
+int cmd_do_TIMER_CANCEL(struct req *r)
 {
 	enum pkiks_timer_kind kind;
 	const char *owner;
@@ -137,7 +137,7 @@ int cmd_timer_cancel(struct req *r)
 }
 
 /* Anyone may list (the module's sysfs shows them to all, too). */
-int dump_timer_get(struct req *r)
+int cmd_dump_TIMER_GET(struct req *r)
 {
 	struct twin_timer *all;
 	struct nl_msg *msg;
