@@ -14,7 +14,8 @@ int nl_do_GET_INFO(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||
-	    nla_put_u32(msg, PKIKS_ATTR_FEATURES, PKIKS_FEATURE_KERNEL)) {
+	    nla_put_u32(msg, PKIKS_ATTR_FEATURES,
+			PKIKS_FEATURE_KERNEL | PKIKS_FEATURE_GENERIC_TIMER)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -63,6 +64,14 @@ int nl_do_CLOCK_LAB(struct sk_buff *skb, struct genl_info *info)
 	return -EOPNOTSUPP;
 }
 
+/* The label, "" when absent (the timer code says which kinds need one). */
+static const char *nl_label(struct genl_info *info)
+{
+	struct nlattr *a = info->attrs[PKIKS_ATTR_TIMER_LABEL];
+
+	return a ? nla_data(a) : ""; /* NUL-terminated: the policy said so */
+}
+
 int nl_do_TIMER_ARM(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_timer_info t;
@@ -83,6 +92,7 @@ int nl_do_TIMER_ARM(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	err = pkiks_timer_arm(
 		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
+		nl_label(info),
 		nla_get_u64(info->attrs[PKIKS_ATTR_TIMER_DEADLINE]), uid,
 		c.admin, &t);
 	if (err)
@@ -107,8 +117,8 @@ int nl_do_TIMER_CANCEL(struct sk_buff *skb, struct genl_info *info)
 	if (!owner || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_KIND))
 		return -EINVAL;
 	return pkiks_timer_cancel(
-		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]), c.uid,
-		c.admin);
+		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
+		nl_label(info), c.uid, c.admin);
 }
 
 /* Anyone may list timers (no secrets); cb->args[0] is the next index. */

@@ -235,7 +235,9 @@ int nl_put_timer(struct sk_buff *skb, const struct pkiks_timer_info *t)
 	    nla_put_u64_64bit(skb, PKIKS_ATTR_TIMER_DEADLINE, t->deadline,
 			      PKIKS_ATTR_PAD) ||
 	    nla_put_u32(skb, PKIKS_ATTR_TIMER_STATE, t->state) ||
-	    nla_put_u32(skb, PKIKS_ATTR_OWNER_UID, t->uid))
+	    nla_put_u32(skb, PKIKS_ATTR_OWNER_UID, t->uid) ||
+	    (t->label[0] &&
+	     nla_put_string(skb, PKIKS_ATTR_TIMER_LABEL, t->label)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

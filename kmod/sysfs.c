@@ -4,6 +4,7 @@
  * Documentation/ABI/testing/sysfs-kernel-pkiks):
  *   clock/{authoritative,source,now,since,steps}
  *   timers/<owner>/<KIND>/{deadline,remaining,state}
+ *   timers/<owner>/GENERIC:<label>/{deadline,remaining,state,label}
  * One value per file.  Every kobject is created and removed in process
  * context (netlink requests, module init/exit); readers never take the
  * timers mutex, so removal cannot deadlock against a reader.
@@ -142,19 +143,46 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 							  : "unknown");
 }
 
+/* GENERIC timers only; fixed for the timer's life, so no READ_ONCE. */
+static ssize_t label_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_timer(kobj)->label);
+}
+
 static struct kobj_attribute timer_attrs[] = {
 	__ATTR_RO(deadline),
 	__ATTR_RO(remaining),
 	__ATTR_RO(state),
+	__ATTR_RO(label),
 };
 
 static struct attribute *timer_attrs_attrs[] = {
 	&timer_attrs[0].attr,
 	&timer_attrs[1].attr,
 	&timer_attrs[2].attr,
+	&timer_attrs[3].attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(timer_attrs);
+
+/* label exists for labelled (GENERIC) timers only. */
+static umode_t timer_attr_visible(struct kobject *kobj, struct attribute *a,
+				  int n)
+{
+	if (a == &timer_attrs[3].attr && !to_timer(kobj)->label[0])
+		return 0;
+	return a->mode;
+}
+
+static const struct attribute_group timer_attrs_group = {
+	.attrs = timer_attrs_attrs,
+	.is_visible = timer_attr_visible,
+};
+
+static const struct attribute_group *timer_attrs_groups[] = {
+	&timer_attrs_group,
+	NULL,
+};
 
 static void timer_kobj_release(struct kobject *kobj)
 {
@@ -216,8 +244,13 @@ int pkiks_sysfs_timer_add(struct pkiks_timer *t)
 	t->dir = owner_get(t->owner);
 	if (!t->dir)
 		goto out;
-	err = kobject_add(&t->kobj, t->dir->kobj, "%s",
-			  pkiks_timer_kind_sysfs(t->kind));
+	/* The label's alphabet has no '/'; the prefix keeps "." out. */
+	if (t->label[0])
+		err = kobject_add(&t->kobj, t->dir->kobj, "%s:%s",
+				  pkiks_timer_kind_sysfs(t->kind), t->label);
+	else
+		err = kobject_add(&t->kobj, t->dir->kobj, "%s",
+				  pkiks_timer_kind_sysfs(t->kind));
 	if (err) {
 		owner_put(t->dir);
 		t->dir = NULL;

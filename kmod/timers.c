@@ -42,22 +42,45 @@ const char *pkiks_timer_kind_sysfs(u32 kind)
 		       : NULL;
 }
 
+/* 1..PKIKS_LABEL_MAX-1 bytes of PKIKS_LABEL_CHAR_OK (uapi/pkiks.h). */
+bool pkiks_timer_label_valid(const char *label)
+{
+	size_t len = strnlen(label, PKIKS_LABEL_MAX), i;
+
+	if (len == 0 || len >= PKIKS_LABEL_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!PKIKS_LABEL_CHAR_OK(label[i]))
+			return false;
+	return true;
+}
+
+/* A GENERIC timer has a valid label, the other kinds none. */
+static bool timer_label_ok(u32 kind, const char *label)
+{
+	return kind == PKIKS_TIMER_GENERIC ? pkiks_timer_label_valid(label)
+					   : !label[0];
+}
+
 static void timer_info(const struct pkiks_timer *t,
 		       struct pkiks_timer_info *out)
 {
 	strscpy(out->owner, t->owner, sizeof(out->owner));
+	strscpy(out->label, t->label, sizeof(out->label));
 	out->kind = t->kind;
 	out->deadline = t->deadline;
 	out->state = t->state;
 	out->uid = t->uid;
 }
 
-static struct pkiks_timer *timer_find_locked(const char *owner, u32 kind)
+static struct pkiks_timer *timer_find_locked(const char *owner, u32 kind,
+					     const char *label)
 {
 	struct pkiks_timer *t;
 
 	list_for_each_entry(t, &timers_list, list)
-		if (t->kind == kind && !strcmp(t->owner, owner))
+		if (t->kind == kind && !strcmp(t->owner, owner) &&
+		    !strcmp(t->label, label))
 			return t;
 	return NULL;
 }
@@ -111,7 +134,8 @@ unlock:
 		pkiks_nl_event_timer(&info);
 }
 
-static struct pkiks_timer *timer_new(const char *owner, u32 kind, u32 uid)
+static struct pkiks_timer *timer_new(const char *owner, u32 kind,
+				     const char *label, u32 uid)
 {
 	struct pkiks_timer *t = kzalloc(sizeof(*t), GFP_KERNEL);
 
@@ -123,6 +147,7 @@ static struct pkiks_timer *timer_new(const char *owner, u32 kind, u32 uid)
 			    HRTIMER_MODE_ABS);
 	INIT_WORK(&t->work, timer_work_fn);
 	strscpy(t->owner, owner, sizeof(t->owner));
+	strscpy(t->label, label, sizeof(t->label));
 	t->kind = kind;
 	t->uid = uid;
 	return t;
@@ -136,15 +161,15 @@ static void timer_destroy(struct pkiks_timer *t)
 	pkiks_sysfs_timer_del(t);
 }
 
-static int timer_add_locked(const char *owner, u32 kind, u32 uid,
-			    struct pkiks_timer **out)
+static int timer_add_locked(const char *owner, u32 kind, const char *label,
+			    u32 uid, struct pkiks_timer **out)
 {
 	struct pkiks_timer *t;
 	int err;
 
 	if (timers_count >= PKIKS_TIMERS_MAX)
 		return -EDQUOT;
-	t = timer_new(owner, kind, uid);
+	t = timer_new(owner, kind, label, uid);
 	if (!t)
 		return -ENOMEM;
 	err = pkiks_sysfs_timer_add(t);
@@ -158,14 +183,17 @@ static int timer_add_locked(const char *owner, u32 kind, u32 uid,
 	return 0;
 }
 
-int pkiks_timer_arm(const char *owner, u32 kind, u64 deadline, u32 uid,
-		    bool admin, struct pkiks_timer_info *out)
+int pkiks_timer_arm(const char *owner, u32 kind, const char *label,
+		    u64 deadline, u32 uid, bool admin,
+		    struct pkiks_timer_info *out)
 {
 	struct pkiks_clock_state clk;
 	struct pkiks_timer *t;
 	int err = 0;
 
-	if (!pkiks_timer_kind_sysfs(kind) || deadline > (u64)KTIME_MAX)
+	/* Deadlines 1..KTIME_MAX, as pkiksd (pkiks_timer_deadline_valid). */
+	if (!pkiks_timer_kind_sysfs(kind) || !timer_label_ok(kind, label) ||
+	    !deadline || deadline > (u64)KTIME_MAX)
 		return -EINVAL;
 	pkiks_clock_get(&clk); /* before the lock: it may resync timers */
 	mutex_lock(&timers_lock);
@@ -173,13 +201,13 @@ int pkiks_timer_arm(const char *owner, u32 kind, u64 deadline, u32 uid,
 		err = -ESHUTDOWN;
 		goto unlock;
 	}
-	t = timer_find_locked(owner, kind);
+	t = timer_find_locked(owner, kind, label);
 	if (t && t->uid != uid && !admin) {
 		err = -EPERM;
 		goto unlock;
 	}
 	if (!t)
-		err = timer_add_locked(owner, kind, uid, &t);
+		err = timer_add_locked(owner, kind, label, uid, &t);
 	if (err)
 		goto unlock;
 	WRITE_ONCE(t->deadline, deadline);
@@ -190,13 +218,16 @@ unlock:
 	return err;
 }
 
-int pkiks_timer_cancel(const char *owner, u32 kind, u32 uid, bool admin)
+int pkiks_timer_cancel(const char *owner, u32 kind, const char *label,
+		       u32 uid, bool admin)
 {
 	struct pkiks_timer *t;
 	int err = 0;
 
+	if (!timer_label_ok(kind, label))
+		return -EINVAL;
 	mutex_lock(&timers_lock);
-	t = timer_find_locked(owner, kind);
+	t = timer_find_locked(owner, kind, label);
 	if (timers_stopping)
 		err = -ESHUTDOWN;
 	else if (!t)

@@ -54,6 +54,7 @@ struct pkiks_clock {
 struct pkiks_timer_info {
 	char owner[PKIKS_NAME_MAX];
 	enum pkiks_timer_kind kind;
+	char label[PKIKS_LABEL_MAX]; /* GENERIC timers, else "" */
 	uint64_t deadline_ns;
 	enum pkiks_timer_state state;
 	uint32_t owner_uid;
@@ -119,6 +120,12 @@ int pkiks_timer_arm(struct pkiks *ks, const char *owner,
 		    enum pkiks_timer_kind kind, uint64_t deadline_ns);
 int pkiks_timer_cancel(struct pkiks *ks, const char *owner,
 		       enum pkiks_timer_kind kind);
+/* The same with a label (@label NULL: none); GENERIC timers need one. */
+int pkiks_timer_arm_label(struct pkiks *ks, const char *owner,
+			  enum pkiks_timer_kind kind, const char *label,
+			  uint64_t deadline_ns);
+int pkiks_timer_cancel_label(struct pkiks *ks, const char *owner,
+			     enum pkiks_timer_kind kind, const char *label);
 int pkiks_timer_list(struct pkiks *ks, struct pkiks_timer_info **timers,
 		     size_t *count);
 
@@ -137,5 +144,12 @@ const char *pkiks_hash_name(enum pkiks_hash hash);
 /* Predicates: 1 when valid, else 0. */
 int pkiks_key_name_valid(const char *name);
 int pkiks_timer_owner_valid(const char *name);
+int pkiks_timer_label_valid(const char *label);
+int pkiks_timer_deadline_valid(uint64_t deadline_ns);
+/* A timer's directory in sysfs and pkiksd's status tree: the kind's sysfs
+ * name, or "GENERIC:<label>"; -EINVAL for a bad kind or label. */
+#define PKIKS_TIMER_DIR_MAX (sizeof("GENERIC:") + PKIKS_LABEL_MAX)
+int pkiks_timer_dir_name(enum pkiks_timer_kind kind, const char *label,
+			 char *buf, size_t len);
 
 #endif /* PKID_KEYSTORE_H */

@@ -132,20 +132,42 @@ int ks_timer_from_attr(struct nlattr *nest, struct pkiks_timer_info *t)
 	t->state = nla_get_u32(tb[PKIKS_ATTR_TIMER_STATE]);
 	if (tb[PKIKS_ATTR_OWNER_UID])
 		t->owner_uid = nla_get_u32(tb[PKIKS_ATTR_OWNER_UID]);
+	/* Shown by pkictl and logged: refused unless printable, bounded. */
+	if (tb[PKIKS_ATTR_TIMER_LABEL]) {
+		nla_strlcpy(t->label, tb[PKIKS_ATTR_TIMER_LABEL],
+			    sizeof(t->label));
+		if (!pkiks_timer_label_valid(t->label))
+			return -EBADMSG;
+	}
 	return 0;
 }
 
 static int put_timer_id(struct nl_msg *msg, const char *owner,
-			enum pkiks_timer_kind kind)
+			enum pkiks_timer_kind kind, const char *label)
 {
 	if (nla_put_string(msg, PKIKS_ATTR_TIMER_OWNER, owner) ||
-	    nla_put_u32(msg, PKIKS_ATTR_TIMER_KIND, kind))
+	    nla_put_u32(msg, PKIKS_ATTR_TIMER_KIND, kind) ||
+	    (label && nla_put_string(msg, PKIKS_ATTR_TIMER_LABEL, label)))
 		return -EMSGSIZE;
 	return 0;
 }
 
 int pkiks_timer_arm(struct pkiks *ks, const char *owner,
 		    enum pkiks_timer_kind kind, uint64_t deadline_ns)
+{
+	return pkiks_timer_arm_label(ks, owner, kind, NULL, deadline_ns);
+}
+
+int pkiks_timer_cancel(struct pkiks *ks, const char *owner,
+		       enum pkiks_timer_kind kind)
+{
+	return pkiks_timer_cancel_label(ks, owner, kind, NULL);
+}
+
+/* The host checks the label (uapi/pkiks.h); only its size matters here. */
+int pkiks_timer_arm_label(struct pkiks *ks, const char *owner,
+			  enum pkiks_timer_kind kind, const char *label,
+			  uint64_t deadline_ns)
 {
 	struct nl_msg *msg;
 
@@ -154,7 +176,7 @@ int pkiks_timer_arm(struct pkiks *ks, const char *owner,
 	msg = ks_msg_new(ks, PKIKS_CMD_TIMER_ARM, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (put_timer_id(msg, owner, kind) ||
+	if (put_timer_id(msg, owner, kind, label) ||
 	    ks_put_u64(msg, PKIKS_ATTR_TIMER_DEADLINE, deadline_ns)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -162,8 +184,8 @@ int pkiks_timer_arm(struct pkiks *ks, const char *owner,
 	return ks_request(ks, msg, NULL, NULL);
 }
 
-int pkiks_timer_cancel(struct pkiks *ks, const char *owner,
-		       enum pkiks_timer_kind kind)
+int pkiks_timer_cancel_label(struct pkiks *ks, const char *owner,
+			     enum pkiks_timer_kind kind, const char *label)
 {
 	struct nl_msg *msg;
 
@@ -172,7 +194,7 @@ int pkiks_timer_cancel(struct pkiks *ks, const char *owner,
 	msg = ks_msg_new(ks, PKIKS_CMD_TIMER_CANCEL, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (put_timer_id(msg, owner, kind)) {
+	if (put_timer_id(msg, owner, kind, label)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -4,6 +4,8 @@
  * names, sysfs directory names) and the name rules both hosts enforce.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "keystore.h"
@@ -124,4 +126,43 @@ int pkiks_key_name_valid(const char *name)
 int pkiks_timer_owner_valid(const char *name)
 {
 	return pkiks_key_name_valid(name) && !strchr(name, '#');
+}
+
+/* 1..PKIKS_LABEL_MAX-1 bytes of PKIKS_LABEL_CHAR_OK (uapi/pkiks.h). */
+int pkiks_timer_label_valid(const char *label)
+{
+	size_t len, i;
+
+	if (!label)
+		return 0;
+	len = strnlen(label, PKIKS_LABEL_MAX);
+	if (len == 0 || len >= PKIKS_LABEL_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!PKIKS_LABEL_CHAR_OK(label[i]))
+			return 0;
+	return 1;
+}
+
+/* 1..INT64_MAX: the kernel's hrtimers take a signed ktime. */
+int pkiks_timer_deadline_valid(uint64_t deadline_ns)
+{
+	return deadline_ns > 0 && deadline_ns <= (uint64_t)INT64_MAX;
+}
+
+int pkiks_timer_dir_name(enum pkiks_timer_kind kind, const char *label,
+			 char *buf, size_t len)
+{
+	const char *kname = pkiks_timer_kind_sysfs(kind);
+	int n;
+
+	if (kind == PKIKS_TIMER_UNSPEC || !kname)
+		return -EINVAL;
+	if (kind != PKIKS_TIMER_GENERIC)
+		n = snprintf(buf, len, "%s", kname);
+	else if (pkiks_timer_label_valid(label))
+		n = snprintf(buf, len, "%s:%s", kname, label);
+	else
+		return -EINVAL;
+	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }

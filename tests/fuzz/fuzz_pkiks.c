@@ -72,7 +72,8 @@ static void reset_twin(void)
 	}
 	if (timers_snapshot(&t, &n) == 0)
 		for (size_t i = 0; i < n; i++)
-			timers_cancel(t[i].owner, t[i].kind, &admin);
+			timers_cancel(t[i].owner, t[i].kind, t[i].label,
+				      &admin);
 	free(t);
 	clock_init(1);
 	if (clock_set(PKIKS_CLOCK_CALENDAR, &changed))

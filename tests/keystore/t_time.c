@@ -188,6 +188,187 @@ static void test_timer_expires(void)
 	pkiks_close(sub);
 }
 
+/* (owner, GENERIC, label) from the list, -ENOENT if absent. */
+static int find_generic(const char *owner, const char *label,
+			struct pkiks_timer_info *out)
+{
+	struct pkiks_timer_info *all;
+	size_t n, i;
+	int err;
+
+	err = pkiks_timer_list(ks, &all, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < n && err; i++) {
+		if (all[i].kind == PKIKS_TIMER_GENERIC &&
+		    !strcmp(all[i].owner, owner) &&
+		    !strcmp(all[i].label, label)) {
+			*out = all[i];
+			err = 0;
+		}
+	}
+	free(all);
+	return err;
+}
+
+/* GENERIC timers: several per owner, told apart by their labels. */
+static void test_generic_arm_list(void)
+{
+	uint64_t now = host_now();
+	struct pkiks_timer_info t;
+	uint32_t features = 0;
+
+	CU_ASSERT_EQUAL(pkiks_get_info(ks, NULL, &features), 0);
+	CU_ASSERT(features & PKIKS_FEATURE_GENERIC_TIMER);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-gen",
+						    PKIKS_TIMER_GENERIC,
+						    "crl-refresh", now + 60 * SEC),
+			      0);
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+					      "x.y:Z~!", now + 120 * SEC),
+			0);
+	/* An IOS kind of the same owner is yet another timer. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-gen", PKIKS_TIMER_RENEW,
+					now + 180 * SEC),
+			0);
+	CU_ASSERT_EQUAL_FATAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL(t.deadline_ns, now + 60 * SEC);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
+	CU_ASSERT_EQUAL(t.owner_uid, geteuid());
+	CU_ASSERT_EQUAL_FATAL(find_generic("t-gen", "x.y:Z~!", &t), 0);
+	CU_ASSERT_EQUAL(t.deadline_ns, now + 120 * SEC);
+	CU_ASSERT_EQUAL(find_timer("t-gen", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_STRING_EQUAL(t.label, "");
+	/* Re-arming a label replaces its deadline only. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+					      "crl-refresh", now + 90 * SEC),
+			0);
+	CU_ASSERT_EQUAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL(t.deadline_ns, now + 90 * SEC);
+	/* Cancel by label. */
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen",
+						 PKIKS_TIMER_GENERIC, "x.y:Z~!"),
+			0);
+	CU_ASSERT_EQUAL(find_generic("t-gen", "x.y:Z~!", &t), -ENOENT);
+	CU_ASSERT_EQUAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen",
+						 PKIKS_TIMER_GENERIC, "x.y:Z~!"),
+			-ENOENT);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen",
+						 PKIKS_TIMER_GENERIC,
+						 "crl-refresh"),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-gen", PKIKS_TIMER_RENEW), 0);
+}
+
+/* Labels both hosts refuse with EINVAL; the label goes with GENERIC only. */
+static void test_generic_bad(void)
+{
+	static const char *const bad[] = {
+		"", "a b", "a/b", "tab\t", "nl\n", "del\x7f", "caf\xc3\xa9",
+		"0123456789012345678901234567890123456789", /* 40 > 31 */
+		"01234567890123456789012345678901",	    /* 32 > 31 */
+	};
+	uint64_t later = host_now() + 60 * SEC;
+	struct pkiks_timer_info t;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen",
+						      PKIKS_TIMER_GENERIC,
+						      bad[i], later),
+				-EINVAL);
+	/* The longest label (31) is fine. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+					      "0123456789012345678901234567890",
+					      later),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(
+				ks, "t-gen", PKIKS_TIMER_GENERIC,
+				"0123456789012345678901234567890"),
+			0);
+	/* GENERIC needs a label; the IOS kinds take none. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-gen", PKIKS_TIMER_GENERIC, later),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_RENEW,
+					      "x", later),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-gen", PKIKS_TIMER_GENERIC),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+						 "a b"),
+			-EINVAL);
+	/* Deadlines 1..INT64_MAX on both hosts. */
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+					      "zero", 0),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
+					      "huge", (uint64_t)INT64_MAX + 1),
+			-EINVAL);
+	/* Nothing was stored. */
+	CU_ASSERT_EQUAL(find_timer("t-gen", PKIKS_TIMER_GENERIC, &t), -ENOENT);
+}
+
+/* Wait (bounded) for the expiry event of (owner, GENERIC, label). */
+static int wait_generic_expiry(struct pkiks *sub, const char *owner,
+			       const char *label, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = pkiks_event_fd(sub), .events = POLLIN};
+	struct pkiks_event_msg ev;
+	int rounds, err;
+
+	for (rounds = 0; rounds < timeout_ms / 100; rounds++) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while (!(err = pkiks_event_read(sub, &ev))) {
+			if (ev.type == PKIKS_EVENT_TIMER_EXPIRED &&
+			    ev.timer.kind == PKIKS_TIMER_GENERIC &&
+			    !strcmp(ev.timer.owner, owner) &&
+			    !strcmp(ev.timer.label, label))
+				return 0;
+		}
+		if (err != -EAGAIN)
+			return err;
+	}
+	return -ETIMEDOUT;
+}
+
+/* Two labels of one owner fire one event each, carrying the label. */
+static void test_generic_expires(void)
+{
+	struct pkiks_timer_info t;
+	uint64_t deadline;
+	struct pkiks *sub;
+
+	CU_ASSERT_EQUAL_FATAL(open_handle(&sub), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_events_subscribe(sub), 0);
+	deadline = host_now() + SEC;
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-gexp",
+						    PKIKS_TIMER_GENERIC, "one",
+						    deadline),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-gexp",
+						    PKIKS_TIMER_GENERIC, "two",
+						    deadline + SEC / 2),
+			      0);
+	CU_ASSERT_EQUAL(wait_generic_expiry(sub, "t-gexp", "one", 8000), 0);
+	CU_ASSERT(host_now() >= deadline);
+	CU_ASSERT_EQUAL(wait_generic_expiry(sub, "t-gexp", "two", 8000), 0);
+	CU_ASSERT(host_now() >= deadline + SEC / 2);
+	CU_ASSERT_EQUAL(find_generic("t-gexp", "one", &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
+	CU_ASSERT_EQUAL(find_generic("t-gexp", "two", &t), 0);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gexp",
+						 PKIKS_TIMER_GENERIC, "one"),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gexp",
+						 PKIKS_TIMER_GENERIC, "two"),
+			0);
+	pkiks_close(sub);
+}
+
 int suite_time(void)
 {
 	CU_pSuite s = CU_add_suite("time", NULL, NULL);
@@ -202,7 +383,13 @@ int suite_time(void)
 	    !CU_add_test(s, "timers WAITING without authority",
 			 test_timer_waiting) ||
 	    !CU_add_test(s, "timer expires: event, EXPIRED",
-			 test_timer_expires))
+			 test_timer_expires) ||
+	    !CU_add_test(s, "GENERIC timers: labels, arm/list/cancel",
+			 test_generic_arm_list) ||
+	    !CU_add_test(s, "GENERIC timers: bad labels EINVAL",
+			 test_generic_bad) ||
+	    !CU_add_test(s, "GENERIC timers: events carry the label",
+			 test_generic_expires))
 		return -1;
 	return 0;
 }

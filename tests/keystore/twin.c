@@ -232,6 +232,47 @@ static void test_lab_status(void)
 			-ENOENT);
 }
 
+/* A GENERIC timer's directory is GENERIC:<label>, with a label file. */
+static void test_lab_generic_status(void)
+{
+	char buf[64], want[32];
+	struct pkiks_clock c;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-glab",
+						    PKIKS_TIMER_GENERIC,
+						    "crl-refresh",
+						    c.now_ns + DAY),
+			      0);
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/label",
+				    buf, sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "crl-refresh");
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/state",
+				    buf, sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "armed");
+	CU_ASSERT_EQUAL(read_status(
+				"timers/t-glab/GENERIC:crl-refresh/deadline",
+				buf, sizeof(buf)),
+			0);
+	snprintf(want, sizeof(want), "%llu",
+		 (unsigned long long)(c.now_ns + DAY));
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	CU_ASSERT_EQUAL(pkiks_clock_lab_advance(ks, 2 * DAY), 0);
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/state",
+				    buf, sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "expired");
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-glab",
+						 PKIKS_TIMER_GENERIC,
+						 "crl-refresh"),
+			0);
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/label",
+				    buf, sizeof(buf)),
+			-ENOENT);
+}
+
 /* ------------------------------------------------------------------ */
 /* persistence                                                         */
 
@@ -253,6 +294,9 @@ static void test_persist_arm(void)
 	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-keep",
 					PKIKS_TIMER_CS_CERT_EXPIRE,
 					armed_at + 2 * DAY),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-keep", PKIKS_TIMER_GENERIC,
+					      "crl-refresh", armed_at + 3 * DAY),
 			0);
 	/* Already due: expires at once. */
 	CU_ASSERT_EQUAL(
@@ -287,6 +331,11 @@ static void test_persist_check(void)
 	CU_ASSERT_EQUAL_FATAL(
 		find_timer("t-keep", PKIKS_TIMER_CS_CERT_EXPIRE, &t), 0);
 	CU_ASSERT_EQUAL(t.deadline_ns, at + 2 * DAY);
+	/* The label survives the restart. */
+	CU_ASSERT_EQUAL_FATAL(find_timer("t-keep", PKIKS_TIMER_GENERIC, &t), 0);
+	CU_ASSERT_STRING_EQUAL(t.label, "crl-refresh");
+	CU_ASSERT_EQUAL(t.deadline_ns, at + 3 * DAY);
+	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_WAITING);
 	CU_ASSERT_EQUAL_FATAL(find_timer("t-gone", PKIKS_TIMER_POLL, &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
 	CU_ASSERT_EQUAL(
@@ -492,6 +541,7 @@ static int run(const char *suite)
 		{"lab", "lab timers fire in order", test_lab_timers},
 		{"lab", "clock events", test_lab_events},
 		{"lab", "status tree", test_lab_status},
+		{"lab", "status tree: GENERIC timers", test_lab_generic_status},
 		{"persist-arm", "arm before restart", test_persist_arm},
 		{"persist-check", "timers after restart", test_persist_check},
 		{"kek", "KEK from --kek-file", test_kek_file},

@@ -234,6 +234,17 @@ test_timers() {
 	check "timer cancel removes its sysfs directory" sh -c \
 		"$T timer-arm TP2 POLL +60 && $T timer-cancel TP2 POLL && ! test -e $S/timers/TP2"
 	errno 2 "cancel a missing timer: ENOENT" $T timer-cancel TP2 POLL
+	# A GENERIC timer is timers/<owner>/GENERIC:<label>/, with a label file.
+	dl=$($T timer-arm TP1 GENERIC:crl-refresh +3600)
+	g=$S/timers/TP1/GENERIC:crl-refresh
+	equal "sysfs deadline of a GENERIC timer" "$(cat $g/deadline)" "$dl"
+	equal "sysfs label of a GENERIC timer" "$(cat $g/label)" crl-refresh
+	equal "sysfs state of a GENERIC timer" "$(cat $g/state)" armed
+	check "an IOS kind has no label file" test ! -e $S/timers/TP1/RENEW/label
+	check "the GENERIC timer is listed with its label" sh -c \
+		"$T timers | grep -q '^TP1 GENERIC:crl-refresh $dl armed'"
+	check "GENERIC cancel removes its sysfs directory" sh -c \
+		"$T timer-cancel TP1 GENERIC:crl-refresh && ! test -e $g"
 	errno 1 "non-member cannot arm: EPERM" $T --as 1001:1001 timer-arm X POLL +5
 }
 

@@ -61,11 +61,19 @@ static int deadline_of(struct pkiks *ks, const char *arg, uint64_t *deadline)
 	return err;
 }
 
-static int kind_of(const char *name, enum pkiks_timer_kind *kind)
+/* KIND, or GENERIC:<label> (the sysfs name) with @label set. */
+static int kind_of(const char *name, enum pkiks_timer_kind *kind,
+		   const char **label)
 {
 	char buf[64];
 	size_t i;
 
+	*label = NULL;
+	if (!strncmp(name, "GENERIC:", 8)) {
+		*kind = PKIKS_TIMER_GENERIC;
+		*label = name + 8;
+		return 0;
+	}
 	/* Accept the sysfs spelling (CS_CRL_UPDATE) as well as the IOS one. */
 	snprintf(buf, sizeof(buf), "%s", name);
 	for (i = 0; buf[i]; i++)
@@ -78,14 +86,15 @@ int cmd_timer_arm(int argc, char **argv)
 {
 	enum pkiks_timer_kind kind;
 	struct pkiks *ks = NULL;
+	const char *label;
 	uint64_t deadline;
 	int err;
 
-	if (kind_of(argv[1], &kind))
+	if (kind_of(argv[1], &kind, &label))
 		return vm_local_error("unknown timer kind %s", argv[1]);
 	err = vm_open(&ks);
 	err = err ?: deadline_of(ks, argv[2], &deadline);
-	err = err ?: pkiks_timer_arm(ks, argv[0], kind, deadline);
+	err = err ?: pkiks_timer_arm_label(ks, argv[0], kind, label, deadline);
 	if (!err)
 		printf("%" PRIu64 "\n", deadline);
 	if (ks)
@@ -97,12 +106,13 @@ int cmd_timer_cancel(int argc, char **argv)
 {
 	enum pkiks_timer_kind kind;
 	struct pkiks *ks = NULL;
+	const char *label;
 	int err;
 
-	if (kind_of(argv[1], &kind))
+	if (kind_of(argv[1], &kind, &label))
 		return vm_local_error("unknown timer kind %s", argv[1]);
 	err = vm_open(&ks);
-	err = err ?: pkiks_timer_cancel(ks, argv[0], kind);
+	err = err ?: pkiks_timer_cancel_label(ks, argv[0], kind, label);
 	if (ks)
 		pkiks_close(ks);
 	return err;
@@ -111,15 +121,20 @@ int cmd_timer_cancel(int argc, char **argv)
 int cmd_timers(int argc, char **argv)
 {
 	struct pkiks_timer_info *t = NULL;
+	char name[PKIKS_TIMER_DIR_MAX];
 	struct pkiks *ks = NULL;
 	size_t n = 0, i;
 	int err = vm_open(&ks);
 
 	err = err ?: pkiks_timer_list(ks, &t, &n);
-	for (i = 0; !err && i < n; i++)
-		printf("%s %s %" PRIu64 " %s uid=%u\n", t[i].owner,
-		       pkiks_timer_kind_sysfs(t[i].kind), t[i].deadline_ns,
-		       pkiks_timer_state_name(t[i].state), t[i].owner_uid);
+	for (i = 0; !err && i < n; i++) {
+		if (pkiks_timer_dir_name(t[i].kind, t[i].label, name,
+					 sizeof(name)))
+			snprintf(name, sizeof(name), "?");
+		printf("%s %s %" PRIu64 " %s uid=%u\n", t[i].owner, name,
+		       t[i].deadline_ns, pkiks_timer_state_name(t[i].state),
+		       t[i].owner_uid);
+	}
 	free(t);
 	if (ks)
 		pkiks_close(ks);
@@ -213,17 +228,18 @@ int cmd_timer_wait(int argc, char **argv)
 	struct pkiks_clock c;
 	struct pkiks *ks = NULL;
 	double secs = atof(argv[2]), start = mono_s(), until;
+	const char *label;
 	uint64_t deadline;
 	int err;
 
-	if (kind_of(argv[1], &kind))
+	if (kind_of(argv[1], &kind, &label))
 		return vm_local_error("unknown timer kind %s", argv[1]);
 	until = start + secs + 20;
 	err = vm_open(&ks);
 	err = err ?: pkiks_events_subscribe(ks);
 	err = err ?: pkiks_clock_get(ks, &c);
 	deadline = c.now_ns + (uint64_t)(secs * 1e9);
-	err = err ?: pkiks_timer_arm(ks, argv[0], kind, deadline);
+	err = err ?: pkiks_timer_arm_label(ks, argv[0], kind, label, deadline);
 	while (!err) {
 		err = next_event(ks, until, &ev);
 		if (err == -EAGAIN || err == -EINTR) {
@@ -231,7 +247,8 @@ int cmd_timer_wait(int argc, char **argv)
 			continue;
 		}
 		if (err || ev.type != PKIKS_EVENT_TIMER_EXPIRED ||
-		    strcmp(ev.timer.owner, argv[0]) || ev.timer.kind != kind)
+		    strcmp(ev.timer.owner, argv[0]) || ev.timer.kind != kind ||
+		    strcmp(ev.timer.label, label ? label : ""))
 			continue;
 		err = pkiks_clock_get(ks, &c);
 		if (!err && c.now_ns < deadline)

@@ -239,7 +239,9 @@ static void timer_countdown(char *buf, size_t len,
 
 /*
  * "|1094d 5:21:45.573 (2025-01-14T08:28:18Z) CS SHADOW CERT GENERATION OWNER"
- * The countdown is right-aligned in 16 columns, then padded to 17.
+ * The countdown is right-aligned in 16 columns, then padded to 17.  A
+ * GENERIC timer shows as "GENERIC:<label> OWNER", its sysfs name (the
+ * client refused any label outside the printable alphabet).
  */
 static void timers_text(const struct pkiks_timer_info *t, size_t n,
 			const struct pkiks_clock *clk)
@@ -252,8 +254,9 @@ static void timers_text(const struct pkiks_timer_info *t, size_t n,
 		timer_countdown(cd, sizeof(cd), &t[i], clk);
 		snprintf(col, sizeof(col), "%16s", cd);
 		fmt_iso_time(iso, sizeof(iso), t[i].deadline_ns, 0);
-		printf("|%-17s (%s) %s %s\n", col, iso,
-		       pkiks_timer_kind_name(t[i].kind), t[i].owner);
+		printf("|%-17s (%s) %s%s%s %s\n", col, iso,
+		       pkiks_timer_kind_name(t[i].kind), t[i].label[0] ? ":" : "",
+		       t[i].label, t[i].owner);
 	}
 }
 
@@ -274,6 +277,8 @@ static int timers_json(const struct pkiks_timer_info *t, size_t n,
 		jw_object_begin(&w, NULL);
 		jw_string(&w, "owner", t[i].owner);
 		jw_string(&w, "kind", pkiks_timer_kind_name(t[i].kind));
+		if (t[i].label[0])
+			jw_string(&w, "label", t[i].label);
 		jw_string(&w, "state", pkiks_timer_state_name(t[i].state));
 		fmt_iso_time(iso, sizeof(iso), t[i].deadline_ns, 0);
 		jw_string(&w, "deadline", iso);

@@ -112,15 +112,18 @@ void clock_snapshot(struct pkiks_clock *c);
 struct twin_timer {
 	char owner[PKIKS_NAME_MAX];
 	enum pkiks_timer_kind kind;
+	char label[PKIKS_LABEL_MAX]; /* GENERIC only, else "" */
 	uint64_t deadline;
 	enum pkiks_timer_state state;
 	uint32_t uid;
 	int used;
 };
-int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
-	       uint32_t uid, const struct peer *who, struct twin_timer *out);
+/* A timer is (owner, kind, label); label is "" but for GENERIC. */
+int timers_arm(const char *owner, enum pkiks_timer_kind kind,
+	       const char *label, uint64_t deadline, uint32_t uid,
+	       const struct peer *who, struct twin_timer *out);
 int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
-		  const struct peer *who);
+		  const char *label, const struct peer *who);
 /* Copy of every timer; caller frees. */
 int timers_snapshot(struct twin_timer **out, size_t *count);
 /* WAITING <-> ARMED after the clock's authority changed. */

@@ -158,7 +158,9 @@ int put_timer_info(struct nl_msg *msg, const struct twin_timer *t)
 	    nla_put_u32(msg, PKIKS_ATTR_TIMER_KIND, t->kind) ||
 	    ks_put_u64(msg, PKIKS_ATTR_TIMER_DEADLINE, t->deadline) ||
 	    nla_put_u32(msg, PKIKS_ATTR_TIMER_STATE, t->state) ||
-	    nla_put_u32(msg, PKIKS_ATTR_OWNER_UID, t->uid))
+	    nla_put_u32(msg, PKIKS_ATTR_OWNER_UID, t->uid) ||
+	    (t->label[0] &&
+	     nla_put_string(msg, PKIKS_ATTR_TIMER_LABEL, t->label)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -185,9 +187,12 @@ int put_clock(struct nl_msg *msg)
 
 int cmd_do_GET_INFO(struct req *r)
 {
-	uint32_t features = twin_opts.lab ? PKIKS_FEATURE_LAB_CLOCK : 0;
-	int err = proto_reply_new(r);
+	uint32_t features = PKIKS_FEATURE_GENERIC_TIMER;
+	int err;
 
+	if (twin_opts.lab)
+		features |= PKIKS_FEATURE_LAB_CLOCK;
+	err = proto_reply_new(r);
 	if (err)
 		return err;
 	if (nla_put_u32(r->reply, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||

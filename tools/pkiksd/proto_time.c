@@ -71,12 +71,17 @@ int cmd_do_CLOCK_LAB(struct req *r)
 	return err ? err : timers_sync(gen);
 }
 
+/* Owner, kind and label ("" when absent; timers.c checks which kinds
+ * need one). */
 static int timer_id(struct req *r, const char **owner,
-		    enum pkiks_timer_kind *kind)
+		    enum pkiks_timer_kind *kind, const char **label)
 {
 	if (!r->tb[PKIKS_ATTR_TIMER_OWNER] || !r->tb[PKIKS_ATTR_TIMER_KIND])
 		return -EINVAL;
 	*owner = nla_get_string(r->tb[PKIKS_ATTR_TIMER_OWNER]);
+	*label = r->tb[PKIKS_ATTR_TIMER_LABEL]
+			 ? nla_get_string(r->tb[PKIKS_ATTR_TIMER_LABEL])
+			 : "";
 	*kind = nla_get_u32(r->tb[PKIKS_ATTR_TIMER_KIND]);
 	return 0;
 }
@@ -85,13 +90,13 @@ int cmd_do_TIMER_ARM(struct req *r)
 {
 	struct nlattr *dl = r->tb[PKIKS_ATTR_TIMER_DEADLINE];
 	enum pkiks_timer_kind kind;
+	const char *owner, *label;
 	struct twin_timer t;
-	const char *owner;
 	uint32_t uid = r->who->uid;
 	uint64_t gen;
 	int err;
 
-	err = timer_id(r, &owner, &kind);
+	err = timer_id(r, &owner, &kind, &label);
 	if (err || !dl)
 		return -EINVAL;
 	if (r->tb[PKIKS_ATTR_OWNER_UID]) {
@@ -102,7 +107,8 @@ int cmd_do_TIMER_ARM(struct req *r)
 	pthread_mutex_lock(&twin_lock);
 	if (clock_check())
 		twin_time_changed(1);
-	err = timers_arm(owner, kind, nla_get_u64(dl), uid, r->who, &t);
+	err = timers_arm(owner, kind, label, nla_get_u64(dl), uid, r->who,
+			 &t);
 	if (!err) {
 		err = proto_reply_new(r);
 		if (!err)
@@ -120,15 +126,15 @@ int cmd_do_TIMER_ARM(struct req *r)
 int cmd_do_TIMER_CANCEL(struct req *r)
 {
 	enum pkiks_timer_kind kind;
-	const char *owner;
+	const char *owner, *label;
 	uint64_t gen;
 	int err;
 
-	err = timer_id(r, &owner, &kind);
+	err = timer_id(r, &owner, &kind, &label);
 	if (err)
 		return err;
 	pthread_mutex_lock(&twin_lock);
-	err = timers_cancel(owner, kind, r->who);
+	err = timers_cancel(owner, kind, label, r->who);
 	if (!err)
 		twin_time_changed(0);
 	gen = timers_generation();

@@ -6,6 +6,7 @@
  *
  *   clock/{authoritative,source,now,since,steps}
  *   timers/<owner>/<KIND_SYSFS>/{deadline,remaining,state}
+ *   timers/<owner>/GENERIC:<label>/{deadline,remaining,state,label}
  *
  * Times in ns since the epoch; remaining in ns (0 once passed).  Timer
  * directories that no longer match a timer are removed.  Under twin_lock.
@@ -93,14 +94,17 @@ static void write_clock(void)
 
 static void write_timer(const struct twin_timer *t, uint64_t now)
 {
-	char dir[4400];
+	char dir[4400], name[PKIKS_TIMER_DIR_MAX];
 	uint64_t left = 0;
 
+	if (pkiks_timer_dir_name(t->kind, t->label, name, sizeof(name)))
+		return;
 	snprintf(dir, sizeof(dir), "%s/timers/%s", root, t->owner);
 	mkdir_p(dir);
-	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s",
-		 pkiks_timer_kind_sysfs(t->kind));
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", name);
 	mkdir_p(dir);
+	if (t->label[0])
+		write_string(dir, "label", t->label);
 	if (t->state == PKIKS_TIMER_ARMED && t->deadline > now)
 		left = t->deadline - now;
 	if (t->state == PKIKS_TIMER_WAITING)
@@ -111,21 +115,28 @@ static void write_timer(const struct twin_timer *t, uint64_t now)
 }
 
 static int listed(const struct twin_timer *all, size_t n, const char *owner,
-		  const char *kind)
+		  const char *dir)
 {
+	char name[PKIKS_TIMER_DIR_MAX];
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(all[i].owner, owner) &&
-		    (!kind ||
-		     !strcmp(pkiks_timer_kind_sysfs(all[i].kind), kind)))
+	for (i = 0; i < n; i++) {
+		if (strcmp(all[i].owner, owner))
+			continue;
+		if (!dir)
 			return 1;
+		if (!pkiks_timer_dir_name(all[i].kind, all[i].label, name,
+					  sizeof(name)) &&
+		    !strcmp(name, dir))
+			return 1;
+	}
 	return 0;
 }
 
 static void remove_dir_files(const char *dir)
 {
-	static const char *const files[] = {"deadline", "remaining", "state"};
+	static const char *const files[] = {"deadline", "remaining", "state",
+					    "label"};
 	char path[4600];
 	size_t i;
 

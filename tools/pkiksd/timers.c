@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * PKI timers: (owner, kind) -> absolute deadline.  They wait while time is
+ * PKI timers: (owner, kind[, label]) -> absolute deadline.  They wait while time is
  * not authoritative, fire in deadline order, stay listed as EXPIRED, and
  * survive restarts in <state-dir>/timers.  The ticker thread wakes at the
  * next deadline or every second to watch the clock; the saver thread
@@ -69,13 +69,15 @@ uint64_t timers_generation(void)
 }
 
 static struct twin_timer *timer_find(const char *owner,
-				     enum pkiks_timer_kind kind)
+				     enum pkiks_timer_kind kind,
+				     const char *label)
 {
 	int i;
 
 	for (i = 0; i < PKIKS_TIMERS_MAX; i++)
 		if (timers[i].used && timers[i].kind == kind &&
-		    !strcmp(timers[i].owner, owner))
+		    !strcmp(timers[i].owner, owner) &&
+		    !strcmp(timers[i].label, label))
 			return &timers[i];
 	return NULL;
 }
@@ -90,20 +92,27 @@ static struct twin_timer *timer_slot(void)
 	return NULL;
 }
 
-static int timer_id_valid(const char *owner, enum pkiks_timer_kind kind)
+/* A GENERIC timer has a valid label, the others none. */
+static int timer_id_valid(const char *owner, enum pkiks_timer_kind kind,
+			  const char *label)
 {
-	return pkiks_timer_owner_valid(owner) && kind > PKIKS_TIMER_UNSPEC &&
-	       kind < __PKIKS_TIMER_KIND_MAX;
+	if (!pkiks_timer_owner_valid(owner) || kind <= PKIKS_TIMER_UNSPEC ||
+	    kind >= __PKIKS_TIMER_KIND_MAX)
+		return 0;
+	return kind == PKIKS_TIMER_GENERIC ? pkiks_timer_label_valid(label)
+					   : !label[0];
 }
 
-int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
-	       uint32_t uid, const struct peer *who, struct twin_timer *out)
+int timers_arm(const char *owner, enum pkiks_timer_kind kind,
+	       const char *label, uint64_t deadline, uint32_t uid,
+	       const struct peer *who, struct twin_timer *out)
 {
 	struct twin_timer *t;
 
-	if (!timer_id_valid(owner, kind) || !deadline)
+	if (!timer_id_valid(owner, kind, label) ||
+	    !pkiks_timer_deadline_valid(deadline))
 		return -EINVAL;
-	t = timer_find(owner, kind);
+	t = timer_find(owner, kind, label);
 	if (t && !who->admin && t->uid != who->uid)
 		return -EPERM;
 	if (!t) {
@@ -112,6 +121,7 @@ int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
 			return -EDQUOT;
 		memset(t, 0, sizeof(*t));
 		snprintf(t->owner, sizeof(t->owner), "%s", owner);
+		snprintf(t->label, sizeof(t->label), "%s", label);
 		t->kind = kind;
 		t->used = 1;
 	}
@@ -124,13 +134,13 @@ int timers_arm(const char *owner, enum pkiks_timer_kind kind, uint64_t deadline,
 }
 
 int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
-		  const struct peer *who)
+		  const char *label, const struct peer *who)
 {
 	struct twin_timer *t;
 
-	if (!timer_id_valid(owner, kind))
+	if (!timer_id_valid(owner, kind, label))
 		return -EINVAL;
-	t = timer_find(owner, kind);
+	t = timer_find(owner, kind, label);
 	if (!t)
 		return -ENOENT;
 	if (!who->admin && t->uid != who->uid)
@@ -192,8 +202,9 @@ void timers_fire_due(void)
 	/* One at a time, earliest first: the order events arrive in. */
 	while ((t = earliest_armed()) && t->deadline <= clock_now()) {
 		t->state = PKIKS_TIMER_EXPIRED;
-		fprintf(stderr, "pkiksd: timer %s %s expired\n", t->owner,
-			pkiks_timer_kind_name(t->kind));
+		fprintf(stderr, "pkiksd: timer %s %s%s%s expired\n", t->owner,
+			pkiks_timer_kind_name(t->kind), t->label[0] ? " " : "",
+			t->label);
 		events_timer_expired(t);
 		fired = 1;
 	}
@@ -216,8 +227,8 @@ static void state_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", twin_opts.state_dir, name);
 }
 
-/* Lines "timer OWNER KIND DEADLINE STATE UID" and "lab NS", into memory
- * (under twin_lock). */
+/* Lines "timer OWNER KIND DEADLINE STATE UID [LABEL]" (GENERIC: a label,
+ * which has no spaces) and "lab NS", into memory (under twin_lock). */
 static int timers_format(char **text, size_t *len)
 {
 	uint64_t lab;
@@ -236,9 +247,10 @@ static int timers_format(char **text, size_t *len)
 		struct twin_timer *t = &timers[i];
 
 		if (t->used)
-			fprintf(f, "timer %s %d %llu %d %u\n", t->owner,
+			fprintf(f, "timer %s %d %llu %d %u%s%s\n", t->owner,
 				t->kind, (unsigned long long)t->deadline,
-				t->state, t->uid);
+				t->state, t->uid, t->label[0] ? " " : "",
+				t->label);
 	}
 	if (fclose(f)) {
 		free(*text);
@@ -331,26 +343,31 @@ int timers_save(void)
 
 static int load_line(const char *line)
 {
-	char owner[PKIKS_NAME_MAX + 1];
+	char owner[PKIKS_NAME_MAX + 1], label[PKIKS_LABEL_MAX + 1] = "";
 	unsigned long long v;
 	struct twin_timer *t;
-	int kind, state;
+	int kind, state, n;
 	unsigned uid;
 
 	if (sscanf(line, "lab %llu", &v) == 1) {
 		clock_restore_lab(v);
 		return 0;
 	}
-	if (sscanf(line, "timer %64s %d %llu %d %u", owner, &kind, &v, &state,
-		   &uid) != 5)
+	/* The label is optional: files of version 1 have none. */
+	n = sscanf(line, "timer %64s %d %llu %d %u %32s", owner, &kind, &v,
+		   &state, &uid, label);
+	if (n != 5 && n != 6)
 		return -EINVAL;
-	if (!timer_id_valid(owner, kind) || timer_find(owner, kind) ||
-	    state < 0 || state >= __PKIKS_TIMER_STATE_MAX)
+	if (!timer_id_valid(owner, kind, label) ||
+	    timer_find(owner, kind, label) || state < 0 ||
+	    state >= __PKIKS_TIMER_STATE_MAX)
 		return -EINVAL;
 	t = timer_slot();
 	if (!t)
 		return -EDQUOT;
-	strcpy(t->owner, owner); /* valid, so shorter than PKIKS_NAME_MAX */
+	/* Valid, so shorter than PKIKS_NAME_MAX and PKIKS_LABEL_MAX. */
+	strcpy(t->owner, owner);
+	strcpy(t->label, label);
 	t->kind = kind;
 	t->deadline = v;
 	t->uid = uid;
