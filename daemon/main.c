@@ -312,6 +312,7 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 		break;
 	case PKIKS_EVENT_CLOCK_AUTHORITATIVE:
 		try_start(d);
+		tp_crl_sync(d->tp);
 		break;
 	default:
 		break;
@@ -338,6 +339,8 @@ static void after_reload(void *arg)
 	if (d->ev)
 		apply_calendar_valid(d);
 	try_start(d);
+	if (d->ev)
+		tp_crl_sync(d->tp); /* revocation-check may have changed */
 	guard_reload(d->cfg);
 }
 
@@ -378,9 +381,8 @@ static int run(struct pkid *d)
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
-		/* Bounded while a trustpoint keeps a CRL: its nextUpdate is
-		 * checked below against the keystore's clock. */
-		timeout = d->ev ? tp_crl_poll_ms(d->tp) : PKID_RETRY_MS;
+		/* Every timer, the CRL refresh too, is the keystore's. */
+		timeout = d->ev ? -1 : PKID_RETRY_MS;
 		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN && on_signal(d))
@@ -400,8 +402,6 @@ static int run(struct pkid *d)
 					ca_keystore_lost(d->ca);
 			}
 		}
-		if (d->ev)
-			tp_crl_tick(d->tp);
 	}
 }
 

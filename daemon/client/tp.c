@@ -212,8 +212,8 @@ static bool is_tp_timer(enum pkiks_timer_kind kind)
  * Still EXPIRED in the keystore?  tp_resume() may have handled (and so
  * cancelled) a timer whose event was still queued: act once only.
  */
-static bool still_expired(struct tp_set *set, const char *owner,
-			  enum pkiks_timer_kind kind)
+static bool still_expired(struct tp_set *set,
+			  const struct pkiks_timer_info *ev)
 {
 	struct pkiks_timer_info *t = NULL;
 	bool found = false;
@@ -222,22 +222,32 @@ static bool still_expired(struct tp_set *set, const char *owner,
 	if (pkiks_timer_list(set->ks, &t, &n) < 0)
 		return true; /* cannot tell: act rather than miss it */
 	for (i = 0; i < n; i++)
-		if (!strcmp(t[i].owner, owner) && t[i].kind == kind &&
+		if (!strcmp(t[i].owner, ev->owner) && t[i].kind == ev->kind &&
+		    !strcmp(t[i].label, ev->label) &&
 		    t[i].state == PKIKS_TIMER_EXPIRED)
 			found = true;
 	free(t);
 	return found;
 }
 
+/* A trustpoint's timer: an IOS one, or its CRL refresh (tp_crl.c). */
+static void dispatch_timer(struct tp *tp, const struct pkiks_timer_info *t)
+{
+	if (tp_is_crl_timer(t))
+		tp_crl_on_timer(tp);
+	else
+		handle_timer(tp, t->kind);
+}
+
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
 {
 	struct tp *tp = tp_find(set, t->owner);
 
-	if (!tp || !is_tp_timer(t->kind))
+	if (!tp || !(is_tp_timer(t->kind) || tp_is_crl_timer(t)))
 		return 0;
 	pthread_mutex_lock(&set->lock);
-	if (still_expired(set, t->owner, t->kind))
-		handle_timer(tp, t->kind);
+	if (still_expired(set, t))
+		dispatch_timer(tp, t);
 	pthread_mutex_unlock(&set->lock);
 	return 1;
 }
@@ -304,16 +314,20 @@ void tp_resume(struct tp_set *set)
 	for (i = 0; i < n; i++) {
 		struct tp *tp = tp_find(set, timers[i].owner);
 
-		if (tp && is_tp_timer(timers[i].kind) &&
+		if (tp &&
+		    (is_tp_timer(timers[i].kind) ||
+		     tp_is_crl_timer(&timers[i])) &&
 		    timers[i].state == PKIKS_TIMER_EXPIRED)
-			handle_timer(tp, timers[i].kind);
+			dispatch_timer(tp, &timers[i]);
 	}
 	free(timers);
 	timers = NULL;
 	if (pkiks_timer_list(set->ks, &timers, &n) < 0)
 		goto out;
-	for (i = 0; i < set->n; i++)
+	for (i = 0; i < set->n; i++) {
 		resume_pending(&set->tps[i], timers, n);
+		tp_crl_resume(&set->tps[i], timers, n);
+	}
 out:
 	free(timers);
 	pthread_mutex_unlock(&set->lock);

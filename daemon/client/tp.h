@@ -54,12 +54,10 @@ int tp_reload(struct tp_set *set, const struct pkid_config *old,
 	      const struct pkid_config *new, char *why, size_t len);
 void tp_stop_all(struct tp_set *set);
 
-/* revocation-check crl (daemon/client/tp_crl.c): the main loop polls at most
- * tp_crl_poll_ms() (-1: no trustpoint checks CRLs) and then calls
- * tp_crl_tick(), which refreshes the CRLs whose nextUpdate has passed by
- * the keystore's clock. */
-#define TP_CRL_POLL_MS 1000
-int tp_crl_poll_ms(const struct tp_set *set);
-void tp_crl_tick(struct tp_set *set);
+/* revocation-check crl (daemon/client/tp_crl.c) runs on a keystore timer
+ * per trustpoint (GENERIC "crl-refresh"); tp_resume() and tp_on_timer()
+ * serve it.  tp_crl_sync() arms or cancels it per the configuration, for
+ * when the clock became authoritative or a reload changed the setting. */
+void tp_crl_sync(struct tp_set *set);
 
 #endif /* PKID_TP_H */

@@ -14,9 +14,13 @@
  *            with PKID_EVENT=crl when the CRL changed
  *
  * A refresh runs after each install, renewal and shadow switch
- * (tp_export) and from the main loop once the CRL's nextUpdate has passed
- * by the keystore's clock (tp_crl_tick); a failed or stale fetch is tried
- * again TP_CRL_RETRY seconds later.
+ * (tp_export) and when the trustpoint's keystore timer GENERIC
+ * "crl-refresh" (TP_CRL_LABEL) expires: each refresh arms it for the
+ * CRL's nextUpdate, or TP_CRL_RETRY seconds on when the CRL is missing,
+ * unreachable or already past its nextUpdate (the CA may not have
+ * re-signed yet).  The keystore's clock, authority gate, persistence,
+ * `show timers` and sysfs thus cover the CRL refresh as they cover RENEW
+ * and SHADOW; there is no second scheduler in pkid.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,21 +35,13 @@
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
 
-/* Real seconds between attempts while the CRL is missing, unreachable or
- * past its nextUpdate (the CA may not have re-signed yet); real time, as
- * a lab clock may stand still. */
+/* Seconds (keystore clock) between attempts while the CRL is missing,
+ * unreachable or past its nextUpdate (the CA may not have re-signed yet). */
 #define TP_CRL_RETRY 10
+#define NS_PER_SEC 1000000000LL
 
 /* The state dir, "/trustpoint-", the name, ".crl". */
 #define TP_CRL_PATH_MAX (PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32)
-
-static int64_t mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static void crl_path(const struct tp *tp, char *buf, size_t size)
 {
@@ -239,6 +235,32 @@ static int crl_keep(struct tp *tp, const unsigned char *der, size_t len)
 	return ret < 0 ? ret : changed;
 }
 
+/* The refresh timer at @at (unix seconds); an instant past fires at once. */
+static void crl_arm(struct tp *tp, int64_t at)
+{
+	int ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
+					PKIKS_TIMER_GENERIC, TP_CRL_LABEL,
+					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
+
+	if (ret < 0)
+		fprintf(stderr,
+			"pkid: trustpoint %s: cannot arm the CRL refresh: "
+			"%s\n",
+			tp->cfg.name, strerror(-ret));
+}
+
+/* The next attempt: at nextUpdate while it is ahead, else soon.  Without
+ * authoritative time nothing is armed: tp_crl_resume() does it once the
+ * clock is back. */
+static void crl_schedule(struct tp *tp)
+{
+	int64_t now;
+
+	if (tp_now(tp, &now) < 0)
+		return;
+	crl_arm(tp, tp->crl_next > now ? tp->crl_next : now + TP_CRL_RETRY);
+}
+
 int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 {
 	struct scep_http_body body = {0};
@@ -249,7 +271,6 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 
 	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL || !st->ca_cert)
 		return 0;
-	tp->crl_retry_at = mono_seconds() + TP_CRL_RETRY;
 	ret = crl_fetch(tp, st, &body, from, sizeof(from));
 	if (ret < 0) {
 		fprintf(stderr,
@@ -279,6 +300,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 			tp->cfg.name, from, (long long)tp->crl_this,
 			(long long)tp->crl_next);
 out:
+	crl_schedule(tp);
 	X509_CRL_free(crl);
 	scep_http_body_free(&body);
 	return ret;
@@ -304,22 +326,24 @@ static void crl_restore(struct tp *tp)
 	free(der);
 }
 
-/* One trustpoint: refresh when there is no CRL or nextUpdate passed. */
-static void crl_tick_one(struct tp *tp, int64_t now)
+/* The refresh timer expired (under the set's lock). */
+void tp_crl_on_timer(struct tp *tp)
 {
 	struct db_tp st;
 
+	/* Cancelled first: the refresh arms it again. */
+	pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
+				 PKIKS_TIMER_GENERIC, TP_CRL_LABEL);
 	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL)
 		return;
 	if (!tp->crl_loaded)
 		crl_restore(tp);
-	if ((tp->crl_next && now < tp->crl_next) ||
-	    mono_seconds() < tp->crl_retry_at)
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0) {
+		crl_schedule(tp);
 		return;
-	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
-		return;
+	}
 	if (!st.ca_cert) {
-		tp->crl_retry_at = mono_seconds() + TP_CRL_RETRY; /* no CA */
+		crl_schedule(tp); /* no CA yet: look again later */
 	} else if (tp_crl_refresh(tp, &st) > 0) {
 		if (tp->cfg.on_change[0])
 			tp_run_hook(tp, "crl");
@@ -327,26 +351,53 @@ static void crl_tick_one(struct tp *tp, int64_t now)
 	db_tp_free(&st);
 }
 
-void tp_crl_tick(struct tp_set *set)
+/*
+ * At start and whenever the keystore or its clock comes back (under the
+ * set's lock; @timers: the keystore's list): a trustpoint that keeps a CRL
+ * has its refresh timer (at the stored CRL's nextUpdate, at once when
+ * there is none or it passed), one that does not has none.
+ */
+void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
+		   size_t n)
 {
+	bool armed = false;
 	int64_t now;
 	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(timers[i].owner, tp->cfg.name) &&
+		    tp_is_crl_timer(&timers[i]))
+			armed = true;
+	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL) {
+		if (armed)
+			pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
+						 PKIKS_TIMER_GENERIC,
+						 TP_CRL_LABEL);
+		return;
+	}
+	if (!tp->crl_loaded)
+		crl_restore(tp);
+	if (armed || tp_now(tp, &now) < 0)
+		return;
+	crl_arm(tp, tp->crl_next > now ? tp->crl_next : now);
+}
+
+void tp_crl_sync(struct tp_set *set)
+{
+	struct pkiks_timer_info *timers = NULL;
+	size_t n = 0, i;
 
 	if (!set)
 		return;
 	pthread_mutex_lock(&set->lock);
-	if (pkiks_now(set->ks, &now) == 0)
+	if (pkiks_timer_list(set->ks, &timers, &n) == 0)
 		for (i = 0; i < set->n; i++)
-			crl_tick_one(&set->tps[i], now);
+			tp_crl_resume(&set->tps[i], timers, n);
+	free(timers);
 	pthread_mutex_unlock(&set->lock);
 }
 
-int tp_crl_poll_ms(const struct tp_set *set)
+bool tp_is_crl_timer(const struct pkiks_timer_info *t)
 {
-	size_t i;
-
-	for (i = 0; set && i < set->n; i++)
-		if (set->tps[i].cfg.revocation_check == PKID_REVCHECK_CRL)
-			return TP_CRL_POLL_MS;
-	return -1;
+	return t->kind == PKIKS_TIMER_GENERIC && !strcmp(t->label, TP_CRL_LABEL);
 }

@@ -40,8 +40,8 @@ struct tp {
 	struct pkid_trustpoint_config cfg;
 	struct tp_set *set;
 	/* revocation-check crl (tp_crl.c): the stored CRL's dates (0: none),
-	 * when to try again (monotonic s), whether the file was read. */
-	int64_t crl_this, crl_next, crl_retry_at;
+	 * whether the file was read. */
+	int64_t crl_this, crl_next;
 	bool crl_loaded;
 };
 
@@ -117,5 +117,12 @@ void tp_run_hook(struct tp *tp, const char *event);
 /* Fetch, verify, store and export the CA's CRL: 1 changed, 0 same (or
  * revocation-check none), -errno (the previous CRL stays). */
 int tp_crl_refresh(struct tp *tp, const struct db_tp *st);
+/* The keystore timer that runs the refresh: GENERIC, owner the
+ * trustpoint, this label (uapi/pkiks.h). */
+#define TP_CRL_LABEL "crl-refresh"
+bool tp_is_crl_timer(const struct pkiks_timer_info *t);
+void tp_crl_on_timer(struct tp *tp);
+void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
+		   size_t n);
 
 #endif /* PKID_TP_INTERNAL_H */

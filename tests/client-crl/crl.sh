@@ -26,6 +26,8 @@ sleep 2
 [ -e "$T/crl.pem" ] && fail "revocation-check none exported a CRL"
 ls "$T/cl-state" | grep -q '\.crl$' && fail "revocation-check none stored a CRL"
 grep -q "CRL" "$T/cl.log" && fail "revocation-check none fetched a CRL"
+$B/pkictl --json show timers | jq -e '.timers[] | select(.label == "crl-refresh")' \
+	>/dev/null && fail "revocation-check none armed a CRL refresh timer"
 echo "ok: revocation-check none: enrolled, no CRL fetched or exported"
 
 cl_stop
@@ -44,6 +46,15 @@ clctl --json "show trustpoints" | jq -e --arg n "$(date -u -d @"$next" +%FT%TZ)"
 PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl show certificates TP1 | grep -q "CRL next update: $(date -u -d @"$next" +%FT%TZ)" ||
 	fail "show certificates: no CRL next update line"
 echo "ok: CRL fetched, exported, verified by openssl, shown (next update $(date -u -d @"$next" +%FT%TZ))"
+# The refresh runs on the keystore's GENERIC timer "crl-refresh" of TP1,
+# armed at nextUpdate (no scheduler of pkid's own).
+wait_for 10 sh -c "$B/pkictl --json show timers | jq -e --argjson n $next \
+	'.timers[] | select(.owner == \"TP1\" and .kind == \"GENERIC\" and
+	 .label == \"crl-refresh\" and .deadline_ns == \$n * 1000000000)' >/dev/null" ||
+	fail "no GENERIC crl-refresh timer of TP1 at nextUpdate"
+$B/pkictl show timers | grep -q " GENERIC:crl-refresh TP1$" ||
+	fail "show timers lacks GENERIC:crl-refresh TP1"
+echo "ok: the CRL refresh is the keystore timer GENERIC:crl-refresh at nextUpdate"
 
 serial=$(cert_field "$T/tp1.pem" serial)
 cactl "server revoke" TESTCA $((16#$serial)) >/dev/null || fail "server revoke"
@@ -54,6 +65,11 @@ openssl crl -noout -text -in "$T/crl.pem" | grep -qi "Serial Number: *$serial" &
 lab_to $((next + 1))
 wait_for 30 sh -c "openssl crl -noout -text -in '$T/crl.pem' | grep -qi 'Serial Number: *$serial'" ||
 	fail "the exported CRL does not list $serial after nextUpdate"
+new_next=$(date -u -d "$(openssl crl -noout -nextupdate -in "$T/crl.pem" | sed 's/^[^=]*=//')" +%s)
+wait_for 10 sh -c "$B/pkictl --json show timers | jq -e --argjson n $new_next \
+	'.timers[] | select(.owner == \"TP1\" and .label == \"crl-refresh\" and
+	 .state == \"armed\" and .deadline_ns == \$n * 1000000000)' >/dev/null" ||
+	fail "the refresh timer was not re-armed at the new nextUpdate"
 openssl crl -CAfile "$T/ca.pem" -noout -in "$T/crl.pem" 2>&1 | grep -q "verify OK" ||
 	fail "the refreshed CRL does not verify"
 wait_for 5 grep -q "TP1 crl" "$T/hook.log" || fail "on-change did not run for the CRL"
