@@ -30,9 +30,12 @@
  *        - a right that is an admin's (KEK_SET) is checked before the
  *          attributes, every other right after them (the module checked
  *          KEK_SET's attributes first).
+ *        - TIMER_DEADLINE must be 1..INT64_MAX on both hosts (the module
+ *          accepted 0, pkiksd accepted more than INT64_MAX).
  *      Appended: PKIKS_TIMER_GENERIC (a timer kind for any purpose, named
  *      by its owner's PKIKS_ATTR_TIMER_LABEL), PKIKS_ATTR_TIMER_LABEL,
- *      PKIKS_LABEL_MAX, PKIKS_FEATURE_GENERIC_TIMER.
+ *      PKIKS_LABEL_MAX, PKIKS_LABEL_CHAR_OK, PKIKS_FEATURE_GENERIC_TIMER;
+ *      the sysfs / status name timers/<owner>/GENERIC:<label>/.
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
@@ -129,6 +132,7 @@
  * PKIKS_CMD_TIMER_ARM            member
  *     TIMER_OWNER, TIMER_KIND, TIMER_DEADLINE, [TIMER_LABEL],
  *     [OWNER_UID (admin only)] -> TIMER (nested timer info)
+ *     TIMER_DEADLINE is 1..INT64_MAX (else EINVAL).
  *     Re-arming an existing (owner, kind[, label]) replaces its deadline.
  *     While time is not authoritative the timer is stored WAITING.
  *     TIMER_LABEL goes with kind GENERIC only, and GENERIC needs one: an
