@@ -148,6 +148,31 @@ static void test_show_timers(void)
 			  ".remaining_ms <= 20416483"));
 }
 
+/* A GENERIC timer: "GENERIC:<label> OWNER" in text, "label" in JSON. */
+static void test_show_timers_generic(void)
+{
+	struct pkiks_clock c;
+
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "TP1",
+						    PKIKS_TIMER_GENERIC,
+						    "crl-refresh",
+						    c.now_ns + 2 * 86400 * NS),
+			      0);
+	CU_ASSERT_EQUAL(pkictl("show timers"), 0);
+	CU_ASSERT_TRUE(out_has(") GENERIC:crl-refresh TP1\n"));
+	CU_ASSERT_EQUAL(pkictl("--json show timers"), 0);
+	CU_ASSERT_TRUE(jq("[.timers[] | select(.kind == \"GENERIC\")] | "
+			  "length == 1 and .[0].label == \"crl-refresh\" and "
+			  ".[0].owner == \"TP1\" and .[0].state == \"armed\""));
+	/* IOS kinds carry no label. */
+	CU_ASSERT_TRUE(jq("[.timers[] | select(.kind != \"GENERIC\") | "
+			  "select(has(\"label\"))] | length == 0"));
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "TP1", PKIKS_TIMER_GENERIC,
+						 "crl-refresh"),
+			0);
+}
+
 /* ---- show clock, clock calendar-valid ---------------------------------- */
 
 static void test_show_clock_lab(void)
@@ -340,6 +365,7 @@ int main(int argc, char **argv)
 	} tests[] = {
 		{"show timers: IOS lines and --json", test_show_timers},
 		{"show clock on the lab clock", test_show_clock_lab},
+		{"show timers: GENERIC with its label", test_show_timers_generic},
 		{"clock calendar-valid", test_clock_calendar_valid},
 		{"key generate", test_key_generate},
 		{"show keys", test_show_keys},
