@@ -18,7 +18,8 @@
 # of 18100-18199 in a mktemp dir, with bounded waits.
 CA_TEST_SCEP := $(BIN)/test-scep
 
-$(CA_TEST_SCEP): $(OBJ)/tests/ca/test_scep.o $(SCEP_OBJS)
+$(CA_TEST_SCEP): $(OBJ)/tests/ca/test_scep.o $(SCEP_OBJS) \
+		 $(OBJ)/daemon/core/log.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcunit
 

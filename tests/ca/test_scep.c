@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <openssl/cms.h>
@@ -19,6 +20,7 @@
 
 #include "../../daemon/proto/scep/scep.h"
 #include "../../daemon/proto/scep/scep_attr.h"
+#include "../../daemon/core/log.h"
 
 static EVP_PKEY *ca_key, *client_key, *other_key;
 static X509 *ca_cert, *client_cert, *other_cert;
@@ -211,6 +213,73 @@ static void test_parse_rejects(void)
 	OPENSSL_free(der);
 }
 
+/*
+ * A transactionID outside PrintableString (issue 19 #7: a newline forged
+ * a log line, ESC reached the terminal) is not a SCEP message.
+ */
+static void test_parse_transaction_id(void)
+{
+	static const char *const bad[] = {
+		"a\n%PKI-6-CS_GRANT: forged", "esc\x1b[31m", "tab\there",
+		"del\x7f", "caf\xc3\xa9", "semi;colon", "back\\slash"};
+	static const char *const good[] = {
+		"4711", "0123456789ABCDEF", "base64+/=", "a b-c.d:e(f)g,h'i?"};
+	struct scep_request req;
+	enum scep_fail_info fail;
+	unsigned char *der;
+	size_t i;
+	int len;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		der = NULL;
+		len = build_request(SCEP_MSG_PKCSREQ, (const unsigned char *)"x",
+				    1, EVP_aes_128_cbc(), client_cert,
+				    client_key, bad[i], &der);
+		CU_ASSERT_FATAL(len > 0);
+		CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EBADMSG);
+		CU_ASSERT_FALSE(scep_transaction_id_ok(bad[i]));
+		scep_request_free(&req);
+		OPENSSL_free(der);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(scep_transaction_id_ok(good[i]));
+	CU_ASSERT_FALSE(scep_transaction_id_ok(""));
+}
+
+/* What pkid_log() wrote to stderr for one message. */
+static void logged(const char *arg, char *buf, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	CU_ASSERT_FATAL(tmp && saved >= 0);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	pkid_log(LOG_INFO, "CS_TEST", "tid %s end", arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+}
+
+/* The log's last line of defence: one line, no control bytes, UTF-8 kept. */
+static void test_log_escape(void)
+{
+	char buf[512];
+
+	logged("a\n%PKI-6-CS_GRANT: forged\x1b[2J\x7f", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "pkid: %PKI-6-CS_TEST: tid a\\x0a%PKI-6-"
+				    "CS_GRANT: forged\\x1b[2J\\x7f end\n");
+	/* UTF-8 passes; a C1 control (CSI, U+009B) and a lone byte do not. */
+	logged("caf\xc3\xa9 \xc2\x9b \xff", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "pkid: %PKI-6-CS_TEST: tid caf\xc3\xa9 "
+				    "\\xc2\\x9b \\xff end\n");
+}
+
 /* Single DES needs OpenSSL's legacy provider to even build the request. */
 static void test_parse_single_des(void)
 {
@@ -369,6 +438,10 @@ int main(void)
 	CU_add_test(s, "parse rejects bad input", test_parse_rejects);
 	CU_add_test(s, "single DES is badAlg", test_parse_single_des);
 	CU_add_test(s, "CertRep SUCCESS/PENDING/FAILURE", test_reply);
+	CU_add_test(s, "transactionID must be a PrintableString",
+		    test_parse_transaction_id);
+	CU_add_test(s, "pkid_log escapes control characters",
+		    test_log_escape);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
