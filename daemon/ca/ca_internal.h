@@ -111,6 +111,10 @@ int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out);
 int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	     const struct ca_issue_params *p, X509 **out);
 
+/* ca_csr.c: may this CSR's subject and subjectAltName go into a
+ * certificate?  0, or -EPERM with the reason in why. */
+int ca_csr_check(X509_REQ *csr, char *why, size_t size);
+
 /* ca_crl.c */
 int ca_crl_update(struct ca *ca, int64_t now);
 int ca_crl_restore(struct ca *ca, int64_t now);

@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
+#include "core/log.h"
 #include "proto/scep/scep.h"
 
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
@@ -29,7 +30,7 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 	return ok ? 0 : -ENOMEM;
 }
 
-/* The request's subjectAltName, copied as is. */
+/* The request's subjectAltName (ca_csr_check: one, names checked). */
 static int copy_san(X509 *x, X509_REQ *csr)
 {
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
@@ -191,10 +192,18 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	const X509_NAME *subject = p->subject;
 	int64_t start = p->not_before ? p->not_before : p->now;
 	int64_t ca_start, ca_end, end;
+	char why[160];
 	int ret = -ENOMEM;
 
 	if (!x || !key)
 		goto out;
+	/* Checked when the request came; again for requests stored before. */
+	if (p->csr && ca_csr_check(p->csr, why, sizeof(why)) < 0) {
+		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: request %lld: %s",
+			 ca->cfg.name, (long long)p->request_id, why);
+		ret = -EPERM;
+		goto out;
+	}
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
 	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &ca_end);

@@ -257,6 +257,7 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 {
 	struct db_request r = {0};
 	enum signer_kind kind;
+	char why[160];
 	int ret;
 
 	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
@@ -267,6 +268,14 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (ret != -ENOENT)
 		return ret;
+	/* Nothing a policy refuses is stored: the log line is its record. */
+	if (ca_csr_check(req->csr, why, sizeof(why)) < 0) {
+		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: tid %s: %s",
+			 ca->cfg.name, req->transaction_id, why);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		return 0;
+	}
 	kind = classify_signer(ca, pub, req, now);
 	ret = store_request(ca, req, decide(ca, kind, req, now), now, &r);
 	if (ret < 0)

@@ -13,6 +13,8 @@
 #   check-ca-single      IOS single-key mode; lifetime truncated at the CA
 #   check-ca-clock       no CA without authoritative time; starts on event
 #   check-ca-trustpoint  grant auto trustpoint TP in manual mode
+#   check-ca-hostile     control characters, name bounds, duplicated
+#                        extensions (issue 19 #6-#8)
 #   bench-ca-enroll      parallel enrollments, GetCACert under CRL churn
 # Each end-to-end check runs its own pkiksd twin (--lab) and pkid on a port
 # of 18100-18199 in a mktemp dir, with bounded waits.
@@ -63,7 +65,8 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(CA_TP_SEED) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint
+CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
+	  hostile
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 
