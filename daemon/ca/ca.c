@@ -160,6 +160,9 @@ void ca_publish(struct ca *ca, struct ca_pub *np)
 {
 	struct ca_pub *old = ca->pub;
 
+	/* A new CA certificate (a promoted rollover CA) has not expired. */
+	if (!old || !np || X509_cmp(old->ca_cert, np->ca_cert))
+		ca->expired_logged = false;
 	rcu_assign_pointer(ca->pub, np);
 	if (old)
 		call_rcu(&old->rcu, ca_pub_free_rcu);
@@ -460,6 +463,8 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	ca_rearm_er_expire(ca, now);
 	ca_rollover_arm(ca);
 	ca->running = true;
+	if (ca_pub_expired(ca->pub, now) && !ca->pub->roll_cert)
+		ca_note_expired(ca);
 out:
 	db_ca_free(&row);
 	return ret;

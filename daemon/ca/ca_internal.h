@@ -51,6 +51,7 @@ struct ca {
 	/* Everything below is used under lock. */
 	pthread_mutex_t lock;
 	bool running;
+	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
 	struct pkiks *ks;
 	struct db *db;
 	const EVP_MD *md; /* `hash` */
@@ -78,6 +79,11 @@ int ca_x509_der(X509 *x, unsigned char **der, size_t *len);
 X509 *ca_x509_from_der(const unsigned char *der, size_t len);
 int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key);
 int ca_time_of(const ASN1_TIME *t, int64_t *sec);
+/* Is pub's CA certificate past its notAfter at now?  An expired CA issues
+ * nothing and signs no CRL (issue 19 #3). */
+bool ca_pub_expired(const struct ca_pub *pub, int64_t now);
+/* Log CS_CA_EXPIRED, once per CA certificate; under lock. */
+void ca_note_expired(struct ca *ca);
 
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);

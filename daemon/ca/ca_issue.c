@@ -210,6 +210,12 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert), &ca_start);
 	if (ret < 0)
 		goto out;
+	/* An expired CA issues nothing (its certificates would start after
+	 * they end). */
+	if (start >= ca_end) {
+		ret = -EKEYEXPIRED;
+		goto out;
+	}
 	/* Never before the issuer starts (a rollover CA starts later). */
 	if (start < ca_start)
 		start = ca_start;

@@ -170,6 +170,14 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 	struct db_cert c = {0};
 	int ret;
 
+	/* An expired CA issues nothing: not now, not when granted later. */
+	if ((r->state == DB_REQ_PENDING || r->state == DB_REQ_GRANTED) &&
+	    ca_pub_expired(pub, now)) {
+		ca_note_expired(ca);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_TIME;
+		return 0;
+	}
 	switch (r->state) {
 	case DB_REQ_PENDING:
 		rep->status = SCEP_STATUS_PENDING;
@@ -268,6 +276,13 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (ret != -ENOENT)
 		return ret;
+	/* Nothing is stored while the CA cannot issue. */
+	if (ca_pub_expired(issuer, now)) {
+		ca_note_expired(ca);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_TIME;
+		return 0;
+	}
 	/* Nothing a policy refuses is stored: the log line is its record. */
 	if (ca_csr_check(req->csr, why, sizeof(why)) < 0) {
 		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: tid %s: %s",

@@ -15,6 +15,7 @@
 #   check-ca-trustpoint  grant auto trustpoint TP in manual mode
 #   check-ca-hostile     control characters, name bounds, duplicated
 #                        extensions (issue 19 #6-#8)
+#   check-ca-expired     an expired CA issues nothing, signs no CRL (#3)
 #   bench-ca-enroll      parallel enrollments, GetCACert under CRL churn
 # Each end-to-end check runs its own pkiksd twin (--lab) and pkid on a port
 # of 18100-18199 in a mktemp dir, with bounded waits.
@@ -66,7 +67,7 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
-	  hostile
+	  hostile expired
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 
