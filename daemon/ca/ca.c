@@ -70,7 +70,14 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	ca->key_mode = env->key_mode;
 	ca->md = hash_md(cfg->hash);
 	pthread_mutex_init(&ca->lock, NULL);
-	if (!ca->db_path || !ca->state_dir || !ca->keygen) {
+	ca->by_source = malloc(sizeof(*ca->by_source));
+	ca->by_subject = malloc(sizeof(*ca->by_subject));
+	if (ca->by_source)
+		ca_limit_init(ca->by_source, CA_LIMIT_SOURCE_CAP_MS);
+	if (ca->by_subject)
+		ca_limit_init(ca->by_subject, CA_LIMIT_SUBJECT_CAP_MS);
+	if (!ca->db_path || !ca->state_dir || !ca->keygen || !ca->by_source ||
+	    !ca->by_subject) {
 		ca_free(ca);
 		return -ENOMEM;
 	}
@@ -121,6 +128,8 @@ void ca_free(struct ca *ca)
 	free(ca->state_dir);
 	free(ca->keygen);
 	free(ca->ks_socket);
+	free(ca->by_source);
+	free(ca->by_subject);
 	free(ca);
 }
 

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "ca_limit.h"
 #include "core/db.h"
 
 #define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
@@ -52,6 +53,8 @@ struct ca {
 	pthread_mutex_t lock;
 	bool running;
 	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
+	/* Failed challenges per client address and per subject. */
+	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;
 	struct db *db;
 	const EVP_MD *md; /* `hash` */

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
@@ -137,16 +140,43 @@ out:
 	return ret;
 }
 
+/* The client's address in text ("" if unknown): challenges are counted
+ * per address. */
+static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  buf, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		/* Dual stack: an IPv4 client as itself, not ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], buf,
+				  (socklen_t)size);
+		else
+			inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+	}
+}
+
 static enum MHD_Result pki_operation(struct http_server *srv,
 				     struct MHD_Connection *conn,
 				     const unsigned char *msg, size_t len)
 {
 	struct ca_blob blob = {0};
+	char peer[INET6_ADDRSTRLEN];
 	int err;
 
 	if (len > HTTP_BODY_MAX)
 		return send_error(conn, -EMSGSIZE);
-	err = ca_http_pki_operation(srv->ca, msg, len, &blob);
+	peer_text(conn, peer, sizeof(peer));
+	err = ca_http_pki_operation(srv->ca, msg, len, peer, &blob);
 	return send_blob(conn, err, &blob);
 }
 

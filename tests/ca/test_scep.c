@@ -21,6 +21,7 @@
 #include "../../daemon/proto/scep/scep.h"
 #include "../../daemon/proto/scep/scep_attr.h"
 #include "../../daemon/core/log.h"
+#include "../../daemon/ca/ca_limit.h"
 
 static EVP_PKEY *ca_key, *client_key, *other_key;
 static X509 *ca_cert, *client_cert, *other_cert;
@@ -280,6 +281,48 @@ static void test_log_escape(void)
 				    "\\xc2\\x9b \\xff end\n");
 }
 
+/* Failed challenges: 1, 2, 4 ... s up to the cap, per key (issue 19 #5). */
+static void test_limit(void)
+{
+	static struct ca_limit l;
+	const int64_t t0 = 1000000;
+	int64_t t = t0, w, want = 1000;
+	unsigned int n = 0, i;
+	char key[32];
+
+	ca_limit_init(&l, 60 * 1000);
+	CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t), 0);
+	for (i = 1; i <= 10; i++) {
+		w = ca_limit_fail(&l, "10.0.0.1", t, &n);
+		CU_ASSERT_EQUAL(n, i);
+		CU_ASSERT_EQUAL(w, want);
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t + w - 1), 1);
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.2", t), 0);
+		t += w;
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t), 0);
+		want = want * 2 > 60000 ? 60000 : want * 2;
+	}
+	/* A success starts the key again at one second. */
+	ca_limit_ok(&l, "10.0.0.1", t);
+	CU_ASSERT_EQUAL(ca_limit_fail(&l, "10.0.0.1", t, &n), 1000);
+	CU_ASSERT_EQUAL(n, 1);
+	/* So does an hour without failures. */
+	ca_limit_fail(&l, "10.0.0.1", t + 1000, &n);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(ca_limit_fail(&l, "10.0.0.1",
+				      t + 1000 + CA_LIMIT_FORGET_MS, &n),
+			1000);
+	/* A full table gives up the oldest failure, not the newest. */
+	ca_limit_init(&l, 60 * 1000);
+	for (i = 0; i < CA_LIMIT_SLOTS + 1; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		ca_limit_fail(&l, key, t0 + i, NULL);
+	}
+	CU_ASSERT_EQUAL(ca_limit_wait(&l, "k0", t0 + 300), 0);
+	CU_ASSERT(ca_limit_wait(&l, "k1", t0 + 300) > 0);
+	CU_ASSERT(ca_limit_wait(&l, "k256", t0 + 300) > 0);
+}
+
 /* Single DES needs OpenSSL's legacy provider to even build the request. */
 static void test_parse_single_des(void)
 {
@@ -442,6 +485,8 @@ int main(void)
 		    test_parse_transaction_id);
 	CU_add_test(s, "pkid_log escapes control characters",
 		    test_log_escape);
+	CU_add_test(s, "failed challenges wait 1, 2, 4 ... s (capped)",
+		    test_limit);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
