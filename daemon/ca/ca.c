@@ -247,16 +247,21 @@ int ca_write_file(const char *path, const void *data, size_t len,
 {
 	char tmp[4096];
 	int fd, ret = 0;
+	ssize_t n;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
-		ret = -EIO;
+	/* The errno is kept: a full disk must be told from a broken one. */
+	n = write(fd, data, len);
+	if (n < 0 || fsync(fd) < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -ENOSPC; /* a short write to a regular file */
 	if (close(fd) < 0 && !ret)
-		ret = -EIO;
+		ret = -errno;
 	if (!ret && rename(tmp, path) < 0)
 		ret = -errno;
 	if (ret)

@@ -53,6 +53,7 @@ struct ca {
 	pthread_mutex_t lock;
 	bool running;
 	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
+	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
 	/* Failed challenges per client address and per subject. */
 	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;

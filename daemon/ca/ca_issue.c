@@ -155,6 +155,27 @@ static int ee_extensions(struct ca *ca, X509 *x, X509 *issuer,
 	return ret;
 }
 
+/*
+ * A failed <serial>.cer write fails the issuance (the caller rolls the
+ * certificate back); said once until a write works again, so a client
+ * retrying against a full disk does not fill the log as well.
+ */
+static void note_cer_write(struct ca *ca, const char *path, int ret)
+{
+	if (ret == 0 && ca->cer_failing) {
+		ca->cer_failing = false;
+		pkid_log(LOG_NOTICE, "CS_CERT_FILE",
+			 "%s: certificate files are written again",
+			 ca->cfg.name);
+	} else if (ret < 0 && !ca->cer_failing) {
+		ca->cer_failing = true;
+		pkid_log(LOG_ERR, "CS_CERT_FILE",
+			 "%s: cannot write %s: %s: no certificate is issued "
+			 "until it can be",
+			 ca->cfg.name, path, strerror(-ret));
+	}
+}
+
 /* Record the certificate; with `database level complete` also <serial>.cer. */
 static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
 {
@@ -178,6 +199,7 @@ static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
 		snprintf(path, sizeof(path), "%s/%lld.cer", dir,
 			 (long long)c.serial);
 		ret = ca_write_file(path, c.der, c.der_len, 0644);
+		note_cer_write(ca, path, ret);
 	}
 	OPENSSL_free(c.subject);
 	free(c.der);

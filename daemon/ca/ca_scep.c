@@ -440,23 +440,28 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
  * it comes before the reply is built: a certificate is durable before its
  * client can see it.  A crash before the commit leaves none of it; the
  * serial reserved in it was never shown to anyone, so handing it out again
- * reuses nothing.  A failed step is committed with the steps before it, as
- * when each step committed on its own (a granted request whose signing
- * failed stays granted, its serial a gap).
+ * reuses nothing.  A failed step rolls all of it back (issue 19 #4: a
+ * failed <serial>.cer write left a certificate row nobody received and
+ * the request granted, so each retry recorded one more): the client gets
+ * an HTTP error, its one-time password is still good, and a retry of the
+ * same transaction starts afresh and records one certificate.
  */
 static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
 			const struct ca_pub *issuer,
 			const struct scep_request *req, const char *peer,
 			int64_t now, struct scep_reply *rep)
 {
-	int ret, rc;
+	int ret;
 
 	ret = db_begin(ca->db);
 	if (ret < 0)
 		return ret;
 	ret = handle(ca, pub, issuer, req, peer, now, rep);
-	rc = db_commit(ca->db);
-	return rc < 0 ? rc : ret;
+	if (ret < 0) {
+		db_rollback(ca->db);
+		return ret;
+	}
+	return db_commit(ca->db);
 }
 
 /* A reference to the published state, for the length of one request. */

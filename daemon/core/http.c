@@ -67,6 +67,11 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int err)
 	case -EMSGSIZE:
 		return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				 "message too large\n");
+	case -ENOSPC:
+		/* Nothing was recorded: the same request may come again. */
+		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "the certificate server's disk is full: nothing "
+				 "was issued, try again later\n");
 	default:
 		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "internal error\n");
