@@ -20,6 +20,8 @@
 #                        requests bounded (#5)
 #   check-ca-diskfull    a full database url or state directory: nothing
 #                        half recorded, said once (#4, #9; mounts tmpfs)
+#   check-ca-slow        400 slow connections from one address: others
+#                        served, p99 figures (#2)
 #   bench-ca-enroll      parallel enrollments, GetCACert under CRL churn
 # Each end-to-end check runs its own pkiksd twin (--lab) and pkid on a port
 # of 18100-18199 in a mktemp dir, with bounded waits.
@@ -71,7 +73,7 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
-	  hostile expired challenge diskfull
+	  hostile expired challenge diskfull slow
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 
