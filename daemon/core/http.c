@@ -30,7 +30,7 @@
  * head and body (http_deadline.c), a short idle timer for kept-alive
  * connections, and few query parameters (SCEP uses two).
  */
-#define HTTP_PER_IP_MAX	   8
+#define HTTP_PER_IP_MAX	   16
 #define HTTP_CONN_MAX	   2048
 #define HTTP_DEADLINE_MS   10000
 #define HTTP_IDLE_TIMEOUT  10 /* s */
