@@ -70,7 +70,14 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	ca->key_mode = env->key_mode;
 	ca->md = hash_md(cfg->hash);
 	pthread_mutex_init(&ca->lock, NULL);
-	if (!ca->db_path || !ca->state_dir || !ca->keygen) {
+	ca->by_source = malloc(sizeof(*ca->by_source));
+	ca->by_subject = malloc(sizeof(*ca->by_subject));
+	if (ca->by_source)
+		ca_limit_init(ca->by_source, CA_LIMIT_SOURCE_CAP_MS);
+	if (ca->by_subject)
+		ca_limit_init(ca->by_subject, CA_LIMIT_SUBJECT_CAP_MS);
+	if (!ca->db_path || !ca->state_dir || !ca->keygen || !ca->by_source ||
+	    !ca->by_subject) {
 		ca_free(ca);
 		return -ENOMEM;
 	}
@@ -121,6 +128,8 @@ void ca_free(struct ca *ca)
 	free(ca->state_dir);
 	free(ca->keygen);
 	free(ca->ks_socket);
+	free(ca->by_source);
+	free(ca->by_subject);
 	free(ca);
 }
 
@@ -160,6 +169,9 @@ void ca_publish(struct ca *ca, struct ca_pub *np)
 {
 	struct ca_pub *old = ca->pub;
 
+	/* A new CA certificate (a promoted rollover CA) has not expired. */
+	if (!old || !np || X509_cmp(old->ca_cert, np->ca_cert))
+		ca->expired_logged = false;
 	rcu_assign_pointer(ca->pub, np);
 	if (old)
 		call_rcu(&old->rcu, ca_pub_free_rcu);
@@ -235,16 +247,21 @@ int ca_write_file(const char *path, const void *data, size_t len,
 {
 	char tmp[4096];
 	int fd, ret = 0;
+	ssize_t n;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
-		ret = -EIO;
+	/* The errno is kept: a full disk must be told from a broken one. */
+	n = write(fd, data, len);
+	if (n < 0 || fsync(fd) < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -ENOSPC; /* a short write to a regular file */
 	if (close(fd) < 0 && !ret)
-		ret = -EIO;
+		ret = -errno;
 	if (!ret && rename(tmp, path) < 0)
 		ret = -errno;
 	if (ret)
@@ -460,6 +477,8 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	ca_rearm_er_expire(ca, now);
 	ca_rollover_arm(ca);
 	ca->running = true;
+	if (ca_pub_expired(ca->pub, now) && !ca->pub->roll_cert)
+		ca_note_expired(ca);
 out:
 	db_ca_free(&row);
 	return ret;

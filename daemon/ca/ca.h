@@ -95,9 +95,11 @@ int ca_http_get_caps(struct ca *ca, struct ca_blob *out);
 int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out);
 int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out);
 int ca_http_get_crl(struct ca *ca, struct ca_blob *out);
-/* A PKIOperation; -EBADMSG when the body is not a SCEP message. */
+/* A PKIOperation; -EBADMSG when the body is not a SCEP message.  peer:
+ * the client's address in text (failed challenges are counted per
+ * address), "" if unknown. */
 int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  struct ca_blob *out);
+			  const char *peer, struct ca_blob *out);
 
 /* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
  * CERT GENERATION, CS CERT EXPIRE). */

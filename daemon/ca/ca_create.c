@@ -216,7 +216,8 @@ static bool ra_usable(struct ca_pub *pub, X509 *ra, int64_t now)
 
 	return X509_verify(ra, X509_get0_pubkey(pub->ca_cert)) == 1 &&
 	       X509_check_private_key(ra, pub->ra_key) == 1 &&
-	       ca_time_of(X509_get0_notAfter(ra), &end) == 0 && end > now;
+	       ca_time_of(X509_get0_notAfter(ra), &end) == 0 &&
+	       (end > now || ca_pub_expired(pub, now));
 }
 
 /*

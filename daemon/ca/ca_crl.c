@@ -169,6 +169,12 @@ int ca_crl_update(struct ca *ca, int64_t now)
 	int64_t number;
 	int ret;
 
+	/* Its signature would vouch for nothing; relying parties keep the
+	 * last CRL until its nextUpdate, then fail closed. */
+	if (ca_pub_expired(ca->pub, now)) {
+		ca_note_expired(ca);
+		return 0;
+	}
 	ret = db_ca_next_crl_number(ca->db, ca->cfg.name, &number);
 	ret = ret ?: crl_sign(ca, ca->pub, now, number, &der, &len);
 	ret = ret

@@ -161,10 +161,13 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 {
 	struct db_ca row = {0};
 	char fp[CA_FP_HEX_MAX], exp[32], next[32], dir[PKID_CONF_URL_MAX];
-	int64_t last = 0, end = 0;
+	int64_t last = 0, end = 0, now = 0;
+	bool expired;
 	json_t *o;
 	int ret;
 
+	/* Expired: the CA answers but issues nothing (ca_pub_expired). */
+	expired = ca_now(ca, &now) == 0 && ca_pub_expired(ca->pub, now);
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
 	ret = ret ?: ca_dir(ca, dir, sizeof(dir));
@@ -177,7 +180,7 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 	iso_time(row.crl_next_update, next, sizeof(next));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
 		      "s:s, s:s}",
-		      "name", ca->cfg.name, "status", "enabled", "issuer",
+		      "name", ca->cfg.name, "status", expired ? "expired" : "enabled", "issuer",
 		      ca->cfg.issuer_name, "fingerprint", fp, "last_serial",
 		      (json_int_t)last, "ca_expires", exp, "crl_next_update",
 		      next, "crl_number", (json_int_t)row.crl_number, "grant",
@@ -190,7 +193,7 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 	show_rollover(ca, o);
 	ctl_reply_printf(reply,
 			 "Certificate Server %s:\n"
-			 "    Status: enabled\n"
+			 "    Status: %s\n"
 			 "    Issuer name: %s\n"
 			 "    CA cert fingerprint: %s\n"
 			 "    Granting mode is: %s\n"
@@ -201,7 +204,10 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 			 "    Storage: %s\n"
 			 "    Database Level: %s\n"
 			 "    Key mode: %s\n",
-			 ca->cfg.name, ca->cfg.issuer_name, fp,
+			 ca->cfg.name,
+			 expired ? "expired (no certificate is issued)"
+				 : "enabled",
+			 ca->cfg.issuer_name, fp,
 			 pkid_grant_mode_name(ca->cfg.grant), last, exp, next,
 			 dir, pkid_db_level_name(ca->cfg.db_level),
 			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"

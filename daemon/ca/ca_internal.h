@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "ca_limit.h"
 #include "core/db.h"
 
 #define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
@@ -51,6 +52,10 @@ struct ca {
 	/* Everything below is used under lock. */
 	pthread_mutex_t lock;
 	bool running;
+	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
+	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
+	/* Failed challenges per client address and per subject. */
+	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;
 	struct db *db;
 	const EVP_MD *md; /* `hash` */
@@ -78,6 +83,11 @@ int ca_x509_der(X509 *x, unsigned char **der, size_t *len);
 X509 *ca_x509_from_der(const unsigned char *der, size_t len);
 int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key);
 int ca_time_of(const ASN1_TIME *t, int64_t *sec);
+/* Is pub's CA certificate past its notAfter at now?  An expired CA issues
+ * nothing and signs no CRL (issue 19 #3). */
+bool ca_pub_expired(const struct ca_pub *pub, int64_t now);
+/* Log CS_CA_EXPIRED, once per CA certificate; under lock. */
+void ca_note_expired(struct ca *ca);
 
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);
@@ -110,6 +120,10 @@ int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key);
 int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out);
 int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	     const struct ca_issue_params *p, X509 **out);
+
+/* ca_csr.c: may this CSR's subject and subjectAltName go into a
+ * certificate?  0, or -EPERM with the reason in why. */
+int ca_csr_check(X509_REQ *csr, char *why, size_t size);
 
 /* ca_crl.c */
 int ca_crl_update(struct ca *ca, int64_t now);

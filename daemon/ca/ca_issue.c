@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
+#include "core/log.h"
 #include "proto/scep/scep.h"
 
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
@@ -29,7 +30,7 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 	return ok ? 0 : -ENOMEM;
 }
 
-/* The request's subjectAltName, copied as is. */
+/* The request's subjectAltName (ca_csr_check: one, names checked). */
 static int copy_san(X509 *x, X509_REQ *csr)
 {
 	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
@@ -154,6 +155,27 @@ static int ee_extensions(struct ca *ca, X509 *x, X509 *issuer,
 	return ret;
 }
 
+/*
+ * A failed <serial>.cer write fails the issuance (the caller rolls the
+ * certificate back); said once until a write works again, so a client
+ * retrying against a full disk does not fill the log as well.
+ */
+static void note_cer_write(struct ca *ca, const char *path, int ret)
+{
+	if (ret == 0 && ca->cer_failing) {
+		ca->cer_failing = false;
+		pkid_log(LOG_NOTICE, "CS_CERT_FILE",
+			 "%s: certificate files are written again",
+			 ca->cfg.name);
+	} else if (ret < 0 && !ca->cer_failing) {
+		ca->cer_failing = true;
+		pkid_log(LOG_ERR, "CS_CERT_FILE",
+			 "%s: cannot write %s: %s: no certificate is issued "
+			 "until it can be",
+			 ca->cfg.name, path, strerror(-ret));
+	}
+}
+
 /* Record the certificate; with `database level complete` also <serial>.cer. */
 static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
 {
@@ -177,6 +199,7 @@ static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
 		snprintf(path, sizeof(path), "%s/%lld.cer", dir,
 			 (long long)c.serial);
 		ret = ca_write_file(path, c.der, c.der_len, 0644);
+		note_cer_write(ca, path, ret);
 	}
 	OPENSSL_free(c.subject);
 	free(c.der);
@@ -191,16 +214,30 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	const X509_NAME *subject = p->subject;
 	int64_t start = p->not_before ? p->not_before : p->now;
 	int64_t ca_start, ca_end, end;
+	char why[160];
 	int ret = -ENOMEM;
 
 	if (!x || !key)
 		goto out;
+	/* Checked when the request came; again for requests stored before. */
+	if (p->csr && ca_csr_check(p->csr, why, sizeof(why)) < 0) {
+		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: request %lld: %s",
+			 ca->cfg.name, (long long)p->request_id, why);
+		ret = -EPERM;
+		goto out;
+	}
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
 	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &ca_end);
 	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert), &ca_start);
 	if (ret < 0)
 		goto out;
+	/* An expired CA issues nothing (its certificates would start after
+	 * they end). */
+	if (start >= ca_end) {
+		ret = -EKEYEXPIRED;
+		goto out;
+	}
 	/* Never before the issuer starts (a rollover CA starts later). */
 	if (start < ca_start)
 		start = ca_start;

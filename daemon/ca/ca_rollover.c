@@ -494,11 +494,9 @@ int ca_rollover_promote(struct ca *ca, int64_t now)
 	if (ret < 0)
 		return ret;
 	if (!expire_due(&row, now)) {
-		if (row.rollover == DB_ROLLOVER_NONE)
-			pkid_log(LOG_ERR, "CS_ROLLOVER",
-				 "%s: CA certificate expired without a "
-				 "rollover CA",
-				 ca->cfg.name);
+		if (row.rollover == DB_ROLLOVER_NONE &&
+		    ca_pub_expired(ca->pub, now))
+			ca_note_expired(ca);
 		db_ca_free(&row);
 		return 0;
 	}

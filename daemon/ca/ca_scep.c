@@ -27,6 +27,9 @@
 #include "core/log.h"
 #include "proto/scep/scep.h"
 
+/* Rejected requests kept for `show requests` (without their CSR). */
+#define CA_REJECTED_KEEP 64
+
 enum signer_kind {
 	SIGNER_NEW,	/* self-signed with the request's key */
 	SIGNER_RENEW,	/* a valid certificate we issued */
@@ -104,18 +107,56 @@ static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
 	return db_otp_consume(ca->db, ca->cfg.name, pw, now) == 0;
 }
 
+/*
+ * A challenge, counted per client address and per subject (ca_limit.c):
+ * while either must wait the password is not even compared, so a guess
+ * during the wait is wasted whether it was right or not.
+ */
+static bool challenge_checked(struct ca *ca, const struct scep_request *req,
+			      const char *peer, int64_t now)
+{
+	char subject[CA_LIMIT_KEY_MAX];
+	int64_t t = ca_limit_now(), ws, wj;
+	unsigned int n = 0;
+
+	X509_NAME_oneline(X509_REQ_get_subject_name(req->csr), subject,
+			  sizeof(subject));
+	if (ca_limit_wait(ca->by_source, peer, t) > 0 ||
+	    ca_limit_wait(ca->by_subject, subject, t) > 0)
+		return false;
+	if (challenge_ok(ca, req->challenge, now)) {
+		ca_limit_ok(ca->by_source, peer, t);
+		ca_limit_ok(ca->by_subject, subject, t);
+		return true;
+	}
+	ws = ca_limit_fail(ca->by_source, peer, t, &n);
+	wj = ca_limit_fail(ca->by_subject, subject, t, NULL);
+	pkid_log(LOG_WARNING, "CS_CHALLENGE_FAILED",
+		 "%s: tid %s: wrong challenge password from %s for %s (%u in "
+		 "a row from there); its next challenge is looked at in %lld s",
+		 ca->cfg.name, req->transaction_id, peer[0] ? peer : "?",
+		 subject, n, (long long)((ws > wj ? ws : wj) + 999) / 1000);
+	return false;
+}
+
 static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
-				const struct scep_request *req, int64_t now)
+				const struct scep_request *req,
+				const char *peer, int64_t now)
 {
 	if (ca->cfg.grant == PKID_GRANT_NONE || kind == SIGNER_BAD)
 		return DB_REQ_REJECTED;
 	if (kind == SIGNER_TRUSTED)
 		return DB_REQ_GRANTED;
 	if (kind == SIGNER_NEW && req->challenge) {
-		if (!challenge_ok(ca, req->challenge, now))
+		if (!challenge_checked(ca, req, peer, now))
 			return DB_REQ_REJECTED;
 		return DB_REQ_GRANTED;
 	}
+	/* A configured password is required: `grant auto` does not stand
+	 * in for it (strongSwan without --password was granted). */
+	if (kind == SIGNER_NEW && ca->cfg.password[0] &&
+	    ca->cfg.grant == PKID_GRANT_AUTO)
+		return DB_REQ_REJECTED;
 	return ca->cfg.grant == PKID_GRANT_AUTO ? DB_REQ_GRANTED
 						: DB_REQ_PENDING;
 }
@@ -170,6 +211,14 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 	struct db_cert c = {0};
 	int ret;
 
+	/* An expired CA issues nothing: not now, not when granted later. */
+	if ((r->state == DB_REQ_PENDING || r->state == DB_REQ_GRANTED) &&
+	    ca_pub_expired(pub, now)) {
+		ca_note_expired(ca);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_TIME;
+		return 0;
+	}
 	switch (r->state) {
 	case DB_REQ_PENDING:
 		rep->status = SCEP_STATUS_PENDING;
@@ -226,7 +275,7 @@ static int store_request(struct ca *ca, const struct scep_request *req,
 {
 	unsigned char *csr = NULL, *signer = NULL;
 	char *subject;
-	int n, m;
+	int n, m, ret;
 
 	snprintf(r->server, sizeof(r->server), "%s", ca->cfg.name);
 	snprintf(r->tid, sizeof(r->tid), "%s", req->transaction_id);
@@ -248,15 +297,30 @@ static int store_request(struct ca *ca, const struct scep_request *req,
 	csr_fingerprint(r);
 	r->created = now;
 	r->expires = now + ca->cfg.lifetime_enrollreq;
-	return db_request_add(ca->db, r);
+	if (state != DB_REQ_REJECTED)
+		return db_request_add(ca->db, r);
+	/*
+	 * Rejected (unauthenticated, wrong challenge, bad signer): a row for
+	 * `show requests` and for a repeat of its transactionID, without
+	 * the CSR and signer (up to 64 KiB a request), the newest
+	 * CA_REJECTED_KEEP for lifetime enrollment-request at most.
+	 */
+	free(r->csr);
+	free(r->signer);
+	r->csr = r->signer = NULL;
+	r->csr_len = r->signer_len = 0;
+	ret = db_request_add(ca->db, r);
+	return ret ?: db_request_prune(ca->db, ca->cfg.name, DB_REQ_REJECTED,
+				       now, CA_REJECTED_KEEP);
 }
 
 static int enroll(struct ca *ca, const struct ca_pub *pub,
 		  const struct ca_pub *issuer, const struct scep_request *req,
-		  int64_t now, struct scep_reply *rep)
+		  const char *peer, int64_t now, struct scep_reply *rep)
 {
 	struct db_request r = {0};
 	enum signer_kind kind;
+	char why[160];
 	int ret;
 
 	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
@@ -267,8 +331,24 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (ret != -ENOENT)
 		return ret;
+	/* Nothing is stored while the CA cannot issue. */
+	if (ca_pub_expired(issuer, now)) {
+		ca_note_expired(ca);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_TIME;
+		return 0;
+	}
+	/* Nothing a policy refuses is stored: the log line is its record. */
+	if (ca_csr_check(req->csr, why, sizeof(why)) < 0) {
+		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: tid %s: %s",
+			 ca->cfg.name, req->transaction_id, why);
+		rep->status = SCEP_STATUS_FAILURE;
+		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		return 0;
+	}
 	kind = classify_signer(ca, pub, req, now);
-	ret = store_request(ca, req, decide(ca, kind, req, now), now, &r);
+	ret = store_request(ca, req, decide(ca, kind, req, peer, now), now,
+			    &r);
 	if (ret < 0)
 		goto out;
 	if (r.state == DB_REQ_PENDING)
@@ -334,12 +414,12 @@ static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
 
 static int handle(struct ca *ca, const struct ca_pub *pub,
 		  const struct ca_pub *issuer, const struct scep_request *req,
-		  int64_t now, struct scep_reply *rep)
+		  const char *peer, int64_t now, struct scep_reply *rep)
 {
 	switch (req->type) {
 	case SCEP_MSG_PKCSREQ:
 	case SCEP_MSG_RENEWALREQ:
-		return enroll(ca, pub, issuer, req, now, rep);
+		return enroll(ca, pub, issuer, req, peer, now, rep);
 	case SCEP_MSG_CERTPOLL:
 		return poll(ca, issuer, req, now, rep);
 	case SCEP_MSG_GETCERT:
@@ -360,23 +440,28 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
  * it comes before the reply is built: a certificate is durable before its
  * client can see it.  A crash before the commit leaves none of it; the
  * serial reserved in it was never shown to anyone, so handing it out again
- * reuses nothing.  A failed step is committed with the steps before it, as
- * when each step committed on its own (a granted request whose signing
- * failed stays granted, its serial a gap).
+ * reuses nothing.  A failed step rolls all of it back (issue 19 #4: a
+ * failed <serial>.cer write left a certificate row nobody received and
+ * the request granted, so each retry recorded one more): the client gets
+ * an HTTP error, its one-time password is still good, and a retry of the
+ * same transaction starts afresh and records one certificate.
  */
 static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
 			const struct ca_pub *issuer,
-			const struct scep_request *req, int64_t now,
-			struct scep_reply *rep)
+			const struct scep_request *req, const char *peer,
+			int64_t now, struct scep_reply *rep)
 {
-	int ret, rc;
+	int ret;
 
 	ret = db_begin(ca->db);
 	if (ret < 0)
 		return ret;
-	ret = handle(ca, pub, issuer, req, now, rep);
-	rc = db_commit(ca->db);
-	return rc < 0 ? rc : ret;
+	ret = handle(ca, pub, issuer, req, peer, now, rep);
+	if (ret < 0) {
+		db_rollback(ca->db);
+		return ret;
+	}
+	return db_commit(ca->db);
 }
 
 /* A reference to the published state, for the length of one request. */
@@ -445,7 +530,7 @@ static size_t recipients(const struct ca_pub *pub, struct scep_recipient *r)
 }
 
 int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  struct ca_blob *out)
+			  const char *peer, struct ca_blob *out)
 {
 	struct ca_pub *pub = pub_get(ca);
 	struct ca_pub roll_view = {0};
@@ -486,7 +571,7 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 		ret = -EPROTO;
 	}
 	if (ret == 0)
-		ret = handle_in_tx(ca, pub, issuer, &req, now, &rep);
+		ret = handle_in_tx(ca, pub, issuer, &req, peer, now, &rep);
 	pthread_mutex_unlock(&ca->lock);
 	if (ret < 0 && ret != -EPROTO)
 		goto out;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -110,4 +111,33 @@ int ca_time_of(const ASN1_TIME *t, int64_t *sec)
 		return -EINVAL;
 	*sec = (int64_t)timegm(&tm);
 	return 0;
+}
+
+bool ca_pub_expired(const struct ca_pub *pub, int64_t now)
+{
+	int64_t end;
+
+	return pub && pub->ca_cert &&
+	       ca_time_of(X509_get0_notAfter(pub->ca_cert), &end) == 0 &&
+	       now >= end;
+}
+
+void ca_note_expired(struct ca *ca)
+{
+	int64_t end = 0;
+	char when[32] = "?";
+	struct tm tm;
+	time_t t;
+
+	if (ca->expired_logged || !ca->pub)
+		return;
+	ca->expired_logged = true;
+	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	t = (time_t)end;
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pkid_log(LOG_ERR, "CS_CA_EXPIRED",
+		 "%s: the CA certificate expired at %s without a rollover "
+		 "CA: no certificate is issued and no CRL signed",
+		 ca->cfg.name, when);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "log.h"
 
 /*
  * Migration i takes the schema from user_version i to i + 1.  Append only:
@@ -74,6 +75,39 @@ static const char *const migrations[] = {
 _Static_assert(N_MIGRATIONS == DB_SCHEMA_VERSION,
 	       "one migration step per schema version");
 
+/*
+ * Disk full: said once per episode (issue 19 #9: each failed request
+ * logged only "cannot rollback - no transaction is active"), and that
+ * it is over at the next successful commit.
+ */
+static void db_full(struct db *db, const char *what)
+{
+	if (!db || db->full)
+		return;
+	db->full = true;
+	pkid_log(LOG_CRIT, "DB_FULL",
+		 "database %s: disk full (%s): nothing is stored, requests "
+		 "fail until there is space",
+		 db->path ? db->path : "?", what);
+}
+
+static void db_space_again(struct db *db)
+{
+	if (!db->full)
+		return;
+	db->full = false;
+	pkid_log(LOG_NOTICE, "DB_SPACE", "database %s: writing again",
+		 db->path ? db->path : "?");
+}
+
+/* A failed statement may have ended the transaction (SQLITE_FULL does):
+ * roll back only one that is still open. */
+static void db_undo(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		db_exec(db, "ROLLBACK");
+}
+
 int db_err(struct db *db, int rc, const char *what)
 {
 	switch (rc & 0xff) {
@@ -93,6 +127,7 @@ int db_err(struct db *db, int rc, const char *what)
 	case SQLITE_NOMEM:
 		return -ENOMEM;
 	case SQLITE_FULL:
+		db_full(db, what);
 		return -ENOSPC;
 	case SQLITE_READONLY:
 	case SQLITE_PERM:
@@ -208,8 +243,10 @@ int db_commit(struct db *db)
 		return -EINVAL;
 	rc = db_exec(db, "COMMIT");
 	if (rc) {
-		/* a failed COMMIT leaves the transaction open: undo it */
-		db_exec(db, "ROLLBACK");
+		/* a failed COMMIT may leave the transaction open: undo it */
+		db_undo(db);
+	} else {
+		db_space_again(db);
 	}
 	db->in_tx = false;
 	return rc;
@@ -220,7 +257,8 @@ int db_rollback(struct db *db)
 	if (!db->in_tx)
 		return -EINVAL;
 	db->in_tx = false;
-	return db_exec(db, "ROLLBACK");
+	db_undo(db);
+	return 0;
 }
 
 bool db_in_transaction(const struct db *db)
@@ -243,12 +281,14 @@ int db_tx_end(struct db *db, bool own, int rc)
 	if (!own)
 		return rc;
 	if (rc) {
-		db_exec(db, "ROLLBACK");
+		db_undo(db);
 		return rc;
 	}
 	rc2 = db_exec(db, "COMMIT");
 	if (rc2)
-		db_exec(db, "ROLLBACK");
+		db_undo(db);
+	else
+		db_space_again(db);
 	return rc2;
 }
 
@@ -349,7 +389,7 @@ void db_close(struct db *db)
 	if (!db)
 		return;
 	if (db->in_tx)
-		db_exec(db, "ROLLBACK");
+		db_undo(db);
 	sqlite3_close_v2(db->h);
 	free(db->path);
 	free(db);

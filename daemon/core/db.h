@@ -169,6 +169,10 @@ int db_request_delete_all(struct db *db, const char *server, int state,
 			  int64_t *count);
 /* Delete pending requests whose expiry is <= now. */
 int db_request_expire(struct db *db, int64_t now, int64_t *count);
+/* Keep server's requests in state to the newest keep, none past expires
+ * (rejected requests: bounded, kept only for `show requests`). */
+int db_request_prune(struct db *db, const char *server, int state,
+		     int64_t now, int keep);
 /* state < 0: every state.  Rows are passed without csr/signer/reply
  * unless with_blobs. */
 typedef int (*db_request_cb)(const struct db_request *req, void *arg);

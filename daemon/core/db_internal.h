@@ -11,6 +11,7 @@ struct db {
 	sqlite3 *h;
 	char *path;
 	bool in_tx; /* the caller opened a transaction with db_begin */
+	bool full;  /* DB_FULL logged: a write failed for want of space */
 };
 
 /* SQLite result → negative errno; logs anything unexpected. */

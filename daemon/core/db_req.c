@@ -230,6 +230,26 @@ int db_request_expire(struct db *db, int64_t now, int64_t *count)
 	return delete_counted(db, st, count);
 }
 
+int db_request_prune(struct db *db, const char *server, int state,
+		     int64_t now, int keep)
+{
+	sqlite3_stmt *st;
+	int rc = db_prep(db,
+			 "DELETE FROM request WHERE server = ?1 AND state = ?2"
+			 " AND (expires <= ?3 OR id NOT IN (SELECT id FROM"
+			 " request WHERE server = ?1 AND state = ?2"
+			 " ORDER BY id DESC LIMIT ?4))",
+			 &st);
+
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, server);
+	sqlite3_bind_int(st, 2, state);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int(st, 4, keep);
+	return delete_counted(db, st, NULL);
+}
+
 int db_request_foreach(struct db *db, const char *server, int state,
 		       bool with_blobs, db_request_cb cb, void *arg)
 {

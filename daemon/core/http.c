@@ -4,20 +4,48 @@
  * its answer, or its error, into an HTTP response.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <netinet/in.h>
 
 #include <microhttpd.h>
 #include <openssl/evp.h>
 
 #include "ca/ca.h"
 #include "http.h"
+#include "http_deadline.h"
+#include "log.h"
+
+/*
+ * What one client may hold (issue 19 #2: 400 slow connections from one
+ * address, or a GET with 10,000 parameters, kept GetCACert from everyone
+ * else): a few connections per address, a deadline for each request's
+ * head and body (http_deadline.c), a short idle timer for kept-alive
+ * connections, and few query parameters (SCEP uses two).
+ */
+#define HTTP_PER_IP_MAX	   16
+#define HTTP_CONN_MAX	   2048
+#define HTTP_DEADLINE_MS   10000
+#define HTTP_IDLE_TIMEOUT  10 /* s */
+#define HTTP_ARGS_MAX	   8
+/* So many '&' that libmicrohttpd would spend its memory on them and then
+ * not answer (it tries 431 and holds the connection): cut at once. */
+#define HTTP_URI_ARGS_CUT  64
+#define HTTP_MHD_LOG_PER_MIN 10
+#define HTTP_NOFILE_WANT   4096
+#define HTTP_NOFILE_SPARE  128 /* descriptors that are not connections */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct ca *ca;
+	struct http_deadline *hd;
 };
 
 /* Per-connection upload state for POST bodies. */
@@ -64,6 +92,11 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int err)
 	case -EMSGSIZE:
 		return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				 "message too large\n");
+	case -ENOSPC:
+		/* Nothing was recorded: the same request may come again. */
+		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "the certificate server's disk is full: nothing "
+				 "was issued, try again later\n");
 	default:
 		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "internal error\n");
@@ -137,16 +170,43 @@ out:
 	return ret;
 }
 
+/* The client's address in text ("" if unknown): challenges are counted
+ * per address. */
+static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  buf, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+			&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		/* Dual stack: an IPv4 client as itself, not ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], buf,
+				  (socklen_t)size);
+		else
+			inet_ntop(AF_INET6, a, buf, (socklen_t)size);
+	}
+}
+
 static enum MHD_Result pki_operation(struct http_server *srv,
 				     struct MHD_Connection *conn,
 				     const unsigned char *msg, size_t len)
 {
 	struct ca_blob blob = {0};
+	char peer[INET6_ADDRSTRLEN];
 	int err;
 
 	if (len > HTTP_BODY_MAX)
 		return send_error(conn, -EMSGSIZE);
-	err = ca_http_pki_operation(srv->ca, msg, len, &blob);
+	peer_text(conn, peer, sizeof(peer));
+	err = ca_http_pki_operation(srv->ca, msg, len, peer, &blob);
 	return send_blob(conn, err, &blob);
 }
 
@@ -253,6 +313,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct http_server *srv = cls;
 	struct http_upload *up = *con_cls;
 
+	if (!up && MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL,
+					     NULL) > HTTP_ARGS_MAX)
+		return send_text(conn, MHD_HTTP_BAD_REQUEST,
+				 "too many query parameters\n");
+	/* Complete (a GET, or a POST's last call): stop the deadline. */
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 || (up && !*upload_size))
+		http_deadline_busy(srv->hd, conn, true);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
 		/* Refuse an announced oversized body before reading it. */
 		if (!up && declared_too_big(conn))
@@ -281,8 +348,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	struct http_upload *up = *con_cls;
 
+	http_deadline_busy(srv->hd, conn, false);
 	if (up) {
 		free(up->buf);
 		free(up);
@@ -326,6 +395,74 @@ static unsigned int pool_size(void)
 	return (unsigned int)want;
 }
 
+/* The request line, before libmicrohttpd parses its arguments. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *srv = cls;
+	unsigned int n = 0;
+
+	for (; *uri && n <= HTTP_URI_ARGS_CUT; uri++)
+		n += *uri == '&' || *uri == ';';
+	if (n > HTTP_URI_ARGS_CUT)
+		http_deadline_cut(srv->hd, conn);
+	return NULL;
+}
+
+/*
+ * libmicrohttpd's own messages ("Server reached connection limit" for each
+ * refused connection): a client must not be able to fill the log, so at
+ * most HTTP_MHD_LOG_PER_MIN a minute, and how many were dropped.
+ */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static long minute, lines, dropped;
+	struct timespec ts;
+	char msg[256];
+	size_t n;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (ts.tv_sec / 60 != __atomic_load_n(&minute, __ATOMIC_RELAXED)) {
+		long d = __atomic_exchange_n(&dropped, 0, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&minute, ts.tv_sec / 60, __ATOMIC_RELAXED);
+		__atomic_store_n(&lines, 0, __ATOMIC_RELAXED);
+		if (d)
+			pkid_log(LOG_NOTICE, NULL,
+				 "libmicrohttpd: %ld more message(s) not shown",
+				 d);
+	}
+	if (__atomic_add_fetch(&lines, 1, __ATOMIC_RELAXED) >
+	    HTTP_MHD_LOG_PER_MIN) {
+		__atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	pkid_log(LOG_NOTICE, NULL, "libmicrohttpd: %s", msg);
+}
+
+/* Connections we can take: raise the descriptor limit if allowed. */
+static unsigned int conn_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = HTTP_NOFILE_WANT;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 256;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur <= 2 * HTTP_NOFILE_SPARE)
+		return HTTP_NOFILE_SPARE;
+	return rl.rlim_cur - HTTP_NOFILE_SPARE > HTTP_CONN_MAX
+		       ? HTTP_CONN_MAX
+		       : (unsigned int)(rl.rlim_cur - HTTP_NOFILE_SPARE);
+}
+
 int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 {
 	struct http_server *srv;
@@ -339,17 +476,27 @@ int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 	if (!srv)
 		return -ENOMEM;
 	srv->ca = ca;
+	if (http_deadline_new(&srv->hd, HTTP_DEADLINE_MS) < 0) {
+		free(srv);
+		return -ENOMEM;
+	}
 	srv->mhd = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, http_deadline_notify, srv->hd,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, pool_size(),
 		/* In total, shared out among the workers. */
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_MAX,
+		/* Idle only; the request deadline is http_deadline's. */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT,
 		/* Room for a GET message= of HTTP_BODY_MAX bytes in base64. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 		MHD_OPTION_END);
 	if (!srv->mhd) {
+		http_deadline_free(srv->hd);
 		free(srv);
 		return -EADDRINUSE;
 	}
@@ -362,5 +509,6 @@ void http_stop(struct http_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->mhd);
+	http_deadline_free(srv->hd);
 	free(srv);
 }

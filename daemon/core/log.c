@@ -20,6 +20,8 @@
 #include "log.h"
 
 #define PKID_LOG_LINE_MAX    1024
+/* Room for every byte of a line escaped as \xHH. */
+#define PKID_LOG_ESC_MAX     (4 * PKID_LOG_LINE_MAX)
 #define PKID_LOG_DEVLOG	     "/dev/log"
 #define PKID_LOG_RECHECK_SEC 60
 
@@ -82,14 +84,74 @@ void pkid_log_close(void)
 	log_stderr = true;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (2..4 bytes), or 0: an
+ * invalid or overlong sequence, a surrogate, or a C1 control (U+0080 to
+ * U+009F, which terminals read as CSI and friends).
+ */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * One line, whatever the message holds: control characters (a newline
+ * that would start a forged line, ESC for the reader's terminal), DEL and
+ * bytes that are not well-formed UTF-8 become \xHH.  Callers check what
+ * an attacker sends before it gets here; this is the last line of defence
+ * for everything that reaches the log.
+ */
+static void log_escape(const char *in, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	while (*s && o + 5 <= size) {
+		if (*s >= 0x20 && *s < 0x7f) {
+			out[o++] = (char)*s++;
+			continue;
+		}
+		n = *s >= 0x80 ? utf8_seq(s) : 0;
+		if (n) {
+			if (o + n >= size)
+				break;
+			while (n--)
+				out[o++] = (char)*s++;
+			continue;
+		}
+		o += (size_t)snprintf(out + o, size - o, "\\x%02x", *s++);
+	}
+	out[o] = '\0';
+}
+
 void pkid_log(int level, const char *tag, const char *fmt, ...)
 {
-	char msg[PKID_LOG_LINE_MAX];
+	char raw[PKID_LOG_LINE_MAX], msg[PKID_LOG_ESC_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	log_escape(raw, msg, sizeof(msg));
 	level &= LOG_PRIMASK;
 	if (log_syslog && log_syslog_usable()) {
 		if (tag)

@@ -13,12 +13,22 @@
 #   check-ca-single      IOS single-key mode; lifetime truncated at the CA
 #   check-ca-clock       no CA without authoritative time; starts on event
 #   check-ca-trustpoint  grant auto trustpoint TP in manual mode
+#   check-ca-hostile     control characters, name bounds, duplicated
+#                        extensions (issue 19 #6-#8)
+#   check-ca-expired     an expired CA issues nothing, signs no CRL (#3)
+#   check-ca-challenge   password required, failed challenges wait, rejected
+#                        requests bounded (#5)
+#   check-ca-diskfull    a full database url or state directory: nothing
+#                        half recorded, said once (#4, #9; mounts tmpfs)
+#   check-ca-slow        400 slow connections from one address: others
+#                        served, p99 figures (#2)
 #   bench-ca-enroll      parallel enrollments, GetCACert under CRL churn
 # Each end-to-end check runs its own pkiksd twin (--lab) and pkid on a port
 # of 18100-18199 in a mktemp dir, with bounded waits.
 CA_TEST_SCEP := $(BIN)/test-scep
 
-$(CA_TEST_SCEP): $(OBJ)/tests/ca/test_scep.o $(SCEP_OBJS)
+$(CA_TEST_SCEP): $(OBJ)/tests/ca/test_scep.o $(SCEP_OBJS) \
+		 $(OBJ)/daemon/core/log.o $(OBJ)/daemon/ca/ca_limit.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcunit
 
@@ -62,7 +72,8 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(CA_TP_SEED) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint
+CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
+	  hostile expired challenge diskfull slow
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 

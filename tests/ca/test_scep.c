@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/Basic.h>
 #include <openssl/cms.h>
@@ -19,6 +20,8 @@
 
 #include "../../daemon/proto/scep/scep.h"
 #include "../../daemon/proto/scep/scep_attr.h"
+#include "../../daemon/core/log.h"
+#include "../../daemon/ca/ca_limit.h"
 
 static EVP_PKEY *ca_key, *client_key, *other_key;
 static X509 *ca_cert, *client_cert, *other_cert;
@@ -211,6 +214,115 @@ static void test_parse_rejects(void)
 	OPENSSL_free(der);
 }
 
+/*
+ * A transactionID outside PrintableString (issue 19 #7: a newline forged
+ * a log line, ESC reached the terminal) is not a SCEP message.
+ */
+static void test_parse_transaction_id(void)
+{
+	static const char *const bad[] = {
+		"a\n%PKI-6-CS_GRANT: forged", "esc\x1b[31m", "tab\there",
+		"del\x7f", "caf\xc3\xa9", "semi;colon", "back\\slash"};
+	static const char *const good[] = {
+		"4711", "0123456789ABCDEF", "base64+/=", "a b-c.d:e(f)g,h'i?"};
+	struct scep_request req;
+	enum scep_fail_info fail;
+	unsigned char *der;
+	size_t i;
+	int len;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		der = NULL;
+		len = build_request(SCEP_MSG_PKCSREQ, (const unsigned char *)"x",
+				    1, EVP_aes_128_cbc(), client_cert,
+				    client_key, bad[i], &der);
+		CU_ASSERT_FATAL(len > 0);
+		CU_ASSERT_EQUAL(parse(der, len, &req, &fail), -EBADMSG);
+		CU_ASSERT_FALSE(scep_transaction_id_ok(bad[i]));
+		scep_request_free(&req);
+		OPENSSL_free(der);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(scep_transaction_id_ok(good[i]));
+	CU_ASSERT_FALSE(scep_transaction_id_ok(""));
+}
+
+/* What pkid_log() wrote to stderr for one message. */
+static void logged(const char *arg, char *buf, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	CU_ASSERT_FATAL(tmp && saved >= 0);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	pkid_log(LOG_INFO, "CS_TEST", "tid %s end", arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, size - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+}
+
+/* The log's last line of defence: one line, no control bytes, UTF-8 kept. */
+static void test_log_escape(void)
+{
+	char buf[512];
+
+	logged("a\n%PKI-6-CS_GRANT: forged\x1b[2J\x7f", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "pkid: %PKI-6-CS_TEST: tid a\\x0a%PKI-6-"
+				    "CS_GRANT: forged\\x1b[2J\\x7f end\n");
+	/* UTF-8 passes; a C1 control (CSI, U+009B) and a lone byte do not. */
+	logged("caf\xc3\xa9 \xc2\x9b \xff", buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "pkid: %PKI-6-CS_TEST: tid caf\xc3\xa9 "
+				    "\\xc2\\x9b \\xff end\n");
+}
+
+/* Failed challenges: 1, 2, 4 ... s up to the cap, per key (issue 19 #5). */
+static void test_limit(void)
+{
+	static struct ca_limit l;
+	const int64_t t0 = 1000000;
+	int64_t t = t0, w, want = 1000;
+	unsigned int n = 0, i;
+	char key[32];
+
+	ca_limit_init(&l, 60 * 1000);
+	CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t), 0);
+	for (i = 1; i <= 10; i++) {
+		w = ca_limit_fail(&l, "10.0.0.1", t, &n);
+		CU_ASSERT_EQUAL(n, i);
+		CU_ASSERT_EQUAL(w, want);
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t + w - 1), 1);
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.2", t), 0);
+		t += w;
+		CU_ASSERT_EQUAL(ca_limit_wait(&l, "10.0.0.1", t), 0);
+		want = want * 2 > 60000 ? 60000 : want * 2;
+	}
+	/* A success starts the key again at one second. */
+	ca_limit_ok(&l, "10.0.0.1", t);
+	CU_ASSERT_EQUAL(ca_limit_fail(&l, "10.0.0.1", t, &n), 1000);
+	CU_ASSERT_EQUAL(n, 1);
+	/* So does an hour without failures. */
+	ca_limit_fail(&l, "10.0.0.1", t + 1000, &n);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(ca_limit_fail(&l, "10.0.0.1",
+				      t + 1000 + CA_LIMIT_FORGET_MS, &n),
+			1000);
+	/* A full table gives up the oldest failure, not the newest. */
+	ca_limit_init(&l, 60 * 1000);
+	for (i = 0; i < CA_LIMIT_SLOTS + 1; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		ca_limit_fail(&l, key, t0 + i, NULL);
+	}
+	CU_ASSERT_EQUAL(ca_limit_wait(&l, "k0", t0 + 300), 0);
+	CU_ASSERT(ca_limit_wait(&l, "k1", t0 + 300) > 0);
+	CU_ASSERT(ca_limit_wait(&l, "k256", t0 + 300) > 0);
+}
+
 /* Single DES needs OpenSSL's legacy provider to even build the request. */
 static void test_parse_single_des(void)
 {
@@ -369,6 +481,12 @@ int main(void)
 	CU_add_test(s, "parse rejects bad input", test_parse_rejects);
 	CU_add_test(s, "single DES is badAlg", test_parse_single_des);
 	CU_add_test(s, "CertRep SUCCESS/PENDING/FAILURE", test_reply);
+	CU_add_test(s, "transactionID must be a PrintableString",
+		    test_parse_transaction_id);
+	CU_add_test(s, "pkid_log escapes control characters",
+		    test_log_escape);
+	CU_add_test(s, "failed challenges wait 1, 2, 4 ... s (capped)",
+		    test_limit);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();

@@ -22,7 +22,8 @@ FUZZERS := scep ctl pkiks
 # wraps inner contents with the daemon's SCEP client codec.
 FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c tests/fuzz/scep_http.c \
 		  daemon/proto/scep/scep.c daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
-		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c
+		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c \
+		  daemon/core/http_deadline.c daemon/core/log.c
 # Control socket: daemon/core/ctl*.c as they are, on a socket in a temp dir.
 FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/core/ctl.c daemon/core/ctl_cmd.c \
 		 $(wildcard libshared/*.c)
@@ -32,7 +33,8 @@ FUZZ_PKIKS_SRCS := tests/fuzz/fuzz_pkiks.c \
 		   $(wildcard libshared/*.c)
 
 $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/scep_attr.h \
-		  daemon/proto/scep/scep_client.h daemon/core/http.h daemon/ca/ca.h tests/fuzz/fuzz.mk
+		  daemon/proto/scep/scep_client.h daemon/core/http.h daemon/ca/ca.h \
+		  daemon/core/http_deadline.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
 		-o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \

@@ -143,7 +143,7 @@ static void check_certrep(const unsigned char *der, size_t len)
  * what parsed, FAILURE with the failInfo to what failed a check.
  */
 int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  struct ca_blob *out)
+			  const char *peer, struct ca_blob *out)
 {
 	struct scep_request req = {0};
 	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE,
@@ -221,7 +221,7 @@ static void run_get(const char *query)
 	if (op && arg && strcmp(op, "PKIOperation") == 0 &&
 	    fuzz_http_decode_message(arg, &der, &len) == 0) {
 		if (len <= HTTP_BODY_MAX)
-			ca_http_pki_operation(NULL, der, len, &blob);
+			ca_http_pki_operation(NULL, der, len, "", &blob);
 		free(der);
 	}
 	free(blob.data);
@@ -261,7 +261,7 @@ static void wrap_and_run(const uint8_t *data, size_t len)
 
 	if (scep_client_build(&m, &der, &der_len))
 		return;
-	ca_http_pki_operation(NULL, der, der_len, &blob);
+	ca_http_pki_operation(NULL, der, der_len, "", &blob);
 	free(blob.data);
 	free(der);
 }
@@ -277,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	switch (data[0] % 3) {
 	case 1:
-		ca_http_pki_operation(NULL, data + 1, len - 1, &blob);
+		ca_http_pki_operation(NULL, data + 1, len - 1, "", &blob);
 		free(blob.data);
 		return 0;
 	case 2:

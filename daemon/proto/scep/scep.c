@@ -59,6 +59,27 @@ static int cipher_allowed(int nid)
 	       nid == NID_aes_256_cbc || nid == NID_des_ede3_cbc;
 }
 
+/*
+ * RFC 8894 §3.2.1.1: the transactionID is a PrintableString (X.680:
+ * letters, digits, space and '()+,-./:=?).  It is echoed in the reply,
+ * stored, logged and shown; anything else (a newline that forges a log
+ * line, an escape sequence for the operator's terminal) is refused here,
+ * before it goes anywhere.
+ */
+bool scep_transaction_id_ok(const char *tid)
+{
+	static const char extra[] = " '()+,-./:=?";
+	const char *p;
+
+	if (!*tid)
+		return false;
+	for (p = tid; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || strchr(extra, *p)))
+			return false;
+	return true;
+}
+
 /* Read the attributes we need even before trusting them (FAILURE replies). */
 static int read_attrs(CMS_SignerInfo *si, struct scep_request *req)
 {
@@ -68,7 +89,7 @@ static int read_attrs(CMS_SignerInfo *si, struct scep_request *req)
 	ret = scep_attr_get_string(si, SCEP_ATTR_TRANSACTION_ID,
 				   req->transaction_id,
 				   sizeof(req->transaction_id));
-	if (ret < 0 || !req->transaction_id[0])
+	if (ret < 0 || !scep_transaction_id_ok(req->transaction_id))
 		return -EBADMSG;
 	if (scep_attr_get_nonce(si, SCEP_ATTR_SENDER_NONCE,
 				req->sender_nonce) == 0)

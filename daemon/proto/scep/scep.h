@@ -15,6 +15,7 @@
 #ifndef PKID_SCEP_H
 #define PKID_SCEP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -89,6 +90,9 @@ int scep_parse(const unsigned char *der, size_t len,
 	       const struct scep_recipient *recipients, size_t n_recipients,
 	       struct scep_request *req, enum scep_fail_info *fail);
 void scep_request_free(struct scep_request *req);
+/* A non-empty PrintableString (RFC 8894 §3.2.1.1); scep_parse() refuses
+ * any other transactionID as not a SCEP message. */
+bool scep_transaction_id_ok(const char *tid);
 
 struct scep_reply {
 	enum scep_status status;
