@@ -345,8 +345,6 @@ static int ctl_reload(const struct ctl_request *req, struct ctl_reply *reply,
 	unsigned long gen;
 	int ret;
 
-	if (ctl_argc(req))
-		return ctl_reply_error(reply, -EINVAL, "usage: reload");
 	pthread_mutex_lock(&r->lock);
 	gen = ++r->req;
 	if (write(r->efd, &one, sizeof(one)) != sizeof(one)) {
@@ -379,9 +377,6 @@ static int ctl_running_config(const struct ctl_request *req,
 	struct reload *r = arg;
 	char *text;
 
-	if (ctl_argc(req))
-		return ctl_reply_error(reply, -EINVAL,
-				       "usage: show running-config");
 	pthread_mutex_lock(&r->lock);
 	text = pkid_config_to_string(*r->cfg, PKID_PRINT_HIDE_SECRETS);
 	pthread_mutex_unlock(&r->lock);
@@ -394,13 +389,14 @@ static int ctl_running_config(const struct ctl_request *req,
 	return 0;
 }
 
+static const struct ctl_verb reload_verbs[] = {
+	{"reload", CTL_F_MUTATES, "", 0, 0, ctl_reload},
+	{"show running-config", 0, "", 0, 0, ctl_running_config},
+};
+
 int reload_ctl_register(struct reload *r, struct ctl_server *srv)
 {
-	int ret = ctl_register(srv, "reload", ctl_reload, CTL_F_MUTATES, r, "");
-
-	return ret
-		       ?: ctl_register(srv, "show running-config",
-				       ctl_running_config, 0, r, "");
+	return CTL_REGISTER_VERBS(srv, reload_verbs, r);
 }
 
 int reload_new(struct reload **out, const struct reload_env *env,
