@@ -11,8 +11,8 @@
  * answers the control socket, and waits for keystore events: timers (CS
  * CRL UPDATE, ER EXPIRE) and the clock becoming authoritative (a CA that
  * could not start for lack of time starts then).  SIGTERM/SIGINT stop it;
- * SIGHUP (or `pkictl reload`) re-reads the file (daemon/core/reload.h).  Logs go
- * to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
+ * SIGHUP (or `pkictl reload`) re-reads the file (daemon/core/reload.h).  Logs
+ * go to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -195,6 +195,7 @@ static int setup_ca(struct pkid *d)
 		.keygen = d->opts.keygen,
 		.ks_socket = d->opts.ks_socket,
 		.key_mode = d->opts.key_mode,
+		.key_mode_forced = d->opts.key_mode_set,
 	};
 
 	if (!d->opts.key_mode_set && d->cfg->n_servers &&
@@ -230,8 +231,6 @@ static int setup_reload(struct pkid *d)
 	struct reload_env env = {.conf_path = d->opts.conf,
 				 .ca = d->ca,
 				 .tp = d->tp,
-				 .tp_apply = tp_reload,
-				 .key_mode_forced = d->opts.key_mode_set,
 				 .applied = after_reload,
 				 .arg = d};
 
@@ -341,7 +340,6 @@ static void after_reload(void *arg)
 	try_start(d);
 	if (d->ev)
 		tp_crl_sync(d->tp); /* revocation-check may have changed */
-	guard_reload(d->cfg);
 }
 
 /* A signal: 1 to stop (SIGTERM/SIGINT), 0 to go on (SIGHUP: reload). */

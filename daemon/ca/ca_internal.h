@@ -47,6 +47,7 @@ struct ca {
 	struct pkid_server_config cfg;
 	char *db_path, *state_dir, *keygen, *ks_socket;
 	enum ca_key_mode key_mode;
+	bool key_mode_forced; /* pkid -m given: ra-certificate is ignored */
 
 	/* Everything below is used under lock. */
 	pthread_mutex_t lock;

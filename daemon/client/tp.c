@@ -334,8 +334,8 @@ out:
 }
 
 /* Reload: only what can change under a running trustpoint (all or none). */
-static int reload_check(struct tp_set *set, const struct pkid_config *new,
-			char *why, size_t len)
+int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
+		    char *why, size_t len)
 {
 	const struct pkid_trustpoint_config *c;
 	size_t i, n = set ? set->n : 0;
@@ -381,14 +381,12 @@ static void reload_one(struct tp *tp, const struct pkid_trustpoint_config *c)
 	db_tp_free(&st);
 }
 
-int tp_reload(struct tp_set *set, const struct pkid_config *old,
-	      const struct pkid_config *new, char *why, size_t len)
+void tp_reload_apply(struct tp_set *set, const struct pkid_config *new)
 {
 	size_t i;
-	int ret = reload_check(set, new, why, len);
 
-	if (ret < 0 || !set)
-		return ret;
+	if (!set)
+		return;
 	pthread_mutex_lock(&set->lock);
 	for (i = 0; i < new->n_trustpoints; i++) {
 		struct tp *tp = tp_find(set, new->trustpoints[i].name);
@@ -398,5 +396,4 @@ int tp_reload(struct tp_set *set, const struct pkid_config *old,
 			reload_one(tp, &new->trustpoints[i]);
 	}
 	pthread_mutex_unlock(&set->lock);
-	return 0;
 }

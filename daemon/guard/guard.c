@@ -269,7 +269,7 @@ void guard_start(const struct pkid_config *cfg)
 	pthread_mutex_unlock(&guard.lock);
 }
 
-void guard_reload(const struct pkid_config *cfg)
+void guard_reload_apply(const struct pkid_config *cfg)
 {
 	pthread_mutex_lock(&guard.lock);
 	if (!guard_wanted(cfg)) {
