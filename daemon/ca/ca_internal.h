@@ -18,7 +18,6 @@
 #define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
 #define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
 /* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
-#define CA_TEST_CRASH_ENV "PKID_TEST_CRASH_AT"
 
 /*
  * What HTTP workers read, published with rcu_assign_pointer() and freed
@@ -137,7 +136,5 @@ int ca_rollover_cancel(struct ca *ca, int64_t now);
  * GetNextCACert answer. */
 int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
 		     int64_t now);
-/* The test hook: exit if CA_TEST_CRASH_ENV names this step. */
-void ca_test_crash(const char *step);
 
 #endif /* PKID_CA_INTERNAL_H */
