@@ -155,12 +155,13 @@ static int load_config(struct pkid *d)
 	if (ret == -EINVAL)
 		return ret; /* the parser said where */
 	if (ret < 0) {
-		fprintf(stderr, "pkid: %s: %s\n", d->opts.conf, strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "%s: %s", d->opts.conf, strerror(-ret));
 		return ret;
 	}
 	if (d->cfg->n_servers > 1) {
-		fprintf(stderr, "%s:%u: pkid serves one crypto pki server\n",
-			d->opts.conf, d->cfg->servers[1].line);
+		pkid_log(LOG_ERR, NULL,
+			 "%s:%u: pkid serves one crypto pki server",
+			 d->opts.conf, d->cfg->servers[1].line);
 		return -EINVAL;
 	}
 	return 0;
@@ -203,8 +204,8 @@ static int setup_ca(struct pkid *d)
 		env.key_mode = CA_KEY_MODE_SINGLE;
 
 	if (mkdir(d->opts.state_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "pkid: %s: %s\n", d->opts.state_dir,
-			strerror(errno));
+		pkid_log(LOG_ERR, NULL, "%s: %s", d->opts.state_dir,
+			 strerror(errno));
 		return -errno;
 	}
 	snprintf(d->db_path, sizeof(d->db_path), "%s/pkid.db",
@@ -244,8 +245,8 @@ static int setup_ctl(struct pkid *d)
 	int ret = ctl_server_create(&d->ctl, &o);
 
 	if (ret < 0) {
-		fprintf(stderr, "pkid: control socket %s: %s\n", o.path,
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "control socket %s: %s", o.path,
+			 strerror(-ret));
 		return ret;
 	}
 	if (d->ca)
@@ -264,8 +265,8 @@ static int setup_http(struct pkid *d)
 		return 0;
 	ret = http_start(&d->http, d->cfg->http_port, d->ca);
 	if (ret < 0)
-		fprintf(stderr, "pkid: cannot listen on port %u\n",
-			d->cfg->http_port);
+		pkid_log(LOG_ERR, NULL, "cannot listen on port %u",
+			 d->cfg->http_port);
 	else
 		guard_start(d->cfg); /* `ip http rate-limit`, if any */
 	return ret;
@@ -280,9 +281,9 @@ static void apply_calendar_valid(struct pkid *d)
 		return;
 	ret = pkiks_clock_set(d->ev, PKIKS_CLOCK_CALENDAR);
 	if (ret < 0)
-		fprintf(stderr, "pkid: clock calendar-valid: %s%s\n",
-			strerror(-ret),
-			ret == -EPERM ? " (needs CAP_SYS_TIME)" : "");
+		pkid_log(LOG_WARNING, NULL, "clock calendar-valid: %s%s",
+			 strerror(-ret),
+			 ret == -EPERM ? " (needs CAP_SYS_TIME)" : "");
 }
 
 static int events_open(struct pkid *d)
@@ -325,8 +326,8 @@ static void keystore_back(struct pkid *d)
 	int ret = tp_keystore_reconnect(d->tp);
 
 	if (ret < 0)
-		fprintf(stderr, "pkid: trustpoints: keystore: %s\n",
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoints: keystore: %s",
+			 strerror(-ret));
 	d->ev_lost = false;
 }
 
@@ -391,8 +392,9 @@ static int run(struct pkid *d)
 			if (pkiks_event_read(d->ev, &ev) == 0) {
 				handle_event(d, &ev);
 			} else {
-				fprintf(stderr, "pkid: keystore events lost, "
-						"reconnecting\n");
+				pkid_log(LOG_WARNING, NULL,
+					 "keystore events lost, "
+					 "reconnecting");
 				pkiks_close(d->ev);
 				d->ev = NULL;
 				d->ev_lost = true;
@@ -439,7 +441,7 @@ int main(int argc, char **argv)
 	pkid_log_open(d.opts.foreground);
 	ret = block_signals(&d);
 	if (ret == 0 && pkiks_provider_load(NULL, d.opts.provider) < 0) {
-		fprintf(stderr, "pkid: cannot load the pkiks provider\n");
+		pkid_log(LOG_ERR, NULL, "cannot load the pkiks provider");
 		ERR_print_errors_fp(stderr);
 		ret = -ENOENT;
 	}
@@ -455,12 +457,12 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		goto err_http;
 	if (events_open(&d) < 0)
-		fprintf(stderr, "pkid: keystore unreachable, retrying\n");
+		pkid_log(LOG_WARNING, NULL, "keystore unreachable, retrying");
 	try_start(&d);
 	if (d.ev)
 		tp_resume(d.tp);
 	ret = run(&d);
-	fprintf(stderr, "pkid: stopping\n");
+	pkid_log(LOG_INFO, NULL, "stopping");
 	if (d.ev)
 		pkiks_close(d.ev);
 	guard_stop();

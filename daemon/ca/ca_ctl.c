@@ -327,11 +327,12 @@ static int show_certificates(struct ca *ca, const struct ctl_request *req,
 enum ca_act { CA_ACT_GRANT, CA_ACT_REJECT, CA_ACT_REMOVE };
 
 static const struct {
-	const char *verb, *tag;
+	const char *verb;
+	struct pkid_tag log;
 } ca_acts[] = {
-	[CA_ACT_GRANT] = {"grant", "CS_GRANT"},
-	[CA_ACT_REJECT] = {"reject", "CS_REJECT"},
-	[CA_ACT_REMOVE] = {"remove", "CS_REMOVE"},
+	[CA_ACT_GRANT] = {"grant", {LOG_INFO, "CS_GRANT"}},
+	[CA_ACT_REJECT] = {"reject", {LOG_INFO, "CS_REJECT"}},
+	[CA_ACT_REMOVE] = {"remove", {LOG_INFO, "CS_REMOVE"}},
 };
 
 /* grant/reject/remove on one request. */
@@ -428,7 +429,7 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s failed: %s", verb,
 				       strerror(-ret));
-	pkid_log(LOG_INFO, ca_acts[act].tag,
+	pkid_log(ca_acts[act].log.level, ca_acts[act].log.tag,
 		 "%s: %s %s by the operator (%zu request(s))", ca->cfg.name,
 		 verb, what, done);
 	reply->result = json_pack("{s:s, s:I}", "action", verb, "count",
@@ -458,6 +459,9 @@ static int server_remove(struct ca *ca, const struct ctl_request *req,
 static int server_revoke_set(struct ca *ca, const struct ctl_request *req,
 			     struct ctl_reply *reply, bool revoke)
 {
+	static const struct pkid_tag revoked = {LOG_INFO, "CS_REVOKE"};
+	static const struct pkid_tag unrevoked = {LOG_INFO, "CS_UNREVOKE"};
+	const struct pkid_tag *t = revoke ? &revoked : &unrevoked;
 	int64_t serial, now;
 	int ret;
 
@@ -478,7 +482,7 @@ static int server_revoke_set(struct ca *ca, const struct ctl_request *req,
 	ret = ret ?: ca_crl_update(ca, now);
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
-	pkid_log(LOG_INFO, revoke ? "CS_REVOKE" : "CS_UNREVOKE",
+	pkid_log(t->level, t->tag,
 		 "%s: certificate %" PRId64 " %s; CRL re-signed", ca->cfg.name,
 		 serial, revoke ? "revoked" : "unrevoked");
 	reply->result = json_pack("{s:I, s:b}", "serial", (json_int_t)serial,
