@@ -49,9 +49,15 @@ struct ca_verb {
 	struct ctl_verb v;
 	int (*run)(struct ca *ca, const struct ctl_request *req,
 		   struct ctl_reply *reply);
+	int op;		    /* which of the verbs sharing a handler */
 	bool default_name;  /* no NAME: the server's own */
 	bool when_disabled; /* answers while the server is not running */
 };
+
+static int verb_op(const struct ctl_request *req)
+{
+	return ctl_verb_entry(req, struct ca_verb, v)->op;
+}
 
 /* The server named by args[0], running; else an error reply. */
 static int check_server(struct ca *ca, const struct ca_verb *e,
@@ -402,9 +408,11 @@ static int act_all(struct ca *ca, enum ca_act act, int64_t now, size_t *done)
 	return ret;
 }
 
+/* server grant|reject|remove NAME all|ID */
 static int server_act(struct ca *ca, const struct ctl_request *req,
-		      struct ctl_reply *reply, enum ca_act act)
+		      struct ctl_reply *reply)
 {
+	enum ca_act act = verb_op(req);
 	const char *verb = ca_acts[act].verb, *what = ctl_arg(req, 1);
 	size_t done = 1;
 	int64_t id = 0, now;
@@ -438,27 +446,11 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	return 0;
 }
 
-static int server_grant(struct ca *ca, const struct ctl_request *req,
-			struct ctl_reply *reply)
-{
-	return server_act(ca, req, reply, CA_ACT_GRANT);
-}
-
-static int server_reject(struct ca *ca, const struct ctl_request *req,
+/* server revoke|unrevoke NAME SERIAL */
+static int server_revoke(struct ca *ca, const struct ctl_request *req,
 			 struct ctl_reply *reply)
 {
-	return server_act(ca, req, reply, CA_ACT_REJECT);
-}
-
-static int server_remove(struct ca *ca, const struct ctl_request *req,
-			 struct ctl_reply *reply)
-{
-	return server_act(ca, req, reply, CA_ACT_REMOVE);
-}
-
-static int server_revoke_set(struct ca *ca, const struct ctl_request *req,
-			     struct ctl_reply *reply, bool revoke)
-{
+	bool revoke = verb_op(req);
 	static const struct pkid_tag revoked = {LOG_INFO, "CS_REVOKE"};
 	static const struct pkid_tag unrevoked = {LOG_INFO, "CS_UNREVOKE"};
 	const struct pkid_tag *t = revoke ? &revoked : &unrevoked;
@@ -490,18 +482,6 @@ static int server_revoke_set(struct ca *ca, const struct ctl_request *req,
 	ctl_reply_printf(reply, "certificate %" PRId64 " %s; CRL re-signed\n",
 			 serial, revoke ? "revoked" : "unrevoked");
 	return 0;
-}
-
-static int server_revoke(struct ca *ca, const struct ctl_request *req,
-			 struct ctl_reply *reply)
-{
-	return server_revoke_set(ca, req, reply, true);
-}
-
-static int server_unrevoke(struct ca *ca, const struct ctl_request *req,
-			   struct ctl_reply *reply)
-{
-	return server_revoke_set(ca, req, reply, false);
 }
 
 static int server_password(struct ca *ca, const struct ctl_request *req,
@@ -575,9 +555,10 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 }
 
 /* server rollover NAME | server rollover cancel NAME */
-static int rollover_or_cancel(struct ca *ca, struct ctl_reply *reply,
-			      bool cancel)
+static int server_rollover(struct ca *ca, const struct ctl_request *req,
+			   struct ctl_reply *reply)
 {
+	bool cancel = verb_op(req);
 	char fp[CA_FP_HEX_MAX];
 	int64_t now;
 	int ret;
@@ -622,18 +603,6 @@ static int rollover_or_cancel(struct ca *ca, struct ctl_reply *reply,
 	return 0;
 }
 
-static int server_rollover(struct ca *ca, const struct ctl_request *req,
-			   struct ctl_reply *reply)
-{
-	return rollover_or_cancel(ca, reply, false);
-}
-
-static int server_rollover_cancel(struct ca *ca, const struct ctl_request *req,
-				  struct ctl_reply *reply)
-{
-	return rollover_or_cancel(ca, reply, true);
-}
-
 /* Every verb: the named server is checked, then its handler runs under
  * the CA's lock. */
 static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
@@ -651,11 +620,13 @@ static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
 	return ret;
 }
 
-#define VERB(name, flags, usage, min, max, fn)                                 \
+/* clang-format off */
+#define VERB(name, flags, usage, min, max, fn) \
 	.v = {name, flags, usage, min, max, ca_verb_run}, .run = fn
 #define MUT CTL_F_MUTATES
+/* A mutating NAME ARG verb that shares its handler: @o tells which. */
+#define OP(name, usage, fn, o) {VERB(name, MUT, usage, 2, 2, fn), .op = o}
 
-/* clang-format off */
 static const struct ca_verb ca_verbs[] = {
 	{VERB("show server", 0, "NAME", 1, 1, show_server),
 	 .when_disabled = true},
@@ -663,17 +634,17 @@ static const struct ca_verb ca_verbs[] = {
 	{VERB("server info requests", 0, "NAME", 1, 1, show_requests)},
 	{VERB("show certificates", 0, "[NAME]", 0, 1, show_certificates),
 	 .default_name = true},
-	{VERB("server grant", MUT, "NAME all|ID", 2, 2, server_grant)},
-	{VERB("server reject", MUT, "NAME all|ID", 2, 2, server_reject)},
-	{VERB("server remove", MUT, "NAME all|ID", 2, 2, server_remove)},
-	{VERB("server revoke", MUT, "NAME SERIAL", 2, 2, server_revoke)},
-	{VERB("server unrevoke", MUT, "NAME SERIAL", 2, 2, server_unrevoke)},
+	OP("server grant", "NAME all|ID", server_act, CA_ACT_GRANT),
+	OP("server reject", "NAME all|ID", server_act, CA_ACT_REJECT),
+	OP("server remove", "NAME all|ID", server_act, CA_ACT_REMOVE),
+	OP("server revoke", "NAME SERIAL", server_revoke, true),
+	OP("server unrevoke", "NAME SERIAL", server_revoke, false),
 	{VERB("server password generate", MUT, "NAME [MINUTES]", 1, 2,
 	      server_password)},
 	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl)},
 	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover)},
-	{VERB("server rollover cancel", MUT, "NAME", 1, 1,
-	      server_rollover_cancel)},
+	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
+	 .op = true},
 };
 /* clang-format on */
 

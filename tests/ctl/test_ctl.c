@@ -218,14 +218,24 @@ static const struct pair_verb pair_verbs[] = {
 	{{"pair minus", 0, "A B", 2, 2, h_pair}, "-"},
 };
 
+/* @n of "a", "b", "c" to @cmd: @status, and @want as text or error. */
+static void expect_pair(struct ctl_client *c, const char *cmd, size_t n,
+			int status, const char *want)
+{
+	const char *abc[] = {"a", "b", "c"};
+	struct ctl_result r;
+
+	CU_ASSERT_EQUAL(ctl_client_call(c, cmd, abc, n, &r), status);
+	CU_ASSERT_STRING_EQUAL(status ? r.error : r.text, want);
+	ctl_result_free(&r);
+}
+
 static void test_verb_table(void)
 {
-	const char *ab[] = {"a", "b", "c"};
 	struct ctl_verb bad[] = {{"odd", 0, "", 2, 1, h_pair}};
 	struct ctl_server_opts o = {.path = NULL, .version = "t"};
 	struct ctl_server *s = NULL;
 	struct ctl_client *c = NULL;
-	struct ctl_result r;
 	char path[96];
 
 	snprintf(path, sizeof(path), "%s/verbs.ctl", dir);
@@ -237,19 +247,11 @@ static void test_verb_table(void)
 	CU_ASSERT_EQUAL_FATAL(ctl_server_start(s), 0);
 	CU_ASSERT_EQUAL_FATAL(ctl_client_open(&c, path, 5000), 0);
 	/* each entry reaches the handler with its own data */
-	CU_ASSERT_EQUAL(ctl_client_call(c, "pair", ab, 2, &r), 0);
-	CU_ASSERT_STRING_EQUAL(r.text, "x:a+b");
-	ctl_result_free(&r);
-	CU_ASSERT_EQUAL(ctl_client_call(c, "pair minus", ab, 2, &r), 0);
-	CU_ASSERT_STRING_EQUAL(r.text, "x:a-b");
-	ctl_result_free(&r);
+	expect_pair(c, "pair", 2, 0, "x:a+b");
+	expect_pair(c, "pair minus", 2, 0, "x:a-b");
 	/* the table's counts are checked before the handler runs */
-	CU_ASSERT_EQUAL(ctl_client_call(c, "pair", ab, 0, &r), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(r.error, "usage: pair A [B]");
-	ctl_result_free(&r);
-	CU_ASSERT_EQUAL(ctl_client_call(c, "pair minus", ab, 3, &r), -EINVAL);
-	CU_ASSERT_STRING_EQUAL(r.error, "usage: pair minus A B");
-	ctl_result_free(&r);
+	expect_pair(c, "pair", 0, -EINVAL, "usage: pair A [B]");
+	expect_pair(c, "pair minus", 3, -EINVAL, "usage: pair minus A B");
 	ctl_client_close(c);
 	ctl_server_destroy(s);
 }
