@@ -244,10 +244,9 @@ static void crl_arm(struct tp *tp, int64_t at)
 					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
 
 	if (ret < 0)
-		fprintf(stderr,
-			"pkid: trustpoint %s: cannot arm the CRL refresh: "
-			"%s\n",
-			tp->cfg.name, strerror(-ret));
+		pkid_log(LOG_ERR, NULL,
+			 "trustpoint %s: cannot arm the CRL refresh: %s",
+			 tp->cfg.name, strerror(-ret));
 }
 
 /* The next attempt: at nextUpdate while it is ahead, else soon.  Without
