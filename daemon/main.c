@@ -11,8 +11,8 @@
  * answers the control socket, and waits for keystore events: timers (CS
  * CRL UPDATE, ER EXPIRE) and the clock becoming authoritative (a CA that
  * could not start for lack of time starts then).  SIGTERM/SIGINT stop it;
- * SIGHUP (or `pkictl reload`) re-reads the file (daemon/core/reload.h).  Logs go
- * to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
+ * SIGHUP (or `pkictl reload`) re-reads the file (daemon/core/reload.h).  Logs
+ * go to syslog with IOS-like tags (daemon/LOGGING.md), and to stderr with -f.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -155,12 +155,13 @@ static int load_config(struct pkid *d)
 	if (ret == -EINVAL)
 		return ret; /* the parser said where */
 	if (ret < 0) {
-		fprintf(stderr, "pkid: %s: %s\n", d->opts.conf, strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "%s: %s", d->opts.conf, strerror(-ret));
 		return ret;
 	}
 	if (d->cfg->n_servers > 1) {
-		fprintf(stderr, "%s:%u: pkid serves one crypto pki server\n",
-			d->opts.conf, d->cfg->servers[1].line);
+		pkid_log(LOG_ERR, NULL,
+			 "%s:%u: pkid serves one crypto pki server",
+			 d->opts.conf, d->cfg->servers[1].line);
 		return -EINVAL;
 	}
 	return 0;
@@ -195,6 +196,7 @@ static int setup_ca(struct pkid *d)
 		.keygen = d->opts.keygen,
 		.ks_socket = d->opts.ks_socket,
 		.key_mode = d->opts.key_mode,
+		.key_mode_forced = d->opts.key_mode_set,
 	};
 
 	if (!d->opts.key_mode_set && d->cfg->n_servers &&
@@ -202,8 +204,8 @@ static int setup_ca(struct pkid *d)
 		env.key_mode = CA_KEY_MODE_SINGLE;
 
 	if (mkdir(d->opts.state_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "pkid: %s: %s\n", d->opts.state_dir,
-			strerror(errno));
+		pkid_log(LOG_ERR, NULL, "%s: %s", d->opts.state_dir,
+			 strerror(errno));
 		return -errno;
 	}
 	snprintf(d->db_path, sizeof(d->db_path), "%s/pkid.db",
@@ -230,8 +232,6 @@ static int setup_reload(struct pkid *d)
 	struct reload_env env = {.conf_path = d->opts.conf,
 				 .ca = d->ca,
 				 .tp = d->tp,
-				 .tp_apply = tp_reload,
-				 .key_mode_forced = d->opts.key_mode_set,
 				 .applied = after_reload,
 				 .arg = d};
 
@@ -245,8 +245,8 @@ static int setup_ctl(struct pkid *d)
 	int ret = ctl_server_create(&d->ctl, &o);
 
 	if (ret < 0) {
-		fprintf(stderr, "pkid: control socket %s: %s\n", o.path,
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "control socket %s: %s", o.path,
+			 strerror(-ret));
 		return ret;
 	}
 	if (d->ca)
@@ -265,8 +265,8 @@ static int setup_http(struct pkid *d)
 		return 0;
 	ret = http_start(&d->http, d->cfg->http_port, d->ca);
 	if (ret < 0)
-		fprintf(stderr, "pkid: cannot listen on port %u\n",
-			d->cfg->http_port);
+		pkid_log(LOG_ERR, NULL, "cannot listen on port %u",
+			 d->cfg->http_port);
 	else
 		guard_start(d->cfg); /* `ip http rate-limit`, if any */
 	return ret;
@@ -281,9 +281,9 @@ static void apply_calendar_valid(struct pkid *d)
 		return;
 	ret = pkiks_clock_set(d->ev, PKIKS_CLOCK_CALENDAR);
 	if (ret < 0)
-		fprintf(stderr, "pkid: clock calendar-valid: %s%s\n",
-			strerror(-ret),
-			ret == -EPERM ? " (needs CAP_SYS_TIME)" : "");
+		pkid_log(LOG_WARNING, NULL, "clock calendar-valid: %s%s",
+			 strerror(-ret),
+			 ret == -EPERM ? " (needs CAP_SYS_TIME)" : "");
 }
 
 static int events_open(struct pkid *d)
@@ -326,8 +326,8 @@ static void keystore_back(struct pkid *d)
 	int ret = tp_keystore_reconnect(d->tp);
 
 	if (ret < 0)
-		fprintf(stderr, "pkid: trustpoints: keystore: %s\n",
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoints: keystore: %s",
+			 strerror(-ret));
 	d->ev_lost = false;
 }
 
@@ -341,7 +341,6 @@ static void after_reload(void *arg)
 	try_start(d);
 	if (d->ev)
 		tp_crl_sync(d->tp); /* revocation-check may have changed */
-	guard_reload(d->cfg);
 }
 
 /* A signal: 1 to stop (SIGTERM/SIGINT), 0 to go on (SIGHUP: reload). */
@@ -393,8 +392,9 @@ static int run(struct pkid *d)
 			if (pkiks_event_read(d->ev, &ev) == 0) {
 				handle_event(d, &ev);
 			} else {
-				fprintf(stderr, "pkid: keystore events lost, "
-						"reconnecting\n");
+				pkid_log(LOG_WARNING, NULL,
+					 "keystore events lost, "
+					 "reconnecting");
 				pkiks_close(d->ev);
 				d->ev = NULL;
 				d->ev_lost = true;
@@ -441,7 +441,7 @@ int main(int argc, char **argv)
 	pkid_log_open(d.opts.foreground);
 	ret = block_signals(&d);
 	if (ret == 0 && pkiks_provider_load(NULL, d.opts.provider) < 0) {
-		fprintf(stderr, "pkid: cannot load the pkiks provider\n");
+		pkid_log(LOG_ERR, NULL, "cannot load the pkiks provider");
 		ERR_print_errors_fp(stderr);
 		ret = -ENOENT;
 	}
@@ -457,12 +457,12 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		goto err_http;
 	if (events_open(&d) < 0)
-		fprintf(stderr, "pkid: keystore unreachable, retrying\n");
+		pkid_log(LOG_WARNING, NULL, "keystore unreachable, retrying");
 	try_start(&d);
 	if (d.ev)
 		tp_resume(d.tp);
 	ret = run(&d);
-	fprintf(stderr, "pkid: stopping\n");
+	pkid_log(LOG_INFO, NULL, "stopping");
 	if (d.ev)
 		pkiks_close(d.ev);
 	guard_stop();

@@ -68,6 +68,7 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	ca->keygen = dup_or_null(env->keygen);
 	ca->ks_socket = dup_or_null(env->ks_socket);
 	ca->key_mode = env->key_mode;
+	ca->key_mode_forced = env->key_mode_forced;
 	ca->md = hash_md(cfg->hash);
 	pthread_mutex_init(&ca->lock, NULL);
 	ca->by_source = malloc(sizeof(*ca->by_source));

@@ -38,6 +38,7 @@
 #ifndef PKID_CA_H
 #define PKID_CA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ struct ca_env {
 	const char *keygen;    /* path of pkiks-keygen */
 	const char *ks_socket; /* pkiksd socket, NULL for the default */
 	enum ca_key_mode key_mode;
+	bool key_mode_forced; /* pkid -m: a reload keeps key_mode */
 };
 
 /* An HTTP answer: malloc'd bytes and their content type (static). */
@@ -104,6 +106,16 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 /* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
  * CERT GENERATION, CS CERT EXPIRE). */
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind);
+
+/*
+ * Reload (ca_reload.c; daemon/core/reload.c drives it).  ca_reload_check()
+ * refuses, with @why (one line; @conf_path names the file), what cannot
+ * change while the server exists, and changes nothing; once every part has
+ * accepted, ca_reload_apply() takes @s at once and re-arms the timers.
+ */
+int ca_reload_check(struct ca *ca, const struct pkid_server_config *s,
+		    const char *conf_path, char *why, size_t len);
+void ca_reload_apply(struct ca *ca, const struct pkid_server_config *s);
 
 /* Control socket commands (ca_ctl.c). */
 int ca_ctl_register(struct ca *ca, struct ctl_server *srv);

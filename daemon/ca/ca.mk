@@ -1,7 +1,9 @@
 # daemon/ca: the certificate server (`crypto pki server NAME`, ROLLOVER.md
-# §3): creation, issuance, CRL, rollover, its control verbs.
+# §3): creation, issuance, CRL, rollover, its control verbs, its part of a
+# reload.
 CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_create.o $(OBJ)/daemon/ca/ca_issue.o \
 	   $(OBJ)/daemon/ca/ca_crl.o $(OBJ)/daemon/ca/ca_scep.o \
 	   $(OBJ)/daemon/ca/ca_ctl.o $(OBJ)/daemon/ca/ca_rollover.o \
-	   $(OBJ)/daemon/ca/ca_csr.o $(OBJ)/daemon/ca/ca_limit.o
+	   $(OBJ)/daemon/ca/ca_csr.o $(OBJ)/daemon/ca/ca_limit.o \
+	   $(OBJ)/daemon/ca/ca_reload.o

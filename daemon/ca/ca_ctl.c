@@ -44,21 +44,35 @@ static void iso_time(int64_t t, char *buf, size_t size)
 		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* One control verb of the server: its table entry and handler. */
+struct ca_verb {
+	struct ctl_verb v;
+	int (*run)(struct ca *ca, const struct ctl_request *req,
+		   struct ctl_reply *reply);
+	int op;		    /* which of the verbs sharing a handler */
+	bool default_name;  /* no NAME: the server's own */
+	bool when_disabled; /* answers while the server is not running */
+};
+
+static int verb_op(const struct ctl_request *req)
+{
+	return ctl_verb_entry(req, struct ca_verb, v)->op;
+}
+
 /* The server named by args[0], running; else an error reply. */
-static int check_server(struct ca *ca, const struct ctl_request *req,
-			struct ctl_reply *reply)
+static int check_server(struct ca *ca, const struct ca_verb *e,
+			const struct ctl_request *req, struct ctl_reply *reply)
 {
 	const char *name = ctl_arg(req, 0);
 
-	if (!name && !strcmp(req->cmd, "show certificates"))
+	if (!name && e->default_name)
 		name = ca->cfg.name; /* pkictl show certificates: all of them */
 	if (!name)
-		return ctl_reply_error(reply, -EINVAL, "usage: %s NAME ...",
-				       req->cmd);
+		return ctl_reply_error(reply, -EINVAL, "usage: %s %s", req->cmd,
+				       e->v.usage);
 	if (strcmp(name, ca->cfg.name) != 0)
 		return ctl_reply_error(reply, -ENOENT, "no server %s", name);
-	/* `show server` also describes a CA that is not running. */
-	if (!ca->running && strcmp(req->cmd, "show server"))
+	if (!ca->running && !e->when_disabled)
 		return ctl_reply_error(reply, -EAGAIN, "server %s is disabled",
 				       name);
 	return 0;
@@ -156,8 +170,7 @@ static void show_rollover_text(struct ca *ca, json_t *o,
 	}
 }
 
-static int show_server(struct ca *ca, const struct ctl_request *req,
-		       struct ctl_reply *reply)
+static int show_enabled(struct ca *ca, struct ctl_reply *reply)
 {
 	struct db_ca row = {0};
 	char fp[CA_FP_HEX_MAX], exp[32], next[32], dir[PKID_CONF_URL_MAX];
@@ -214,6 +227,12 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 							: "single key (IOS)");
 	show_rollover_text(ca, o, reply);
 	return 0;
+}
+
+static int show_server(struct ca *ca, const struct ctl_request *req,
+		       struct ctl_reply *reply)
+{
+	return ca->running ? show_enabled(ca, reply) : show_disabled(ca, reply);
 }
 
 static int request_row(const struct db_request *r, void *arg)
@@ -316,25 +335,37 @@ static int show_certificates(struct ca *ca, const struct ctl_request *req,
 			       &l);
 }
 
+/* What the operator does to pending requests. */
+enum ca_act { CA_ACT_GRANT, CA_ACT_REJECT, CA_ACT_REMOVE };
+
+static const struct {
+	const char *verb;
+	struct pkid_tag log;
+} ca_acts[] = {
+	[CA_ACT_GRANT] = {"grant", {LOG_INFO, "CS_GRANT"}},
+	[CA_ACT_REJECT] = {"reject", {LOG_INFO, "CS_REJECT"}},
+	[CA_ACT_REMOVE] = {"remove", {LOG_INFO, "CS_REMOVE"}},
+};
+
 /* grant/reject/remove on one request. */
-static int act_one(struct ca *ca, const char *verb, int64_t id, int64_t now)
+static int act_one(struct ca *ca, enum ca_act act, int64_t id, int64_t now)
 {
 	struct db_request r = {0};
 	X509 *x = NULL;
 	int ret;
 
-	if (strcmp(verb, "remove") == 0)
+	if (act == CA_ACT_REMOVE)
 		return db_request_delete(ca->db, id);
 	ret = db_request_get(ca->db, id, &r);
 	if (ret < 0)
 		return ret;
 	if (r.state != DB_REQ_PENDING || strcmp(r.server, ca->cfg.name))
 		ret = -EALREADY;
-	else if (strcmp(verb, "grant") == 0 && ca->pub->roll_cert)
+	else if (act == CA_ACT_GRANT && ca->pub->roll_cert)
 		/* Which CA issues (current or rollover) follows the
 		 * certificate the client enveloped to: issue at its poll. */
 		ret = db_request_set_state(ca->db, id, DB_REQ_GRANTED, 0);
-	else if (strcmp(verb, "grant") == 0)
+	else if (act == CA_ACT_GRANT)
 		ret = ca_issue_request(ca, ca->pub, &r, now, &x);
 	else
 		ret = db_request_set_state(ca->db, id, DB_REQ_REJECTED, 0);
@@ -358,14 +389,14 @@ static int collect_pending(const struct db_request *r, void *arg)
 	return 0;
 }
 
-static int act_all(struct ca *ca, const char *verb, int64_t now, size_t *done)
+static int act_all(struct ca *ca, enum ca_act act, int64_t now, size_t *done)
 {
 	struct id_list *l;
 	size_t i;
 	int ret;
 
 	*done = 0;
-	if (strcmp(verb, "remove") == 0) {
+	if (act == CA_ACT_REMOVE) {
 		int64_t n = 0;
 
 		ret = db_request_delete_all(ca->db, ca->cfg.name, -1, &n);
@@ -378,15 +409,17 @@ static int act_all(struct ca *ca, const char *verb, int64_t now, size_t *done)
 	ret = db_request_foreach(ca->db, ca->cfg.name, DB_REQ_PENDING, false,
 				 collect_pending, l);
 	for (i = 0, ret = ret < 0 ? ret : 0; !ret && i < l->n; i++, (*done)++)
-		ret = act_one(ca, verb, l->ids[i], now);
+		ret = act_one(ca, act, l->ids[i], now);
 	free(l);
 	return ret;
 }
 
+/* server grant|reject|remove NAME all|ID */
 static int server_act(struct ca *ca, const struct ctl_request *req,
-		      struct ctl_reply *reply, const char *verb)
+		      struct ctl_reply *reply)
 {
-	const char *what = ctl_arg(req, 1);
+	enum ca_act act = verb_op(req);
+	const char *verb = ca_acts[act].verb, *what = ctl_arg(req, 1);
 	size_t done = 1;
 	int64_t id = 0, now;
 	int ret;
@@ -397,10 +430,10 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	if (ca_now(ca, &now) < 0)
 		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
 	if (strcmp(what, "all") == 0)
-		ret = act_all(ca, verb, now, &done);
+		ret = act_all(ca, act, now, &done);
 	else
-		ret = act_one(ca, verb, id, now);
-	if (strcmp(verb, "remove") && !ret)
+		ret = act_one(ca, act, id, now);
+	if (act != CA_ACT_REMOVE && !ret)
 		ca_rearm_er_expire(ca, now);
 	if (ret == -ENOENT)
 		return ctl_reply_error(reply, ret, "no request %s", what);
@@ -410,10 +443,7 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s failed: %s", verb,
 				       strerror(-ret));
-	pkid_log(LOG_INFO,
-		 !strcmp(verb, "grant")	   ? "CS_GRANT"
-		 : !strcmp(verb, "reject") ? "CS_REJECT"
-					   : "CS_REMOVE",
+	pkid_log(ca_acts[act].log.level, ca_acts[act].log.tag,
 		 "%s: %s %s by the operator (%zu request(s))", ca->cfg.name,
 		 verb, what, done);
 	reply->result = json_pack("{s:s, s:I}", "action", verb, "count",
@@ -422,9 +452,14 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 	return 0;
 }
 
+/* server revoke|unrevoke NAME SERIAL */
 static int server_revoke(struct ca *ca, const struct ctl_request *req,
-			 struct ctl_reply *reply, bool revoke)
+			 struct ctl_reply *reply)
 {
+	bool revoke = verb_op(req);
+	static const struct pkid_tag revoked = {LOG_INFO, "CS_REVOKE"};
+	static const struct pkid_tag unrevoked = {LOG_INFO, "CS_UNREVOKE"};
+	const struct pkid_tag *t = revoke ? &revoked : &unrevoked;
 	int64_t serial, now;
 	int ret;
 
@@ -445,7 +480,7 @@ static int server_revoke(struct ca *ca, const struct ctl_request *req,
 	ret = ret ?: ca_crl_update(ca, now);
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
-	pkid_log(LOG_INFO, revoke ? "CS_REVOKE" : "CS_UNREVOKE",
+	pkid_log(t->level, t->tag,
 		 "%s: certificate %" PRId64 " %s; CRL re-signed", ca->cfg.name,
 		 serial, revoke ? "revoked" : "unrevoked");
 	reply->result = json_pack("{s:I, s:b}", "serial", (json_int_t)serial,
@@ -527,8 +562,9 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 
 /* server rollover NAME | server rollover cancel NAME */
 static int server_rollover(struct ca *ca, const struct ctl_request *req,
-			   struct ctl_reply *reply, bool cancel)
+			   struct ctl_reply *reply)
 {
+	bool cancel = verb_op(req);
 	char fp[CA_FP_HEX_MAX];
 	int64_t now;
 	int ret;
@@ -573,82 +609,52 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 	return 0;
 }
 
-/* One entry point: the command name picks the action, under the lock. */
-static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
-		    void *arg)
+/* Every verb: the named server is checked, then its handler runs under
+ * the CA's lock. */
+static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
+		       void *arg)
 {
+	const struct ca_verb *e = ctl_verb_entry(req, struct ca_verb, v);
 	struct ca *ca = arg;
-	const char *c = req->cmd;
 	int ret;
 
 	pthread_mutex_lock(&ca->lock);
-	ret = check_server(ca, req, reply);
-	if (ret < 0)
-		goto out;
-	if (!strcmp(c, "show server"))
-		ret = ca->running ? show_server(ca, req, reply)
-				  : show_disabled(ca, reply);
-	else if (!strcmp(c, "show requests") ||
-		 !strcmp(c, "server info requests"))
-		ret = show_requests(ca, req, reply);
-	else if (!strcmp(c, "show certificates"))
-		ret = show_certificates(ca, req, reply);
-	else if (!strcmp(c, "server grant"))
-		ret = server_act(ca, req, reply, "grant");
-	else if (!strcmp(c, "server reject"))
-		ret = server_act(ca, req, reply, "reject");
-	else if (!strcmp(c, "server remove"))
-		ret = server_act(ca, req, reply, "remove");
-	else if (!strcmp(c, "server revoke"))
-		ret = server_revoke(ca, req, reply, true);
-	else if (!strcmp(c, "server unrevoke"))
-		ret = server_revoke(ca, req, reply, false);
-	else if (!strcmp(c, "server password generate"))
-		ret = server_password(ca, req, reply);
-	else if (!strcmp(c, "server info crl"))
-		ret = server_info_crl(ca, req, reply);
-	else if (!strcmp(c, "server rollover"))
-		ret = server_rollover(ca, req, reply, false);
-	else if (!strcmp(c, "server rollover cancel"))
-		ret = server_rollover(ca, req, reply, true);
-	else
-		ret = ctl_reply_error(reply, -EOPNOTSUPP, "unknown command");
-out:
+	ret = check_server(ca, e, req, reply);
+	if (ret == 0)
+		ret = e->run(ca, req, reply);
 	pthread_mutex_unlock(&ca->lock);
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	unsigned int flags;
-	const char *usage;
-} ca_commands[] = {
-	{"show server", 0, "NAME"},
-	{"show requests", 0, "NAME"},
-	{"server info requests", 0, "NAME"},
-	{"show certificates", 0, "[NAME]"},
-	{"server grant", CTL_F_MUTATES, "NAME all|ID"},
-	{"server reject", CTL_F_MUTATES, "NAME all|ID"},
-	{"server remove", CTL_F_MUTATES, "NAME all|ID"},
-	{"server revoke", CTL_F_MUTATES, "NAME SERIAL"},
-	{"server unrevoke", CTL_F_MUTATES, "NAME SERIAL"},
-	{"server password generate", CTL_F_MUTATES, "NAME [MINUTES]"},
-	{"server info crl", 0, "NAME"},
-	{"server rollover", CTL_F_MUTATES, "NAME"},
-	{"server rollover cancel", CTL_F_MUTATES, "NAME"},
+/* clang-format off */
+#define VERB(name, flags, usage, min, max, fn) \
+	.v = {name, flags, usage, min, max, ca_verb_run}, .run = fn
+#define MUT CTL_F_MUTATES
+/* A mutating NAME ARG verb that shares its handler: @o tells which. */
+#define OP(name, usage, fn, o) {VERB(name, MUT, usage, 2, 2, fn), .op = o}
+
+static const struct ca_verb ca_verbs[] = {
+	{VERB("show server", 0, "NAME", 1, 1, show_server),
+	 .when_disabled = true},
+	{VERB("show requests", 0, "NAME", 1, 1, show_requests)},
+	{VERB("server info requests", 0, "NAME", 1, 1, show_requests)},
+	{VERB("show certificates", 0, "[NAME]", 0, 1, show_certificates),
+	 .default_name = true},
+	OP("server grant", "NAME all|ID", server_act, CA_ACT_GRANT),
+	OP("server reject", "NAME all|ID", server_act, CA_ACT_REJECT),
+	OP("server remove", "NAME all|ID", server_act, CA_ACT_REMOVE),
+	OP("server revoke", "NAME SERIAL", server_revoke, true),
+	OP("server unrevoke", "NAME SERIAL", server_revoke, false),
+	{VERB("server password generate", MUT, "NAME [MINUTES]", 1, 2,
+	      server_password)},
+	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl)},
+	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover)},
+	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
+	 .op = true},
 };
+/* clang-format on */
 
 int ca_ctl_register(struct ca *ca, struct ctl_server *srv)
 {
-	size_t i;
-	int ret;
-
-	for (i = 0; i < sizeof(ca_commands) / sizeof(ca_commands[0]); i++) {
-		ret = ctl_register(srv, ca_commands[i].name, dispatch,
-				   ca_commands[i].flags, ca,
-				   ca_commands[i].usage);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return CTL_REGISTER_TABLE(srv, ca_verbs, v, ca);
 }

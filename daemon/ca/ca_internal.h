@@ -19,7 +19,6 @@
 #define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
 #define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
 /* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
-#define CA_TEST_CRASH_ENV "PKID_TEST_CRASH_AT"
 
 /*
  * What HTTP workers read, published with rcu_assign_pointer() and freed
@@ -48,6 +47,7 @@ struct ca {
 	struct pkid_server_config cfg;
 	char *db_path, *state_dir, *keygen, *ks_socket;
 	enum ca_key_mode key_mode;
+	bool key_mode_forced; /* pkid -m given: ra-certificate is ignored */
 
 	/* Everything below is used under lock. */
 	pthread_mutex_t lock;
@@ -150,7 +150,5 @@ int ca_rollover_cancel(struct ca *ca, int64_t now);
  * GetNextCACert answer. */
 int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
 		     int64_t now);
-/* The test hook: exit if CA_TEST_CRASH_ENV names this step. */
-void ca_test_crash(const char *step);
 
 #endif /* PKID_CA_INTERNAL_H */

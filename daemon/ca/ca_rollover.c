@@ -40,18 +40,8 @@
 #include "ca_internal.h"
 #include "core/keyblob.h"
 #include "core/log.h"
+#include "core/testhook.h"
 #include "proto/scep/scep.h"
-
-void ca_test_crash(const char *step)
-{
-	const char *at = getenv(CA_TEST_CRASH_ENV);
-
-	if (at && strcmp(at, step) == 0) {
-		fprintf(stderr, "pkid: %s=%s: exiting after that step\n",
-			CA_TEST_CRASH_ENV, step);
-		_exit(137);
-	}
-}
 
 static int roll_key_name(struct ca *ca, char *name, size_t size)
 {
@@ -121,7 +111,7 @@ static int make_keys(struct ca *ca, struct db_ca *row)
 	row->rollover = DB_ROLLOVER_KEY_MADE;
 	ret = db_ca_put(ca->db, row);
 	if (ret == 0)
-		ca_test_crash("shadow-key");
+		pkid_test_crash("shadow-key");
 	return ret;
 }
 
@@ -174,7 +164,7 @@ static int make_cert(struct ca *ca, struct db_ca *row)
 	row->rollover = DB_ROLLOVER_AVAILABLE;
 	ret = db_ca_put(ca->db, row);
 	if (ret == 0)
-		ca_test_crash("shadow-cert");
+		pkid_test_crash("shadow-cert");
 out:
 	X509_free(ra);
 	X509_free(roll);
@@ -366,11 +356,11 @@ static int promote_steps(struct ca *ca, struct db_ca *row)
 		row->rollover = DB_ROLLOVER_PROMOTING;
 		ret = db_ca_put(ca->db, row);
 		if (ret == 0)
-			ca_test_crash("promote-start");
+			pkid_test_crash("promote-start");
 	}
 	ret = ret ?: promote_keys(ca, row);
 	if (ret == 0)
-		ca_test_crash("promote-key");
+		pkid_test_crash("promote-key");
 	ret = ret ?: keep_old_cert(ca, row);
 	ret = ret ?: swap_row(ca, row);
 	if (ret == 0) {
@@ -378,7 +368,7 @@ static int promote_steps(struct ca *ca, struct db_ca *row)
 			 "%s: the rollover CA certificate is now the CA "
 			 "certificate",
 			 ca->cfg.name);
-		ca_test_crash("promote-db");
+		pkid_test_crash("promote-db");
 	}
 	return ret;
 }
@@ -505,7 +495,7 @@ int ca_rollover_promote(struct ca *ca, int64_t now)
 	ret = ret ?: reload(ca, now);
 	ret = ret ?: ca_crl_update(ca, now);
 	if (ret == 0)
-		ca_test_crash("promote-crl");
+		pkid_test_crash("promote-crl");
 	return ret ?: ca_rollover_arm(ca);
 }
 

@@ -486,24 +486,20 @@ static void log_request(struct ca *ca, const struct scep_request *req,
 
 	bool enroll = req->type == SCEP_MSG_PKCSREQ ||
 		      req->type == SCEP_MSG_RENEWALREQ;
-	int level = LOG_DEBUG;
-	const char *tag = "CS_SCEP";
-
 	/* Enrollments are the operator's business; polls and GETs are not. */
-	if (enroll && rep->status == SCEP_STATUS_SUCCESS) {
-		level = LOG_INFO;
-		tag = "CS_GRANT";
-	} else if (enroll && rep->status == SCEP_STATUS_PENDING) {
-		level = LOG_INFO;
-		tag = "CS_PENDING";
-	} else if (enroll && rep->status == SCEP_STATUS_FAILURE) {
-		level = LOG_INFO;
-		tag = "CS_REJECT";
-	} else if (rep->status == SCEP_STATUS_FAILURE) {
-		level = LOG_WARNING;
-		tag = "CS_SCEP_FAILURE";
-	}
-	pkid_log(level, tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
+	static const struct pkid_tag enrolled[] = {
+		[SCEP_STATUS_SUCCESS] = {LOG_INFO, "CS_GRANT"},
+		[SCEP_STATUS_PENDING] = {LOG_INFO, "CS_PENDING"},
+		[SCEP_STATUS_FAILURE] = {LOG_INFO, "CS_REJECT"},
+	};
+	static const struct pkid_tag failed = {LOG_WARNING, "CS_SCEP_FAILURE"};
+	static const struct pkid_tag other = {LOG_DEBUG, "CS_SCEP"};
+	const struct pkid_tag *t = enroll ? &enrolled[rep->status]
+				   : rep->status == SCEP_STATUS_FAILURE
+					   ? &failed
+					   : &other;
+
+	pkid_log(t->level, t->tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
 		 scep_msg_type_name(req->type),
 		 req->transaction_id[0] ? req->transaction_id : "-",
 		 status[rep->status],

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tp_internal.h"
+#include "core/log.h"
 
 struct tp *tp_find(struct tp_set *set, const char *name)
 {
@@ -30,10 +31,10 @@ int tp_now(struct tp *tp, int64_t *now)
 	int ret = pkiks_now(tp->set->ks, now);
 
 	if (ret < 0)
-		fprintf(stderr,
-			"pkid: trustpoint %s: no authoritative time: "
-			"%s\n",
-			tp->cfg.name, strerror(-ret));
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: no authoritative time: "
+			 "%s",
+			 tp->cfg.name, strerror(-ret));
 	return ret;
 }
 
@@ -127,7 +128,7 @@ int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
 	ret = ret ?: db_open(&set->db, env->db_path);
 	ret = ret ?: pkiks_open(&set->ks, PKIKS_TRANSPORT_AUTO, set->ks_socket);
 	if (ret < 0) {
-		fprintf(stderr, "pkid: trustpoints: %s\n", strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoints: %s", strerror(-ret));
 		tp_stop_all(set);
 		return ret;
 	}
@@ -180,8 +181,8 @@ static void handle_timer(struct tp *tp, enum pkiks_timer_kind kind)
 	int ret;
 
 	tp_cancel(tp, kind);
-	fprintf(stderr, "pkid: trustpoint %s: %s timer expired\n", tp->cfg.name,
-		pkiks_timer_kind_name(kind));
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: %s timer expired",
+		 tp->cfg.name, pkiks_timer_kind_name(kind));
 	switch (kind) {
 	case PKIKS_TIMER_RENEW:
 		ret = tp_enroll(tp, TP_KIND_RENEW, why, sizeof(why));
@@ -197,9 +198,9 @@ static void handle_timer(struct tp *tp, enum pkiks_timer_kind kind)
 		return;
 	}
 	if (ret < 0)
-		fprintf(stderr, "pkid: trustpoint %s: %s: %s\n", tp->cfg.name,
-			pkiks_timer_kind_name(kind),
-			why[0] ? why : strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoint %s: %s: %s", tp->cfg.name,
+			 pkiks_timer_kind_name(kind),
+			 why[0] ? why : strerror(-ret));
 }
 
 static bool is_tp_timer(enum pkiks_timer_kind kind)
@@ -289,10 +290,10 @@ static void resume_pending(struct tp *tp, const struct pkiks_timer_info *timers,
 		     timers[i].kind == PKIKS_TIMER_CONNECT_RETRY))
 			goto out;
 	if (st.pending_kind != TP_KIND_NONE && tp_now(tp, &now) == 0) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: resuming %s request%s%s\n",
-			tp->cfg.name, tp_kind_name(st.pending_kind),
-			st.pending_tid[0] ? " " : "", st.pending_tid);
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: resuming %s request%s%s", tp->cfg.name,
+			 tp_kind_name(st.pending_kind),
+			 st.pending_tid[0] ? " " : "", st.pending_tid);
 		tp_arm_backoff(tp, PKIKS_TIMER_CONNECT_RETRY, 0, now);
 	}
 out:
@@ -308,7 +309,7 @@ void tp_resume(struct tp_set *set)
 		return;
 	pthread_mutex_lock(&set->lock);
 	if (pkiks_timer_list(set->ks, &timers, &n) < 0) {
-		fprintf(stderr, "pkid: trustpoints: cannot list timers\n");
+		pkid_log(LOG_ERR, NULL, "trustpoints: cannot list timers");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -334,8 +335,8 @@ out:
 }
 
 /* Reload: only what can change under a running trustpoint (all or none). */
-static int reload_check(struct tp_set *set, const struct pkid_config *new,
-			char *why, size_t len)
+int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
+		    char *why, size_t len)
 {
 	const struct pkid_trustpoint_config *c;
 	size_t i, n = set ? set->n : 0;
@@ -381,14 +382,12 @@ static void reload_one(struct tp *tp, const struct pkid_trustpoint_config *c)
 	db_tp_free(&st);
 }
 
-int tp_reload(struct tp_set *set, const struct pkid_config *old,
-	      const struct pkid_config *new, char *why, size_t len)
+void tp_reload_apply(struct tp_set *set, const struct pkid_config *new)
 {
 	size_t i;
-	int ret = reload_check(set, new, why, len);
 
-	if (ret < 0 || !set)
-		return ret;
+	if (!set)
+		return;
 	pthread_mutex_lock(&set->lock);
 	for (i = 0; i < new->n_trustpoints; i++) {
 		struct tp *tp = tp_find(set, new->trustpoints[i].name);
@@ -398,5 +397,4 @@ int tp_reload(struct tp_set *set, const struct pkid_config *old,
 			reload_one(tp, &new->trustpoints[i]);
 	}
 	pthread_mutex_unlock(&set->lock);
-	return 0;
 }

@@ -14,7 +14,8 @@
  *                     local CA, if any, serves): handles timers that
  *                     expired while nobody listened, re-arms what is due
  *   tp_on_timer()     for every PKIKS_EVENT_TIMER_EXPIRED
- *   tp_reload()       as reload_env.tp_apply (SIGHUP, `reload`)
+ *   tp_reload_check() and tp_reload_apply()   from the reload driver
+ *                     (SIGHUP, `reload`; daemon/core/reload.c)
  *   tp_stop_all()     at exit
  */
 #ifndef PKID_TP_H
@@ -45,13 +46,16 @@ int tp_keystore_reconnect(struct tp_set *set);
 /* 1 if the timer was a trustpoint's (and was handled), else 0. */
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
 /*
- * reload_env.tp_apply (daemon/core/reload.h): changed trustpoints take their
- * new settings at once (RENEW/SHADOW re-armed when auto-enroll changed);
- * adding or removing a trustpoint, or changing its rsakeypair, is
- * refused with @why (a restart does it).
+ * Reload (daemon/core/reload.c: every part's check, then every part's
+ * apply).  tp_reload_check() refuses with @why (one line) adding or
+ * removing a trustpoint, or changing its rsakeypair (a restart does it),
+ * and changes nothing; tp_reload_apply() gives the changed trustpoints
+ * their new settings at once (RENEW/SHADOW re-armed when auto-enroll
+ * changed).  @set may be NULL (no trustpoint runs).
  */
-int tp_reload(struct tp_set *set, const struct pkid_config *old,
-	      const struct pkid_config *new, char *why, size_t len);
+int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
+		    char *why, size_t len);
+void tp_reload_apply(struct tp_set *set, const struct pkid_config *new);
 void tp_stop_all(struct tp_set *set);
 
 /* revocation-check crl (daemon/client/tp_crl.c) runs on a keystore timer

@@ -12,6 +12,7 @@
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 /* GetCACert: the CA (and RA) certificate, checked by fingerprint. */
 static int fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp,
@@ -91,10 +92,10 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 	ret = ret ?: db_tp_put(tp->set->db, &st);
 	db_tp_free(&st);
 	if (ret == 0)
-		fprintf(stderr,
-			"pkid: trustpoint %s: CA certificate %s "
-			"installed\n",
-			tp->cfg.name, fp);
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: CA certificate %s "
+			 "installed",
+			 tp->cfg.name, fp);
 out:
 	X509_free(ca);
 	X509_free(ra);

@@ -34,6 +34,7 @@
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 /* Seconds (keystore clock) between attempts while the CRL is missing,
  * unreachable or past its nextUpdate (the CA may not have re-signed yet). */
@@ -119,10 +120,10 @@ static int crl_fetch(struct tp *tp, const struct db_tp *st,
 		ret = scep_http_get_url(from, body);
 		if (ret == 0)
 			return 0;
-		fprintf(stderr,
-			"pkid: trustpoint %s: CRL distribution point %s: %s; "
-			"trying GetCRL\n",
-			tp->cfg.name, from, strerror(-ret));
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: CRL distribution point %s: %s; "
+			 "trying GetCRL",
+			 tp->cfg.name, from, strerror(-ret));
 	}
 	if (!tp->cfg.enrollment_url[0])
 		return -ENOENT;
@@ -174,7 +175,7 @@ static int write_file(const char *path, const unsigned char *der, size_t len,
 	if (ok && rename(tmp, path) < 0)
 		ok = 0;
 	if (!ok) {
-		fprintf(stderr, "pkid: cannot write %s\n", path);
+		pkid_log(LOG_ERR, NULL, "cannot write %s", path);
 		unlink(tmp);
 	}
 	X509_CRL_free(crl);
@@ -243,10 +244,9 @@ static void crl_arm(struct tp *tp, int64_t at)
 					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
 
 	if (ret < 0)
-		fprintf(stderr,
-			"pkid: trustpoint %s: cannot arm the CRL refresh: "
-			"%s\n",
-			tp->cfg.name, strerror(-ret));
+		pkid_log(LOG_ERR, NULL,
+			 "trustpoint %s: cannot arm the CRL refresh: %s",
+			 tp->cfg.name, strerror(-ret));
 }
 
 /* The next attempt: at nextUpdate while it is ahead, else soon.  Without
@@ -273,20 +273,20 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 		return 0;
 	ret = crl_fetch(tp, st, &body, from, sizeof(from));
 	if (ret < 0) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: cannot fetch the CRL from %s: "
-			"%s\n",
-			tp->cfg.name, from[0] ? from : "(no URL)",
-			strerror(-ret));
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: cannot fetch the CRL from %s: "
+			 "%s",
+			 tp->cfg.name, from[0] ? from : "(no URL)",
+			 strerror(-ret));
 		goto out;
 	}
 	crl = crl_parse(body.data, body.len);
 	ret = crl ? crl_verify(crl, st, &why) : -EBADMSG;
 	if (ret < 0) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: CRL from %s refused: %s; keeping "
-			"the previous one\n",
-			tp->cfg.name, from, crl ? why : "not a CRL");
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: CRL from %s refused: %s; keeping "
+			 "the previous one",
+			 tp->cfg.name, from, crl ? why : "not a CRL");
 		goto out;
 	}
 	ret = crl_keep(tp, body.data, body.len);
@@ -294,11 +294,11 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 		goto out;
 	crl_note(tp, crl);
 	if (ret)
-		fprintf(stderr,
-			"pkid: trustpoint %s: CRL from %s installed, "
-			"thisUpdate %lld nextUpdate %lld\n",
-			tp->cfg.name, from, (long long)tp->crl_this,
-			(long long)tp->crl_next);
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: CRL from %s installed, "
+			 "thisUpdate %lld nextUpdate %lld",
+			 tp->cfg.name, from, (long long)tp->crl_this,
+			 (long long)tp->crl_next);
 out:
 	crl_schedule(tp);
 	X509_CRL_free(crl);

@@ -269,50 +269,42 @@ static int cmd_show_certs(struct tp_set *set, const struct ctl_request *req,
 	return 0;
 }
 
-static int dispatch(const struct ctl_request *req, struct ctl_reply *reply,
-		    void *arg)
+/* One trustpoint verb: its table entry and handler. */
+struct tp_verb {
+	struct ctl_verb v;
+	int (*run)(struct tp_set *set, const struct ctl_request *req,
+		   struct ctl_reply *reply);
+};
+
+/* Every verb runs under the set's lock. */
+static int tp_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
+		       void *arg)
 {
+	const struct tp_verb *e = ctl_verb_entry(req, struct tp_verb, v);
 	struct tp_set *set = arg;
 	int ret;
 
 	pthread_mutex_lock(&set->lock);
-	if (!strcmp(req->cmd, "trustpoint authenticate"))
-		ret = cmd_authenticate(set, req, reply);
-	else if (!strcmp(req->cmd, "trustpoint enroll"))
-		ret = cmd_enroll(set, req, reply);
-	else if (!strcmp(req->cmd, "show trustpoints"))
-		ret = cmd_show_trustpoints(set, req, reply);
-	else if (!strcmp(req->cmd, "show trustpoint certificates"))
-		ret = cmd_show_certs(set, req, reply);
-	else
-		ret = ctl_reply_error(reply, -EOPNOTSUPP, "unknown command");
+	ret = e->run(set, req, reply);
 	pthread_mutex_unlock(&set->lock);
 	return ret;
 }
 
-static const struct {
-	const char *name;
-	unsigned int flags;
-	const char *usage;
-} tp_commands[] = {
-	{"trustpoint authenticate", CTL_F_MUTATES, "TP [--accept]"},
-	{"trustpoint enroll", CTL_F_MUTATES, "TP"},
-	{"show trustpoints", 0, ""},
-	{"show trustpoint certificates", 0, "[TP]"},
+#define VERB(name, flags, usage, min, max, fn)                                 \
+	.v = {name, flags, usage, min, max, tp_verb_run}, .run = fn
+
+/* clang-format off */
+static const struct tp_verb tp_verbs[] = {
+	{VERB("trustpoint authenticate", CTL_F_MUTATES, "TP [--accept]", 1, 2,
+	      cmd_authenticate)},
+	{VERB("trustpoint enroll", CTL_F_MUTATES, "TP", 1, 1, cmd_enroll)},
+	{VERB("show trustpoints", 0, "", 0, 0, cmd_show_trustpoints)},
+	{VERB("show trustpoint certificates", 0, "[TP]", 0, 1,
+	      cmd_show_certs)},
 };
+/* clang-format on */
 
 int tp_ctl_register(struct tp_set *set, struct ctl_server *srv)
 {
-	size_t i;
-	int ret;
-
-	for (i = 0; set && i < sizeof(tp_commands) / sizeof(tp_commands[0]);
-	     i++) {
-		ret = ctl_register(srv, tp_commands[i].name, dispatch,
-				   tp_commands[i].flags, set,
-				   tp_commands[i].usage);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
+	return set ? CTL_REGISTER_TABLE(srv, tp_verbs, v, set) : 0;
 }

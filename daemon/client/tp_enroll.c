@@ -20,6 +20,7 @@
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 /* Everything one request (or poll) needs. */
 struct tp_req {
@@ -248,12 +249,12 @@ static int save_pending(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 /* Give up on the request in progress; the operator takes over. */
 static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 {
-	fprintf(stderr,
-		"pkid: trustpoint %s: %s request %s: %s; stopped "
-		"(enroll by hand: trustpoint %s enroll)\n",
-		tp->cfg.name, tp_kind_name(r->kind),
-		r->st.pending_tid[0] ? r->st.pending_tid : r->tid, what,
-		tp->cfg.name);
+	pkid_log(LOG_ERR, "ENROLL_FAILED",
+		 "trustpoint %s: %s request %s: %s; stopped "
+		 "(enroll by hand: trustpoint %s enroll)",
+		 tp->cfg.name, tp_kind_name(r->kind),
+		 r->st.pending_tid[0] ? r->st.pending_tid : r->tid, what,
+		 tp->cfg.name);
 	/* §4.2: no automatic renewal after a FAILURE. */
 	tp_cancel(tp, PKIKS_TIMER_POLL);
 	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
@@ -274,8 +275,9 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 		give_up(tp, r, "CA unreachable, retries exhausted");
 		return err;
 	}
-	fprintf(stderr, "pkid: trustpoint %s: CA unreachable (%s), retry %u\n",
-		tp->cfg.name, strerror(-err), count + 1);
+	pkid_log(LOG_WARNING, "CONNECT_RETRY",
+		 "trustpoint %s: CA unreachable (%s), retry %u", tp->cfg.name,
+		 strerror(-err), count + 1);
 	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
 	    tp_now(tp, &now) < 0)
 		return err;
@@ -289,10 +291,10 @@ static int on_success(struct tp *tp, struct tp_req *r,
 	X509 *cert = scep_client_find_cert(rep, r->key);
 
 	if (!cert || X509_verify(cert, X509_get0_pubkey(r->ca)) != 1) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: the CA's reply holds no "
-			"certificate of ours signed by the CA\n",
-			tp->cfg.name);
+		pkid_log(LOG_ERR, NULL,
+			 "trustpoint %s: the CA's reply holds no "
+			 "certificate of ours signed by the CA",
+			 tp->cfg.name);
 		ERR_clear_error();
 		give_up(tp, r, "bad certificate in reply");
 		return -EBADMSG;
@@ -315,11 +317,11 @@ static int on_pending(struct tp *tp, struct tp_req *r, const char *tid,
 		give_up(tp, r, "the issuing CA certificate has expired");
 		return -EKEYEXPIRED;
 	}
-	fprintf(stderr,
-		"pkid: trustpoint %s: request %s pending, poll %u in "
-		"%lld s\n",
-		tp->cfg.name, tid, count + 1,
-		(long long)tp_backoff_seconds(tp, count));
+	pkid_log(LOG_WARNING, "POLL",
+		 "trustpoint %s: request %s pending, poll %u in "
+		 "%lld s",
+		 tp->cfg.name, tid, count + 1,
+		 (long long)tp_backoff_seconds(tp, count));
 	save_pending(tp, &r->st, r->kind, tid, count);
 	return tp_arm_backoff(tp, PKIKS_TIMER_POLL, count, now);
 }
@@ -356,10 +358,10 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 	ret = scep_client_parse(body.data, body.len, r->signers, &r->m, &rep);
 	scep_http_body_free(&body);
 	if (ret < 0) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: reply is not a CertRep "
-			"from our CA for %s\n",
-			tp->cfg.name, r->m.transaction_id);
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: reply is not a CertRep "
+			 "from our CA for %s",
+			 tp->cfg.name, r->m.transaction_id);
 		return retry_later(tp, r, retry_tid(r), count, ret);
 	}
 	switch (rep.status) {
@@ -461,9 +463,9 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
-	fprintf(stderr, "pkid: trustpoint %s: %s request %s to %s\n",
-		tp->cfg.name, tp_kind_name(kind), r.tid,
-		tp->cfg.enrollment_url);
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: %s request %s to %s",
+		 tp->cfg.name, tp_kind_name(kind), r.tid,
+		 tp->cfg.enrollment_url);
 	/* Should pkid die before the answer, a restart sends it anew. */
 	ret = save_pending(tp, &r.st, kind, "", count);
 	ret = ret ?: exchange(tp, &r, count);
@@ -499,8 +501,8 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
-	fprintf(stderr, "pkid: trustpoint %s: polling %s (poll %u)\n",
-		tp->cfg.name, r.tid, count + 1);
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: polling %s (poll %u)",
+		 tp->cfg.name, r.tid, count + 1);
 	ret = exchange(tp, &r, count + 1);
 out:
 	req_free(&r);
@@ -556,10 +558,10 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 	/* No rollover CA yet (or no answer): ask again later, gently. */
 	r.st = *st;
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
-	fprintf(stderr, "pkid: trustpoint %s: no rollover CA certificate %s\n",
-		tp->cfg.name,
-		ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
-				: "yet");
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: no rollover CA certificate %s",
+		 tp->cfg.name,
+		 ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
+				 : "yet");
 	ret = retry_later(tp, &r, "", count, ret);
 	req_free(&r);
 	return ret;
@@ -609,7 +611,7 @@ int tp_continue(struct tp *tp)
 	else
 		ret = start_request(tp, kind, count, why, sizeof(why));
 	if (ret < 0 && why[0])
-		fprintf(stderr, "pkid: trustpoint %s: %s\n", tp->cfg.name, why);
+		pkid_log(LOG_ERR, NULL, "trustpoint %s: %s", tp->cfg.name, why);
 	db_tp_free(&st);
 	return ret;
 }

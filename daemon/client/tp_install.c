@@ -27,6 +27,7 @@
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 extern char **environ;
 
@@ -77,7 +78,7 @@ static int write_pem(const char *path, const unsigned char *id, size_t id_len,
 	if (ok && rename(tmp, path) < 0)
 		ok = 0;
 	if (!ok && a) {
-		fprintf(stderr, "pkid: cannot write %s\n", path);
+		pkid_log(LOG_ERR, NULL, "cannot write %s", path);
 		unlink(tmp);
 	}
 	X509_free(a);
@@ -118,10 +119,10 @@ void tp_run_hook(struct tp *tp, const char *event)
 		nanosleep(&(struct timespec){0, TP_HOOK_STEP_MS * 1000000L},
 			  NULL);
 	}
-	fprintf(stderr,
-		"pkid: trustpoint %s: on-change still running after "
-		"%d s, killed\n",
-		tp->cfg.name, TP_HOOK_TIMEOUT_MS / 1000);
+	pkid_log(LOG_WARNING, NULL,
+		 "trustpoint %s: on-change still running after "
+		 "%d s, killed",
+		 tp->cfg.name, TP_HOOK_TIMEOUT_MS / 1000);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 }
@@ -146,31 +147,37 @@ void tp_export(struct tp *tp, const struct db_tp *st, const char *event)
 		tp_run_hook(tp, event);
 }
 
-static void log_cert(struct tp *tp, const char *what, X509 *x)
+static const struct pkid_tag enrolled = {LOG_INFO, "ENROLL"};
+static const struct pkid_tag renewed = {LOG_INFO, "RENEW"};
+static const struct pkid_tag shadowed = {LOG_INFO, "SHADOW"};
+
+static void log_cert(struct tp *tp, const struct pkid_tag *t, const char *what,
+		     X509 *x)
 {
 	char fp[2 * EVP_MAX_MD_SIZE + 1] = "";
 	int64_t nb = 0, na = 0;
 
 	scep_client_fingerprint(x, EVP_sha256(), fp, sizeof(fp));
 	tp_cert_times(x, &nb, &na);
-	fprintf(stderr,
-		"pkid: trustpoint %s: %s certificate %s installed, "
-		"valid %lld..%lld\n",
-		tp->cfg.name, what, fp, (long long)nb, (long long)na);
+	pkid_log(t->level, t->tag,
+		 "trustpoint %s: %s certificate %s installed, valid %lld..%lld",
+		 tp->cfg.name, what, fp, (long long)nb, (long long)na);
 }
 
 /* The identity now: promote the shadow key pair first, if one was made. */
 static int install_identity(struct tp *tp, struct db_tp *st,
 			    const char *key_name, X509 *cert)
 {
+	/* A renewal (RENEW timer or by hand), or the first enrollment. */
+	const struct pkid_tag *t = st->id_cert ? &renewed : &enrolled;
 	int64_t at;
 	int ret = 0;
 
 	if (strcmp(key_name, tp->cfg.rsakeypair))
 		ret = tp_key_promote(tp, cert);
 	if (ret < 0) {
-		fprintf(stderr, "pkid: trustpoint %s: cannot promote %s: %s\n",
-			tp->cfg.name, key_name, strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoint %s: cannot promote %s: %s",
+			 tp->cfg.name, key_name, strerror(-ret));
 		return ret;
 	}
 	snprintf(st->id_key, sizeof(st->id_key), "%s", tp->cfg.rsakeypair);
@@ -181,7 +188,7 @@ static int install_identity(struct tp *tp, struct db_tp *st,
 	ret = ret ?: db_tp_put(tp->set->db, st);
 	if (ret < 0)
 		return ret;
-	log_cert(tp, "identity", cert);
+	log_cert(tp, t, "identity", cert);
 	tp_cancel(tp, PKIKS_TIMER_POLL);
 	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
 	tp_arm_lifecycle(tp, st, &at);
@@ -208,7 +215,7 @@ static int install_shadow(struct tp *tp, struct db_tp *st, const char *key_name,
 	ret = ret ?: db_tp_put(tp->set->db, st);
 	if (ret < 0)
 		return ret;
-	log_cert(tp, "shadow identity", cert);
+	log_cert(tp, &shadowed, "shadow identity", cert);
 	tp_cancel(tp, PKIKS_TIMER_POLL);
 	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
 	return tp_arm(tp, PKIKS_TIMER_SHADOW, na);
@@ -262,15 +269,15 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 	ret = db_tp_put(tp->set->db, st);
 	if (ret < 0)
 		return ret;
-	fprintf(stderr,
-		"pkid: trustpoint %s: switched to the rollover CA and "
-		"the shadow identity\n",
-		tp->cfg.name);
+	pkid_log(LOG_NOTICE, "SHADOW_ACTIVATED",
+		 "trustpoint %s: switched to the rollover CA and "
+		 "the shadow identity",
+		 tp->cfg.name);
 	if (tp_refresh_ra(tp, st) < 0)
-		fprintf(stderr,
-			"pkid: trustpoint %s: no RA certificate of the new "
-			"CA yet; asked again before the next request\n",
-			tp->cfg.name);
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: no RA certificate of the new "
+			 "CA yet; asked again before the next request",
+			 tp->cfg.name);
 	tp_arm_lifecycle(tp, st, &at);
 	tp_export(tp, st, "switched");
 	return 0;

@@ -20,6 +20,7 @@
 #include "core/keyblob.h"
 #include "provider_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 extern char **environ;
 
@@ -74,18 +75,18 @@ int tp_keygen(struct tp *tp, const char *name, bool replace)
 				  (char **)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err) {
-		fprintf(stderr, "pkid: cannot run %s: %s\n", tp->set->keygen,
-			strerror(err));
+		pkid_log(LOG_ERR, NULL, "cannot run %s: %s", tp->set->keygen,
+			 strerror(err));
 		return -err;
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "pkid: %s %s failed\n", tp->set->keygen, name);
+		pkid_log(LOG_ERR, NULL, "%s %s failed", tp->set->keygen, name);
 		return -EIO;
 	}
-	fprintf(stderr, "pkid: trustpoint %s: generated key %s (%u bits)\n",
-		tp->cfg.name, name, tp->cfg.rsa_bits);
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: generated key %s (%u bits)",
+		 tp->cfg.name, name, tp->cfg.rsa_bits);
 	/* Stored before the request that uses it is recorded. */
 	return keyblob_save(tp->set->ks, tp->set->db, name);
 }
@@ -95,8 +96,8 @@ int tp_key_load(const char *name, EVP_PKEY **key)
 	int ret = pkiks_pkey_load(NULL, name, key);
 
 	if (ret < 0)
-		fprintf(stderr, "pkid: cannot load key pkiks:%s: %s\n", name,
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "cannot load key pkiks:%s: %s", name,
+			 strerror(-ret));
 	ERR_clear_error();
 	return ret;
 }

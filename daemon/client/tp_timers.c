@@ -18,6 +18,7 @@
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+#include "core/log.h"
 
 #define NS_PER_SEC	 1000000000LL
 #define TP_SHADOW_CA_PCT 90
@@ -36,12 +37,12 @@ int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at)
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (ret < 0)
-		fprintf(stderr, "pkid: trustpoint %s: cannot arm %s: %s\n",
-			tp->cfg.name, pkiks_timer_kind_name(kind),
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "trustpoint %s: cannot arm %s: %s",
+			 tp->cfg.name, pkiks_timer_kind_name(kind),
+			 strerror(-ret));
 	else
-		fprintf(stderr, "pkid: trustpoint %s: %s armed for %s\n",
-			tp->cfg.name, pkiks_timer_kind_name(kind), when);
+		pkid_log(LOG_INFO, NULL, "trustpoint %s: %s armed for %s",
+			 tp->cfg.name, pkiks_timer_kind_name(kind), when);
 	return ret;
 }
 

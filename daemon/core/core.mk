@@ -2,8 +2,8 @@
 #
 # PKID_CORE_OBJS: the database (db*.c), the control socket (ctl*.c) and
 # the IOS-tagged log they write to, linked into pkid and into their tests.
-# PKID_BASE_OBJS: the HTTP server, reload driver and wrapped key blobs,
-# linked into pkid.
+# PKID_BASE_OBJS: the HTTP server, reload driver, wrapped key blobs and the
+# crash tests' hook, linked into pkid.
 # daemon/daemon.mk links both and adds $(PKID_CORE_LIBS).
 PKID_CORE_OBJS := $(OBJ)/daemon/core/db.o $(OBJ)/daemon/core/db_ca.o \
 		  $(OBJ)/daemon/core/db_req.o $(OBJ)/daemon/core/db_tp.o \
@@ -14,5 +14,5 @@ PKID_CORE_LIBS := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null)
 
 PKID_BASE_OBJS := $(OBJ)/daemon/core/http.o \
 		  $(OBJ)/daemon/core/http_deadline.o $(OBJ)/daemon/core/reload.o \
-		  $(OBJ)/daemon/core/keyblob.o
+		  $(OBJ)/daemon/core/keyblob.o $(OBJ)/daemon/core/testhook.o
 PKID_BASE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -lurcu-bp

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctl_internal.h"
+#include "log.h"
 
 /* ---- one request ---- */
 
@@ -355,10 +356,10 @@ static int resolve_group(struct ctl_server *srv,
 	gr = getgrnam(name);
 	if (!gr) {
 		/* no such group: only root and pkid's own user get in */
-		fprintf(stderr,
-			"pkid: control socket: no group '%s', only root and "
-			"uid %u may use it\n",
-			name, (unsigned int)geteuid());
+		pkid_log(LOG_WARNING, NULL,
+			 "control socket: no group '%s', only root and "
+			 "uid %u may use it",
+			 name, (unsigned int)geteuid());
 		return 0;
 	}
 	srv->gid = gr->gr_gid;

@@ -29,9 +29,13 @@ struct ctl_server;
 /* Command flags */
 #define CTL_F_MUTATES (1U << 0) /* changes state: root or daemon uid only */
 
+struct ctl_verb;
+
 /* What a handler sees. */
 struct ctl_request {
 	const char *cmd;
+	/* Its table entry (ctl_register_verbs); NULL from ctl_register. */
+	const struct ctl_verb *verb;
 	json_t *args; /* a JSON array (may be empty), borrowed */
 	uid_t uid;    /* the peer */
 	gid_t gid;
@@ -75,6 +79,46 @@ int ctl_server_create(struct ctl_server **srv,
 /* Register a command before ctl_server_start; -EEXIST for a duplicate. */
 int ctl_register(struct ctl_server *srv, const char *name, ctl_handler_fn fn,
 		 unsigned int flags, void *arg, const char *usage);
+
+/*
+ * A component's control verbs, one table each: name, permission, usage,
+ * argument counts and handler, the way pkictl and pkiksd keep theirs.  The
+ * server checks the permission, then the number of arguments (outside
+ * min_args..max_args: -EINVAL "usage: NAME USAGE"), then calls fn with the
+ * table's arg; req->verb points at the entry.
+ *
+ * A component whose handlers want its own type embeds struct ctl_verb in
+ * a larger entry, registers the table with its stride, and finds its entry
+ * again with ctl_verb_entry() (a plain table: CTL_REGISTER_VERBS):
+ *
+ *	struct ca_verb { struct ctl_verb v; int (*run)(struct ca *, ...); };
+ *	static const struct ca_verb ca_verbs[] = {...};
+ *	CTL_REGISTER_TABLE(srv, ca_verbs, v, ca);
+ *	...  const struct ca_verb *e = ctl_verb_entry(req, struct ca_verb, v);
+ */
+#define CTL_ARGS_ANY 255U /* max_args: no upper bound */
+
+struct ctl_verb {
+	const char *name;   /* "server grant" */
+	unsigned int flags; /* CTL_F_MUTATES */
+	const char *usage;  /* its arguments: "NAME all|ID" */
+	unsigned int min_args, max_args;
+	ctl_handler_fn fn;
+};
+
+/* @n entries @stride bytes apart, starting at @first; 0 or -errno. */
+int ctl_register_verbs(struct ctl_server *srv, const struct ctl_verb *first,
+		       size_t n, size_t stride, void *arg);
+
+#define CTL_REGISTER_TABLE(srv, table, member, arg)                            \
+	ctl_register_verbs((srv), &(table)[0].member,                          \
+			   sizeof(table) / sizeof((table)[0]),                 \
+			   sizeof((table)[0]), (arg))
+#define CTL_REGISTER_VERBS(srv, table, arg)                                    \
+	ctl_register_verbs((srv), (table), sizeof(table) / sizeof((table)[0]), \
+			   sizeof((table)[0]), (arg))
+#define ctl_verb_entry(req, type, member)                                      \
+	((const type *)((const char *)(req)->verb - offsetof(type, member)))
 /* Start the serving thread. */
 int ctl_server_start(struct ctl_server *srv);
 /* Stop the thread, close every connection, unlink the socket, free. */

@@ -76,31 +76,73 @@ static struct ctl_cmd *find_cmd(struct ctl_server *srv, const char *name)
 	return NULL;
 }
 
-int ctl_register(struct ctl_server *srv, const char *name, ctl_handler_fn fn,
-		 unsigned int flags, void *arg, const char *usage)
+static struct ctl_cmd *add_cmd(struct ctl_server *srv, const char *name,
+			       ctl_handler_fn fn, unsigned int flags, void *arg,
+			       const char *usage)
 {
 	struct ctl_cmd *n;
 
-	if (srv->started || !name || !*name || !fn || (flags & ~CTL_F_MUTATES))
-		return -EINVAL;
-	if (find_cmd(srv, name))
-		return -EEXIST;
 	n = realloc(srv->cmds, (srv->ncmds + 1) * sizeof(*n));
 	if (!n)
-		return -ENOMEM;
+		return NULL;
 	srv->cmds = n;
 	n = &n[srv->ncmds];
-	n->name = strdup(name);
-	n->usage = strdup(usage ? usage : "");
+	*n = (struct ctl_cmd){.name = strdup(name),
+			      .usage = strdup(usage ? usage : ""),
+			      .fn = fn,
+			      .flags = flags,
+			      .arg = arg,
+			      .max_args = CTL_ARGS_ANY};
 	if (!n->name || !n->usage) {
 		free(n->name);
 		free(n->usage);
-		return -ENOMEM;
+		return NULL;
 	}
-	n->fn = fn;
-	n->flags = flags;
-	n->arg = arg;
 	srv->ncmds++;
+	return n;
+}
+
+static int check_new(struct ctl_server *srv, const char *name,
+		     ctl_handler_fn fn, unsigned int flags)
+{
+	if (srv->started || !name || !*name || !fn || (flags & ~CTL_F_MUTATES))
+		return -EINVAL;
+	return find_cmd(srv, name) ? -EEXIST : 0;
+}
+
+int ctl_register(struct ctl_server *srv, const char *name, ctl_handler_fn fn,
+		 unsigned int flags, void *arg, const char *usage)
+{
+	int ret = check_new(srv, name, fn, flags);
+
+	if (ret)
+		return ret;
+	return add_cmd(srv, name, fn, flags, arg, usage) ? 0 : -ENOMEM;
+}
+
+int ctl_register_verbs(struct ctl_server *srv, const struct ctl_verb *first,
+		       size_t n, size_t stride, void *arg)
+{
+	const struct ctl_verb *v;
+	struct ctl_cmd *c;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		v = (const struct ctl_verb *)((const char *)first + i * stride);
+		ret = check_new(srv, v->name, v->fn, v->flags);
+		if (!ret &&
+		    (v->min_args > v->max_args || v->max_args > CTL_ARGS_ANY))
+			ret = -EINVAL;
+		if (ret)
+			return ret;
+		c = add_cmd(srv, v->name, v->fn, v->flags, arg, v->usage);
+		if (!c)
+			return -ENOMEM;
+		c->min_args = v->min_args;
+		c->max_args = v->max_args;
+		c->verb = v;
+	}
 	return 0;
 }
 
@@ -181,6 +223,19 @@ static int check_permission(struct ctl_server *srv, struct ctl_conn *c,
 			       (unsigned int)srv->gid);
 }
 
+/* The table's argument count, before the handler sees the request. */
+static int check_args(const struct ctl_cmd *cmd, const struct ctl_request *req,
+		      struct ctl_reply *reply)
+{
+	size_t n = ctl_argc(req);
+
+	if (n >= cmd->min_args &&
+	    (cmd->max_args == CTL_ARGS_ANY || n <= cmd->max_args))
+		return 0;
+	return ctl_reply_error(reply, -EINVAL, "usage: %s%s%s", cmd->name,
+			       cmd->usage[0] ? " " : "", cmd->usage);
+}
+
 /* Parse the request, find the command, check the peer, run it. */
 int ctl_dispatch(struct ctl_server *srv, struct ctl_conn *c,
 		 struct ctl_reply *reply)
@@ -215,7 +270,10 @@ int ctl_dispatch(struct ctl_server *srv, struct ctl_conn *c,
 				     req.cmd);
 		goto out;
 	}
+	req.verb = h->verb;
 	rc = check_permission(srv, c, h, reply);
+	if (!rc)
+		rc = check_args(h, &req, reply);
 	if (!rc)
 		rc = h->fn(&req, reply, h->arg);
 	if (rc > 0)

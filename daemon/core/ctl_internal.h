@@ -17,6 +17,8 @@ struct ctl_cmd {
 	ctl_handler_fn fn;
 	unsigned int flags;
 	void *arg;
+	unsigned int min_args, max_args;
+	const struct ctl_verb *verb; /* NULL: registered by ctl_register */
 };
 
 struct ctl_conn {

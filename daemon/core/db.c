@@ -134,9 +134,9 @@ int db_err(struct db *db, int rc, const char *what)
 	case SQLITE_AUTH:
 		return -EACCES;
 	}
-	fprintf(stderr, "pkid: database %s: %s: %s\n",
-		db->path ? db->path : "?", what,
-		db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+	pkid_log(LOG_ERR, NULL, "database %s: %s: %s",
+		 db->path ? db->path : "?", what,
+		 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 	return -EIO;
 }
 
@@ -319,10 +319,10 @@ static int migrate(struct db *db)
 		return rc;
 	rc = user_version(db, &v);
 	if (!rc && v > DB_SCHEMA_VERSION) {
-		fprintf(stderr,
-			"pkid: database %s has schema %d, newer than this "
-			"pkid's %d\n",
-			db->path, v, DB_SCHEMA_VERSION);
+		pkid_log(LOG_ERR, NULL,
+			 "database %s has schema %d, newer than this "
+			 "pkid's %d",
+			 db->path, v, DB_SCHEMA_VERSION);
 		rc = -EPROTO;
 	}
 	for (; !rc && v < DB_SCHEMA_VERSION; v++) {
@@ -407,8 +407,8 @@ int db_check(struct db *db)
 	res = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
 	rc = res && !strcmp((const char *)res, "ok") ? 0 : -EIO;
 	if (rc)
-		fprintf(stderr, "pkid: database %s: integrity check: %s\n",
-			db->path, res ? (const char *)res : "no answer");
+		pkid_log(LOG_ERR, NULL, "database %s: integrity check: %s",
+			 db->path, res ? (const char *)res : "no answer");
 	sqlite3_finalize(st);
 	return rc;
 }

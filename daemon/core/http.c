@@ -387,9 +387,9 @@ static unsigned int pool_size(void)
 	errno = 0;
 	want = strtol(env, &end, 10);
 	if (errno || *end || want < 1 || want > HTTP_THREADS_MAX) {
-		fprintf(stderr,
-			"pkid: PKID_HTTP_THREADS=%s is not 1..%d, using %ld\n",
-			env, HTTP_THREADS_MAX, n);
+		pkid_log(LOG_WARNING, NULL,
+			 "PKID_HTTP_THREADS=%s is not 1..%d, using %ld", env,
+			 HTTP_THREADS_MAX, n);
 		return (unsigned int)n;
 	}
 	return (unsigned int)want;

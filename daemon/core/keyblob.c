@@ -23,24 +23,11 @@
 
 #include "keyblob.h"
 #include "log.h"
+#include "testhook.h"
 
 #define KEYBLOB_FIX                                                            \
 	"provision one at every boot with `pkiks-kek FILE` (kernel "           \
 	"keystore) or start pkiksd with --kek-file FILE, always the same FILE"
-
-/* Test hook, as ca_rollover.c's: _exit(137) once the named step is done. */
-#define KEYBLOB_TEST_CRASH_ENV "PKID_TEST_CRASH_AT"
-
-static void test_crash(const char *step)
-{
-	const char *at = getenv(KEYBLOB_TEST_CRASH_ENV);
-
-	if (at && strcmp(at, step) == 0) {
-		fprintf(stderr, "pkid: %s=%s: exiting after that step\n",
-			KEYBLOB_TEST_CRASH_ENV, step);
-		_exit(137);
-	}
-}
 
 /* Once per process: the operator needs the fix, not one line per key. */
 static atomic_bool warned_no_kek;
@@ -215,7 +202,7 @@ int keyblob_promote(struct pkiks *ks, struct db *db, const char *name)
 	ret = db_keyblob_move(db, next, name);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	test_crash("keyblob-moved");
+	pkid_test_crash("keyblob-moved");
 	ret = pkiks_key_promote(ks, name);
 	/* The blob names the key NAME#: wrap it again under its name. */
 	return ret ?: keyblob_save(ks, db, name);

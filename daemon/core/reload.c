@@ -2,19 +2,17 @@
 /*
  * Reload pkid.conf without a restart (daemon/core/reload.h).
  *
- * What a reload may change while pkid runs, and what it refuses:
+ * The driver: parse the file, diff it against the running one, ask each
+ * part whether it accepts its changes, and only when all do, let each
+ * part apply them.  The parts own what may change live:
  *
- *   crypto pki server, applied at once under the CA's lock: grant mode
- *     and `grant auto trustpoint`, lifetimes of new certificates, of the
- *     CRL and of enrollment requests, cdp-url, database level and url,
- *     archive, auto-rollover, the static password; `no shutdown` starts
- *     a server that was shut down.
- *   refused while the CA exists (IOS locks them once the CA certificate
- *     is made): issuer-name, hash, ra-certificate; `shutdown` of a
- *     running server, and adding or removing a server, need a restart.
- *   ip http server / rate-limit and control-socket: a restart (the
- *     listeners keep serving what is in flight).
- *   trustpoints: through the trustpoint code's hook, else a restart.
+ *   crypto pki server: ca_reload_check() / ca_reload_apply()
+ *     (daemon/ca/ca_reload.c); adding, removing or renaming the server
+ *     needs a restart (checked here: the set of parts is fixed).
+ *   trustpoints: tp_reload_check() / tp_reload_apply() (daemon/client/tp.c).
+ *   ip http rate-limit: guard_reload_apply() (daemon/guard/guard.c).
+ *   ip http server and control-socket: a restart (the listeners keep
+ *     serving what is in flight); checked here.
  *   hostname, clock calendar-valid: applied (the main loop re-reads them).
  *
  * A refused reload leaves everything as it was: every check runs before
@@ -29,8 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ca/ca_internal.h"
+#include "ca/ca.h"
+#include "client/tp.h"
 #include "ctl.h"
+#include "guard/guard.h"
 #include "log.h"
 #include "reload.h"
 
@@ -112,27 +112,11 @@ static int check_globals(const struct pkid_config *old,
 	return 0;
 }
 
-/* A CA whose certificate exists keeps its identity (IOS: locked). */
-static const char *ca_locked_change(const struct pkid_server_config *o,
-				    const struct pkid_server_config *n)
-{
-	const char *what = pkid_server_locked_change(o, n);
-
-	if (what)
-		return what;
-	if (o->hash != n->hash)
-		return "hash";
-	if (o->ra_mode != n->ra_mode)
-		return "ra-certificate";
-	return NULL;
-}
-
+/* The server set is fixed until a restart; the CA checks the rest. */
 static int check_server(struct reload *r, const struct pkid_config *new,
 			char *why, size_t len)
 {
 	struct ca *ca = r->env.ca;
-	const char *what;
-	int ret = 0;
 
 	if (!ca || new->n_servers == 0 ||
 	    strcmp(new->servers[0].name, ca_name(ca))) {
@@ -141,46 +125,7 @@ static int check_server(struct reload *r, const struct pkid_config *new,
 			 "server needs a restart");
 		return -EBUSY;
 	}
-	pthread_mutex_lock(&ca->lock);
-	if (!ca->running) {
-		/* The digest is chosen once, when the CA object is made. */
-		if (ca->cfg.hash != new->servers[0].hash) {
-			snprintf(why, len, "hash changes need a restart");
-			ret = -EBUSY;
-		}
-		goto out;
-	}
-	what = ca_locked_change(&ca->cfg, &new->servers[0]);
-	if (what) {
-		snprintf(why, len, "%s:%u: %s is locked while server %s runs",
-			 r->conf_path, new->servers[0].line, what, ca_name(ca));
-		ret = -EPERM;
-	} else if (new->servers[0].shutdown) {
-		snprintf(why, len,
-			 "shutdown of running server %s needs a "
-			 "restart",
-			 ca_name(ca));
-		ret = -EBUSY;
-	}
-out:
-	pthread_mutex_unlock(&ca->lock);
-	return ret;
-}
-
-static void apply_server(struct reload *r, const struct pkid_server_config *s)
-{
-	struct ca *ca = r->env.ca;
-
-	pthread_mutex_lock(&ca->lock);
-	/* Checked above: a running CA's locked fields are unchanged. */
-	ca->cfg = *s;
-	/* auto-rollover may have changed: re-arm the CA's timers now. */
-	if (ca->running)
-		ca_rollover_arm(ca);
-	if (!ca->running && !r->env.key_mode_forced)
-		ca->key_mode = s->ra_mode == PKID_RA_NONE ? CA_KEY_MODE_SINGLE
-							  : CA_KEY_MODE_RA;
-	pthread_mutex_unlock(&ca->lock);
+	return ca_reload_check(ca, &new->servers[0], r->conf_path, why, len);
 }
 
 /* Check everything, then apply; on refusal nothing has changed. */
@@ -193,19 +138,15 @@ static int apply(struct reload *r, const struct pkid_config *new,
 	ret = check_globals(old, new, d, why, len);
 	if (ret == 0 && d->n_servers)
 		ret = check_server(r, new, why, len);
-	if (ret == 0 && d->n_trustpoints && !r->env.tp_apply) {
-		snprintf(why, len,
-			 "trustpoint %s changed: trustpoint changes "
-			 "need a restart",
-			 d->trustpoints[0].name);
-		ret = -EBUSY;
-	}
 	if (ret == 0 && d->n_trustpoints)
-		ret = r->env.tp_apply(r->env.tp, old, new, why, len);
+		ret = tp_reload_check(r->env.tp, new, why, len);
 	if (ret < 0)
 		return ret;
 	if (d->n_servers)
-		apply_server(r, &new->servers[0]);
+		ca_reload_apply(r->env.ca, &new->servers[0]);
+	if (d->n_trustpoints)
+		tp_reload_apply(r->env.tp, new);
+	guard_reload_apply(new);
 	return 0;
 }
 
@@ -345,8 +286,6 @@ static int ctl_reload(const struct ctl_request *req, struct ctl_reply *reply,
 	unsigned long gen;
 	int ret;
 
-	if (ctl_argc(req))
-		return ctl_reply_error(reply, -EINVAL, "usage: reload");
 	pthread_mutex_lock(&r->lock);
 	gen = ++r->req;
 	if (write(r->efd, &one, sizeof(one)) != sizeof(one)) {
@@ -379,9 +318,6 @@ static int ctl_running_config(const struct ctl_request *req,
 	struct reload *r = arg;
 	char *text;
 
-	if (ctl_argc(req))
-		return ctl_reply_error(reply, -EINVAL,
-				       "usage: show running-config");
 	pthread_mutex_lock(&r->lock);
 	text = pkid_config_to_string(*r->cfg, PKID_PRINT_HIDE_SECRETS);
 	pthread_mutex_unlock(&r->lock);
@@ -394,13 +330,14 @@ static int ctl_running_config(const struct ctl_request *req,
 	return 0;
 }
 
+static const struct ctl_verb reload_verbs[] = {
+	{"reload", CTL_F_MUTATES, "", 0, 0, ctl_reload},
+	{"show running-config", 0, "", 0, 0, ctl_running_config},
+};
+
 int reload_ctl_register(struct reload *r, struct ctl_server *srv)
 {
-	int ret = ctl_register(srv, "reload", ctl_reload, CTL_F_MUTATES, r, "");
-
-	return ret
-		       ?: ctl_register(srv, "show running-config",
-				       ctl_running_config, 0, r, "");
+	return CTL_REGISTER_VERBS(srv, reload_verbs, r);
 }
 
 int reload_new(struct reload **out, const struct reload_env *env,

@@ -31,21 +31,11 @@ struct ca;
 struct ctl_server;
 struct tp_set;
 
-/*
- * Apply changed trustpoints live: 0, or -errno with @why (one line) when
- * the change cannot be applied and the reload must be refused.
- */
-typedef int (*reload_tp_fn)(struct tp_set *tp, const struct pkid_config *old,
-			    const struct pkid_config *new, char *why,
-			    size_t len);
-
+/* The parts a reload asks (their *_reload_check and *_reload_apply). */
 struct reload_env {
 	const char *conf_path;
 	struct ca *ca;	   /* NULL when the file has no server */
 	struct tp_set *tp; /* NULL when it has no trustpoint */
-	/* The trustpoints' hook; NULL: trustpoint changes need a restart. */
-	reload_tp_fn tp_apply;
-	bool key_mode_forced; /* pkid -m given: ra-certificate is ignored */
 	/*
 	 * Called on the main thread once a new configuration is in force,
 	 * before `reload` answers (main.c: clock line, `no shutdown`).

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "guard.skel.h"
 #include "guard_internal.h"
+#include "core/log.h"
 
 struct guard guard = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -172,8 +173,8 @@ static void sync_interfaces(struct guard *g, const struct pkid_config *cfg)
 
 	ret = guard_if_wanted(cfg->rate_ifaces, cfg->n_rate_ifaces, &names, &n);
 	if (ret) {
-		fprintf(stderr, "pkid: guard: listing interfaces: %s\n",
-			strerror(-ret));
+		pkid_log(LOG_WARNING, NULL, "guard: listing interfaces: %s",
+			 strerror(-ret));
 		return;
 	}
 	for (i = 0; i < g->n_ifs; i++) {
@@ -221,9 +222,8 @@ static void say_unavailable(struct guard *g, int err)
 	if (g->said_unavailable)
 		return;
 	g->said_unavailable = true;
-	fprintf(stderr,
-		"pkid: guard: %s; serving SCEP without the kernel rate limit\n",
-		why);
+	pkid_log(LOG_WARNING, NULL,
+		 "guard: %s; serving SCEP without the kernel rate limit", why);
 }
 
 static int apply(struct guard *g, const struct pkid_config *cfg)
@@ -232,15 +232,15 @@ static int apply(struct guard *g, const struct pkid_config *cfg)
 
 	ret = ret ?: apply_allow(g, cfg);
 	if (ret) {
-		fprintf(stderr, "pkid: guard: updating maps: %s\n",
-			strerror(-ret));
+		pkid_log(LOG_ERR, NULL, "guard: updating maps: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	sync_interfaces(g, cfg);
-	fprintf(stderr,
-		"pkid: guard: port %u, %u SYN/s per source (burst %u), "
-		"%zu allowed prefixes, on %zu interfaces\n",
-		g->port, g->rate, g->burst, g->n_allow, g->n_ifs);
+	pkid_log(LOG_INFO, NULL,
+		 "guard: port %u, %u SYN/s per source (burst %u), "
+		 "%zu allowed prefixes, on %zu interfaces",
+		 g->port, g->rate, g->burst, g->n_allow, g->n_ifs);
 	return 0;
 }
 
@@ -269,12 +269,12 @@ void guard_start(const struct pkid_config *cfg)
 	pthread_mutex_unlock(&guard.lock);
 }
 
-void guard_reload(const struct pkid_config *cfg)
+void guard_reload_apply(const struct pkid_config *cfg)
 {
 	pthread_mutex_lock(&guard.lock);
 	if (!guard_wanted(cfg)) {
 		if (guard.skel)
-			fprintf(stderr, "pkid: guard: rate limit removed\n");
+			pkid_log(LOG_INFO, NULL, "guard: rate limit removed");
 		guard_down(&guard, "no ip http rate-limit configured");
 	} else if (!guard.skel) {
 		guard_up(&guard, cfg);

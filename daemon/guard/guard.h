@@ -19,7 +19,8 @@
  * In pkid's main.c:
  *   guard_ctl_register(ctl)  before ctl_server_start (`show guard`)
  *   guard_start(cfg)         once the HTTP server listens
- *   guard_reload(cfg)        after a reload is accepted
+ *   guard_reload_apply(cfg)  from the reload driver (daemon/core/reload.c)
+ *                            once every part accepted the new file
  *   guard_stop()             on the way out (before ctl_server_destroy)
  */
 #ifndef PKID_GUARD_H
@@ -40,8 +41,12 @@ enum guard_mode {
 int guard_set_mode(enum guard_mode mode);
 /* Load and attach as @cfg says; nothing when it sets no rate limit. */
 void guard_start(const struct pkid_config *cfg);
-/* Apply a new configuration; the program stays attached where it can. */
-void guard_reload(const struct pkid_config *cfg);
+/*
+ * Apply a new configuration; the program stays attached where it can.
+ * There is no check step: the guard refuses nothing, and on a failure it
+ * logs and keeps its running setup.
+ */
+void guard_reload_apply(const struct pkid_config *cfg);
 /* Detach from every interface and unload. */
 void guard_stop(void);
 /* Register `show guard` on the control socket; 0 or -errno. */

@@ -23,6 +23,7 @@
 
 #include "guard.skel.h"
 #include "guard_internal.h"
+#include "core/log.h"
 
 const char *guard_mode_name(enum guard_mode mode)
 {
@@ -118,8 +119,8 @@ int guard_if_attach(struct guard *g, const char *name)
 	gif.ifindex = if_nametoindex(name);
 	if (!gif.ifindex) {
 		ret = -errno;
-		fprintf(stderr, "pkid: guard: interface %s: %s\n", name,
-			strerror(-ret));
+		pkid_log(LOG_WARNING, NULL, "guard: interface %s: %s", name,
+			 strerror(-ret));
 		return ret;
 	}
 	if (g->force != GUARD_AUTO)
@@ -130,8 +131,8 @@ int guard_if_attach(struct guard *g, const char *name)
 			break;
 	}
 	if (ret) {
-		fprintf(stderr, "pkid: guard: cannot attach to %s: %s\n", name,
-			strerror(-ret));
+		pkid_log(LOG_WARNING, NULL, "guard: cannot attach to %s: %s",
+			 name, strerror(-ret));
 		return ret;
 	}
 	ifs = realloc(g->ifs, (g->n_ifs + 1) * sizeof(*ifs));

@@ -181,7 +181,7 @@ static int parse_top(const struct ctl_request *req, struct ctl_reply *reply,
 	*top = SHOW_TOP_DEFAULT;
 	if (ctl_argc(req) == 0)
 		return 0;
-	if (ctl_argc(req) > 1 || !a)
+	if (!a) /* not a string; the count is the table's */
 		return ctl_reply_error(reply, -EINVAL, "usage: show guard [N]");
 	v = strtol(a, &end, 10);
 	if (*end || end == a || v < 0 || v > SHOW_TOP_MAX)
@@ -237,9 +237,12 @@ static int show_guard(const struct ctl_request *req, struct ctl_reply *reply,
 	return ret;
 }
 
+/* The SCEP rate limit, its totals and the N sources with the most SYNs. */
+static const struct ctl_verb guard_verbs[] = {
+	{"show guard", 0, "[N]", 0, 1, show_guard},
+};
+
 int guard_ctl_register(struct ctl_server *srv)
 {
-	return ctl_register(srv, "show guard", show_guard, 0, &guard,
-			    "show guard [N]: the SCEP rate limit, its totals "
-			    "and the N sources with the most SYNs");
+	return CTL_REGISTER_VERBS(srv, guard_verbs, &guard);
 }

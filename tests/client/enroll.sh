@@ -41,6 +41,8 @@ cert_field "$T/tp1.pem" subject | grep -q "CN *= *router1" || fail "subject $(ce
 [ "$(pubkey_of_cert "$T/tp1.pem")" = "$(pubkey_of_key TP1KEY)" ] ||
 	fail "the certificate is not for key TP1KEY"
 grep -q "TP1 enrolled" "$T/hook.log" || fail "on-change did not run"
+grep -q "%PKI-6-ENROLL: trustpoint TP1: identity certificate" "$T/cl.log" ||
+	fail "enrollment not logged as %PKI-6-ENROLL"
 clctl --json "show trustpoints" | jq -e '.[0].state == "enrolled"' >/dev/null ||
 	fail "show trustpoints: not enrolled"
 echo "ok: enrolled: $(cert_field "$T/tp1.pem" serial), verified, exported, hook ran"
@@ -73,6 +75,8 @@ openssl verify -CAfile "$T/chain.pem" -attime $((renew + 2)) "$T/tp1.pem" >/dev/
 	fail "the renewed certificate is not for the promoted TP1KEY"
 [ -z "$(pubkey_of_key 'TP1KEY#')" ] || fail "TP1KEY# still exists after promotion"
 grep -q "TP1 renewed" "$T/hook.log" || fail "on-change did not run on renewal"
+grep -q "%PKI-6-RENEW: trustpoint TP1: identity certificate" "$T/cl.log" ||
+	fail "renewal not logged as %PKI-6-RENEW"
 nb=$(cert_time "$T/tp1.pem" startdate)
 na=$(cert_time "$T/tp1.pem" enddate)
 renew2=$((nb + (na - nb) * 80 / 100))

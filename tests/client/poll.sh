@@ -81,6 +81,8 @@ wait_for 20 test -s "$T/tp1.pem" || fail "granted, but no certificate installed"
 [ -z "$(timer_at POLL)" ] || fail "POLL still armed after SUCCESS"
 [ -n "$(timer_at RENEW)" ] || fail "no RENEW after SUCCESS"
 grep -q "polling $tid (poll 5)" "$T/cl.log" || fail "the granting poll was not poll 5 of $tid"
+grep -q "%PKI-4-POLL: trustpoint TP1: request $tid pending" "$T/cl.log" ||
+	fail "pending not logged as %PKI-4-POLL"
 echo "ok: granted: installed on poll 5, RENEW armed"
 
 # A manual renewal, rejected by the operator: the client stops.
@@ -96,5 +98,6 @@ wait_for 20 bash -c "$B/ctl-call '$T/cl.ctl' --json 'show trustpoints' |
 [ -z "$(timer_at POLL)$(timer_at RENEW)$(timer_at 'CONNECT RETRY')" ] ||
 	fail "timers left after FAILURE: $($B/pkictl show timers)"
 cmp -s "$T/tp1.pem" "$T/first.pem" || fail "the identity changed after FAILURE"
-grep -q "request $tid2: badRequest; stopped" "$T/cl.log" || fail "FAILURE not logged"
+grep -q "%PKI-3-ENROLL_FAILED: .*request $tid2: badRequest; stopped" "$T/cl.log" ||
+	fail "FAILURE not logged as %PKI-3-ENROLL_FAILED"
 echo "ok: rejected renewal: stopped, no timers left, identity kept"

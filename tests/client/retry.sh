@@ -79,6 +79,8 @@ for n in 1 2; do
 done
 wait_for 10 grep -q "TP2: enroll request .*retries exhausted; stopped" "$T/cl.log" ||
 	fail "TP2 did not give up after 2 retries"
+grep -q "%PKI-4-CONNECT_RETRY: trustpoint TP2: CA unreachable" "$T/cl.log" ||
+	fail "retries not logged as %PKI-4-CONNECT_RETRY"
 [ "$(tp2_retry)" = null ] || fail "TP2: CONNECT RETRY left after giving up"
 [ "$(clctl --json "show trustpoints" | jq -r '.[] | select(.name == "TP2") | .state')" = authenticated ] ||
 	fail "TP2: not back to authenticated"

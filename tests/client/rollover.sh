@@ -72,6 +72,8 @@ clctl --json "show trustpoint certificates" TP1 |
 	jq -e '.[0].certificates | map(.role) | index("Shadow identity") != null' >/dev/null ||
 	fail "show trustpoint certificates: no shadow identity"
 grep -q "TP1 shadow" "$T/hook.log" || fail "on-change not run for the shadow items"
+grep -q "%PKI-6-SHADOW: trustpoint TP1: shadow identity certificate" "$T/cl.log" ||
+	fail "shadow identity not logged as %PKI-6-SHADOW"
 echo "ok: shadow items: rollover CA, identity from $(date -u -d @$ca_end +%FT%TZ), key TP1KEY#"
 
 before=$((ca_end - 60))
@@ -90,6 +92,8 @@ cmp -s "$T/now.pem" "$T/id2.pem" || fail "the active identity is not the shadow 
 [ -z "$(pubkey_of_key 'TP1KEY#')" ] || fail "TP1KEY# left after the switch"
 [ ! -e "$T/tp1-next.pem" ] || fail "shadow export left after the switch"
 grep -q "TP1 switched" "$T/hook.log" || fail "on-change not run at the switch"
+grep -q "%PKI-5-SHADOW_ACTIVATED: trustpoint TP1: switched" "$T/cl.log" ||
+	fail "the switch not logged as %PKI-5-SHADOW_ACTIVATED"
 ca2_end=$(cert_time "$T/ca2.pem" enddate)
 want=$((ca_end + (ca2_end - ca_end) * 90 / 100))
 [ "$(timer_at SHADOW)" = "$want" ] || fail "SHADOW for the new identity at $(timer_at SHADOW), expected $want"

@@ -197,6 +197,65 @@ static void test_calls_and_errors(void)
 	ctl_client_close(c);
 }
 
+/* A component's verb table with its own entry type (ctl_verb_entry). */
+struct pair_verb {
+	struct ctl_verb v;
+	const char *joiner;
+};
+
+static int h_pair(const struct ctl_request *req, struct ctl_reply *reply,
+		  void *arg)
+{
+	const struct pair_verb *e = ctl_verb_entry(req, struct pair_verb, v);
+
+	return ctl_reply_printf(reply, "%s%s%s%s", (const char *)arg,
+				ctl_arg(req, 0), e->joiner,
+				ctl_argc(req) > 1 ? ctl_arg(req, 1) : "");
+}
+
+static const struct pair_verb pair_verbs[] = {
+	{{"pair", 0, "A [B]", 1, 2, h_pair}, "+"},
+	{{"pair minus", 0, "A B", 2, 2, h_pair}, "-"},
+};
+
+/* @n of "a", "b", "c" to @cmd: @status, and @want as text or error. */
+static void expect_pair(struct ctl_client *c, const char *cmd, size_t n,
+			int status, const char *want)
+{
+	const char *abc[] = {"a", "b", "c"};
+	struct ctl_result r;
+
+	CU_ASSERT_EQUAL(ctl_client_call(c, cmd, abc, n, &r), status);
+	CU_ASSERT_STRING_EQUAL(status ? r.error : r.text, want);
+	ctl_result_free(&r);
+}
+
+static void test_verb_table(void)
+{
+	struct ctl_verb bad[] = {{"odd", 0, "", 2, 1, h_pair}};
+	struct ctl_server_opts o = {.path = NULL, .version = "t"};
+	struct ctl_server *s = NULL;
+	struct ctl_client *c = NULL;
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/verbs.ctl", dir);
+	o.path = path;
+	CU_ASSERT_EQUAL_FATAL(ctl_server_create(&s, &o), 0);
+	CU_ASSERT_EQUAL(CTL_REGISTER_TABLE(s, pair_verbs, v, "x:"), 0);
+	CU_ASSERT_EQUAL(CTL_REGISTER_TABLE(s, pair_verbs, v, "x:"), -EEXIST);
+	CU_ASSERT_EQUAL(CTL_REGISTER_VERBS(s, bad, NULL), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(ctl_server_start(s), 0);
+	CU_ASSERT_EQUAL_FATAL(ctl_client_open(&c, path, 5000), 0);
+	/* each entry reaches the handler with its own data */
+	expect_pair(c, "pair", 2, 0, "x:a+b");
+	expect_pair(c, "pair minus", 2, 0, "x:a-b");
+	/* the table's counts are checked before the handler runs */
+	expect_pair(c, "pair", 0, -EINVAL, "usage: pair A [B]");
+	expect_pair(c, "pair minus", 3, -EINVAL, "usage: pair minus A B");
+	ctl_client_close(c);
+	ctl_server_destroy(s);
+}
+
 /* A raw connection for hand-made frames. */
 static int raw_connect(void)
 {
@@ -521,6 +580,7 @@ int main(void)
 	CU_add_test(s, "version", test_version);
 	CU_add_test(s, "list-commands", test_list_commands);
 	CU_add_test(s, "calls and errors", test_calls_and_errors);
+	CU_add_test(s, "verb table", test_verb_table);
 	CU_add_test(s, "oversize", test_oversize);
 	CU_add_test(s, "malformed frames", test_malformed);
 	CU_add_test(s, "stalled frame", test_stalled_frame);

@@ -26,6 +26,7 @@ FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c tests/fuzz/scep_http.c \
 		  daemon/core/http_deadline.c daemon/core/log.c
 # Control socket: daemon/core/ctl*.c as they are, on a socket in a temp dir.
 FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/core/ctl.c daemon/core/ctl_cmd.c \
+		 daemon/core/log.c \
 		 $(wildcard libshared/*.c)
 # pkiksd: everything but main.c (the harness stands in for it).
 FUZZ_PKIKS_SRCS := tests/fuzz/fuzz_pkiks.c \

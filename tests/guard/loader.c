@@ -63,7 +63,7 @@ static void reload(const char *conf, struct pkid_config **cfg)
 			conf);
 		return;
 	}
-	guard_reload(next);
+	guard_reload_apply(next);
 	pkid_config_free(*cfg);
 	*cfg = next;
 	printf("reloaded\n");

@@ -3,11 +3,13 @@
 # SCEP_OBJS: the server-side message codec (PKIOperation in, CertRep out),
 # also linked by tests/ca's unit test and the load generator.
 # SCEP_CLIENT_OBJS: the client codec and its libcurl transport, also linked
-# by tests/client's unit test, the crash storm and scep-bench.
+# by tests/client's unit test, the crash storm and scep-bench; with the log
+# (daemon/core/log.c) its transport reports through.
 SCEP_OBJS := $(OBJ)/daemon/proto/scep/scep.o \
 	     $(OBJ)/daemon/proto/scep/scep_attr.o \
 	     $(OBJ)/daemon/proto/scep/scep_reply.o
 
 SCEP_CLIENT_OBJS := $(OBJ)/daemon/proto/scep/scep_client.o \
 		    $(OBJ)/daemon/proto/scep/scep_client_csr.o \
-		    $(OBJ)/daemon/proto/scep/scep_client_http.o
+		    $(OBJ)/daemon/proto/scep/scep_client_http.o \
+		    $(OBJ)/daemon/core/log.o

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "scep_client.h"
+#include "core/log.h"
 
 struct sink {
 	struct scep_http_body *body;
@@ -71,12 +72,13 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc = curl_easy_perform(c);
 	if (s.too_big) {
-		fprintf(stderr, "pkid: %s: reply larger than %d bytes\n", what,
-			SCEP_HTTP_BODY_MAX);
+		pkid_log(LOG_WARNING, NULL, "%s: reply larger than %d bytes",
+			 what, SCEP_HTTP_BODY_MAX);
 		return -EMSGSIZE;
 	}
 	if (rc != CURLE_OK) {
-		fprintf(stderr, "pkid: %s: %s\n", what, curl_easy_strerror(rc));
+		pkid_log(LOG_WARNING, NULL, "%s: %s", what,
+			 curl_easy_strerror(rc));
 		return curl_errno(rc);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &body->status);
@@ -86,7 +88,7 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 	if (body->status == 404)
 		return -ENOENT;
 	if (body->status < 200 || body->status > 299) {
-		fprintf(stderr, "pkid: %s: HTTP %ld\n", what, body->status);
+		pkid_log(LOG_WARNING, NULL, "%s: HTTP %ld", what, body->status);
 		return -EPROTO;
 	}
 	return 0;

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The certificate server's part of a reload (daemon/core/reload.c drives
+ * it: every part's check first, then every part's apply).
+ *
+ * Applied at once under the CA's lock: grant mode and `grant auto
+ * trustpoint`, lifetimes of new certificates, of the CRL and of
+ * enrollment requests, cdp-url, database level and url, archive,
+ * auto-rollover, the static password; `no shutdown` of a server that was
+ * shut down (main.c starts it once the reload is in force).
+ * Refused while the CA exists (IOS locks them once the CA certificate is
+ * made): issuer-name, hash, ra-certificate; `shutdown` of a running
+ * server needs a restart.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "ca_internal.h"
+
+/* A CA whose certificate exists keeps its identity (IOS: locked). */
+static const char *locked_change(const struct pkid_server_config *o,
+				 const struct pkid_server_config *n)
+{
+	const char *what = pkid_server_locked_change(o, n);
+
+	if (what)
+		return what;
+	if (o->hash != n->hash)
+		return "hash";
+	if (o->ra_mode != n->ra_mode)
+		return "ra-certificate";
+	return NULL;
+}
+
+int ca_reload_check(struct ca *ca, const struct pkid_server_config *s,
+		    const char *conf_path, char *why, size_t len)
+{
+	const char *what;
+	int ret = 0;
+
+	pthread_mutex_lock(&ca->lock);
+	if (!ca->running) {
+		/* The digest is chosen once, when the CA object is made. */
+		if (ca->cfg.hash != s->hash) {
+			snprintf(why, len, "hash changes need a restart");
+			ret = -EBUSY;
+		}
+		goto out;
+	}
+	what = locked_change(&ca->cfg, s);
+	if (what) {
+		snprintf(why, len, "%s:%u: %s is locked while server %s runs",
+			 conf_path, s->line, what, ca->cfg.name);
+		ret = -EPERM;
+	} else if (s->shutdown) {
+		snprintf(why, len,
+			 "shutdown of running server %s needs a "
+			 "restart",
+			 ca->cfg.name);
+		ret = -EBUSY;
+	}
+out:
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}
+
+void ca_reload_apply(struct ca *ca, const struct pkid_server_config *s)
+{
+	pthread_mutex_lock(&ca->lock);
+	/* Checked above: a running CA's locked fields are unchanged. */
+	ca->cfg = *s;
+	/* auto-rollover may have changed: re-arm the CA's timers now. */
+	if (ca->running)
+		ca_rollover_arm(ca);
+	if (!ca->running && !ca->key_mode_forced)
+		ca->key_mode = s->ra_mode == PKID_RA_NONE ? CA_KEY_MODE_SINGLE
+							  : CA_KEY_MODE_RA;
+	pthread_mutex_unlock(&ca->lock);
+}
