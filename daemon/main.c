@@ -54,6 +54,7 @@ struct pkid_opts {
 	enum ca_key_mode key_mode;
 	bool key_mode_set; /* -m overrides `ra-certificate` */
 	bool check_only;
+	bool print_conf; /* -T: -t, then the configuration as understood */
 	bool foreground;
 };
 
@@ -73,10 +74,20 @@ struct pkid {
 
 static void usage(FILE *f)
 {
-	fputs("usage: pkid -c FILE [-t] [-f] [-s STATE_DIR] [-k KEYGEN] "
+	fputs("usage: pkid -c FILE [-t|-T] [-f] [-s STATE_DIR] [-k KEYGEN] "
 	      "[-P PROVIDER.so]\n"
 	      "            [-S PKIKSD_SOCKET] [-m ra|single]\n",
 	      f);
+}
+
+/* -T: the file as pkid understood it (IOS sub-modes resolved), no secrets */
+static void print_config(const struct pkid_config *cfg)
+{
+	char *text = pkid_config_to_string(cfg, PKID_PRINT_HIDE_SECRETS);
+
+	if (text)
+		fputs(text, stdout);
+	free(text);
 }
 
 /* The key generator next to our own binary, else the installed one. */
@@ -106,11 +117,14 @@ static int parse_args(int argc, char **argv, struct pkid_opts *o)
 	o->state_dir = PKID_STATE_DIR;
 	o->keygen = default_keygen();
 	o->ks_socket = getenv("PKIKS_SOCKET");
-	while ((c = getopt(argc, argv, "c:tfs:k:P:S:m:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:tTfs:k:P:S:m:h")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
 			break;
+		case 'T':
+			o->print_conf = true;
+			/* fall through */
 		case 't':
 			o->check_only = true;
 			break;
@@ -434,6 +448,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (d.opts.check_only) {
 		printf("%s: configuration OK\n", d.opts.conf);
+		if (d.opts.print_conf)
+			print_config(d.cfg);
 		goto out_cfg;
 	}
 	if (!d.opts.foreground && daemon(0, 0) < 0)

@@ -610,6 +610,60 @@ static void test_load_file(void)
 	rmdir(dir);
 }
 
+/*
+ * IOS sub-modes: a line valid in the open block and not a global command
+ * belongs to the block even unindented (issue 13 #6: the French seed has
+ * `auto-rollover 90` unindented under `crypto pki server`); a global
+ * command or an unknown word leaves it; the printer indents the result.
+ */
+static void test_unindented_submode(void)
+{
+	struct pkid_config *cfg = parse_ok("crypto pki server ROOTCA\n"
+					   "grant auto\n"
+					   "auto-rollover 90\n"
+					   " lifetime certificate 30\n"
+					   "no shutdown\n"
+					   "crypto pki trustpoint TP\n"
+					   "enrollment url http://ca/\n"
+					   "auto-enroll 70\n"
+					   "hostname r1\n");
+	char *text;
+
+	CU_ASSERT_EQUAL_FATAL(cfg->n_servers, 1);
+	CU_ASSERT_TRUE(cfg->servers[0].auto_rollover);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_window, DAYS(90));
+	CU_ASSERT_EQUAL(cfg->servers[0].grant, PKID_GRANT_AUTO);
+	CU_ASSERT_EQUAL(cfg->servers[0].lifetime_cert, DAYS(30));
+	CU_ASSERT_FALSE(cfg->servers[0].shutdown);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_trustpoints, 1);
+	CU_ASSERT_STRING_EQUAL(cfg->trustpoints[0].enrollment_url,
+			       "http://ca/");
+	CU_ASSERT_EQUAL(cfg->trustpoints[0].auto_enroll_pct, 70);
+	CU_ASSERT_STRING_EQUAL(cfg->hostname, "r1");
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n auto-rollover 90\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n auto-enroll 70\n"));
+	free(text);
+	pkid_config_free(cfg);
+
+	/* after exit the block is closed: the same line is an error */
+	CU_ASSERT_EQUAL(parse("crypto pki server CA\nexit\nauto-rollover 9\n",
+			      &cfg),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "pkid.conf:3: unknown command "
+					       "'auto-rollover' in global"));
+	/* an argument error of an unindented block line names the block's
+	 * command, and the block's next lines still parse */
+	CU_ASSERT_EQUAL(parse("crypto pki server CA\nhash md5\n"
+			      " grant maybe\n",
+			      &cfg),
+			-EINVAL);
+	CU_ASSERT_EQUAL(nmsgs, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "pkid.conf:2: 'hash'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[1], "pkid.conf:3: 'grant'"));
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -629,6 +683,7 @@ int main(void)
 	CU_add_test(s, "round trip", test_round_trip);
 	CU_add_test(s, "diff", test_diff);
 	CU_add_test(s, "load file", test_load_file);
+	CU_add_test(s, "unindented sub-mode lines", test_unindented_submode);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

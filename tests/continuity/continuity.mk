@@ -1,0 +1,14 @@
+# tests/continuity: issue 13 ("never lapses"): the regression tests of the
+# defects that let a CA expire or a client stay unenrolled, each on a real
+# pkiksd --lab and pkid on loopback (ports 19300-19349), bounded waits.
+#   check-continuity-config     pkid -t refuses what pkid cannot serve;
+#                               IOS sub-modes without indentation (-T)
+CONTINUITY_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
+		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+CONTINUITY_CHECKS := config
+
+CHECKS += $(CONTINUITY_CHECKS:%=check-continuity-%)
+
+.PHONY: $(CONTINUITY_CHECKS:%=check-continuity-%)
+$(CONTINUITY_CHECKS:%=check-continuity-%): check-continuity-%: $(CONTINUITY_DEPS)
+	timeout 300 tests/continuity/$*.sh
