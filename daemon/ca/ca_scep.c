@@ -77,22 +77,32 @@ static bool trustpoint_signed(struct ca *ca, X509 *signer)
 
 static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 					const struct scep_request *req,
-					int64_t now)
+					int64_t now, const char **why)
 {
 	X509 *s = req->signer;
 
 	if (X509_check_issued(s, s) == X509_V_OK &&
 	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(req->csr)) ==
-		    1)
-		return req->type == SCEP_MSG_PKCSREQ ? SIGNER_NEW : SIGNER_BAD;
-	if (signed_by(s, pub->ca_cert))
-		return issued_valid(ca, s, now) ? SIGNER_RENEW : SIGNER_BAD;
+		    1) {
+		if (req->type == SCEP_MSG_PKCSREQ)
+			return SIGNER_NEW;
+		*why = "a RenewalReq signed by a self-signed certificate";
+		return SIGNER_BAD;
+	}
+	if (signed_by(s, pub->ca_cert)) {
+		if (issued_valid(ca, s, now))
+			return SIGNER_RENEW;
+		*why = "the signer certificate is not one of ours, valid and "
+		       "not revoked";
+		return SIGNER_BAD;
+	}
 	if (trustpoint_signed(ca, s))
 		return SIGNER_TRUSTED;
+	*why = "the signer is neither self-signed with the request's key nor "
+	       "issued by this CA (or the grant auto trustpoint's)";
 	return SIGNER_BAD;
 }
 
-/* Static challenge (none in this configuration) or a one-time one. */
 /* The static `password` of the config, else a one-time one (used up). */
 static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
 {
@@ -104,18 +114,45 @@ static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
 	return db_otp_consume(ca->db, ca->cfg.name, pw, now) == 0;
 }
 
-static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
-				const struct scep_request *req, int64_t now)
+/*
+ * A challenge on a new enrollment: the static password or a one-time one
+ * grants (even in manual mode, as on IOS).  A wrong one is refused, except
+ * under `grant auto` with no static password, where IOS ignores it: the
+ * request would be granted without one (issue 13: a seed client sends its
+ * trustpoint's password to a CA that has none).  Issue 19 (hardening)
+ * requires a challenge when a password is configured; this is the other
+ * side: without a password it decides nothing under `grant auto`.
+ */
+static enum db_req_state decide_challenge(struct ca *ca,
+					  const struct scep_request *req,
+					  int64_t now, const char **why)
 {
-	if (ca->cfg.grant == PKID_GRANT_NONE || kind == SIGNER_BAD)
-		return DB_REQ_REJECTED;
-	if (kind == SIGNER_TRUSTED)
+	if (challenge_ok(ca, req->challenge, now))
 		return DB_REQ_GRANTED;
-	if (kind == SIGNER_NEW && req->challenge) {
-		if (!challenge_ok(ca, req->challenge, now))
-			return DB_REQ_REJECTED;
+	if (!ca->cfg.password[0] && ca->cfg.grant == PKID_GRANT_AUTO) {
+		*why = "challenge ignored: no password configured, grant auto";
 		return DB_REQ_GRANTED;
 	}
+	*why = ca->cfg.password[0]
+		       ? "wrong challenge password"
+		       : "challenge password is not a valid one-time password";
+	return DB_REQ_REJECTED;
+}
+
+static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
+				const struct scep_request *req, int64_t now,
+				const char **why)
+{
+	if (kind == SIGNER_BAD)
+		return DB_REQ_REJECTED; /* *why set by classify_signer */
+	if (ca->cfg.grant == PKID_GRANT_NONE) {
+		*why = "grant none";
+		return DB_REQ_REJECTED;
+	}
+	if (kind == SIGNER_TRUSTED)
+		return DB_REQ_GRANTED;
+	if (kind == SIGNER_NEW && req->challenge)
+		return decide_challenge(ca, req, now, why);
 	return ca->cfg.grant == PKID_GRANT_AUTO ? DB_REQ_GRANTED
 						: DB_REQ_PENDING;
 }
@@ -177,6 +214,9 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 	case DB_REQ_REJECTED:
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		if (!rep->why)
+			rep->why = "rejected earlier (repeated transactionID "
+				   "or CertPoll)";
 		return 0;
 	case DB_REQ_GRANTED:
 		ret = csr ? issue_parsed(ca, pub, r, csr, now, &rep->issued)
@@ -267,8 +307,9 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (ret != -ENOENT)
 		return ret;
-	kind = classify_signer(ca, pub, req, now);
-	ret = store_request(ca, req, decide(ca, kind, req, now), now, &r);
+	kind = classify_signer(ca, pub, req, now, &rep->why);
+	ret = store_request(ca, req, decide(ca, kind, req, now, &rep->why),
+			    now, &r);
 	if (ret < 0)
 		goto out;
 	if (r.state == DB_REQ_PENDING)
@@ -290,6 +331,7 @@ static int poll(struct ca *ca, const struct ca_pub *issuer,
 	if (ret == -ENOENT) {
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		rep->why = "no request with this transactionID";
 		return 0;
 	}
 	if (ret == 0)
@@ -306,6 +348,7 @@ static int get_cert(struct ca *ca, const struct ca_pub *pub,
 
 	rep->status = SCEP_STATUS_FAILURE;
 	rep->fail = SCEP_FAIL_BAD_CERT_ID;
+	rep->why = "no such certificate of this CA";
 	if (X509_NAME_cmp(req->issuer, X509_get_subject_name(pub->ca_cert)) ||
 	    !ASN1_INTEGER_get_int64(&serial, req->serial) ||
 	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
@@ -326,6 +369,7 @@ static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
 	if (!rep->crl) {
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		rep->why = "no CRL yet";
 		return 0;
 	}
 	rep->status = SCEP_STATUS_SUCCESS;
@@ -349,6 +393,7 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
 	default:
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		rep->why = "unsupported message type";
 		return 0;
 	}
 }
@@ -418,14 +463,16 @@ static void log_request(struct ca *ca, const struct scep_request *req,
 		level = LOG_WARNING;
 		tag = "CS_SCEP_FAILURE";
 	}
-	pkid_log(level, tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
+	/* why is one of our constant strings: nothing the client sent. */
+	pkid_log(level, tag, "%s: %s tid %s: %s%s%s%s%s", ca->cfg.name,
 		 scep_msg_type_name(req->type),
 		 req->transaction_id[0] ? req->transaction_id : "-",
 		 status[rep->status],
 		 rep->status == SCEP_STATUS_FAILURE ? " " : "",
 		 rep->status == SCEP_STATUS_FAILURE
 			 ? scep_fail_info_name(rep->fail)
-			 : "");
+			 : "",
+		 rep->why ? ": " : "", rep->why ? rep->why : "");
 }
 
 /*
@@ -465,6 +512,8 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
 	if (ret == -EBADMSG)
 		goto out;
+	if (ret < 0)
+		rep.why = "the message does not verify or decrypt";
 	/*
 	 * Enveloped to the rollover certificate: issued by the rollover CA.
 	 * The CertRep is still signed by the current CA (or RA): the
@@ -483,6 +532,7 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 		ret = -EAGAIN;
 	} else if (ca_now(ca, &now) < 0) {
 		rep.fail = SCEP_FAIL_BAD_TIME;
+		rep.why = "time is not authoritative";
 		ret = -EPROTO;
 	}
 	if (ret == 0)
