@@ -66,6 +66,7 @@ void conf_server_defaults(struct pkid_server_config *s, const char *name)
 	s->lifetime_crl = 168LL * PKID_HOUR;
 	s->lifetime_enrollreq = 168LL * PKID_HOUR;
 	s->rollover_window = 30LL * PKID_DAY;
+	s->rollover_cancel_delay = PKID_DAY;
 	s->grant = PKID_GRANT_MANUAL;
 	s->db_level = PKID_DB_LEVEL_MINIMUM;
 	s->archive_format = PKID_ARCHIVE_PKCS12;

@@ -110,6 +110,9 @@ struct pkid_server_config {
 
 	bool auto_rollover;	 /* the auto-rollover line is present */
 	int64_t rollover_window; /* its argument, default 30 days */
+	/* rollover cancel-delay: after `server rollover cancel`, the next
+	 * automatic rollover CA is made no sooner than this (default 1 day) */
+	int64_t rollover_cancel_delay;
 
 	enum pkid_grant_mode grant;
 	/* grant auto trustpoint TP ("" when absent) */

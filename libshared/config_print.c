@@ -110,6 +110,9 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " cdp-url %s\n", s->cdp_url);
 	if (s->auto_rollover)
 		print_days(out, "auto-rollover", s->rollover_window);
+	if (s->rollover_cancel_delay != PKID_DAY)
+		print_days(out, "rollover cancel-delay",
+			   s->rollover_cancel_delay);
 	if (s->password[0])
 		fprintf(out, " password 0 %s\n", secret(s->password, flags));
 	if (s->ra_mode != PKID_RA_AUTO)
@@ -244,7 +247,8 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	return SAME_STR(name) && SAME_STR(issuer_name) && SAME(hash) &&
 	       SAME(lifetime_ca_cert) && SAME(lifetime_cert) &&
 	       SAME(lifetime_crl) && SAME(lifetime_enrollreq) &&
-	       SAME(auto_rollover) && SAME(rollover_window) && SAME(grant) &&
+	       SAME(auto_rollover) && SAME(rollover_window) &&
+	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME(shutdown) && SAME_STR(password) &&

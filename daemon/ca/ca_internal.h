@@ -78,6 +78,8 @@ int ca_x509_der(X509 *x, unsigned char **der, size_t *len);
 X509 *ca_x509_from_der(const unsigned char *der, size_t len);
 int ca_load_key(struct ca *ca, const char *name, EVP_PKEY **key);
 int ca_time_of(const ASN1_TIME *t, int64_t *sec);
+/* 2026-01-31T12:00:00Z, or "-" for 0 */
+void ca_iso_time(int64_t t, char *buf, size_t size);
 
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);

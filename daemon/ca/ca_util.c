@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -110,4 +111,15 @@ int ca_time_of(const ASN1_TIME *t, int64_t *sec)
 		return -EINVAL;
 	*sec = (int64_t)timegm(&tm);
 	return 0;
+}
+
+void ca_iso_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -3,12 +3,13 @@
 # pkiksd --lab and pkid on loopback (ports 19300-19349), bounded waits.
 #   check-continuity-config     pkid -t refuses what pkid cannot serve;
 #                               IOS sub-modes without indentation (-T)
+#   check-continuity-cancel     a cancelled auto-rollover is armed again
 #   check-continuity-challenge  a challenge to a CA with `grant auto` and no
 #                               password is ignored (IOS); with a password a
 #                               wrong one fails; every rejection logs why
 CONTINUITY_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CONTINUITY_CHECKS := challenge config
+CONTINUITY_CHECKS := challenge config cancel
 
 CHECKS += $(CONTINUITY_CHECKS:%=check-continuity-%)
 
