@@ -80,6 +80,42 @@ static void usage(FILE *f)
 	      f);
 }
 
+/*
+ * pkid -t: what parses but cannot be served.  The CA creates its folder
+ * (`database url`) but not the folders above it, and then could only say
+ * "cannot create the CA key and certificate" (issue 13 #5).
+ */
+static int check_servable(const struct pkid *d)
+{
+	char dir[PKID_CONF_URL_MAX], *slash;
+	int bad = 0;
+
+	for (size_t i = 0; i < d->cfg->n_servers; i++) {
+		const struct pkid_server_config *s = &d->cfg->servers[i];
+		const char *url = s->db_url;
+
+		if (!url[0])
+			continue;
+		if (!strncmp(url, "file://", 7))
+			url += 7;
+		snprintf(dir, sizeof(dir), "%s", url);
+		while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+			dir[strlen(dir) - 1] = '\0';
+		slash = strrchr(dir, '/');
+		if (!slash)
+			continue;
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (access(dir, W_OK | X_OK) == 0)
+			continue;
+		fprintf(stderr,
+			"%s:%u: 'database url': folder %s cannot hold %s: %s\n",
+			d->opts.conf, s->db_url_line, dir, url,
+			strerror(errno));
+		bad = 1;
+	}
+	return bad ? -EINVAL : 0;
+}
+
 /* -T: the file as pkid understood it (IOS sub-modes resolved), no secrets */
 static void print_config(const struct pkid_config *cfg)
 {
@@ -446,6 +482,8 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&d) < 0)
 		return 1;
+	if (d.opts.check_only && check_servable(&d) < 0)
+		goto err_cfg;
 	if (d.opts.check_only) {
 		printf("%s: configuration OK\n", d.opts.conf);
 		if (d.opts.print_conf)

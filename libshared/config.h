@@ -120,6 +120,7 @@ struct pkid_server_config {
 
 	enum pkid_db_level db_level;
 	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
+	unsigned int db_url_line; /* its line, for pkid -t's folder check */
 	enum pkid_archive_format archive_format;
 	char archive_password[PKID_CONF_PW_MAX]; /* "" when none given */
 

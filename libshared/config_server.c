@@ -166,15 +166,33 @@ static int srv_db_level(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/*
+ * database url: IOS also takes ftp:, tftp:, flash: ...; pkid keeps the
+ * CA's files in a local folder only, so anything else is refused here
+ * rather than failing when the CA starts (issue 13 #5).
+ */
 static int srv_db_url(struct parser *p, const struct cmdline *c)
 {
 	struct pkid_server_config *s = cur_server(p);
+	int ret;
 
 	if (c->neg) {
 		memset(s->db_url, 0, sizeof(s->db_url));
+		s->db_url_line = 0;
 		return 0;
 	}
-	return conf_url(p, c, 0, s->db_url);
+	ret = conf_url(p, c, 0, s->db_url);
+	if (ret < 0)
+		return ret;
+	if (s->db_url[0] != '/' && strncmp(s->db_url, "file:///", 8) != 0) {
+		conf_err(p,
+			 "'%s': pkid keeps the CA's files in a local folder "
+			 "(/path or file:///path), it cannot serve '%s'",
+			 c->name, s->db_url);
+		return -EINVAL;
+	}
+	s->db_url_line = p->line;
+	return 0;
 }
 
 /* database archive pkcs12|pem [password [0|7] PW] */

@@ -56,6 +56,7 @@ static int check_server(struct ca *ca, const struct ctl_request *req,
 static int show_disabled(struct ca *ca, struct ctl_reply *reply)
 {
 	const char *why = ca->cfg.shutdown ? "shutdown"
+			  : ca->why[0]	   ? ca->why
 					   : "waiting for authoritative time";
 
 	reply->result = json_pack("{s:s, s:s, s:s, s:s}", "name", ca->cfg.name,

@@ -16,6 +16,7 @@
 #define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
 #define CA_RA_SUFFIX   "-ra"
 #define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
+#define CA_DIR_MSG     "cannot create the database url folder"
 #define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
 /* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
 #define CA_TEST_CRASH_ENV "PKID_TEST_CRASH_AT"
@@ -56,6 +57,9 @@ struct ca {
 	const EVP_MD *md; /* `hash` */
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+	/* Why the last start failed, with its errno text ("" if it did not):
+	 * `show server` says this, not a guess (issue 13 #5). */
+	char why[PKID_CONF_URL_MAX + 128];
 };
 
 /* ca.c */

@@ -382,6 +382,10 @@ static const struct broken broken[] = {
 	{"crypto pki server CA\n grant auto trustpoint\n", 2,
 	 "expected a name"},
 	{"crypto pki server CA\n database url nowhere\n", 2, "not a URL"},
+	{"crypto pki server CA\n database url ftp://10.1.1.1/DB/\n", 2,
+	 "it cannot serve 'ftp://10.1.1.1/DB/'"},
+	{"crypto pki server CA\n database url file://host/db\n", 2,
+	 "local folder (/path or file:///path)"},
 	{"crypto pki server CA\n database archive zip\n", 2,
 	 "expected one of: pkcs12, pem, got 'zip'"},
 	{"crypto pki server CA\n shutdown now\n", 2, "unexpected 'now'"},
@@ -589,7 +593,7 @@ static void test_load_file(void)
 	      "  grant auto\n"
 	      "  lifetime certificate 365\n"
 	      "  lifetime ca-certificate 730\n"
-	      "  database url ftp://10.1.1.1/DB/ROOTCA/\n"
+	      "  database url /var/lib/pkid/ROOTCA/\n"
 	      "  auto-rollover 90\n",
 	      f);
 	fclose(f);

@@ -31,4 +31,19 @@ $B/pkid -t -c "$T/exit.conf" 2>"$T/err" && fail "a block line after exit was acc
 grep -q "exit.conf:3: unknown command 'auto-rollover' in global" "$T/err" ||
 	fail "after exit: $(cat "$T/err")"
 echo "ok: unindented block lines belong to the block; pkid -T shows them indented"
+
+# issue 13 #5: what pkid cannot serve is refused by pkid -t, at its line.
+printf 'crypto pki server CA\n database url ftp://10.1.1.1/DB/\n' >"$T/ftp.conf"
+$B/pkid -t -c "$T/ftp.conf" 2>"$T/err" && fail "pkid -t accepted database url ftp://"
+grep -q "ftp.conf:2: 'database url': pkid keeps the CA's files in a local folder" "$T/err" ||
+	fail "ftp: $(cat "$T/err")"
+printf 'crypto pki server CA\n grant auto\n database url %s/no/such/db\n' "$T" >"$T/dir.conf"
+$B/pkid -t -c "$T/dir.conf" 2>"$T/err" && fail "pkid -t accepted a folder whose parent is missing"
+grep -q "dir.conf:3: 'database url': folder $T/no/such cannot hold $T/no/such/db: No such file" "$T/err" ||
+	fail "missing parent: $(cat "$T/err")"
+mkdir -p "$T/no/such"
+$B/pkid -t -c "$T/dir.conf" >/dev/null || fail "pkid -t refused a folder whose parent exists"
+printf 'crypto pki server CA\n database url file://%s/no/such/db2/\n' "$T" >"$T/file.conf"
+$B/pkid -t -c "$T/file.conf" >/dev/null || fail "pkid -t refused file:///path"
+echo "ok: pkid -t refuses ftp:// and a folder without its parent, with FILE:LINE"
 echo "check-continuity-config: OK"
