@@ -63,6 +63,7 @@ static int cmd_authenticate(struct tp_set *set, const struct ctl_request *req,
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s",
 				       why[0] ? why : strerror(-ret));
+	tp_zero_touch_later(tp); /* auto-enroll: IOS enrolls by itself */
 	reply->result = json_pack("{s:s, s:s}", "trustpoint", tp->cfg.name,
 				  "fingerprint", fp);
 	ctl_reply_printf(reply,

@@ -96,6 +96,12 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
  * already serves the new chain. */
 int tp_refresh_ra(struct tp *tp, struct db_tp *st);
 
+/* tp_auto.c: zero-touch (auto-enroll + enrollment url) */
+/* Authenticate (with a configured fingerprint) and enroll, if due. */
+int tp_zero_touch(struct tp *tp);
+/* After the operator's authenticate: zero-touch one retry period later. */
+void tp_zero_touch_later(struct tp *tp);
+
 /* tp_enroll.c */
 /* Start a request of @kind now (the timer's or the operator's). */
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
