@@ -264,18 +264,50 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 		pkiks_key_delete(tp->set->ks, r->key_name);
 }
 
-/* Not answered: CONNECT RETRY with backoff, unless out of retries. */
-static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
-		       unsigned int count, int err)
+/* What a failed exchange means, in the operator's words (issue 13). */
+static const char *unreachable_why(int err)
 {
+	switch (err) {
+	case -ECONNREFUSED:
+		return "CA unreachable (connect refused)";
+	case -EHOSTUNREACH:
+		return "CA unreachable (no route to host)";
+	case -ETIMEDOUT:
+		return "CA unreachable (timed out)";
+	case -ECONNRESET:
+		return "CA unreachable (connection reset)";
+	case -EPROTO:
+		return "the CA answered, but not with SCEP (HTTP error)";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Not answered, or answered with something we cannot use: CONNECT RETRY
+ * with backoff, unless out of retries.  what: why, or NULL for the
+ * errno's own words.
+ */
+static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
+		       unsigned int count, int err, const char *what)
+{
+	char buf[224], gave[256];
 	int64_t now;
 
+	if (!what)
+		what = unreachable_why(err);
+	if (!what) {
+		snprintf(buf, sizeof(buf), "CA unreachable (%s)",
+			 strerror(-err));
+		what = buf;
+	}
 	if (count >= tp->cfg.retry_count) {
-		give_up(tp, r, "CA unreachable, retries exhausted");
+		snprintf(gave, sizeof(gave), "%.200s, retries exhausted", what);
+		give_up(tp, r, gave);
 		return err;
 	}
-	fprintf(stderr, "pkid: trustpoint %s: CA unreachable (%s), retry %u\n",
-		tp->cfg.name, strerror(-err), count + 1);
+	fprintf(stderr, "pkid: trustpoint %s: %s, retry %u\n", tp->cfg.name,
+		what, count + 1);
 	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
 	    tp_now(tp, &now) < 0)
 		return err;
@@ -351,16 +383,19 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 	free(der);
 	if (ret < 0)
 		return scep_http_unreachable(ret)
-			       ? retry_later(tp, r, retry_tid(r), count, ret)
+			       ? retry_later(tp, r, retry_tid(r), count, ret,
+					     NULL)
 			       : ret;
 	ret = scep_client_parse(body.data, body.len, r->signers, &r->m, &rep);
 	scep_http_body_free(&body);
 	if (ret < 0) {
-		fprintf(stderr,
-			"pkid: trustpoint %s: reply is not a CertRep "
-			"from our CA for %s\n",
-			tp->cfg.name, r->m.transaction_id);
-		return retry_later(tp, r, retry_tid(r), count, ret);
+		char what[sizeof(rep.why) + 64];
+
+		/* The CA answered: say what was wrong with the answer. */
+		snprintf(what, sizeof(what), "reply to %s: %s",
+			 r->m.transaction_id,
+			 rep.why[0] ? rep.why : strerror(-ret));
+		return retry_later(tp, r, retry_tid(r), count, ret, what);
 	}
 	switch (rep.status) {
 	case SCEP_STATUS_SUCCESS:
@@ -454,7 +489,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (kind == TP_KIND_SHADOW) {
 		ret = shadow_recipient(tp, &r);
 		if (ret < 0) {
-			ret = retry_later(tp, &r, "", count, ret);
+			ret = retry_later(tp, &r, "", count, ret, NULL);
 			goto out;
 		}
 	}
@@ -487,7 +522,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (kind == TP_KIND_SHADOW) {
 		ret = shadow_recipient(tp, &r);
 		if (ret < 0) {
-			ret = retry_later(tp, &r, r.tid, count, ret);
+			ret = retry_later(tp, &r, r.tid, count, ret, NULL);
 			goto out;
 		}
 	}
@@ -560,7 +595,7 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 		tp->cfg.name,
 		ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
 				: "yet");
-	ret = retry_later(tp, &r, "", count, ret);
+	ret = retry_later(tp, &r, "", count, ret, NULL);
 	req_free(&r);
 	return ret;
 }

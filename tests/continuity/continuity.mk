@@ -6,12 +6,13 @@
 #   check-continuity-cancel     a cancelled auto-rollover is armed again
 #   check-continuity-reason     show server gives the real reason a CA is down
 #   check-continuity-zerotouch  enrollment url + auto-enroll: enrolls by itself
+#   check-continuity-states     client messages and the expired state
 #   check-continuity-challenge  a challenge to a CA with `grant auto` and no
 #                               password is ignored (IOS); with a password a
 #                               wrong one fails; every rejection logs why
 CONTINUITY_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CONTINUITY_CHECKS := challenge config cancel reason zerotouch
+CONTINUITY_CHECKS := challenge config cancel reason zerotouch states
 
 CHECKS += $(CONTINUITY_CHECKS:%=check-continuity-%)
 
