@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -33,6 +34,7 @@
 #include "config.h"
 #include "core/ctl.h"
 #include "guard/guard.h"
+#include "health/health.h"
 #include "core/http.h"
 #include "keystore.h"
 #include "core/log.h"
@@ -44,6 +46,7 @@
 #define PKID_STATE_DIR "/var/lib/pkid"
 #define PKID_KEYGEN    "/usr/lib/pkid/pkiks-keygen"
 #define PKID_RETRY_MS  1000 /* reconnect to the keystore's events */
+#define PKID_HEALTH_MS 60000 /* the watchdog looks at least this often */
 
 struct pkid_opts {
 	const char *conf;
@@ -66,6 +69,7 @@ struct pkid {
 	struct http_server *http;
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */
+	struct health_env *health; /* show health, /metrics, alerts */
 	struct pkiks *ev;      /* event subscription (its own handle) */
 	bool ev_lost; /* the keystore may come back empty: restore keys */
 	int sigfd;
@@ -304,6 +308,8 @@ static int setup_ctl(struct pkid *d)
 	ret = ret ?: tp_ctl_register(d->tp, d->ctl);
 	ret = ret ?: guard_ctl_register(d->ctl);
 	ret = ret ?: reload_ctl_register(d->reload, d->ctl);
+	ret = ret ?: health_new(&d->health, d->ca, d->tp, d->opts.ks_socket);
+	ret = ret ?: health_ctl_register(d->health, d->ctl);
 	return ret ?: ctl_server_start(d->ctl);
 }
 
@@ -314,12 +320,16 @@ static int setup_http(struct pkid *d)
 	if (!d->cfg->http_enabled || !d->ca)
 		return 0;
 	ret = http_start(&d->http, d->cfg->http_port, d->ca);
-	if (ret < 0)
+	if (ret < 0) {
 		fprintf(stderr, "pkid: cannot listen on port %u\n",
 			d->cfg->http_port);
-	else
-		guard_start(d->cfg); /* `ip http rate-limit`, if any */
-	return ret;
+		return ret;
+	}
+	guard_start(d->cfg); /* `ip http rate-limit`, if any */
+	if (!d->cfg->metrics_off)
+		http_set_metrics(d->http, health_metrics, d->health,
+				 d->cfg->metrics_any);
+	return 0;
 }
 
 /* `clock calendar-valid` in pkid.conf: the administrator vouches for it. */
@@ -411,6 +421,19 @@ static int on_signal(struct pkid *d)
  * Poll the signal fd, the control thread's reload requests and the
  * keystore's events until SIGTERM/SIGINT.
  */
+/* The watchdog's alerts: after each wake-up, at most once a second. */
+static void health_tick_due(struct pkid *d)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec && now.tv_sec - last.tv_sec < 1)
+		return;
+	last = now;
+	health_tick(d->health);
+}
+
 static int run(struct pkid *d)
 {
 	struct pkiks_event_msg ev;
@@ -431,8 +454,9 @@ static int run(struct pkid *d)
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
-		/* Every timer, the CRL refresh too, is the keystore's. */
-		timeout = d->ev ? -1 : PKID_RETRY_MS;
+		/* Every timer, the CRL refresh too, is the keystore's; the
+		 * watchdog still looks at least every PKID_HEALTH_MS. */
+		timeout = d->ev ? PKID_HEALTH_MS : PKID_RETRY_MS;
 		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN && on_signal(d))
@@ -452,6 +476,7 @@ static int run(struct pkid *d)
 					ca_keystore_lost(d->ca);
 			}
 		}
+		health_tick_due(d);
 	}
 }
 
@@ -524,6 +549,7 @@ int main(int argc, char **argv)
 err_http:
 	ctl_server_destroy(d.ctl);
 err_ctl:
+	health_destroy(d.health);
 	ca_free(d.ca);
 err_ca:
 	reload_free(d.reload);

@@ -179,6 +179,9 @@ struct pkid_config {
 
 	bool http_enabled;	 /* ip http server present */
 	unsigned int http_port;	 /* default 80 */
+	/* GET /metrics (Prometheus): `no ip http metrics` turns it off;
+	 * `ip http metrics any` serves it to every peer, not only loopback */
+	bool metrics_off, metrics_any;
 	unsigned int rate_limit; /* requests per second; 0 = no limit */
 	unsigned int rate_burst;
 	char (*rate_ifaces)[PKID_CONF_IF_MAX]; /* empty = every interface */

@@ -186,6 +186,10 @@ static void print_globals(FILE *out, const struct pkid_config *cfg)
 		fprintf(out, "control-socket %s\n", cfg->control_socket);
 	if (cfg->http_enabled)
 		fprintf(out, "ip http server %u\n", cfg->http_port);
+	if (cfg->metrics_off)
+		fprintf(out, "no ip http metrics\n");
+	else if (cfg->metrics_any)
+		fprintf(out, "ip http metrics any\n");
 	if (cfg->rate_limit) {
 		fprintf(out, "ip http rate-limit %u %u", cfg->rate_limit,
 			cfg->rate_burst);
@@ -273,7 +277,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)
 {
-	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(rate_limit) ||
+	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(metrics_off) ||
+	    !SAME(metrics_any) || !SAME(rate_limit) ||
 	    !SAME(rate_burst) || !SAME(n_rate_ifaces) || !SAME(n_rate_allow))
 		return false;
 	for (size_t i = 0; i < a->n_rate_ifaces; i++)

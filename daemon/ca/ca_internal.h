@@ -5,12 +5,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <urcu-bp.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "health/health.h"
 #include "core/db.h"
 
 #define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
@@ -57,6 +59,10 @@ struct ca {
 	const EVP_MD *md; /* `hash` */
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+	/* Enrollments by outcome and PKIOperation latency (GET /metrics);
+	 * updated with __atomic builtins by the HTTP workers, no lock. */
+	uint64_t n_granted, n_pending, n_rejected;
+	uint64_t lat_count, lat_sum_us, lat_bucket[HEALTH_LAT_BUCKETS + 1];
 	/* Why the last start failed, with its errno text ("" if it did not):
 	 * `show server` says this, not a guess (issue 13 #5). */
 	char why[PKID_CONF_URL_MAX + 128];
@@ -74,6 +80,10 @@ int ca_write_file(const char *path, const void *data, size_t len,
 		  unsigned int mode);
 /* Load the CA (and its rollover) of row and publish it; under lock. */
 int ca_load(struct ca *ca, const struct db_ca *row, int64_t now);
+
+/* ca_health.c: counters for GET /metrics (lock-free) */
+void ca_count_outcome(struct ca *ca, int granted, int pending);
+void ca_count_latency(struct ca *ca, const struct timespec *start);
 
 /* ca_util.c */
 int ca_fingerprint(X509 *x, char *hex, size_t size); /* SHA-256, upper */

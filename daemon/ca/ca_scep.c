@@ -449,6 +449,9 @@ static void log_request(struct ca *ca, const struct scep_request *req,
 	int level = LOG_DEBUG;
 	const char *tag = "CS_SCEP";
 
+	if (enroll)
+		ca_count_outcome(ca, rep->status == SCEP_STATUS_SUCCESS,
+				 rep->status == SCEP_STATUS_PENDING);
 	/* Enrollments are the operator's business; polls and GETs are not. */
 	if (enroll && rep->status == SCEP_STATUS_SUCCESS) {
 		level = LOG_INFO;
@@ -501,12 +504,14 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
 	struct scep_recipient rcpt[2], *me;
 	const EVP_MD *md;
+	struct timespec t0;
 	int64_t now = 0;
 	size_t n;
 	int ret;
 
 	if (!pub)
 		return -EAGAIN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = recipients(pub, rcpt);
 	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
 	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
@@ -545,6 +550,7 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	ret = scep_reply(&req, &rep, me->cert, me->key, md ? md : ca->md, now,
 			 &out->data, &out->len);
 	out->content_type = "application/x-pki-message";
+	ca_count_latency(ca, &t0);
 out:
 	X509_free(rep.issued);
 	X509_CRL_free(rep.crl);

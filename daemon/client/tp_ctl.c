@@ -86,7 +86,7 @@ static bool id_expired(struct tp *tp, const struct db_tp *st)
 }
 
 /* An expired identity says so, whatever is in progress (issue 13 #4). */
-static const char *tp_state(struct tp *tp, const struct db_tp *st)
+const char *tp_state_of(struct tp *tp, const struct db_tp *st)
 {
 	if (st->id_cert && id_expired(tp, st))
 		return "expired";
@@ -114,7 +114,7 @@ static int cmd_enroll(struct tp_set *set, const struct ctl_request *req,
 	if (db_tp_get(set->db, tp->cfg.name, &st) < 0)
 		return ctl_reply_error(reply, -EIO, "database unreadable");
 	/* Pending or retrying is no error: the daemon goes on by itself. */
-	state = tp_state(tp, &st);
+	state = tp_state_of(tp, &st);
 	if (ret < 0 && st.pending_kind == TP_KIND_NONE) {
 		db_tp_free(&st);
 		return ctl_reply_error(reply, ret, "enrollment failed: %s",
@@ -143,7 +143,7 @@ static int cmd_show_trustpoints(struct tp_set *set,
 		struct tp *tp = &set->tps[i];
 		struct db_tp st = {0};
 		bool have = db_tp_get(set->db, tp->cfg.name, &st) == 0;
-		const char *state = have ? tp_state(tp, &st) : "new";
+		const char *state = have ? tp_state_of(tp, &st) : "new";
 		char cu[32], cn[32];
 
 		iso_time(tp->crl_this, cu, sizeof(cu));

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "proto/scep/scep_client.h"
+#include "core/log.h"
 #include "tp_internal.h"
 
 /* Everything one request (or poll) needs. */
@@ -248,6 +249,14 @@ static int save_pending(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 /* Give up on the request in progress; the operator takes over. */
 static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 {
+	int64_t now = 0;
+
+	/* The watchdog's alert at a stable tag (daemon/LOGGING.md). */
+	tp_now(tp, &now);
+	tp->gave_up_at = now ? now : 1;
+	pkid_log(LOG_ERR, "HEALTH_TP_GAVE_UP",
+		 "trustpoint %s: %s request gave up: %s", tp->cfg.name,
+		 tp_kind_name(r->kind), what);
 	fprintf(stderr,
 		"pkid: trustpoint %s: %s request %s: %s; stopped "
 		"(enroll by hand: trustpoint %s enroll)\n",
@@ -493,6 +502,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			goto out;
 		}
 	}
+	tp->gave_up_at = 0; /* a new attempt */
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
@@ -531,6 +541,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (ret < 0)
 		goto out;
 	r.m.type = SCEP_MSG_CERTPOLL;
+	tp->gave_up_at = 0; /* a new attempt */
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;

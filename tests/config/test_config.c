@@ -668,6 +668,37 @@ static void test_unindented_submode(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[1], "pkid.conf:3: 'grant'"));
 }
 
+/* Ours (issue 13): rollover cancel-delay, ip http metrics; round trip. */
+static void test_watchdog_lines(void)
+{
+	struct pkid_config *cfg = parse_ok("ip http metrics any\n"
+					   "crypto pki server CA\n"
+					   " auto-rollover 0 0 4\n"
+					   " rollover cancel-delay 0 2\n"),
+			   *back;
+	char *text;
+
+	CU_ASSERT_TRUE(cfg->metrics_any);
+	CU_ASSERT_FALSE(cfg->metrics_off);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_cancel_delay, HOURS(2));
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "ip http metrics any\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " rollover cancel-delay 0 2\n"));
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_config_globals_equal(cfg, back));
+	CU_ASSERT_TRUE(pkid_server_config_equal(&cfg->servers[0],
+						&back->servers[0]));
+	free(text);
+	pkid_config_free(back);
+	pkid_config_free(cfg);
+	cfg = parse_ok("no ip http metrics\ncrypto pki server CA\n");
+	CU_ASSERT_TRUE(cfg->metrics_off);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_cancel_delay, DAYS(1));
+	pkid_config_free(cfg);
+	CU_ASSERT_EQUAL(parse("ip http metrics everyone\n", &cfg), -EINVAL);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -688,6 +719,7 @@ int main(void)
 	CU_add_test(s, "diff", test_diff);
 	CU_add_test(s, "load file", test_load_file);
 	CU_add_test(s, "unindented sub-mode lines", test_unindented_submode);
+	CU_add_test(s, "watchdog lines", test_watchdog_lines);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -31,4 +31,11 @@ wait_for 10 bash -c "[ \"\$(clctl --json 'show trustpoints' | jq -r '.[0].state'
 clctl "show trustpoints" | grep -q "expired" || fail "show trustpoints text: no expired"
 echo "ok: the identity has ended: state expired (it was 'retrying')"
 
+# The watchdog agrees: exit 5, the trustpoint's risk named.
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl show health >"$T/health.out" 2>&1
+rc=$?
+[ $rc = 5 ] || fail "show health exit $rc with an expired identity: $(cat "$T/health.out")"
+grep -q "AT RISK: identity expired at" "$T/health.out" || fail "health: $(cat "$T/health.out")"
+echo "ok: show health: exit 5, identity expired"
+
 echo "check-continuity-states: OK"
