@@ -10,6 +10,7 @@ enrollment to the end of the run, every uncovered instant is a gap.
 Writes OUTDIR/summary.txt and OUTDIR/timeline.svg (no fonts to fetch, no
 scripts); exits 1 when there is a gap.
 """
+import datetime
 import glob
 import os
 import sys
@@ -18,13 +19,28 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding
 
 
+BEGIN = b"-----BEGIN CERTIFICATE-----"
+
+
 def load_pems(path):
+    """Every certificate of a PEM file (Debian 12's cryptography 38 has no
+    load_pem_x509_certificates)."""
     with open(path, "rb") as f:
-        return x509.load_pem_x509_certificates(f.read())
+        data = f.read()
+    return [x509.load_pem_x509_certificate(BEGIN + part)
+            for part in data.split(BEGIN)[1:]]
+
+
+def utc_seconds(c, name):
+    """not_valid_*_utc (cryptography >= 42), else the naive UTC one."""
+    t = getattr(c, name + "_utc", None)
+    if t is None:
+        t = getattr(c, name).replace(tzinfo=datetime.timezone.utc)
+    return int(t.timestamp())
 
 
 def times(c):
-    return int(c.not_valid_before_utc.timestamp()), int(c.not_valid_after_utc.timestamp())
+    return utc_seconds(c, "not_valid_before"), utc_seconds(c, "not_valid_after")
 
 
 def signed_by(cert, ca):
