@@ -33,7 +33,7 @@ cleanup() {
 	[ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 trap cleanup EXIT
-fail() { echo "sim: FAIL: $*" >&2; exit 1; }
+fail() { echo "sim: FAIL: $*" >&2; KEEP=1; exit 1; }
 mkdir -p "$OUT/history" "$OUT/ca"
 ks_twin_start "$T/ks" --lab || fail "pkiksd"
 export PKIKS_QUIET=1
@@ -98,6 +98,14 @@ settled() {
 			return 1
 	done
 }
+# name=state of every trustpoint that is not enrolled.
+states() {
+	local k
+	for ((k = 0; k < PIDS; k++)); do
+		$B/ctl-call "$T/cl$k.ctl" --json "show trustpoints" 2>/dev/null |
+			python3 -c 'import json,sys; print(" ".join(t["name"]+"="+t["state"] for t in json.load(sys.stdin) if t["state"] != "enrolled"))'
+	done
+}
 wait_settled() {
 	local i
 	for ((i = 0; i < ${SIM_SETTLE_TRIES:-600}; i++)); do
@@ -131,7 +139,7 @@ steps=0
 while [ "$(lab_now)" -lt "$end" ]; do
 	$B/lab-advance "$STEP" || fail "lab-advance"
 	steps=$((steps + 1))
-	wait_settled || fail "step $steps: not settled: $(for ((k = 0; k < PIDS; k++)); do $B/ctl-call "$T/cl$k.ctl" "show trustpoints"; done | grep -v enrolled | head -5)"
+	wait_settled || fail "step $steps (lab day $(( ($(lab_now) - start) / 86400 ))): not settled: $(states) (logs kept in $T)"
 	collect
 done
 echo "$(lab_now)" >"$OUT/end"
