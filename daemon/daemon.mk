@@ -4,14 +4,15 @@
 # daemon/core/core.mk (database, control socket, HTTP, reload, log, key
 # blobs), daemon/ca/ca.mk (the certificate server), daemon/client/client.mk
 # (trustpoints), daemon/proto/scep/scep.mk (the SCEP codecs) and
-# daemon/guard/guard.mk (the XDP guard).  Some of them are read after this
+# daemon/guard/guard.mk (the XDP guard) and daemon/health/health.mk (the
+# watchdog).  Some of them are read after this
 # file, so the prerequisites are expanded late.
 PKID := $(BIN)/pkid
 
 .SECONDEXPANSION:
 $(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_CLIENT_OBJS) \
 	 $$(PKID_CORE_OBJS) $$(PKID_BASE_OBJS) $$(PKID_TP_OBJS) \
-	 $$(PKID_GUARD_OBJS) $$(LIBPKID)
+	 $$(PKID_GUARD_OBJS) $$(PKID_HEALTH_OBJS) $$(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
 		$(PKID_BASE_LIBS) $(PKID_CORE_LIBS) $(PKID_TP_LIBS) \

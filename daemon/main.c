@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -33,6 +34,7 @@
 #include "config.h"
 #include "core/ctl.h"
 #include "guard/guard.h"
+#include "health/health.h"
 #include "core/http.h"
 #include "keystore.h"
 #include "core/log.h"
@@ -44,6 +46,7 @@
 #define PKID_STATE_DIR "/var/lib/pkid"
 #define PKID_KEYGEN    "/usr/lib/pkid/pkiks-keygen"
 #define PKID_RETRY_MS  1000 /* reconnect to the keystore's events */
+#define PKID_HEALTH_MS 60000 /* the watchdog looks at least this often */
 
 struct pkid_opts {
 	const char *conf;
@@ -54,6 +57,7 @@ struct pkid_opts {
 	enum ca_key_mode key_mode;
 	bool key_mode_set; /* -m overrides `ra-certificate` */
 	bool check_only;
+	bool print_conf; /* -T: -t, then the configuration as understood */
 	bool foreground;
 };
 
@@ -65,6 +69,7 @@ struct pkid {
 	struct http_server *http;
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */
+	struct health_env *health; /* show health, /metrics, alerts */
 	struct pkiks *ev;      /* event subscription (its own handle) */
 	bool ev_lost; /* the keystore may come back empty: restore keys */
 	int sigfd;
@@ -73,10 +78,56 @@ struct pkid {
 
 static void usage(FILE *f)
 {
-	fputs("usage: pkid -c FILE [-t] [-f] [-s STATE_DIR] [-k KEYGEN] "
+	fputs("usage: pkid -c FILE [-t|-T] [-f] [-s STATE_DIR] [-k KEYGEN] "
 	      "[-P PROVIDER.so]\n"
 	      "            [-S PKIKSD_SOCKET] [-m ra|single]\n",
 	      f);
+}
+
+/*
+ * pkid -t: what parses but cannot be served.  The CA creates its folder
+ * (`database url`) but not the folders above it, and then could only say
+ * "cannot create the CA key and certificate" (issue 13 #5).
+ */
+static int check_servable(const struct pkid *d)
+{
+	char dir[PKID_CONF_URL_MAX], *slash;
+	int bad = 0;
+
+	for (size_t i = 0; i < d->cfg->n_servers; i++) {
+		const struct pkid_server_config *s = &d->cfg->servers[i];
+		const char *url = s->db_url;
+
+		if (!url[0])
+			continue;
+		if (!strncmp(url, "file://", 7))
+			url += 7;
+		snprintf(dir, sizeof(dir), "%s", url);
+		while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+			dir[strlen(dir) - 1] = '\0';
+		slash = strrchr(dir, '/');
+		if (!slash)
+			continue;
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (access(dir, W_OK | X_OK) == 0)
+			continue;
+		pkid_log(LOG_ERR, NULL,
+			 "%s:%u: 'database url': folder %s cannot hold %s: %s",
+			 d->opts.conf, s->db_url_line, dir, url,
+			 strerror(errno));
+		bad = 1;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+/* -T: the file as pkid understood it (IOS sub-modes resolved), no secrets */
+static void print_config(const struct pkid_config *cfg)
+{
+	char *text = pkid_config_to_string(cfg, PKID_PRINT_HIDE_SECRETS);
+
+	if (text)
+		fputs(text, stdout);
+	free(text);
 }
 
 /* The key generator next to our own binary, else the installed one. */
@@ -106,11 +157,14 @@ static int parse_args(int argc, char **argv, struct pkid_opts *o)
 	o->state_dir = PKID_STATE_DIR;
 	o->keygen = default_keygen();
 	o->ks_socket = getenv("PKIKS_SOCKET");
-	while ((c = getopt(argc, argv, "c:tfs:k:P:S:m:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:tTfs:k:P:S:m:h")) != -1) {
 		switch (c) {
 		case 'c':
 			o->conf = optarg;
 			break;
+		case 'T':
+			o->print_conf = true;
+			/* fall through */
 		case 't':
 			o->check_only = true;
 			break;
@@ -254,6 +308,8 @@ static int setup_ctl(struct pkid *d)
 	ret = ret ?: tp_ctl_register(d->tp, d->ctl);
 	ret = ret ?: guard_ctl_register(d->ctl);
 	ret = ret ?: reload_ctl_register(d->reload, d->ctl);
+	ret = ret ?: health_new(&d->health, d->ca, d->tp, d->opts.ks_socket);
+	ret = ret ?: health_ctl_register(d->health, d->ctl);
 	return ret ?: ctl_server_start(d->ctl);
 }
 
@@ -264,12 +320,16 @@ static int setup_http(struct pkid *d)
 	if (!d->cfg->http_enabled || !d->ca)
 		return 0;
 	ret = http_start(&d->http, d->cfg->http_port, d->ca);
-	if (ret < 0)
+	if (ret < 0) {
 		pkid_log(LOG_ERR, NULL, "cannot listen on port %u",
 			 d->cfg->http_port);
-	else
-		guard_start(d->cfg); /* `ip http rate-limit`, if any */
-	return ret;
+		return ret;
+	}
+	guard_start(d->cfg); /* `ip http rate-limit`, if any */
+	if (!d->cfg->metrics_off)
+		http_set_metrics(d->http, health_metrics, d->health,
+				 d->cfg->metrics_any);
+	return 0;
 }
 
 /* `clock calendar-valid` in pkid.conf: the administrator vouches for it. */
@@ -360,6 +420,19 @@ static int on_signal(struct pkid *d)
  * Poll the signal fd, the control thread's reload requests and the
  * keystore's events until SIGTERM/SIGINT.
  */
+/* The watchdog's alerts: after each wake-up, at most once a second. */
+static void health_tick_due(struct pkid *d)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec && now.tv_sec - last.tv_sec < 1)
+		return;
+	last = now;
+	health_tick(d->health);
+}
+
 static int run(struct pkid *d)
 {
 	struct pkiks_event_msg ev;
@@ -380,8 +453,9 @@ static int run(struct pkid *d)
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
-		/* Every timer, the CRL refresh too, is the keystore's. */
-		timeout = d->ev ? -1 : PKID_RETRY_MS;
+		/* Every timer, the CRL refresh too, is the keystore's; the
+		 * watchdog still looks at least every PKID_HEALTH_MS. */
+		timeout = d->ev ? PKID_HEALTH_MS : PKID_RETRY_MS;
 		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
 		if (p[0].revents & POLLIN && on_signal(d))
@@ -402,6 +476,7 @@ static int run(struct pkid *d)
 					ca_keystore_lost(d->ca);
 			}
 		}
+		health_tick_due(d);
 	}
 }
 
@@ -432,8 +507,12 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&d) < 0)
 		return 1;
+	if (d.opts.check_only && check_servable(&d) < 0)
+		goto err_cfg;
 	if (d.opts.check_only) {
 		printf("%s: configuration OK\n", d.opts.conf);
+		if (d.opts.print_conf)
+			print_config(d.cfg);
 		goto out_cfg;
 	}
 	if (!d.opts.foreground && daemon(0, 0) < 0)
@@ -470,6 +549,7 @@ int main(int argc, char **argv)
 err_http:
 	ctl_server_destroy(d.ctl);
 err_ctl:
+	health_destroy(d.health);
 	ca_free(d.ca);
 err_ca:
 	reload_free(d.reload);

@@ -32,6 +32,10 @@ void conf_err(struct parser *p, const char *fmt, ...)
 	int n;
 	va_list ap;
 
+	if (p->quiet) {
+		p->probe_errors++;
+		return;
+	}
 	p->errors++;
 	if (p->errors > ERRORS_MAX)
 		return;
@@ -62,6 +66,7 @@ void conf_server_defaults(struct pkid_server_config *s, const char *name)
 	s->lifetime_crl = 168LL * PKID_HOUR;
 	s->lifetime_enrollreq = 168LL * PKID_HOUR;
 	s->rollover_window = 30LL * PKID_DAY;
+	s->rollover_cancel_delay = PKID_DAY;
 	s->grant = PKID_GRANT_MANUAL;
 	s->db_level = PKID_DB_LEVEL_MINIMUM;
 	s->archive_format = PKID_ARCHIVE_PKCS12;
@@ -292,6 +297,36 @@ static const struct cmd *table_of(enum ctx ctx)
 	}
 }
 
+/* Does the line (after any "no") name a command of table?  No report. */
+static bool matches(struct parser *p, const struct cmd *table, char **tok,
+		    int ntok)
+{
+	int used;
+	bool found;
+
+	p->quiet = true;
+	p->probe_errors = 0;
+	found = find_cmd(p, table, tok, ntok, &used) && !p->probe_errors;
+	p->quiet = false;
+	return found;
+}
+
+/*
+ * The context of an unindented line.  IOS needs no indentation inside a
+ * sub-mode: a line that is not a global command but is one of the open
+ * block's stays in the block (the French seed has `auto-rollover 90`
+ * unindented under `crypto pki server`).  Anything else leaves the block,
+ * and a line that is neither is reported as an unknown global command.
+ */
+static enum ctx unindented_ctx(struct parser *p, char **tok, int ntok)
+{
+	if (p->ctx != CTX_SERVER && p->ctx != CTX_TRUSTPOINT)
+		return CTX_GLOBAL;
+	if (matches(p, conf_global_cmds, tok, ntok))
+		return CTX_GLOBAL;
+	return matches(p, table_of(p->ctx), tok, ntok) ? p->ctx : CTX_GLOBAL;
+}
+
 /* One non-comment line, trailing blanks removed. */
 static void parse_line(struct parser *p, const char *raw, bool indented)
 {
@@ -302,6 +337,7 @@ static void parse_line(struct parser *p, const char *raw, bool indented)
 	struct cmdline c = {0};
 	int ntok, used, first = 0, rc;
 	unsigned int errors = p->errors;
+	enum ctx in;
 
 	snprintf(work, sizeof(work), "%s", raw);
 	ntok = tokenize(work, raw, tok, rest);
@@ -309,15 +345,18 @@ static void parse_line(struct parser *p, const char *raw, bool indented)
 		conf_err(p, "too many words (at most %d)", TOK_MAX);
 		return;
 	}
-	if (!indented)
-		p->ctx = CTX_GLOBAL;
-	else if (p->ctx == CTX_SKIP)
+	if (!indented) {
+		bool neg = ntok > 1 && !strcmp(tok[0], "no");
+
+		p->ctx = unindented_ctx(p, tok + neg, ntok - neg);
+	} else if (p->ctx == CTX_SKIP)
 		return;
 	else if (p->ctx == CTX_GLOBAL) {
 		conf_err(p, "indented line outside a crypto pki server or "
 			    "trustpoint block");
 		return;
 	}
+	in = p->ctx;
 	if (!strcmp(tok[0], "no")) {
 		c.neg = true;
 		first = 1;
@@ -342,7 +381,7 @@ static void parse_line(struct parser *p, const char *raw, bool indented)
 	conf_err(p, "'%s': invalid", name);
 fail:
 	/* a broken block header: skip its lines instead of piling errors */
-	if (!indented)
+	if (!indented && in == CTX_GLOBAL)
 		p->ctx = CTX_SKIP;
 }
 

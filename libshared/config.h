@@ -110,6 +110,9 @@ struct pkid_server_config {
 
 	bool auto_rollover;	 /* the auto-rollover line is present */
 	int64_t rollover_window; /* its argument, default 30 days */
+	/* rollover cancel-delay: after `server rollover cancel`, the next
+	 * automatic rollover CA is made no sooner than this (default 1 day) */
+	int64_t rollover_cancel_delay;
 
 	enum pkid_grant_mode grant;
 	/* grant auto trustpoint TP ("" when absent) */
@@ -117,6 +120,7 @@ struct pkid_server_config {
 
 	enum pkid_db_level db_level;
 	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
+	unsigned int db_url_line; /* its line, for pkid -t's folder check */
 	enum pkid_archive_format archive_format;
 	char archive_password[PKID_CONF_PW_MAX]; /* "" when none given */
 
@@ -175,6 +179,9 @@ struct pkid_config {
 
 	bool http_enabled;	 /* ip http server present */
 	unsigned int http_port;	 /* default 80 */
+	/* GET /metrics (Prometheus): `no ip http metrics` turns it off;
+	 * `ip http metrics any` serves it to every peer, not only loopback */
+	bool metrics_off, metrics_any;
 	unsigned int rate_limit; /* requests per second; 0 = no limit */
 	unsigned int rate_burst;
 	char (*rate_ifaces)[PKID_CONF_IF_MAX]; /* empty = every interface */

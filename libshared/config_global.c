@@ -48,6 +48,20 @@ static int gl_http_server(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* ip http metrics [loopback|any] | no ip http metrics (ours, not IOS) */
+static int gl_metrics(struct parser *p, const struct cmdline *c)
+{
+	static const char *const who[] = {"loopback", "any", NULL};
+	int k = 0;
+
+	if (!c->neg && c->argc &&
+	    ((k = conf_keyword(p, c, 0, who)) < 0 || conf_no_more(p, c, 1)))
+		return -EINVAL;
+	p->cfg->metrics_off = c->neg;
+	p->cfg->metrics_any = !c->neg && k == 1;
+	return 0;
+}
+
 /* ip http rate-limit RATE BURST [interface IF...] */
 static int gl_rate_limit(struct parser *p, const struct cmdline *c)
 {
@@ -214,6 +228,7 @@ const struct cmd conf_global_cmds[] = {
 	{{"hostname"}, gl_hostname},
 	{{"clock", "calendar-valid"}, gl_calendar_valid},
 	{{"ip", "http", "server"}, gl_http_server},
+	{{"ip", "http", "metrics"}, gl_metrics},
 	{{"ip", "http", "rate-limit"}, gl_rate_limit},
 	{{"ip", "http", "rate-limit", "allow"}, gl_rate_allow},
 	{{"control-socket"}, gl_control_socket},

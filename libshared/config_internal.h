@@ -32,6 +32,8 @@ struct parser {
 	struct pkid_config *cfg;
 	enum ctx ctx;
 	size_t cur; /* index of the open server or trustpoint */
+	bool quiet; /* probing a table: count errors in probe_errors only */
+	unsigned int probe_errors;
 };
 
 /* One command line, split.  rest[i] is the line from word i to its end. */

@@ -110,6 +110,9 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " cdp-url %s\n", s->cdp_url);
 	if (s->auto_rollover)
 		print_days(out, "auto-rollover", s->rollover_window);
+	if (s->rollover_cancel_delay != PKID_DAY)
+		print_days(out, "rollover cancel-delay",
+			   s->rollover_cancel_delay);
 	if (s->password[0])
 		fprintf(out, " password 0 %s\n", secret(s->password, flags));
 	if (s->ra_mode != PKID_RA_AUTO)
@@ -183,6 +186,10 @@ static void print_globals(FILE *out, const struct pkid_config *cfg)
 		fprintf(out, "control-socket %s\n", cfg->control_socket);
 	if (cfg->http_enabled)
 		fprintf(out, "ip http server %u\n", cfg->http_port);
+	if (cfg->metrics_off)
+		fprintf(out, "no ip http metrics\n");
+	else if (cfg->metrics_any)
+		fprintf(out, "ip http metrics any\n");
 	if (cfg->rate_limit) {
 		fprintf(out, "ip http rate-limit %u %u", cfg->rate_limit,
 			cfg->rate_burst);
@@ -244,7 +251,8 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	return SAME_STR(name) && SAME_STR(issuer_name) && SAME(hash) &&
 	       SAME(lifetime_ca_cert) && SAME(lifetime_cert) &&
 	       SAME(lifetime_crl) && SAME(lifetime_enrollreq) &&
-	       SAME(auto_rollover) && SAME(rollover_window) && SAME(grant) &&
+	       SAME(auto_rollover) && SAME(rollover_window) &&
+	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME(shutdown) && SAME_STR(password) &&
@@ -269,7 +277,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)
 {
-	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(rate_limit) ||
+	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(metrics_off) ||
+	    !SAME(metrics_any) || !SAME(rate_limit) ||
 	    !SAME(rate_burst) || !SAME(n_rate_ifaces) || !SAME(n_rate_allow))
 		return false;
 	for (size_t i = 0; i < a->n_rate_ifaces; i++)

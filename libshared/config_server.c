@@ -2,9 +2,10 @@
 /*
  * crypto pki server NAME: the commands of ROLLOVER.md §3, plus two of
  * ours: `password [0|7] PW` (a static challenge password, as IOS's
- * enrollment password) and `ra-certificate auto|none` (RA key and
+ * enrollment password), `ra-certificate auto|none` (RA key and
  * certificate, or IOS single-key mode; daemon/ca/ca.h says why RA is the
- * default).  Every handler also takes the "no" form, which restores the
+ * default) and `rollover cancel-delay` (how long a cancelled rollover
+ * stays cancelled under auto-rollover, daemon/ca/ca_rollover.c).  Every handler also takes the "no" form, which restores the
  * default.
  */
 #include <errno.h>
@@ -106,6 +107,17 @@ static int srv_auto_rollover(struct parser *p, const struct cmdline *c)
 	return conf_duration(p, c, 0, 3650, &s->rollover_window);
 }
 
+/* rollover cancel-delay DAYS [HOURS [MINUTES]] (ours, not IOS) */
+static int srv_cancel_delay(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	s->rollover_cancel_delay = PKID_DAY;
+	if (c->neg)
+		return 0;
+	return conf_duration(p, c, 0, 3650, &s->rollover_cancel_delay);
+}
+
 /* grant auto | grant none | grant auto trustpoint TP */
 static int srv_grant(struct parser *p, const struct cmdline *c)
 {
@@ -154,15 +166,33 @@ static int srv_db_level(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/*
+ * database url: IOS also takes ftp:, tftp:, flash: ...; pkid keeps the
+ * CA's files in a local folder only, so anything else is refused here
+ * rather than failing when the CA starts (issue 13 #5).
+ */
 static int srv_db_url(struct parser *p, const struct cmdline *c)
 {
 	struct pkid_server_config *s = cur_server(p);
+	int ret;
 
 	if (c->neg) {
 		memset(s->db_url, 0, sizeof(s->db_url));
+		s->db_url_line = 0;
 		return 0;
 	}
-	return conf_url(p, c, 0, s->db_url);
+	ret = conf_url(p, c, 0, s->db_url);
+	if (ret < 0)
+		return ret;
+	if (s->db_url[0] != '/' && strncmp(s->db_url, "file:///", 8) != 0) {
+		conf_err(p,
+			 "'%s': pkid keeps the CA's files in a local folder "
+			 "(/path or file:///path), it cannot serve '%s'",
+			 c->name, s->db_url);
+		return -EINVAL;
+	}
+	s->db_url_line = p->line;
+	return 0;
 }
 
 /* database archive pkcs12|pem [password [0|7] PW] */
@@ -253,6 +283,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"lifetime", "crl"}, srv_lifetime_crl},
 	{{"lifetime", "enrollment-request"}, srv_lifetime_er},
 	{{"auto-rollover"}, srv_auto_rollover},
+	{{"rollover", "cancel-delay"}, srv_cancel_delay},
 	{{"grant"}, srv_grant},
 	{{"database", "level"}, srv_db_level},
 	{{"database", "url"}, srv_db_url},

@@ -417,6 +417,7 @@ static int restore_keys(struct ca *ca, const struct db_ca *row)
 
 static int ca_start_locked(struct ca *ca, const char **why)
 {
+	char dir[PKID_CONF_URL_MAX];
 	struct db_ca row = {0};
 	int64_t now;
 	int ret;
@@ -430,6 +431,11 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	if (ca_now(ca, &now) < 0) {
 		*why = CA_CLOCK_MSG;
 		return -EAGAIN;
+	}
+	ret = ca_dir(ca, dir, sizeof(dir));
+	if (ret < 0) {
+		*why = CA_DIR_MSG;
+		return ret;
 	}
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
@@ -485,12 +491,35 @@ out:
 	return ret;
 }
 
+/* The reason `show server` gives, from the failed step and its errno. */
+static void set_why(struct ca *ca, int ret, const char *why)
+{
+	const char *url = ca->cfg.db_url[0] ? ca->cfg.db_url : ca->state_dir;
+
+	if (ret == 0)
+		ca->why[0] = '\0';
+	else if (ret == -EAGAIN && why && !strcmp(why, CA_CLOCK_MSG))
+		snprintf(ca->why, sizeof(ca->why),
+			 "waiting for authoritative time");
+	else if (why && !strcmp(why, CA_DIR_MSG))
+		snprintf(ca->why, sizeof(ca->why), "%s %s: %s", why, url,
+			 strerror(-ret));
+	else
+		snprintf(ca->why, sizeof(ca->why), "%s: %s",
+			 why ? why : "cannot start", strerror(-ret));
+}
+
 int ca_start(struct ca *ca, const char **why)
 {
 	int ret;
 
 	pthread_mutex_lock(&ca->lock);
 	ret = ca->running ? 0 : ca_start_locked(ca, why);
+	if (!ca->running) {
+		set_why(ca, ret, *why);
+		if (ret < 0 && ret != -EAGAIN)
+			*why = ca->why; /* main logs it, single thread */
+	}
 	pthread_mutex_unlock(&ca->lock);
 	return ret;
 }

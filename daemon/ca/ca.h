@@ -92,6 +92,10 @@ int ca_running(struct ca *ca);
  */
 void ca_keystore_lost(struct ca *ca);
 
+/* The watchdog's facts (daemon/health/health.h). */
+struct health_ca;
+int ca_health(struct ca *ca, struct health_ca *h);
+
 /* HTTP side: -EAGAIN while the CA is not running, -ENOENT if none. */
 int ca_http_get_caps(struct ca *ca, struct ca_blob *out);
 int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out);

@@ -33,17 +33,6 @@
 #define CA_OTP_DEFAULT_MIN 60
 #define CA_OTP_MAX_MIN	   (7 * 24 * 60)
 
-static void iso_time(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm))
-		snprintf(buf, size, "-");
-	else
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* One control verb of the server: its table entry and handler. */
 struct ca_verb {
 	struct ctl_verb v;
@@ -81,6 +70,7 @@ static int check_server(struct ca *ca, const struct ca_verb *e,
 static int show_disabled(struct ca *ca, struct ctl_reply *reply)
 {
 	const char *why = ca->cfg.shutdown ? "shutdown"
+			  : ca->why[0]	   ? ca->why
 					   : "waiting for authoritative time";
 
 	reply->result = json_pack("{s:s, s:s, s:s, s:s}", "name", ca->cfg.name,
@@ -137,10 +127,10 @@ static void show_rollover(struct ca *ca, json_t *o)
 	ca_fingerprint(roll, fp, sizeof(fp));
 	json_object_set_new(o, "rollover_fingerprint", json_string(fp));
 	ca_time_of(X509_get0_notBefore(roll), &at);
-	iso_time(at, t, sizeof(t));
+	ca_iso_time(at, t, sizeof(t));
 	json_object_set_new(o, "rollover_starts", json_string(t));
 	ca_time_of(X509_get0_notAfter(roll), &at);
-	iso_time(at, t, sizeof(t));
+	ca_iso_time(at, t, sizeof(t));
 	json_object_set_new(o, "rollover_expires", json_string(t));
 }
 
@@ -189,8 +179,8 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply)
 				       strerror(-ret));
 	ca_fingerprint(ca->pub->ca_cert, fp, sizeof(fp));
 	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
-	iso_time(end, exp, sizeof(exp));
-	iso_time(row.crl_next_update, next, sizeof(next));
+	ca_iso_time(end, exp, sizeof(exp));
+	ca_iso_time(row.crl_next_update, next, sizeof(next));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
 		      "s:s, s:s}",
 		      "name", ca->cfg.name, "status", expired ? "expired" : "enabled", "issuer",
@@ -275,9 +265,9 @@ static int cert_row(const struct db_cert *c, void *arg)
 	bool under_roll = l->roll_fp[0] && !strcmp(c->issuer_fp, l->roll_fp);
 	char nb[32], na[32], rv[32];
 
-	iso_time(c->not_before, nb, sizeof(nb));
-	iso_time(c->not_after, na, sizeof(na));
-	iso_time(c->revoked_at, rv, sizeof(rv));
+	ca_iso_time(c->not_before, nb, sizeof(nb));
+	ca_iso_time(c->not_after, na, sizeof(na));
+	ca_iso_time(c->revoked_at, rv, sizeof(rv));
 	json_array_append_new(
 		reply->result,
 		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
@@ -303,9 +293,9 @@ static void rollover_row(struct ca *ca, struct cert_list *l)
 
 	ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(x));
 	ca_time_of(X509_get0_notBefore(x), &t);
-	iso_time(t, nb, sizeof(nb));
+	ca_iso_time(t, nb, sizeof(nb));
 	ca_time_of(X509_get0_notAfter(x), &t);
-	iso_time(t, na, sizeof(na));
+	ca_iso_time(t, na, sizeof(na));
 	json_array_append_new(
 		l->reply->result,
 		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "serial",
@@ -528,7 +518,7 @@ static int crl_serial(const struct db_cert *c, void *arg)
 	struct ctl_reply *reply = arg;
 	char when[32];
 
-	iso_time(c->revoked_at, when, sizeof(when));
+	ca_iso_time(c->revoked_at, when, sizeof(when));
 	json_array_append_new(json_object_get(reply->result, "revoked"),
 			      json_integer(c->serial));
 	ctl_reply_printf(reply, "    Serial %" PRId64 " revoked %s\n",
@@ -545,7 +535,7 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s", strerror(-ret));
-	iso_time(row.crl_next_update, next, sizeof(next));
+	ca_iso_time(row.crl_next_update, next, sizeof(next));
 	reply->result =
 		json_pack("{s:I, s:s, s:I, s:[]}", "crl_number",
 			  (json_int_t)row.crl_number, "next_update", next,

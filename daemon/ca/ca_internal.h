@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <urcu-bp.h>
 #include <openssl/evp.h>
@@ -12,11 +13,13 @@
 
 #include "ca.h"
 #include "ca_limit.h"
+#include "health/health.h"
 #include "core/db.h"
 
 #define CA_FP_HEX_MAX  65 /* SHA-256, hex, NUL */
 #define CA_RA_SUFFIX   "-ra"
 #define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
+#define CA_DIR_MSG     "cannot create the database url folder"
 #define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
 /* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
 
@@ -61,6 +64,13 @@ struct ca {
 	const EVP_MD *md; /* `hash` */
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+	/* Enrollments by outcome and PKIOperation latency (GET /metrics);
+	 * updated with __atomic builtins by the HTTP workers, no lock. */
+	uint64_t n_granted, n_pending, n_rejected;
+	uint64_t lat_count, lat_sum_us, lat_bucket[HEALTH_LAT_BUCKETS + 1];
+	/* Why the last start failed, with its errno text ("" if it did not):
+	 * `show server` says this, not a guess (issue 13 #5). */
+	char why[PKID_CONF_URL_MAX + 128];
 };
 
 /* ca.c */
@@ -76,6 +86,10 @@ int ca_write_file(const char *path, const void *data, size_t len,
 /* Load the CA (and its rollover) of row and publish it; under lock. */
 int ca_load(struct ca *ca, const struct db_ca *row, int64_t now);
 
+/* ca_health.c: counters for GET /metrics (lock-free) */
+void ca_count_outcome(struct ca *ca, int granted, int pending);
+void ca_count_latency(struct ca *ca, const struct timespec *start);
+
 /* ca_util.c */
 int ca_fingerprint(X509 *x, char *hex, size_t size); /* SHA-256, upper */
 int ca_parse_dn(const char *dn, X509_NAME **out);
@@ -88,6 +102,8 @@ int ca_time_of(const ASN1_TIME *t, int64_t *sec);
 bool ca_pub_expired(const struct ca_pub *pub, int64_t now);
 /* Log CS_CA_EXPIRED, once per CA certificate; under lock. */
 void ca_note_expired(struct ca *ca);
+/* 2026-01-31T12:00:00Z, or "-" for 0 */
+void ca_iso_time(int64_t t, char *buf, size_t size);
 
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);

@@ -375,13 +375,15 @@ static int promote_steps(struct ca *ca, struct db_ca *row)
 
 /* ---- entry points (under the CA's lock) ---- */
 
+static int64_t shadow_at(struct ca *ca, int64_t end);
+
 static bool shadow_due(struct ca *ca, const struct db_ca *row, int64_t now)
 {
 	int64_t end;
 
 	return ca->cfg.auto_rollover && row->rollover == DB_ROLLOVER_NONE &&
 	       der_end(row->cur_cert, row->cur_cert_len, &end) == 0 &&
-	       now >= end - ca->cfg.rollover_window && now < end;
+	       now >= shadow_at(ca, end) && now < end;
 }
 
 static bool expire_due(const struct db_ca *row, int64_t now)
@@ -421,6 +423,41 @@ static void arm(struct ca *ca, enum pkiks_timer_kind kind, int64_t at)
 			 strerror(-ret));
 }
 
+/*
+ * The CS SHADOW CERT GENERATION timer the keystore holds for us, if armed:
+ * its deadline (seconds), else 0.  It outlives pkid restarts and reloads,
+ * which is how a deferred rollover (after a cancel) stays deferred.
+ */
+static int64_t armed_shadow(struct ca *ca)
+{
+	struct pkiks_timer_info *t = NULL;
+	size_t n = 0;
+	int64_t at = 0;
+
+	if (pkiks_timer_list(ca->ks, &t, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (t[i].kind == PKIKS_TIMER_CS_SHADOW_CERT_GENERATION &&
+		    t[i].state != PKIKS_TIMER_EXPIRED &&
+		    !strcmp(t[i].owner, ca->cfg.name))
+			at = (int64_t)(t[i].deadline_ns / 1000000000ULL);
+	free(t);
+	return at;
+}
+
+/*
+ * When the automatic rollover CA is made: at the start of the window
+ * (end - auto-rollover), unless a cancel deferred it (a later armed
+ * deadline, still before the CA's end), which is kept.
+ */
+static int64_t shadow_at(struct ca *ca, int64_t end)
+{
+	int64_t natural = end - ca->cfg.rollover_window;
+	int64_t armed = armed_shadow(ca);
+
+	return armed > natural && armed < end ? armed : natural;
+}
+
 int ca_rollover_arm(struct ca *ca)
 {
 	int64_t end;
@@ -431,7 +468,7 @@ int ca_rollover_arm(struct ca *ca)
 	arm(ca, PKIKS_TIMER_CS_CERT_EXPIRE, end);
 	if (ca->cfg.auto_rollover && !ca->pub->roll_cert)
 		arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION,
-		    end - ca->cfg.rollover_window);
+		    shadow_at(ca, end));
 	else
 		pkiks_timer_cancel(ca->ks, ca->cfg.name,
 				   PKIKS_TIMER_CS_SHADOW_CERT_GENERATION);
@@ -499,6 +536,43 @@ int ca_rollover_promote(struct ca *ca, int64_t now)
 	return ret ?: ca_rollover_arm(ca);
 }
 
+/*
+ * After a cancel, under auto-rollover, the schedule is derived again: a CA
+ * always gets a rollover CA before its end.  The next one is made at the
+ * window's start if that is still ahead, else `rollover cancel-delay`
+ * after the cancel (so the operator has time to act on why he cancelled),
+ * but never later than halfway from now to the CA's end: the clients
+ * need the rest to fetch it.  Without auto-rollover nothing is armed: the
+ * operator makes the next one (`server rollover`), as before.
+ */
+static int rearm_after_cancel(struct ca *ca, int64_t now)
+{
+	int64_t end, at;
+	char when[32];
+	int ret = ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+
+	if (ret < 0)
+		return ret;
+	if (!ca->cfg.auto_rollover) {
+		pkiks_timer_cancel(ca->ks, ca->cfg.name,
+				   PKIKS_TIMER_CS_SHADOW_CERT_GENERATION);
+		return 0;
+	}
+	at = end - ca->cfg.rollover_window;
+	if (at <= now) {
+		at = now + ca->cfg.rollover_cancel_delay;
+		if (at > now + (end - now) / 2)
+			at = now + (end - now) / 2;
+	}
+	arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION, at);
+	ca_iso_time(at, when, sizeof(when));
+	pkid_log(LOG_NOTICE, "CS_ROLLOVER_SCHEDULED",
+		 "%s: auto-rollover: the next rollover CA certificate is made "
+		 "at %s",
+		 ca->cfg.name, when);
+	return 0;
+}
+
 /* The key and its stored blob: a cancelled rollover never comes back. */
 static int delete_key(struct ca *ca, const char *name)
 {
@@ -541,11 +615,9 @@ int ca_rollover_cancel(struct ca *ca, int64_t now)
 	ret = ret ?: reload(ca, now);
 	if (ret < 0)
 		return ret;
-	pkiks_timer_cancel(ca->ks, ca->cfg.name,
-			   PKIKS_TIMER_CS_SHADOW_CERT_GENERATION);
 	pkid_log(LOG_WARNING, "CS_ROLLOVER_CANCEL",
 		 "%s: rollover CA cancelled: clients that fetched it "
 		 "(GetNextCACert) or enrolled under it must re-enroll",
 		 ca->cfg.name);
-	return 0;
+	return rearm_after_cancel(ca, now);
 }

@@ -80,22 +80,32 @@ static bool trustpoint_signed(struct ca *ca, X509 *signer)
 
 static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 					const struct scep_request *req,
-					int64_t now)
+					int64_t now, const char **why)
 {
 	X509 *s = req->signer;
 
 	if (X509_check_issued(s, s) == X509_V_OK &&
 	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(req->csr)) ==
-		    1)
-		return req->type == SCEP_MSG_PKCSREQ ? SIGNER_NEW : SIGNER_BAD;
-	if (signed_by(s, pub->ca_cert))
-		return issued_valid(ca, s, now) ? SIGNER_RENEW : SIGNER_BAD;
+		    1) {
+		if (req->type == SCEP_MSG_PKCSREQ)
+			return SIGNER_NEW;
+		*why = "a RenewalReq signed by a self-signed certificate";
+		return SIGNER_BAD;
+	}
+	if (signed_by(s, pub->ca_cert)) {
+		if (issued_valid(ca, s, now))
+			return SIGNER_RENEW;
+		*why = "the signer certificate is not one of ours, valid and "
+		       "not revoked";
+		return SIGNER_BAD;
+	}
 	if (trustpoint_signed(ca, s))
 		return SIGNER_TRUSTED;
+	*why = "the signer is neither self-signed with the request's key nor "
+	       "issued by this CA (or the grant auto trustpoint's)";
 	return SIGNER_BAD;
 }
 
-/* Static challenge (none in this configuration) or a one-time one. */
 /* The static `password` of the config, else a one-time one (used up). */
 static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
 {
@@ -139,24 +149,56 @@ static bool challenge_checked(struct ca *ca, const struct scep_request *req,
 	return false;
 }
 
-static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
-				const struct scep_request *req,
-				const char *peer, int64_t now)
+/*
+ * A challenge on a new enrollment: the static password or a one-time one
+ * grants (even in manual mode, as on IOS), compared only when neither the
+ * client's address nor the subject must wait (challenge_checked).  Under
+ * `grant auto` with no static password IOS ignores the challenge: the
+ * request would be granted without one (issue 13: a seed client sends its
+ * trustpoint's password to a CA that has none).  With a password, a
+ * challenge is required (decide()).
+ */
+static enum db_req_state decide_challenge(struct ca *ca,
+					  const struct scep_request *req,
+					  const char *peer, int64_t now,
+					  const char **why)
 {
-	if (ca->cfg.grant == PKID_GRANT_NONE || kind == SIGNER_BAD)
-		return DB_REQ_REJECTED;
-	if (kind == SIGNER_TRUSTED)
-		return DB_REQ_GRANTED;
-	if (kind == SIGNER_NEW && req->challenge) {
-		if (!challenge_checked(ca, req, peer, now))
-			return DB_REQ_REJECTED;
+	if (!ca->cfg.password[0] && ca->cfg.grant == PKID_GRANT_AUTO) {
+		/* a valid one-time password is still used up */
+		if (!challenge_ok(ca, req->challenge, now))
+			*why = "challenge ignored: no password configured, "
+			       "grant auto";
 		return DB_REQ_GRANTED;
 	}
+	if (challenge_checked(ca, req, peer, now))
+		return DB_REQ_GRANTED;
+	*why = ca->cfg.password[0]
+		       ? "wrong challenge password"
+		       : "challenge password is not a valid one-time password";
+	return DB_REQ_REJECTED;
+}
+
+static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
+				const struct scep_request *req,
+				const char *peer, int64_t now, const char **why)
+{
+	if (kind == SIGNER_BAD)
+		return DB_REQ_REJECTED; /* *why set by classify_signer */
+	if (ca->cfg.grant == PKID_GRANT_NONE) {
+		*why = "grant none";
+		return DB_REQ_REJECTED;
+	}
+	if (kind == SIGNER_TRUSTED)
+		return DB_REQ_GRANTED;
+	if (kind == SIGNER_NEW && req->challenge)
+		return decide_challenge(ca, req, peer, now, why);
 	/* A configured password is required: `grant auto` does not stand
 	 * in for it (strongSwan without --password was granted). */
 	if (kind == SIGNER_NEW && ca->cfg.password[0] &&
-	    ca->cfg.grant == PKID_GRANT_AUTO)
+	    ca->cfg.grant == PKID_GRANT_AUTO) {
+		*why = "no challenge password (one is configured)";
 		return DB_REQ_REJECTED;
+	}
 	return ca->cfg.grant == PKID_GRANT_AUTO ? DB_REQ_GRANTED
 						: DB_REQ_PENDING;
 }
@@ -226,6 +268,9 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 	case DB_REQ_REJECTED:
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		if (!rep->why)
+			rep->why = "rejected earlier (repeated transactionID "
+				   "or CertPoll)";
 		return 0;
 	case DB_REQ_GRANTED:
 		ret = csr ? issue_parsed(ca, pub, r, csr, now, &rep->issued)
@@ -336,6 +381,7 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 		ca_note_expired(ca);
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_TIME;
+		rep->why = "the CA certificate has expired";
 		return 0;
 	}
 	/* Nothing a policy refuses is stored: the log line is its record. */
@@ -346,8 +392,9 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
 		return 0;
 	}
-	kind = classify_signer(ca, pub, req, now);
-	ret = store_request(ca, req, decide(ca, kind, req, peer, now), now,
+	kind = classify_signer(ca, pub, req, now, &rep->why);
+	ret = store_request(ca, req,
+			    decide(ca, kind, req, peer, now, &rep->why), now,
 			    &r);
 	if (ret < 0)
 		goto out;
@@ -370,6 +417,7 @@ static int poll(struct ca *ca, const struct ca_pub *issuer,
 	if (ret == -ENOENT) {
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		rep->why = "no request with this transactionID";
 		return 0;
 	}
 	if (ret == 0)
@@ -386,6 +434,7 @@ static int get_cert(struct ca *ca, const struct ca_pub *pub,
 
 	rep->status = SCEP_STATUS_FAILURE;
 	rep->fail = SCEP_FAIL_BAD_CERT_ID;
+	rep->why = "no such certificate of this CA";
 	if (X509_NAME_cmp(req->issuer, X509_get_subject_name(pub->ca_cert)) ||
 	    !ASN1_INTEGER_get_int64(&serial, req->serial) ||
 	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
@@ -406,6 +455,7 @@ static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
 	if (!rep->crl) {
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_CERT_ID;
+		rep->why = "no CRL yet";
 		return 0;
 	}
 	rep->status = SCEP_STATUS_SUCCESS;
@@ -429,6 +479,7 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
 	default:
 		rep->status = SCEP_STATUS_FAILURE;
 		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		rep->why = "unsupported message type";
 		return 0;
 	}
 }
@@ -499,14 +550,19 @@ static void log_request(struct ca *ca, const struct scep_request *req,
 					   ? &failed
 					   : &other;
 
-	pkid_log(t->level, t->tag, "%s: %s tid %s: %s%s%s", ca->cfg.name,
+	if (enroll)
+		ca_count_outcome(ca, rep->status == SCEP_STATUS_SUCCESS,
+				 rep->status == SCEP_STATUS_PENDING);
+	/* why is one of our constant strings: nothing the client sent. */
+	pkid_log(t->level, t->tag, "%s: %s tid %s: %s%s%s%s%s", ca->cfg.name,
 		 scep_msg_type_name(req->type),
 		 req->transaction_id[0] ? req->transaction_id : "-",
 		 status[rep->status],
 		 rep->status == SCEP_STATUS_FAILURE ? " " : "",
 		 rep->status == SCEP_STATUS_FAILURE
 			 ? scep_fail_info_name(rep->fail)
-			 : "");
+			 : "",
+		 rep->why ? ": " : "", rep->why ? rep->why : "");
 }
 
 /*
@@ -535,17 +591,21 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
 	struct scep_recipient rcpt[2], *me;
 	const EVP_MD *md;
+	struct timespec t0;
 	int64_t now = 0;
 	size_t n;
 	int ret;
 
 	if (!pub)
 		return -EAGAIN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = recipients(pub, rcpt);
 	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
 	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
 	if (ret == -EBADMSG)
 		goto out;
+	if (ret < 0)
+		rep.why = "the message does not verify or decrypt";
 	/*
 	 * Enveloped to the rollover certificate: issued by the rollover CA.
 	 * The CertRep is still signed by the current CA (or RA): the
@@ -564,6 +624,7 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 		ret = -EAGAIN;
 	} else if (ca_now(ca, &now) < 0) {
 		rep.fail = SCEP_FAIL_BAD_TIME;
+		rep.why = "time is not authoritative";
 		ret = -EPROTO;
 	}
 	if (ret == 0)
@@ -576,6 +637,7 @@ int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
 	ret = scep_reply(&req, &rep, me->cert, me->key, md ? md : ca->md, now,
 			 &out->data, &out->len);
 	out->content_type = "application/x-pki-message";
+	ca_count_latency(ca, &t0);
 out:
 	X509_free(rep.issued);
 	X509_CRL_free(rep.crl);

@@ -141,3 +141,14 @@ void ca_note_expired(struct ca *ca)
 		 "CA: no certificate is issued and no CRL signed",
 		 ca->cfg.name, when);
 }
+
+void ca_iso_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -191,8 +191,13 @@ static void handle_timer(struct tp *tp, enum pkiks_timer_kind kind)
 		ret = tp_shadow(tp);
 		break;
 	case PKIKS_TIMER_POLL:
-	case PKIKS_TIMER_CONNECT_RETRY:
 		ret = tp_continue(tp);
+		break;
+	case PKIKS_TIMER_CONNECT_RETRY:
+		/* Nothing to continue: a zero-touch attempt that failed. */
+		ret = tp_continue(tp);
+		if (ret == 0 || ret == -ENOENT)
+			ret = tp_zero_touch(tp);
 		break;
 	default:
 		return;
@@ -328,6 +333,7 @@ void tp_resume(struct tp_set *set)
 	for (i = 0; i < set->n; i++) {
 		resume_pending(&set->tps[i], timers, n);
 		tp_crl_resume(&set->tps[i], timers, n);
+		tp_zero_touch(&set->tps[i]);
 	}
 out:
 	free(timers);

@@ -64,4 +64,9 @@ void tp_stop_all(struct tp_set *set);
  * when the clock became authoritative or a reload changed the setting. */
 void tp_crl_sync(struct tp_set *set);
 
+/* The watchdog's facts, one per trustpoint (daemon/health/health.h);
+ * *out malloc'd, NULL with *n 0 when set is NULL. */
+struct health_tp;
+int tp_health(struct tp_set *set, struct health_tp **out, size_t *n);
+
 #endif /* PKID_TP_H */

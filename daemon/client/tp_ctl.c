@@ -63,6 +63,7 @@ static int cmd_authenticate(struct tp_set *set, const struct ctl_request *req,
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "%s",
 				       why[0] ? why : strerror(-ret));
+	tp_zero_touch_later(tp); /* auto-enroll: IOS enrolls by itself */
 	reply->result = json_pack("{s:s, s:s}", "trustpoint", tp->cfg.name,
 				  "fingerprint", fp);
 	ctl_reply_printf(reply,
@@ -72,8 +73,23 @@ static int cmd_authenticate(struct tp_set *set, const struct ctl_request *req,
 	return 0;
 }
 
-static const char *tp_state(const struct db_tp *st)
+/* The identity has ended (by the keystore's clock)? */
+static bool id_expired(struct tp *tp, const struct db_tp *st)
 {
+	X509 *id = tp_x509(st->id_cert, st->id_cert_len);
+	int64_t now, nb, na;
+	bool gone = id && tp_now(tp, &now) == 0 &&
+		    tp_cert_times(id, &nb, &na) == 0 && now >= na;
+
+	X509_free(id);
+	return gone;
+}
+
+/* An expired identity says so, whatever is in progress (issue 13 #4). */
+const char *tp_state_of(struct tp *tp, const struct db_tp *st)
+{
+	if (st->id_cert && id_expired(tp, st))
+		return "expired";
 	if (st->pending_kind != TP_KIND_NONE)
 		return st->pending_tid[0] ? "pending" : "retrying";
 	if (st->id_cert)
@@ -98,7 +114,7 @@ static int cmd_enroll(struct tp_set *set, const struct ctl_request *req,
 	if (db_tp_get(set->db, tp->cfg.name, &st) < 0)
 		return ctl_reply_error(reply, -EIO, "database unreadable");
 	/* Pending or retrying is no error: the daemon goes on by itself. */
-	state = tp_state(&st);
+	state = tp_state_of(tp, &st);
 	if (ret < 0 && st.pending_kind == TP_KIND_NONE) {
 		db_tp_free(&st);
 		return ctl_reply_error(reply, ret, "enrollment failed: %s",
@@ -127,7 +143,7 @@ static int cmd_show_trustpoints(struct tp_set *set,
 		struct tp *tp = &set->tps[i];
 		struct db_tp st = {0};
 		bool have = db_tp_get(set->db, tp->cfg.name, &st) == 0;
-		const char *state = have ? tp_state(&st) : "new";
+		const char *state = have ? tp_state_of(tp, &st) : "new";
 		char cu[32], cn[32];
 
 		iso_time(tp->crl_this, cu, sizeof(cu));

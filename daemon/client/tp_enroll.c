@@ -19,8 +19,8 @@
 #include <openssl/rand.h>
 
 #include "proto/scep/scep_client.h"
-#include "tp_internal.h"
 #include "core/log.h"
+#include "tp_internal.h"
 
 /* Everything one request (or poll) needs. */
 struct tp_req {
@@ -249,6 +249,14 @@ static int save_pending(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 /* Give up on the request in progress; the operator takes over. */
 static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 {
+	int64_t now = 0;
+
+	/* The watchdog's alert at a stable tag (daemon/LOGGING.md). */
+	tp_now(tp, &now);
+	tp->gave_up_at = now ? now : 1;
+	pkid_log(LOG_ERR, "HEALTH_TP_GAVE_UP",
+		 "trustpoint %s: %s request gave up: %s", tp->cfg.name,
+		 tp_kind_name(r->kind), what);
 	pkid_log(LOG_ERR, "ENROLL_FAILED",
 		 "trustpoint %s: %s request %s: %s; stopped "
 		 "(enroll by hand: trustpoint %s enroll)",
@@ -265,19 +273,50 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 		pkiks_key_delete(tp->set->ks, r->key_name);
 }
 
-/* Not answered: CONNECT RETRY with backoff, unless out of retries. */
-static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
-		       unsigned int count, int err)
+/* What a failed exchange means, in the operator's words (issue 13). */
+static const char *unreachable_why(int err)
 {
+	switch (err) {
+	case -ECONNREFUSED:
+		return "CA unreachable (connect refused)";
+	case -EHOSTUNREACH:
+		return "CA unreachable (no route to host)";
+	case -ETIMEDOUT:
+		return "CA unreachable (timed out)";
+	case -ECONNRESET:
+		return "CA unreachable (connection reset)";
+	case -EPROTO:
+		return "the CA answered, but not with SCEP (HTTP error)";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Not answered, or answered with something we cannot use: CONNECT RETRY
+ * with backoff, unless out of retries.  what: why, or NULL for the
+ * errno's own words.
+ */
+static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
+		       unsigned int count, int err, const char *what)
+{
+	char buf[224], gave[256];
 	int64_t now;
 
+	if (!what)
+		what = unreachable_why(err);
+	if (!what) {
+		snprintf(buf, sizeof(buf), "CA unreachable (%s)",
+			 strerror(-err));
+		what = buf;
+	}
 	if (count >= tp->cfg.retry_count) {
-		give_up(tp, r, "CA unreachable, retries exhausted");
+		snprintf(gave, sizeof(gave), "%.200s, retries exhausted", what);
+		give_up(tp, r, gave);
 		return err;
 	}
-	pkid_log(LOG_WARNING, "CONNECT_RETRY",
-		 "trustpoint %s: CA unreachable (%s), retry %u", tp->cfg.name,
-		 strerror(-err), count + 1);
+	pkid_log(LOG_WARNING, "CONNECT_RETRY", "trustpoint %s: %s, retry %u",
+		 tp->cfg.name, what, count + 1);
 	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
 	    tp_now(tp, &now) < 0)
 		return err;
@@ -353,16 +392,19 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 	free(der);
 	if (ret < 0)
 		return scep_http_unreachable(ret)
-			       ? retry_later(tp, r, retry_tid(r), count, ret)
+			       ? retry_later(tp, r, retry_tid(r), count, ret,
+					     NULL)
 			       : ret;
 	ret = scep_client_parse(body.data, body.len, r->signers, &r->m, &rep);
 	scep_http_body_free(&body);
 	if (ret < 0) {
-		pkid_log(LOG_WARNING, NULL,
-			 "trustpoint %s: reply is not a CertRep "
-			 "from our CA for %s",
-			 tp->cfg.name, r->m.transaction_id);
-		return retry_later(tp, r, retry_tid(r), count, ret);
+		char what[sizeof(rep.why) + 64];
+
+		/* The CA answered: say what was wrong with the answer. */
+		snprintf(what, sizeof(what), "reply to %s: %s",
+			 r->m.transaction_id,
+			 rep.why[0] ? rep.why : strerror(-ret));
+		return retry_later(tp, r, retry_tid(r), count, ret, what);
 	}
 	switch (rep.status) {
 	case SCEP_STATUS_SUCCESS:
@@ -456,10 +498,11 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (kind == TP_KIND_SHADOW) {
 		ret = shadow_recipient(tp, &r);
 		if (ret < 0) {
-			ret = retry_later(tp, &r, "", count, ret);
+			ret = retry_later(tp, &r, "", count, ret, NULL);
 			goto out;
 		}
 	}
+	tp->gave_up_at = 0; /* a new attempt */
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
@@ -489,7 +532,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (kind == TP_KIND_SHADOW) {
 		ret = shadow_recipient(tp, &r);
 		if (ret < 0) {
-			ret = retry_later(tp, &r, r.tid, count, ret);
+			ret = retry_later(tp, &r, r.tid, count, ret, NULL);
 			goto out;
 		}
 	}
@@ -498,6 +541,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (ret < 0)
 		goto out;
 	r.m.type = SCEP_MSG_CERTPOLL;
+	tp->gave_up_at = 0; /* a new attempt */
 	r.m.transaction_id = r.tid;
 	r.m.content = r.content;
 	r.m.content_len = r.content_len;
@@ -562,7 +606,7 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 		 tp->cfg.name,
 		 ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
 				 : "yet");
-	ret = retry_later(tp, &r, "", count, ret);
+	ret = retry_later(tp, &r, "", count, ret, NULL);
 	req_free(&r);
 	return ret;
 }

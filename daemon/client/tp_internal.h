@@ -43,6 +43,9 @@ struct tp {
 	 * whether the file was read. */
 	int64_t crl_this, crl_next;
 	bool crl_loaded;
+	/* When the trustpoint gave up (keystore time; 0: it has not since
+	 * its last request began): `show health`, GET /metrics. */
+	int64_t gave_up_at;
 };
 
 struct tp_set {
@@ -95,6 +98,15 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 /* After the switch: the new CA's RA certificate (GetCACert), if the CA
  * already serves the new chain. */
 int tp_refresh_ra(struct tp *tp, struct db_tp *st);
+
+/* tp_ctl.c: new, authenticated, enrolled, pending, retrying, expired */
+const char *tp_state_of(struct tp *tp, const struct db_tp *st);
+
+/* tp_auto.c: zero-touch (auto-enroll + enrollment url) */
+/* Authenticate (with a configured fingerprint) and enroll, if due. */
+int tp_zero_touch(struct tp *tp);
+/* After the operator's authenticate: zero-touch one retry period later. */
+void tp_zero_touch_later(struct tp *tp);
 
 /* tp_enroll.c */
 /* Start a request of @kind now (the timer's or the operator's). */

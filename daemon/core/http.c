@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <sys/resource.h>
@@ -46,6 +48,10 @@ struct http_server {
 	struct MHD_Daemon *mhd;
 	struct ca *ca;
 	struct http_deadline *hd;
+	/* GET /metrics (daemon/health/health.h); NULL: not served */
+	http_text_fn metrics;
+	void *metrics_arg;
+	bool metrics_any; /* not only loopback peers */
 };
 
 /* Per-connection upload state for POST bodies. */
@@ -244,6 +250,46 @@ static int is_crl_path(struct http_server *srv, const char *url)
 	       strcmp(url + 5 + n, ".crl") == 0;
 }
 
+/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+static bool peer_is_loopback(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const struct sockaddr_in6 *s6 = (const void *)sa;
+	const struct sockaddr_in *s4 = (const void *)sa;
+
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	       s6->sin6_addr.s6_addr[12] == 127;
+}
+
+/* GET /metrics: Prometheus text, loopback peers only unless configured. */
+static enum MHD_Result metrics(struct http_server *srv,
+			       struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!srv->metrics_any && !peer_is_loopback(conn))
+		return send_text(conn, MHD_HTTP_FORBIDDEN,
+				 "metrics are served to loopback only\n");
+	if (srv->metrics(srv->metrics_arg, &text, &len) < 0)
+		return send_error(conn, -EIO);
+	ret = send_buf(conn, MHD_HTTP_OK, text, len,
+		       "text/plain; version=0.0.4; charset=utf-8");
+	free(text);
+	return ret;
+}
+
 static enum MHD_Result route_get(struct http_server *srv,
 				 struct MHD_Connection *conn, const char *url)
 {
@@ -251,6 +297,8 @@ static enum MHD_Result route_get(struct http_server *srv,
 		conn, MHD_GET_ARGUMENT_KIND, "operation");
 	struct ca_blob blob = {0};
 
+	if (!op && srv->metrics && strcmp(url, "/metrics") == 0)
+		return metrics(srv, conn);
 	if (!op && is_crl_path(srv, url))
 		return send_blob(conn, ca_http_get_crl(srv->ca, &blob), &blob);
 	if (!op)
@@ -502,6 +550,14 @@ int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 	}
 	*out = srv;
 	return 0;
+}
+
+void http_set_metrics(struct http_server *srv, http_text_fn fn, void *arg,
+		      bool any_peer)
+{
+	srv->metrics = fn;
+	srv->metrics_arg = arg;
+	srv->metrics_any = any_peer;
 }
 
 void http_stop(struct http_server *srv)

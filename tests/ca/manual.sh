@@ -3,7 +3,7 @@
 # transactionID) while the request is pending; the operator grants it
 # through the control socket and the client gets its certificate; a
 # rejected request ends the client's polling with FAILURE; a one-time
-# password grants at once even in manual mode; `grant none` rejects.
+# password grants at once even in manual mode (once); `grant none` rejects.
 . tests/ca/lib.sh
 ca_setup 18103
 ca_conf "! manual granting: no grant line"
@@ -58,6 +58,13 @@ sw_enroll frank --password "$pw" --interval 1 --maxpolltime 5 ||
 	fail "frank: $(tail -3 "$T/frank.log")"
 verify "$T/frank.pem"
 echo "ok: one-time password -> issued without operator"
+# The same one-time password again: FAILURE (consumed), reason logged.
+sw_enroll mallory --password "$pw" --interval 1 --maxpolltime 5 &&
+	fail "a used one-time password enrolled"
+grep -q badRequest "$T/mallory.log" || fail "mallory: $(tail -3 "$T/mallory.log")"
+grep -q "CS_REJECT.*not a valid one-time password" "$T/pkid.log" ||
+	fail "mallory's rejection gives no reason"
+echo "ok: a used one-time password -> FAILURE, reason logged"
 
 # 4. `grant none` rejects everything.
 ca_kill TERM || fail "SIGTERM"

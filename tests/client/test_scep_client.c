@@ -310,6 +310,63 @@ static void test_refuses_foreign_replies(void)
 	enroll_free(&e);
 }
 
+/* Each refusal says why (issue 13 #4: not "CA unreachable (Bad message)"). */
+static void test_reply_failures_say_why(void)
+{
+	struct scep_request req;
+	struct scep_reply pend = {.status = SCEP_STATUS_PENDING};
+	struct scep_reply ok = {.status = SCEP_STATUS_SUCCESS};
+	struct scep_client_reply crep;
+	STACK_OF(X509) *signers = trust(ca_cert);
+	struct scep_client_msg other;
+	struct enroll e;
+	unsigned char *der = NULL;
+	size_t len;
+
+	enroll_init(&e, NULL);
+	CU_ASSERT_FATAL(server_parse(&e.m, &req) == 0);
+	CU_ASSERT_FATAL(server_reply(&req, &pend, other_key, other_cert, &der,
+				     &len) == 0);
+	CU_ASSERT_EQUAL(scep_client_parse(der, len, signers, &e.m, &crep),
+			-EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(crep.why, "signed by a certificate "
+						"other than the CA's"));
+	free(der);
+	CU_ASSERT_FATAL(
+		server_reply(&req, &pend, ca_key, ca_cert, &der, &len) == 0);
+	other = e.m;
+	other.transaction_id = "ABCDEF";
+	CU_ASSERT_EQUAL(scep_client_parse(der, len, signers, &other, &crep),
+			-EBADMSG);
+	CU_ASSERT_STRING_EQUAL(crep.why,
+			       "the CertRep answers another transactionID");
+	/* The signature is the last field of the DER: flip its last bit. */
+	der[len - 1] ^= 1;
+	CU_ASSERT_EQUAL(scep_client_parse(der, len, signers, &e.m, &crep),
+			-EBADMSG);
+	CU_ASSERT_STRING_EQUAL(crep.why, "signature invalid");
+	CU_ASSERT_EQUAL(scep_client_parse(der, 10, signers, &e.m, &crep),
+			-EBADMSG);
+	CU_ASSERT_STRING_EQUAL(crep.why, "not a signed CMS message");
+	free(der);
+	/* A SUCCESS we cannot open (enveloped to another key than ours). */
+	ok.issued = issue(req.csr);
+	CU_ASSERT_FATAL(
+		server_reply(&req, &ok, ca_key, ca_cert, &der, &len) == 0);
+	other = e.m;
+	other.signer = other_cert;
+	other.signer_key = other_key;
+	CU_ASSERT_EQUAL(scep_client_parse(der, len, signers, &other, &crep),
+			-EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(crep.why, "cannot decrypt reply: algorithm aes-128-cbc"));
+	free(der);
+	X509_free(ok.issued);
+	scep_request_free(&req);
+	sk_X509_free(signers);
+	enroll_free(&e);
+}
+
 static void test_certpoll(void)
 {
 	struct scep_request req;
@@ -506,6 +563,7 @@ int main(void)
 	CU_add_test(s, "signingTime from the keystore", test_signing_time);
 	CU_add_test(s, "PENDING and FAILURE", test_pending_and_failure);
 	CU_add_test(s, "foreign replies refused", test_refuses_foreign_replies);
+	CU_add_test(s, "reply failures say why", test_reply_failures_say_why);
 	CU_add_test(s, "CertPoll", test_certpoll);
 	CU_add_test(s, "GetCACert", test_get_ca_cert);
 	CU_add_test(s, "GetNextCACert", test_get_next_ca_cert);

@@ -382,6 +382,10 @@ static const struct broken broken[] = {
 	{"crypto pki server CA\n grant auto trustpoint\n", 2,
 	 "expected a name"},
 	{"crypto pki server CA\n database url nowhere\n", 2, "not a URL"},
+	{"crypto pki server CA\n database url ftp://10.1.1.1/DB/\n", 2,
+	 "it cannot serve 'ftp://10.1.1.1/DB/'"},
+	{"crypto pki server CA\n database url file://host/db\n", 2,
+	 "local folder (/path or file:///path)"},
 	{"crypto pki server CA\n database archive zip\n", 2,
 	 "expected one of: pkcs12, pem, got 'zip'"},
 	{"crypto pki server CA\n shutdown now\n", 2, "unexpected 'now'"},
@@ -589,7 +593,7 @@ static void test_load_file(void)
 	      "  grant auto\n"
 	      "  lifetime certificate 365\n"
 	      "  lifetime ca-certificate 730\n"
-	      "  database url ftp://10.1.1.1/DB/ROOTCA/\n"
+	      "  database url /var/lib/pkid/ROOTCA/\n"
 	      "  auto-rollover 90\n",
 	      f);
 	fclose(f);
@@ -608,6 +612,91 @@ static void test_load_file(void)
 	CU_ASSERT_EQUAL(nmsgs, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "cannot read"));
 	rmdir(dir);
+}
+
+/*
+ * IOS sub-modes: a line valid in the open block and not a global command
+ * belongs to the block even unindented (issue 13 #6: the French seed has
+ * `auto-rollover 90` unindented under `crypto pki server`); a global
+ * command or an unknown word leaves it; the printer indents the result.
+ */
+static void test_unindented_submode(void)
+{
+	struct pkid_config *cfg = parse_ok("crypto pki server ROOTCA\n"
+					   "grant auto\n"
+					   "auto-rollover 90\n"
+					   " lifetime certificate 30\n"
+					   "no shutdown\n"
+					   "crypto pki trustpoint TP\n"
+					   "enrollment url http://ca/\n"
+					   "auto-enroll 70\n"
+					   "hostname r1\n");
+	char *text;
+
+	CU_ASSERT_EQUAL_FATAL(cfg->n_servers, 1);
+	CU_ASSERT_TRUE(cfg->servers[0].auto_rollover);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_window, DAYS(90));
+	CU_ASSERT_EQUAL(cfg->servers[0].grant, PKID_GRANT_AUTO);
+	CU_ASSERT_EQUAL(cfg->servers[0].lifetime_cert, DAYS(30));
+	CU_ASSERT_FALSE(cfg->servers[0].shutdown);
+	CU_ASSERT_EQUAL_FATAL(cfg->n_trustpoints, 1);
+	CU_ASSERT_STRING_EQUAL(cfg->trustpoints[0].enrollment_url,
+			       "http://ca/");
+	CU_ASSERT_EQUAL(cfg->trustpoints[0].auto_enroll_pct, 70);
+	CU_ASSERT_STRING_EQUAL(cfg->hostname, "r1");
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n auto-rollover 90\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\n auto-enroll 70\n"));
+	free(text);
+	pkid_config_free(cfg);
+
+	/* after exit the block is closed: the same line is an error */
+	CU_ASSERT_EQUAL(parse("crypto pki server CA\nexit\nauto-rollover 9\n",
+			      &cfg),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "pkid.conf:3: unknown command "
+					       "'auto-rollover' in global"));
+	/* an argument error of an unindented block line names the block's
+	 * command, and the block's next lines still parse */
+	CU_ASSERT_EQUAL(parse("crypto pki server CA\nhash md5\n"
+			      " grant maybe\n",
+			      &cfg),
+			-EINVAL);
+	CU_ASSERT_EQUAL(nmsgs, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[0], "pkid.conf:2: 'hash'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs[1], "pkid.conf:3: 'grant'"));
+}
+
+/* Ours (issue 13): rollover cancel-delay, ip http metrics; round trip. */
+static void test_watchdog_lines(void)
+{
+	struct pkid_config *cfg = parse_ok("ip http metrics any\n"
+					   "crypto pki server CA\n"
+					   " auto-rollover 0 0 4\n"
+					   " rollover cancel-delay 0 2\n"),
+			   *back;
+	char *text;
+
+	CU_ASSERT_TRUE(cfg->metrics_any);
+	CU_ASSERT_FALSE(cfg->metrics_off);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_cancel_delay, HOURS(2));
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "ip http metrics any\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " rollover cancel-delay 0 2\n"));
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_config_globals_equal(cfg, back));
+	CU_ASSERT_TRUE(pkid_server_config_equal(&cfg->servers[0],
+						&back->servers[0]));
+	free(text);
+	pkid_config_free(back);
+	pkid_config_free(cfg);
+	cfg = parse_ok("no ip http metrics\ncrypto pki server CA\n");
+	CU_ASSERT_TRUE(cfg->metrics_off);
+	CU_ASSERT_EQUAL(cfg->servers[0].rollover_cancel_delay, DAYS(1));
+	pkid_config_free(cfg);
+	CU_ASSERT_EQUAL(parse("ip http metrics everyone\n", &cfg), -EINVAL);
 }
 
 int main(void)
@@ -629,6 +718,8 @@ int main(void)
 	CU_add_test(s, "round trip", test_round_trip);
 	CU_add_test(s, "diff", test_diff);
 	CU_add_test(s, "load file", test_load_file);
+	CU_add_test(s, "unindented sub-mode lines", test_unindented_submode);
+	CU_add_test(s, "watchdog lines", test_watchdog_lines);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

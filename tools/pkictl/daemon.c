@@ -7,6 +7,8 @@
  *   show running-config      the configuration pkid runs, secrets hidden
  *   version                  pkid's version and control protocol
  *   list-commands            every control command pkid knows
+ *   show health              every CA and trustpoint with its risks;
+ *                            exit 5 when something is at risk
  *
  * The socket is `--ctl PATH` (main.c exports it as $PKID_CTL_SOCKET, so
  * every family sees it), else $PKID_CTL_SOCKET, else /run/pkid/pkid.ctl.
@@ -104,6 +106,29 @@ static int show_running_config(struct pkictl *ctl, int argc, char **argv)
 	return pkictl_pkid_run(ctl, "show running-config", NULL, 0);
 }
 
+/* For cron and monitoring: 0 all well, PKICTL_EXIT_AT_RISK otherwise. */
+static int show_health(struct pkictl *ctl, int argc, char **argv)
+{
+	struct ctl_result res;
+	const char *status;
+	int err, ret;
+
+	if (argc)
+		return pkictl_usage("show health takes no arguments");
+	err = pkictl_pkid_request("show health", NULL, 0, &res);
+	if (err) {
+		ret = pkictl_pkid_report("show health", err, &res);
+		ctl_result_free(&res);
+		return ret;
+	}
+	status = json_string_value(json_object_get(res.result, "status"));
+	ret = pkictl_pkid_print(ctl, &res);
+	if (ret == PKICTL_EXIT_OK && (!status || strcmp(status, "ok")))
+		ret = PKICTL_EXIT_AT_RISK;
+	ctl_result_free(&res);
+	return ret;
+}
+
 static int version(struct pkictl *ctl, int argc, char **argv)
 {
 	if (argc)
@@ -123,6 +148,9 @@ const struct pkictl_cmd pkictl_daemon_cmds[] = {
 	 reload},
 	{"show", "running-config", NULL,
 	 "the configuration pkid runs (secrets hidden)", show_running_config},
+	{"show", "health", NULL,
+	 "every CA and trustpoint with its risks (exit 5: at risk)",
+	 show_health},
 	{"version", NULL, NULL, "pkid's version and control protocol", version},
 	{"list-commands", NULL, NULL, "the control commands pkid knows",
 	 list_commands},

@@ -19,6 +19,8 @@ enum {
 	PKICTL_EXIT_USAGE = 1,
 	PKICTL_EXIT_FAILED = 2,
 	PKICTL_EXIT_UNREACHABLE = 3,
+	/* 4: `check` found problems (check.c) */
+	PKICTL_EXIT_AT_RISK = 5, /* `show health`: something is at risk */
 };
 
 struct pkictl {

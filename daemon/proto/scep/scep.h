@@ -99,6 +99,7 @@ struct scep_reply {
 	enum scep_fail_info fail; /* FAILURE only */
 	X509 *issued;		  /* SUCCESS with a certificate */
 	X509_CRL *crl;		  /* SUCCESS to GetCRL */
+	const char *why; /* which check decided (logged, never sent) */
 };
 
 /*

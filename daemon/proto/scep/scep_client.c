@@ -91,14 +91,24 @@ out:
 
 /* The signature must come from one of the certificates we trust. */
 static int verify_signer(CMS_ContentInfo *cms, STACK_OF(X509) * signers,
-			 BIO *content)
+			 BIO *content, char *why, size_t n)
 {
 	STACK_OF(X509) * who;
 	int ret = -EBADMSG, i;
 
 	if (CMS_verify(cms, signers, NULL, NULL, content,
-		       CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1)
+		       CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
+		unsigned long e = ERR_peek_last_error();
+
+		snprintf(why, n, "%s",
+			 ERR_GET_LIB(e) == ERR_LIB_CMS &&
+					 ERR_GET_REASON(e) ==
+						 CMS_R_SIGNER_CERTIFICATE_NOT_FOUND
+				 ? "signed by a certificate other than the "
+				   "CA's or RA's"
+				 : "signature invalid");
 		return -EBADMSG;
+	}
 	who = CMS_get0_signers(cms);
 	if (sk_X509_num(who) != 1)
 		goto out;
@@ -107,6 +117,9 @@ static int verify_signer(CMS_ContentInfo *cms, STACK_OF(X509) * signers,
 			     sk_X509_value(signers, i)) == 0)
 			ret = 0;
 out:
+	if (ret < 0)
+		snprintf(why, n, "signed by a certificate other than the "
+				 "CA's or RA's");
 	sk_X509_free(who);
 	return ret;
 }
@@ -118,26 +131,55 @@ static int check_attrs(CMS_SignerInfo *si, const struct scep_client_msg *m,
 	char tid[SCEP_TRANSID_MAX + 1];
 	unsigned char nonce[SCEP_NONCE_LEN];
 	long type, status, fail = -1;
+	const char *bad = NULL;
 
 	if (scep_attr_get_number(si, SCEP_ATTR_MESSAGE_TYPE, &type) < 0 ||
 	    type != SCEP_MSG_CERTREP ||
 	    scep_attr_get_number(si, SCEP_ATTR_PKI_STATUS, &status) < 0)
+		bad = "not a CertRep";
+	else if (scep_attr_get_string(si, SCEP_ATTR_TRANSACTION_ID, tid,
+				      sizeof(tid)) < 0 ||
+		 strcmp(tid, m->transaction_id))
+		bad = "the CertRep answers another transactionID";
+	else if (scep_attr_get_nonce(si, SCEP_ATTR_RECIPIENT_NONCE, nonce) <
+			 0 ||
+		 memcmp(nonce, m->sender_nonce, SCEP_NONCE_LEN))
+		bad = "the CertRep's recipientNonce is not our senderNonce";
+	else if (status != SCEP_STATUS_SUCCESS &&
+		 status != SCEP_STATUS_FAILURE && status != SCEP_STATUS_PENDING)
+		bad = "unknown pkiStatus";
+	if (bad) {
+		snprintf(rep->why, sizeof(rep->why), "%s", bad);
 		return -EBADMSG;
-	if (scep_attr_get_string(si, SCEP_ATTR_TRANSACTION_ID, tid,
-				 sizeof(tid)) < 0 ||
-	    strcmp(tid, m->transaction_id))
-		return -EBADMSG;
-	if (scep_attr_get_nonce(si, SCEP_ATTR_RECIPIENT_NONCE, nonce) < 0 ||
-	    memcmp(nonce, m->sender_nonce, SCEP_NONCE_LEN))
-		return -EBADMSG;
-	if (status != SCEP_STATUS_SUCCESS && status != SCEP_STATUS_FAILURE &&
-	    status != SCEP_STATUS_PENDING)
-		return -EBADMSG;
+	}
 	if (status == SCEP_STATUS_FAILURE)
 		scep_attr_get_number(si, SCEP_ATTR_FAIL_INFO, &fail);
 	rep->status = (enum scep_status)status;
 	rep->fail = (enum scep_fail_info)fail;
 	return 0;
+}
+
+/*
+ * Why the envelope did not open: its content-encryption algorithm (read
+ * with the PKCS#7 API, whose structures are public) and OpenSSL's reason.
+ */
+static void decrypt_why(const unsigned char *der, long len, char *why,
+			size_t n)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, len);
+	unsigned long e = ERR_peek_last_error();
+	const char *reason = e ? ERR_reason_error_string(e) : NULL;
+	char alg[64] = "unknown";
+
+	if (p7 && PKCS7_type_is_enveloped(p7) && p7->d.enveloped &&
+	    p7->d.enveloped->enc_data && p7->d.enveloped->enc_data->algorithm)
+		OBJ_obj2txt(alg, sizeof(alg),
+			    p7->d.enveloped->enc_data->algorithm->algorithm,
+			    0);
+	snprintf(why, n, "cannot decrypt reply: algorithm %s%s%s", alg,
+		 reason ? ": " : "", reason ? reason : "");
+	PKCS7_free(p7);
 }
 
 /* SUCCESS: decrypt the envelope to us, read the degenerate PKCS#7. */
@@ -154,16 +196,25 @@ static int open_success(BIO *content, const struct scep_client_msg *m,
 
 	n = BIO_get_mem_data(content, &mem);
 	p = (const unsigned char *)mem;
-	if (!env || !plain || n <= 0 || !d2i_CMS_ContentInfo(&env, &p, n))
+	if (!env || !plain || n <= 0 || !d2i_CMS_ContentInfo(&env, &p, n)) {
+		snprintf(rep->why, sizeof(rep->why),
+			 "the SUCCESS content is not an envelope");
 		goto out;
+	}
 	if (CMS_decrypt(env, m->signer_key, m->signer, NULL, plain,
-			CMS_BINARY) != 1)
+			CMS_BINARY) != 1) {
+		decrypt_why((const unsigned char *)mem, n, rep->why,
+			    sizeof(rep->why));
 		goto out;
+	}
 	n = BIO_get_mem_data(plain, &mem);
 	p = (const unsigned char *)mem;
 	p7 = n > 0 ? d2i_PKCS7(NULL, &p, n) : NULL;
-	if (!p7 || !PKCS7_type_is_signed(p7) || !p7->d.sign->cert)
+	if (!p7 || !PKCS7_type_is_signed(p7) || !p7->d.sign->cert) {
+		snprintf(rep->why, sizeof(rep->why),
+			 "the decrypted reply holds no certificate");
 		goto out;
+	}
 	rep->certs = X509_chain_up_ref(p7->d.sign->cert);
 	ret = rep->certs ? 0 : -ENOMEM;
 out:
@@ -185,6 +236,7 @@ int scep_client_parse(const unsigned char *der, size_t len,
 
 	memset(rep, 0, sizeof(*rep));
 	rep->fail = SCEP_FAIL_NONE;
+	snprintf(rep->why, sizeof(rep->why), "not a signed CMS message");
 	if (!content || len == 0 || len > SCEP_CLIENT_REPLY_MAX)
 		goto out;
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
@@ -192,8 +244,10 @@ int scep_client_parse(const unsigned char *der, size_t len,
 		goto out;
 	sis = CMS_get0_SignerInfos(cms);
 	if (sk_CMS_SignerInfo_num(sis) != 1 ||
-	    verify_signer(cms, signers, content) < 0)
+	    verify_signer(cms, signers, content, rep->why,
+			  sizeof(rep->why)) < 0)
 		goto out;
+	rep->why[0] = '\0';
 	ret = check_attrs(sk_CMS_SignerInfo_value(sis, 0), m, rep);
 	if (ret == 0 && rep->status == SCEP_STATUS_SUCCESS)
 		ret = open_success(content, m, rep);

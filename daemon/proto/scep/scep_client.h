@@ -50,6 +50,9 @@ struct scep_client_reply {
 	enum scep_status status;
 	enum scep_fail_info fail; /* FAILURE only */
 	STACK_OF(X509) * certs;	  /* SUCCESS: the degenerate PKCS#7's certs */
+	/* A parse failure: what was wrong, for the log ("signature invalid",
+	 * "cannot decrypt reply: algorithm des-ede3-cbc", ...). */
+	char why[160];
 };
 
 /*

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The trustpoints' facts for the watchdog (daemon/health/health.h): the
+ * identity's end and renew instant, the chain's end, what is in progress
+ * and since when, whether the trustpoint gave up, the CRL's nextUpdate.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "health/health.h"
+#include "tp.h"
+#include "tp_internal.h"
+
+static void one(struct tp *tp, struct health_tp *h)
+{
+	struct db_tp st;
+	X509 *id, *ca;
+	int64_t nb = 0, na = 0;
+
+	snprintf(h->name, sizeof(h->name), "%s", tp->cfg.name);
+	h->auto_enroll = tp->cfg.auto_enroll;
+	h->gave_up = tp->gave_up_at != 0;
+	h->crl_next = tp->crl_next;
+	/* A renewal is late once its first retry is due and it has not
+	 * happened. */
+	h->grace = 60LL * tp->cfg.retry_period_min;
+	h->state = "new";
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	h->state = tp_state_of(tp, &st);
+	id = tp_x509(st.id_cert, st.id_cert_len);
+	ca = tp_x509(st.ca_cert, st.ca_cert_len);
+	if (id && tp_cert_times(id, &nb, &na) == 0) {
+		h->id_not_after = na;
+		if (tp->cfg.auto_enroll)
+			h->renew_at =
+				nb + (na - nb) * tp->cfg.auto_enroll_pct / 100;
+	}
+	if (ca && tp_cert_times(ca, &nb, &na) == 0)
+		h->chain_not_after = na;
+	if (st.pending_kind != TP_KIND_NONE)
+		h->since = st.updated;
+	if (h->gave_up)
+		h->since = tp->gave_up_at;
+	X509_free(id);
+	X509_free(ca);
+	db_tp_free(&st);
+}
+
+int tp_health(struct tp_set *set, struct health_tp **out, size_t *n)
+{
+	struct health_tp *h;
+
+	*out = NULL;
+	*n = 0;
+	if (!set)
+		return 0;
+	pthread_mutex_lock(&set->lock);
+	h = calloc(set->n ? set->n : 1, sizeof(*h));
+	if (h) {
+		for (size_t i = 0; i < set->n; i++)
+			one(&set->tps[i], &h[i]);
+		*n = set->n;
+	}
+	pthread_mutex_unlock(&set->lock);
+	*out = h;
+	return h ? 0 : -ENOMEM;
+}
