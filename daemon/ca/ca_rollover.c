@@ -41,6 +41,7 @@
 #include "core/keyblob.h"
 #include "core/log.h"
 #include "proto/scep/scep.h"
+#include "schedule.h"
 
 void ca_test_crash(const char *step)
 {
@@ -391,7 +392,7 @@ static bool shadow_due(struct ca *ca, const struct db_ca *row, int64_t now)
 
 	return ca->cfg.auto_rollover && row->rollover == DB_ROLLOVER_NONE &&
 	       der_end(row->cur_cert, row->cur_cert_len, &end) == 0 &&
-	       now >= end - ca->cfg.rollover_window && now < end;
+	       sched_rollover_due(end, ca->cfg.rollover_window, now);
 }
 
 static bool expire_due(const struct db_ca *row, int64_t now)
@@ -441,7 +442,7 @@ int ca_rollover_arm(struct ca *ca)
 	arm(ca, PKIKS_TIMER_CS_CERT_EXPIRE, end);
 	if (ca->cfg.auto_rollover && !ca->pub->roll_cert)
 		arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION,
-		    end - ca->cfg.rollover_window);
+		    sched_rollover_at(end, ca->cfg.rollover_window));
 	else
 		pkiks_timer_cancel(ca->ks, ca->cfg.name,
 				   PKIKS_TIMER_CS_SHADOW_CERT_GENERATION);

@@ -7,7 +7,7 @@
  * writes it back before returning, so a restart resumes where it stopped.
  *
  *   tp.c          the set, timer dispatch, resume at start
- *   tp_timers.c   which timer when (§4.1), the backoff (§4.2)
+ *   tp_timers.c   arming RENEW/SHADOW and the backoff (rules: schedule.c)
  *   tp_keys.c     keys: pkiks-keygen, promotion, loading through the provider
  *   tp_auth.c     authenticate: GetCACert, fingerprint, GetCACaps
  *   tp_enroll.c   enroll/renew/shadow, poll, outcomes
@@ -26,6 +26,7 @@
 #include "config.h"
 #include "core/db.h"
 #include "keystore.h"
+#include "schedule.h"
 #include "tp.h"
 
 /* What the request in progress is for (db_tp.pending_kind). */
@@ -74,6 +75,9 @@ int tp_arm_backoff(struct tp *tp, enum pkiks_timer_kind kind,
 		   unsigned int count, int64_t now);
 int64_t tp_backoff_seconds(const struct tp *tp, unsigned int count);
 int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after);
+int tp_validity(X509 *x, struct sched_validity *v);
+/* The trustpoint's configuration as the schedule module takes it. */
+struct sched_tp tp_sched_conf(const struct tp *tp);
 
 /* tp_keys.c */
 int tp_keygen(struct tp *tp, const char *name, bool replace);
