@@ -59,16 +59,29 @@ struct sched_event sched_lifecycle(const struct sched_tp *tp,
 	e.kind = id.not_after >= ca.not_after ? SCHED_SHADOW : SCHED_RENEW;
 	if (tp->auto_enroll_pct) {
 		e.at = id.not_before + life * (int64_t)tp->auto_enroll_pct / 100;
-		return e;
-	}
-	if (next_ca_cap) {
+	} else if (next_ca_cap) {
 		e.kind = SCHED_SHADOW;
 		e.at = ca.not_before + (ca.not_after - ca.not_before) *
 					       SCHED_SHADOW_CA_PCT / 100;
+	} else {
+		e.kind = SCHED_NONE;
 		return e;
 	}
-	e.kind = SCHED_NONE;
+	/* A SHADOW that misses the CA's end leaves the router without a
+	 * certificate: leave room for a few retries before it. */
+	if (e.kind == SCHED_SHADOW &&
+	    e.at > ca.not_after - sched_shadow_margin(tp))
+		e.at = ca.not_after - sched_shadow_margin(tp);
 	return e;
+}
+
+int64_t sched_shadow_margin(const struct sched_tp *tp)
+{
+	unsigned int n = tp->retry_count < SCHED_MARGIN_TRIES
+				 ? tp->retry_count
+				 : SCHED_MARGIN_TRIES;
+
+	return sched_retry_plan(tp, n).total;
 }
 
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count)

@@ -14,7 +14,11 @@
  *                       identity that ends before its CA
  *   SHADOW              the same instant for an identity that ends with
  *                       its CA; without auto-enroll, when the CA
- *                       announces GetNextCACert, at 90 % of the CA's life
+ *                       announces GetNextCACert, at 90 % of the CA's life;
+ *                       never later than the SHADOW margin before the
+ *                       CA's end: room for the first SCHED_MARGIN_TRIES
+ *                       enrollment retries, so that a short outage of the
+ *                       CA or of the router does not make it miss
  *   POLL / CONNECT      period x 2^n, capped at max-period
  *   RETRY
  *   rollover            CS SHADOW CERT GENERATION `auto-rollover` before
@@ -33,6 +37,7 @@
 #define SCHED_SHADOW_CA_PCT 90	 /* SHADOW without auto-enroll (IOS) */
 #define SCHED_PCT_MIN	    10	 /* IOS refuses to renew below 10 % */
 #define SCHED_POLLS_MAX	    1000 /* the parser's bound on retry count */
+#define SCHED_MARGIN_TRIES  3	 /* retries the SHADOW margin leaves room for */
 
 struct sched_validity {
 	int64_t not_before, not_after;
@@ -78,6 +83,10 @@ int64_t sched_crl_next_update(int64_t now, int64_t lifetime_crl);
 struct sched_event sched_lifecycle(const struct sched_tp *tp,
 				   struct sched_validity id,
 				   struct sched_validity ca, bool next_ca_cap);
+/* How long before the CA's end SHADOW fires at the latest: the first
+ * min(retry count, SCHED_MARGIN_TRIES) waits of the backoff, summed
+ * (default 1 + 2 + 4 = 7 min). */
+int64_t sched_shadow_margin(const struct sched_tp *tp);
 /* The wait before POLL / CONNECT RETRY number @count (0, 1, ...). */
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count);
 

@@ -4,5 +4,5 @@ PKID_TP_OBJS := $(OBJ)/daemon/client/tp.o $(OBJ)/daemon/client/tp_timers.o \
 		$(OBJ)/daemon/client/tp_auth.o \
 		$(OBJ)/daemon/client/tp_keys.o $(OBJ)/daemon/client/tp_enroll.o \
 		$(OBJ)/daemon/client/tp_install.o $(OBJ)/daemon/client/tp_ctl.o \
-		$(OBJ)/daemon/client/tp_crl.o
+		$(OBJ)/daemon/client/tp_crl.o $(OBJ)/daemon/client/tp_recover.o
 PKID_TP_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)

@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "core/log.h"
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
 
@@ -274,8 +275,15 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 		give_up(tp, r, "CA unreachable, retries exhausted");
 		return err;
 	}
-	fprintf(stderr, "pkid: trustpoint %s: CA unreachable (%s), retry %u\n",
-		tp->cfg.name, strerror(-err), count + 1);
+	if (err == -ENOENT)
+		fprintf(stderr,
+			"pkid: trustpoint %s: the CA has no rollover "
+			"certificate (GetNextCACert: 404), retry %u\n",
+			tp->cfg.name, count + 1);
+	else
+		fprintf(stderr,
+			"pkid: trustpoint %s: CA unreachable (%s), retry %u\n",
+			tp->cfg.name, strerror(-err), count + 1);
 	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
 	    tp_now(tp, &now) < 0)
 		return err;
@@ -558,17 +566,80 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
 	fprintf(stderr, "pkid: trustpoint %s: no rollover CA certificate %s\n",
 		tp->cfg.name,
-		ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
-				: "yet");
+		ret == -EBADMSG	  ? "(GetNextCACert not signed by our CA)"
+		: ret == -ENOENT ? "yet: the CA has no rollover certificate"
+				 : "yet");
 	ret = retry_later(tp, &r, "", count, ret);
 	req_free(&r);
 	return ret;
+}
+
+/* Has the CA certificate the trustpoint holds ended at @now? */
+static bool ca_ended(const struct db_tp *st, int64_t now)
+{
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	int64_t nb, na;
+	bool ended = ca && tp_cert_times(ca, &nb, &na) == 0 && now >= na;
+
+	X509_free(ca);
+	return ended;
+}
+
+/*
+ * SHADOW missed the CA's end (issue 22): the CA has already rolled over.
+ * tp_recover() decides; enroll under the new CA, stop, or (CA still
+ * unreachable) CONNECT RETRY with the usual backoff.
+ */
+static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
+			 char *why, size_t n)
+{
+	struct tp_req r = {.kind = TP_KIND_SHADOW};
+	int ret = tp_recover(tp, st);
+
+	if (ret > 0)
+		return start_request(tp, TP_KIND_ENROLL, 0, why, n);
+	if (ret == 0 || !scep_http_unreachable(ret))
+		return ret;
+	r.st = *st;
+	memset(st, 0, sizeof(*st)); /* r owns the row now */
+	ret = retry_later(tp, &r, "", count, ret);
+	req_free(&r);
+	return ret;
+}
+
+int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
+{
+	char fp[2 * EVP_MAX_MD_SIZE + 1] = "";
+	X509 *ca, *next = NULL, *next_ra = NULL;
+	int ret;
+
+	if (st->shadow_ca_cert || !st->caps ||
+	    !scep_client_has_cap(st->caps, "GetNextCACert"))
+		return 0;
+	ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	ret = get_next_ca(tp, ca, &next, &next_ra);
+	if (ret == 0)
+		ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len,
+				  next);
+	ret = ret ?: db_tp_put(tp->set->db, st);
+	if (ret == 0) {
+		scep_client_fingerprint(next, EVP_sha256(), fp, sizeof(fp));
+		fprintf(stderr,
+			"pkid: trustpoint %s: rollover CA certificate %s "
+			"fetched (GetNextCACert) and kept\n",
+			tp->cfg.name, fp);
+	}
+	X509_free(ca);
+	X509_free(next);
+	X509_free(next_ra);
+	return ret == -ENOENT ? 0 : ret; /* 404: none yet */
 }
 
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";
 	struct db_tp st;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0)
@@ -577,6 +648,8 @@ int tp_shadow(struct tp *tp)
 		ret = tp_switch_shadow(tp, &st);
 	} else if (st.pending_kind != TP_KIND_NONE) {
 		ret = -EBUSY; /* a request is under way; its timer goes on */
+	} else if (tp_now(tp, &now) == 0 && ca_ended(&st, now)) {
+		ret = missed_shadow(tp, &st, 0, why, sizeof(why));
 	} else {
 		ret = fetch_next_ca(tp, &st, 0);
 		if (ret == 0)
@@ -593,6 +666,7 @@ int tp_continue(struct tp *tp)
 	struct db_tp st;
 	enum tp_kind kind;
 	unsigned int count;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0)
@@ -603,6 +677,9 @@ int tp_continue(struct tp *tp)
 		ret = 0;
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
+	else if (kind == TP_KIND_SHADOW && tp_now(tp, &now) == 0 &&
+		 ca_ended(&st, now))
+		ret = missed_shadow(tp, &st, count, why, sizeof(why));
 	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)
 		ret = fetch_next_ca(tp, &st, count)
 			      ?: start_request(tp, kind, 0, why, sizeof(why));

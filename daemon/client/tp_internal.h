@@ -11,6 +11,7 @@
  *   tp_keys.c     keys: pkiks-keygen, promotion, loading through the provider
  *   tp_auth.c     authenticate: GetCACert, fingerprint, GetCACaps
  *   tp_enroll.c   enroll/renew/shadow, poll, outcomes
+ *   tp_recover.c  after a missed SHADOW: enroll under the new CA, or stop
  *   tp_install.c  installing certificates, PEM export, the on-change hook
  *   tp_ctl.c      control commands
  */
@@ -100,7 +101,19 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
  * already serves the new chain. */
 int tp_refresh_ra(struct tp *tp, struct db_tp *st);
 
+/* GetCACert: the CA (and RA) certificate and its SHA-256 fingerprint. */
+int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
+		char *why, size_t n);
+
+/* tp_recover.c */
+/* The CA's end passed without a shadow identity: 1 when the new CA is
+ * the rollover certificate held and the trustpoint may enroll under it
+ * (the row now trusts it), 0 when stopped (logged), -errno otherwise. */
+int tp_recover(struct tp *tp, struct db_tp *st);
+
 /* tp_enroll.c */
+/* GetNextCACert now, kept in the row if the CA offers one (404: 0). */
+int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st);
 /* Start a request of @kind now (the timer's or the operator's). */
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
 /* POLL / CONNECT RETRY fired: poll, or send the request again. */

@@ -108,8 +108,16 @@ int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
 	*at = 0;
 	tp_cancel(tp, PKIKS_TIMER_RENEW);
 	tp_cancel(tp, PKIKS_TIMER_SHADOW);
-	if (id && ca)
+	if (id && ca && st->shadow_id_cert) {
+		/* Shadow items wait for the CA's end, then switch. */
+		int64_t nb;
+
+		kind = PKIKS_TIMER_SHADOW;
+		if (tp_cert_times(ca, &nb, at) < 0)
+			*at = 0;
+	} else if (id && ca) {
 		*at = lifecycle_instant(tp, st, id, ca, &kind);
+	}
 	if (*at > 0)
 		ret = tp_arm(tp, kind, *at);
 	X509_free(id);

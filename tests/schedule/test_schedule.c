@@ -77,6 +77,33 @@ static void test_lifecycle(void)
 	CU_ASSERT_EQUAL(e.kind, SCHED_NONE);
 }
 
+static void test_margin(void)
+{
+	struct sched_validity ca = {0, 60 * MIN};
+	struct sched_validity id = {54 * MIN, 60 * MIN};
+	struct sched_tp tp90 = {90, 999, 1, 60}, one = {90, 1, 2, 60};
+	struct sched_event e;
+
+	/* 1 + 2 + 4 min of retries; with retry count 1, one 2-min wait. */
+	CU_ASSERT_EQUAL(sched_shadow_margin(&tp90), 7 * MIN);
+	CU_ASSERT_EQUAL(sched_shadow_margin(&one), 2 * MIN);
+	/* Issue 22: a renewal truncated to 6 min would SHADOW 36 s before
+	 * the CA's end; the margin brings it 7 min before (already past:
+	 * the timer fires at once). */
+	e = sched_lifecycle(&tp90, id, ca, true);
+	CU_ASSERT_EQUAL(e.kind, SCHED_SHADOW);
+	CU_ASSERT_EQUAL(e.at, 53 * MIN);
+	/* A SHADOW well before the end keeps its instant. */
+	id = (struct sched_validity){0, 60 * MIN};
+	e = sched_lifecycle(&tp80, id, ca, true);
+	CU_ASSERT_EQUAL(e.at, 48 * MIN);
+	/* RENEW is not moved: its successor still comes from this CA. */
+	id = (struct sched_validity){0, 59 * MIN + 30};
+	e = sched_lifecycle(&tp90, id, ca, true);
+	CU_ASSERT_EQUAL(e.kind, SCHED_RENEW);
+	CU_ASSERT_EQUAL(e.at, (59 * MIN + 30) * 9 / 10);
+}
+
 static void test_backoff(void)
 {
 	struct sched_tp capped = {0, 10, 5, 3};
@@ -145,6 +172,7 @@ int main(void)
 	CU_add_test(s, "issued validity", test_issue);
 	CU_add_test(s, "rollover and CRL", test_rollover);
 	CU_add_test(s, "RENEW and SHADOW", test_lifecycle);
+	CU_add_test(s, "SHADOW margin", test_margin);
 	CU_add_test(s, "backoff", test_backoff);
 	CU_add_test(s, "the checker's worst case", test_worst_case);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

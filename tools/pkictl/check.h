@@ -11,6 +11,7 @@
  *   retry-gives-up-before-rollover  error    trustpoint
  *   retry-interval-exceeds-window   error    trustpoint
  *   retry-outlives-request          warning  trustpoint
+ *   shadow-margin-exceeds-window    error    trustpoint
  *   cert-lifetime-exceeds-ca        warning  server
  *   no-auto-rollover                warning  server
  *   crl-exceeds-window              warning  server

@@ -404,6 +404,40 @@ static void rule_retry_request(struct check_report *r,
 		 (long long)div_up(p.longest, PKID_HOUR));
 }
 
+/* Issue 22: SHADOW fires at the latest the margin before the CA's end
+ * (schedule.h); a margin longer than the window fires before the
+ * rollover CA exists. */
+static bool rule_margin(struct check_report *r,
+			const struct pkid_trustpoint_config *t,
+			const struct check_ca *ca, const char *obj)
+{
+	struct sched_tp tp = check_sched_tp(t);
+	int64_t margin = sched_shadow_margin(&tp);
+	struct check_finding *f;
+	char m[32], w[32];
+
+	if (margin <= rollover_lead(ca))
+		return false;
+	f = add(r, "shadow-margin-exceeds-window", CHECK_ERROR, obj);
+	if (!f)
+		return true;
+	check_fmt_duration(m, sizeof(m), margin);
+	check_fmt_duration(w, sizeof(w), ca->window);
+	snprintf(f->why, sizeof(f->why),
+		 "SHADOW must fire %s before the CA's end to leave room for "
+		 "%d enrollment retries (period %u min, max-period %u min), "
+		 "but auto-rollover creates the rollover CA only %s before "
+		 "it: the SHADOW that keeps the margin finds no rollover CA",
+		 m, SCHED_MARGIN_TRIES, t->retry_period_min,
+		 t->retry_max_period_min, w);
+	snprintf(f->fix, sizeof(f->fix),
+		 "use a lower enrollment retry count or period, or "
+		 "auto-rollover "
+		 "longer than %s",
+		 m);
+	return true;
+}
+
 void check_rules_trustpoint(struct check_report *r,
 			    const struct pkid_trustpoint_config *t,
 			    const struct check_ca *ca,
@@ -420,6 +454,8 @@ void check_rules_trustpoint(struct check_report *r,
 	if (!ca->rollover || (caps->known && !caps->next_ca_cert))
 		return;
 	rule_retry_interval(r, t, ca, obj);
+	if (rule_margin(r, t, ca, obj))
+		return;
 	/* §4.1: SHADOW at PCT of the truncated certificate, or with no
 	 * auto-enroll at 90 % of the CA certificate's life. */
 	lead = shadow_lead(ca, t);
