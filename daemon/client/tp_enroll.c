@@ -515,9 +515,30 @@ out:
 	return ret;
 }
 
+/* Has certificate @der ended at @now? */
+static bool ended(const unsigned char *der, size_t len, int64_t now)
+{
+	X509 *x = tp_x509(der, len);
+	int64_t nb, na;
+	bool over = x && tp_cert_times(x, &nb, &na) == 0 && now >= na;
+
+	X509_free(x);
+	return over;
+}
+
+/* Has the CA certificate the trustpoint holds ended at @now? */
+static bool ca_ended(const struct db_tp *st, int64_t now)
+{
+	return ended(st->ca_cert, st->ca_cert_len, now);
+}
+
+static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
+			 char *why, size_t n);
+
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 {
 	struct db_tp st;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0) {
@@ -534,9 +555,20 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 		snprintf(why, n, "no enrollment url");
 		ret = -EINVAL;
 	}
-	/* `enroll` with an identity is a manual renewal. */
-	if (kind == TP_KIND_ENROLL && st.id_cert)
+	/* `enroll` with an identity is a manual renewal, unless it has
+	 * ended: an expired identity signs nothing (a fresh enrollment). */
+	if (kind == TP_KIND_ENROLL && st.id_cert &&
+	    (tp_now(tp, &now) < 0 || !ended(st.id_cert, st.id_cert_len, now)))
 		kind = TP_KIND_RENEW;
+	/* RENEW fired after the CA's end (pkid was stopped through it):
+	 * the CA has rolled over, as for a missed SHADOW. */
+	if (ret == 0 && kind == TP_KIND_RENEW && !st.shadow_id_cert &&
+	    tp_now(tp, &now) == 0 && ca_ended(&st, now)) {
+		tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+		ret = missed_shadow(tp, &st, 0, why, n);
+		db_tp_free(&st);
+		return ret;
+	}
 	db_tp_free(&st);
 	if (ret < 0)
 		return ret;
@@ -572,17 +604,6 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 	ret = retry_later(tp, &r, "", count, ret);
 	req_free(&r);
 	return ret;
-}
-
-/* Has the CA certificate the trustpoint holds ended at @now? */
-static bool ca_ended(const struct db_tp *st, int64_t now)
-{
-	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
-	int64_t nb, na;
-	bool ended = ca && tp_cert_times(ca, &nb, &na) == 0 && now >= na;
-
-	X509_free(ca);
-	return ended;
 }
 
 /*
@@ -677,7 +698,7 @@ int tp_continue(struct tp *tp)
 		ret = 0;
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
-	else if (kind == TP_KIND_SHADOW && tp_now(tp, &now) == 0 &&
+	else if (kind != TP_KIND_ENROLL && tp_now(tp, &now) == 0 &&
 		 ca_ended(&st, now))
 		ret = missed_shadow(tp, &st, count, why, sizeof(why));
 	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)

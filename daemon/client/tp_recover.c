@@ -61,9 +61,12 @@ static int adopt(struct tp *tp, struct db_tp *st, X509 *ca, X509 *ra,
 		pkid_log(LOG_WARNING, "TP_ROLLOVER_RECOVER",
 			 "trustpoint %s: the CA has already rolled over; its "
 			 "new certificate %s is the rollover certificate we "
-			 "held: enrolling under it with the challenge "
-			 "password",
-			 tp->cfg.name, fp);
+			 "held: trusted%s",
+			 tp->cfg.name, fp,
+			 tp->cfg.password[0]
+				 ? ", enrolling under it with the challenge "
+				   "password"
+				 : "");
 	return ret;
 }
 
@@ -87,18 +90,24 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 			why);
 		goto out;
 	}
-	if (X509_cmp(ca, held))
+	if (X509_cmp(ca, held)) {
 		ret = stop(tp, st,
 			   "the CA's certificate is not the rollover "
 			   "certificate it held; authenticate the CA again");
-	else if (!tp->cfg.password[0])
-		ret = stop(tp, st,
-			   "it holds the new CA certificate but has no "
-			   "challenge password to enroll under it; configure "
-			   "`password` or run `trustpoint TP enroll` once the "
-			   "CA grants the request");
-	else
+	} else if (!tp->cfg.password[0]) {
+		/* The new CA is trusted (it is the rollover held); only the
+		 * credential for a request is missing. */
+		ret = adopt(tp, st, ca, ra, fp);
+		ret = ret ?: stop(tp, st,
+				  "it trusts the new CA (the rollover "
+				  "certificate it held) but has no challenge "
+				  "password to enroll under it; configure "
+				  "`password` and run `trustpoint TP enroll`, "
+				  "or enroll by hand if the CA grants without "
+				  "one");
+	} else {
 		ret = adopt(tp, st, ca, ra, fp) ?: 1;
+	}
 out:
 	X509_free(held);
 	X509_free(ca);
