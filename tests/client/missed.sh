@@ -159,7 +159,10 @@ case5() {
 	setup 18974 0 secret123 100
 	shadow=$(timer_at SHADOW)
 	# auto-enroll 100 would SHADOW at the CA's end itself: the margin
-	# (1 + 2 + 4 min of retries) plans it 7 minutes before.
+	# (1 + 2 + 4 min of retries) plans it 7 minutes before, as
+	# `pkictl check` computes it.
+	[ "$($B/pkictl --json check -c "$T/cl.conf" | jq '.trustpoints[0].shadow_margin_s')" = 420 ] ||
+		fail "pkictl check: SHADOW margin is not 420 s"
 	[ "$shadow" = $((END - 420)) ] || fail "SHADOW $((END - shadow)) s before the end, want 420"
 	lab_to $((shadow + 1))
 	wait_for 20 grep -q "TP1: shadow identity certificate" "$T/cl.log" ||

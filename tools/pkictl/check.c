@@ -260,7 +260,7 @@ static void json_ca_schedule(struct jw *w, const struct check_ca *ca)
  * What the daemon will arm for trustpoint @t, from the same functions:
  * RENEW after an identity issued at the CA's start (null when that one
  * already ends with the CA), SHADOW before the CA's end for the worst
- * case, the first waits of POLL / CONNECT RETRY.
+ * case, the SHADOW margin, the first waits of POLL / CONNECT RETRY.
  */
 static void json_tp_schedule(struct jw *w, const struct check_ca *ca,
 			     const struct pkid_trustpoint_config *t)
@@ -283,6 +283,7 @@ static void json_tp_schedule(struct jw *w, const struct check_ca *ca,
 		jw_int(w, "shadow_lead_s", lead);
 	else
 		jw_null(w, "shadow_lead_s");
+	jw_int(w, "shadow_margin_s", sched_shadow_margin(&tp));
 	jw_array_begin(w, "retry_s");
 	for (i = 0; i < t->retry_count && i < CHECK_RETRY_SHOWN; i++)
 		jw_int(w, NULL, sched_backoff(&tp, i));
