@@ -58,7 +58,8 @@ struct sched_event sched_lifecycle(const struct sched_tp *tp,
 	 * it; its successor comes from the rollover CA. */
 	e.kind = id.not_after >= ca.not_after ? SCHED_SHADOW : SCHED_RENEW;
 	if (tp->auto_enroll_pct) {
-		e.at = id.not_before + life * (int64_t)tp->auto_enroll_pct / 100;
+		e.at = id.not_before +
+		       life * (int64_t)tp->auto_enroll_pct / 100;
 	} else if (next_ca_cap) {
 		e.kind = SCHED_SHADOW;
 		e.at = ca.not_before + (ca.not_after - ca.not_before) *

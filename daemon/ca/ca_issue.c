@@ -198,8 +198,9 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
 	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &cav.not_after);
-	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert),
-				&cav.not_before);
+	ret = ret
+		      ?: ca_time_of(X509_get0_notBefore(pub->ca_cert),
+				    &cav.not_before);
 	if (ret < 0)
 		goto out;
 	/* Starts no earlier than the issuer, ends no later (schedule.h);

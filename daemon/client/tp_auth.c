@@ -14,8 +14,8 @@
 #include "tp_internal.h"
 
 /* GetCACert: the CA (and RA) certificate and its fingerprint. */
-int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp,
-		    size_t fp_size, char *why, size_t n)
+int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
+		char *why, size_t n)
 {
 	struct scep_http_body body;
 	int ret;

@@ -598,7 +598,7 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
 	fprintf(stderr, "pkid: trustpoint %s: no rollover CA certificate %s\n",
 		tp->cfg.name,
-		ret == -EBADMSG	  ? "(GetNextCACert not signed by our CA)"
+		ret == -EBADMSG	 ? "(GetNextCACert not signed by our CA)"
 		: ret == -ENOENT ? "yet: the CA has no rollover certificate"
 				 : "yet");
 	ret = retry_later(tp, &r, "", count, ret);

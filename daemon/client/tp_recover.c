@@ -50,8 +50,9 @@ static int adopt(struct tp *tp, struct db_tp *st, X509 *ca, X509 *ra,
 	int ret = tp_set_blob(&st->ca_cert, &st->ca_cert_len, ca);
 
 	ret = ret ?: tp_set_blob(&st->ra_cert, &st->ra_cert_len, ra);
-	ret = ret ?: tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len,
-				 NULL);
+	ret = ret
+		      ?: tp_set_blob(&st->shadow_ca_cert,
+				     &st->shadow_ca_cert_len, NULL);
 	st->shadow_key[0] = '\0';
 	st->pending_tid[0] = '\0';
 	st->pending_kind = TP_KIND_NONE;
@@ -86,8 +87,7 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 	}
 	ret = tp_fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why));
 	if (ret < 0) {
-		fprintf(stderr, "pkid: trustpoint %s: %s\n", tp->cfg.name,
-			why);
+		fprintf(stderr, "pkid: trustpoint %s: %s\n", tp->cfg.name, why);
 		goto out;
 	}
 	if (X509_cmp(ca, held)) {
@@ -98,13 +98,17 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 		/* The new CA is trusted (it is the rollover held); only the
 		 * credential for a request is missing. */
 		ret = adopt(tp, st, ca, ra, fp);
-		ret = ret ?: stop(tp, st,
-				  "it trusts the new CA (the rollover "
-				  "certificate it held) but has no challenge "
-				  "password to enroll under it; configure "
-				  "`password` and run `trustpoint TP enroll`, "
-				  "or enroll by hand if the CA grants without "
-				  "one");
+		ret = ret
+			      ?: stop(tp, st,
+				      "it trusts the new CA (the rollover "
+				      "certificate it held) but has no "
+				      "challenge "
+				      "password to enroll under it; configure "
+				      "`password` and run `trustpoint TP "
+				      "enroll`, "
+				      "or enroll by hand if the CA grants "
+				      "without "
+				      "one");
 	} else {
 		ret = adopt(tp, st, ca, ra, fp) ?: 1;
 	}

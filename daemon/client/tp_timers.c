@@ -63,8 +63,8 @@ int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after)
 struct sched_tp tp_sched_conf(const struct tp *tp)
 {
 	return (struct sched_tp){
-		.auto_enroll_pct = tp->cfg.auto_enroll ? tp->cfg.auto_enroll_pct
-						       : 0,
+		.auto_enroll_pct =
+			tp->cfg.auto_enroll ? tp->cfg.auto_enroll_pct : 0,
 		.retry_count = tp->cfg.retry_count,
 		.retry_period_min = tp->cfg.retry_period_min,
 		.retry_max_period_min = tp->cfg.retry_max_period_min,
@@ -87,14 +87,12 @@ static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 
 	if (tp_validity(id, &idv) < 0 || tp_validity(ca, &cav) < 0)
 		return 0;
-	e = sched_lifecycle(&conf, idv, cav,
-			    st->caps &&
-				    scep_client_has_cap(st->caps,
-							"GetNextCACert"));
+	e = sched_lifecycle(
+		&conf, idv, cav,
+		st->caps && scep_client_has_cap(st->caps, "GetNextCACert"));
 	if (e.kind == SCHED_NONE)
 		return 0;
-	*kind = e.kind == SCHED_SHADOW ? PKIKS_TIMER_SHADOW
-				       : PKIKS_TIMER_RENEW;
+	*kind = e.kind == SCHED_SHADOW ? PKIKS_TIMER_SHADOW : PKIKS_TIMER_RENEW;
 	return e.at;
 }
 

@@ -148,7 +148,8 @@ static void test_worst_case(void)
 	/* 15 % of 365 d = 54.75 d before the CA's end. */
 	CU_ASSERT_EQUAL(sched_worst_shadow_lead(&c, &tp85),
 			54 * DAY + 18 * HOUR);
-	CU_ASSERT_EQUAL(sched_worst_shadow_lead(&c, &none), 109 * DAY + 12 * HOUR);
+	CU_ASSERT_EQUAL(sched_worst_shadow_lead(&c, &none),
+			109 * DAY + 12 * HOUR);
 	/* (100 - 92) % of 365 d = 29.2 d <= 30 d; 91 % would be 32.85 d. */
 	CU_ASSERT_EQUAL(sched_pct_needed(&c), 92);
 	/* Certificates as long as the CA: every identity ends with it. */

@@ -245,7 +245,8 @@ static void json_ca_schedule(struct jw *w, const struct check_ca *ca)
 	jw_object_begin(w, "schedule");
 	if (ca->rollover)
 		jw_int(w, "rollover_lead_s",
-		       ca->ca_life - sched_rollover_at(ca->ca_life, ca->window));
+		       ca->ca_life -
+			       sched_rollover_at(ca->ca_life, ca->window));
 	else
 		jw_null(w, "rollover_lead_s");
 	if (ca->crl_life)
@@ -407,7 +408,8 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 		fprintf(stderr, "pkictl: check: out of memory\n");
 		goto out;
 	}
-	if (ctl->json ? print_json(&o, &ca, cfg, &r) : (print_text(&o, &ca, &r), 0))
+	if (ctl->json ? print_json(&o, &ca, cfg, &r)
+		      : (print_text(&o, &ca, &r), 0))
 		goto out;
 	ret = r.n ? CHECK_EXIT_FINDINGS : PKICTL_EXIT_OK;
 out:

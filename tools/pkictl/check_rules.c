@@ -218,8 +218,8 @@ void check_rules_ca(struct check_report *r, const struct check_ca *ca,
 /* ---- a trustpoint ----------------------------------------------------- */
 
 /* The enrollment retry schedule of @t, @polls waits of it. */
-static struct sched_retry_plan retry_plan(const struct pkid_trustpoint_config *t,
-					  unsigned int polls)
+static struct sched_retry_plan
+retry_plan(const struct pkid_trustpoint_config *t, unsigned int polls)
 {
 	struct sched_tp tp = check_sched_tp(t);
 
@@ -384,8 +384,7 @@ static void rule_retry_request(struct check_report *r,
 	struct check_finding *f;
 	char iv[32], er[32];
 
-	if (!ca->request_life ||
-	    p.longest <= ca->request_life)
+	if (!ca->request_life || p.longest <= ca->request_life)
 		return;
 	f = add(r, "retry-outlives-request", CHECK_WARNING, obj);
 	if (!f)
