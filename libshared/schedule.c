@@ -49,7 +49,8 @@ int64_t sched_crl_next_update(int64_t now, int64_t lifetime_crl)
 
 struct sched_event sched_lifecycle(const struct sched_tp *tp,
 				   struct sched_validity id,
-				   struct sched_validity ca, bool next_ca_cap)
+				   struct sched_validity ca, bool next_ca_cap,
+				   bool holds_next)
 {
 	struct sched_event e = {SCHED_NONE, 0};
 	int64_t life = id.not_after - id.not_before;
@@ -69,8 +70,10 @@ struct sched_event sched_lifecycle(const struct sched_tp *tp,
 		return e;
 	}
 	/* A SHADOW that misses the CA's end leaves the router without a
-	 * certificate: leave room for a few retries before it. */
-	if (e.kind == SCHED_SHADOW &&
+	 * certificate: once the rollover CA exists (we hold it), nothing
+	 * is gained by waiting; leave room for a few retries before the
+	 * end.  Before it exists, an earlier SHADOW would only find none. */
+	if (e.kind == SCHED_SHADOW && holds_next &&
 	    e.at > ca.not_after - sched_shadow_margin(tp))
 		e.at = ca.not_after - sched_shadow_margin(tp);
 	return e;
@@ -146,7 +149,7 @@ int64_t sched_worst_shadow_lead(const struct sched_ca_conf *c,
 				const struct sched_tp *tp)
 {
 	struct sched_event e = sched_lifecycle(tp, sched_worst_identity(c),
-					       ca_validity(c), true);
+					       ca_validity(c), true, false);
 
 	return e.kind == SCHED_NONE ? 0 : c->ca_life - e.at;
 }

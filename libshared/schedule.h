@@ -15,10 +15,11 @@
  *   SHADOW              the same instant for an identity that ends with
  *                       its CA; without auto-enroll, when the CA
  *                       announces GetNextCACert, at 90 % of the CA's life;
- *                       never later than the SHADOW margin before the
- *                       CA's end: room for the first SCHED_MARGIN_TRIES
- *                       enrollment retries, so that a short outage of the
- *                       CA or of the router does not make it miss
+ *                       once the rollover CA certificate is held, never
+ *                       later than the SHADOW margin before the CA's end:
+ *                       room for the first SCHED_MARGIN_TRIES enrollment
+ *                       retries, so that a short outage of the CA or of
+ *                       the router does not make it miss
  *   POLL / CONNECT      period x 2^n, capped at max-period
  *   RETRY
  *   rollover            CS SHADOW CERT GENERATION `auto-rollover` before
@@ -79,10 +80,13 @@ int64_t sched_crl_next_update(int64_t now, int64_t lifetime_crl);
 /* ---- a trustpoint ---- */
 
 /* RENEW or SHADOW for identity @id issued by @ca; SCHED_NONE when
- * nothing renews (no auto-enroll and no GetNextCACert). */
+ * nothing renews (no auto-enroll and no GetNextCACert).  @holds_next:
+ * the rollover CA certificate is already held (it exists), so SHADOW
+ * keeps the margin before the CA's end. */
 struct sched_event sched_lifecycle(const struct sched_tp *tp,
 				   struct sched_validity id,
-				   struct sched_validity ca, bool next_ca_cap);
+				   struct sched_validity ca, bool next_ca_cap,
+				   bool holds_next);
 /* How long before the CA's end SHADOW fires at the latest: the first
  * min(retry count, SCHED_MARGIN_TRIES) waits of the backoff, summed
  * (default 1 + 2 + 4 = 7 min). */

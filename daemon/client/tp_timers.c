@@ -89,7 +89,8 @@ static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 		return 0;
 	e = sched_lifecycle(
 		&conf, idv, cav,
-		st->caps && scep_client_has_cap(st->caps, "GetNextCACert"));
+		st->caps && scep_client_has_cap(st->caps, "GetNextCACert"),
+		st->shadow_ca_cert != NULL);
 	if (e.kind == SCHED_NONE)
 		return 0;
 	*kind = e.kind == SCHED_SHADOW ? PKIKS_TIMER_SHADOW : PKIKS_TIMER_RENEW;

@@ -59,21 +59,21 @@ static void test_lifecycle(void)
 	struct sched_event e;
 
 	/* Ends before its CA: RENEW at 80 % of its own life. */
-	e = sched_lifecycle(&tp80, id, ca, true);
+	e = sched_lifecycle(&tp80, id, ca, true, false);
 	CU_ASSERT_EQUAL(e.kind, SCHED_RENEW);
 	CU_ASSERT_EQUAL(e.at, 10 * DAY + 24 * DAY);
 	/* Ends with its CA (truncated): SHADOW at the same fraction. */
 	id = (struct sched_validity){80 * DAY, 100 * DAY};
-	e = sched_lifecycle(&tp80, id, ca, false);
+	e = sched_lifecycle(&tp80, id, ca, false, false);
 	CU_ASSERT_EQUAL(e.kind, SCHED_SHADOW);
 	CU_ASSERT_EQUAL(e.at, 96 * DAY);
 	/* No auto-enroll: SHADOW at 90 % of the CA if it has
 	 * GetNextCACert, else nothing. */
 	id = (struct sched_validity){10 * DAY, 40 * DAY};
-	e = sched_lifecycle(&none, id, ca, true);
+	e = sched_lifecycle(&none, id, ca, true, false);
 	CU_ASSERT_EQUAL(e.kind, SCHED_SHADOW);
 	CU_ASSERT_EQUAL(e.at, 90 * DAY);
-	e = sched_lifecycle(&none, id, ca, false);
+	e = sched_lifecycle(&none, id, ca, false, false);
 	CU_ASSERT_EQUAL(e.kind, SCHED_NONE);
 }
 
@@ -89,17 +89,21 @@ static void test_margin(void)
 	CU_ASSERT_EQUAL(sched_shadow_margin(&one), 2 * MIN);
 	/* Issue 22: a renewal truncated to 6 min would SHADOW 36 s before
 	 * the CA's end; the margin brings it 7 min before (already past:
-	 * the timer fires at once). */
-	e = sched_lifecycle(&tp90, id, ca, true);
+	 * the timer fires at once) -- once the rollover CA is held. */
+	e = sched_lifecycle(&tp90, id, ca, true, true);
 	CU_ASSERT_EQUAL(e.kind, SCHED_SHADOW);
 	CU_ASSERT_EQUAL(e.at, 53 * MIN);
+	/* Before it exists, SHADOW keeps its instant: earlier would only
+	 * find no rollover CA. */
+	e = sched_lifecycle(&tp90, id, ca, true, false);
+	CU_ASSERT_EQUAL(e.at, 59 * MIN + 24);
 	/* A SHADOW well before the end keeps its instant. */
 	id = (struct sched_validity){0, 60 * MIN};
-	e = sched_lifecycle(&tp80, id, ca, true);
+	e = sched_lifecycle(&tp80, id, ca, true, true);
 	CU_ASSERT_EQUAL(e.at, 48 * MIN);
 	/* RENEW is not moved: its successor still comes from this CA. */
 	id = (struct sched_validity){0, 59 * MIN + 30};
-	e = sched_lifecycle(&tp90, id, ca, true);
+	e = sched_lifecycle(&tp90, id, ca, true, true);
 	CU_ASSERT_EQUAL(e.kind, SCHED_RENEW);
 	CU_ASSERT_EQUAL(e.at, (59 * MIN + 30) * 9 / 10);
 }

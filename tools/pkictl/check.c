@@ -270,7 +270,7 @@ static void json_tp_schedule(struct jw *w, const struct check_ca *ca,
 	struct sched_tp tp = check_sched_tp(t);
 	struct sched_validity id = sched_first_identity(&c);
 	struct sched_validity cav = {0, ca->ca_life};
-	struct sched_event e = sched_lifecycle(&tp, id, cav, true);
+	struct sched_event e = sched_lifecycle(&tp, id, cav, true, false);
 	int64_t lead = sched_worst_shadow_lead(&c, &tp);
 	unsigned int i;
 

@@ -403,9 +403,10 @@ static void rule_retry_request(struct check_report *r,
 		 (long long)div_up(p.longest, PKID_HOUR));
 }
 
-/* Issue 22: SHADOW fires at the latest the margin before the CA's end
- * (schedule.h); a margin longer than the window fires before the
- * rollover CA exists. */
+/* Issue 22: a trustpoint that holds the rollover CA fires SHADOW at the
+ * latest the margin before the CA's end (schedule.h); with a margin
+ * longer than the window, one that has not fetched the rollover CA by
+ * the margin has no room left for its retries. */
 static bool rule_margin(struct check_report *r,
 			const struct pkid_trustpoint_config *t,
 			const struct check_ca *ca, const char *obj)
@@ -426,7 +427,7 @@ static bool rule_margin(struct check_report *r,
 		 "SHADOW must fire %s before the CA's end to leave room for "
 		 "%d enrollment retries (period %u min, max-period %u min), "
 		 "but auto-rollover creates the rollover CA only %s before "
-		 "it: the SHADOW that keeps the margin finds no rollover CA",
+		 "it: a short outage near the end makes SHADOW miss it",
 		 m, SCHED_MARGIN_TRIES, t->retry_period_min,
 		 t->retry_max_period_min, w);
 	snprintf(f->fix, sizeof(f->fix),
