@@ -15,6 +15,7 @@
 #include "ca_internal.h"
 #include "core/log.h"
 #include "proto/scep/scep.h"
+#include "schedule.h"
 
 static int add_revoked(const struct db_cert *c, void *arg)
 {
@@ -64,12 +65,12 @@ out:
 }
 
 static int crl_sign(struct ca *ca, const struct ca_pub *pub, int64_t now,
-		    int64_t number, unsigned char **der, size_t *len)
+		    int64_t next_update, int64_t number, unsigned char **der,
+		    size_t *len)
 {
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *last = ASN1_TIME_set(NULL, (time_t)now);
-	ASN1_TIME *next =
-		ASN1_TIME_set(NULL, (time_t)(now + ca->cfg.lifetime_crl));
+	ASN1_TIME *next = ASN1_TIME_set(NULL, (time_t)next_update);
 	unsigned char *p = NULL;
 	EVP_MD_CTX *mctx = NULL;
 	int n, ret = -ENOMEM;
@@ -164,6 +165,7 @@ static int crl_install(struct ca *ca, unsigned char *der, size_t len,
 
 int ca_crl_update(struct ca *ca, int64_t now)
 {
+	int64_t next = sched_crl_next_update(now, ca->cfg.lifetime_crl);
 	unsigned char *der = NULL;
 	size_t len = 0;
 	int64_t number;
@@ -176,10 +178,8 @@ int ca_crl_update(struct ca *ca, int64_t now)
 		return 0;
 	}
 	ret = db_ca_next_crl_number(ca->db, ca->cfg.name, &number);
-	ret = ret ?: crl_sign(ca, ca->pub, now, number, &der, &len);
-	ret = ret
-		      ?: crl_install(ca, der, len, number,
-				     now + ca->cfg.lifetime_crl);
+	ret = ret ?: crl_sign(ca, ca->pub, now, next, number, &der, &len);
+	ret = ret ?: crl_install(ca, der, len, number, next);
 	free(der);
 	return ret;
 }

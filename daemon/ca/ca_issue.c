@@ -17,6 +17,7 @@
 #include "ca_internal.h"
 #include "core/log.h"
 #include "proto/scep/scep.h"
+#include "schedule.h"
 
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {
@@ -213,7 +214,7 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	EVP_PKEY *key = p->csr ? X509_REQ_get0_pubkey(p->csr) : p->pubkey;
 	const X509_NAME *subject = p->subject;
 	int64_t start = p->not_before ? p->not_before : p->now;
-	int64_t ca_start, ca_end, end;
+	struct sched_validity cav, v;
 	char why[160];
 	int ret = -ENOMEM;
 
@@ -228,26 +229,24 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
-	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &ca_end);
-	ret = ret ?: ca_time_of(X509_get0_notBefore(pub->ca_cert), &ca_start);
+	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &cav.not_after);
+	ret = ret
+		      ?: ca_time_of(X509_get0_notBefore(pub->ca_cert),
+				    &cav.not_before);
 	if (ret < 0)
 		goto out;
 	/* An expired CA issues nothing (its certificates would start after
 	 * they end). */
-	if (start >= ca_end) {
+	if (start >= cav.not_after) {
 		ret = -EKEYEXPIRED;
 		goto out;
 	}
-	/* Never before the issuer starts (a rollover CA starts later). */
-	if (start < ca_start)
-		start = ca_start;
-	/* Never past the CA's own end (ROLLOVER.md §3: truncated).  Under
-	 * the rollover CA, validity starts where that CA starts. */
-	end = p->ra ? ca_end : start + ca->cfg.lifetime_cert;
-	if (end > ca_end)
-		end = ca_end;
+	/* Starts no earlier than the issuer, ends no later (schedule.h);
+	 * under the rollover CA, validity starts where that CA starts. */
+	v = sched_issue(p->not_before, p->now, ca->cfg.lifetime_cert, cav,
+			p->ra);
 	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->ca_cert), subject,
-			    key, start, end);
+			    key, v.not_before, v.not_after);
 	ret = ret ?: ee_extensions(ca, x, pub->ca_cert, p);
 	if (ret < 0)
 		goto out;

@@ -42,6 +42,7 @@
 #include "core/log.h"
 #include "core/testhook.h"
 #include "proto/scep/scep.h"
+#include "schedule.h"
 
 static int roll_key_name(struct ca *ca, char *name, size_t size)
 {
@@ -452,7 +453,7 @@ static int64_t armed_shadow(struct ca *ca)
  */
 static int64_t shadow_at(struct ca *ca, int64_t end)
 {
-	int64_t natural = end - ca->cfg.rollover_window;
+	int64_t natural = sched_rollover_at(end, ca->cfg.rollover_window);
 	int64_t armed = armed_shadow(ca);
 
 	return armed > natural && armed < end ? armed : natural;

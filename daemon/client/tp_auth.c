@@ -14,9 +14,9 @@
 #include "tp_internal.h"
 #include "core/log.h"
 
-/* GetCACert: the CA (and RA) certificate, checked by fingerprint. */
-static int fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp,
-		    size_t fp_size, char *why, size_t n)
+/* GetCACert: the CA (and RA) certificate and its fingerprint. */
+int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
+		char *why, size_t n)
 {
 	struct scep_http_body body;
 	int ret;
@@ -72,7 +72,7 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 		snprintf(why, n, "no enrollment url");
 		return -EINVAL;
 	}
-	ret = fetch_ca(tp, &ca, &ra, fp, fp_size, why, n);
+	ret = tp_fetch_ca(tp, &ca, &ra, fp, fp_size, why, n);
 	ret = ret ?: check_fingerprint(tp, ca, fp, accept, why, n);
 	if (ret < 0)
 		goto out;
@@ -109,7 +109,7 @@ int tp_refresh_ra(struct tp *tp, struct db_tp *st)
 	     *have = tp_x509(st->ca_cert, st->ca_cert_len);
 	int ret;
 
-	ret = fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why));
+	ret = tp_fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why));
 	if (ret == 0 && (!have || X509_cmp(ca, have)))
 		ret = -ESTALE; /* the CA has not switched yet: keep none */
 	ret = ret ?: tp_set_blob(&st->ra_cert, &st->ra_cert_len, ra);

@@ -18,8 +18,8 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "proto/scep/scep_client.h"
 #include "core/log.h"
+#include "proto/scep/scep_client.h"
 #include "tp_internal.h"
 
 /* Everything one request (or poll) needs. */
@@ -285,6 +285,8 @@ static const char *unreachable_why(int err)
 		return "CA unreachable (timed out)";
 	case -ECONNRESET:
 		return "CA unreachable (connection reset)";
+	case -ENOENT: /* HTTP 404, from GetNextCACert */
+		return "the CA has no rollover certificate (GetNextCACert: 404)";
 	case -EPROTO:
 		return "the CA answered, but not with SCEP (HTTP error)";
 	default:
@@ -553,9 +555,30 @@ out:
 	return ret;
 }
 
+/* Has certificate @der ended at @now? */
+static bool ended(const unsigned char *der, size_t len, int64_t now)
+{
+	X509 *x = tp_x509(der, len);
+	int64_t nb, na;
+	bool over = x && tp_cert_times(x, &nb, &na) == 0 && now >= na;
+
+	X509_free(x);
+	return over;
+}
+
+/* Has the CA certificate the trustpoint holds ended at @now? */
+static bool ca_ended(const struct db_tp *st, int64_t now)
+{
+	return ended(st->ca_cert, st->ca_cert_len, now);
+}
+
+static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
+			 char *why, size_t n);
+
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 {
 	struct db_tp st;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0) {
@@ -572,9 +595,20 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 		snprintf(why, n, "no enrollment url");
 		ret = -EINVAL;
 	}
-	/* `enroll` with an identity is a manual renewal. */
-	if (kind == TP_KIND_ENROLL && st.id_cert)
+	/* `enroll` with an identity is a manual renewal, unless it has
+	 * ended: an expired identity signs nothing (a fresh enrollment). */
+	if (kind == TP_KIND_ENROLL && st.id_cert &&
+	    (tp_now(tp, &now) < 0 || !ended(st.id_cert, st.id_cert_len, now)))
 		kind = TP_KIND_RENEW;
+	/* RENEW fired after the CA's end (pkid was stopped through it):
+	 * the CA has rolled over, as for a missed SHADOW. */
+	if (ret == 0 && kind == TP_KIND_RENEW && !st.shadow_id_cert &&
+	    tp_now(tp, &now) == 0 && ca_ended(&st, now)) {
+		tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+		ret = missed_shadow(tp, &st, 0, why, n);
+		db_tp_free(&st);
+		return ret;
+	}
 	db_tp_free(&st);
 	if (ret < 0)
 		return ret;
@@ -604,17 +638,69 @@ static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
 	pkid_log(LOG_INFO, NULL, "trustpoint %s: no rollover CA certificate %s",
 		 tp->cfg.name,
-		 ret == -EBADMSG ? "(GetNextCACert not signed by our CA)"
-				 : "yet");
+		 ret == -EBADMSG  ? "(GetNextCACert not signed by our CA)"
+		 : ret == -ENOENT ? "yet: the CA has no rollover certificate"
+				  : "yet");
 	ret = retry_later(tp, &r, "", count, ret, NULL);
 	req_free(&r);
 	return ret;
+}
+
+/*
+ * SHADOW missed the CA's end (issue 22): the CA has already rolled over.
+ * tp_recover() decides; enroll under the new CA, stop, or (CA still
+ * unreachable) CONNECT RETRY with the usual backoff.
+ */
+static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
+			 char *why, size_t n)
+{
+	struct tp_req r = {.kind = TP_KIND_SHADOW};
+	int ret = tp_recover(tp, st);
+
+	if (ret > 0)
+		return start_request(tp, TP_KIND_ENROLL, 0, why, n);
+	if (ret == 0 || !scep_http_unreachable(ret))
+		return ret;
+	r.st = *st;
+	memset(st, 0, sizeof(*st)); /* r owns the row now */
+	ret = retry_later(tp, &r, "", count, ret, NULL);
+	req_free(&r);
+	return ret;
+}
+
+int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
+{
+	char fp[2 * EVP_MAX_MD_SIZE + 1] = "";
+	X509 *ca, *next = NULL, *next_ra = NULL;
+	int ret;
+
+	if (st->shadow_ca_cert || !st->caps ||
+	    !scep_client_has_cap(st->caps, "GetNextCACert"))
+		return 0;
+	ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	ret = get_next_ca(tp, ca, &next, &next_ra);
+	if (ret == 0)
+		ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len,
+				  next);
+	ret = ret ?: db_tp_put(tp->set->db, st);
+	if (ret == 0) {
+		scep_client_fingerprint(next, EVP_sha256(), fp, sizeof(fp));
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: rollover CA certificate %s "
+			 "fetched (GetNextCACert) and kept",
+			 tp->cfg.name, fp);
+	}
+	X509_free(ca);
+	X509_free(next);
+	X509_free(next_ra);
+	return ret == -ENOENT ? 0 : ret; /* 404: none yet */
 }
 
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";
 	struct db_tp st;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0)
@@ -623,6 +709,8 @@ int tp_shadow(struct tp *tp)
 		ret = tp_switch_shadow(tp, &st);
 	} else if (st.pending_kind != TP_KIND_NONE) {
 		ret = -EBUSY; /* a request is under way; its timer goes on */
+	} else if (tp_now(tp, &now) == 0 && ca_ended(&st, now)) {
+		ret = missed_shadow(tp, &st, 0, why, sizeof(why));
 	} else {
 		ret = fetch_next_ca(tp, &st, 0);
 		if (ret == 0)
@@ -639,6 +727,7 @@ int tp_continue(struct tp *tp)
 	struct db_tp st;
 	enum tp_kind kind;
 	unsigned int count;
+	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0)
@@ -649,6 +738,9 @@ int tp_continue(struct tp *tp)
 		ret = 0;
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
+	else if (kind != TP_KIND_ENROLL && tp_now(tp, &now) == 0 &&
+		 ca_ended(&st, now))
+		ret = missed_shadow(tp, &st, count, why, sizeof(why));
 	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)
 		ret = fetch_next_ca(tp, &st, count)
 			      ?: start_request(tp, kind, 0, why, sizeof(why));

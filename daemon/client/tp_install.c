@@ -191,6 +191,9 @@ static int install_identity(struct tp *tp, struct db_tp *st,
 	log_cert(tp, t, "identity", cert);
 	tp_cancel(tp, PKIKS_TIMER_POLL);
 	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+	/* Issue 22: keep the rollover CA as soon as the CA offers it, so
+	 * that a SHADOW that misses the end can still trust the new CA. */
+	tp_prefetch_next_ca(tp, st);
 	tp_arm_lifecycle(tp, st, &at);
 	return 0;
 }

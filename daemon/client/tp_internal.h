@@ -7,10 +7,11 @@
  * writes it back before returning, so a restart resumes where it stopped.
  *
  *   tp.c          the set, timer dispatch, resume at start
- *   tp_timers.c   which timer when (§4.1), the backoff (§4.2)
+ *   tp_timers.c   arming RENEW/SHADOW and the backoff (rules: schedule.c)
  *   tp_keys.c     keys: pkiks-keygen, promotion, loading through the provider
  *   tp_auth.c     authenticate: GetCACert, fingerprint, GetCACaps
  *   tp_enroll.c   enroll/renew/shadow, poll, outcomes
+ *   tp_recover.c  after a missed SHADOW: enroll under the new CA, or stop
  *   tp_install.c  installing certificates, PEM export, the on-change hook
  *   tp_ctl.c      control commands
  */
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "core/db.h"
 #include "keystore.h"
+#include "schedule.h"
 #include "tp.h"
 
 /* What the request in progress is for (db_tp.pending_kind). */
@@ -77,6 +79,9 @@ int tp_arm_backoff(struct tp *tp, enum pkiks_timer_kind kind,
 		   unsigned int count, int64_t now);
 int64_t tp_backoff_seconds(const struct tp *tp, unsigned int count);
 int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after);
+int tp_validity(X509 *x, struct sched_validity *v);
+/* The trustpoint's configuration as the schedule module takes it. */
+struct sched_tp tp_sched_conf(const struct tp *tp);
 
 /* tp_keys.c */
 int tp_keygen(struct tp *tp, const char *name, bool replace);
@@ -107,8 +112,19 @@ const char *tp_state_of(struct tp *tp, const struct db_tp *st);
 int tp_zero_touch(struct tp *tp);
 /* After the operator's authenticate: zero-touch one retry period later. */
 void tp_zero_touch_later(struct tp *tp);
+/* GetCACert: the CA (and RA) certificate and its SHA-256 fingerprint. */
+int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
+		char *why, size_t n);
+
+/* tp_recover.c */
+/* The CA's end passed without a shadow identity: 1 when the new CA is
+ * the rollover certificate held and the trustpoint may enroll under it
+ * (the row now trusts it), 0 when stopped (logged), -errno otherwise. */
+int tp_recover(struct tp *tp, struct db_tp *st);
 
 /* tp_enroll.c */
+/* GetNextCACert now, kept in the row if the CA offers one (404: 0). */
+int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st);
 /* Start a request of @kind now (the timer's or the operator's). */
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
 /* POLL / CONNECT RETRY fired: poll, or send the request again. */

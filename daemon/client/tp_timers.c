@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * When a trustpoint acts next (ROLLOVER.md §4.1, §4.2).
- *
- *   identity ends before its CA   RENEW  at notBefore + PCT % of lifetime
- *   identity ends with its CA     SHADOW at the same instant
- *   no auto-enroll, CA announces  SHADOW at 90 % of the CA's validity
- *     GetNextCACert
- *   pending / unreachable         POLL / CONNECT RETRY after
- *                                 period x 2^n, capped at max-period
- *
- * An instant already past arms the timer at now: it fires at once.
+ * Arming a trustpoint's timers.  Which timer when -- RENEW or SHADOW
+ * (ROLLOVER.md §4.1) and the POLL / CONNECT RETRY backoff (§4.2) -- is
+ * libshared/schedule.c, the functions `pkictl check` reasons with; this
+ * file reads the certificates and the configuration for them and arms
+ * what they return.  An instant already past arms the timer at now: it
+ * fires at once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +13,11 @@
 #include <time.h>
 
 #include "proto/scep/scep_client.h"
+#include "schedule.h"
 #include "tp_internal.h"
 #include "core/log.h"
 
-#define NS_PER_SEC	 1000000000LL
-#define TP_SHADOW_CA_PCT 90
+#define NS_PER_SEC 1000000000LL
 
 int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at)
 {
@@ -65,24 +61,41 @@ int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after)
 	return 0;
 }
 
+struct sched_tp tp_sched_conf(const struct tp *tp)
+{
+	return (struct sched_tp){
+		.auto_enroll_pct =
+			tp->cfg.auto_enroll ? tp->cfg.auto_enroll_pct : 0,
+		.retry_count = tp->cfg.retry_count,
+		.retry_period_min = tp->cfg.retry_period_min,
+		.retry_max_period_min = tp->cfg.retry_max_period_min,
+	};
+}
+
+int tp_validity(X509 *x, struct sched_validity *v)
+{
+	return tp_cert_times(x, &v->not_before, &v->not_after);
+}
+
 /* The instant and timer for identity @id issued by @ca; 0 = none. */
 static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 				 X509 *id, X509 *ca,
 				 enum pkiks_timer_kind *kind)
 {
-	int64_t nb, na, ca_nb, ca_na;
+	struct sched_tp conf = tp_sched_conf(tp);
+	struct sched_validity idv, cav;
+	struct sched_event e;
 
-	if (tp_cert_times(id, &nb, &na) < 0 ||
-	    tp_cert_times(ca, &ca_nb, &ca_na) < 0)
+	if (tp_validity(id, &idv) < 0 || tp_validity(ca, &cav) < 0)
 		return 0;
-	*kind = na >= ca_na ? PKIKS_TIMER_SHADOW : PKIKS_TIMER_RENEW;
-	if (tp->cfg.auto_enroll)
-		return nb + (na - nb) * (int64_t)tp->cfg.auto_enroll_pct / 100;
-	if (st->caps && scep_client_has_cap(st->caps, "GetNextCACert")) {
-		*kind = PKIKS_TIMER_SHADOW;
-		return ca_nb + (ca_na - ca_nb) * TP_SHADOW_CA_PCT / 100;
-	}
-	return 0;
+	e = sched_lifecycle(
+		&conf, idv, cav,
+		st->caps && scep_client_has_cap(st->caps, "GetNextCACert"),
+		st->shadow_ca_cert != NULL);
+	if (e.kind == SCHED_NONE)
+		return 0;
+	*kind = e.kind == SCHED_SHADOW ? PKIKS_TIMER_SHADOW : PKIKS_TIMER_RENEW;
+	return e.at;
 }
 
 int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
@@ -95,8 +108,16 @@ int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
 	*at = 0;
 	tp_cancel(tp, PKIKS_TIMER_RENEW);
 	tp_cancel(tp, PKIKS_TIMER_SHADOW);
-	if (id && ca)
+	if (id && ca && st->shadow_id_cert) {
+		/* Shadow items wait for the CA's end, then switch. */
+		int64_t nb;
+
+		kind = PKIKS_TIMER_SHADOW;
+		if (tp_cert_times(ca, &nb, at) < 0)
+			*at = 0;
+	} else if (id && ca) {
 		*at = lifecycle_instant(tp, st, id, ca, &kind);
+	}
 	if (*at > 0)
 		ret = tp_arm(tp, kind, *at);
 	X509_free(id);
@@ -106,12 +127,9 @@ int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
 
 int64_t tp_backoff_seconds(const struct tp *tp, unsigned int count)
 {
-	int64_t period = (int64_t)tp->cfg.retry_period_min * 60;
-	int64_t cap = (int64_t)tp->cfg.retry_max_period_min * 60;
+	struct sched_tp conf = tp_sched_conf(tp);
 
-	while (count-- > 0 && period < cap)
-		period *= 2;
-	return period < cap ? period : cap;
+	return sched_backoff(&conf, count);
 }
 
 int tp_arm_backoff(struct tp *tp, enum pkiks_timer_kind kind,

@@ -30,6 +30,7 @@
 
 #define CHECK_EXIT_FINDINGS 4
 #define CAPS_SIZE_MAX	    65536
+#define CHECK_RETRY_SHOWN   16 /* waits of the retry schedule in --json */
 
 struct check_opts {
 	const char *conf;
@@ -238,7 +239,61 @@ static void print_text(const struct check_opts *o, const struct check_ca *ca,
 		printf("%s: no timer problems found\n", o->conf);
 }
 
+/* The CA's instants, relative to its end or to a signing (schedule.h). */
+static void json_ca_schedule(struct jw *w, const struct check_ca *ca)
+{
+	jw_object_begin(w, "schedule");
+	if (ca->rollover)
+		jw_int(w, "rollover_lead_s",
+		       ca->ca_life -
+			       sched_rollover_at(ca->ca_life, ca->window));
+	else
+		jw_null(w, "rollover_lead_s");
+	if (ca->crl_life)
+		jw_int(w, "crl_update_after_s",
+		       sched_crl_next_update(0, ca->crl_life));
+	else
+		jw_null(w, "crl_update_after_s");
+	jw_object_end(w);
+}
+
+/*
+ * What the daemon will arm for trustpoint @t, from the same functions:
+ * RENEW after an identity issued at the CA's start (null when that one
+ * already ends with the CA), SHADOW before the CA's end for the worst
+ * case, the SHADOW margin, the first waits of POLL / CONNECT RETRY.
+ */
+static void json_tp_schedule(struct jw *w, const struct check_ca *ca,
+			     const struct pkid_trustpoint_config *t)
+{
+	struct sched_ca_conf c = check_sched_ca(ca);
+	struct sched_tp tp = check_sched_tp(t);
+	struct sched_validity id = sched_first_identity(&c);
+	struct sched_validity cav = {0, ca->ca_life};
+	struct sched_event e = sched_lifecycle(&tp, id, cav, true, false);
+	int64_t lead = sched_worst_shadow_lead(&c, &tp);
+	unsigned int i;
+
+	jw_object_begin(w, NULL);
+	jw_string(w, "name", t->name);
+	if (e.kind == SCHED_RENEW)
+		jw_int(w, "renew_after_s", e.at - id.not_before);
+	else
+		jw_null(w, "renew_after_s");
+	if (lead)
+		jw_int(w, "shadow_lead_s", lead);
+	else
+		jw_null(w, "shadow_lead_s");
+	jw_int(w, "shadow_margin_s", sched_shadow_margin(&tp));
+	jw_array_begin(w, "retry_s");
+	for (i = 0; i < t->retry_count && i < CHECK_RETRY_SHOWN; i++)
+		jw_int(w, NULL, sched_backoff(&tp, i));
+	jw_array_end(w);
+	jw_object_end(w);
+}
+
 static int print_json(const struct check_opts *o, const struct check_ca *ca,
+		      const struct pkid_config *cfg,
 		      const struct check_report *r)
 {
 	struct jw w;
@@ -260,7 +315,13 @@ static int print_json(const struct check_opts *o, const struct check_ca *ca,
 		jw_int(&w, "auto_rollover_s", ca->window);
 	else
 		jw_null(&w, "auto_rollover_s");
+	json_ca_schedule(&w, ca);
 	jw_object_end(&w);
+	jw_array_begin(&w, "trustpoints");
+	for (i = 0; i < cfg->n_trustpoints; i++)
+		if (!pkid_config_server(cfg, cfg->trustpoints[i].name))
+			json_tp_schedule(&w, ca, &cfg->trustpoints[i]);
+	jw_array_end(&w);
 	jw_array_begin(&w, "findings");
 	for (i = 0; i < r->n; i++) {
 		jw_object_begin(&w, NULL);
@@ -347,7 +408,8 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 		fprintf(stderr, "pkictl: check: out of memory\n");
 		goto out;
 	}
-	if (ctl->json ? print_json(&o, &ca, &r) : (print_text(&o, &ca, &r), 0))
+	if (ctl->json ? print_json(&o, &ca, cfg, &r)
+		      : (print_text(&o, &ca, &r), 0))
 		goto out;
 	ret = r.n ? CHECK_EXIT_FINDINGS : PKICTL_EXIT_OK;
 out:

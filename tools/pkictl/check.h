@@ -11,6 +11,7 @@
  *   retry-gives-up-before-rollover  error    trustpoint
  *   retry-interval-exceeds-window   error    trustpoint
  *   retry-outlives-request          warning  trustpoint
+ *   shadow-margin-exceeds-window    error    trustpoint
  *   cert-lifetime-exceeds-ca        warning  server
  *   no-auto-rollover                warning  server
  *   crl-exceeds-window              warning  server
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "schedule.h"
 
 enum check_severity {
 	CHECK_WARNING,
@@ -74,6 +76,10 @@ void check_rules_trustpoint(struct check_report *r,
 			    const struct check_ca *ca,
 			    const struct check_caps *caps);
 void check_rules_caps(struct check_report *r, const struct check_caps *caps);
+
+/* The CA's and a trustpoint's timers as libshared/schedule.h takes them. */
+struct sched_ca_conf check_sched_ca(const struct check_ca *ca);
+struct sched_tp check_sched_tp(const struct pkid_trustpoint_config *t);
 
 /* "73 d", "109 d 12 h", "12 h", "90 min". */
 void check_fmt_duration(char *buf, size_t len, int64_t sec);

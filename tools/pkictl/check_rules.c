@@ -11,15 +11,18 @@
  * comes too early retries on its enrollment retry schedule (ours: the same
  * backoff as POLL and CONNECT RETRY, §4.2), which must therefore last
  * until the rollover exists and never sleep through the whole window.
+ *
+ * The instants themselves -- truncation, SHADOW, the generation, the
+ * backoff -- are libshared/schedule.c, the functions the daemon arms its
+ * timers with, applied to the worst case (sched_worst_*).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "schedule.h"
 
-#define PCT_MIN		 10   /* IOS refuses to renew below 10 % */
-#define RETRY_POLLS_MAX	 1000 /* the parser's bound on retry count */
 #define ROLLOVER_DEFAULT (30LL * PKID_DAY)
 
 void check_fmt_duration(char *buf, size_t len, int64_t sec)
@@ -68,16 +71,51 @@ static struct check_finding *add(struct check_report *r, const char *id,
 
 /* ---- the CA ----------------------------------------------------------- */
 
+struct sched_ca_conf check_sched_ca(const struct check_ca *ca)
+{
+	return (struct sched_ca_conf){
+		.ca_life = ca->ca_life,
+		.cert_life = ca->cert_life,
+		.crl_life = ca->crl_life,
+		.rollover = ca->rollover,
+		.window = ca->window,
+	};
+}
+
+struct sched_tp check_sched_tp(const struct pkid_trustpoint_config *t)
+{
+	return (struct sched_tp){
+		.auto_enroll_pct = t->auto_enroll ? t->auto_enroll_pct : 0,
+		.retry_count = t->retry_count,
+		.retry_period_min = t->retry_period_min,
+		.retry_max_period_min = t->retry_max_period_min,
+	};
+}
+
 /* The longest life a client certificate can have under this CA. */
 static int64_t cert_life_eff(const struct check_ca *ca)
 {
-	return ca->cert_life < ca->ca_life ? ca->cert_life : ca->ca_life;
+	struct sched_ca_conf c = check_sched_ca(ca);
+	struct sched_validity v = sched_worst_identity(&c);
+
+	return v.not_after - v.not_before;
 }
 
-/* How long before the CA's end a trustpoint auto-enrolling at @pct asks. */
-static int64_t shadow_lead(const struct check_ca *ca, unsigned int pct)
+/* How long before the CA's end trustpoint @t asks for the rollover, with
+ * the worst-case identity (GetNextCACert announced). */
+static int64_t shadow_lead(const struct check_ca *ca,
+			   const struct pkid_trustpoint_config *t)
 {
-	return (100 - (int64_t)pct) * cert_life_eff(ca) / 100;
+	struct sched_ca_conf c = check_sched_ca(ca);
+	struct sched_tp tp = check_sched_tp(t);
+
+	return sched_worst_shadow_lead(&c, &tp);
+}
+
+/* How long before the CA's end CS SHADOW CERT GENERATION fires. */
+static int64_t rollover_lead(const struct check_ca *ca)
+{
+	return ca->ca_life - sched_rollover_at(ca->ca_life, ca->window);
 }
 
 static void rule_cert_lifetime(struct check_report *r,
@@ -113,7 +151,7 @@ static int64_t rollover_suggestion(const struct check_ca *ca,
 	for (i = 0; cfg && i < cfg->n_trustpoints; i++) {
 		if (!cfg->trustpoints[i].auto_enroll)
 			continue;
-		lead = shadow_lead(ca, cfg->trustpoints[i].auto_enroll_pct);
+		lead = shadow_lead(ca, &cfg->trustpoints[i]);
 		lead = div_up(lead, PKID_DAY) * PKID_DAY;
 		if (lead > want && lead < ca->ca_life)
 			want = lead;
@@ -144,10 +182,13 @@ static void rule_no_rollover(struct check_report *r, const struct check_ca *ca,
 
 static void rule_crl(struct check_report *r, const struct check_ca *ca)
 {
+	int64_t gen = sched_rollover_at(ca->ca_life, ca->window);
 	struct check_finding *f;
 	char crl[32], w[32];
 
-	if (!ca->rollover || !ca->crl_life || ca->crl_life <= ca->window)
+	/* A CRL signed as the window opens, still current at the CA's end? */
+	if (!ca->rollover || !ca->crl_life ||
+	    sched_crl_next_update(gen, ca->crl_life) <= ca->ca_life)
 		return;
 	f = add(r, "crl-exceeds-window", CHECK_WARNING, ca->name);
 	if (!f)
@@ -176,29 +217,13 @@ void check_rules_ca(struct check_report *r, const struct check_ca *ca,
 
 /* ---- a trustpoint ----------------------------------------------------- */
 
-struct retry_plan {
-	uint64_t total_min;   /* every interval of the schedule, summed */
-	uint64_t longest_min; /* its longest interval */
-};
-
-/* period, 2·period, 4·period, ... capped at max-period; @polls of them. */
-static struct retry_plan retry_plan(const struct pkid_trustpoint_config *t,
-				    unsigned int polls)
+/* The enrollment retry schedule of @t, @polls waits of it. */
+static struct sched_retry_plan
+retry_plan(const struct pkid_trustpoint_config *t, unsigned int polls)
 {
-	struct retry_plan p = {0, 0};
-	uint64_t v = t->retry_period_min, cap = t->retry_max_period_min;
-	unsigned int i;
+	struct sched_tp tp = check_sched_tp(t);
 
-	for (i = 0; i < polls && i < RETRY_POLLS_MAX; i++) {
-		uint64_t iv = v < cap ? v : cap;
-
-		p.total_min += iv;
-		if (iv > p.longest_min)
-			p.longest_min = iv;
-		if (v < cap)
-			v *= 2;
-	}
-	return p;
+	return sched_retry_plan(&tp, polls);
 }
 
 static void rule_pct_min(struct check_report *r,
@@ -207,7 +232,7 @@ static void rule_pct_min(struct check_report *r,
 {
 	struct check_finding *f;
 
-	if (!t->auto_enroll || t->auto_enroll_pct >= PCT_MIN)
+	if (!t->auto_enroll || t->auto_enroll_pct >= SCHED_PCT_MIN)
 		return;
 	f = add(r, "auto-enroll-below-10", CHECK_ERROR, obj);
 	if (!f)
@@ -216,17 +241,17 @@ static void rule_pct_min(struct check_report *r,
 		 "auto-enroll %u renews after %u %% of each certificate's "
 		 "life: the client re-enrolls almost continuously and loads "
 		 "the CA (IOS refuses less than %d %%)",
-		 t->auto_enroll_pct, t->auto_enroll_pct, PCT_MIN);
-	snprintf(f->fix, sizeof(f->fix), "use auto-enroll >= %d", PCT_MIN);
+		 t->auto_enroll_pct, t->auto_enroll_pct, SCHED_PCT_MIN);
+	snprintf(f->fix, sizeof(f->fix), "use auto-enroll >= %d",
+		 SCHED_PCT_MIN);
 }
 
 /* The smallest auto-enroll percentage whose SHADOW fits the window. */
 static unsigned int pct_needed(const struct check_ca *ca)
 {
-	int64_t l = cert_life_eff(ca);
-	int64_t pct = div_up(100 * (l - ca->window), l);
+	struct sched_ca_conf c = check_sched_ca(ca);
 
-	return pct < PCT_MIN ? PCT_MIN : (unsigned int)pct;
+	return sched_pct_needed(&c);
 }
 
 static void shadow_fix(struct check_finding *f, const struct check_ca *ca,
@@ -251,7 +276,7 @@ static void rule_shadow(struct check_report *r,
 	struct check_finding *f;
 	char l[32], w[32], ld[32];
 
-	if (lead <= ca->window)
+	if (lead <= rollover_lead(ca))
 		return;
 	f = add(r,
 		t->auto_enroll ? "shadow-before-rollover"
@@ -284,12 +309,9 @@ static void rule_shadow(struct check_report *r,
 static unsigned int polls_needed(const struct pkid_trustpoint_config *t,
 				 int64_t gap)
 {
-	unsigned int n;
+	struct sched_tp tp = check_sched_tp(t);
 
-	for (n = 1; n <= RETRY_POLLS_MAX; n++)
-		if ((int64_t)retry_plan(t, n).total_min * 60 >= gap)
-			return n;
-	return 0;
+	return sched_polls_needed(&tp, gap);
 }
 
 static void rule_retry_gap(struct check_report *r,
@@ -297,19 +319,19 @@ static void rule_retry_gap(struct check_report *r,
 			   const struct check_ca *ca, int64_t lead,
 			   const char *obj)
 {
-	struct retry_plan p = retry_plan(t, t->retry_count);
-	int64_t gap = lead - ca->window;
+	struct sched_retry_plan p = retry_plan(t, t->retry_count);
+	int64_t gap = lead - rollover_lead(ca);
 	struct check_finding *f;
 	char g[32], tot[32];
 	unsigned int n;
 
-	if (gap <= 0 || (int64_t)p.total_min * 60 >= gap)
+	if (gap <= 0 || p.total >= gap)
 		return;
 	f = add(r, "retry-gives-up-before-rollover", CHECK_ERROR, obj);
 	if (!f)
 		return;
 	check_fmt_duration(g, sizeof(g), gap);
-	check_fmt_duration(tot, sizeof(tot), (int64_t)p.total_min * 60);
+	check_fmt_duration(tot, sizeof(tot), p.total);
 	snprintf(f->why, sizeof(f->why),
 		 "SHADOW starts %s before the rollover CA exists, but the "
 		 "retry schedule (enrollment retry count %u, period %u min, "
@@ -333,16 +355,16 @@ static void rule_retry_interval(struct check_report *r,
 				const struct pkid_trustpoint_config *t,
 				const struct check_ca *ca, const char *obj)
 {
-	struct retry_plan p = retry_plan(t, t->retry_count);
+	struct sched_retry_plan p = retry_plan(t, t->retry_count);
 	struct check_finding *f;
 	char iv[32], w[32];
 
-	if ((int64_t)p.longest_min * 60 <= ca->window)
+	if (p.longest <= ca->window)
 		return;
 	f = add(r, "retry-interval-exceeds-window", CHECK_ERROR, obj);
 	if (!f)
 		return;
-	check_fmt_duration(iv, sizeof(iv), (int64_t)p.longest_min * 60);
+	check_fmt_duration(iv, sizeof(iv), p.longest);
 	check_fmt_duration(w, sizeof(w), ca->window);
 	snprintf(f->why, sizeof(f->why),
 		 "the retry schedule waits up to %s between two polls, longer "
@@ -358,17 +380,16 @@ static void rule_retry_request(struct check_report *r,
 			       const struct pkid_trustpoint_config *t,
 			       const struct check_ca *ca, const char *obj)
 {
-	struct retry_plan p = retry_plan(t, t->retry_count);
+	struct sched_retry_plan p = retry_plan(t, t->retry_count);
 	struct check_finding *f;
 	char iv[32], er[32];
 
-	if (!ca->request_life ||
-	    (int64_t)p.longest_min * 60 <= ca->request_life)
+	if (!ca->request_life || p.longest <= ca->request_life)
 		return;
 	f = add(r, "retry-outlives-request", CHECK_WARNING, obj);
 	if (!f)
 		return;
-	check_fmt_duration(iv, sizeof(iv), (int64_t)p.longest_min * 60);
+	check_fmt_duration(iv, sizeof(iv), p.longest);
 	check_fmt_duration(er, sizeof(er), ca->request_life);
 	snprintf(f->why, sizeof(f->why),
 		 "the retry schedule waits up to %s between two polls, but a "
@@ -379,7 +400,42 @@ static void rule_retry_request(struct check_report *r,
 		 "use enrollment retry max-period <= %lld (minutes) or "
 		 "lifetime enrollment-request >= %lld (hours)",
 		 (long long)(ca->request_life / 60),
-		 (long long)div_up((int64_t)p.longest_min * 60, PKID_HOUR));
+		 (long long)div_up(p.longest, PKID_HOUR));
+}
+
+/* Issue 22: a trustpoint that holds the rollover CA fires SHADOW at the
+ * latest the margin before the CA's end (schedule.h); with a margin
+ * longer than the window, one that has not fetched the rollover CA by
+ * the margin has no room left for its retries. */
+static bool rule_margin(struct check_report *r,
+			const struct pkid_trustpoint_config *t,
+			const struct check_ca *ca, const char *obj)
+{
+	struct sched_tp tp = check_sched_tp(t);
+	int64_t margin = sched_shadow_margin(&tp);
+	struct check_finding *f;
+	char m[32], w[32];
+
+	if (margin <= rollover_lead(ca))
+		return false;
+	f = add(r, "shadow-margin-exceeds-window", CHECK_ERROR, obj);
+	if (!f)
+		return true;
+	check_fmt_duration(m, sizeof(m), margin);
+	check_fmt_duration(w, sizeof(w), ca->window);
+	snprintf(f->why, sizeof(f->why),
+		 "SHADOW must fire %s before the CA's end to leave room for "
+		 "%d enrollment retries (period %u min, max-period %u min), "
+		 "but auto-rollover creates the rollover CA only %s before "
+		 "it: a short outage near the end makes SHADOW miss it",
+		 m, SCHED_MARGIN_TRIES, t->retry_period_min,
+		 t->retry_max_period_min, w);
+	snprintf(f->fix, sizeof(f->fix),
+		 "use a lower enrollment retry count or period, or "
+		 "auto-rollover "
+		 "longer than %s",
+		 m);
+	return true;
 }
 
 void check_rules_trustpoint(struct check_report *r,
@@ -398,10 +454,11 @@ void check_rules_trustpoint(struct check_report *r,
 	if (!ca->rollover || (caps->known && !caps->next_ca_cert))
 		return;
 	rule_retry_interval(r, t, ca, obj);
+	if (rule_margin(r, t, ca, obj))
+		return;
 	/* §4.1: SHADOW at PCT of the truncated certificate, or with no
 	 * auto-enroll at 90 % of the CA certificate's life. */
-	lead = t->auto_enroll ? shadow_lead(ca, t->auto_enroll_pct)
-			      : ca->ca_life / 10;
+	lead = shadow_lead(ca, t);
 	rule_shadow(r, t, ca, lead, obj);
 	rule_retry_gap(r, t, ca, lead, obj);
 }
