@@ -178,6 +178,14 @@ static enum db_req_state decide_challenge(struct ca *ca,
 	return DB_REQ_REJECTED;
 }
 
+static bool challenge_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
 				const struct scep_request *req,
 				const char *peer, int64_t now, const char **why)
@@ -190,6 +198,13 @@ static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
 	}
 	if (kind == SIGNER_TRUSTED)
 		return DB_REQ_GRANTED;
+	/* A password is text: one with control characters is malformed,
+	 * whatever the CA would do with a challenge. */
+	if (kind == SIGNER_NEW && req->challenge &&
+	    !challenge_printable(req->challenge)) {
+		*why = "challenge password holds control characters";
+		return DB_REQ_REJECTED;
+	}
 	if (kind == SIGNER_NEW && req->challenge)
 		return decide_challenge(ca, req, peer, now, why);
 	/* A configured password is required: `grant auto` does not stand

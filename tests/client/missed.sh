@@ -34,8 +34,11 @@ ca_pem() {
 # or after the CA's rollover generation.
 setup() {
 	cl_setup "$1"
+	# A CA with a password requires a challenge under grant auto (issue
+	# 19 #5): a client without one enrolls with a CA that has none.
 	ca_conf "grant auto" "lifetime ca-certificate 100" \
-		"lifetime certificate 200" "auto-rollover 30" "password secret123"
+		"lifetime certificate 200" "auto-rollover 30" \
+		${3:+"password secret123"}
 	ca_start
 	if [ -n "$3" ]; then cl_conf "auto-enroll ${4:-80}" "password $3"; else cl_conf "auto-enroll ${4:-80}"; fi
 	cl_start

@@ -39,6 +39,12 @@ grep -q badRequest "$T/wrong.log" || fail "wrong: $(tail -3 "$T/wrong.log")"
 grep -q "CS_REJECT.*FAILURE badRequest: wrong challenge password" "$T/pkid.log" ||
 	fail "the wrong challenge's rejection gives no reason"
 grep -q "Rev0cati0n" "$T/pkid.log" && fail "the challenge reached the log"
+# A wrong challenge makes the next one from this address wait (issue 19
+# #5); wait as long as the CA said, then the right one grants.
+w=$(grep -o 'next challenge is looked at in [0-9]* s' "$T/pkid.log" | tail -1 |
+	grep -o '[0-9]* s$' | cut -d' ' -f1)
+[ -n "$w" ] || fail "the wrong challenge's wait is not logged"
+sleep "$w.2"
 sw_enroll right --password 'Static-Secret1' || fail "right: $(tail -3 "$T/right.log")"
 verify "$T/right.pem"
 echo "ok: with a password: a wrong challenge is refused (reason logged), the right one grants"
