@@ -8,6 +8,11 @@
 # the dynamic loader, openssl.cnf, the suite's keys (build/test-keys),
 # pkiks.ko with the modules it needs (resolved with modinfo, listed in
 # load order in /modules.order), and test keys made here with openssl.
+# $PKIKS_VM_ROOT: the tree whose /lib/modules/KVER holds the kernel's
+# modules (default /); $PKIKS_VM_KO: the pkiks.ko to carry (default
+# build/kmod/pkiks.ko).  Compressed modules (.ko.xz, .ko.zst, .ko.gz, as
+# newer Debian kernels ship them) are carried decompressed, so busybox's
+# insmod needs no decompressor.
 set -euo pipefail
 out=$1 kver=$2 mode=${3:-check}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,11 +47,14 @@ echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 
 # Modules, dependencies first.
+kroot=${PKIKS_VM_ROOT:-}
 order=()
 add_module() { # $1: a module file
 	local dep f
 	for dep in $(modinfo -F depends "$1" | tr , ' '); do
-		f=$(modinfo -k "$kver" -n "$dep")
+		f=$(modinfo -b "${kroot:-/}" -k "$kver" -n "$dep")
+		# (kmod prints the path with or without the base, by version)
+		[ -e "$f" ] || f=$kroot$f
 		add_module "$f"
 	done
 	for f in "${order[@]}"; do
@@ -54,10 +62,17 @@ add_module() { # $1: a module file
 	done
 	order+=("$1")
 }
-add_module "$top/build/kmod/pkiks.ko"
+add_module "${PKIKS_VM_KO:-$top/build/kmod/pkiks.ko}"
 for f in "${order[@]}"; do
-	cp "$f" "$root/lib/modules/"
-	basename "$f" >>"$root/modules.order"
+	name=$(basename "$f")
+	case $name in
+	*.ko.xz) xz -dc "$f" >"$root/lib/modules/${name%.xz}" ;;
+	*.ko.zst) zstd -qdc "$f" >"$root/lib/modules/${name%.zst}" ;;
+	*.ko.gz) gzip -dc "$f" >"$root/lib/modules/${name%.gz}" ;;
+	*) cp "$f" "$root/lib/modules/$name" ;;
+	esac
+	name=${name%.xz} name=${name%.zst} name=${name%.gz}
+	echo "$name" >>"$root/modules.order"
 done
 
 # Test keys (host-side openssl: fast, and independent of the module).

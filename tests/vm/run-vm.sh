@@ -1,21 +1,28 @@
 #!/bin/bash
 # Boots Debian's kernel under qemu (TCG: no KVM here) with the pkiks test
 # initramfs and reports what /tests.sh printed.
-#   run-vm.sh check|bench|fuzz-long|lifecycle|bench-scep [TIMEOUT_S]
+#   run-vm.sh check|bench|matrix|fuzz-long|lifecycle|bench-scep [TIMEOUT_S]
 # Exit 0 only when the VM printed "PKIKS-VM-RESULT: PASS"; a VM that hangs
 # is killed after TIMEOUT_S.  The serial log is kept in $PKIKS_VM_LOG if
 # set, else printed on failure.  $PKIKS_VM_OVERLAY, if set, is a gzipped
 # cpio archive appended to the initramfs (the kernel unpacks both, the
 # later one winning): another suite's binaries and its own /tests.sh.
+# Another kernel than the host's (make check-kernels): $PKIKS_VM_ROOT is a
+# Debian tree holding /boot/vmlinuz-* and /lib/modules/*, $PKIKS_VM_KVER
+# picks one of its kernels (default: the newest), $PKIKS_VM_KO is pkiks.ko
+# built for it (default: build/kmod/pkiks.ko).
 set -euo pipefail
 mode=${1:-check}
 timeout_s=${2:-900}
 here=$(cd "$(dirname "$0")" && pwd)
 
+kroot=${PKIKS_VM_ROOT:-}
 # Newest Debian kernel with both an image and modules (uname -r is the host's).
-kver=$(ls /lib/modules | sort -V | while read -r v; do
-	[ -f "/boot/vmlinuz-$v" ] && echo "$v"; done | tail -1)
-[ -n "$kver" ] || { echo "run-vm: no /boot/vmlinuz-* with modules" >&2; exit 1; }
+kver=${PKIKS_VM_KVER:-$(ls "$kroot/lib/modules" | sort -V | while read -r v; do
+	[ -f "$kroot/boot/vmlinuz-$v" ] && echo "$v"; done | tail -1)}
+[ -n "$kver" ] && [ -f "$kroot/boot/vmlinuz-$kver" ] ||
+	{ echo "run-vm: no $kroot/boot/vmlinuz-* with modules" >&2; exit 1; }
+export PKIKS_VM_ROOT=$kroot
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -29,7 +36,7 @@ start=$SECONDS
 set +e
 timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg -m 512M \
 	-smp 2 -nographic -no-reboot -nodefaults -serial stdio \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
+	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 vmtest=$mode" \
 	</dev/null >"$log" 2>&1
 rc=$?

@@ -3,6 +3,7 @@
 #   tests.sh check      functional tests, 100k fuzz messages, unload/reload
 #   tests.sh fuzz-long  1,000,000 fuzz messages
 #   tests.sh bench      signatures/s through the module vs OpenSSL
+#   tests.sh matrix     check, then bench (make check-kernels)
 # Ends with one line: "PKIKS-VM-RESULT: PASS n/m" or "... FAIL n/m".
 MODE=${1:-check}
 T=/bin/pkiks-vmtest
@@ -382,9 +383,8 @@ bench() {
 	done
 }
 
-echo "pkiks VM tests, mode $MODE, kernel $(uname -r)"
-case $MODE in
-check)
+# The functional tests of check mode, in order.
+functional() {
 	test_load
 	test_bad_rtc
 	test_import
@@ -400,6 +400,15 @@ check)
 	test_fuzz 100000
 	test_unload
 	test_suite
+}
+
+echo "pkiks VM tests, mode $MODE, kernel $(uname -r)"
+case $MODE in
+check) functional ;;
+# make check-kernels: the functional tests, then the bench, in one boot.
+matrix)
+	functional
+	bench
 	;;
 fuzz-long)
 	test_load
