@@ -33,9 +33,10 @@ host_mirror() {
 }
 mirror=${PKIKS_MIRROR:-$(host_mirror)}
 
-# What every tree needs besides the kernel: make, and perl with its
+# What every tree needs besides the kernel: make, binutils (the headers
+# of some kernels pull gcc without the plain `as` it runs), and perl with its
 # modules (W=1 runs scripts/kernel-doc, which needs Pod::Usage).
-TOOLS="make perl"
+TOOLS="make perl binutils"
 
 # make_tree DIR SUITES PACKAGES: the Debian tree, made once.
 make_tree() {
