@@ -81,11 +81,15 @@ tree_tools() {
 		>"$root/../tools.log" 2>&1 || { tail -20 "$root/../tools.log" >&2; return 1; }
 }
 
-# Newest kernel of a tree that has image, modules and headers.
+# Newest kernel of a tree that has image, modules and headers (the build
+# link is absolute in some releases: resolved inside the tree).
 tree_kver() {
 	local root=$1 v
 	for v in $(ls "$root/lib/modules" | sort -V); do
-		[ -f "$root/boot/vmlinuz-$v" ] && [ -d "$root/lib/modules/$v/build" ] && echo "$v"
+		if [ -f "$root/boot/vmlinuz-$v" ] &&
+			in_tree "$root" test -d "/lib/modules/$v/build"; then
+			echo "$v"
+		fi
 	done | tail -1
 }
 
