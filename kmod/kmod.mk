@@ -4,7 +4,8 @@
 #   check-kmod-rsa    rsa.c/der.c in userspace, cross-checked with OpenSSL
 #   check-dkms        dkms add/build in a private DKMS tree
 # The qemu harness that runs the module in a real kernel (check-vm,
-# bench-vm, fuzz-vm-long) is tests/vm/vm.mk.
+# bench-vm, fuzz-vm-long) is tests/vm/vm.mk; the same build and VM checks
+# on other Debian kernels (check-kernels) are tests/kernels/kernels.mk.
 
 # Newest installed Debian kernel headers (the host may run another kernel).
 KMOD_KVER := $(shell ls -d /lib/modules/*/build 2>/dev/null | sed 's,/lib/modules/,,;s,/build,,' | sort -V | tail -1)
