@@ -6,7 +6,7 @@
 #                  booted in qemu TCG with the check-vm harness (functional
 #                  tests, CUnit keystore suite, RSA signing bench); prints
 #                  a table.  Not part of `make check`: it downloads kernels
-#                  (about 1 GB of trees) and boots three VMs.
+#                  (about 2.5 GB of trees) and boots three VMs.
 #                  `make check-kernels KERNELS=deb13-6.12` runs one.
 KERNELS ?=
 
