@@ -143,9 +143,11 @@ static void test_timer_waiting(void)
 			0);
 }
 
-/* Wait (bounded) for the expiry event of (owner, kind). */
-static int wait_expiry(struct pkiks *sub, const char *owner,
-		       enum pkiks_timer_kind kind, int timeout_ms)
+/* Wait (bounded) for the expiry event of (owner, kind), and of that label
+ * when label is not NULL (GENERIC timers). */
+static int wait_expiry_label(struct pkiks *sub, const char *owner,
+			     enum pkiks_timer_kind kind, const char *label,
+			     int timeout_ms)
 {
 	struct pollfd pfd = {.fd = pkiks_event_fd(sub), .events = POLLIN};
 	struct pkiks_event_msg ev;
@@ -157,13 +159,20 @@ static int wait_expiry(struct pkiks *sub, const char *owner,
 		while (!(err = pkiks_event_read(sub, &ev))) {
 			if (ev.type == PKIKS_EVENT_TIMER_EXPIRED &&
 			    ev.timer.kind == kind &&
-			    !strcmp(ev.timer.owner, owner))
+			    !strcmp(ev.timer.owner, owner) &&
+			    (!label || !strcmp(ev.timer.label, label)))
 				return 0;
 		}
 		if (err != -EAGAIN)
 			return err;
 	}
 	return -ETIMEDOUT;
+}
+
+static int wait_expiry(struct pkiks *sub, const char *owner,
+		       enum pkiks_timer_kind kind, int timeout_ms)
+{
+	return wait_expiry_label(sub, owner, kind, NULL, timeout_ms);
 }
 
 static void test_timer_expires(void)
@@ -310,30 +319,6 @@ static void test_generic_bad(void)
 	CU_ASSERT_EQUAL(find_timer("t-gen", PKIKS_TIMER_GENERIC, &t), -ENOENT);
 }
 
-/* Wait (bounded) for the expiry event of (owner, GENERIC, label). */
-static int wait_generic_expiry(struct pkiks *sub, const char *owner,
-			       const char *label, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = pkiks_event_fd(sub), .events = POLLIN};
-	struct pkiks_event_msg ev;
-	int rounds, err;
-
-	for (rounds = 0; rounds < timeout_ms / 100; rounds++) {
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		while (!(err = pkiks_event_read(sub, &ev))) {
-			if (ev.type == PKIKS_EVENT_TIMER_EXPIRED &&
-			    ev.timer.kind == PKIKS_TIMER_GENERIC &&
-			    !strcmp(ev.timer.owner, owner) &&
-			    !strcmp(ev.timer.label, label))
-				return 0;
-		}
-		if (err != -EAGAIN)
-			return err;
-	}
-	return -ETIMEDOUT;
-}
-
 /* Two labels of one owner fire one event each, carrying the label. */
 static void test_generic_expires(void)
 {
@@ -352,9 +337,11 @@ static void test_generic_expires(void)
 						    PKIKS_TIMER_GENERIC, "two",
 						    deadline + SEC / 2),
 			      0);
-	CU_ASSERT_EQUAL(wait_generic_expiry(sub, "t-gexp", "one", 8000), 0);
+	CU_ASSERT_EQUAL(wait_expiry_label(sub, "t-gexp", PKIKS_TIMER_GENERIC, "one",
+					  8000), 0);
 	CU_ASSERT(host_now() >= deadline);
-	CU_ASSERT_EQUAL(wait_generic_expiry(sub, "t-gexp", "two", 8000), 0);
+	CU_ASSERT_EQUAL(wait_expiry_label(sub, "t-gexp", PKIKS_TIMER_GENERIC, "two",
+					  8000), 0);
 	CU_ASSERT(host_now() >= deadline + SEC / 2);
 	CU_ASSERT_EQUAL(find_generic("t-gexp", "one", &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
