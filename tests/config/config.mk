@@ -1,7 +1,7 @@
 # tests/config: the pkid.conf parser (libshared/config*.c), CUnit.
 TEST_CONFIG := $(BIN)/test-config
 
-$(TEST_CONFIG): $(OBJ)/tests/config/test_config.o $(LIBPKID)
+$(TEST_CONFIG): $(OBJ)/tests/config/test_config.o $(OBJ)/tests/lib/cunit_run.o $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_BASE) $(shell pkg-config --libs cunit)
 

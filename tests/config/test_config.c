@@ -13,6 +13,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "config.h"
 
 /* Messages the parser reported during the last parse. */
@@ -701,28 +703,21 @@ static void test_watchdog_lines(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct cu_case cases[] = {
+		{"defaults", test_defaults},
+		{"explicit values", test_explicit},
+		{"abbreviations", test_abbreviations},
+		{"no forms", test_no_forms},
+		{"type 7 password", test_type7_password},
+		{"error message", test_error_message},
+		{"all errors reported", test_all_errors_reported},
+		{"broken lines", test_broken_table},
+		{"round trip", test_round_trip},
+		{"diff", test_diff},
+		{"load file", test_load_file},
+		{"unindented sub-mode lines", test_unindented_submode},
+		{"watchdog lines", test_watchdog_lines},
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("config", NULL, NULL);
-	CU_add_test(s, "defaults", test_defaults);
-	CU_add_test(s, "explicit values", test_explicit);
-	CU_add_test(s, "abbreviations", test_abbreviations);
-	CU_add_test(s, "no forms", test_no_forms);
-	CU_add_test(s, "type 7 password", test_type7_password);
-	CU_add_test(s, "error message", test_error_message);
-	CU_add_test(s, "all errors reported", test_all_errors_reported);
-	CU_add_test(s, "broken lines", test_broken_table);
-	CU_add_test(s, "round trip", test_round_trip);
-	CU_add_test(s, "diff", test_diff);
-	CU_add_test(s, "load file", test_load_file);
-	CU_add_test(s, "unindented sub-mode lines", test_unindented_submode);
-	CU_add_test(s, "watchdog lines", test_watchdog_lines);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_suite("config", NULL, NULL, CU_CASES(cases));
 }

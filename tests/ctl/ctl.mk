@@ -4,7 +4,7 @@
 TEST_CTL := $(BIN)/test-ctl
 $(OBJ)/tests/ctl/test_ctl.o: CFLAGS += -Idaemon
 
-$(TEST_CTL): $(OBJ)/tests/ctl/test_ctl.o $(PKID_CORE_OBJS) $(LIBPKID)
+$(TEST_CTL): $(OBJ)/tests/ctl/test_ctl.o $(OBJ)/tests/lib/cunit_run.o $(PKID_CORE_OBJS) $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_BASE) $(PKID_CORE_LIBS) \
 		$(shell pkg-config --libs cunit)

@@ -23,6 +23,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "core/ctl.h"
 #include "ctl_client.h"
 
@@ -565,34 +567,29 @@ static void test_permissions(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct cu_case cases[] = {
+		{"start", test_start},
+		{"version", test_version},
+		{"list-commands", test_list_commands},
+		{"calls and errors", test_calls_and_errors},
+		{"verb table", test_verb_table},
+		{"oversize", test_oversize},
+		{"malformed frames", test_malformed},
+		{"stalled frame", test_stalled_frame},
+		{"many clients", test_many_clients},
+		{"full table", test_full_table},
+		{"stale and live sockets", test_stale_and_live},
+		{"permissions", test_permissions},
+	};
+	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(dir, sizeof(dir), "/tmp/pkid-ctl-XXXXXX");
 	if (!mkdtemp(dir) || chmod(dir, 0755))
 		return 2;
 	snprintf(sock, sizeof(sock), "%s/pkid.ctl", dir);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("ctl", NULL, NULL);
-	CU_add_test(s, "start", test_start);
-	CU_add_test(s, "version", test_version);
-	CU_add_test(s, "list-commands", test_list_commands);
-	CU_add_test(s, "calls and errors", test_calls_and_errors);
-	CU_add_test(s, "verb table", test_verb_table);
-	CU_add_test(s, "oversize", test_oversize);
-	CU_add_test(s, "malformed frames", test_malformed);
-	CU_add_test(s, "stalled frame", test_stalled_frame);
-	CU_add_test(s, "many clients", test_many_clients);
-	CU_add_test(s, "full table", test_full_table);
-	CU_add_test(s, "stale and live sockets", test_stale_and_live);
-	CU_add_test(s, "permissions", test_permissions);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	ret = cu_run_suite("ctl", NULL, NULL, CU_CASES(cases));
 	ctl_server_destroy(srv);
 	rmdir(dir);
-	return failed ? 1 : 0;
+	return ret;
 }

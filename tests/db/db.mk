@@ -3,7 +3,7 @@
 TEST_DB := $(BIN)/test-db
 $(OBJ)/tests/db/test_db.o: CFLAGS += -Idaemon
 
-$(TEST_DB): $(OBJ)/tests/db/test_db.o $(PKID_CORE_OBJS) $(LIBPKID)
+$(TEST_DB): $(OBJ)/tests/db/test_db.o $(OBJ)/tests/lib/cunit_run.o $(PKID_CORE_OBJS) $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_BASE) $(PKID_CORE_LIBS) \
 		$(shell pkg-config --libs cunit)

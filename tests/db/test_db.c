@@ -19,6 +19,8 @@
 #include <CUnit/Basic.h>
 #include <sqlite3.h>
 
+#include "../lib/cunit_run.h"
+
 #include "core/db.h"
 
 static char dir[64];
@@ -546,29 +548,24 @@ static void cleanup(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	unsigned int failed;
+	static const struct cu_case cases[] = {
+		{"schema", test_schema},
+		{"ca state", test_ca_state},
+		{"serials, two writers", test_serial_two_writers},
+		{"serials, kill -9", test_serial_kill9},
+		{"certificates", test_certs},
+		{"requests", test_requests},
+		{"one-time passwords", test_otp},
+		{"one-time passwords, race", test_otp_race},
+		{"trustpoint state", test_trustpoint},
+		{"transactions", test_transactions},
+	};
+	int ret;
 
 	snprintf(dir, sizeof(dir), "/tmp/pkid-db-XXXXXX");
 	if (!mkdtemp(dir))
 		return 2;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("db", NULL, NULL);
-	CU_add_test(s, "schema", test_schema);
-	CU_add_test(s, "ca state", test_ca_state);
-	CU_add_test(s, "serials, two writers", test_serial_two_writers);
-	CU_add_test(s, "serials, kill -9", test_serial_kill9);
-	CU_add_test(s, "certificates", test_certs);
-	CU_add_test(s, "requests", test_requests);
-	CU_add_test(s, "one-time passwords", test_otp);
-	CU_add_test(s, "one-time passwords, race", test_otp_race);
-	CU_add_test(s, "trustpoint state", test_trustpoint);
-	CU_add_test(s, "transactions", test_transactions);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	ret = cu_run_suite("db", NULL, NULL, CU_CASES(cases));
 	cleanup();
-	return failed ? 1 : 0;
+	return ret;
 }

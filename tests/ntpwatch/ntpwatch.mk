@@ -2,7 +2,7 @@
 # the tool end to end against a private pkiksd (check-ntpwatch.sh).
 NTPW_T := tests/ntpwatch
 
-$(BIN)/test-ntpwatch: $(OBJ)/$(NTPW_T)/test_decide.o $(OBJ)/tools/pkiks-ntpwatch/decide.o
+$(BIN)/test-ntpwatch: $(OBJ)/$(NTPW_T)/test_decide.o $(OBJ)/tests/lib/cunit_run.o $(OBJ)/tools/pkiks-ntpwatch/decide.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit
 

@@ -11,6 +11,8 @@
 #include <sys/timex.h>
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "../../tools/pkiks-ntpwatch/decide.h"
 
 #define SEC 1000000000ULL
@@ -222,10 +224,7 @@ static void test_texts(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cu_case tests[] = {
 		{"synced reports", test_synced_reports},
 		{"STA_UNSYNC waits", test_sta_unsync_waits},
 		{"TIME_ERROR waits", test_time_error_waits},
@@ -239,23 +238,6 @@ int main(void)
 		{"a step, poll by poll", test_step_story},
 		{"texts", test_texts},
 	};
-	CU_pSuite s;
-	unsigned int failed;
-	size_t i;
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("ntpwatch decision", NULL, NULL);
-	for (i = 0; s && i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (!CU_add_test(s, tests[i].name, tests[i].fn))
-			s = NULL;
-	if (!s) {
-		CU_cleanup_registry();
-		return 2;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_suite("ntpwatch decision", NULL, NULL, CU_CASES(tests));
 }

@@ -1,6 +1,6 @@
 # pkictl and pkiks-keygen tests (tests/pkictl/run.sh).
 TEST_PKICTL_OBJS := $(OBJ)/tests/pkictl/test_pkictl.o \
-	$(OBJ)/tests/provider/helpers.o
+	$(OBJ)/tests/provider/helpers.o $(OBJ)/tests/lib/cunit_run.o
 
 $(BIN)/test-pkictl: $(TEST_PKICTL_OBJS) $(LIBPKID)
 	@mkdir -p $(@D)

@@ -17,6 +17,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "../provider/helpers.h"
 #include "keystore.h"
 
@@ -359,10 +361,7 @@ static void test_unreachable(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cu_case tests[] = {
 		{"show timers: IOS lines and --json", test_show_timers},
 		{"show clock on the lab clock", test_show_clock_lab},
 		{"show timers: GENERIC with its label", test_show_timers_generic},
@@ -375,9 +374,6 @@ int main(int argc, char **argv)
 		{"usage errors exit 1", test_usage_errors},
 		{"keystore unreachable exits 3", test_unreachable},
 	};
-	CU_pSuite suite;
-	unsigned int failed;
-	size_t i;
 
 	if (argc != 3 || !getenv("PKIKS_SOCKET")) {
 		fprintf(stderr, "usage: PKIKS_SOCKET=... %s TMPDIR BUILDDIR\n",
@@ -386,16 +382,6 @@ int main(int argc, char **argv)
 	}
 	T.dir = argv[1];
 	T.build = argv[2];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("pkictl", suite_init, suite_clean);
-	for (i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() +
-		 CU_get_number_of_suites_failed() +
-		 CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_suite("pkictl", suite_init, suite_clean,
+			    CU_CASES(tests));
 }

@@ -3,7 +3,7 @@
 # trustpoint arm (tests/schedule/timers.sh, lab clock, ports 18960-18969).
 TEST_SCHEDULE := $(BIN)/test-schedule
 
-$(TEST_SCHEDULE): $(OBJ)/tests/schedule/test_schedule.o $(LIBPKID)
+$(TEST_SCHEDULE): $(OBJ)/tests/schedule/test_schedule.o $(OBJ)/tests/lib/cunit_run.o $(LIBPKID)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_BASE) $(shell pkg-config --libs cunit)
 

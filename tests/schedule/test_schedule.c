@@ -8,6 +8,8 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
+#include "../lib/cunit_run.h"
+
 #include "schedule.h"
 
 #define MIN  60LL
@@ -168,21 +170,14 @@ static void test_worst_case(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	int failed;
+	static const struct cu_case cases[] = {
+		{"issued validity", test_issue},
+		{"rollover and CRL", test_rollover},
+		{"RENEW and SHADOW", test_lifecycle},
+		{"SHADOW margin", test_margin},
+		{"backoff", test_backoff},
+		{"the checker's worst case", test_worst_case},
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("schedule", NULL, NULL);
-	CU_add_test(s, "issued validity", test_issue);
-	CU_add_test(s, "rollover and CRL", test_rollover);
-	CU_add_test(s, "RENEW and SHADOW", test_lifecycle);
-	CU_add_test(s, "SHADOW margin", test_margin);
-	CU_add_test(s, "backoff", test_backoff);
-	CU_add_test(s, "the checker's worst case", test_worst_case);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_suite("schedule", NULL, NULL, CU_CASES(cases));
 }
