@@ -56,13 +56,18 @@ deps:
 deps-demo:
 	@packaging/deps.sh demo
 
+# The build uses every core unless the caller chose (make -jN): a fresh
+# machine's first `make demo` or `make check` spends most of its time
+# compiling.
+BUILD_JOBS = $(if $(findstring jobserver,$(MAKEFLAGS))$(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+
 # Every test, one after the other; a failing one does not hide the others.
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tests/run-checks.sh $(CHECKS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tests/run-checks.sh $(BENCHES)
 
 clean:

@@ -12,7 +12,7 @@ DEMO_DEPS := $(PKID) $(BIN)/pkictl $(BIN)/pkiksd $(BIN)/pkiks-keygen \
 # what the demo runs, so neither the tests' packages nor the module's
 # kernel headers are needed.
 demo: deps-demo
-	@$(MAKE) --no-print-directory $(DEMO_DEPS)
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) $(DEMO_DEPS)
 	@tools/demo/demo.sh
 
 .PHONY: check-demo
