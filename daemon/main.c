@@ -372,7 +372,7 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 		break;
 	case PKIKS_EVENT_CLOCK_AUTHORITATIVE:
 		try_start(d);
-		tp_crl_sync(d->tp);
+		tp_timers_sync(d->tp);
 		break;
 	default:
 		break;
@@ -400,7 +400,7 @@ static void after_reload(void *arg)
 		apply_calendar_valid(d);
 	try_start(d);
 	if (d->ev)
-		tp_crl_sync(d->tp); /* revocation-check may have changed */
+		tp_timers_sync(d->tp); /* revocation-check may have changed */
 }
 
 /* A signal: 1 to stop (SIGTERM/SIGINT), 0 to go on (SIGHUP: reload). */

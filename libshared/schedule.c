@@ -88,6 +88,25 @@ int64_t sched_shadow_margin(const struct sched_tp *tp)
 	return sched_retry_plan(tp, n).total;
 }
 
+int64_t sched_next_ca_poll(const struct sched_tp *tp, struct sched_validity ca,
+			   int64_t now)
+{
+	int64_t lo = (int64_t)tp->retry_period_min * 60, iv;
+
+	if (now >= ca.not_after)
+		return 0;
+	/* More often as the end nears: the rollover CA appears inside the
+	 * CA's auto-rollover window, which the client does not know. */
+	iv = (ca.not_after - now) / SCHED_NEXTCA_PARTS;
+	if (lo < 60)
+		lo = 60;
+	if (iv < lo)
+		iv = lo;
+	if (iv > SCHED_NEXTCA_MAX)
+		iv = SCHED_NEXTCA_MAX;
+	return now + iv;
+}
+
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count)
 {
 	int64_t period = (int64_t)tp->retry_period_min * 60;

@@ -20,6 +20,9 @@
  *                       room for the first SCHED_MARGIN_TRIES enrollment
  *                       retries, so that a short outage of the CA or of
  *                       the router does not make it miss
+ *   next-CA poll        while the rollover CA certificate is not held:
+ *                       GetNextCACert every 1/16 of the CA's remaining
+ *                       life, at least the retry period, at most a week
  *   POLL / CONNECT      period x 2^n, capped at max-period
  *   RETRY
  *   rollover            CS SHADOW CERT GENERATION `auto-rollover` before
@@ -39,6 +42,8 @@
 #define SCHED_PCT_MIN	    10	 /* IOS refuses to renew below 10 % */
 #define SCHED_POLLS_MAX	    1000 /* the parser's bound on retry count */
 #define SCHED_MARGIN_TRIES  3	 /* retries the SHADOW margin leaves room for */
+#define SCHED_NEXTCA_PARTS  16	 /* next-CA poll: 1/16 of the time left */
+#define SCHED_NEXTCA_MAX    (7 * 86400) /* ... and at least once a week */
 
 struct sched_validity {
 	int64_t not_before, not_after;
@@ -91,6 +96,12 @@ struct sched_event sched_lifecycle(const struct sched_tp *tp,
  * min(retry count, SCHED_MARGIN_TRIES) waits of the backoff, summed
  * (default 1 + 2 + 4 = 7 min). */
 int64_t sched_shadow_margin(const struct sched_tp *tp);
+/* When to ask GetNextCACert again at @now, the rollover CA certificate
+ * not being held yet (so SHADOW can keep its margin, and a trustpoint
+ * that misses its SHADOW still knows the CA that follows): 0 when the CA
+ * has ended (recovery takes over). */
+int64_t sched_next_ca_poll(const struct sched_tp *tp, struct sched_validity ca,
+			   int64_t now);
 /* The wait before POLL / CONNECT RETRY number @count (0, 1, ...). */
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count);
 

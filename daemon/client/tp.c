@@ -236,11 +236,20 @@ static bool still_expired(struct tp_set *set,
 	return found;
 }
 
-/* A trustpoint's timer: an IOS one, or its CRL refresh (tp_crl.c). */
+/* A trustpoint's own GENERIC timers: CRL refresh, next-CA poll. */
+static bool is_tp_labelled(const struct pkiks_timer_info *t)
+{
+	return tp_is_crl_timer(t) || tp_is_nextca_timer(t);
+}
+
+/* A trustpoint's timer: an IOS one, its CRL refresh (tp_crl.c) or its
+ * next-CA poll (tp_nextca.c). */
 static void dispatch_timer(struct tp *tp, const struct pkiks_timer_info *t)
 {
 	if (tp_is_crl_timer(t))
 		tp_crl_on_timer(tp);
+	else if (tp_is_nextca_timer(t))
+		tp_nextca_on_timer(tp);
 	else
 		handle_timer(tp, t->kind);
 }
@@ -249,7 +258,7 @@ int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
 {
 	struct tp *tp = tp_find(set, t->owner);
 
-	if (!tp || !(is_tp_timer(t->kind) || tp_is_crl_timer(t)))
+	if (!tp || !(is_tp_timer(t->kind) || is_tp_labelled(t)))
 		return 0;
 	pthread_mutex_lock(&set->lock);
 	if (still_expired(set, t))
@@ -305,6 +314,23 @@ out:
 	db_tp_free(&st);
 }
 
+void tp_timers_sync(struct tp_set *set)
+{
+	struct pkiks_timer_info *timers = NULL;
+	size_t n = 0, i;
+
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->lock);
+	if (pkiks_timer_list(set->ks, &timers, &n) == 0)
+		for (i = 0; i < set->n; i++) {
+			tp_crl_resume(&set->tps[i], timers, n);
+			tp_nextca_resume(&set->tps[i], timers, n);
+		}
+	free(timers);
+	pthread_mutex_unlock(&set->lock);
+}
+
 void tp_resume(struct tp_set *set)
 {
 	struct pkiks_timer_info *timers = NULL;
@@ -322,7 +348,7 @@ void tp_resume(struct tp_set *set)
 
 		if (tp &&
 		    (is_tp_timer(timers[i].kind) ||
-		     tp_is_crl_timer(&timers[i])) &&
+		     is_tp_labelled(&timers[i])) &&
 		    timers[i].state == PKIKS_TIMER_EXPIRED)
 			dispatch_timer(tp, &timers[i]);
 	}
@@ -333,6 +359,7 @@ void tp_resume(struct tp_set *set)
 	for (i = 0; i < set->n; i++) {
 		resume_pending(&set->tps[i], timers, n);
 		tp_crl_resume(&set->tps[i], timers, n);
+		tp_nextca_resume(&set->tps[i], timers, n);
 		tp_zero_touch(&set->tps[i]);
 	}
 out:

@@ -58,11 +58,13 @@ int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
 void tp_reload_apply(struct tp_set *set, const struct pkid_config *new);
 void tp_stop_all(struct tp_set *set);
 
-/* revocation-check crl (daemon/client/tp_crl.c) runs on a keystore timer
- * per trustpoint (GENERIC "crl-refresh"); tp_resume() and tp_on_timer()
- * serve it.  tp_crl_sync() arms or cancels it per the configuration, for
- * when the clock became authoritative or a reload changed the setting. */
-void tp_crl_sync(struct tp_set *set);
+/* Two GENERIC keystore timers per trustpoint besides IOS's: the CRL
+ * refresh of revocation-check crl ("crl-refresh", tp_crl.c) and the
+ * next-CA poll ("next-ca-poll", tp_nextca.c); tp_resume() and
+ * tp_on_timer() serve them.  tp_timers_sync() arms or cancels them per
+ * the configuration and state, for when the clock became authoritative
+ * or a reload changed the settings. */
+void tp_timers_sync(struct tp_set *set);
 
 /* The watchdog's facts, one per trustpoint (daemon/health/health.h);
  * *out malloc'd, NULL with *n 0 when set is NULL. */

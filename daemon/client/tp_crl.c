@@ -382,21 +382,6 @@ void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 	crl_arm(tp, tp->crl_next > now ? tp->crl_next : now);
 }
 
-void tp_crl_sync(struct tp_set *set)
-{
-	struct pkiks_timer_info *timers = NULL;
-	size_t n = 0, i;
-
-	if (!set)
-		return;
-	pthread_mutex_lock(&set->lock);
-	if (pkiks_timer_list(set->ks, &timers, &n) == 0)
-		for (i = 0; i < set->n; i++)
-			tp_crl_resume(&set->tps[i], timers, n);
-	free(timers);
-	pthread_mutex_unlock(&set->lock);
-}
-
 bool tp_is_crl_timer(const struct pkiks_timer_info *t)
 {
 	return t->kind == PKIKS_TIMER_GENERIC && !strcmp(t->label, TP_CRL_LABEL);

@@ -153,4 +153,15 @@ void tp_crl_on_timer(struct tp *tp);
 void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		   size_t n);
 
+/* tp_nextca.c: GetNextCACert asked periodically until the rollover CA
+ * certificate is held (GENERIC timer, this label). */
+#define TP_NEXTCA_LABEL "next-ca-poll"
+bool tp_is_nextca_timer(const struct pkiks_timer_info *t);
+/* Arm (or cancel, when it is not wanted) the poll for row @st. */
+void tp_nextca_arm(struct tp *tp, const struct db_tp *st);
+void tp_nextca_on_timer(struct tp *tp);
+/* Arm it when wanted and missing from @timers (the keystore's list). */
+void tp_nextca_resume(struct tp *tp, const struct pkiks_timer_info *timers,
+		      size_t n);
+
 #endif /* PKID_TP_INTERNAL_H */

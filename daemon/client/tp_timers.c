@@ -120,6 +120,7 @@ int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
 	}
 	if (*at > 0)
 		ret = tp_arm(tp, kind, *at);
+	tp_nextca_arm(tp, st);
 	X509_free(id);
 	X509_free(ca);
 	return ret;

@@ -13,6 +13,11 @@
 #  3. TP1 enrolled before the CA had its rollover certificate, offline
 #     through the window: it never saw the rollover, stops and says it
 #     must be authenticated again.
+#  6. TP1 enrolled before the CA had its rollover certificate and stayed
+#     online: its next-CA poll (a GENERIC keystore timer) fetches the
+#     rollover CA certificate soon after the CA made it, before SHADOW;
+#     offline from then through the promotion, it recovers as in 1
+#     (without the poll it would never have seen the rollover, as in 3).
 #  4. The CA is stopped across its end while TP1 (holding the rollover,
 #     with a password) fires SHADOW: CONNECT RETRY with the backoff; the
 #     CA returns (and promotes); the next retry recovers.
@@ -185,6 +190,51 @@ case5() {
 	echo "ok: SHADOW planned 7 min before the end: the CA down across its end changes nothing"
 }
 
+poll_at() {
+	$B/pkictl --json show timers | jq -r '.timers[] |
+		select(.owner == "TP1" and .kind == "GENERIC" and
+		       .label == "next-ca-poll") | .deadline_ns / 1000000000 | floor'
+}
+
+case6() {
+	local gen poll shadow i j
+	setup 18975 1 secret123
+	poll=$(poll_at)
+	[ -n "$poll" ] || fail "no next-CA poll armed after an enrollment without rollover CA"
+	gen=$(ca_timer "CS SHADOW CERT GENERATION")
+	shadow=$(timer_at SHADOW)
+	[ "$gen" -lt "$shadow" ] || fail "test premise: the generation comes before SHADOW"
+	# Poll by poll (each one asks GetNextCACert: 404 before the
+	# generation), bounded: at most 1/16 of the CA's life apart.
+	for i in $(seq 1 40); do
+		grep -q "TP1: rollover CA certificate .* fetched" "$T/cl.log" && break
+		poll=$(poll_at)
+		[ -n "$poll" ] || fail "the poll stopped before the rollover CA was fetched"
+		[ "$poll" -lt "$shadow" ] || fail "no poll left before SHADOW"
+		if [ "$poll" -gt "$gen" ] && [ "$(lab_now)" -le "$gen" ]; then
+			lab_to $((gen + 1))
+			wait_for 20 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
+				fail "no rollover CA after its generation"
+		fi
+		lab_to $((poll + 1))
+		# Handled: re-armed later, or gone once the certificate is held.
+		for j in $(seq 1 100); do
+			[ "$(poll_at)" != "$poll" ] && break
+			sleep 0.2
+		done
+	done
+	wait_for 20 grep -q "TP1: rollover CA certificate .* fetched" "$T/cl.log" ||
+		fail "the next-CA poll did not fetch the rollover CA certificate"
+	[ "$(lab_now)" -lt "$shadow" ] || fail "fetched only after SHADOW"
+	[ -z "$(poll_at)" ] || fail "the poll goes on after the rollover CA is held"
+	offline_through_end
+	cl_start
+	wait_for 30 verify_now || fail "no valid chain under the new CA after the restart"
+	grep -q "TP_ROLLOVER_RECOVER" "$T/cl.log" || fail "recovery not logged"
+	echo "ok: enrolled before the rollover, polled it, offline through the end: recovered"
+}
+
+( case6 ) || exit 1
 ( case5 ) || exit 1
 ( case1 ) || exit 1
 ( case2 ) || exit 1

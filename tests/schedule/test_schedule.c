@@ -110,6 +110,26 @@ static void test_margin(void)
 	CU_ASSERT_EQUAL(e.at, (59 * MIN + 30) * 9 / 10);
 }
 
+static void test_next_ca_poll(void)
+{
+	struct sched_validity ca = {0, 1095 * DAY};
+	struct sched_tp slow = {80, 10, 120, 240};
+
+	/* Years left: once a week. */
+	CU_ASSERT_EQUAL(sched_next_ca_poll(&tp80, ca, 0), 7 * DAY);
+	/* 80 days left: every 5 days. */
+	CU_ASSERT_EQUAL(sched_next_ca_poll(&tp80, ca, 1015 * DAY),
+			1020 * DAY);
+	/* Minutes left: never below the retry period (1 min here)... */
+	CU_ASSERT_EQUAL(sched_next_ca_poll(&tp80, ca, 1095 * DAY - 160),
+			1095 * DAY - 100);
+	/* ... or 2 hours with a slower retry period. */
+	CU_ASSERT_EQUAL(sched_next_ca_poll(&slow, ca, 1095 * DAY - 160),
+			1095 * DAY - 160 + 120 * MIN);
+	/* The CA has ended: nothing to poll, recovery takes over. */
+	CU_ASSERT_EQUAL(sched_next_ca_poll(&tp80, ca, 1095 * DAY), 0);
+}
+
 static void test_backoff(void)
 {
 	struct sched_tp capped = {0, 10, 5, 3};
@@ -176,6 +196,7 @@ int main(void)
 		{"RENEW and SHADOW", test_lifecycle},
 		{"SHADOW margin", test_margin},
 		{"backoff", test_backoff},
+		{"next-CA poll", test_next_ca_poll},
 		{"the checker's worst case", test_worst_case},
 	};
 

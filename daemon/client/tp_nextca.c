@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The next-CA poll (issue 22): a trustpoint asks GetNextCACert from time
+ * to time until it holds the rollover CA certificate, instead of only
+ * when its SHADOW fires.  Holding it early is what lets SHADOW keep its
+ * margin before the CA's end (sched_lifecycle), and what lets a
+ * trustpoint that misses its SHADOW (CA down across the end, router off)
+ * recognise the new CA afterwards and recover (tp_recover.c).
+ *
+ * It runs on a keystore timer like every other PKI timer: GENERIC, owner
+ * the trustpoint, label TP_NEXTCA_LABEL, at sched_next_ca_poll(); it is
+ * armed with the lifecycle (tp_arm_lifecycle) and stops once the rollover
+ * CA certificate is held or the CA has ended.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "proto/scep/scep_client.h"
+#include "schedule.h"
+#include "tp_internal.h"
+
+#define NS_PER_SEC 1000000000LL
+
+bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
+{
+	return t->kind == PKIKS_TIMER_GENERIC &&
+	       !strcmp(t->label, TP_NEXTCA_LABEL);
+}
+
+/* Worth asking: an identity under a CA that announces GetNextCACert, and
+ * no rollover CA certificate (nor a SHADOW identity) held yet. */
+static bool wants_poll(const struct db_tp *st)
+{
+	return st->id_cert && st->ca_cert && !st->shadow_ca_cert &&
+	       !st->shadow_id_cert && st->caps &&
+	       scep_client_has_cap(st->caps, "GetNextCACert");
+}
+
+static void nextca_cancel(struct tp *tp)
+{
+	/* -ENOENT: nothing was armed, which is what we want. */
+	pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
+				 PKIKS_TIMER_GENERIC, TP_NEXTCA_LABEL);
+}
+
+/* The instant of the next poll at @now; 0: none (CA ended, bad cert). */
+static int64_t next_poll(const struct tp *tp, const struct db_tp *st,
+			 int64_t now)
+{
+	struct sched_tp conf = tp_sched_conf(tp);
+	struct sched_validity ca;
+	X509 *x = tp_x509(st->ca_cert, st->ca_cert_len);
+	int ret = x ? tp_validity(x, &ca) : -EINVAL;
+
+	X509_free(x);
+	return ret < 0 ? 0 : sched_next_ca_poll(&conf, ca, now);
+}
+
+void tp_nextca_arm(struct tp *tp, const struct db_tp *st)
+{
+	int64_t now, at;
+	int ret;
+
+	nextca_cancel(tp);
+	if (!wants_poll(st) || tp_now(tp, &now) < 0)
+		return; /* no authority: tp_sync() arms it once it is back */
+	at = next_poll(tp, st, now);
+	if (!at)
+		return;
+	ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
+				    PKIKS_TIMER_GENERIC, TP_NEXTCA_LABEL,
+				    (uint64_t)at * NS_PER_SEC);
+	if (ret < 0)
+		pkid_log(LOG_ERR, NULL,
+			 "trustpoint %s: cannot arm the next-CA poll: %s",
+			 tp->cfg.name, strerror(-ret));
+}
+
+/* The poll timer expired (under the set's lock). */
+void tp_nextca_on_timer(struct tp *tp)
+{
+	struct db_tp st;
+	int64_t at;
+	int ret;
+
+	nextca_cancel(tp);
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (!wants_poll(&st))
+		goto out;
+	ret = tp_prefetch_next_ca(tp, &st);
+	if (ret < 0)
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: next-CA poll: %s; asking again later",
+			 tp->cfg.name, strerror(-ret));
+	if (st.shadow_ca_cert && st.pending_kind == TP_KIND_NONE)
+		tp_arm_lifecycle(tp, &st, &at); /* SHADOW keeps its margin */
+	else if (!st.shadow_ca_cert)
+		tp_nextca_arm(tp, &st);
+out:
+	db_tp_free(&st);
+}
+
+void tp_nextca_resume(struct tp *tp, const struct pkiks_timer_info *timers,
+		      size_t n)
+{
+	struct db_tp st;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(timers[i].owner, tp->cfg.name) &&
+		    tp_is_nextca_timer(&timers[i]))
+			return;
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+		return;
+	if (wants_poll(&st))
+		tp_nextca_arm(tp, &st);
+	db_tp_free(&st);
+}
