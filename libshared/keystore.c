@@ -205,6 +205,10 @@ static int key_info_parse(struct nlattr *nest, struct pkiks_key_info *k)
 	k->bits = nla_get_u32(tb[PKIKS_ATTR_KEY_BITS]);
 	k->usage = nla_get_u32(tb[PKIKS_ATTR_KEY_USAGE]);
 	k->owner_uid = nla_get_u32(tb[PKIKS_ATTR_OWNER_UID]);
+	if (tb[PKIKS_ATTR_KEY_TYPE])
+		k->type = nla_get_u32(tb[PKIKS_ATTR_KEY_TYPE]);
+	if (k->type >= __PKIKS_KEY_TYPE_MAX)
+		return -EBADMSG;
 	k->pubkey_len = nla_len(pub);
 	k->pubkey = malloc(k->pubkey_len ? k->pubkey_len : 1);
 	if (!k->pubkey)
@@ -311,6 +315,32 @@ int pkiks_key_import(struct pkiks *ks, const char *name, uint32_t usage,
 fail:
 	ks_msg_free_secret(msg);
 	return err;
+}
+
+int pkiks_key_import_ec(struct pkiks *ks, const char *name, uint32_t usage,
+			enum pkiks_key_type type, const unsigned char *priv,
+			size_t priv_len, uint32_t flags,
+			struct pkiks_key_info *out)
+{
+	struct nl_msg *msg;
+	int err = -EMSGSIZE;
+
+	if (!name || !priv || !pkiks_key_type_ec_bytes(type))
+		return -EINVAL;
+	msg = ks_msg_new(ks, PKIKS_CMD_KEY_IMPORT, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, PKIKS_ATTR_KEY_NAME, name) ||
+	    nla_put_u32(msg, PKIKS_ATTR_KEY_USAGE, usage) ||
+	    nla_put_u32(msg, PKIKS_ATTR_KEY_TYPE, type) ||
+	    nla_put(msg, PKIKS_ATTR_EC_PRIV, priv_len, priv) ||
+	    (flags && nla_put_u32(msg, PKIKS_ATTR_FLAGS, flags))) {
+		ks_msg_free_secret(msg);
+		return err;
+	}
+	if (out)
+		memset(out, 0, sizeof(*out));
+	return ks_request_secret(ks, msg, key_one_cb, out);
 }
 
 /* A request whose only attribute is KEY_NAME. */

@@ -40,6 +40,7 @@ struct pkiks_key_info {
 	uint32_t owner_uid;
 	unsigned char *pubkey; /* SubjectPublicKeyInfo DER, malloc'd */
 	size_t pubkey_len;
+	enum pkiks_key_type type; /* RSA from a v2 host (no KEY_TYPE) */
 };
 
 struct pkiks_clock {
@@ -85,6 +86,12 @@ int pkiks_get_info(struct pkiks *ks, uint32_t *version, uint32_t *features);
 int pkiks_key_import(struct pkiks *ks, const char *name, uint32_t usage,
 		     const struct pkiks_rsa_parts *parts, uint32_t flags,
 		     struct pkiks_key_info *out /* may be NULL */);
+/* v3 (PKIKS_FEATURE_EC): an ECDSA key from its private scalar (big-endian,
+ * at most the curve's size); @type PKIKS_KEY_EC_P256 or _P384. */
+int pkiks_key_import_ec(struct pkiks *ks, const char *name, uint32_t usage,
+			enum pkiks_key_type type, const unsigned char *priv,
+			size_t priv_len, uint32_t flags,
+			struct pkiks_key_info *out /* may be NULL */);
 int pkiks_key_get(struct pkiks *ks, const char *name,
 		  struct pkiks_key_info *out);
 int pkiks_key_list(struct pkiks *ks, struct pkiks_key_info **keys,
@@ -141,6 +148,12 @@ int pkiks_timer_kind_parse(const char *name, enum pkiks_timer_kind *kind);
 const char *pkiks_clock_source_name(enum pkiks_clock_source src);
 const char *pkiks_timer_state_name(enum pkiks_timer_state st);
 const char *pkiks_hash_name(enum pkiks_hash hash);
+/* "rsa", "ec-p256", "ec-p384" (NULL for an unknown type); the curve's
+ * OpenSSL group name ("prime256v1", "secp384r1") of an EC type, else NULL;
+ * the scalar size in bytes of an EC type (32, 48), else 0. */
+const char *pkiks_key_type_name(enum pkiks_key_type type);
+const char *pkiks_key_type_group(enum pkiks_key_type type);
+size_t pkiks_key_type_ec_bytes(enum pkiks_key_type type);
 /* Predicates: 1 when valid, else 0. */
 int pkiks_key_name_valid(const char *name);
 int pkiks_timer_owner_valid(const char *name);

@@ -92,6 +92,33 @@ const char *pkiks_hash_name(enum pkiks_hash hash)
 	return n ? n : "unknown";
 }
 
+static const struct {
+	const char *name, *group;
+	size_t ec_bytes;
+} key_types[__PKIKS_KEY_TYPE_MAX] = {
+	[PKIKS_KEY_RSA] = {"rsa", NULL, 0},
+	[PKIKS_KEY_EC_P256] = {"ec-p256", "prime256v1", 32},
+	[PKIKS_KEY_EC_P384] = {"ec-p384", "secp384r1", 48},
+};
+
+const char *pkiks_key_type_name(enum pkiks_key_type type)
+{
+	return (unsigned)type < __PKIKS_KEY_TYPE_MAX ? key_types[type].name
+						      : NULL;
+}
+
+const char *pkiks_key_type_group(enum pkiks_key_type type)
+{
+	return (unsigned)type < __PKIKS_KEY_TYPE_MAX ? key_types[type].group
+						      : NULL;
+}
+
+size_t pkiks_key_type_ec_bytes(enum pkiks_key_type type)
+{
+	return (unsigned)type < __PKIKS_KEY_TYPE_MAX ? key_types[type].ec_bytes
+						      : 0;
+}
+
 static int name_char_ok(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

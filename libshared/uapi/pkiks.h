@@ -36,6 +36,13 @@
  *      by its owner's PKIKS_ATTR_TIMER_LABEL), PKIKS_ATTR_TIMER_LABEL,
  *      PKIKS_LABEL_MAX, PKIKS_LABEL_CHAR_OK, PKIKS_FEATURE_GENERIC_TIMER;
  *      the sysfs / status name timers/<owner>/GENERIC:<label>/.
+ *   3  ECDSA keys (PKIKS_FEATURE_EC).  Appended: PKIKS_ATTR_KEY_TYPE
+ *      (enum pkiks_key_type; absent means RSA, so every v2 request means
+ *      what it meant), PKIKS_ATTR_EC_PRIV, the wrapped blob "PKW2" (the
+ *      PKW1 header with the key type appended; RSA keys still wrap as
+ *      PKW1, and PKW1 blobs open as before).  KEY_IMPORT takes KEY_TYPE + EC_PRIV for an EC
+ *      key; KEY_GET's nested KEY carries KEY_TYPE; KEY_SIGN with an EC key
+ *      returns an ECDSA-Sig-Value (DER), see KEY_SIGN.
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
@@ -89,9 +96,15 @@
  *     -> KEY (nested key info, see below)
  *     The host checks the components (p*q == n, a sign/verify round trip)
  *     and wipes the request buffers.  2048, 3072 and 4096 bits only.
+ *     v3: KEY_TYPE EC_P256 or EC_P384 with EC_PRIV (the private scalar,
+ *     big-endian, 1..curve-size bytes, 1 <= d < n) and no RSA part (else
+ *     EINVAL); the host derives the public point.  EC keys only sign:
+ *     a usage with DECRYPT is EINVAL.  KEY_TYPE RSA is the same as none.
  * PKIKS_CMD_KEY_GET              member (doit: one key; dump: all visible)
  *     [KEY_NAME] -> KEY { KEY_NAME, KEY_BITS, KEY_USAGE, OWNER_UID,
- *                         KEY_PUBKEY (SubjectPublicKeyInfo DER) }
+ *                         KEY_PUBKEY (SubjectPublicKeyInfo DER),
+ *                         KEY_TYPE (v3) }
+ *     KEY_BITS of an EC key is the curve's size (256, 384).
  * PKIKS_CMD_KEY_DELETE           member, owner
  *     KEY_NAME
  * PKIKS_CMD_KEY_PROMOTE          member, owner of both
@@ -102,6 +115,12 @@
  *     KEY_NAME, HASH, DIGEST -> SIGNATURE
  *     RSASSA-PKCS1-v1_5: the host builds the DigestInfo for HASH, blinds the
  *     private operation and verifies the result before returning it.
+ *     EC keys (v3): ECDSA over DIGEST (which must be HASH's size; a digest
+ *     longer than the curve is truncated to its leftmost bits as FIPS
+ *     186-4 says), SIGNATURE = DER ECDSA-Sig-Value { r, s }, verified
+ *     with the public key before it leaves.  The nonce is deterministic
+ *     (RFC 6979, HMAC-SHA-256 as its DRBG for every HASH) on the module;
+ *     pkiksd uses OpenSSL's nonce.
  * PKIKS_CMD_KEY_DECRYPT          member, owner; usage DECRYPT
  *     KEY_NAME, DATA (ciphertext, exactly modulus size) -> DATA (plaintext)
  *     RSAES-PKCS1-v1_5, blinded; padding checked in constant time.
@@ -168,7 +187,7 @@
 #include <linux/types.h>
 
 #define PKIKS_GENL_NAME "pkiks"
-#define PKIKS_GENL_VERSION 2
+#define PKIKS_GENL_VERSION 3
 #define PKIKS_MCGRP_EVENTS "events"
 
 /* pkiksd's nlmsg_type for the family (no generic netlink controller there). */
@@ -179,6 +198,7 @@
 #define PKIKS_KEK_LEN 32        /* ChaCha20-Poly1305 key */
 #define PKIKS_RSA_MAX_BYTES 512 /* 4096-bit modulus */
 #define PKIKS_DIGEST_MAX 64     /* SHA-512 */
+#define PKIKS_EC_MAX_BYTES 48   /* P-384 scalar (v3) */
 #define PKIKS_WRAPPED_MAX 4096
 #define PKIKS_MSG_MAX 16384     /* largest request or reply message */
 #define PKIKS_KEYS_MAX 256
@@ -188,6 +208,7 @@
 #define PKIKS_FEATURE_LAB_CLOCK (1U << 0) /* CLOCK_LAB is served */
 #define PKIKS_FEATURE_KERNEL (1U << 1)    /* served by pkiks.ko */
 #define PKIKS_FEATURE_GENERIC_TIMER (1U << 2) /* v2: GENERIC + TIMER_LABEL */
+#define PKIKS_FEATURE_EC (1U << 3) /* v3: ECDSA P-256/P-384 keys */
 
 enum pkiks_cmd {
 	PKIKS_CMD_UNSPEC,
@@ -253,6 +274,8 @@ enum pkiks_attr {
 	PKIKS_ATTR_TIMER_STATE,     /* u32, enum pkiks_timer_state */
 	PKIKS_ATTR_EVENT,           /* u32, enum pkiks_event */
 	PKIKS_ATTR_TIMER_LABEL,     /* string (v2), GENERIC timers */
+	PKIKS_ATTR_KEY_TYPE,        /* u32 (v3), enum pkiks_key_type */
+	PKIKS_ATTR_EC_PRIV,         /* binary (v3): EC private scalar, BE */
 	__PKIKS_ATTR_MAX
 };
 #define PKIKS_ATTR_MAX (__PKIKS_ATTR_MAX - 1)
@@ -263,6 +286,14 @@ enum pkiks_attr {
 /* PKIKS_ATTR_KEY_USAGE: a sign key is never a decryption oracle. */
 #define PKIKS_USAGE_SIGN (1U << 0)
 #define PKIKS_USAGE_DECRYPT (1U << 1)
+
+/* PKIKS_ATTR_KEY_TYPE (v3); a key without one is RSA. */
+enum pkiks_key_type {
+	PKIKS_KEY_RSA,
+	PKIKS_KEY_EC_P256, /* ECDSA on NIST P-256 (prime256v1) */
+	PKIKS_KEY_EC_P384, /* ECDSA on NIST P-384 (secp384r1) */
+	__PKIKS_KEY_TYPE_MAX
+};
 
 enum pkiks_hash {
 	PKIKS_HASH_NONE, /* invalid in requests */
@@ -321,10 +352,19 @@ enum pkiks_event {
  *   ciphertext || tag[16]   ChaCha20-Poly1305 (RFC 8439) under the KEK,
  *                           AAD = every byte before the ciphertext.
  *   plaintext = for each of n,e,d,p,q,dp,dq,qinv: u16 length (LE) || bytes
+ * v3, EC keys: magic "PKW2" and one more header field at the end,
+ *   u32 key_type (LE, enum pkiks_key_type), so the header is
+ *   PKIKS_WRAP2_HDR_LEN bytes (all of it the AAD); bits is the curve's
+ *   size and plaintext = u16 length (LE) || the private scalar, big-endian
+ *   and exactly the curve's size.  RSA keys still wrap as PKW1, so a v2
+ *   host opens every RSA blob a v3 host makes; a PKW2 blob of a type the
+ *   host does not know is EBADMSG.
  */
 #define PKIKS_WRAP_MAGIC "PKW1"
+#define PKIKS_WRAP2_MAGIC "PKW2"
 #define PKIKS_WRAP_NONCE_LEN 8
 #define PKIKS_WRAP_HDR_LEN (4 + 8 + 4 + 4 + 2 + PKIKS_NAME_MAX)
+#define PKIKS_WRAP2_HDR_LEN (PKIKS_WRAP_HDR_LEN + 4)
 #define PKIKS_WRAP_TAG_LEN 16
 
 /*
@@ -404,7 +444,9 @@ enum pkiks_event {
 	X(TIMER_DEADLINE, U64, 0, 0, BOTH)                                 \
 	X(TIMER_STATE, U32, 0, 0, REPLY)                                   \
 	X(EVENT, U32, 0, 0, REPLY)                                         \
-	X(TIMER_LABEL, STRING, 0, PKIKS_LABEL_MAX - 1, BOTH)
+	X(TIMER_LABEL, STRING, 0, PKIKS_LABEL_MAX - 1, BOTH)               \
+	X(KEY_TYPE, U32_RANGE, PKIKS_KEY_RSA, __PKIKS_KEY_TYPE_MAX - 1, BOTH) \
+	X(EC_PRIV, BINARY, 1, PKIKS_EC_MAX_BYTES, REQ)
 
 /* One character of a GENERIC timer's label (both hosts check it). */
 #define PKIKS_LABEL_CHAR_OK(c)                                             \
@@ -440,7 +482,8 @@ enum pkiks_right {
 	X(GET_INFO, ANYONE, DO, 0)                                         \
 	X(KEY_IMPORT, MEMBER, DO,                                          \
 	  PKIKS_A(KEY_NAME) | PKIKS_A(KEY_USAGE) | PKIKS_A_RSA |           \
-		  PKIKS_A(OWNER_UID) | PKIKS_A(FLAGS))                     \
+		  PKIKS_A(OWNER_UID) | PKIKS_A(FLAGS) | PKIKS_A(KEY_TYPE) | \
+		  PKIKS_A(EC_PRIV))                                        \
 	X(KEY_GET, MEMBER, DO_DUMP, PKIKS_A(KEY_NAME))                     \
 	X(KEY_DELETE, MEMBER, DO, PKIKS_A(KEY_NAME))                       \
 	X(KEY_PROMOTE, MEMBER, DO, PKIKS_A(KEY_NAME))                      \

@@ -51,6 +51,22 @@ else
 	bad "openssl dgst -verify"
 fi
 
+step "ECDSA signature verified by the openssl CLI"
+if openssl pkey -pubin -inform DER -in "$tmp/out/ec-pubkey.der" \
+	-out "$tmp/out/ec-pub.pem" 2>/dev/null &&
+	openssl dgst -sha384 -verify "$tmp/out/ec-pub.pem" \
+		-signature "$tmp/out/ec-signature-sha384.bin" \
+		"$tmp/out/ec-message.txt"; then
+	echo tampered >>"$tmp/out/ec-message.txt"
+	if openssl dgst -sha384 -verify "$tmp/out/ec-pub.pem" \
+		-signature "$tmp/out/ec-signature-sha384.bin" \
+		"$tmp/out/ec-message.txt" >/dev/null 2>&1; then
+		bad "openssl verified a tampered EC message"
+	fi
+else
+	bad "openssl dgst -verify (ECDSA)"
+fi
+
 step "lab clock and status tree (pkiksd --lab)"
 ks_twin_start "$tmp/lab" --lab || exit 1
 timeout 60 "$BIN/test-pkiksd" --state-dir "$tmp/lab/state" --suite lab ||

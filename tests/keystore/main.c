@@ -69,7 +69,7 @@ static int parse_opts(int argc, char **argv)
 }
 
 static int (*const suites[])(void) = {
-	suite_keys, suite_crypto, suite_wrap,	  suite_time,
+	suite_keys, suite_crypto, suite_wrap,	  suite_ec,	suite_time,
 	suite_raw,  suite_perm,	  suite_parallel,
 };
 

@@ -50,6 +50,7 @@ int find_timer(const char *owner, enum pkiks_timer_kind kind,
 int suite_keys(void);
 int suite_crypto(void);
 int suite_wrap(void);
+int suite_ec(void);
 int suite_time(void);
 int suite_raw(void);
 int suite_perm(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pkiks-keygen: generate an RSA key, import it into the keystore, optionally
+ * pkiks-keygen: generate an RSA or ECDSA (P-256, P-384) key, import it into the keystore, optionally
  * archive it in a password-protected PKCS#12 file, wipe it, and print only
  * its name and public key.  Daemons run it (fork/exec) so that private keys
  * never enter their address space.
@@ -26,7 +26,8 @@ enum {
 
 struct keygen_opts {
 	const char *name;
-	int bits;
+	int bits;		   /* RSA's modulus size */
+	enum pkiks_key_type type;  /* --type, RSA by default */
 	uint32_t usage;		   /* PKIKS_USAGE_* */
 	const char *archive;	   /* PKCS#12 output, or NULL */
 	const char *archive_cert;  /* PEM certificates to add, or NULL */
@@ -38,8 +39,8 @@ struct keygen_opts {
 	int json;
 };
 
-/* rsa.c */
-int keygen_generate(int bits, EVP_PKEY **out);
+/* rsa.c (and EC keys, whose import differs only in the parts) */
+int keygen_generate(const struct keygen_opts *o, EVP_PKEY **out);
 int keygen_import(struct pkiks *ks, const struct keygen_opts *o, EVP_PKEY *pkey,
 		  struct pkiks_key_info *info);
 

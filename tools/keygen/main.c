@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * pkiks-keygen NAME [--bits 2048|3072|4096] [--usage sign|decrypt|both]
+ * pkiks-keygen NAME [--bits 2048|3072|4096 | --type rsa|ec-p256|ec-p384]
+ *              [--usage sign|decrypt|both]
  *              [--archive FILE.p12 (--password-file F | --password-env VAR)
  *               [--archive-cert CERTS.pem]] [--replace] [--json]
  *              [--socket PATH]
@@ -45,8 +46,9 @@ static void die_msg(const char *fmt, ...)
 
 static void usage(FILE *f)
 {
-	fputs("usage: pkiks-keygen NAME [--bits 2048|3072|4096] "
-	      "[--usage sign|decrypt|both]\n"
+	fputs("usage: pkiks-keygen NAME [--bits 2048|3072|4096 | "
+	      "--type rsa|ec-p256|ec-p384]\n"
+	      "         [--usage sign|decrypt|both]\n"
 	      "         [--archive FILE.p12 (--password-file F | "
 	      "--password-env VAR) [--archive-cert CERTS.pem]]\n"
 	      "         [--replace] [--json] [--socket PATH]\n",
@@ -66,10 +68,38 @@ static int parse_usage(const char *s, uint32_t *usage)
 	return 0;
 }
 
+static int parse_type(const char *s, enum pkiks_key_type *type)
+{
+	int t;
+
+	for (t = 0; t < __PKIKS_KEY_TYPE_MAX; t++)
+		if (!strcmp(s, pkiks_key_type_name(t))) {
+			*type = t;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* What the options say together (each alone was checked as parsed). */
+static int check_combination(const struct keygen_opts *o, int bits_given)
+{
+	if (o->type != PKIKS_KEY_RSA && bits_given) {
+		die_msg("--bits is for RSA keys; an EC key's size is its curve");
+		return -EINVAL;
+	}
+	if (o->type != PKIKS_KEY_RSA && o->usage & PKIKS_USAGE_DECRYPT) {
+		die_msg("an EC key only signs: --usage sign");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct keygen_opts *o)
 {
+	int bits_given = 0;
 	static const struct option longopts[] = {
 		{"bits", required_argument, NULL, 'b'},
+		{"type", required_argument, NULL, 't'},
 		{"usage", required_argument, NULL, 'u'},
 		{"archive", required_argument, NULL, 'a'},
 		{"archive-cert", required_argument, NULL, 'c'},
@@ -88,9 +118,17 @@ static int parse_args(int argc, char **argv, struct keygen_opts *o)
 		switch (c) {
 		case 'b':
 			o->bits = atoi(optarg);
+			bits_given = 1;
 			if (o->bits != 2048 && o->bits != 3072 &&
 			    o->bits != 4096) {
 				die_msg("--bits %s: 2048, 3072 or 4096",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 't':
+			if (parse_type(optarg, &o->type)) {
+				die_msg("--type %s: rsa, ec-p256 or ec-p384",
 					optarg);
 				return -EINVAL;
 			}
@@ -135,6 +173,8 @@ static int parse_args(int argc, char **argv, struct keygen_opts *o)
 		return -EINVAL;
 	}
 	o->name = argv[optind];
+	if (check_combination(o, bits_given))
+		return -EINVAL;
 	if (!pkiks_key_name_valid(o->name)) {
 		die_msg("%s: a key name is 1-%d characters of [A-Za-z0-9._-], "
 			"optionally ending in '#'",
@@ -204,6 +244,7 @@ static int print_result(const struct keygen_opts *o,
 	jw_object_begin(&w, NULL);
 	jw_string(&w, "name", info->name);
 	jw_uint(&w, "bits", info->bits);
+	jw_string(&w, "type", pkiks_key_type_name(info->type));
 	jw_string(&w, "usage", usage_name(info->usage));
 	if (o->archive)
 		jw_string(&w, "archive", o->archive);
@@ -246,8 +287,10 @@ static int generate_and_store(const struct keygen_opts *o, struct pkiks *ks,
 	EVP_PKEY *pkey = NULL;
 	int err, ret = KEYGEN_EXIT_FAILED;
 
-	if (keygen_generate(o->bits, &pkey)) {
-		die_msg("RSA-%d key generation failed", o->bits);
+	if (keygen_generate(o, &pkey)) {
+		die_msg("%s key generation failed",
+			o->type == PKIKS_KEY_RSA ? "RSA"
+						 : pkiks_key_type_name(o->type));
 		goto out;
 	}
 	if (o->archive) {

@@ -13,10 +13,36 @@
 
 #include "keygen.h"
 
-int keygen_generate(int bits, EVP_PKEY **out)
+int keygen_generate(const struct keygen_opts *o, EVP_PKEY **out)
 {
-	*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	const char *group = pkiks_key_type_group(o->type);
+
+	if (group)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+	else
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)o->bits);
 	return *out ? 0 : -EIO;
+}
+
+/* An EC key: its scalar, fixed-size, through secure memory. */
+static int keygen_import_ec(struct pkiks *ks, const struct keygen_opts *o,
+			    EVP_PKEY *pkey, struct pkiks_key_info *info)
+{
+	size_t size = pkiks_key_type_ec_bytes(o->type);
+	unsigned char *d = OPENSSL_secure_malloc(PKIKS_EC_MAX_BYTES);
+	BIGNUM *bn = NULL;
+	int err = -EIO;
+
+	if (!d)
+		return -ENOMEM;
+	if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn) &&
+	    BN_bn2binpad(bn, d, (int)size) == (int)size)
+		err = pkiks_key_import_ec(ks, o->name, o->usage, o->type, d,
+					  size, o->replace ? PKIKS_F_REPLACE : 0,
+					  info);
+	BN_clear_free(bn);
+	OPENSSL_secure_clear_free(d, PKIKS_EC_MAX_BYTES);
+	return err;
 }
 
 /* The eight components in the order of struct pkiks_rsa_parts. */
@@ -73,6 +99,8 @@ int keygen_import(struct pkiks *ks, const struct keygen_opts *o, EVP_PKEY *pkey,
 	struct pkiks_rsa_parts parts;
 	int err;
 
+	if (o->type != PKIKS_KEY_RSA)
+		return keygen_import_ec(ks, o, pkey, info);
 	err = keygen_parts_get(pkey, &kp);
 	if (err)
 		return err;

@@ -53,7 +53,8 @@ static int verify_sig(EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *dg,
 	int ok;
 
 	ok = ctx && EVP_PKEY_verify_init(ctx) > 0 &&
-	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0 &&
+	     (EVP_PKEY_is_a(pkey, "EC") ||
+	      EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0) &&
 	     EVP_PKEY_CTX_set_signature_md(ctx, md) > 0 &&
 	     EVP_PKEY_verify(ctx, sig, sig_len, dg, dg_len) == 1;
 	EVP_PKEY_CTX_free(ctx);
@@ -62,8 +63,9 @@ static int verify_sig(EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *dg,
 
 /*
  * RSASSA-PKCS1-v1_5 over a digest; OpenSSL builds the DigestInfo and
- * blinds.  The result is verified before it leaves (a fault must not leak
- * a factor).  No lock: @pkey is a reference of the caller's.
+ * blinds.  An EC key: ECDSA over the digest, DER ECDSA-Sig-Value.  The
+ * result is verified before it leaves (a fault must not leak a factor or
+ * a nonce).  No lock: @pkey is a reference of the caller's.
  */
 int keys_sign(EVP_PKEY *pkey, enum pkiks_hash hash, const unsigned char *dg,
 	      size_t dg_len, unsigned char *sig, size_t *sig_len)
@@ -78,7 +80,8 @@ int keys_sign(EVP_PKEY *pkey, enum pkiks_hash hash, const unsigned char *dg,
 	if (!ctx)
 		return -ENOMEM;
 	if (EVP_PKEY_sign_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
+	    (!EVP_PKEY_is_a(pkey, "EC") &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0 ||
 	    EVP_PKEY_sign(ctx, sig, sig_len, dg, dg_len) <= 0)
 		goto out;
@@ -218,8 +221,8 @@ out:
 	return err;
 }
 
-/* A sign/verify round trip proves d matches (n, e). */
-static int roundtrip(EVP_PKEY *pkey)
+/* A sign/verify round trip proves the private key matches the public. */
+int keys_selftest(EVP_PKEY *pkey)
 {
 	static const unsigned char msg[] = "pkiksd import check";
 	unsigned char dg[32], sig[PKIKS_RSA_MAX_BYTES];
@@ -244,7 +247,7 @@ int keys_build(const struct rsa_parts *parts, EVP_PKEY **pkey, uint32_t *bits)
 	if (!err)
 		err = pkey_from_bn(bn, pkey);
 	if (!err)
-		err = roundtrip(*pkey);
+		err = keys_selftest(*pkey);
 	if (err) {
 		EVP_PKEY_free(*pkey);
 		*pkey = NULL;
@@ -341,6 +344,7 @@ static struct twin_key *key_new(const char *name, uint32_t usage,
 	k->usage = usage;
 	k->owner = owner;
 	k->bits = bits;
+	k->type = keys_type_of(pkey);
 	k->spki_len = i2d_PUBKEY(pkey, &k->spki);
 	if (k->spki_len <= 0) {
 		free(k);
@@ -360,6 +364,9 @@ int keys_insert(const char *name, uint32_t usage, uint32_t owner,
 	if (!pkiks_key_name_valid(name))
 		return -EINVAL;
 	if (!usage || usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT))
+		return -EINVAL;
+	/* An EC key only signs (no ECIES here): refuse before it exists. */
+	if (usage & PKIKS_USAGE_DECRYPT && keys_type_of(pkey) != PKIKS_KEY_RSA)
 		return -EINVAL;
 	if (i >= 0 && !replace)
 		return -EEXIST;

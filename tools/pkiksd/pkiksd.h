@@ -55,6 +55,7 @@ struct peer {
 struct twin_key {
 	char name[PKIKS_NAME_MAX];
 	uint32_t usage, bits, owner;
+	enum pkiks_key_type type;
 	EVP_PKEY *pkey;
 	unsigned char *spki;
 	int spki_len;
@@ -85,6 +86,16 @@ int keys_decrypt(EVP_PKEY *pkey, const unsigned char *in, size_t in_len,
 		 unsigned char *out, size_t *out_len);
 /* Components of a key into secure memory (wrap.c). */
 int keys_export_parts(EVP_PKEY *pkey, unsigned char **buf, size_t *len);
+/* A sign/verify round trip: 0 when the key is consistent. */
+int keys_selftest(EVP_PKEY *pkey);
+
+/* ---- ec.c (v3): ECDSA P-256 / P-384 ---- */
+/* Build and check an EC key from its scalar (1 <= d < n); no lock. */
+int keys_build_ec(enum pkiks_key_type type, const unsigned char *priv,
+		  size_t priv_len, EVP_PKEY **pkey, uint32_t *bits);
+enum pkiks_key_type keys_type_of(EVP_PKEY *pkey);
+/* u16 LE length || scalar (curve size), in secure memory. */
+int keys_export_ec(EVP_PKEY *pkey, unsigned char **buf, size_t *len);
 
 /* ---- wrap.c ---- */
 int wrap_kek_set(const unsigned char *kek, size_t len);
@@ -94,6 +105,7 @@ int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len);
 int wrap_open(const unsigned char *blob, size_t len, char *name,
 	      uint32_t *owner, uint32_t *usage, EVP_PKEY **pkey,
 	      uint32_t *bits);
+
 
 /* ---- clock.c (under twin_lock) ---- */
 void clock_init(int lab);

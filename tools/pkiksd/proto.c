@@ -144,7 +144,8 @@ int put_key_info(struct nl_msg *msg, const struct twin_key *k)
 	    nla_put_u32(msg, PKIKS_ATTR_KEY_BITS, k->bits) ||
 	    nla_put_u32(msg, PKIKS_ATTR_KEY_USAGE, k->usage) ||
 	    nla_put_u32(msg, PKIKS_ATTR_OWNER_UID, k->owner) ||
-	    nla_put(msg, PKIKS_ATTR_KEY_PUBKEY, k->spki_len, k->spki))
+	    nla_put(msg, PKIKS_ATTR_KEY_PUBKEY, k->spki_len, k->spki) ||
+	    nla_put_u32(msg, PKIKS_ATTR_KEY_TYPE, k->type))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -187,7 +188,7 @@ int put_clock(struct nl_msg *msg)
 
 int cmd_do_GET_INFO(struct req *r)
 {
-	uint32_t features = PKIKS_FEATURE_GENERIC_TIMER;
+	uint32_t features = PKIKS_FEATURE_GENERIC_TIMER | PKIKS_FEATURE_EC;
 	int err;
 
 	if (twin_opts.lab)

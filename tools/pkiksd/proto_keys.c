@@ -58,6 +58,31 @@ static int parts_from_attrs(struct req *r, struct rsa_parts *p)
 	return 0;
 }
 
+/*
+ * The key a KEY_IMPORT describes: RSA parts (no KEY_TYPE, or RSA), or an
+ * EC scalar (v3) and nothing of RSA.  The slow part, outside the lock.
+ */
+static int build_from_attrs(struct req *r, EVP_PKEY **pkey, uint32_t *bits)
+{
+	uint32_t type = u32_or(r, PKIKS_ATTR_KEY_TYPE, PKIKS_KEY_RSA);
+	struct nlattr *ec = r->tb[PKIKS_ATTR_EC_PRIV];
+	struct rsa_parts parts = {0};
+	int i, err;
+
+	if (type == PKIKS_KEY_RSA) {
+		if (ec)
+			return -EINVAL;
+		err = parts_from_attrs(r, &parts);
+		return err ?: keys_build(&parts, pkey, bits);
+	}
+	for (i = 0; i < 8; i++)
+		if (r->tb[PKIKS_ATTR_RSA_N + i])
+			return -EINVAL;
+	if (!ec)
+		return -EINVAL;
+	return keys_build_ec(type, nla_data(ec), nla_len(ec), pkey, bits);
+}
+
 /* Insert under the lock, reply, announce. */
 static int insert_and_reply(struct req *r, const char *name, uint32_t usage,
 			    uint32_t owner, EVP_PKEY *pkey, uint32_t bits,
@@ -81,7 +106,6 @@ static int insert_and_reply(struct req *r, const char *name, uint32_t usage,
 int cmd_do_KEY_IMPORT(struct req *r)
 {
 	const char *name = name_of(r);
-	struct rsa_parts parts = {0};
 	uint32_t usage, owner, bits, flags;
 	EVP_PKEY *pkey;
 	int err;
@@ -96,9 +120,7 @@ int cmd_do_KEY_IMPORT(struct req *r)
 		return -EINVAL;
 	err = owner_of(r, &owner);
 	if (!err)
-		err = parts_from_attrs(r, &parts);
-	if (!err) /* the slow part, outside the lock */
-		err = keys_build(&parts, &pkey, &bits);
+		err = build_from_attrs(r, &pkey, &bits);
 	if (err)
 		return err;
 	return insert_and_reply(r, name, usage, owner, pkey, bits,

@@ -16,13 +16,15 @@
 
 #include "pkiksd.h"
 
-#define HDR	  PKIKS_WRAP_HDR_LEN
+#define HDR1	  PKIKS_WRAP_HDR_LEN
+#define HDR2	  PKIKS_WRAP2_HDR_LEN /* v3: PKW2, EC keys */
 #define TAG	  PKIKS_WRAP_TAG_LEN
 #define NONCE_OFF 4
 #define OWNER_OFF 12
 #define USAGE_OFF 16
 #define BITS_OFF  20
 #define NAME_OFF  22
+#define TYPE_OFF  PKIKS_WRAP_HDR_LEN /* PKW2 only */
 
 static unsigned char *kek; /* PKIKS_KEK_LEN bytes in the secure heap */
 
@@ -93,9 +95,10 @@ static uint32_t get_le(const unsigned char *p, int n)
 	return v;
 }
 
-/* ChaCha20-Poly1305 over @in with AAD = the header at @blob; 1 if ok. */
-static int aead(int enc, const unsigned char *blob, const unsigned char *in,
-		size_t len, unsigned char *out, unsigned char *tag)
+/* ChaCha20-Poly1305 over @in with AAD = the @hdr bytes at @blob; 1 if ok. */
+static int aead(int enc, const unsigned char *blob, size_t hdr,
+		const unsigned char *in, size_t len, unsigned char *out,
+		unsigned char *tag)
 {
 	unsigned char iv[12] = {0};
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -107,7 +110,7 @@ static int aead(int enc, const unsigned char *blob, const unsigned char *in,
 			       enc) > 0 &&
 	     (enc ||
 	      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG, tag) > 0) &&
-	     EVP_CipherUpdate(ctx, NULL, &n, blob, HDR) > 0 &&
+	     EVP_CipherUpdate(ctx, NULL, &n, blob, (int)hdr) > 0 &&
 	     EVP_CipherUpdate(ctx, out, &n, in, (int)len) > 0 &&
 	     EVP_CipherFinal_ex(ctx, out + n, &n) > 0 &&
 	     (!enc ||
@@ -120,15 +123,18 @@ static int aead(int enc, const unsigned char *blob, const unsigned char *in,
 int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len)
 {
 	unsigned char *pt = NULL, *b = NULL;
-	size_t pt_len = 0, total;
+	size_t pt_len = 0, total, hdr = k->type == PKIKS_KEY_RSA ? HDR1 : HDR2;
 	int err;
 
 	if (!kek)
 		return -ENOKEY;
-	err = keys_export_parts(k->pkey, &pt, &pt_len);
+	if (k->type == PKIKS_KEY_RSA)
+		err = keys_export_parts(k->pkey, &pt, &pt_len);
+	else
+		err = keys_export_ec(k->pkey, &pt, &pt_len);
 	if (err)
 		return err;
-	total = HDR + pt_len + TAG;
+	total = hdr + pt_len + TAG;
 	err = -EMSGSIZE;
 	if (total > PKIKS_WRAPPED_MAX)
 		goto out;
@@ -136,7 +142,9 @@ int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len)
 	b = OPENSSL_zalloc(total);
 	if (!b)
 		goto out;
-	memcpy(b, PKIKS_WRAP_MAGIC, 4);
+	memcpy(b, hdr == HDR1 ? PKIKS_WRAP_MAGIC : PKIKS_WRAP2_MAGIC, 4);
+	if (hdr == HDR2)
+		put_le(b + TYPE_OFF, k->type, 4);
 	if (RAND_bytes(b + NONCE_OFF, PKIKS_WRAP_NONCE_LEN) != 1)
 		goto fail;
 	put_le(b + OWNER_OFF, k->owner, 4);
@@ -144,7 +152,7 @@ int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len)
 	put_le(b + BITS_OFF, k->bits, 2);
 	memcpy(b + NAME_OFF, k->name, strlen(k->name));
 	err = -EIO;
-	if (!aead(1, b, pt, pt_len, b + HDR, b + HDR + pt_len))
+	if (!aead(1, b, hdr, pt, pt_len, b + hdr, b + hdr + pt_len))
 		goto fail;
 	*blob = b;
 	*len = total;
@@ -153,7 +161,9 @@ int wrap_key(const struct twin_key *k, unsigned char **blob, size_t *len)
 fail:
 	OPENSSL_free(b);
 out:
-	OPENSSL_secure_clear_free(pt, 8 * (2 + PKIKS_RSA_MAX_BYTES));
+	OPENSSL_secure_clear_free(pt, k->type == PKIKS_KEY_RSA
+					      ? 8 * (2 + PKIKS_RSA_MAX_BYTES)
+					      : 2 + PKIKS_EC_MAX_BYTES);
 	return err;
 }
 
@@ -175,34 +185,64 @@ static int split_parts(const unsigned char *pt, size_t len, struct rsa_parts *p)
 	return off == len ? 0 : -EBADMSG;
 }
 
+/* The plaintext of a key of @type into a built key. */
+static int build_plain(uint32_t type, const unsigned char *pt, size_t pt_len,
+		       EVP_PKEY **pkey, uint32_t *bits)
+{
+	struct rsa_parts parts = {0};
+
+	if (type == PKIKS_KEY_RSA)
+		return split_parts(pt, pt_len, &parts) ?: keys_build(&parts, pkey,
+								     bits);
+	/* EC: u16 length || the scalar, exactly the curve's size */
+	if (pt_len < 2 || get_le(pt, 2) != pt_len - 2 ||
+	    pt_len - 2 != pkiks_key_type_ec_bytes(type))
+		return -EBADMSG;
+	return keys_build_ec(type, pt + 2, pt_len - 2, pkey, bits);
+}
+
+/* The header's length and key type by its magic; 0 if unknown. */
+static size_t header_of(const unsigned char *blob, size_t len, uint32_t *type)
+{
+	if (len > HDR1 + TAG && !memcmp(blob, PKIKS_WRAP_MAGIC, 4)) {
+		*type = PKIKS_KEY_RSA;
+		return HDR1;
+	}
+	if (len > HDR2 + TAG && !memcmp(blob, PKIKS_WRAP2_MAGIC, 4)) {
+		*type = get_le(blob + TYPE_OFF, 4);
+		/* PKW2 is for EC keys only: RSA always wraps as PKW1 */
+		return pkiks_key_type_ec_bytes(*type) ? HDR2 : 0;
+	}
+	return 0;
+}
+
 /* Under twin_lock.  Every failure to open is -EBADMSG. */
 int wrap_open(const unsigned char *blob, size_t len, char *name,
 	      uint32_t *owner, uint32_t *usage, EVP_PKEY **pkey, uint32_t *bits)
 {
-	struct rsa_parts parts = {0};
 	unsigned char tag[TAG], *pt = NULL;
-	size_t pt_len;
+	size_t pt_len, hdr;
+	uint32_t type = 0;
 	int err = -EBADMSG;
 
 	if (!kek)
 		return -ENOKEY;
-	if (len <= HDR + TAG || memcmp(blob, PKIKS_WRAP_MAGIC, 4))
+	hdr = header_of(blob, len, &type);
+	if (!hdr)
 		return -EBADMSG;
-	pt_len = len - HDR - TAG;
+	pt_len = len - hdr - TAG;
 	pt = OPENSSL_secure_zalloc(pt_len);
 	if (!pt)
 		return -ENOMEM;
-	memcpy(tag, blob + HDR + pt_len, TAG);
-	if (!aead(0, blob, blob + HDR, pt_len, pt, tag))
-		goto out;
-	if (split_parts(pt, pt_len, &parts))
+	memcpy(tag, blob + hdr + pt_len, TAG);
+	if (!aead(0, blob, hdr, blob + hdr, pt_len, pt, tag))
 		goto out;
 	memcpy(name, blob + NAME_OFF, PKIKS_NAME_MAX);
 	if (name[PKIKS_NAME_MAX - 1])
 		goto out;
 	*owner = get_le(blob + OWNER_OFF, 4);
 	*usage = get_le(blob + USAGE_OFF, 4);
-	err = keys_build(&parts, pkey, bits);
+	err = build_plain(type, pt, pt_len, pkey, bits);
 	if (err)
 		err = -EBADMSG;
 	else if (*bits != get_le(blob + BITS_OFF, 2))
