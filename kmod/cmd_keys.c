@@ -33,6 +33,9 @@ static void wipe_secrets(struct genl_info *info)
 	a = info->attrs[PKIKS_ATTR_KEK];
 	if (a)
 		memzero_explicit(nla_data(a), nla_len(a));
+	a = info->attrs[PKIKS_ATTR_EC_PRIV];
+	if (a)
+		memzero_explicit(nla_data(a), nla_len(a));
 }
 
 static int rsa_parts(struct genl_info *info, struct pkiks_rsa_be *be)
@@ -93,13 +96,46 @@ err_skb:
 	return err;
 }
 
-int nl_do_KEY_IMPORT(struct sk_buff *skb, struct genl_info *info)
+/* v3: an EC key is KEY_TYPE + EC_PRIV and nothing of RSA. */
+static int ec_key_of(struct genl_info *info, const char *name, u32 uid,
+		     u32 usage, u32 type, struct pkiks_key **key)
+{
+	struct nlattr *d = info->attrs[PKIKS_ATTR_EC_PRIV];
+	int i, err;
+
+	for (i = 0; i < PKIKS_RSA_NPARTS; i++)
+		if (info->attrs[rsa_attrs[i]])
+			return -EINVAL;
+	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_EC_PRIV))
+		return -EINVAL;
+	err = pkiks_key_create_ec(name, uid, usage, type, nla_data(d),
+				  nla_len(d), key);
+	if (err)
+		GENL_SET_ERR_MSG(info, "pkiks: EC key rejected (scalar, usage)");
+	return err;
+}
+
+static int rsa_key_of(struct genl_info *info, const char *name, u32 uid,
+		      u32 usage, struct pkiks_key **key)
 {
 	struct pkiks_rsa_be be;
+	int err;
+
+	if (info->attrs[PKIKS_ATTR_EC_PRIV] || rsa_parts(info, &be))
+		return -EINVAL;
+	err = pkiks_key_create(name, uid, usage, &be, key);
+	if (err)
+		GENL_SET_ERR_MSG(info,
+				 "pkiks: RSA key rejected (size, consistency)");
+	return err;
+}
+
+int nl_do_KEY_IMPORT(struct sk_buff *skb, struct genl_info *info)
+{
 	struct pkiks_key *key;
 	struct nl_caller c;
 	const char *name;
-	u32 uid, usage;
+	u32 uid, usage, type;
 	int err;
 
 	nl_caller_of(skb, &c);
@@ -108,17 +144,20 @@ int nl_do_KEY_IMPORT(struct sk_buff *skb, struct genl_info *info)
 	if (!name || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_KEY_USAGE))
 		goto out;
 	usage = nla_get_u32(info->attrs[PKIKS_ATTR_KEY_USAGE]);
-	if (!usage || rsa_parts(info, &be))
+	type = info->attrs[PKIKS_ATTR_KEY_TYPE]
+		       ? nla_get_u32(info->attrs[PKIKS_ATTR_KEY_TYPE])
+		       : PKIKS_KEY_RSA;
+	if (!usage)
 		goto out;
 	err = nl_owner_for(info, &c, &uid);
 	if (err)
 		goto out;
-	err = pkiks_key_create(name, uid, usage, &be, &key);
-	if (err) {
-		GENL_SET_ERR_MSG(info,
-				 "pkiks: RSA key rejected (size, consistency)");
+	if (type == PKIKS_KEY_RSA)
+		err = rsa_key_of(info, name, uid, usage, &key);
+	else
+		err = ec_key_of(info, name, uid, usage, type, &key);
+	if (err)
 		goto out;
-	}
 	err = add_and_reply(info, &c, key);
 out:
 	wipe_secrets(info);
@@ -230,6 +269,25 @@ static int key_for_use(struct genl_info *info, const struct nl_caller *c,
 	return 0;
 }
 
+/* The signature's length into sig, or a negative errno. */
+static int sign_with(const struct pkiks_key *key, u32 hash, const u8 *digest,
+		     size_t len, u8 *sig)
+{
+	static const u8 sizes[__PKIKS_HASH_MAX] = {
+		[PKIKS_HASH_SHA1] = 20, [PKIKS_HASH_SHA256] = 32,
+		[PKIKS_HASH_SHA384] = 48, [PKIKS_HASH_SHA512] = 64};
+	int err;
+
+	if (key->type == PKIKS_KEY_RSA) {
+		err = pkiks_rsa_sign(&key->rsa, hash, digest, len, sig);
+		return err ?: pkiks_rsa_size(&key->rsa);
+	}
+	/* ECDSA signs the digest alone: it must be HASH's size. */
+	if (hash >= __PKIKS_HASH_MAX || len != sizes[hash])
+		return -EINVAL;
+	return pkiks_ec_sign(&key->ec, digest, len, sig);
+}
+
 int nl_do_KEY_SIGN(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;
@@ -256,12 +314,10 @@ int nl_do_KEY_SIGN(struct sk_buff *skb, struct genl_info *info)
 	if (!sig)
 		goto out;
 	digest = info->attrs[PKIKS_ATTR_DIGEST];
-	err = pkiks_rsa_sign(&key->rsa,
-			     nla_get_u32(info->attrs[PKIKS_ATTR_HASH]),
-			     nla_data(digest), nla_len(digest), sig);
-	if (!err)
-		err = nl_reply_binary(info, PKIKS_ATTR_SIGNATURE, sig,
-				      pkiks_rsa_size(&key->rsa));
+	err = sign_with(key, nla_get_u32(info->attrs[PKIKS_ATTR_HASH]),
+			nla_data(digest), nla_len(digest), sig);
+	if (err >= 0)
+		err = nl_reply_binary(info, PKIKS_ATTR_SIGNATURE, sig, err);
 out:
 	kfree(sig);
 	pkiks_key_put(key);

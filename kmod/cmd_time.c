@@ -15,7 +15,8 @@ int nl_do_GET_INFO(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	if (nla_put_u32(msg, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||
 	    nla_put_u32(msg, PKIKS_ATTR_FEATURES,
-			PKIKS_FEATURE_KERNEL | PKIKS_FEATURE_GENERIC_TIMER)) {
+			PKIKS_FEATURE_KERNEL | PKIKS_FEATURE_GENERIC_TIMER |
+				PKIKS_FEATURE_EC)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -23,6 +23,7 @@ static void key_free_rcu(struct rcu_head *head)
 	struct pkiks_key *key = container_of(head, struct pkiks_key, rcu);
 
 	pkiks_rsa_wipe(&key->rsa);
+	pkiks_ec_wipe(&key->ec);
 	kfree_sensitive(key);
 }
 
@@ -37,6 +38,7 @@ void pkiks_key_destroy(struct pkiks_key *key)
 	if (!key)
 		return;
 	pkiks_rsa_wipe(&key->rsa);
+	pkiks_ec_wipe(&key->ec);
 	kfree_sensitive(key);
 }
 
@@ -59,18 +61,59 @@ static int key_make_spki(struct pkiks_key *key)
 	return 0;
 }
 
-int pkiks_key_create(const char *name, u32 uid, u32 usage,
-		     const struct pkiks_rsa_be *be, struct pkiks_key **out)
+static struct pkiks_key *key_alloc(const char *name, u32 uid, u32 usage,
+				   u32 type)
 {
 	struct pkiks_key *key = kzalloc(sizeof(*key), GFP_KERNEL);
-	int err;
 
 	if (!key)
-		return -ENOMEM;
+		return NULL;
 	refcount_set(&key->ref, 1);
 	strscpy(key->name, name, sizeof(key->name));
 	key->uid = uid;
 	key->usage = usage;
+	key->type = type;
+	return key;
+}
+
+u32 pkiks_key_bits(const struct pkiks_key *key)
+{
+	if (key->type == PKIKS_KEY_RSA)
+		return key->rsa.bits;
+	return 8 * pkiks_ec_bytes(key->type);
+}
+
+int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
+			const u8 *d, size_t d_len, struct pkiks_key **out)
+{
+	struct pkiks_key *key;
+	int len, err;
+
+	/* An EC key only signs (no ECIES here). */
+	if (!pkiks_ec_bytes(type) || usage != PKIKS_USAGE_SIGN)
+		return -EINVAL;
+	key = key_alloc(name, uid, usage, type);
+	if (!key)
+		return -ENOMEM;
+	err = pkiks_ec_load(&key->ec, type, d, d_len);
+	len = err ?: pkiks_ec_spki(&key->ec, key->spki, sizeof(key->spki));
+	if (len < 0) {
+		pkiks_key_destroy(key);
+		return len;
+	}
+	key->spki_len = len;
+	*out = key;
+	return 0;
+}
+
+int pkiks_key_create(const char *name, u32 uid, u32 usage,
+		     const struct pkiks_rsa_be *be, struct pkiks_key **out)
+{
+	struct pkiks_key *key = key_alloc(name, uid, usage, PKIKS_KEY_RSA);
+	int err;
+
+	if (!key)
+		return -ENOMEM;
 	err = pkiks_rsa_load(&key->rsa, be);
 	err = err ?: key_make_spki(key);
 	if (err) {
@@ -225,6 +268,7 @@ unlock:
 
 int pkiks_keys_init(void)
 {
+	pkiks_ec_init();
 	return 0;
 }
 

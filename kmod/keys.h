@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The keystore: named RSA keys, looked up under RCU, used by reference. */
+/* The keystore: named RSA and EC keys, looked up under RCU, used by
+ * reference. */
 #ifndef PKIKS_KEYS_H
 #define PKIKS_KEYS_H
 
@@ -9,6 +10,7 @@
 
 #include "uapi/pkiks.h"
 #include "der.h"
+#include "ec.h"
 #include "rsa.h"
 
 struct pkiks_key {
@@ -18,9 +20,11 @@ struct pkiks_key {
 	char name[PKIKS_NAME_MAX];
 	u32 uid;
 	u32 usage; /* PKIKS_USAGE_* */
+	u32 type;  /* enum pkiks_key_type: which of rsa / ec holds the key */
 	u8 spki[PKIKS_SPKI_MAX];
 	size_t spki_len;
 	struct pkiks_rsa rsa;
+	struct pkiks_ec ec;
 };
 
 int pkiks_keys_init(void);
@@ -29,6 +33,11 @@ void pkiks_keys_uninit(void);
 /* A new key from big-endian parts (checked); NULL-free on error. */
 int pkiks_key_create(const char *name, u32 uid, u32 usage,
 		     const struct pkiks_rsa_be *be, struct pkiks_key **out);
+/* An EC key (v3) from its big-endian scalar; SIGN usage only. */
+int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
+			const u8 *d, size_t d_len, struct pkiks_key **out);
+/* The size the protocol reports: modulus or curve bits. */
+u32 pkiks_key_bits(const struct pkiks_key *key);
 /* Wipes and frees a key never added to the store. */
 void pkiks_key_destroy(struct pkiks_key *key);
 

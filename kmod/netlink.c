@@ -217,10 +217,11 @@ int nl_put_key(struct sk_buff *skb, const struct pkiks_key *key)
 	struct nlattr *nest = nla_nest_start(skb, PKIKS_ATTR_KEY);
 
 	if (!nest || nla_put_string(skb, PKIKS_ATTR_KEY_NAME, key->name) ||
-	    nla_put_u32(skb, PKIKS_ATTR_KEY_BITS, key->rsa.bits) ||
+	    nla_put_u32(skb, PKIKS_ATTR_KEY_BITS, pkiks_key_bits(key)) ||
 	    nla_put_u32(skb, PKIKS_ATTR_KEY_USAGE, key->usage) ||
 	    nla_put_u32(skb, PKIKS_ATTR_OWNER_UID, key->uid) ||
-	    nla_put(skb, PKIKS_ATTR_KEY_PUBKEY, key->spki_len, key->spki))
+	    nla_put(skb, PKIKS_ATTR_KEY_PUBKEY, key->spki_len, key->spki) ||
+	    nla_put_u32(skb, PKIKS_ATTR_KEY_TYPE, key->type))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -8,6 +8,10 @@
  * it after 4 zero bytes, little-endian: exactly "4 zero bytes || nonce"
  * when the 8 nonce bytes are read as a little-endian u64.
  *
+ * v3: an EC key wraps as "PKW2": the same header with its key type (LE32)
+ * appended, plaintext u16 LE length || the scalar (the curve's size);
+ * RSA keys stay PKW1, so older hosts open every RSA blob.
+ *
  * The KEK is set once (root, at boot, from a root-only file) and lives in
  * kmalloc'd memory that is wiped at unload.  Plaintext buffers are
  * kmalloc'd and wiped on every path.
@@ -51,23 +55,39 @@ int pkiks_kek_set(const u8 *key, size_t len)
 	return err;
 }
 
+static size_t header_len(const struct pkiks_key *key)
+{
+	return key->type == PKIKS_KEY_RSA ? PKIKS_WRAP_HDR_LEN
+					  : PKIKS_WRAP2_HDR_LEN;
+}
+
 static void put_header(u8 *h, const struct pkiks_key *key)
 {
-	memcpy(h, PKIKS_WRAP_MAGIC, 4);
+	bool rsa = key->type == PKIKS_KEY_RSA;
+
+	memcpy(h, rsa ? PKIKS_WRAP_MAGIC : PKIKS_WRAP2_MAGIC, 4);
 	get_random_bytes(h + 4, PKIKS_WRAP_NONCE_LEN);
 	put_unaligned_le32(key->uid, h + 12);
 	put_unaligned_le32(key->usage, h + 16);
-	put_unaligned_le16(key->rsa.bits, h + 20);
+	put_unaligned_le16(pkiks_key_bits(key), h + 20);
 	memset(h + 22, 0, PKIKS_NAME_MAX);
 	strscpy(h + 22, key->name, PKIKS_NAME_MAX);
+	if (!rsa)
+		put_unaligned_le32(key->type, h + PKIKS_WRAP_HDR_LEN);
 }
 
-/* n, e, d, p, q, dp, dq, qinv as u16 LE length || big-endian bytes. */
+/* n, e, d, p, q, dp, dq, qinv as u16 LE length || big-endian bytes; an
+ * EC key's scalar as one such part. */
 static size_t put_parts(u8 *pt, const struct pkiks_key *key)
 {
 	size_t off = 0, len;
 	int i;
 
+	if (key->type != PKIKS_KEY_RSA) {
+		len = pkiks_ec_export(&key->ec, pt + 2);
+		put_unaligned_le16(len, pt);
+		return 2 + len;
+	}
 	for (i = 0; i < WRAP_PARTS; i++) {
 		len = pkiks_rsa_export(&key->rsa, i, pt + off + 2);
 		put_unaligned_le16(len, pt + off);
@@ -79,8 +99,8 @@ static size_t put_parts(u8 *pt, const struct pkiks_key *key)
 int pkiks_key_wrap(const struct pkiks_key *key, u8 **blob, size_t *blob_len)
 {
 	const u8 *k = smp_load_acquire(&kek);
+	size_t pt_len, hdr = header_len(key);
 	u8 *pt, *out = NULL;
-	size_t pt_len;
 	int err = -ENOMEM;
 
 	if (!k)
@@ -89,7 +109,7 @@ int pkiks_key_wrap(const struct pkiks_key *key, u8 **blob, size_t *blob_len)
 	if (!pt)
 		return -ENOMEM;
 	pt_len = put_parts(pt, key);
-	*blob_len = PKIKS_WRAP_HDR_LEN + pt_len + PKIKS_WRAP_TAG_LEN;
+	*blob_len = hdr + pt_len + PKIKS_WRAP_TAG_LEN;
 	if (*blob_len > PKIKS_WRAPPED_MAX) {
 		err = -EMSGSIZE;
 		goto out;
@@ -98,8 +118,7 @@ int pkiks_key_wrap(const struct pkiks_key *key, u8 **blob, size_t *blob_len)
 	if (!out)
 		goto out;
 	put_header(out, key);
-	chacha20poly1305_encrypt(out + PKIKS_WRAP_HDR_LEN, pt, pt_len, out,
-				 PKIKS_WRAP_HDR_LEN,
+	chacha20poly1305_encrypt(out + hdr, pt, pt_len, out, hdr,
 				 get_unaligned_le64(out + 4), k);
 	*blob = out;
 	err = 0;
@@ -133,12 +152,27 @@ static int get_parts(const u8 *pt, size_t pt_len, struct pkiks_rsa_be *be)
 	return off == pt_len ? 0 : -EBADMSG;
 }
 
+/* The header's length by its magic (and key type); 0 if not ours. */
+static size_t header_of(const u8 *blob, size_t len, u32 *type)
+{
+	if (len > PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN &&
+	    !memcmp(blob, PKIKS_WRAP_MAGIC, 4)) {
+		*type = PKIKS_KEY_RSA;
+		return PKIKS_WRAP_HDR_LEN;
+	}
+	if (len > PKIKS_WRAP2_HDR_LEN + PKIKS_WRAP_TAG_LEN &&
+	    !memcmp(blob, PKIKS_WRAP2_MAGIC, 4)) {
+		*type = get_unaligned_le32(blob + PKIKS_WRAP_HDR_LEN);
+		/* PKW2 is for EC keys only: RSA always wraps as PKW1 */
+		return pkiks_ec_bytes(*type) ? PKIKS_WRAP2_HDR_LEN : 0;
+	}
+	return 0;
+}
+
 /* Header fields that must hold before anything is decrypted. */
 static int check_header(const u8 *blob, char *name, const char *rename,
 			u32 *uid, u32 *usage)
 {
-	if (memcmp(blob, PKIKS_WRAP_MAGIC, 4))
-		return -EBADMSG;
 	*uid = get_unaligned_le32(blob + 12);
 	*usage = get_unaligned_le32(blob + 16);
 	if (!*usage || *usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT))
@@ -153,37 +187,55 @@ static int check_header(const u8 *blob, char *name, const char *rename,
 	return pkiks_name_valid(name, true) ? 0 : -EINVAL;
 }
 
+/* The plaintext of a key of @type into a new key. */
+static int key_of_plain(const u8 *pt, size_t pt_len, u32 type,
+			const char *name, u32 uid, u32 usage,
+			struct pkiks_key **out)
+{
+	struct pkiks_rsa_be be = {};
+	int err;
+
+	if (type == PKIKS_KEY_RSA) {
+		err = get_parts(pt, pt_len, &be);
+		return err ?: pkiks_key_create(name, uid, usage, &be, out);
+	}
+	if (pt_len < 2 || get_unaligned_le16(pt) != pt_len - 2 ||
+	    pt_len - 2 != pkiks_ec_bytes(type))
+		return -EBADMSG;
+	err = pkiks_key_create_ec(name, uid, usage, type, pt + 2, pt_len - 2,
+				  out);
+	return err == -EINVAL ? -EBADMSG : err;
+}
+
 int pkiks_key_unwrap(const u8 *blob, size_t len, const char *rename,
 		     struct pkiks_key **out)
 {
 	const u8 *k = smp_load_acquire(&kek);
-	struct pkiks_rsa_be be = {};
 	char name[PKIKS_NAME_MAX];
-	size_t pt_len;
-	u32 uid, usage;
+	size_t pt_len, hdr;
+	u32 uid, usage, type = 0;
 	u8 *pt;
 	int err;
 
 	if (!k)
 		return -ENOKEY;
-	if (len <= PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN ||
-	    len > PKIKS_WRAPPED_MAX)
+	hdr = header_of(blob, len, &type);
+	if (!hdr || len > PKIKS_WRAPPED_MAX)
 		return -EBADMSG;
 	err = check_header(blob, name, rename, &uid, &usage);
 	if (err)
 		return err;
-	pt_len = len - PKIKS_WRAP_HDR_LEN - PKIKS_WRAP_TAG_LEN;
+	pt_len = len - hdr - PKIKS_WRAP_TAG_LEN;
 	pt = kmalloc(pt_len, GFP_KERNEL);
 	if (!pt)
 		return -ENOMEM;
 	err = -EBADMSG;
-	if (!chacha20poly1305_decrypt(
-		    pt, blob + PKIKS_WRAP_HDR_LEN, pt_len + PKIKS_WRAP_TAG_LEN,
-		    blob, PKIKS_WRAP_HDR_LEN, get_unaligned_le64(blob + 4), k))
+	if (!chacha20poly1305_decrypt(pt, blob + hdr,
+				      pt_len + PKIKS_WRAP_TAG_LEN, blob, hdr,
+				      get_unaligned_le64(blob + 4), k))
 		goto out;
-	err = get_parts(pt, pt_len, &be);
-	err = err ?: pkiks_key_create(name, uid, usage, &be, out);
-	if (!err && (*out)->rsa.bits != get_unaligned_le16(blob + 20)) {
+	err = key_of_plain(pt, pt_len, type, name, uid, usage, out);
+	if (!err && pkiks_key_bits(*out) != get_unaligned_le16(blob + 20)) {
 		pkiks_key_destroy(*out);
 		err = -EBADMSG;
 	}

@@ -333,6 +333,10 @@ test_suite() {
 		"openssl pkey -pubin -inform DER -in $W/ksout/pubkey.der -out $W/ksout/pub.pem &&
 		openssl dgst -sha256 -verify $W/ksout/pub.pem \
 			-signature $W/ksout/signature-sha256.bin $W/ksout/message.txt"
+	check "the suite's exported ECDSA signature verifies with openssl" sh -c \
+		"openssl pkey -pubin -inform DER -in $W/ksout/ec-pubkey.der -out $W/ksout/ec-pub.pem &&
+		openssl dgst -sha384 -verify $W/ksout/ec-pub.pem \
+			-signature $W/ksout/ec-signature-sha384.bin $W/ksout/ec-message.txt"
 	check "rmmod after the suite" rmmod pkiks
 	check "dmesg has no Oops/WARNING/BUG after the suite" dmesg_clean
 }
