@@ -34,7 +34,15 @@ static OSSL_FUNC_keymgmt_query_operation_name_fn keymgmt_query_operation_name;
 
 int pkiks_prov_key_size(const struct pkiks_prov_key *key)
 {
-	return (key->bits + 7) / 8;
+	int bytes = (key->bits + 7) / 8;
+
+	/* ECDSA-Sig-Value: SEQUENCE of two INTEGERs, each maybe one longer */
+	return key->ec ? 2 + 2 * (2 + bytes + 1) : bytes;
+}
+
+int pkiks_prov_key_has_public(const struct pkiks_prov_key *key)
+{
+	return key->ec ? key->pub_len > 0 : key->n != NULL;
 }
 
 static void *keymgmt_new(void *provctx)
@@ -84,7 +92,8 @@ static void *keymgmt_load(const void *reference, size_t reference_sz)
 	const struct pkiks_key_ref *ref = reference;
 	struct pkiks_prov_key *key;
 
-	if (reference_sz != sizeof(*ref) || ref->magic != PKIKS_KEY_REF_MAGIC)
+	if (reference_sz != sizeof(*ref) || ref->magic != PKIKS_KEY_REF_MAGIC ||
+	    ref->ec)
 		return NULL;
 	key = keymgmt_new(ref->prov);
 	if (!key)
@@ -262,6 +271,8 @@ int pkiks_prov_key_public(const struct pkiks_prov_key *key, EVP_PKEY **out)
 	int ok = 0;
 
 	*out = NULL;
+	if (key->ec)
+		return pkiks_prov_ec_public(key, out);
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, key->n) ||

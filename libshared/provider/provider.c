@@ -190,12 +190,16 @@ void pkiks_prov_handle_drop(struct pkiks_prov *prov)
 static const OSSL_ALGORITHM pkiks_prov_keymgmt[] = {
 	{"RSA:rsaEncryption", PKIKS_PROV_PROPS, pkiks_keymgmt_functions,
 	 "RSA key held by the pkiks keystore"},
+	{"EC:id-ecPublicKey", PKIKS_PROV_PROPS, pkiks_ec_keymgmt_functions,
+	 "EC key (P-256, P-384) held by the pkiks keystore"},
 	{NULL, NULL, NULL, NULL},
 };
 
 static const OSSL_ALGORITHM pkiks_prov_signature[] = {
 	{"RSA:rsaEncryption", PKIKS_PROV_PROPS, pkiks_signature_functions,
 	 "RSASSA-PKCS1-v1_5 through the pkiks keystore"},
+	{"ECDSA", PKIKS_PROV_PROPS, pkiks_signature_functions,
+	 "ECDSA through the pkiks keystore"},
 	{NULL, NULL, NULL, NULL},
 };
 

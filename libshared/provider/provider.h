@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pkiks-provider internals: an OpenSSL 3 provider whose RSA keys live in the
- * keystore (uapi/pkiks.h).  The key object holds only the key's name and its
- * public part (n, e); every private operation is a keystore request.
+ * pkiks-provider internals: an OpenSSL 3 provider whose RSA and EC keys live
+ * in the keystore (uapi/pkiks.h).  The key object holds only the key's name
+ * and its public part (n, e, or the curve and point); every private
+ * operation is a keystore request.
  *
  * One file per operation, each ending in its dispatch table:
  *   provider.c     init, query, parameters, errors, per-thread handles
  *   keymgmt.c      "RSA" keys: load by reference, public export/import
- *   signature.c    RSASSA-PKCS1-v1_5 sign (plain and digest-sign), verify
+ *   ec_keymgmt.c   "EC" keys (P-256, P-384), the same for ECDSA keys
+ *   signature.c    RSASSA-PKCS1-v1_5 and ECDSA sign (plain and
+ *                  digest-sign), verify
  *   asym_cipher.c  RSAES-PKCS1-v1_5 decrypt
  *   store.c        the "pkiks:NAME" URI loader
  */
@@ -70,6 +73,11 @@ struct pkiks_prov_key {
 	uint32_t usage;		   /* PKIKS_USAGE_* */
 	BIGNUM *n, *e;
 	int bits;
+	/* EC keys (ec_keymgmt.c): the curve and the point, uncompressed */
+	int ec;
+	char group[16];
+	unsigned char pub[1 + 2 * PKIKS_EC_MAX_BYTES];
+	size_t pub_len;
 };
 
 /*
@@ -84,6 +92,7 @@ struct pkiks_key_ref {
 	struct pkiks_prov *prov;
 	char name[PKIKS_NAME_MAX];
 	uint32_t usage;
+	int ec; /* v3: an EC key, for the EC keymgmt */
 	size_t spki_len;
 	unsigned char spki[PKIKS_KEY_REF_SPKI_MAX]; /* SubjectPublicKeyInfo */
 };
@@ -108,11 +117,17 @@ void pkiks_prov_raise_errno(struct pkiks_prov *prov, const char *file, int line,
 			       name)
 
 /* keymgmt.c */
-int pkiks_prov_key_size(const struct pkiks_prov_key *key); /* bytes */
+/* The largest signature in bytes (RSA: the modulus; EC: the DER maximum). */
+int pkiks_prov_key_size(const struct pkiks_prov_key *key);
+int pkiks_prov_key_has_public(const struct pkiks_prov_key *key);
 int pkiks_prov_key_public(const struct pkiks_prov_key *key, EVP_PKEY **out);
+
+/* ec_keymgmt.c */
+int pkiks_prov_ec_public(const struct pkiks_prov_key *key, EVP_PKEY **out);
 
 /* The dispatch tables, ending each operation's file. */
 extern const OSSL_DISPATCH pkiks_keymgmt_functions[];
+extern const OSSL_DISPATCH pkiks_ec_keymgmt_functions[];
 extern const OSSL_DISPATCH pkiks_signature_functions[];
 extern const OSSL_DISPATCH pkiks_asym_cipher_functions[];
 extern const OSSL_DISPATCH pkiks_store_functions[];

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * RSASSA-PKCS1-v1_5 signatures with keystore keys.
+ * RSASSA-PKCS1-v1_5 and ECDSA signatures with keystore keys (one set of
+ * functions for both: the keystore tells the key types apart, and what
+ * differs here is the algorithm identifier, the plain-sign input and the
+ * verifying key).
  *
  * The keystore builds the DigestInfo itself from (HASH, digest), so what we
  * send is always a hash name and a digest:
@@ -39,17 +42,22 @@ static OSSL_FUNC_signature_gettable_ctx_params_fn sig_gettable_ctx_params;
 static OSSL_FUNC_signature_set_ctx_params_fn sig_set_ctx_params;
 static OSSL_FUNC_signature_settable_ctx_params_fn sig_settable_ctx_params;
 
-/* The digests the keystore knows, with their signature algorithm. */
+/* The digests the keystore knows, with their signature algorithms. */
 static const struct {
 	int md_nid;
-	int sig_nid;
+	int sig_nid;	/* with RSA */
+	int ec_sig_nid; /* with ECDSA */
 	int md_size;
 	enum pkiks_hash hash;
 } sig_hashes[] = {
-	{NID_sha1, NID_sha1WithRSAEncryption, 20, PKIKS_HASH_SHA1},
-	{NID_sha256, NID_sha256WithRSAEncryption, 32, PKIKS_HASH_SHA256},
-	{NID_sha384, NID_sha384WithRSAEncryption, 48, PKIKS_HASH_SHA384},
-	{NID_sha512, NID_sha512WithRSAEncryption, 64, PKIKS_HASH_SHA512},
+	{NID_sha1, NID_sha1WithRSAEncryption, NID_ecdsa_with_SHA1, 20,
+	 PKIKS_HASH_SHA1},
+	{NID_sha256, NID_sha256WithRSAEncryption, NID_ecdsa_with_SHA256, 32,
+	 PKIKS_HASH_SHA256},
+	{NID_sha384, NID_sha384WithRSAEncryption, NID_ecdsa_with_SHA384, 48,
+	 PKIKS_HASH_SHA384},
+	{NID_sha512, NID_sha512WithRSAEncryption, NID_ecdsa_with_SHA512, 64,
+	 PKIKS_HASH_SHA512},
 };
 
 struct sig_ctx {
@@ -143,7 +151,7 @@ static int sig_init(struct sig_ctx *ctx, void *provkey, int verifying,
 
 	if (key) /* NULL: re-initialisation with the same key */
 		ctx->key = key;
-	if (!ctx->key || !ctx->key->n)
+	if (!ctx->key || !pkiks_prov_key_has_public(ctx->key))
 		return 0;
 	if (!verifying && !ctx->key->name[0]) {
 		PKIKS_RAISE(ctx->prov, PKIKS_R_NO_PRIVATE_KEY,
@@ -239,6 +247,28 @@ bad:
 	return 0;
 }
 
+/*
+ * ECDSA without a signature digest signs the bytes given as a digest, as
+ * OpenSSL's own ECDSA does; the keystore wants to know the hash, which the
+ * length tells.
+ */
+static int sig_sign_ec_digest(struct sig_ctx *ctx, unsigned char *sig,
+			      size_t *siglen, size_t sigsize,
+			      const unsigned char *tbs, size_t tbslen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sig_hashes) / sizeof(sig_hashes[0]); i++)
+		if ((size_t)sig_hashes[i].md_size == tbslen)
+			return sig_keystore_sign(ctx, sig_hashes[i].hash, tbs,
+						 tbslen, sig, siglen, sigsize);
+	PKIKS_RAISE(ctx->prov, PKIKS_R_BAD_ARGUMENT,
+		    "an ECDSA digest of %zu bytes: the keystore signs SHA-1, "
+		    "SHA-256, SHA-384 and SHA-512 digests (20, 32, 48, 64)",
+		    tbslen);
+	return 0;
+}
+
 static int sig_sign(void *vctx, unsigned char *sig, size_t *siglen,
 		    size_t sigsize, const unsigned char *tbs, size_t tbslen)
 {
@@ -255,6 +285,9 @@ static int sig_sign(void *vctx, unsigned char *sig, size_t *siglen,
 			    sigsize, size);
 		return 0;
 	}
+	if (!ctx->md && ctx->key->ec)
+		return sig_sign_ec_digest(ctx, sig, siglen, sigsize, tbs,
+					  tbslen);
 	if (!ctx->md)
 		return sig_sign_digestinfo(ctx, sig, siglen, sigsize, tbs,
 					   tbslen);
@@ -283,7 +316,8 @@ static int sig_verify(void *vctx, const unsigned char *sig, size_t siglen,
 	vpctx = EVP_PKEY_CTX_new_from_pkey(ctx->prov->libctx, pub,
 					   PKIKS_PROV_NOT_US);
 	if (!vpctx || EVP_PKEY_verify_init(vpctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(vpctx, RSA_PKCS1_PADDING) <= 0)
+	    (!ctx->key->ec &&
+	     EVP_PKEY_CTX_set_rsa_padding(vpctx, RSA_PKCS1_PADDING) <= 0))
 		goto out;
 	if (ctx->md && EVP_PKEY_CTX_set_signature_md(vpctx, ctx->md) <= 0)
 		goto out;
@@ -355,20 +389,25 @@ static int sig_digest_verify_final(void *vctx, const unsigned char *sig,
 	return sig_verify(ctx, sig, siglen, digest, digest_len);
 }
 
-/* DER AlgorithmIdentifier of shaNNNWithRSAEncryption, NULL parameters. */
+/*
+ * DER AlgorithmIdentifier: shaNNNWithRSAEncryption with NULL parameters,
+ * or ecdsa-with-SHANNN with none (RFC 5758).
+ */
 static int sig_get_algorithm_id(struct sig_ctx *ctx, OSSL_PARAM *p)
 {
 	X509_ALGOR *alg = NULL;
 	unsigned char *der = NULL;
-	int len, ok = 0;
+	int len, ok = 0, ec;
 
 	if (!ctx->md) /* no digest yet: nothing to name */
 		return 0;
+	ec = ctx->key && ctx->key->ec;
 	alg = X509_ALGOR_new();
 	if (!alg ||
 	    !X509_ALGOR_set0(alg,
-			     OBJ_nid2obj(sig_hashes[ctx->hash_index].sig_nid),
-			     V_ASN1_NULL, NULL))
+			     OBJ_nid2obj(ec ? sig_hashes[ctx->hash_index].ec_sig_nid
+					    : sig_hashes[ctx->hash_index].sig_nid),
+			     ec ? V_ASN1_UNDEF : V_ASN1_NULL, NULL))
 		goto out;
 	len = i2d_X509_ALGOR(alg, &der);
 	if (len <= 0)

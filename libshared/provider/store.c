@@ -92,6 +92,7 @@ static int store_lookup(struct store_ctx *ctx, struct pkiks_key_ref *ref)
 	ref->prov = ctx->prov;
 	memcpy(ref->name, ctx->name, sizeof(ref->name));
 	ref->usage = info.usage;
+	ref->ec = info.type != PKIKS_KEY_RSA;
 	ref->spki_len = info.pubkey_len;
 	memcpy(ref->spki, info.pubkey, info.pubkey_len);
 	ok = 1;
@@ -106,9 +107,11 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
 	struct store_ctx *ctx = vctx;
 	struct pkiks_key_ref ref;
 	int type = OSSL_OBJECT_PKEY;
+	char data_type[4] = "RSA"; /* or "EC": which keymgmt loads it */
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &type),
-		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, "RSA", 3),
+		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, data_type,
+				       0),
 		OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &ref,
 					sizeof(ref)),
 		OSSL_PARAM_END,
@@ -121,6 +124,9 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
 		return 1;
 	if (!store_lookup(ctx, &ref))
 		return 0;
+	if (ref.ec)
+		strcpy(data_type, "EC");
+	params[1].data_size = strlen(data_type);
 	return object_cb(params, object_cbarg);
 }
 

@@ -26,6 +26,9 @@
 #include "provider_client.h"
 
 static struct pkiks *ks;	     /* admin handle: clock, key info */
+static EVP_PKEY *ec256_key, *ec384_key; /* pkiks:EC256, pkiks:EC384 */
+static EVP_PKEY *ec256_pub, *ec384_pub; /* theirs, default provider */
+static X509 *ec_ca_cert;		/* CA on EC384 */
 static EVP_PKEY *sign_key, *dec_key; /* pkiks:SIGNKEY, pkiks:DECKEY */
 static EVP_PKEY *sign_pub;	  /* SIGNKEY's public key, default provider */
 static X509 *ca_cert, *leaf_cert; /* CA on SIGNKEY; leaf for DECKEY */
@@ -52,7 +55,15 @@ static int make_keys(void)
 	       path("deckey.pub")))
 		return -1;
 	sign_pub = read_pub(path("signkey.pub"));
-	return sign_pub ? 0 : -1;
+	if (sh("%s/bin/pkiks-keygen EC256 --type ec-p256 >%s", T.build,
+	       path("ec256.pub")) ||
+	    sh("%s/bin/pkiks-keygen EC384 --type ec-p384 >%s", T.build,
+	       path("ec384.pub")))
+		return -1;
+	/* pkiks-keygen prints NAME then the PEM: the PEM reader skips it */
+	ec256_pub = read_pub(path("ec256.pub"));
+	ec384_pub = read_pub(path("ec384.pub"));
+	return sign_pub && ec256_pub && ec384_pub ? 0 : -1;
 }
 
 static int suite_init(void)
@@ -66,7 +77,9 @@ static int suite_init(void)
 	if (pkiks_provider_load(NULL, so))
 		return -1;
 	if (pkiks_pkey_load(NULL, "SIGNKEY", &sign_key) ||
-	    pkiks_pkey_load(NULL, "DECKEY", &dec_key))
+	    pkiks_pkey_load(NULL, "DECKEY", &dec_key) ||
+	    pkiks_pkey_load(NULL, "EC256", &ec256_key) ||
+	    pkiks_pkey_load(NULL, "EC384", &ec384_key))
 		return -1;
 	snprintf(T.provider_args, sizeof(T.provider_args),
 		 "-provider-path %s -provider pkiks-provider -provider default",
@@ -78,6 +91,11 @@ static int suite_clean(void)
 {
 	X509_free(ca_cert);
 	X509_free(leaf_cert);
+	X509_free(ec_ca_cert);
+	EVP_PKEY_free(ec256_key);
+	EVP_PKEY_free(ec384_key);
+	EVP_PKEY_free(ec256_pub);
+	EVP_PKEY_free(ec384_pub);
 	EVP_PKEY_free(sign_key);
 	EVP_PKEY_free(dec_key);
 	EVP_PKEY_free(sign_pub);
@@ -410,6 +428,189 @@ static void test_pkeyutl_cli(void)
 	CU_ASSERT_EQUAL(pkiks_transport_of(ks), PKIKS_TRANSPORT_TWIN);
 }
 
+/* ---- ECDSA keys (protocol v3) ------------------------------------------ */
+
+static void test_ec_key_is_ec(void)
+{
+	char group[32];
+
+	CU_ASSERT_TRUE(EVP_PKEY_is_a(ec256_key, "EC"));
+	CU_ASSERT_FALSE(EVP_PKEY_is_a(ec256_key, "RSA"));
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(ec256_key), 256);
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(ec384_key), 384);
+	CU_ASSERT_TRUE(EVP_PKEY_get_utf8_string_param(
+		ec384_key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+		NULL));
+	CU_ASSERT_STRING_EQUAL(group, "secp384r1");
+	/* The public part is the one pkiks-keygen printed, and only that. */
+	CU_ASSERT_EQUAL(EVP_PKEY_eq(ec256_key, ec256_pub), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_eq(ec384_key, ec384_pub), 1);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(ec256_key, ec384_pub), 1);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(ec256_key, sign_pub), 1);
+	ERR_clear_error();
+}
+
+static int ec_verify(EVP_PKEY *pub, const char *mdname,
+		     const unsigned char *sig, size_t len, const char *data)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	ok = EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL, NULL, pub,
+				     NULL) == 1 &&
+	     EVP_DigestVerify(md, sig, len, (const unsigned char *)data,
+			      strlen(data)) == 1;
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ok;
+}
+
+static void test_ec_digest_sign_all_hashes(void)
+{
+	static const char *const mds[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
+	EVP_PKEY *keys[2] = {ec256_key, ec384_key}, *pubs[2] = {ec256_pub,
+								ec384_pub};
+	unsigned char sig[256];
+	size_t i, k, len;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++) {
+			EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+			len = sizeof(sig);
+			CU_ASSERT_EQUAL(EVP_DigestSignInit_ex(md, NULL, mds[i],
+							      NULL, NULL,
+							      keys[k], NULL),
+					1);
+			CU_ASSERT_EQUAL(
+				EVP_DigestSign(md, sig, &len,
+					       (const unsigned char *)"abc", 3),
+				1);
+			CU_ASSERT_TRUE(len <= (size_t)EVP_PKEY_get_size(keys[k]));
+			CU_ASSERT_TRUE(ec_verify(pubs[k], mds[i], sig, len, "abc"));
+			CU_ASSERT_FALSE(
+				ec_verify(pubs[k], mds[i], sig, len, "abd"));
+			EVP_MD_CTX_free(md);
+		}
+}
+
+/* EVP_PKEY_sign of a bare digest (no digest set), as OpenSSL's ECDSA. */
+static void test_ec_plain_sign(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ec256_key, NULL);
+	EVP_PKEY_CTX *vctx = EVP_PKEY_CTX_new_from_pkey(NULL, ec256_pub, NULL);
+	unsigned char dg[48], sig[128];
+	size_t len = sizeof(sig);
+
+	CU_ASSERT_TRUE(EVP_Digest("abc", 3, dg, NULL, EVP_sha384(), NULL));
+	CU_ASSERT_EQUAL(EVP_PKEY_sign_init(ctx), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, 48), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_verify_init(vctx), 1);
+	CU_ASSERT_EQUAL(EVP_PKEY_verify(vctx, sig, len, dg, 48), 1);
+	/* A length no hash has is refused, not truncated and signed */
+	len = sizeof(sig);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, 40), 1);
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_CTX_free(vctx);
+}
+
+/* An EC CA (P-384, SHA-384) certifying an EC leaf (P-256) and an RSA one. */
+static void test_ec_x509_sign_verifies_with_cli(void)
+{
+	X509 *leaf, *rsa_leaf;
+
+	ec_ca_cert = make_cert("pkiks EC CA", ec384_key, NULL, ec384_key,
+			       EVP_sha384(), 1, 11);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ec_ca_cert);
+	leaf = make_cert("pkiks EC leaf", ec256_key, ec_ca_cert, ec384_key,
+			 EVP_sha256(), 0, 12);
+	rsa_leaf = make_cert("pkiks RSA leaf", sign_key, ec_ca_cert, ec384_key,
+			     EVP_sha512(), 0, 13);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(leaf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rsa_leaf);
+	CU_ASSERT_EQUAL_FATAL(write_cert(path("ecca.pem"), ec_ca_cert), 0);
+	CU_ASSERT_EQUAL_FATAL(write_cert(path("ecleaf.pem"), leaf), 0);
+	CU_ASSERT_EQUAL_FATAL(write_cert(path("ecrsaleaf.pem"), rsa_leaf), 0);
+	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s %s %s >%s 2>&1",
+			   path("ecca.pem"), path("ecca.pem"),
+			   path("ecleaf.pem"), path("ecrsaleaf.pem"),
+			   path("ecverify.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("ecverify.out"), "ecleaf.pem: OK"));
+	CU_ASSERT_TRUE(file_has(path("ecverify.out"), "ecrsaleaf.pem: OK"));
+	CU_ASSERT_EQUAL(sh("openssl x509 -in %s -noout -text >%s",
+			   path("ecleaf.pem"), path("ecleaf.txt")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("ecleaf.txt"), "ecdsa-with-SHA256"));
+	CU_ASSERT_TRUE(file_has(path("ecleaf.txt"), "prime256v1"));
+	/* Same CA name, another EC key: the check can fail, and does. */
+	CU_ASSERT_EQUAL(sh("openssl req -x509 -newkey ec -pkeyopt "
+			   "ec_paramgen_curve:P-384 -nodes -subj "
+			   "/CN=pkiks\\ EC\\ CA -days 1 -keyout %s -out %s "
+			   "2>/dev/null",
+			   path("ecother.key"), path("ecother.pem")),
+			0);
+	CU_ASSERT_NOT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null 2>&1",
+			       path("ecother.pem"), path("ecleaf.pem")),
+			    0);
+	X509_free(leaf);
+	X509_free(rsa_leaf);
+}
+
+static void test_ec_cms_sign_verifies_with_cli(void)
+{
+	static const char msg[] = "an ECDSA SignedData through the keystore\n";
+	BIO *in = BIO_new_mem_buf(msg, sizeof(msg) - 1);
+	BIO *out = BIO_new_file(path("ecsd.der"), "wb");
+	CMS_ContentInfo *cms;
+	char *got;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ec_ca_cert);
+	cms = CMS_sign(ec_ca_cert, ec384_key, NULL, in, CMS_BINARY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
+	CU_ASSERT_TRUE(i2d_CMS_bio(out, cms));
+	BIO_free(out);
+	CU_ASSERT_EQUAL(sh("openssl cms -verify -binary -inform DER -in %s "
+			   "-CAfile %s -out %s 2>%s",
+			   path("ecsd.der"), path("ecca.pem"), path("ecsd.out"),
+			   path("ecsd.err")),
+			0);
+	got = slurp(path("ecsd.out"), NULL);
+	CU_ASSERT_TRUE(got && strcmp(got, msg) == 0);
+	free(got);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+}
+
+/* The shell: openssl pkeyutl and req -x509 with -key pkiks:EC256. */
+static void test_ec_pkeyutl_cli(void)
+{
+	CU_ASSERT_EQUAL_FATAL(spit(path("ecmsg"), "abc", 3), 0);
+	CU_ASSERT_EQUAL(sh("openssl dgst -sha256 -binary -out %s %s",
+			   path("ecmsg.dgst"), path("ecmsg")),
+			0);
+	CU_ASSERT_EQUAL(sh("openssl pkeyutl %s -inkey pkiks:EC256 -sign -in %s "
+			   "-out %s 2>/dev/null",
+			   T.provider_args, path("ecmsg.dgst"),
+			   path("ecmsg.sig")),
+			0);
+	CU_ASSERT_EQUAL(sh("openssl pkeyutl -verify -pubin -inkey %s -in %s "
+			   "-sigfile %s >%s",
+			   path("ec256.pub"), path("ecmsg.dgst"),
+			   path("ecmsg.sig"), path("ecpkeyutl.out")),
+			0);
+	CU_ASSERT_TRUE(file_has(path("ecpkeyutl.out"),
+				"Signature Verified Successfully"));
+	CU_ASSERT_EQUAL(sh("openssl req -new -x509 %s -key pkiks:EC256 "
+			   "-subj /CN=eccli -days 2 -sha256 -out %s 2>/dev/null",
+			   T.provider_args, path("eccli.pem")),
+			0);
+	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null",
+			   path("eccli.pem"), path("eccli.pem")),
+			0);
+}
+
 /* The socket from the provider's configuration beats $PKIKS_SOCKET. */
 static void test_config_socket(void)
 {
@@ -607,6 +808,17 @@ int main(int argc, char **argv)
 		{"EVP_PKEY_sign of a digest and a DigestInfo",
 		 test_plain_sign_of_digest},
 		{"openssl pkeyutl -inkey pkiks:NAME", test_pkeyutl_cli},
+		{"EC keys: EVP_PKEY_is_a EC, bits, group, public part",
+		 test_ec_key_is_ec},
+		{"EC: EVP_DigestSign SHA-1/256/384/512",
+		 test_ec_digest_sign_all_hashes},
+		{"EC: EVP_PKEY_sign of a bare digest", test_ec_plain_sign},
+		{"EC: X509_sign (EC CA, EC and RSA leaves), openssl verify",
+		 test_ec_x509_sign_verifies_with_cli},
+		{"EC: CMS_sign, openssl cms -verify",
+		 test_ec_cms_sign_verifies_with_cli},
+		{"EC: openssl pkeyutl / req -key pkiks:EC256",
+		 test_ec_pkeyutl_cli},
 		{"pkiks-socket from openssl.cnf", test_config_socket},
 		{"two threads sign at once", test_two_threads_sign},
 		{"unknown key", test_error_unknown_key},

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Key management for keystore EC keys (protocol v3: P-256, P-384).
+ * OpenSSL sees an ordinary "EC" key: EVP_PKEY_is_a(pkey, "EC") holds, the
+ * public part (group name and uncompressed point) exports to other
+ * providers (encoders, X509_PUBKEY, EVP_PKEY_eq) and EVP_PKEY_get_bits()
+ * works.  As with RSA (keymgmt.c), the private scalar never leaves the
+ * keystore; a key object carries only the keystore name that ECDSA
+ * signatures are sent to.
+ */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
+#include <openssl/x509.h>
+
+#include "provider.h"
+
+static OSSL_FUNC_keymgmt_new_fn eckm_new;
+static OSSL_FUNC_keymgmt_free_fn eckm_free;
+static OSSL_FUNC_keymgmt_load_fn eckm_load;
+static OSSL_FUNC_keymgmt_has_fn eckm_has;
+static OSSL_FUNC_keymgmt_match_fn eckm_match;
+static OSSL_FUNC_keymgmt_import_fn eckm_import;
+static OSSL_FUNC_keymgmt_import_types_fn eckm_import_types;
+static OSSL_FUNC_keymgmt_export_fn eckm_export;
+static OSSL_FUNC_keymgmt_export_types_fn eckm_export_types;
+static OSSL_FUNC_keymgmt_get_params_fn eckm_get_params;
+static OSSL_FUNC_keymgmt_gettable_params_fn eckm_gettable_params;
+static OSSL_FUNC_keymgmt_query_operation_name_fn eckm_query_operation_name;
+
+/* The curves the keystore holds, by OpenSSL's group names. */
+static int eckm_bits_of(const char *group)
+{
+	if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
+		return 256;
+	if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
+		return 384;
+	return 0;
+}
+
+static void *eckm_new(void *provctx)
+{
+	struct pkiks_prov_key *key = OPENSSL_zalloc(sizeof(*key));
+
+	if (key) {
+		key->prov = provctx;
+		key->ec = 1;
+	}
+	return key;
+}
+
+static void eckm_free(void *keydata)
+{
+	OPENSSL_free(keydata);
+}
+
+/* Set group and point; 0 if the curve is not one the keystore serves. */
+static int eckm_set(struct pkiks_prov_key *key, const char *group,
+		    const unsigned char *pub, size_t pub_len)
+{
+	int bits = eckm_bits_of(group);
+
+	if (!bits || pub_len != 1 + 2 * (size_t)(bits / 8) || pub[0] != 0x04)
+		return 0;
+	snprintf(key->group, sizeof(key->group), "%s",
+		 bits == 256 ? "prime256v1" : "secp384r1");
+	memcpy(key->pub, pub, pub_len);
+	key->pub_len = pub_len;
+	key->bits = bits;
+	return 1;
+}
+
+/* Group and point out of a SubjectPublicKeyInfo (another provider parses). */
+static int eckm_set_spki(struct pkiks_prov_key *key, const unsigned char *der,
+			 size_t len)
+{
+	const unsigned char *p = der;
+	unsigned char pub[sizeof(key->pub)];
+	char group[32];
+	size_t pub_len = 0;
+	EVP_PKEY *pk;
+	int ok = 0;
+
+	pk = d2i_PUBKEY_ex(NULL, &p, (long)len, key->prov->libctx,
+			   PKIKS_PROV_NOT_US);
+	if (pk && EVP_PKEY_is_a(pk, "EC") &&
+	    EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+					   group, sizeof(group), NULL) &&
+	    EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pub,
+					    sizeof(pub), &pub_len))
+		ok = eckm_set(key, group, pub, pub_len);
+	EVP_PKEY_free(pk);
+	return ok;
+}
+
+static void *eckm_load(const void *reference, size_t reference_sz)
+{
+	const struct pkiks_key_ref *ref = reference;
+	struct pkiks_prov_key *key;
+
+	if (reference_sz != sizeof(*ref) || ref->magic != PKIKS_KEY_REF_MAGIC ||
+	    !ref->ec)
+		return NULL;
+	key = eckm_new(ref->prov);
+	if (!key)
+		return NULL;
+	memcpy(key->name, ref->name, sizeof(key->name));
+	key->name[sizeof(key->name) - 1] = '\0';
+	key->usage = ref->usage;
+	if (!eckm_set_spki(key, ref->spki, ref->spki_len)) {
+		PKIKS_RAISE(key->prov, PKIKS_R_KEYSTORE,
+			    "key pkiks:%s: the keystore's public key is not "
+			    "EC on P-256 or P-384",
+			    key->name);
+		eckm_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+static int eckm_has(const void *keydata, int selection)
+{
+	const struct pkiks_prov_key *key = keydata;
+
+	if (!key)
+		return 0;
+	if ((selection & (OSSL_KEYMGMT_SELECT_PUBLIC_KEY |
+			  OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS)) &&
+	    !key->pub_len)
+		return 0;
+	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && !key->name[0])
+		return 0;
+	return 1;
+}
+
+static int eckm_match(const void *keydata1, const void *keydata2,
+		      int selection)
+{
+	const struct pkiks_prov_key *a = keydata1, *b = keydata2;
+
+	if (!a->pub_len || !b->pub_len || strcmp(a->group, b->group))
+		return 0;
+	if (!(selection & OSSL_KEYMGMT_SELECT_KEYPAIR))
+		return 1; /* the same curve is all domain parameters say */
+	return a->pub_len == b->pub_len && !memcmp(a->pub, b->pub, a->pub_len);
+}
+
+static const OSSL_PARAM eckm_public_types[] = {
+	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+	OSSL_PARAM_END,
+};
+
+/* Public parts only, as for RSA. */
+static int eckm_import(void *keydata, int selection, const OSSL_PARAM params[])
+{
+	struct pkiks_prov_key *key = keydata;
+	const OSSL_PARAM *pg, *pp;
+	const char *group;
+	const void *pub;
+	size_t pub_len;
+
+	if (!key || key->pub_len || !(selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY))
+		return 0;
+	pg = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME);
+	pp = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY);
+	if (!pg || !pp || !OSSL_PARAM_get_utf8_string_ptr(pg, &group) ||
+	    !OSSL_PARAM_get_octet_string_ptr(pp, &pub, &pub_len))
+		return 0;
+	return eckm_set(key, group, pub, pub_len);
+}
+
+static const OSSL_PARAM *eckm_import_types(int selection)
+{
+	return (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) ? eckm_public_types
+							    : NULL;
+}
+
+static int eckm_export(void *keydata, int selection, OSSL_CALLBACK *param_cb,
+		       void *cbarg)
+{
+	struct pkiks_prov_key *key = keydata;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	int ok = 0;
+
+	if (!key->pub_len || !(selection & (OSSL_KEYMGMT_SELECT_PUBLIC_KEY |
+					    OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS)))
+		return 0;
+	/* As keymgmt.c: the private half stays here, and so does signing. */
+	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && key->name[0])
+		return 0;
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					     key->group, 0))
+		goto out;
+	if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) &&
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+					      key->pub, key->pub_len))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	if (params)
+		ok = param_cb(params, cbarg);
+out:
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return ok;
+}
+
+static const OSSL_PARAM *eckm_export_types(int selection)
+{
+	return eckm_import_types(selection);
+}
+
+static const OSSL_PARAM eckm_gettable[] = {
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
+	OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
+	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+	OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+	OSSL_PARAM_END,
+};
+
+static const OSSL_PARAM *eckm_gettable_params(void *provctx)
+{
+	return eckm_gettable;
+}
+
+static int eckm_get_params(void *keydata, OSSL_PARAM params[])
+{
+	struct pkiks_prov_key *key = keydata;
+	OSSL_PARAM *p;
+
+	if (!key->pub_len)
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS);
+	if (p && !OSSL_PARAM_set_int(p, key->bits))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS);
+	if (p && !OSSL_PARAM_set_int(p, key->bits / 2))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE);
+	if (p && !OSSL_PARAM_set_int(p, pkiks_prov_key_size(key)))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST);
+	if (p && !OSSL_PARAM_set_utf8_string(p, key->bits > 256 ? "SHA384"
+								 : "SHA256"))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME);
+	if (p && !OSSL_PARAM_set_utf8_string(p, key->group))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PUB_KEY);
+	if (p && !OSSL_PARAM_set_octet_string(p, key->pub, key->pub_len))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
+	if (p && !OSSL_PARAM_set_octet_string(p, key->pub, key->pub_len))
+		return 0;
+	return 1;
+}
+
+static const char *eckm_query_operation_name(int operation_id)
+{
+	return operation_id == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
+}
+
+/* The public part as an ordinary key of another provider (for verifying). */
+int pkiks_prov_ec_public(const struct pkiks_prov_key *key, EVP_PKEY **out)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	int ok = 0;
+
+	*out = NULL;
+	if (!bld ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					     key->group, 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+					      key->pub, key->pub_len))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	pctx = EVP_PKEY_CTX_new_from_name(key->prov->libctx, "EC",
+					  PKIKS_PROV_NOT_US);
+	if (!params || !pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		goto out;
+	ok = 1;
+out:
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	return ok;
+}
+
+const OSSL_DISPATCH pkiks_ec_keymgmt_functions[] = {
+	{OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))eckm_new},
+	{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))eckm_free},
+	{OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))eckm_load},
+	{OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))eckm_has},
+	{OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))eckm_match},
+	{OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))eckm_import},
+	{OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))eckm_import_types},
+	{OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))eckm_export},
+	{OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))eckm_export_types},
+	{OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))eckm_get_params},
+	{OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS,
+	 (void (*)(void))eckm_gettable_params},
+	{OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,
+	 (void (*)(void))eckm_query_operation_name},
+	{0, NULL},
+};
