@@ -228,6 +228,15 @@ static void test_key_generate(void)
 		sh("jq -r .public_key %s >%s", path("out"), path("k2.pub")), 0);
 
 	CU_ASSERT_EQUAL(pkictl("key generate K3 rsa 3072"), 0);
+	/* EC keys (v3): P-384 here, shown below; they only sign. */
+	CU_ASSERT_EQUAL(pkictl("key generate KE ec 384"), 0);
+	CU_ASSERT_EQUAL(sh("openssl pkey -pubin -in %s -noout -text | grep -q "
+			   "\"NIST CURVE: P-384\"",
+			   path("out")),
+			0);
+	CU_ASSERT_EQUAL(pkictl("key generate KX ec 521"), 1);
+	CU_ASSERT_EQUAL(pkictl("key generate KX ec 256 usage both"), 1);
+	CU_ASSERT_EQUAL(pkictl("key generate KX ec 256 rsa 2048"), 1);
 	/* Existing name: refused, and `replace` overrides. */
 	CU_ASSERT_EQUAL(pkictl("key generate K1"), 2);
 	CU_ASSERT_TRUE(err_has("exists"));
@@ -242,8 +251,15 @@ static void test_show_keys(void)
 			       "  30820122 "));
 	CU_ASSERT_TRUE(out_has("Key name: K3\n Key type: RSA 3072 bits\n"
 			       " Usage: sign\n"));
+	CU_ASSERT_TRUE(out_has("Key name: KE\n Key type: EC 384 bits, curve "
+			       "P-384\n Usage: sign\n"));
 	CU_ASSERT_EQUAL(pkictl("--json show keys"), 0);
-	CU_ASSERT_TRUE(jq("[.keys[].name] == [\"K1\",\"K2\",\"K3\"]"));
+	CU_ASSERT_TRUE(
+		jq("[.keys[].name] == [\"K1\",\"K2\",\"K3\",\"KE\"]"));
+	CU_ASSERT_TRUE(jq(".keys[3] | .bits == 384 and .type == \"EC\" and "
+			  ".curve == \"P-384\" and (has(\"curve\")) and "
+			  ".usage == \"sign\""));
+	CU_ASSERT_TRUE(jq(".keys[2] | has(\"curve\") | not"));
 	CU_ASSERT_TRUE(jq(".keys[2] | .bits == 3072 and .usage == \"sign\" "
 			  "and .type == \"RSA\" and .owner_uid == 0"));
 	/* The key listed is the key generated. */

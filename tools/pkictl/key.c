@@ -32,16 +32,36 @@ static void keygen_path(char *buf, size_t len)
 	snprintf(buf, len, "%s", KEYGEN_NAME);
 }
 
-/* [rsa BITS] [usage sign|decrypt|both] [replace] -> keygen's options. */
-static int keygen_args(int argc, char **argv, const char **bits,
-		       const char **usage, int *replace)
+/* ec 256|384 -> keygen's --type; NULL when neither. */
+static const char *ec_type(const char *size)
 {
-	int i;
+	if (!strcmp(size, "256"))
+		return "ec-p256";
+	if (!strcmp(size, "384"))
+		return "ec-p384";
+	return NULL;
+}
+
+/*
+ * [rsa BITS | ec 256|384] [usage sign|decrypt|both] [replace] -> keygen's
+ * options; @ec is keygen's --type for an EC key, else NULL.
+ */
+static int keygen_args(int argc, char **argv, const char **bits,
+		       const char **ec, const char **usage, int *replace)
+{
+	int i, rsa = 0;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "rsa") && i + 1 < argc)
+		if (!strcmp(argv[i], "rsa") && i + 1 < argc && !*ec) {
 			*bits = argv[++i];
-		else if (!strcmp(argv[i], "usage") && i + 1 < argc)
+			rsa = 1;
+		} else if (!strcmp(argv[i], "ec") && i + 1 < argc && !rsa) {
+			*ec = ec_type(argv[++i]);
+			if (!*ec)
+				return pkictl_usage("key generate: ec %s: 256 "
+						    "or 384",
+						    argv[i]);
+		} else if (!strcmp(argv[i], "usage") && i + 1 < argc)
 			*usage = argv[++i];
 		else if (!strcmp(argv[i], "replace"))
 			*replace = 1;
@@ -58,6 +78,8 @@ static int keygen_args(int argc, char **argv, const char **bits,
 		return pkictl_usage("key generate: usage %s: sign, decrypt "
 				    "or both",
 				    *usage);
+	if (*ec && strcmp(*usage, "sign"))
+		return pkictl_usage("key generate: an EC key only signs");
 	return 0;
 }
 
@@ -88,23 +110,23 @@ static int keygen_run(char *const *args)
 
 static int key_generate(struct pkictl *ctl, int argc, char **argv)
 {
-	const char *bits = "2048", *usage = "sign";
+	const char *bits = "2048", *usage = "sign", *ec = NULL;
 	char path[PATH_MAX + 32];
 	char *args[16];
 	int n = 0, replace = 0;
 
 	if (argc < 1)
-		return pkictl_usage("key generate NAME [rsa BITS] "
+		return pkictl_usage("key generate NAME [rsa BITS | ec 256|384] "
 				    "[usage sign|decrypt|both] [replace]");
 	if (!pkiks_key_name_valid(argv[0]))
 		return pkictl_usage("key generate: bad key name `%s`", argv[0]);
-	if (keygen_args(argc, argv, &bits, &usage, &replace))
+	if (keygen_args(argc, argv, &bits, &ec, &usage, &replace))
 		return PKICTL_EXIT_USAGE;
 	keygen_path(path, sizeof(path));
 	args[n++] = path;
 	args[n++] = argv[0];
-	args[n++] = "--bits";
-	args[n++] = (char *)bits;
+	args[n++] = ec ? "--type" : "--bits";
+	args[n++] = (char *)(ec ? ec : bits);
 	args[n++] = "--usage";
 	args[n++] = (char *)usage;
 	if (replace)

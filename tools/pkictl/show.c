@@ -149,6 +149,24 @@ static char *key_pem(const struct pkiks_key_info *k)
 	return pem;
 }
 
+/* "RSA" or "EC"; the NIST curve name of an EC key, else NULL. */
+static const char *key_kind(const struct pkiks_key_info *k)
+{
+	return k->type == PKIKS_KEY_RSA ? "RSA" : "EC";
+}
+
+static const char *key_curve(const struct pkiks_key_info *k)
+{
+	switch (k->type) {
+	case PKIKS_KEY_EC_P256:
+		return "P-256";
+	case PKIKS_KEY_EC_P384:
+		return "P-384";
+	default:
+		return NULL;
+	}
+}
+
 static int keys_json(const struct pkiks_key_info *keys, size_t n)
 {
 	struct jw w;
@@ -162,8 +180,10 @@ static int keys_json(const struct pkiks_key_info *keys, size_t n)
 		pem = key_pem(&keys[i]);
 		jw_object_begin(&w, NULL);
 		jw_string(&w, "name", keys[i].name);
-		jw_string(&w, "type", "RSA");
+		jw_string(&w, "type", key_kind(&keys[i]));
 		jw_uint(&w, "bits", keys[i].bits);
+		if (key_curve(&keys[i]))
+			jw_string(&w, "curve", key_curve(&keys[i]));
 		jw_string(&w, "usage", pkictl_usage_name(keys[i].usage));
 		jw_uint(&w, "owner_uid", keys[i].owner_uid);
 		if (pem)
@@ -186,7 +206,9 @@ static int keys_text(const struct pkiks_key_info *keys, size_t n)
 		printf("No keys in the keystore\n");
 	for (i = 0; i < n; i++) {
 		printf("%sKey name: %s\n", i ? "\n" : "", keys[i].name);
-		printf(" Key type: RSA %u bits\n", keys[i].bits);
+		printf(" Key type: %s %u bits%s%s\n", key_kind(&keys[i]),
+		       keys[i].bits, key_curve(&keys[i]) ? ", curve " : "",
+		       key_curve(&keys[i]) ? key_curve(&keys[i]) : "");
 		printf(" Usage: %s\n", pkictl_usage_name(keys[i].usage));
 		printf(" Owner uid: %u\n", keys[i].owner_uid);
 		key_data_text(keys[i].pubkey, keys[i].pubkey_len);
