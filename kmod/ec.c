@@ -22,13 +22,15 @@
  *     branch depends on the scalar;
  *   - scalar multiplication with a fixed 4-bit window over the curve's
  *     full length, the table entry picked by scanning all 16 with masks;
+ *     doublings by the same paper's exception-free formula (algorithm 6);
  *   - inversions by Fermat (a^(m-2), mont_exp: fixed window, constant
  *     time), never by a data-dependent Euclid;
  *   - the nonce is deterministic, RFC 6979 with HMAC-SHA-256 as its DRBG
  *     (for any message hash: its section 3.6 allows it; for SHA-256 it is
  *     exactly the RFC's k): no RNG failure can repeat or bias a nonce;
  *   - every signature is verified with the public key before it leaves
- *     (u1*G + u2*Q), so a fault in the computation cannot leak d.
+ *     (u1*G + u2*Q in one chain of doublings), so a fault in the
+ *     computation cannot leak d.
  */
 #include <crypto/sha2.h>
 #include <linux/errno.h>
@@ -97,7 +99,8 @@ struct ec_ws {
 	struct mont_scratch ms; /* Fermat inversions */
 	u64 t[2 * ND_MAX + 2], tmp[ND_MAX];
 	u64 f[8][ND_MAX]; /* pt_add's temporaries */
-	struct pkiks_ec_point table[MONT_WIN_SIZE], acc, sel, p2;
+	struct pkiks_ec_point table[MONT_WIN_SIZE], table2[MONT_WIN_SIZE];
+	struct pkiks_ec_point acc, sel, p2;
 	u64 k[ND_MAX], e[ND_MAX], r[ND_MAX], s[ND_MAX], w[ND_MAX];
 	u64 x[ND_MAX], y[ND_MAX];
 	u8 hk[SHA256_DIGEST_SIZE], hv[SHA256_DIGEST_SIZE];
@@ -216,11 +219,95 @@ static void pt_add(const struct pkiks_ec_curve *c, struct pkiks_ec_point *R,
 	memcpy(R->z, Z3, sz);
 }
 
+/*
+ * R = 2P, the same paper's exception-free doubling for a = -3 (algorithm
+ * 6): 8 multiplications and 3 squarings instead of the addition's 12 + 2.
+ * R may alias P.
+ */
+static void pt_dbl(const struct pkiks_ec_curve *c, struct pkiks_ec_point *R,
+		   const struct pkiks_ec_point *P, struct ec_ws *w)
+{
+	u64 *t0 = w->f[0], *t1 = w->f[1], *t2 = w->f[2], *t3 = w->f[3];
+	u64 *X3 = w->f[5], *Y3 = w->f[6], *Z3 = w->f[7];
+	size_t sz = c->nd * sizeof(u64);
+
+	FMUL(t0, P->x, P->x);
+	FMUL(t1, P->y, P->y);
+	FMUL(t2, P->z, P->z);
+	FMUL(t3, P->x, P->y);
+	FADD(t3, t3, t3);
+	FMUL(Z3, P->x, P->z);
+	FADD(Z3, Z3, Z3);
+	FMUL(Y3, c->b_m, t2);
+	FSUB(Y3, Y3, Z3);
+	FADD(X3, Y3, Y3);
+	FADD(Y3, X3, Y3);
+	FSUB(X3, t1, Y3);
+	FADD(Y3, t1, Y3);
+	FMUL(Y3, X3, Y3);
+	FMUL(X3, X3, t3);
+	FADD(t3, t2, t2);
+	FADD(t2, t2, t3);
+	FMUL(Z3, c->b_m, Z3);
+	FSUB(Z3, Z3, t2);
+	FSUB(Z3, Z3, t0);
+	FADD(t3, Z3, Z3);
+	FADD(Z3, Z3, t3);
+	FADD(t3, t0, t0);
+	FADD(t0, t3, t0);
+	FSUB(t0, t0, t2);
+	FMUL(t0, t0, Z3);
+	FADD(Y3, Y3, t0);
+	FMUL(t0, P->y, P->z);
+	FADD(t0, t0, t0);
+	FMUL(Z3, t0, Z3);
+	FSUB(X3, X3, Z3);
+	FMUL(Z3, t0, t1);
+	FADD(Z3, Z3, Z3);
+	FADD(Z3, Z3, Z3);
+	memcpy(R->x, X3, sz);
+	memcpy(R->y, Y3, sz);
+	memcpy(R->z, Z3, sz);
+}
+
 static void pt_infinity(const struct pkiks_ec_curve *c,
 			struct pkiks_ec_point *P)
 {
 	memset(P, 0, sizeof(*P));
 	memcpy(P->y, c->one_p, c->nd * sizeof(u64));
+}
+
+/* table[i] = i*P for i < 16 (table[0] the point at infinity). */
+static void pt_table(const struct pkiks_ec_curve *c,
+		     struct pkiks_ec_point *table,
+		     const struct pkiks_ec_point *P, struct ec_ws *w)
+{
+	unsigned int i;
+
+	pt_infinity(c, &table[0]);
+	table[1] = *P;
+	for (i = 2; i < MONT_WIN_SIZE; i++)
+		pt_add(c, &table[i], &table[i - 1], P, w);
+}
+
+/* sel = table[window @win of k], every entry read, picked by masks. */
+static void pt_select(struct pkiks_ec_point *sel,
+		      const struct pkiks_ec_point *table, const u64 *k,
+		      unsigned int win)
+{
+	unsigned int i, j, idx;
+	u64 mask, *out = (u64 *)sel;
+	const u64 *ent;
+
+	idx = (k[win / 16] >> (MONT_WIN_BITS * (win % 16))) &
+	      (MONT_WIN_SIZE - 1);
+	memset(sel, 0, sizeof(*sel));
+	for (i = 0; i < MONT_WIN_SIZE; i++) {
+		mask = ct_eq(i, idx);
+		ent = (const u64 *)&table[i];
+		for (j = 0; j < sizeof(*sel) / sizeof(u64); j++)
+			out[j] |= ent[j] & mask;
+	}
 }
 
 /*
@@ -232,26 +319,39 @@ static void pt_mul(const struct pkiks_ec_curve *c, struct pkiks_ec_point *R,
 		   const u64 *k, const struct pkiks_ec_point *P,
 		   struct ec_ws *w)
 {
-	unsigned int i, j, win, idx;
-	u64 mask, *sel = (u64 *)&w->sel, *ent;
+	unsigned int i, win;
 
-	pt_infinity(c, &w->table[0]);
-	w->table[1] = *P;
-	for (i = 2; i < MONT_WIN_SIZE; i++)
-		pt_add(c, &w->table[i], &w->table[i - 1], P, w);
+	pt_table(c, w->table, P, w);
 	pt_infinity(c, &w->acc);
 	for (win = c->nd * (64 / MONT_WIN_BITS); win-- > 0;) {
 		for (i = 0; i < MONT_WIN_BITS; i++)
-			pt_add(c, &w->acc, &w->acc, &w->acc, w);
-		idx = (k[win / 16] >> (MONT_WIN_BITS * (win % 16))) &
-		      (MONT_WIN_SIZE - 1);
-		memset(&w->sel, 0, sizeof(w->sel));
-		for (i = 0; i < MONT_WIN_SIZE; i++) {
-			mask = ct_eq(i, idx);
-			ent = (u64 *)&w->table[i];
-			for (j = 0; j < sizeof(w->sel) / sizeof(u64); j++)
-				sel[j] |= ent[j] & mask;
-		}
+			pt_dbl(c, &w->acc, &w->acc, w);
+		pt_select(&w->sel, w->table, k, win);
+		pt_add(c, &w->acc, &w->acc, &w->sel, w);
+	}
+	*R = w->acc;
+}
+
+/*
+ * R = k1*P1 + k2*P2 with one chain of doublings (Shamir's trick), for
+ * verifying: the scalars are public, the code the same as pt_mul's.
+ */
+static void pt_mul2(const struct pkiks_ec_curve *c, struct pkiks_ec_point *R,
+		    const u64 *k1, const struct pkiks_ec_point *P1,
+		    const u64 *k2, const struct pkiks_ec_point *P2,
+		    struct ec_ws *w)
+{
+	unsigned int i, win;
+
+	pt_table(c, w->table, P1, w);
+	pt_table(c, w->table2, P2, w);
+	pt_infinity(c, &w->acc);
+	for (win = c->nd * (64 / MONT_WIN_BITS); win-- > 0;) {
+		for (i = 0; i < MONT_WIN_BITS; i++)
+			pt_dbl(c, &w->acc, &w->acc, w);
+		pt_select(&w->sel, w->table, k1, win);
+		pt_add(c, &w->acc, &w->acc, &w->sel, w);
+		pt_select(&w->sel, w->table2, k2, win);
 		pt_add(c, &w->acc, &w->acc, &w->sel, w);
 	}
 	*R = w->acc;
@@ -555,10 +655,7 @@ static int verify(const struct pkiks_ec *key, struct ec_ws *w)
 	mont_mul(sm, w->w, c->rr_n, c->n, c->n0, c->nd, w->t); /* w*R */
 	mont_mul(u1, w->e, sm, c->n, c->n0, c->nd, w->t);
 	mont_mul(u2, w->r, sm, c->n, c->n0, c->nd, w->t);
-	pt_mul(c, &w->p2, u1, &c->g, w);
-	pt_mul(c, &w->acc, u2, &key->q, w);
-	w->sel = w->acc; /* pt_mul's acc is scratch: keep u2*Q apart */
-	pt_add(c, &w->p2, &w->p2, &w->sel, w);
+	pt_mul2(c, &w->p2, u1, &c->g, u2, &key->q, w);
 	if (pt_affine(c, &w->p2, w->x, NULL, w))
 		return -EBADMSG;
 	mod_once(w->x, c->n, c->nd, w->tmp);

@@ -13,6 +13,8 @@
  *     SHA-256, "sample"); with that nonce, OpenSSL's ECDSA_do_sign_ex
  *     gives the module's signature byte for byte, for digests of 20, 32,
  *     48 and 64 bytes, and EVP_PKEY_verify accepts it;
+ *   - a key whose public point was corrupted signs nothing (-EIO): the
+ *     verification before a signature leaves works;
  *   - "bench": signatures/s of the module's code and of OpenSSL's.
  * Usage: ec-test [rounds | bench]
  */
@@ -297,6 +299,28 @@ static void check_sign(const struct curve *c, const BIGNUM *d,
 	BN_free(rp);
 }
 
+/*
+ * The verification gate: a key whose public point does not match its
+ * scalar (a fault in memory) signs nothing (-EIO), and the same key
+ * repaired signs again.
+ */
+static void test_fault(const struct curve *c)
+{
+	unsigned char be[48], dg[32] = {1}, sig[PKIKS_EC_SIG_MAX];
+	struct pkiks_ec k;
+
+	memset(be, 0, sizeof(be));
+	be[c->bytes - 1] = 5;
+	CHECK(!pkiks_ec_load(&k, c->type, be, c->bytes), "load 5");
+	k.q.x[1] ^= 1;
+	CHECK(pkiks_ec_sign(&k, dg, sizeof(dg), sig) == -EIO,
+	      "%s: a faulty key signed", c->group);
+	k.q.x[1] ^= 1;
+	CHECK(pkiks_ec_sign(&k, dg, sizeof(dg), sig) > 0,
+	      "%s: the repaired key does not sign", c->group);
+	pkiks_ec_wipe(&k);
+}
+
 static void test_sign(const struct curve *c, int rounds)
 {
 	static const size_t lens[] = {20, 32, 48, 64};
@@ -437,6 +461,7 @@ int main(int argc, char **argv)
 		test_mul(&curves[i], rounds);
 		test_load(&curves[i], rounds);
 		test_sign(&curves[i], rounds);
+		test_fault(&curves[i]);
 	}
 	if (!do_bench)
 		test_rfc_vector();
