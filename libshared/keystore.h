@@ -148,7 +148,7 @@ int pkiks_timer_kind_parse(const char *name, enum pkiks_timer_kind *kind);
 const char *pkiks_clock_source_name(enum pkiks_clock_source src);
 const char *pkiks_timer_state_name(enum pkiks_timer_state st);
 const char *pkiks_hash_name(enum pkiks_hash hash);
-/* "rsa", "ec-p256", "ec-p384" (NULL for an unknown type); the curve's
+/* "rsa", "ec-p256", "ec-p384" ("unknown" for another type); the curve's
  * OpenSSL group name ("prime256v1", "secp384r1") of an EC type, else NULL;
  * the scalar size in bytes of an EC type (32, 48), else 0. */
 const char *pkiks_key_type_name(enum pkiks_key_type type);

@@ -104,7 +104,7 @@ static const struct {
 const char *pkiks_key_type_name(enum pkiks_key_type type)
 {
 	return (unsigned)type < __PKIKS_KEY_TYPE_MAX ? key_types[type].name
-						      : NULL;
+						      : "unknown";
 }
 
 const char *pkiks_key_type_group(enum pkiks_key_type type)

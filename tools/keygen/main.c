@@ -73,7 +73,7 @@ static int parse_type(const char *s, enum pkiks_key_type *type)
 	int t;
 
 	for (t = 0; t < __PKIKS_KEY_TYPE_MAX; t++)
-		if (!strcmp(s, pkiks_key_type_name(t))) {
+		if (!strcmp(s, pkiks_key_type_name(t))) { /* known types only */
 			*type = t;
 			return 0;
 		}

@@ -149,10 +149,12 @@ static char *key_pem(const struct pkiks_key_info *k)
 	return pem;
 }
 
-/* "RSA" or "EC"; the NIST curve name of an EC key, else NULL. */
+/* "RSA" or "EC" (a newer host's type: "unknown"); an EC key's curve. */
 static const char *key_kind(const struct pkiks_key_info *k)
 {
-	return k->type == PKIKS_KEY_RSA ? "RSA" : "EC";
+	if (k->type == PKIKS_KEY_RSA)
+		return "RSA";
+	return pkiks_key_type_group(k->type) ? "EC" : "unknown";
 }
 
 static const char *key_curve(const struct pkiks_key_info *k)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * pkiksd's ECDSA keys (protocol v3): P-256 and P-384 from a private
- * scalar, signed with OpenSSL (its nonces come from its DRBG, mixed with
- * the key and the digest since OpenSSL 3.0: EC_KEY's "nonce from
- * private key and message"), every signature verified before it leaves.
+ * scalar, signed with OpenSSL (whose ECDSA nonce comes from its DRBG mixed
+ * with the private key and the digest, BN_generate_dsa_nonce), every
+ * signature verified before it leaves (keys_sign).
  * The scalar is kept in BIGNUMs from the secure heap, like RSA's private
  * parts (keys.c).
  */
