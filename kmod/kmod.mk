@@ -63,3 +63,4 @@ check-dkms:
 	kmod/check-dkms.sh
 
 CHECKS += check-kmod-build check-kmod-rsa check-kmod-ec check-dkms
+BENCHES += bench-kmod-ec
