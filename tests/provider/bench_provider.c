@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench-provider: RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second by
+ * bench-provider: RSA-2048 PKCS#1 v1.5 and ECDSA P-256 SHA-256 signatures
+ * per second by
  *   - OpenSSL in this process (the key in our memory: the baseline),
  *   - pkiksd through the keystore client (pkiks_sign of a digest),
  *   - pkiksd through pkiks-provider (EVP_DigestSign on pkiks:NAME),
@@ -28,6 +29,20 @@ static const char *const bench_names[BENCH_PATHS] = {
 	"pkiksd, pkiks-provider",
 };
 
+/* The key kinds measured, one table after the other. */
+static const struct bench_kind {
+	const char *title;
+	const char *name;   /* in the keystore */
+	const char *keygen; /* pkiks-keygen's options */
+	const char *alg, *group;
+	size_t bits;
+} kinds[] = {
+	{"RSA-2048 PKCS#1 v1.5 SHA-256", "BENCHKEY", "", "RSA", NULL, 2048},
+	{"ECDSA P-256 SHA-256", "BENCHEC", "--type ec-p256", "EC", "prime256v1",
+	 0},
+};
+
+static const struct bench_kind *kind; /* the one being measured */
 static EVP_PKEY *local_key, *ks_key;
 static double bench_seconds = 1.0;
 
@@ -48,7 +63,7 @@ static double now_s(void)
 static int evp_sign(EVP_PKEY *key)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char sig[256];
+	unsigned char sig[512];
 	size_t len = sizeof(sig);
 	int ok = md &&
 		 EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
@@ -62,7 +77,7 @@ static int evp_sign(EVP_PKEY *key)
 static void *bench_run(void *arg)
 {
 	struct bench_thread *t = arg;
-	unsigned char dg[32] = {1}, sig[256];
+	unsigned char dg[32] = {1}, sig[512];
 	struct pkiks *ks = NULL;
 	double end = now_s() + bench_seconds;
 	size_t len;
@@ -80,7 +95,7 @@ static void *bench_run(void *arg)
 		case BENCH_CLIENT:
 			len = sizeof(sig);
 			t->failed =
-				pkiks_sign(ks, "BENCHKEY", PKIKS_HASH_SHA256,
+				pkiks_sign(ks, kind->name, PKIKS_HASH_SHA256,
 					   dg, sizeof(dg), sig, &len) != 0;
 			break;
 		default:
@@ -115,7 +130,7 @@ static double bench(enum bench_path path, int n)
 static int setup(const char *build)
 {
 	struct pkiks *ks = NULL;
-	char cmd[4200], so[4096];
+	char so[4096];
 	int err;
 
 	err = pkiks_open(&ks, PKIKS_TRANSPORT_AUTO, NULL);
@@ -124,21 +139,35 @@ static int setup(const char *build)
 	pkiks_close(ks);
 	if (err)
 		return err;
-	snprintf(cmd, sizeof(cmd),
-		 "%s/bin/pkiks-keygen BENCHKEY --replace >/dev/null", build);
-	if (system(cmd) != 0)
-		return -1;
 	snprintf(so, sizeof(so), "%s/pkiks-provider.so", build);
-	if (pkiks_provider_load(NULL, so) ||
-	    pkiks_pkey_load(NULL, "BENCHKEY", &ks_key))
+	return pkiks_provider_load(NULL, so);
+}
+
+/* The keystore's key (made by pkiks-keygen) and a local one of a kind. */
+static int setup_kind(const char *build)
+{
+	char cmd[4300];
+
+	EVP_PKEY_free(ks_key);
+	EVP_PKEY_free(local_key);
+	ks_key = local_key = NULL;
+	snprintf(cmd, sizeof(cmd), "%s/bin/pkiks-keygen %s %s --replace "
+		 ">/dev/null", build, kind->name, kind->keygen);
+	if (system(cmd) != 0 || pkiks_pkey_load(NULL, kind->name, &ks_key))
 		return -1;
-	local_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	if (kind->group)
+		local_key = EVP_PKEY_Q_keygen(NULL, NULL, kind->alg,
+					      kind->group);
+	else
+		local_key = EVP_PKEY_Q_keygen(NULL, NULL, kind->alg,
+					      kind->bits);
 	return local_key ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
 	double r1, r2;
+	size_t k;
 	int p;
 
 	if (argc != 2) {
@@ -153,20 +182,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-provider: setup failed\n");
 		return 1;
 	}
-	printf("RSA-2048 PKCS#1 v1.5 SHA-256 signatures/s (%.1f s each)\n",
-	       bench_seconds);
-	printf("%-28s %10s %10s\n", "path", "1 thread", "2 threads");
-	for (p = 0; p < BENCH_PATHS; p++) {
-		r1 = bench(p, 1);
-		r2 = bench(p, 2);
-		if (r1 < 0 || r2 < 0) {
-			fprintf(stderr,
-				"bench-provider: %s: a signature "
-				"failed\n",
-				bench_names[p]);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		kind = &kinds[k];
+		if (setup_kind(argv[1])) {
+			fprintf(stderr, "bench-provider: %s: setup failed\n",
+				kind->title);
 			return 1;
 		}
-		printf("%-28s %10.0f %10.0f\n", bench_names[p], r1, r2);
+		printf("%s%s signatures/s (%.1f s each)\n", k ? "\n" : "",
+		       kind->title, bench_seconds);
+		printf("%-28s %10s %10s\n", "path", "1 thread", "2 threads");
+		for (p = 0; p < BENCH_PATHS; p++) {
+			r1 = bench(p, 1);
+			r2 = bench(p, 2);
+			if (r1 < 0 || r2 < 0) {
+				fprintf(stderr,
+					"bench-provider: %s: a signature "
+					"failed\n",
+					bench_names[p]);
+				return 1;
+			}
+			printf("%-28s %10.0f %10.0f\n", bench_names[p], r1,
+			       r2);
+		}
 	}
 	EVP_PKEY_free(ks_key);
 	EVP_PKEY_free(local_key);
