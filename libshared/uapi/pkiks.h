@@ -40,9 +40,10 @@
  *      (enum pkiks_key_type; absent means RSA, so every v2 request means
  *      what it meant), PKIKS_ATTR_EC_PRIV, the wrapped blob "PKW2" (the
  *      PKW1 header with the key type appended; RSA keys still wrap as
- *      PKW1, and PKW1 blobs open as before).  KEY_IMPORT takes KEY_TYPE + EC_PRIV for an EC
- *      key; KEY_GET's nested KEY carries KEY_TYPE; KEY_SIGN with an EC key
- *      returns an ECDSA-Sig-Value (DER), see KEY_SIGN.
+ *      PKW1, and PKW1 blobs open as before).  KEY_IMPORT takes
+ *      KEY_TYPE + EC_PRIV for an EC key; KEY_GET's nested KEY carries
+ *      KEY_TYPE; KEY_SIGN with an EC key returns an ECDSA-Sig-Value
+ *      (DER), see KEY_SIGN.
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
