@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -74,6 +75,12 @@ struct pkid {
 	bool ev_lost; /* the keystore may come back empty: restore keys */
 	int sigfd;
 	char db_path[PATH_MAX];
+	/* `show activity`, read by the control thread: whether the main
+	 * loop is working (between poll and poll), its wake-ups, and the
+	 * event socket (-1 while not subscribed). */
+	atomic_bool busy;
+	atomic_ullong wakeups;
+	atomic_int ev_fd;
 };
 
 static void usage(FILE *f)
@@ -292,6 +299,35 @@ static int setup_reload(struct pkid *d)
 	return reload_new(&d->reload, &env, &d->cfg);
 }
 
+/*
+ * show activity: whether this pkid is quiet -- the main loop waiting in
+ * poll with no keystore event unread.  A lab-clock driver (tools/sim)
+ * settles on it instead of sleeping: quiet, and the keystore holding no
+ * timer due, twice with the same wake-up count, means every event of the
+ * last clock step has been handled.
+ */
+static int show_activity(const struct ctl_request *req,
+			 struct ctl_reply *reply, void *arg)
+{
+	struct pkid *d = arg;
+	int fd = atomic_load(&d->ev_fd);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	bool pending = fd >= 0 && poll(&p, 1, 0) > 0 && p.revents;
+	bool busy = atomic_load(&d->busy);
+
+	(void)req;
+	reply->result = json_pack(
+		"{s:b, s:b, s:b, s:I}", "busy", busy, "event_pending", pending,
+		"subscribed", fd >= 0, "wakeups",
+		(json_int_t)atomic_load(&d->wakeups));
+	ctl_reply_printf(reply, "%s, %llu wake-ups%s%s\n",
+			 busy || pending ? "busy" : "quiet",
+			 (unsigned long long)atomic_load(&d->wakeups),
+			 pending ? ", an event unread" : "",
+			 fd < 0 ? ", not subscribed to the keystore" : "");
+	return reply->result ? 0 : -ENOMEM;
+}
+
 static int setup_ctl(struct pkid *d)
 {
 	struct ctl_server_opts o = {.path = d->cfg->control_socket,
@@ -310,6 +346,8 @@ static int setup_ctl(struct pkid *d)
 	ret = ret ?: reload_ctl_register(d->reload, d->ctl);
 	ret = ret ?: health_new(&d->health, d->ca, d->tp, d->opts.ks_socket);
 	ret = ret ?: health_ctl_register(d->health, d->ctl);
+	ret = ret ?: ctl_register(d->ctl, "show activity", show_activity, 0, d,
+				  "");
 	return ret ?: ctl_server_start(d->ctl);
 }
 
@@ -354,6 +392,8 @@ static int events_open(struct pkid *d)
 		apply_calendar_valid(d);
 	if (ret == 0)
 		ret = pkiks_events_subscribe(d->ev);
+	if (ret == 0)
+		atomic_store(&d->ev_fd, pkiks_event_fd(d->ev));
 	if (ret < 0 && d->ev) {
 		pkiks_close(d->ev);
 		d->ev = NULL;
@@ -456,8 +496,11 @@ static int run(struct pkid *d)
 		/* Every timer, the CRL refresh too, is the keystore's; the
 		 * watchdog still looks at least every PKID_HEALTH_MS. */
 		timeout = d->ev ? PKID_HEALTH_MS : PKID_RETRY_MS;
+		atomic_store(&d->busy, false);
 		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
+		atomic_store(&d->busy, true);
+		atomic_fetch_add(&d->wakeups, 1);
 		if (p[0].revents & POLLIN && on_signal(d))
 			return 0;
 		if (p[1].revents & POLLIN)
@@ -469,6 +512,7 @@ static int run(struct pkid *d)
 				pkid_log(LOG_WARNING, NULL,
 					 "keystore events lost, "
 					 "reconnecting");
+				atomic_store(&d->ev_fd, -1);
 				pkiks_close(d->ev);
 				d->ev = NULL;
 				d->ev_lost = true;
@@ -498,7 +542,7 @@ static int block_signals(struct pkid *d)
 
 int main(int argc, char **argv)
 {
-	struct pkid d = {.sigfd = -1};
+	struct pkid d = {.sigfd = -1, .ev_fd = -1, .busy = true};
 	int ret;
 
 	if (parse_args(argc, argv, &d.opts) < 0) {
