@@ -10,6 +10,14 @@
  *
  * Times in ns since the epoch; remaining in ns (0 once passed).  Timer
  * directories that no longer match a timer are removed.  Under twin_lock.
+ *
+ * Cost: the tree is rewritten after every change and every second, so a
+ * pass writes only what differs from the last pass (remembered per timer
+ * in `written`): deadline and state when they change, remaining when its
+ * whole seconds change, and removes the directories of timers gone since
+ * then.  The directory scan for leftovers runs once, at the first pass.
+ * Thousands of timers (tools/sim) then cost a compare each, not four
+ * file writes and a scan of every directory.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +30,22 @@
 #include "pkiksd.h"
 
 static char root[4096];
+
+/* What the last pass wrote for one timer directory. */
+struct written {
+	char owner[PKIKS_NAME_MAX];
+	char dir[PKIKS_TIMER_DIR_MAX];
+	uint64_t deadline, remaining_s;
+	enum pkiks_timer_state state;
+	unsigned int pass; /* the last pass that saw the timer */
+	int used;
+};
+
+/* Open addressing, twice the timer table: never full. */
+#define WRITTEN_SLOTS (2 * PKIKS_TIMERS_MAX)
+static struct written *written;
+static unsigned int pass;
+static int scanned; /* leftovers of an earlier run removed */
 
 static int mkdir_p(const char *path)
 {
@@ -92,26 +116,64 @@ static void write_clock(void)
 	write_value(dir, "steps", "%llu", c.steps);
 }
 
+static struct written *written_slot(const char *owner, const char *dir)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+	size_t i;
+
+	for (p = owner; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (p = dir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (i = h % WRITTEN_SLOTS;; i = (i + 1) % WRITTEN_SLOTS) {
+		struct written *w = &written[i];
+
+		if (!w->used || (!strcmp(w->owner, owner) && !strcmp(w->dir, dir)))
+			return w;
+	}
+}
+
 static void write_timer(const struct twin_timer *t, uint64_t now)
 {
 	char dir[4400], name[PKIKS_TIMER_DIR_MAX];
+	struct written *w;
 	uint64_t left = 0;
+	int fresh;
 
 	if (pkiks_timer_dir_name(t->kind, t->label, name, sizeof(name)))
 		return;
-	snprintf(dir, sizeof(dir), "%s/timers/%s", root, t->owner);
-	mkdir_p(dir);
-	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", name);
-	mkdir_p(dir);
-	if (t->label[0])
-		write_string(dir, "label", t->label);
+	w = written_slot(t->owner, name);
+	fresh = !w->used;
 	if (t->state == PKIKS_TIMER_ARMED && t->deadline > now)
 		left = t->deadline - now;
 	if (t->state == PKIKS_TIMER_WAITING)
 		left = t->deadline > now ? t->deadline - now : 0;
-	write_value(dir, "deadline", "%llu", t->deadline);
+	w->pass = pass;
+	if (!fresh && w->deadline == t->deadline && w->state == t->state &&
+	    w->remaining_s == left / 1000000000ULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s/timers/%s", root, t->owner);
+	if (fresh)
+		mkdir_p(dir);
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s", name);
+	if (fresh) {
+		mkdir_p(dir);
+		if (t->label[0])
+			write_string(dir, "label", t->label);
+		snprintf(w->owner, sizeof(w->owner), "%s", t->owner);
+		snprintf(w->dir, sizeof(w->dir), "%s", name);
+		w->used = 1;
+	}
+	if (fresh || w->deadline != t->deadline)
+		write_value(dir, "deadline", "%llu", t->deadline);
 	write_value(dir, "remaining", "%llu", left);
-	write_string(dir, "state", pkiks_timer_state_name(t->state));
+	if (fresh || w->state != t->state)
+		write_string(dir, "state", pkiks_timer_state_name(t->state));
+	w->deadline = t->deadline;
+	w->state = t->state;
+	w->remaining_s = left / 1000000000ULL;
 }
 
 static int listed(const struct twin_timer *all, size_t n, const char *owner,
@@ -182,6 +244,38 @@ static void prune(const struct twin_timer *all, size_t n)
 	closedir(od);
 }
 
+/* Timers not seen in this pass are gone: remove their directories and
+ * rebuild the table without them (open addressing has no plain delete). */
+static void forget_gone(void)
+{
+	struct written *old = written;
+	char odir[4400], kdir[4500];
+	size_t i, gone = 0;
+
+	for (i = 0; i < WRITTEN_SLOTS; i++)
+		gone += old[i].used && old[i].pass != pass;
+	if (!gone)
+		return;
+	written = calloc(WRITTEN_SLOTS, sizeof(*written));
+	if (!written) {
+		written = old; /* try again at the next pass */
+		return;
+	}
+	for (i = 0; i < WRITTEN_SLOTS; i++) {
+		if (!old[i].used)
+			continue;
+		if (old[i].pass == pass) {
+			*written_slot(old[i].owner, old[i].dir) = old[i];
+			continue;
+		}
+		snprintf(odir, sizeof(odir), "%s/timers/%s", root, old[i].owner);
+		snprintf(kdir, sizeof(kdir), "%s/%s", odir, old[i].dir);
+		remove_dir_files(kdir);
+		rmdir(odir); /* fails while the owner has other timers */
+	}
+	free(old);
+}
+
 void status_write(void)
 {
 	struct twin_timer *all;
@@ -190,12 +284,19 @@ void status_write(void)
 
 	if (!root[0])
 		return;
+	if (!written && !(written = calloc(WRITTEN_SLOTS, sizeof(*written))))
+		return;
 	write_clock();
 	if (timers_snapshot(&all, &n))
 		return;
 	now = clock_now();
+	pass++;
 	for (i = 0; i < n; i++)
 		write_timer(&all[i], now);
-	prune(all, n);
+	if (!scanned) {
+		prune(all, n);
+		scanned = 1;
+	}
+	forget_gone();
 	free(all);
 }
