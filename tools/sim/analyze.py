@@ -1,34 +1,72 @@
 #!/usr/bin/env python3
-"""tools/sim/analyze.py OUTDIR: what sim.sh left, judged from the outside.
+"""tools/sim/analyze.py OUTDIR: what sim.py left, judged from the outside.
 
-For every trustpoint, the identity certificates it exported (history/)
-and the CA certificates the CA served (ca/) give the instants at which it
-held an identity and a chain valid together: [max(notBefore of both),
-min(notAfter of both)] for each identity and the CA that signed it
-(checked by signature, as openssl verify would).  From its first
-enrollment to the end of the run, every uncovered instant is a gap.
-Writes OUTDIR/summary.txt and OUTDIR/timeline.svg (no fonts to fetch, no
-scripts); exits 1 when there is a gap.
+Every exported file (history/TP.HASH.pem: identity, then the CA
+certificate the trustpoint holds) and when the simulation first saw it
+(seen) give, for each trustpoint, what it held when: a file is held from
+when it appeared until the next one replaced it.  It counts as valid
+where the identity and its CA certificate are both within their validity
+periods, the identity is signed by that CA certificate (checked by
+signature, as `openssl verify -attime` would) and that CA certificate is
+one the CA served (ca/, caseen).  From its first identity to the end of
+the run, every instant not covered is a gap.
+
+Writes OUTDIR/summary.txt, OUTDIR/summary.json and OUTDIR/timeline.svg
+(no fonts to fetch, no scripts).  Exits 1 when a trustpoint has a gap
+that was not expected (sim.py's negative control passes the checker's
+prediction) or an expected gap is missing.
 """
 import datetime
 import glob
+import hashlib
+import json
 import os
 import sys
+import warnings
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.hazmat.primitives.asymmetric import padding
 
 
 BEGIN = b"-----BEGIN CERTIFICATE-----"
+_sig_cache = {}
+
+
+def short_hash(data):
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def load_pems_bytes(data):
+    """Every certificate of PEM data (Debian 12's cryptography 38 has no
+    load_pem_x509_certificates)."""
+    return [x509.load_pem_x509_certificate(BEGIN + part)
+            for part in data.split(BEGIN)[1:]]
 
 
 def load_pems(path):
-    """Every certificate of a PEM file (Debian 12's cryptography 38 has no
-    load_pem_x509_certificates)."""
     with open(path, "rb") as f:
-        data = f.read()
-    return [x509.load_pem_x509_certificate(BEGIN + part)
-            for part in data.split(BEGIN)[1:]]
+        return load_pems_bytes(f.read())
+
+
+def load_ders(der):
+    """A DER certificate or the certificates of a PKCS#7 (SCEP replies)."""
+    try:
+        return [x509.load_der_x509_certificate(der)]
+    except ValueError:
+        pass
+    try:
+        # pkid's SET OF certificates is not in DER order (BER parses it).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return list(pkcs7.load_der_pkcs7_certificates(der))
+    except ValueError:
+        return []
+
+
+def pem(c):
+    return c.public_bytes(serialization.Encoding.PEM)
 
 
 def utc_seconds(c, name):
@@ -44,12 +82,27 @@ def times(c):
 
 
 def signed_by(cert, ca):
-    try:
-        ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
-                               padding.PKCS1v15(), cert.signature_hash_algorithm)
-        return True
-    except Exception:
+    key = (cert.signature, ca.tbs_certificate_bytes)
+    if key not in _sig_cache:
+        try:
+            ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                   padding.PKCS1v15(),
+                                   cert.signature_hash_algorithm)
+            _sig_cache[key] = cert.issuer == ca.subject
+        except Exception:
+            _sig_cache[key] = False
+    return _sig_cache[key]
+
+
+def chain_valid_at(certs, t):
+    """Identity (first) and CA (second) both valid at t, the one signed
+    by the other: `openssl verify -attime t -CAfile CA identity`."""
+    if len(certs) < 2:
         return False
+    ident, ca = certs[0], certs[1]
+    a, b = times(ident)
+    c, d = times(ca)
+    return a <= t <= b and c <= t <= d and signed_by(ident, ca)
 
 
 def is_ca(c):
@@ -59,87 +112,200 @@ def is_ca(c):
         return False
 
 
-def main(out):
-    start = int(open(os.path.join(out, "start")).read())
-    end = int(open(os.path.join(out, "end")).read())
+def read_seen(path):
+    out = {}
+    if os.path.exists(path):
+        for line in open(path):
+            t, name = line.split()
+            out.setdefault(name, int(t))
+    return out
+
+
+def load_cas(out):
+    seen = read_seen(os.path.join(out, "caseen"))
     cas = {}
     for f in glob.glob(os.path.join(out, "ca", "*.pem")):
         for c in load_pems(f):
-            if is_ca(c):
-                cas[c.fingerprint(c.signature_hash_algorithm)] = c
-    gens = sorted(cas.values(), key=lambda c: times(c)[0])
+            if is_ca(c) and c.issuer == c.subject:
+                cas[c.tbs_certificate_bytes] = (c, seen.get(os.path.basename(f)))
+    gens = sorted(cas.values(), key=lambda x: times(x[0])[0])
+    return [g[0] for g in gens], [g[1] for g in gens]
+
+
+def held_spans(files, gens, end):
+    """[(from, to, generation)] in which the trustpoint held a valid
+    identity and chain; files: [(seen, [certs])] in order seen."""
+    spans, unsigned = [], 0
+    for i, (seen, certs) in enumerate(files):
+        if len(certs) < 2:
+            continue
+        ident, ca = certs[0], certs[1]
+        g = next((k for k, c in enumerate(gens)
+                  if c.tbs_certificate_bytes == ca.tbs_certificate_bytes), None)
+        if g is None or not signed_by(ident, ca):
+            unsigned += 1
+            continue
+        a = max(times(ident)[0], times(ca)[0])
+        if i > 0:
+            a = max(a, files[i - 1][0])
+        b = min(times(ident)[1], times(ca)[1])
+        if i + 1 < len(files):
+            b = min(b, files[i + 1][0])
+        b = min(b, end)
+        if b > a:
+            spans.append((a, b, g))
+    return spans, unsigned
+
+
+def gaps_of(spans, first, end):
+    covered, gaps = first, []
+    for a, b, _ in sorted(spans):
+        if a > covered:
+            gaps.append((covered, min(a, end)))
+        covered = max(covered, b)
+    if covered < end:
+        gaps.append((covered, end))
+    return [(a, b) for a, b in gaps if b > a]
+
+
+def main(out, extra=None):
+    extra = extra or {}
+    start = int(open(os.path.join(out, "start")).read())
+    end = int(open(os.path.join(out, "end")).read())
+    gens, gen_seen = load_cas(out)
+    seen = read_seen(os.path.join(out, "seen"))
     tps = {}
     for f in glob.glob(os.path.join(out, "history", "*.pem")):
-        name = os.path.basename(f).split(".")[0]
-        tps.setdefault(name, []).extend(load_pems(f))
-    rows, gaps_total, gap_instants, unsigned = [], 0, 0, 0
+        base = os.path.basename(f)
+        tps.setdefault(base.split(".")[0], []).append(
+            (seen.get(base, end), load_pems(f)))
+    rows, gap_total, gap_n, unsigned = [], 0, 0, 0
+    expected = set(extra.get("expect_gap", []))
+    gapped = []
+    first_under = {}  # (tp, gen) -> first instant seen holding gen
     for name in sorted(tps):
-        spans = []
-        for c in tps[name]:
-            ca = next((g for g in gens if signed_by(c, g)), None)
-            if ca is None:
-                unsigned += 1
-                continue
-            nb, na = times(c)
-            cnb, cna = times(ca)
-            spans.append((max(nb, cnb), min(na, cna), gens.index(ca)))
-        spans.sort()
+        files = sorted(tps[name], key=lambda x: x[0])
+        spans, u = held_spans(files, gens, end)
+        unsigned += u
         first = min((s[0] for s in spans), default=end)
-        covered, gaps = first, []
-        for a, b, _ in spans:
-            if a > covered:
-                gaps.append((covered, min(a, end)))
-            covered = max(covered, b)
-            if covered >= end:
-                break
-        if covered < end:
-            gaps.append((covered, end))
-        gaps = [(a, b) for a, b in gaps if b > a]
-        gaps_total += sum(b - a for a, b in gaps)
-        gap_instants += len(gaps)
+        gaps = gaps_of(spans, first, end)
+        for a, _, g in spans:
+            first_under.setdefault((name, g), a)
+        for t, certs in files:
+            for g, c in enumerate(gens):
+                if len(certs) > 1 and certs[1].tbs_certificate_bytes == \
+                        c.tbs_certificate_bytes:
+                    first_under[(name, g)] = min(
+                        first_under.get((name, g), t), t)
+        if gaps:
+            gapped.append(name)
+        if name not in expected:
+            gap_total += sum(b - a for a, b in gaps)
+            gap_n += len(gaps)
         rows.append((name, spans, gaps))
     n_ids = sum(len(v) for v in tps.values())
-    grants = int(open(os.path.join(out, "grants")).read() or 0)
-    rollovers = int(open(os.path.join(out, "rollovers")).read() or 0)
-    renewals = n_ids - len(tps)
+    reqs = extra.get("requests", {})
+    n_req = sum(reqs.values())
     lines = [
-        f"trustpoints {len(tps)}, simulated {(end - start) / 86400 / 365:.1f} years",
-        f"CA generations {len(gens)}, rollovers promoted {rollovers}",
-        f"identities {n_ids} (renewals and SHADOW {renewals}), CA grants {grants}",
-        f"CA requests per identity {grants / max(n_ids, 1):.3f}",
-        f"gap intervals {gap_instants}, gap seconds {gaps_total}",
-        f"identities signed by no CA seen {unsigned}",
+        f"trustpoints {len(tps)}, simulated {(end - start) / 86400 / 365:.1f} years"
+        + (f" in {extra['real_seconds']:.0f} s real time, {extra['steps']} steps"
+           if "real_seconds" in extra else ""),
+        f"CA generations {len(gens)} (rollovers {max(len(gens) - 1, 0)})",
+        f"identities {n_ids} (initial {len(tps)}, renewals and SHADOW {n_ids - len(tps)})",
+        f"CA requests {n_req} ({', '.join(f'{k} {v}' for k, v in sorted(reqs.items()))}),"
+        f" per identity {n_req / max(n_ids, 1):.3f}",
+        f"gap intervals {gap_n}, gap seconds {gap_total}"
+        f" (trustpoints with gaps: {len([g for g in gapped if g not in expected])})",
+        f"identities with a chain the CA never served or a bad signature {unsigned}",
     ]
+    if "checks" in extra:
+        lines.append(f"checks at step instants {extra['checks']}, "
+                     f"invalid {extra['bad_checks']}")
+    props = []
+    for g in range(1, len(gens)):
+        switch = times(gens[g - 1])[1]
+        if switch > end:
+            break
+        avail = gen_seen[g] or times(gens[g])[0]
+        alive = [n for n in tps if min((t for t, _ in tps[n]), default=end) < switch]
+        reach = [first_under.get((n, g)) for n in alive]
+        late = [n for n, r in zip(alive, reach) if r is None]
+        last = max((r for r in reach if r is not None), default=None)
+        props.append((g, avail, switch, last, late))
+        if last is not None:
+            lines.append(
+                f"rollover {g}: CA served from day {(avail - start) / 86400:.1f},"
+                f" switch day {(switch - start) / 86400:.1f}, reached all {len(alive)}"
+                f" trustpoints {(last - avail) / 86400:.1f} days after it was served"
+                f" ({(switch - last) / 86400:+.1f} days before the switch)"
+                + (f"; never reached {len(late)}: {' '.join(late[:8])}" if late else ""))
+    if expected or extra.get("negative"):
+        agree = set(gapped) == expected
+        lines.append(f"negative control: checker predicts gaps for {sorted(expected)},"
+                     f" simulation finds gaps for {sorted(gapped)}: "
+                     + ("agree" if agree else "DISAGREE"))
+    for day, what in extra.get("events", []):
+        lines.append(f"event day {day:7.1f}: {what}")
+    for name, day in sorted(extra.get("first_bad", {}).items())[:20]:
+        lines.append(f"first invalid check: {name} at day {day:.1f}")
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump({"trustpoints": len(tps), "years": (end - start) / 86400 / 365,
+                   "generations": len(gens), "identities": n_ids,
+                   "requests": reqs, "gap_seconds": gap_total,
+                   "gap_intervals": gap_n, "gapped": gapped,
+                   "expected": sorted(expected), "unsigned": unsigned,
+                   "rollovers": [{"gen": g, "served": a, "switch": s,
+                                  "reached_all": l, "never": n}
+                                 for g, a, s, l, n in props]}, f, indent=1)
     print("\n".join(lines))
-    svg(out, start, end, gens, rows)
-    return 1 if gaps_total or unsigned or not tps else 0
+    svg(out, start, end, gens, rows, [e for e in extra.get("events", [])])
+    bad = gap_total or unsigned or not tps
+    if expected or extra.get("negative"):
+        bad = bad or set(gapped) != expected
+    return 1 if bad else 0
 
 
-def svg(out, start, end, gens, rows, width=1000, row_h=4, top=40):
-    shown = rows[:250]
-    h = top + len(shown) * row_h + 20
+def svg(out, start, end, gens, rows, events, width=900, top=46):
+    shown = rows if len(rows) <= 200 else rows[::max(len(rows) // 200, 1)]
+    row_h = 2 if len(shown) > 60 else 5
+    h = top + len(shown) * row_h + 24
     span = max(end - start, 1)
 
     def x(t):
         return 10 + (min(max(t, start), end) - start) * (width - 20) / span
 
-    colors = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948"]
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}">',
-             '<rect width="100%" height="100%" fill="white"/>']
+    colors = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948",
+              "#9c755f"]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}"'
+             f' viewBox="0 0 {width} {h}">',
+             '<rect width="100%" height="100%" fill="white"/>',
+             f'<text x="10" y="12" font-size="11" font-family="sans-serif">'
+             f'CA generations (top), one row per trustpoint'
+             f'{" (every " + str(len(rows) // len(shown)) + "th)" if len(shown) < len(rows) else ""},'
+             f' gaps in red, faults as grey lines; {(end - start) / 86400 / 365:.1f} years</text>']
     for i, g in enumerate(gens):
         a, b = times(g)
-        parts.append(f'<rect x="{x(a):.1f}" y="8" width="{max(x(b) - x(a), 1):.1f}" '
-                     f'height="12" fill="{colors[i % len(colors)]}"><title>CA {i}</title></rect>')
+        parts.append(f'<rect x="{x(a):.1f}" y="{18 + (i % 2) * 7}" '
+                     f'width="{max(x(b) - x(a), 1):.1f}" height="6" '
+                     f'fill="{colors[i % len(colors)]}"><title>CA {i}</title></rect>')
+    for day, what in events:
+        xe = x(start + day * 86400)
+        parts.append(f'<line x1="{xe:.1f}" y1="{top - 12}" x2="{xe:.1f}" y2="{h - 20}"'
+                     f' stroke="#999" stroke-width="0.6"><title>{what}</title></line>')
     for r, (name, spans, gaps) in enumerate(shown):
         y = top + r * row_h
         for a, b, g in spans:
             parts.append(f'<rect x="{x(a):.1f}" y="{y}" width="{max(x(b) - x(a), 0.5):.1f}" '
-                         f'height="{row_h - 1}" fill="{colors[g % len(colors)]}" opacity="0.7"/>')
+                         f'height="{max(row_h - 1, 1)}" fill="{colors[g % len(colors)]}"/>')
         for a, b in gaps:
-            parts.append(f'<rect x="{x(a):.1f}" y="{y}" width="{max(x(b) - x(a), 1):.1f}" '
-                         f'height="{row_h - 1}" fill="red"><title>{name} gap</title></rect>')
+            parts.append(f'<rect x="{x(a):.1f}" y="{y}" width="{max(x(b) - x(a), 1.5):.1f}" '
+                         f'height="{max(row_h, 2)}" fill="red"><title>{name} gap</title></rect>')
+    for yr in range(0, int((end - start) / 86400 / 365) + 1):
+        xe = x(start + yr * 365 * 86400)
+        parts.append(f'<text x="{xe:.1f}" y="{h - 6}" font-size="9" '
+                     f'font-family="sans-serif">{yr}y</text>')
     parts.append("</svg>")
     with open(os.path.join(out, "timeline.svg"), "w") as f:
         f.write("\n".join(parts) + "\n")

@@ -1,19 +1,38 @@
 # tools/sim: the real daemons through simulated years (issue 13).
 #   make sim          1,000 trustpoints (4 client pkids x 250), 10 years,
-#                     5-day steps; figures and timeline in build/sim/
-#   sim-small         the same on 2 x 5 trustpoints, 4 years, 10-day
-#                     steps (one CA rollover).  Not in make check yet:
-#                     it takes ~10 minutes (about 5 lab days per real
-#                     second), tools/sim/README.md says what is missing
-SIM_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
-	    $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+#                     5 CA rollovers, every fault of tools/sim/README.md,
+#                     then the negative control; figures and the
+#                     timeline in build/sim/ and build/sim-negative/
+#   make sim-small    the same scenario on 2 x 6 trustpoints
+#   make check-sim    sim-small and a small negative control (make check)
+SIM_CLOCK := $(BIN)/sim-clock
 
-.PHONY: sim sim-small
+$(SIM_CLOCK): $(OBJ)/tools/sim/sim_clock.o $(LIBPKID)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LIBPKID) $(LDLIBS_BASE) -ljansson
+
+ALL += $(SIM_CLOCK)
+
+SIM_DEPS := $(PKID) $(SIM_CLOCK) $(BIN)/pkiksd $(BIN)/pkictl \
+	    $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+SIM := python3 tools/sim/sim.py
+
+.PHONY: sim sim-small check-sim
 sim: $(SIM_DEPS)
-	rm -rf $(B)/sim && SIM_PIDS=4 SIM_TPS=250 SIM_YEARS=10 \
-		SIM_STEP_DAYS=5 timeout 3600 tools/sim/sim.sh $(B)/sim
+	rm -rf $(B)/sim $(B)/sim-negative
+	timeout 1800 $(SIM) --pids 4 --tps 250 --years 10 $(B)/sim
+	timeout 600 $(SIM) --negative --pids 1 --tps 12 --years 2.5 \
+		$(B)/sim-negative
 
 sim-small: $(SIM_DEPS)
-	rm -rf $(B)/sim-small && SIM_PIDS=2 SIM_TPS=5 SIM_YEARS=4 \
-		SIM_STEP_DAYS=10 SIM_PORT=19351 timeout 1500 \
-		tools/sim/sim.sh $(B)/sim-small
+	rm -rf $(B)/sim-small
+	timeout 600 $(SIM) --pids 2 --tps 6 --years 10 --port 19352 \
+		$(B)/sim-small
+
+CHECKS += check-sim
+check-sim: $(SIM_DEPS)
+	rm -rf $(B)/check-sim $(B)/check-sim-negative
+	timeout 300 $(SIM) --pids 2 --tps 4 --years 10 --port 19354 \
+		$(B)/check-sim
+	timeout 120 $(SIM) --negative --pids 1 --tps 6 --years 2.5 \
+		--port 19356 $(B)/check-sim-negative

@@ -1,0 +1,563 @@
+#!/usr/bin/env python3
+"""tools/sim/sim.py: the real daemons through simulated years (issue 13).
+
+One CA pkid (auto-rollover) and PIDS client pkids of TPS trustpoints each,
+all on one `pkiksd --lab`.  sim-clock (tools/sim/sim_clock.c) moves the
+lab clock to the next due timer (plus a window that fires the timers due
+close together at once) and settles on the daemons' own quiet signal
+(`show activity` and the keystore's timer list), not on sleeps.  After
+every step every exported identity is checked against the CA that signed
+it (by signature, as `openssl verify -attime` would), faults are injected
+at their lab instants, and analyze.py judges the whole history at the
+end: gaps, CA requests per identity, rollovers and how long each took to
+reach every trustpoint, a timeline picture.
+
+    sim.py [--pids N] [--tps N] [--years Y] [--port P] [--negative] OUTDIR
+
+--negative runs the negative control instead: configurations that
+`pkictl check` rejects next to ones it accepts, on a CA of its own; the
+trustpoints the checker names must be exactly the ones with gaps.
+Every wait is bounded; ports PORT..PORT+1.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import analyze  # noqa: E402
+
+B = "build/bin"
+DAY = 86400
+PROVIDER = os.path.abspath("build/pkiks-provider.so")
+
+
+class SimError(Exception):
+    pass
+
+
+def ctl(path, cmd, *args, timeout=30):
+    """One control request (daemon/CONTROL.md framing); the reply dict."""
+    body = json.dumps({"cmd": cmd, "args": list(args)}).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(struct.pack(">I", len(body)) + body)
+        head = b""
+        while len(head) < 4:
+            chunk = s.recv(4 - len(head))
+            if not chunk:
+                raise SimError(f"{path}: {cmd}: connection closed")
+            head += chunk
+        n = struct.unpack(">I", head)[0]
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise SimError(f"{path}: {cmd}: connection closed")
+            data += chunk
+    return json.loads(data)
+
+
+class Sim:
+    def __init__(self, a):
+        self.a = a
+        self.out = a.outdir
+        # On tmpfs when there is one: the daemons fsync every timer and
+        # database change, which the simulation does not need to wait for.
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.T = tempfile.mkdtemp(prefix="pkid-sim.", dir=shm)
+        self.procs = {}
+        self.url = f"http://127.0.0.1:{a.port}/cgi-bin/pkiclient.exe"
+        self.env = dict(os.environ, PKIKS_QUIET="1")
+        self.rng = random.Random(a.seed)
+        self.events = []        # (lab time, what) for the summary
+        self.requests = {}      # outcome -> CA requests, over CA restarts
+        self.exports = {}       # tp -> (mtime, size) of its export
+        self.seen = set()
+        self.tps = {}           # tp -> {"pid": k, "start": lab, ...}
+        self.checks = self.bad_checks = 0
+        self.bad_now = {}       # tp -> first lab instant seen invalid
+        self.steps = 0
+        self.operator = {}      # tp -> why an operator was needed
+        self.grant_manual = False
+        self.t_settle = self.t_collect = 0.0
+        os.makedirs(f"{self.out}/history", exist_ok=True)
+        os.makedirs(f"{self.out}/ca", exist_ok=True)
+
+    # ---- processes -------------------------------------------------------
+    def ks_sock(self, name):
+        return f"{self.T}/ks-{name}/pkiksd.sock"
+
+    def spawn(self, name, argv, ks=None):
+        log = open(f"{self.T}/{name}.log", "ab")
+        env = dict(self.env, PKIKS_SOCKET=self.ks_sock(ks)) if ks else self.env
+        self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=log,
+                                            env=env)
+
+    def stop(self, name):
+        p = self.procs.pop(name, None)
+        if not p:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    def start_keystore(self, name):
+        """Each pkid (router) has its own pkiksd --lab; sim-clock moves
+        them together."""
+        os.makedirs(f"{self.T}/ks-{name}", mode=0o711, exist_ok=True)
+        log = f"{self.T}/ks-{name}.log"
+        mark = os.path.getsize(log) if os.path.exists(log) else 0
+        self.spawn(f"ks-{name}", [f"{B}/pkiksd", "--socket",
+                                  self.ks_sock(name), "--state-dir",
+                                  f"{self.T}/ks-{name}/state",
+                                  "--foreground", "--lab"])
+        for _ in range(200):
+            with open(log, "rb") as f:
+                f.seek(mark)
+                if b"pkiksd: serving" in f.read():
+                    return
+            time.sleep(0.025)
+        raise SimError(f"pkiksd of {name} did not come up in 5 s")
+
+    def clock(self, line):
+        self.clk.stdin.write(line + "\n")
+        self.clk.stdin.flush()
+        r = self.clk.stdout.readline().split()
+        if not r or r[0] != "ok":
+            raise SimError(f"sim-clock {line}: {' '.join(r)}")
+        return [int(x) for x in r[1:]]
+
+    def start_pkid(self, name):
+        if f"ks-{name}" not in self.procs:
+            self.start_keystore(name)
+            self.clock(f"keystore {self.ks_sock(name)}")
+            self.clock(f"advance 1")  # the same lab time as the others
+        self.spawn(name, [f"{B}/pkid", "-f", "-c", f"{self.T}/{name}.conf",
+                          "-s", f"{self.T}/{name}-state", "-P", PROVIDER,
+                          "-S", self.ks_sock(name)], ks=name)
+        self.clock(f"watch {self.T}/{name}.ctl")
+
+    def stop_pkid(self, name):
+        if name == "ca":
+            self.scrape()
+        self.clock(f"unwatch {self.T}/{name}.ctl")
+        self.stop(name)
+
+    # ---- configuration ---------------------------------------------------
+    def ca_conf(self):
+        a = self.a
+        grant = "" if self.grant_manual else " grant auto\n"
+        with open(f"{self.T}/ca.conf", "w") as f:
+            f.write(f"ip http server {a.port}\ncontrol-socket {self.T}/ca.ctl\n"
+                    "crypto pki server SIMCA\n"
+                    " issuer-name CN=sim CA,O=pkid sim\n" + grant +
+                    f" lifetime ca-certificate {a.ca_days}\n"
+                    f" lifetime certificate {a.cert_days}\n"
+                    f" auto-rollover {a.overlap}\n"
+                    " lifetime crl 336\n"
+                    f" database url {self.T}/cadb\n no shutdown\n")
+
+    def tp_block(self, name, tp):
+        lines = [f"crypto pki trustpoint {name}",
+                 f" enrollment url {self.url}",
+                 f" subject-name CN={name},O=pkid sim",
+                 f" rsakeypair K{name}", f" fingerprint {self.fp}",
+                 f" auto-enroll {tp['pct']}" +
+                 (" regenerate" if tp["regenerate"] else ""),
+                 f" certificate export {self.T}/exp/{name}.pem"]
+        if tp.get("password"):
+            lines.append(f" password {tp['password']}")
+        if tp.get("retry"):
+            lines.append(f" enrollment retry period {tp['retry']}")
+        return "\n".join(lines) + "\n"
+
+    def client_conf(self, k):
+        path = f"{self.T}/cl{k}.conf"
+        with open(path, "w") as f:
+            f.write(f"control-socket {self.T}/cl{k}.ctl\n")
+            for name, tp in self.tps.items():
+                if tp["pid"] == k and tp["start"] is not None:
+                    f.write(self.tp_block(name, tp))
+        return path
+
+    def check(self, path):
+        """Trustpoints `pkictl check` finds an error for."""
+        a = self.a
+        r = subprocess.run([f"{B}/pkictl", "--json", "check", "-c", path,
+                            "--ca-lifetime", str(a.ca_days),
+                            "--cert-lifetime", str(a.cert_days),
+                            "--auto-rollover", str(a.overlap)],
+                           capture_output=True, text=True, env=self.env)
+        found = json.loads(r.stdout)["findings"]
+        return {f["object"].split()[-1] for f in found
+                if f["severity"] == "error"
+                and f["object"].startswith("trustpoint ")}
+
+    # ---- observation -----------------------------------------------------
+    def scrape(self):
+        """The CA's request counters (they restart with the CA)."""
+        try:
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.a.port}/metrics", timeout=10) as r:
+                text = r.read().decode()
+        except OSError:
+            return
+        for m in re.finditer(
+                r'^pkid_enrollments_total\{[^}]*outcome="([a-z_]+)"\} (\d+)',
+                text, re.M):
+            self.requests[m.group(1)] = (self.requests.get(m.group(1), 0)
+                                         + int(m.group(2)))
+
+    def collect(self, now):
+        """New exported identities and CA certificates; every started
+        trustpoint checked at this instant (signature and both validity
+        periods, the way `openssl verify -attime` does)."""
+        for name, tp in self.tps.items():
+            if tp["start"] is None:
+                continue
+            path = f"{self.T}/exp/{name}.pem"
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            key = (st.st_mtime_ns, st.st_size)
+            if self.exports.get(name) != key:
+                self.exports[name] = key
+                with open(path, "rb") as f:
+                    data = f.read()
+                h = analyze.short_hash(data)
+                if h not in self.seen:
+                    self.seen.add(h)
+                    with open(f"{self.out}/history/{name}.{h}.pem", "wb") as f:
+                        f.write(data)
+                    with open(f"{self.out}/seen", "a") as f:
+                        f.write(f"{now} {name}.{h}.pem\n")
+                tp["id"] = analyze.load_pems_bytes(data)
+            if tp["first"] is None and tp.get("id"):
+                tp["first"] = now
+            if tp["first"] is None:
+                continue
+            self.checks += 1
+            if not analyze.chain_valid_at(tp["id"], now):
+                self.bad_checks += 1
+                self.bad_now.setdefault(name, now)
+        ca = self.get_ca()
+        if ca:
+            for c in analyze.load_pems_bytes(ca):
+                h = analyze.short_hash(c.tbs_certificate_bytes)
+                if h not in self.seen:
+                    self.seen.add(h)
+                    with open(f"{self.out}/ca/ca.{h}.pem", "wb") as f:
+                        f.write(analyze.pem(c))
+                    with open(f"{self.out}/caseen", "a") as f:
+                        f.write(f"{now} ca.{h}.pem\n")
+
+    def get_ca(self):
+        """The CA certificates served (GetCACert, GetNextCACert), PEM."""
+        out = []
+        for op in ("GetCACert", "GetNextCACert"):
+            try:
+                with urllib.request.urlopen(f"{self.url}?operation={op}",
+                                            timeout=10) as r:
+                    der = r.read()
+            except OSError:
+                continue
+            out.extend(analyze.load_ders(der))
+        return b"".join(analyze.pem(c) for c in out)
+
+    # ---- the run ---------------------------------------------------------
+    def settle(self):
+        r = self.clk_settle()
+        self.steps += 1
+        return r
+
+    def clk_settle(self):
+        t = time.time()
+        self.clk.stdin.write(f"settle {self.a.settle_ms}\n")
+        self.clk.stdin.flush()
+        r = self.clk.stdout.readline().split()
+        self.t_settle += time.time() - t
+        if os.environ.get("SIM_DEBUG"):
+            print(f"settle {time.time() - t:.3f} s {' '.join(r)}", flush=True)
+        if not r or r[0] != "ok":
+            raise SimError("not quiet after %d ms: %s" %
+                           (self.a.settle_ms, " ".join(r[1:])))
+        return int(r[1]), int(r[2])
+
+    def advance_to(self, target, now):
+        if target > now:
+            self.clock(f"advance {target - now}")
+        return self.settle()
+
+    def note(self, now, what):
+        self.events.append((now, what))
+        print(f"sim: day {(now - self.t0) / DAY:7.1f}: {what}", flush=True)
+
+    def run(self):
+        a = self.a
+        self.clk = subprocess.Popen([f"{B}/sim-clock"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True,
+                                    env=self.env)
+        self.ca_conf()
+        self.start_pkid("ca")
+        now, nxt = self.settle()
+        self.fp = ctl(f"{self.T}/ca.ctl", "show server",
+                      "SIMCA")["result"]["fingerprint"]
+        os.makedirs(f"{self.T}/exp", exist_ok=True)
+        self.t0 = self.t0_guess = now
+        self.plan_trustpoints()
+        with open(f"{self.out}/start", "w") as f:
+            f.write(f"{now}\n")
+        faults = self.plan_faults(now)
+        end = now + int(a.years * 365 * DAY)
+        started = set()
+        t_real = time.time()
+        while now < end:
+            while faults and faults[0][0] <= now:
+                _, what, fn = faults.pop(0)
+                self.note(now, what)
+                fn()
+                now, nxt = self.settle()
+            for k in sorted({tp["pid"] for tp in self.tps.values()}):
+                if self.start_batch(k, now, started):
+                    now, nxt = self.settle()
+            t = time.time()
+            self.collect(now)
+            self.t_collect += time.time() - t
+            target = min(now + a.max_step, end)
+            if nxt and nxt > now:
+                target = min(target, nxt + a.window)
+            if faults:
+                target = min(target, max(faults[0][0], now + 1))
+            for tp in self.tps.values():
+                if tp["start"] is not None and tp["start"] > now:
+                    target = min(target, tp["start"])
+            self.clock(f"advance {max(target - now, 1)}")
+            now, nxt = self.settle()
+        self.collect(now)
+        self.scrape()
+        with open(f"{self.out}/end", "w") as f:
+            f.write(f"{now}\n")
+        self.real = time.time() - t_real
+        print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s,"
+              f" collecting {self.t_collect:.1f} s", flush=True)
+        return self.report(now)
+
+    def start_batch(self, k, now, started):
+        """Trustpoints whose start time has come join their pkid (a
+        reload, or the pkid's first start)."""
+        due = [n for n, tp in self.tps.items()
+               if tp["pid"] == k and n not in started
+               and tp["plan"] <= now]
+        if not due:
+            return False
+        for n in due:
+            self.tps[n]["start"] = now
+            started.add(n)
+        path = self.client_conf(k)
+        name = f"cl{k}"
+        # pkid adds trustpoints at a restart only (a reload refuses them).
+        if name in self.procs:
+            self.stop_pkid(name)
+        if not self.offline.get(name):
+            self.start_pkid(name)
+        bad = self.check(path) - set(self.expect_gap)
+        if bad and not a_negative(self.a):
+            raise SimError(f"pkictl check refuses {sorted(bad)} of {name}")
+        return True
+
+    def report(self, now):
+        res = analyze.main(self.out, extra={
+            "steps": self.steps, "checks": self.checks,
+            "bad_checks": self.bad_checks, "requests": self.requests,
+            "events": [((t - self.t0) / DAY, w) for t, w in self.events],
+            "real_seconds": self.real, "expect_gap": self.expect_gap,
+            "negative": self.a.negative,
+            "first_bad": {n: (t - self.t0) / DAY
+                          for n, t in self.bad_now.items()}})
+        return res
+
+
+def a_negative(a):
+    return a.negative
+
+
+class MainSim(Sim):
+    """The full scenario: accepted configurations, every fault."""
+
+    def plan_trustpoints(self):
+        a, rng = self.a, self.rng
+        self.expect_gap = {}
+        self.offline = {}
+        for k in range(a.pids):
+            for i in range(a.tps):
+                name = f"T{k}x{i}"
+                # Random start in the first CA generation's first 300 days,
+                # client 0's first trustpoints at once.
+                plan = self.t0_guess + (0 if i < 2 else
+                                        rng.randrange(0, 300 * DAY))
+                self.tps[name] = {
+                    "pid": k, "plan": plan, "start": None, "first": None,
+                    "pct": rng.randrange(80, 100),
+                    "regenerate": rng.random() < 0.3,
+                    "retry": rng.choice([None, 1, 2, 5]),
+                    # The pkid that is offline across a CA switch holds a
+                    # challenge: it can recover (docs/TIMERS.md).
+                    "password": "simpass" if k == a.pids - 1 else None,
+                }
+
+    def plan_faults(self, now):
+        a = self.a
+        ca = a.ca_days * DAY
+        last = f"cl{a.pids - 1}"
+        f = []
+
+        def at(day, what, fn):
+            f.append((now + int(day * DAY), what, fn))
+
+        # Generation 1 ends at ca; rollovers exist from ca - overlap.
+        at(0.6 * ca / DAY, "CA restart", lambda: self.restart("ca"))
+        at(400, "client restart (cl0)", lambda: self.restart("cl0"))
+        at(ca / DAY - a.overlap + 20, "keystore restart (blobs restored)",
+           lambda: self.keystore_restart("cl0"))
+        at(ca / DAY + 100, "CA down for 5 days", lambda: self.stop_pkid("ca"))
+        at(ca / DAY + 105, "CA back", lambda: self.start_pkid("ca"))
+        at(2 * ca / DAY - a.overlap + 10, "rollover cancelled by the operator",
+           self.cancel_rollover)
+        at(2 * ca / DAY + 200, "time authority lost",
+           lambda: self.clock("unauthoritative"))
+        at(2 * ca / DAY + 203, "time authority regained (3 days later)",
+           lambda: None)
+        at(3 * ca / DAY - a.overlap - 40, "manual grant begins",
+           lambda: self.set_grant(True))
+        for d in range(1, 60, 2):
+            at(3 * ca / DAY - a.overlap - 40 + d, None, self.grant_all)
+        at(3 * ca / DAY - a.overlap + 20, "manual grant ends",
+           lambda: self.set_grant(False))
+        at(4 * ca / DAY - 25, f"client {last} offline across the CA switch",
+           lambda: self.go_offline(last, True))
+        at(4 * ca / DAY + 15, f"client {last} back",
+           lambda: self.go_offline(last, False))
+        f = [x for x in f if x[0] < now + int(a.years * 365 * DAY)]
+        f.sort(key=lambda x: x[0])
+        return f
+
+    def note(self, now, what):
+        if what:
+            super().note(now, what)
+
+    def restart(self, name):
+        self.stop_pkid(name)
+        self.start_pkid(name)
+
+    def keystore_restart(self, name):
+        # The pkid stays up and reconnects by itself, restoring its keys
+        # from the wrapped blobs it keeps.
+        self.stop(f"ks-{name}")
+        self.start_keystore(name)
+        self.clock("reopen")
+        self.clock("advance 1")  # a restarted lab clock is not authoritative
+
+    def cancel_rollover(self):
+        r = ctl(f"{self.T}/ca.ctl", "server rollover cancel", "SIMCA")
+        if r["status"]:
+            raise SimError(f"rollover cancel: {r['error']}")
+
+    def set_grant(self, manual):
+        self.grant_manual = manual
+        self.ca_conf()
+        r = ctl(f"{self.T}/ca.ctl", "reload")
+        if r["status"]:
+            raise SimError(f"CA reload: {r['error']}")
+
+    def grant_all(self):
+        ctl(f"{self.T}/ca.ctl", "server grant", "SIMCA", "all")
+
+    def go_offline(self, name, off):
+        self.offline[name] = off
+        if off:
+            self.stop_pkid(name)
+        else:
+            self.start_pkid(name)
+
+
+class NegativeSim(Sim):
+    """Negative control: checker-rejected next to accepted configurations
+    on a CA with a 30-day overlap; the checker's list of trustpoints with
+    errors must be the list of trustpoints with gaps."""
+
+    def plan_trustpoints(self):
+        self.offline = {}
+        pcts = [60, 70, 75, 95, 98, 99]
+        for k in range(self.a.pids):
+            for i, pct in enumerate(pcts[:self.a.tps] if self.a.tps <= 6
+                                    else pcts * (self.a.tps // 6)):
+                name = f"N{k}x{i}"
+                self.tps[name] = {"pid": k, "plan": self.t0_guess,
+                                  "start": None, "first": None, "pct": pct,
+                                  "regenerate": False, "retry": None}
+        path = f"{self.T}/predict.conf"
+        with open(path, "w") as f:
+            for name, tp in self.tps.items():
+                f.write(self.tp_block(name, tp))
+        self.expect_gap = sorted(self.check(path))
+
+    def plan_faults(self, now):
+        return []
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("outdir")
+    p.add_argument("--pids", type=int, default=2)
+    p.add_argument("--tps", type=int, default=5)
+    p.add_argument("--years", type=float, default=4)
+    p.add_argument("--port", type=int, default=19350)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--ca-days", type=int, default=730)
+    p.add_argument("--cert-days", type=int, default=365)
+    p.add_argument("--overlap", type=int, default=90)
+    p.add_argument("--window", type=int, default=DAY // 2,
+                   help="timers due this close after the next fire together")
+    p.add_argument("--max-step", type=int, default=30 * DAY)
+    p.add_argument("--settle-ms", type=int, default=120000)
+    p.add_argument("--negative", action="store_true")
+    p.add_argument("--keep", action="store_true")
+    a = p.parse_args()
+    if a.negative:
+        a.overlap = 30
+    sim = (NegativeSim if a.negative else MainSim)(a)
+    rc = 1
+    try:
+        rc = sim.run()
+    except SimError as e:
+        print(f"sim: FAIL: {e} (logs kept in {sim.T})", file=sys.stderr)
+        a.keep = True
+    finally:
+        for name in list(sim.procs):
+            if not name.startswith("ks-"):
+                sim.stop(name)
+        for name in list(sim.procs):
+            sim.stop(name)
+        if not a.keep:
+            shutil.rmtree(sim.T, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
