@@ -91,6 +91,7 @@ class Sim:
         self.steps = 0
         self.operator = {}      # tp -> why an operator was needed
         self.grant_manual = False
+        self.next_ca = {}
         self.t_settle = self.t_collect = 0.0
         os.makedirs(f"{self.out}/history", exist_ok=True)
         os.makedirs(f"{self.out}/ca", exist_ok=True)
@@ -268,7 +269,9 @@ class Sim:
                         f.write(f"{now} ca.{h}.pem\n")
 
     def get_ca(self):
-        """The CA certificates served (GetCACert, GetNextCACert), PEM."""
+        """The CA certificates served, PEM: GetCACert's, and the rollover
+        CA inside GetNextCACert's signed reply (its content, a certs-only
+        PKCS#7; unpacked by openssl only when the reply changes)."""
         out = []
         for op in ("GetCACert", "GetNextCACert"):
             try:
@@ -277,7 +280,15 @@ class Sim:
                     der = r.read()
             except OSError:
                 continue
-            out.extend(analyze.load_ders(der))
+            if op == "GetCACert":
+                out.extend(analyze.load_ders(der))
+                continue
+            if der not in self.next_ca:
+                inner = subprocess.run(
+                    ["openssl", "cms", "-verify", "-noverify", "-inform",
+                     "der", "-binary"], input=der, capture_output=True).stdout
+                self.next_ca[der] = analyze.load_ders(inner)
+            out.extend(self.next_ca[der])
         return b"".join(analyze.pem(c) for c in out)
 
     # ---- the run ---------------------------------------------------------
@@ -453,7 +464,8 @@ class MainSim(Sim):
            lambda: self.go_offline(last, True))
         at(4 * ca / DAY + 15, f"client {last} back",
            lambda: self.go_offline(last, False))
-        f = [x for x in f if x[0] < now + int(a.years * 365 * DAY)]
+        f = [x for x in f if x[0] < now + int(a.years * 365 * DAY)
+             and not a.no_faults]
         f.sort(key=lambda x: x[0])
         return f
 
@@ -538,6 +550,7 @@ def main():
     p.add_argument("--settle-ms", type=int, default=120000)
     p.add_argument("--negative", action="store_true")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--no-faults", action="store_true")
     a = p.parse_args()
     if a.negative:
         a.overlap = 30
