@@ -75,6 +75,7 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 {
 	char fp[2 * EVP_MAX_MD_SIZE + 1] = "", why[256] = "";
 	X509 *held = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
+	X509 *cur = tp_x509(st->ca_cert, st->ca_cert_len);
 	X509 *ca = NULL, *ra = NULL;
 	int ret;
 
@@ -90,7 +91,19 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 		pkid_log(LOG_WARNING, NULL, "trustpoint %s: %s", tp->cfg.name, why);
 		goto out;
 	}
-	if (X509_cmp(ca, held)) {
+	if (X509_cmp(ca, held) && cur && !X509_cmp(ca, cur)) {
+		/* It still serves the certificate that has ended: the CA has
+		 * not promoted its rollover yet (its own timer is late, or it
+		 * was down at its end).  Not a mismatch: ask again later, with
+		 * the backoff of an unreachable CA (tools/sim found a late
+		 * SHADOW that came first and stopped for good). */
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: the CA still serves its ended "
+			 "certificate %s: it has not switched to the rollover "
+			 "yet; trying again later",
+			 tp->cfg.name, fp);
+		ret = -EPROTO;
+	} else if (X509_cmp(ca, held)) {
 		ret = stop(tp, st,
 			   "the CA's certificate is not the rollover "
 			   "certificate it held; authenticate the CA again");
@@ -114,6 +127,7 @@ int tp_recover(struct tp *tp, struct db_tp *st)
 	}
 out:
 	X509_free(held);
+	X509_free(cur);
 	X509_free(ca);
 	X509_free(ra);
 	return ret;
