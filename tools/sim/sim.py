@@ -123,9 +123,16 @@ class Sim:
         os.makedirs(f"{self.T}/ks-{name}", mode=0o711, exist_ok=True)
         log = f"{self.T}/ks-{name}.log"
         mark = os.path.getsize(log) if os.path.exists(log) else 0
+        # A key-encryption key: the keys pkid makes survive a keystore
+        # restart (pkid restores them from its wrapped blobs).
+        kek = f"{self.T}/ks-{name}/kek"
+        if not os.path.exists(kek):
+            with open(os.open(kek, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+                f.write(os.urandom(32))
         self.spawn(f"ks-{name}", [f"{B}/pkiksd", "--socket",
                                   self.ks_sock(name), "--state-dir",
                                   f"{self.T}/ks-{name}/state",
+                                  "--kek-file", kek,
                                   "--foreground", "--lab"])
         for _ in range(200):
             with open(log, "rb") as f:
