@@ -92,6 +92,7 @@ class Sim:
         self.operator = {}      # tp -> why an operator was needed
         self.grant_manual = False
         self.next_ca = {}
+        self.ca_ends = set()    # notAfter of every CA certificate served
         self.t_settle = self.t_collect = 0.0
         os.makedirs(f"{self.out}/history", exist_ok=True)
         os.makedirs(f"{self.out}/ca", exist_ok=True)
@@ -267,6 +268,7 @@ class Sim:
         ca = self.get_ca()
         if ca:
             for c in analyze.load_pems_bytes(ca):
+                self.ca_ends.add(analyze.times(c)[1])
                 h = analyze.short_hash(c.tbs_certificate_bytes)
                 if h not in self.seen:
                     self.seen.add(h)
@@ -362,6 +364,11 @@ class Sim:
                 target = min(target, nxt + a.window)
             if faults:
                 target = min(target, max(faults[0][0], now + 1))
+            # Never step across a CA's end: what is due before it (SHADOW
+            # with its margin) fires before it, as on time.
+            for e in self.ca_ends:
+                if now < e - 1 < target:
+                    target = e - 1
             for tp in self.tps.values():
                 if tp["start"] is not None and tp["start"] > now:
                     target = min(target, tp["start"])
