@@ -179,7 +179,8 @@ def main(out, extra=None):
         base = os.path.basename(f)
         tps.setdefault(base.split(".")[0], []).append(
             (seen.get(base, end), load_pems(f)))
-    rows, gap_total, gap_n, unsigned = [], 0, 0, 0
+    rows, gap_total, gap_n, unsigned, gap_off = [], 0, 0, 0, 0
+    offline = extra.get("offline", {})
     expected = set(extra.get("expect_gap", []))
     gapped = []
     first_under = {}  # (tp, gen) -> first instant seen holding gen
@@ -197,11 +198,25 @@ def main(out, extra=None):
                         c.tbs_certificate_bytes:
                     first_under[(name, g)] = min(
                         first_under.get((name, g), t), t)
-        if gaps:
+        # While its router is off nobody uses the identity: a gap then is
+        # counted apart; what remains after it comes back counts.
+        on = []
+        for a, b in gaps:
+            for oa, ob in offline.get(name, []):
+                if oa <= a < ob:
+                    gap_off += min(b, ob) - a
+                    a = min(b, ob)
+                elif a < oa < b:
+                    gap_off += min(b, ob) - oa
+                    on.append((a, oa))
+                    a = min(b, ob)
+            if b > a:
+                on.append((a, b))
+        if on:
             gapped.append(name)
         if name not in expected:
-            gap_total += sum(b - a for a, b in gaps)
-            gap_n += len(gaps)
+            gap_total += sum(b - a for a, b in on)
+            gap_n += len(on)
         rows.append((name, spans, gaps))
     n_ids = sum(len(v) for v in tps.values())
     reqs = extra.get("requests", {})
@@ -215,7 +230,8 @@ def main(out, extra=None):
         f"CA requests {n_req} ({', '.join(f'{k} {v}' for k, v in sorted(reqs.items()))}),"
         f" per identity {n_req / max(n_ids, 1):.3f}",
         f"gap intervals {gap_n}, gap seconds {gap_total}"
-        f" (trustpoints with gaps: {len([g for g in gapped if g not in expected])})",
+        f" (trustpoints with gaps: {len([g for g in gapped if g not in expected])});"
+        f" while their router was off: {gap_off} s, not counted",
         f"identities with a chain the CA never served or a bad signature {unsigned}",
     ]
     if "checks" in extra:
@@ -239,6 +255,9 @@ def main(out, extra=None):
                 f" trustpoints {(last - avail) / 86400:.1f} days after it was served"
                 f" ({(switch - last) / 86400:+.1f} days before the switch)"
                 + (f"; never reached {len(late)}: {' '.join(late[:8])}" if late else ""))
+    lines[1] = (f"CA generations {len(gens)}, rollovers promoted "
+                f"{sum(1 for p in props if p[3] is not None)}"
+                f" (the others cancelled or not due yet)")
     if expected or extra.get("negative"):
         agree = set(gapped) == expected
         lines.append(f"negative control: checker predicts gaps for {sorted(expected)},"

@@ -93,6 +93,7 @@ class Sim:
         self.grant_manual = False
         self.next_ca = {}
         self.ca_ends = set()    # notAfter of every CA certificate served
+        self.off_spans = {}     # client pkid -> [[from, to]] powered off
         self.t_settle = self.t_collect = 0.0
         os.makedirs(f"{self.out}/history", exist_ok=True)
         os.makedirs(f"{self.out}/ca", exist_ok=True)
@@ -259,8 +260,8 @@ class Sim:
                 tp["id"] = analyze.load_pems_bytes(data)
             if tp["first"] is None and tp.get("id"):
                 tp["first"] = now
-            if tp["first"] is None:
-                continue
+            if tp["first"] is None or self.offline.get(f"cl{tp['pid']}"):
+                continue  # a router that is off is not checked
             self.checks += 1
             if not analyze.chain_valid_at(tp["id"], now):
                 self.bad_checks += 1
@@ -413,6 +414,9 @@ class Sim:
             "events": [((t - self.t0) / DAY, w) for t, w in self.events],
             "real_seconds": self.real, "expect_gap": self.expect_gap,
             "negative": self.a.negative,
+            "offline": {n: [(a, b or now) for a, b in
+                            self.off_spans.get(f"cl{tp['pid']}", [])]
+                        for n, tp in self.tps.items()},
             "first_bad": {n: (t - self.t0) / DAY
                           for n, t in self.bad_now.items()}})
         return res
@@ -516,9 +520,12 @@ class MainSim(Sim):
 
     def go_offline(self, name, off):
         self.offline[name] = off
+        now = self.clock("now")[0]
         if off:
+            self.off_spans.setdefault(name, []).append([now, None])
             self.stop_pkid(name)
         else:
+            self.off_spans[name][-1][1] = now
             self.start_pkid(name)
 
 
