@@ -217,7 +217,7 @@ def main(out, extra=None):
         if name not in expected:
             gap_total += sum(b - a for a, b in on)
             gap_n += len(on)
-        rows.append((name, spans, gaps))
+        rows.append((name, spans, on))
     n_ids = sum(len(v) for v in tps.values())
     reqs = extra.get("requests", {})
     n_req = sum(reqs.values())
