@@ -10,7 +10,8 @@
 PKID := $(BIN)/pkid
 
 .SECONDEXPANSION:
-$(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_CLIENT_OBJS) \
+$(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_SERVER_OBJS) \
+	 $$(SCEP_CLIENT_OBJS) \
 	 $$(PKID_CORE_OBJS) $$(PKID_BASE_OBJS) $$(PKID_TP_OBJS) \
 	 $$(PKID_GUARD_OBJS) $$(PKID_HEALTH_OBJS) $$(LIBPKID)
 	@mkdir -p $(@D)

@@ -37,6 +37,7 @@
 #include "guard/guard.h"
 #include "health/health.h"
 #include "core/http.h"
+#include "proto/scep/scep_http.h"
 #include "keystore.h"
 #include "core/log.h"
 #include "provider_client.h"
@@ -68,6 +69,7 @@ struct pkid {
 	struct ca *ca;
 	struct tp_set *tp; /* trustpoints (daemon/client/tp.h), NULL if none */
 	struct http_server *http;
+	struct scep_http *scep; /* SCEP's routes in http */
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */
 	struct health_env *health; /* show health, /metrics, alerts */
@@ -357,16 +359,23 @@ static int setup_http(struct pkid *d)
 
 	if (!d->cfg->http_enabled || !d->ca)
 		return 0;
-	ret = http_start(&d->http, d->cfg->http_port, d->ca);
+	/* The routes first: the table is fixed once the server runs. */
+	ret = http_new(&d->http);
+	ret = ret ?: scep_http_register(d->http, d->ca, &d->scep);
+	if (ret == 0 && !d->cfg->metrics_off)
+		ret = http_set_metrics(d->http, health_metrics, d->health,
+				       d->cfg->metrics_any);
+	if (ret < 0) {
+		pkid_log(LOG_ERR, NULL, "HTTP routes: %s", strerror(-ret));
+		return ret;
+	}
+	ret = http_start(d->http, d->cfg->http_port);
 	if (ret < 0) {
 		pkid_log(LOG_ERR, NULL, "cannot listen on port %u",
 			 d->cfg->http_port);
 		return ret;
 	}
 	guard_start(d->cfg); /* `ip http rate-limit`, if any */
-	if (!d->cfg->metrics_off)
-		http_set_metrics(d->http, health_metrics, d->health,
-				 d->cfg->metrics_any);
 	return 0;
 }
 
@@ -589,8 +598,9 @@ int main(int argc, char **argv)
 	if (d.ev)
 		pkiks_close(d.ev);
 	guard_stop();
-	http_stop(d.http);
 err_http:
+	http_free(d.http);
+	scep_http_free(d.scep);
 	ctl_server_destroy(d.ctl);
 err_ctl:
 	health_destroy(d.health);

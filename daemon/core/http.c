@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * SCEP over HTTP: routes each request to the CA (daemon/ca/ca.h) and turns
- * its answer, or its error, into an HTTP response.
+ * The HTTP transport and its routing table (http.h): protocols register
+ * routes; this file keeps what one client may hold, collects bodies,
+ * picks the route and sends its answer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
-#include "ca/ca.h"
 #include "http.h"
 #include "http_deadline.h"
 #include "log.h"
@@ -46,8 +45,9 @@
 
 struct http_server {
 	struct MHD_Daemon *mhd;
-	struct ca *ca;
 	struct http_deadline *hd;
+	struct http_route routes[HTTP_ROUTES_MAX];
+	size_t n_routes;
 	/* GET /metrics (daemon/health/health.h); NULL: not served */
 	http_text_fn metrics;
 	void *metrics_arg;
@@ -61,18 +61,72 @@ struct http_upload {
 	int too_big;
 };
 
-static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned int code,
-				const void *data, size_t len, const char *ctype)
+/* ---- replies ---- */
+
+int http_data_reply(struct http_reply *rep, const char *type,
+		    const void *data, size_t len)
+{
+	rep->data = malloc(len ? len : 1);
+	if (!rep->data)
+		return -ENOMEM;
+	if (len)
+		memcpy(rep->data, data, len);
+	rep->len = len;
+	rep->status = MHD_HTTP_OK;
+	rep->content_type = type;
+	return 0;
+}
+
+int http_text_reply(struct http_reply *rep, unsigned int status,
+		    const char *text)
+{
+	int ret = http_data_reply(rep, "text/plain", text, strlen(text));
+
+	rep->status = status;
+	return ret;
+}
+
+/* An HTTP status and one line for a negative errno from a handler. */
+int http_error_reply(struct http_reply *rep, int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return http_text_reply(rep, MHD_HTTP_BAD_REQUEST,
+				       "bad request\n");
+	case -ENOENT:
+		return http_text_reply(rep, MHD_HTTP_NOT_FOUND, "not found\n");
+	case -EAGAIN:
+		return http_text_reply(rep, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "certificate server is not running\n");
+	case -EMSGSIZE:
+		return http_text_reply(rep, MHD_HTTP_CONTENT_TOO_LARGE,
+				       "message too large\n");
+	case -ENOSPC:
+		/* Nothing was recorded: the same request may come again. */
+		return http_text_reply(rep, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "the certificate server's disk is full: "
+				       "nothing was issued, try again later\n");
+	default:
+		return http_text_reply(rep, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "internal error\n");
+	}
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn,
+				  struct http_reply *rep)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *)data,
+	r = MHD_create_response_from_buffer(rep->len, rep->data,
 					    MHD_RESPMEM_MUST_COPY);
+	free(rep->data);
+	rep->data = NULL;
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	ret = MHD_queue_response(conn, code, r);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				rep->content_type);
+	ret = MHD_queue_response(conn, rep->status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -80,253 +134,214 @@ static enum MHD_Result send_buf(struct MHD_Connection *conn, unsigned int code,
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned int code,
 				 const char *text)
 {
-	return send_buf(conn, code, text, strlen(text), "text/plain");
+	struct http_reply rep = {0};
+
+	if (http_text_reply(&rep, code, text) < 0)
+		return MHD_NO;
+	return send_reply(conn, &rep);
 }
 
-/* An HTTP status and one line for a negative errno from the CA. */
+/* An error answered before any route: oversized bodies. */
 static enum MHD_Result send_error(struct MHD_Connection *conn, int err)
 {
-	switch (err) {
-	case -EBADMSG:
-		return send_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "not a SCEP message\n");
-	case -ENOENT:
-		return send_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
-	case -EAGAIN:
-		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "certificate server is not running\n");
-	case -EMSGSIZE:
-		return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-				 "message too large\n");
-	case -ENOSPC:
-		/* Nothing was recorded: the same request may come again. */
-		return send_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				 "the certificate server's disk is full: nothing "
-				 "was issued, try again later\n");
-	default:
-		return send_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 "internal error\n");
+	struct http_reply rep = {0};
+
+	if (http_error_reply(&rep, err) < 0)
+		return MHD_NO;
+	return send_reply(conn, &rep);
+}
+
+/* ---- the routing table ---- */
+
+int http_new(struct http_server **out)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return -ENOMEM;
+	if (http_deadline_new(&srv->hd, HTTP_DEADLINE_MS) < 0) {
+		free(srv);
+		return -ENOMEM;
 	}
+	*out = srv;
+	return 0;
 }
 
-static enum MHD_Result send_blob(struct MHD_Connection *conn, int err,
-				 struct ca_blob *blob)
+int http_route_add(struct http_server *srv, const struct http_route *r)
 {
-	enum MHD_Result ret;
-
-	if (err < 0)
-		return send_error(conn, err);
-	ret = send_buf(conn, MHD_HTTP_OK, blob->data, blob->len,
-		       blob->content_type);
-	free(blob->data);
-	return ret;
+	if (srv->mhd || !r->handler || !r->methods || !r->path)
+		return -EINVAL;
+	if (srv->n_routes == HTTP_ROUTES_MAX)
+		return -ENOSPC;
+	srv->routes[srv->n_routes++] = *r;
+	return 0;
 }
 
-/* GetNextCACert before a rollover CA exists: a 404 that says why. */
-static enum MHD_Result next_ca_cert(struct http_server *srv,
-				    struct MHD_Connection *conn)
+/* How well r's path fits: -1 not at all, else exact above any prefix,
+ * and a longer prefix above a shorter one. */
+static long path_fit(const struct http_route *r, const char *path)
 {
-	struct ca_blob blob = {0};
-	int ret = ca_http_get_next_ca_cert(srv->ca, &blob);
+	size_t n = strlen(r->path);
 
-	if (ret == -ENOENT)
-		return send_text(conn, MHD_HTTP_NOT_FOUND,
-				 "no rollover CA certificate yet\n");
-	return send_blob(conn, ret, &blob);
+	if (!r->prefix)
+		return strcmp(r->path, path) == 0 ? LONG_MAX : -1;
+	return strncmp(r->path, path, n) == 0 ? (long)n : -1;
 }
 
-/*
- * Base64 of a GET message= argument.  libmicrohttpd has already undone the
- * percent-escapes and turned '+' into ' ' (form encoding); base64 has no
- * spaces, so a space was a '+' a client did not escape.
- */
-static int decode_message(const char *arg, unsigned char **out, size_t *len)
+static bool route_takes(const struct http_route *r,
+			const struct http_request *req)
 {
-	size_t n = strlen(arg), i, j = 0;
-	EVP_ENCODE_CTX *ctx = NULL;
-	unsigned char *in = NULL, *buf = NULL;
-	int outl = 0, fin = 0, ret = -EBADMSG;
+	return (r->methods & req->method) &&
+	       (!r->match || r->match(r->arg, req));
+}
 
-	if (n > HTTP_BODY_MAX * 4 / 3 + 4096)
-		return -EMSGSIZE;
-	in = malloc(n + 1);
-	buf = malloc(n / 4 * 3 + 3);
-	ctx = EVP_ENCODE_CTX_new();
-	if (!in || !buf || !ctx) {
-		ret = -ENOMEM;
-		goto out;
+/* The best fitting route that takes req; the first added among equals. */
+static const struct http_route *route_find(const struct http_server *srv,
+					   const struct http_request *req)
+{
+	const struct http_route *best = NULL;
+	long fit, best_fit = -1;
+	size_t i;
+
+	for (i = 0; i < srv->n_routes; i++) {
+		fit = path_fit(&srv->routes[i], req->path);
+		if (fit > best_fit && route_takes(&srv->routes[i], req)) {
+			best = &srv->routes[i];
+			best_fit = fit;
+		}
 	}
-	for (i = 0; i < n; i++) {
-		if (arg[i] == '\r' || arg[i] == '\n')
-			continue;
-		in[j++] = arg[i] == ' ' ? '+' : (unsigned char)arg[i];
+	return best;
+}
+
+int http_dispatch(const struct http_server *srv,
+		  const struct http_request *req, struct http_reply *rep)
+{
+	const struct http_route *r = route_find(srv, req);
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if (!r)
+		return http_error_reply(rep, -ENOENT);
+	ret = r->handler(r->arg, req, rep);
+	if (ret < 0) {
+		free(rep->data);
+		memset(rep, 0, sizeof(*rep));
+		return http_error_reply(rep, ret);
 	}
-	EVP_DecodeInit(ctx);
-	if (j == 0 || EVP_DecodeUpdate(ctx, buf, &outl, in, (int)j) < 0 ||
-	    EVP_DecodeFinal(ctx, buf + outl, &fin) != 1 || outl + fin == 0)
-		goto out;
-	*out = buf;
-	*len = (size_t)(outl + fin);
-	buf = NULL;
-	ret = 0;
-out:
-	EVP_ENCODE_CTX_free(ctx);
-	free(in);
-	free(buf);
-	return ret;
+	return 0;
 }
 
-/* The client's address in text ("" if unknown): challenges are counted
- * per address. */
-static void peer_text(struct MHD_Connection *conn, char *buf, size_t size)
+/* ---- GET /metrics ---- */
+
+static bool no_operation(void *arg, const struct http_request *req)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-	buf[0] = '\0';
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-			  buf, (socklen_t)size);
-	else if (sa && sa->sa_family == AF_INET6) {
-		const struct in6_addr *a =
-			&((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		/* Dual stack: an IPv4 client as itself, not ::ffff:a.b.c.d. */
-		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, &a->s6_addr[12], buf,
-				  (socklen_t)size);
-		else
-			inet_ntop(AF_INET6, a, buf, (socklen_t)size);
-	}
+	return req->arg(req, "operation") == NULL;
 }
 
-static enum MHD_Result pki_operation(struct http_server *srv,
-				     struct MHD_Connection *conn,
-				     const unsigned char *msg, size_t len)
+/* Prometheus text, loopback peers only unless configured. */
+static int metrics(void *arg, const struct http_request *req,
+		   struct http_reply *rep)
 {
-	struct ca_blob blob = {0};
-	char peer[INET6_ADDRSTRLEN];
-	int err;
-
-	if (len > HTTP_BODY_MAX)
-		return send_error(conn, -EMSGSIZE);
-	peer_text(conn, peer, sizeof(peer));
-	err = ca_http_pki_operation(srv->ca, msg, len, peer, &blob);
-	return send_blob(conn, err, &blob);
-}
-
-static enum MHD_Result pki_operation_get(struct http_server *srv,
-					 struct MHD_Connection *conn)
-{
-	const char *arg = MHD_lookup_connection_value(
-		conn, MHD_GET_ARGUMENT_KIND, "message");
-	unsigned char *msg = NULL;
-	size_t len = 0;
-	enum MHD_Result ret;
-	int err;
-
-	if (!arg)
-		return send_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "PKIOperation needs message=\n");
-	err = decode_message(arg, &msg, &len);
-	if (err < 0)
-		return err == -EBADMSG ? send_text(conn, MHD_HTTP_BAD_REQUEST,
-						   "message is not base64\n")
-				       : send_error(conn, err);
-	ret = pki_operation(srv, conn, msg, len);
-	free(msg);
-	return ret;
-}
-
-/* The plain CRL download: /crl/NAME.crl */
-static int is_crl_path(struct http_server *srv, const char *url)
-{
-	const char *name = ca_name(srv->ca);
-	size_t n = strlen(name);
-
-	return strncmp(url, "/crl/", 5) == 0 &&
-	       strncmp(url + 5, name, n) == 0 &&
-	       strcmp(url + 5 + n, ".crl") == 0;
-}
-
-/* 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
-static bool peer_is_loopback(struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	const struct sockaddr_in6 *s6 = (const void *)sa;
-	const struct sockaddr_in *s4 = (const void *)sa;
-
-	if (!sa)
-		return false;
-	if (sa->sa_family == AF_INET)
-		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family != AF_INET6)
-		return false;
-	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
-		return true;
-	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
-	       s6->sin6_addr.s6_addr[12] == 127;
-}
-
-/* GET /metrics: Prometheus text, loopback peers only unless configured. */
-static enum MHD_Result metrics(struct http_server *srv,
-			       struct MHD_Connection *conn)
-{
-	enum MHD_Result ret;
+	const struct http_server *srv = arg;
 	char *text = NULL;
 	size_t len = 0;
 
-	if (!srv->metrics_any && !peer_is_loopback(conn))
-		return send_text(conn, MHD_HTTP_FORBIDDEN,
-				 "metrics are served to loopback only\n");
+	if (!srv->metrics_any && !req->peer_loopback)
+		return http_text_reply(rep, MHD_HTTP_FORBIDDEN,
+				       "metrics are served to loopback only\n");
 	if (srv->metrics(srv->metrics_arg, &text, &len) < 0)
-		return send_error(conn, -EIO);
-	ret = send_buf(conn, MHD_HTTP_OK, text, len,
-		       "text/plain; version=0.0.4; charset=utf-8");
-	free(text);
-	return ret;
+		return -EIO;
+	rep->status = MHD_HTTP_OK;
+	rep->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	rep->data = (unsigned char *)text;
+	rep->len = len;
+	return 0;
 }
 
-static enum MHD_Result route_get(struct http_server *srv,
-				 struct MHD_Connection *conn, const char *url)
+int http_set_metrics(struct http_server *srv, http_text_fn fn, void *arg,
+		     bool any_peer)
 {
-	const char *op = MHD_lookup_connection_value(
-		conn, MHD_GET_ARGUMENT_KIND, "operation");
-	struct ca_blob blob = {0};
+	const struct http_route r = {
+		.name = "metrics",
+		.path = "/metrics",
+		.methods = HTTP_GET,
+		/* With operation= the request is SCEP's, whatever its path. */
+		.match = no_operation,
+		.handler = metrics,
+		.arg = srv,
+	};
 
-	if (!op && srv->metrics && strcmp(url, "/metrics") == 0)
-		return metrics(srv, conn);
-	if (!op && is_crl_path(srv, url))
-		return send_blob(conn, ca_http_get_crl(srv->ca, &blob), &blob);
-	if (!op)
-		return send_text(conn, MHD_HTTP_NOT_FOUND,
-				 "no operation= given\n");
-	if (strcmp(op, "GetCACaps") == 0)
-		return send_blob(conn, ca_http_get_caps(srv->ca, &blob), &blob);
-	if (strcmp(op, "GetCACert") == 0)
-		return send_blob(conn, ca_http_get_ca_cert(srv->ca, &blob),
-				 &blob);
-	if (strcmp(op, "GetNextCACert") == 0)
-		return next_ca_cert(srv, conn);
-	if (strcmp(op, "GetCRL") == 0)
-		return send_blob(conn, ca_http_get_crl(srv->ca, &blob), &blob);
-	if (strcmp(op, "PKIOperation") == 0)
-		return pki_operation_get(srv, conn);
-	return send_text(conn, MHD_HTTP_BAD_REQUEST, "unknown operation\n");
+	srv->metrics = fn;
+	srv->metrics_arg = arg;
+	srv->metrics_any = any_peer;
+	return http_route_add(srv, &r);
+}
+
+/* ---- libmicrohttpd ---- */
+
+/* The client's address in text ("" if unknown), and whether it is
+ * loopback (127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104). */
+static bool peer_of(struct MHD_Connection *conn, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const struct in6_addr *a6;
+	struct in_addr a4;
+
+	buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET) {
+		a4 = ((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		/* Dual stack: an IPv4 client as itself, not ::ffff:a.b.c.d. */
+		if (!IN6_IS_ADDR_V4MAPPED(a6)) {
+			inet_ntop(AF_INET6, a6, buf, (socklen_t)size);
+			return IN6_IS_ADDR_LOOPBACK(a6);
+		}
+		memcpy(&a4, &a6->s6_addr[12], sizeof(a4));
+	} else {
+		return false;
+	}
+	inet_ntop(AF_INET, &a4, buf, (socklen_t)size);
+	return (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+static const char *mhd_arg(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+static enum MHD_Result serve(struct http_server *srv,
+			     struct MHD_Connection *conn, const char *url,
+			     unsigned int method, const struct http_upload *up)
+{
+	char peer[HTTP_PEER_MAX];
+	struct http_request req = {
+		.method = method,
+		.path = url,
+		.arg = mhd_arg,
+		.impl = conn,
+		.body = up ? up->buf : NULL,
+		.body_len = up ? up->len : 0,
+		.peer = peer,
+	};
+	struct http_reply rep = {0};
+
+	req.peer_loopback = peer_of(conn, peer, sizeof(peer));
+	if (http_dispatch(srv, &req, &rep) < 0)
+		return MHD_NO;
+	return send_reply(conn, &rep);
 }
 
 /* Collect a POST body in pieces; remember overflow, answer at the end. */
-static enum MHD_Result route_post(struct http_server *srv,
-				  struct MHD_Connection *conn,
-				  struct http_upload *up,
-				  const char *upload_data, size_t *upload_size)
+static enum MHD_Result collect_post(struct http_server *srv,
+				    struct MHD_Connection *conn,
+				    const char *url, struct http_upload *up,
+				    const char *upload_data,
+				    size_t *upload_size)
 {
-	const char *op = MHD_lookup_connection_value(
-		conn, MHD_GET_ARGUMENT_KIND, "operation");
-
 	if (*upload_size) {
 		if (!up->too_big && up->len + *upload_size <= HTTP_BODY_MAX) {
 			memcpy(up->buf + up->len, upload_data, *upload_size);
@@ -339,10 +354,7 @@ static enum MHD_Result route_post(struct http_server *srv,
 	}
 	if (up->too_big)
 		return send_error(conn, -EMSGSIZE);
-	if (!op || strcmp(op, "PKIOperation") != 0)
-		return send_text(conn, MHD_HTTP_BAD_REQUEST,
-				 "POST is for operation=PKIOperation\n");
-	return pki_operation(srv, conn, up->buf, up->len);
+	return serve(srv, conn, url, HTTP_POST, up);
 }
 
 static int declared_too_big(struct MHD_Connection *conn)
@@ -384,11 +396,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			*con_cls = up;
 			return MHD_YES;
 		}
-		return route_post(srv, conn, up, upload_data, upload_size);
+		return collect_post(srv, conn, url, up, upload_data,
+				    upload_size);
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
-		return route_get(srv, conn, url);
+		return serve(srv, conn, url, HTTP_GET, NULL);
 	return send_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			 "GET or POST only\n");
 }
@@ -511,23 +524,14 @@ static unsigned int conn_limit(void)
 		       : (unsigned int)(rl.rlim_cur - HTTP_NOFILE_SPARE);
 }
 
-int http_start(struct http_server **out, unsigned int port, struct ca *ca)
+int http_start(struct http_server *srv, unsigned int port)
 {
-	struct http_server *srv;
 	/* MHD_USE_EPOLL: each pool worker polls its own connections. */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			     MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
 
-	if (port == 0 || port > 65535)
+	if (port == 0 || port > 65535 || srv->mhd)
 		return -EINVAL;
-	srv = calloc(1, sizeof(*srv));
-	if (!srv)
-		return -ENOMEM;
-	srv->ca = ca;
-	if (http_deadline_new(&srv->hd, HTTP_DEADLINE_MS) < 0) {
-		free(srv);
-		return -ENOMEM;
-	}
 	srv->mhd = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
@@ -543,28 +547,15 @@ int http_start(struct http_server **out, unsigned int port, struct ca *ca)
 		/* Room for a GET message= of HTTP_BODY_MAX bytes in base64. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 		MHD_OPTION_END);
-	if (!srv->mhd) {
-		http_deadline_free(srv->hd);
-		free(srv);
-		return -EADDRINUSE;
-	}
-	*out = srv;
-	return 0;
+	return srv->mhd ? 0 : -EADDRINUSE;
 }
 
-void http_set_metrics(struct http_server *srv, http_text_fn fn, void *arg,
-		      bool any_peer)
-{
-	srv->metrics = fn;
-	srv->metrics_arg = arg;
-	srv->metrics_any = any_peer;
-}
-
-void http_stop(struct http_server *srv)
+void http_free(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
 	http_deadline_free(srv->hd);
 	free(srv);
 }

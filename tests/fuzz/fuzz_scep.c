@@ -4,8 +4,9 @@
  * travels through the daemon:
  *
  *   GET query string --(form decoding: '+' -> ' ', MHD_http_unescape)-->
- *   message= --(daemon/core/http.c decode_message: base64)--> DER
- *   POST body ---------------------------------------------------> DER
+ *   daemon/core/http.c http_dispatch (the routing table) -->
+ *   daemon/proto/scep/scep_http.c (operation=; message= base64) --> DER
+ *   POST body --(http_dispatch, scep_http.c)----------------------> DER
  *   DER --(daemon/proto/scep/scep.c scep_parse: CMS SignedData, SCEP attributes,
  *          EnvelopedData decrypted with the CA key, PKCS#10)--> request
  *   request --(daemon/proto/scep/scep_reply.c scep_reply: CertRep, enveloped to the
@@ -18,9 +19,10 @@
  * whose pkid answered the strongSwan requests in corpus/scep/), so real
  * requests decrypt and reach the CSR.
  *
- * http.c's routing is reached through tests/fuzz/scep_http.c, which
- * compiles http.c with this harness standing in for the CA (daemon/ca/ca.h's
- * HTTP entry points): the policy and the database of ca_scep.c are not
+ * The routing table and SCEP's routes are the daemon's own (http.c and
+ * scep_http.c, registered as pkid registers them) and run without
+ * libmicrohttpd's socket; this harness stands in for the CA
+ * (daemon/ca/ca.h): the policy and the database of daemon/ca are not
  * parsers, the codec and the decoding are.
  *
  * What must hold: no crash or sanitizer report; scep_parse returns 0,
@@ -41,19 +43,20 @@
 #include "core/http.h"
 #include "proto/scep/scep.h"
 #include "proto/scep/scep_client.h"
+#include "proto/scep/scep_http.h"
 
 #ifndef FUZZ_SCEP_DIR
 #define FUZZ_SCEP_DIR "tests/fuzz/scep"
 #endif
-
-/* tests/fuzz/scep_http.c: http.c's own base64 step. */
-int fuzz_http_decode_message(const char *arg, unsigned char **out, size_t *len);
 
 static struct scep_recipient rcpt;
 /* The requester of the "inner content" inputs: a self-signed client. */
 static EVP_PKEY *client_key;
 static X509 *client_cert;
 static int verbose; /* FUZZ_SCEP_VERBOSE=1: one line per parsed message */
+/* The daemon's routing table with SCEP's routes. */
+static struct http_server *http;
+static struct scep_http *scep;
 
 static void die(const char *what)
 {
@@ -96,6 +99,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fclose(f);
 	if (!rcpt.cert || !rcpt.key)
 		die("cannot load the test CA (set FUZZ_SCEP_DIR)");
+	if (http_new(&http) || scep_http_register(http, NULL, &scep))
+		die("cannot build the routing table");
 	return make_client();
 }
 
@@ -210,23 +215,55 @@ static char *query_arg(const char *q, const char *name)
 	return NULL;
 }
 
+static const char *fuzz_arg(const struct http_request *req, const char *name)
+{
+	const char *const *args = req->impl; /* operation, message */
+
+	if (strcmp(name, "operation") == 0)
+		return args[0];
+	if (strcmp(name, "message") == 0)
+		return args[1];
+	return NULL;
+}
+
+/* One request through the routing table, as a worker runs it. */
+static void dispatch(unsigned int method, const char *const *args,
+		     const unsigned char *body, size_t len)
+{
+	struct http_request req = {
+		.method = method,
+		.path = "/cgi-bin/pkiclient.exe",
+		.arg = fuzz_arg,
+		.impl = (void *)args,
+		.body = body,
+		.body_len = len,
+		.peer = "",
+	};
+	struct http_reply rep = {0};
+
+	if (http_dispatch(http, &req, &rep) < 0)
+		die("http_dispatch: no answer");
+	if (!rep.status || !rep.content_type)
+		die("http_dispatch: an answer without status or type");
+	free(rep.data);
+}
+
 static void run_get(const char *query)
 {
 	char *op = query_arg(query, "operation");
 	char *arg = query_arg(query, "message");
-	struct ca_blob blob = {0};
-	unsigned char *der = NULL;
-	size_t len = 0;
+	const char *args[2] = {op, arg};
 
-	if (op && arg && strcmp(op, "PKIOperation") == 0 &&
-	    fuzz_http_decode_message(arg, &der, &len) == 0) {
-		if (len <= HTTP_BODY_MAX)
-			ca_http_pki_operation(NULL, der, len, "", &blob);
-		free(der);
-	}
-	free(blob.data);
+	dispatch(HTTP_GET, args, NULL, 0);
 	free(op);
 	free(arg);
+}
+
+static void run_post(const unsigned char *body, size_t len)
+{
+	const char *args[2] = {"PKIOperation", NULL};
+
+	dispatch(HTTP_POST, args, body, len);
 }
 
 /*
@@ -255,14 +292,13 @@ static void wrap_and_run(const uint8_t *data, size_t len)
 		.content_len = len - 1,
 		.now = 1800000000,
 	};
-	struct ca_blob blob = {0};
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 
 	if (scep_client_build(&m, &der, &der_len))
 		return;
-	ca_http_pki_operation(NULL, der, der_len, "", &blob);
-	free(blob.data);
+	if (der_len <= HTTP_BODY_MAX)
+		run_post(der, der_len);
 	free(der);
 }
 
@@ -270,15 +306,13 @@ static void wrap_and_run(const uint8_t *data, size_t len)
  * (then one byte for the message type). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	struct ca_blob blob = {0};
 	char *query;
 
 	if (len == 0 || len > HTTP_BODY_MAX)
 		return 0;
 	switch (data[0] % 3) {
 	case 1:
-		ca_http_pki_operation(NULL, data + 1, len - 1, "", &blob);
-		free(blob.data);
+		run_post(data + 1, len - 1);
 		return 0;
 	case 2:
 		if (len >= 3) /* a type byte and some content */
