@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The certificate server: lifecycle (`no shutdown`), the state published
- * to HTTP workers, and the lock-free HTTP answers.
+ * to protocol workers, and their lock-free reads of it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,24 +16,6 @@
 
 #include "ca_internal.h"
 #include "core/keyblob.h"
-#include "proto/scep/scep.h"
-
-/*
- * What we announce (INTEROP.md): strongSwan 5.9.8 misreads the list and
- * needs AES, DES3, SHA-256 and SHA-384 all present to use POST, 3DES and
- * SHA-256; IOS logs GetNextCACert/Renewal/SHA2; certmonger renews only
- * with Renewal.
- */
-static const char ca_caps_text[] = "GetNextCACert\n"
-				   "Renewal\n"
-				   "POSTPKIOperation\n"
-				   "SHA-1\n"
-				   "SHA-256\n"
-				   "SHA-384\n"
-				   "SHA-512\n"
-				   "AES\n"
-				   "DES3\n"
-				   "SCEPStandard\n";
 
 static const EVP_MD *hash_md(enum pkid_hash_alg h)
 {
@@ -86,20 +68,61 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	return 0;
 }
 
+/* A borrowed view of p's certificates and keys as struct ca_keys. */
+static void keys_of(const struct ca_pub *p, const EVP_MD *md,
+		    struct ca_keys *k)
+{
+	k->ca_cert = p->ca_cert;
+	k->ca_key = p->ca_key;
+	k->ra_cert = p->ra_cert;
+	k->ra_key = p->ra_key;
+	k->roll_cert = p->roll_cert;
+	k->roll_key = p->roll_key;
+	k->roll_ra_cert = p->roll_ra_cert;
+	k->roll_ra_key = p->roll_ra_key;
+	k->md = md;
+}
+
+/* Take a reference on each certificate and key of k. */
+static void keys_ref(const struct ca_keys *k)
+{
+	X509 *const certs[] = {k->ca_cert, k->ra_cert, k->roll_cert,
+			       k->roll_ra_cert};
+	EVP_PKEY *const keys[] = {k->ca_key, k->ra_key, k->roll_key,
+				  k->roll_ra_key};
+	size_t i;
+
+	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+		if (certs[i])
+			X509_up_ref(certs[i]);
+		if (keys[i])
+			EVP_PKEY_up_ref(keys[i]);
+	}
+}
+
+void ca_keys_put(struct ca_keys *k)
+{
+	X509_free(k->ca_cert);
+	EVP_PKEY_free(k->ca_key);
+	X509_free(k->ra_cert);
+	EVP_PKEY_free(k->ra_key);
+	X509_free(k->roll_cert);
+	EVP_PKEY_free(k->roll_key);
+	X509_free(k->roll_ra_cert);
+	EVP_PKEY_free(k->roll_ra_key);
+	memset(k, 0, sizeof(*k));
+}
+
 void ca_pub_free(struct ca_pub *p)
 {
+	struct ca_keys k;
+
 	if (!p)
 		return;
-	X509_free(p->ca_cert);
-	EVP_PKEY_free(p->ca_key);
-	X509_free(p->ra_cert);
-	EVP_PKEY_free(p->ra_key);
-	X509_free(p->roll_cert);
-	EVP_PKEY_free(p->roll_key);
-	X509_free(p->roll_ra_cert);
-	EVP_PKEY_free(p->roll_ra_key);
-	free(p->nextca_der);
-	free(p->cacert_der);
+	keys_of(p, NULL, &k);
+	ca_keys_put(&k);
+	if (p->enc_data)
+		p->enc->free(p->enc_data);
 	free(p->crl_der);
 	free(p);
 }
@@ -190,37 +213,20 @@ static unsigned char *memdup(const void *p, size_t len)
 struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 {
 	struct ca_pub *n = calloc(1, sizeof(*n));
+	struct ca_keys k;
 
 	if (!n)
 		return NULL;
 	*n = *p;
-	n->cacert_der = NULL;
+	n->enc_data = NULL;
 	n->crl_der = NULL;
-	n->nextca_der = NULL;
-	if (n->ca_cert)
-		X509_up_ref(n->ca_cert);
-	if (n->ca_key)
-		EVP_PKEY_up_ref(n->ca_key);
-	if (n->ra_cert)
-		X509_up_ref(n->ra_cert);
-	if (n->ra_key)
-		EVP_PKEY_up_ref(n->ra_key);
-	if (n->roll_cert)
-		X509_up_ref(n->roll_cert);
-	if (n->roll_key)
-		EVP_PKEY_up_ref(n->roll_key);
-	if (n->roll_ra_cert)
-		X509_up_ref(n->roll_ra_cert);
-	if (n->roll_ra_key)
-		EVP_PKEY_up_ref(n->roll_ra_key);
-	if (p->nextca_der)
-		n->nextca_der = memdup(p->nextca_der, p->nextca_len);
-	if (p->cacert_der)
-		n->cacert_der = memdup(p->cacert_der, p->cacert_len);
+	keys_of(p, NULL, &k);
+	keys_ref(&k);
+	if (p->enc_data)
+		n->enc_data = p->enc->dup(p->enc_data);
 	if (p->crl_der)
 		n->crl_der = memdup(p->crl_der, p->crl_len);
-	if ((p->cacert_der && !n->cacert_der) || (p->crl_der && !n->crl_der) ||
-	    (p->nextca_der && !n->nextca_der)) {
+	if ((p->enc_data && !n->enc_data) || (p->crl_der && !n->crl_der)) {
 		ca_pub_free(n);
 		return NULL;
 	}
@@ -270,27 +276,16 @@ int ca_write_file(const char *path, const void *data, size_t len,
 	return ret;
 }
 
-/* The GetCACert answer: the bare CA cert, or CA + RA as PKCS#7. */
-static int build_cacert_answer(struct ca_pub *pub)
+/* The front end's answers for a freshly loaded state; under lock. */
+static int encode(struct ca *ca, struct ca_pub *pub, int64_t now)
 {
-	STACK_OF(X509) *certs;
-	int ret;
+	struct ca_keys k;
 
-	if (!pub->ra_cert) {
-		pub->cacert_type = "application/x-x509-ca-cert";
-		return ca_x509_der(pub->ca_cert, &pub->cacert_der,
-				   &pub->cacert_len);
-	}
-	pub->cacert_type = "application/x-x509-ca-ra-cert";
-	certs = sk_X509_new_null();
-	if (!certs || !sk_X509_push(certs, pub->ca_cert) ||
-	    !sk_X509_push(certs, pub->ra_cert)) {
-		sk_X509_free(certs);
-		return -ENOMEM;
-	}
-	ret = scep_degenerate(certs, NULL, &pub->cacert_der, &pub->cacert_len);
-	sk_X509_free(certs);
-	return ret;
+	if (!ca->enc.build)
+		return 0;
+	keys_of(pub, ca->md, &k);
+	pub->enc = &ca->enc;
+	return ca->enc.build(ca->enc.arg, &k, now, &pub->enc_data);
 }
 
 /*
@@ -349,8 +344,8 @@ int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 		if (ret < 0)
 			goto err;
 	}
-	ret = build_cacert_answer(pub);
-	ret = ret ?: ca_rollover_load(ca, row, pub, now);
+	ret = ca_rollover_load(ca, row, pub);
+	ret = ret ?: encode(ca, pub, now);
 	if (ret < 0)
 		goto err;
 	ca_publish(ca, pub);
@@ -524,25 +519,41 @@ int ca_start(struct ca *ca, const char **why)
 	return ret;
 }
 
-/* ---- HTTP answers: lock-free reads of the published state ---- */
+/* ---- lock-free reads of the published state ---- */
 
-static int copy_out(const void *data, size_t len, const char *type,
-		    struct ca_blob *out)
+int ca_encoder_set(struct ca *ca, const struct ca_encoder *enc)
 {
-	out->data = memdup(data, len);
-	if (!out->data)
-		return -ENOMEM;
-	out->len = len;
-	out->content_type = type;
-	return 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&ca->lock);
+	if (ca->pub || ca->enc.build)
+		ret = -EBUSY; /* published answers would lack it */
+	else
+		ca->enc = *enc;
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
 }
 
-int ca_http_get_caps(struct ca *ca, struct ca_blob *out)
+int ca_keys_get(struct ca *ca, struct ca_keys *k)
 {
-	return copy_out(ca_caps_text, strlen(ca_caps_text), "text/plain", out);
+	struct ca_pub *p;
+	int ret = -EAGAIN;
+
+	memset(k, 0, sizeof(*k));
+	rcu_read_lock();
+	p = rcu_dereference(ca->pub);
+	if (p) {
+		/* Referenced inside the read section: p may go right after. */
+		keys_of(p, ca->md, k);
+		keys_ref(k);
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
 }
 
-int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out)
+int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
+		    void *arg)
 {
 	struct ca_pub *p;
 	int ret = -EAGAIN;
@@ -550,42 +561,25 @@ int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out)
 	rcu_read_lock();
 	p = rcu_dereference(ca->pub);
 	if (p)
-		ret = copy_out(p->cacert_der, p->cacert_len, p->cacert_type,
-			       out);
+		ret = read(arg, p->enc_data);
 	rcu_read_unlock();
 	return ret;
 }
 
-int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out)
+int ca_crl_der(struct ca *ca, unsigned char **der, size_t *len)
 {
 	struct ca_pub *p;
 	int ret = -EAGAIN;
 
 	rcu_read_lock();
 	p = rcu_dereference(ca->pub);
-	/* Until a rollover CA exists: 404 (the capability stays announced,
-	 * as on IOS). */
-	if (p && p->nextca_der)
-		ret = copy_out(p->nextca_der, p->nextca_len,
-			       "application/x-x509-next-ca-cert", out);
-	else if (p)
+	if (p && p->crl_der) {
+		*der = memdup(p->crl_der, p->crl_len);
+		*len = p->crl_len;
+		ret = *der ? 0 : -ENOMEM;
+	} else if (p) {
 		ret = -ENOENT;
-	rcu_read_unlock();
-	return ret;
-}
-
-int ca_http_get_crl(struct ca *ca, struct ca_blob *out)
-{
-	struct ca_pub *p;
-	int ret = -EAGAIN;
-
-	rcu_read_lock();
-	p = rcu_dereference(ca->pub);
-	if (p && p->crl_der)
-		ret = copy_out(p->crl_der, p->crl_len, "application/pkix-crl",
-			       out);
-	else if (p)
-		ret = -ENOENT;
+	}
 	rcu_read_unlock();
 	return ret;
 }

@@ -28,8 +28,13 @@
  * signed by the current CA (or RA), which clients can verify now.  CS CERT
  * EXPIRE promotes NAME# to NAME and publishes the new state.
  *
- * State that HTTP workers read (certificates, GetCACert answer, CRL) is
- * one immutable struct published with RCU (urcu-bp, since libmicrohttpd's
+ * Protocols reach the CA through the protocol-neutral calls below
+ * (ca_enroll, ca_poll, ca_get_cert, ca_get_crl, and the published keys,
+ * CRL and encoded answers); daemon/proto/scep/scep_server.c translates
+ * SCEP to them.  This header knows no protocol and no HTTP.
+ *
+ * State that protocol workers read (certificates, encoded answers, CRL)
+ * is one immutable struct published with RCU (urcu-bp, since libmicrohttpd's
  * threads are not ours): a CRL update or a rollover swaps the pointer and
  * never waits for, or stalls, an enrollment.  Everything that writes (the
  * database, issuance, the CRL, the control commands, timers) runs under
@@ -41,6 +46,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "config.h"
 #include "keystore.h"
@@ -61,13 +71,6 @@ struct ca_env {
 	const char *ks_socket; /* pkiksd socket, NULL for the default */
 	enum ca_key_mode key_mode;
 	bool key_mode_forced; /* pkid -m: a reload keeps key_mode */
-};
-
-/* An HTTP answer: malloc'd bytes and their content type (static). */
-struct ca_blob {
-	unsigned char *data;
-	size_t len;
-	const char *content_type;
 };
 
 /* Create the server object (does not start it). */
@@ -96,19 +99,132 @@ void ca_keystore_lost(struct ca *ca);
 struct health_ca;
 int ca_health(struct ca *ca, struct health_ca *h);
 
-/* HTTP side: -EAGAIN while the CA is not running, -ENOENT if none. */
-int ca_http_get_caps(struct ca *ca, struct ca_blob *out);
-int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out);
-int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out);
-int ca_http_get_crl(struct ca *ca, struct ca_blob *out);
-/* A PKIOperation; -EBADMSG when the body is not a SCEP message.  peer:
- * the client's address in text (failed challenges are counted per
- * address), "" if unknown. */
-int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  const char *peer, struct ca_blob *out);
+/*
+ * ---- Protocol-neutral entry points (ca_enroll.c) ----
+ *
+ * A protocol front end (daemon/proto/scep/, later EST) translates its
+ * messages to these calls and their results back to its own encoding.
+ * Each call takes the CA's lock and answers from the database in one
+ * transaction (rolled back whole when a step fails: the client sees an
+ * error and may retry); -EAGAIN while the CA is not running.  When the
+ * keystore cannot vouch for the time the result is CA_REJECTED,
+ * CA_REASON_BAD_TIME.
+ */
+enum ca_gen {
+	CA_GEN_CURRENT = 0,
+	CA_GEN_ROLLOVER, /* the rollover CA, while one exists (else current) */
+};
+
+enum ca_outcome {
+	CA_ISSUED,   /* res->cert (or res->crl) holds the answer */
+	CA_PENDING,  /* manual mode: waits for `grant` */
+	CA_REJECTED, /* res->reason says why */
+};
+
+enum ca_reason {
+	CA_REASON_NONE = 0,
+	CA_REASON_BAD_REQUEST, /* policy, signer or challenge refused */
+	CA_REASON_UNKNOWN,     /* no such transaction, certificate or CRL */
+	CA_REASON_BAD_TIME,    /* no authoritative time, or the CA expired */
+};
+
+struct ca_enroll_req {
+	X509_REQ *csr;
+	/* The certificate that signed the request: self-signed with the
+	 * CSR's key (a new enrollment), one this CA issued (a renewal), or
+	 * one from `grant auto trustpoint`'s CA.  NULL: none (a new
+	 * enrollment, granted by challenge or grant mode only). */
+	X509 *signer;
+	const char *challenge; /* NULL if none */
+	const char *transaction_id;
+	enum ca_gen generation; /* which CA issues */
+	/* The client asked for a renewal: a self-signed signer is refused. */
+	bool renewal;
+	/* The client's address in text ("" if unknown): failed challenges
+	 * are counted per address. */
+	const char *source;
+};
+
+struct ca_result {
+	enum ca_outcome outcome;
+	enum ca_reason reason; /* CA_REJECTED */
+	const char *why;       /* static text for the log, NULL if none */
+	X509 *cert;	       /* CA_ISSUED: the certificate (owned) */
+	X509_CRL *crl;	       /* ca_get_crl, CA_ISSUED (owned) */
+	int64_t now;	       /* the keystore's time of the decision */
+};
+
+/* Enroll (or renew): a transaction ID seen before is answered as a poll,
+ * never with a second certificate. */
+int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
+	      struct ca_result *res);
+/* The state of transaction_id (issuing a granted one by generation). */
+int ca_poll(struct ca *ca, const char *transaction_id, enum ca_gen generation,
+	    struct ca_result *res);
+/* A certificate this CA issued, by the CA's name and the serial. */
+int ca_get_cert(struct ca *ca, const X509_NAME *issuer,
+		const ASN1_INTEGER *serial, struct ca_result *res);
+/* The current CRL, decoded. */
+int ca_get_crl(struct ca *ca, struct ca_result *res);
+/* Only the checks every call makes: 0 (res->now set), CA_REJECTED with
+ * CA_REASON_BAD_TIME, or -EAGAIN.  For a message refused before it
+ * reaches the CA, whose answer still carries the CA's time. */
+int ca_check(struct ca *ca, struct ca_result *res);
+void ca_result_free(struct ca_result *res);
+
+/* What a front end counts for GET /metrics (ca_health.c, lock-free):
+ * an enrollment's outcome, and the time one request took from start. */
+void ca_count_outcome(struct ca *ca, enum ca_outcome outcome);
+void ca_count_latency(struct ca *ca, const struct timespec *start);
+
+/*
+ * ---- The published state, read lock-free (ca.c) ----
+ *
+ * The CA's certificates and key handles (keystore keys: the private parts
+ * never leave it) for a front end that decrypts or signs on its behalf.
+ */
+struct ca_keys {
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	X509 *ra_cert; /* RA mode; NULL in single-key mode */
+	EVP_PKEY *ra_key;
+	X509 *roll_cert; /* the rollover CA, NULL while none */
+	EVP_PKEY *roll_key;
+	X509 *roll_ra_cert; /* RA mode: the RA's successor, else NULL */
+	EVP_PKEY *roll_ra_key;
+	const EVP_MD *md; /* `hash` */
+};
+
+/* Up-ref'd copies; -EAGAIN before the CA first published its state. */
+int ca_keys_get(struct ca *ca, struct ca_keys *keys);
+void ca_keys_put(struct ca_keys *keys);
+
+/* The current CRL as DER (malloc'd); -ENOENT before the first one,
+ * -EAGAIN before the CA first published its state. */
+int ca_crl_der(struct ca *ca, unsigned char **der, size_t *len);
+
+/*
+ * A front end's answers derived from the published certificates (SCEP's
+ * GetCACert PKCS#7 and signed GetNextCACert): built while the CA loads a
+ * new state (under its lock, keystore at hand; a failure fails the load),
+ * copied with each later publication of the same certificates (a CRL
+ * update), freed with the state.  Set before ca_start(); one per CA.
+ */
+struct ca_encoder {
+	int (*build)(void *arg, const struct ca_keys *keys, int64_t now,
+		     void **data);
+	void *(*dup)(const void *data); /* NULL: out of memory */
+	void (*free)(void *data);
+	void *arg;
+};
+int ca_encoder_set(struct ca *ca, const struct ca_encoder *enc);
+/* Run read(arg, data) on the published data, under the RCU read lock
+ * (read must not block); -EAGAIN before the first publication. */
+int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
+		    void *arg);
 
 /* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
- * CERT GENERATION, CS CERT EXPIRE). */
+ * CERT GENERATION, CS CERT EXPIRE): ca_timers.c. */
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind);
 
 /*

@@ -14,7 +14,6 @@
 
 #include "ca_internal.h"
 #include "core/log.h"
-#include "proto/scep/scep.h"
 #include "schedule.h"
 
 static int add_revoked(const struct db_cert *c, void *arg)
@@ -92,7 +91,7 @@ static int crl_sign(struct ca *ca, const struct ca_pub *pub, int64_t now,
 	mctx = EVP_MD_CTX_new();
 	if (!mctx ||
 	    EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(ca->md), NULL,
-				  SCEP_PROPQ, pub->ca_key, NULL) != 1 ||
+				  CA_PROPQ, pub->ca_key, NULL) != 1 ||
 	    X509_CRL_sign_ctx(crl, mctx) <= 0)
 		goto out;
 	n = i2d_X509_CRL(crl, &p);

@@ -2,7 +2,7 @@
 /*
  * The CA's facts for the watchdog (daemon/health/health.h): its end, its
  * rollover CA, its CRL, why it is not running, and the enrollment counters
- * and latency histogram the HTTP workers keep.
+ * and latency histogram the protocol front ends keep.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,10 +24,11 @@ static void add(uint64_t *v, uint64_t n)
 	__atomic_add_fetch(v, n, __ATOMIC_RELAXED);
 }
 
-void ca_count_outcome(struct ca *ca, int granted, int pending)
+void ca_count_outcome(struct ca *ca, enum ca_outcome outcome)
 {
-	add(granted ? &ca->n_granted
-		    : pending ? &ca->n_pending : &ca->n_rejected,
+	add(outcome == CA_ISSUED    ? &ca->n_granted
+	    : outcome == CA_PENDING ? &ca->n_pending
+				    : &ca->n_rejected,
 	    1);
 }
 

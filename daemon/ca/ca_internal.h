@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The certificate server's internals, shared by daemon/ca*.c. */
+/* The certificate server's internals, shared by daemon/ca/ca*.c only. */
 #ifndef PKID_CA_INTERNAL_H
 #define PKID_CA_INTERNAL_H
 
@@ -21,6 +21,11 @@
 #define CA_CLOCK_MSG   "Please set clock calendar-valid or enable NTP"
 #define CA_DIR_MSG     "cannot create the database url folder"
 #define CA_ROLL_SUFFIX "#" /* the rollover key: NAME#, NAME-ra# */
+/*
+ * Property query of what the CA signs with: prefer the pkiks provider, so
+ * that a keystore key signs in the keystore (as SCEP_PROPQ in the codec).
+ */
+#define CA_PROPQ "?provider=pkiks"
 /* Test hook (ca_rollover.c): _exit(137) once the named step is durable. */
 
 /*
@@ -36,11 +41,9 @@ struct ca_pub {
 	EVP_PKEY *roll_key;    /* NAME#: signs under the rollover CA */
 	X509 *roll_ra_cert;    /* RA mode: the RA's successor, else NULL */
 	EVP_PKEY *roll_ra_key; /* NAME-ra# */
-	unsigned char *nextca_der; /* the GetNextCACert answer */
-	size_t nextca_len;
-	unsigned char *cacert_der; /* the GetCACert answer */
-	size_t cacert_len;
-	const char *cacert_type;
+	/* The front end's answers (struct ca_encoder), NULL if none. */
+	void *enc_data;
+	const struct ca_encoder *enc;
 	unsigned char *crl_der; /* NULL before the first CRL */
 	size_t crl_len;
 	struct rcu_head rcu;
@@ -64,6 +67,7 @@ struct ca {
 	const EVP_MD *md; /* `hash` */
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+	struct ca_encoder enc; /* enc.build NULL: none */
 	/* Enrollments by outcome and PKIOperation latency (GET /metrics);
 	 * updated with __atomic builtins by the HTTP workers, no lock. */
 	uint64_t n_granted, n_pending, n_rejected;
@@ -85,10 +89,6 @@ int ca_write_file(const char *path, const void *data, size_t len,
 		  unsigned int mode);
 /* Load the CA (and its rollover) of row and publish it; under lock. */
 int ca_load(struct ca *ca, const struct db_ca *row, int64_t now);
-
-/* ca_health.c: counters for GET /metrics (lock-free) */
-void ca_count_outcome(struct ca *ca, int granted, int pending);
-void ca_count_latency(struct ca *ca, const struct timespec *start);
 
 /* ca_util.c */
 int ca_fingerprint(X509 *x, char *hex, size_t size); /* SHA-256, upper */
@@ -145,9 +145,11 @@ int ca_csr_check(X509_REQ *csr, char *why, size_t size);
 int ca_crl_update(struct ca *ca, int64_t now);
 int ca_crl_restore(struct ca *ca, int64_t now);
 
-/* ca_scep.c */
+/* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);
+
+/* ca_timers.c */
 int ca_rearm_er_expire(struct ca *ca, int64_t now);
 
 /* ca_rollover.c (ROLLOVER.md §3.1) */
@@ -162,9 +164,8 @@ int ca_rollover_create(struct ca *ca, int64_t now);
 int ca_rollover_promote(struct ca *ca, int64_t now);
 /* `server rollover cancel`: -ENOENT if there is no rollover. */
 int ca_rollover_cancel(struct ca *ca, int64_t now);
-/* Fill pub's rollover part from row (AVAILABLE only) and build the
- * GetNextCACert answer. */
-int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
-		     int64_t now);
+/* Fill pub's rollover part from row (AVAILABLE only). */
+int ca_rollover_load(struct ca *ca, const struct db_ca *row,
+		     struct ca_pub *pub);
 
 #endif /* PKID_CA_INTERNAL_H */

@@ -16,7 +16,6 @@
 
 #include "ca_internal.h"
 #include "core/log.h"
-#include "proto/scep/scep.h"
 #include "schedule.h"
 
 static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
@@ -49,13 +48,13 @@ static int copy_san(X509 *x, X509_REQ *csr)
 	return ret;
 }
 
-/* Sign with the CA key in the keystore (scep.h: SCEP_PROPQ). */
+/* Sign with the CA key in the keystore (CA_PROPQ). */
 int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	int ok = mctx &&
 		 EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(ca->md),
-				       NULL, SCEP_PROPQ, key, NULL) == 1 &&
+				       NULL, CA_PROPQ, key, NULL) == 1 &&
 		 X509_sign_ctx(x, mctx) > 0;
 
 	EVP_MD_CTX_free(mctx);

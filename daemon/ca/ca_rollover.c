@@ -41,7 +41,6 @@
 #include "core/keyblob.h"
 #include "core/log.h"
 #include "core/testhook.h"
-#include "proto/scep/scep.h"
 #include "schedule.h"
 
 static int roll_key_name(struct ca *ca, char *name, size_t size)
@@ -211,23 +210,8 @@ static int load_roll_ra(struct ca *ca, struct ca_pub *pub)
 			    &pub->roll_ra_cert);
 }
 
-static int build_next_ca(struct ca *ca, struct ca_pub *pub, int64_t now)
-{
-	STACK_OF(X509) *next = sk_X509_new_null();
-	int ret = -ENOMEM;
-
-	if (!next || !sk_X509_push(next, pub->roll_cert) ||
-	    (pub->roll_ra_cert && !sk_X509_push(next, pub->roll_ra_cert)))
-		goto out;
-	ret = scep_next_ca(pub->ca_cert, pub->ca_key, ca->md, next, now,
-			   &pub->nextca_der, &pub->nextca_len);
-out:
-	sk_X509_free(next);
-	return ret;
-}
-
-int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
-		     int64_t now)
+int ca_rollover_load(struct ca *ca, const struct db_ca *row,
+		     struct ca_pub *pub)
 {
 	int ret;
 
@@ -239,7 +223,7 @@ int ca_rollover_load(struct ca *ca, const struct db_ca *row, struct ca_pub *pub,
 	ret = ca_load_key(ca, row->roll_key, &pub->roll_key);
 	if (!ret && ca->key_mode == CA_KEY_MODE_RA)
 		ret = load_roll_ra(ca, pub);
-	return ret ?: build_next_ca(ca, pub, now);
+	return ret;
 }
 
 /* ---- promotion ---- */

@@ -17,12 +17,12 @@ FUZZ_CC := clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilibshared \
 FUZZ_SECONDS ?= 25
 FUZZERS := scep ctl pkiks
 
-# SCEP: the codec, the routing table (http.c) and SCEP's routes
-# (scep_http.c) with the test CA of tests/fuzz/scep/; the harness stands in
-# for daemon/ca's calls and wraps inner contents with the daemon's SCEP
-# client codec.
+# SCEP: the codec, the routing table (http.c), SCEP's routes
+# (scep_http.c) and the SCEP server (scep_server.c) with the test CA of
+# tests/fuzz/scep/; the harness stands in for daemon/ca's neutral calls and
+# wraps inner contents with the daemon's SCEP client codec.
 FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c daemon/core/http.c \
-		  daemon/proto/scep/scep_http.c \
+		  daemon/proto/scep/scep_http.c daemon/proto/scep/scep_server.c \
 		  daemon/proto/scep/scep.c daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
 		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c \
 		  daemon/core/http_deadline.c daemon/core/log.c
@@ -38,10 +38,10 @@ FUZZ_PKIKS_SRCS := tests/fuzz/fuzz_pkiks.c \
 $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/scep_attr.h \
 		  daemon/proto/scep/scep_client.h daemon/core/http.h daemon/ca/ca.h \
 		  daemon/core/http_deadline.h daemon/proto/scep/scep_http.h \
-		  tests/fuzz/fuzz.mk
+		  daemon/proto/scep/scep_server.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
-		-o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
+		-Wl,--wrap=scep_parse -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
 
 $(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h

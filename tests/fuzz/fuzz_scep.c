@@ -19,11 +19,12 @@
  * whose pkid answered the strongSwan requests in corpus/scep/), so real
  * requests decrypt and reach the CSR.
  *
- * The routing table and SCEP's routes are the daemon's own (http.c and
- * scep_http.c, registered as pkid registers them) and run without
- * libmicrohttpd's socket; this harness stands in for the CA
- * (daemon/ca/ca.h): the policy and the database of daemon/ca are not
- * parsers, the codec and the decoding are.
+ * The routing table, SCEP's routes and the SCEP server are the daemon's
+ * own (http.c, scep_http.c, scep_server.c, registered as pkid registers
+ * them) and run without libmicrohttpd's socket; this harness stands in
+ * for the CA (daemon/ca/ca.h's protocol-neutral entry points): the policy
+ * and the database of daemon/ca are not parsers, the codec and the
+ * decoding are.  scep_parse is wrapped (--wrap) to check its contract.
  *
  * What must hold: no crash or sanitizer report; scep_parse returns 0,
  * -EBADMSG or -EPROTO (with a failInfo); every answer to a parsed message
@@ -57,6 +58,9 @@ static int verbose; /* FUZZ_SCEP_VERBOSE=1: one line per parsed message */
 /* The daemon's routing table with SCEP's routes. */
 static struct http_server *http;
 static struct scep_http *scep;
+/* scep_server.c's encoder (GetCACert, GetNextCACert), built once. */
+static struct ca_encoder enc;
+static void *enc_data;
 
 static void die(const char *what)
 {
@@ -101,34 +105,154 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("cannot load the test CA (set FUZZ_SCEP_DIR)");
 	if (http_new(&http) || scep_http_register(http, NULL, &scep))
 		die("cannot build the routing table");
+	/* What the CA does when it loads its state. */
+	{
+		struct ca_keys k;
+
+		ca_keys_get(NULL, &k);
+		if (!enc.build || enc.build(enc.arg, &k, 1800000000, &enc_data))
+			die("cannot build the SCEP answers");
+		ca_keys_put(&k);
+	}
 	return make_client();
 }
 
-/* ---- the CA side of daemon/ca/ca.h, as far as http.c calls it ---- */
+/* ---- the CA side of daemon/ca/ca.h, as far as scep_server.c calls it ---- */
 
 const char *ca_name(const struct ca *ca)
 {
 	return "FUZZCA";
 }
 
-int ca_http_get_caps(struct ca *ca, struct ca_blob *out)
+/* Single-key mode: the test CA decrypts and signs; no rollover. */
+int ca_keys_get(struct ca *ca, struct ca_keys *k)
+{
+	memset(k, 0, sizeof(*k));
+	X509_up_ref(rcpt.cert);
+	EVP_PKEY_up_ref(rcpt.key);
+	k->ca_cert = rcpt.cert;
+	k->ca_key = rcpt.key;
+	k->md = EVP_sha256();
+	return 0;
+}
+
+void ca_keys_put(struct ca_keys *k)
+{
+	X509_free(k->ca_cert);
+	EVP_PKEY_free(k->ca_key);
+	memset(k, 0, sizeof(*k));
+}
+
+int ca_crl_der(struct ca *ca, unsigned char **der, size_t *len)
 {
 	return -ENOENT;
 }
 
-int ca_http_get_ca_cert(struct ca *ca, struct ca_blob *out)
+int ca_encoder_set(struct ca *ca, const struct ca_encoder *e)
 {
-	return -ENOENT;
+	enc = *e;
+	return 0;
 }
 
-int ca_http_get_next_ca_cert(struct ca *ca, struct ca_blob *out)
+int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
+		    void *arg)
 {
-	return -ENOENT;
+	return read(arg, enc_data);
 }
 
-int ca_http_get_crl(struct ca *ca, struct ca_blob *out)
+void ca_count_outcome(struct ca *ca, enum ca_outcome outcome)
 {
-	return -ENOENT;
+}
+
+void ca_count_latency(struct ca *ca, const struct timespec *start)
+{
+}
+
+/* The answer to what parsed: ISSUED with the CA's own certificate
+ * (issuing is not parsing). */
+static int issue(struct ca_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = CA_ISSUED;
+	res->cert = X509_dup(rcpt.cert);
+	res->now = 1800000000;
+	return res->cert ? 0 : -ENOMEM;
+}
+
+int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
+	      struct ca_result *res)
+{
+	if (!req->csr || !req->signer || !req->transaction_id)
+		die("an enrollment reached the CA without CSR or signer");
+	return issue(res);
+}
+
+int ca_poll(struct ca *ca, const char *tid, enum ca_gen gen,
+	    struct ca_result *res)
+{
+	return issue(res);
+}
+
+int ca_get_cert(struct ca *ca, const X509_NAME *issuer,
+		const ASN1_INTEGER *serial, struct ca_result *res)
+{
+	return issue(res);
+}
+
+int ca_get_crl(struct ca *ca, struct ca_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = CA_REJECTED;
+	res->reason = CA_REASON_UNKNOWN;
+	res->now = 1800000000;
+	return 0;
+}
+
+int ca_check(struct ca *ca, struct ca_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->now = 1800000000;
+	return 0;
+}
+
+void ca_result_free(struct ca_result *res)
+{
+	X509_free(res->cert);
+	X509_CRL_free(res->crl);
+	res->cert = NULL;
+	res->crl = NULL;
+}
+
+/*
+ * scep_parse as scep_server.c calls it (linked with --wrap=scep_parse):
+ * its contract is checked on every input.
+ */
+int __real_scep_parse(const unsigned char *der, size_t len,
+		      const struct scep_recipient *recipients, size_t n,
+		      struct scep_request *req, enum scep_fail_info *fail);
+int __wrap_scep_parse(const unsigned char *der, size_t len,
+		      const struct scep_recipient *recipients, size_t n,
+		      struct scep_request *req, enum scep_fail_info *fail);
+
+int __wrap_scep_parse(const unsigned char *der, size_t len,
+		      const struct scep_recipient *recipients, size_t n,
+		      struct scep_request *req, enum scep_fail_info *fail)
+{
+	int ret;
+
+	*fail = SCEP_FAIL_NONE;
+	ret = __real_scep_parse(der, len, recipients, n, req, fail);
+	if (ret != 0 && ret != -EBADMSG && ret != -EPROTO)
+		die("scep_parse: an error outside its contract");
+	if (ret == -EPROTO && *fail == SCEP_FAIL_NONE)
+		die("scep_parse: -EPROTO without a failInfo");
+	if (ret == 0 && req->type == SCEP_MSG_PKCSREQ && !req->csr)
+		die("PKCSReq parsed without a CSR");
+	if (verbose)
+		fprintf(stderr, "fuzz-scep: parse %d (%s), type %d, csr %s\n",
+			ret, ret == -EPROTO ? scep_fail_info_name(*fail) : "-",
+			req->type, req->csr ? "yes" : "no");
+	return ret;
 }
 
 /* The answer must be a SignedData again. */
@@ -140,52 +264,6 @@ static void check_certrep(const unsigned char *der, size_t len)
 	if (!p7 || !PKCS7_type_is_signed(p7))
 		die("CertRep is not a SignedData");
 	PKCS7_free(p7);
-}
-
-/*
- * ca_scep.c's PKIOperation without its database: parse, then answer
- * SUCCESS with a certificate (the CA's own: issuing is not parsing) to
- * what parsed, FAILURE with the failInfo to what failed a check.
- */
-int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  const char *peer, struct ca_blob *out)
-{
-	struct scep_request req = {0};
-	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE,
-				 .fail = SCEP_FAIL_NONE};
-	const EVP_MD *md;
-	int ret;
-
-	ret = scep_parse(msg, len, &rcpt, 1, &req, &rep.fail);
-	if (ret != 0 && ret != -EBADMSG && ret != -EPROTO)
-		die("scep_parse: an error outside its contract");
-	if (ret == -EPROTO && rep.fail == SCEP_FAIL_NONE)
-		die("scep_parse: -EPROTO without a failInfo");
-	if (verbose)
-		fprintf(stderr, "fuzz-scep: parse %d (%s), type %d, csr %s\n",
-			ret,
-			ret == -EPROTO ? scep_fail_info_name(rep.fail) : "-",
-			req.type, req.csr ? "yes" : "no");
-	if (ret == -EBADMSG)
-		goto out;
-	if (ret == 0) {
-		if (req.type == SCEP_MSG_PKCSREQ && !req.csr)
-			die("PKCSReq parsed without a CSR");
-		rep.status = SCEP_STATUS_SUCCESS;
-		rep.issued = X509_dup(rcpt.cert);
-	}
-	md = EVP_get_digestbynid(req.digest_nid);
-	ret = scep_reply(&req, &rep, rcpt.cert, rcpt.key,
-			 md ? md : EVP_sha256(), 1800000000, &out->data,
-			 &out->len);
-	if (ret == 0) {
-		check_certrep(out->data, out->len);
-		out->content_type = "application/x-pki-message";
-	}
-out:
-	X509_free(rep.issued);
-	scep_request_free(&req);
-	return ret;
 }
 
 /* ---- the HTTP step ---- */
@@ -245,6 +323,9 @@ static void dispatch(unsigned int method, const char *const *args,
 		die("http_dispatch: no answer");
 	if (!rep.status || !rep.content_type)
 		die("http_dispatch: an answer without status or type");
+	/* Every answer to a parsed message is a CertRep. */
+	if (strcmp(rep.content_type, "application/x-pki-message") == 0)
+		check_certrep(rep.data, rep.len);
 	free(rep.data);
 }
 

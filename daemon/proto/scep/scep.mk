@@ -2,8 +2,9 @@
 #
 # SCEP_OBJS: the server-side message codec (PKIOperation in, CertRep out),
 # also linked by tests/ca's unit test and the load generator.
-# SCEP_SERVER_OBJS: SCEP's routes in the HTTP table (scep_http.c); linked
-# into pkid only.
+# SCEP_SERVER_OBJS: the SCEP server on the CA's protocol-neutral calls
+# (scep_server.c, daemon/ca/ca.h) and its routes in the HTTP table
+# (scep_http.c); linked into pkid only.
 # SCEP_CLIENT_OBJS: the client codec and its libcurl transport, also linked
 # by tests/client's unit test, the crash storm and scep-bench; with the log
 # (daemon/core/log.c) its transport reports through.
@@ -16,4 +17,5 @@ SCEP_CLIENT_OBJS := $(OBJ)/daemon/proto/scep/scep_client.o \
 		    $(OBJ)/daemon/proto/scep/scep_client_http.o \
 		    $(OBJ)/daemon/core/log.o
 
-SCEP_SERVER_OBJS := $(OBJ)/daemon/proto/scep/scep_http.o
+SCEP_SERVER_OBJS := $(OBJ)/daemon/proto/scep/scep_server.o \
+		    $(OBJ)/daemon/proto/scep/scep_http.o

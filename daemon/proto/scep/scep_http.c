@@ -2,7 +2,7 @@
 /*
  * SCEP over HTTP (RFC 8894 §4): the routes SCEP registers into the HTTP
  * table (daemon/core/http.h).  They pick the operation= and turn the SCEP
- * server's answer, or its error, into an HTTP reply.
+ * server's answer (scep_server.c), or its error, into an HTTP reply.
  *
  *   GET  ...?operation=GetCACaps              text/plain
  *   GET  ...?operation=GetCACert[&message=X]  application/x-x509-ca-cert or
@@ -27,16 +27,17 @@
 
 #include <openssl/evp.h>
 
-#include "ca/ca.h"
+#include "config.h"
 #include "core/http.h"
 #include "scep_http.h"
+#include "scep_server.h"
 
 struct scep_http {
-	struct ca *ca;
+	struct scep_server *server;
 	char crl_path[PKID_CONF_NAME_MAX + 16]; /* /crl/NAME.crl */
 };
 
-static int blob_reply(int err, struct ca_blob *blob, struct http_reply *rep)
+static int blob_reply(int err, struct scep_blob *blob, struct http_reply *rep)
 {
 	if (err < 0)
 		return err;
@@ -50,8 +51,8 @@ static int blob_reply(int err, struct ca_blob *blob, struct http_reply *rep)
 /* GetNextCACert before a rollover CA exists: a 404 that says why. */
 static int next_ca_cert(struct scep_http *s, struct http_reply *rep)
 {
-	struct ca_blob blob = {0};
-	int ret = ca_http_get_next_ca_cert(s->ca, &blob);
+	struct scep_blob blob = {0};
+	int ret = scep_server_next_ca_cert(s->server, &blob);
 
 	if (ret == -ENOENT)
 		return http_text_reply(rep, HTTP_STATUS_NOT_FOUND,
@@ -99,12 +100,12 @@ out:
 static int pki_operation(struct scep_http *s, const unsigned char *msg,
 			 size_t len, const char *peer, struct http_reply *rep)
 {
-	struct ca_blob blob = {0};
+	struct scep_blob blob = {0};
 	int err;
 
 	if (len > HTTP_BODY_MAX)
 		return -EMSGSIZE;
-	err = ca_http_pki_operation(s->ca, msg, len, peer, &blob);
+	err = scep_server_pki_operation(s->server, msg, len, peer, &blob);
 	if (err == -EBADMSG)
 		return http_text_reply(rep, HTTP_STATUS_BAD_REQUEST,
 				       "not a SCEP message\n");
@@ -138,20 +139,22 @@ static int scep_get(struct scep_http *s, const struct http_request *req,
 		    struct http_reply *rep)
 {
 	const char *op = req->arg(req, "operation");
-	struct ca_blob blob = {0};
+	struct scep_blob blob = {0};
 
 	if (!op)
 		return http_text_reply(rep, HTTP_STATUS_NOT_FOUND,
 				       "no operation= given\n");
 	if (strcmp(op, "GetCACaps") == 0)
-		return blob_reply(ca_http_get_caps(s->ca, &blob), &blob, rep);
+		return blob_reply(scep_server_caps(s->server, &blob), &blob,
+				  rep);
 	if (strcmp(op, "GetCACert") == 0)
-		return blob_reply(ca_http_get_ca_cert(s->ca, &blob), &blob,
+		return blob_reply(scep_server_ca_cert(s->server, &blob), &blob,
 				  rep);
 	if (strcmp(op, "GetNextCACert") == 0)
 		return next_ca_cert(s, rep);
 	if (strcmp(op, "GetCRL") == 0)
-		return blob_reply(ca_http_get_crl(s->ca, &blob), &blob, rep);
+		return blob_reply(scep_server_crl(s->server, &blob), &blob,
+				  rep);
 	if (strcmp(op, "PKIOperation") == 0)
 		return pki_operation_get(s, req, rep);
 	return http_text_reply(rep, HTTP_STATUS_BAD_REQUEST,
@@ -184,9 +187,9 @@ static int crl_handle(void *arg, const struct http_request *req,
 		      struct http_reply *rep)
 {
 	struct scep_http *s = arg;
-	struct ca_blob blob = {0};
+	struct scep_blob blob = {0};
 
-	return blob_reply(ca_http_get_crl(s->ca, &blob), &blob, rep);
+	return blob_reply(scep_server_crl(s->server, &blob), &blob, rep);
 }
 
 int scep_http_register(struct http_server *srv, struct ca *ca,
@@ -213,10 +216,13 @@ int scep_http_register(struct http_server *srv, struct ca *ca,
 
 	if (!s)
 		return ret;
-	s->ca = ca;
+	ret = scep_server_new(&s->server, ca);
+	if (ret < 0)
+		goto err;
 	ret = -ENAMETOOLONG;
 	if ((size_t)snprintf(s->crl_path, sizeof(s->crl_path), "/crl/%s.crl",
-			     ca_name(ca)) >= sizeof(s->crl_path))
+			     scep_server_ca_name(s->server)) >=
+	    sizeof(s->crl_path))
 		goto err;
 	ret = http_route_add(srv, &scep);
 	ret = ret ?: http_route_add(srv, &crl);
@@ -225,11 +231,14 @@ int scep_http_register(struct http_server *srv, struct ca *ca,
 	*out = s;
 	return 0;
 err:
-	free(s);
+	scep_http_free(s);
 	return ret;
 }
 
 void scep_http_free(struct scep_http *s)
 {
+	if (!s)
+		return;
+	scep_server_free(s->server);
 	free(s);
 }

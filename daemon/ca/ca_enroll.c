@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * PKIOperation: the granting policy between the SCEP codec and the
+ * The protocol-neutral enrollment entry points (ca.h): the granting
+ * policy between a front end (daemon/proto/scep/scep_server.c) and the
  * database.
  *
- *   signer self-signed with the CSR's key   new enrollment (PKCSReq only)
- *   signer issued by this CA, valid, not    renewal (PKCSReq, Cisco's way,
- *     revoked                               or RenewalReq)
+ *   signer self-signed with the CSR's key,  new enrollment (not a renewal)
+ *     or none
+ *   signer issued by this CA, valid, not    renewal (SCEP: PKCSReq, Cisco's
+ *     revoked                               way, or RenewalReq)
  *   signer from `grant auto trustpoint TP`  granted in any mode but none
- *   anything else                           FAILURE badRequest
+ *   anything else                           rejected (bad request)
  *
  * Then: `grant none` rejects; a challenge password must be right (static
  * or one-time; a one-time one grants even in manual mode, as on IOS);
@@ -25,7 +27,6 @@
 
 #include "ca_internal.h"
 #include "core/log.h"
-#include "proto/scep/scep.h"
 
 /* Rejected requests kept for `show requests` (without their CSR). */
 #define CA_REJECTED_KEEP 64
@@ -79,15 +80,15 @@ static bool trustpoint_signed(struct ca *ca, X509 *signer)
 }
 
 static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
-					const struct scep_request *req,
+					const struct ca_enroll_req *req,
 					int64_t now, const char **why)
 {
 	X509 *s = req->signer;
 
-	if (X509_check_issued(s, s) == X509_V_OK &&
-	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(req->csr)) ==
-		    1) {
-		if (req->type == SCEP_MSG_PKCSREQ)
+	if (!s || (X509_check_issued(s, s) == X509_V_OK &&
+		   EVP_PKEY_eq(X509_get0_pubkey(s),
+			       X509_REQ_get0_pubkey(req->csr)) == 1)) {
+		if (!req->renewal)
 			return SIGNER_NEW;
 		*why = "a RenewalReq signed by a self-signed certificate";
 		return SIGNER_BAD;
@@ -122,9 +123,10 @@ static bool challenge_ok(struct ca *ca, const char *pw, int64_t now)
  * while either must wait the password is not even compared, so a guess
  * during the wait is wasted whether it was right or not.
  */
-static bool challenge_checked(struct ca *ca, const struct scep_request *req,
-			      const char *peer, int64_t now)
+static bool challenge_checked(struct ca *ca, const struct ca_enroll_req *req,
+			      int64_t now)
 {
+	const char *peer = req->source ? req->source : "";
 	char subject[CA_LIMIT_KEY_MAX];
 	int64_t t = ca_limit_now(), ws, wj;
 	unsigned int n = 0;
@@ -159,9 +161,8 @@ static bool challenge_checked(struct ca *ca, const struct scep_request *req,
  * challenge is required (decide()).
  */
 static enum db_req_state decide_challenge(struct ca *ca,
-					  const struct scep_request *req,
-					  const char *peer, int64_t now,
-					  const char **why)
+					  const struct ca_enroll_req *req,
+					  int64_t now, const char **why)
 {
 	if (!ca->cfg.password[0] && ca->cfg.grant == PKID_GRANT_AUTO) {
 		/* a valid one-time password is still used up */
@@ -170,7 +171,7 @@ static enum db_req_state decide_challenge(struct ca *ca,
 			       "grant auto";
 		return DB_REQ_GRANTED;
 	}
-	if (challenge_checked(ca, req, peer, now))
+	if (challenge_checked(ca, req, now))
 		return DB_REQ_GRANTED;
 	*why = ca->cfg.password[0]
 		       ? "wrong challenge password"
@@ -187,8 +188,8 @@ static bool challenge_printable(const char *s)
 }
 
 static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
-				const struct scep_request *req,
-				const char *peer, int64_t now, const char **why)
+				const struct ca_enroll_req *req, int64_t now,
+				const char **why)
 {
 	if (kind == SIGNER_BAD)
 		return DB_REQ_REJECTED; /* *why set by classify_signer */
@@ -206,7 +207,7 @@ static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
 		return DB_REQ_REJECTED;
 	}
 	if (kind == SIGNER_NEW && req->challenge)
-		return decide_challenge(ca, req, peer, now, why);
+		return decide_challenge(ca, req, now, why);
 	/* A configured password is required: `grant auto` does not stand
 	 * in for it (strongSwan without --password was granted). */
 	if (kind == SIGNER_NEW && ca->cfg.password[0] &&
@@ -253,17 +254,24 @@ int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 	return ret;
 }
 
+static void reject(struct ca_result *res, enum ca_reason reason,
+		   const char *why)
+{
+	res->outcome = CA_REJECTED;
+	res->reason = reason;
+	if (why)
+		res->why = why;
+}
+
 /*
  * The answer a stored request gets (first time, poll, or repeat); pub is
- * the issuing CA (the current one, or a view of the rollover CA).
- */
-/*
- * csr: the request's CSR already parsed (a new request), else NULL and
- * the stored one is decoded (decoding a public key is costly in OpenSSL 3).
+ * the issuing CA (the current one, or a view of the rollover CA).  csr:
+ * the request's CSR already parsed (a new request), else NULL and the
+ * stored one is decoded (decoding a public key is costly in OpenSSL 3).
  */
 static int outcome(struct ca *ca, const struct ca_pub *pub,
 		   struct db_request *r, X509_REQ *csr, int64_t now,
-		   struct scep_reply *rep)
+		   struct ca_result *res)
 {
 	struct db_cert c = {0};
 	int ret;
@@ -272,30 +280,28 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 	if ((r->state == DB_REQ_PENDING || r->state == DB_REQ_GRANTED) &&
 	    ca_pub_expired(pub, now)) {
 		ca_note_expired(ca);
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_TIME;
+		reject(res, CA_REASON_BAD_TIME, NULL);
 		return 0;
 	}
 	switch (r->state) {
 	case DB_REQ_PENDING:
-		rep->status = SCEP_STATUS_PENDING;
+		res->outcome = CA_PENDING;
 		return 0;
 	case DB_REQ_REJECTED:
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_REQUEST;
-		if (!rep->why)
-			rep->why = "rejected earlier (repeated transactionID "
-				   "or CertPoll)";
+		reject(res, CA_REASON_BAD_REQUEST,
+		       res->why ? NULL
+				: "rejected earlier (repeated transactionID "
+				  "or CertPoll)");
 		return 0;
 	case DB_REQ_GRANTED:
-		ret = csr ? issue_parsed(ca, pub, r, csr, now, &rep->issued)
-			  : ca_issue_request(ca, pub, r, now, &rep->issued);
+		ret = csr ? issue_parsed(ca, pub, r, csr, now, &res->cert)
+			  : ca_issue_request(ca, pub, r, now, &res->cert);
 		break;
 	case DB_REQ_ISSUED:
 		ret = db_cert_get(ca->db, ca->cfg.name, r->serial, &c);
 		if (ret == 0) {
-			rep->issued = ca_x509_from_der(c.der, c.der_len);
-			ret = rep->issued ? 0 : -EBADMSG;
+			res->cert = ca_x509_from_der(c.der, c.der_len);
+			ret = res->cert ? 0 : -EBADMSG;
 		}
 		db_cert_free(&c);
 		break;
@@ -303,7 +309,7 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 		ret = -EINVAL;
 	}
 	if (ret == 0)
-		rep->status = SCEP_STATUS_SUCCESS;
+		res->outcome = CA_ISSUED;
 	return ret;
 }
 
@@ -329,13 +335,13 @@ static void csr_fingerprint(struct db_request *r)
 }
 
 /* The request row; r keeps malloc'd copies (db_request_free frees). */
-static int store_request(struct ca *ca, const struct scep_request *req,
+static int store_request(struct ca *ca, const struct ca_enroll_req *req,
 			 enum db_req_state state, int64_t now,
 			 struct db_request *r)
 {
 	unsigned char *csr = NULL, *signer = NULL;
 	char *subject;
-	int n, m, ret;
+	int n, m = 0, ret;
 
 	snprintf(r->server, sizeof(r->server), "%s", ca->cfg.name);
 	snprintf(r->tid, sizeof(r->tid), "%s", req->transaction_id);
@@ -345,14 +351,15 @@ static int store_request(struct ca *ca, const struct scep_request *req,
 	r->subject = subject ? strdup(subject) : NULL;
 	OPENSSL_free(subject);
 	n = i2d_X509_REQ(req->csr, &csr);
-	m = i2d_X509(req->signer, &signer);
+	if (req->signer)
+		m = i2d_X509(req->signer, &signer);
 	r->csr = der_copy(csr, n);
 	r->csr_len = n;
 	r->signer = der_copy(signer, m);
-	r->signer_len = m;
+	r->signer_len = m > 0 ? m : 0;
 	OPENSSL_free(csr);
 	OPENSSL_free(signer);
-	if (!r->subject || !r->csr || !r->signer)
+	if (!r->subject || !r->csr || (req->signer && !r->signer))
 		return -ENOMEM;
 	csr_fingerprint(r);
 	r->created = now;
@@ -375,8 +382,8 @@ static int store_request(struct ca *ca, const struct scep_request *req,
 }
 
 static int enroll(struct ca *ca, const struct ca_pub *pub,
-		  const struct ca_pub *issuer, const struct scep_request *req,
-		  const char *peer, int64_t now, struct scep_reply *rep)
+		  const struct ca_pub *issuer, const struct ca_enroll_req *req,
+		  int64_t now, struct ca_result *res)
 {
 	struct db_request r = {0};
 	enum signer_kind kind;
@@ -386,7 +393,7 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
 	if (ret == 0) {
 		/* A repeat: a poll, answered from the stored request. */
-		ret = outcome(ca, issuer, &r, NULL, now, rep);
+		ret = outcome(ca, issuer, &r, NULL, now, res);
 		goto out;
 	}
 	if (ret != -ENOENT)
@@ -394,135 +401,133 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	/* Nothing is stored while the CA cannot issue. */
 	if (ca_pub_expired(issuer, now)) {
 		ca_note_expired(ca);
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_TIME;
-		rep->why = "the CA certificate has expired";
+		reject(res, CA_REASON_BAD_TIME, "the CA certificate has expired");
 		return 0;
 	}
 	/* Nothing a policy refuses is stored: the log line is its record. */
 	if (ca_csr_check(req->csr, why, sizeof(why)) < 0) {
 		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED", "%s: tid %s: %s",
 			 ca->cfg.name, req->transaction_id, why);
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_REQUEST;
+		reject(res, CA_REASON_BAD_REQUEST, NULL);
 		return 0;
 	}
-	kind = classify_signer(ca, pub, req, now, &rep->why);
-	ret = store_request(ca, req,
-			    decide(ca, kind, req, peer, now, &rep->why), now,
-			    &r);
+	kind = classify_signer(ca, pub, req, now, &res->why);
+	ret = store_request(ca, req, decide(ca, kind, req, now, &res->why),
+			    now, &r);
 	if (ret < 0)
 		goto out;
 	if (r.state == DB_REQ_PENDING)
 		ca_rearm_er_expire(ca, now);
-	ret = outcome(ca, issuer, &r, req->csr, now, rep);
+	ret = outcome(ca, issuer, &r, req->csr, now, res);
 out:
 	db_request_free(&r);
 	return ret;
 }
 
-static int poll(struct ca *ca, const struct ca_pub *issuer,
-		const struct scep_request *req, int64_t now,
-		struct scep_reply *rep)
+static int poll(struct ca *ca, const struct ca_pub *issuer, const char *tid,
+		int64_t now, struct ca_result *res)
 {
 	struct db_request r = {0};
 	int ret;
 
-	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
+	ret = db_request_by_tid(ca->db, ca->cfg.name, tid, &r);
 	if (ret == -ENOENT) {
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_CERT_ID;
-		rep->why = "no request with this transactionID";
+		reject(res, CA_REASON_UNKNOWN,
+		       "no request with this transactionID");
 		return 0;
 	}
 	if (ret == 0)
-		ret = outcome(ca, issuer, &r, NULL, now, rep);
+		ret = outcome(ca, issuer, &r, NULL, now, res);
 	db_request_free(&r);
 	return ret;
 }
 
 static int get_cert(struct ca *ca, const struct ca_pub *pub,
-		    const struct scep_request *req, struct scep_reply *rep)
+		    const X509_NAME *issuer, const ASN1_INTEGER *serial,
+		    struct ca_result *res)
 {
 	struct db_cert c = {0};
-	int64_t serial;
+	int64_t n;
 
-	rep->status = SCEP_STATUS_FAILURE;
-	rep->fail = SCEP_FAIL_BAD_CERT_ID;
-	rep->why = "no such certificate of this CA";
-	if (X509_NAME_cmp(req->issuer, X509_get_subject_name(pub->ca_cert)) ||
-	    !ASN1_INTEGER_get_int64(&serial, req->serial) ||
-	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
+	reject(res, CA_REASON_UNKNOWN, "no such certificate of this CA");
+	if (!issuer || !serial ||
+	    X509_NAME_cmp(issuer, X509_get_subject_name(pub->ca_cert)) ||
+	    !ASN1_INTEGER_get_int64(&n, serial) ||
+	    db_cert_get(ca->db, ca->cfg.name, n, &c) < 0)
 		return 0;
-	rep->issued = ca_x509_from_der(c.der, c.der_len);
+	res->cert = ca_x509_from_der(c.der, c.der_len);
 	db_cert_free(&c);
-	if (!rep->issued)
+	if (!res->cert)
 		return -EBADMSG;
-	rep->status = SCEP_STATUS_SUCCESS;
+	res->outcome = CA_ISSUED;
+	res->reason = CA_REASON_NONE;
 	return 0;
 }
 
-static int get_crl(const struct ca_pub *pub, struct scep_reply *rep)
+static int get_crl(const struct ca_pub *pub, struct ca_result *res)
 {
 	const unsigned char *p = pub->crl_der;
 
-	rep->crl = p ? d2i_X509_CRL(NULL, &p, (long)pub->crl_len) : NULL;
-	if (!rep->crl) {
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_CERT_ID;
-		rep->why = "no CRL yet";
-		return 0;
-	}
-	rep->status = SCEP_STATUS_SUCCESS;
+	res->crl = p ? d2i_X509_CRL(NULL, &p, (long)pub->crl_len) : NULL;
+	if (!res->crl)
+		reject(res, CA_REASON_UNKNOWN, "no CRL yet");
+	else
+		res->outcome = CA_ISSUED;
 	return 0;
 }
 
+/* What one call asks of the CA. */
+struct call {
+	enum { CALL_CHECK, CALL_ENROLL, CALL_POLL, CALL_GET_CERT,
+	       CALL_GET_CRL } kind;
+	const struct ca_enroll_req *req;
+	const char *tid;
+	enum ca_gen gen;
+	const X509_NAME *issuer;
+	const ASN1_INTEGER *serial;
+};
+
 static int handle(struct ca *ca, const struct ca_pub *pub,
-		  const struct ca_pub *issuer, const struct scep_request *req,
-		  const char *peer, int64_t now, struct scep_reply *rep)
+		  const struct ca_pub *issuer, const struct call *c,
+		  int64_t now, struct ca_result *res)
 {
-	switch (req->type) {
-	case SCEP_MSG_PKCSREQ:
-	case SCEP_MSG_RENEWALREQ:
-		return enroll(ca, pub, issuer, req, peer, now, rep);
-	case SCEP_MSG_CERTPOLL:
-		return poll(ca, issuer, req, now, rep);
-	case SCEP_MSG_GETCERT:
-		return get_cert(ca, pub, req, rep);
-	case SCEP_MSG_GETCRL:
-		return get_crl(pub, rep);
+	switch (c->kind) {
+	case CALL_ENROLL:
+		return enroll(ca, pub, issuer, c->req, now, res);
+	case CALL_POLL:
+		return poll(ca, issuer, c->tid, now, res);
+	case CALL_GET_CERT:
+		return get_cert(ca, pub, c->issuer, c->serial, res);
+	case CALL_GET_CRL:
+		return get_crl(pub, res);
 	default:
-		rep->status = SCEP_STATUS_FAILURE;
-		rep->fail = SCEP_FAIL_BAD_REQUEST;
-		rep->why = "unsupported message type";
 		return 0;
 	}
 }
 
 /*
- * One transaction for all a message changes: the request row, the one-time
+ * One transaction for all a call changes: the request row, the one-time
  * password, the serial, the certificate and the request's new state.  One
  * commit, so one WAL sync (synchronous=FULL) instead of one per step, and
- * it comes before the reply is built: a certificate is durable before its
- * client can see it.  A crash before the commit leaves none of it; the
- * serial reserved in it was never shown to anyone, so handing it out again
- * reuses nothing.  A failed step rolls all of it back (issue 19 #4: a
- * failed <serial>.cer write left a certificate row nobody received and
+ * it comes before the front end answers: a certificate is durable before
+ * its client can see it.  A crash before the commit leaves none of it;
+ * the serial reserved in it was never shown to anyone, so handing it out
+ * again reuses nothing.  A failed step rolls all of it back (issue 19 #4:
+ * a failed <serial>.cer write left a certificate row nobody received and
  * the request granted, so each retry recorded one more): the client gets
- * an HTTP error, its one-time password is still good, and a retry of the
- * same transaction starts afresh and records one certificate.
+ * an error, its one-time password is still good, and a retry of the same
+ * transaction starts afresh and records one certificate.
  */
 static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
-			const struct ca_pub *issuer,
-			const struct scep_request *req, const char *peer,
-			int64_t now, struct scep_reply *rep)
+			const struct ca_pub *issuer, const struct call *c,
+			int64_t now, struct ca_result *res)
 {
 	int ret;
 
 	ret = db_begin(ca->db);
 	if (ret < 0)
 		return ret;
-	ret = handle(ca, pub, issuer, req, peer, now, rep);
+	ret = handle(ca, pub, issuer, c, now, res);
 	if (ret < 0) {
 		db_rollback(ca->db);
 		return ret;
@@ -530,7 +535,7 @@ static int handle_in_tx(struct ca *ca, const struct ca_pub *pub,
 	return db_commit(ca->db);
 }
 
-/* A reference to the published state, for the length of one request. */
+/* A reference to the published state, for the length of one call. */
 static struct ca_pub *pub_get(struct ca *ca)
 {
 	struct ca_pub *p, *n = NULL;
@@ -543,180 +548,91 @@ static struct ca_pub *pub_get(struct ca *ca)
 	return n;
 }
 
-static void log_request(struct ca *ca, const struct scep_request *req,
-			const struct scep_reply *rep)
-{
-	static const char *const status[] = {[SCEP_STATUS_SUCCESS] = "SUCCESS",
-					     [SCEP_STATUS_FAILURE] = "FAILURE",
-					     [SCEP_STATUS_PENDING] = "PENDING"};
-
-	bool enroll = req->type == SCEP_MSG_PKCSREQ ||
-		      req->type == SCEP_MSG_RENEWALREQ;
-	/* Enrollments are the operator's business; polls and GETs are not. */
-	static const struct pkid_tag enrolled[] = {
-		[SCEP_STATUS_SUCCESS] = {LOG_INFO, "CS_GRANT"},
-		[SCEP_STATUS_PENDING] = {LOG_INFO, "CS_PENDING"},
-		[SCEP_STATUS_FAILURE] = {LOG_INFO, "CS_REJECT"},
-	};
-	static const struct pkid_tag failed = {LOG_WARNING, "CS_SCEP_FAILURE"};
-	static const struct pkid_tag other = {LOG_DEBUG, "CS_SCEP"};
-	const struct pkid_tag *t = enroll ? &enrolled[rep->status]
-				   : rep->status == SCEP_STATUS_FAILURE
-					   ? &failed
-					   : &other;
-
-	if (enroll)
-		ca_count_outcome(ca, rep->status == SCEP_STATUS_SUCCESS,
-				 rep->status == SCEP_STATUS_PENDING);
-	/* why is one of our constant strings: nothing the client sent. */
-	pkid_log(t->level, t->tag, "%s: %s tid %s: %s%s%s%s%s", ca->cfg.name,
-		 scep_msg_type_name(req->type),
-		 req->transaction_id[0] ? req->transaction_id : "-",
-		 status[rep->status],
-		 rep->status == SCEP_STATUS_FAILURE ? " " : "",
-		 rep->status == SCEP_STATUS_FAILURE
-			 ? scep_fail_info_name(rep->fail)
-			 : "",
-		 rep->why ? ": " : "", rep->why ? rep->why : "");
-}
-
 /*
- * Our certificates a client may envelope to: the CA (or RA), and while a
- * rollover exists, the rollover CA (or the RA's successor).  Returns how
- * many.
+ * Under the CA's lock: running, the keystore's time, then the call.  The
+ * rollover generation is issued by the rollover CA (a view of it); the
+ * front end still signs its answer with the current CA (or RA): the
+ * rollover certificates are not valid before the CA's end, and clients
+ * (strongSwan) refuse a signer that is not valid yet.
  */
-static size_t recipients(const struct ca_pub *pub, struct scep_recipient *r)
-{
-	r[0].cert = pub->ra_cert ? pub->ra_cert : pub->ca_cert;
-	r[0].key = pub->ra_cert ? pub->ra_key : pub->ca_key;
-	if (!pub->roll_cert)
-		return 1;
-	r[1].cert = pub->roll_ra_cert ? pub->roll_ra_cert : pub->roll_cert;
-	r[1].key = pub->roll_ra_cert ? pub->roll_ra_key : pub->roll_key;
-	return 2;
-}
-
-int ca_http_pki_operation(struct ca *ca, const unsigned char *msg, size_t len,
-			  const char *peer, struct ca_blob *out)
+static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 {
 	struct ca_pub *pub = pub_get(ca);
 	struct ca_pub roll_view = {0};
-	const struct ca_pub *issuer;
-	struct scep_request req = {0};
-	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
-	struct scep_recipient rcpt[2], *me;
-	const EVP_MD *md;
-	struct timespec t0;
+	const struct ca_pub *issuer = pub;
 	int64_t now = 0;
-	size_t n;
-	int ret;
+	int ret = 0;
 
+	memset(res, 0, sizeof(*res));
 	if (!pub)
 		return -EAGAIN;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = recipients(pub, rcpt);
-	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
-	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
-	if (ret == -EBADMSG)
-		goto out;
-	if (ret < 0)
-		rep.why = "the message does not verify or decrypt";
-	/*
-	 * Enveloped to the rollover certificate: issued by the rollover CA.
-	 * The CertRep is still signed by the current CA (or RA): the
-	 * rollover certificates are not valid before the CA's end, and
-	 * clients (strongSwan) refuse a signer that is not valid yet.
-	 */
-	me = &rcpt[0];
-	issuer = pub;
-	if (req.recipient_index == 1 && n == 2) {
+	if (c->gen == CA_GEN_ROLLOVER && pub->roll_cert) {
 		roll_view.ca_cert = pub->roll_cert;
 		roll_view.ca_key = pub->roll_key;
 		issuer = &roll_view;
 	}
 	pthread_mutex_lock(&ca->lock);
-	if (!ca->running) {
+	if (!ca->running)
 		ret = -EAGAIN;
-	} else if (ca_now(ca, &now) < 0) {
-		rep.fail = SCEP_FAIL_BAD_TIME;
-		rep.why = "time is not authoritative";
-		ret = -EPROTO;
-	}
-	if (ret == 0)
-		ret = handle_in_tx(ca, pub, issuer, &req, peer, now, &rep);
+	else if (ca_now(ca, &now) < 0)
+		reject(res, CA_REASON_BAD_TIME, "time is not authoritative");
+	else if (c->kind != CALL_CHECK)
+		ret = handle_in_tx(ca, pub, issuer, c, now, res);
 	pthread_mutex_unlock(&ca->lock);
-	if (ret < 0 && ret != -EPROTO)
-		goto out;
-	md = EVP_get_digestbynid(req.digest_nid);
-	log_request(ca, &req, &rep);
-	ret = scep_reply(&req, &rep, me->cert, me->key, md ? md : ca->md, now,
-			 &out->data, &out->len);
-	out->content_type = "application/x-pki-message";
-	ca_count_latency(ca, &t0);
-out:
-	X509_free(rep.issued);
-	X509_CRL_free(rep.crl);
-	scep_request_free(&req);
+	res->now = now;
 	ca_pub_free(pub);
-	return ret;
-}
-
-/* ER EXPIRE: drop expired pending requests, re-arm for the next one. */
-static int earliest_pending(const struct db_request *r, void *arg)
-{
-	int64_t *min = arg;
-
-	if (*min == 0 || r->expires < *min)
-		*min = r->expires;
-	return 0;
-}
-
-int ca_rearm_er_expire(struct ca *ca, int64_t now)
-{
-	int64_t next = 0, n = 0;
-	int ret;
-
-	ret = db_request_expire(ca->db, now, &n);
-	if (ret == 0 && n)
-		pkid_log(LOG_NOTICE, "CS_REQUEST_EXPIRED",
-			 "%s: %lld pending request(s) expired", ca->cfg.name,
-			 (long long)n);
-	ret = ret
-		      ?: db_request_foreach(ca->db, ca->cfg.name,
-					    DB_REQ_PENDING, false,
-					    earliest_pending, &next);
 	if (ret < 0)
-		return ret;
-	if (!next) {
-		/* Nothing pending: no timer (none armed is fine too). */
-		pkiks_timer_cancel(ca->ks, ca->cfg.name, PKIKS_TIMER_ER_EXPIRE);
-		return 0;
-	}
-	return pkiks_timer_arm(ca->ks, ca->cfg.name, PKIKS_TIMER_ER_EXPIRE,
-			       (uint64_t)next * 1000000000ULL);
+		ca_result_free(res);
+	return ret;
 }
 
-int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
+int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
+	      struct ca_result *res)
 {
-	int64_t now;
-	int ret = 0;
+	const struct call c = {
+		.kind = CALL_ENROLL, .req = req, .gen = req->generation};
 
-	pthread_mutex_lock(&ca->lock);
-	if (!ca->running || ca_now(ca, &now) < 0)
-		goto out;
-	if (kind == PKIKS_TIMER_CS_CRL_UPDATE)
-		ret = ca_crl_update(ca, now);
-	else if (kind == PKIKS_TIMER_ER_EXPIRE)
-		ret = ca_rearm_er_expire(ca, now);
-	else if (kind == PKIKS_TIMER_CS_SHADOW_CERT_GENERATION &&
-		 ca->cfg.auto_rollover)
-		ret = ca_rollover_create(ca, now);
-	else if (kind == PKIKS_TIMER_CS_CERT_EXPIRE)
-		ret = ca_rollover_promote(ca, now);
-	if (ret < 0 && ret != -EALREADY)
-		pkid_log(LOG_ERR, "CS_ROLLOVER", "%s: %s: %s", ca->cfg.name,
-			 pkiks_timer_kind_name(kind), strerror(-ret));
-out:
-	pthread_mutex_unlock(&ca->lock);
-	return ret;
+	if (!req->csr || !req->transaction_id)
+		return -EINVAL;
+	return call(ca, &c, res);
+}
+
+int ca_poll(struct ca *ca, const char *transaction_id, enum ca_gen generation,
+	    struct ca_result *res)
+{
+	const struct call c = {
+		.kind = CALL_POLL, .tid = transaction_id, .gen = generation};
+
+	return call(ca, &c, res);
+}
+
+int ca_get_cert(struct ca *ca, const X509_NAME *issuer,
+		const ASN1_INTEGER *serial, struct ca_result *res)
+{
+	const struct call c = {
+		.kind = CALL_GET_CERT, .issuer = issuer, .serial = serial};
+
+	return call(ca, &c, res);
+}
+
+int ca_get_crl(struct ca *ca, struct ca_result *res)
+{
+	const struct call c = {.kind = CALL_GET_CRL};
+
+	return call(ca, &c, res);
+}
+
+int ca_check(struct ca *ca, struct ca_result *res)
+{
+	const struct call c = {.kind = CALL_CHECK};
+
+	return call(ca, &c, res);
+}
+
+void ca_result_free(struct ca_result *res)
+{
+	X509_free(res->cert);
+	X509_CRL_free(res->crl);
+	res->cert = NULL;
+	res->crl = NULL;
 }
