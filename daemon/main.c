@@ -37,6 +37,7 @@
 #include "guard/guard.h"
 #include "health/health.h"
 #include "core/http.h"
+#include "proto/scep/scep_client.h"
 #include "proto/scep/scep_http.h"
 #include "keystore.h"
 #include "core/log.h"
@@ -353,6 +354,12 @@ static int setup_ctl(struct pkid *d)
 	return ret ?: ctl_server_start(d->ctl);
 }
 
+/* The SCEP client's transport reports to pkid's log. */
+static void scep_client_log(int level, const char *msg)
+{
+	pkid_log(level, NULL, "%s", msg);
+}
+
 static int setup_http(struct pkid *d)
 {
 	int ret;
@@ -571,6 +578,7 @@ int main(int argc, char **argv)
 	if (!d.opts.foreground && daemon(0, 0) < 0)
 		goto err_cfg;
 	pkid_log_open(d.opts.foreground);
+	scep_client_set_log(scep_client_log);
 	ret = block_signals(&d);
 	if (ret == 0 && pkiks_provider_load(NULL, d.opts.provider) < 0) {
 		pkid_log(LOG_ERR, NULL, "cannot load the pkiks provider");

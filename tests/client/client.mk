@@ -3,8 +3,7 @@
 # enrolling from another real pkid on loopback (ports 18200-18299).
 CLIENT_TEST_SCEP := $(BIN)/test-scep-client
 
-$(CLIENT_TEST_SCEP): $(OBJ)/tests/client/test_scep_client.o \
-		     $(SCEP_CLIENT_OBJS) $(SCEP_OBJS)
+$(CLIENT_TEST_SCEP): $(OBJ)/tests/client/test_scep_client.o $(LIBSCEP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) $(PKID_TP_LIBS) -lcunit
 

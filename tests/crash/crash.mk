@@ -8,11 +8,12 @@
 CRASH_STORM := $(BIN)/crash-storm
 CRASH_STORM_OBJS := $(OBJ)/tests/crash/storm.o $(OBJ)/tests/crash/storm_send.o
 
-$(CRASH_STORM_OBJS): CFLAGS += -Idaemon
+$(CRASH_STORM_OBJS): CFLAGS += $(SCEP_CFLAGS)
 
-$(CRASH_STORM): $(CRASH_STORM_OBJS) $(SCEP_CLIENT_OBJS) $(SCEP_OBJS) $(LIBPKID)
+$(CRASH_STORM): $(CRASH_STORM_OBJS) $(LIBSCEP) $(LIBPKID)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBSCEP) $(LIBPKID) \
+		$(LDLIBS_BASE) \
 		$(PKID_TP_LIBS)
 
 ALL += $(CRASH_STORM)

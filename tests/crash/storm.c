@@ -285,6 +285,12 @@ static void storm_free(struct storm *s)
 	X509_free(s->ca.ra);
 }
 
+/* The SCEP transport's failures (HTTP errors, timeouts). */
+static void scep_log(int level, const char *msg)
+{
+	fprintf(stderr, "crash-storm: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct storm_opts o;
@@ -296,6 +302,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return 1;
+	scep_client_set_log(scep_log);
 	s.n = o.enrollments;
 	s.req = calloc(s.n, sizeof(*s.req));
 	ret = s.req ? fetch_ca(&o, &s.ca) : -ENOMEM;

@@ -23,7 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "proto/scep/scep_client.h"
+#include "scep/scep_client.h"
 
 struct storm_opts {
 	const char *url;

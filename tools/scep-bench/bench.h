@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "proto/scep/scep_client.h"
+#include "scep/scep_client.h"
 
 struct bench_opts {
 	const char *url;

@@ -213,6 +213,12 @@ static int report(const struct bench_opts *o, const struct bench_ca *ca,
 	return 0;
 }
 
+/* The SCEP transport's failures (HTTP errors, timeouts). */
+static void scep_log(int level, const char *msg)
+{
+	fprintf(stderr, "scep-bench: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
@@ -227,6 +233,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return 1;
+	scep_client_set_log(scep_log);
 	ret = fetch_ca(&o, &ca);
 	/* The limit first, while pkid is idle and nothing else of ours runs. */
 	ret = ret

@@ -1,13 +1,16 @@
 # tools/scep-bench: the SCEP enrollment load generator (bench.h says how).
-# It speaks SCEP with the daemon's own client codec and libcurl transport.
+# It speaks SCEP with the daemon's own client codec and libcurl transport,
+# linked as a library (LIBSCEP, daemon/proto/scep/scep.mk): no daemon
+# object and no daemon header but the protocol's.
 SCEP_BENCH := $(BIN)/scep-bench
 SCEP_BENCH_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tools/scep-bench/*.c))
 
-$(SCEP_BENCH_OBJS): CFLAGS += -Idaemon
+$(SCEP_BENCH_OBJS): CFLAGS += $(SCEP_CFLAGS)
 
-$(SCEP_BENCH): $(SCEP_BENCH_OBJS) $(SCEP_CLIENT_OBJS) $(SCEP_OBJS) $(LIBPKID)
+$(SCEP_BENCH): $(SCEP_BENCH_OBJS) $(LIBSCEP) $(LIBPKID)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBSCEP) $(LIBPKID) \
+		$(LDLIBS_BASE) \
 		$(PKID_TP_LIBS) $(shell pkg-config --libs jansson)
 
 ALL += $(SCEP_BENCH)

@@ -5,17 +5,29 @@
 # SCEP_SERVER_OBJS: the SCEP server on the CA's protocol-neutral calls
 # (scep_server.c, daemon/ca/ca.h) and its routes in the HTTP table
 # (scep_http.c); linked into pkid only.
-# SCEP_CLIENT_OBJS: the client codec and its libcurl transport, also linked
-# by tests/client's unit test, the crash storm and scep-bench; with the log
-# (daemon/core/log.c) its transport reports through.
+# SCEP_CLIENT_OBJS: the client codec and its libcurl transport (it reports
+# through scep_client_set_log(); pkid points it at its log).
 SCEP_OBJS := $(OBJ)/daemon/proto/scep/scep.o \
 	     $(OBJ)/daemon/proto/scep/scep_attr.o \
 	     $(OBJ)/daemon/proto/scep/scep_reply.o
 
 SCEP_CLIENT_OBJS := $(OBJ)/daemon/proto/scep/scep_client.o \
 		    $(OBJ)/daemon/proto/scep/scep_client_csr.o \
-		    $(OBJ)/daemon/proto/scep/scep_client_http.o \
-		    $(OBJ)/daemon/core/log.o
+		    $(OBJ)/daemon/proto/scep/scep_client_http.o
 
 SCEP_SERVER_OBJS := $(OBJ)/daemon/proto/scep/scep_server.o \
 		    $(OBJ)/daemon/proto/scep/scep_http.o
+
+# LIBSCEP: both codecs and the client transport as a library for programs
+# outside the daemon (tools/scep-bench, tests/client's unit test, the
+# crash storm); they include "scep/scep_client.h" with $(SCEP_CFLAGS) and
+# need no other daemon header or object.
+LIBSCEP := $(B)/libscep.a
+SCEP_CFLAGS := -Idaemon/proto
+
+$(LIBSCEP): $(SCEP_OBJS) $(SCEP_CLIENT_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+ALL += $(LIBSCEP)

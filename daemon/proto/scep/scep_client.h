@@ -119,6 +119,11 @@ int scep_client_fingerprint_match(X509 *x, const char *hex);
 
 /* ---- scep_client_http.c ---- */
 
+/* Where the transport reports failures (level: syslog's; one line, no
+ * newline).  Default, and fn NULL: nowhere (the errno still says). */
+typedef void (*scep_log_fn)(int level, const char *msg);
+void scep_client_set_log(scep_log_fn fn);
+
 struct scep_http_body {
 	unsigned char *data; /* malloc'd */
 	size_t len;

@@ -5,15 +5,40 @@
  * bounded by a connect timeout and a total timeout, the body capped.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "scep_client.h"
-#include "core/log.h"
+
+/* Nowhere until the program says where (pkid: its log). */
+static scep_log_fn log_fn;
+
+void scep_client_set_log(scep_log_fn fn)
+{
+	log_fn = fn;
+}
+
+static void say(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn(level, msg);
+}
 
 struct sink {
 	struct scep_http_body *body;
@@ -72,13 +97,12 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc = curl_easy_perform(c);
 	if (s.too_big) {
-		pkid_log(LOG_WARNING, NULL, "%s: reply larger than %d bytes",
-			 what, SCEP_HTTP_BODY_MAX);
+		say(LOG_WARNING, "%s: reply larger than %d bytes", what,
+		    SCEP_HTTP_BODY_MAX);
 		return -EMSGSIZE;
 	}
 	if (rc != CURLE_OK) {
-		pkid_log(LOG_WARNING, NULL, "%s: %s", what,
-			 curl_easy_strerror(rc));
+		say(LOG_WARNING, "%s: %s", what, curl_easy_strerror(rc));
 		return curl_errno(rc);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &body->status);
@@ -88,7 +112,7 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 	if (body->status == 404)
 		return -ENOENT;
 	if (body->status < 200 || body->status > 299) {
-		pkid_log(LOG_WARNING, NULL, "%s: HTTP %ld", what, body->status);
+		say(LOG_WARNING, "%s: HTTP %ld", what, body->status);
 		return -EPROTO;
 	}
 	return 0;
