@@ -3,14 +3,15 @@
 # pkid is linked from the parts each folder describes in its own fragment:
 # daemon/core/core.mk (database, control socket, HTTP, reload, log, key
 # blobs), daemon/ca/ca.mk (the certificate server), daemon/client/client.mk
-# (trustpoints), daemon/proto/scep/scep.mk (the SCEP codecs) and
+# (trustpoints), daemon/proto/scep/scep.mk (SCEP: codecs, server, routes,
+# the trustpoints' protocol) and
 # daemon/guard/guard.mk (the XDP guard) and daemon/health/health.mk (the
 # watchdog).  Some of them are read after this
 # file, so the prerequisites are expanded late.
 PKID := $(BIN)/pkid
 
 .SECONDEXPANSION:
-$(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_SERVER_OBJS) \
+$(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_PKID_OBJS) \
 	 $$(SCEP_CLIENT_OBJS) \
 	 $$(PKID_CORE_OBJS) $$(PKID_BASE_OBJS) $$(PKID_TP_OBJS) \
 	 $$(PKID_GUARD_OBJS) $$(PKID_HEALTH_OBJS) $$(LIBPKID)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto/scep/scep_enroll.h"
 #include "tp_internal.h"
 #include "core/log.h"
 
@@ -94,6 +95,7 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 	if (!set->tps || !set->keygen || (env->ks_socket && !set->ks_socket))
 		return -ENOMEM;
 	set->n = cfg->n_trustpoints;
+	set->proto = &scep_enroll_proto; /* the one protocol, for now */
 	/* Stored CRLs (tp_crl.c) live next to the database. */
 	snprintf(set->crl_dir, sizeof(set->crl_dir), "%s", env->db_path);
 	slash = strrchr(set->crl_dir, '/');

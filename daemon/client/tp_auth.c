@@ -10,31 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/scep/scep_client.h"
+#include "proto/scep/scep_client.h" /* fingerprints */
 #include "tp_internal.h"
 #include "core/log.h"
 
-/* GetCACert: the CA (and RA) certificate and its fingerprint. */
+/* The CA (and RA) certificate and its fingerprint. */
 int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 		char *why, size_t n)
 {
-	struct scep_http_body body;
-	int ret;
+	int ret = tp->set->proto->get_ca_certs(tp->cfg.enrollment_url, ca, ra,
+					       why, n);
 
-	ret = scep_http_get(tp->cfg.enrollment_url, "GetCACert", NULL, &body);
-	if (ret < 0) {
-		snprintf(why, n, "GetCACert from %s: %s",
-			 tp->cfg.enrollment_url, strerror(-ret));
-		return ret;
-	}
-	ret = scep_client_parse_ca(body.data, body.len, body.content_type, ca,
-				   ra);
-	scep_http_body_free(&body);
-	if (ret < 0) {
-		snprintf(why, n, "GetCACert: not a CA certificate");
-		return ret;
-	}
-	return scep_client_fingerprint(*ca, EVP_sha256(), fp, fp_size);
+	return ret ?: scep_client_fingerprint(*ca, EVP_sha256(), fp, fp_size);
 }
 
 static int check_fingerprint(struct tp *tp, X509 *ca, const char *fp,
@@ -63,7 +50,7 @@ static int check_fingerprint(struct tp *tp, X509 *ca, const char *fp,
 int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 		    char *why, size_t n)
 {
-	struct scep_http_body caps = {0};
+	char *caps = NULL;
 	struct db_tp st;
 	X509 *ca = NULL, *ra = NULL;
 	int ret;
@@ -80,12 +67,11 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 		memset(&st, 0, sizeof(st));
 		snprintf(st.name, sizeof(st.name), "%s", tp->cfg.name);
 	}
-	/* GetCACaps is optional (RFC 8894 §3.5.2): none means defaults. */
-	if (scep_http_get(tp->cfg.enrollment_url, "GetCACaps", NULL, &caps) ==
-	    0) {
+	/* Capabilities are optional (SCEP: RFC 8894 §3.5.2): none means
+	 * defaults. */
+	if (tp->set->proto->get_caps(tp->cfg.enrollment_url, &caps) == 0) {
 		free(st.caps);
-		st.caps = strndup((char *)caps.data, caps.len);
-		scep_http_body_free(&caps);
+		st.caps = caps;
 	}
 	ret = tp_set_blob(&st.ca_cert, &st.ca_cert_len, ca);
 	ret = ret ?: tp_set_blob(&st.ra_cert, &st.ra_cert_len, ra);

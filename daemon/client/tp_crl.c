@@ -32,7 +32,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "proto/scep/scep_client.h"
 #include "tp_internal.h"
 #include "core/log.h"
 
@@ -43,6 +42,8 @@
 
 /* The state dir, "/trustpoint-", the name, ".crl". */
 #define TP_CRL_PATH_MAX (PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32)
+/* A stored CRL is no larger than a download may be (SCEP_HTTP_BODY_MAX). */
+#define TP_CRL_FILE_MAX (1024 * 1024)
 
 static void crl_path(const struct tp *tp, char *buf, size_t size)
 {
@@ -110,14 +111,14 @@ static int cdp_url(X509 *id, char *buf, size_t size)
 /* Download the CRL: the CDP when the identity names one (a CDP that
  * does not answer falls back to GetCRL), else GetCRL. */
 static int crl_fetch(struct tp *tp, const struct db_tp *st,
-		     struct scep_http_body *body, char *from, size_t size)
+		     unsigned char **der, size_t *len, char *from, size_t size)
 {
 	X509 *id = tp_x509(st->id_cert, st->id_cert_len);
 	int ret = cdp_url(id, from, size);
 
 	X509_free(id);
 	if (ret == 0) {
-		ret = scep_http_get_url(from, body);
+		ret = tp->set->proto->fetch(from, der, len);
 		if (ret == 0)
 			return 0;
 		pkid_log(LOG_WARNING, NULL,
@@ -127,8 +128,8 @@ static int crl_fetch(struct tp *tp, const struct db_tp *st,
 	}
 	if (!tp->cfg.enrollment_url[0])
 		return -ENOENT;
-	snprintf(from, size, "%s?operation=GetCRL", tp->cfg.enrollment_url);
-	return scep_http_get(tp->cfg.enrollment_url, "GetCRL", NULL, body);
+	return tp->set->proto->get_crl(tp->cfg.enrollment_url, der, len, from,
+				       size);
 }
 
 /* Issued and signed by the trustpoint's CA, or refused with @why. */
@@ -196,7 +197,7 @@ static int crl_load(const struct tp *tp, unsigned char **der, size_t *len)
 	if (!f)
 		return -ENOENT;
 	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) <= 0 ||
-	    n > SCEP_HTTP_BODY_MAX || fseek(f, 0, SEEK_SET) < 0)
+	    n > TP_CRL_FILE_MAX || fseek(f, 0, SEEK_SET) < 0)
 		goto out;
 	buf = malloc(n);
 	if (buf && fread(buf, 1, n, f) == (size_t)n) {
@@ -263,7 +264,8 @@ static void crl_schedule(struct tp *tp)
 
 int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 {
-	struct scep_http_body body = {0};
+	unsigned char *der = NULL;
+	size_t len = 0;
 	char from[PKID_CONF_URL_MAX + 32] = "";
 	const char *why = NULL;
 	X509_CRL *crl = NULL;
@@ -271,7 +273,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 
 	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL || !st->ca_cert)
 		return 0;
-	ret = crl_fetch(tp, st, &body, from, sizeof(from));
+	ret = crl_fetch(tp, st, &der, &len, from, sizeof(from));
 	if (ret < 0) {
 		pkid_log(LOG_WARNING, NULL,
 			 "trustpoint %s: cannot fetch the CRL from %s: "
@@ -280,7 +282,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 			 strerror(-ret));
 		goto out;
 	}
-	crl = crl_parse(body.data, body.len);
+	crl = crl_parse(der, len);
 	ret = crl ? crl_verify(crl, st, &why) : -EBADMSG;
 	if (ret < 0) {
 		pkid_log(LOG_WARNING, NULL,
@@ -289,7 +291,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 			 tp->cfg.name, from, crl ? why : "not a CRL");
 		goto out;
 	}
-	ret = crl_keep(tp, body.data, body.len);
+	ret = crl_keep(tp, der, len);
 	if (ret < 0)
 		goto out;
 	crl_note(tp, crl);
@@ -302,7 +304,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 out:
 	crl_schedule(tp);
 	X509_CRL_free(crl);
-	scep_http_body_free(&body);
+	free(der);
 	return ret;
 }
 

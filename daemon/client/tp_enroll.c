@@ -9,6 +9,10 @@
  * after a restart the same request is polled with the same
  * transactionID.  The request's key and signer are derived again from
  * the row and the configuration; nothing lives only in memory.
+ *
+ * What goes over the wire, and how, is the enrollment protocol's
+ * (tp->set->proto, daemon/proto/enroll_proto.h); this file decides what
+ * to ask and what to do with the answer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,10 +20,9 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/rand.h>
 
 #include "core/log.h"
-#include "proto/scep/scep_client.h"
+#include "proto/scep/scep_client.h" /* the CSR and subject helpers */
 #include "tp_internal.h"
 
 /* Everything one request (or poll) needs. */
@@ -36,8 +39,10 @@ struct tp_req {
 	X509 *signer;  /* self-signed, or the identity certificate */
 	EVP_PKEY *signer_key;
 	X509_NAME *subject;
-	struct scep_client_msg m;
-	unsigned char *content;
+	const EVP_MD *md; /* the CSR's and a self-signed signer's */
+	struct enroll_ctx c;
+	bool poll;
+	unsigned char *content; /* the CSR */
 	size_t content_len;
 	char tid[DB_TID_MAX];
 };
@@ -191,24 +196,26 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 			 tp->cfg.subject_name);
 		return ret;
 	}
-	md = scep_client_md(r->st.caps);
+	md = tp->set->proto->digest(r->st.caps);
 	ret = req_key(tp, r, fresh);
 	ret = ret ?: req_signer(tp, r, md, now, why, n);
 	if (ret < 0)
 		return ret;
-	r->m = (struct scep_client_msg){
-		.type = SCEP_MSG_PKCSREQ,
+	r->md = md;
+	r->c = (struct enroll_ctx){
+		.url = tp->cfg.enrollment_url,
+		.caps = r->st.caps,
 		.signer = r->signer,
 		.signer_key = r->signer_key,
+		.key = r->key,
 		.recipient = r->recipient,
+		.signers = r->signers,
 		.now = now,
-		.cipher = scep_client_cipher(r->st.caps),
-		.md = md,
 	};
-	return RAND_bytes(r->m.sender_nonce, SCEP_NONCE_LEN) == 1 ? 0 : -EIO;
+	return 0;
 }
 
-/* PKCSReq content: the CSR (Cisco sends renewals as PKCSReq too). */
+/* The CSR, for a first enrollment and a renewal alike. */
 static int req_csr(struct tp *tp, struct tp_req *r)
 {
 	struct scep_client_subject s;
@@ -217,7 +224,7 @@ static int req_csr(struct tp *tp, struct tp_req *r)
 	int len, ret;
 
 	subject_of(tp, &s);
-	ret = scep_client_csr(&s, r->key, r->m.md, &csr);
+	ret = scep_client_csr(&s, r->key, r->md, &csr);
 	if (ret < 0)
 		return ret;
 	len = i2d_X509_REQ(csr, &der);
@@ -273,27 +280,6 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 		pkiks_key_delete(tp->set->ks, r->key_name);
 }
 
-/* What a failed exchange means, in the operator's words (issue 13). */
-static const char *unreachable_why(int err)
-{
-	switch (err) {
-	case -ECONNREFUSED:
-		return "CA unreachable (connect refused)";
-	case -EHOSTUNREACH:
-		return "CA unreachable (no route to host)";
-	case -ETIMEDOUT:
-		return "CA unreachable (timed out)";
-	case -ECONNRESET:
-		return "CA unreachable (connection reset)";
-	case -ENOENT: /* HTTP 404, from GetNextCACert */
-		return "the CA has no rollover certificate (GetNextCACert: 404)";
-	case -EPROTO:
-		return "the CA answered, but not with SCEP (HTTP error)";
-	default:
-		return NULL;
-	}
-}
-
 /*
  * Not answered, or answered with something we cannot use: CONNECT RETRY
  * with backoff, unless out of retries.  what: why, or NULL for the
@@ -306,7 +292,7 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 	int64_t now;
 
 	if (!what)
-		what = unreachable_why(err);
+		what = tp->set->proto->explain(err);
 	if (!what) {
 		snprintf(buf, sizeof(buf), "CA unreachable (%s)",
 			 strerror(-err));
@@ -326,11 +312,8 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 	return err;
 }
 
-static int on_success(struct tp *tp, struct tp_req *r,
-		      const struct scep_client_reply *rep)
+static int on_success(struct tp *tp, struct tp_req *r, X509 *cert)
 {
-	X509 *cert = scep_client_find_cert(rep, r->key);
-
 	if (!cert || X509_verify(cert, X509_get0_pubkey(r->ca)) != 1) {
 		pkid_log(LOG_ERR, NULL,
 			 "trustpoint %s: the CA's reply holds no "
@@ -374,72 +357,51 @@ static int on_pending(struct tp *tp, struct tp_req *r, const char *tid,
  */
 static const char *retry_tid(const struct tp_req *r)
 {
-	return r->m.type == SCEP_MSG_CERTPOLL ? r->m.transaction_id : "";
+	return r->poll ? r->c.transaction_id : "";
 }
 
-/* Send r->m (built), read the CertRep, act on it. */
+/* Send r->c (the enrollment or the poll), act on the answer. */
 static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 {
-	struct scep_http_body body;
-	struct scep_client_reply rep;
-	unsigned char *der = NULL;
-	size_t len = 0;
-	int post = scep_client_has_cap(r->st.caps, "POSTPKIOperation");
+	const struct enroll_proto *p = tp->set->proto;
+	struct enroll_result res = {0};
+	char what[sizeof(res.why) + 64];
 	int ret;
 
-	ret = scep_client_build(&r->m, &der, &len);
+	ret = r->poll ? p->poll(&r->c, &res) : p->enroll(&r->c, &res);
 	if (ret < 0)
 		return ret;
-	ret = scep_http_pkiop(tp->cfg.enrollment_url, post, der, len, &body);
-	free(der);
-	if (ret < 0)
-		return scep_http_unreachable(ret)
-			       ? retry_later(tp, r, retry_tid(r), count, ret,
-					     NULL)
-			       : ret;
-	ret = scep_client_parse(body.data, body.len, r->signers, &r->m, &rep);
-	scep_http_body_free(&body);
-	if (ret < 0) {
-		char what[sizeof(rep.why) + 64];
-
+	switch (res.status) {
+	case ENROLL_NO_ANSWER:
+		ret = retry_later(tp, r, retry_tid(r), count, res.err, NULL);
+		break;
+	case ENROLL_BAD_ANSWER:
 		/* The CA answered: say what was wrong with the answer. */
 		snprintf(what, sizeof(what), "reply to %s: %s",
-			 r->m.transaction_id,
-			 rep.why[0] ? rep.why : strerror(-ret));
-		return retry_later(tp, r, retry_tid(r), count, ret, what);
-	}
-	switch (rep.status) {
-	case SCEP_STATUS_SUCCESS:
-		ret = on_success(tp, r, &rep);
+			 r->c.transaction_id,
+			 res.why[0] ? res.why : strerror(-res.err));
+		ret = retry_later(tp, r, retry_tid(r), count, res.err, what);
 		break;
-	case SCEP_STATUS_PENDING:
-		ret = on_pending(tp, r, r->m.transaction_id, count);
+	case ENROLL_ISSUED:
+		ret = on_success(tp, r, res.cert);
+		break;
+	case ENROLL_PENDING:
+		ret = on_pending(tp, r, r->c.transaction_id, count);
 		break;
 	default:
-		give_up(tp, r, scep_fail_info_name(rep.fail));
+		give_up(tp, r, res.reason);
 		ret = -EKEYREJECTED;
 		break;
 	}
-	scep_client_reply_free(&rep);
+	enroll_result_free(&res);
 	return ret;
 }
 
-/* GetNextCACert, verified as signed by the current CA @ca. */
+/* The rollover CA (and RA), verified as signed by the current CA @ca. */
 static int get_next_ca(struct tp *tp, X509 *ca, X509 **next, X509 **next_ra)
 {
-	struct scep_http_body body;
-	int ret;
-
-	*next = *next_ra = NULL;
-	if (!ca)
-		return -ENOENT;
-	ret = scep_http_get(tp->cfg.enrollment_url, "GetNextCACert", NULL,
-			    &body);
-	if (ret < 0)
-		return ret;
-	ret = scep_client_parse_next_ca(body.data, body.len, ca, next, next_ra);
-	scep_http_body_free(&body);
-	return ret;
+	return tp->set->proto->get_next_ca(tp->cfg.enrollment_url, ca, next,
+					   next_ra);
 }
 
 /*
@@ -459,7 +421,7 @@ static int shadow_recipient(struct tp *tp, struct tp_req *r)
 		ret = -ESTALE;
 	}
 	if (ret == 0 && r->next_ra) {
-		r->recipient = r->m.recipient = r->next_ra;
+		r->recipient = r->c.recipient = r->next_ra;
 		ret = push_ref(r->signers, r->next_ra);
 	}
 	X509_free(cur);
@@ -494,7 +456,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	ensure_ra(tp, kind);
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
-	ret = ret ?: scep_client_transid(r.tid, sizeof(r.tid));
+	ret = ret ?: tp->set->proto->new_transaction_id(r.tid, sizeof(r.tid));
 	if (ret < 0)
 		goto out;
 	if (kind == TP_KIND_SHADOW) {
@@ -505,9 +467,9 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 		}
 	}
 	tp->gave_up_at = 0; /* a new attempt */
-	r.m.transaction_id = r.tid;
-	r.m.content = r.content;
-	r.m.content_len = r.content_len;
+	r.c.transaction_id = r.tid;
+	r.c.csr = r.content;
+	r.c.csr_len = r.content_len;
 	pkid_log(LOG_INFO, NULL, "trustpoint %s: %s request %s to %s",
 		 tp->cfg.name, tp_kind_name(kind), r.tid,
 		 tp->cfg.enrollment_url);
@@ -538,15 +500,11 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			goto out;
 		}
 	}
-	ret = scep_client_poll_content(r.ca, r.subject, &r.content,
-				       &r.content_len);
-	if (ret < 0)
-		goto out;
-	r.m.type = SCEP_MSG_CERTPOLL;
+	r.poll = true;
 	tp->gave_up_at = 0; /* a new attempt */
-	r.m.transaction_id = r.tid;
-	r.m.content = r.content;
-	r.m.content_len = r.content_len;
+	r.c.transaction_id = r.tid;
+	r.c.ca = r.ca;
+	r.c.subject = r.subject;
 	pkid_log(LOG_INFO, NULL, "trustpoint %s: polling %s (poll %u)",
 		 tp->cfg.name, r.tid, count + 1);
 	ret = exchange(tp, &r, count + 1);
@@ -616,7 +574,7 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 	return start_request(tp, kind, 0, why, n);
 }
 
-/* SHADOW: GetNextCACert, signed by the current CA; 404 = not yet. */
+/* SHADOW: the rollover CA, signed by the current CA; -ENOENT = not yet. */
 static int fetch_next_ca(struct tp *tp, struct db_tp *st, unsigned int count)
 {
 	struct tp_req r = {.kind = TP_KIND_SHADOW};
@@ -659,7 +617,7 @@ static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
 
 	if (ret > 0)
 		return start_request(tp, TP_KIND_ENROLL, 0, why, n);
-	if (ret == 0 || !scep_http_unreachable(ret))
+	if (ret == 0 || !tp->set->proto->unreachable(ret))
 		return ret;
 	r.st = *st;
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
@@ -674,8 +632,7 @@ int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
 	X509 *ca, *next = NULL, *next_ra = NULL;
 	int ret;
 
-	if (st->shadow_ca_cert || !st->caps ||
-	    !scep_client_has_cap(st->caps, "GetNextCACert"))
+	if (st->shadow_ca_cert || !tp->set->proto->has_next_ca(st->caps))
 		return 0;
 	ca = tp_x509(st->ca_cert, st->ca_cert_len);
 	ret = get_next_ca(tp, ca, &next, &next_ra);

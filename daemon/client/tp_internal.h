@@ -27,6 +27,7 @@
 #include "config.h"
 #include "core/db.h"
 #include "keystore.h"
+#include "proto/enroll_proto.h"
 #include "schedule.h"
 #include "tp.h"
 
@@ -61,6 +62,7 @@ struct tp_set {
 	char crl_dir[PKID_CONF_PATH_MAX]; /* the state dir: stored CRLs */
 	struct db *db;
 	struct pkiks *ks;
+	const struct enroll_proto *proto; /* how trustpoints reach their CA */
 };
 
 /* tp.c */

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "proto/scep/scep_client.h"
 #include "tp_internal.h"
 
 /* Give up: no timer of ours keeps asking; the operator takes over. */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto/scep/scep_client.h"
 #include "schedule.h"
 #include "tp_internal.h"
 #include "core/log.h"
@@ -88,10 +87,9 @@ static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 
 	if (tp_validity(id, &idv) < 0 || tp_validity(ca, &cav) < 0)
 		return 0;
-	e = sched_lifecycle(
-		&conf, idv, cav,
-		st->caps && scep_client_has_cap(st->caps, "GetNextCACert"),
-		st->shadow_ca_cert != NULL);
+	e = sched_lifecycle(&conf, idv, cav,
+			    tp->set->proto->has_next_ca(st->caps),
+			    st->shadow_ca_cert != NULL);
 	if (e.kind == SCHED_NONE)
 		return 0;
 	*kind = e.kind == SCHED_SHADOW ? PKIKS_TIMER_SHADOW : PKIKS_TIMER_RENEW;
