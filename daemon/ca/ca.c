@@ -68,59 +68,40 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	return 0;
 }
 
-/* A borrowed view of p's certificates and keys as struct ca_keys. */
-static void keys_of(const struct ca_pub *p, const EVP_MD *md,
-		    struct ca_keys *k)
-{
-	k->ca_cert = p->ca_cert;
-	k->ca_key = p->ca_key;
-	k->ra_cert = p->ra_cert;
-	k->ra_key = p->ra_key;
-	k->roll_cert = p->roll_cert;
-	k->roll_key = p->roll_key;
-	k->roll_ra_cert = p->roll_ra_cert;
-	k->roll_ra_key = p->roll_ra_key;
-	k->md = md;
-}
+#define CA_KEYS_PAIRS 4 /* certificate and key: CA, RA, and their successors */
 
-/* Take a reference on each certificate and key of k. */
-static void keys_ref(const struct ca_keys *k)
+/* Take a reference on each certificate and key of k (ref), or drop it. */
+static void keys_refs(struct ca_keys *k, bool ref)
 {
-	X509 *const certs[] = {k->ca_cert, k->ra_cert, k->roll_cert,
-			       k->roll_ra_cert};
-	EVP_PKEY *const keys[] = {k->ca_key, k->ra_key, k->roll_key,
-				  k->roll_ra_key};
+	X509 **certs[CA_KEYS_PAIRS] = {&k->ca_cert, &k->ra_cert, &k->roll_cert,
+				       &k->roll_ra_cert};
+	EVP_PKEY **keys[CA_KEYS_PAIRS] = {&k->ca_key, &k->ra_key, &k->roll_key,
+					  &k->roll_ra_key};
 	size_t i;
 
-	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
-		if (certs[i])
-			X509_up_ref(certs[i]);
-		if (keys[i])
-			EVP_PKEY_up_ref(keys[i]);
+	for (i = 0; i < CA_KEYS_PAIRS; i++) {
+		if (ref && *certs[i])
+			X509_up_ref(*certs[i]);
+		if (ref && *keys[i])
+			EVP_PKEY_up_ref(*keys[i]);
+		if (!ref) {
+			X509_free(*certs[i]);
+			EVP_PKEY_free(*keys[i]);
+		}
 	}
 }
 
 void ca_keys_put(struct ca_keys *k)
 {
-	X509_free(k->ca_cert);
-	EVP_PKEY_free(k->ca_key);
-	X509_free(k->ra_cert);
-	EVP_PKEY_free(k->ra_key);
-	X509_free(k->roll_cert);
-	EVP_PKEY_free(k->roll_key);
-	X509_free(k->roll_ra_cert);
-	EVP_PKEY_free(k->roll_ra_key);
+	keys_refs(k, false);
 	memset(k, 0, sizeof(*k));
 }
 
 void ca_pub_free(struct ca_pub *p)
 {
-	struct ca_keys k;
-
 	if (!p)
 		return;
-	keys_of(p, NULL, &k);
-	ca_keys_put(&k);
+	ca_keys_put(&p->k);
 	if (p->enc_data)
 		p->enc->free(p->enc_data);
 	free(p->crl_der);
@@ -194,7 +175,7 @@ void ca_publish(struct ca *ca, struct ca_pub *np)
 	struct ca_pub *old = ca->pub;
 
 	/* A new CA certificate (a promoted rollover CA) has not expired. */
-	if (!old || !np || X509_cmp(old->ca_cert, np->ca_cert))
+	if (!old || !np || X509_cmp(old->k.ca_cert, np->k.ca_cert))
 		ca->expired_logged = false;
 	rcu_assign_pointer(ca->pub, np);
 	if (old)
@@ -213,15 +194,13 @@ static unsigned char *memdup(const void *p, size_t len)
 struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 {
 	struct ca_pub *n = calloc(1, sizeof(*n));
-	struct ca_keys k;
 
 	if (!n)
 		return NULL;
 	*n = *p;
 	n->enc_data = NULL;
 	n->crl_der = NULL;
-	keys_of(p, NULL, &k);
-	keys_ref(&k);
+	keys_refs(&n->k, true);
 	if (p->enc_data)
 		n->enc_data = p->enc->dup(p->enc_data);
 	if (p->crl_der)
@@ -279,11 +258,11 @@ int ca_write_file(const char *path, const void *data, size_t len,
 /* The front end's answers for a freshly loaded state; under lock. */
 static int encode(struct ca *ca, struct ca_pub *pub, int64_t now)
 {
-	struct ca_keys k;
+	struct ca_keys k = pub->k;
 
 	if (!ca->enc.build)
 		return 0;
-	keys_of(pub, ca->md, &k);
+	k.md = ca->md;
 	pub->enc = &ca->enc;
 	return ca->enc.build(ca->enc.arg, &k, now, &pub->enc_data);
 }
@@ -329,10 +308,10 @@ int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 	if (!pub)
 		goto err;
 	ret = -EBADMSG;
-	pub->ca_cert = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
-	if (!pub->ca_cert)
+	pub->k.ca_cert = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	if (!pub->k.ca_cert)
 		goto err;
-	ret = ca_load_key(ca, row->cur_key, &pub->ca_key);
+	ret = ca_load_key(ca, row->cur_key, &pub->k.ca_key);
 	if (ret < 0)
 		goto err;
 	if (row->crl) {
@@ -479,7 +458,7 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	ca_rearm_er_expire(ca, now);
 	ca_rollover_arm(ca);
 	ca->running = true;
-	if (ca_pub_expired(ca->pub, now) && !ca->pub->roll_cert)
+	if (ca_pub_expired(ca->pub, now) && !ca->pub->k.roll_cert)
 		ca_note_expired(ca);
 out:
 	db_ca_free(&row);
@@ -544,8 +523,9 @@ int ca_keys_get(struct ca *ca, struct ca_keys *k)
 	p = rcu_dereference(ca->pub);
 	if (p) {
 		/* Referenced inside the read section: p may go right after. */
-		keys_of(p, ca->md, k);
-		keys_ref(k);
+		*k = p->k;
+		k->md = ca->md;
+		keys_refs(k, true);
 		ret = 0;
 	}
 	rcu_read_unlock();

@@ -214,8 +214,8 @@ static bool ra_usable(struct ca_pub *pub, X509 *ra, int64_t now)
 {
 	int64_t end;
 
-	return X509_verify(ra, X509_get0_pubkey(pub->ca_cert)) == 1 &&
-	       X509_check_private_key(ra, pub->ra_key) == 1 &&
+	return X509_verify(ra, X509_get0_pubkey(pub->k.ca_cert)) == 1 &&
+	       X509_check_private_key(ra, pub->k.ra_key) == 1 &&
 	       ca_time_of(X509_get0_notAfter(ra), &end) == 0 &&
 	       (end > now || ca_pub_expired(pub, now));
 }
@@ -279,14 +279,14 @@ int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now)
 		if (ret < 0)
 			return ret;
 	}
-	ret = ca_load_key(ca, name, &pub->ra_key);
+	ret = ca_load_key(ca, name, &pub->k.ra_key);
 	if (ret < 0)
 		return ret;
 	ra = ca_read_der_file(path);
 	if (ra && ra_usable(pub, ra, now)) {
-		pub->ra_cert = ra;
+		pub->k.ra_cert = ra;
 		return 0;
 	}
 	X509_free(ra);
-	return ca_ra_issue(ca, pub, pub->ra_key, now, path, &pub->ra_cert);
+	return ca_ra_issue(ca, pub, pub->k.ra_key, now, path, &pub->k.ra_cert);
 }

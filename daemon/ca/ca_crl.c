@@ -76,14 +76,14 @@ static int crl_sign(struct ca *ca, const struct ca_pub *pub, int64_t now,
 
 	if (!crl || !last || !next || !X509_CRL_set_version(crl, 1) ||
 	    !X509_CRL_set_issuer_name(crl,
-				      X509_get_subject_name(pub->ca_cert)) ||
+				      X509_get_subject_name(pub->k.ca_cert)) ||
 	    !X509_CRL_set1_lastUpdate(crl, last) ||
 	    !X509_CRL_set1_nextUpdate(crl, next))
 		goto out;
 	ret = db_cert_foreach(ca->db, ca->cfg.name,
 			      DB_CERT_REVOKED | DB_CERT_NO_DER, add_revoked,
 			      crl);
-	ret = ret ?: crl_extensions(crl, pub->ca_cert, number);
+	ret = ret ?: crl_extensions(crl, pub->k.ca_cert, number);
 	if (ret < 0)
 		goto out;
 	ret = -EIO;
@@ -91,7 +91,7 @@ static int crl_sign(struct ca *ca, const struct ca_pub *pub, int64_t now,
 	mctx = EVP_MD_CTX_new();
 	if (!mctx ||
 	    EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(ca->md), NULL,
-				  CA_PROPQ, pub->ca_key, NULL) != 1 ||
+				  CA_PROPQ, pub->k.ca_key, NULL) != 1 ||
 	    X509_CRL_sign_ctx(crl, mctx) <= 0)
 		goto out;
 	n = i2d_X509_CRL(crl, &p);

@@ -110,7 +110,7 @@ static void overlap_text(int64_t sec, char *buf, size_t size)
 /* show server's rollover fields (IOS: Rollover status, Auto-Rollover). */
 static void show_rollover(struct ca *ca, json_t *o)
 {
-	X509 *roll = ca->pub->roll_cert;
+	X509 *roll = ca->pub->k.roll_cert;
 	char fp[CA_FP_HEX_MAX], t[32];
 	int64_t at = 0;
 
@@ -142,7 +142,7 @@ static void show_rollover_text(struct ca *ca, json_t *o,
 	ctl_reply_printf(
 		reply, "    Rollover status: %s\n",
 		json_string_value(json_object_get(o, "rollover_status")));
-	if (ca->pub->roll_cert)
+	if (ca->pub->k.roll_cert)
 		ctl_reply_printf(
 			reply,
 			"    Rollover CA cert fingerprint: %s\n"
@@ -177,8 +177,8 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply)
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "database: %s",
 				       strerror(-ret));
-	ca_fingerprint(ca->pub->ca_cert, fp, sizeof(fp));
-	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	ca_fingerprint(ca->pub->k.ca_cert, fp, sizeof(fp));
+	ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert), &end);
 	ca_iso_time(end, exp, sizeof(exp));
 	ca_iso_time(row.crl_next_update, next, sizeof(next));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
@@ -286,7 +286,7 @@ static int cert_row(const struct db_cert *c, void *arg)
 /* The rollover CA certificate, marked, first in the list. */
 static void rollover_row(struct ca *ca, struct cert_list *l)
 {
-	X509 *x = ca->pub->roll_cert;
+	X509 *x = ca->pub->k.roll_cert;
 	char *subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
 	char nb[32], na[32];
 	int64_t serial = 0, t = 0;
@@ -316,8 +316,8 @@ static int show_certificates(struct ca *ca, const struct ctl_request *req,
 	reply->result = json_array();
 	ctl_reply_printf(reply, "Serial NotBefore            NotAfter"
 				"             Status   Subject\n");
-	if (ca->pub->roll_cert) {
-		ca_fingerprint(ca->pub->roll_cert, l.roll_fp,
+	if (ca->pub->k.roll_cert) {
+		ca_fingerprint(ca->pub->k.roll_cert, l.roll_fp,
 			       sizeof(l.roll_fp));
 		rollover_row(ca, &l);
 	}
@@ -351,7 +351,7 @@ static int act_one(struct ca *ca, enum ca_act act, int64_t id, int64_t now)
 		return ret;
 	if (r.state != DB_REQ_PENDING || strcmp(r.server, ca->cfg.name))
 		ret = -EALREADY;
-	else if (act == CA_ACT_GRANT && ca->pub->roll_cert)
+	else if (act == CA_ACT_GRANT && ca->pub->k.roll_cert)
 		/* Which CA issues (current or rollover) follows the
 		 * certificate the client enveloped to: issue at its poll. */
 		ret = db_request_set_state(ca->db, id, DB_REQ_GRANTED, 0);
@@ -591,7 +591,7 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				 "certificate must re-enroll.\n");
 		return 0;
 	}
-	ca_fingerprint(ca->pub->roll_cert, fp, sizeof(fp));
+	ca_fingerprint(ca->pub->k.roll_cert, fp, sizeof(fp));
 	reply->result =
 		json_pack("{s:s, s:s}", "rollover_status",
 			  "available for rollover", "rollover_fingerprint", fp);

@@ -93,7 +93,7 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 		*why = "a RenewalReq signed by a self-signed certificate";
 		return SIGNER_BAD;
 	}
-	if (signed_by(s, pub->ca_cert)) {
+	if (signed_by(s, pub->k.ca_cert)) {
 		if (issued_valid(ca, s, now))
 			return SIGNER_RENEW;
 		*why = "the signer certificate is not one of ours, valid and "
@@ -451,7 +451,7 @@ static int get_cert(struct ca *ca, const struct ca_pub *pub,
 
 	reject(res, CA_REASON_UNKNOWN, "no such certificate of this CA");
 	if (!issuer || !serial ||
-	    X509_NAME_cmp(issuer, X509_get_subject_name(pub->ca_cert)) ||
+	    X509_NAME_cmp(issuer, X509_get_subject_name(pub->k.ca_cert)) ||
 	    !ASN1_INTEGER_get_int64(&n, serial) ||
 	    db_cert_get(ca->db, ca->cfg.name, n, &c) < 0)
 		return 0;
@@ -566,9 +566,9 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!pub)
 		return -EAGAIN;
-	if (c->gen == CA_GEN_ROLLOVER && pub->roll_cert) {
-		roll_view.ca_cert = pub->roll_cert;
-		roll_view.ca_key = pub->roll_key;
+	if (c->gen == CA_GEN_ROLLOVER && pub->k.roll_cert) {
+		roll_view.k.ca_cert = pub->k.roll_cert;
+		roll_view.k.ca_key = pub->k.roll_key;
 		issuer = &roll_view;
 	}
 	pthread_mutex_lock(&ca->lock);

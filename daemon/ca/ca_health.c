@@ -71,10 +71,10 @@ int ca_health(struct ca *ca, struct health_ca *h)
 	h->auto_rollover = ca->cfg.auto_rollover;
 	h->window = ca->cfg.rollover_window;
 	snprintf(h->why, sizeof(h->why), "%s", ca->why);
-	if (ca->pub && ca->pub->ca_cert)
-		ca_time_of(X509_get0_notAfter(ca->pub->ca_cert),
+	if (ca->pub && ca->pub->k.ca_cert)
+		ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert),
 			   &h->not_after);
-	h->rollover_ready = ca->pub && ca->pub->roll_cert;
+	h->rollover_ready = ca->pub && ca->pub->k.roll_cert;
 	if (ca->running && db_ca_get(ca->db, ca->cfg.name, &row) == 0)
 		h->crl_next = row.crl_next_update;
 	db_ca_free(&row);

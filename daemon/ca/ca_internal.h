@@ -33,14 +33,10 @@
  * with call_rcu() after a grace period; never modified once published.
  */
 struct ca_pub {
-	X509 *ca_cert;
-	EVP_PKEY *ca_key;
-	X509 *ra_cert; /* RA mode; NULL in single-key mode */
-	EVP_PKEY *ra_key;
-	X509 *roll_cert;       /* rollover CA certificate, NULL while none */
-	EVP_PKEY *roll_key;    /* NAME#: signs under the rollover CA */
-	X509 *roll_ra_cert;    /* RA mode: the RA's successor, else NULL */
-	EVP_PKEY *roll_ra_key; /* NAME-ra# */
+	/* The certificates and keys (ca.h; k.md unused: ca->md).  The
+	 * rollover key NAME# signs under the rollover CA; NAME-ra# is the
+	 * RA's successor. */
+	struct ca_keys k;
 	/* The front end's answers (struct ca_encoder), NULL if none. */
 	void *enc_data;
 	const struct ca_encoder *enc;

@@ -228,9 +228,9 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (!subject)
 		subject = X509_REQ_get_subject_name(p->csr);
-	ret = ca_time_of(X509_get0_notAfter(pub->ca_cert), &cav.not_after);
+	ret = ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &cav.not_after);
 	ret = ret
-		      ?: ca_time_of(X509_get0_notBefore(pub->ca_cert),
+		      ?: ca_time_of(X509_get0_notBefore(pub->k.ca_cert),
 				    &cav.not_before);
 	if (ret < 0)
 		goto out;
@@ -244,15 +244,15 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	 * under the rollover CA, validity starts where that CA starts. */
 	v = sched_issue(p->not_before, p->now, ca->cfg.lifetime_cert, cav,
 			p->ra);
-	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->ca_cert), subject,
+	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->k.ca_cert), subject,
 			    key, v.not_before, v.not_after);
-	ret = ret ?: ee_extensions(ca, x, pub->ca_cert, p);
+	ret = ret ?: ee_extensions(ca, x, pub->k.ca_cert, p);
 	if (ret < 0)
 		goto out;
-	ret = ca_sign_x509(ca, x, pub->ca_key);
+	ret = ca_sign_x509(ca, x, pub->k.ca_key);
 	if (ret < 0)
 		goto out;
-	ret = record(ca, x, pub->ca_cert, p->request_id);
+	ret = record(ca, x, pub->k.ca_cert, p->request_id);
 	if (ret < 0)
 		goto out;
 	*out = x;

@@ -119,7 +119,7 @@ static int make_keys(struct ca *ca, struct db_ca *row)
 static int make_roll_ra(struct ca *ca, X509 *roll, EVP_PKEY *roll_key,
 			X509 **out)
 {
-	struct ca_pub view = {.ca_cert = roll, .ca_key = roll_key};
+	struct ca_pub view = {.k.ca_cert = roll, .k.ca_key = roll_key};
 	char name[PKIKS_NAME_MAX], path[PKID_CONF_URL_MAX + 80];
 	EVP_PKEY *ra_key = NULL;
 	int64_t start;
@@ -195,19 +195,19 @@ static int load_roll_ra(struct ca *ca, struct ca_pub *pub)
 
 	ret = ca_ra_key_name(ca, true, name, sizeof(name));
 	ret = ret ?: ca_ra_path(ca, true, path, sizeof(path));
-	ret = ret ?: ca_load_key(ca, name, &pub->roll_ra_key);
+	ret = ret ?: ca_load_key(ca, name, &pub->k.roll_ra_key);
 	if (ret < 0)
 		return ret;
 	ra = ca_read_der_file(path);
-	if (ra && X509_verify(ra, X509_get0_pubkey(pub->roll_cert)) == 1 &&
-	    X509_check_private_key(ra, pub->roll_ra_key) == 1) {
-		pub->roll_ra_cert = ra;
+	if (ra && X509_verify(ra, X509_get0_pubkey(pub->k.roll_cert)) == 1 &&
+	    X509_check_private_key(ra, pub->k.roll_ra_key) == 1) {
+		pub->k.roll_ra_cert = ra;
 		return 0;
 	}
 	X509_free(ra);
 	ERR_clear_error();
-	return make_roll_ra(ca, pub->roll_cert, pub->roll_key,
-			    &pub->roll_ra_cert);
+	return make_roll_ra(ca, pub->k.roll_cert, pub->k.roll_key,
+			    &pub->k.roll_ra_cert);
 }
 
 int ca_rollover_load(struct ca *ca, const struct db_ca *row,
@@ -217,10 +217,10 @@ int ca_rollover_load(struct ca *ca, const struct db_ca *row,
 
 	if (row->rollover != DB_ROLLOVER_AVAILABLE)
 		return 0;
-	pub->roll_cert = ca_x509_from_der(row->roll_cert, row->roll_cert_len);
-	if (!pub->roll_cert)
+	pub->k.roll_cert = ca_x509_from_der(row->roll_cert, row->roll_cert_len);
+	if (!pub->k.roll_cert)
 		return -EBADMSG;
-	ret = ca_load_key(ca, row->roll_key, &pub->roll_key);
+	ret = ca_load_key(ca, row->roll_key, &pub->k.roll_key);
 	if (!ret && ca->key_mode == CA_KEY_MODE_RA)
 		ret = load_roll_ra(ca, pub);
 	return ret;
@@ -446,12 +446,12 @@ static int64_t shadow_at(struct ca *ca, int64_t end)
 int ca_rollover_arm(struct ca *ca)
 {
 	int64_t end;
-	int ret = ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	int ret = ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert), &end);
 
 	if (ret < 0)
 		return ret;
 	arm(ca, PKIKS_TIMER_CS_CERT_EXPIRE, end);
-	if (ca->cfg.auto_rollover && !ca->pub->roll_cert)
+	if (ca->cfg.auto_rollover && !ca->pub->k.roll_cert)
 		arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION,
 		    shadow_at(ca, end));
 	else
@@ -491,7 +491,7 @@ int ca_rollover_create(struct ca *ca, int64_t now)
 	ret = ret ?: reload(ca, now);
 	if (ret < 0)
 		return ret;
-	ca_fingerprint(ca->pub->roll_cert, fp, sizeof(fp));
+	ca_fingerprint(ca->pub->k.roll_cert, fp, sizeof(fp));
 	pkid_log(LOG_NOTICE, "CS_ROLLOVER_AVAILABLE",
 		 "%s: rollover CA certificate generated, fingerprint %s",
 		 ca->cfg.name, fp);
@@ -534,7 +534,7 @@ static int rearm_after_cancel(struct ca *ca, int64_t now)
 {
 	int64_t end, at;
 	char when[32];
-	int ret = ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	int ret = ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert), &end);
 
 	if (ret < 0)
 		return ret;
