@@ -213,7 +213,8 @@ int ca_crl_der(struct ca *ca, unsigned char **der, size_t *len);
 struct ca_encoder {
 	int (*build)(void *arg, const struct ca_keys *keys, int64_t now,
 		     void **data);
-	void *(*dup)(const void *data); /* NULL: out of memory */
+	/* Another reference or copy; NULL: out of memory. */
+	void *(*dup)(const void *data);
 	void (*free)(void *data);
 	void *arg;
 };

@@ -192,47 +192,47 @@ static int crl_handle(void *arg, const struct http_request *req,
 	return blob_reply(scep_server_crl(s->server, &blob), &blob, rep);
 }
 
-int scep_http_register(struct http_server *srv, struct ca *ca,
-		       struct scep_http **out)
+/* SCEP on every path (clients differ), and the CRL on its own. */
+static int add_routes(struct http_server *srv, struct scep_http *s)
 {
-	struct scep_http *s = calloc(1, sizeof(*s));
-	struct http_route scep = {
+	const struct http_route scep = {
 		.name = "scep",
-		.path = "", /* every path: clients differ */
+		.path = "",
 		.prefix = true,
 		.methods = HTTP_GET | HTTP_POST,
 		.handler = scep_handle,
 		.arg = s,
 	};
-	struct http_route crl = {
+	const struct http_route crl = {
 		.name = "crl",
-		.path = s ? s->crl_path : NULL,
+		.path = s->crl_path,
 		.methods = HTTP_GET,
 		.match = no_operation,
 		.handler = crl_handle,
 		.arg = s,
 	};
-	int ret = -ENOMEM;
 
-	if (!s)
-		return ret;
-	ret = scep_server_new(&s->server, ca);
-	if (ret < 0)
-		goto err;
-	ret = -ENAMETOOLONG;
-	if ((size_t)snprintf(s->crl_path, sizeof(s->crl_path), "/crl/%s.crl",
+	return http_route_add(srv, &scep) ?: http_route_add(srv, &crl);
+}
+
+int scep_http_register(struct http_server *srv, struct ca *ca,
+		       struct scep_http **out)
+{
+	struct scep_http *s = calloc(1, sizeof(*s));
+	int ret = s ? scep_server_new(&s->server, ca) : -ENOMEM;
+
+	if (ret == 0 &&
+	    (size_t)snprintf(s->crl_path, sizeof(s->crl_path), "/crl/%s.crl",
 			     scep_server_ca_name(s->server)) >=
-	    sizeof(s->crl_path))
-		goto err;
-	ret = http_route_add(srv, &scep);
-	ret = ret ?: http_route_add(srv, &crl);
-	if (ret < 0)
-		goto err;
+		    sizeof(s->crl_path))
+		ret = -ENAMETOOLONG;
+	ret = ret ?: add_routes(srv, s);
+	if (ret < 0) {
+		scep_http_free(s);
+		return ret;
+	}
 	*out = s;
 	return 0;
-err:
-	scep_http_free(s);
-	return ret;
 }
 
 void scep_http_free(struct scep_http *s)

@@ -33,8 +33,10 @@ struct scep_server {
 	struct ca *ca;
 };
 
-/* The answers built per CA state (ca_encoder). */
+/* The answers built per CA state (ca_encoder): never changed once built,
+ * so each later publication of the same state shares them (refs). */
 struct scep_answers {
+	unsigned int refs;
 	unsigned char *cacert_der; /* GetCACert */
 	size_t cacert_len;
 	const char *cacert_type;
@@ -70,33 +72,24 @@ static unsigned char *memdup(const void *p, size_t len)
 
 /* ---- the answers built per CA state ---- */
 
+/* Dropped by the CA's RCU callback, taken under its lock: atomic. */
 static void answers_free(void *data)
 {
 	struct scep_answers *a = data;
 
-	if (!a)
-		return;
-	free(a->cacert_der);
-	free(a->nextca_der);
-	free(a);
+	if (a && __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(a->cacert_der);
+		free(a->nextca_der);
+		free(a);
+	}
 }
 
 static void *answers_dup(const void *data)
 {
-	const struct scep_answers *a = data;
-	struct scep_answers *n = calloc(1, sizeof(*n));
+	struct scep_answers *a = (struct scep_answers *)data;
 
-	if (!n)
-		return NULL;
-	*n = *a;
-	n->cacert_der = memdup(a->cacert_der, a->cacert_len);
-	n->nextca_der = a->nextca_der ? memdup(a->nextca_der, a->nextca_len)
-				      : NULL;
-	if (!n->cacert_der || (a->nextca_der && !n->nextca_der)) {
-		answers_free(n);
-		return NULL;
-	}
-	return n;
+	__atomic_add_fetch(&a->refs, 1, __ATOMIC_RELAXED);
+	return a;
 }
 
 /* certs as a degenerate PKCS#7 (SCEP's certs-only answer). */
@@ -159,6 +152,7 @@ static int answers_build(void *arg, const struct ca_keys *k, int64_t now,
 
 	if (!a)
 		return -ENOMEM;
+	a->refs = 1;
 	ret = build_cacert(k, a);
 	ret = ret ?: build_next_ca(k, now, a);
 	if (ret < 0) {
