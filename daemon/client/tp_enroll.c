@@ -446,7 +446,20 @@ static void ensure_ra(struct tp *tp, enum tp_kind kind)
 	db_tp_free(&st);
 }
 
-/* A new PKCSReq of @kind; @count carries the retries made so far. */
+/* SHADOW: envelope to the rollover RA, if any; when that cannot be
+ * learnt, CONNECT RETRY (@tid: the request's, "" for a new one). */
+static int req_shadow(struct tp *tp, struct tp_req *r, const char *tid,
+		      unsigned int count)
+{
+	int ret;
+
+	if (r->kind != TP_KIND_SHADOW)
+		return 0;
+	ret = shadow_recipient(tp, r);
+	return ret < 0 ? retry_later(tp, r, tid, count, ret, NULL) : 0;
+}
+
+/* A new request of @kind; @count carries the retries made so far. */
 static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			 char *why, size_t n)
 {
@@ -457,15 +470,9 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp->set->proto->new_transaction_id(r.tid, sizeof(r.tid));
+	ret = ret ?: req_shadow(tp, &r, "", count);
 	if (ret < 0)
 		goto out;
-	if (kind == TP_KIND_SHADOW) {
-		ret = shadow_recipient(tp, &r);
-		if (ret < 0) {
-			ret = retry_later(tp, &r, "", count, ret, NULL);
-			goto out;
-		}
-	}
 	tp->gave_up_at = 0; /* a new attempt */
 	r.c.transaction_id = r.tid;
 	r.c.csr = r.content;
@@ -481,7 +488,7 @@ out:
 	return ret;
 }
 
-/* CertPoll with the pending transactionID. */
+/* A poll of the pending transaction. */
 static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			char *why, size_t n)
 {
@@ -493,13 +500,9 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (ret < 0)
 		goto out;
 	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
-	if (kind == TP_KIND_SHADOW) {
-		ret = shadow_recipient(tp, &r);
-		if (ret < 0) {
-			ret = retry_later(tp, &r, r.tid, count, ret, NULL);
-			goto out;
-		}
-	}
+	ret = req_shadow(tp, &r, r.tid, count);
+	if (ret < 0)
+		goto out;
 	r.poll = true;
 	tp->gave_up_at = 0; /* a new attempt */
 	r.c.transaction_id = r.tid;

@@ -205,24 +205,27 @@ static bool unreachable(int err)
 }
 
 /* What a failed exchange means, in the operator's words (issue 13). */
+static const struct {
+	int err;
+	const char *words;
+} explained[] = {
+	{-ECONNREFUSED, "CA unreachable (connect refused)"},
+	{-EHOSTUNREACH, "CA unreachable (no route to host)"},
+	{-ETIMEDOUT, "CA unreachable (timed out)"},
+	{-ECONNRESET, "CA unreachable (connection reset)"},
+	/* HTTP 404, from GetNextCACert */
+	{-ENOENT, "the CA has no rollover certificate (GetNextCACert: 404)"},
+	{-EPROTO, "the CA answered, but not with SCEP (HTTP error)"},
+};
+
 static const char *explain(int err)
 {
-	switch (err) {
-	case -ECONNREFUSED:
-		return "CA unreachable (connect refused)";
-	case -EHOSTUNREACH:
-		return "CA unreachable (no route to host)";
-	case -ETIMEDOUT:
-		return "CA unreachable (timed out)";
-	case -ECONNRESET:
-		return "CA unreachable (connection reset)";
-	case -ENOENT: /* HTTP 404, from GetNextCACert */
-		return "the CA has no rollover certificate (GetNextCACert: 404)";
-	case -EPROTO:
-		return "the CA answered, but not with SCEP (HTTP error)";
-	default:
-		return NULL;
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(explained) / sizeof(explained[0]); i++)
+		if (explained[i].err == err)
+			return explained[i].words;
+	return NULL;
 }
 
 const struct enroll_proto scep_enroll_proto = {
