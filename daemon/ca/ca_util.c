@@ -117,8 +117,8 @@ bool ca_pub_expired(const struct ca_pub *pub, int64_t now)
 {
 	int64_t end;
 
-	return pub && pub->ca_cert &&
-	       ca_time_of(X509_get0_notAfter(pub->ca_cert), &end) == 0 &&
+	return pub && pub->k.ca_cert &&
+	       ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &end) == 0 &&
 	       now >= end;
 }
 
@@ -132,7 +132,7 @@ void ca_note_expired(struct ca *ca)
 	if (ca->expired_logged || !ca->pub)
 		return;
 	ca->expired_logged = true;
-	ca_time_of(X509_get0_notAfter(ca->pub->ca_cert), &end);
+	ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert), &end);
 	t = (time_t)end;
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -144,11 +144,5 @@ void ca_note_expired(struct ca *ca)
 
 void ca_iso_time(int64_t t, char *buf, size_t size)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm))
-		snprintf(buf, size, "-");
-	else
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pkid_iso_time(t, buf, size);
 }

@@ -166,3 +166,14 @@ void pkid_log(int level, const char *tag, const char *fmt, ...)
 	else
 		fprintf(stderr, "pkid: %s\n", msg);
 }
+
+void pkid_iso_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm))
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -19,6 +19,8 @@
 #define PKID_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* A tag and its level, for a call that picks one: pkid_log(t->level, t->tag,
@@ -33,5 +35,8 @@ void pkid_log_open(bool to_stderr);
 void pkid_log_close(void);
 void pkid_log(int level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A time as logs and `show` views print it: 2026-01-31T12:00:00Z, UTC;
+ * "-" for 0. */
+void pkid_iso_time(int64_t t, char *buf, size_t size);
 
 #endif /* PKID_LOG_H */

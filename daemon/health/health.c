@@ -31,17 +31,6 @@
 #include "health.h"
 #include "health_internal.h"
 
-static void iso(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm))
-		snprintf(buf, size, "-");
-	else
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void add_risk(struct health_item *it, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -74,10 +63,10 @@ static void judge_ca(const struct health_ca *c, int64_t now,
 		return;
 	}
 	if (now >= c->not_after) {
-		iso(c->not_after, t, sizeof(t));
+		pkid_iso_time(c->not_after, t, sizeof(t));
 		add_risk(it, "the CA certificate expired at %s", t);
 	} else if (ca_in_window(c, now) && !c->rollover_ready) {
-		iso(c->not_after, t, sizeof(t));
+		pkid_iso_time(c->not_after, t, sizeof(t));
 		add_risk(it, "inside its rollover window without a rollover CA "
 			     "(the CA ends %s)", t);
 		it->alert |= HEALTH_ALERT_NO_ROLLOVER;
@@ -90,19 +79,19 @@ static void judge_tp(const struct health_tp *p, int64_t now,
 	char t[32];
 
 	if (p->id_not_after && now >= p->id_not_after) {
-		iso(p->id_not_after, t, sizeof(t));
+		pkid_iso_time(p->id_not_after, t, sizeof(t));
 		add_risk(it, "identity expired at %s", t);
 	} else if (p->renew_at && now >= p->renew_at + p->grace) {
-		iso(p->renew_at, t, sizeof(t));
+		pkid_iso_time(p->renew_at, t, sizeof(t));
 		add_risk(it, "past its renew date (%s) without a renewal", t);
 		it->alert |= HEALTH_ALERT_RENEW_LATE;
 	}
 	if (p->chain_not_after && now >= p->chain_not_after) {
-		iso(p->chain_not_after, t, sizeof(t));
+		pkid_iso_time(p->chain_not_after, t, sizeof(t));
 		add_risk(it, "its CA certificate expired at %s", t);
 	}
 	if (p->gave_up) {
-		iso(p->since, t, sizeof(t));
+		pkid_iso_time(p->since, t, sizeof(t));
 		add_risk(it, "gave up at %s: enroll by hand", t);
 	}
 	if (p->auto_enroll && !p->id_not_after && !p->gave_up)

@@ -9,18 +9,8 @@
 #include <time.h>
 
 #include "core/ctl.h"
+#include "core/log.h"
 #include "health_internal.h"
-
-static void iso(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm))
-		snprintf(buf, size, "-");
-	else
-		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static json_t *risks_json(const struct health_item *it)
 {
@@ -48,9 +38,9 @@ static json_t *ca_json(const struct health *h, struct ctl_reply *reply)
 	char end[32], roll[32], crl[32];
 	int64_t left = c->not_after ? c->not_after - h->now : 0;
 
-	iso(c->not_after, end, sizeof(end));
-	iso(c->not_after ? c->not_after - c->window : 0, roll, sizeof(roll));
-	iso(c->crl_next, crl, sizeof(crl));
+	pkid_iso_time(c->not_after, end, sizeof(end));
+	pkid_iso_time(c->not_after ? c->not_after - c->window : 0, roll, sizeof(roll));
+	pkid_iso_time(c->crl_next, crl, sizeof(crl));
 	ctl_reply_printf(reply,
 			 "CA %s: %s\n    Running: %s\n    Not after: %s "
 			 "(%lld s left)\n    Rollover window from: %s\n"
@@ -77,11 +67,11 @@ static json_t *tp_json(const struct health *h, size_t i,
 	char end[32], renew[32], chain[32], since[32], crl[32];
 	int64_t left = p->id_not_after ? p->id_not_after - h->now : 0;
 
-	iso(p->id_not_after, end, sizeof(end));
-	iso(p->renew_at, renew, sizeof(renew));
-	iso(p->chain_not_after, chain, sizeof(chain));
-	iso(p->since, since, sizeof(since));
-	iso(p->crl_next, crl, sizeof(crl));
+	pkid_iso_time(p->id_not_after, end, sizeof(end));
+	pkid_iso_time(p->renew_at, renew, sizeof(renew));
+	pkid_iso_time(p->chain_not_after, chain, sizeof(chain));
+	pkid_iso_time(p->since, since, sizeof(since));
+	pkid_iso_time(p->crl_next, crl, sizeof(crl));
 	ctl_reply_printf(reply,
 			 "Trustpoint %s: %s\n    State: %s%s%s\n"
 			 "    Identity not after: %s (%lld s left)\n"
@@ -114,7 +104,7 @@ static int show_health(const struct ctl_request *req, struct ctl_reply *reply,
 		return ctl_reply_error(reply, ret, "cannot gather health: %s",
 				       strerror(-ret));
 	health_alerts(env, h);
-	iso(h->now, now, sizeof(now));
+	pkid_iso_time(h->now, now, sizeof(now));
 	ctl_reply_printf(reply, "Health: %s (%u risk(s)) at %s\n",
 			 h->at_risk ? "AT RISK" : "ok", h->at_risk, now);
 	ctl_reply_printf(reply, "    Time authoritative: %s\n",
