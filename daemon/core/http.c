@@ -552,10 +552,9 @@ int http_start(struct http_server *srv, unsigned int port)
 
 void http_free(struct http_server *srv)
 {
-	if (!srv)
-		return;
-	if (srv->mhd)
+	if (srv && srv->mhd)
 		MHD_stop_daemon(srv->mhd);
-	http_deadline_free(srv->hd);
+	if (srv)
+		http_deadline_free(srv->hd);
 	free(srv);
 }

@@ -8,6 +8,7 @@
  * routes once full.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,9 +99,28 @@ static void test_no_route(void)
 	http_free(srv);
 }
 
+/* Who answers method path (operation= op), and with what status. */
+static const struct {
+	unsigned int method;
+	const char *path, *op, *who;
+	const char *why;
+} order_cases[] = {
+	{HTTP_GET, "/crl/A.crl", NULL, "crl", "an exact path"},
+	{HTTP_GET, "/crl/A.crl", "GetCACaps", "all", "match() says no"},
+	{HTTP_POST, "/crl/A.crl", NULL, "all", "a method it does not take"},
+	{HTTP_GET, "/crl/A.crlx", NULL, "all", "an exact path is exact"},
+	{HTTP_GET, "/est/cacerts", NULL, "cacerts", "exact over prefix"},
+	{HTTP_GET, "/est/cacertsx", NULL, "est", "a prefix"},
+	{HTTP_POST, "/est/x/simpleenroll", NULL, "est-x", "longer prefix"},
+	{HTTP_GET, "/est/x/simpleenroll", NULL, "est", "longer, by method"},
+	{HTTP_POST, "/est/y", NULL, "all", "no prefix takes POST"},
+	{HTTP_GET, "/metrics", NULL, "metrics", "the first of two"},
+};
+
 static void test_order(void)
 {
 	char t[64];
+	size_t i;
 
 	CU_ASSERT_EQUAL_FATAL(http_new(&srv), 0);
 	/* The catch-all first: more specific routes still win over it. */
@@ -111,32 +131,18 @@ static void test_order(void)
 	add("/est/x/", true, HTTP_POST, NULL, h_name, "est-x");
 	add("/metrics", false, HTTP_GET, NULL, h_name, "metrics");
 	add("/metrics", false, HTTP_GET, NULL, h_name, "second");
-
-	CU_ASSERT_EQUAL(ask(HTTP_GET, "/crl/A.crl", NULL, t, sizeof(t)), 200);
-	CU_ASSERT_STRING_EQUAL(t, "crl");
-	/* match() says no: the catch-all takes it. */
-	ask(HTTP_GET, "/crl/A.crl", "GetCACaps", t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "all");
-	/* A method the route does not take: the next that fits. */
-	ask(HTTP_POST, "/crl/A.crl", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "all");
-	/* An exact path is exact. */
-	ask(HTTP_GET, "/crl/A.crlx", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "all");
-	/* Exact over prefix, longer prefix over shorter, by method. */
-	ask(HTTP_GET, "/est/cacerts", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "cacerts");
-	ask(HTTP_GET, "/est/cacertsx", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "est");
-	ask(HTTP_POST, "/est/x/simpleenroll", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "est-x");
-	ask(HTTP_GET, "/est/x/simpleenroll", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "est");
-	ask(HTTP_POST, "/est/y", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "all");
-	/* The first of two routes for one path. */
-	ask(HTTP_GET, "/metrics", NULL, t, sizeof(t));
-	CU_ASSERT_STRING_EQUAL(t, "metrics");
+	for (i = 0; i < sizeof(order_cases) / sizeof(order_cases[0]); i++) {
+		CU_ASSERT_EQUAL(ask(order_cases[i].method, order_cases[i].path,
+				    order_cases[i].op, t, sizeof(t)),
+				200);
+		if (strcmp(t, order_cases[i].who))
+			fprintf(stderr, "%s %s: %s answered, not %s (%s)\n",
+				order_cases[i].method == HTTP_GET ? "GET"
+								  : "POST",
+				order_cases[i].path, t, order_cases[i].who,
+				order_cases[i].why);
+		CU_ASSERT_STRING_EQUAL(t, order_cases[i].who);
+	}
 	http_free(srv);
 }
 
