@@ -1,6 +1,7 @@
 # daemon/ca: the certificate server (`crypto pki server NAME`, ROLLOVER.md
-# §3): creation, issuance, CRL, rollover, its control verbs, its part of a
-# reload.
+# §3): creation, the protocol-neutral enrollment policy (ca_enroll.c),
+# issuance, CRL, rollover, its timers, its control verbs, its part of a
+# reload.  It includes no protocol header: daemon/proto/ calls it.
 CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_create.o $(OBJ)/daemon/ca/ca_issue.o \
 	   $(OBJ)/daemon/ca/ca_crl.o $(OBJ)/daemon/ca/ca_enroll.o \

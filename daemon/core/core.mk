@@ -2,8 +2,8 @@
 #
 # PKID_CORE_OBJS: the database (db*.c), the control socket (ctl*.c) and
 # the IOS-tagged log they write to, linked into pkid and into their tests.
-# PKID_BASE_OBJS: the HTTP server, reload driver, wrapped key blobs and the
-# crash tests' hook, linked into pkid.
+# PKID_BASE_OBJS: the HTTP server and its routing table, reload driver,
+# wrapped key blobs and the crash tests' hook, linked into pkid.
 # daemon/daemon.mk links both and adds $(PKID_CORE_LIBS).
 PKID_CORE_OBJS := $(OBJ)/daemon/core/db.o $(OBJ)/daemon/core/db_ca.o \
 		  $(OBJ)/daemon/core/db_req.o $(OBJ)/daemon/core/db_tp.o \
