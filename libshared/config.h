@@ -130,6 +130,9 @@ struct pkid_server_config {
 	/* password [0|7] PW: a static challenge password ("" when none) */
 	char password[PKID_CONF_PW_MAX];
 	enum pkid_ra_mode ra_mode; /* ra-certificate auto|none */
+	/* legacy des (ours, not IOS): accept single-DES request envelopes
+	 * from old clients; default off */
+	bool legacy_des;
 };
 
 /* crypto pki trustpoint TP — ROLLOVER.md §4 */

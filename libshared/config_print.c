@@ -118,6 +118,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 	if (s->ra_mode != PKID_RA_AUTO)
 		fprintf(out, " ra-certificate %s\n",
 			pkid_ra_mode_name(s->ra_mode));
+	if (s->legacy_des)
+		fprintf(out, " legacy des\n");
 	fprintf(out, " %sshutdown\n", s->shutdown ? "" : "no ");
 }
 
@@ -256,7 +258,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME(shutdown) && SAME_STR(password) &&
-	       SAME(ra_mode);
+	       SAME(ra_mode) && SAME(legacy_des);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,

@@ -266,6 +266,15 @@ static int srv_shutdown(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* [no] legacy des (ours): single-DES request envelopes, off by default */
+static int srv_legacy_des(struct parser *p, const struct cmdline *c)
+{
+	if (conf_no_more(p, c, 0))
+		return -EINVAL;
+	cur_server(p)->legacy_des = !c->neg;
+	return 0;
+}
+
 /* "exit" ends the block early, as in IOS configuration mode. */
 int conf_exit_block(struct parser *p, const struct cmdline *c)
 {
@@ -292,6 +301,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"password"}, srv_password},
 	{{"ra-certificate"}, srv_ra_certificate},
 	{{"shutdown"}, srv_shutdown},
+	{{"legacy", "des"}, srv_legacy_des},
 	{{"exit"}, conf_exit_block},
 	{{NULL}},
 };

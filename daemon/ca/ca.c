@@ -143,6 +143,16 @@ const char *ca_name(const struct ca *ca)
 	return ca->cfg.name;
 }
 
+bool ca_legacy_ciphers(struct ca *ca)
+{
+	bool r;
+
+	pthread_mutex_lock(&ca->lock);
+	r = ca->cfg.legacy_des;
+	pthread_mutex_unlock(&ca->lock);
+	return r;
+}
+
 int ca_running(struct ca *ca)
 {
 	int r;

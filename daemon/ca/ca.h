@@ -86,6 +86,8 @@ const char *ca_name(const struct ca *ca);
  */
 int ca_start(struct ca *ca, const char **why);
 int ca_running(struct ca *ca);
+/* `legacy des`: may old clients use a legacy cipher (single DES)? */
+bool ca_legacy_ciphers(struct ca *ca);
 /*
  * The keystore connection was lost: the keystore may come back empty (a
  * pkiksd restart).  Drop the CA's handle and mark it stopped, so that the

@@ -410,6 +410,70 @@ static void check_certrep(const unsigned char *der, size_t len,
 	CMS_ContentInfo_free(cms);
 }
 
+/* The content cipher of a CertRep's inner envelope. */
+static int reply_cipher(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	ASN1_OCTET_STRING **content = cms ? CMS_get0_content(cms) : NULL;
+	PKCS7 *env = NULL;
+	int nid = NID_undef;
+
+	if (content && *content) {
+		p = ASN1_STRING_get0_data(*content);
+		env = d2i_PKCS7(NULL, &p, ASN1_STRING_length(*content));
+	}
+	if (env && PKCS7_type_is_enveloped(env))
+		nid = OBJ_obj2nid(env->d.enveloped->enc_data->algorithm->algorithm);
+	PKCS7_free(env);
+	CMS_ContentInfo_free(cms);
+	return nid;
+}
+
+/*
+ * With SCEP_ALLOW_DES (`legacy des`) a single-DES request opens although
+ * the default context has no legacy provider (the test unloads it before
+ * parsing: the codec uses a context of its own), and its CertRep is
+ * enveloped with 3DES.
+ */
+static void test_parse_single_des_allowed(void)
+{
+	OSSL_PROVIDER *legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	OSSL_PROVIDER *deflt = OSSL_PROVIDER_load(NULL, "default");
+	EVP_CIPHER *des = EVP_CIPHER_fetch(NULL, "DES-CBC", NULL);
+	struct scep_recipient r = {.cert = ca_cert, .key = ca_key};
+	struct scep_reply ok = {.status = SCEP_STATUS_SUCCESS,
+				.issued = other_cert};
+	unsigned char *der = NULL, *rep_der = NULL;
+	struct scep_request req;
+	enum scep_fail_info fail;
+	size_t rep_len = 0;
+	int len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(des);
+	len = build_pkcsreq(des, NULL, client_cert, client_key, &der);
+	EVP_CIPHER_free(des);
+	OSSL_PROVIDER_unload(legacy);
+	des = EVP_CIPHER_fetch(NULL, "DES-CBC", NULL);
+	CU_ASSERT_PTR_NULL(des); /* gone from the default context */
+	EVP_CIPHER_free(des);
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(scep_parse_ex(der, len, &r, 1, SCEP_ALLOW_DES, &req,
+				      &fail),
+			0);
+	CU_ASSERT_EQUAL(req.cipher_nid, NID_des_cbc);
+	CU_ASSERT_PTR_NOT_NULL(req.csr);
+	CU_ASSERT_EQUAL(scep_reply(&req, &ok, ca_cert, ca_key, EVP_sha256(),
+				   NOW, &rep_der, &rep_len),
+			0);
+	check_certrep(rep_der, rep_len, "0", other_cert);
+	CU_ASSERT_EQUAL(reply_cipher(rep_der, rep_len), NID_des_ede3_cbc);
+	free(rep_der);
+	scep_request_free(&req);
+	OPENSSL_free(der);
+	OSSL_PROVIDER_unload(deflt);
+}
+
 static void test_reply(void)
 {
 	struct scep_request req;
@@ -480,6 +544,8 @@ int main(void)
 		    test_parse_pkcsreq);
 	CU_add_test(s, "parse rejects bad input", test_parse_rejects);
 	CU_add_test(s, "single DES is badAlg", test_parse_single_des);
+	CU_add_test(s, "single DES with SCEP_ALLOW_DES, answered with 3DES",
+		    test_parse_single_des_allowed);
 	CU_add_test(s, "CertRep SUCCESS/PENDING/FAILURE", test_reply);
 	CU_add_test(s, "transactionID must be a PrintableString",
 		    test_parse_transaction_id);

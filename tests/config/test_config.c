@@ -123,6 +123,7 @@ static const char full_conf[] =
 	"  database url file:///var/lib/pkid/ROOTCA/\n"
 	"  database archive pem password 0 s3cr3t!\n"
 	"  cdp-url http://10.1.1.1/crl/ROOTCA.crl\n"
+	"  legacy des\n"
 	"  no shutdown\n"
 	"crypto pki trustpoint SUB\n"
 	"  enrollment url http://172.16.1.1:80\n"
@@ -187,6 +188,7 @@ static void test_explicit(void)
 	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PEM);
 	CU_ASSERT_STRING_EQUAL(s->archive_password, "s3cr3t!");
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "http://10.1.1.1/crl/ROOTCA.crl");
+	CU_ASSERT_TRUE(s->legacy_des);
 	CU_ASSERT_FALSE(s->shutdown);
 
 	CU_ASSERT_STRING_EQUAL(t->enrollment_url, "http://172.16.1.1:80");

@@ -23,7 +23,8 @@ FUZZERS := scep ctl pkiks
 # wraps inner contents with the daemon's SCEP client codec.
 FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c daemon/core/http.c \
 		  daemon/proto/scep/scep_http.c daemon/proto/scep/scep_server.c \
-		  daemon/proto/scep/scep.c daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
+		  daemon/proto/scep/scep.c daemon/proto/scep/scep_legacy.c \
+		  daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
 		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c \
 		  daemon/core/http_deadline.c daemon/core/log.c
 # Control socket: daemon/core/ctl*.c as they are, on a socket in a temp dir.
@@ -41,7 +42,7 @@ $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/s
 		  daemon/proto/scep/scep_server.h tests/fuzz/fuzz.mk
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
-		-Wl,--wrap=scep_parse -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
+		-Wl,--wrap=scep_parse_ex -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
 
 $(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h

@@ -24,7 +24,7 @@
  * them) and run without libmicrohttpd's socket; this harness stands in
  * for the CA (daemon/ca/ca.h's protocol-neutral entry points): the policy
  * and the database of daemon/ca are not parsers, the codec and the
- * decoding are.  scep_parse is wrapped (--wrap) to check its contract.
+ * decoding are.  scep_parse_ex is wrapped (--wrap) to check its contract.
  *
  * What must hold: no crash or sanitizer report; scep_parse returns 0,
  * -EBADMSG or -EPROTO (with a failInfo); every answer to a parsed message
@@ -223,25 +223,34 @@ void ca_result_free(struct ca_result *res)
 	res->crl = NULL;
 }
 
-/*
- * scep_parse as scep_server.c calls it (linked with --wrap=scep_parse):
- * its contract is checked on every input.
- */
-int __real_scep_parse(const unsigned char *der, size_t len,
-		      const struct scep_recipient *recipients, size_t n,
-		      struct scep_request *req, enum scep_fail_info *fail);
-int __wrap_scep_parse(const unsigned char *der, size_t len,
-		      const struct scep_recipient *recipients, size_t n,
-		      struct scep_request *req, enum scep_fail_info *fail);
+/* `legacy des` on: the single-DES road is fuzzed too. */
+bool ca_legacy_ciphers(struct ca *ca)
+{
+	return true;
+}
 
-int __wrap_scep_parse(const unsigned char *der, size_t len,
-		      const struct scep_recipient *recipients, size_t n,
-		      struct scep_request *req, enum scep_fail_info *fail)
+/*
+ * scep_parse_ex as scep_server.c calls it (linked with
+ * --wrap=scep_parse_ex): its contract is checked on every input.
+ */
+int __real_scep_parse_ex(const unsigned char *der, size_t len,
+			 const struct scep_recipient *recipients, size_t n,
+			 unsigned int flags, struct scep_request *req,
+			 enum scep_fail_info *fail);
+int __wrap_scep_parse_ex(const unsigned char *der, size_t len,
+			 const struct scep_recipient *recipients, size_t n,
+			 unsigned int flags, struct scep_request *req,
+			 enum scep_fail_info *fail);
+
+int __wrap_scep_parse_ex(const unsigned char *der, size_t len,
+			 const struct scep_recipient *recipients, size_t n,
+			 unsigned int flags, struct scep_request *req,
+			 enum scep_fail_info *fail)
 {
 	int ret;
 
 	*fail = SCEP_FAIL_NONE;
-	ret = __real_scep_parse(der, len, recipients, n, req, fail);
+	ret = __real_scep_parse_ex(der, len, recipients, n, flags, req, fail);
 	if (ret != 0 && ret != -EBADMSG && ret != -EPROTO)
 		die("scep_parse: an error outside its contract");
 	if (ret == -EPROTO && *fail == SCEP_FAIL_NONE)

@@ -52,11 +52,13 @@ static int digest_allowed(int nid)
 	       nid == NID_sha384 || nid == NID_sha512;
 }
 
-/* Envelope ciphers: AES-CBC and 3DES; single DES and RC2 are refused. */
-static int cipher_allowed(int nid)
+/* Envelope ciphers: AES-CBC and 3DES; single DES only when allowed
+ * (SCEP_ALLOW_DES); RC2 never. */
+static int cipher_allowed(int nid, unsigned int flags)
 {
 	return nid == NID_aes_128_cbc || nid == NID_aes_192_cbc ||
-	       nid == NID_aes_256_cbc || nid == NID_des_ede3_cbc;
+	       nid == NID_aes_256_cbc || nid == NID_des_ede3_cbc ||
+	       (nid == NID_des_cbc && (flags & SCEP_ALLOW_DES));
 }
 
 /*
@@ -172,8 +174,9 @@ static int find_recipient(CMS_ContentInfo *env,
 /* Decrypt the inner EnvelopedData into a malloc'd buffer. */
 static int open_envelope(BIO *outer_content,
 			 const struct scep_recipient *recipients, size_t n,
-			 struct scep_request *req, unsigned char **plain,
-			 long *plain_len, enum scep_fail_info *fail)
+			 unsigned int flags, struct scep_request *req,
+			 unsigned char **plain, long *plain_len,
+			 enum scep_fail_info *fail)
 {
 	const unsigned char *der, *p;
 	CMS_ContentInfo *env = NULL;
@@ -187,7 +190,7 @@ static int open_envelope(BIO *outer_content,
 	der = p = (const unsigned char *)mem;
 	if (len <= 0 || inspect_envelope(der, len, req) < 0)
 		goto out;
-	if (!cipher_allowed(req->cipher_nid)) {
+	if (!cipher_allowed(req->cipher_nid, flags)) {
 		*fail = SCEP_FAIL_BAD_ALG;
 		goto out;
 	}
@@ -198,6 +201,11 @@ static int open_envelope(BIO *outer_content,
 	if (idx < 0)
 		goto out;
 	req->recipient_index = idx;
+	if (req->cipher_nid == NID_des_cbc) {
+		ret = scep_legacy_open(der, len, recipients[idx].cert,
+				       recipients[idx].key, plain, plain_len);
+		goto legacy;
+	}
 	out = BIO_new(BIO_s_mem());
 	if (!out || CMS_decrypt(env, recipients[idx].key, recipients[idx].cert,
 				NULL, out, CMS_BINARY) != 1)
@@ -212,8 +220,15 @@ static int open_envelope(BIO *outer_content,
 	}
 	memcpy(*plain, mem, len);
 	*plain_len = len;
-	*fail = SCEP_FAIL_NONE;
 	ret = 0;
+legacy:
+	if (ret == 0 && *plain_len > SCEP_CONTENT_MAX) {
+		free(*plain);
+		*plain = NULL;
+		ret = -EPROTO;
+	}
+	if (ret == 0)
+		*fail = SCEP_FAIL_NONE;
 out:
 	BIO_free(out);
 	CMS_ContentInfo_free(env);
@@ -332,6 +347,15 @@ int scep_parse(const unsigned char *der, size_t len,
 	       const struct scep_recipient *recipients, size_t n_recipients,
 	       struct scep_request *req, enum scep_fail_info *fail)
 {
+	return scep_parse_ex(der, len, recipients, n_recipients, 0, req,
+			     fail);
+}
+
+int scep_parse_ex(const unsigned char *der, size_t len,
+		  const struct scep_recipient *recipients, size_t n_recipients,
+		  unsigned int flags, struct scep_request *req,
+		  enum scep_fail_info *fail)
+{
 	const unsigned char *p = der;
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
@@ -367,8 +391,8 @@ int scep_parse(const unsigned char *der, size_t len,
 			   fail);
 	if (ret < 0)
 		goto out;
-	ret = open_envelope(content, recipients, n_recipients, req, &plain,
-			    &plain_len, fail);
+	ret = open_envelope(content, recipients, n_recipients, flags, req,
+			    &plain, &plain_len, fail);
 	if (ret < 0)
 		goto out;
 	ret = decode_content(plain, plain_len, req, fail);

@@ -89,6 +89,23 @@ struct scep_request {
 int scep_parse(const unsigned char *der, size_t len,
 	       const struct scep_recipient *recipients, size_t n_recipients,
 	       struct scep_request *req, enum scep_fail_info *fail);
+/* The same with flags: SCEP_ALLOW_DES accepts a single-DES envelope
+ * (legacy clients; otherwise it is badAlg). */
+#define SCEP_ALLOW_DES 0x1u
+int scep_parse_ex(const unsigned char *der, size_t len,
+		  const struct scep_recipient *recipients, size_t n_recipients,
+		  unsigned int flags, struct scep_request *req,
+		  enum scep_fail_info *fail);
+
+/*
+ * Open an EnvelopedData whose content cipher is DES-CBC or DES-EDE3-CBC
+ * (scep_legacy.c: the cipher from a library context of its own with
+ * OpenSSL's legacy provider; the key transport with key where it lives).
+ * *out is malloc'd.  -EPROTO: not ours, another cipher, or it does not
+ * decrypt.
+ */
+int scep_legacy_open(const unsigned char *der, long len, X509 *cert,
+		     EVP_PKEY *key, unsigned char **out, long *out_len);
 void scep_request_free(struct scep_request *req);
 /* A non-empty PrintableString (RFC 8894 §3.2.1.1); scep_parse() refuses
  * any other transactionID as not a SCEP message. */

@@ -10,6 +10,7 @@
 # through scep_client_set_log(): pkid points it at its log, scep-bench and
 # the crash storm at stderr).
 SCEP_OBJS := $(OBJ)/daemon/proto/scep/scep.o \
+	     $(OBJ)/daemon/proto/scep/scep_legacy.o \
 	     $(OBJ)/daemon/proto/scep/scep_attr.o \
 	     $(OBJ)/daemon/proto/scep/scep_reply.o
 

@@ -69,7 +69,12 @@ static int envelope_payload(const struct scep_request *req,
 	if (ret < 0)
 		goto out;
 	ret = -EINVAL;
-	cipher = EVP_get_cipherbynid(req->cipher_nid);
+	/* A single-DES request (SCEP_ALLOW_DES) gets 3DES, the strongest
+	 * cipher a DES client can be expected to know (and one the default
+	 * provider has). */
+	cipher = EVP_get_cipherbynid(req->cipher_nid == NID_des_cbc
+					     ? NID_des_ede3_cbc
+					     : req->cipher_nid);
 	if (!cipher || !sk_X509_push(recips, req->signer))
 		goto out;
 	in = BIO_new_mem_buf(inner, (int)inner_len);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "ca/ca.h"
@@ -411,9 +412,16 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = recipients(&k, rcpt);
 	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
-	ret = scep_parse(msg, len, rcpt, n, &req, &rep.fail);
+	ret = scep_parse_ex(msg, len, rcpt, n,
+			    ca_legacy_ciphers(s->ca) ? SCEP_ALLOW_DES : 0, &req,
+			    &rep.fail);
 	if (ret == -EBADMSG)
 		goto out;
+	if (ret == 0 && req.cipher_nid == NID_des_cbc)
+		pkid_log(LOG_WARNING, "CS_LEGACY_DES",
+			 "%s: tid %s: single-DES request envelope accepted "
+			 "(legacy des); answered with 3DES",
+			 ca_name(s->ca), req.transaction_id);
 	gen = req.recipient_index == 1 && n == 2 ? CA_GEN_ROLLOVER
 						 : CA_GEN_CURRENT;
 	if (ret == 0) {
