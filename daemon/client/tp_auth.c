@@ -73,6 +73,14 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 		free(st.caps);
 		st.caps = caps;
 	}
+	/* micromdm's scepserver, for one: renewals only, and why. */
+	if (!tp->set->proto->has_next_ca(st.caps))
+		pkid_log(LOG_NOTICE, NULL,
+			 "trustpoint %s: the CA announces no rollover CA "
+			 "certificate (GetNextCACert): no SHADOW; the identity "
+			 "is renewed (RENEW) under the current CA, and a new CA "
+			 "certificate needs `authenticate` again",
+			 tp->cfg.name);
 	ret = tp_set_blob(&st.ca_cert, &st.ca_cert_len, ca);
 	ret = ret ?: tp_set_blob(&st.ra_cert, &st.ra_cert_len, ra);
 	ret = ret ?: db_tp_put(tp->set->db, &st);

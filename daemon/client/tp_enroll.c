@@ -360,6 +360,19 @@ static const char *retry_tid(const struct tp_req *r)
 	return r->poll ? r->c.transaction_id : "";
 }
 
+/* A CA that answers with DES or 3DES: said once per trustpoint. */
+static void legacy_note(struct tp *tp, const char *cipher)
+{
+	if (!cipher || tp->legacy_warned)
+		return;
+	tp->legacy_warned = true;
+	pkid_log(LOG_WARNING, "LEGACY_CIPHER",
+		 "trustpoint %s: the CA enveloped its answer with %s, a "
+		 "legacy cipher; opened with OpenSSL's legacy provider in a "
+		 "library context of its own",
+		 tp->cfg.name, cipher);
+}
+
 /* Send r->c (the enrollment or the poll), act on the answer. */
 static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 {
@@ -383,6 +396,7 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 		ret = retry_later(tp, r, retry_tid(r), count, res.err, what);
 		break;
 	case ENROLL_ISSUED:
+		legacy_note(tp, res.legacy_cipher);
 		ret = on_success(tp, r, res.cert);
 		break;
 	case ENROLL_PENDING:

@@ -49,6 +49,8 @@ struct tp {
 	/* When the trustpoint gave up (keystore time; 0: it has not since
 	 * its last request began): `show health`, GET /metrics. */
 	int64_t gave_up_at;
+	/* LEGACY_CIPHER said: the CA answers with DES or 3DES (once). */
+	bool legacy_warned;
 };
 
 struct tp_set {

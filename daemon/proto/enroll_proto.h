@@ -52,6 +52,9 @@ struct enroll_result {
 	X509 *cert;	    /* owned; NULL if the answer held none of ours */
 	int err;
 	char why[160]; /* ENROLL_BAD_ANSWER: what was wrong, "" if unknown */
+	/* The answer came with a legacy cipher (its name), opened in a
+	 * library context of its own; NULL if not. */
+	const char *legacy_cipher;
 };
 
 struct enroll_proto {

@@ -182,33 +182,92 @@ static void decrypt_why(const unsigned char *der, long len, char *why,
 	PKCS7_free(p7);
 }
 
-/* SUCCESS: decrypt the envelope to us, read the degenerate PKCS#7. */
-static int open_success(BIO *content, const struct scep_client_msg *m,
-			struct scep_client_reply *rep)
+/* DES-CBC and DES-EDE3-CBC: the CAs that still use them (micromdm's
+ * scepserver) get their envelopes opened in the legacy context. */
+static const char *legacy_name(const unsigned char *der, long len)
 {
-	const unsigned char *p;
+	const unsigned char *p = der;
+	PKCS7 *p7 = d2i_PKCS7(NULL, &p, len);
+	int nid = NID_undef;
+
+	if (p7 && PKCS7_type_is_enveloped(p7) &&
+	    p7->d.enveloped->enc_data->algorithm)
+		nid = OBJ_obj2nid(p7->d.enveloped->enc_data->algorithm->algorithm);
+	PKCS7_free(p7);
+	return nid == NID_des_cbc	 ? "DES-CBC"
+	       : nid == NID_des_ede3_cbc ? "DES-EDE3-CBC"
+					 : NULL;
+}
+
+/* The envelope's plain text: the legacy context for DES and 3DES, else
+ * CMS in the default one.  *out malloc'd. */
+static int open_envelope(const unsigned char *der, long len,
+			 const struct scep_client_msg *m,
+			 struct scep_client_reply *rep, unsigned char **out,
+			 long *out_len)
+{
+	const unsigned char *p = der;
 	CMS_ContentInfo *env = CMS_ContentInfo_new_ex(NULL, SCEP_PROPQ);
 	BIO *plain = BIO_new(BIO_s_mem());
-	PKCS7 *p7 = NULL;
 	char *mem;
 	long n;
 	int ret = -EBADMSG;
 
-	n = BIO_get_mem_data(content, &mem);
-	p = (const unsigned char *)mem;
-	if (!env || !plain || n <= 0 || !d2i_CMS_ContentInfo(&env, &p, n)) {
+	rep->legacy_cipher = legacy_name(der, len);
+	if (rep->legacy_cipher) {
+		ret = scep_legacy_open(der, len, m->signer, m->signer_key, out,
+				       out_len);
+		if (ret < 0)
+			decrypt_why(der, len, rep->why, sizeof(rep->why));
+		goto out;
+	}
+	if (!env || !plain || !d2i_CMS_ContentInfo(&env, &p, len)) {
 		snprintf(rep->why, sizeof(rep->why),
 			 "the SUCCESS content is not an envelope");
 		goto out;
 	}
 	if (CMS_decrypt(env, m->signer_key, m->signer, NULL, plain,
 			CMS_BINARY) != 1) {
-		decrypt_why((const unsigned char *)mem, n, rep->why,
-			    sizeof(rep->why));
+		decrypt_why(der, len, rep->why, sizeof(rep->why));
 		goto out;
 	}
 	n = BIO_get_mem_data(plain, &mem);
-	p = (const unsigned char *)mem;
+	*out = n > 0 ? malloc((size_t)n) : NULL;
+	if (*out) {
+		memcpy(*out, mem, (size_t)n);
+		*out_len = n;
+		ret = 0;
+	}
+out:
+	BIO_free(plain);
+	CMS_ContentInfo_free(env);
+	return ret < 0 ? -EBADMSG : 0;
+}
+
+/* SUCCESS: decrypt the envelope to us, read the degenerate PKCS#7. */
+static int open_success(BIO *content, const struct scep_client_msg *m,
+			struct scep_client_reply *rep)
+{
+	const unsigned char *p;
+	unsigned char *plain = NULL;
+	PKCS7 *p7 = NULL;
+	long n, plain_len = 0;
+	char *mem;
+	int ret;
+
+	n = BIO_get_mem_data(content, &mem);
+	if (n <= 0) {
+		snprintf(rep->why, sizeof(rep->why),
+			 "the SUCCESS content is not an envelope");
+		return -EBADMSG;
+	}
+	ret = open_envelope((const unsigned char *)mem, n, m, rep, &plain,
+			    &plain_len);
+	if (ret < 0)
+		return ret;
+	ret = -EBADMSG;
+	n = plain_len;
+	p = plain;
 	p7 = n > 0 ? d2i_PKCS7(NULL, &p, n) : NULL;
 	if (!p7 || !PKCS7_type_is_signed(p7) || !p7->d.sign->cert) {
 		snprintf(rep->why, sizeof(rep->why),
@@ -219,8 +278,7 @@ static int open_success(BIO *content, const struct scep_client_msg *m,
 	ret = rep->certs ? 0 : -ENOMEM;
 out:
 	PKCS7_free(p7);
-	BIO_free(plain);
-	CMS_ContentInfo_free(env);
+	free(plain);
 	return ret;
 }
 

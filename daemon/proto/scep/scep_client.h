@@ -53,6 +53,9 @@ struct scep_client_reply {
 	/* A parse failure: what was wrong, for the log ("signature invalid",
 	 * "cannot decrypt reply: algorithm des-ede3-cbc", ...). */
 	char why[160];
+	/* SUCCESS enveloped with DES or 3DES: opened by scep_legacy_open()
+	 * (its own library context), and the cipher's name; else NULL. */
+	const char *legacy_cipher;
 };
 
 /*

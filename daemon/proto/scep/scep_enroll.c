@@ -79,6 +79,7 @@ static void from_reply(const struct enroll_ctx *c,
 {
 	X509 *cert;
 
+	res->legacy_cipher = rep->legacy_cipher;
 	switch (rep->status) {
 	case SCEP_STATUS_SUCCESS:
 		res->status = ENROLL_ISSUED;
