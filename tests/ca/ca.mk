@@ -9,6 +9,8 @@
 #   check-ca-restart     kill -9: pending requests, serials, CRL survive;
 #                        issuer-name locked
 #   check-ca-certmonger  scep-submit -c/-C, certmonger enroll and rekey
+#   check-ca-micromdm    micromdm's scepclient (single DES): badAlg, then
+#                        enrolled with `legacy des` (issue 15)
 #   check-ca-timers      CS CRL UPDATE and ER EXPIRE fire (lab clock); -t
 #   check-ca-single      IOS single-key mode; lifetime truncated at the CA
 #   check-ca-clock       no CA without authoritative time; starts on event
@@ -73,6 +75,7 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(BIN)/pkiksd \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
+	  micromdm \
 	  hostile expired challenge diskfull slow
 
 CHECKS += $(CA_E2E:%=check-ca-%)
