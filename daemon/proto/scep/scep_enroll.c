@@ -231,16 +231,20 @@ static const char *explain(int err)
 
 const struct enroll_proto scep_enroll_proto = {
 	.name = "scep",
+	/* GetCACert, GetCACaps, GetNextCACert */
 	.get_ca_certs = get_ca_certs,
 	.get_caps = get_caps,
 	.has_next_ca = has_next_ca,
 	.get_next_ca = get_next_ca,
+	/* PKIOperation: PKCSReq, CertPoll */
 	.enroll = enroll,
 	.poll = poll,
-	.get_crl = get_crl,
-	.fetch = fetch,
 	.new_transaction_id = new_transaction_id,
 	.digest = scep_client_md,
+	/* GetCRL, and a distribution point over the same transport */
+	.get_crl = get_crl,
+	.fetch = fetch,
+	/* what the transport's errors mean */
 	.unreachable = unreachable,
 	.explain = explain,
 };

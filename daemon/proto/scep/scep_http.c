@@ -63,38 +63,36 @@ static int next_ca_cert(struct scep_http *s, struct http_reply *rep)
 int scep_http_decode_message(const char *arg, unsigned char **out,
 			     size_t *len)
 {
-	size_t n = strlen(arg), i, j = 0;
-	EVP_ENCODE_CTX *ctx = NULL;
-	unsigned char *in = NULL, *buf = NULL;
-	int outl = 0, fin = 0, ret = -EBADMSG;
+	size_t n = strlen(arg), i, j = 0, cap = n / 4 * 3 + 3;
+	EVP_ENCODE_CTX *ctx;
+	unsigned char *buf, *in;
+	int outl = 0, fin = 0, ok;
 
 	if (n > HTTP_BODY_MAX * 4 / 3 + 4096)
 		return -EMSGSIZE;
-	in = malloc(n + 1);
-	buf = malloc(n / 4 * 3 + 3);
-	ctx = EVP_ENCODE_CTX_new();
-	if (!in || !buf || !ctx) {
-		ret = -ENOMEM;
-		goto out;
+	/* One buffer: the decoded bytes first, the cleaned base64 after
+	 * them (never overwritten: base64 decodes to fewer bytes). */
+	buf = malloc(cap + n + 1);
+	ctx = buf ? EVP_ENCODE_CTX_new() : NULL;
+	if (!ctx) {
+		free(buf);
+		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		if (arg[i] == '\r' || arg[i] == '\n')
-			continue;
-		in[j++] = arg[i] == ' ' ? '+' : (unsigned char)arg[i];
-	}
+	in = buf + cap;
+	for (i = 0; i < n; i++)
+		if (arg[i] != '\r' && arg[i] != '\n')
+			in[j++] = arg[i] == ' ' ? '+' : (unsigned char)arg[i];
 	EVP_DecodeInit(ctx);
-	if (j == 0 || EVP_DecodeUpdate(ctx, buf, &outl, in, (int)j) < 0 ||
-	    EVP_DecodeFinal(ctx, buf + outl, &fin) != 1 || outl + fin == 0)
-		goto out;
+	ok = j > 0 && EVP_DecodeUpdate(ctx, buf, &outl, in, (int)j) >= 0 &&
+	     EVP_DecodeFinal(ctx, buf + outl, &fin) == 1 && outl + fin > 0;
+	EVP_ENCODE_CTX_free(ctx);
+	if (!ok) {
+		free(buf);
+		return -EBADMSG;
+	}
 	*out = buf;
 	*len = (size_t)(outl + fin);
-	buf = NULL;
-	ret = 0;
-out:
-	EVP_ENCODE_CTX_free(ctx);
-	free(in);
-	free(buf);
-	return ret;
+	return 0;
 }
 
 static int pki_operation(struct scep_http *s, const unsigned char *msg,
