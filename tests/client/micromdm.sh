@@ -25,7 +25,7 @@ MM_PID=$!
 wait_for 10 curl -sf -o /dev/null "$URL?operation=GetCACaps" ||
 	fail "scepserver did not answer within 10 s"
 
-cl_conf "password 0 mm-secret"
+cl_conf "password 0 mm-secret" "auto-enroll 80"
 cl_start
 PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept \
 	>/dev/null || fail "authenticate"

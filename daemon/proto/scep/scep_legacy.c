@@ -54,24 +54,29 @@ static PKCS7_RECIP_INFO *recipient_of(PKCS7_ENVELOPE *env, X509 *cert)
 }
 
 /* The content-encryption key, decrypted with key (keystore or memory)
- * into a buffer of the key's size, as RSA needs; want bytes of it. */
+ * into a buffer of the size the key asks for (RSA: its modulus); want
+ * bytes of it. */
 static int content_key(PKCS7_RECIP_INFO *ri, EVP_PKEY *key,
 		       unsigned char *cek, size_t want)
 {
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, SCEP_PROPQ);
-	int size = EVP_PKEY_get_size(key), ret = -EPROTO;
-	unsigned char *buf = size > 0 ? malloc((size_t)size) : NULL;
-	size_t n = size > 0 ? (size_t)size : 0;
+	const unsigned char *in = ASN1_STRING_get0_data(ri->enc_key);
+	size_t in_len = (size_t)ASN1_STRING_length(ri->enc_key), size = 0;
+	unsigned char *buf = NULL;
+	int ret = -EPROTO;
 
-	if (buf && pctx && EVP_PKEY_decrypt_init(pctx) == 1 &&
-	    EVP_PKEY_decrypt(pctx, buf, &n, ASN1_STRING_get0_data(ri->enc_key),
-			     (size_t)ASN1_STRING_length(ri->enc_key)) == 1 &&
-	    n == want) {
+	if (!pctx || EVP_PKEY_decrypt_init(pctx) != 1 ||
+	    EVP_PKEY_decrypt(pctx, NULL, &size, in, in_len) != 1 || !size)
+		goto out;
+	buf = malloc(size);
+	if (buf && EVP_PKEY_decrypt(pctx, buf, &size, in, in_len) == 1 &&
+	    size == want) {
 		memcpy(cek, buf, want);
 		ret = 0;
 	}
+out:
 	if (buf)
-		OPENSSL_clear_free(buf, (size_t)size);
+		OPENSSL_clear_free(buf, size);
 	EVP_PKEY_CTX_free(pctx);
 	return ret;
 }
