@@ -80,8 +80,8 @@ CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
 
 # check-ca-micromdm is not in `make check` yet: scepclient's single-DES
 # request is badAlg without `legacy des` as it should be, but with it pkid
-# answers badMessageCheck (the same request opens in test-scep's harness
-# with in-memory keys); under investigation.
+# answers badMessageCheck (a request captured from scepclient opens in a
+# harness by hand, with in-memory keys); under investigation.
 CHECKS += $(filter-out check-ca-micromdm,$(CA_E2E:%=check-ca-%))
 
 .PHONY: $(CA_E2E:%=check-ca-%)
