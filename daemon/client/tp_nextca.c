@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "proto/scep/scep_client.h"
 #include "schedule.h"
 #include "tp_internal.h"
 
@@ -30,11 +29,10 @@ bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
 
 /* Worth asking: an identity under a CA that announces GetNextCACert, and
  * no rollover CA certificate (nor a SHADOW identity) held yet. */
-static bool wants_poll(const struct db_tp *st)
+static bool wants_poll(const struct tp *tp, const struct db_tp *st)
 {
 	return st->id_cert && st->ca_cert && !st->shadow_ca_cert &&
-	       !st->shadow_id_cert && st->caps &&
-	       scep_client_has_cap(st->caps, "GetNextCACert");
+	       !st->shadow_id_cert && tp->set->proto->has_next_ca(st->caps);
 }
 
 static void nextca_cancel(struct tp *tp)
@@ -63,7 +61,7 @@ void tp_nextca_arm(struct tp *tp, const struct db_tp *st)
 	int ret;
 
 	nextca_cancel(tp);
-	if (!wants_poll(st) || tp_now(tp, &now) < 0)
+	if (!wants_poll(tp, st) || tp_now(tp, &now) < 0)
 		return; /* no authority: tp_sync() arms it once it is back */
 	at = next_poll(tp, st, now);
 	if (!at)
@@ -87,7 +85,7 @@ void tp_nextca_on_timer(struct tp *tp)
 	nextca_cancel(tp);
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
-	if (!wants_poll(&st))
+	if (!wants_poll(tp, &st))
 		goto out;
 	ret = tp_prefetch_next_ca(tp, &st);
 	if (ret < 0)
@@ -114,7 +112,7 @@ void tp_nextca_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 			return;
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
-	if (wants_poll(&st))
+	if (wants_poll(tp, &st))
 		tp_nextca_arm(tp, &st);
 	db_tp_free(&st);
 }
