@@ -16,7 +16,7 @@ mkdir -p "$REPORTS" && chmod 1777 "$REPORTS" # tests that drop to another uid
 # GCC's UBSan ignores log_path when linked with ASan: its reports go to
 # the process's stderr (the test's log) and, with no recovery, end the
 # process, which the test sees die.
-export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=66:strict_string_checks=1:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=66:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1:exitcode=67"
 export LSAN_OPTIONS="suppressions=$PWD/tests/asan/lsan.supp:print_suppressions=0"
 # Every make below builds and runs on build/asan (the top Makefile).
