@@ -13,10 +13,12 @@ rm -rf "$REPORTS"
 mkdir -p "$REPORTS" && chmod 1777 "$REPORTS" # tests that drop to another uid
 # Leaks are checked too (pkid and pkiksd exit cleanly on SIGTERM).
 # halt_on_error: the first report ends the process, as a crash would.
+# fast_unwind_on_malloc=0: allocation stacks through libcrypto (built
+# without frame pointers), or a leak report names only CRYPTO_zalloc.
 # GCC's UBSan ignores log_path when linked with ASan: its reports go to
 # the process's stderr (the test's log) and, with no recovery, end the
 # process, which the test sees die.
-export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=66:detect_stack_use_after_return=1"
+export ASAN_OPTIONS="log_path=$REPORTS/asan:detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=66:detect_stack_use_after_return=1:fast_unwind_on_malloc=0:malloc_context_size=40"
 export UBSAN_OPTIONS="log_path=$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1:exitcode=67"
 export LSAN_OPTIONS="suppressions=$PWD/tests/asan/lsan.supp:print_suppressions=0"
 # Every make below builds and runs on build/asan (the top Makefile).
