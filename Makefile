@@ -29,6 +29,23 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	   -Ilibshared $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_BASE := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
+# make SANITIZE=1 TARGET: the same target built with AddressSanitizer and
+# UndefinedBehaviorSanitizer into build/asan (so both builds can coexist);
+# the test scripts find that build through $PKID_BUILD.  `make asan` builds
+# it, `make check-asan` runs the CA and client suites on it
+# (tests/asan/asan.mk).
+ifeq ($(SANITIZE),1)
+B       := build/asan
+BIN     := $(B)/bin
+OBJ     := $(B)/obj
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	     -fno-omit-frame-pointer
+# In CC, so that every compile and every link line (some do not name
+# CFLAGS) gets the runtime.
+override CC := $(CC) $(SAN_FLAGS)
+export PKID_BUILD := $(B)
+endif
+
 ALL     :=
 CHECKS  :=
 BENCHES :=

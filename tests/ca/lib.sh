@@ -16,7 +16,7 @@
 set -u
 . tests/lib/keystore.sh
 
-B=build/bin
+B=${PKID_BUILD:-build}/bin
 CA_NAME=TESTCA
 PKID_PID=
 
@@ -80,7 +80,7 @@ ca_start() {
 	# CA_WAIT=GetCACaps: the CA itself may not be up (no authoritative time).
 	[ -n "${CA_WAIT:-}" ] && what=$CA_WAIT
 	# PKID_WRAP: e.g. "valgrind -q --error-exitcode=9" for a memory check.
-	${PKID_WRAP:-} $B/pkid -f -c "$T/pkid.conf" -s "$T/state" -P "$PWD/build/pkiks-provider.so" \
+	${PKID_WRAP:-} $B/pkid -f -c "$T/pkid.conf" -s "$T/state" -P "$PWD/${PKID_BUILD:-build}/pkiks-provider.so" \
 		"$@" >>"$T/pkid.log" 2>&1 &
 	PKID_PID=$!
 	# Bounded: 200 x 50 ms (first start makes two RSA keys).

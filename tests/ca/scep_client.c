@@ -69,39 +69,58 @@ static int build(char **argv)
 	BIO *kb = read_file(argv[3]);
 	EVP_PKEY *key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
 	EVP_CIPHER *cipher;
-	CMS_ContentInfo *env, *cms;
+	CMS_ContentInfo *env = NULL, *cms = NULL;
 	CMS_SignerInfo *si;
 	BIO *content = read_file(argv[6]), *envder = BIO_new(BIO_s_mem());
 	BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
+	OSSL_PROVIDER *legacy = NULL, *dflt;
+	int ret = 1;
 
 	if (!strcmp(argv[1], "DES-CBC"))
-		OSSL_PROVIDER_load(NULL, "legacy");
-	OSSL_PROVIDER_load(NULL, "default");
+		legacy = OSSL_PROVIDER_load(NULL, "legacy");
+	dflt = OSSL_PROVIDER_load(NULL, "default");
 	cipher = EVP_CIPHER_fetch(NULL, argv[1], NULL);
 	if (!key || !cipher) {
 		fprintf(stderr, "scep-client: bad key or cipher\n");
-		return 2;
+		ret = 2;
+		goto out;
 	}
 	sk_X509_push(recips, read_cert(argv[4]));
 	env = CMS_encrypt(recips, content, cipher, CMS_BINARY);
 	if (!env || i2d_CMS_bio(envder, env) != 1)
-		goto fail;
+		goto out;
 	cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
-	si = CMS_add1_signer(cms, signer, key, EVP_sha256(),
-			     CMS_BINARY | CMS_PARTIAL);
+	si = cms ? CMS_add1_signer(cms, signer, key, EVP_sha256(),
+				   CMS_BINARY | CMS_PARTIAL)
+		 : NULL;
 	if (!si)
-		goto fail;
+		goto out;
 	scep_attr_add_string(si, SCEP_ATTR_MESSAGE_TYPE, argv[0]);
 	scep_attr_add_string(si, SCEP_ATTR_TRANSACTION_ID, argv[5]);
 	scep_attr_add_nonce(si, SCEP_ATTR_SENDER_NONCE, nonce);
 	if (CMS_final(cms, envder, NULL, CMS_BINARY) != 1 ||
 	    i2d_CMS_bio(out, cms) != 1)
-		goto fail;
+		goto out;
+	ret = 0;
+out:
+	if (ret == 1)
+		ERR_print_errors_fp(stderr);
+	/* Freed, though the process ends: the sanitizer build checks leaks. */
+	CMS_ContentInfo_free(cms);
+	CMS_ContentInfo_free(env);
+	EVP_CIPHER_free(cipher);
+	sk_X509_pop_free(recips, X509_free);
+	X509_free(signer);
+	EVP_PKEY_free(key);
+	BIO_free(kb);
+	BIO_free(content);
+	BIO_free(envder);
 	BIO_free(out);
-	return 0;
-fail:
-	ERR_print_errors_fp(stderr);
-	return 1;
+	if (legacy)
+		OSSL_PROVIDER_unload(legacy);
+	if (dflt)
+		OSSL_PROVIDER_unload(dflt);
+	return ret;
 }
 
 static int show(const char *path)
@@ -110,17 +129,22 @@ static int show(const char *path)
 	CMS_ContentInfo *cms = d2i_CMS_bio(b, NULL);
 	CMS_SignerInfo *si;
 	char status[16] = "", fail[16] = "-";
+	int ret = 1;
 
 	if (!cms || CMS_verify(cms, NULL, NULL, NULL, NULL,
 			       CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1) {
 		fprintf(stderr, "scep-client: reply does not verify\n");
-		return 1;
+		goto out;
 	}
 	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
 	scep_attr_get_string(si, SCEP_ATTR_PKI_STATUS, status, sizeof(status));
 	scep_attr_get_string(si, SCEP_ATTR_FAIL_INFO, fail, sizeof(fail));
 	printf("status=%s failInfo=%s\n", status, fail);
-	return 0;
+	ret = 0;
+out:
+	CMS_ContentInfo_free(cms);
+	BIO_free(b);
+	return ret;
 }
 
 /* A CSR with a subject openssl req would refuse to build (too long). */

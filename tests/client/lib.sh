@@ -24,7 +24,7 @@
 set -u
 . tests/lib/keystore.sh
 
-B=build/bin
+B=${PKID_BUILD:-build}/bin
 CA_PID=
 CL_PID=
 
@@ -78,7 +78,7 @@ start_pkid() {
 	[ "$1" = cl ] && wrap=${PKID_WRAP:-}
 	# shellcheck disable=SC2086
 	$wrap $B/pkid -f -c "$T/$1.conf" -s "$T/$1-state" \
-		-P "$PWD/build/pkiks-provider.so" >>"$T/$1.log" 2>&1 &
+		-P "$PWD/${PKID_BUILD:-build}/pkiks-provider.so" >>"$T/$1.log" 2>&1 &
 	printf -v "$2" '%s' $!
 }
 

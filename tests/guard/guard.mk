@@ -35,6 +35,18 @@ check-guard-vm: $(GUARD_LOADER) $(GUARD_FLOOD) $(BIN)/pkictl
 bench-guard: $(GUARD_LOADER) $(GUARD_FLOOD)
 	tests/guard/bench.sh $(BIN)
 
+# Slow clients from one address and from 200 (issue 19 #2), guard off and
+# on: a legitimate client's GetCACert and enrollment p50/p99 (attack.sh).
+ATTACK_DEPS := $(BIN)/pkid $(BIN)/pkiksd $(BIN)/pkictl $(BIN)/scep-client \
+	       $(PKIKS_PROVIDER)
+.PHONY: bench-attack check-attack
+bench-attack: $(ATTACK_DEPS)
+	timeout 1800 tests/guard/attack.sh $(BIN) bench 60 12
+
+# The 200-address case, short and with assertions.
+check-attack: $(ATTACK_DEPS)
+	timeout 300 tests/guard/attack.sh $(BIN) check 20 4
+
 ALL += $(GUARD_LOADER) $(GUARD_FLOOD)
-CHECKS += check-guard check-guard-pkid check-guard-vm
-BENCHES += bench-guard
+CHECKS += check-guard check-guard-pkid check-guard-vm check-attack
+BENCHES += bench-guard bench-attack

@@ -217,20 +217,29 @@ drain() {
 	fail "the listener was still logging after 30 s"
 }
 
-# Real clients from 40 addresses, 25 connections each, within 3 s: without
-# the guard the listener answers (nearly) all 1000; with 2/s burst 2 each
-# source gets at most burst + rate x time (the time the flood measured)
-# requests served, all together at least their bursts, and the client
-# still gets in.
+# Real clients from 40 addresses, 25 connections each: without the guard
+# the listener answers (nearly) all 1000, at whatever pace the machine
+# allows (up to 30 s), and more than the guard would have let through in
+# the time that took; with 2/s burst 2 (3 s) each source gets at most
+# burst + rate x time (the time the flood measured) requests served, all
+# together at least their bursts, and the client still gets in.
 test_requests() {
-	local i t0 secs max got over
+	local i t0 secs max got over took unguarded
 	FROM=0
 	for ((i = 50; i < 90; i++)); do
 		echo "addr add 10.201.2.$i/24 dev f0"
 	done | ip -n "$NS_F" -b - || fail "adding flood addresses"
-	got=$(in_f $PY tests/guard/connflood.py 10.201.2.1 $PORT 10.201.2.50 40 25 3)
-	set -- $got # answered N of 1000
+	got=$(in_f $PY tests/guard/connflood.py 10.201.2.1 $PORT 10.201.2.50 40 25 30)
+	set -- $got # answered N of 1000 in T s
 	[ "${2:-0}" -ge 950 ] || fail "unguarded: $got"
+	# Not a fixed time: on a loaded machine the listener is slower.  But
+	# within the time it measured, 2/s burst 2 would have let at most
+	# 40 x max_pass through: more than that shows nothing limited it.
+	took=$(awk -v t="${6:-0}" 'BEGIN {print int(t) + 1}')
+	max=$((40 * $(max_pass 2 2 "$took")))
+	[ "$2" -gt "$max" ] ||
+		fail "unguarded: $got, no more than the $max a 2/s guard allows in $took s"
+	unguarded="$2 answered in $6 s (a 2/s guard: at most $max)"
 	# The guarded count starts after every unguarded request is logged.
 	drain
 	FROM=$(wc -l <"$LAB/http.log")
@@ -252,7 +261,7 @@ test_requests() {
 		fail "guarded: the listener served $(served_total) flood requests, fewer than the 40 bursts of 2: $(served | tr '\n' ' ')"
 	expect "requests: SYNs dropped" '.totals.dropped > 0'
 	stop_guard
-	ok "1000 real connections from 40 sources: unguarded $2 answered; guarded (2/s, burst 2) the listener served $(served_total) in $secs s (2..$max per source; client $got), 4 client requests served"
+	ok "1000 real connections from 40 sources: unguarded $unguarded; guarded (2/s, burst 2) the listener served $(served_total) in $secs s (2..$max per source; client $got), 4 client requests served"
 }
 
 lab_up

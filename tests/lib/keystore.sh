@@ -15,7 +15,7 @@
 ks_twin_start() {
 	local dir=$1 i
 	shift
-	local bin=${PKIKSD:-build/bin/pkiksd}
+	local bin=${PKIKSD:-${PKID_BUILD:-build}/bin/pkiksd}
 	mkdir -p "$dir" && chmod 0711 "$dir" || return 1
 	KS_TWIN_DIR=$dir
 	KS_TWIN_LOG=$dir/pkiksd.log
