@@ -15,6 +15,27 @@
 
 typedef unsigned __int128 u128_t;
 
+/*
+ * x86-64: the limb loop in mulx/adcx/adox (bignum.c) where the CPU has
+ * BMI2 and ADX, checked at run time; BN_NO_ASM (the host test's second
+ * build) and every other architecture use the C loop.
+ */
+#if defined(__x86_64__) && !defined(BN_NO_ASM)
+#define BN_ADX 1
+#ifdef __KERNEL__
+#include <asm/cpufeature.h>
+static inline int bn_cpu_adx(void)
+{
+	return boot_cpu_has(X86_FEATURE_BMI2) && boot_cpu_has(X86_FEATURE_ADX);
+}
+#else
+static inline int bn_cpu_adx(void)
+{
+	return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+}
+#endif
+#endif
+
 #define MONT_WIN_BITS 4
 #define MONT_WIN_SIZE (1 << MONT_WIN_BITS)
 
@@ -62,6 +83,7 @@ int bn_from_be(u64 *r, unsigned int k, const u8 *be, size_t len);
 void bn_to_be(u8 *be, size_t len, const u64 *a);
 
 u64 mont_n0(u64 m0);
+/* t: 2k limbs of scratch; r may alias a or b. */
 void mont_mul(u64 *r, const u64 *a, const u64 *b, const u64 *m, u64 n0,
 	      unsigned int k, u64 *t);
 void mont_reduce_wide(u64 *r, u64 *t, const u64 *m, u64 n0, unsigned int k);
