@@ -310,8 +310,13 @@ out:
 
 static int bench(int rounds)
 {
+	const char *cap = getenv("OPENSSL_ia32cap");
+
 	if (rounds < 1 || rounds > 16)
 		rounds = 5;
+	if (cap)
+		printf("OPENSSL_ia32cap=%.40s (OpenSSL's CPU paths restricted)\n",
+		       cap);
 	printf("kmod RSA vs OpenSSL, PKCS#1 v1.5 SHA-256 signs per CPU-second "
 	       "(one core), median of %d alternating %.1f s slices\n",
 	       rounds, BENCH_SLICE_NS / 1e9);
