@@ -11,6 +11,9 @@
 # Debian tree holding /boot/vmlinuz-* and /lib/modules/*, $PKIKS_VM_KVER
 # picks one of its kernels (default: the newest), $PKIKS_VM_KO is pkiks.ko
 # built for it (default: build/kmod/pkiks.ko).
+# $PKIKS_VM_CPU, if set, is qemu's -cpu model: the default model has no
+# BMI2/ADX, so the module's RSA runs its C limb loop; "max" gives TCG's
+# BMI2/ADX and so runs the mulx/adcx/adox loop in the kernel.
 set -euo pipefail
 mode=${1:-check}
 timeout_s=${2:-900}
@@ -31,10 +34,12 @@ if [ -n "${PKIKS_VM_OVERLAY:-}" ]; then
 	cat "$PKIKS_VM_OVERLAY" >>"$work/initrd.gz"
 fi
 log=${PKIKS_VM_LOG:-$work/serial.log}
+cpu=()
+[ -n "${PKIKS_VM_CPU:-}" ] && cpu=(-cpu "$PKIKS_VM_CPU")
 
 start=$SECONDS
 set +e
-timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg -m 512M \
+timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg "${cpu[@]}" -m 512M \
 	-smp 2 -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 vmtest=$mode" \
