@@ -8,8 +8,9 @@
  * are the same on every kernel.
  *
  * Defences, each cheap:
- *   - Montgomery multiplication on u64 limbs (u128 intermediates) with a
- *     branch-free final subtraction;
+ *   - Montgomery multiplication on u64 limbs with a branch-free final
+ *     subtraction; its inner loop is mulx/adcx/adox on x86-64 CPUs with
+ *     BMI2 and ADX, C on u128 elsewhere (bignum.c);
  *   - fixed 4-bit window exponentiation over the full exponent length, the
  *     window's table entry picked by scanning all 16 entries with masks;
  *   - CRT with exponent blinding: dp + r1*(p-1), dq + r2*(q-1), fresh 64-bit
