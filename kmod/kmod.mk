@@ -46,7 +46,7 @@ ALL += $(BIN)/kmod-rsa-test
 
 # The same code with the portable C limb loop only (BN_NO_ASM): what arm64
 # and x86 CPUs without BMI2/ADX run, so both paths match OpenSSL here.
-$(BIN)/kmod-rsa-test-c: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h $(wildcard kmod/test/include/linux/*.h)
+$(BIN)/kmod-rsa-test-c: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h $(wildcard kmod/test/include/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -DBN_NO_ASM -Wall -Wextra -Werror -Wno-unused-parameter -Ikmod/test/include -Ilibshared \
 		-o $@ kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c $(shell pkg-config --libs libcrypto)
