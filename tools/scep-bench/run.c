@@ -78,6 +78,8 @@ static int check_one(const struct bench_ca *ca, struct enrollment *e)
 		return e->http_err;
 	ret = scep_client_parse(e->rep.data, e->rep.len, ca->signers, &e->msg,
 				&rep);
+	if (ret < 0 && rep.why[0])
+		fprintf(stderr, "scep-bench: %s: %s\n", e->tid, rep.why);
 	if (ret == 0 && rep.status != SCEP_STATUS_SUCCESS) {
 		fprintf(stderr, "scep-bench: %s: status %d (%s)\n", e->tid,
 			rep.status,
