@@ -5,6 +5,8 @@
 # medians over the rounds, failures summed (never hidden), the ratio to
 # micromdm and to the physical limit, the load generator's CPU share.
 #   ROUNDS=3 N1=200 N8=400 CLIENTS="1 8" ONLY="server..."
+# Before/after a change: ONLY="pkid-ra-complete@old pkid-ra-complete"
+# BUILD_old=/path/to/an/older/build (make B=/path/to/an/older/build).
 # Ports: pkid 18320 (tests/ca/lib.sh's helpers), scepserver 18321.
 set -u
 ROUNDS=${ROUNDS:-3} N1=${N1:-200} N8=${N8:-400} CLIENTS=${CLIENTS:-"1 8"}
@@ -47,9 +49,11 @@ run_micromdm() { # CLIENTS N LOG
 
 # pkid through tests/ca/lib.sh (its own twin, temp dir and cleanup), in a
 # subshell so every run starts from nothing.
-run_pkid() { # MODE LEVEL CLIENTS N LOG
+run_pkid() { # MODE LEVEL CLIENTS N LOG [BINDIR]
 	(
 		. tests/ca/lib.sh
+		# another build of pkid, the rest of the tools from build/bin
+		[ -n "${6:-}" ] && B=$6
 		ca_setup 18320
 		ca_conf "grant auto" "password $CHALLENGE"
 		sed -i "s/database level complete/database level $2/" "$T/pkid.conf"
@@ -59,12 +63,32 @@ run_pkid() { # MODE LEVEL CLIENTS N LOG
 	)
 }
 
+# BUILD_<name>=DIR: a pkid build to compare (make B=DIR); the directory
+# handed to lib.sh has that pkid and build/bin's other tools.
+bindir() {
+	local var=BUILD_$1 d=$OUT/bin-$1 f
+	[ -x "${!var:-}/bin/pkid" ] || { echo "no \$$var/bin/pkid" >&2; return 1; }
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d"
+		for f in "$PWD"/build/bin/*; do ln -s "$f" "$d/"; done
+		ln -sf "$(realpath "${!var}/bin/pkid")" "$d/pkid"
+	fi
+	echo "$d"
+}
+
 run_one() { # SERVER CLIENTS N LOG
 	case $1 in
 	micromdm) run_micromdm "$2" "$3" "$4" ;;
 	pkid-*-*)
-		local m=${1#pkid-}
-		run_pkid "${m%-*}" "${m#*-}" "$2" "$3" "$4"
+		# pkid-MODE-LEVEL, or pkid-MODE-LEVEL@NAME for the build
+		# that BUILD_NAME names (a directory of binaries)
+		local m=${1#pkid-} dir=
+		case $m in *@*)
+			dir=$(bindir "${m#*@}") || return 1
+			m=${m%@*}
+			;;
+		esac
+		run_pkid "${m%-*}" "${m#*-}" "$2" "$3" "$4" "$dir"
 		;;
 	esac
 }
