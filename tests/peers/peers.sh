@@ -71,7 +71,9 @@ bindir() {
 	if [ ! -d "$d" ]; then
 		mkdir -p "$d"
 		for f in "$PWD"/build/bin/*; do ln -s "$f" "$d/"; done
-		ln -sf "$(realpath "${!var}/bin/pkid")" "$d/pkid"
+		# a copy, not a link: pkid finds pkiks-keygen next to itself
+		rm -f "$d/pkid"
+		cp "${!var}/bin/pkid" "$d/pkid"
 	fi
 	echo "$d"
 }
@@ -112,6 +114,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				echo "$s $c NA NA NA NA NA $n $n NA" >>"$OUT/rows"
 				continue
 			fi
+			failed=0 of=$n loadgen_share=NA
 			eval "${res#RESULT }"
 			eval "${load#LOAD }"
 			# shellcheck disable=SC2154 # set by the evals above
