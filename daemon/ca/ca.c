@@ -124,6 +124,7 @@ void ca_free(struct ca *ca)
 		rcu_barrier();
 		ca_pub_free(ca->pub);
 	}
+	ca_cer_sync(ca); /* the last group of <serial>.cer files */
 	if (ca->db)
 		db_close(ca->db);
 	if (ca->ks)
@@ -241,6 +242,13 @@ int ca_dir(struct ca *ca, char *buf, size_t size)
 int ca_write_file(const char *path, const void *data, size_t len,
 		  unsigned int mode)
 {
+	return ca_write_file_sync(path, data, len, mode, true);
+}
+
+/* The same; without sync the caller makes it durable later (syncfs). */
+int ca_write_file_sync(const char *path, const void *data, size_t len,
+		       unsigned int mode, bool sync)
+{
 	char tmp[4096];
 	int fd, ret = 0;
 	ssize_t n;
@@ -252,7 +260,7 @@ int ca_write_file(const char *path, const void *data, size_t len,
 		return -errno;
 	/* The errno is kept: a full disk must be told from a broken one. */
 	n = write(fd, data, len);
-	if (n < 0 || fsync(fd) < 0)
+	if (n < 0 || (sync && fsync(fd) < 0))
 		ret = -errno;
 	else if ((size_t)n != len)
 		ret = -ENOSPC; /* a short write to a regular file */
@@ -465,6 +473,7 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		*why = "cannot issue the CRL";
 		goto out;
 	}
+	ca_cer_rebuild(ca);
 	ca_rearm_er_expire(ca, now);
 	ca_rollover_arm(ca);
 	ca->running = true;

@@ -56,6 +56,7 @@ struct ca {
 	bool running;
 	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
 	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
+	unsigned int cer_unsynced; /* <serial>.cer written since the last sync */
 	/* Failed challenges per client address and per subject. */
 	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;
@@ -83,6 +84,8 @@ void ca_pub_free(struct ca_pub *p);
 int ca_dir(struct ca *ca, char *buf, size_t size); /* `database url` */
 int ca_write_file(const char *path, const void *data, size_t len,
 		  unsigned int mode);
+int ca_write_file_sync(const char *path, const void *data, size_t len,
+		       unsigned int mode, bool sync);
 /* Load the CA (and its rollover) of row and publish it; under lock. */
 int ca_load(struct ca *ca, const struct db_ca *row, int64_t now);
 
@@ -127,6 +130,14 @@ struct ca_issue_params {
 	int64_t not_before;	  /* 0: now; the rollover CA's start under it */
 };
 int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key);
+/*
+ * `database level complete`'s <serial>.cer files: made durable in groups
+ * (ca_cer_sync: one syncfs for all written since the last), and rebuilt
+ * from the database at start where one is missing or short
+ * (ca_cer_rebuild).  Both under lock.
+ */
+void ca_cer_sync(struct ca *ca);
+void ca_cer_rebuild(struct ca *ca);
 /* Self-signed CA certificate valid from not_before for `lifetime
  * ca-certificate` (the first CA, and each rollover CA). */
 int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out);

@@ -8,6 +8,7 @@
  * reserved serial above all) survives a crash of the process or the host.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,14 @@ static void db_space_again(struct db *db)
 		 db->path ? db->path : "?");
 }
 
+static int db_exec1(struct db *db, const char *sql);
+
 /* A failed statement may have ended the transaction (SQLITE_FULL does):
  * roll back only one that is still open. */
 static void db_undo(struct db *db)
 {
 	if (!sqlite3_get_autocommit(db->h))
-		db_exec(db, "ROLLBACK");
+		db_exec1(db, "ROLLBACK");
 }
 
 int db_err(struct db *db, int rc, const char *what)
@@ -140,9 +143,64 @@ int db_err(struct db *db, int rc, const char *what)
 	return -EIO;
 }
 
+static struct db_stmt_slot *slot_of(struct db *db, const char *sql)
+{
+	struct db_stmt_slot *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		struct db_stmt_slot *s = &db->stmt[i];
+
+		if (!s->sql) {
+			if (!free_slot)
+				free_slot = s;
+		} else if (s->sql == sql || !strcmp(s->sql, sql)) {
+			return s;
+		}
+	}
+	return free_slot; /* NULL: the cache is full, prepare each time */
+}
+
 int db_prep(struct db *db, const char *sql, sqlite3_stmt **st)
 {
-	return db_err(db, sqlite3_prepare_v2(db->h, sql, -1, st, NULL), sql);
+	struct db_stmt_slot *s = slot_of(db, sql);
+	int rc;
+
+	if (s && s->sql && !s->busy) {
+		s->busy = true;
+		*st = s->st;
+		return 0;
+	}
+	if (!s || s->sql)
+		/* busy (nested use of the same SQL) or no room: one-off */
+		return db_err(db, sqlite3_prepare_v2(db->h, sql, -1, st, NULL),
+			      sql);
+	rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return db_err(db, rc, sql);
+	s->sql = sql;
+	s->st = *st;
+	s->busy = true;
+	return 0;
+}
+
+void db_done(struct db *db, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < DB_STMT_CACHE; i++) {
+		if (db->stmt[i].st == st) {
+			/* reset ends the statement's read of the database */
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			db->stmt[i].busy = false;
+			return;
+		}
+	}
+	db_done(db, st);
 }
 
 int db_exec(struct db *db, const char *sql)
@@ -150,17 +208,103 @@ int db_exec(struct db *db, const char *sql)
 	return db_err(db, sqlite3_exec(db->h, sql, NULL, NULL, NULL), sql);
 }
 
-int db_exec_text(struct db *db, const char *sql, const char *arg)
+static void bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	const void *p;
+	int i;
+
+	for (i = 1; *fmt; fmt++, i++) {
+		switch (*fmt) {
+		case 't':
+			db_bind_text(st, i, va_arg(ap, const char *));
+			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			db_bind_blob(st, i, p, va_arg(ap, size_t));
+			break;
+		case 'i':
+			sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'I':
+			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		}
+	}
+}
+
+static int prepv(struct db *db, const char *sql, sqlite3_stmt **st,
+		 const char *fmt, va_list ap)
+{
+	int rc = db_prep(db, sql, st);
+
+	if (!rc)
+		bindv(*st, fmt, ap);
+	return rc;
+}
+
+int db_prepv(struct db *db, const char *sql, sqlite3_stmt **st,
+	     const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = prepv(db, sql, st, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int db_run(struct db *db, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
-	int rc = db_prep(db, sql, &st);
+	va_list ap;
+	int rc;
 
+	va_start(ap, fmt);
+	rc = prepv(db, sql, &st, fmt, ap);
+	va_end(ap);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, arg);
 	rc = db_step_done(db, st, sql);
-	sqlite3_finalize(st);
+	if (!rc)
+		rc = sqlite3_changes(db->h);
+	db_done(db, st);
 	return rc;
+}
+
+int db_row(struct db *db, const char *sql, sqlite3_stmt **st,
+	   const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = prepv(db, sql, st, fmt, ap);
+	va_end(ap);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, sql);
+	db_done(db, *st);
+	*st = NULL;
+	return rc;
+}
+
+/* One statement without parameters, prepared once (BEGIN, COMMIT...). */
+static int db_exec1(struct db *db, const char *sql)
+{
+	int rc = db_run(db, sql, "");
+
+	return rc < 0 ? rc : 0;
+}
+
+int db_exec_text(struct db *db, const char *sql, const char *arg)
+{
+	int rc = db_run(db, sql, "t", arg);
+
+	return rc < 0 ? rc : 0;
 }
 
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
@@ -229,7 +373,7 @@ int db_begin(struct db *db)
 
 	if (db->in_tx)
 		return -EINPROGRESS;
-	rc = db_exec(db, "BEGIN IMMEDIATE");
+	rc = db_exec1(db, "BEGIN IMMEDIATE");
 	if (!rc)
 		db->in_tx = true;
 	return rc;
@@ -241,7 +385,7 @@ int db_commit(struct db *db)
 
 	if (!db->in_tx)
 		return -EINVAL;
-	rc = db_exec(db, "COMMIT");
+	rc = db_exec1(db, "COMMIT");
 	if (rc) {
 		/* a failed COMMIT may leave the transaction open: undo it */
 		db_undo(db);
@@ -271,7 +415,7 @@ int db_tx_begin(struct db *db, bool *own)
 	*own = !db->in_tx;
 	if (!*own)
 		return 0;
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return db_exec1(db, "BEGIN IMMEDIATE");
 }
 
 int db_tx_end(struct db *db, bool own, int rc)
@@ -284,7 +428,7 @@ int db_tx_end(struct db *db, bool own, int rc)
 		db_undo(db);
 		return rc;
 	}
-	rc2 = db_exec(db, "COMMIT");
+	rc2 = db_exec1(db, "COMMIT");
 	if (rc2)
 		db_undo(db);
 	else
@@ -304,7 +448,7 @@ static int user_version(struct db *db, int *v)
 	rc = sqlite3_step(st);
 	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	rc = rc == SQLITE_ROW ? 0 : db_err(db, rc, "user_version");
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc;
 }
 
@@ -314,7 +458,7 @@ static int migrate(struct db *db)
 	char sql[64];
 	int v, rc;
 
-	rc = db_exec(db, "BEGIN IMMEDIATE");
+	rc = db_exec1(db, "BEGIN IMMEDIATE");
 	if (rc)
 		return rc;
 	rc = user_version(db, &v);
@@ -390,6 +534,8 @@ void db_close(struct db *db)
 		return;
 	if (db->in_tx)
 		db_undo(db);
+	for (size_t i = 0; i < DB_STMT_CACHE; i++)
+		sqlite3_finalize(db->stmt[i].st);
 	sqlite3_close_v2(db->h);
 	free(db->path);
 	free(db);
@@ -409,6 +555,6 @@ int db_check(struct db *db)
 	if (rc)
 		pkid_log(LOG_ERR, NULL, "database %s: integrity check: %s",
 			 db->path, res ? (const char *)res : "no answer");
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc;
 }

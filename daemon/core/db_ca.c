@@ -42,16 +42,12 @@ int db_ca_get(struct db *db, const char *name, struct db_ca *ca)
 	int rc;
 
 	memset(ca, 0, sizeof(*ca));
-	rc = db_prep(db, "SELECT " CA_COLS " FROM ca WHERE name = ?", &st);
+	rc = db_row(db, "SELECT " CA_COLS " FROM ca WHERE name = ?", &st, "t",
+		    name);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = ca_from_row(st, ca);
-	else
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "ca get");
-	sqlite3_finalize(st);
+	rc = ca_from_row(st, ca);
+	db_done(db, st);
 	return rc;
 }
 
@@ -65,24 +61,15 @@ int db_ca_put(struct db *db, const struct db_ca *ca)
 		" cur_key = ?3, roll_cert = ?4, roll_key = ?5, rollover = ?6,"
 		" archive_counter = ?7, crl_number = ?8, crl = ?9,"
 		" crl_next_update = ?10";
-	sqlite3_stmt *st;
-	int rc = db_prep(db, sql, &st);
+	int rc = db_run(db, sql, "tbtbtiIIbI", ca->name,
+			(const void *)ca->cur_cert, ca->cur_cert_len,
+			ca->cur_key, (const void *)ca->roll_cert,
+			ca->roll_cert_len, ca->roll_key, (int)ca->rollover,
+			(int64_t)ca->archive_counter, (int64_t)ca->crl_number,
+			(const void *)ca->crl, ca->crl_len,
+			(int64_t)ca->crl_next_update);
 
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, ca->name);
-	db_bind_blob(st, 2, ca->cur_cert, ca->cur_cert_len);
-	db_bind_text(st, 3, ca->cur_key);
-	db_bind_blob(st, 4, ca->roll_cert, ca->roll_cert_len);
-	db_bind_text(st, 5, ca->roll_key);
-	sqlite3_bind_int(st, 6, ca->rollover);
-	sqlite3_bind_int64(st, 7, ca->archive_counter);
-	sqlite3_bind_int64(st, 8, ca->crl_number);
-	db_bind_blob(st, 9, ca->crl, ca->crl_len);
-	sqlite3_bind_int64(st, 10, ca->crl_next_update);
-	rc = db_step_done(db, st, "ca put");
-	sqlite3_finalize(st);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 void db_ca_free(struct db_ca *ca)
@@ -101,21 +88,13 @@ void db_ca_free(struct db_ca *ca)
  */
 int db_ca_delete(struct db *db, const char *name)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "UPDATE ca SET cur_cert = NULL, cur_key = '',"
-			 " roll_cert = NULL, roll_key = '', rollover = 0,"
-			 " crl = NULL, crl_next_update = 0 WHERE name = ?",
-			 &st);
+	int rc = db_run(db,
+			"UPDATE ca SET cur_cert = NULL, cur_key = '',"
+			" roll_cert = NULL, roll_key = '', rollover = 0,"
+			" crl = NULL, crl_next_update = 0 WHERE name = ?",
+			"t", name);
 
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, name);
-	rc = db_step_done(db, st, "ca delete");
-	if (!rc && sqlite3_changes(db->h) == 0)
-		rc = -ENOENT;
-	sqlite3_finalize(st);
-	return rc;
+	return db_changed_one(rc);
 }
 
 /* UPDATE ... RETURNING on one counter column, in a transaction. */
@@ -133,18 +112,12 @@ static int bump(struct db *db, const char *sql, const char *name, bool create,
 		rc = db_exec_text(
 			db, "INSERT OR IGNORE INTO ca (name) VALUES (?)", name);
 	if (!rc)
-		rc = db_prep(db, sql, &st);
+		rc = db_row(db, sql, &st, "t", name);
 	if (!rc) {
-		db_bind_text(st, 1, name);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*out = sqlite3_column_int64(st, 0);
-			rc = db_step_done(db, st, sql);
-		} else {
-			rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, sql);
-		}
+		*out = sqlite3_column_int64(st, 0);
+		rc = db_step_done(db, st, sql);
+		db_done(db, st);
 	}
-	sqlite3_finalize(st);
 	return db_tx_end(db, own, rc);
 }
 
@@ -175,17 +148,15 @@ int db_serial_reserve(struct db *db, const char *name, int64_t *serial)
 int db_serial_last(struct db *db, const char *name, int64_t *serial)
 {
 	sqlite3_stmt *st;
-	int rc = db_prep(db, "SELECT last_serial FROM ca WHERE name = ?", &st);
+	int rc = db_row(db, "SELECT last_serial FROM ca WHERE name = ?", &st,
+			"t", name);
 
+	*serial = 0;
 	if (rc)
-		return rc;
-	db_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	*serial = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
-						   : db_err(db, rc, "serial");
-	sqlite3_finalize(st);
-	return rc;
+		return rc == -ENOENT ? 0 : rc;
+	*serial = sqlite3_column_int64(st, 0);
+	db_done(db, st);
+	return 0;
 }
 
 /* ---- issued certificates ---- */
@@ -196,28 +167,17 @@ int db_serial_last(struct db *db, const char *name, int64_t *serial)
 
 int db_cert_add(struct db *db, const struct db_cert *c)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "INSERT INTO cert (" CERT_COLS ") VALUES"
-			 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			 &st);
+	int rc = db_run(db,
+			"INSERT INTO cert (" CERT_COLS ") VALUES"
+			" (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"tItIItbtIIi", c->server, (int64_t)c->serial,
+			c->subject ? c->subject : "", (int64_t)c->not_before,
+			(int64_t)c->not_after, c->fingerprint,
+			(const void *)c->der, c->der_len, c->issuer_fp,
+			(int64_t)c->request_id, (int64_t)c->revoked_at,
+			(int)c->reason);
 
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, c->server);
-	sqlite3_bind_int64(st, 2, c->serial);
-	db_bind_text(st, 3, c->subject ? c->subject : "");
-	sqlite3_bind_int64(st, 4, c->not_before);
-	sqlite3_bind_int64(st, 5, c->not_after);
-	db_bind_text(st, 6, c->fingerprint);
-	db_bind_blob(st, 7, c->der, c->der_len);
-	db_bind_text(st, 8, c->issuer_fp);
-	sqlite3_bind_int64(st, 9, c->request_id);
-	sqlite3_bind_int64(st, 10, c->revoked_at);
-	sqlite3_bind_int(st, 11, c->reason);
-	rc = db_step_done(db, st, "cert add");
-	sqlite3_finalize(st);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* A row into *c; with copy, every pointer is malloc'd, else borrowed. */
@@ -259,20 +219,14 @@ int db_cert_get(struct db *db, const char *server, int64_t serial,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = db_prep(db,
-		     "SELECT " CERT_COLS " FROM cert WHERE server = ?"
-		     " AND serial = ?",
-		     &st);
+	rc = db_row(db,
+		    "SELECT " CERT_COLS " FROM cert WHERE server = ?"
+		    " AND serial = ?",
+		    &st, "tI", server, (int64_t)serial);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, server);
-	sqlite3_bind_int64(st, 2, serial);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = cert_from_row(st, c, true, true);
-	else
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "cert get");
-	sqlite3_finalize(st);
+	rc = cert_from_row(st, c, true, true);
+	db_done(db, st);
 	return rc;
 }
 
@@ -289,7 +243,6 @@ void db_cert_free(struct db_cert *c)
 static int set_revoked(struct db *db, const char *server, int64_t serial,
 		       int64_t at, int reason, bool revoke)
 {
-	sqlite3_stmt *st = NULL;
 	struct db_cert cur;
 	bool own;
 	int rc;
@@ -302,19 +255,13 @@ static int set_revoked(struct db *db, const char *server, int64_t serial,
 		rc = -EALREADY;
 	db_cert_free(&cur);
 	if (!rc)
-		rc = db_prep(db,
-			     "UPDATE cert SET revoked_at = ?, reason = ?"
-			     " WHERE server = ? AND serial = ?",
-			     &st);
-	if (!rc) {
-		sqlite3_bind_int64(st, 1, revoke ? at : 0);
-		sqlite3_bind_int(st, 2, revoke ? reason : 0);
-		db_bind_text(st, 3, server);
-		sqlite3_bind_int64(st, 4, serial);
-		rc = db_step_done(db, st, "revoke");
-	}
-	sqlite3_finalize(st);
-	return db_tx_end(db, own, rc);
+		rc = db_run(db,
+			    "UPDATE cert SET revoked_at = ?, reason = ?"
+			    " WHERE server = ? AND serial = ?",
+			    "IitI", (int64_t)(revoke ? at : 0),
+			    (int)(revoke ? reason : 0), server,
+			    (int64_t)serial);
+	return db_tx_end(db, own, rc < 0 ? rc : 0);
 }
 
 int db_cert_revoke(struct db *db, const char *server, int64_t serial,
@@ -337,16 +284,14 @@ int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
 	struct db_cert c;
 	int rc;
 
-	rc = db_prep(db,
-		     "SELECT " CERT_COLS " FROM cert"
-		     " WHERE (?1 IS NULL OR server = ?1)"
-		     " AND (?2 = 0 OR revoked_at != 0)"
-		     " ORDER BY server, serial",
-		     &st);
+	rc = db_prepv(db,
+		      "SELECT " CERT_COLS " FROM cert"
+		      " WHERE (?1 IS NULL OR server = ?1)"
+		      " AND (?2 = 0 OR revoked_at != 0)"
+		      " ORDER BY server, serial",
+		      &st, "ti", server, (int)!!(flags & DB_CERT_REVOKED));
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, server);
-	sqlite3_bind_int(st, 2, !!(flags & DB_CERT_REVOKED));
 	for (;;) {
 		int s = sqlite3_step(st);
 
@@ -359,6 +304,6 @@ int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
 		if (rc)
 			break;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc;
 }

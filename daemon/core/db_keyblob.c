@@ -17,84 +17,54 @@ int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb)
 	int rc;
 
 	memset(kb, 0, sizeof(*kb));
-	rc = db_prep(db,
-		     "SELECT name, blob, pubkey FROM key_blob WHERE name = ?",
-		     &st);
+	rc = db_row(db,
+		    "SELECT name, blob, pubkey FROM key_blob WHERE name = ?",
+		    &st, "t", name);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		db_col_text(st, 0, kb->name, sizeof(kb->name));
-		rc = db_col_blob(st, 1, &kb->blob, &kb->blob_len);
-		if (!rc)
-			rc = db_col_blob(st, 2, &kb->pubkey, &kb->pubkey_len);
-		if (!rc && (!kb->blob || !kb->pubkey))
-			rc = -EBADMSG;
-		if (rc)
-			db_keyblob_free(kb);
-	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT
-				       : db_err(db, rc, "keyblob get");
-	}
-	sqlite3_finalize(st);
+	db_col_text(st, 0, kb->name, sizeof(kb->name));
+	rc = db_col_blob(st, 1, &kb->blob, &kb->blob_len);
+	if (!rc)
+		rc = db_col_blob(st, 2, &kb->pubkey, &kb->pubkey_len);
+	if (!rc && (!kb->blob || !kb->pubkey))
+		rc = -EBADMSG;
+	if (rc)
+		db_keyblob_free(kb);
+	db_done(db, st);
 	return rc;
 }
 
 int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!kb->name[0] || !kb->blob_len || !kb->pubkey_len)
 		return -EINVAL;
-	rc = db_prep(db,
-		     "INSERT OR REPLACE INTO key_blob (name, blob, pubkey)"
-		     " VALUES (?, ?, ?)",
-		     &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, kb->name);
-	db_bind_blob(st, 2, kb->blob, kb->blob_len);
-	db_bind_blob(st, 3, kb->pubkey, kb->pubkey_len);
-	rc = db_step_done(db, st, "keyblob put");
-	sqlite3_finalize(st);
-	return rc;
+	rc = db_run(db,
+		    "INSERT OR REPLACE INTO key_blob (name, blob, pubkey)"
+		    " VALUES (?, ?, ?)",
+		    "tbb", kb->name, (const void *)kb->blob, kb->blob_len,
+		    (const void *)kb->pubkey, kb->pubkey_len);
+	return rc < 0 ? rc : 0;
 }
 
 int db_keyblob_delete(struct db *db, const char *name)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db, "DELETE FROM key_blob WHERE name = ?", &st);
+	int rc = db_run(db, "DELETE FROM key_blob WHERE name = ?", "t", name);
 
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, name);
-	rc = db_step_done(db, st, "keyblob delete");
-	if (!rc && sqlite3_changes(db->h) == 0)
-		rc = -ENOENT;
-	sqlite3_finalize(st);
-	return rc;
+	return db_changed_one(rc);
 }
 
 /* Replace @to's row by @from's, renamed; -ENOENT if @from has none. */
 static int move_row(struct db *db, const char *from, const char *to)
 {
-	sqlite3_stmt *st;
 	int rc = db_exec_text(db, "DELETE FROM key_blob WHERE name = ?", to);
 
 	if (rc)
 		return rc;
-	rc = db_prep(db, "UPDATE key_blob SET name = ? WHERE name = ?", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, to);
-	db_bind_text(st, 2, from);
-	rc = db_step_done(db, st, "keyblob move");
-	if (!rc && sqlite3_changes(db->h) == 0)
-		rc = -ENOENT;
-	sqlite3_finalize(st);
-	return rc;
+	rc = db_run(db, "UPDATE key_blob SET name = ? WHERE name = ?", "tt",
+		    to, from);
+	return db_changed_one(rc);
 }
 
 int db_keyblob_move(struct db *db, const char *from, const char *to)

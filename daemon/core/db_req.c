@@ -27,34 +27,23 @@ const char *db_req_state_name(enum db_req_state state)
 
 int db_request_add(struct db *db, struct db_request *r)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!r->server[0] || !r->tid[0])
 		return -EINVAL;
-	rc = db_prep(db,
-		     "INSERT INTO request (server, tid, state, subject,"
-		     " fingerprint, serial, created, expires, csr, signer,"
-		     " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		     &st);
-	if (rc)
+	rc = db_run(db,
+		    "INSERT INTO request (server, tid, state, subject,"
+		    " fingerprint, serial, created, expires, csr, signer,"
+		    " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "ttittIIIbbb", r->server, r->tid, (int)r->state,
+		    r->subject, r->fingerprint, (int64_t)r->serial,
+		    (int64_t)r->created, (int64_t)r->expires,
+		    (const void *)r->csr, r->csr_len, (const void *)r->signer,
+		    r->signer_len, (const void *)r->reply, r->reply_len);
+	if (rc < 0)
 		return rc;
-	db_bind_text(st, 1, r->server);
-	db_bind_text(st, 2, r->tid);
-	sqlite3_bind_int(st, 3, r->state);
-	db_bind_text(st, 4, r->subject);
-	db_bind_text(st, 5, r->fingerprint);
-	sqlite3_bind_int64(st, 6, r->serial);
-	sqlite3_bind_int64(st, 7, r->created);
-	sqlite3_bind_int64(st, 8, r->expires);
-	db_bind_blob(st, 9, r->csr, r->csr_len);
-	db_bind_blob(st, 10, r->signer, r->signer_len);
-	db_bind_blob(st, 11, r->reply, r->reply_len);
-	rc = db_step_done(db, st, "request add");
-	if (!rc)
-		r->id = sqlite3_last_insert_rowid(db->h);
-	sqlite3_finalize(st);
-	return rc;
+	r->id = sqlite3_last_insert_rowid(db->h);
+	return 0;
 }
 
 /* Scalars always; blobs copied (malloc'd) only when asked. */
@@ -83,15 +72,14 @@ static int req_from_row(sqlite3_stmt *st, struct db_request *r, bool blobs)
 	return rc;
 }
 
-static int req_get_one(struct db *db, sqlite3_stmt *st, struct db_request *r)
+/* The row db_row found (rc 0) into r, with its blobs. */
+static int req_get_one(struct db *db, sqlite3_stmt *st, int rc,
+		       struct db_request *r)
 {
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		rc = req_from_row(st, r, true);
-	else
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "request");
-	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	rc = req_from_row(st, r, true);
+	db_done(db, st);
 	return rc;
 }
 
@@ -101,11 +89,9 @@ int db_request_get(struct db *db, int64_t id, struct db_request *r)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = db_prep(db, "SELECT " REQ_COLS " FROM request WHERE id = ?", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	return req_get_one(db, st, r);
+	rc = db_row(db, "SELECT " REQ_COLS " FROM request WHERE id = ?", &st,
+		    "I", (int64_t)id);
+	return req_get_one(db, st, rc, r);
 }
 
 int db_request_by_tid(struct db *db, const char *server, const char *tid,
@@ -115,15 +101,11 @@ int db_request_by_tid(struct db *db, const char *server, const char *tid,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = db_prep(db,
-		     "SELECT " REQ_COLS " FROM request"
-		     " WHERE server = ? AND tid = ?",
-		     &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, server);
-	db_bind_text(st, 2, tid);
-	return req_get_one(db, st, r);
+	rc = db_row(db,
+		    "SELECT " REQ_COLS " FROM request"
+		    " WHERE server = ? AND tid = ?",
+		    &st, "tt", server, tid);
+	return req_get_one(db, st, rc, r);
 }
 
 void db_request_free(struct db_request *r)
@@ -137,117 +119,71 @@ void db_request_free(struct db_request *r)
 	r->csr_len = r->signer_len = r->reply_len = 0;
 }
 
-/* Run an UPDATE/DELETE on one request id; -ENOENT if no row changed. */
-static int req_change(struct db *db, sqlite3_stmt *st, const char *what)
+/* db_run's count of changed rows into *count (when asked for). */
+static int counted(int rc, int64_t *count)
 {
-	int rc = db_step_done(db, st, what);
-
-	if (!rc && sqlite3_changes(db->h) == 0)
-		rc = -ENOENT;
-	sqlite3_finalize(st);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (count)
+		*count = rc;
+	return 0;
 }
 
 int db_request_set_state(struct db *db, int64_t id, enum db_req_state state,
 			 int64_t serial)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "UPDATE request SET state = ?,"
-			 " serial = CASE WHEN ?2 > 0 THEN ?2 ELSE serial END"
-			 " WHERE id = ?3",
-			 &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int(st, 1, state);
-	sqlite3_bind_int64(st, 2, serial);
-	sqlite3_bind_int64(st, 3, id);
-	return req_change(db, st, "request state");
+	return db_changed_one(db_run(
+		db,
+		"UPDATE request SET state = ?,"
+		" serial = CASE WHEN ?2 > 0 THEN ?2 ELSE serial END"
+		" WHERE id = ?3",
+		"iII", (int)state, (int64_t)serial, (int64_t)id));
 }
 
 int db_request_set_reply(struct db *db, int64_t id, const unsigned char *reply,
 			 size_t len)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db, "UPDATE request SET reply = ? WHERE id = ?", &st);
-
-	if (rc)
-		return rc;
-	db_bind_blob(st, 1, reply, len);
-	sqlite3_bind_int64(st, 2, id);
-	return req_change(db, st, "request reply");
+	return db_changed_one(db_run(db,
+				  "UPDATE request SET reply = ? WHERE id = ?",
+				  "bI", (const void *)reply, len, (int64_t)id));
 }
 
 int db_request_delete(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db, "DELETE FROM request WHERE id = ?", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	return req_change(db, st, "request delete");
-}
-
-static int delete_counted(struct db *db, sqlite3_stmt *st, int64_t *count)
-{
-	int rc = db_step_done(db, st, "request delete");
-
-	if (!rc && count)
-		*count = sqlite3_changes(db->h);
-	sqlite3_finalize(st);
-	return rc;
+	return db_changed_one(db_run(db, "DELETE FROM request WHERE id = ?", "I",
+				  (int64_t)id));
 }
 
 int db_request_delete_all(struct db *db, const char *server, int state,
 			  int64_t *count)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "DELETE FROM request WHERE server = ?"
-			 " AND (?2 < 0 OR state = ?2)",
-			 &st);
-
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, server);
-	sqlite3_bind_int(st, 2, state);
-	return delete_counted(db, st, count);
+	return counted(db_run(db,
+			      "DELETE FROM request WHERE server = ?"
+			      " AND (?2 < 0 OR state = ?2)",
+			      "ti", server, (int)state),
+		       count);
 }
 
 int db_request_expire(struct db *db, int64_t now, int64_t *count)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "DELETE FROM request WHERE state = ? AND expires <= ?",
-			 &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int(st, 1, DB_REQ_PENDING);
-	sqlite3_bind_int64(st, 2, now);
-	return delete_counted(db, st, count);
+	return counted(db_run(db,
+			      "DELETE FROM request WHERE state = ? AND"
+			      " expires <= ?",
+			      "iI", (int)DB_REQ_PENDING, (int64_t)now),
+		       count);
 }
 
 int db_request_prune(struct db *db, const char *server, int state,
 		     int64_t now, int keep)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db,
-			 "DELETE FROM request WHERE server = ?1 AND state = ?2"
-			 " AND (expires <= ?3 OR id NOT IN (SELECT id FROM"
-			 " request WHERE server = ?1 AND state = ?2"
-			 " ORDER BY id DESC LIMIT ?4))",
-			 &st);
-
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, server);
-	sqlite3_bind_int(st, 2, state);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int(st, 4, keep);
-	return delete_counted(db, st, NULL);
+	return counted(db_run(db,
+			      "DELETE FROM request WHERE server = ?1 AND"
+			      " state = ?2 AND (expires <= ?3 OR id NOT IN"
+			      " (SELECT id FROM request WHERE server = ?1 AND"
+			      " state = ?2 ORDER BY id DESC LIMIT ?4))",
+			      "tiIi", server, (int)state, (int64_t)now,
+			      (int)keep),
+		       NULL);
 }
 
 int db_request_foreach(struct db *db, const char *server, int state,
@@ -257,15 +193,13 @@ int db_request_foreach(struct db *db, const char *server, int state,
 	struct db_request r;
 	int rc;
 
-	rc = db_prep(db,
-		     "SELECT " REQ_COLS " FROM request"
-		     " WHERE (?1 IS NULL OR server = ?1)"
-		     " AND (?2 < 0 OR state = ?2) ORDER BY id",
-		     &st);
+	rc = db_prepv(db,
+		      "SELECT " REQ_COLS " FROM request"
+		      " WHERE (?1 IS NULL OR server = ?1)"
+		      " AND (?2 < 0 OR state = ?2) ORDER BY id",
+		      &st, "ti", server, (int)state);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, server);
-	sqlite3_bind_int(st, 2, state);
 	for (;;) {
 		int s = sqlite3_step(st);
 
@@ -281,7 +215,7 @@ int db_request_foreach(struct db *db, const char *server, int state,
 		if (rc)
 			break;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc;
 }
 
@@ -307,25 +241,18 @@ int db_otp_add(struct db *db, const char *server, const char *password,
 	       int64_t expires)
 {
 	unsigned char h[32];
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!password[0])
 		return -EINVAL;
 	rc = otp_hash(server, password, h);
 	if (!rc)
-		rc = db_prep(db,
-			     "INSERT INTO otp (server, hash, expires)"
-			     " VALUES (?, ?, ?)",
-			     &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, server);
-	db_bind_blob(st, 2, h, sizeof(h));
-	sqlite3_bind_int64(st, 3, expires);
-	rc = db_step_done(db, st, "otp add");
-	sqlite3_finalize(st);
-	return rc;
+		rc = db_run(db,
+			    "INSERT INTO otp (server, hash, expires)"
+			    " VALUES (?, ?, ?)",
+			    "tbI", server, (const void *)h, sizeof(h),
+			    (int64_t)expires);
+	return rc < 0 ? rc : 0;
 }
 
 /* One DELETE ... RETURNING: two concurrent consumers cannot both win. */
@@ -339,34 +266,23 @@ int db_otp_consume(struct db *db, const char *server, const char *password,
 
 	rc = otp_hash(server, password, h);
 	if (!rc)
-		rc = db_prep(db,
-			     "DELETE FROM otp WHERE server = ? AND hash = ?"
-			     " RETURNING expires",
-			     &st);
+		rc = db_row(db,
+			    "DELETE FROM otp WHERE server = ? AND hash = ?"
+			    " RETURNING expires",
+			    &st, "tb", server, (const void *)h, sizeof(h));
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, server);
-	db_bind_blob(st, 2, h, sizeof(h));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		expires = sqlite3_column_int64(st, 0);
-		rc = db_step_done(db, st, "otp consume");
-		if (!rc && expires <= now)
-			rc = -EKEYEXPIRED;
-	} else {
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "otp");
-	}
-	sqlite3_finalize(st);
+	expires = sqlite3_column_int64(st, 0);
+	rc = db_step_done(db, st, "otp consume");
+	if (!rc && expires <= now)
+		rc = -EKEYEXPIRED;
+	db_done(db, st);
 	return rc;
 }
 
 int db_otp_purge(struct db *db, int64_t now, int64_t *count)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db, "DELETE FROM otp WHERE expires <= ?", &st);
-
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, now);
-	return delete_counted(db, st, count);
+	return counted(db_run(db, "DELETE FROM otp WHERE expires <= ?", "I",
+			      (int64_t)now),
+		       count);
 }

@@ -51,49 +51,33 @@ int db_tp_get(struct db *db, const char *name, struct db_tp *tp)
 	int rc;
 
 	memset(tp, 0, sizeof(*tp));
-	rc = db_prep(db, "SELECT " TP_COLS " FROM trustpoint WHERE name = ?",
-		     &st);
+	rc = db_row(db, "SELECT " TP_COLS " FROM trustpoint WHERE name = ?",
+		    &st, "t", name);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = tp_from_row(st, tp);
-	else
-		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, rc, "tp get");
-	sqlite3_finalize(st);
+	rc = tp_from_row(st, tp);
+	db_done(db, st);
 	return rc;
 }
 
 int db_tp_put(struct db *db, const struct db_tp *tp)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!tp->name[0])
 		return -EINVAL;
-	rc = db_prep(db,
-		     "INSERT OR REPLACE INTO trustpoint (" TP_COLS ") VALUES"
-		     " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		     &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, tp->name);
-	db_bind_blob(st, 2, tp->ca_cert, tp->ca_cert_len);
-	db_bind_blob(st, 3, tp->ra_cert, tp->ra_cert_len);
-	db_bind_text(st, 4, tp->caps);
-	db_bind_blob(st, 5, tp->id_cert, tp->id_cert_len);
-	db_bind_text(st, 6, tp->id_key);
-	db_bind_blob(st, 7, tp->shadow_ca_cert, tp->shadow_ca_cert_len);
-	db_bind_blob(st, 8, tp->shadow_id_cert, tp->shadow_id_cert_len);
-	db_bind_text(st, 9, tp->shadow_key);
-	db_bind_text(st, 10, tp->pending_tid);
-	sqlite3_bind_int(st, 11, tp->pending_kind);
-	sqlite3_bind_int(st, 12, tp->poll_count);
-	sqlite3_bind_int64(st, 13, tp->updated);
-	rc = db_step_done(db, st, "tp put");
-	sqlite3_finalize(st);
-	return rc;
+	rc = db_run(db,
+		    "INSERT OR REPLACE INTO trustpoint (" TP_COLS ") VALUES"
+		    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "tbbtbtbbttiiI", tp->name, (const void *)tp->ca_cert,
+		    tp->ca_cert_len, (const void *)tp->ra_cert,
+		    tp->ra_cert_len, tp->caps, (const void *)tp->id_cert,
+		    tp->id_cert_len, tp->id_key,
+		    (const void *)tp->shadow_ca_cert, tp->shadow_ca_cert_len,
+		    (const void *)tp->shadow_id_cert, tp->shadow_id_cert_len,
+		    tp->shadow_key, tp->pending_tid, (int)tp->pending_kind,
+		    (int)tp->poll_count, (int64_t)tp->updated);
+	return rc < 0 ? rc : 0;
 }
 
 void db_tp_free(struct db_tp *tp)
@@ -113,15 +97,7 @@ void db_tp_free(struct db_tp *tp)
 
 int db_tp_delete(struct db *db, const char *name)
 {
-	sqlite3_stmt *st;
-	int rc = db_prep(db, "DELETE FROM trustpoint WHERE name = ?", &st);
+	int rc = db_run(db, "DELETE FROM trustpoint WHERE name = ?", "t", name);
 
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, name);
-	rc = db_step_done(db, st, "tp delete");
-	if (!rc && sqlite3_changes(db->h) == 0)
-		rc = -ENOENT;
-	sqlite3_finalize(st);
-	return rc;
+	return db_changed_one(rc);
 }

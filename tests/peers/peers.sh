@@ -1,0 +1,159 @@
+#!/bin/bash
+# bench-peers: micromdm's scepserver and pkid (RA and single-key, `database
+# level complete` and `minimum`) alternately, 1 and 8 clients, scep-bench
+# as the load generator, each run against a fresh server; then one table:
+# medians over the rounds, failures summed (never hidden), the ratio to
+# micromdm and to the physical limit, the load generator's CPU share.
+#   ROUNDS=3 N1=200 N8=400 CLIENTS="1 8" ONLY="server..."
+# Before/after a change: ONLY="pkid-ra-complete@old pkid-ra-complete"
+# BUILD_old=/path/to/an/older/build (make B=/path/to/an/older/build).
+# Ports: pkid 18320 (tests/ca/lib.sh's helpers), scepserver 18321.
+set -u
+ROUNDS=${ROUNDS:-3} N1=${N1:-200} N8=${N8:-400} CLIENTS=${CLIENTS:-"1 8"}
+SERVERS=${ONLY:-"micromdm pkid-ra-complete pkid-single-complete pkid-ra-minimum pkid-single-minimum"}
+B=build/bin
+OUT=$(mktemp -d /tmp/pkid-peers.XXXXXX)
+CHALLENGE=peers-bench-pw
+# 8 client keys are plenty (each enrollment still has its own CSR and
+# subject); the limit is measured in every run, 1 s each.
+BENCH_ARGS="--keys 8 --limit-seconds 1"
+trap '[ -z "${KEEP:-}" ] && rm -rf "$OUT"' EXIT
+
+command -v scepserver >/dev/null ||
+	{ echo "bench-peers: no scepserver (apt-get install scep)" >&2; exit 1; }
+
+# micromdm: a fresh depot and CA per run, the same static challenge.
+run_micromdm() { # CLIENTS N LOG
+	local d port=18321 pid i rc
+	d=$(mktemp -d /tmp/pkid-peers-mdm.XXXXXX)
+	(cd "$d" && scepserver ca -init -depot "$d/depot" -keySize 2048 \
+		-organization pkid-bench >"$d/init.log" 2>&1) ||
+		{ cat "$d/init.log" >&2; rm -rf "$d"; return 1; }
+	scepserver -depot "$d/depot" -port $port -challenge "$CHALLENGE" \
+		-crtvalid 30 >"$d/server.log" 2>&1 &
+	pid=$!
+	# Bounded: 100 x 50 ms.
+	for ((i = 0; i < 100; i++)); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/scep?operation=GetCACaps" && break
+		sleep 0.05
+	done
+	$B/scep-bench --url "http://127.0.0.1:$port/scep" -n "$2" -c "$1" \
+		$BENCH_ARGS --challenge "$CHALLENGE" >"$3" 2>"$3.err"
+	rc=$?
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	grep -c "could not convert to serial number" "$d/server.log" >"$3.serial-races"
+	rm -rf "$d"
+	return $rc
+}
+
+# pkid through tests/ca/lib.sh (its own twin, temp dir and cleanup), in a
+# subshell so every run starts from nothing.
+run_pkid() { # MODE LEVEL CLIENTS N LOG [BINDIR]
+	(
+		. tests/ca/lib.sh
+		# another build of pkid, the rest of the tools from build/bin
+		[ -n "${6:-}" ] && B=$6
+		ca_setup 18320
+		ca_conf "grant auto" "password $CHALLENGE"
+		sed -i "s/database level complete/database level $2/" "$T/pkid.conf"
+		if [ "$1" = single ]; then ca_start -m single; else ca_start; fi
+		$B/scep-bench --url "$URL" -n "$4" -c "$3" \
+			$BENCH_ARGS --challenge "$CHALLENGE" >"$5" 2>"$5.err"
+	)
+}
+
+# BUILD_<name>=DIR: a pkid build to compare (make B=DIR); the directory
+# handed to lib.sh has that pkid and build/bin's other tools.
+bindir() {
+	local var=BUILD_$1 d=$OUT/bin-$1 f
+	[ -x "${!var:-}/bin/pkid" ] || { echo "no \$$var/bin/pkid" >&2; return 1; }
+	if [ ! -d "$d" ]; then
+		mkdir -p "$d"
+		for f in "$PWD"/build/bin/*; do ln -s "$f" "$d/"; done
+		# a copy, not a link: pkid finds pkiks-keygen next to itself
+		rm -f "$d/pkid"
+		cp "${!var}/bin/pkid" "$d/pkid"
+	fi
+	echo "$d"
+}
+
+run_one() { # SERVER CLIENTS N LOG
+	case $1 in
+	micromdm) run_micromdm "$2" "$3" "$4" ;;
+	pkid-*-*)
+		# pkid-MODE-LEVEL, or pkid-MODE-LEVEL@NAME for the build
+		# that BUILD_NAME names (a directory of binaries)
+		local m=${1#pkid-} dir=
+		case $m in *@*)
+			dir=$(bindir "${m#*@}") || return 1
+			m=${m%@*}
+			;;
+		esac
+		run_pkid "${m%-*}" "${m#*-}" "$2" "$3" "$4" "$dir"
+		;;
+	esac
+}
+
+echo "bench-peers: $ROUNDS rounds; servers alternate within each round"
+echo "  machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for c in $CLIENTS; do
+		n=$N1
+		[ "$c" -gt 1 ] && n=$N8
+		for s in $SERVERS; do
+			log=$OUT/$s.c$c.r$r
+			run_one "$s" "$c" "$n" "$log"
+			rc=$?
+			res=$(grep '^RESULT' "$log" 2>/dev/null)
+			load=$(grep '^LOAD' "$log" 2>/dev/null)
+			if [ -z "$res" ]; then
+				# No figures at all: the run itself broke.
+				echo "round $r $s c=$c: no report (exit $rc)"
+				tail -n 5 "$log.err" 2>/dev/null | sed 's/^/    /'
+				echo "$s $c NA NA NA NA NA $n $n NA" >>"$OUT/rows"
+				continue
+			fi
+			failed=0 of=$n loadgen_share=NA
+			eval "${res#RESULT }"
+			eval "${load#LOAD }"
+			# shellcheck disable=SC2154 # set by the evals above
+			why=$(grep -v "enrollments failed\|failed: " "$log.err" 2>/dev/null | sed 's/^scep-bench: [^:]*: //' | sort | uniq -c | sort -rn | head -n 2 | tr -s ' ' | tr '\n' ';')
+			echo "round $r $s c=$c: $enrollments_per_s/s p50 $p50_ms ms p99 $p99_ms ms failed $failed/$of loadgen $loadgen_share${why:+ (failures: $why)}"
+			echo "$s $c $enrollments_per_s $p50_ms $p99_ms $limit_per_s $loadgen_share $failed $of" >>"$OUT/rows"
+		done
+	done
+done
+
+python3 - "$OUT/rows" <<'PY'
+import statistics, sys
+rows = {}
+limits = []
+for line in open(sys.argv[1]):
+    s, c, rate, p50, p99, limit, share, failed, of = line.split()
+    r = rows.setdefault((s, int(c)), {"rate": [], "p50": [], "p99": [],
+                                       "share": [], "failed": 0, "of": 0})
+    r["failed"] += int(failed)
+    r["of"] += int(of)
+    if rate != "NA":
+        r["rate"].append(float(rate)); r["p50"].append(float(p50))
+        r["p99"].append(float(p99)); r["share"].append(float(share))
+        limits.append(float(limit))
+med = lambda v: statistics.median(v) if v else float("nan")
+limit = med(limits)
+print()
+print("| server | clients | enrollments/s | p50 ms | p99 ms | failed | "
+      "× micromdm | of the limit | load generator CPU |")
+print("|---|---|---|---|---|---|---|---|---|")
+for (s, c), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0] != "micromdm", kv[0][0])):
+    base = med(rows.get(("micromdm", c), {"rate": []})["rate"])
+    rate = med(r["rate"])
+    ratio = "—" if s == "micromdm" or not base > 0 else f"{rate / base:.2f}"
+    print(f"| {s} | {c} | {rate:.1f} | {med(r['p50']):.1f} | "
+          f"{med(r['p99']):.1f} | {r['failed']} of {r['of']} | {ratio} | "
+          f"{rate / limit if limit > 0 else float('nan'):.2f} | {100 * med(r['share']):.0f} % |")
+print()
+print(f"physical limit (median of every run's measure): {limit:.0f} enrollments/s")
+print("medians over the rounds; enrollments/s counts successful enrollments only;")
+print("failed: every enrollment that did not come back SUCCESS with its certificate")
+PY
