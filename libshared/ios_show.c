@@ -61,7 +61,8 @@ int ios_fingerprint_der(const unsigned char *der, size_t len, const EVP_MD *md,
 	unsigned int n = 0, i;
 	size_t at = 0;
 
-	if (!EVP_Digest(der, len, d, &n, md, NULL) || size < n * 2 + n / 4 + 1)
+	if (!EVP_Digest(der, len, d, &n, md, NULL) || n == 0 ||
+	    size < n * 2 + (n - 1) / 4 + 1)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		if (i && i % 4 == 0)
