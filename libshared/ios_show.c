@@ -210,11 +210,10 @@ const char *ios_ra_title(X509 *x)
 {
 	const char *u = ios_cert_usage(x);
 
-	if (!strcmp(u, "Signature"))
-		return "RA Signature Certificate";
-	if (!strcmp(u, "Encryption"))
-		return "RA KeyEncipher Certificate";
-	return "RA General Purpose Certificate";
+	/* One RA certificate of both uses is the RA's signing one too;
+	 * its usage line says General Purpose. */
+	return strcmp(u, "Encryption") ? "RA Signature Certificate"
+				       : "RA KeyEncipher Certificate";
 }
 
 /* The CRL distribution points' URIs, as IOS lists them. */

@@ -49,8 +49,8 @@ struct ios_cert_view {
 	const char *extra;	/* verbose only: more lines, "  ...\n" each */
 };
 
-/* "RA Signature Certificate", "RA KeyEncipher Certificate" or, for one
- * RA certificate of both uses, "RA General Purpose Certificate". */
+/* "RA KeyEncipher Certificate" for an encryption-only RA certificate,
+ * else "RA Signature Certificate" (IOS has no title for one of both). */
 const char *ios_ra_title(X509 *x);
 
 /* One certificate as IOS prints it, then an empty line. */

@@ -126,17 +126,17 @@ expect("RENEW TP1 in PKI Timers",
 # certificate first, then each issued certificate, as --json lists them.
 c = parse(tpl("show_crypto_pki_certificates"), os.path.join(T, "ca-certs.txt"))
 issued = [j for j in load("ca-certs.json") if not j.get("rollover_ca")]
-expect("CA blocks", [r["TYPE"] for r in c],
-       ["CA Certificate (Rollover)", "CA Certificate"] +
-       ["Certificate"] * len(issued))
-if len(c) == 2 + len(issued):
+own = ["CA Certificate (Rollover)", "CA Certificate"] + \
+    (["RA Signature Certificate"] if server["key_mode"] == "ra" else [])
+expect("CA blocks", [r["TYPE"] for r in c], own + ["Certificate"] * len(issued))
+if len(c) == len(own) + len(issued):
     expect("CA serial", int(c[1]["SERIAL"], 16), serial(ca))
     expect("CA end date", c[1]["END_DATE"], ios_time(end(ca)))
     expect("CA trustpoint", c[1]["TRUSTPOINTS"], "TESTCA")
     expect("CA usage", c[1]["USAGE"], "Signature")
     expect("CA issuer = subject", c[1]["ISSUER"], c[1]["SUBJECT"])
     expect("rollover trustpoint", c[0]["TRUSTPOINTS"], "TESTCA")
-    for r, j in zip(c[2:], issued):
+    for r, j in zip(c[len(own):], issued):
         expect(f"serial {j['serial']}", int(r["SERIAL"], 16), j["serial"])
         expect(f"status {j['serial']}", r["STATUS"],
                "Revoked" if j["revoked"] else "Available")
@@ -145,7 +145,7 @@ if len(c) == 2 + len(issued):
                ios_time(calendar.timegm(time.strptime(j["not_before"],
                         "%Y-%m-%dT%H:%M:%SZ"))))
     expect("TP1's certificate among the issued", serial(ident) in
-           [int(r["SERIAL"], 16) for r in c[2:]], True)
+           [int(r["SERIAL"], 16) for r in c[len(own):]], True)
 
 # ---- show crypto pki certificates TP1: identity, then the CA.
 c = parse(tpl("show_crypto_pki_certificates"), os.path.join(T, "tp-certs.txt"))
