@@ -137,15 +137,23 @@ static const char *dn_key(const X509_NAME_ENTRY *e, char *buf, size_t len)
 	return buf;
 }
 
+/* "cn=Root,o=Example": IOS's one-line name, same keys as the lines. */
 int ios_dn_line(const X509_NAME *n, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
+	const X509_NAME_ENTRY *e;
+	char key[80], *data;
 	long got;
+	int i;
 
 	if (!b)
 		return -ENOMEM;
-	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253); /* escapes as 2253 */
+	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--) {
+		e = X509_NAME_get_entry(n, i);
+		BIO_printf(b, "%s%s=", i == X509_NAME_entry_count(n) - 1 ? "" : ",",
+			   dn_key(e, key, sizeof(key)));
+		dn_value(b, e);
+	}
 	got = BIO_get_mem_data(b, &data);
 	snprintf(buf, len, "%.*s", (int)(got > 0 ? got : 0), data);
 	BIO_free(b);

@@ -33,7 +33,7 @@ int ios_fingerprint_der(const unsigned char *der, size_t len, const EVP_MD *md,
 			char *buf, size_t size);
 /* The serial as IOS prints it, "01", "6A3F01": even digits, upper case. */
 int ios_serial_hex(X509 *x, char *buf, size_t len);
-/* "CN=RootCA,OU=TAC,O=Cisco": last RDN first, escaped. */
+/* "cn=RootCA,ou=TAC,o=Cisco": last RDN first, IOS's keys, escaped. */
 int ios_dn_line(const X509_NAME *n, char *buf, size_t len);
 /* One attribute a line, each after @indent, last RDN first; malloc'd. */
 char *ios_dn_lines(const X509_NAME *n, const char *indent);
