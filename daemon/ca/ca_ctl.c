@@ -29,6 +29,7 @@
 #include "ca_internal.h"
 #include "core/ctl.h"
 #include "core/log.h"
+#include "ios_show.h"
 
 #define CA_OTP_DEFAULT_MIN 60
 #define CA_OTP_MAX_MIN	   (7 * 24 * 60)
@@ -67,6 +68,10 @@ static int check_server(struct ca *ca, const struct ca_verb *e,
 	return 0;
 }
 
+/*
+ * IOS's "Status" is enabled or disabled; "State" says why, and the lock line
+ * says whether the configuration can change under the running server.
+ */
 static int show_disabled(struct ca *ca, struct ctl_reply *reply)
 {
 	const char *why = ca->cfg.shutdown ? "shutdown"
@@ -78,7 +83,10 @@ static int show_disabled(struct ca *ca, struct ctl_reply *reply)
 				  ca->cfg.issuer_name);
 	ctl_reply_printf(reply,
 			 "Certificate Server %s:\n"
-			 "    Status: disabled (%s)\n"
+			 "    Status: disabled\n"
+			 "    State: %s\n"
+			 "    Server's configuration is unlocked  (enter \"no "
+			 "shut\" to lock it)\n"
 			 "    Issuer name: %s\n",
 			 ca->cfg.name, why, ca->cfg.issuer_name);
 	return 0;
@@ -134,23 +142,27 @@ static void show_rollover(struct ca *ca, json_t *o)
 	json_object_set_new(o, "rollover_expires", json_string(t));
 }
 
+/* IOS's rollover lines: the fingerprint is MD5 in 8-digit groups. */
 static void show_rollover_text(struct ca *ca, json_t *o,
 			       struct ctl_reply *reply)
 {
-	char overlap[64];
+	X509 *roll = ca->pub->k.roll_cert;
+	char overlap[64], fp[IOS_FP_MAX] = "", t[IOS_TIME_MAX];
+	int64_t end = 0;
 
 	ctl_reply_printf(
 		reply, "    Rollover status: %s\n",
 		json_string_value(json_object_get(o, "rollover_status")));
-	if (ca->pub->k.roll_cert)
-		ctl_reply_printf(
-			reply,
-			"    Rollover CA cert fingerprint: %s\n"
-			"    Rollover CA certificate expiration timer: %s\n",
-			json_string_value(
-				json_object_get(o, "rollover_fingerprint")),
-			json_string_value(
-				json_object_get(o, "rollover_expires")));
+	if (roll) {
+		ios_fingerprint(roll, EVP_md5(), fp, sizeof(fp));
+		ca_time_of(X509_get0_notAfter(roll), &end);
+		ios_time(t, sizeof(t), end);
+		ctl_reply_printf(reply,
+				 "    Rollover CA certificate fingerprint: %s\n"
+				 "    Rollover CA certificate expiration time: "
+				 "%s\n",
+				 fp, t);
+	}
 	if (ca->cfg.auto_rollover) {
 		overlap_text(ca->cfg.rollover_window, overlap, sizeof(overlap));
 		ctl_reply_printf(reply,
@@ -160,10 +172,48 @@ static void show_rollover_text(struct ca *ca, json_t *o,
 	}
 }
 
-static int show_enabled(struct ca *ca, struct ctl_reply *reply)
+/* IOS's names of the database levels (`database level`). */
+static const char *db_level_text(enum pkid_db_level l)
+{
+	switch (l) {
+	case PKID_DB_LEVEL_MINIMUM:
+		return "Minimum - minimal data written to database";
+	case PKID_DB_LEVEL_NAMES:
+		return "Names - subject name data written as <serialnum>.cnm";
+	default:
+		return "Complete - all issued certs written as <serialnum>.cer";
+	}
+}
+
+/* pkid's facts beyond IOS: `show server NAME verbose`. */
+static void show_extras_text(struct ca *ca, json_t *o, struct ctl_reply *reply)
+{
+	const char *roll_fp =
+		json_string_value(json_object_get(o, "rollover_fingerprint"));
+
+	ctl_reply_printf(reply,
+			 "    CA cert fingerprint (SHA-256): %s\n"
+			 "    CRL number: %" JSON_INTEGER_FORMAT "\n"
+			 "    Key mode: %s\n",
+			 json_string_value(json_object_get(o, "fingerprint")),
+			 json_integer_value(json_object_get(o, "crl_number")),
+			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
+							: "single key (IOS)");
+	if (roll_fp)
+		ctl_reply_printf(reply,
+				 "    Rollover CA cert fingerprint (SHA-256): "
+				 "%s\n"
+				 "    Rollover CA certificate start time: %s\n",
+				 roll_fp,
+				 json_string_value(
+					 json_object_get(o, "rollover_starts")));
+}
+
+static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 {
 	struct db_ca row = {0};
 	char fp[CA_FP_HEX_MAX], exp[32], next[32], dir[PKID_CONF_URL_MAX];
+	char md5[IOS_FP_MAX] = "", exp_t[IOS_TIME_MAX], next_t[IOS_TIME_MAX];
 	int64_t last = 0, end = 0, now = 0;
 	bool expired;
 	json_t *o;
@@ -178,9 +228,12 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply)
 		return ctl_reply_error(reply, ret, "database: %s",
 				       strerror(-ret));
 	ca_fingerprint(ca->pub->k.ca_cert, fp, sizeof(fp));
+	ios_fingerprint(ca->pub->k.ca_cert, EVP_md5(), md5, sizeof(md5));
 	ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert), &end);
 	ca_iso_time(end, exp, sizeof(exp));
 	ca_iso_time(row.crl_next_update, next, sizeof(next));
+	ios_time(exp_t, sizeof(exp_t), end);
+	ios_time(next_t, sizeof(next_t), row.crl_next_update);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s, "
 		      "s:s, s:s}",
 		      "name", ca->cfg.name, "status", expired ? "expired" : "enabled", "issuer",
@@ -196,33 +249,37 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply)
 	show_rollover(ca, o);
 	ctl_reply_printf(reply,
 			 "Certificate Server %s:\n"
-			 "    Status: %s\n"
+			 "    Status: enabled\n"
+			 "    State: %s\n"
+			 "    Server's configuration is locked  (enter \"shut\" "
+			 "to unlock it)\n"
 			 "    Issuer name: %s\n"
 			 "    CA cert fingerprint: %s\n"
 			 "    Granting mode is: %s\n"
-			 "    Last certificate issued serial number: %" PRId64
-			 "\n"
+			 "    Last certificate issued serial number (hex): "
+			 "%" PRIX64 "\n"
 			 "    CA certificate expiration timer: %s\n"
 			 "    CRL NextUpdate timer: %s\n"
-			 "    Storage: %s\n"
-			 "    Database Level: %s\n"
-			 "    Key mode: %s\n",
+			 "    Current primary storage dir: %s\n"
+			 "    Database Level: %s\n",
 			 ca->cfg.name,
 			 expired ? "expired (no certificate is issued)"
 				 : "enabled",
-			 ca->cfg.issuer_name, fp,
-			 pkid_grant_mode_name(ca->cfg.grant), last, exp, next,
-			 dir, pkid_db_level_name(ca->cfg.db_level),
-			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
-							: "single key (IOS)");
+			 ca->cfg.issuer_name, md5,
+			 pkid_grant_mode_name(ca->cfg.grant), (uint64_t)last,
+			 exp_t, next_t, dir, db_level_text(ca->cfg.db_level));
 	show_rollover_text(ca, o, reply);
+	if (verbose)
+		show_extras_text(ca, o, reply);
 	return 0;
 }
 
+/* show server NAME, and its verbose form with pkid's extras. */
 static int show_server(struct ca *ca, const struct ctl_request *req,
 		       struct ctl_reply *reply)
 {
-	return ca->running ? show_enabled(ca, reply) : show_disabled(ca, reply);
+	return ca->running ? show_enabled(ca, reply, verb_op(req))
+			   : show_disabled(ca, reply);
 }
 
 static int request_row(const struct db_request *r, void *arg)
@@ -256,14 +313,39 @@ static int show_requests(struct ca *ca, const struct ctl_request *req,
 struct cert_list {
 	struct ctl_reply *reply;
 	char roll_fp[CA_FP_HEX_MAX]; /* "" without a rollover CA */
+	int64_t now;		     /* 0: time not authoritative */
+	bool verbose;
 };
 
+/* One certificate as IOS's block, appended to the reply's text. */
+static void cert_text(struct ctl_reply *reply, X509 *x,
+		      const struct ios_cert_view *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	ios_cert_block(f, x, v);
+	fclose(f);
+	if (buf)
+		ctl_reply_printf(reply, "%s", buf);
+	free(buf);
+}
+
+/* An issued certificate: IOS's "Certificate" block, its status ours. */
 static int cert_row(const struct db_cert *c, void *arg)
 {
 	struct cert_list *l = arg;
 	struct ctl_reply *reply = l->reply;
 	bool under_roll = l->roll_fp[0] && !strcmp(c->issuer_fp, l->roll_fp);
-	char nb[32], na[32], rv[32];
+	const unsigned char *p = c->der;
+	X509 *x = c->der ? d2i_X509(NULL, &p, (long)c->der_len) : NULL;
+	struct ios_cert_view v = {.title = "Certificate",
+				  .status = "Available",
+				  .verbose = l->verbose};
+	char nb[32], na[32], rv[32], t[IOS_TIME_MAX], extra[160];
 
 	ca_iso_time(c->not_before, nb, sizeof(nb));
 	ca_iso_time(c->not_after, na, sizeof(na));
@@ -276,14 +358,29 @@ static int cert_row(const struct db_cert *c, void *arg)
 			  "not_after", na, "fingerprint", c->fingerprint,
 			  "revoked", c->revoked_at != 0, "revoked_at", rv,
 			  "under_rollover", under_roll));
-	ctl_reply_printf(reply, "%-6" PRId64 " %s %s %-8s %s%s\n", c->serial,
-			 nb, na, c->revoked_at ? "revoked" : "valid",
-			 c->subject ? c->subject : "",
-			 under_roll ? " (issued by the rollover CA)" : "");
+	if (c->revoked_at)
+		v.status = "Revoked";
+	else if (l->now && c->not_after <= l->now)
+		v.status = "Expired";
+	ios_time(t, sizeof(t), c->revoked_at);
+	snprintf(extra, sizeof(extra), "%s%s%s%s",
+		 under_roll ? "  Issued by: the rollover CA\n" : "",
+		 c->revoked_at ? "  Revocation date: " : "",
+		 c->revoked_at ? t : "", c->revoked_at ? "\n" : "");
+	v.extra = extra;
+	if (x)
+		cert_text(reply, x, &v);
+	else /* no DER (never expected): what the row knows, same shape */
+		ctl_reply_printf(reply,
+				 "Certificate\n  Status: %s\n"
+				 "  Certificate Serial Number (hex): %02" PRIX64
+				 "\n\n",
+				 v.status, (uint64_t)c->serial);
+	X509_free(x);
 	return 0;
 }
 
-/* The rollover CA certificate, marked, first in the list. */
+/* The rollover CA certificate's JSON row, first in the list. */
 static void rollover_row(struct ca *ca, struct cert_list *l)
 {
 	X509 *x = ca->pub->k.roll_cert;
@@ -303,26 +400,48 @@ static void rollover_row(struct ca *ca, struct cert_list *l)
 			  "not_before", nb, "not_after", na, "fingerprint",
 			  l->roll_fp, "revoked", 0, "revoked_at", "-",
 			  "rollover_ca", 1));
-	ctl_reply_printf(l->reply, "%-6" PRId64 " %s %s %-8s %s\n", serial, nb,
-			 na, "rollover", subject ? subject : "");
 	OPENSSL_free(subject);
 }
 
+/* The server's own certificates, as IOS shows its trustpoint's. */
+static void own_certs_text(struct ca *ca, struct cert_list *l)
+{
+	struct ios_cert_view v = {.status = "Available",
+				  .trustpoint = ca->cfg.name,
+				  .verbose = l->verbose};
+	struct ca_pub *pub = ca->pub;
+
+	if (pub->k.roll_cert) {
+		v.title = "CA Certificate (Rollover)";
+		cert_text(l->reply, pub->k.roll_cert, &v);
+	}
+	v.title = "CA Certificate";
+	cert_text(l->reply, pub->k.ca_cert, &v);
+	if (pub->k.ra_cert) {
+		v.title = ios_ra_title(pub->k.ra_cert);
+		cert_text(l->reply, pub->k.ra_cert, &v);
+	}
+}
+
+/*
+ * show certificates [NAME]: the CA's own certificates (rollover first),
+ * then every certificate it issued.  The JSON stays the issued list.
+ */
 static int show_certificates(struct ca *ca, const struct ctl_request *req,
 			     struct ctl_reply *reply)
 {
-	struct cert_list l = {.reply = reply};
+	struct cert_list l = {.reply = reply, .verbose = verb_op(req)};
 
 	reply->result = json_array();
-	ctl_reply_printf(reply, "Serial NotBefore            NotAfter"
-				"             Status   Subject\n");
+	if (ca_now(ca, &l.now) < 0)
+		l.now = 0;
+	own_certs_text(ca, &l);
 	if (ca->pub->k.roll_cert) {
 		ca_fingerprint(ca->pub->k.roll_cert, l.roll_fp,
 			       sizeof(l.roll_fp));
 		rollover_row(ca, &l);
 	}
-	return db_cert_foreach(ca->db, ca->cfg.name, DB_CERT_NO_DER, cert_row,
-			       &l);
+	return db_cert_foreach(ca->db, ca->cfg.name, 0, cert_row, &l);
 }
 
 /* What the operator does to pending requests. */
@@ -626,10 +745,14 @@ static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
 static const struct ca_verb ca_verbs[] = {
 	{VERB("show server", 0, "NAME", 1, 1, show_server),
 	 .when_disabled = true},
+	{VERB("show server verbose", 0, "NAME", 1, 1, show_server),
+	 .when_disabled = true, .op = true},
 	{VERB("show requests", 0, "NAME", 1, 1, show_requests)},
 	{VERB("server info requests", 0, "NAME", 1, 1, show_requests)},
 	{VERB("show certificates", 0, "[NAME]", 0, 1, show_certificates),
 	 .default_name = true},
+	{VERB("show certificates verbose", 0, "[NAME]", 0, 1,
+	      show_certificates), .default_name = true, .op = true},
 	OP("server grant", "NAME all|ID", server_act, CA_ACT_GRANT),
 	OP("server reject", "NAME all|ID", server_act, CA_ACT_REJECT),
 	OP("server remove", "NAME all|ID", server_act, CA_ACT_REMOVE),

@@ -17,8 +17,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "ios_show.h"
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
+
+/* One trustpoint verb: its table entry and handler. */
+struct tp_verb {
+	struct ctl_verb v;
+	int (*run)(struct tp_set *set, const struct ctl_request *req,
+		   struct ctl_reply *reply);
+	int op; /* which form of a shared handler */
+};
 
 static void iso_time(int64_t t, char *buf, size_t size)
 {
@@ -132,10 +141,122 @@ static int cmd_enroll(struct tp_set *set, const struct ctl_request *req,
 	return 0;
 }
 
+/* The JSON row of one trustpoint (the same for every form). */
+static json_t *tp_row(struct tp *tp, const struct db_tp *st, const char *state)
+{
+	char cu[32], cn[32];
+
+	iso_time(tp->crl_this, cu, sizeof(cu));
+	iso_time(tp->crl_next, cn, sizeof(cn));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "name",
+			 tp->cfg.name, "url", tp->cfg.enrollment_url, "state",
+			 state, "request", tp_kind_name(st->pending_kind),
+			 "transaction_id", st->pending_tid, "polls",
+			 (int)st->poll_count, "crl_this_update", cu,
+			 "crl_next_update", cn);
+}
+
+/* pkid's own view (`show trustpoints verbose`): URL, state, CRL. */
+static void tp_text_pkid(struct tp *tp, const struct db_tp *st,
+			 const char *state, struct ctl_reply *reply)
+{
+	char cu[IOS_TIME_MAX], cn[IOS_TIME_MAX];
+
+	ios_time(cu, sizeof(cu), tp->crl_this);
+	ios_time(cn, sizeof(cn), tp->crl_next);
+	ctl_reply_printf(reply,
+			 "Trustpoint %s:\n    Enrollment URL: %s\n"
+			 "    State: %s%s%s\n",
+			 tp->cfg.name, tp->cfg.enrollment_url, state,
+			 st->pending_tid[0] ? ", transaction " : "",
+			 st->pending_tid);
+	if (tp->cfg.revocation_check == PKID_REVCHECK_CRL)
+		ctl_reply_printf(reply,
+				 "    CRL: this update %s, next update %s\n",
+				 cu, cn);
+}
+
+/* IOS `show crypto pki trustpoints`: the CA's subject and serial. */
+static void tp_text_ios(struct tp *tp, const struct db_tp *st,
+			struct ctl_reply *reply)
+{
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	char serial[128] = "?", *dn;
+
+	ctl_reply_printf(reply, "Trustpoint %s:\n", tp->cfg.name);
+	if (ca) {
+		ios_serial_hex(ca, serial, sizeof(serial));
+		ctl_reply_printf(reply, "    Subject Name:\n");
+		dn = ios_dn_lines(X509_get_subject_name(ca), "    ");
+		ctl_reply_printf(reply, "%s", dn ? dn : "");
+		free(dn);
+		ctl_reply_printf(reply,
+				 "          Serial Number (hex): %s\n"
+				 "    Certificate configured.\n",
+				 serial);
+	} else {
+		ctl_reply_printf(reply, "    Not authenticated.\n");
+	}
+	ctl_reply_printf(reply, "    SCEP URL: %s\n", tp->cfg.enrollment_url);
+	X509_free(ca);
+}
+
+/* "Subject Name:" then the name on one line, and both fingerprints. */
+static void status_cert(struct ctl_reply *reply, const char *what,
+			const unsigned char *der, size_t len)
+{
+	X509 *x = tp_x509(der, len);
+	char dn[1024], md5[IOS_FP_MAX] = "", sha1[IOS_FP_MAX] = "";
+
+	if (!x)
+		return;
+	ios_dn_line(X509_get_subject_name(x), dn, sizeof(dn));
+	ios_fingerprint(x, EVP_md5(), md5, sizeof(md5));
+	ios_fingerprint(x, EVP_sha1(), sha1, sizeof(sha1));
+	ctl_reply_printf(reply,
+			 "  %s certificate configured:\n    Subject Name:\n"
+			 "     %s\n    Fingerprint MD5: %s\n"
+			 "    Fingerprint SHA1: %s\n",
+			 what, dn, md5, sha1);
+	X509_free(x);
+}
+
+/* IOS `show crypto pki trustpoints status`. */
+static void tp_text_status(struct tp *tp, const struct db_tp *st,
+			   const char *state, struct ctl_reply *reply)
+{
+	struct pkiks_key_info k = {0};
+	bool keys = pkiks_key_get(tp->set->ks, tp->cfg.rsakeypair, &k) == 0;
+	const char *last = !strcmp(state, "pending")	? "Pending"
+			   : !strcmp(state, "retrying") ? "Failed"
+			   : st->id_cert		? "Granted"
+							: NULL;
+
+	free(k.pubkey);
+	ctl_reply_printf(reply, "Trustpoint %s:\n", tp->cfg.name);
+	status_cert(reply, "Issuing CA", st->ca_cert, st->ca_cert_len);
+	status_cert(reply, "Router General Purpose", st->id_cert,
+		    st->id_cert_len);
+	if (last)
+		ctl_reply_printf(reply, "  Last enrollment status: %s\n", last);
+	ctl_reply_printf(
+		reply,
+		"  State:\n    Keys generated ............. %s\n"
+		"    Issuing CA authenticated ....... %s\n"
+		"    Certificate request(s) ..... %s\n",
+		keys ? "Yes (General Purpose, non-exportable)" : "No",
+		st->ca_cert ? "Yes" : "No",
+		st->id_cert || st->pending_kind != TP_KIND_NONE ? "Yes"
+								: "None");
+}
+
+enum tp_view { TP_VIEW_IOS, TP_VIEW_STATUS, TP_VIEW_PKID };
+
 static int cmd_show_trustpoints(struct tp_set *set,
 				const struct ctl_request *req,
 				struct ctl_reply *reply)
 {
+	enum tp_view view = ctl_verb_entry(req, struct tp_verb, v)->op;
 	size_t i;
 
 	reply->result = json_array();
@@ -144,44 +265,34 @@ static int cmd_show_trustpoints(struct tp_set *set,
 		struct db_tp st = {0};
 		bool have = db_tp_get(set->db, tp->cfg.name, &st) == 0;
 		const char *state = have ? tp_state_of(tp, &st) : "new";
-		char cu[32], cn[32];
 
-		iso_time(tp->crl_this, cu, sizeof(cu));
-		iso_time(tp->crl_next, cn, sizeof(cn));
-		json_array_append_new(
-			reply->result,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}",
-				  "name", tp->cfg.name, "url",
-				  tp->cfg.enrollment_url, "state", state,
-				  "request", tp_kind_name(st.pending_kind),
-				  "transaction_id", st.pending_tid, "polls",
-				  (int)st.poll_count, "crl_this_update", cu,
-				  "crl_next_update", cn));
-		ctl_reply_printf(reply,
-				 "Trustpoint %s:\n    Enrollment URL: %s\n"
-				 "    State: %s%s%s\n",
-				 tp->cfg.name, tp->cfg.enrollment_url, state,
-				 st.pending_tid[0] ? ", transaction " : "",
-				 st.pending_tid);
-		if (tp->cfg.revocation_check == PKID_REVCHECK_CRL)
-			ctl_reply_printf(reply,
-					 "    CRL: this update %s, next update "
-					 "%s\n",
-					 cu, cn);
+		json_array_append_new(reply->result, tp_row(tp, &st, state));
+		if (i)
+			ctl_reply_printf(reply, "\n");
+		if (view == TP_VIEW_PKID)
+			tp_text_pkid(tp, &st, state, reply);
+		else if (view == TP_VIEW_STATUS)
+			tp_text_status(tp, &st, state, reply);
+		else
+			tp_text_ios(tp, &st, reply);
 		if (have)
 			db_tp_free(&st);
 	}
 	return 0;
 }
 
-/* One certificate as JSON and text; renew: the RENEW/SHADOW instant. */
-static json_t *cert_item(struct ctl_reply *reply, const char *role,
-			 const unsigned char *der, size_t len, int64_t renew)
+/* One certificate as JSON and as IOS's block. */
+static json_t *cert_item(struct tp *tp, struct ctl_reply *reply,
+			 const char *role, const unsigned char *der, size_t len,
+			 const struct ios_cert_view *v)
 {
 	X509 *x = tp_x509(der, len);
 	char fp[2 * EVP_MAX_MD_SIZE + 1] = "", nb_s[32], na_s[32], rn[32];
-	char *subject;
-	int64_t nb = 0, na = 0;
+	char *subject, *buf = NULL;
+	struct ios_cert_view view = *v;
+	int64_t nb = 0, na = 0, now = 0;
+	size_t blen = 0;
+	FILE *f;
 	json_t *o;
 
 	if (!x)
@@ -190,19 +301,21 @@ static json_t *cert_item(struct ctl_reply *reply, const char *role,
 	tp_cert_times(x, &nb, &na);
 	iso_time(nb, nb_s, sizeof(nb_s));
 	iso_time(na, na_s, sizeof(na_s));
-	iso_time(renew, rn, sizeof(rn));
+	iso_time(v->renew, rn, sizeof(rn));
 	subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", role, "subject",
 		      subject ? subject : "", "fingerprint", fp, "start", nb_s,
 		      "end", na_s, "renew", rn);
-	ctl_reply_printf(reply,
-			 "  %s certificate\n    Subject: %s\n"
-			 "    Fingerprint (SHA-256): %s\n"
-			 "    Validity Date:\n      start date: %s\n"
-			 "      end   date: %s\n%s%s%s",
-			 role, subject ? subject : "", fp, nb_s, na_s,
-			 renew > 0 ? "      renew date: " : "",
-			 renew > 0 ? rn : "", renew > 0 ? "\n" : "");
+	if (tp_now(tp, &now) == 0 && now >= na)
+		view.status = "Expired";
+	f = open_memstream(&buf, &blen);
+	if (f) {
+		ios_cert_block(f, x, &view);
+		fclose(f);
+	}
+	if (buf)
+		ctl_reply_printf(reply, "%s", buf);
+	free(buf);
 	OPENSSL_free(subject);
 	X509_free(x);
 	return o;
@@ -226,41 +339,61 @@ static int64_t renew_at(struct tp *tp)
 	return at;
 }
 
-static void show_certs_of(struct tp *tp, json_t *out, struct ctl_reply *reply)
+static void add_item(json_t *items, json_t *o)
 {
-	struct db_tp st;
-	json_t *items = json_array(), *o;
-	char cu[32], cn[32];
+	if (o)
+		json_array_append_new(items, o);
+}
 
-	ctl_reply_printf(reply, "Trustpoint %s:\n", tp->cfg.name);
+/*
+ * One trustpoint's certificates in IOS's order: its own, the CA's, the
+ * RA's, then the rollover (shadow) pair.  The CRL's dates are pkid's
+ * extra: verbose only, under the CA certificate.
+ */
+static void show_certs_of(struct tp *tp, bool verbose, json_t *out,
+			  struct ctl_reply *reply)
+{
+	struct ios_cert_view v = {.status = "Available",
+				  .trustpoint = tp->cfg.name,
+				  .verbose = verbose};
+	json_t *items = json_array();
+	char cu[32], cn[32], crl[160] = "", a[IOS_TIME_MAX], b[IOS_TIME_MAX];
+	struct db_tp st;
+	X509 *ra;
+
+	if (tp->crl_next) {
+		ios_time(a, sizeof(a), tp->crl_this);
+		ios_time(b, sizeof(b), tp->crl_next);
+		snprintf(crl, sizeof(crl),
+			 "  CRL this update: %s\n  CRL next update: %s\n", a, b);
+	}
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) == 0) {
-		o = cert_item(reply, "CA", st.ca_cert, st.ca_cert_len, 0);
-		if (o)
-			json_array_append_new(items, o);
-		o = cert_item(reply, "RA", st.ra_cert, st.ra_cert_len, 0);
-		if (o)
-			json_array_append_new(items, o);
-		o = cert_item(reply, "Identity", st.id_cert, st.id_cert_len,
-			      renew_at(tp));
-		if (o)
-			json_array_append_new(items, o);
-		o = cert_item(reply, "Shadow CA", st.shadow_ca_cert,
-			      st.shadow_ca_cert_len, 0);
-		if (o)
-			json_array_append_new(items, o);
-		o = cert_item(reply, "Shadow identity", st.shadow_id_cert,
-			      st.shadow_id_cert_len, 0);
-		if (o)
-			json_array_append_new(items, o);
+		v.title = "Certificate";
+		v.renew = renew_at(tp);
+		add_item(items, cert_item(tp, reply, "Identity", st.id_cert,
+					  st.id_cert_len, &v));
+		v.renew = 0;
+		v.title = "CA Certificate";
+		v.extra = crl[0] ? crl : NULL;
+		add_item(items, cert_item(tp, reply, "CA", st.ca_cert,
+					  st.ca_cert_len, &v));
+		v.extra = NULL;
+		ra = tp_x509(st.ra_cert, st.ra_cert_len);
+		v.title = ra ? ios_ra_title(ra) : "";
+		X509_free(ra);
+		add_item(items, cert_item(tp, reply, "RA", st.ra_cert,
+					  st.ra_cert_len, &v));
+		v.title = "Certificate (Rollover)";
+		add_item(items, cert_item(tp, reply, "Shadow identity",
+					  st.shadow_id_cert,
+					  st.shadow_id_cert_len, &v));
+		v.title = "CA Certificate (Rollover)";
+		add_item(items, cert_item(tp, reply, "Shadow CA", st.shadow_ca_cert,
+					  st.shadow_ca_cert_len, &v));
 		db_tp_free(&st);
 	}
 	iso_time(tp->crl_this, cu, sizeof(cu));
 	iso_time(tp->crl_next, cn, sizeof(cn));
-	if (tp->crl_next)
-		ctl_reply_printf(reply,
-				 "  CRL\n    CRL this update: %s\n"
-				 "    CRL next update: %s\n",
-				 cu, cn);
 	json_array_append_new(
 		out, json_pack("{s:s, s:o, s:s, s:s}", "trustpoint",
 			       tp->cfg.name, "certificates", items,
@@ -270,6 +403,7 @@ static void show_certs_of(struct tp *tp, json_t *out, struct ctl_reply *reply)
 static int cmd_show_certs(struct tp_set *set, const struct ctl_request *req,
 			  struct ctl_reply *reply)
 {
+	bool verbose = ctl_verb_entry(req, struct tp_verb, v)->op;
 	struct tp *only = NULL;
 	size_t i;
 
@@ -281,16 +415,10 @@ static int cmd_show_certs(struct tp_set *set, const struct ctl_request *req,
 	reply->result = json_array();
 	for (i = 0; i < set->n; i++)
 		if (!only || only == &set->tps[i])
-			show_certs_of(&set->tps[i], reply->result, reply);
+			show_certs_of(&set->tps[i], verbose, reply->result,
+				      reply);
 	return 0;
 }
-
-/* One trustpoint verb: its table entry and handler. */
-struct tp_verb {
-	struct ctl_verb v;
-	int (*run)(struct tp_set *set, const struct ctl_request *req,
-		   struct ctl_reply *reply);
-};
 
 /* Every verb runs under the set's lock. */
 static int tp_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
@@ -315,8 +443,14 @@ static const struct tp_verb tp_verbs[] = {
 	      cmd_authenticate)},
 	{VERB("trustpoint enroll", CTL_F_MUTATES, "TP", 1, 1, cmd_enroll)},
 	{VERB("show trustpoints", 0, "", 0, 0, cmd_show_trustpoints)},
+	{VERB("show trustpoints status", 0, "", 0, 0, cmd_show_trustpoints),
+	 .op = TP_VIEW_STATUS},
+	{VERB("show trustpoints verbose", 0, "", 0, 0, cmd_show_trustpoints),
+	 .op = TP_VIEW_PKID},
 	{VERB("show trustpoint certificates", 0, "[TP]", 0, 1,
 	      cmd_show_certs)},
+	{VERB("show trustpoint certificates verbose", 0, "[TP]", 0, 1,
+	      cmd_show_certs), .op = 1},
 };
 /* clang-format on */
 

@@ -131,9 +131,9 @@ expect_scep "GetCert, unknown serial" 2 4
 req 19 AES-256-CBC "$T/self.pem" "$T/k.pem" t-repeat "$T/csr.der"
 expect_scep "PKCSReq" 0 -
 cp "$T/reply.der" "$T/reply1.der"
-n1=$(ctl "show certificates" $CA_NAME | wc -l)
+n1=$(ctl --json "show certificates" $CA_NAME | jq length)
 expect_scep "PKCSReq, same transactionID" 0 -
-n2=$(ctl "show certificates" $CA_NAME | wc -l)
+n2=$(ctl --json "show certificates" $CA_NAME | jq length)
 [ "$n1" = "$n2" ] || fail "a repeated transactionID issued another certificate"
 echo "ok: repeated transactionID -> same outcome, no second certificate"
 

@@ -11,7 +11,7 @@ ca_setup 18113
 ca_conf "grant auto" "password s3cret-pw"
 ca_start
 sw_scepca
-certs() { ctl "show certificates" $CA_NAME | wc -l; }
+certs() { ctl --json "show certificates" $CA_NAME | jq length; }
 fails() { grep -c "%PKI-4-CS_CHALLENGE_FAILED: $CA_NAME:" "$T/pkid.log"; }
 
 # 1. No challenge at all: refused, not granted.

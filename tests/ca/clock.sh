@@ -19,7 +19,7 @@ done
 grep -q "Please set clock calendar-valid or enable NTP" "$T/pkid.log" ||
 	fail "no IOS clock message"
 $B/pkictl --json show keys | grep -q "\"$CA_NAME\"" && fail "a key was made without time"
-ctl "show server" $CA_NAME | grep -q "disabled (waiting for authoritative time)" ||
+ctl "show server" $CA_NAME | grep -Pzq "Status: disabled\n    State: waiting for authoritative time\n" ||
 	fail "show server: $(ctl "show server" $CA_NAME)"
 echo "ok: no authoritative time -> refused, 503"
 

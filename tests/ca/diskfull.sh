@@ -32,7 +32,7 @@ small_fs "$T/state" 8m
 ca_conf "grant auto"
 ca_start
 sw_scepca
-certs() { ctl "show certificates" $CA_NAME | wc -l; }
+certs() { ctl --json "show certificates" $CA_NAME | jq length; }
 
 openssl genrsa -out "$T/k.pem" 2048 2>/dev/null
 openssl req -new -x509 -key "$T/k.pem" -subj /CN=full -days 2 -out "$T/self.pem"
@@ -56,7 +56,7 @@ expect_scep "the same PKCSReq with space again" 0 -
 [ "$(certs)" = "$((n0 + 1))" ] || fail "not one certificate for the transaction"
 expect_scep "the same PKCSReq once more" 0 -
 [ "$(certs)" = "$((n0 + 1))" ] || fail "a second certificate for one transaction"
-serial=$(ctl "show certificates" $CA_NAME | awk 'END {print $1}')
+serial=$(ctl --json "show certificates" $CA_NAME | jq '.[-1].serial')
 [ -s "$T/db/$serial.cer" ] || fail "no $serial.cer"
 grep -q "CS_CERT_FILE: $CA_NAME: certificate files are written again" "$T/pkid.log" ||
 	fail "recovery not logged"

@@ -14,7 +14,7 @@ crl_number() {
 	ctl --json "server info crl" $CA_NAME | python3 -c \
 		'import json,sys; print(json.load(sys.stdin)["crl_number"])'
 }
-certs() { ctl "show certificates" $CA_NAME | wc -l; }
+certs() { ctl --json "show certificates" $CA_NAME | jq length; }
 expired_lines() { grep -c "%PKI-3-CS_CA_EXPIRED: $CA_NAME:" "$T/pkid.log"; }
 openssl genrsa -out "$T/k.pem" 2048 2>/dev/null
 openssl req -new -x509 -key "$T/k.pem" -subj /CN=late -days 2 -out "$T/self.pem"
@@ -43,8 +43,8 @@ req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" t-late "$T/csr.der"
 expect_scep "PKCSReq to an expired CA" 2 3
 expect_scep "the same PKCSReq again" 2 3
 [ "$(certs)" = "$n" ] || fail "the expired CA issued a certificate"
-ctl "show server" $CA_NAME | grep -q "Status: expired" ||
-	fail "show server: $(ctl "show server" $CA_NAME | grep Status)"
+ctl "show server" $CA_NAME | grep -q "^    State: expired" ||
+	fail "show server: $(ctl "show server" $CA_NAME | grep State)"
 echo "ok: show server says expired"
 
 # Two CRL periods later: no CRL signed by the expired CA, no second line.
@@ -64,7 +64,7 @@ rm -f "$T/ca.der"
 sw_scepca
 [ "$(sha256sum <"$T/ra.der")" = "$ra_before" ] || fail "the RA was re-issued by the expired CA"
 [ "$(certs)" = "$n" ] || fail "a certificate was issued at restart"
-ctl "show server" $CA_NAME | grep -q "Status: expired" || fail "show server after restart"
+ctl "show server" $CA_NAME | grep -q "^    State: expired" || fail "show server after restart"
 req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" t-restart "$T/csr.der"
 expect_scep "PKCSReq after restart" 2 3
 echo "ok: after a restart: GetCACert served, nothing issued"

@@ -32,7 +32,7 @@ csr() {
 	openssl req -new -key "$T/k.pem" -config "$T/$1.cnf" -outform der \
 		-out "$T/$1.der" 2>"$T/$1.err" || fail "openssl req $1: $(cat "$T/$1.err")"
 }
-certs() { ctl "show certificates" $CA_NAME | wc -l; }
+certs() { ctl --json "show certificates" $CA_NAME | jq length; }
 
 # --- #7: the transactionID -----------------------------------------------
 csr plain "CN=plain"
@@ -99,7 +99,7 @@ csr ok "CN=${cn64}"$'\nO=pkid test' \
 	$'subjectAltName=DNS:ok.example,IP:192.0.2.7\nbasicConstraints=critical,CA:TRUE'
 req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" "t-ok" "$T/ok.der"
 expect_scep "64-character CN, one SAN, asks for CA:TRUE" 0 -
-serial=$(ctl "show certificates" $CA_NAME | awk 'END {print $1}')
+serial=$(ctl --json "show certificates" $CA_NAME | jq '.[-1].serial')
 openssl x509 -inform der -in "$T/db/$serial.cer" -noout -text >"$T/ok.txt" ||
 	fail "no $serial.cer"
 grep -q "DNS:ok.example, IP Address:192.0.2.7" "$T/ok.txt" || fail "SAN not copied"

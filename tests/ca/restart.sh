@@ -67,7 +67,7 @@ bserial=$(openssl x509 -in "$T/bert.pem" -noout -serial | cut -d= -f2)
 ctl "server grant" $CA_NAME all >/dev/null || fail "grant all"
 sw_enroll pat --interval 1 --maxpolltime 5 || fail "pat: $(tail -3 "$T/pat.log")"
 verify "$T/pat.pem"
-n=$(ctl "show certificates" $CA_NAME | grep -c "CN=pat")
+n=$(ctl --json "show certificates" $CA_NAME | jq '[.[] | select(.subject | test("CN=pat"))] | length')
 [ "$n" = 1 ] || fail "pat has $n certificates"
 
 # The CA's identity is locked: another issuer-name keeps it disabled.

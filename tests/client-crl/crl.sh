@@ -43,7 +43,7 @@ clctl "show running-config" | grep -q "^ crl export $T/crl.pem$" ||
 next=$(date -u -d "$(openssl crl -noout -nextupdate -in "$T/crl.pem" | sed 's/^[^=]*=//')" +%s)
 clctl --json "show trustpoints" | jq -e --arg n "$(date -u -d @"$next" +%FT%TZ)" \
 	'.[0].crl_next_update == $n' >/dev/null || fail "show trustpoints: no crl_next_update"
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl show certificates TP1 | grep -q "CRL next update: $(date -u -d @"$next" +%FT%TZ)" ||
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl show certificates TP1 verbose | grep -q "CRL next update: $(date -u -d @"$next" "+%H:%M:%S UTC %b %-d %Y")$" ||
 	fail "show certificates: no CRL next update line"
 echo "ok: CRL fetched, exported, verified by openssl, shown (next update $(date -u -d @"$next" +%FT%TZ))"
 # The refresh runs on the keystore's GENERIC timer "crl-refresh" of TP1,

@@ -15,7 +15,7 @@ done
 ctl "show server" $CA_NAME >"$T/show" || fail "show server: $(cat "$T/show")"
 grep -q "waiting for authoritative time" "$T/show" &&
 	fail "show server blames the clock: $(cat "$T/show")"
-grep -q "Status: disabled (cannot create the database url folder $T/no/such/db: No such file or directory)" "$T/show" ||
+grep -Pzq "Status: disabled\n    State: \Qcannot create the database url folder $T/no/such/db: No such file or directory\E\n" "$T/show" ||
 	fail "show server: $(cat "$T/show")"
 grep -q "CS_START_FAILED.*cannot create the database url folder $T/no/such/db: No such file" "$T/pkid.log" ||
 	fail "the start failure is not logged with its reason"

@@ -28,7 +28,7 @@ echo "ok: CA down: 'CA unreachable (connect refused)', state retrying"
 lab_to $((end + 1))
 is_expired() { [ "$(state)" = expired ]; }
 wait_for 10 is_expired || fail "an ended identity shows '$(state)', not expired"
-clctl "show trustpoints" | grep -q "expired" || fail "show trustpoints text: no expired"
+clctl "show trustpoints verbose" | grep -q "State: expired" || fail "show trustpoints verbose: no expired"
 echo "ok: the identity has ended: state expired (it was 'retrying')"
 
 # The watchdog agrees: exit 5, the trustpoint's risk named.

@@ -124,7 +124,27 @@ static void arm_timers(void)
 static void test_show_timers(void)
 {
 	arm_timers();
+	/* IOS's form: the trustpoints' group, then the server's; each
+	 * group's soonest countdown alone first; a fired timer shows 0. */
 	CU_ASSERT_EQUAL(pkictl("show timers"), 0);
+	CU_ASSERT_TRUE(line_matches(0, "^PKI Timers$"));
+	CU_ASSERT_TRUE(line_matches(1, "^\\|           0\\.000$"));
+	CU_ASSERT_TRUE(line_matches(2, "^\\|           0\\.000  POLL client$"));
+	CU_ASSERT_TRUE(line_matches(3, "^\\|291d23:59:5[12]\\.[0-9]{3}  "
+				       "RENEW client$"));
+	CU_ASSERT_TRUE(line_matches(4, "^CS Timers$"));
+	CU_ASSERT_TRUE(line_matches(5, "^\\|     5:40:1[56]\\.[0-9]{3}$"));
+	CU_ASSERT_TRUE(line_matches(6, "^\\|     5:40:1[56]\\.[0-9]{3}  "
+				       "CS CRL UPDATE$"));
+	CU_ASSERT_TRUE(line_matches(7, "^\\|1094d 5:21:4[45]\\.[0-9]{3}  "
+				       "CS SHADOW CERT GENERATION$"));
+	/* The IOS command words name the same view. */
+	CU_ASSERT_EQUAL(pkictl("show crypto pki timers"), 0);
+	CU_ASSERT_TRUE(line_matches(7, "^\\|1094d 5:21:4[45]\\.[0-9]{3}  "
+				       "CS SHADOW CERT GENERATION$"));
+
+	/* pkid's view: the deadline, the state and the owner. */
+	CU_ASSERT_EQUAL(pkictl("show timers verbose"), 0);
 	CU_ASSERT_TRUE(line_matches(0, "^PKI Timers$"));
 	CU_ASSERT_TRUE(line_matches(1,
 				    "^\\|         expired  "
@@ -161,8 +181,10 @@ static void test_show_timers_generic(void)
 						    "crl-refresh",
 						    c.now_ns + 2 * 86400 * NS),
 			      0);
-	CU_ASSERT_EQUAL(pkictl("show timers"), 0);
+	CU_ASSERT_EQUAL(pkictl("show timers verbose"), 0);
 	CU_ASSERT_TRUE(out_has(") GENERIC:crl-refresh TP1\n"));
+	CU_ASSERT_EQUAL(pkictl("show timers"), 0);
+	CU_ASSERT_TRUE(out_has("  GENERIC:crl-refresh TP1\n"));
 	CU_ASSERT_EQUAL(pkictl("--json show timers"), 0);
 	CU_ASSERT_TRUE(jq("[.timers[] | select(.kind == \"GENERIC\")] | "
 			  "length == 1 and .[0].label == \"crl-refresh\" and "
@@ -245,14 +267,36 @@ static void test_key_generate(void)
 
 static void test_show_keys(void)
 {
-	CU_ASSERT_EQUAL(pkictl("show keys"), 0);
-	CU_ASSERT_TRUE(out_has("Key name: K1\n Key type: RSA 2048 bits\n"
-			       " Usage: decrypt\n Owner uid: 0\n Key Data:\n"
+	/* IOS `show crypto key mypubkey rsa`, then with pkid's facts. */
+	CU_ASSERT_EQUAL(pkictl("show crypto key mypubkey rsa"), 0);
+	CU_ASSERT_TRUE(out_has("Key name: K1\nKey type: RSA KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Encryption Key\n"
+			       " Key is not exportable.\n Key Data:\n"
 			       "  30820122 "));
-	CU_ASSERT_TRUE(out_has("Key name: K3\n Key type: RSA 3072 bits\n"
-			       " Usage: sign\n"));
-	CU_ASSERT_TRUE(out_has("Key name: KE\n Key type: EC 384 bits, curve "
-			       "P-384\n Usage: sign\n"));
+	CU_ASSERT_TRUE(out_has("Key name: K3\nKey type: RSA KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Signature Key\n"));
+	CU_ASSERT_TRUE(out_has("Key name: KE\nKey type: EC KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Signature Key\n"));
+	CU_ASSERT_EQUAL(pkictl("show keys verbose"), 0);
+	CU_ASSERT_TRUE(out_has("Key name: K1\nKey type: RSA KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Encryption Key\n"
+			       " Key is not exportable.\n"
+			       " Key size: 2048 bits\n Owner uid: 0\n"
+			       " Key Data:\n  30820122 "));
+	CU_ASSERT_TRUE(out_has("Key name: K3\nKey type: RSA KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Signature Key\n"
+			       " Key is not exportable.\n"
+			       " Key size: 3072 bits\n"));
+	CU_ASSERT_TRUE(out_has("Key name: KE\nKey type: EC KEYS\n"
+			       " Storage Device: pkiks\n"
+			       " Usage: Signature Key\n"
+			       " Key is not exportable.\n"
+			       " Key size: 384 bits, curve P-384\n"));
 	CU_ASSERT_EQUAL(pkictl("--json show keys"), 0);
 	CU_ASSERT_TRUE(
 		jq("[.keys[].name] == [\"K1\",\"K2\",\"K3\",\"KE\"]"));

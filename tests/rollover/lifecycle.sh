@@ -58,7 +58,7 @@ rollover_cycle() {
 	at_ok "$((start + 1))" "$next" "$next"
 	[ "$(fp "$next")" = "$(jget "show server" rollover_fingerprint)" ] ||
 		fail "show server: rollover fingerprint"
-	ctl "show certificates" $CA_NAME | grep -q "rollover" ||
+	ctl "show certificates" $CA_NAME | grep -qx "CA Certificate (Rollover)" ||
 		fail "show certificates does not mark the rollover CA"
 	# The RA's successor: issued by the rollover CA.
 	[ -f "$d/next-ra.pem" ] || fail "no RA successor in GetNextCACert"

@@ -90,7 +90,7 @@ echo "ok: reloaded lifetime certificate applies to new certificates"
 ca_kill TERM || fail "SIGTERM"
 sed -i 's/^ no shutdown$/ shutdown/' "$T/pkid.conf"
 CA_WAIT=GetCACaps ca_start
-pk show server $CA_NAME | grep -q "Status: disabled (shutdown)" || fail "not shut down"
+pk show server $CA_NAME | grep -Pzq "Status: disabled\n    State: shutdown\n" || fail "not shut down"
 sed -i 's/^ shutdown$/ no shutdown/' "$T/pkid.conf"
 enabled=$(grep -c "%PKI-6-CS_ENABLED: $CA_NAME" "$T/pkid.log")
 expect_rc 0 "reload no shutdown" pk reload

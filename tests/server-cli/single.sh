@@ -24,7 +24,7 @@ cp "$T/ca.der" "$T/ra.der" # the CA plays both roles
 sw_enroll ivan || fail "ivan: $(tail -3 "$T/ivan.log")"
 verify "$T/ivan.pem"
 echo "ok: ra-certificate none -> single-key mode enrolls strongSwan"
-expect_rc 0 "show server" pk show server $CA_NAME
+expect_rc 0 "show server verbose" pk show server $CA_NAME verbose
 grep -q "Key mode: single key (IOS)" "$T/out" || fail "show server: $(cat "$T/out")"
 [ "$(pk --json show server $CA_NAME | jget 'j["key_mode"]')" = single ] || fail "key_mode"
 pk show running-config | grep -qx " ra-certificate none" || fail "running-config lacks ra-certificate none"

@@ -29,11 +29,16 @@ pk --json list-commands | jget '[c["name"] for c in j["commands"]]' |
 
 # show server: the IOS fields, text and JSON.
 expect_rc 0 "show server" pk show server $CA_NAME
-for f in "Certificate Server $CA_NAME:" "Status: enabled" \
-	"Issuer name: CN=pkid test CA,O=pkid" "CA cert fingerprint: " \
-	"Granting mode is: manual" "Last certificate issued serial number" \
-	"CA certificate expiration timer: " "CRL NextUpdate timer: " \
-	"Storage: $T/db" "Database Level: complete" "Rollover status: "; do
+md5=$(openssl x509 -in "$T/ca.pem" -noout -fingerprint -md5 | sed 's/.*=//; s/://g; s/\(.\{8\}\)/\1 /g; s/ $//')
+end=$(date -u -d "$(openssl x509 -in "$T/ca.pem" -noout -enddate | sed 's/.*=//')" "+%H:%M:%S UTC %b %-d %Y")
+for f in "Certificate Server $CA_NAME:" "    Status: enabled" "    State: enabled" \
+	"    Server's configuration is locked  (enter \"shut\" to unlock it)" \
+	"    Issuer name: CN=pkid test CA,O=pkid" "    CA cert fingerprint: $md5" \
+	"    Granting mode is: manual" "    Last certificate issued serial number (hex): " \
+	"    CA certificate expiration timer: $end" "    CRL NextUpdate timer: " \
+	"    Current primary storage dir: $T/db" \
+	"    Database Level: Complete - all issued certs written as <serialnum>.cer" \
+	"    Rollover status: "; do
 	grep -qF "$f" "$T/out" || fail "show server lacks '$f': $(cat "$T/out")"
 done
 fp=$(openssl x509 -in "$T/ca.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g')
@@ -82,11 +87,15 @@ grep -q "^$id .*issued" "$T/out" || fail "info requests: $(cat "$T/out")"
 
 # Certificates, revocation and the CRL.
 serial=$(openssl x509 -in "$T/bob.pem" -noout -serial | sed 's/.*=//')
+hex=$serial
 serial=$((16#$serial))
+# IOS's block of bob's certificate: its serial in hex, Available, cn=bob.
+bob_block() { awk -v RS= -v s="$hex" '$0 ~ "Certificate Serial Number \\(hex\\): 0*" s "\n"' "$T/out"; }
 expect_rc 0 "show certificates NAME" pk show certificates $CA_NAME
-grep -qE "^$serial .*valid .*CN=bob" "$T/out" || fail "show certificates: $(cat "$T/out")"
+bob_block | grep -qx "  Status: Available" && bob_block | grep -qx "    cn=bob" ||
+	fail "show certificates: $(cat "$T/out")"
 expect_rc 0 "show certificates" pk show certificates
-grep -qE "^$serial .*CN=bob" "$T/out" || fail "show certificates (all): $(cat "$T/out")"
+bob_block | grep -qx "    cn=bob" || fail "show certificates (all): $(cat "$T/out")"
 expect_rc 0 "server revoke" pk server $CA_NAME revoke $serial
 grep -q "certificate $serial revoked; CRL re-signed" "$T/out" || fail "revoke: $(cat "$T/out")"
 expect_rc 2 "revoke twice" pk server $CA_NAME revoke $serial

@@ -27,16 +27,22 @@ grep -q '^  - .* promotion: ROOTCA is .*, TP1 switched to serial' "$out" ||
 	fail "the summary does not tell the promotion"
 grep -q '^checks: [0-9]* passed, 0 failed' "$out" || fail "no checks summary"
 grep -q '^not ok' "$out" && fail "a failed check despite exit 0"
-for view in "show timers" "show server ROOTCA" "show certificates ROOTCA"; do
+for view in "show crypto pki timers" "show crypto pki server ROOTCA" \
+	"show crypto pki certificates ROOTCA verbose"; do
 	[ "$(grep -c "^--- pkictl $view\$" "$out")" -eq 6 ] ||
 		fail "'pkictl $view' not printed at each of the 6 stages"
 done
 # The client's pkid starts at stage 2.
-[ "$(grep -c '^--- pkictl show certificates TP1$' "$out")" -eq 5 ] ||
-	fail "'pkictl show certificates TP1' not printed at stages 2-6"
+[ "$(grep -c '^--- pkictl show crypto pki certificates TP1$' "$out")" -eq 5 ] ||
+	fail "'pkictl show crypto pki certificates TP1' not printed at stages 2-6"
 # What the views must have shown on the way.
 for seen in "Rollover status: available for rollover" "SHADOW TP1" \
-	"RENEW TP1" "Shadow identity certificate" "(issued by the rollover CA)"; do
+	"RENEW TP1" "Issued by: the rollover CA"; do
 	grep -qF "$seen" "$out" || fail "the views never showed '$seen'"
 done
+# TP1's shadow identity: IOS's rollover block of a (non-CA) certificate,
+# which only the client's view has (the CA lists what it issued as plain
+# "Certificate" blocks).
+grep -qx "    Certificate (Rollover)" "$out" ||
+	fail "the views never showed TP1's shadow identity (Certificate (Rollover))"
 echo "check-demo: OK ($(grep -c '^ok' "$out") checks, $took s)"

@@ -47,12 +47,16 @@ show() {
 }
 
 show_all() {
-	show "show timers" pk show timers
-	show "show server $CA" pk --ctl "$D/ca.ctl" show server "$CA"
-	show "show certificates $CA" pk --ctl "$D/ca.ctl" show certificates "$CA"
+	# IOS's views, typed as on a router; the CA's certificates in the
+	# verbose form, which tells what the rollover CA issued.
+	show "show crypto pki timers" pk show crypto pki timers
+	show "show crypto pki server $CA" pk --ctl "$D/ca.ctl" show crypto pki server "$CA"
+	show "show crypto pki certificates $CA verbose" \
+		pk --ctl "$D/ca.ctl" show crypto pki certificates "$CA" verbose
 	# The client's pkid starts at stage 2.
 	[ -S "$D/cl.ctl" ] || return 0
-	show "show certificates TP1" pk --ctl "$D/cl.ctl" show certificates TP1
+	show "show crypto pki certificates TP1" \
+		pk --ctl "$D/cl.ctl" show crypto pki certificates TP1
 }
 
 stage_result() { # NAME: passed if no check failed since stage_begin

@@ -160,6 +160,33 @@ static int pkictl_options(struct pkictl *ctl, int *argc, char **argv)
 	return 0;
 }
 
+/*
+ * IOS's words, as typed on a router, name pkictl's commands:
+ *   show crypto pki timers|certificates|trustpoints|server ...
+ *   show crypto key mypubkey rsa           = show keys
+ * ("crypto ca" is IOS's older spelling of "crypto pki").  The words are
+ * dropped in place: `show crypto pki server CA` runs `show server CA`.
+ */
+static int pkictl_ios_words(int argc, char **argv)
+{
+	int drop = 0, i;
+
+	if (argc < 3 || strcmp(argv[0], "show") || strcmp(argv[1], "crypto"))
+		return argc;
+	if (!strcmp(argv[2], "pki") || !strcmp(argv[2], "ca"))
+		drop = 2;
+	else if (argc >= 5 && !strcmp(argv[2], "key") &&
+		 !strcmp(argv[3], "mypubkey") && !strcmp(argv[4], "rsa")) {
+		argv[4] = "keys";
+		drop = 3;
+	}
+	if (!drop)
+		return argc;
+	for (i = 1; i + drop < argc; i++)
+		argv[i] = argv[i + drop];
+	return argc - drop;
+}
+
 static const struct pkictl_cmd *pkictl_find(int argc, char **argv)
 {
 	const struct pkictl_cmd *const *fam;
@@ -191,6 +218,7 @@ int main(int argc, char **argv)
 		pkictl_help(stdout);
 		return PKICTL_EXIT_OK;
 	}
+	argc = pkictl_ios_words(argc, argv);
 	cmd = pkictl_find(argc, argv);
 	if (!cmd)
 		return pkictl_usage("unknown command `%s%s%s`", argv[0],

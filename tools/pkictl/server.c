@@ -3,9 +3,9 @@
  * The certificate server's verbs, through pkid's control socket (the
  * commands of daemon/ca/ca_ctl.c; daemon.c has the socket helpers):
  *
- *   show server NAME                       ROLLOVER.md §6 fields
+ *   show server NAME [verbose]             IOS's fields (docs/SHOW.md)
  *   show requests NAME                     ReqID, state, fingerprint, subject
- *   show certificates [NAME]               the server's, or a trustpoint's
+ *   show certificates [NAME] [verbose]     the server's, or a trustpoint's
  *   server NAME grant|reject|remove all|ID
  *   server NAME revoke|unrevoke SERIAL
  *   server NAME password generate [MINUTES]
@@ -17,6 +17,7 @@
  * which names exactly the fields pkid reported; --json prints the result.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,20 @@ static int is_number(const char *s)
 	return n > 0 && n <= 18 && s[n] == '\0';
 }
 
+static int show_requests(struct pkictl *ctl, int argc, char **argv);
+
+/* show server NAME [verbose|requests]: IOS's lines; verbose adds pkid's. */
 static int show_server(struct pkictl *ctl, int argc, char **argv)
 {
-	if (argc != 1)
-		return pkictl_usage("show server NAME");
-	return pkictl_pkid_run(ctl, "show server", (const char *const *)argv,
-			       1);
+	bool verbose = argc == 2 && !strcmp(argv[1], "verbose");
+
+	if (argc == 2 && !strcmp(argv[1], "requests"))
+		return show_requests(ctl, 1, argv);
+	if (argc != 1 && !verbose)
+		return pkictl_usage("show server NAME [verbose|requests]");
+	return pkictl_pkid_run(ctl,
+			       verbose ? "show server verbose" : "show server",
+			       (const char *const *)argv, 1);
 }
 
 static const char *member(json_t *o, const char *key)
@@ -85,23 +94,29 @@ static int show_requests(struct pkictl *ctl, int argc, char **argv)
 }
 
 /*
- * show certificates [NAME]: NAME is the server or a trustpoint.  The
- * server's list comes first; when NAME is not the server (-ENOENT) or pkid
- * runs no server (-EOPNOTSUPP), the trustpoints' command answers.
+ * show certificates [NAME] [verbose]: NAME is the server or a trustpoint.
+ * The server's list comes first; when NAME is not the server (-ENOENT) or
+ * pkid runs no server (-EOPNOTSUPP), the trustpoints' command answers.
  */
 static int show_certificates(struct pkictl *ctl, int argc, char **argv)
 {
 	const char *const *args = (const char *const *)argv;
 	struct ctl_result res;
+	bool verbose = argc && !strcmp(argv[argc - 1], "verbose");
 	int err, ret;
 
+	argc -= verbose;
 	if (argc > 1)
-		return pkictl_usage("show certificates [NAME]");
-	err = pkictl_pkid_request("show certificates", args, argc, &res);
+		return pkictl_usage("show certificates [NAME] [verbose]");
+	err = pkictl_pkid_request(verbose ? "show certificates verbose"
+					  : "show certificates",
+				  args, argc, &res);
 	if (err == -ENOENT || err == -EOPNOTSUPP) {
 		ctl_result_free(&res);
-		err = pkictl_pkid_request("show trustpoint certificates", args,
-					  argc, &res);
+		err = pkictl_pkid_request(
+			verbose ? "show trustpoint certificates verbose"
+				: "show trustpoint certificates",
+			args, argc, &res);
 		if (err == -EOPNOTSUPP && argc)
 			fprintf(stderr, "pkictl: no server or trustpoint %s\n",
 				argv[0]);
@@ -196,11 +211,11 @@ static int server(struct pkictl *ctl, int argc, char **argv)
 }
 
 const struct pkictl_cmd pkictl_server_cmds[] = {
-	{"show", "server", "NAME", "the certificate server's state (pkid)",
-	 show_server},
+	{"show", "server", "NAME [verbose|requests]",
+	 "the certificate server's state (pkid)", show_server},
 	{"show", "requests", "NAME", "the enrollment request queue (pkid)",
 	 show_requests},
-	{"show", "certificates", "[NAME]",
+	{"show", "certificates", "[NAME] [verbose]",
 	 "certificates of the server, or of a trustpoint (pkid)",
 	 show_certificates},
 	{"server", NULL,

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * show clock | keys | timers: what the keystore knows, in IOS shapes
- * (ROLLOVER.md §6) or, with --json, as one JSON document.
+ * show clock | keys | timers: what the keystore knows, in IOS's shapes
+ * (docs/SHOW.md; `verbose` adds pkid's facts) or, with --json, as one
+ * JSON document.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "ios_show.h"
 #include "pkictl.h"
 
 const char *pkictl_usage_name(uint32_t usage)
@@ -200,22 +203,54 @@ static int keys_json(const struct pkiks_key_info *keys, size_t n)
 	return jw_finish(&w) ? PKICTL_EXIT_FAILED : PKICTL_EXIT_OK;
 }
 
-static int keys_text(const struct pkiks_key_info *keys, size_t n)
+/* IOS's names of a key's usage. */
+static const char *key_usage_ios(uint32_t usage)
+{
+	switch (usage) {
+	case PKIKS_USAGE_SIGN:
+		return "Signature Key";
+	case PKIKS_USAGE_DECRYPT:
+		return "Encryption Key";
+	default:
+		return "General Purpose Key";
+	}
+}
+
+/*
+ * IOS `show crypto key mypubkey rsa`; verbose adds the size and owner the
+ * keystore knows.  The keystore never hands out a private key, so every
+ * key is "not exportable"; its storage device is the keystore.
+ */
+static int keys_text(const struct pkiks_key_info *keys, size_t n,
+		     bool verbose)
 {
 	size_t i;
 
-	if (n == 0)
-		printf("No keys in the keystore\n");
 	for (i = 0; i < n; i++) {
 		printf("%sKey name: %s\n", i ? "\n" : "", keys[i].name);
-		printf(" Key type: %s %u bits%s%s\n", key_kind(&keys[i]),
-		       keys[i].bits, key_curve(&keys[i]) ? ", curve " : "",
-		       key_curve(&keys[i]) ? key_curve(&keys[i]) : "");
-		printf(" Usage: %s\n", pkictl_usage_name(keys[i].usage));
-		printf(" Owner uid: %u\n", keys[i].owner_uid);
+		printf("Key type: %s KEYS\n Storage Device: pkiks\n",
+		       key_kind(&keys[i]));
+		printf(" Usage: %s\n Key is not exportable.\n",
+		       key_usage_ios(keys[i].usage));
+		if (verbose)
+			printf(" Key size: %u bits%s%s\n Owner uid: %u\n",
+			       keys[i].bits,
+			       key_curve(&keys[i]) ? ", curve " : "",
+			       key_curve(&keys[i]) ? key_curve(&keys[i]) : "",
+			       keys[i].owner_uid);
 		key_data_text(keys[i].pubkey, keys[i].pubkey_len);
 	}
 	return fflush(stdout) ? PKICTL_EXIT_FAILED : PKICTL_EXIT_OK;
+}
+
+/* Only `verbose` (pkid's extras) may follow a show command. */
+static int verbose_arg(const char *what, int argc, char **argv, bool *verbose)
+{
+	*verbose = argc == 1 && !strcmp(argv[0], "verbose");
+	if (argc && !*verbose)
+		return pkictl_usage("%s takes no arguments but `verbose`",
+				    what);
+	return 0;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -229,10 +264,11 @@ static int show_keys(struct pkictl *ctl, int argc, char **argv)
 	struct pkiks_key_info *keys = NULL;
 	struct pkiks *ks;
 	size_t n = 0;
+	bool verbose;
 	int err, ret;
 
-	if (argc)
-		return pkictl_usage("show keys takes no arguments");
+	if (verbose_arg("show keys", argc, argv, &verbose))
+		return PKICTL_EXIT_USAGE;
 	ks = pkictl_keystore(ctl);
 	if (!ks)
 		return PKICTL_EXIT_UNREACHABLE;
@@ -240,7 +276,7 @@ static int show_keys(struct pkictl *ctl, int argc, char **argv)
 	if (err)
 		return pkictl_fail(err, "listing keys");
 	qsort(keys, n, sizeof(*keys), key_cmp);
-	ret = ctl->json ? keys_json(keys, n) : keys_text(keys, n);
+	ret = ctl->json ? keys_json(keys, n) : keys_text(keys, n, verbose);
 	pkiks_key_info_free(keys, n);
 	return ret;
 }
@@ -262,13 +298,15 @@ static void timer_countdown(char *buf, size_t len,
 }
 
 /*
+ * pkid's view (`show timers verbose`), a line a timer with its absolute
+ * deadline and owner:
  * "|1094d 5:21:45.573 (2025-01-14T08:28:18Z) CS SHADOW CERT GENERATION OWNER"
  * The countdown is right-aligned in 16 columns, then padded to 17.  A
  * GENERIC timer shows as "GENERIC:<label> OWNER", its sysfs name (the
  * client refused any label outside the printable alphabet).
  */
-static void timers_text(const struct pkiks_timer_info *t, size_t n,
-			const struct pkiks_clock *clk)
+static void timers_text_pkid(const struct pkiks_timer_info *t, size_t n,
+			     const struct pkiks_clock *clk)
 {
 	char cd[32], col[32], iso[40];
 	size_t i;
@@ -282,6 +320,68 @@ static void timers_text(const struct pkiks_timer_info *t, size_t n,
 		       pkiks_timer_kind_name(t[i].kind), t[i].label[0] ? ":" : "",
 		       t[i].label, t[i].owner);
 	}
+}
+
+/* The certificate server's timers: IOS lists them under "CS Timers". */
+static bool timer_is_cs(const struct pkiks_timer_info *t)
+{
+	return t->kind == PKIKS_TIMER_CS_CRL_UPDATE ||
+	       t->kind == PKIKS_TIMER_CS_SHADOW_CERT_GENERATION ||
+	       t->kind == PKIKS_TIMER_CS_CERT_EXPIRE ||
+	       t->kind == PKIKS_TIMER_ER_EXPIRE;
+}
+
+/* IOS's countdown; a timer that is due (or waits for time) shows 0. */
+static void ios_left(char *buf, size_t len, const struct pkiks_timer_info *t,
+		     const struct pkiks_clock *clk)
+{
+	uint64_t left = t->state == PKIKS_TIMER_ARMED &&
+					t->deadline_ns > clk->now_ns
+				? t->deadline_ns - clk->now_ns
+				: 0;
+
+	ios_countdown(buf, len, left);
+}
+
+/*
+ * One IOS group: its name, the soonest countdown alone, then a line a
+ * timer.  The server's timers carry no owner (IOS has one server); the
+ * trustpoints' name their trustpoint ("RENEW TP1").
+ */
+static void timers_group(const char *title, bool cs,
+			 const struct pkiks_timer_info *t, size_t n,
+			 const struct pkiks_clock *clk)
+{
+	bool head = false;
+	char cd[40];
+	size_t i;
+
+	if (!cs)
+		printf("%s\n", title);
+	for (i = 0; i < n; i++) {
+		if (timer_is_cs(&t[i]) != cs)
+			continue;
+		ios_left(cd, sizeof(cd), &t[i], clk);
+		if (!head) {
+			if (cs)
+				printf("%s\n", title);
+			printf("|%16s\n", cd);
+			head = true;
+		}
+		printf("|%16s  %s%s%s", cd, pkiks_timer_kind_name(t[i].kind),
+		       t[i].label[0] ? ":" : "", t[i].label);
+		if (!cs)
+			printf(" %s", t[i].owner);
+		putchar('\n');
+	}
+}
+
+/* IOS `show crypto pki timers`: "PKI Timers", then "CS Timers" if any. */
+static void timers_text(const struct pkiks_timer_info *t, size_t n,
+			const struct pkiks_clock *clk)
+{
+	timers_group("PKI Timers", false, t, n, clk);
+	timers_group("CS Timers", true, t, n, clk);
 }
 
 static int timers_json(const struct pkiks_timer_info *t, size_t n,
@@ -336,10 +436,11 @@ static int show_timers(struct pkictl *ctl, int argc, char **argv)
 	struct pkiks_clock clk;
 	struct pkiks *ks;
 	size_t n = 0;
+	bool verbose;
 	int err;
 
-	if (argc)
-		return pkictl_usage("show timers takes no arguments");
+	if (verbose_arg("show timers", argc, argv, &verbose))
+		return PKICTL_EXIT_USAGE;
 	ks = pkictl_keystore(ctl);
 	if (!ks)
 		return PKICTL_EXIT_UNREACHABLE;
@@ -353,6 +454,8 @@ static int show_timers(struct pkictl *ctl, int argc, char **argv)
 	qsort(timers, n, sizeof(*timers), timer_cmp);
 	if (ctl->json)
 		err = timers_json(timers, n, &clk);
+	else if (verbose)
+		timers_text_pkid(timers, n, &clk);
 	else
 		timers_text(timers, n, &clk);
 	free(timers);
@@ -364,8 +467,9 @@ static int show_timers(struct pkictl *ctl, int argc, char **argv)
 const struct pkictl_cmd pkictl_show_cmds[] = {
 	{"show", "clock", NULL, "the keystore's authoritative time",
 	 show_clock},
-	{"show", "keys", NULL, "keys in the keystore, public parts", show_keys},
-	{"show", "timers", NULL, "PKI timers, IOS `show crypto pki timers`",
-	 show_timers},
+	{"show", "keys", "[verbose]",
+	 "keys, IOS `show crypto key mypubkey rsa`", show_keys},
+	{"show", "timers", "[verbose]",
+	 "PKI timers, IOS `show crypto pki timers`", show_timers},
 	{NULL, NULL, NULL, NULL, NULL},
 };

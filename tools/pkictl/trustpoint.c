@@ -5,7 +5,7 @@
  *
  *   trustpoint TP authenticate [--accept]   fetch and check the CA
  *   trustpoint TP enroll                    enroll or renew now
- *   show trustpoints                        state of each trustpoint
+ *   show trustpoints [status|verbose]       IOS's views, or pkid's state
  *
  * `show certificates [TP]` lives in server.c: it asks the CA first and
  * falls back to the trustpoints' "show trustpoint certificates".
@@ -76,18 +76,24 @@ static int trustpoint(struct pkictl *ctl, int argc, char **argv)
 			    argv[1]);
 }
 
+/* show trustpoints [status|verbose]: IOS's two views, then pkid's own. */
 static int show_trustpoints(struct pkictl *ctl, int argc, char **argv)
 {
-	if (argc)
-		return pkictl_usage("show trustpoints takes no arguments");
-	return pkid_call(ctl, "show trustpoints", NULL, 0);
+	if (argc == 0)
+		return pkid_call(ctl, "show trustpoints", NULL, 0);
+	if (argc == 1 && !strcmp(argv[0], "status"))
+		return pkid_call(ctl, "show trustpoints status", NULL, 0);
+	if (argc == 1 && !strcmp(argv[0], "verbose"))
+		return pkid_call(ctl, "show trustpoints verbose", NULL, 0);
+	return pkictl_usage("show trustpoints [status|verbose]");
 }
 
 const struct pkictl_cmd pkictl_trustpoint_cmds[] = {
 	{"trustpoint", NULL, "TP authenticate [--accept] | TP enroll",
 	 "fetch and check TP's CA certificate, or enroll now (pkid)",
 	 trustpoint},
-	{"show", "trustpoints", NULL, "the trustpoints' state (pkid)",
+	{"show", "trustpoints", "[status|verbose]",
+	 "the trustpoints, IOS's views; verbose: pkid's state (pkid)",
 	 show_trustpoints},
 	{0},
 };
