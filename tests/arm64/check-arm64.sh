@@ -8,6 +8,8 @@
 #              the OpenSSL provider and the VM's test programs, cross-compiled
 #              (tests/arm64/cross-make.sh, build/arm64/); file(1) must say
 #              "ARM aarch64" of each
+#  2b. rsa     the module's RSA (check-kmod-rsa's program) for arm64, run
+#              under qemu-aarch64: byte for byte equal to arm64 OpenSSL
 #  3. module   the DKMS source tree built with W=1 against the tree's
 #              kernel headers by the cross compiler (no warning allowed); the
 #              headers' own kbuild helpers are arm64 programs and run through
@@ -53,16 +55,6 @@ step() { # NAME RESULT DETAIL
 t0=$SECONDS
 since() { echo "$((SECONDS - $1)) s"; }
 
-# in_tree CMD...: CMD chrooted in the tree (or in $OVERLAY if set), with
-# /dev, /proc and /sys, in a private mount namespace (gone with it).
-in_tree() {
-	unshare --mount --fork -- sh -c '
-		root=$1; shift
-		mount --rbind /dev "$root/dev" && mount -t proc proc "$root/proc" &&
-			mount -t sysfs sysfs "$root/sys" && exec chroot "$root" "$@"' \
-		sh "${OVERLAY:-$tree}" "$@"
-}
-
 # Newest kernel of the tree with an image and headers.
 kver=$(ls "$tree/lib/modules" | sort -V | while read -r v; do
 	[ -f "$tree/boot/vmlinuz-$v" ] && [ -d "$tree/usr/src/linux-headers-$v" ] && echo "$v"
@@ -72,7 +64,7 @@ echo "check-arm64: tree $tree, kernel $kver"
 
 # --- 2. userspace, cross-compiled
 BINS=(pkid pkictl pkiksd pkiks-keygen pkiks-kek pkiks-ntpwatch lab-advance
-	pkiks-vmtest test-keystore)
+	pkiks-vmtest test-keystore kmod-rsa-test)
 build_userspace() {
 	local b bad=()
 	"$top/tests/arm64/cross-make.sh" "$tree" "${BINS[@]/#/build/arm64/bin/}" \
@@ -90,6 +82,18 @@ if build_userspace; then
 	step build ok "${#BINS[@]} programs + provider, ELF aarch64 ($(since $s))"
 else
 	step build FAIL "see build/arm64/build.log"
+fi
+
+# --- 2b. the module's RSA, compiled for arm64 in userspace (check-kmod-rsa's
+# program) and run under qemu-aarch64 (binfmt): signatures and decryptions
+# compared byte for byte with the tree's arm64 OpenSSL.
+s=$SECONDS
+if [ -x "$dir/bin/kmod-rsa-test" ] &&
+	QEMU_LD_PREFIX=$tree "$dir/bin/kmod-rsa-test" 5 >"$dir/rsa.log" 2>&1; then
+	step rsa ok "check-kmod-rsa's comparison with OpenSSL, arm64 code under qemu-aarch64: $(tail -1 "$dir/rsa.log") ($(since $s))"
+else
+	tail -5 "$dir/rsa.log" >&2 || true
+	step rsa FAIL "see build/arm64/rsa.log"
 fi
 
 # --- 3. the module, the DKMS tree, W=1, cross

@@ -36,6 +36,11 @@ host_mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
+# One maker at a time (check-arm64 and make deb ARCH=arm64 may meet): the
+# second waits for the first's tree instead of removing it under it.
+mkdir -p "$dir"
+exec 9>"$dir/tree.lock"
+flock 9
 if [ ! -d "$root/usr/src" ] || [ ! -e "$root/.pkid-arm64-tree" ]; then
 	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || {
 		echo "arm64 tree: no qemu-aarch64 binfmt handler (qemu-user-static," \
@@ -44,16 +49,24 @@ if [ ! -d "$root/usr/src" ] || [ ! -e "$root/.pkid-arm64-tree" ]; then
 	}
 	mirror=${PKIKS_MIRROR:-$(host_mirror)}
 	echo "arm64 tree: mmdebstrap --arch=arm64 bookworm from $mirror (once; several minutes)" >&2
-	rm -rf "$dir/root.tmp"
-	mkdir -p "$dir"
+	# (--one-file-system: an interrupted mmdebstrap may leave mounts in it)
+	rm -rf --one-file-system "$dir/root.tmp"
 	pkgs=$(printf '%s' "$PKGS" | tr -s ' \n' ',')
+	# The kernel's postinst would run mkinitramfs, every arm64 program of
+	# it emulated (over 15 minutes here), for an initramfs nothing boots:
+	# the VM has its own (tests/vm/mkinitramfs.sh).  update-initramfs is
+	# diverted to a no-op before the kernel is installed.
 	mmdebstrap --quiet --variant=apt --arch=arm64 --include="$pkgs" \
+		--essential-hook='chroot "$1" dpkg-divert --quiet --local --rename \
+			--add /usr/sbin/update-initramfs &&
+			printf "#!/bin/sh\n# pkid arm64 tree: no initramfs (tests/arm64/tree.sh)\nexit 0\n" \
+				>"$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"' \
 		bookworm "$dir/root.tmp" "deb $mirror bookworm main" >"$dir/mmdebstrap.log" 2>&1 || {
 		tail -30 "$dir/mmdebstrap.log" >&2
 		exit 1
 	}
 	echo "$PKGS" >"$dir/root.tmp/.pkid-arm64-tree"
-	rm -rf "$root"
+	rm -rf --one-file-system "$root"
 	mv "$dir/root.tmp" "$root"
 fi
 echo "$root"
