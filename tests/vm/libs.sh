@@ -27,8 +27,8 @@ vm_prog() {
 # vm_sysroot_lib NAME: where the sysroot's loader would find library NAME
 # (its path inside the sysroot), searched in the multiarch directories.
 vm_sysroot_lib() {
-	local s=$PKIKS_VM_SYSROOT d
-	for d in /lib/"$PKIKS_VM_MULTIARCH" /usr/lib/"$PKIKS_VM_MULTIARCH" /lib /usr/lib; do
+	local s=$PKIKS_VM_SYSROOT d t=${PKIKS_VM_MULTIARCH:?PKIKS_VM_SYSROOT needs PKIKS_VM_MULTIARCH}
+	for d in /lib/"$t" /usr/lib/"$t" /lib /usr/lib; do
 		[ -e "$s$d/$1" ] && { echo "$d/$1"; return 0; }
 	done
 	echo "vm_libs: $1 is not in $s" >&2
