@@ -8,8 +8,9 @@
 #              the OpenSSL provider and the VM's test programs, cross-compiled
 #              (tests/arm64/cross-make.sh, build/arm64/); file(1) must say
 #              "ARM aarch64" of each
-#  2b. rsa     the module's RSA (check-kmod-rsa's program) for arm64, run
-#              under qemu-aarch64: byte for byte equal to arm64 OpenSSL
+#  2b. rsa, ec the module's RSA and EC (check-kmod-rsa's and check-kmod-ec's
+#              programs) for arm64, run under qemu-aarch64: byte for byte
+#              equal to arm64 OpenSSL
 #  3. module   the DKMS source tree built with W=1 against the tree's
 #              kernel headers by the cross compiler (no warning allowed); the
 #              headers' own kbuild helpers are arm64 programs and run through
@@ -64,7 +65,7 @@ echo "check-arm64: tree $tree, kernel $kver"
 
 # --- 2. userspace, cross-compiled
 BINS=(pkid pkictl pkiksd pkiks-keygen pkiks-kek pkiks-ntpwatch lab-advance
-	pkiks-vmtest test-keystore kmod-rsa-test)
+	pkiks-vmtest test-keystore kmod-rsa-test kmod-ec-test)
 build_userspace() {
 	local b bad=()
 	"$top/tests/arm64/cross-make.sh" "$tree" "${BINS[@]/#/build/arm64/bin/}" \
@@ -84,17 +85,20 @@ else
 	step build FAIL "see build/arm64/build.log"
 fi
 
-# --- 2b. the module's RSA, compiled for arm64 in userspace (check-kmod-rsa's
-# program) and run under qemu-aarch64 (binfmt): signatures and decryptions
-# compared byte for byte with the tree's arm64 OpenSSL.
-s=$SECONDS
-if [ -x "$dir/bin/kmod-rsa-test" ] &&
-	QEMU_LD_PREFIX=$tree "$dir/bin/kmod-rsa-test" 5 >"$dir/rsa.log" 2>&1; then
-	step rsa ok "check-kmod-rsa's comparison with OpenSSL, arm64 code under qemu-aarch64: $(tail -1 "$dir/rsa.log") ($(since $s))"
-else
-	tail -5 "$dir/rsa.log" >&2 || true
-	step rsa FAIL "see build/arm64/rsa.log"
-fi
+# --- 2b. the module's RSA and EC, compiled for arm64 in userspace
+# (check-kmod-rsa's and check-kmod-ec's programs) and run under
+# qemu-aarch64 (binfmt): results compared byte for byte with the tree's
+# arm64 OpenSSL.
+for alg in rsa ec; do
+	s=$SECONDS
+	if [ -x "$dir/bin/kmod-$alg-test" ] &&
+		QEMU_LD_PREFIX=$tree "$dir/bin/kmod-$alg-test" 5 >"$dir/$alg.log" 2>&1; then
+		step "$alg" ok "check-kmod-$alg's comparison with OpenSSL, arm64 code under qemu-aarch64: $(tail -1 "$dir/$alg.log") ($(since $s))"
+	else
+		tail -5 "$dir/$alg.log" >&2 || true
+		step "$alg" FAIL "see build/arm64/$alg.log"
+	fi
+done
 
 # --- 3. the module, the DKMS tree, W=1, cross
 # Debian's headers/<flavour>/Makefile includes the common part by its
