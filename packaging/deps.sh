@@ -3,13 +3,15 @@
 # build and demo; packaging/deps-test.txt: what only the tests add).
 #   deps.sh          both lists (make deps, make check, make bench)
 #   deps.sh demo     deps.txt only (make demo)
+#   deps.sh arm64    deps.txt and deps-arm64.txt (make check-arm64, make deb ARCH=arm64)
 # As root: apt-get installs them.  Otherwise: print the exact line to run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case "${1:-all}" in
 demo) lists=("$here/deps.txt") ;;
 all) lists=("$here/deps.txt" "$here/deps-test.txt") ;;
-*) echo "usage: deps.sh [demo|all]" >&2; exit 2 ;;
+arm64) lists=("$here/deps.txt" "$here/deps-arm64.txt") ;;
+*) echo "usage: deps.sh [demo|all|arm64]" >&2; exit 2 ;;
 esac
 mapfile -t wanted < <(cat "${lists[@]}" | grep -v '^\s*#' | sed '/^\s*$/d')
 

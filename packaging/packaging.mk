@@ -1,5 +1,7 @@
 # packaging: Debian packages, systemd units, man pages, bash completion.
 #   make deb            build/deb/pkid_*.deb and pkiks-dkms_*.deb (not in ALL)
+#   make deb ARCH=arm64 the same for arm64 in build/deb-arm64, cross-built
+#                       against the arm64 tree of check-arm64 (tests/arm64)
 #   check-man           the man pages render without warnings
 #   check-completion    the bash completion completes pkictl's commands
 #   check-pkiks-kek     the KEK provisioning tool against a private pkiksd
@@ -10,7 +12,7 @@
 	check-packaging
 
 deb:
-	packaging/deb/build.sh $(B)/deb
+	packaging/deb/build.sh $(B)/deb$(if $(ARCH),-$(ARCH)) $(ARCH)
 
 check-man: $(BIN)/pkictl
 	tests/packaging/man.sh $(BIN)/pkictl

@@ -5,9 +5,11 @@ BPFTOOL       ?= bpftool
 GUARD_BPF_DIR := $(B)/bpf
 GUARD_BPF_OBJ := $(GUARD_BPF_DIR)/guard.bpf.o
 GUARD_SKEL    := $(GUARD_BPF_DIR)/guard.skel.h
-# No vmlinux.h: the uapi headers are enough for packet parsing.
+# No vmlinux.h: the uapi headers are enough for packet parsing.  They are
+# the target's (asm/types.h): in its sysroot when $(CC) cross-compiles
+# (make check-arm64), else in /usr/include/<triplet>.
 GUARD_BPF_CFLAGS := -target bpf -g -O2 -Wall -Werror -Idaemon/guard/bpf \
-	-I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
+	-I$(shell $(CC) -print-sysroot 2>/dev/null)/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 
 $(GUARD_BPF_OBJ): daemon/guard/bpf/guard.bpf.c daemon/guard/bpf/guard_abi.h
 	@mkdir -p $(@D)

@@ -2,7 +2,13 @@
 # `make deb`: build the Debian packages from a staged tree with dpkg-deb
 # (no debian/ source package, no root needed: --root-owner-group).
 #
-#   packaging/deb/build.sh [OUTDIR]        (default build/deb)
+#   packaging/deb/build.sh [OUTDIR [ARCH]] (default build/deb, this host's)
+#
+# ARCH arm64 on another host (make deb ARCH=arm64): the binaries are
+# cross-compiled into build/arm64 against the arm64 Debian tree
+# (tests/arm64/tree.sh, tests/arm64/cross-make.sh), and dpkg-shlibdeps runs
+# inside that tree (chroot, qemu-user binfmt), where the arm64 libraries'
+# packages and symbols files are.
 #
 #   pkid        the daemon, pkictl, pkiksd, pkiks-kek, the key generator,
 #               the OpenSSL provider, systemd units, man pages, bash
@@ -27,9 +33,24 @@ dkms_ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' packaging/dkms.conf)
 }
 arch=$(dpkg --print-architecture)
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
-bins=(build/bin/pkid build/bin/pkictl build/bin/pkiksd build/bin/pkiks-kek
-	build/bin/pkiks-ntpwatch build/bin/pkiks-keygen build/pkiks-provider.so)
-make --no-print-directory -j"$(nproc)" "${bins[@]}" >&2
+bdir=build
+strip=strip
+tree=
+if [ -n "${2:-}" ] && [ "$2" != "$arch" ]; then
+	case $2 in
+	arm64) ;;
+	*) echo "deb: ARCH=$2: only this host's architecture ($arch) and arm64" >&2; exit 1 ;;
+	esac
+	arch=$2 multiarch=aarch64-linux-gnu bdir=build/arm64 strip=aarch64-linux-gnu-strip
+	tree=$("$top/tests/arm64/tree.sh" "$top/build/arm64")
+fi
+bins=($bdir/bin/pkid $bdir/bin/pkictl $bdir/bin/pkiksd $bdir/bin/pkiks-kek
+	$bdir/bin/pkiks-ntpwatch $bdir/bin/pkiks-keygen $bdir/pkiks-provider.so)
+if [ -n "$tree" ]; then
+	"$top/tests/arm64/cross-make.sh" "$tree" "${bins[@]}" >&2
+else
+	make --no-print-directory -j"$(nproc)" "${bins[@]}" >&2
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -54,13 +75,13 @@ doc_install() { # ROOT PACKAGE
 
 stage_pkid() {
 	local r=$tmp/pkid
-	install -D -m 0755 build/bin/pkid "$r/usr/sbin/pkid"
-	install -D -m 0755 build/bin/pkiksd "$r/usr/sbin/pkiksd"
-	install -D -m 0755 build/bin/pkiks-kek "$r/usr/sbin/pkiks-kek"
-	install -D -m 0755 build/bin/pkiks-ntpwatch "$r/usr/sbin/pkiks-ntpwatch"
-	install -D -m 0755 build/bin/pkictl "$r/usr/sbin/pkictl"
-	install -D -m 0755 build/bin/pkiks-keygen "$r/usr/lib/pkid/pkiks-keygen"
-	install -D -m 0644 build/pkiks-provider.so \
+	install -D -m 0755 $bdir/bin/pkid "$r/usr/sbin/pkid"
+	install -D -m 0755 $bdir/bin/pkiksd "$r/usr/sbin/pkiksd"
+	install -D -m 0755 $bdir/bin/pkiks-kek "$r/usr/sbin/pkiks-kek"
+	install -D -m 0755 $bdir/bin/pkiks-ntpwatch "$r/usr/sbin/pkiks-ntpwatch"
+	install -D -m 0755 $bdir/bin/pkictl "$r/usr/sbin/pkictl"
+	install -D -m 0755 $bdir/bin/pkiks-keygen "$r/usr/lib/pkid/pkiks-keygen"
+	install -D -m 0644 $bdir/pkiks-provider.so \
 		"$r/usr/lib/$multiarch/ossl-modules/pkiks-provider.so"
 	install -D -m 0644 -t "$r/lib/systemd/system" packaging/systemd/*.service
 	install -D -m 0644 packaging/pkid.conf.example "$r/etc/pkid/pkid.conf"
@@ -72,7 +93,7 @@ stage_pkid() {
 		man_install "$m" "$r/usr/share/man/man${m##*.}"
 	done
 	doc_install "$r" pkid
-	strip --strip-unneeded "$r"/usr/sbin/* "$r/usr/lib/pkid/pkiks-keygen" \
+	$strip --strip-unneeded "$r"/usr/sbin/* "$r/usr/lib/pkid/pkiks-keygen" \
 		"$r/usr/lib/$multiarch/ossl-modules/pkiks-provider.so"
 }
 
@@ -86,11 +107,30 @@ pkid_depends() {
 		"$tmp/pkid/usr/lib/$multiarch/ossl-modules/pkiks-provider.so"; do
 		args+=("-e$f")
 	done
-	(cd "$d" && dpkg-shlibdeps -O "${args[@]}" 2>"$d/log") |
-		sed -n 's/^shlibs:Depends=//p' | grep . || {
+	if [ -n "$tree" ]; then
+		shlibdeps_in_tree "$d" "${args[@]}"
+	else
+		(cd "$d" && dpkg-shlibdeps -O "${args[@]}" 2>"$d/log")
+	fi | sed -n 's/^shlibs:Depends=//p' | grep . || {
 		cat "$d/log" >&2
 		return 1
 	}
+}
+
+# shlibdeps_in_tree DIR -eFILE...: dpkg-shlibdeps for another
+# architecture, run in its tree on a copy of DIR and the binaries.
+shlibdeps_in_tree() {
+	local d=$1 t f args=()
+	shift
+	t=$(mktemp -d "$tree/tmp/shlibdeps.XXXXXX")
+	cp -r "$d/debian" "$t/"
+	for f in "$@"; do
+		cp "${f#-e}" "$t/"
+		args+=("-e${f##*/}")
+	done
+	(cd "$t" && chroot "$tree" sh -c 'cd "$1" && shift && dpkg-shlibdeps -O "$@"' \
+		sh "/tmp/${t##*/}" "${args[@]}" 2>"$d/log")
+	rm -rf "$t"
 }
 
 control() { # ROOT PACKAGE VERSION ARCH DEPENDS RECOMMENDS DESCRIPTION...
@@ -142,7 +182,7 @@ kmod/tree.sh "$r/usr/src/pkiks-$dkms_ver"
 chmod -R u=rwX,go=rX "$r/usr/src"
 doc_install "$r" pkiks-dkms
 control "$r" pkiks-dkms "$dkms_ver-1" all "dkms (>= 2.1), kmod" \
-	"linux-headers-amd64 | linux-headers-generic" \
+	"linux-headers-amd64 | linux-headers-arm64 | linux-headers-generic" \
 	"pkiks keystore kernel module (DKMS source)" \
 	"The pkiks module keeps pkid's private keys, timers and authoritative" \
 	"clock in the kernel and serves them over generic netlink (pkiks(4))." \

@@ -6,21 +6,15 @@
 # timer-delay, with the libraries ldd names.
 set -euo pipefail
 root=$1 top=$2
-bin=$top/build/bin
 
-copy_with_libs() { # FILE DEST_DIR
-	local lib
-	mkdir -p "$root$2"
-	install -m 755 "$1" "$root$2/$(basename "$1")"
-	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
-		[ -e "$root$lib" ] && continue
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-	done
-}
+vmbin=${PKIKS_VM_BIN:-$top/build/bin}
+provider=$(dirname "$vmbin")/pkiks-provider.so
+# shellcheck source=tests/vm/libs.sh
+. "$(dirname "$0")/libs.sh"
+copy_with_libs() { vm_copy "$root" "$@"; } # FILE DEST_DIR
 
 for b in pkid pkiks-keygen scep-bench timer-delay; do
-	copy_with_libs "$bin/$b" /bin
+	copy_with_libs "$vmbin/$b" /bin
 done
-copy_with_libs "$top/build/pkiks-provider.so" /lib/pkid
+copy_with_libs "$provider" /lib/pkid
 install -m 755 "$top/tests/vm/bench-scep.sh" "$root/tests.sh"

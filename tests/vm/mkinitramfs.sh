@@ -13,6 +13,13 @@
 # build/kmod/pkiks.ko).  Compressed modules (.ko.xz, .ko.zst, .ko.gz, as
 # newer Debian kernels ship them) are carried decompressed, so busybox's
 # insmod needs no decompressor.
+# Another architecture than the host's (make check-arm64):
+# $PKIKS_VM_SYSROOT is a Debian tree of that architecture (busybox, openssl
+# and every library come from it), $PKIKS_VM_MULTIARCH its triplet, and
+# $PKIKS_VM_BIN holds the programs cross-built for it (default build/bin).
+# The test keys and blobs are made on the host either way (host openssl,
+# build/bin/pkiks-vmtest and pkiksd): their formats do not depend on the
+# architecture, so the module also opens blobs made on another one.
 set -euo pipefail
 out=$1 kver=$2 mode=${3:-check}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,28 +28,25 @@ root=$(mktemp -d)
 chmod 755 "$root" # the VM's /: unprivileged test users must reach /tmp and /keys
 trap 'rm -rf "$root"' EXIT
 
+sysroot=${PKIKS_VM_SYSROOT:-}
+vmbin=${PKIKS_VM_BIN:-$top/build/bin}
+# shellcheck source=tests/vm/libs.sh
+. "$here/libs.sh"
+
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,keys,lib/modules,usr/lib/ssl}
-cp /bin/busybox "$root/bin/busybox"
+cp "$sysroot/bin/busybox" "$root/bin/busybox"
 install -m 755 "$here/init.sh" "$root/init"
 install -m 755 "$here/vm-tests.sh" "$root/tests.sh"
 
 # Binaries and every shared library they load.
-copy_with_libs() {
-	local bin=$1 lib
-	install -m 755 "$bin" "$root/bin/$(basename "$bin")"
-	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-	done
-}
-copy_with_libs "$top/build/bin/pkiks-vmtest"
-copy_with_libs "$(command -v openssl)"
+vm_copy "$root" "$vmbin/pkiks-vmtest" /bin
+vm_copy "$root" "$(vm_prog openssl)" /bin
 # The shared CUnit keystore suite (tests/keystore) and its keys.
-copy_with_libs "$top/build/bin/test-keystore"
+vm_copy "$root" "$vmbin/test-keystore" /bin
 mkdir -p "$root/kskeys"
 cp "$top"/build/test-keys/*.pem "$root/kskeys/"
 # OpenSSL's own modules (providers) are not needed: the default is built in.
-cp -L /usr/lib/ssl/openssl.cnf "$root/usr/lib/ssl/openssl.cnf"
+cp -L "$sysroot/usr/lib/ssl/openssl.cnf" "$root/usr/lib/ssl/openssl.cnf"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 
@@ -122,7 +126,9 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 	twin_blob
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
-[ "$mode" = lifecycle ] && "$here/lifecycle-files.sh" "$root" "$top"
-[ "$mode" = bench-scep ] && "$here/bench-scep-files.sh" "$root" "$top"
+case $mode in
+lifecycle | enroll) "$here/lifecycle-files.sh" "$root" "$top" ;;
+bench-scep) "$here/bench-scep-files.sh" "$root" "$top" ;;
+esac
 chmod 755 "$root/kskeys"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

@@ -14,6 +14,9 @@
 # $PKIKS_VM_CPU, if set, is qemu's -cpu model: the default model has no
 # BMI2/ADX, so the module's RSA runs its C limb loop; "max" gives TCG's
 # BMI2/ADX and so runs the mulx/adcx/adox loop in the kernel.
+# Another architecture (make check-arm64): $PKIKS_VM_ARCH=arm64 boots the
+# tree's kernel in qemu-system-aarch64 (-M virt -cpu max, console on the
+# PL011); mkinitramfs.sh then takes its programs from $PKIKS_VM_SYSROOT.
 set -euo pipefail
 mode=${1:-check}
 timeout_s=${2:-900}
@@ -37,18 +40,24 @@ log=${PKIKS_VM_LOG:-$work/serial.log}
 cpu=()
 [ -n "${PKIKS_VM_CPU:-}" ] && cpu=(-cpu "$PKIKS_VM_CPU")
 
+case ${PKIKS_VM_ARCH:-amd64} in
+amd64) qemu=(qemu-system-x86_64 -accel tcg) console=ttyS0 ;;
+arm64) qemu=(qemu-system-aarch64 -accel tcg -M virt -cpu max) console=ttyAMA0 ;;
+*) echo "run-vm: unknown PKIKS_VM_ARCH ${PKIKS_VM_ARCH}" >&2; exit 1 ;;
+esac
+
 start=$SECONDS
 set +e
-timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg "${cpu[@]}" -m 512M \
+timeout --signal=KILL "$timeout_s" "${qemu[@]}" "${cpu[@]}" -m 512M \
 	-smp 2 -nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=1 loglevel=4 vmtest=$mode" \
+	-append "console=$console panic=-1 oops=panic panic_on_warn=1 loglevel=4 vmtest=$mode" \
 	</dev/null >"$log" 2>&1
 rc=$?
 set -e
 tr -d '\r' <"$log" | grep -E '^(ok|not ok|    |BENCH|PKIKS-VM-RESULT)' || true
 result=$(tr -d '\r' <"$log" | grep '^PKIKS-VM-RESULT:' | tail -1 || true)
-echo "run-vm: mode $mode, kernel $kver, $((SECONDS - start)) s, qemu exit $rc"
+echo "run-vm: mode $mode, kernel $kver (${PKIKS_VM_ARCH:-amd64}), $((SECONDS - start)) s, qemu exit $rc"
 if [ -z "$result" ]; then
 	echo "run-vm: no result line (VM hung, crashed or was killed); serial log tail:" >&2
 	tr -d '\r' <"$log" | tail -40 >&2

@@ -105,6 +105,10 @@ summary() {
 		echo "stage not reached: ${STAGES[s]#*:}"
 	done
 	if [ "$fail" -eq 0 ] && [ ${#stages_done[@]} -eq ${#STAGES[@]} ]; then
+		if [ "$CYCLES" -eq 0 ]; then
+			echo "DEMO RESULT: PASS (CA creation, enrollment)"
+			return 0
+		fi
 		echo "DEMO RESULT: PASS (CA creation, enrollment, RENEW, CA shadow generation," \
 			"client SHADOW, promotion$([ "$CYCLES" -gt 1 ] && echo "; $CYCLES CA generations"))"
 		return 0
