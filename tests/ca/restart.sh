@@ -38,10 +38,18 @@ rm -f "$acer"
 ca_kill KILL
 ca_start
 
-cmp -s "$acer" "$T/alice.cer" || fail "removed $acer not rebuilt"
-cmp -s "$ra" "$T/other.cer" || fail "emptied $ra not rebuilt"
+# The rebuild runs as the CA starts, just after it publishes the
+# certificates GetCACert (ca_start's signal) answers with: its log line
+# first (bounded: 100 x 0.1 s), then the files.
+for i in $(seq 1 100); do
+	grep -q "CS_CERT_FILE: $CA_NAME: 2 certificate file(s) rebuilt from the database" \
+		"$T/pkid.log" && break
+	sleep 0.1
+done
 grep -q "CS_CERT_FILE: $CA_NAME: 2 certificate file(s) rebuilt from the database" \
 	"$T/pkid.log" || fail "the rebuild is not logged"
+cmp -s "$acer" "$T/alice.cer" || fail "removed $acer not rebuilt"
+cmp -s "$ra" "$T/other.cer" || fail "emptied $ra not rebuilt"
 echo "ok: a missing and an empty <serial>.cer rebuilt at start"
 
 fp2=$(ctl --json "show server" $CA_NAME | python3 -c \
