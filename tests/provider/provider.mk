@@ -1,6 +1,6 @@
 # Provider tests and benchmark (tests/provider/run.sh, bench.sh).
 TEST_PROVIDER_OBJS := $(OBJ)/tests/provider/test_provider.o \
-	$(OBJ)/tests/provider/helpers.o
+	$(OBJ)/tests/provider/helpers.o $(OBJ)/tests/lib/cunit_run.o
 BENCH_PROVIDER_OBJS := $(OBJ)/tests/provider/bench_provider.o
 
 $(BIN)/test-provider: $(TEST_PROVIDER_OBJS) $(LIBPKID)

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include <CUnit/Basic.h>
+
+#include "../lib/cunit_run.h"
 #include <openssl/cms.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -782,10 +784,7 @@ static void test_error_unreachable(void)
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const struct cu_case tests[] = {
 		{"key is RSA with the keystore's public part",
 		 test_key_is_rsa_with_public_part},
 		{"default provider RSA unaffected",
@@ -827,9 +826,6 @@ int main(int argc, char **argv)
 		{"PSS refused", test_error_pss_refused},
 		{"keystore unreachable", test_error_unreachable},
 	};
-	CU_pSuite suite;
-	unsigned int failed;
-	size_t i;
 
 	if (argc != 3 || !getenv("PKIKS_SOCKET")) {
 		fprintf(stderr, "usage: PKIKS_SOCKET=... %s TMPDIR BUILDDIR\n",
@@ -838,16 +834,6 @@ int main(int argc, char **argv)
 	}
 	T.dir = argv[1];
 	T.build = argv[2];
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	suite = CU_add_suite("pkiks-provider", suite_init, suite_clean);
-	for (i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(suite, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() +
-		 CU_get_number_of_suites_failed() +
-		 CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_suite("pkiks-provider", suite_init, suite_clean,
+			    CU_CASES(tests));
 }
