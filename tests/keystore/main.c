@@ -17,6 +17,8 @@
 #include <string.h>
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "suite.h"
 
 struct suite_opts opts = {.keys_dir = "build/test-keys", .member_gid = -1};
@@ -75,7 +77,7 @@ static int (*const suites[])(void) = {
 
 int main(int argc, char **argv)
 {
-	unsigned failed;
+	int failed;
 	size_t i;
 	int err;
 
@@ -111,12 +113,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() +
-		 CU_get_number_of_suites_failed() +
-		 CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = cu_run_registered();
 	pkiks_close(ks);
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <CUnit/Basic.h>
 
+#include "../lib/cunit_run.h"
+
 #include "keystore.h"
 
 #define SEC 1000000000ULL
@@ -579,7 +581,7 @@ int main(int argc, char **argv)
 		{"faketime-file", required_argument, NULL, 'f'},
 		{0}};
 	const char *suite = NULL;
-	unsigned failed;
+	int failed;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -608,10 +610,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test-pkiksd: unknown suite %s\n", suite);
 		return 2;
 	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
+	failed = cu_run_registered();
 	pkiks_close(ks);
-	return failed ? 1 : 0;
+	return failed;
 }

@@ -14,10 +14,22 @@ static int add_cases(CU_pSuite s, const struct cu_case *cases, size_t n)
 	return 0;
 }
 
+int cu_run_registered(void)
+{
+	unsigned int failed;
+
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() +
+		 CU_get_number_of_suites_failed() +
+		 CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
+
 int cu_run_suite(const char *suite, CU_InitializeFunc init,
 		 CU_CleanupFunc clean, const struct cu_case *cases, size_t n)
 {
-	unsigned int failed;
 	CU_pSuite s;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -27,11 +39,5 @@ int cu_run_suite(const char *suite, CU_InitializeFunc init,
 		CU_cleanup_registry();
 		return 2;
 	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() +
-		 CU_get_number_of_suites_failed() +
-		 CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cu_run_registered();
 }

@@ -19,7 +19,14 @@ struct cu_case {
 #define CU_CASES(a) (a), (sizeof(a) / sizeof((a)[0]))
 
 /*
- * 0 when every test passed, 1 when a test, an assertion or the
+ * Run every suite registered so far, verbosely, then clean the registry:
+ * 0 when every test passed, 1 when a test, an assertion or a suite's
+ * init/cleanup failed.
+ */
+int cu_run_registered(void);
+
+/*
+ * One suite: 0 when every test passed, 1 when a test, an assertion or the
  * suite's init/cleanup failed, 2 when CUnit itself could not start.
  */
 int cu_run_suite(const char *suite, CU_InitializeFunc init,
