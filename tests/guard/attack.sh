@@ -230,18 +230,11 @@ check_many() {
 }
 
 bench_or_check() {
-	lab_up nolistener
 	local i
+	lab_up_pkid
 	for ((i = 10; i < 210; i++)); do
 		echo "addr add 10.201.2.$i/24 dev f0"
 	done | ip -n "$NS_F" -b - || fail "adding the 200 addresses"
-	ks_twin_start "$LAB/ks" --lab || fail "pkiksd did not start"
-	cat >"$LAB/strongswan.conf" <<-EOF2
-	pki {
-	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-	}
-	EOF2
-	export STRONGSWAN_CONF=$LAB/strongswan.conf
 	CASE_DIR=$LAB/req-all
 	case $MODE in
 	bench) bench ;;

@@ -69,6 +69,19 @@ lab_up() {
 		fail "the HTTP listener did not come up"
 }
 
+# The lab without a listener, a pkiksd twin on the lab clock
+# (tests/lib/keystore.sh) and strongSwan's pki set up to enroll with pkid.
+lab_up_pkid() {
+	lab_up nolistener
+	ks_twin_start "$LAB/ks" --lab || fail "pkiksd did not start"
+	cat >"$LAB/strongswan.conf" <<-EOF2
+	pki {
+	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
+	}
+	EOF2
+	export STRONGSWAN_CONF=$LAB/strongswan.conf
+}
+
 lab_down() {
 	[ -n "$LOADER_PID" ] && kill "$LOADER_PID" 2>/dev/null && wait "$LOADER_PID" 2>/dev/null
 	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null && wait "$HTTP_PID" 2>/dev/null

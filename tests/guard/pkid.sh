@@ -134,14 +134,7 @@ test_no_bpf() {
 	ok "pkid without CAP_BPF: router3 enrolled; \"$(grep 'BPF unavailable' "$LAB/pkid.log")\""
 }
 
-lab_up nolistener
-ks_twin_start "$LAB/ks" --lab || fail "pkiksd did not start"
-cat >"$LAB/strongswan.conf" <<-EOF2
-pki {
-  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-}
-EOF2
-export STRONGSWAN_CONF=$LAB/strongswan.conf
+lab_up_pkid
 pkid_conf
 test_storm
 test_no_bpf
