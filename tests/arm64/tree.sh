@@ -26,15 +26,8 @@ zlib1g-dev libcunit1-dev
 busybox-static openssl bash jq
 dkms kmod adduser dpkg-dev"
 
-# The Debian mirror this host's apt uses (deb822 or one-line sources).
-host_mirror() {
-	local m
-	m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ print $2 }' |
-		grep -v security | head -1)
-	[ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		awk '$2 ~ /debian\/?$/ { print $2 }' | head -1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
+# The Debian mirror this host's apt uses.
+. "$(dirname "$0")/../lib/mirror.sh"
 
 # One maker at a time (check-arm64 and make deb ARCH=arm64 may meet): the
 # second waits for the first's tree instead of removing it under it.

@@ -22,15 +22,8 @@ matrix=(
 	"deb13-backports|trixie trixie-backports|linux-image-amd64/trixie-backports linux-headers-amd64/trixie-backports"
 )
 
-# The Debian mirror this host's apt uses (deb822 or one-line sources).
-host_mirror() {
-	local m
-	m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{ print $2 }' |
-		grep -v security | head -1)
-	[ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-		awk '$2 ~ /debian\/?$/ { print $2 }' | head -1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
+# The Debian mirror this host's apt uses.
+. "$top/tests/lib/mirror.sh"
 mirror=${PKIKS_MIRROR:-$(host_mirror)}
 
 # What every tree needs besides the kernel: make, binutils (the headers
