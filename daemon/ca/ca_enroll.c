@@ -63,6 +63,21 @@ static bool signed_by(X509 *x, X509 *issuer)
 	       X509_verify(x, X509_get0_pubkey(issuer)) == 1;
 }
 
+/*
+ * RFC 8894 §2.3: a new client signs with a self-signed certificate of the
+ * request's key.  Self-issued (subject = issuer) and verifying with its own
+ * key is the whole test: X509_check_issued() would also want keyCertSign
+ * in a keyUsage, which such throw-away certificates need not carry
+ * (micromdm's scepclient marks its own digitalSignature|keyEncipherment).
+ */
+static bool self_signed_with(X509 *s, EVP_PKEY *key)
+{
+	return X509_NAME_cmp(X509_get_subject_name(s),
+			     X509_get_issuer_name(s)) == 0 &&
+	       X509_verify(s, X509_get0_pubkey(s)) == 1 &&
+	       EVP_PKEY_eq(X509_get0_pubkey(s), key) == 1;
+}
+
 static bool trustpoint_signed(struct ca *ca, X509 *signer)
 {
 	struct db_tp tp = {0};
@@ -85,9 +100,7 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 {
 	X509 *s = req->signer;
 
-	if (!s || (X509_check_issued(s, s) == X509_V_OK &&
-		   EVP_PKEY_eq(X509_get0_pubkey(s),
-			       X509_REQ_get0_pubkey(req->csr)) == 1)) {
+	if (!s || self_signed_with(s, X509_REQ_get0_pubkey(req->csr))) {
 		if (!req->renewal)
 			return SIGNER_NEW;
 		*why = "a RenewalReq signed by a self-signed certificate";
