@@ -316,6 +316,14 @@ out:
 	db_tp_free(&st);
 }
 
+/* The GENERIC timers a trustpoint should have and lacks from @timers. */
+static void resume_labelled(struct tp *tp,
+			    const struct pkiks_timer_info *timers, size_t n)
+{
+	tp_crl_resume(tp, timers, n);
+	tp_nextca_resume(tp, timers, n);
+}
+
 void tp_timers_sync(struct tp_set *set)
 {
 	struct pkiks_timer_info *timers = NULL;
@@ -325,10 +333,8 @@ void tp_timers_sync(struct tp_set *set)
 		return;
 	pthread_mutex_lock(&set->lock);
 	if (pkiks_timer_list(set->ks, &timers, &n) == 0)
-		for (i = 0; i < set->n; i++) {
-			tp_crl_resume(&set->tps[i], timers, n);
-			tp_nextca_resume(&set->tps[i], timers, n);
-		}
+		for (i = 0; i < set->n; i++)
+			resume_labelled(&set->tps[i], timers, n);
 	free(timers);
 	pthread_mutex_unlock(&set->lock);
 }
@@ -360,8 +366,7 @@ void tp_resume(struct tp_set *set)
 		goto out;
 	for (i = 0; i < set->n; i++) {
 		resume_pending(&set->tps[i], timers, n);
-		tp_crl_resume(&set->tps[i], timers, n);
-		tp_nextca_resume(&set->tps[i], timers, n);
+		resume_labelled(&set->tps[i], timers, n);
 		tp_zero_touch(&set->tps[i]);
 	}
 out:
