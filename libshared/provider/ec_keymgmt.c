@@ -12,14 +12,12 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "provider.h"
 
 static OSSL_FUNC_keymgmt_new_fn eckm_new;
-static OSSL_FUNC_keymgmt_free_fn eckm_free;
 static OSSL_FUNC_keymgmt_load_fn eckm_load;
 static OSSL_FUNC_keymgmt_has_fn eckm_has;
 static OSSL_FUNC_keymgmt_match_fn eckm_match;
@@ -43,18 +41,7 @@ static int eckm_bits_of(const char *group)
 
 static void *eckm_new(void *provctx)
 {
-	struct pkiks_prov_key *key = OPENSSL_zalloc(sizeof(*key));
-
-	if (key) {
-		key->prov = provctx;
-		key->ec = 1;
-	}
-	return key;
-}
-
-static void eckm_free(void *keydata)
-{
-	OPENSSL_free(keydata);
+	return pkiks_prov_key_new(provctx, 1);
 }
 
 /* Set group and point; 0 if the curve is not one the keystore serves. */
@@ -98,27 +85,8 @@ static int eckm_set_spki(struct pkiks_prov_key *key, const unsigned char *der,
 
 static void *eckm_load(const void *reference, size_t reference_sz)
 {
-	const struct pkiks_key_ref *ref = reference;
-	struct pkiks_prov_key *key;
-
-	if (reference_sz != sizeof(*ref) || ref->magic != PKIKS_KEY_REF_MAGIC ||
-	    !ref->ec)
-		return NULL;
-	key = eckm_new(ref->prov);
-	if (!key)
-		return NULL;
-	memcpy(key->name, ref->name, sizeof(key->name));
-	key->name[sizeof(key->name) - 1] = '\0';
-	key->usage = ref->usage;
-	if (!eckm_set_spki(key, ref->spki, ref->spki_len)) {
-		PKIKS_RAISE(key->prov, PKIKS_R_KEYSTORE,
-			    "key pkiks:%s: the keystore's public key is not "
-			    "EC on P-256 or P-384",
-			    key->name);
-		eckm_free(key);
-		return NULL;
-	}
-	return key;
+	return pkiks_prov_key_load(reference, reference_sz, 1, eckm_set_spki,
+				   "EC on P-256 or P-384");
 }
 
 static int eckm_has(const void *keydata, int selection)
@@ -182,33 +150,12 @@ static const OSSL_PARAM *eckm_import_types(int selection)
 static int eckm_export(void *keydata, int selection, OSSL_CALLBACK *param_cb,
 		       void *cbarg)
 {
-	struct pkiks_prov_key *key = keydata;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	int ok = 0;
+	const struct pkiks_prov_key *key = keydata;
 
 	if (!key->pub_len || !(selection & (OSSL_KEYMGMT_SELECT_PUBLIC_KEY |
 					    OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS)))
 		return 0;
-	/* As keymgmt.c: the private half stays here, and so does signing. */
-	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && key->name[0])
-		return 0;
-	bld = OSSL_PARAM_BLD_new();
-	if (!bld ||
-	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-					     key->group, 0))
-		goto out;
-	if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) &&
-	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-					      key->pub, key->pub_len))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	if (params)
-		ok = param_cb(params, cbarg);
-out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	return ok;
+	return pkiks_prov_key_export(key, selection, param_cb, cbarg);
 }
 
 static const OSSL_PARAM *eckm_export_types(int selection)
@@ -237,20 +184,7 @@ static int eckm_get_params(void *keydata, OSSL_PARAM params[])
 	struct pkiks_prov_key *key = keydata;
 	OSSL_PARAM *p;
 
-	if (!key->pub_len)
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS);
-	if (p && !OSSL_PARAM_set_int(p, key->bits))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS);
-	if (p && !OSSL_PARAM_set_int(p, key->bits / 2))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE);
-	if (p && !OSSL_PARAM_set_int(p, pkiks_prov_key_size(key)))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST);
-	if (p && !OSSL_PARAM_set_utf8_string(p, key->bits > 256 ? "SHA384"
-								 : "SHA256"))
+	if (!key->pub_len || !pkiks_prov_key_get_common(key, params))
 		return 0;
 	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME);
 	if (p && !OSSL_PARAM_set_utf8_string(p, key->group))
@@ -269,38 +203,9 @@ static const char *eckm_query_operation_name(int operation_id)
 	return operation_id == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
 }
 
-/* The public part as an ordinary key of another provider (for verifying). */
-int pkiks_prov_ec_public(const struct pkiks_prov_key *key, EVP_PKEY **out)
-{
-	EVP_PKEY_CTX *pctx = NULL;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	OSSL_PARAM *params = NULL;
-	int ok = 0;
-
-	*out = NULL;
-	if (!bld ||
-	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-					     key->group, 0) ||
-	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-					      key->pub, key->pub_len))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	pctx = EVP_PKEY_CTX_new_from_name(key->prov->libctx, "EC",
-					  PKIKS_PROV_NOT_US);
-	if (!params || !pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
-	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
-	ok = 1;
-out:
-	EVP_PKEY_CTX_free(pctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	return ok;
-}
-
 const OSSL_DISPATCH pkiks_ec_keymgmt_functions[] = {
 	{OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))eckm_new},
-	{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))eckm_free},
+	{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))pkiks_prov_key_free},
 	{OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))eckm_load},
 	{OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))eckm_has},
 	{OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))eckm_match},

@@ -9,18 +9,15 @@
  * Keys come from the store loader (load() by reference) or, public part only,
  * from import() when OpenSSL compares a certificate's key with ours.
  */
-#include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "provider.h"
 
 static OSSL_FUNC_keymgmt_new_fn keymgmt_new;
-static OSSL_FUNC_keymgmt_free_fn keymgmt_free;
 static OSSL_FUNC_keymgmt_load_fn keymgmt_load;
 static OSSL_FUNC_keymgmt_has_fn keymgmt_has;
 static OSSL_FUNC_keymgmt_match_fn keymgmt_match;
@@ -31,39 +28,6 @@ static OSSL_FUNC_keymgmt_export_types_fn keymgmt_export_types;
 static OSSL_FUNC_keymgmt_get_params_fn keymgmt_get_params;
 static OSSL_FUNC_keymgmt_gettable_params_fn keymgmt_gettable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn keymgmt_query_operation_name;
-
-int pkiks_prov_key_size(const struct pkiks_prov_key *key)
-{
-	int bytes = (key->bits + 7) / 8;
-
-	/* ECDSA-Sig-Value: SEQUENCE of two INTEGERs, each maybe one longer */
-	return key->ec ? 2 + 2 * (2 + bytes + 1) : bytes;
-}
-
-int pkiks_prov_key_has_public(const struct pkiks_prov_key *key)
-{
-	return key->ec ? key->pub_len > 0 : key->n != NULL;
-}
-
-static void *keymgmt_new(void *provctx)
-{
-	struct pkiks_prov_key *key = OPENSSL_zalloc(sizeof(*key));
-
-	if (key)
-		key->prov = provctx;
-	return key;
-}
-
-static void keymgmt_free(void *keydata)
-{
-	struct pkiks_prov_key *key = keydata;
-
-	if (!key)
-		return;
-	BN_free(key->n);
-	BN_free(key->e);
-	OPENSSL_free(key);
-}
 
 /* Take n and e out of a SubjectPublicKeyInfo. */
 static int keymgmt_set_spki(struct pkiks_prov_key *key,
@@ -87,29 +51,15 @@ out:
 	return ok;
 }
 
+static void *keymgmt_new(void *provctx)
+{
+	return pkiks_prov_key_new(provctx, 0);
+}
+
 static void *keymgmt_load(const void *reference, size_t reference_sz)
 {
-	const struct pkiks_key_ref *ref = reference;
-	struct pkiks_prov_key *key;
-
-	if (reference_sz != sizeof(*ref) || ref->magic != PKIKS_KEY_REF_MAGIC ||
-	    ref->ec)
-		return NULL;
-	key = keymgmt_new(ref->prov);
-	if (!key)
-		return NULL;
-	memcpy(key->name, ref->name, sizeof(key->name));
-	key->name[sizeof(key->name) - 1] = '\0';
-	key->usage = ref->usage;
-	if (!keymgmt_set_spki(key, ref->spki, ref->spki_len)) {
-		PKIKS_RAISE(
-			key->prov, PKIKS_R_KEYSTORE,
-			"key pkiks:%s: the keystore's public key is not RSA",
-			key->name);
-		keymgmt_free(key);
-		return NULL;
-	}
-	return key;
+	return pkiks_prov_key_load(reference, reference_sz, 0, keymgmt_set_spki,
+				   "RSA");
 }
 
 static int keymgmt_has(const void *keydata, int selection)
@@ -174,33 +124,11 @@ static const OSSL_PARAM *keymgmt_import_types(int selection)
 static int keymgmt_export(void *keydata, int selection, OSSL_CALLBACK *param_cb,
 			  void *cbarg)
 {
-	struct pkiks_prov_key *key = keydata;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	int ok = 0;
+	const struct pkiks_prov_key *key = keydata;
 
 	if (!key->n || !(selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY))
 		return 0;
-	/*
-	 * A keystore key asked for its private part: refuse rather than hand
-	 * out a public half that another provider would try to sign with.
-	 * OpenSSL then runs the operation here, where the key lives.
-	 */
-	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && key->name[0])
-		return 0;
-	bld = OSSL_PARAM_BLD_new();
-	if (!bld ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, key->n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, key->e))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	if (!params)
-		goto out;
-	ok = param_cb(params, cbarg);
-out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	return ok;
+	return pkiks_prov_key_export(key, selection, param_cb, cbarg);
 }
 
 static const OSSL_PARAM *keymgmt_export_types(int selection)
@@ -228,19 +156,7 @@ static int keymgmt_get_params(void *keydata, OSSL_PARAM params[])
 	struct pkiks_prov_key *key = keydata;
 	OSSL_PARAM *p;
 
-	if (!key->n)
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS);
-	if (p && !OSSL_PARAM_set_int(p, key->bits))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS);
-	if (p && !OSSL_PARAM_set_int(p, BN_security_bits(key->bits, -1)))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE);
-	if (p && !OSSL_PARAM_set_int(p, pkiks_prov_key_size(key)))
-		return 0;
-	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST);
-	if (p && !OSSL_PARAM_set_utf8_string(p, "SHA256"))
+	if (!key->n || !pkiks_prov_key_get_common(key, params))
 		return 0;
 	p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_RSA_N);
 	if (p && !OSSL_PARAM_set_BN(p, key->n))
@@ -262,39 +178,9 @@ static const char *keymgmt_query_operation_name(int operation_id)
 	}
 }
 
-/* The public part as an ordinary key of another provider (for verifying). */
-int pkiks_prov_key_public(const struct pkiks_prov_key *key, EVP_PKEY **out)
-{
-	EVP_PKEY_CTX *pctx = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	int ok = 0;
-
-	*out = NULL;
-	if (key->ec)
-		return pkiks_prov_ec_public(key, out);
-	bld = OSSL_PARAM_BLD_new();
-	if (!bld ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, key->n) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, key->e))
-		goto out;
-	params = OSSL_PARAM_BLD_to_param(bld);
-	pctx = EVP_PKEY_CTX_new_from_name(key->prov->libctx, "RSA",
-					  PKIKS_PROV_NOT_US);
-	if (!params || !pctx || EVP_PKEY_fromdata_init(pctx) <= 0 ||
-	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		goto out;
-	ok = 1;
-out:
-	EVP_PKEY_CTX_free(pctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	return ok;
-}
-
 const OSSL_DISPATCH pkiks_keymgmt_functions[] = {
 	{OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))keymgmt_new},
-	{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))keymgmt_free},
+	{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))pkiks_prov_key_free},
 	{OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))keymgmt_load},
 	{OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))keymgmt_has},
 	{OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))keymgmt_match},

@@ -7,6 +7,7 @@
  *
  * One file per operation, each ending in its dispatch table:
  *   provider.c     init, query, parameters, errors, per-thread handles
+ *   key.c          what RSA and EC keys share (no dispatch table)
  *   keymgmt.c      "RSA" keys: load by reference, public export/import
  *   ec_keymgmt.c   "EC" keys (P-256, P-384), the same for ECDSA keys
  *   signature.c    RSASSA-PKCS1-v1_5 and ECDSA sign (plain and
@@ -116,14 +117,32 @@ void pkiks_prov_raise_errno(struct pkiks_prov *prov, const char *file, int line,
 	pkiks_prov_raise_errno(prov, __FILE__, __LINE__, __func__, err, what,  \
 			       name)
 
-/* keymgmt.c */
+/* key.c: RSA and EC keys alike, by key->ec */
+void *pkiks_prov_key_new(struct pkiks_prov *prov, int ec);
+void pkiks_prov_key_free(void *keydata);
+/* Takes the public part out of a SubjectPublicKeyInfo; 1, or 0 if unfit. */
+typedef int (*pkiks_prov_set_spki_fn)(struct pkiks_prov_key *key,
+				      const unsigned char *der, size_t len);
+/*
+ * keymgmt load(): a struct pkiks_key_ref of the store loader naming a key of
+ * the caller's type (@ec); NULL, with "... public key is not @what" raised
+ * when @set_spki finds the keystore's public key is not of that type.
+ */
+void *pkiks_prov_key_load(const void *reference, size_t reference_sz, int ec,
+			  pkiks_prov_set_spki_fn set_spki, const char *what);
 /* The largest signature in bytes (RSA: the modulus; EC: the DER maximum). */
 int pkiks_prov_key_size(const struct pkiks_prov_key *key);
 int pkiks_prov_key_has_public(const struct pkiks_prov_key *key);
+/* keymgmt get_params(): bits, security bits, max size, default digest. */
+int pkiks_prov_key_get_common(const struct pkiks_prov_key *key,
+			      OSSL_PARAM params[]);
+/*
+ * keymgmt export() of the public part @selection asks for, once the caller
+ * checked the key has it; refuses any selection with a keystore private key.
+ */
+int pkiks_prov_key_export(const struct pkiks_prov_key *key, int selection,
+			  OSSL_CALLBACK *param_cb, void *cbarg);
 int pkiks_prov_key_public(const struct pkiks_prov_key *key, EVP_PKEY **out);
-
-/* ec_keymgmt.c */
-int pkiks_prov_ec_public(const struct pkiks_prov_key *key, EVP_PKEY **out);
 
 /* The dispatch tables, ending each operation's file. */
 extern const OSSL_DISPATCH pkiks_keymgmt_functions[];
