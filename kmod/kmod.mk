@@ -37,7 +37,7 @@ check-kmod-build:
 		echo "check-kmod-build: build failed or warned" >&2; exit 1; fi; \
 	echo "check-kmod-build: pkiks.ko for $(KMOD_KVER), no warnings (W=1)"
 
-$(BIN)/kmod-rsa-test: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h $(wildcard kmod/test/include/*/*.h)
+$(BIN)/kmod-rsa-test: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h kmod/test/harness.h $(wildcard kmod/test/include/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Ikmod/test/include -Ilibshared \
 		-o $@ kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c $(shell pkg-config --libs libcrypto)
@@ -46,7 +46,7 @@ ALL += $(BIN)/kmod-rsa-test
 
 # The same code with the portable C limb loop only (BN_NO_ASM): what arm64
 # and x86 CPUs without BMI2/ADX run, so both paths match OpenSSL here.
-$(BIN)/kmod-rsa-test-c: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h $(wildcard kmod/test/include/*/*.h)
+$(BIN)/kmod-rsa-test-c: kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c kmod/rsa.h kmod/bignum.h kmod/der.h kmod/test/harness.h $(wildcard kmod/test/include/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -DBN_NO_ASM -Wall -Wextra -Werror -Wno-unused-parameter -Ikmod/test/include -Ilibshared \
 		-o $@ kmod/test/rsa-test.c kmod/rsa.c kmod/bignum.c kmod/der.c $(shell pkg-config --libs libcrypto)
@@ -57,7 +57,7 @@ check-kmod-rsa: $(BIN)/kmod-rsa-test $(BIN)/kmod-rsa-test-c
 	$(BIN)/kmod-rsa-test 5
 	$(BIN)/kmod-rsa-test-c 5
 
-$(BIN)/kmod-ec-test: kmod/test/ec-test.c kmod/ec.c kmod/bignum.c kmod/ec.h kmod/bignum.h $(wildcard kmod/test/include/*/*.h)
+$(BIN)/kmod-ec-test: kmod/test/ec-test.c kmod/ec.c kmod/bignum.c kmod/ec.h kmod/bignum.h kmod/test/harness.h $(wildcard kmod/test/include/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Ikmod/test/include -Ilibshared \
 		-o $@ kmod/test/ec-test.c kmod/ec.c kmod/bignum.c $(shell pkg-config --libs libcrypto)

@@ -36,18 +36,7 @@
 
 #include "uapi/pkiks.h"
 #include "../ec.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
+#include "harness.h"
 
 struct curve {
 	unsigned int type;
@@ -445,12 +434,10 @@ static void bench(const struct curve *c)
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 3, do_bench;
+	int rounds = harness_rounds(argc, argv), do_bench;
 	size_t i;
 
 	do_bench = argc > 1 && !strcmp(argv[1], "bench");
-	if (rounds < 1)
-		rounds = 1;
 	pkiks_ec_init();
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
 		curves[i].g = EC_GROUP_new_by_curve_name(curves[i].nid);
@@ -467,10 +454,5 @@ int main(int argc, char **argv)
 		test_rfc_vector();
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
 		EC_GROUP_free(curves[i].g);
-	if (failures) {
-		fprintf(stderr, "ec-test: %d failures\n", failures);
-		return 1;
-	}
-	printf("ec-test: all passed\n");
-	return 0;
+	return harness_report("ec-test");
 }

@@ -28,18 +28,7 @@
 #include "uapi/pkiks.h"
 #include "../rsa.h"
 #include "../der.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);   \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
+#include "harness.h"
 
 static const char *const param_names[8] = {
 	OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
@@ -334,14 +323,12 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--bench"))
 		return bench(argc > 2 ? atoi(argv[2]) : 5);
-	rounds = argc > 1 ? atoi(argv[1]) : 3;
+	rounds = harness_rounds(argc, argv);
 
 	srand(getpid());
 	test_key(2048, rounds);
 	test_key(2048, rounds);
 	test_key(3072, rounds);
 	test_key(4096, 1);
-	printf("rsa-test: %s (%d failures)\n", failures ? "FAIL" : "PASS",
-	       failures);
-	return failures ? 1 : 0;
+	return harness_report("rsa-test");
 }
