@@ -35,8 +35,40 @@ static EVP_PKEY *sign_key, *dec_key; /* pkiks:SIGNKEY, pkiks:DECKEY */
 static EVP_PKEY *sign_pub;	  /* SIGNKEY's public key, default provider */
 static X509 *ca_cert, *leaf_cert; /* CA on SIGNKEY; leaf for DECKEY */
 
-static int verify_with_default(const char *mdname, const unsigned char *sig,
-			       size_t siglen, const char *data);
+static int verify_with(EVP_PKEY *pub, const char *mdname,
+		       const unsigned char *sig, size_t len, const char *data);
+
+/*
+ * The signing keys the key-object and signature tests run over, with what
+ * OpenSSL must see of each.  An RSA signature is as long as the modulus;
+ * an ECDSA-Sig-Value at most size bytes (two INTEGERs, each maybe one
+ * longer than the order).
+ */
+static const struct key_case {
+	const char *name;  /* pkiks:NAME */
+	const char *type;  /* EVP_PKEY_is_a() */
+	const char *group; /* EC: the curve's OpenSSL name */
+	int bits, size, security_bits;
+	const char *digest; /* default digest */
+	EVP_PKEY **key, **pub;
+} key_cases[] = {
+	{"SIGNKEY", "RSA", NULL, 2048, 256, 112, "SHA256", &sign_key,
+	 &sign_pub},
+	{"EC256", "EC", "prime256v1", 256, 72, 128, "SHA256", &ec256_key,
+	 &ec256_pub},
+	{"EC384", "EC", "secp384r1", 384, 104, 192, "SHA384", &ec384_key,
+	 &ec384_pub},
+};
+#define N_KEY_CASES (sizeof(key_cases) / sizeof(key_cases[0]))
+
+/* "T.dir/@prefix@name": the RSA and EC runs of a test keep apart files. */
+static const char *ppath(const char *prefix, const char *name)
+{
+	char n[256];
+
+	snprintf(n, sizeof(n), "%s%s", prefix, name);
+	return path(n);
+}
 
 static EVP_PKEY *read_pub(const char *file)
 {
@@ -107,25 +139,61 @@ static int suite_clean(void)
 
 /* ---- the key object --------------------------------------------------- */
 
-static void test_key_is_rsa_with_public_part(void)
+/* The public key OpenSSL encodes is the keystore's, byte for byte. */
+static void check_public_is_keystores(const struct key_case *kc)
 {
 	struct pkiks_key_info info = {0};
 	unsigned char *der = NULL;
 	int len;
 
-	CU_ASSERT_TRUE(EVP_PKEY_is_a(sign_key, "RSA"));
-	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(sign_key), 2048);
-	CU_ASSERT_EQUAL(EVP_PKEY_get_size(sign_key), 256);
-	/* The public key OpenSSL encodes is the keystore's, byte for byte. */
-	len = i2d_PUBKEY(sign_key, &der);
+	len = i2d_PUBKEY(*kc->key, &der);
 	CU_ASSERT_FATAL(len > 0);
-	CU_ASSERT_EQUAL_FATAL(pkiks_key_get(ks, "SIGNKEY", &info), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_key_get(ks, kc->name, &info), 0);
 	CU_ASSERT_EQUAL(info.pubkey_len, (size_t)len);
-	CU_ASSERT_EQUAL(memcmp(info.pubkey, der, (size_t)len), 0);
-	CU_ASSERT_EQUAL(EVP_PKEY_eq(sign_key, sign_pub), 1);
-	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(dec_key, sign_pub), 1);
+	CU_ASSERT_TRUE(info.pubkey_len == (size_t)len &&
+		       memcmp(info.pubkey, der, (size_t)len) == 0);
 	free(info.pubkey);
 	OPENSSL_free(der);
+}
+
+static void check_key_object(const struct key_case *kc)
+{
+	EVP_PKEY *key = *kc->key;
+	char text[32];
+	size_t j;
+
+	CU_ASSERT_TRUE(EVP_PKEY_is_a(key, kc->type));
+	CU_ASSERT_FALSE(
+		EVP_PKEY_is_a(key, strcmp(kc->type, "RSA") ? "RSA" : "EC"));
+	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(key), kc->bits);
+	CU_ASSERT_EQUAL(EVP_PKEY_get_size(key), kc->size);
+	CU_ASSERT_EQUAL(EVP_PKEY_get_security_bits(key), kc->security_bits);
+	CU_ASSERT_TRUE(
+		EVP_PKEY_get_default_digest_name(key, text, sizeof(text)) > 0 &&
+		strcmp(text, kc->digest) == 0);
+	if (kc->group)
+		CU_ASSERT_TRUE(EVP_PKEY_get_utf8_string_param(
+				       key, OSSL_PKEY_PARAM_GROUP_NAME, text,
+				       sizeof(text), NULL) &&
+			       strcmp(text, kc->group) == 0);
+	check_public_is_keystores(kc);
+	/* The public part is the one pkiks-keygen printed, and only that. */
+	CU_ASSERT_EQUAL(EVP_PKEY_eq(key, *kc->pub), 1);
+	for (j = 0; j < N_KEY_CASES; j++)
+		if (&key_cases[j] != kc)
+			CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(key, *key_cases[j].pub),
+					    1);
+	ERR_clear_error();
+}
+
+static void test_key_objects(void)
+{
+	size_t k;
+
+	for (k = 0; k < N_KEY_CASES; k++)
+		check_key_object(&key_cases[k]);
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(dec_key, sign_pub), 1);
+	ERR_clear_error();
 }
 
 /* Loading us must not take RSA away from the default provider. */
@@ -165,7 +233,7 @@ static void test_own_library_context(void)
 	CU_ASSERT_EQUAL(
 		EVP_DigestSign(md, sig, &len, (const unsigned char *)"ctx", 3),
 		1);
-	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "ctx"));
+	CU_ASSERT_TRUE(verify_with(sign_pub, "SHA256", sig, len, "ctx"));
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pk);
 	OSSL_LIB_CTX_free(ctx);
@@ -264,29 +332,36 @@ static void test_req_sign_verifies_with_cli(void)
 
 /* ---- CMS -------------------------------------------------------------- */
 
-static void test_cms_sign_verifies_with_cli(void)
+/* CMS_sign by @key with certificate @ca (@p"ca.pem"), openssl cms -verify. */
+static void cms_sign_check(const char *p, X509 *ca, EVP_PKEY *key,
+			   const char *msg)
 {
-	static const char msg[] = "SCEP says hello through the keystore\n";
-	BIO *in = BIO_new_mem_buf(msg, sizeof(msg) - 1);
-	BIO *out = BIO_new_file(path("sd.der"), "wb");
+	BIO *in = BIO_new_mem_buf(msg, (int)strlen(msg));
+	BIO *out = BIO_new_file(ppath(p, "sd.der"), "wb");
 	CMS_ContentInfo *cms;
 	char *got;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ca_cert);
-	cms = CMS_sign(ca_cert, sign_key, NULL, in, CMS_BINARY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ca);
+	cms = CMS_sign(ca, key, NULL, in, CMS_BINARY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
 	CU_ASSERT_TRUE(i2d_CMS_bio(out, cms));
 	BIO_free(out);
 	CU_ASSERT_EQUAL(sh("openssl cms -verify -binary -inform DER -in %s "
 			   "-CAfile %s -out %s 2>%s",
-			   path("sd.der"), path("ca.pem"), path("sd.out"),
-			   path("sd.err")),
+			   ppath(p, "sd.der"), ppath(p, "ca.pem"),
+			   ppath(p, "sd.out"), ppath(p, "sd.err")),
 			0);
-	got = slurp(path("sd.out"), NULL);
+	got = slurp(ppath(p, "sd.out"), NULL);
 	CU_ASSERT_TRUE(got && strcmp(got, msg) == 0);
 	free(got);
 	CMS_ContentInfo_free(cms);
 	BIO_free(in);
+}
+
+static void test_cms_sign_verifies_with_cli(void)
+{
+	cms_sign_check("", ca_cert, sign_key,
+		       "SCEP says hello through the keystore\n");
 }
 
 /* An envelope made by the CLI to DECKEY's certificate, opened through us. */
@@ -329,41 +404,50 @@ static void test_cms_decrypt_3des(void)
 
 /* ---- signatures, every digest and entry point ------------------------- */
 
-static int verify_with_default(const char *mdname, const unsigned char *sig,
-			       size_t siglen, const char *data)
+/* Checked by the default provider, with the key pkiks-keygen printed. */
+static int verify_with(EVP_PKEY *pub, const char *mdname,
+		       const unsigned char *sig, size_t len, const char *data)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL,
-					 "provider=default", sign_pub,
-					 NULL) == 1 &&
-		 EVP_DigestVerify(md, sig, siglen, (const unsigned char *)data,
-				  strlen(data)) == 1;
+	int ok;
 
+	ok = EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL, "provider=default",
+				     pub, NULL) == 1 &&
+	     EVP_DigestVerify(md, sig, len, (const unsigned char *)data,
+			      strlen(data)) == 1;
 	EVP_MD_CTX_free(md);
+	ERR_clear_error();
 	return ok;
+}
+
+static void digest_sign_with(const struct key_case *kc, const char *mdname)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sig[512];
+	size_t len = sizeof(sig);
+
+	CU_ASSERT_EQUAL(EVP_DigestSignInit_ex(md, NULL, mdname, NULL, NULL,
+					      *kc->key, NULL),
+			1);
+	CU_ASSERT_EQUAL(
+		EVP_DigestSign(md, sig, &len, (const unsigned char *)"abc", 3),
+		1);
+	if (!strcmp(kc->type, "RSA"))
+		CU_ASSERT_EQUAL(len, (size_t)kc->size);
+	CU_ASSERT_TRUE(len <= (size_t)kc->size);
+	CU_ASSERT_TRUE(verify_with(*kc->pub, mdname, sig, len, "abc"));
+	CU_ASSERT_FALSE(verify_with(*kc->pub, mdname, sig, len, "abd"));
+	EVP_MD_CTX_free(md);
 }
 
 static void test_digest_sign_all_hashes(void)
 {
 	static const char *const mds[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
-	unsigned char sig[512];
-	size_t i, len;
+	size_t i, k;
 
-	for (i = 0; i < 4; i++) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-		len = sizeof(sig);
-		CU_ASSERT_EQUAL(EVP_DigestSignInit_ex(md, NULL, mds[i], NULL,
-						      NULL, sign_key, NULL),
-				1);
-		CU_ASSERT_EQUAL(EVP_DigestSign(md, sig, &len,
-					       (const unsigned char *)"abc", 3),
-				1);
-		CU_ASSERT_EQUAL(len, 256);
-		CU_ASSERT_TRUE(verify_with_default(mds[i], sig, len, "abc"));
-		CU_ASSERT_FALSE(verify_with_default(mds[i], sig, len, "abd"));
-		EVP_MD_CTX_free(md);
-	}
+	for (k = 0; k < N_KEY_CASES; k++)
+		for (i = 0; i < 4; i++)
+			digest_sign_with(&key_cases[k], mds[i]);
 }
 
 /* EVP_PKEY_sign of a digest: with the digest named, then as a DigestInfo. */
@@ -381,7 +465,7 @@ static void test_plain_sign_of_digest(void)
 	CU_ASSERT_EQUAL(EVP_PKEY_sign_init(ctx), 1);
 	CU_ASSERT_EQUAL(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
 	CU_ASSERT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, sizeof(dg)), 1);
-	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "abc"));
+	CU_ASSERT_TRUE(verify_with(sign_pub, "SHA256", sig, len, "abc"));
 	/* A digest of the wrong size is refused, not signed. */
 	len = sizeof(sig);
 	CU_ASSERT_NOT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, dg, 20), 1);
@@ -392,38 +476,48 @@ static void test_plain_sign_of_digest(void)
 	CU_ASSERT_EQUAL(EVP_PKEY_sign_init(ctx), 1);
 	len = sizeof(sig);
 	CU_ASSERT_EQUAL(EVP_PKEY_sign(ctx, sig, &len, di, sizeof(di)), 1);
-	CU_ASSERT_TRUE(verify_with_default("SHA256", sig, len, "abc"));
+	CU_ASSERT_TRUE(verify_with(sign_pub, "SHA256", sig, len, "abc"));
 	EVP_PKEY_CTX_free(ctx);
 }
 
-/* The shell path: openssl pkeyutl -inkey pkiks:NAME, checked by the CLI. */
-static void test_pkeyutl_cli(void)
+/*
+ * The shell path: openssl pkeyutl -inkey pkiks:@name signs a SHA-256
+ * digest and req -x509 -key pkiks:@name makes a certificate (digest @md),
+ * each checked by the CLI with the default provider.  Files start with
+ * @p; the sign's stderr is kept in @ppkeyutl.err.
+ */
+static void pkeyutl_cli(const char *p, const char *name, const char *pubfile,
+			const char *pkeyopt, const char *md)
 {
-	CU_ASSERT_EQUAL_FATAL(spit(path("msg"), "abc", 3), 0);
+	CU_ASSERT_EQUAL_FATAL(spit(ppath(p, "msg"), "abc", 3), 0);
 	CU_ASSERT_EQUAL(sh("openssl dgst -sha256 -binary -out %s %s",
-			   path("msg.dgst"), path("msg")),
+			   ppath(p, "msg.dgst"), ppath(p, "msg")),
 			0);
 	CU_ASSERT_EQUAL(sh("PKIKS_QUIET=0 openssl pkeyutl %s -inkey "
-			   "pkiks:SIGNKEY -sign -pkeyopt digest:sha256 -in %s "
-			   "-out %s 2>%s",
-			   T.provider_args, path("msg.dgst"), path("msg.sig"),
-			   path("pkeyutl.err")),
+			   "pkiks:%s -sign %s -in %s -out %s 2>%s",
+			   T.provider_args, name, pkeyopt, ppath(p, "msg.dgst"),
+			   ppath(p, "msg.sig"), ppath(p, "pkeyutl.err")),
 			0);
-	CU_ASSERT_EQUAL(sh("openssl pkeyutl -verify -pubin -inkey %s "
-			   "-pkeyopt digest:sha256 -in %s -sigfile %s >%s",
-			   path("signkey.pub"), path("msg.dgst"),
-			   path("msg.sig"), path("pkeyutl.out")),
+	CU_ASSERT_EQUAL(sh("openssl pkeyutl -verify -pubin -inkey %s %s "
+			   "-in %s -sigfile %s >%s",
+			   path(pubfile), pkeyopt, ppath(p, "msg.dgst"),
+			   ppath(p, "msg.sig"), ppath(p, "pkeyutl.out")),
 			0);
-	CU_ASSERT_TRUE(file_has(path("pkeyutl.out"),
+	CU_ASSERT_TRUE(file_has(ppath(p, "pkeyutl.out"),
 				"Signature Verified Successfully"));
-	/* The CLI makes a self-signed certificate on the keystore key too. */
-	CU_ASSERT_EQUAL(sh("openssl req -new -x509 %s -key pkiks:SIGNKEY "
-			   "-subj /CN=cli -days 2 -sha512 -out %s 2>/dev/null",
-			   T.provider_args, path("cli.pem")),
+	CU_ASSERT_EQUAL(sh("openssl req -new -x509 %s -key pkiks:%s "
+			   "-subj /CN=%scli -days 2 -%s -out %s 2>/dev/null",
+			   T.provider_args, name, p, md, ppath(p, "cli.pem")),
 			0);
 	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null",
-			   path("cli.pem"), path("cli.pem")),
+			   ppath(p, "cli.pem"), ppath(p, "cli.pem")),
 			0);
+}
+
+static void test_pkeyutl_cli(void)
+{
+	pkeyutl_cli("", "SIGNKEY", "signkey.pub", "-pkeyopt digest:sha256",
+		    "sha512");
 	/* Transport choice: no kernel family here, so pkiksd, said once. */
 	CU_ASSERT_TRUE(file_has(path("pkeyutl.err"),
 				"using userspace keystore pkiksd at"));
@@ -431,70 +525,6 @@ static void test_pkeyutl_cli(void)
 }
 
 /* ---- ECDSA keys (protocol v3) ------------------------------------------ */
-
-static void test_ec_key_is_ec(void)
-{
-	char group[32];
-
-	CU_ASSERT_TRUE(EVP_PKEY_is_a(ec256_key, "EC"));
-	CU_ASSERT_FALSE(EVP_PKEY_is_a(ec256_key, "RSA"));
-	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(ec256_key), 256);
-	CU_ASSERT_EQUAL(EVP_PKEY_get_bits(ec384_key), 384);
-	CU_ASSERT_TRUE(EVP_PKEY_get_utf8_string_param(
-		ec384_key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-		NULL));
-	CU_ASSERT_STRING_EQUAL(group, "secp384r1");
-	/* The public part is the one pkiks-keygen printed, and only that. */
-	CU_ASSERT_EQUAL(EVP_PKEY_eq(ec256_key, ec256_pub), 1);
-	CU_ASSERT_EQUAL(EVP_PKEY_eq(ec384_key, ec384_pub), 1);
-	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(ec256_key, ec384_pub), 1);
-	CU_ASSERT_NOT_EQUAL(EVP_PKEY_eq(ec256_key, sign_pub), 1);
-	ERR_clear_error();
-}
-
-static int ec_verify(EVP_PKEY *pub, const char *mdname,
-		     const unsigned char *sig, size_t len, const char *data)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
-
-	ok = EVP_DigestVerifyInit_ex(md, NULL, mdname, NULL, NULL, pub,
-				     NULL) == 1 &&
-	     EVP_DigestVerify(md, sig, len, (const unsigned char *)data,
-			      strlen(data)) == 1;
-	EVP_MD_CTX_free(md);
-	ERR_clear_error();
-	return ok;
-}
-
-static void test_ec_digest_sign_all_hashes(void)
-{
-	static const char *const mds[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
-	EVP_PKEY *keys[2] = {ec256_key, ec384_key}, *pubs[2] = {ec256_pub,
-								ec384_pub};
-	unsigned char sig[256];
-	size_t i, k, len;
-
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < 4; i++) {
-			EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-			len = sizeof(sig);
-			CU_ASSERT_EQUAL(EVP_DigestSignInit_ex(md, NULL, mds[i],
-							      NULL, NULL,
-							      keys[k], NULL),
-					1);
-			CU_ASSERT_EQUAL(
-				EVP_DigestSign(md, sig, &len,
-					       (const unsigned char *)"abc", 3),
-				1);
-			CU_ASSERT_TRUE(len <= (size_t)EVP_PKEY_get_size(keys[k]));
-			CU_ASSERT_TRUE(ec_verify(pubs[k], mds[i], sig, len, "abc"));
-			CU_ASSERT_FALSE(
-				ec_verify(pubs[k], mds[i], sig, len, "abd"));
-			EVP_MD_CTX_free(md);
-		}
-}
 
 /* EVP_PKEY_sign of a bare digest (no digest set), as OpenSSL's ECDSA. */
 static void test_ec_plain_sign(void)
@@ -562,55 +592,14 @@ static void test_ec_x509_sign_verifies_with_cli(void)
 
 static void test_ec_cms_sign_verifies_with_cli(void)
 {
-	static const char msg[] = "an ECDSA SignedData through the keystore\n";
-	BIO *in = BIO_new_mem_buf(msg, sizeof(msg) - 1);
-	BIO *out = BIO_new_file(path("ecsd.der"), "wb");
-	CMS_ContentInfo *cms;
-	char *got;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(ec_ca_cert);
-	cms = CMS_sign(ec_ca_cert, ec384_key, NULL, in, CMS_BINARY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
-	CU_ASSERT_TRUE(i2d_CMS_bio(out, cms));
-	BIO_free(out);
-	CU_ASSERT_EQUAL(sh("openssl cms -verify -binary -inform DER -in %s "
-			   "-CAfile %s -out %s 2>%s",
-			   path("ecsd.der"), path("ecca.pem"), path("ecsd.out"),
-			   path("ecsd.err")),
-			0);
-	got = slurp(path("ecsd.out"), NULL);
-	CU_ASSERT_TRUE(got && strcmp(got, msg) == 0);
-	free(got);
-	CMS_ContentInfo_free(cms);
-	BIO_free(in);
+	cms_sign_check("ec", ec_ca_cert, ec384_key,
+		       "an ECDSA SignedData through the keystore\n");
 }
 
 /* The shell: openssl pkeyutl and req -x509 with -key pkiks:EC256. */
 static void test_ec_pkeyutl_cli(void)
 {
-	CU_ASSERT_EQUAL_FATAL(spit(path("ecmsg"), "abc", 3), 0);
-	CU_ASSERT_EQUAL(sh("openssl dgst -sha256 -binary -out %s %s",
-			   path("ecmsg.dgst"), path("ecmsg")),
-			0);
-	CU_ASSERT_EQUAL(sh("openssl pkeyutl %s -inkey pkiks:EC256 -sign -in %s "
-			   "-out %s 2>/dev/null",
-			   T.provider_args, path("ecmsg.dgst"),
-			   path("ecmsg.sig")),
-			0);
-	CU_ASSERT_EQUAL(sh("openssl pkeyutl -verify -pubin -inkey %s -in %s "
-			   "-sigfile %s >%s",
-			   path("ec256.pub"), path("ecmsg.dgst"),
-			   path("ecmsg.sig"), path("ecpkeyutl.out")),
-			0);
-	CU_ASSERT_TRUE(file_has(path("ecpkeyutl.out"),
-				"Signature Verified Successfully"));
-	CU_ASSERT_EQUAL(sh("openssl req -new -x509 %s -key pkiks:EC256 "
-			   "-subj /CN=eccli -days 2 -sha256 -out %s 2>/dev/null",
-			   T.provider_args, path("eccli.pem")),
-			0);
-	CU_ASSERT_EQUAL(sh("openssl verify -CAfile %s %s >/dev/null",
-			   path("eccli.pem"), path("eccli.pem")),
-			0);
+	pkeyutl_cli("ec", "EC256", "ec256.pub", "", "sha256");
 }
 
 /* The socket from the provider's configuration beats $PKIKS_SOCKET. */
@@ -660,7 +649,7 @@ static void *sign_loop(void *arg)
 				       sign_key) != 1 ||
 		    EVP_DigestSign(md, sig, &len, (const unsigned char *)arg,
 				   strlen(arg)) != 1 ||
-		    !verify_with_default("SHA256", sig, len, arg))
+		    !verify_with(sign_pub, "SHA256", sig, len, arg))
 			bad++;
 		EVP_MD_CTX_free(md);
 	}
@@ -785,8 +774,8 @@ static void test_error_unreachable(void)
 int main(int argc, char **argv)
 {
 	static const struct cu_case tests[] = {
-		{"key is RSA with the keystore's public part",
-		 test_key_is_rsa_with_public_part},
+		{"keys RSA, P-256, P-384: type, size, digest, public part",
+		 test_key_objects},
 		{"default provider RSA unaffected",
 		 test_default_rsa_still_works},
 		{"own library context", test_own_library_context},
@@ -802,15 +791,11 @@ int main(int argc, char **argv)
 		 test_cms_decrypt_aes},
 		{"CMS_decrypt of openssl cms -encrypt (3DES)",
 		 test_cms_decrypt_3des},
-		{"EVP_DigestSign SHA-1/256/384/512",
+		{"EVP_DigestSign SHA-1/256/384/512, RSA and EC keys",
 		 test_digest_sign_all_hashes},
 		{"EVP_PKEY_sign of a digest and a DigestInfo",
 		 test_plain_sign_of_digest},
 		{"openssl pkeyutl -inkey pkiks:NAME", test_pkeyutl_cli},
-		{"EC keys: EVP_PKEY_is_a EC, bits, group, public part",
-		 test_ec_key_is_ec},
-		{"EC: EVP_DigestSign SHA-1/256/384/512",
-		 test_ec_digest_sign_all_hashes},
 		{"EC: EVP_PKEY_sign of a bare digest", test_ec_plain_sign},
 		{"EC: X509_sign (EC CA, EC and RSA leaves), openssl verify",
 		 test_ec_x509_sign_verifies_with_cli},
