@@ -177,25 +177,3 @@ uint64_t host_now(void)
 
 	return pkiks_clock_get(ks, &c) ? 0 : c.now_ns;
 }
-
-int find_timer(const char *owner, enum pkiks_timer_kind kind,
-	       struct pkiks_timer_info *out)
-{
-	struct pkiks_timer_info *all;
-	size_t n, i;
-	int err;
-
-	err = pkiks_timer_list(ks, &all, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (all[i].kind == kind && !strcmp(all[i].owner, owner)) {
-			*out = all[i];
-			err = 0;
-			break;
-		}
-	}
-	free(all);
-	return err;
-}

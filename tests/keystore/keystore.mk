@@ -3,12 +3,14 @@
 # (test-pkiksd) and the check target that runs both against a private
 # pkiksd.
 KS_TEST_SRCS := tests/keystore/main.c tests/keystore/common.c \
+	tests/keystore/timers.c \
 	tests/keystore/t_keys.c tests/keystore/t_crypto.c \
 	tests/keystore/t_wrap.c tests/keystore/t_ec.c tests/keystore/t_time.c \
 	tests/keystore/t_raw.c tests/keystore/t_perm.c \
 	tests/keystore/t_parallel.c tests/lib/cunit_run.c
 KS_TEST_OBJS := $(KS_TEST_SRCS:%.c=$(OBJ)/%.o)
-KS_TWIN_OBJS := $(OBJ)/tests/keystore/twin.o $(OBJ)/tests/lib/cunit_run.o
+KS_TWIN_OBJS := $(OBJ)/tests/keystore/twin.o \
+	$(OBJ)/tests/keystore/timers.o $(OBJ)/tests/lib/cunit_run.o
 
 # Test keys are made once at build time: RSA keygen in a TCG VM is too slow.
 KS_KEYS := $(B)/test-keys

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "keystore.h"
+#include "timers.h"
 
 struct suite_opts {
 	enum pkiks_transport transport;
@@ -43,8 +44,6 @@ int spki_equal(EVP_PKEY *pkey, const unsigned char *spki, size_t len);
 int write_file(const char *name, const void *buf, size_t len);
 int open_handle(struct pkiks **h);
 uint64_t host_now(void);
-int find_timer(const char *owner, enum pkiks_timer_kind kind,
-	       struct pkiks_timer_info *out);
 
 /* Registration, one per file, in the order they run. */
 int suite_keys(void);

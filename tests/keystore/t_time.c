@@ -86,7 +86,8 @@ static void test_timer_arm_cancel(void)
 	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_RENEW,
 					      now + 3600 * SEC),
 			      0);
-	CU_ASSERT_EQUAL_FATAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-owner", PKIKS_TIMER_RENEW, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.deadline_ns, now + 3600 * SEC);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	CU_ASSERT_EQUAL(t.owner_uid, geteuid());
@@ -94,7 +95,8 @@ static void test_timer_arm_cancel(void)
 	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_RENEW,
 					now + 7200 * SEC),
 			0);
-	CU_ASSERT_EQUAL_FATAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-owner", PKIKS_TIMER_RENEW, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.deadline_ns, now + 7200 * SEC);
 	/* Another kind of the same owner is another timer. */
 	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-owner", PKIKS_TIMER_POLL,
@@ -102,8 +104,10 @@ static void test_timer_arm_cancel(void)
 			0);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_RENEW),
 			0);
-	CU_ASSERT_EQUAL(find_timer("t-owner", PKIKS_TIMER_RENEW, &t), -ENOENT);
-	CU_ASSERT_EQUAL(find_timer("t-owner", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-owner", PKIKS_TIMER_RENEW, NULL, &t),
+			-ENOENT);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-owner", PKIKS_TIMER_POLL, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_RENEW),
 			-ENOENT);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-owner", PKIKS_TIMER_POLL), 0);
@@ -134,10 +138,12 @@ static void test_timer_waiting(void)
 	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-wait", PKIKS_TIMER_SHADOW,
 					host_now() + 3600 * SEC),
 			0);
-	CU_ASSERT_EQUAL(find_timer("t-wait", PKIKS_TIMER_SHADOW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-wait", PKIKS_TIMER_SHADOW, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_WAITING);
 	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
-	CU_ASSERT_EQUAL(find_timer("t-wait", PKIKS_TIMER_SHADOW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-wait", PKIKS_TIMER_SHADOW, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-wait", PKIKS_TIMER_SHADOW),
 			0);
@@ -190,35 +196,11 @@ static void test_timer_expires(void)
 	CU_ASSERT_EQUAL(wait_expiry(sub, "t-exp", PKIKS_TIMER_POLL, 8000), 0);
 	/* Not early. */
 	CU_ASSERT(host_now() >= deadline);
-	CU_ASSERT_EQUAL(find_timer("t-exp", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-exp", PKIKS_TIMER_POLL, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
 	CU_ASSERT_EQUAL(t.deadline_ns, deadline);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-exp", PKIKS_TIMER_POLL), 0);
 	pkiks_close(sub);
-}
-
-/* (owner, GENERIC, label) from the list, -ENOENT if absent. */
-static int find_generic(const char *owner, const char *label,
-			struct pkiks_timer_info *out)
-{
-	struct pkiks_timer_info *all;
-	size_t n, i;
-	int err;
-
-	err = pkiks_timer_list(ks, &all, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (i = 0; i < n && err; i++) {
-		if (all[i].kind == PKIKS_TIMER_GENERIC &&
-		    !strcmp(all[i].owner, owner) &&
-		    !strcmp(all[i].label, label)) {
-			*out = all[i];
-			err = 0;
-		}
-	}
-	free(all);
-	return err;
 }
 
 /* GENERIC timers: several per owner, told apart by their labels. */
@@ -241,26 +223,36 @@ static void test_generic_arm_list(void)
 	CU_ASSERT_EQUAL(pkiks_timer_arm(ks, "t-gen", PKIKS_TIMER_RENEW,
 					now + 180 * SEC),
 			0);
-	CU_ASSERT_EQUAL_FATAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, "crl-refresh", &t),
+		0);
 	CU_ASSERT_EQUAL(t.deadline_ns, now + 60 * SEC);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	CU_ASSERT_EQUAL(t.owner_uid, geteuid());
-	CU_ASSERT_EQUAL_FATAL(find_generic("t-gen", "x.y:Z~!", &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, "x.y:Z~!", &t), 0);
 	CU_ASSERT_EQUAL(t.deadline_ns, now + 120 * SEC);
-	CU_ASSERT_EQUAL(find_timer("t-gen", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-gen", PKIKS_TIMER_RENEW, NULL, &t),
+			0);
 	CU_ASSERT_STRING_EQUAL(t.label, "");
 	/* Re-arming a label replaces its deadline only. */
 	CU_ASSERT_EQUAL(pkiks_timer_arm_label(ks, "t-gen", PKIKS_TIMER_GENERIC,
 					      "crl-refresh", now + 90 * SEC),
 			0);
-	CU_ASSERT_EQUAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, "crl-refresh", &t),
+		0);
 	CU_ASSERT_EQUAL(t.deadline_ns, now + 90 * SEC);
 	/* Cancel by label. */
 	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen",
 						 PKIKS_TIMER_GENERIC, "x.y:Z~!"),
 			0);
-	CU_ASSERT_EQUAL(find_generic("t-gen", "x.y:Z~!", &t), -ENOENT);
-	CU_ASSERT_EQUAL(find_generic("t-gen", "crl-refresh", &t), 0);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, "x.y:Z~!", &t),
+		-ENOENT);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, "crl-refresh", &t),
+		0);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gen",
 						 PKIKS_TIMER_GENERIC, "x.y:Z~!"),
 			-ENOENT);
@@ -316,7 +308,8 @@ static void test_generic_bad(void)
 					      "huge", (uint64_t)INT64_MAX + 1),
 			-EINVAL);
 	/* Nothing was stored. */
-	CU_ASSERT_EQUAL(find_timer("t-gen", PKIKS_TIMER_GENERIC, &t), -ENOENT);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-gen", PKIKS_TIMER_GENERIC, NULL, &t),
+			-ENOENT);
 }
 
 /* Two labels of one owner fire one event each, carrying the label. */
@@ -343,9 +336,11 @@ static void test_generic_expires(void)
 	CU_ASSERT_EQUAL(wait_expiry_label(sub, "t-gexp", PKIKS_TIMER_GENERIC, "two",
 					  8000), 0);
 	CU_ASSERT(host_now() >= deadline + SEC / 2);
-	CU_ASSERT_EQUAL(find_generic("t-gexp", "one", &t), 0);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-gexp", PKIKS_TIMER_GENERIC, "one", &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
-	CU_ASSERT_EQUAL(find_generic("t-gexp", "two", &t), 0);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-gexp", PKIKS_TIMER_GENERIC, "two", &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
 	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-gexp",
 						 PKIKS_TIMER_GENERIC, "one"),

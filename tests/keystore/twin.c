@@ -32,6 +32,7 @@
 #include "../lib/cunit_run.h"
 
 #include "keystore.h"
+#include "timers.h"
 
 #define SEC 1000000000ULL
 #define DAY (86400 * SEC)
@@ -57,27 +58,6 @@ static int read_status(const char *rel, char *buf, size_t len)
 		return -EIO;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
-}
-
-static int find_timer(const char *owner, enum pkiks_timer_kind kind,
-		      struct pkiks_timer_info *out)
-{
-	struct pkiks_timer_info *all;
-	size_t n, i;
-	int err;
-
-	err = pkiks_timer_list(ks, &all, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (all[i].kind == kind && !strcmp(all[i].owner, owner)) {
-			*out = all[i];
-			err = 0;
-		}
-	}
-	free(all);
-	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -144,11 +124,14 @@ static void test_lab_timers(void)
 				0);
 	/* Forty days pass in one call: three timers fire before it returns. */
 	CU_ASSERT_EQUAL_FATAL(pkiks_clock_lab_advance(ks, 40 * DAY), 0);
-	CU_ASSERT_EQUAL(find_timer("t-lab", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-lab", PKIKS_TIMER_RENEW, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
-	CU_ASSERT_EQUAL(find_timer("t-lab2", PKIKS_TIMER_CS_CRL_UPDATE, &t), 0);
+	CU_ASSERT_EQUAL(
+		timer_find(ks, "t-lab2", PKIKS_TIMER_CS_CRL_UPDATE, NULL, &t),
+		0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
-	CU_ASSERT_EQUAL(find_timer("t-lab", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-lab", PKIKS_TIMER_POLL, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	for (i = 0; i < 3; i++) {
 		static const enum pkiks_timer_kind order[] = {
@@ -304,7 +287,8 @@ static void test_persist_arm(void)
 	CU_ASSERT_EQUAL(
 		pkiks_timer_arm(ks, "t-gone", PKIKS_TIMER_POLL, armed_at - SEC),
 		0);
-	CU_ASSERT_EQUAL(find_timer("t-gone", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-gone", PKIKS_TIMER_POLL, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
 	/* Tell the next phase when. */
 	snprintf(path, sizeof(path), "%s/../armed-at", state_dir);
@@ -326,25 +310,30 @@ static void test_persist_check(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(fscanf(f, "%llu", &at), 1);
 	fclose(f);
-	CU_ASSERT_EQUAL_FATAL(find_timer("t-keep", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-keep", PKIKS_TIMER_RENEW, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.deadline_ns, at + DAY);
 	/* A fresh pkiksd is not authoritative: the timers wait. */
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_WAITING);
 	CU_ASSERT_EQUAL_FATAL(
-		find_timer("t-keep", PKIKS_TIMER_CS_CERT_EXPIRE, &t), 0);
+		timer_find(ks, "t-keep", PKIKS_TIMER_CS_CERT_EXPIRE, NULL, &t),
+		0);
 	CU_ASSERT_EQUAL(t.deadline_ns, at + 2 * DAY);
 	/* The label survives the restart. */
-	CU_ASSERT_EQUAL_FATAL(find_timer("t-keep", PKIKS_TIMER_GENERIC, &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-keep", PKIKS_TIMER_GENERIC, NULL, &t), 0);
 	CU_ASSERT_STRING_EQUAL(t.label, "crl-refresh");
 	CU_ASSERT_EQUAL(t.deadline_ns, at + 3 * DAY);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_WAITING);
-	CU_ASSERT_EQUAL_FATAL(find_timer("t-gone", PKIKS_TIMER_POLL, &t), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		timer_find(ks, "t-gone", PKIKS_TIMER_POLL, NULL, &t), 0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_EXPIRED);
 	CU_ASSERT_EQUAL(
 		read_status("timers/t-keep/RENEW/state", buf, sizeof(buf)), 0);
 	CU_ASSERT_STRING_EQUAL(buf, "waiting");
 	CU_ASSERT_EQUAL_FATAL(pkiks_clock_set(ks, PKIKS_CLOCK_CALENDAR), 0);
-	CU_ASSERT_EQUAL(find_timer("t-keep", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-keep", PKIKS_TIMER_RENEW, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	CU_ASSERT_EQUAL(
 		read_status("timers/t-keep/RENEW/state", buf, sizeof(buf)), 0);
@@ -426,7 +415,8 @@ static void test_step_bad_rtc(void)
 	CU_ASSERT_EQUAL(c.authoritative, 1);
 	CU_ASSERT(near(c.now_ns, host_ns()));
 	CU_ASSERT(near(c.since_ns, host_ns()));
-	CU_ASSERT_EQUAL(find_timer("t-rtc", PKIKS_TIMER_RENEW, &t), 0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-rtc", PKIKS_TIMER_RENEW, NULL, &t),
+			0);
 	CU_ASSERT_EQUAL(t.state, PKIKS_TIMER_ARMED);
 	CU_ASSERT_EQUAL(read_status("clock/now", buf, sizeof(buf)), 0);
 	CU_ASSERT(near(strtoull(buf, NULL, 10), host_ns()));
