@@ -9,6 +9,10 @@
 #       be traversable too).
 #   ks_twin_stop
 #       SIGTERM, then SIGKILL after 5 s; returns pkiksd's exit status.
+#   ks_twin_tmp [extra pkiksd args...]
+#       a fresh temporary directory in KS_TMP and ks_twin_start KS_TMP/ks;
+#       at exit (the script's EXIT trap) pkiksd is stopped and KS_TMP
+#       removed.  For scripts that need one pkiksd and no other cleanup.
 #
 # PKIKSD may name another binary; KS_TWIN_ARGS adds arguments to every start.
 
@@ -57,4 +61,10 @@ ks_twin_stop() {
 	rc=$?
 	KS_TWIN_PID=
 	return $rc
+}
+
+ks_twin_tmp() {
+	KS_TMP=$(mktemp -d) || return 1
+	trap 'ks_twin_stop || true; rm -rf "$KS_TMP"' EXIT
+	ks_twin_start "$KS_TMP/ks" "$@"
 }

@@ -6,14 +6,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib/keystore.sh
 kek=$(realpath build/bin/pkiks-kek)
-dir=$(mktemp -d)
-trap 'ks_twin_stop; rm -rf "$dir"' EXIT
 fails=0
 fail() {
 	echo "FAIL: $*" >&2
 	fails=$((fails + 1))
 }
-ks_twin_start "$dir/ks" || exit 1
+ks_twin_tmp || exit 1
+dir=$KS_TMP
 
 out=$("$kek" --create "$dir/kek" 2>&1) || fail "first run: $out"
 grep -q "created a new KEK" <<<"$out" || fail "first run did not create: $out"

@@ -4,14 +4,7 @@
 set -euo pipefail
 . tests/lib/keystore.sh
 
-dir=$(mktemp -d)
-cleanup() {
-	ks_twin_stop || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+ks_twin_tmp --lab
 # The permission test runs pkictl as nobody: it must reach the socket.
-chmod 0711 "$dir"
-
-ks_twin_start "$dir/ks" --lab
-PKIKS_QUIET=1 timeout 300 build/bin/test-pkictl "$dir" "$(pwd)/build"
+chmod 0711 "$KS_TMP"
+PKIKS_QUIET=1 timeout 300 build/bin/test-pkictl "$KS_TMP" "$(pwd)/build"

@@ -4,13 +4,6 @@
 set -euo pipefail
 . tests/lib/keystore.sh
 
-dir=$(mktemp -d)
-cleanup() {
-	ks_twin_stop || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-ks_twin_start "$dir/ks" --lab
+ks_twin_tmp --lab
 # The suite's own log lines and the CLI's go to the terminal; bounded run.
-timeout 300 build/bin/test-provider "$dir" "$(pwd)/build"
+timeout 300 build/bin/test-provider "$KS_TMP" "$(pwd)/build"
