@@ -45,12 +45,14 @@ $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/s
 		-Wl,--wrap=scep_parse_ex -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
 
-$(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h
+$(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h \
+		tests/fuzz/tmpdir.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Idaemon -o $@ $(FUZZ_CTL_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs jansson)
 
-$(BIN)/fuzz-pkiks: $(FUZZ_PKIKS_SRCS) $(wildcard tools/pkiksd/*.h libshared/*.h)
+$(BIN)/fuzz-pkiks: $(FUZZ_PKIKS_SRCS) $(wildcard tools/pkiksd/*.h libshared/*.h) \
+		tests/fuzz/tmpdir.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -Itools/pkiksd -o $@ $(FUZZ_PKIKS_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs jansson)

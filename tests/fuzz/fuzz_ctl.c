@@ -15,7 +15,6 @@
  * "text": string, "result": ...} with a non-empty error when status < 0.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/ctl_internal.h"
+#include "tmpdir.h"
 
 static struct sockaddr_un addr;
 static struct ctl_server *server;
@@ -102,28 +102,14 @@ static int cmd_bump(const struct ctl_request *req, struct ctl_reply *reply,
 	return ctl_reply_printf(reply, "counter %d\n", counter);
 }
 
-/* The harness's temp dir goes when the process ends. */
-static char tmpdir[] = "/tmp/fuzz-ctl.XXXXXX";
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_tmpdir(void)
-{
-	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct ctl_server_opts o = {.version = "fuzz"};
 	struct ctl_server *srv;
+	const char *tmpdir = fuzz_tmpdir("ctl");
 
-	if (!mkdtemp(tmpdir))
+	if (!tmpdir)
 		die("mkdtemp");
-	atexit(remove_tmpdir);
 	addr.sun_family = AF_UNIX;
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/ctl", tmpdir);
 	o.path = addr.sun_path;

@@ -17,7 +17,6 @@
  * negative errno.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include <openssl/rsa.h>
 
 #include "pkiksd.h"
+#include "tmpdir.h"
 
 /* pkiksd's main.c defines these; the harness replaces main.c. */
 pthread_mutex_t twin_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,27 +81,13 @@ static void reset_twin(void)
 	pthread_mutex_unlock(&twin_lock);
 }
 
-/* The harness's temp dir goes when the process ends. */
-static char tmpdir[] = "/tmp/fuzz-pkiks.XXXXXX";
-
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void remove_tmpdir(void)
-{
-	nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	unsigned char kek[PKIKS_KEK_LEN];
+	const char *tmpdir = fuzz_tmpdir("pkiks");
 
-	if (!mkdtemp(tmpdir))
+	if (!tmpdir)
 		die("mkdtemp");
-	atexit(remove_tmpdir);
 	twin_opts.state_dir = tmpdir;
 	twin_opts.lab = 1;
 	clock_init(1);
