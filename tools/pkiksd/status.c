@@ -70,23 +70,7 @@ int status_init(void)
 	return err;
 }
 
-static void write_value(const char *dir, const char *name, const char *fmt,
-			unsigned long long v)
-{
-	char path[4400], tmp[4500];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, fmt, v);
-	fputc('\n', f);
-	if (fclose(f) == 0)
-		rename(tmp, path);
-}
-
+/* dir/name holds @s and a newline, replaced at once (tmp + rename). */
 static void write_string(const char *dir, const char *name, const char *s)
 {
 	char path[4400], tmp[4500];
@@ -102,6 +86,15 @@ static void write_string(const char *dir, const char *name, const char *s)
 		rename(tmp, path);
 }
 
+static void write_value(const char *dir, const char *name,
+			unsigned long long v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%llu", v);
+	write_string(dir, name, s);
+}
+
 static void write_clock(void)
 {
 	struct pkiks_clock c;
@@ -109,11 +102,11 @@ static void write_clock(void)
 
 	clock_snapshot(&c);
 	snprintf(dir, sizeof(dir), "%s/clock", root);
-	write_value(dir, "authoritative", "%llu", c.authoritative);
+	write_value(dir, "authoritative", c.authoritative);
 	write_string(dir, "source", pkiks_clock_source_name(c.source));
-	write_value(dir, "now", "%llu", c.now_ns);
-	write_value(dir, "since", "%llu", c.since_ns);
-	write_value(dir, "steps", "%llu", c.steps);
+	write_value(dir, "now", c.now_ns);
+	write_value(dir, "since", c.since_ns);
+	write_value(dir, "steps", c.steps);
 }
 
 static struct written *written_slot(const char *owner, const char *dir)
@@ -167,8 +160,8 @@ static void write_timer(const struct twin_timer *t, uint64_t now)
 		w->used = 1;
 	}
 	if (fresh || w->deadline != t->deadline)
-		write_value(dir, "deadline", "%llu", t->deadline);
-	write_value(dir, "remaining", "%llu", left);
+		write_value(dir, "deadline", t->deadline);
+	write_value(dir, "remaining", left);
 	if (fresh || w->state != t->state)
 		write_string(dir, "state", pkiks_timer_state_name(t->state));
 	w->deadline = t->deadline;
