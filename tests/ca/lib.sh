@@ -15,6 +15,7 @@
 
 set -u
 . tests/lib/keystore.sh
+. tests/lib/strongswan.sh
 
 B=${PKID_BUILD:-build}/bin
 CA_NAME=TESTCA
@@ -39,13 +40,7 @@ ca_setup() {
 	T=$(mktemp -d /tmp/pkid-ca.XXXXXX)
 	trap ca_cleanup EXIT
 	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
-	# strongSwan's pki without the TPM plugin (a warning on every run).
-	cat >"$T/strongswan.conf" <<-EOF2
-	pki {
-	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-	}
-	EOF2
-	export STRONGSWAN_CONF=$T/strongswan.conf
+	strongswan_conf "$T"
 }
 
 ca_conf() {

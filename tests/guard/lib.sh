@@ -11,6 +11,8 @@
 # (pkid-guard-test).
 # lab_down runs from the caller's EXIT trap.
 
+. tests/lib/strongswan.sh # lab_up_pkid
+
 PORT=8080
 NS_S=h8s-$$ NS_C=h8c-$$ NS_F=h8f-$$
 PY=/usr/bin/python3
@@ -74,12 +76,7 @@ lab_up() {
 lab_up_pkid() {
 	lab_up nolistener
 	ks_twin_start "$LAB/ks" --lab || fail "pkiksd did not start"
-	cat >"$LAB/strongswan.conf" <<-EOF2
-	pki {
-	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-	}
-	EOF2
-	export STRONGSWAN_CONF=$LAB/strongswan.conf
+	strongswan_conf "$LAB"
 }
 
 lab_down() {

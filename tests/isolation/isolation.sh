@@ -31,6 +31,7 @@
 # loaded it (from the opened blobs; at stage 1 also from the PKCS#12
 # archive, opened with its password).
 . tests/client/lib.sh
+. tests/lib/strongswan.sh
 [ "$(id -u)" = 0 ] || { echo "check-isolation: needs root (/proc/PID/mem)"; exit 1; }
 cl_setup 18850
 $B/pkiks-kek --create --socket "$PKIKS_SOCKET" "$T/kek" >/dev/null ||
@@ -69,12 +70,7 @@ start_pkid sg SG_PID
 wait_for 10 curl -sf -o /dev/null "$SG_URL?operation=GetCACert" ||
 	fail "the single-key CA pkid did not serve GetCACert within 10 s"
 # strongSwan enrolls: every private operation of SGCA runs once.
-cat >"$T/strongswan.conf" <<-EOF
-	pki {
-	  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-	}
-EOF
-export STRONGSWAN_CONF=$T/strongswan.conf
+strongswan_conf "$T"
 curl -sf -o "$T/sg.der" "$SG_URL?operation=GetCACert" || fail "SGCA: GetCACert"
 pki --gen --size 2048 >"$T/alice.key" || fail "pki --gen"
 pki --scep --url "$SG_URL" --in "$T/alice.key" --dn "CN=alice,O=pkid test" \
