@@ -170,6 +170,11 @@ timer_at() {
 		 .deadline_ns / 1000000000 | floor'
 }
 
+# 0 when TP1 holds a timer of KIND (for wait_for).
+timer_armed() {
+	[ -n "$(timer_at "$1")" ]
+}
+
 # A timer armed DELAY seconds after an event: the event happened at or after
 # FROM (the lab instant the test moved to) and before now (the test has
 # seen the timer), so FROM + DELAY <= AT <= now + DELAY.  The upper bound is

@@ -145,8 +145,7 @@ case4() {
 	lab_to $((shadow - 60))
 	ca_stop
 	lab_to $((shadow + 1))
-	wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
-		select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
+	wait_for 20 timer_armed "CONNECT RETRY" ||
 		fail "no CONNECT RETRY with the CA down"
 	# Past the end, two minutes of it with the CA down.
 	lab_to $((END + 120))

@@ -28,8 +28,7 @@ renew=$(timer_at RENEW)
 
 ca_stop
 lab_to $((renew + 1))
-wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
-	select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
+wait_for 20 timer_armed "CONNECT RETRY" ||
 	fail "no CONNECT RETRY after RENEW with the CA down"
 r1=$(timer_at "CONNECT RETRY")
 check_delay "first CONNECT RETRY" "$r1" "$renew" 60

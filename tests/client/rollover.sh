@@ -41,8 +41,7 @@ lab_to $((shadow + 1))
 wait_for 20 grep -q "TP1: no rollover CA certificate yet" "$T/cl.log" ||
 	fail "SHADOW did not ask GetNextCACert"
 # The log line comes before the timer is armed: wait for the timer too.
-wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
-	select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
+wait_for 20 timer_armed "CONNECT RETRY" ||
 	fail "no retry after SHADOW without a rollover CA"
 retry=$(timer_at "CONNECT RETRY")
 check_delay "the retry after SHADOW without a rollover CA" "$retry" "$shadow" 60

@@ -61,8 +61,7 @@ echo "ok: SHADOW (not RENEW) at 80 % for TP1, at 90 % of the CA for TP2"
 
 cp "$T/tp1.pem" "$T/first.pem"
 lab_to $((shadow + 1))
-wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
-	select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
+wait_for 20 timer_armed "CONNECT RETRY" ||
 	fail "no retry after SHADOW without a rollover CA"
 r1=$(timer_at "CONNECT RETRY")
 check_delay "first retry" "$r1" "$shadow" 60

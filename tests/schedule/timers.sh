@@ -103,8 +103,7 @@ run_case() {
 			fail "no rollover CA after CS SHADOW CERT GENERATION"; }
 	lab_to $((shadow + 1))
 	if [ -n "$want" ]; then
-		wait_for 20 bash -c "[ -n \"\$($B/pkictl --json show timers | jq '.timers[] |
-			select(.owner == \"TP1\" and .kind == \"CONNECT RETRY\")')\" ]" ||
+		wait_for 20 timer_armed "CONNECT RETRY" ||
 			fail "no CONNECT RETRY after a SHADOW before the rollover"
 		got=$(($(timer_at "CONNECT RETRY") - shadow))
 		lead=$(jq '.trustpoints[0].retry_s[0]' "$T/tp.json")
