@@ -125,6 +125,9 @@ struct pkid_server_config {
 	char archive_password[PKID_CONF_PW_MAX]; /* "" when none given */
 
 	char cdp_url[PKID_CONF_URL_MAX]; /* "" when none */
+	/* ocsp-url URL: the responder at /ocsp/NAME on, and the URL as the
+	 * AIA OCSP of issued certificates (docs/OCSP.md); "" when none */
+	char ocsp_url[PKID_CONF_URL_MAX];
 	bool shutdown; /* default true: a new CA starts on `no shutdown` */
 
 	/* password [0|7] PW: a static challenge password ("" when none) */

@@ -108,6 +108,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 				: "");
 	if (s->cdp_url[0])
 		fprintf(out, " cdp-url %s\n", s->cdp_url);
+	if (s->ocsp_url[0])
+		fprintf(out, " ocsp-url %s\n", s->ocsp_url);
 	if (s->auto_rollover)
 		print_days(out, "auto-rollover", s->rollover_window);
 	if (s->rollover_cancel_delay != PKID_DAY)
@@ -257,7 +259,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
-	       SAME_STR(cdp_url) && SAME(shutdown) && SAME_STR(password) &&
+	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) && SAME_STR(password) &&
 	       SAME(ra_mode) && SAME(legacy_des);
 }
 

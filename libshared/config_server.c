@@ -229,6 +229,18 @@ static int srv_cdp_url(struct parser *p, const struct cmdline *c)
 	return conf_url(p, c, 0, s->cdp_url);
 }
 
+/* ocsp-url URL: the OCSP responder, and its URL in issued certificates */
+static int srv_ocsp_url(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	if (c->neg) {
+		memset(s->ocsp_url, 0, sizeof(s->ocsp_url));
+		return 0;
+	}
+	return conf_url(p, c, 0, s->ocsp_url);
+}
+
 /* password [0|7] PW: the static challenge password of every enrollment */
 static int srv_password(struct parser *p, const struct cmdline *c)
 {
@@ -298,6 +310,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"database", "url"}, srv_db_url},
 	{{"database", "archive"}, srv_db_archive},
 	{{"cdp-url"}, srv_cdp_url},
+	{{"ocsp-url"}, srv_ocsp_url},
 	{{"password"}, srv_password},
 	{{"ra-certificate"}, srv_ra_certificate},
 	{{"shutdown"}, srv_shutdown},

@@ -75,6 +75,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(s->db_url, "");
 	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PKCS12);
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "");
+	CU_ASSERT_STRING_EQUAL(s->ocsp_url, "");
 	CU_ASSERT_TRUE(s->shutdown);
 	CU_ASSERT_EQUAL(s->line, 1);
 
@@ -123,6 +124,7 @@ static const char full_conf[] =
 	"  database url file:///var/lib/pkid/ROOTCA/\n"
 	"  database archive pem password 0 s3cr3t!\n"
 	"  cdp-url http://10.1.1.1/crl/ROOTCA.crl\n"
+	"  ocsp-url http://10.1.1.1/ocsp/ROOTCA\n"
 	"  legacy des\n"
 	"  no shutdown\n"
 	"crypto pki trustpoint SUB\n"
@@ -188,6 +190,7 @@ static void test_explicit(void)
 	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PEM);
 	CU_ASSERT_STRING_EQUAL(s->archive_password, "s3cr3t!");
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "http://10.1.1.1/crl/ROOTCA.crl");
+	CU_ASSERT_STRING_EQUAL(s->ocsp_url, "http://10.1.1.1/ocsp/ROOTCA");
 	CU_ASSERT_TRUE(s->legacy_des);
 	CU_ASSERT_FALSE(s->shutdown);
 
@@ -291,6 +294,8 @@ static void test_no_forms(void)
 					   " shutdown\n"
 					   " cdp-url http://x/\n"
 					   " no cdp-url\n"
+					   " ocsp-url http://x/ocsp/CA\n"
+					   " no ocsp-url\n"
 					   "crypto pki trustpoint TP\n"
 					   " auto-enroll\n"
 					   " password 0 x\n"
@@ -305,6 +310,7 @@ static void test_no_forms(void)
 	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA256);
 	CU_ASSERT_TRUE(s->shutdown);
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "");
+	CU_ASSERT_STRING_EQUAL(s->ocsp_url, "");
 	CU_ASSERT_TRUE(t->auto_enroll);
 	CU_ASSERT_EQUAL(t->auto_enroll_pct, 100);
 	CU_ASSERT_STRING_EQUAL(t->password, "");
