@@ -38,6 +38,7 @@
 #include "health/health.h"
 #include "core/http.h"
 #include "proto/scep/scep_client.h"
+#include "proto/ocsp/ocsp_http.h"
 #include "proto/scep/scep_http.h"
 #include "keystore.h"
 #include "core/log.h"
@@ -71,6 +72,7 @@ struct pkid {
 	struct tp_set *tp; /* trustpoints (daemon/client/tp.h), NULL if none */
 	struct http_server *http;
 	struct scep_http *scep; /* SCEP's routes in http */
+	struct ocsp_http *ocsp; /* the OCSP responder's route */
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */
 	struct health_env *health; /* show health, /metrics, alerts */
@@ -369,6 +371,7 @@ static int setup_http(struct pkid *d)
 	/* The routes first: the table is fixed once the server runs. */
 	ret = http_new(&d->http);
 	ret = ret ?: scep_http_register(d->http, d->ca, &d->scep);
+	ret = ret ?: ocsp_http_register(d->http, d->ca, &d->ocsp);
 	if (ret == 0 && !d->cfg->metrics_off)
 		ret = http_set_metrics(d->http, health_metrics, d->health,
 				       d->cfg->metrics_any);
@@ -609,6 +612,7 @@ int main(int argc, char **argv)
 err_http:
 	http_free(d.http);
 	scep_http_free(d.scep);
+	ocsp_http_free(d.ocsp);
 	ctl_server_destroy(d.ctl);
 err_ctl:
 	health_destroy(d.health);

@@ -60,7 +60,7 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	if (ca->by_subject)
 		ca_limit_init(ca->by_subject, CA_LIMIT_SUBJECT_CAP_MS);
 	if (!ca->db_path || !ca->state_dir || !ca->keygen || !ca->by_source ||
-	    !ca->by_subject) {
+	    !ca->by_subject || ca_ocsp_new(&ca->ocsp) < 0) {
 		ca_free(ca);
 		return -ENOMEM;
 	}
@@ -124,6 +124,7 @@ void ca_free(struct ca *ca)
 		rcu_barrier();
 		ca_pub_free(ca->pub);
 	}
+	ca_ocsp_free(ca->ocsp);
 	ca_cer_sync(ca); /* the last group of <serial>.cer files */
 	if (ca->db)
 		db_close(ca->db);
@@ -346,6 +347,8 @@ int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 	if (ret < 0)
 		goto err;
 	ca_publish(ca, pub);
+	/* New CA certificates (start, rollover, promotion): responders. */
+	ca_ocsp_refresh(ca, now, row->crl_next_update);
 	return 0;
 err:
 	ca_pub_free(pub);

@@ -2,7 +2,8 @@
 /*
  * The CRL: re-signed on each revoke/unrevoke and every `lifetime crl`
  * (keystore timer CS CRL UPDATE), kept in the database and as
- * `<database url>/NAME.crl`, published to HTTP workers through RCU.
+ * `<database url>/NAME.crl`, published to HTTP workers through RCU; the
+ * OCSP responder's cache is re-signed with it (ca_ocsp.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -179,6 +180,8 @@ int ca_crl_update(struct ca *ca, int64_t now)
 	ret = db_ca_next_crl_number(ca->db, ca->cfg.name, &number);
 	ret = ret ?: crl_sign(ca, ca->pub, now, next, number, &der, &len);
 	ret = ret ?: crl_install(ca, der, len, number, next);
+	if (ret == 0) /* OCSP says what the CRL says, until the same time */
+		ca_ocsp_refresh(ca, now, next);
 	free(der);
 	return ret;
 }

@@ -64,6 +64,10 @@ struct ca {
 	const EVP_MD *md; /* `hash` */
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
+	/* The OCSP responder (ca_ocsp.c): its own RCU state and cache;
+	 * ocsp_on (atomic) while ocsp-url is set. */
+	struct ca_ocsp *ocsp;
+	int ocsp_on;
 	struct ca_encoder enc; /* enc.build NULL: none */
 	/* Enrollments by outcome and PKIOperation latency (GET /metrics);
 	 * updated with __atomic builtins by the HTTP workers, no lock. */
@@ -125,6 +129,9 @@ struct ca_issue_params {
 	int64_t now;
 	int64_t request_id;
 	bool ra; /* the RA certificate: CA's lifetime, no EKU */
+	/* With ra: the OCSP responder's (ca_ocsp.c): digitalSignature,
+	 * id-kp-OCSPSigning, ocsp-nocheck */
+	bool ocsp;
 	const X509_NAME *subject; /* without a CSR */
 	EVP_PKEY *pubkey;	  /* without a CSR */
 	int64_t not_before;	  /* 0: now; the rollover CA's start under it */
@@ -151,6 +158,14 @@ int ca_csr_check(X509_REQ *csr, char *why, size_t size);
 /* ca_crl.c */
 int ca_crl_update(struct ca *ca, int64_t now);
 int ca_crl_restore(struct ca *ca, int64_t now);
+
+/* ca_ocsp.c: the responder's state; refresh (under lock) whenever a CRL
+ * is issued or the CA's certificates change, with the CRL's nextUpdate
+ * (ca_ocsp.h for the front end). */
+struct ca_ocsp;
+int ca_ocsp_new(struct ca_ocsp **o);
+void ca_ocsp_free(struct ca_ocsp *o);
+void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update);
 
 /* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,

@@ -3,7 +3,7 @@
  * Certificate issuance: the self-signed CA certificate and certificates
  * for requests (ROLLOVER.md §3: issuer-name, hash, lifetimes truncated at
  * the CA's notAfter, subject and subjectAltName from the request, keyUsage
- * and EKU, AKI/SKI, cdp-url).  Serials come from the database counter and
+ * and EKU, AKI/SKI, cdp-url, ocsp-url).  Serials come from the database counter and
  * are reserved before signing, so a crash leaves a gap, never a repeat.
  */
 #include <errno.h>
@@ -128,23 +128,40 @@ out:
 	return ret;
 }
 
+/* RFC 6960 §4.2.2.2: id-kp-OCSPSigning; id-pkix-ocsp-nocheck (§4.2.2.2.1)
+ * tells clients not to check the responder's own status. */
+static int ocsp_extensions(X509 *x, X509V3_CTX *ctx)
+{
+	return add_ext(x, ctx, NID_key_usage, "critical,digitalSignature") ?:
+	       add_ext(x, ctx, NID_ext_key_usage, "OCSPSigning") ?:
+	       add_ext(x, ctx, NID_id_pkix_OCSP_noCheck, "ignored");
+}
+
 /* End-entity (or RA) extensions. */
 static int ee_extensions(struct ca *ca, X509 *x, X509 *issuer,
 			 const struct ca_issue_params *p)
 {
-	char cdp[PKID_CONF_URL_MAX + 8];
+	char cdp[PKID_CONF_URL_MAX + 16];
 	X509V3_CTX ctx;
 	int ret;
 
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
 	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_key_usage,
-				 "critical,digitalSignature,keyEncipherment");
+	if (p->ocsp) /* a delegated responder: signs responses only */
+		ret = ret ?: ocsp_extensions(x, &ctx);
+	else
+		ret = ret
+			      ?: add_ext(x, &ctx, NID_key_usage,
+					 "critical,digitalSignature,"
+					 "keyEncipherment");
 	if (!p->ra)
 		ret = ret
 			      ?: add_ext(x, &ctx, NID_ext_key_usage,
 					 "serverAuth,clientAuth");
+	if (!ret && !p->ra && ca->cfg.ocsp_url[0]) {
+		snprintf(cdp, sizeof(cdp), "OCSP;URI:%s", ca->cfg.ocsp_url);
+		ret = add_ext(x, &ctx, NID_info_access, cdp);
+	}
 	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
 	ret = ret
 		      ?: add_ext(x, &ctx, NID_authority_key_identifier,

@@ -5,7 +5,8 @@
  *
  * Applied at once under the CA's lock: grant mode and `grant auto
  * trustpoint`, lifetimes of new certificates, of the CRL and of
- * enrollment requests, cdp-url, database level and url, archive,
+ * enrollment requests, cdp-url, ocsp-url (the responder on or off, its
+ * key and certificate made when turned on), database level and url, archive,
  * auto-rollover, the static password; `no shutdown` of a server that was
  * shut down (main.c starts it once the reload is in force).
  * Refused while the CA exists (IOS locks them once the CA certificate is
@@ -64,14 +65,35 @@ out:
 	return ret;
 }
 
+/* The current CRL's nextUpdate: the OCSP responder's, turned on. */
+static int64_t crl_next(struct ca *ca)
+{
+	struct db_ca row = {0};
+	int64_t next = 0;
+
+	if (ca->db && db_ca_get(ca->db, ca->cfg.name, &row) == 0)
+		next = row.crl_next_update;
+	db_ca_free(&row);
+	return next;
+}
+
 void ca_reload_apply(struct ca *ca, const struct pkid_server_config *s)
 {
+	bool ocsp_changed;
+	int64_t now = 0, next = 0;
+
 	pthread_mutex_lock(&ca->lock);
+	ocsp_changed = !ca->cfg.ocsp_url[0] != !s->ocsp_url[0];
+	if (ca->running && ocsp_changed &&
+	    (ca_now(ca, &now) < 0 || (next = crl_next(ca)) <= now))
+		ocsp_changed = false; /* the next CRL turns it on */
 	/* Checked above: a running CA's locked fields are unchanged. */
 	ca->cfg = *s;
 	/* auto-rollover may have changed: re-arm the CA's timers now. */
 	if (ca->running)
 		ca_rollover_arm(ca);
+	if (ca->running && ocsp_changed)
+		ca_ocsp_refresh(ca, now, next);
 	if (!ca->running && !ca->key_mode_forced)
 		ca->key_mode = s->ra_mode == PKID_RA_NONE ? CA_KEY_MODE_SINGLE
 							  : CA_KEY_MODE_RA;

@@ -15,4 +15,4 @@ PKID_CORE_LIBS := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null)
 PKID_BASE_OBJS := $(OBJ)/daemon/core/http.o \
 		  $(OBJ)/daemon/core/http_deadline.o $(OBJ)/daemon/core/reload.o \
 		  $(OBJ)/daemon/core/keyblob.o $(OBJ)/daemon/core/testhook.o
-PKID_BASE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -lurcu-bp
+PKID_BASE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -lurcu-bp -lurcu-cds

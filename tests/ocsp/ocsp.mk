@@ -1,0 +1,23 @@
+# tests/ocsp: the CA's OCSP responder (RFC 6960) end to end, with
+# `openssl ocsp` as the client; each check runs its own pkiksd --lab and
+# pkid on a port of 18960-18979 in a mktemp dir, with bounded waits.
+#   check-ocsp-responder  good, revoked after `server revoke` (and back),
+#                         unknown serial, nonce, another CA's certificate,
+#                         two requests in one, malformed DER, oversized
+#                         requests, GET and POST, the cache (a second
+#                         answer is the same bytes), the responder
+#                         certificate's extensions, the AIA URL, nextUpdate
+#                         = the CRL's
+#   check-ocsp-rollover   answers for the CA and the rollover CA during a
+#                         rollover, and after promotion (lab clock)
+#   bench-ocsp            responses/s and p99 from the cache with 100,000
+#                         revoked certificates in the database
+OCSP_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
+	     $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
+OCSP_CHECKS := responder rollover
+
+CHECKS += $(OCSP_CHECKS:%=check-ocsp-%)
+
+.PHONY: $(OCSP_CHECKS:%=check-ocsp-%) bench-ocsp
+$(OCSP_CHECKS:%=check-ocsp-%): check-ocsp-%: $(OCSP_DEPS)
+	timeout 180 tests/ocsp/$*.sh
