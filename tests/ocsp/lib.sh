@@ -6,7 +6,8 @@
 #
 #   OURL                          the responder's URL (set by ocsp_setup)
 #   ocsp_setup PORT               ca_setup, and OURL
-#   ocsp_q OUT ISSUER CAFILE ARGS openssl ocsp at the lab clock's time;
+#   ocsp_q OUT ISSUER CAFILE ARGS openssl ocsp at the lab clock's time
+#                                 (or at OCSP_AT, epoch seconds);
 #                                 text in OUT.txt, response in OUT.der;
 #                                 the exit code is openssl's
 #   ocsp_status OUT CERT          the status line's word for CERT in OUT.txt
@@ -20,7 +21,7 @@ ocsp_setup() {
 ocsp_q() {
 	local out=$1 issuer=$2 cafile=$3 when
 	shift 3
-	when=$(date -u -d "@$(lab_now)" '+%Y-%m-%d %H:%M:%S')
+	when=$(date -u -d "@${OCSP_AT:-$(lab_now)}" '+%Y-%m-%d %H:%M:%S')
 	TZ=UTC faketime -f "@$when" openssl ocsp -issuer "$issuer" \
 		-CAfile "$cafile" -url "$OURL" -respout "$out.der" "$@" \
 		>"$out.txt" 2>&1
