@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "ca_internal.h"
+#include "ca_ocsp.h"
 #include "core/ctl.h"
 #include "core/log.h"
 #include "ios_show.h"
@@ -116,6 +117,23 @@ static void overlap_text(int64_t sec, char *buf, size_t size)
 }
 
 /* show server's rollover fields (IOS: Rollover status, Auto-Rollover). */
+/* JSON "ocsp": what the responder signed and answered (ocsp-url set). */
+static void show_ocsp(struct ca *ca, json_t *o)
+{
+	struct ca_ocsp_stats st;
+
+	if (!ca->cfg.ocsp_url[0] || ca_ocsp_stats(ca, &st) < 0)
+		return;
+	json_object_set_new(
+		o, "ocsp",
+		json_pack("{s:I, s:I, s:I, s:I, s:I}", "cache_hits",
+			  (json_int_t)st.hits, "signed_on_request",
+			  (json_int_t)st.signed_on_request, "signed_ahead",
+			  (json_int_t)st.signed_ahead, "busy",
+			  (json_int_t)st.busy, "cached",
+			  (json_int_t)st.cached));
+}
+
 static void show_rollover(struct ca *ca, json_t *o)
 {
 	X509 *roll = ca->pub->k.roll_cert;
@@ -247,6 +265,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 	db_ca_free(&row);
 	reply->result = o;
 	show_rollover(ca, o);
+	show_ocsp(ca, o);
 	ctl_reply_printf(reply,
 			 "Certificate Server %s:\n"
 			 "    Status: enabled\n"

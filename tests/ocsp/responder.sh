@@ -56,6 +56,12 @@ sleep 1.2
 ocsp_q "$T/a3" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" -no_nonce ||
 	fail "alice: no nonce again: $(cat "$T/a3.txt")"
 cmp -s "$T/a2.der" "$T/a3.der" || fail "second response without nonce is not the cached one"
+ocsp_stat() { ctl --json "show server" $CA_NAME | python3 -c "import json,sys; print(json.load(sys.stdin)['ocsp']['$1'])"; }
+signed=$(ocsp_stat signed_on_request)
+hits=$(ocsp_stat cache_hits)
+ocsp_q "$T/a3b" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" -no_nonce || fail "alice: cached"
+[ "$(ocsp_stat signed_on_request)" = "$signed" ] || fail "a cached answer was signed"
+[ "$(ocsp_stat cache_hits)" = $((hits + 1)) ] || fail "a cached answer was not counted as a hit"
 [ "$(ocsp_status "$T/a3" "$T/alice.pem")" = good ] || fail "alice: cached answer not good"
 # With a nonce it is signed for the request: not the cached bytes.
 ocsp_q "$T/a4" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" || fail "alice: nonce again"
