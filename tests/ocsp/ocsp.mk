@@ -21,3 +21,13 @@ CHECKS += $(OCSP_CHECKS:%=check-ocsp-%)
 .PHONY: $(OCSP_CHECKS:%=check-ocsp-%) bench-ocsp
 $(OCSP_CHECKS:%=check-ocsp-%): check-ocsp-%: $(OCSP_DEPS)
 	timeout 180 tests/ocsp/$*.sh
+
+OCSP_BENCH := $(BIN)/ocsp-bench
+$(OCSP_BENCH): tests/ocsp/ocsp_bench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
+bench-ocsp: $(OCSP_DEPS) $(OCSP_BENCH)
+	timeout 600 tests/ocsp/bench.sh
+
+BENCHES += bench-ocsp
