@@ -18,7 +18,7 @@ SECS=${OCSP_BENCH_SECONDS:-10}
 CONNS=${OCSP_BENCH_CONNS:-1 4 8}
 N=100000
 
-ca_conf "grant auto" "ocsp-url http://127.0.0.1:$PORT/ocsp/$CA_NAME"
+ca_conf "grant auto" "ocsp-url http://127.0.0.1:$PORT/ocsp/$CA_NAME" "database level minimum"
 ca_start
 sw_scepca
 sw_enroll alice || fail "alice"
@@ -70,4 +70,35 @@ for c in $CONNS; do
 done
 [ "$(stat signed_on_request)" = "$signed" ] || fail "the responder signed during the run"
 echo "bench-ocsp: signed during the runs: 0 (cache hits $(stat cache_hits))"
+
+# What a revocation costs with a warm cache: W more serials asked for
+# (misses: signed on request and cached), then one revoke re-signs every
+# cached response before the new answers are published.
+W=${OCSP_BENCH_WARM:-500}
+wreqs=()
+for ((i = 0; i < W; i++)); do
+	openssl ocsp -issuer "$T/ca.pem" -no_nonce -serial $((1000000 + i * 7)) \
+		-reqout "$T/w$i.req" >/dev/null 2>&1
+	wreqs+=("$T/w$i.req")
+done
+# Misses sign: one pass over W requests, bounded at 60 s.
+signed0=$(stat signed_on_request)
+t0=$(date +%s.%N)
+for ((i = 0; i < 60; i++)); do
+	$B/ocsp-bench "$PORT" "/ocsp/$CA_NAME" 1 1 "${wreqs[@]}" >/dev/null || fail "warming"
+	cached=$(stat cached)
+	[ "$cached" -ge "$W" ] && break
+done
+t1=$(date +%s.%N)
+printf 'bench-ocsp: misses (signed on request, 1 connection): %d in %.2f s\n' \
+	$(( $(stat signed_on_request) - signed0 )) "$(echo "$t1 - $t0" | bc)"
+[ "$cached" -ge "$W" ] || fail "only $cached responses cached after warming $W"
+ahead=$(stat signed_ahead)
+t0=$(date +%s.%N)
+ctl "server unrevoke" $CA_NAME $((16#$bob_serial)) >/dev/null || fail "unrevoke bob"
+t1=$(date +%s.%N)
+resigned=$(( $(stat signed_ahead) - ahead ))
+[ "$resigned" = "$cached" ] || fail "re-signed $resigned of $cached cached responses"
+printf 'bench-ocsp: server unrevoke with %d cached responses: %.2f s (all %d re-signed before publication)\n' \
+	"$cached" "$(echo "$t1 - $t0" | bc)" "$resigned"
 ca_kill

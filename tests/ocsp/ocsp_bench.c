@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_REQS    64
+#define MAX_REQS    4096
 #define MAX_SAMPLES (4u << 20) /* per thread: bounded memory */
 #define BUF_MAX	    (64 * 1024)
 
@@ -209,7 +209,11 @@ int main(int argc, char **argv)
 	seconds = atof(argv[4]);
 	if (conns < 1 || conns > 64 || seconds <= 0 || seconds > 600)
 		return 2;
-	for (i = 5; i < (size_t)argc && n_reqs < MAX_REQS; i++)
+	if ((size_t)argc - 5 > MAX_REQS) {
+		fprintf(stderr, "ocsp-bench: at most %d requests\n", MAX_REQS);
+		return 2;
+	}
+	for (i = 5; i < (size_t)argc; i++)
 		if (load(argv[i], &reqs[n_reqs++]) < 0) {
 			fprintf(stderr, "ocsp-bench: cannot read %s\n", argv[i]);
 			return 2;
