@@ -492,6 +492,10 @@ static int answer(struct ca *ca, struct ca_ocsp *o, OCSP_REQUEST *req,
 			      len);
 	snap_put(&sn);
 	uatomic_dec(&o->signing);
+	/* The keystore or the database failed us: say so in OCSP. */
+	if (ret < 0 && ret != -ENOMEM)
+		return status_only(OCSP_RESPONSE_STATUS_INTERNALERROR, der,
+				   len);
 	return ret;
 }
 

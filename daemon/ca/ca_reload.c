@@ -84,15 +84,18 @@ void ca_reload_apply(struct ca *ca, const struct pkid_server_config *s)
 
 	pthread_mutex_lock(&ca->lock);
 	ocsp_changed = !ca->cfg.ocsp_url[0] != !s->ocsp_url[0];
-	if (ca->running && ocsp_changed &&
-	    (ca_now(ca, &now) < 0 || (next = crl_next(ca)) <= now))
-		ocsp_changed = false; /* the next CRL turns it on */
+	/* Turned on: with the current CRL's times (without a current CRL,
+	 * the next CRL turns it on).  Turned off: at once, running or not. */
+	if (ocsp_changed && s->ocsp_url[0] &&
+	    (!ca->running || ca_now(ca, &now) < 0 ||
+	     (next = crl_next(ca)) <= now))
+		ocsp_changed = false;
 	/* Checked above: a running CA's locked fields are unchanged. */
 	ca->cfg = *s;
 	/* auto-rollover may have changed: re-arm the CA's timers now. */
 	if (ca->running)
 		ca_rollover_arm(ca);
-	if (ca->running && ocsp_changed)
+	if (ocsp_changed)
 		ca_ocsp_refresh(ca, now, next);
 	if (!ca->running && !ca->key_mode_forced)
 		ca->key_mode = s->ra_mode == PKID_RA_NONE ? CA_KEY_MODE_SINGLE

@@ -151,5 +151,15 @@ ocsp_q "$T/a6" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" || fail "alice at th
 ca_serial=$(( 16#$(openssl x509 -in "$T/ca.pem" -noout -serial | sed 's/serial=//') ))
 [ "$(key_count "$CA_NAME-ocsp-$ca_serial")" = 1 ] || fail "no keystore key $CA_NAME-ocsp-$ca_serial"
 echo "ok: responder key $CA_NAME-ocsp-$ca_serial in the keystore; still answering"
+# Reload: without ocsp-url the responder answers 404; with it again, good.
+sed -i '/ocsp-url/d' "$T/pkid.conf"
+ctl reload >/dev/null || fail "reload without ocsp-url refused"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$T/get.req" "$OURL")
+[ "$code" = 404 ] || fail "without ocsp-url: HTTP $code"
+sed -i "s|^ no shutdown| ocsp-url $OURL\n no shutdown|" "$T/pkid.conf"
+ctl reload >/dev/null || fail "reload with ocsp-url refused"
+ocsp_q "$T/a7" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" || fail "alice after reload"
+[ "$(ocsp_status "$T/a7" "$T/alice.pem")" = good ] || fail "alice: not good after reload"
+echo "ok: reload: no ocsp-url -> 404, ocsp-url again -> answers"
 ca_kill
 echo "PASS: check-ocsp-responder"
