@@ -5,7 +5,8 @@
  * as if killed, right after the step of that name is durable, so a test
  * can restart it and check that the step's work is neither lost nor
  * repeated.  The steps are named where pkid_test_crash() is called
- * (ca_rollover.c: shadow-key, shadow-cert, promote-*; keyblob.c).
+ * (ca_rollover.c: shadow-key, shadow-cert, promote-*; keyblob.c;
+ * ca_ocsp.c: ocsp-resign, after the first cached response is re-signed).
  */
 #ifndef PKID_TESTHOOK_H
 #define PKID_TESTHOOK_H

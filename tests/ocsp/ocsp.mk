@@ -20,7 +20,7 @@ CHECKS += $(OCSP_CHECKS:%=check-ocsp-%)
 
 .PHONY: $(OCSP_CHECKS:%=check-ocsp-%) bench-ocsp
 $(OCSP_CHECKS:%=check-ocsp-%): check-ocsp-%: $(OCSP_DEPS)
-	timeout 180 tests/ocsp/$*.sh
+	timeout 300 tests/ocsp/$*.sh
 
 OCSP_BENCH := $(BIN)/ocsp-bench
 $(OCSP_BENCH): tests/ocsp/ocsp_bench.c

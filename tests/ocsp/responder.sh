@@ -110,9 +110,9 @@ grep -q ": unknown" "$T/u2.txt" || { cat "$T/u2.txt"; fail "huge serial not unkn
 echo "ok: unknown serials (not issued; not even an int64) -> unknown"
 
 # Another CA's certificate: unauthorized.
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -subj "/CN=other CA" \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/other.key" -subj "/CN=other CA" \
 	-days 2 -out "$T/other.pem" >/dev/null 2>&1 || fail "other CA"
-openssl req -newkey rsa:2048 -nodes -keyout "$T/o1.key" -subj "/CN=o1" -out "$T/o1.csr" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/o1.key" -subj "/CN=o1" -out "$T/o1.csr" >/dev/null 2>&1
 openssl x509 -req -in "$T/o1.csr" -CA "$T/other.pem" -CAkey "$T/other.key" -set_serial 2 \
 	-days 1 -out "$T/o1.pem" >/dev/null 2>&1 || fail "other CA's certificate"
 ocsp_q "$T/o" "$T/other.pem" "$T/other.pem" -cert "$T/o1.pem" -no_nonce
@@ -161,5 +161,31 @@ ctl reload >/dev/null || fail "reload with ocsp-url refused"
 ocsp_q "$T/a7" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" || fail "alice after reload"
 [ "$(ocsp_status "$T/a7" "$T/alice.pem")" = good ] || fail "alice: not good after reload"
 echo "ok: reload: no ocsp-url -> 404, ocsp-url again -> answers"
+ca_kill
+
+# Killed while re-signing (after the first cached response of several):
+# the revocation is in the database, the cache was only memory; after a
+# restart the revoked certificate is answered revoked, the others good.
+ca_start
+for c in alice bob; do
+	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce || fail "$c before the crash"
+done
+ca_kill
+start_crash ocsp-resign
+for ((i = 0; i < 200; i++)); do
+	curl -sf -o /dev/null "$URL?operation=GetCACert" && break
+	sleep 0.05
+done
+for c in alice bob; do
+	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce || fail "$c before the crash"
+done
+ctl "server revoke" $CA_NAME $((16#$bob_serial)) >/dev/null 2>&1
+wait_crash ocsp-resign
+ca_start
+ocsp_q "$T/k2" "$T/ca.pem" "$T/ca.pem" -cert "$T/bob.pem" -no_nonce || fail "bob after the crash"
+[ "$(ocsp_status "$T/k2" "$T/bob.pem")" = revoked ] || { cat "$T/k2.txt"; fail "bob: not revoked after a crash while re-signing"; }
+ocsp_q "$T/k3" "$T/ca.pem" "$T/ca.pem" -cert "$T/alice.pem" -no_nonce || fail "alice after the crash"
+[ "$(ocsp_status "$T/k3" "$T/alice.pem")" = good ] || fail "alice: not good after the crash"
+echo "ok: killed while re-signing (PKID_TEST_CRASH_AT=ocsp-resign): bob revoked, alice good after restart"
 ca_kill
 echo "PASS: check-ocsp-responder"
