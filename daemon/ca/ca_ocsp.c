@@ -728,7 +728,11 @@ static void delete_stale_keys(struct ca *ca, const struct ocsp_state *st)
 	if (pkiks_key_list(ca->ks, &keys, &n) < 0)
 		return;
 	for (i = 0; i < n; i++) {
-		if (strncmp(keys[i].name, prefix, plen) != 0)
+		/* Only NAME-ocsp-<digits>: never a key someone else named. */
+		if (strncmp(keys[i].name, prefix, plen) != 0 ||
+		    !keys[i].name[plen] ||
+		    strspn(keys[i].name + plen, "0123456789") !=
+			    strlen(keys[i].name + plen))
 			continue;
 		for (live = false, j = 0; st && j < st->n; j++) {
 			signer_names(ca, st->s[j].ca_serial, key, path,
