@@ -7,7 +7,8 @@
 #                         requests, GET and POST, the cache (a second
 #                         answer is the same bytes), the responder
 #                         certificate's extensions, the AIA URL, nextUpdate
-#                         = the CRL's
+#                         = the CRL's, reload off and on, killed while
+#                         re-signing (PKID_TEST_CRASH_AT=ocsp-resign)
 #   check-ocsp-rollover   answers for the CA and the rollover CA during a
 #                         rollover, and after promotion (lab clock)
 #   bench-ocsp            responses/s and p99 from the cache with 100,000
