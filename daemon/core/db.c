@@ -376,12 +376,32 @@ void db_col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
 
 static void group_mark_synced(struct db *db);
 
+static int set_sync(struct db *db, bool full);
+
+/*
+ * After a grouped transaction whose synchronous=FULL could not be set
+ * back, no transaction starts until it is: its commit would claim a
+ * durability it does not have.
+ */
+static int sync_restored(struct db *db)
+{
+	if (!db->sync_lost)
+		return 0;
+	if (set_sync(db, true))
+		return -EIO;
+	db->sync_lost = false;
+	return 0;
+}
+
 int db_begin(struct db *db)
 {
 	int rc;
 
 	if (db->in_tx)
 		return -EINPROGRESS;
+	rc = sync_restored(db);
+	if (rc)
+		return rc;
 	rc = db_exec1(db, "BEGIN IMMEDIATE");
 	if (!rc)
 		db->in_tx = true;
@@ -407,6 +427,9 @@ int db_begin_grouped(struct db *db)
 		return -EINPROGRESS;
 	if (!db->wal)
 		return db_begin(db); /* no WAL to sync: commits stay FULL */
+	rc = sync_restored(db);
+	if (rc)
+		return rc;
 	rc = set_sync(db, false);
 	if (!rc)
 		rc = db_exec1(db, "BEGIN IMMEDIATE");
@@ -425,12 +448,14 @@ static int end_grouped(struct db *db)
 	int rc = set_sync(db, true);
 
 	db->grouped = false;
-	if (rc)
+	if (rc) {
 		/* Every later commit would go unsynced unannounced: this one
-		 * fails, and the handle is useless until it can be set. */
+		 * fails, and no transaction begins until it can be set. */
+		db->sync_lost = true;
 		pkid_log(LOG_CRIT, "DB_SYNC",
 			 "database %s: cannot restore synchronous=FULL",
 			 db->path ? db->path : "?");
+	}
 	return rc;
 }
 
@@ -504,10 +529,13 @@ bool db_in_transaction(const struct db *db)
 
 int db_tx_begin(struct db *db, bool *own)
 {
+	int rc;
+
 	*own = !db->in_tx;
 	if (!*own)
 		return 0;
-	return db_exec1(db, "BEGIN IMMEDIATE");
+	rc = sync_restored(db);
+	return rc ?: db_exec1(db, "BEGIN IMMEDIATE");
 }
 
 int db_tx_end(struct db *db, bool own, int rc)
