@@ -403,8 +403,10 @@ int db_begin(struct db *db)
 	if (rc)
 		return rc;
 	rc = db_exec1(db, "BEGIN IMMEDIATE");
-	if (!rc)
+	if (!rc) {
 		db->in_tx = true;
+		db->changes = sqlite3_total_changes64(db->h);
+	}
 	return rc;
 }
 
@@ -434,7 +436,8 @@ int db_begin_grouped(struct db *db)
 	if (!rc)
 		rc = db_exec1(db, "BEGIN IMMEDIATE");
 	if (rc) {
-		set_sync(db, true);
+		if (set_sync(db, true))
+			db->sync_lost = true;
 		return rc;
 	}
 	db->in_tx = db->grouped = true;
@@ -462,6 +465,7 @@ static int end_grouped(struct db *db)
 int db_commit(struct db *db)
 {
 	uint64_t ticket;
+	bool wrote;
 	int rc;
 
 	if (!db->in_tx)
@@ -471,13 +475,15 @@ int db_commit(struct db *db)
 		rc = db_commit_grouped(db, &ticket);
 		return rc ?: db_sync(db, ticket);
 	}
+	wrote = sqlite3_total_changes64(db->h) != db->changes;
 	rc = db_exec1(db, "COMMIT");
 	if (rc) {
 		/* a failed COMMIT may leave the transaction open: undo it */
 		db_undo(db);
 	} else {
 		db_space_again(db);
-		group_mark_synced(db);
+		if (wrote)
+			group_mark_synced(db);
 	}
 	db->in_tx = false;
 	return rc;
@@ -535,11 +541,15 @@ int db_tx_begin(struct db *db, bool *own)
 	if (!*own)
 		return 0;
 	rc = sync_restored(db);
-	return rc ?: db_exec1(db, "BEGIN IMMEDIATE");
+	rc = rc ?: db_exec1(db, "BEGIN IMMEDIATE");
+	if (!rc)
+		db->changes = sqlite3_total_changes64(db->h);
+	return rc;
 }
 
 int db_tx_end(struct db *db, bool own, int rc)
 {
+	bool wrote;
 	int rc2;
 
 	if (!own)
@@ -548,12 +558,14 @@ int db_tx_end(struct db *db, bool own, int rc)
 		db_undo(db);
 		return rc;
 	}
+	wrote = sqlite3_total_changes64(db->h) != db->changes;
 	rc2 = db_exec1(db, "COMMIT");
 	if (rc2) {
 		db_undo(db);
 	} else {
 		db_space_again(db);
-		group_mark_synced(db);
+		if (wrote)
+			group_mark_synced(db);
 	}
 	return rc2;
 }
@@ -562,8 +574,10 @@ int db_tx_end(struct db *db, bool own, int rc)
 
 /*
  * A FULL commit that wrote synced the WAL, and with it every grouped
- * commit before it.  (One that only read synced nothing: the count is
- * left, which costs at most one needless fdatasync.)
+ * commit before it.  One that only read synced nothing and must not be
+ * counted (callers check: rows changed since BEGIN); one that changed
+ * only the schema is not counted either, which costs at most one
+ * needless fdatasync.
  */
 static void group_mark_synced(struct db *db)
 {

@@ -49,7 +49,7 @@ struct db {
 	bool full;    /* DB_FULL logged: a write failed for want of space */
 	bool wal;     /* a file in WAL mode: group commit works */
 	bool sync_lost; /* synchronous=FULL not restored after a grouped tx */
-	int64_t changes; /* sqlite3_total_changes64 at db_begin_grouped */
+	int64_t changes; /* sqlite3_total_changes64 when the transaction began */
 	struct db_group group;
 };
 

@@ -600,6 +600,12 @@ static void test_group_commit(void)
 	r.tid[1] = '3';
 	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
 	CU_ASSERT_EQUAL(db->group.synced, 1); /* autocommit: not counted */
+	/* a plain transaction that only read synced nothing: not counted */
+	CU_ASSERT_EQUAL(db_begin(db), 0);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "G2", &got), 0);
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db_commit(db), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 1);
 	CU_ASSERT_EQUAL(db_begin(db), 0);
 	r.tid[1] = '4';
 	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
