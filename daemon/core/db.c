@@ -6,12 +6,18 @@
  *
  * Durability: WAL with synchronous=FULL, so a committed transaction (a
  * reserved serial above all) survives a crash of the process or the host.
+ * The exception is a grouped commit (db_commit_grouped): written to the
+ * WAL without waiting for the disk, and durable only once db_sync()
+ * returns for it; its caller answers nobody before that.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db_internal.h"
 #include "log.h"
@@ -200,7 +206,8 @@ void db_done(struct db *db, sqlite3_stmt *st)
 			return;
 		}
 	}
-	db_done(db, st);
+	/* a one-off statement (db_prep found the slot busy or none free) */
+	sqlite3_finalize(st);
 }
 
 int db_exec(struct db *db, const char *sql)
@@ -367,33 +374,147 @@ void db_col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
 
 /* ---- transactions ---- */
 
+static void group_mark_synced(struct db *db);
+
+static int set_sync(struct db *db, bool full);
+
+/*
+ * After a grouped transaction whose synchronous=FULL could not be set
+ * back, no transaction starts until it is: its commit would claim a
+ * durability it does not have.
+ */
+static int sync_restored(struct db *db)
+{
+	if (!db->sync_lost)
+		return 0;
+	if (set_sync(db, true))
+		return -EIO;
+	db->sync_lost = false;
+	return 0;
+}
+
 int db_begin(struct db *db)
 {
 	int rc;
 
 	if (db->in_tx)
 		return -EINPROGRESS;
+	rc = sync_restored(db);
+	if (rc)
+		return rc;
 	rc = db_exec1(db, "BEGIN IMMEDIATE");
-	if (!rc)
+	if (!rc) {
 		db->in_tx = true;
+		db->changes = sqlite3_total_changes64(db->h);
+	}
+	return rc;
+}
+
+/*
+ * PRAGMA synchronous takes effect when it is prepared, so it is never a
+ * cached statement (db_exec prepares it each time); it cannot change
+ * inside a transaction, hence before BEGIN and after COMMIT.
+ */
+static int set_sync(struct db *db, bool full)
+{
+	return db_exec(db, full ? "PRAGMA synchronous = FULL"
+				: "PRAGMA synchronous = NORMAL");
+}
+
+int db_begin_grouped(struct db *db)
+{
+	int rc;
+
+	if (db->in_tx)
+		return -EINPROGRESS;
+	if (!db->wal)
+		return db_begin(db); /* no WAL to sync: commits stay FULL */
+	rc = sync_restored(db);
+	if (rc)
+		return rc;
+	rc = set_sync(db, false);
+	if (!rc)
+		rc = db_exec1(db, "BEGIN IMMEDIATE");
+	if (rc) {
+		if (set_sync(db, true))
+			db->sync_lost = true;
+		return rc;
+	}
+	db->in_tx = db->grouped = true;
+	db->changes = sqlite3_total_changes64(db->h);
+	return 0;
+}
+
+/* After COMMIT or ROLLBACK of a grouped transaction: FULL again. */
+static int end_grouped(struct db *db)
+{
+	int rc = set_sync(db, true);
+
+	db->grouped = false;
+	if (rc) {
+		/* Every later commit would go unsynced unannounced: this one
+		 * fails, and no transaction begins until it can be set. */
+		db->sync_lost = true;
+		pkid_log(LOG_CRIT, "DB_SYNC",
+			 "database %s: cannot restore synchronous=FULL",
+			 db->path ? db->path : "?");
+	}
 	return rc;
 }
 
 int db_commit(struct db *db)
 {
+	uint64_t ticket;
+	bool wrote;
 	int rc;
 
 	if (!db->in_tx)
 		return -EINVAL;
+	if (db->grouped) {
+		/* a grouped transaction committed the plain way: durable now */
+		rc = db_commit_grouped(db, &ticket);
+		return rc ?: db_sync(db, ticket);
+	}
+	wrote = sqlite3_total_changes64(db->h) != db->changes;
 	rc = db_exec1(db, "COMMIT");
 	if (rc) {
 		/* a failed COMMIT may leave the transaction open: undo it */
 		db_undo(db);
 	} else {
 		db_space_again(db);
+		if (wrote)
+			group_mark_synced(db);
 	}
 	db->in_tx = false;
 	return rc;
+}
+
+int db_commit_grouped(struct db *db, uint64_t *ticket)
+{
+	bool wrote;
+	int rc, rc2;
+
+	*ticket = 0;
+	if (!db->in_tx)
+		return -EINVAL;
+	if (!db->grouped)
+		return db_commit(db); /* FULL: durable when it returns */
+	wrote = sqlite3_total_changes64(db->h) != db->changes;
+	rc = db_exec1(db, "COMMIT");
+	if (rc)
+		db_undo(db);
+	else
+		db_space_again(db);
+	db->in_tx = false;
+	rc2 = end_grouped(db);
+	pthread_mutex_lock(&db->group.mu);
+	/* A transaction that only read may have read a commit not durable
+	 * yet: its answer waits for that one. */
+	if (!rc && wrote)
+		db->group.written++;
+	*ticket = db->group.written;
+	pthread_mutex_unlock(&db->group.mu);
+	return rc ?: rc2;
 }
 
 int db_rollback(struct db *db)
@@ -402,6 +523,8 @@ int db_rollback(struct db *db)
 		return -EINVAL;
 	db->in_tx = false;
 	db_undo(db);
+	if (db->grouped)
+		end_grouped(db);
 	return 0;
 }
 
@@ -412,14 +535,21 @@ bool db_in_transaction(const struct db *db)
 
 int db_tx_begin(struct db *db, bool *own)
 {
+	int rc;
+
 	*own = !db->in_tx;
 	if (!*own)
 		return 0;
-	return db_exec1(db, "BEGIN IMMEDIATE");
+	rc = sync_restored(db);
+	rc = rc ?: db_exec1(db, "BEGIN IMMEDIATE");
+	if (!rc)
+		db->changes = sqlite3_total_changes64(db->h);
+	return rc;
 }
 
 int db_tx_end(struct db *db, bool own, int rc)
 {
+	bool wrote;
 	int rc2;
 
 	if (!own)
@@ -428,12 +558,120 @@ int db_tx_end(struct db *db, bool own, int rc)
 		db_undo(db);
 		return rc;
 	}
+	wrote = sqlite3_total_changes64(db->h) != db->changes;
 	rc2 = db_exec1(db, "COMMIT");
-	if (rc2)
+	if (rc2) {
 		db_undo(db);
-	else
+	} else {
 		db_space_again(db);
+		if (wrote)
+			group_mark_synced(db);
+	}
 	return rc2;
+}
+
+/* ---- group commit ---- */
+
+/*
+ * A FULL commit that wrote synced the WAL, and with it every grouped
+ * commit before it.  One that only read synced nothing and must not be
+ * counted (callers check: rows changed since BEGIN); one that changed
+ * only the schema is not counted either, which costs at most one
+ * needless fdatasync.
+ */
+static void group_mark_synced(struct db *db)
+{
+	pthread_mutex_lock(&db->group.mu);
+	if (!db->group.failed)
+		db->group.synced = db->group.written;
+	pthread_mutex_unlock(&db->group.mu);
+}
+
+/*
+ * The -wal file, opened once: SQLite keeps it (same inode) while the
+ * handle is open.  Its directory entry is made durable the first time,
+ * since with synchronous=NORMAL SQLite may not have synced it yet.
+ */
+static int wal_open(struct db *db)
+{
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->h, "main"));
+	char *dir;
+	int fd, dfd;
+
+	fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = strdup(wal);
+	if (!dir) {
+		close(fd);
+		return -ENOMEM;
+	}
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		int err = -errno;
+
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return err;
+	}
+	close(dfd);
+	db->group.wal_fd = fd;
+	return 0;
+}
+
+/* One fdatasync for every commit counted so far; called with mu held. */
+static int group_round(struct db *db)
+{
+	struct db_group *g = &db->group;
+	uint64_t target = g->written;
+	int rc = 0;
+
+	g->busy = true;
+	pthread_mutex_unlock(&g->mu);
+	if (g->wal_fd < 0)
+		rc = wal_open(db);
+	if (!rc && fdatasync(g->wal_fd) < 0)
+		rc = -errno;
+	pthread_mutex_lock(&g->mu);
+	g->busy = false;
+	if (rc == 0 && target > g->synced)
+		g->synced = target;
+	/*
+	 * After a failed fdatasync the kernel may have dropped the pages it
+	 * could not write, and a later one succeeds without them: the WAL
+	 * could then hold a hole that recovery stops at.  Nothing grouped
+	 * counts as durable again until pkid restarts.
+	 */
+	if (rc < 0 && !g->failed) {
+		g->failed = true;
+		pkid_log(LOG_CRIT, "DB_SYNC",
+			 "database %s: cannot sync its WAL: %s: nothing more "
+			 "is answered until pkid restarts",
+			 db->path ? db->path : "?", strerror(-rc));
+	}
+	pthread_cond_broadcast(&g->cv);
+	return rc;
+}
+
+int db_sync(struct db *db, uint64_t ticket)
+{
+	struct db_group *g = &db->group;
+	int rc = 0;
+
+	pthread_mutex_lock(&g->mu);
+	while (!rc && g->synced < ticket) {
+		if (g->failed)
+			rc = -EIO;
+		else if (g->busy)
+			/* the running round may not cover us: look again */
+			pthread_cond_wait(&g->cv, &g->mu);
+		else
+			rc = group_round(db);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
 }
 
 /* ---- opening ---- */
@@ -493,6 +731,21 @@ static int configure(struct db *db)
 	return rc;
 }
 
+/* Group commit needs a WAL file (not an in-memory database). */
+static bool journal_is_wal(struct db *db)
+{
+	const char *f = sqlite3_db_filename(db->h, "main");
+	sqlite3_stmt *st;
+	bool wal = false;
+
+	if (!f || !*f || db_prep(db, "PRAGMA journal_mode", &st))
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wal = !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+	db_done(db, st);
+	return wal;
+}
+
 int db_open(struct db **out, const char *path)
 {
 	struct db *db;
@@ -502,6 +755,9 @@ int db_open(struct db **out, const char *path)
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return -ENOMEM;
+	db->group.wal_fd = -1;
+	pthread_mutex_init(&db->group.mu, NULL);
+	pthread_cond_init(&db->group.cv, NULL);
 	db->path = strdup(path);
 	if (!db->path) {
 		rc = -ENOMEM;
@@ -521,6 +777,7 @@ int db_open(struct db **out, const char *path)
 		rc = migrate(db);
 	if (rc)
 		goto fail;
+	db->wal = journal_is_wal(db);
 	*out = db;
 	return 0;
 fail:
@@ -537,6 +794,10 @@ void db_close(struct db *db)
 	for (size_t i = 0; i < DB_STMT_CACHE; i++)
 		sqlite3_finalize(db->stmt[i].st);
 	sqlite3_close_v2(db->h);
+	if (db->group.wal_fd >= 0)
+		close(db->group.wal_fd);
+	pthread_cond_destroy(&db->group.cv);
+	pthread_mutex_destroy(&db->group.mu);
 	free(db->path);
 	free(db);
 }

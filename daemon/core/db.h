@@ -42,6 +42,22 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 bool db_in_transaction(const struct db *db);
+/*
+ * Group commit (issue 14): a transaction begun with db_begin_grouped()
+ * and ended with db_commit_grouped() is committed to the WAL without
+ * waiting for the disk; *ticket says which commit it was.  db_sync(db,
+ * ticket) returns 0 once that commit and every earlier one of this handle
+ * is durable: one fdatasync of the WAL for all the threads waiting at the
+ * time, so concurrent enrollments share one.  Nothing may be shown to
+ * anyone from a grouped transaction (it may have read another's commit
+ * too) before its db_sync returned 0.  db_sync needs no lock on the handle
+ * (its own mutex), but the handle must stay open meanwhile.  Without a WAL
+ * file these are db_begin/db_commit.  db_rollback ends either kind;
+ * db_commit on a grouped transaction commits and syncs.
+ */
+int db_begin_grouped(struct db *db);
+int db_commit_grouped(struct db *db, uint64_t *ticket);
+int db_sync(struct db *db, uint64_t ticket);
 /* PRAGMA integrity_check; 0 or -EIO. */
 int db_check(struct db *db);
 

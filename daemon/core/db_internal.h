@@ -3,7 +3,9 @@
 #ifndef PKID_DB_INTERNAL_H
 #define PKID_DB_INTERNAL_H
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "db.h"
 
@@ -22,12 +24,33 @@ struct db_stmt_slot {
 	bool busy;
 };
 
+/*
+ * Group commit (db_commit_grouped, db_sync): commits made with
+ * synchronous=NORMAL are counted in `written`; `synced` is the count one
+ * fdatasync of the -wal file is known to cover.  Under `mu`, which is
+ * never held across the fdatasync itself, so several threads wait on one.
+ */
+struct db_group {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t written; /* commits of this handle that changed the file */
+	uint64_t synced;  /* ... of which durable */
+	bool busy;	  /* a thread is in fdatasync for the others */
+	bool failed;	  /* an fdatasync failed: nothing is durable now */
+	int wal_fd;	  /* the -wal file, -1 until the first sync */
+};
+
 struct db {
 	sqlite3 *h;
 	char *path;
 	struct db_stmt_slot stmt[DB_STMT_CACHE];
-	bool in_tx; /* the caller opened a transaction with db_begin */
-	bool full;  /* DB_FULL logged: a write failed for want of space */
+	bool in_tx;   /* the caller opened a transaction with db_begin */
+	bool grouped; /* ... with db_begin_grouped (synchronous=NORMAL) */
+	bool full;    /* DB_FULL logged: a write failed for want of space */
+	bool wal;     /* a file in WAL mode: group commit works */
+	bool sync_lost; /* synchronous=FULL not restored after a grouped tx */
+	int64_t changes; /* sqlite3_total_changes64 when the transaction began */
+	struct db_group group;
 };
 
 /* SQLite result → negative errno; logs anything unexpected. */

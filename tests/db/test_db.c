@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "../lib/cunit_run.h"
 
 #include "core/db.h"
+#include "core/db_internal.h" /* the group commit's counters */
 
 static char dir[64];
 static char path[128];
@@ -531,6 +533,150 @@ static void test_transactions(void)
 	db_close(db);
 }
 
+/* The connection's synchronous setting: 1 NORMAL, 2 FULL. */
+static int sync_level(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA synchronous", -1, &st, NULL))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Group commit: a grouped transaction commits with synchronous=NORMAL and
+ * the handle is FULL again after it (commit or rollback); a write takes a
+ * new ticket, a read-only one the last write's; db_sync covers it; a plain
+ * commit after grouped ones counts them all durable.
+ */
+static void test_group_commit(void)
+{
+	struct db *db = fresh_db(), *other;
+	struct db_request r = {
+		.server = "CA", .tid = "G1", .created = 1, .expires = 2};
+	struct db_request got;
+	uint64_t t1, t2;
+
+	CU_ASSERT_EQUAL(sync_level(db), 2);
+	CU_ASSERT_EQUAL_FATAL(db_begin_grouped(db), 0);
+	CU_ASSERT_EQUAL(db_begin_grouped(db), -EINPROGRESS);
+	CU_ASSERT_EQUAL(sync_level(db), 1);
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_commit_grouped(db, &t1), 0);
+	CU_ASSERT_EQUAL(t1, 1);
+	CU_ASSERT_EQUAL(sync_level(db), 2);
+	/* committed: another handle sees it before the sync */
+	CU_ASSERT_EQUAL_FATAL(db_open(&other, path), 0);
+	CU_ASSERT_EQUAL(db_request_by_tid(other, "CA", "G1", &got), 0);
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db->group.synced, 0);
+	CU_ASSERT_EQUAL(db_sync(db, t1), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 1);
+	CU_ASSERT_TRUE(db->group.wal_fd >= 0);
+	/* read only: the last write's ticket, nothing new to sync */
+	CU_ASSERT_EQUAL_FATAL(db_begin_grouped(db), 0);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "G1", &got), 0);
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db_commit_grouped(db, &t2), 0);
+	CU_ASSERT_EQUAL(t2, 1);
+	/* rolled back: nothing counted, FULL again */
+	CU_ASSERT_EQUAL_FATAL(db_begin_grouped(db), 0);
+	r.tid[1] = '2';
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_rollback(db), 0);
+	CU_ASSERT_EQUAL(sync_level(db), 2);
+	CU_ASSERT_EQUAL(db->group.written, 1);
+	CU_ASSERT_EQUAL(db_request_by_tid(other, "CA", "G2", &got), -ENOENT);
+	/* a grouped commit left unsynced, then a plain (FULL) one */
+	CU_ASSERT_EQUAL_FATAL(db_begin_grouped(db), 0);
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_commit_grouped(db, &t2), 0);
+	CU_ASSERT_EQUAL(t2, 2);
+	CU_ASSERT_EQUAL(db->group.synced, 1);
+	r.tid[1] = '3';
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 1); /* autocommit: not counted */
+	/* a plain transaction that only read synced nothing: not counted */
+	CU_ASSERT_EQUAL(db_begin(db), 0);
+	CU_ASSERT_EQUAL(db_request_by_tid(db, "CA", "G2", &got), 0);
+	db_request_free(&got);
+	CU_ASSERT_EQUAL(db_commit(db), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 1);
+	CU_ASSERT_EQUAL(db_begin(db), 0);
+	r.tid[1] = '4';
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_commit(db), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 2);
+	db_close(other);
+	db_close(db);
+}
+
+/* Writers as in ca_enroll.c: commit under a lock, sync outside it. */
+#define GROUP_THREADS 6
+#define GROUP_EACH    25
+
+struct group_arg {
+	struct db *db;
+	pthread_mutex_t *lock;
+	int id, failed;
+};
+
+static void *group_writer(void *p)
+{
+	struct group_arg *a = p;
+	struct db_request r = {.server = "CA", .created = 1, .expires = 2};
+	uint64_t t;
+
+	for (int i = 0; i < GROUP_EACH; i++) {
+		snprintf(r.tid, sizeof(r.tid), "W%d-%d", a->id, i);
+		pthread_mutex_lock(a->lock);
+		if (db_begin_grouped(a->db) || db_request_add(a->db, &r) ||
+		    db_commit_grouped(a->db, &t))
+			a->failed++;
+		pthread_mutex_unlock(a->lock);
+		if (db_sync(a->db, t) || a->db->group.synced < t)
+			a->failed++;
+	}
+	return NULL;
+}
+
+static void test_group_commit_threads(void)
+{
+	struct db *db = fresh_db(), *other;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct group_arg a[GROUP_THREADS];
+	pthread_t th[GROUP_THREADS];
+	struct db_request got;
+	char tid[32];
+
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		a[i] = (struct group_arg){.db = db, .lock = &lock, .id = i};
+		CU_ASSERT_EQUAL_FATAL(
+			pthread_create(&th[i], NULL, group_writer, &a[i]), 0);
+	}
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CU_ASSERT_EQUAL(a[i].failed, 0);
+	}
+	CU_ASSERT_EQUAL(db->group.written, GROUP_THREADS * GROUP_EACH);
+	CU_ASSERT_EQUAL(db->group.synced, db->group.written);
+	CU_ASSERT_EQUAL_FATAL(db_open(&other, path), 0);
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		for (int j = 0; j < GROUP_EACH; j++) {
+			snprintf(tid, sizeof(tid), "W%d-%d", i, j);
+			CU_ASSERT_EQUAL(
+				db_request_by_tid(other, "CA", tid, &got), 0);
+			db_request_free(&got);
+		}
+	}
+	db_close(other);
+	db_close(db);
+}
+
 static void cleanup(void)
 {
 	char p[160];
@@ -559,6 +705,8 @@ int main(void)
 		{"one-time passwords, race", test_otp_race},
 		{"trustpoint state", test_trustpoint},
 		{"transactions", test_transactions},
+		{"group commit", test_group_commit},
+		{"group commit, threads", test_group_commit_threads},
 	};
 	int ret;
 

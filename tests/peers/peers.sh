@@ -18,6 +18,23 @@ CHALLENGE=peers-bench-pw
 # subject); the limit is measured in every run, 1 s each.
 BENCH_ARGS="--keys 8 --limit-seconds 1"
 trap '[ -z "${KEEP:-}" ] && rm -rf "$OUT"' EXIT
+HZ=$(getconf CLK_TCK)
+
+# CPU time (user + system, clock ticks) of the server's processes: on a
+# shared machine the rate follows the other jobs, the CPU an enrollment
+# costs much less so (pkid: pkid and pkiksd; micromdm: scepserver).
+cpu_ticks() { # PID...
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
+# cpu_report T0 T1 N LOG: server CPU ms per enrollment sent, for the table
+cpu_report() {
+	echo "$(((($2 - $1) * 100000 / HZ) / $3))" >"$4.cpu" # 1/100 ms
+}
 
 command -v scepserver >/dev/null ||
 	{ echo "bench-peers: no scepserver (apt-get install scep)" >&2; exit 1; }
@@ -37,9 +54,13 @@ run_micromdm() { # CLIENTS N LOG
 		curl -sf -o /dev/null "http://127.0.0.1:$port/scep?operation=GetCACaps" && break
 		sleep 0.05
 	done
+	local t0 t1
+	t0=$(cpu_ticks $pid)
 	$B/scep-bench --url "http://127.0.0.1:$port/scep" -n "$2" -c "$1" \
 		$BENCH_ARGS --challenge "$CHALLENGE" >"$3" 2>"$3.err"
 	rc=$?
+	t1=$(cpu_ticks $pid)
+	cpu_report "$t0" "$t1" "$2" "$3"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	grep -c "could not convert to serial number" "$d/server.log" >"$3.serial-races"
@@ -58,8 +79,12 @@ run_pkid() { # MODE LEVEL CLIENTS N LOG [BINDIR]
 		ca_conf "grant auto" "password $CHALLENGE"
 		sed -i "s/database level complete/database level $2/" "$T/pkid.conf"
 		if [ "$1" = single ]; then ca_start -m single; else ca_start; fi
+		t0=$(cpu_ticks "$PKID_PID" "$KS_TWIN_PID")
 		$B/scep-bench --url "$URL" -n "$4" -c "$3" \
 			$BENCH_ARGS --challenge "$CHALLENGE" >"$5" 2>"$5.err"
+		rc=$?
+		cpu_report "$t0" "$(cpu_ticks "$PKID_PID" "$KS_TWIN_PID")" "$4" "$5"
+		exit $rc
 	)
 }
 
@@ -119,8 +144,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			eval "${load#LOAD }"
 			# shellcheck disable=SC2154 # set by the evals above
 			why=$(grep -v "enrollments failed\|failed: " "$log.err" 2>/dev/null | sed 's/^scep-bench: [^:]*: //' | sort | uniq -c | sort -rn | head -n 2 | tr -s ' ' | tr '\n' ';')
-			echo "round $r $s c=$c: $enrollments_per_s/s p50 $p50_ms ms p99 $p99_ms ms failed $failed/$of loadgen $loadgen_share${why:+ (failures: $why)}"
-			echo "$s $c $enrollments_per_s $p50_ms $p99_ms $limit_per_s $loadgen_share $failed $of" >>"$OUT/rows"
+			cpu=$(cat "$log.cpu" 2>/dev/null || echo NA)
+			echo "round $r $s c=$c: $enrollments_per_s/s p50 $p50_ms ms p99 $p99_ms ms failed $failed/$of loadgen $loadgen_share server CPU ${cpu}/100 ms per enrollment${why:+ (failures: $why)}"
+			echo "$s $c $enrollments_per_s $p50_ms $p99_ms $limit_per_s $loadgen_share $failed $of $cpu" >>"$OUT/rows"
 		done
 	done
 done
@@ -130,9 +156,14 @@ import statistics, sys
 rows = {}
 limits = []
 for line in open(sys.argv[1]):
-    s, c, rate, p50, p99, limit, share, failed, of = line.split()
+    f = line.split()
+    s, c, rate, p50, p99, limit, share, failed, of = f[:9]
+    cpu = f[9] if len(f) > 9 else "NA"
     r = rows.setdefault((s, int(c)), {"rate": [], "p50": [], "p99": [],
-                                       "share": [], "failed": 0, "of": 0})
+                                       "share": [], "cpu": [], "failed": 0,
+                                       "of": 0})
+    if cpu != "NA":
+        r["cpu"].append(int(cpu) / 100)
     r["failed"] += int(failed)
     r["of"] += int(of)
     if rate != "NA":
@@ -143,17 +174,20 @@ med = lambda v: statistics.median(v) if v else float("nan")
 limit = med(limits)
 print()
 print("| server | clients | enrollments/s | p50 ms | p99 ms | failed | "
-      "× micromdm | of the limit | load generator CPU |")
-print("|---|---|---|---|---|---|---|---|---|")
+      "× micromdm | of the limit | load generator CPU | server CPU ms per enrollment |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (s, c), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0] != "micromdm", kv[0][0])):
     base = med(rows.get(("micromdm", c), {"rate": []})["rate"])
     rate = med(r["rate"])
     ratio = "—" if s == "micromdm" or not base > 0 else f"{rate / base:.2f}"
     print(f"| {s} | {c} | {rate:.1f} | {med(r['p50']):.1f} | "
           f"{med(r['p99']):.1f} | {r['failed']} of {r['of']} | {ratio} | "
-          f"{rate / limit if limit > 0 else float('nan'):.2f} | {100 * med(r['share']):.0f} % |")
+          f"{rate / limit if limit > 0 else float('nan'):.2f} | {100 * med(r['share']):.0f} % | "
+          f"{med(r['cpu']):.2f} |")
 print()
 print(f"physical limit (median of every run's measure): {limit:.0f} enrollments/s")
 print("medians over the rounds; enrollments/s counts successful enrollments only;")
 print("failed: every enrollment that did not come back SUCCESS with its certificate")
+print("server CPU: user + system time of the server's processes during the run")
+print("(pkid + pkiksd; scepserver) over the enrollments sent, median of the rounds")
 PY
