@@ -1,0 +1,12 @@
+# tests/hierarchy: CA hierarchies (issue 17).  Ports 18900-18949.
+#   check-hierarchy-policy  a CA request to a pkid CA: pending under grant
+#                           auto, the operator's grant issues CA:TRUE with
+#                           pathlen, keyCertSign/cRLSign, truncated at the
+#                           root's end; grant auto rollover ca-cert
+HIER_E2E := policy
+
+CHECKS += $(HIER_E2E:%=check-hierarchy-%)
+
+.PHONY: $(HIER_E2E:%=check-hierarchy-%)
+$(HIER_E2E:%=check-hierarchy-%): check-hierarchy-%: $(CA_E2E_DEPS)
+	timeout 300 tests/hierarchy/$*.sh
