@@ -195,6 +195,9 @@ struct ca_keys {
 	X509 *roll_ra_cert; /* RA mode: the RA's successor, else NULL */
 	EVP_PKEY *roll_ra_key;
 	const EVP_MD *md; /* `hash` */
+	/* mode sub-cs: the parent's certificates up to the root, nearest
+	 * first (GetCACert sends them after the CA); NULL for a root. */
+	STACK_OF(X509) * chain;
 };
 
 /* Up-ref'd copies; -EAGAIN before the CA first published its state. */

@@ -178,6 +178,22 @@ enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
 /* CA extensions (pathlen from ca-path-length and issuer's own) for x. */
 int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
 
+/* ca_sub.c: mode sub-cs (issue 17) */
+#define CA_SUB_WAIT_MSG                                                        \
+	"waiting for its CA certificate from the parent CA"
+bool ca_is_sub(const struct ca *ca);
+/* First start of a sub-cs: the key, then the trustpoint's certificate if
+ * it holds one (row completed and stored), else -EINPROGRESS; *why. */
+int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why);
+/* pub->k.chain: the parent's certificate (a root: nothing). */
+int ca_sub_chain(struct ca *ca, struct ca_pub *pub);
+/* The sub's rollover CA must come from the parent: not made here yet. */
+bool ca_sub_rollover_refused(struct ca *ca);
+/* show server: the mode, the parent and the chain (nothing for a root). */
+struct json_t;
+struct ctl_reply;
+void ca_sub_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
+
 /* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);

@@ -72,7 +72,11 @@ static void subject_of(struct tp *tp, struct scep_client_subject *s)
 		.ip = c->ip_address == PKID_SET ? c->ip_address_value : NULL,
 		.alt_name = c->subject_alt_name,
 		.challenge = c->password,
+		/* mode sub-cs: a CA certificate, named as the server */
+		.ca = tp->sub_cs,
 	};
+	if (tp->sub_cs && !c->subject_name[0])
+		s->dn = tp->sub_dn;
 	/* `serial-number`: IOS puts the router's serial number; we put the
 	 * machine's (ours: /etc/machine-id when DMI has none). */
 	if (c->serial_number == PKID_SET && tp->set->serial[0])

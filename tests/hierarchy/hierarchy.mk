@@ -3,10 +3,14 @@
 #                           auto, the operator's grant issues CA:TRUE with
 #                           pathlen, keyCertSign/cRLSign, truncated at the
 #                           root's end; grant auto rollover ca-cert
-HIER_E2E := policy
+#   check-hierarchy-sub     root + mode sub-cs + clients: the sub enrolls its
+#                           CA certificate (pending, granted, POLL), serves
+#                           the chain; strongSwan and a pkid trustpoint
+#                           enroll at the sub; openssl verify root <- sub
+HIER_E2E := policy sub
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
 .PHONY: $(HIER_E2E:%=check-hierarchy-%)
-$(HIER_E2E:%=check-hierarchy-%): check-hierarchy-%: $(CA_E2E_DEPS)
+$(HIER_E2E:%=check-hierarchy-%): check-hierarchy-%: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
 	timeout 300 tests/hierarchy/$*.sh
