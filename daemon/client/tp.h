@@ -72,9 +72,10 @@ void tp_timers_sync(struct tp_set *set);
  * authenticates the parent (with the configured fingerprint) and sends
  * the request when none is under way: 0 when the trustpoint holds a
  * certificate for the CA to take, -EINPROGRESS while pending or retrying,
- * -EPERM (not authenticated) or -EKEYREJECTED (refused), with @why.  The
- * hook runs (trustpoint lock held: it must only note and wake) after a
- * certificate of a sub-cs trustpoint is installed.
+ * -EPERM (not authenticated) or -EKEYREJECTED (refused or gave up since
+ * this pkid started: the operator's `trustpoint NAME enroll` asks again),
+ * with @why.  The hook runs (trustpoint lock held: it must only note and
+ * wake) after a sub-cs trustpoint installed a certificate or gave up.
  */
 int tp_sub_request(struct tp_set *set, const char *name, char *why, size_t n);
 void tp_set_sub_hook(struct tp_set *set, void (*fn)(void *arg), void *arg);

@@ -282,6 +282,7 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 	save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
 	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW)
 		pkiks_key_delete(tp->set->ks, r->key_name);
+	tp_sub_changed(tp); /* a sub-cs CA says why it waits on */
 }
 
 /*

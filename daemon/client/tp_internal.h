@@ -128,8 +128,9 @@ void tp_zero_touch_later(struct tp *tp);
 int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 		char *why, size_t n);
 
-/* tp_sub.c: call the sub-cs hook after an install (under the lock). */
-void tp_sub_installed(struct tp *tp);
+/* tp_sub.c: call the sub-cs hook after an install or a give-up (under
+ * the lock). */
+void tp_sub_changed(struct tp *tp);
 
 /* tp_recover.c */
 /* The CA's end passed without a shadow identity: 1 when the new CA is

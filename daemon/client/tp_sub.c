@@ -8,7 +8,8 @@
  * and the ordinary enrollment machinery carries it: PENDING and POLL
  * while the parent's operator has not granted it, CONNECT RETRY while
  * the parent is unreachable.  Once a certificate is installed the
- * daemon's hook (tp_set_sub_hook) tells the CA to look again.
+ * daemon's hook (tp_set_sub_hook) tells the CA to look again; so does a
+ * request that gave up (refused by the parent), for the CA to say so.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ void tp_set_sub_hook(struct tp_set *set, void (*fn)(void *arg), void *arg)
 	pthread_mutex_unlock(&set->lock);
 }
 
-void tp_sub_installed(struct tp *tp)
+void tp_sub_changed(struct tp *tp)
 {
 	if (tp->sub_cs && tp->set->sub_hook)
 		tp->set->sub_hook(tp->set->sub_arg);
@@ -89,6 +90,16 @@ static int sub_request_locked(struct tp *tp, char *why, size_t n)
 	db_tp_free(&st);
 	if (ret != -ENOENT)
 		return ret;
+	/* Refused (or out of retries) since this pkid started: the operator
+	 * asks again, never a loop of requests the parent refuses. */
+	if (tp->gave_up_at) {
+		snprintf(why, n,
+			 "the parent CA refused the request or it gave up (see "
+			 "ENROLL_FAILED); `pkictl trustpoint %s enroll` asks "
+			 "again",
+			 tp->cfg.name);
+		return -EKEYREJECTED;
+	}
 	pkid_log(LOG_INFO, NULL,
 		 "trustpoint %s: requesting the CA certificate of server %s "
 		 "from %s",

@@ -7,7 +7,10 @@
 #                           CA certificate (pending, granted, POLL), serves
 #                           the chain; strongSwan and a pkid trustpoint
 #                           enroll at the sub; openssl verify root <- sub
-HIER_E2E := policy sub
+#   check-hierarchy-notca   a non-CA certificate from the parent, a request
+#                           rejected at the root: the sub does not serve and
+#                           says why
+HIER_E2E := policy sub notca
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
