@@ -578,8 +578,11 @@ static int run(struct pkid *d)
 		if (p[1].revents & POLLIN)
 			reload_poll(d->reload);
 		if (p[2].revents & POLLIN &&
-		    read(d->kick_fd, &kicks, sizeof(kicks)) > 0)
+		    read(d->kick_fd, &kicks, sizeof(kicks)) > 0) {
 			try_start(d); /* a sub-cs's certificate came */
+			if (d->ca && ca_running(d->ca))
+				ca_sub_refresh(d->ca); /* or a new one */
+		}
 		if (n > 3 && p[3].revents) {
 			if (pkiks_event_read(d->ev, &ev) == 0) {
 				handle_event(d, &ev);

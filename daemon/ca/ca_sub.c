@@ -235,3 +235,61 @@ void ca_sub_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
 	}
 	json_object_set_new(o, "chain", chain);
 }
+
+/*
+ * A running sub-cs whose trustpoint got a new certificate for the same
+ * key (a RENEW at the parent, or the switch to a certificate under the
+ * parent's rollover CA with its new root): the CA takes it and
+ * publishes the new certificate and chain.  Certificates the CA issued
+ * stay valid under it (same subject, same key).  Another key's
+ * certificate (auto-enroll regenerate) is not taken: the CA's key does
+ * not change under it.
+ */
+static int refresh_locked(struct ca *ca, int64_t now)
+{
+	struct db_ca row = {0};
+	X509 *parent = NULL, *id = NULL;
+	const char *why = NULL;
+	int ret = tp_certs(ca, &parent, &id);
+
+	if (ret < 0 || !id || !parent)
+		goto out;
+	if (!X509_cmp(id, ca->pub->k.ca_cert) &&
+	    sk_X509_num(ca->pub->k.chain) > 0 &&
+	    !X509_cmp(parent, sk_X509_value(ca->pub->k.chain, 0)))
+		goto out; /* nothing new */
+	if (key_matches(ca, ca->cfg.name, id) != 1) {
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: trustpoint %s holds a certificate for another "
+			 "key: the CA keeps its certificate",
+			 ca->cfg.name, ca->cfg.name);
+		goto out;
+	}
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	ret = ret ?: adopt(ca, parent, id, &row, &why);
+	ret = ret ?: ca_load(ca, &row, now);
+	if (ret == 0)
+		ca_rollover_arm(ca);
+	else
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: the new certificate from the parent is not taken: "
+			 "%s",
+			 ca->cfg.name, why ? why : strerror(-ret));
+out:
+	db_ca_free(&row);
+	X509_free(parent);
+	X509_free(id);
+	return ret;
+}
+
+int ca_sub_refresh(struct ca *ca)
+{
+	int64_t now;
+	int ret = 0;
+
+	pthread_mutex_lock(&ca->lock);
+	if (ca->running && ca_is_sub(ca) && ca_now(ca, &now) == 0)
+		ret = refresh_locked(ca, now);
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}

@@ -285,5 +285,6 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 			 tp->cfg.name);
 	tp_arm_lifecycle(tp, st, &at);
 	tp_export(tp, st, "switched");
+	tp_sub_changed(tp); /* a sub-cs CA takes the new chain */
 	return 0;
 }

@@ -10,7 +10,10 @@
 #   check-hierarchy-notca   a non-CA certificate from the parent, a request
 #                           rejected at the root: the sub does not serve and
 #                           says why
-HIER_E2E := policy sub notca
+#   check-hierarchy-renew   the sub renews its CA certificate (same key) at
+#                           the root, granted by grant auto rollover ca-cert;
+#                           its routers verify across the old end
+HIER_E2E := policy sub notca renew
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
