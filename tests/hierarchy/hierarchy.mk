@@ -13,7 +13,9 @@
 #   check-hierarchy-renew   the sub renews its CA certificate (same key) at
 #                           the root, granted by grant auto rollover ca-cert;
 #                           its routers verify across the old end
-HIER_E2E := policy sub notca renew
+#   check-hierarchy-rootroll the root rolls over: the sub SHADOWs through its
+#                           trustpoint and serves [sub2, RA, root2] after
+HIER_E2E := policy sub notca renew rootroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

@@ -13,7 +13,8 @@
 #    the root; `show server SUB` names the parent;
 #  - strongSwan (pki --scep) and a pkid trustpoint enroll at the sub;
 #    both certificates verify with openssl against the root with the sub
-#    as the intermediate, and not against the root alone.
+#    as the intermediate, and not against the root alone;
+#  - a restarted sub serves the same chain at once.
 . tests/hierarchy/lib.sh
 hi_setup 18910
 ca_conf "! manual granting at the root"
@@ -130,4 +131,15 @@ openssl verify -CAfile "$T/root.pem" -untrusted "$T/sub.pem" "$T/tp1.pem" >/dev/
 openssl verify -CAfile "$T/bundle.pem" "$T/tp1.pem" >/dev/null ||
 	hfail "the GetCACert bundle does not verify the client's certificate"
 echo "ok: pkid trustpoint enrolled at the sub (CA $subfp); root <- sub <- router1 verifies"
+
+# 6. A restarted sub serves at once: its certificate is recorded, the
+# parent is read from the trustpoint again.
+sub_stop
+sub_start
+wait_for 20 sub_serving || hfail "the restarted sub does not serve"
+curl -sf "$SURL?operation=GetCACert" -o "$T/sub-again.p7" || hfail "GetCACert again"
+cmp -s "$T/sub.p7" "$T/sub-again.p7" || hfail "GetCACert changed across a restart"
+[ "$(grep -c CS_SUB_CA_INSTALLED "$T/sub.log")" = 1 ] ||
+	hfail "the restarted sub installed its certificate again"
+echo "ok: restarted: the same chain, no new request"
 echo "check-hierarchy-sub: OK"
