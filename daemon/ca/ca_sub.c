@@ -21,7 +21,11 @@
  * chain the server publishes after its own (GetCACert, `show server`).
  * The database row records only the CA's own certificate: the parent's
  * is read from the trustpoint at each load, so a parent that rolls over
- * is followed where the trustpoint follows it.
+ * is followed where the trustpoint follows it.  While the trustpoint
+ * holds a shadow certificate for the CA key (the parent's rollover), the
+ * server offers it as its rollover CA certificate (sub_rollover), and
+ * takes it as its certificate when the trustpoint switches
+ * (ca_sub_refresh).
  *
  * Not yet: the sub's own rollover (its rollover CA certificate must come
  * from the parent, not be self-signed), so `auto-rollover` and `server
@@ -69,19 +73,31 @@ static const char *not_ca_reason(X509 *x)
 	return NULL;
 }
 
-/* The trustpoint's parent and identity certificates (owned). */
-static int tp_certs(struct ca *ca, X509 **parent, X509 **id)
+/* The trustpoint's parent and identity certificates, and its shadow
+ * identity when asked for (owned; NULL where it holds none). */
+static int tp_certs_shadow(struct ca *ca, X509 **parent, X509 **id,
+			   X509 **shadow)
 {
 	struct db_tp tp = {0};
 	int ret = db_tp_get(ca->db, ca->cfg.name, &tp);
 
 	*parent = *id = NULL;
+	if (shadow)
+		*shadow = NULL;
 	if (ret < 0)
 		return ret;
 	*parent = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
 	*id = ca_x509_from_der(tp.id_cert, tp.id_cert_len);
+	if (shadow)
+		*shadow = ca_x509_from_der(tp.shadow_id_cert,
+					   tp.shadow_id_cert_len);
 	db_tp_free(&tp);
 	return 0;
+}
+
+static int tp_certs(struct ca *ca, X509 **parent, X509 **id)
+{
+	return tp_certs_shadow(ca, parent, id, NULL);
 }
 
 /* Take the trustpoint's certificate as the CA's, once it is one. */
@@ -154,15 +170,79 @@ int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why)
 	return ret;
 }
 
+/* The RA's certificate under the rollover CA view (same RA key): the one
+ * written before if it still fits, else a new one from the view's start. */
+static int roll_ra(struct ca *ca, struct ca_pub *pub, int64_t start)
+{
+	struct ca_pub view = {0};
+	char path[PKID_CONF_URL_MAX + 80];
+	X509 *ra;
+	int ret = ca_ra_path(ca, true, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	ra = ca_read_der_file(path);
+	if (ra && X509_verify(ra, X509_get0_pubkey(pub->k.roll_cert)) == 1 &&
+	    !X509_NAME_cmp(X509_get_issuer_name(ra),
+			   X509_get_subject_name(pub->k.roll_cert)) &&
+	    X509_check_private_key(ra, pub->k.ra_key) == 1) {
+		pub->k.roll_ra_cert = ra;
+	} else {
+		X509_free(ra);
+		view.k.ca_cert = pub->k.roll_cert;
+		view.k.ca_key = pub->k.roll_key;
+		ret = ca_ra_issue(ca, &view, pub->k.ra_key, start, path,
+				  &pub->k.roll_ra_cert);
+	}
+	if (ret == 0) {
+		EVP_PKEY_up_ref(pub->k.ra_key);
+		pub->k.roll_ra_key = pub->k.ra_key;
+	}
+	return ret;
+}
+
+/*
+ * Trustpoint NAME holds a shadow certificate for the CA's key (the
+ * parent's rollover: same key, from the parent's end): the sub offers it
+ * as its rollover CA certificate, so that its routers SHADOW across the
+ * parent's end as against a root's rollover (GetNextCACert signed by the
+ * current certificate, requests enveloped to it issued from its start
+ * with the same key).  The trustpoint's switch at that end makes it the
+ * CA's certificate (ca_sub_refresh).
+ */
+static int sub_rollover(struct ca *ca, struct ca_pub *pub, X509 *shadow)
+{
+	int64_t start;
+	int ret;
+
+	if (!shadow || pub->k.roll_cert || not_ca_reason(shadow) ||
+	    !X509_cmp(shadow, pub->k.ca_cert) ||
+	    EVP_PKEY_eq(pub->k.ca_key, X509_get0_pubkey(shadow)) != 1)
+		return 0;
+	ret = ca_time_of(X509_get0_notBefore(shadow), &start);
+	if (ret < 0)
+		return ret;
+	X509_up_ref(shadow);
+	pub->k.roll_cert = shadow;
+	EVP_PKEY_up_ref(pub->k.ca_key);
+	pub->k.roll_key = pub->k.ca_key;
+	if (pub->k.ra_key)
+		ret = roll_ra(ca, pub, start);
+	return ret;
+}
+
 int ca_sub_chain(struct ca *ca, struct ca_pub *pub)
 {
-	X509 *parent = NULL, *id = NULL;
+	X509 *parent = NULL, *id = NULL, *shadow = NULL;
 	int ret;
 
 	if (!ca_is_sub(ca))
 		return 0;
-	ret = tp_certs(ca, &parent, &id);
+	ret = tp_certs_shadow(ca, &parent, &id, &shadow);
 	X509_free(id);
+	if (ret == 0)
+		ret = sub_rollover(ca, pub, shadow);
+	X509_free(shadow);
 	if (ret < 0 || !parent) {
 		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
 			 "%s: the parent's certificate (trustpoint %s) is "
@@ -254,10 +334,6 @@ static int refresh_locked(struct ca *ca, int64_t now)
 
 	if (ret < 0 || !id || !parent)
 		goto out;
-	if (!X509_cmp(id, ca->pub->k.ca_cert) &&
-	    sk_X509_num(ca->pub->k.chain) > 0 &&
-	    !X509_cmp(parent, sk_X509_value(ca->pub->k.chain, 0)))
-		goto out; /* nothing new */
 	if (key_matches(ca, ca->cfg.name, id) != 1) {
 		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
 			 "%s: trustpoint %s holds a certificate for another "
@@ -266,7 +342,10 @@ static int refresh_locked(struct ca *ca, int64_t now)
 		goto out;
 	}
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
-	ret = ret ?: adopt(ca, parent, id, &row, &why);
+	/* A new certificate is taken; the same one is published again with
+	 * what changed around it (parent, shadow: the rollover CA). */
+	if (ret == 0 && X509_cmp(id, ca->pub->k.ca_cert))
+		ret = adopt(ca, parent, id, &row, &why);
 	ret = ret ?: ca_load(ca, &row, now);
 	if (ret == 0)
 		ca_rollover_arm(ca);

@@ -238,8 +238,8 @@ int tp_install(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 			  kind == TP_KIND_SHADOW  ? "shadow"
 			  : kind == TP_KIND_RENEW ? "renewed"
 						  : "enrolled");
-	if (ret == 0 && kind != TP_KIND_SHADOW)
-		tp_sub_changed(tp); /* a sub-cs CA may start now */
+	if (ret == 0)
+		tp_sub_changed(tp); /* a sub-cs CA may start, or roll over */
 	return ret;
 }
 

@@ -14,6 +14,8 @@
 #                           the root, granted by grant auto rollover ca-cert;
 #                           its routers verify across the old end
 #   check-hierarchy-rootroll the root rolls over: the sub SHADOWs through its
+#                           trustpoint, offers its shadow as its rollover CA;
+#                           its routers SHADOW too: no gap at the root's end;
 #                           trustpoint and serves [sub2, RA, root2] after
 HIER_E2E := policy sub notca renew rootroll
 

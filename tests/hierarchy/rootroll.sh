@@ -9,6 +9,12 @@
 #  - at the root's end the trustpoint switches and the running sub takes
 #    the new certificate and the new root: GetCACert = [sub2, RA, root2],
 #    sub2 for key SUB, from the old root's end, verifying under root2;
+#  - while SUB holds its shadow certificate the sub offers it as its
+#    rollover CA (GetNextCACert, same key SUB): a router enrolled at the
+#    sub before (its certificate ends with the sub's) SHADOWs against it,
+#    and switches at the root's end: its chain verifies one second before
+#    the end (root1 <- sub1 <- router1) and one second after it (root2 <-
+#    sub2 <- router2), no gap;
 #  - a router enrolling at the sub afterwards verifies root2 <- sub2.
 . tests/hierarchy/lib.sh
 hi_setup 18916
@@ -37,6 +43,17 @@ rend=$(cert_time "$T/root1.pem" enddate)
 	hfail "sub1 does not end with the root (not truncated)"
 echo "ok: sub1 ends with root1 at $rend"
 
+# A router enrolls at the sub now; its certificate ends with the sub's.
+URL=$SURL cl_conf "auto-enroll 80" "certificate export-shadow $T/tp1-shadow.pem"
+cl_start
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept >/dev/null ||
+	hfail "authenticate"
+PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || hfail "enroll"
+cp "$T/tp1.pem" "$T/router1.pem"
+[ "$(cert_time "$T/router1.pem" enddate)" = "$rend" ] ||
+	hfail "router1 does not end with the sub"
+echo "ok: router1 enrolled at the sub, ends with it"
+
 # The root makes its rollover CA 2 hours before its end; SUB's SHADOW.
 shadow=$(sub_timer SHADOW)
 [ -n "$shadow" ] || hfail "no SHADOW timer for trustpoint SUB"
@@ -47,6 +64,18 @@ wait_for 30 grep -q "CS_SUB_CA_REQUEST.*re-enrollment granted" "$T/ca.log" ||
 wait_for 20 grep -q "trustpoint SUB: .*shadow" "$T/sub.log" ||
 	hfail "trustpoint SUB holds no shadow certificate"
 echo "ok: SUB shadowed: a CA certificate under root2 for key SUB"
+wait_for 20 curl -sf -o "$T/next.p7" "$SURL?operation=GetNextCACert" ||
+	hfail "the sub offers no rollover CA certificate"
+
+# The router's SHADOW: GetNextCACert at the sub, a request under sub2.
+rshadow=$(timer_at SHADOW)
+[ -n "$rshadow" ] || hfail "no SHADOW timer for TP1"
+[ "$rshadow" -gt "$(lab_now)" ] || echo "note: TP1's SHADOW already due"
+lab_to $((rshadow + 1))
+wait_for 30 test -s "$T/tp1-shadow.pem" || hfail "the router holds no shadow certificate"
+[ "$(cert_time "$T/tp1-shadow.pem" startdate)" = "$rend" ] ||
+	hfail "the router's shadow certificate does not start at the root's end"
+echo "ok: the router SHADOWed against the sub's rollover CA"
 
 # The root's end: root2 becomes the root, the sub switches.
 lab_to $((rend + 2))
@@ -67,14 +96,22 @@ subctl --json "show server" SUB | jq -r '.chain[0].fingerprint' >"$T/pfp"
 [ "$(cat "$T/pfp")" = "$(openssl x509 -in "$T/root2.pem" -noout -fingerprint -sha256 |
 	sed 's/.*=//; s/://g')" ] || hfail "show server: parent is not root2"
 echo "ok: at root1's end the sub serves [sub2, RA, root2]"
+# The router switched at the same end: no gap.
+router2_new() { ! cmp -s "$T/router1.pem" "$T/tp1.pem"; }
+wait_for 30 router2_new || hfail "the router did not switch to its shadow identity"
+cp "$T/tp1.pem" "$T/router2.pem"
+openssl verify -attime $((rend - 1)) -CAfile "$T/root1.pem" -untrusted "$T/sub1.pem" \
+	"$T/router1.pem" >/dev/null || hfail "router1 at the root's end - 1 s"
+openssl verify -attime $((rend + 1)) -CAfile "$T/root2.pem" -untrusted "$T/sub2.pem" \
+	"$T/router2.pem" >/dev/null || hfail "router2 at the root's end + 1 s"
+openssl verify -attime $((rend + 1)) -CAfile "$T/root1.pem" -untrusted "$T/sub1.pem" \
+	"$T/router1.pem" >/dev/null 2>&1 && hfail "router1 still valid after the end?"
+echo "ok: no gap: root1 <- sub1 <- router1 at end - 1 s, root2 <- sub2 <- router2 at end + 1 s"
 
-# A router enrolls at the sub now.
-URL=$SURL cl_conf
-cl_start
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept >/dev/null ||
-	hfail "authenticate"
+# A new enrollment at the sub now (the router's by hand) is under sub2.
 PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || hfail "enroll"
+cmp -s "$T/router2.pem" "$T/tp1.pem" && hfail "TP1 was not renewed"
 openssl verify -attime "$(lab_now)" -CAfile "$T/root2.pem" -untrusted "$T/sub2.pem" \
 	"$T/tp1.pem" >/dev/null || hfail "router under root2 <- sub2"
-echo "ok: a router enrolled after the switch verifies root2 <- sub2"
+echo "ok: a router renewed after the switch verifies root2 <- sub2"
 echo "check-hierarchy-rootroll: OK"

@@ -309,7 +309,7 @@ static bool signed_by_one_of(CMS_ContentInfo *cms, STACK_OF(X509) * trusted)
 	return ok;
 }
 
-/* The rollover CA: self-issued, the current CA's subject, not the CA. */
+/* The rollover CA: the current CA's subject, not the CA. */
 static X509 *find_next(STACK_OF(X509) * certs, X509 *ca)
 {
 	int i;
@@ -317,10 +317,15 @@ static X509 *find_next(STACK_OF(X509) * certs, X509 *ca)
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509 *x = sk_X509_value(certs, i);
 
-		if (self_issued(x) && X509_cmp(x, ca) &&
-		    !X509_NAME_cmp(X509_get_subject_name(x),
-				   X509_get_subject_name(ca)) &&
-		    X509_verify(x, X509_get0_pubkey(x)) == 1)
+		if (!X509_cmp(x, ca) || X509_NAME_cmp(X509_get_subject_name(x),
+						      X509_get_subject_name(ca)))
+			continue;
+		/* A root's rollover CA verifies with its own key; a
+		 * subordinate's is issued by its parent's (new) CA, which
+		 * the message does not carry: a CA certificate of the same
+		 * name, vouched for by the current CA's signature. */
+		if (self_issued(x) ? X509_verify(x, X509_get0_pubkey(x)) == 1
+				   : is_ca(x))
 			return x;
 	}
 	return NULL;
