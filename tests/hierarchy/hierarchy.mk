@@ -14,9 +14,9 @@
 #                           the root, granted by grant auto rollover ca-cert;
 #                           its routers verify across the old end
 #   check-hierarchy-rootroll the root rolls over: the sub SHADOWs through its
-#                           trustpoint, offers its shadow as its rollover CA;
-#                           its routers SHADOW too: no gap at the root's end;
-#                           trustpoint and serves [sub2, RA, root2] after
+#                           trustpoint, offers its shadow as its rollover CA
+#                           and its routers SHADOW too; at the root's end it
+#                           serves [sub2, RA, root2]: no gap (lab clock)
 HIER_E2E := policy sub notca renew rootroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
