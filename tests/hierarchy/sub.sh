@@ -88,12 +88,8 @@ subctl --json "show server" SUB | jq -e '.mode == "sub-cs" and (.chain | length)
 echo "ok: GetCACert = [sub, RA, root]; show server names the parent"
 
 # 4. strongSwan enrolls at the sub (grant auto there).
-cat >"$T/strongswan.conf" <<-EOF2
-pki {
-  load = random nonce openssl gmp pem pkcs1 pkcs7 pkcs8 x509 pubkey sha1 sha2 aes hmac curl constraints revocation
-}
-EOF2
-export STRONGSWAN_CONF=$T/strongswan.conf
+. tests/lib/strongswan.sh
+strongswan_conf "$T"
 mkdir -p "$T/sw"
 (cd "$T/sw" && pki --scepca --url "$SURL" --caout ca.der --raout ra.der \
 	>"$T/scepca.log" 2>&1) ||
