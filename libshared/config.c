@@ -410,6 +410,12 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 			 "crypto pki server %s: mode sub-cs: trustpoint %s's "
 			 "rsakeypair must be the CA key %s",
 			 s->name, s->name, s->name);
+	else if (t->auto_enroll_regenerate)
+		conf_err(p,
+			 "crypto pki server %s: mode sub-cs: trustpoint %s "
+			 "renews the CA key itself: auto-enroll regenerate (a "
+			 "new CA key) is not served yet",
+			 s->name, s->name);
 }
 
 static void check_server(struct parser *p, const struct pkid_server_config *s)

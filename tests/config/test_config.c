@@ -725,6 +725,9 @@ static void test_hierarchy_lines(void)
 		" mode sub-cs\n", /* no enrollment url */
 		"crypto pki trustpoint SUB\n enrollment url http://x/\n"
 		" rsakeypair OTHER\ncrypto pki server SUB\n mode sub-cs\n",
+		"crypto pki trustpoint SUB\n enrollment url http://x/\n"
+		" auto-enroll 70 regenerate\ncrypto pki server SUB\n"
+		" mode sub-cs\n",
 		"crypto pki server CA\n mode ra\n",
 		"crypto pki server CA\n mode root\n",
 		"crypto pki server CA\n grant auto rollover ra-cert\n",
