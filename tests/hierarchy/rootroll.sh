@@ -58,6 +58,12 @@ echo "ok: router1 enrolled at the sub, ends with it"
 shadow=$(sub_timer SHADOW)
 [ -n "$shadow" ] || hfail "no SHADOW timer for trustpoint SUB"
 [ "$shadow" -gt $((rend - 7200)) ] || hfail "SUB's SHADOW at $shadow, before the root's rollover"
+# First the root's rollover CA (its keygen takes a moment): a SHADOW
+# that came first would find none and retry a minute later, correctly,
+# but past this test's wait.
+lab_to $((rend - 7200 + 1))
+wait_for 30 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
+	hfail "the root made no rollover CA"
 lab_to $((shadow + 1))
 wait_for 30 grep -q "CS_SUB_CA_REQUEST.*re-enrollment granted" "$T/ca.log" ||
 	hfail "the root did not grant the sub's request under its rollover CA"
