@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -86,6 +87,11 @@ struct pkid {
 	atomic_bool busy;
 	atomic_ullong wakeups;
 	atomic_int ev_fd;
+	/* mode sub-cs: written by the trustpoints' hook when the sub's
+	 * trustpoint installed a certificate (try_start looks again), and
+	 * the last reason the sub said it waits (said once each). */
+	int kick_fd;
+	char sub_why[256];
 };
 
 static void usage(FILE *f)
@@ -233,15 +239,60 @@ static int load_config(struct pkid *d)
 	return 0;
 }
 
+/*
+ * mode sub-cs: the CA waits for its certificate; have its trustpoint
+ * ask the parent (or say why it cannot).  1: the trustpoint holds one
+ * now (start again), 0: still waiting (said once per reason).
+ */
+static int sub_waiting(struct pkid *d, const char *ca_why)
+{
+	char why[256] = "";
+	int ret = tp_sub_request(d->tp, ca_name(d->ca), why, sizeof(why));
+
+	if (ret == 0)
+		return 1;
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-ret));
+	if (strcmp(why, d->sub_why)) {
+		snprintf(d->sub_why, sizeof(d->sub_why), "%s", why);
+		if (ret == -EINPROGRESS)
+			pkid_log(LOG_NOTICE, "CS_SUB_WAITING",
+				 "%s: not started: %s: %s", ca_name(d->ca),
+				 ca_why ? ca_why : "waiting", why);
+		else
+			pkid_log(LOG_ERR, "CS_SUB_WAITING",
+				 "%s: not started: %s: %s", ca_name(d->ca),
+				 ca_why ? ca_why : "waiting", why);
+	}
+	return 0;
+}
+
+/* The sub's trustpoint installed a certificate: wake the main loop. */
+static void sub_kick(void *arg)
+{
+	struct pkid *d = arg;
+	uint64_t one = 1;
+
+	if (write(d->kick_fd, &one, sizeof(one)) < 0)
+		pkid_log(LOG_ERR, NULL, "kick: %s", strerror(errno));
+}
+
 /* `no shutdown`: start now, or say why and wait for the clock. */
 static void try_start(struct pkid *d)
 {
 	const char *why = NULL;
-	int ret;
+	int ret, tries = 0;
 
 	if (!d->ca || d->cfg->servers[0].shutdown || ca_running(d->ca))
 		return;
+again:
 	ret = ca_start(d->ca, &why);
+	if (ret == -EINPROGRESS) {
+		/* at most once more: the trustpoint had one already */
+		if (sub_waiting(d, why) && tries++ == 0)
+			goto again;
+		return;
+	}
 	if (ret == 0)
 		pkid_log(LOG_INFO, "CS_ENABLED",
 			 "%s: certificate server enabled", ca_name(d->ca));
@@ -495,10 +546,11 @@ static void health_tick_due(struct pkid *d)
 static int run(struct pkid *d)
 {
 	struct pkiks_event_msg ev;
-	struct pollfd p[3];
+	struct pollfd p[4];
+	uint64_t kicks;
 
 	for (;;) {
-		int n = 2, timeout;
+		int n = 3, timeout;
 
 		if (!d->ev && events_open(d) == 0) {
 			if (d->ev_lost)
@@ -509,6 +561,7 @@ static int run(struct pkid *d)
 		p[0] = (struct pollfd){.fd = d->sigfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = reload_fd(d->reload),
 				       .events = POLLIN};
+		p[2] = (struct pollfd){.fd = d->kick_fd, .events = POLLIN};
 		if (d->ev)
 			p[n++] = (struct pollfd){.fd = pkiks_event_fd(d->ev),
 						 .events = POLLIN};
@@ -524,7 +577,13 @@ static int run(struct pkid *d)
 			return 0;
 		if (p[1].revents & POLLIN)
 			reload_poll(d->reload);
-		if (n > 2 && p[2].revents) {
+		if (p[2].revents & POLLIN &&
+		    read(d->kick_fd, &kicks, sizeof(kicks)) > 0) {
+			try_start(d); /* a sub-cs's certificate came */
+			if (d->ca && ca_running(d->ca))
+				ca_sub_refresh(d->ca); /* or a new one */
+		}
+		if (n > 3 && p[3].revents) {
 			if (pkiks_event_read(d->ev, &ev) == 0) {
 				handle_event(d, &ev);
 			} else {
@@ -561,7 +620,8 @@ static int block_signals(struct pkid *d)
 
 int main(int argc, char **argv)
 {
-	struct pkid d = {.sigfd = -1, .ev_fd = -1, .busy = true};
+	struct pkid d = {
+		.sigfd = -1, .ev_fd = -1, .busy = true, .kick_fd = -1};
 	int ret;
 
 	if (parse_args(argc, argv, &d.opts) < 0) {
@@ -590,6 +650,13 @@ int main(int argc, char **argv)
 	}
 	ret = ret ?: setup_ca(&d);
 	ret = ret ?: setup_tp(&d);
+	if (ret == 0) {
+		d.kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d.kick_fd < 0)
+			ret = -errno;
+		else
+			tp_set_sub_hook(d.tp, sub_kick, &d);
+	}
 	ret = ret ?: setup_reload(&d);
 	if (ret < 0)
 		goto err_ca;
@@ -622,6 +689,8 @@ err_ca:
 	tp_stop_all(d.tp);
 	if (d.sigfd >= 0)
 		close(d.sigfd);
+	if (d.kick_fd >= 0)
+		close(d.kick_fd);
 	if (ret < 0)
 		goto err_cfg;
 out_cfg:

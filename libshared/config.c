@@ -387,6 +387,37 @@ fail:
 
 /* ---- checks across lines, once the whole file is read ---- */
 
+/* mode sub-cs enrolls through the trustpoint of the server's name. */
+static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
+{
+	const struct pkid_trustpoint_config *t;
+
+	if (s->mode != PKID_MODE_SUB_CS)
+		return;
+	t = pkid_config_trustpoint(p->cfg, s->name);
+	if (!t)
+		conf_err(p,
+			 "crypto pki server %s: mode sub-cs needs crypto pki "
+			 "trustpoint %s (its enrollment url is the parent CA)",
+			 s->name, s->name);
+	else if (!t->enrollment_url[0])
+		conf_err(p,
+			 "crypto pki server %s: mode sub-cs: trustpoint %s has "
+			 "no enrollment url",
+			 s->name, s->name);
+	else if (strcmp(t->rsakeypair, s->name))
+		conf_err(p,
+			 "crypto pki server %s: mode sub-cs: trustpoint %s's "
+			 "rsakeypair must be the CA key %s",
+			 s->name, s->name, s->name);
+	else if (t->auto_enroll_regenerate)
+		conf_err(p,
+			 "crypto pki server %s: mode sub-cs: trustpoint %s "
+			 "renews the CA key itself: auto-enroll regenerate (a "
+			 "new CA key) is not served yet",
+			 s->name, s->name);
+}
+
 static void check_server(struct parser *p, const struct pkid_server_config *s)
 {
 	const struct pkid_config *cfg = p->cfg;
@@ -406,11 +437,14 @@ static void check_server(struct parser *p, const struct pkid_server_config *s)
 			 "such "
 			 "trustpoint",
 			 s->name, s->grant_auto_tp);
+	check_sub_cs(p, s);
 }
 
 static void check_trustpoint(struct parser *p,
 			     const struct pkid_trustpoint_config *t)
 {
+	const struct pkid_server_config *srv;
+
 	p->line = t->line;
 	if (t->retry_max_period_min < t->retry_period_min)
 		conf_err(
@@ -418,8 +452,10 @@ static void check_trustpoint(struct parser *p,
 			"crypto pki trustpoint %s: enrollment retry max-period "
 			"(%u) is below enrollment retry period (%u)",
 			t->name, t->retry_max_period_min, t->retry_period_min);
-	/* the CA's key is named after the server: a client must not use it */
-	if (pkid_config_server(p->cfg, t->rsakeypair))
+	/* the CA's key is named after the server: a client must not use it,
+	 * except a sub-cs's own trustpoint, which enrolls that key (IOS) */
+	srv = pkid_config_server(p->cfg, t->rsakeypair);
+	if (srv && !(srv->mode == PKID_MODE_SUB_CS && !strcmp(srv->name, t->name)))
 		conf_err(
 			p,
 			"crypto pki trustpoint %s: rsakeypair %s is the key of "

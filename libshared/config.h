@@ -47,6 +47,7 @@
 #define PKID_CONF_CMD_MAX  1024
 #define PKID_CONF_FP_MAX   129 /* hex digits of up to SHA-512 */
 #define PKID_CONF_IF_MAX   16  /* IFNAMSIZ */
+#define PKID_CONF_PATHLEN_MAX 8 /* ca-path-length */
 
 #define PKID_DAY  86400
 #define PKID_HOUR 3600
@@ -89,6 +90,16 @@ enum pkid_ra_mode {
 	PKID_RA_NONE,	  /* IOS single-key mode: the CA key does it all */
 };
 
+/*
+ * mode sub-cs (IOS): the server's CA certificate comes from a parent CA
+ * through the trustpoint of the same name (daemon/ca/ca_sub.c), instead
+ * of being self-signed.  IOS's `mode ra` is not served yet.
+ */
+enum pkid_server_mode {
+	PKID_MODE_ROOT = 0, /* default: a self-signed root */
+	PKID_MODE_SUB_CS,
+};
+
 /* serial-number / ip-address: absent, present, or explicitly "none". */
 enum pkid_tristate {
 	PKID_UNSET = 0,
@@ -117,6 +128,14 @@ struct pkid_server_config {
 	enum pkid_grant_mode grant;
 	/* grant auto trustpoint TP ("" when absent) */
 	char grant_auto_tp[PKID_CONF_NAME_MAX];
+	/* grant auto rollover ca-cert (IOS): a subordinate CA's re-enrollment
+	 * (signed by the CA certificate this server issued it) is granted
+	 * without the operator; a first CA request never is
+	 * (daemon/ca/ca_subpolicy.c) */
+	bool grant_rollover_ca;
+	/* ca-path-length N (ours): the pathLenConstraint put in the CA
+	 * certificates this server issues to subordinates; default 0 */
+	unsigned int ca_path_length;
 
 	enum pkid_db_level db_level;
 	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
@@ -133,6 +152,7 @@ struct pkid_server_config {
 	/* password [0|7] PW: a static challenge password ("" when none) */
 	char password[PKID_CONF_PW_MAX];
 	enum pkid_ra_mode ra_mode; /* ra-certificate auto|none */
+	enum pkid_server_mode mode; /* mode sub-cs */
 	/* legacy des (ours, not IOS): accept single-DES request envelopes
 	 * from old clients; default off */
 	bool legacy_des;
@@ -289,5 +309,6 @@ const char *pkid_grant_mode_name(enum pkid_grant_mode g); /* "auto", ... */
 const char *pkid_db_level_name(enum pkid_db_level l);
 const char *pkid_archive_format_name(enum pkid_archive_format f);
 const char *pkid_ra_mode_name(enum pkid_ra_mode m); /* "auto", "none" */
+const char *pkid_server_mode_name(enum pkid_server_mode m); /* "root", ... */
 
 #endif /* PKID_CONFIG_H */

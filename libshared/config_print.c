@@ -20,6 +20,7 @@ static const char *const grant_names[] = {"manual", "auto", "none"};
 static const char *const level_names[] = {"minimum", "names", "complete"};
 static const char *const archive_names[] = {"pkcs12", "pem"};
 static const char *const ra_mode_names[] = {"auto", "none"};
+static const char *const server_mode_names[] = {"root", "sub-cs"};
 
 #define NAME_OF(table, v)                                                      \
 	((unsigned int)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "?")
@@ -47,6 +48,11 @@ const char *pkid_archive_format_name(enum pkid_archive_format f)
 const char *pkid_ra_mode_name(enum pkid_ra_mode m)
 {
 	return NAME_OF(ra_mode_names, m);
+}
+
+const char *pkid_server_mode_name(enum pkid_server_mode m)
+{
+	return NAME_OF(server_mode_names, m);
 }
 
 /* D [H [M]], as few numbers as the value needs. */
@@ -94,6 +100,10 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " grant %s\n", pkid_grant_mode_name(s->grant));
 	if (s->grant_auto_tp[0])
 		fprintf(out, " grant auto trustpoint %s\n", s->grant_auto_tp);
+	if (s->grant_rollover_ca)
+		fprintf(out, " grant auto rollover ca-cert\n");
+	if (s->ca_path_length)
+		fprintf(out, " ca-path-length %u\n", s->ca_path_length);
 	if (s->db_level != PKID_DB_LEVEL_MINIMUM)
 		fprintf(out, " database level %s\n",
 			pkid_db_level_name(s->db_level));
@@ -122,6 +132,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 			pkid_ra_mode_name(s->ra_mode));
 	if (s->legacy_des)
 		fprintf(out, " legacy des\n");
+	if (s->mode != PKID_MODE_ROOT)
+		fprintf(out, " mode %s\n", pkid_server_mode_name(s->mode));
 	fprintf(out, " %sshutdown\n", s->shutdown ? "" : "no ");
 }
 
@@ -257,10 +269,12 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(lifetime_crl) && SAME(lifetime_enrollreq) &&
 	       SAME(auto_rollover) && SAME(rollover_window) &&
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
-	       SAME_STR(grant_auto_tp) && SAME(db_level) && SAME_STR(db_url) &&
+	       SAME_STR(grant_auto_tp) && SAME(grant_rollover_ca) &&
+	       SAME(ca_path_length) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
-	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) && SAME_STR(password) &&
-	       SAME(ra_mode) && SAME(legacy_des);
+	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&
+	       SAME_STR(password) && SAME(ra_mode) && SAME(legacy_des) &&
+	       SAME(mode);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
@@ -402,5 +416,7 @@ const char *pkid_server_locked_change(const struct pkid_server_config *old,
 {
 	if (strcmp(old->issuer_name, new->issuer_name))
 		return "issuer-name";
+	if (old->mode != new->mode)
+		return "mode";
 	return NULL;
 }

@@ -118,17 +118,33 @@ static int srv_cancel_delay(struct parser *p, const struct cmdline *c)
 	return conf_duration(p, c, 0, 3650, &s->rollover_cancel_delay);
 }
 
-/* grant auto | grant none | grant auto trustpoint TP */
+/* grant auto rollover ca-cert: only the CA certificate (IOS also has
+ * ra-cert, for `mode ra`, not served yet) */
+static int srv_grant_rollover(struct parser *p, const struct cmdline *c)
+{
+	static const char *const what[] = {"ca-cert", NULL};
+	static const char *const autokw[] = {"auto", NULL};
+
+	if (conf_keyword(p, c, 0, autokw) < 0 || conf_keyword(p, c, 2, what) < 0 || conf_no_more(p, c, 3))
+		return -EINVAL;
+	cur_server(p)->grant_rollover_ca = !c->neg;
+	return 0;
+}
+
+/* grant auto | grant none | grant auto trustpoint TP |
+ * grant auto rollover ca-cert */
 static int srv_grant(struct parser *p, const struct cmdline *c)
 {
 	static const char *const modes[] = {"auto", "none", NULL};
-	static const char *const tpkw[] = {"trustpoint", NULL};
+	static const char *const sub[] = {"trustpoint", "rollover", NULL};
 	struct pkid_server_config *s = cur_server(p);
 	int k;
 
+	if (c->argc >= 2 && conf_match_word(c->argv[1], sub) == 1)
+		return srv_grant_rollover(p, c);
 	if (c->neg) {
 		/* "no grant auto trustpoint [TP]" drops only the trustpoint */
-		if (c->argc >= 2 && conf_match_word(c->argv[1], tpkw) == 0)
+		if (c->argc >= 2 && conf_match_word(c->argv[1], sub) == 0)
 			memset(s->grant_auto_tp, 0, sizeof(s->grant_auto_tp));
 		else
 			s->grant = PKID_GRANT_MANUAL;
@@ -143,9 +159,25 @@ static int srv_grant(struct parser *p, const struct cmdline *c)
 		s->grant = k == 0 ? PKID_GRANT_AUTO : PKID_GRANT_NONE;
 		return 0;
 	}
-	if (conf_keyword(p, c, 1, tpkw) < 0 || conf_no_more(p, c, 3))
+	if (conf_keyword(p, c, 1, sub) != 0 || conf_no_more(p, c, 3))
 		return -EINVAL;
 	return conf_name(p, c, 2, s->grant_auto_tp);
+}
+
+/* ca-path-length N (ours): pathLenConstraint of issued CA certificates */
+static int srv_ca_path_length(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+	unsigned long n;
+
+	s->ca_path_length = 0;
+	if (c->neg)
+		return 0;
+	if (conf_uint(p, c, 0, "path length", 0, PKID_CONF_PATHLEN_MAX, &n) ||
+	    conf_no_more(p, c, 1))
+		return -EINVAL;
+	s->ca_path_length = (unsigned int)n;
+	return 0;
 }
 
 static int srv_db_level(struct parser *p, const struct cmdline *c)
@@ -270,6 +302,28 @@ static int srv_ra_certificate(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* mode sub-cs: the CA certificate from the parent (trustpoint NAME) */
+static int srv_mode(struct parser *p, const struct cmdline *c)
+{
+	static const char *const modes[] = {"sub-cs", "ra", NULL};
+	struct pkid_server_config *s = cur_server(p);
+	int k;
+
+	if (c->neg) {
+		s->mode = PKID_MODE_ROOT;
+		return 0;
+	}
+	k = conf_keyword(p, c, 0, modes);
+	if (k < 0 || conf_no_more(p, c, 1))
+		return -EINVAL;
+	if (k == 1) {
+		conf_err(p, "'%s': mode ra is not served by pkid yet", c->name);
+		return -EINVAL;
+	}
+	s->mode = PKID_MODE_SUB_CS;
+	return 0;
+}
+
 static int srv_shutdown(struct parser *p, const struct cmdline *c)
 {
 	if (conf_no_more(p, c, 0))
@@ -306,6 +360,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"auto-rollover"}, srv_auto_rollover},
 	{{"rollover", "cancel-delay"}, srv_cancel_delay},
 	{{"grant"}, srv_grant},
+	{{"ca-path-length"}, srv_ca_path_length},
 	{{"database", "level"}, srv_db_level},
 	{{"database", "url"}, srv_db_url},
 	{{"database", "archive"}, srv_db_archive},
@@ -313,6 +368,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"ocsp-url"}, srv_ocsp_url},
 	{{"password"}, srv_password},
 	{{"ra-certificate"}, srv_ra_certificate},
+	{{"mode"}, srv_mode},
 	{{"shutdown"}, srv_shutdown},
 	{{"legacy", "des"}, srv_legacy_des},
 	{{"exit"}, conf_exit_block},

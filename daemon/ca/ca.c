@@ -79,6 +79,10 @@ static void keys_refs(struct ca_keys *k, bool ref)
 					  &k->roll_ra_key};
 	size_t i;
 
+	if (ref && k->chain)
+		k->chain = X509_chain_up_ref(k->chain); /* NULL: no memory */
+	else if (!ref)
+		sk_X509_pop_free(k->chain, X509_free);
 	for (i = 0; i < CA_KEYS_PAIRS; i++) {
 		if (ref && *certs[i])
 			X509_up_ref(*certs[i]);
@@ -307,8 +311,10 @@ static int check_locked(struct ca *ca, const struct db_ca *row,
 	    X509_NAME_cmp(name, X509_get_subject_name(x)))
 		goto out;
 	*why = "hash is locked: it differs from the existing CA certificate's";
-	if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md_nid, NULL) ||
-	    md_nid != EVP_MD_get_type(ca->md))
+	/* A sub-cs's certificate is signed with the parent's hash. */
+	if (!ca_is_sub(ca) &&
+	    (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md_nid, NULL) ||
+	     md_nid != EVP_MD_get_type(ca->md)))
 		goto out;
 	*why = NULL;
 	ret = 0;
@@ -343,6 +349,7 @@ int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 			goto err;
 	}
 	ret = ca_rollover_load(ca, row, pub);
+	ret = ret ?: ca_sub_chain(ca, pub);
 	ret = ret ?: encode(ca, pub, now);
 	if (ret < 0)
 		goto err;
@@ -436,8 +443,11 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
 		db_ca_free(&row);
 		memset(&row, 0, sizeof(row));
-		ret = ca_create(ca, now, &row);
-		if (ret < 0)
+		if (ca_is_sub(ca))
+			ret = ca_sub_create(ca, &row, why);
+		else
+			ret = ca_create(ca, now, &row);
+		if (ret < 0 && !*why)
 			*why = "cannot create the CA key and certificate";
 	}
 	if (ret < 0)
@@ -451,7 +461,9 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		       "wrapped blob cannot be restored (KEY_RESTORE_FAILED)";
 		goto out;
 	}
-	ret = settle_key_mode(ca, &row);
+	/* A sub-cs key decrypts for its trustpoint whatever the mode:
+	 * the configuration's ra-certificate decides (ca_sub.c). */
+	ret = ca_is_sub(ca) ? 0 : settle_key_mode(ca, &row);
 	if (ret < 0) {
 		*why = "cannot read the CA key from the keystore";
 		goto out;
@@ -497,6 +509,8 @@ static void set_why(struct ca *ca, int ret, const char *why)
 	else if (ret == -EAGAIN && why && !strcmp(why, CA_CLOCK_MSG))
 		snprintf(ca->why, sizeof(ca->why),
 			 "waiting for authoritative time");
+	else if (ret == -EINPROGRESS && why)
+		snprintf(ca->why, sizeof(ca->why), "%s", why);
 	else if (why && !strcmp(why, CA_DIR_MSG))
 		snprintf(ca->why, sizeof(ca->why), "%s %s: %s", why, url,
 			 strerror(-ret));

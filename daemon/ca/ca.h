@@ -97,6 +97,11 @@ bool ca_legacy_ciphers(struct ca *ca);
  */
 void ca_keystore_lost(struct ca *ca);
 
+/* mode sub-cs (ca_sub.c): a running sub takes the certificate its
+ * trustpoint holds now (renewed at the parent, or switched to the
+ * parent's new CA) when it is for the CA's key; 0 if nothing to do. */
+int ca_sub_refresh(struct ca *ca);
+
 /* The watchdog's facts (daemon/health/health.h). */
 struct health_ca;
 int ca_health(struct ca *ca, struct health_ca *h);
@@ -195,6 +200,9 @@ struct ca_keys {
 	X509 *roll_ra_cert; /* RA mode: the RA's successor, else NULL */
 	EVP_PKEY *roll_ra_key;
 	const EVP_MD *md; /* `hash` */
+	/* mode sub-cs: the parent's certificates up to the root, nearest
+	 * first (GetCACert sends them after the CA); NULL for a root. */
+	STACK_OF(X509) * chain;
 };
 
 /* Up-ref'd copies; -EAGAIN before the CA first published its state. */

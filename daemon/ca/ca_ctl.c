@@ -288,6 +288,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 			 pkid_grant_mode_name(ca->cfg.grant), (uint64_t)last,
 			 exp_t, next_t, dir, db_level_text(ca->cfg.db_level));
 	show_rollover_text(ca, o, reply);
+	ca_sub_show(ca, o, reply);
 	if (verbose)
 		show_extras_text(ca, o, reply);
 	return 0;
@@ -707,6 +708,11 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				       "already");
 	if (ret == -ENOENT && cancel)
 		return ctl_reply_error(reply, ret, "no rollover to cancel");
+	if (ret == -EOPNOTSUPP)
+		return ctl_reply_error(reply, ret,
+				       "a sub-cs server's rollover CA "
+				       "certificate comes from its parent "
+				       "(not served yet)");
 	if (ret == -EBUSY)
 		return ctl_reply_error(reply, ret,
 				       "the rollover is being "

@@ -400,6 +400,7 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 {
 	struct db_request r = {0};
 	enum signer_kind kind;
+	enum db_req_state state;
 	char why[160];
 	int ret;
 
@@ -425,8 +426,11 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 		return 0;
 	}
 	kind = classify_signer(ca, pub, req, now, &res->why);
-	ret = store_request(ca, req, decide(ca, kind, req, now, &res->why),
-			    now, &r);
+	state = decide(ca, kind, req, now, &res->why);
+	/* A request for a CA certificate: stricter (ca_subpolicy.c). */
+	state = ca_sub_policy(ca, pub, req, kind == SIGNER_RENEW, state,
+			      &res->why);
+	ret = store_request(ca, req, state, now, &r);
 	if (ret < 0)
 		goto out;
 	if (r.state == DB_REQ_PENDING)

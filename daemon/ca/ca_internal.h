@@ -167,6 +167,33 @@ int ca_ocsp_new(struct ca_ocsp **o);
 void ca_ocsp_free(struct ca_ocsp *o);
 void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update);
 
+/* ca_subpolicy.c: requests for a CA certificate (issue 17) */
+/* Does the CSR's extensionRequest ask for basicConstraints cA TRUE? */
+bool ca_csr_wants_ca(X509_REQ *csr);
+/* The state a request gets once decide() said state: a CA request is
+ * pending unless renewal with `grant auto rollover ca-cert`; *why set. */
+enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
+				const struct ca_enroll_req *req, bool renewal,
+				enum db_req_state state, const char **why);
+/* CA extensions (pathlen from ca-path-length and issuer's own) for x. */
+int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
+
+/* ca_sub.c: mode sub-cs (issue 17) */
+#define CA_SUB_WAIT_MSG                                                        \
+	"waiting for its CA certificate from the parent CA"
+bool ca_is_sub(const struct ca *ca);
+/* First start of a sub-cs: the key, then the trustpoint's certificate if
+ * it holds one (row completed and stored), else -EINPROGRESS; *why. */
+int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why);
+/* pub->k.chain: the parent's certificate (a root: nothing). */
+int ca_sub_chain(struct ca *ca, struct ca_pub *pub);
+/* The sub's rollover CA must come from the parent: not made here yet. */
+bool ca_sub_rollover_refused(struct ca *ca);
+/* show server: the mode, the parent and the chain (nothing for a root). */
+struct json_t;
+struct ctl_reply;
+void ca_sub_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
+
 /* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);

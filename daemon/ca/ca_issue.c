@@ -391,7 +391,11 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->k.ca_cert), subject,
 			    key, p->csr ? X509_REQ_get_X509_PUBKEY(p->csr) : NULL,
 			    v.not_before, v.not_after);
-	ret = ret ?: ee_extensions(ca, x, pub->k.ca_cert, p);
+	/* A request for a CA went through ca_sub_policy() to get here. */
+	if (!ret && p->csr && ca_csr_wants_ca(p->csr))
+		ret = ca_sub_extensions(ca, x, pub->k.ca_cert);
+	else
+		ret = ret ?: ee_extensions(ca, x, pub->k.ca_cert, p);
 	if (ret < 0)
 		goto out;
 	ret = ca_sign_x509(ca, x, pub->k.ca_key);

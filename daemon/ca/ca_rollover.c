@@ -451,7 +451,9 @@ int ca_rollover_arm(struct ca *ca)
 	if (ret < 0)
 		return ret;
 	arm(ca, PKIKS_TIMER_CS_CERT_EXPIRE, end);
-	if (ca->cfg.auto_rollover && !ca->pub->k.roll_cert)
+	/* A sub-cs's rollover CA must come from its parent (ca_sub.c). */
+	if (ca->cfg.auto_rollover && !ca->pub->k.roll_cert &&
+	    !ca_sub_rollover_refused(ca))
 		arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION,
 		    shadow_at(ca, end));
 	else
@@ -481,7 +483,9 @@ int ca_rollover_create(struct ca *ca, int64_t now)
 	if (ret < 0)
 		return ret;
 	ret = der_end(row.cur_cert, row.cur_cert_len, &end);
-	if (ret == 0 && (row.rollover == DB_ROLLOVER_AVAILABLE ||
+	if (ret == 0 && ca_sub_rollover_refused(ca))
+		ret = -EOPNOTSUPP; /* never self-signed under a parent */
+	else if (ret == 0 && (row.rollover == DB_ROLLOVER_AVAILABLE ||
 			 row.rollover == DB_ROLLOVER_PROMOTING))
 		ret = -EALREADY;
 	else if (ret == 0 && now >= end)

@@ -7,5 +7,6 @@ PKID_TP_OBJS := $(OBJ)/daemon/client/tp.o $(OBJ)/daemon/client/tp_timers.o \
 		$(OBJ)/daemon/client/tp_crl.o $(OBJ)/daemon/client/tp_auto.o \
 		$(OBJ)/daemon/client/tp_health.o \
 		$(OBJ)/daemon/client/tp_recover.o \
-		$(OBJ)/daemon/client/tp_nextca.o
+		$(OBJ)/daemon/client/tp_nextca.o \
+		$(OBJ)/daemon/client/tp_sub.o
 PKID_TP_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)

@@ -104,8 +104,16 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 	else
 		snprintf(set->crl_dir, sizeof(set->crl_dir), ".");
 	for (i = 0; i < set->n; i++) {
+		const struct pkid_server_config *srv = pkid_config_server(
+			cfg, cfg->trustpoints[i].name);
+
 		set->tps[i].cfg = cfg->trustpoints[i];
 		set->tps[i].set = set;
+		/* mode is locked while the CA exists: read once (tp_sub.c) */
+		set->tps[i].sub_cs = srv && srv->mode == PKID_MODE_SUB_CS;
+		if (srv)
+			snprintf(set->tps[i].sub_dn, sizeof(set->tps[i].sub_dn),
+				 "%s", srv->issuer_name);
 	}
 	if (cfg->hostname[0])
 		snprintf(set->hostname, sizeof(set->hostname), "%s",

@@ -66,6 +66,20 @@ void tp_stop_all(struct tp_set *set);
  * or a reload changed the settings. */
 void tp_timers_sync(struct tp_set *set);
 
+/*
+ * mode sub-cs (tp_sub.c, issue 17): the trustpoint NAME of a subordinate
+ * CA server NAME obtains the CA's certificate.  tp_sub_request()
+ * authenticates the parent (with the configured fingerprint) and sends
+ * the request when none is under way: 0 when the trustpoint holds a
+ * certificate for the CA to take, -EINPROGRESS while pending or retrying,
+ * -EPERM (not authenticated) or -EKEYREJECTED (refused or gave up since
+ * this pkid started: the operator's `trustpoint NAME enroll` asks again),
+ * with @why.  The hook runs (trustpoint lock held: it must only note and
+ * wake) after a sub-cs trustpoint installed a certificate or gave up.
+ */
+int tp_sub_request(struct tp_set *set, const char *name, char *why, size_t n);
+void tp_set_sub_hook(struct tp_set *set, void (*fn)(void *arg), void *arg);
+
 /* The watchdog's facts, one per trustpoint (daemon/health/health.h);
  * *out malloc'd, NULL with *n 0 when set is NULL. */
 struct health_tp;

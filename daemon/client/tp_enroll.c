@@ -72,7 +72,11 @@ static void subject_of(struct tp *tp, struct scep_client_subject *s)
 		.ip = c->ip_address == PKID_SET ? c->ip_address_value : NULL,
 		.alt_name = c->subject_alt_name,
 		.challenge = c->password,
+		/* mode sub-cs: a CA certificate, named as the server */
+		.ca = tp->sub_cs,
 	};
+	if (tp->sub_cs && !c->subject_name[0])
+		s->dn = tp->sub_dn;
 	/* `serial-number`: IOS puts the router's serial number; we put the
 	 * machine's (ours: /etc/machine-id when DMI has none). */
 	if (c->serial_number == PKID_SET && tp->set->serial[0])
@@ -278,6 +282,7 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 	save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
 	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW)
 		pkiks_key_delete(tp->set->ks, r->key_name);
+	tp_sub_changed(tp); /* a sub-cs CA says why it waits on */
 }
 
 /*

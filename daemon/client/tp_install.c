@@ -238,6 +238,8 @@ int tp_install(struct tp *tp, struct db_tp *st, enum tp_kind kind,
 			  kind == TP_KIND_SHADOW  ? "shadow"
 			  : kind == TP_KIND_RENEW ? "renewed"
 						  : "enrolled");
+	if (ret == 0)
+		tp_sub_changed(tp); /* a sub-cs CA may start, or roll over */
 	return ret;
 }
 
@@ -283,5 +285,6 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 			 tp->cfg.name);
 	tp_arm_lifecycle(tp, st, &at);
 	tp_export(tp, st, "switched");
+	tp_sub_changed(tp); /* a sub-cs CA takes the new chain */
 	return 0;
 }

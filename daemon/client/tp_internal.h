@@ -51,6 +51,11 @@ struct tp {
 	int64_t gave_up_at;
 	/* LEGACY_CIPHER said: the CA answers with DES or 3DES (once). */
 	bool legacy_warned;
+	/* The trustpoint of a `mode sub-cs` server of the same name
+	 * (tp_sub.c): it asks for a CA certificate, subject sub_dn (the
+	 * server's issuer-name). */
+	bool sub_cs;
+	char sub_dn[PKID_CONF_DN_MAX];
 };
 
 struct tp_set {
@@ -65,6 +70,9 @@ struct tp_set {
 	struct db *db;
 	struct pkiks *ks;
 	const struct enroll_proto *proto; /* how trustpoints reach their CA */
+	/* A sub-cs trustpoint installed a certificate (tp_set_sub_hook). */
+	void (*sub_hook)(void *arg);
+	void *sub_arg;
 };
 
 /* tp.c */
@@ -119,6 +127,10 @@ void tp_zero_touch_later(struct tp *tp);
 /* GetCACert: the CA (and RA) certificate and its SHA-256 fingerprint. */
 int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 		char *why, size_t n);
+
+/* tp_sub.c: call the sub-cs hook after an install or a give-up (under
+ * the lock). */
+void tp_sub_changed(struct tp *tp);
 
 /* tp_recover.c */
 /* The CA's end passed without a shadow identity: 1 when the new CA is

@@ -709,6 +709,64 @@ static void test_watchdog_lines(void)
 	CU_ASSERT_EQUAL(parse("ip http metrics everyone\n", &cfg), -EINVAL);
 }
 
+/* Issue 17's words: mode sub-cs, grant auto rollover ca-cert,
+ * ca-path-length; printed, parsed back, locked; bad forms refused. */
+static void test_hierarchy_lines(void)
+{
+	static const char conf[] = "crypto pki trustpoint SUB\n"
+				   " enrollment url http://10.0.0.1/\n"
+				   "crypto pki server SUB\n"
+				   " mode sub-cs\n"
+				   " grant auto rollover ca-cert\n"
+				   " ca-path-length 2\n";
+	static const char *const bad[] = {
+		"crypto pki server SUB\n mode sub-cs\n", /* no trustpoint */
+		"crypto pki trustpoint SUB\ncrypto pki server SUB\n"
+		" mode sub-cs\n", /* no enrollment url */
+		"crypto pki trustpoint SUB\n enrollment url http://x/\n"
+		" rsakeypair OTHER\ncrypto pki server SUB\n mode sub-cs\n",
+		"crypto pki trustpoint SUB\n enrollment url http://x/\n"
+		" auto-enroll 70 regenerate\ncrypto pki server SUB\n"
+		" mode sub-cs\n",
+		"crypto pki server CA\n mode ra\n",
+		"crypto pki server CA\n mode root\n",
+		"crypto pki server CA\n grant auto rollover ra-cert\n",
+		"crypto pki server CA\n grant none rollover ca-cert\n",
+		"crypto pki server CA\n ca-path-length 9\n",
+	};
+	struct pkid_config *cfg = parse_ok(conf), *back, *no;
+	const struct pkid_server_config *s = &cfg->servers[0];
+	char *text;
+	size_t i;
+
+	CU_ASSERT_EQUAL(s->mode, PKID_MODE_SUB_CS);
+	CU_ASSERT_TRUE(s->grant_rollover_ca);
+	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_MANUAL); /* not grant auto */
+	CU_ASSERT_EQUAL(s->ca_path_length, 2);
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " mode sub-cs\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " grant auto rollover ca-cert\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " ca-path-length 2\n"));
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_server_config_equal(s, &back->servers[0]));
+	no = parse_ok("crypto pki server SUB\n no mode\n"
+		      " no grant auto rollover ca-cert\n no ca-path-length\n");
+	CU_ASSERT_EQUAL(no->servers[0].mode, PKID_MODE_ROOT);
+	CU_ASSERT_FALSE(no->servers[0].grant_rollover_ca);
+	CU_ASSERT_STRING_EQUAL(pkid_server_locked_change(s, &no->servers[0]),
+			       "mode");
+	pkid_config_free(no);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		no = NULL;
+		CU_ASSERT_EQUAL(parse(bad[i], &no), -EINVAL);
+		pkid_config_free(no);
+	}
+	free(text);
+	pkid_config_free(back);
+	pkid_config_free(cfg);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -725,6 +783,7 @@ int main(void)
 		{"load file", test_load_file},
 		{"unindented sub-mode lines", test_unindented_submode},
 		{"watchdog lines", test_watchdog_lines},
+		{"hierarchy lines", test_hierarchy_lines},
 	};
 
 	return cu_run_suite("config", NULL, NULL, CU_CASES(cases));

@@ -19,6 +19,7 @@
 #ifndef PKID_SCEP_CLIENT_H
 #define PKID_SCEP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,6 +90,7 @@ struct scep_client_subject {
 	const char *ip;	       /* iPAddress SAN, NULL = none */
 	const char *alt_name;  /* extra dNSName SAN, NULL/"" = none */
 	const char *challenge; /* challengePassword, NULL/"" = none */
+	bool ca; /* ask for a CA certificate (mode sub-cs): basicConstraints */
 };
 
 /* The subject DN; -EINVAL for a malformed one. */

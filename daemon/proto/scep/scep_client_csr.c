@@ -79,28 +79,40 @@ int scep_client_name(const struct scep_client_subject *s, X509_NAME **out)
 	return 0;
 }
 
-/* subjectAltName: the host's name, the extra name, the IP address. */
+/* One extension of the request, by its config text; -EINVAL if bad. */
+static int push_ext(STACK_OF(X509_EXTENSION) * exts, int nid, const char *v)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, nid, v);
+
+	if (!ext) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	if (!sk_X509_EXTENSION_push(exts, ext)) {
+		X509_EXTENSION_free(ext);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The extensionRequest: subjectAltName (the extra name, the IP address)
+ * and, for a subordinate CA, basicConstraints cA TRUE. */
 static int add_san(X509_REQ *csr, const struct scep_client_subject *s)
 {
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	X509_EXTENSION *ext;
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
 	char san[1024] = "";
-	int ret = 0;
+	int ret = exts ? 0 : -ENOMEM;
 
 	if (s->alt_name && s->alt_name[0])
 		snprintf(san, sizeof(san), "DNS:%s", s->alt_name);
 	if (s->ip && s->ip[0])
 		snprintf(san + strlen(san), sizeof(san) - strlen(san),
 			 "%sIP:%s", san[0] ? "," : "", s->ip);
-	if (!san[0])
-		return 0;
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
-	if (!ext) {
-		ERR_clear_error();
-		return -EINVAL;
-	}
-	exts = sk_X509_EXTENSION_new_null();
-	if (!exts || !sk_X509_EXTENSION_push(exts, ext) ||
+	if (!ret && san[0])
+		ret = push_ext(exts, NID_subject_alt_name, san);
+	if (!ret && s->ca)
+		ret = push_ext(exts, NID_basic_constraints, "critical,CA:TRUE");
+	if (!ret && sk_X509_EXTENSION_num(exts) > 0 &&
 	    !X509_REQ_add_extensions(csr, exts))
 		ret = -ENOMEM;
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
@@ -188,21 +200,69 @@ static int self_issued(X509 *x)
 			     X509_get_issuer_name(x)) == 0;
 }
 
-/* CA: the self-issued certificate; RA: another one the CA signed. */
-static int split_chain(STACK_OF(X509) * certs, X509 **ca, X509 **ra)
+static bool is_ca(X509 *x)
 {
-	X509 *c = NULL, *r = NULL;
-	int i;
+	return (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+}
 
-	for (i = 0; i < sk_X509_num(certs); i++)
-		if (self_issued(sk_X509_value(certs, i)))
-			c = sk_X509_value(certs, i);
-	if (!c)
-		return -EBADMSG;
-	for (i = 0; i < sk_X509_num(certs); i++) {
+/* Did @issuer sign @x (names and signature)? */
+static bool issued_by(X509 *x, X509 *issuer)
+{
+	return x != issuer &&
+	       !X509_NAME_cmp(X509_get_issuer_name(x),
+			      X509_get_subject_name(issuer)) &&
+	       X509_verify(x, X509_get0_pubkey(issuer)) == 1;
+}
+
+/*
+ * The issuing CA of a GetCACert bundle: the one that signed the RA (a
+ * certificate that is no CA), else the CA that signed no other CA
+ * certificate of the bundle (a subordinate CA sends its chain up to the
+ * root, RFC 8894 §3.5.1: the root alone is self-issued, the issuing CA
+ * is the bottom of the chain).  NULL: none.
+ */
+static X509 *issuing_ca(STACK_OF(X509) * certs, X509 **ra)
+{
+	int i, j, n = sk_X509_num(certs);
+	X509 *c = NULL;
+
+	*ra = NULL;
+	for (i = 0; i < n && !*ra; i++) {
 		X509 *x = sk_X509_value(certs, i);
 
-		if (x != c && X509_verify(x, X509_get0_pubkey(c)) == 1)
+		for (j = 0; !is_ca(x) && !self_issued(x) && j < n; j++)
+			if (issued_by(x, sk_X509_value(certs, j))) {
+				*ra = x;
+				c = sk_X509_value(certs, j);
+			}
+	}
+	for (i = 0; i < n && !c; i++) {
+		X509 *x = sk_X509_value(certs, i);
+		bool issues_ca = false;
+
+		for (j = 0; j < n; j++)
+			if (is_ca(sk_X509_value(certs, j)) &&
+			    issued_by(sk_X509_value(certs, j), x))
+				issues_ca = true;
+		if ((is_ca(x) || self_issued(x)) && !issues_ca)
+			c = x;
+	}
+	return c;
+}
+
+/* CA: the issuing CA (a root's self-issued certificate, or the bottom of
+ * a subordinate's chain); RA: another one the CA signed. */
+static int split_chain(STACK_OF(X509) * certs, X509 **ca, X509 **ra)
+{
+	X509 *r = NULL, *c = issuing_ca(certs, &r);
+	int i;
+
+	if (!c)
+		return -EBADMSG;
+	for (i = 0; !r && i < sk_X509_num(certs); i++) {
+		X509 *x = sk_X509_value(certs, i);
+
+		if (x != c && !is_ca(x) && X509_verify(x, X509_get0_pubkey(c)) == 1)
 			r = x;
 	}
 	X509_up_ref(c);
@@ -249,7 +309,7 @@ static bool signed_by_one_of(CMS_ContentInfo *cms, STACK_OF(X509) * trusted)
 	return ok;
 }
 
-/* The rollover CA: self-issued, the current CA's subject, not the CA. */
+/* The rollover CA: the current CA's subject, not the CA. */
 static X509 *find_next(STACK_OF(X509) * certs, X509 *ca)
 {
 	int i;
@@ -257,10 +317,15 @@ static X509 *find_next(STACK_OF(X509) * certs, X509 *ca)
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509 *x = sk_X509_value(certs, i);
 
-		if (self_issued(x) && X509_cmp(x, ca) &&
-		    !X509_NAME_cmp(X509_get_subject_name(x),
-				   X509_get_subject_name(ca)) &&
-		    X509_verify(x, X509_get0_pubkey(x)) == 1)
+		if (!X509_cmp(x, ca) || X509_NAME_cmp(X509_get_subject_name(x),
+						      X509_get_subject_name(ca)))
+			continue;
+		/* A root's rollover CA verifies with its own key; a
+		 * subordinate's is issued by its parent's (new) CA, which
+		 * the message does not carry: a CA certificate of the same
+		 * name, vouched for by the current CA's signature. */
+		if (self_issued(x) ? X509_verify(x, X509_get0_pubkey(x)) == 1
+				   : is_ca(x))
 			return x;
 	}
 	return NULL;

@@ -93,29 +93,38 @@ static void *answers_dup(const void *data)
 	return a;
 }
 
-/* certs as a degenerate PKCS#7 (SCEP's certs-only answer). */
-static int degenerate_of(X509 *a, X509 *b, unsigned char **der, size_t *len)
+/* [CA, RA, chain...] as a degenerate PKCS#7 (SCEP's certs-only answer). */
+static int degenerate_of(X509 *a, X509 *b, STACK_OF(X509) * chain,
+			 unsigned char **der, size_t *len)
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
-	int ret = -ENOMEM;
+	int i, ret = -ENOMEM;
 
 	if (certs && sk_X509_push(certs, a) && (!b || sk_X509_push(certs, b)))
 		ret = 0;
+	for (i = 0; !ret && i < sk_X509_num(chain); i++)
+		if (!sk_X509_push(certs, sk_X509_value(chain, i)))
+			ret = -ENOMEM;
 	ret = ret ?: scep_degenerate(certs, NULL, der, len);
 	sk_X509_free(certs);
 	return ret;
 }
 
-/* The GetCACert answer: the bare CA cert, or CA + RA as PKCS#7. */
+/*
+ * The GetCACert answer: the bare CA cert, or CA + RA as PKCS#7.  A
+ * subordinate CA (mode sub-cs) adds its chain up to the root, and answers
+ * PKCS#7 even without an RA (RFC 8894 §4.2.1.2: intermediate CA
+ * certificates make it x-x509-ca-ra-cert).
+ */
 static int build_cacert(const struct ca_keys *k, struct scep_answers *a)
 {
 	unsigned char *der = NULL;
 	int n;
 
-	if (k->ra_cert) {
+	if (k->ra_cert || sk_X509_num(k->chain) > 0) {
 		a->cacert_type = "application/x-x509-ca-ra-cert";
-		return degenerate_of(k->ca_cert, k->ra_cert, &a->cacert_der,
-				     &a->cacert_len);
+		return degenerate_of(k->ca_cert, k->ra_cert, k->chain,
+				     &a->cacert_der, &a->cacert_len);
 	}
 	a->cacert_type = "application/x-x509-ca-cert";
 	n = i2d_X509(k->ca_cert, &der);

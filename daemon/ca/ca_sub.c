@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `mode sub-cs` (issue 17): a certificate server whose CA certificate
+ * comes from a parent CA instead of being self-signed, as on IOS.
+ *
+ * The first `no shutdown` makes the CA key NAME in the keystore (by
+ * pkiks-keygen, as for a root; usage sign+decrypt, because the trustpoint
+ * NAME that enrolls it must open the parent's CertRep with it) and stops
+ * there, -EINPROGRESS: the daemon then has trustpoint NAME request a CA
+ * certificate for that key from the parent (daemon/client/tp_sub.c), with
+ * the pending queue and POLL timers of any enrollment.  Each later start
+ * looks at the trustpoint's row: once it holds a certificate for the key
+ * NAME, the certificate is checked and becomes the CA's:
+ *
+ *   - it must be a CA certificate (basicConstraints cA TRUE, keyUsage
+ *     keyCertSign when present): a parent that issued an end-entity
+ *     certificate leaves the server stopped, saying so (CS_SUB_NOT_CA);
+ *   - it must verify under the parent certificate the trustpoint holds.
+ *
+ * The parent's certificate (the trustpoint's CA certificate) is the
+ * chain the server publishes after its own (GetCACert, `show server`).
+ * The database row records only the CA's own certificate: the parent's
+ * is read from the trustpoint at each load, so a parent that rolls over
+ * is followed where the trustpoint follows it.  While the trustpoint
+ * holds a shadow certificate for the CA key (the parent's rollover), the
+ * server offers it as its rollover CA certificate (sub_rollover), and
+ * takes it as its certificate when the trustpoint switches
+ * (ca_sub_refresh).
+ *
+ * Not yet: the sub's own rollover (its rollover CA certificate must come
+ * from the parent, not be self-signed), so `auto-rollover` and `server
+ * rollover` are refused on a sub-cs server (ca_sub_rollover_refused).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
+#include "ca_internal.h"
+#include "core/ctl.h"
+#include "core/log.h"
+
+bool ca_is_sub(const struct ca *ca)
+{
+	return ca->cfg.mode == PKID_MODE_SUB_CS;
+}
+
+/* Is @x certified for keystore key @name? 1, 0, or -errno. */
+static int key_matches(struct ca *ca, const char *name, X509 *x)
+{
+	EVP_PKEY *key = NULL;
+	int ret = ca_load_key(ca, name, &key);
+
+	if (ret == 0)
+		ret = EVP_PKEY_eq(key, X509_get0_pubkey(x)) == 1;
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+/* A CA certificate: cA TRUE, and keyCertSign if keyUsage is there. */
+static const char *not_ca_reason(X509 *x)
+{
+	uint32_t flags = X509_get_extension_flags(x);
+
+	if (!(flags & EXFLAG_CA))
+		return "the parent issued a certificate that is not a CA "
+		       "certificate (no basicConstraints cA TRUE)";
+	if ((flags & EXFLAG_KUSAGE) && !(X509_get_key_usage(x) & KU_KEY_CERT_SIGN))
+		return "the parent issued a CA certificate without keyUsage "
+		       "keyCertSign";
+	return NULL;
+}
+
+/* The trustpoint's parent and identity certificates, and its shadow
+ * identity when asked for (owned; NULL where it holds none). */
+static int tp_certs_shadow(struct ca *ca, X509 **parent, X509 **id,
+			   X509 **shadow)
+{
+	struct db_tp tp = {0};
+	int ret = db_tp_get(ca->db, ca->cfg.name, &tp);
+
+	*parent = *id = NULL;
+	if (shadow)
+		*shadow = NULL;
+	if (ret < 0)
+		return ret;
+	*parent = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
+	*id = ca_x509_from_der(tp.id_cert, tp.id_cert_len);
+	if (shadow)
+		*shadow = ca_x509_from_der(tp.shadow_id_cert,
+					   tp.shadow_id_cert_len);
+	db_tp_free(&tp);
+	return 0;
+}
+
+static int tp_certs(struct ca *ca, X509 **parent, X509 **id)
+{
+	return tp_certs_shadow(ca, parent, id, NULL);
+}
+
+/* Take the trustpoint's certificate as the CA's, once it is one. */
+static int adopt(struct ca *ca, X509 *parent, X509 *id, struct db_ca *row,
+		 const char **why)
+{
+	char fp[CA_FP_HEX_MAX];
+	int ret;
+
+	*why = not_ca_reason(id);
+	if (*why) {
+		pkid_log(LOG_ERR, "CS_SUB_NOT_CA", "%s: not started: %s",
+			 ca->cfg.name, *why);
+		return -EPERM;
+	}
+	if (!parent || X509_verify(id, X509_get0_pubkey(parent)) != 1) {
+		*why = "the CA certificate from the parent does not verify "
+		       "under the parent's certificate";
+		return -EPERM;
+	}
+	free(row->cur_cert);
+	row->cur_cert = NULL;
+	ret = ca_x509_der(id, &row->cur_cert, &row->cur_cert_len);
+	ret = ret ?: db_ca_put(ca->db, row);
+	if (ret < 0) {
+		*why = "cannot record the CA certificate";
+		return ret;
+	}
+	ca_fingerprint(id, fp, sizeof(fp));
+	pkid_log(LOG_NOTICE, "CS_SUB_CA_INSTALLED",
+		 "%s: CA certificate %s from the parent installed", ca->cfg.name,
+		 fp);
+	return 0;
+}
+
+int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why)
+{
+	X509 *parent = NULL, *id = NULL;
+	int ret;
+
+	snprintf(row->name, sizeof(row->name), "%s", ca->cfg.name);
+	snprintf(row->cur_key, sizeof(row->cur_key), "%s", ca->cfg.name);
+	ret = ca_key_exists(ca, ca->cfg.name);
+	if (ret == 0) {
+		ret = ca_run_keygen(ca, ca->cfg.name, "both", NULL);
+		if (ret == 0)
+			pkid_log(LOG_NOTICE, "CS_SUB_KEY",
+				 "%s: CA key generated; its certificate comes "
+				 "from the parent (trustpoint %s)",
+				 ca->cfg.name, ca->cfg.name);
+	}
+	if (ret < 0) {
+		*why = "cannot make the CA key";
+		return ret;
+	}
+	ret = db_ca_put(ca->db, row);
+	if (ret < 0) {
+		*why = "cannot record the CA";
+		return ret;
+	}
+	ret = tp_certs(ca, &parent, &id);
+	if (ret == 0 && id && key_matches(ca, ca->cfg.name, id) == 1)
+		ret = adopt(ca, parent, id, row, why);
+	else if (ret == 0 || ret == -ENOENT) {
+		*why = CA_SUB_WAIT_MSG;
+		ret = -EINPROGRESS;
+	}
+	X509_free(parent);
+	X509_free(id);
+	return ret;
+}
+
+/* The RA's certificate under the rollover CA view (same RA key): the one
+ * written before if it still fits, else a new one from the view's start. */
+static int roll_ra(struct ca *ca, struct ca_pub *pub, int64_t start)
+{
+	struct ca_pub view = {0};
+	char path[PKID_CONF_URL_MAX + 80];
+	X509 *ra;
+	int ret = ca_ra_path(ca, true, path, sizeof(path));
+
+	if (ret < 0)
+		return ret;
+	ra = ca_read_der_file(path);
+	if (ra && X509_verify(ra, X509_get0_pubkey(pub->k.roll_cert)) == 1 &&
+	    !X509_NAME_cmp(X509_get_issuer_name(ra),
+			   X509_get_subject_name(pub->k.roll_cert)) &&
+	    X509_check_private_key(ra, pub->k.ra_key) == 1) {
+		pub->k.roll_ra_cert = ra;
+	} else {
+		X509_free(ra);
+		view.k.ca_cert = pub->k.roll_cert;
+		view.k.ca_key = pub->k.roll_key;
+		ret = ca_ra_issue(ca, &view, pub->k.ra_key, start, path,
+				  &pub->k.roll_ra_cert);
+	}
+	if (ret == 0) {
+		EVP_PKEY_up_ref(pub->k.ra_key);
+		pub->k.roll_ra_key = pub->k.ra_key;
+	}
+	return ret;
+}
+
+/*
+ * Trustpoint NAME holds a shadow certificate for the CA's key (the
+ * parent's rollover: same key, from the parent's end): the sub offers it
+ * as its rollover CA certificate, so that its routers SHADOW across the
+ * parent's end as against a root's rollover (GetNextCACert signed by the
+ * current certificate, requests enveloped to it issued from its start
+ * with the same key).  The trustpoint's switch at that end makes it the
+ * CA's certificate (ca_sub_refresh).
+ */
+static int sub_rollover(struct ca *ca, struct ca_pub *pub, X509 *shadow)
+{
+	int64_t start;
+	int ret;
+
+	if (!shadow || pub->k.roll_cert || not_ca_reason(shadow) ||
+	    !X509_cmp(shadow, pub->k.ca_cert) ||
+	    EVP_PKEY_eq(pub->k.ca_key, X509_get0_pubkey(shadow)) != 1)
+		return 0;
+	ret = ca_time_of(X509_get0_notBefore(shadow), &start);
+	if (ret < 0)
+		return ret;
+	X509_up_ref(shadow);
+	pub->k.roll_cert = shadow;
+	EVP_PKEY_up_ref(pub->k.ca_key);
+	pub->k.roll_key = pub->k.ca_key;
+	if (pub->k.ra_key)
+		ret = roll_ra(ca, pub, start);
+	return ret;
+}
+
+int ca_sub_chain(struct ca *ca, struct ca_pub *pub)
+{
+	X509 *parent = NULL, *id = NULL, *shadow = NULL;
+	int ret;
+
+	if (!ca_is_sub(ca))
+		return 0;
+	ret = tp_certs_shadow(ca, &parent, &id, &shadow);
+	X509_free(id);
+	if (ret == 0)
+		ret = sub_rollover(ca, pub, shadow);
+	X509_free(shadow);
+	if (ret < 0 || !parent) {
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: the parent's certificate (trustpoint %s) is "
+			 "missing",
+			 ca->cfg.name, ca->cfg.name);
+		X509_free(parent);
+		return ret < 0 ? ret : -ENOENT;
+	}
+	if (X509_verify(pub->k.ca_cert, X509_get0_pubkey(parent)) != 1)
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: the CA certificate does not verify under the "
+			 "parent certificate trustpoint %s holds now",
+			 ca->cfg.name, ca->cfg.name);
+	pub->k.chain = sk_X509_new_null();
+	if (!pub->k.chain || !sk_X509_push(pub->k.chain, parent)) {
+		X509_free(parent);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+bool ca_sub_rollover_refused(struct ca *ca)
+{
+	return ca_is_sub(ca);
+}
+
+/* One line of a DN in the issuer-name order (CN=..,O=..), escaped as RFC
+ * 2253 escapes (control characters, non-ASCII bytes). */
+static void dn_text(const X509_NAME *n, char *buf, size_t size)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *mem;
+	long len;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	if (X509_NAME_print_ex(b, n, 0,
+			       ASN1_STRFLGS_RFC2253 | XN_FLAG_SEP_COMMA_PLUS |
+				       XN_FLAG_FN_SN) >= 0) {
+		len = BIO_get_mem_data(b, &mem);
+		snprintf(buf, size, "%.*s", (int)(len < 0 ? 0 : len), mem);
+	}
+	BIO_free(b);
+}
+
+void ca_sub_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
+{
+	char fp[CA_FP_HEX_MAX], dn[PKID_CONF_DN_MAX];
+	json_t *chain = json_array();
+	int i, n = sk_X509_num(ca->pub->k.chain);
+
+	if (!ca_is_sub(ca))
+		return;
+	json_object_set_new(o, "mode", json_string("sub-cs"));
+	ctl_reply_printf(reply, "    Mode: subordinate CA (sub-cs), its "
+				"certificate from trustpoint %s\n",
+			 ca->cfg.name);
+	for (i = 0; i < n; i++) {
+		X509 *x = sk_X509_value(ca->pub->k.chain, i);
+
+		dn_text(X509_get_subject_name(x), dn, sizeof(dn));
+		ca_fingerprint(x, fp, sizeof(fp));
+		json_array_append_new(chain, json_pack("{s:s, s:s}", "subject",
+						       dn, "fingerprint", fp));
+		ctl_reply_printf(reply,
+				 "    %s CA: %s\n"
+				 "      fingerprint (SHA-256): %s\n",
+				 i == 0 ? "Parent" : "Chain", dn, fp);
+	}
+	json_object_set_new(o, "chain", chain);
+}
+
+/*
+ * A running sub-cs whose trustpoint got a new certificate for the same
+ * key (a RENEW at the parent, or the switch to a certificate under the
+ * parent's rollover CA with its new root): the CA takes it and
+ * publishes the new certificate and chain.  Certificates the CA issued
+ * stay valid under it (same subject, same key).  Another key's
+ * certificate (auto-enroll regenerate) is not taken: the CA's key does
+ * not change under it.
+ */
+static int refresh_locked(struct ca *ca, int64_t now)
+{
+	struct db_ca row = {0};
+	X509 *parent = NULL, *id = NULL;
+	const char *why = NULL;
+	int ret = tp_certs(ca, &parent, &id);
+
+	if (ret < 0 || !id || !parent)
+		goto out;
+	if (key_matches(ca, ca->cfg.name, id) != 1) {
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: trustpoint %s holds a certificate for another "
+			 "key: the CA keeps its certificate",
+			 ca->cfg.name, ca->cfg.name);
+		goto out;
+	}
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	/* A new certificate is taken; the same one is published again with
+	 * what changed around it (parent, shadow: the rollover CA). */
+	if (ret == 0 && X509_cmp(id, ca->pub->k.ca_cert))
+		ret = adopt(ca, parent, id, &row, &why);
+	ret = ret ?: ca_load(ca, &row, now);
+	if (ret == 0)
+		ca_rollover_arm(ca);
+	else
+		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
+			 "%s: the new certificate from the parent is not taken: "
+			 "%s",
+			 ca->cfg.name, why ? why : strerror(-ret));
+out:
+	db_ca_free(&row);
+	X509_free(parent);
+	X509_free(id);
+	return ret;
+}
+
+int ca_sub_refresh(struct ca *ca)
+{
+	int64_t now;
+	int ret = 0;
+
+	pthread_mutex_lock(&ca->lock);
+	if (ca->running && ca_is_sub(ca) && ca_now(ca, &now) == 0)
+		ret = refresh_locked(ca, now);
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}

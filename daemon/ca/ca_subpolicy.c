@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The parent's side of a hierarchy (issue 17): what a CA does with a
+ * request for a CA certificate, and what it puts in one.
+ *
+ * A CSR asks for a CA when its extensionRequest holds basicConstraints
+ * with cA TRUE (pkid's `mode sub-cs`, IOS's sub-CA, openssl req -addext
+ * basicConstraints=CA:TRUE).  Handing out a CA certificate hands out the
+ * power to issue for the whole tree, so the policy is stricter than for
+ * an end entity:
+ *
+ *   grant none                       rejected, as every request
+ *   first CA request                 pending, whatever the grant mode, a
+ *                                    challenge or one-time password, or
+ *                                    `grant auto trustpoint`: only the
+ *                                    operator's `server grant` issues it
+ *   re-enrollment (signed by a CA    granted with `grant auto rollover
+ *   certificate this CA issued)      ca-cert` (IOS), else pending
+ *   this CA's own pathLenConstraint  rejected: it may issue no CA
+ *   is 0
+ *
+ * Why not `grant auto trustpoint TP` for CA requests: it trusts whoever
+ * holds any certificate of TP's CA, which is fine for a router's
+ * certificate but would let any such holder become a CA.  IOS's own word
+ * for the automatic part, `grant auto rollover ca-cert`, only covers a
+ * subordinate that already holds a CA certificate from this server.
+ *
+ * Issued CA certificates carry basicConstraints critical CA:TRUE with
+ * pathLenConstraint `ca-path-length` (default 0), lowered below this CA's
+ * own where it has one; keyUsage critical keyCertSign, cRLSign,
+ * digitalSignature; no extendedKeyUsage; SKI/AKI; the cdp-url.  Their
+ * lifetime is `lifetime certificate`, truncated at this CA's notAfter as
+ * every certificate it issues (schedule.c): a subordinate never outlives
+ * its parent.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <openssl/x509v3.h>
+
+#include "ca_internal.h"
+#include "core/log.h"
+
+bool ca_csr_wants_ca(X509_REQ *csr)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr);
+	BASIC_CONSTRAINTS *bc;
+	bool ca = false;
+
+	if (!exts)
+		return false;
+	bc = X509V3_get_d2i(exts, NID_basic_constraints, NULL, NULL);
+	ca = bc && bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return ca;
+}
+
+/* The pathLenConstraint an issued CA certificate gets; -1: none allowed. */
+static long sub_pathlen(struct ca *ca, X509 *issuer)
+{
+	long own = X509_get_pathlen(issuer); /* -1: no constraint */
+	long want = (long)ca->cfg.ca_path_length;
+
+	if (own == 0)
+		return -1;
+	if (own > 0 && want > own - 1)
+		want = own - 1;
+	return want;
+}
+
+/* Is signer a CA certificate (cA TRUE)? */
+static bool is_ca_cert(X509 *x)
+{
+	return x && (X509_get_extension_flags(x) & EXFLAG_CA);
+}
+
+enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
+				const struct ca_enroll_req *req, bool renewal,
+				enum db_req_state state, const char **why)
+{
+	if (state == DB_REQ_REJECTED || !ca_csr_wants_ca(req->csr))
+		return state;
+	if (sub_pathlen(ca, pub->k.ca_cert) < 0) {
+		*why = "a CA certificate request, and this CA's path length "
+		       "constraint allows no subordinate CA";
+		return DB_REQ_REJECTED;
+	}
+	if (renewal && is_ca_cert(req->signer) && ca->cfg.grant_rollover_ca) {
+		pkid_log(LOG_NOTICE, "CS_SUB_CA_REQUEST",
+			 "%s: tid %s: subordinate CA re-enrollment granted "
+			 "(grant auto rollover ca-cert)",
+			 ca->cfg.name, req->transaction_id);
+		return DB_REQ_GRANTED;
+	}
+	pkid_log(LOG_NOTICE, "CS_SUB_CA_REQUEST",
+		 "%s: tid %s: a request for a CA certificate waits for the "
+		 "operator's grant%s",
+		 ca->cfg.name, req->transaction_id,
+		 renewal ? " (no grant auto rollover ca-cert)" : "");
+	return DB_REQ_PENDING;
+}
+
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return -EINVAL;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -ENOMEM;
+}
+
+int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer)
+{
+	char bc[64], cdp[PKID_CONF_URL_MAX + 8];
+	long pathlen = sub_pathlen(ca, issuer);
+	X509V3_CTX ctx;
+	int ret;
+
+	if (pathlen < 0)
+		return -EPERM; /* checked when the request came; config moved */
+	snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%ld", pathlen);
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	ret = add_ext(x, &ctx, NID_basic_constraints, bc);
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_key_usage,
+				 "critical,keyCertSign,cRLSign,"
+				 "digitalSignature");
+	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	ret = ret
+		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
+				 "keyid:always");
+	if (!ret && ca->cfg.cdp_url[0]) {
+		snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
+		ret = add_ext(x, &ctx, NID_crl_distribution_points, cdp);
+	}
+	return ret;
+}

@@ -1,0 +1,26 @@
+# tests/hierarchy: CA hierarchies (issue 17).  Ports 18900-18949.
+#   check-hierarchy-policy  a CA request to a pkid CA: pending under grant
+#                           auto, the operator's grant issues CA:TRUE with
+#                           pathlen, keyCertSign/cRLSign, truncated at the
+#                           root's end; grant auto rollover ca-cert
+#   check-hierarchy-sub     root + mode sub-cs + clients: the sub enrolls its
+#                           CA certificate (pending, granted, POLL), serves
+#                           the chain; strongSwan and a pkid trustpoint
+#                           enroll at the sub; openssl verify root <- sub
+#   check-hierarchy-notca   a non-CA certificate from the parent, a request
+#                           rejected at the root: the sub does not serve and
+#                           says why
+#   check-hierarchy-renew   the sub renews its CA certificate (same key) at
+#                           the root, granted by grant auto rollover ca-cert;
+#                           its routers verify across the old end
+#   check-hierarchy-rootroll the root rolls over: the sub SHADOWs through its
+#                           trustpoint, offers its shadow as its rollover CA
+#                           and its routers SHADOW too; at the root's end it
+#                           serves [sub2, RA, root2]: no gap (lab clock)
+HIER_E2E := policy sub notca renew rootroll
+
+CHECKS += $(HIER_E2E:%=check-hierarchy-%)
+
+.PHONY: $(HIER_E2E:%=check-hierarchy-%)
+$(HIER_E2E:%=check-hierarchy-%): check-hierarchy-%: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
+	timeout 300 tests/hierarchy/$*.sh

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Helpers of the hierarchy tests (issue 17), on top of tests/client/lib.sh:
+# one pkiksd --lab shared by every pkid (they agree on time), the root
+# pkid (server TESTCA, `ca_conf`/`ca_start`, port PORT), a subordinate
+# pkid (server SUB in mode sub-cs, trustpoint SUB enrolling at the root,
+# port SPORT) and the client pkid (trustpoint TP1, `cl_conf`/`cl_start`).
+#
+#   hi_setup PORT              $T, the lab keystore, SPORT=PORT+1, SURL
+#   sub_conf [LINES...]        $T/sub.conf (server SUB lines after LINES)
+#   sub_start / sub_stop       the sub pkid (waits for its socket)
+#   subctl CMD ARGS...         one control command to the sub
+#   sub_serving                GetCACert answers on the sub's port
+#   root_pending_id SUBJECT    the root's pending request for SUBJECT
+. tests/client/lib.sh
+SUB_PID=
+
+hi_cleanup() {
+	[ -n "${SUB_PID:-}" ] && kill -KILL "$SUB_PID" 2>/dev/null &&
+		wait "$SUB_PID" 2>/dev/null
+	[ -f "${T:-/nonexistent}/sub.log" ] && [ -n "${HI_FAILED:-}" ] &&
+		{ echo "--- sub.log" >&2; tail -n 25 "$T/sub.log" >&2; }
+	cl_cleanup
+}
+
+hi_setup() {
+	cl_setup "$1"
+	SPORT=$(($1 + 1))
+	SURL=http://127.0.0.1:$SPORT/cgi-bin/pkiclient.exe
+	trap hi_cleanup EXIT
+}
+
+# fail, with the sub's log too.
+hfail() {
+	HI_FAILED=1
+	fail "$@"
+}
+
+sub_conf() {
+	local l
+	cat >"$T/sub.conf" <<-EOF
+	clock calendar-valid
+	ip http server $SPORT
+	control-socket $T/sub.ctl
+	crypto pki trustpoint SUB
+	 enrollment url $URL
+	 enrollment retry period 1
+	EOF
+	for l in "$@"; do echo " $l" >>"$T/sub.conf"; done
+	cat >>"$T/sub.conf" <<-EOF
+	crypto pki server SUB
+	 issuer-name CN=pkid sub CA,O=pkid
+	 mode sub-cs
+	 grant auto
+	 lifetime certificate 10
+	 database url $T/subdb
+	 database level complete
+	 no shutdown
+	EOF
+}
+
+sub_start() {
+	start_pkid sub SUB_PID
+	wait_for 10 subctl "show trustpoints" ||
+		hfail "the sub pkid did not answer within 10 s"
+}
+
+sub_stop() {
+	stop_pid "$SUB_PID"
+	SUB_PID=
+}
+
+subctl() { $B/ctl-call "$T/sub.ctl" "$@" 2>/dev/null; }
+sub_serving() { curl -sf -o /dev/null "$SURL?operation=GetCACert"; }
+
+root_pending_id() {
+	cactl --json "show requests" TESTCA | jq -er --arg s "$1" \
+		'[.[] | select(.state == "pending" and (.subject | contains($s)))][0].id // empty'
+}
