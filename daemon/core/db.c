@@ -583,6 +583,11 @@ static const struct db_ops *backend_of(const char *target)
 
 int db_open(struct db **out, const char *target)
 {
+	return db_open_creds(out, target, NULL);
+}
+
+int db_open_creds(struct db **out, const char *target, const char *passfile)
+{
 	struct db *db;
 	int rc;
 
@@ -594,7 +599,7 @@ int db_open(struct db **out, const char *target)
 	pthread_mutex_init(&db->group.mu, NULL);
 	pthread_cond_init(&db->group.cv, NULL);
 	db->ops = backend_of(target);
-	rc = db->ops->open(db, target);
+	rc = db->ops->open(db, target, passfile);
 	if (!rc)
 		rc = migrate(db);
 	if (rc)

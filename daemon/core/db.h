@@ -43,6 +43,13 @@ struct db;
  * URI; its password comes from PGPASSFILE, never from the URL).
  */
 int db_open(struct db **db, const char *target);
+/*
+ * The same with the PostgreSQL password from passfile (libpq's PGPASSFILE
+ * format, `database credentials`): refused (-EACCES) unless it is a
+ * regular file owned by pkid's user that no one else may read or write.
+ * NULL: libpq's own lookup (PGPASSFILE, ~/.pgpass).  SQLite ignores it.
+ */
+int db_open_creds(struct db **db, const char *target, const char *passfile);
 void db_close(struct db *db);
 /* Takes the write lock now (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
  * transaction-scoped advisory lock), so commit cannot deadlock. */

@@ -57,7 +57,7 @@ struct db_param {
  */
 struct db_ops {
 	const char *name; /* "sqlite", "postgresql" */
-	int (*open)(struct db *db, const char *target);
+	int (*open)(struct db *db, const char *target, const char *passfile);
 	void (*close)(struct db *db);
 	/* a statement for sql (the portable dialect above) into *h */
 	int (*prepare)(struct db *db, const char *sql, void **h);

@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <libpq-fe.h>
 
 #include "db_internal.h"
@@ -552,7 +555,32 @@ static void quiet_notices(void *arg, const char *msg)
 	(void)msg; /* CREATE TABLE IF NOT EXISTS and the like */
 }
 
-static int pg_open(struct db *db, const char *url)
+/* A password file only pkid's user may read: libpq itself only warns
+ * about a group-readable one, and then ignores it. */
+static int passfile_ok(const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) < 0) {
+		pkid_log(LOG_ERR, NULL, "database credentials %s: %s", file,
+			 strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		pkid_log(LOG_ERR, NULL,
+			 "database credentials %s: must be a file owned by "
+			 "pkid's user (uid %u) with no access for others "
+			 "(chmod 600); it is uid %u mode %03o",
+			 file, (unsigned int)geteuid(),
+			 (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 0777));
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int pg_open(struct db *db, const char *url, const char *passfile)
 {
 	/*
 	 * Keepalives and a TCP user timeout, so a cut link fails a call in
@@ -561,9 +589,11 @@ static int pg_open(struct db *db, const char *url)
 	static const char *const keys[] = {
 		"connect_timeout", "keepalives_idle", "keepalives_interval",
 		"keepalives_count", "tcp_user_timeout", "application_name",
-		"dbname", NULL};
-	const char *vals[] = {"10", "10", "5", "3", "15000", "pkid", url, NULL};
+		"dbname", "passfile", NULL};
+	const char *vals[] = {"10",  "10", "5",	     "3", "15000",
+			      "pkid", url,  passfile, NULL};
 	struct pg *pg;
+	int rc;
 
 	db->path = url_for_log(url);
 	pg = calloc(1, sizeof(*pg));
@@ -573,6 +603,11 @@ static int pg_open(struct db *db, const char *url)
 	}
 	db->h = pg;
 	pg->gen = 1;
+	if (passfile) {
+		rc = passfile_ok(passfile);
+		if (rc)
+			return rc;
+	}
 	pg->c = PQconnectdbParams(keys, vals, 1);
 	if (!pg->c)
 		return -ENOMEM;

@@ -385,11 +385,12 @@ static int configure(struct db *db)
 	return rc;
 }
 
-static int lite_open(struct db *db, const char *path)
+static int lite_open(struct db *db, const char *path, const char *passfile)
 {
 	struct lite *l;
 	int rc;
 
+	(void)passfile; /* a file needs no password */
 	db->path = strdup(path);
 	l = calloc(1, sizeof(*l));
 	if (!db->path || !l) {

@@ -767,6 +767,16 @@ static void test_pg_credentials(void)
 	unlink(bad);
 	CU_ASSERT_EQUAL(db_open(&db, pg_url), 0);
 	db_close(db);
+	/* database credentials FILE: the right password, but others may
+	 * read the file: refused before libpq sees it */
+	CU_ASSERT_EQUAL(chmod(good, 0640), 0);
+	CU_ASSERT_EQUAL(db_open_creds(&db, pg_url, good), -EACCES);
+	CU_ASSERT_PTR_NULL(db);
+	CU_ASSERT_EQUAL(chmod(good, 0600), 0);
+	unsetenv("PGPASSFILE");
+	CU_ASSERT_EQUAL(db_open_creds(&db, pg_url, good), 0);
+	db_close(db);
+	setenv("PGPASSFILE", good, 1);
 }
 
 /*
