@@ -18,8 +18,9 @@
  * lock in the caller's transaction: unique across nodes, never reused.
  *
  * A lost connection fails the call in progress (-ENOTCONN); the next call
- * outside a transaction reconnects, and the statements are prepared
- * again on the new session.
+ * outside a transaction reconnects (connect_timeout 3 s; after a failed
+ * attempt, calls fail at once for PG_RETRY_NS), and the statements are
+ * prepared again on the new session.
  */
 #include <ctype.h>
 #include <endian.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,8 +49,17 @@
 #define OID_INT4  23
 #define OID_TEXT  25
 
+/*
+ * After a failed reconnect, calls fail at once (-ENOTCONN) for this long
+ * rather than each waiting for a connect that cannot succeed: the caller
+ * holds the CA's lock, and a node without its database must answer 503
+ * quickly (issue 18).
+ */
+#define PG_RETRY_NS (2LL * 1000000000LL)
+
 struct pg {
 	PGconn *c;
+	int64_t retry_at;	/* CLOCK_MONOTONIC ns: no reconnect before */
 	unsigned int gen;	/* bumped at each reconnect */
 	unsigned int next_name; /* prepared statements: s1, s2, ... */
 	bool down_logged;
@@ -208,19 +219,29 @@ static int pg_err(struct db *db, const PGresult *res, const char *what)
 	return -EIO;
 }
 
-/* Outside a transaction, a lost session is reopened; statements are
- * prepared again on the new one (gen). */
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Outside a transaction, a lost session is reopened (at most once per
+ * PG_RETRY_NS); statements are prepared again on the new one (gen). */
 static int pg_alive(struct db *db)
 {
 	struct pg *pg = PG(db);
 
 	if (PQstatus(pg->c) == CONNECTION_OK)
 		return 0;
-	if (db->in_tx)
+	if (db->in_tx || now_ns() < pg->retry_at)
 		return pg_down(db);
 	PQreset(pg->c);
-	if (PQstatus(pg->c) != CONNECTION_OK)
+	if (PQstatus(pg->c) != CONNECTION_OK) {
+		pg->retry_at = now_ns() + PG_RETRY_NS;
 		return pg_down(db);
+	}
 	pg->gen++;
 	if (pg->down_logged)
 		pkid_log(LOG_NOTICE, NULL, "database %s: connected again",
@@ -590,7 +611,7 @@ static int pg_open(struct db *db, const char *url, const char *passfile)
 		"connect_timeout", "keepalives_idle", "keepalives_interval",
 		"keepalives_count", "tcp_user_timeout", "application_name",
 		"dbname", "passfile", NULL};
-	const char *vals[] = {"10",  "10", "5",	     "3", "15000",
+	const char *vals[] = {"3",   "10", "5",	     "3", "15000",
 			      "pkid", url,  passfile, NULL};
 	struct pg *pg;
 	int rc;
