@@ -13,6 +13,8 @@
 #                   PKID_TEST_PG_URL (postgresql://USER@/DB?host=...&port=...
 #                   with DB = pkid) and creates database pkid
 #   pg_restart      stop and start the same cluster (fast shutdown)
+#   pg_down, pg_up  stop it (fast: sessions are cut), start it again
+#   pg_sql SQL      run SQL on database pkid, unaligned tuples only
 #   pg_stop         stop it and remove the folder (also on EXIT)
 set -u
 
@@ -78,6 +80,18 @@ pg_start() {
 
 pg_restart() {
 	pg_ctl_run -m fast restart
+}
+
+pg_down() {
+	pg_ctl_run -m fast stop
+}
+
+pg_up() {
+	pg_ctl_run start
+}
+
+pg_sql() {
+	"$PG_BIN/psql" -qAtX -d "$PKID_TEST_PG_URL" -c "$1"
 }
 
 pg_stop() {
