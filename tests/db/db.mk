@@ -34,5 +34,9 @@ $(BENCH_DB): $(OBJ)/tests/db/bench_db.o $(PKID_CORE_OBJS) $(LIBPKID)
 bench-db: $(BENCH_DB)
 	$(BENCH_DB) 2000
 
+.PHONY: bench-db-pg
+bench-db-pg: $(BENCH_DB)
+	tests/db/run-pg.sh $(BENCH_DB) 2000
+
 ALL += $(BENCH_DB)
-BENCHES += bench-db
+BENCHES += bench-db bench-db-pg
