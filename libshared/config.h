@@ -140,6 +140,12 @@ struct pkid_server_config {
 	enum pkid_db_level db_level;
 	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
 	unsigned int db_url_line; /* its line, for pkid -t's folder check */
+	/* database connection postgresql://...: the CA's tables on
+	 * PostgreSQL ("" = SQLite in the state directory); never holds a
+	 * password (refused), which comes from database credentials FILE,
+	 * a PGPASSFILE only pkid may read */
+	char db_connection[PKID_CONF_URL_MAX];
+	char db_credentials[PKID_CONF_PATH_MAX];
 	enum pkid_archive_format archive_format;
 	char archive_password[PKID_CONF_PW_MAX]; /* "" when none given */
 

@@ -109,6 +109,10 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 			pkid_db_level_name(s->db_level));
 	if (s->db_url[0])
 		fprintf(out, " database url %s\n", s->db_url);
+	if (s->db_connection[0])
+		fprintf(out, " database connection %s\n", s->db_connection);
+	if (s->db_credentials[0])
+		fprintf(out, " database credentials %s\n", s->db_credentials);
 	if (s->archive_format != PKID_ARCHIVE_PKCS12 || s->archive_password[0])
 		fprintf(out, " database archive %s%s%s\n",
 			pkid_archive_format_name(s->archive_format),
@@ -271,6 +275,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(grant_rollover_ca) &&
 	       SAME(ca_path_length) && SAME(db_level) && SAME_STR(db_url) &&
+	       SAME_STR(db_connection) && SAME_STR(db_credentials) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&
 	       SAME_STR(password) && SAME(ra_mode) && SAME(legacy_des) &&

@@ -227,6 +227,60 @@ static int srv_db_url(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* The user part of a URL (between :// and @) has a ':': a password. */
+static bool url_has_password(const char *url)
+{
+	const char *auth = strstr(url, "://") + 3;
+	size_t end = strcspn(auth, "/?#");
+	const char *at = memchr(auth, '@', end);
+
+	return (at && memchr(auth, ':', at - auth)) ||
+	       strstr(url, "password=");
+}
+
+/*
+ * database connection postgresql://[user@][host][:port][/db][?param=...]
+ * (ours, not IOS): the CA's tables on PostgreSQL (docs/POSTGRESQL.md).
+ * No password in it: the file would show it, and running-config too.
+ */
+static int srv_db_connection(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+	int ret;
+
+	memset(s->db_connection, 0, sizeof(s->db_connection));
+	if (c->neg)
+		return 0;
+	ret = conf_url(p, c, 0, s->db_connection);
+	if (ret < 0)
+		return ret;
+	if (strncmp(s->db_connection, "postgresql://", 13) &&
+	    strncmp(s->db_connection, "postgres://", 11)) {
+		conf_err(p, "'%s': expected postgresql://..., got '%s'",
+			 c->name, s->db_connection);
+		ret = -EINVAL;
+	} else if (url_has_password(s->db_connection)) {
+		conf_err(p,
+			 "'%s': no password in the URL: put it in the file of "
+			 "'database credentials'",
+			 c->name);
+		ret = -EINVAL;
+	}
+	if (ret < 0)
+		memset(s->db_connection, 0, sizeof(s->db_connection));
+	return ret;
+}
+
+/* database credentials FILE: a PGPASSFILE (host:port:db:user:password);
+ * its owner and mode are checked when pkid opens the database. */
+static int srv_db_credentials(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	memset(s->db_credentials, 0, sizeof(s->db_credentials));
+	return c->neg ? 0 : conf_path(p, c, 0, s->db_credentials);
+}
+
 /* database archive pkcs12|pem [password [0|7] PW] */
 static int srv_db_archive(struct parser *p, const struct cmdline *c)
 {
@@ -364,6 +418,8 @@ const struct cmd conf_server_cmds[] = {
 	{{"database", "level"}, srv_db_level},
 	{{"database", "url"}, srv_db_url},
 	{{"database", "archive"}, srv_db_archive},
+	{{"database", "connection"}, srv_db_connection},
+	{{"database", "credentials"}, srv_db_credentials},
 	{{"cdp-url"}, srv_cdp_url},
 	{{"ocsp-url"}, srv_ocsp_url},
 	{{"password"}, srv_password},

@@ -390,7 +390,14 @@ static int ca_open_stores(struct ca *ca)
 			return ret;
 	}
 	if (!ca->db) {
-		ret = db_open(&ca->db, ca->db_path);
+		/* database connection: the CA's tables on PostgreSQL */
+		const struct pkid_server_config *s = &ca->cfg;
+
+		ret = db_open_creds(&ca->db,
+				    s->db_connection[0] ? s->db_connection
+							: ca->db_path,
+				    s->db_credentials[0] ? s->db_credentials
+							 : NULL);
 		if (ret < 0)
 			return ret;
 	}

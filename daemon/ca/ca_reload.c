@@ -11,10 +11,12 @@
  * shut down (main.c starts it once the reload is in force).
  * Refused while the CA exists (IOS locks them once the CA certificate is
  * made): issuer-name, hash, ra-certificate; `shutdown` of a running
- * server needs a restart.
+ * server, and a change of its database connection or credentials, need
+ * a restart.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ca_internal.h"
 
@@ -40,6 +42,16 @@ int ca_reload_check(struct ca *ca, const struct pkid_server_config *s,
 	int ret = 0;
 
 	pthread_mutex_lock(&ca->lock);
+	if (ca->db && (strcmp(ca->cfg.db_connection, s->db_connection) ||
+		       strcmp(ca->cfg.db_credentials, s->db_credentials))) {
+		/* the open database stays the CA's until pkid restarts */
+		snprintf(why, len,
+			 "%s:%u: database connection or credentials of "
+			 "server %s: needs a restart",
+			 conf_path, s->line, ca->cfg.name);
+		ret = -EBUSY;
+		goto out;
+	}
 	if (!ca->running) {
 		/* The digest is chosen once, when the CA object is made. */
 		if (ca->cfg.hash != s->hash) {

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pkid's database: one SQLite file (WAL, synchronous=FULL) holding the CA
+ * pkid's database: one SQLite file (WAL, synchronous=FULL), or a
+ * PostgreSQL database (docs/POSTGRESQL.md), holding the CA
  * state, serial counters, issued certificates, SCEP requests, one-time
  * challenge passwords, the trustpoints' client state and the wrapped
  * blobs of the keystore keys pkid made.
  *
  * Every function returns 0 or a negative errno: -ENOENT (no such row),
- * -EEXIST (duplicate), -EBUSY (still locked after the busy timeout), -EIO
- * (any other SQLite failure, logged to stderr with SQLite's message).
+ * -EEXIST (duplicate), -EBUSY (still locked after the busy timeout, or
+ * PostgreSQL's serialization failure or deadlock), -ENOTCONN (the
+ * PostgreSQL server cannot be reached), -EIO (any other failure, logged
+ * with the engine's message).
  *
  * A handle is not thread-safe: give each thread its own db_open() (WAL
  * lets readers run beside the one writer; writers wait up to
@@ -35,9 +38,21 @@
 
 struct db;
 
-int db_open(struct db **db, const char *path);
+/*
+ * target: a file (SQLite), or a postgresql:// URL (libpq's connection
+ * URI; its password comes from PGPASSFILE, never from the URL).
+ */
+int db_open(struct db **db, const char *target);
+/*
+ * The same with the PostgreSQL password from passfile (libpq's PGPASSFILE
+ * format, `database credentials`): refused (-EACCES) unless it is a
+ * regular file owned by pkid's user that no one else may read or write.
+ * NULL: libpq's own lookup (PGPASSFILE, ~/.pgpass).  SQLite ignores it.
+ */
+int db_open_creds(struct db **db, const char *target, const char *passfile);
 void db_close(struct db *db);
-/* BEGIN IMMEDIATE: takes the write lock now, so commit cannot deadlock. */
+/* Takes the write lock now (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+ * transaction-scoped advisory lock), so commit cannot deadlock. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
@@ -52,14 +67,18 @@ bool db_in_transaction(const struct db *db);
  * anyone from a grouped transaction (it may have read another's commit
  * too) before its db_sync returned 0.  db_sync needs no lock on the handle
  * (its own mutex), but the handle must stay open meanwhile.  Without a WAL
- * file these are db_begin/db_commit.  db_rollback ends either kind;
+ * file (and on PostgreSQL, whose commit is durable when it returns) these
+ * are db_begin/db_commit.  db_rollback ends either kind;
  * db_commit on a grouped transaction commits and syncs.
  */
 int db_begin_grouped(struct db *db);
 int db_commit_grouped(struct db *db, uint64_t *ticket);
 int db_sync(struct db *db, uint64_t ticket);
-/* PRAGMA integrity_check; 0 or -EIO. */
+/* SQLite: PRAGMA integrity_check; PostgreSQL: the schema answers.
+ * 0 or -EIO. */
 int db_check(struct db *db);
+/* "sqlite" or "postgresql". */
+const char *db_backend(const struct db *db);
 
 /* ---- CA state (one row per `crypto pki server`) ---- */
 

@@ -13,7 +13,7 @@
 	"name, cur_cert, cur_key, roll_cert, roll_key, rollover, "             \
 	"archive_counter, crl_number, crl, crl_next_update, last_serial"
 
-static int ca_from_row(sqlite3_stmt *st, struct db_ca *ca)
+static int ca_from_row(struct db_stmt *st, struct db_ca *ca)
 {
 	int rc;
 
@@ -21,11 +21,11 @@ static int ca_from_row(sqlite3_stmt *st, struct db_ca *ca)
 	db_col_text(st, 0, ca->name, sizeof(ca->name));
 	db_col_text(st, 2, ca->cur_key, sizeof(ca->cur_key));
 	db_col_text(st, 4, ca->roll_key, sizeof(ca->roll_key));
-	ca->rollover = sqlite3_column_int(st, 5);
-	ca->archive_counter = sqlite3_column_int64(st, 6);
-	ca->crl_number = sqlite3_column_int64(st, 7);
-	ca->crl_next_update = sqlite3_column_int64(st, 9);
-	ca->last_serial = sqlite3_column_int64(st, 10);
+	ca->rollover = db_col_int(st, 5);
+	ca->archive_counter = db_col_int64(st, 6);
+	ca->crl_number = db_col_int64(st, 7);
+	ca->crl_next_update = db_col_int64(st, 9);
+	ca->last_serial = db_col_int64(st, 10);
 	rc = db_col_blob(st, 1, &ca->cur_cert, &ca->cur_cert_len);
 	if (!rc)
 		rc = db_col_blob(st, 3, &ca->roll_cert, &ca->roll_cert_len);
@@ -38,7 +38,7 @@ static int ca_from_row(sqlite3_stmt *st, struct db_ca *ca)
 
 int db_ca_get(struct db *db, const char *name, struct db_ca *ca)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(ca, 0, sizeof(*ca));
@@ -101,7 +101,7 @@ int db_ca_delete(struct db *db, const char *name)
 static int bump(struct db *db, const char *sql, const char *name, bool create,
 		int64_t *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	bool own;
 	int rc;
 
@@ -110,11 +110,12 @@ static int bump(struct db *db, const char *sql, const char *name, bool create,
 		return rc;
 	if (create)
 		rc = db_exec_text(
-			db, "INSERT OR IGNORE INTO ca (name) VALUES (?)", name);
+			db, "INSERT INTO ca (name) VALUES (?)"
+			    " ON CONFLICT DO NOTHING", name);
 	if (!rc)
 		rc = db_row(db, sql, &st, "t", name);
 	if (!rc) {
-		*out = sqlite3_column_int64(st, 0);
+		*out = db_col_int64(st, 0);
 		rc = db_step_done(db, st, sql);
 		db_done(db, st);
 	}
@@ -147,14 +148,14 @@ int db_serial_reserve(struct db *db, const char *name, int64_t *serial)
 
 int db_serial_last(struct db *db, const char *name, int64_t *serial)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = db_row(db, "SELECT last_serial FROM ca WHERE name = ?", &st,
 			"t", name);
 
 	*serial = 0;
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	*serial = sqlite3_column_int64(st, 0);
+	*serial = db_col_int64(st, 0);
 	db_done(db, st);
 	return 0;
 }
@@ -181,27 +182,26 @@ int db_cert_add(struct db *db, const struct db_cert *c)
 }
 
 /* A row into *c; with copy, every pointer is malloc'd, else borrowed. */
-static int cert_from_row(sqlite3_stmt *st, struct db_cert *c, bool copy,
+static int cert_from_row(struct db_stmt *st, struct db_cert *c, bool copy,
 			 bool der)
 {
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
 	db_col_text(st, 0, c->server, sizeof(c->server));
-	c->serial = sqlite3_column_int64(st, 1);
-	c->not_before = sqlite3_column_int64(st, 3);
-	c->not_after = sqlite3_column_int64(st, 4);
+	c->serial = db_col_int64(st, 1);
+	c->not_before = db_col_int64(st, 3);
+	c->not_after = db_col_int64(st, 4);
 	db_col_text(st, 5, c->fingerprint, sizeof(c->fingerprint));
 	db_col_text(st, 7, c->issuer_fp, sizeof(c->issuer_fp));
-	c->request_id = sqlite3_column_int64(st, 8);
-	c->revoked_at = sqlite3_column_int64(st, 9);
-	c->reason = sqlite3_column_int(st, 10);
+	c->request_id = db_col_int64(st, 8);
+	c->revoked_at = db_col_int64(st, 9);
+	c->reason = db_col_int(st, 10);
 	if (!copy) {
-		c->subject = (char *)sqlite3_column_text(st, 2);
-		if (der) {
-			c->der = (unsigned char *)sqlite3_column_blob(st, 6);
-			c->der_len = sqlite3_column_bytes(st, 6);
-		}
+		c->subject = (char *)db_col_text_ref(st, 2);
+		if (der)
+			c->der = (unsigned char *)db_col_blob_ref(st, 6,
+								  &c->der_len);
 		return 0;
 	}
 	rc = db_col_strdup(st, 2, &c->subject);
@@ -215,7 +215,7 @@ static int cert_from_row(sqlite3_stmt *st, struct db_cert *c, bool copy,
 int db_cert_get(struct db *db, const char *server, int64_t serial,
 		struct db_cert *c)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -280,7 +280,7 @@ int db_cert_unrevoke(struct db *db, const char *server, int64_t serial)
 int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
 		    db_cert_cb cb, void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	struct db_cert c;
 	int rc;
 
@@ -292,13 +292,7 @@ int db_cert_foreach(struct db *db, const char *server, unsigned int flags,
 		      &st, "ti", server, (int)!!(flags & DB_CERT_REVOKED));
 	if (rc)
 		return rc;
-	for (;;) {
-		int s = sqlite3_step(st);
-
-		if (s != SQLITE_ROW) {
-			rc = s == SQLITE_DONE ? 0 : db_err(db, s, "cert list");
-			break;
-		}
+	while ((rc = db_step(db, st, "cert list")) == 1) {
 		cert_from_row(st, &c, false, !(flags & DB_CERT_NO_DER));
 		rc = cb(&c, arg);
 		if (rc)

@@ -13,7 +13,7 @@
 
 int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(kb, 0, sizeof(*kb));
@@ -41,8 +41,9 @@ int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
 	if (!kb->name[0] || !kb->blob_len || !kb->pubkey_len)
 		return -EINVAL;
 	rc = db_run(db,
-		    "INSERT OR REPLACE INTO key_blob (name, blob, pubkey)"
-		    " VALUES (?, ?, ?)",
+		    "INSERT INTO key_blob (name, blob, pubkey)"
+		    " VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+		    " SET blob = excluded.blob, pubkey = excluded.pubkey",
 		    "tbb", kb->name, (const void *)kb->blob, kb->blob_len,
 		    (const void *)kb->pubkey, kb->pubkey_len);
 	return rc < 0 ? rc : 0;

@@ -27,39 +27,44 @@ const char *db_req_state_name(enum db_req_state state)
 
 int db_request_add(struct db *db, struct db_request *r)
 {
+	struct db_stmt *st;
 	int rc;
 
 	if (!r->server[0] || !r->tid[0])
 		return -EINVAL;
-	rc = db_run(db,
+	rc = db_row(db,
 		    "INSERT INTO request (server, tid, state, subject,"
 		    " fingerprint, serial, created, expires, csr, signer,"
-		    " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		    " RETURNING id",
+		    &st,
 		    "ttittIIIbbb", r->server, r->tid, (int)r->state,
 		    r->subject, r->fingerprint, (int64_t)r->serial,
 		    (int64_t)r->created, (int64_t)r->expires,
 		    (const void *)r->csr, r->csr_len, (const void *)r->signer,
 		    r->signer_len, (const void *)r->reply, r->reply_len);
-	if (rc < 0)
+	if (rc)
 		return rc;
-	r->id = sqlite3_last_insert_rowid(db->h);
-	return 0;
+	r->id = db_col_int64(st, 0);
+	rc = db_step_done(db, st, "request add");
+	db_done(db, st);
+	return rc;
 }
 
 /* Scalars always; blobs copied (malloc'd) only when asked. */
-static int req_from_row(sqlite3_stmt *st, struct db_request *r, bool blobs)
+static int req_from_row(struct db_stmt *st, struct db_request *r, bool blobs)
 {
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = db_col_int64(st, 0);
 	db_col_text(st, 1, r->server, sizeof(r->server));
 	db_col_text(st, 2, r->tid, sizeof(r->tid));
-	r->state = sqlite3_column_int(st, 3);
+	r->state = db_col_int(st, 3);
 	db_col_text(st, 5, r->fingerprint, sizeof(r->fingerprint));
-	r->serial = sqlite3_column_int64(st, 6);
-	r->created = sqlite3_column_int64(st, 7);
-	r->expires = sqlite3_column_int64(st, 8);
+	r->serial = db_col_int64(st, 6);
+	r->created = db_col_int64(st, 7);
+	r->expires = db_col_int64(st, 8);
 	rc = db_col_strdup(st, 4, &r->subject);
 	if (!rc && blobs)
 		rc = db_col_blob(st, 9, &r->csr, &r->csr_len);
@@ -73,7 +78,7 @@ static int req_from_row(sqlite3_stmt *st, struct db_request *r, bool blobs)
 }
 
 /* The row db_row found (rc 0) into r, with its blobs. */
-static int req_get_one(struct db *db, sqlite3_stmt *st, int rc,
+static int req_get_one(struct db *db, struct db_stmt *st, int rc,
 		       struct db_request *r)
 {
 	if (rc)
@@ -85,7 +90,7 @@ static int req_get_one(struct db *db, sqlite3_stmt *st, int rc,
 
 int db_request_get(struct db *db, int64_t id, struct db_request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -97,7 +102,7 @@ int db_request_get(struct db *db, int64_t id, struct db_request *r)
 int db_request_by_tid(struct db *db, const char *server, const char *tid,
 		      struct db_request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -189,7 +194,7 @@ int db_request_prune(struct db *db, const char *server, int state,
 int db_request_foreach(struct db *db, const char *server, int state,
 		       bool with_blobs, db_request_cb cb, void *arg)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	struct db_request r;
 	int rc;
 
@@ -200,14 +205,7 @@ int db_request_foreach(struct db *db, const char *server, int state,
 		      &st, "ti", server, (int)state);
 	if (rc)
 		return rc;
-	for (;;) {
-		int s = sqlite3_step(st);
-
-		if (s != SQLITE_ROW) {
-			rc = s == SQLITE_DONE ? 0
-					      : db_err(db, s, "request list");
-			break;
-		}
+	while ((rc = db_step(db, st, "request list")) == 1) {
 		rc = req_from_row(st, &r, with_blobs);
 		if (!rc)
 			rc = cb(&r, arg);
@@ -260,7 +258,7 @@ int db_otp_consume(struct db *db, const char *server, const char *password,
 		   int64_t now)
 {
 	unsigned char h[32];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t expires;
 	int rc;
 
@@ -272,7 +270,7 @@ int db_otp_consume(struct db *db, const char *server, const char *password,
 			    &st, "tb", server, (const void *)h, sizeof(h));
 	if (rc)
 		return rc;
-	expires = sqlite3_column_int64(st, 0);
+	expires = db_col_int64(st, 0);
 	rc = db_step_done(db, st, "otp consume");
 	if (!rc && expires <= now)
 		rc = -EKEYEXPIRED;

@@ -15,7 +15,7 @@
 	"shadow_id_cert, shadow_key, pending_tid, pending_kind, "              \
 	"poll_count, updated"
 
-static int tp_from_row(sqlite3_stmt *st, struct db_tp *tp)
+static int tp_from_row(struct db_stmt *st, struct db_tp *tp)
 {
 	int rc;
 
@@ -24,9 +24,9 @@ static int tp_from_row(sqlite3_stmt *st, struct db_tp *tp)
 	db_col_text(st, 5, tp->id_key, sizeof(tp->id_key));
 	db_col_text(st, 8, tp->shadow_key, sizeof(tp->shadow_key));
 	db_col_text(st, 9, tp->pending_tid, sizeof(tp->pending_tid));
-	tp->pending_kind = sqlite3_column_int(st, 10);
-	tp->poll_count = sqlite3_column_int(st, 11);
-	tp->updated = sqlite3_column_int64(st, 12);
+	tp->pending_kind = db_col_int(st, 10);
+	tp->poll_count = db_col_int(st, 11);
+	tp->updated = db_col_int64(st, 12);
 	rc = db_col_blob(st, 1, &tp->ca_cert, &tp->ca_cert_len);
 	if (!rc)
 		rc = db_col_blob(st, 2, &tp->ra_cert, &tp->ra_cert_len);
@@ -47,7 +47,7 @@ static int tp_from_row(sqlite3_stmt *st, struct db_tp *tp)
 
 int db_tp_get(struct db *db, const char *name, struct db_tp *tp)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	memset(tp, 0, sizeof(*tp));
@@ -67,8 +67,19 @@ int db_tp_put(struct db *db, const struct db_tp *tp)
 	if (!tp->name[0])
 		return -EINVAL;
 	rc = db_run(db,
-		    "INSERT OR REPLACE INTO trustpoint (" TP_COLS ") VALUES"
-		    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "INSERT INTO trustpoint (" TP_COLS ") VALUES"
+		    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		    " ON CONFLICT (name) DO UPDATE SET"
+		    " ca_cert = excluded.ca_cert, ra_cert = excluded.ra_cert,"
+		    " caps = excluded.caps, id_cert = excluded.id_cert,"
+		    " id_key = excluded.id_key,"
+		    " shadow_ca_cert = excluded.shadow_ca_cert,"
+		    " shadow_id_cert = excluded.shadow_id_cert,"
+		    " shadow_key = excluded.shadow_key,"
+		    " pending_tid = excluded.pending_tid,"
+		    " pending_kind = excluded.pending_kind,"
+		    " poll_count = excluded.poll_count,"
+		    " updated = excluded.updated",
 		    "tbbtbtbbttiiI", tp->name, (const void *)tp->ca_cert,
 		    tp->ca_cert_len, (const void *)tp->ra_cert,
 		    tp->ra_cert_len, tp->caps, (const void *)tp->id_cert,

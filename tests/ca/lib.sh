@@ -3,7 +3,10 @@
 # the tree).  Every test gets its own temp dir, pkiksd twin, pkid and port
 # (18100-18199); every wait is bounded.
 #
-#   ca_setup PORT                 temp dir $T, pkiksd twin (--lab)
+#   ca_setup PORT                 temp dir $T, pkiksd twin (--lab); with
+#                                 CA_PG=1 also a throwaway PostgreSQL
+#                                 (tests/lib/pg.sh) that ca_conf points
+#                                 the CA's records at
 #   (pkid.conf says `clock calendar-valid` unless CA_NO_CLOCK=1)
 #   ca_conf GRANT [EXTRA_LINES]   write $T/pkid.conf for server TESTCA
 #   ca_start [pkid args]          start pkid, wait until GetCACaps answers
@@ -31,6 +34,7 @@ ca_cleanup() {
 	[ -n "${PKID_PID:-}" ] && kill -KILL "$PKID_PID" 2>/dev/null
 	[ -n "${PKID_PID:-}" ] && wait "$PKID_PID" 2>/dev/null
 	ks_twin_stop
+	declare -F pg_stop >/dev/null && pg_stop
 	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 
@@ -39,6 +43,11 @@ ca_setup() {
 	URL=http://127.0.0.1:$PORT/cgi-bin/pkiclient.exe
 	T=$(mktemp -d /tmp/pkid-ca.XXXXXX)
 	trap ca_cleanup EXIT
+	if [ -n "${CA_PG:-}" ]; then
+		. tests/lib/pg.sh
+		pg_start || fail "PostgreSQL did not start"
+		trap ca_cleanup EXIT # pg_start set its own
+	fi
 	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
 	strongswan_conf "$T"
 }
@@ -65,6 +74,10 @@ ca_conf() {
 	 database archive pkcs12 password archive-secret
 	 cdp-url http://127.0.0.1:$PORT/crl/$CA_NAME.crl
 	EOF2
+	if [ -n "${CA_PG:-}" ]; then
+		echo " database connection $PKID_TEST_PG_URL" >>"$T/pkid.conf"
+		echo " database credentials $PGPASSFILE" >>"$T/pkid.conf"
+	fi
 	local l
 	for l in "$@"; do echo " $l" >>"$T/pkid.conf"; done
 	echo " no shutdown" >>"$T/pkid.conf"

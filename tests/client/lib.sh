@@ -5,7 +5,9 @@
 # own port (18200-18299) and a client pkid holding trustpoint TP1.  Every
 # wait is bounded.
 #
-#   cl_setup PORT              $T, pkiksd --lab, clock calendar-valid
+#   cl_setup PORT              $T, pkiksd --lab, clock calendar-valid;
+#                              CA_PG=1: the CA's records on a throwaway
+#                              PostgreSQL (tests/lib/pg.sh)
 #   ca_conf GRANT [LINES...]   the CA's pkid.conf (server TESTCA)
 #   ca_start / ca_stop         the CA pkid (waits for GetCACert)
 #   cl_conf [LINES...]         the client's pkid.conf (trustpoint TP1)
@@ -42,6 +44,7 @@ cl_cleanup() {
 		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	ks_twin_stop
+	declare -F pg_stop >/dev/null && pg_stop
 	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 
@@ -50,6 +53,11 @@ cl_setup() {
 	URL=http://127.0.0.1:$PORT/cgi-bin/pkiclient.exe
 	T=$(mktemp -d /tmp/pkid-client.XXXXXX)
 	trap cl_cleanup EXIT
+	if [ -n "${CA_PG:-}" ]; then
+		. tests/lib/pg.sh
+		pg_start || fail "PostgreSQL did not start"
+		trap cl_cleanup EXIT # pg_start set its own
+	fi
 	ks_twin_start "$T/ks" --lab || fail "pkiksd did not start"
 	$B/pkictl clock calendar-valid >/dev/null || fail "clock calendar-valid"
 }
@@ -67,6 +75,10 @@ ca_conf() {
 	 lifetime certificate 30
 	 database url $T/cadb
 	EOF
+	if [ -n "${CA_PG:-}" ]; then
+		echo " database connection $PKID_TEST_PG_URL" >>"$T/ca.conf"
+		echo " database credentials $PGPASSFILE" >>"$T/ca.conf"
+	fi
 	for l in "$@"; do echo " $l" >>"$T/ca.conf"; done
 	echo " no shutdown" >>"$T/ca.conf"
 }

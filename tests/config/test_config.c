@@ -122,6 +122,9 @@ static const char full_conf[] =
 	"  grant auto trustpoint SUB\n"
 	"  database level complete\n"
 	"  database url file:///var/lib/pkid/ROOTCA/\n"
+	"  database connection "
+	"postgresql://pkid@db1.example.net:5432/pkid?sslmode=verify-full\n"
+	"  database credentials /etc/pkid/pgpass\n"
 	"  database archive pem password 0 s3cr3t!\n"
 	"  cdp-url http://10.1.1.1/crl/ROOTCA.crl\n"
 	"  ocsp-url http://10.1.1.1/ocsp/ROOTCA\n"
@@ -187,6 +190,10 @@ static void test_explicit(void)
 	CU_ASSERT_STRING_EQUAL(s->grant_auto_tp, "SUB");
 	CU_ASSERT_EQUAL(s->db_level, PKID_DB_LEVEL_COMPLETE);
 	CU_ASSERT_STRING_EQUAL(s->db_url, "file:///var/lib/pkid/ROOTCA/");
+	CU_ASSERT_STRING_EQUAL(
+		s->db_connection,
+		"postgresql://pkid@db1.example.net:5432/pkid?sslmode=verify-full");
+	CU_ASSERT_STRING_EQUAL(s->db_credentials, "/etc/pkid/pgpass");
 	CU_ASSERT_EQUAL(s->archive_format, PKID_ARCHIVE_PEM);
 	CU_ASSERT_STRING_EQUAL(s->archive_password, "s3cr3t!");
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "http://10.1.1.1/crl/ROOTCA.crl");
@@ -396,6 +403,16 @@ static const struct broken broken[] = {
 	 "it cannot serve 'ftp://10.1.1.1/DB/'"},
 	{"crypto pki server CA\n database url file://host/db\n", 2,
 	 "local folder (/path or file:///path)"},
+	{"crypto pki server CA\n database connection mysql://db/pkid\n", 2,
+	 "expected postgresql://..., got 'mysql://db/pkid'"},
+	{"crypto pki server CA\n database connection "
+	 "postgresql://pkid:s3cret@db/pkid\n",
+	 2, "no password in the URL"},
+	{"crypto pki server CA\n database connection "
+	 "postgresql://db/pkid?password=s3cret\n",
+	 2, "no password in the URL"},
+	{"crypto pki server CA\n database credentials pgpass\n", 2,
+	 "expected an absolute path"},
 	{"crypto pki server CA\n database archive zip\n", 2,
 	 "expected one of: pkcs12, pem, got 'zip'"},
 	{"crypto pki server CA\n shutdown now\n", 2, "unexpected 'now'"},

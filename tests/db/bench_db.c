@@ -2,7 +2,9 @@
 /*
  * How fast the CA can record certificates: N transactions of "reserve a
  * serial, record the certificate, commit" (WAL, synchronous=FULL: one
- * fsync each), then N bare serial reservations, on a file in a temp dir.
+ * fsync each), then N bare serial reservations, on a file in a temp dir,
+ * or on the database PKID_TEST_PG_URL names (bench-db-pg: a throwaway
+ * PostgreSQL from tests/lib/pg.sh).
  *   bench-db [N]      (default 2000)
  */
 #include <stdio.h>
@@ -43,6 +45,7 @@ static int issue(struct db *db, unsigned char *der, size_t len)
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/pkid-bench-XXXXXX", path[64], cmd[96];
+	const char *url = getenv("PKID_TEST_PG_URL");
 	int n = argc > 1 ? atoi(argv[1]) : 2000;
 	unsigned char der[1200];
 	struct db *db;
@@ -53,8 +56,9 @@ int main(int argc, char **argv)
 		return 2;
 	snprintf(path, sizeof(path), "%s/bench.db", dir);
 	memset(der, 0x5a, sizeof(der));
-	if (db_open(&db, path))
+	if (db_open(&db, url ? url : path))
 		return 1;
+	printf("%s:\n", db_backend(db));
 	t0 = now_s();
 	for (int i = 0; i < n; i++)
 		if (issue(db, der, sizeof(der)))

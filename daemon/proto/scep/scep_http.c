@@ -107,6 +107,12 @@ static int pki_operation(struct scep_http *s, const unsigned char *msg,
 	if (err == -EBADMSG)
 		return http_text_reply(rep, HTTP_STATUS_BAD_REQUEST,
 				       "not a SCEP message\n");
+	/* the CA's database (PostgreSQL) is unreachable: nothing can be
+	 * recorded, so nothing is issued; the client retries later */
+	if (err == -ENOTCONN)
+		return http_text_reply(rep, HTTP_STATUS_UNAVAILABLE,
+				       "the CA's database is unreachable, "
+				       "retry later\n");
 	return blob_reply(err, &blob, rep);
 }
 
