@@ -8,4 +8,5 @@ CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_ctl.o $(OBJ)/daemon/ca/ca_rollover.o \
 	   $(OBJ)/daemon/ca/ca_csr.o $(OBJ)/daemon/ca/ca_limit.o \
 	   $(OBJ)/daemon/ca/ca_reload.o $(OBJ)/daemon/ca/ca_ocsp.o \
-	   $(OBJ)/daemon/ca/ca_health.o $(OBJ)/daemon/ca/ca_timers.o
+	   $(OBJ)/daemon/ca/ca_health.o $(OBJ)/daemon/ca/ca_timers.o \
+	   $(OBJ)/daemon/ca/ca_tls.o
