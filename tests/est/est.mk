@@ -1,0 +1,18 @@
+# tests/est: EST (RFC 7030), daemon/proto/est.
+#   check-est-server  curl and openssl against pkid's EST over TLS: TLS
+#                     versions, cacerts, simpleenroll (Basic, one-time
+#                     password), simplereenroll (TLS client certificate),
+#                     and every refusal (bad input, wrong or revoked TLS
+#                     certificate, another CA's): clear HTTP errors,
+#                     nothing issued
+#   check-est-manual  manual granting: 202 + Retry-After, the operator's
+#                     grant, the same request again gets the certificate
+# Each runs its own pkiksd twin and pkid on ports 19100-19199 (HTTP on
+# the even port, TLS on the next) in a mktemp dir, with bounded waits.
+EST_E2E := server manual
+
+CHECKS += $(EST_E2E:%=check-est-%)
+
+.PHONY: $(EST_E2E:%=check-est-%)
+$(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
+	timeout 300 tests/est/$*.sh
