@@ -1,4 +1,5 @@
 # tests/est: EST (RFC 7030), daemon/proto/est.
+#   check-est-codec   CUnit: the codec (est.c) with in-memory keys
 #   check-est-server  curl and openssl against pkid's EST over TLS: TLS
 #                     versions, cacerts, simpleenroll (Basic, one-time
 #                     password), simplereenroll (TLS client certificate),
@@ -9,6 +10,21 @@
 #                     grant, the same request again gets the certificate
 # Each runs its own pkiksd twin and pkid on ports 19100-19199 (HTTP on
 # the even port, TLS on the next) in a mktemp dir, with bounded waits.
+TEST_EST := $(BIN)/test-est
+$(OBJ)/tests/est/test_est.o: CFLAGS += -Idaemon/proto/est
+
+$(TEST_EST): $(OBJ)/tests/est/test_est.o $(OBJ)/tests/lib/cunit_run.o \
+	     $(EST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcunit
+
+ALL += $(TEST_EST)
+CHECKS += check-est-codec
+
+.PHONY: check-est-codec
+check-est-codec: $(TEST_EST)
+	$(TEST_EST)
+
 EST_E2E := server manual
 
 CHECKS += $(EST_E2E:%=check-est-%)
