@@ -238,6 +238,17 @@ int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
 int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
 		    EVP_PKEY **key, int64_t *renew_at);
 
+/*
+ * While a rollover CA exists, the Root CA Key Update certificates (RFC 4210
+ * §4.4, for EST's /cacerts; ca_keyupdate.c): NewWithOld (the rollover key
+ * certified by the current CA key) and OldWithNew (the current key
+ * certified by the rollover key), valid until the current CA's end; made
+ * once per rollover in the keystore and kept.  -ENOENT when no rollover CA
+ * exists, -EAGAIN while the CA is not running.
+ */
+int ca_key_update_certs(struct ca *ca, X509 **new_with_old,
+			X509 **old_with_new);
+
 /* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
  * CERT GENERATION, CS CERT EXPIRE): ca_timers.c. */
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind);

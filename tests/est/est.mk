@@ -8,6 +8,9 @@
 #                     nothing issued
 #   check-est-manual  manual granting: 202 + Retry-After, the operator's
 #                     grant, the same request again gets the certificate
+#   check-est-rollover /cacerts during a rollover: OldWithOld, OldWithNew,
+#                     NewWithOld (signatures, validity), made once, gone
+#                     after a cancel, new for the next rollover
 # Each runs its own pkiksd twin and pkid on ports 19100-19199 (HTTP on
 # the even port, TLS on the next) in a mktemp dir, with bounded waits.
 TEST_EST := $(BIN)/test-est
@@ -25,7 +28,7 @@ CHECKS += check-est-codec
 check-est-codec: $(TEST_EST)
 	$(TEST_EST)
 
-EST_E2E := server manual
+EST_E2E := server manual rollover
 
 CHECKS += $(EST_E2E:%=check-est-%)
 

@@ -3,7 +3,9 @@
  * EST (RFC 7030) on the CA's protocol-neutral calls (daemon/ca/ca.h), as
  * routes of the TLS listener's table (daemon/core/http.h):
  *
- *   GET  /.well-known/est[/NAME]/cacerts         200 certs-only (the CA)
+ *   GET  /.well-known/est[/NAME]/cacerts         200 certs-only (the CA, and
+ *                                                during a rollover its Root
+ *                                                CA Key Update certificates)
  *   POST /.well-known/est[/NAME]/simpleenroll    200 certs-only, 202 +
  *        application/pkcs10 (base64)             Retry-After while pending,
  *                                                401 without credentials
@@ -28,6 +30,7 @@
  * same CSR is a new attempt (the right password now; pick_tid).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,10 @@
 struct est_http {
 	struct ca *ca;
 	char name[PKID_CONF_NAME_MAX];
+	/* The Root CA Key Update pair of the present rollover, once made
+	 * (signed in the keystore once, not per /cacerts): for roll. */
+	pthread_mutex_t lock;
+	X509 *roll, *new_with_old, *old_with_new;
 };
 
 enum est_op { OP_CACERTS, OP_ENROLL, OP_REENROLL, OP_CSRATTRS,
@@ -101,17 +108,56 @@ static int one_cert_reply(X509 *x, struct http_reply *rep)
 	return ret;
 }
 
+/* The key update pair for k's rollover CA, cached (under e->lock). */
+static int key_update(struct est_http *e, const struct ca_keys *k,
+		      STACK_OF(X509) *sk)
+{
+	X509 *nwo = NULL, *own = NULL;
+	int ret = 0;
+
+	pthread_mutex_lock(&e->lock);
+	if (!e->roll || X509_cmp(e->roll, k->roll_cert) != 0 ||
+	    X509_verify(e->new_with_old, X509_get0_pubkey(k->ca_cert)) != 1) {
+		ret = ca_key_update_certs(e->ca, &nwo, &own);
+		if (ret == 0) {
+			X509_free(e->roll);
+			X509_free(e->new_with_old);
+			X509_free(e->old_with_new);
+			e->roll = X509_dup(k->roll_cert);
+			e->new_with_old = nwo;
+			e->old_with_new = own;
+		}
+	}
+	if (ret == 0 && (!e->roll || !sk_X509_push(sk, e->old_with_new) ||
+			 !sk_X509_push(sk, e->new_with_old)))
+		ret = -ENOMEM;
+	/* The stack points into the cache: answer before unlocking. */
+	return ret;
+}
+
+/*
+ * The CA certificate; while a rollover CA exists also the Root CA Key
+ * Update certificates (RFC 7030 §4.1.3): OldWithOld (the CA certificate),
+ * OldWithNew and NewWithOld.
+ */
 static int cacerts(struct est_http *e, struct http_reply *rep)
 {
 	struct ca_keys k = {0};
 	STACK_OF(X509) *sk = NULL;
+	bool locked = false;
 	int ret = ca_keys_get(e->ca, &k);
 
 	if (ret < 0)
 		return ret;
 	sk = sk_X509_new_null();
-	ret = sk && sk_X509_push(sk, k.ca_cert) ? certs_reply(sk, rep)
-						 : -ENOMEM;
+	ret = sk && sk_X509_push(sk, k.ca_cert) ? 0 : -ENOMEM;
+	if (ret == 0 && k.roll_cert) {
+		locked = true;
+		ret = key_update(e, &k, sk);
+	}
+	ret = ret ?: certs_reply(sk, rep);
+	if (locked)
+		pthread_mutex_unlock(&e->lock);
 	sk_X509_free(sk);
 	ca_keys_put(&k);
 	return ret;
@@ -444,11 +490,12 @@ int est_http_register(struct http_server *srv, struct ca *ca,
 	if (!e)
 		return -ENOMEM;
 	e->ca = ca;
+	pthread_mutex_init(&e->lock, NULL);
 	snprintf(e->name, sizeof(e->name), "%s", ca_name(ca));
 	route.arg = e;
 	ret = http_route_add(srv, &route);
 	if (ret < 0) {
-		free(e);
+		est_http_free(e);
 		return ret;
 	}
 	*out = e;
@@ -457,5 +504,11 @@ int est_http_register(struct http_server *srv, struct ca *ca,
 
 void est_http_free(struct est_http *e)
 {
+	if (!e)
+		return;
+	X509_free(e->roll);
+	X509_free(e->new_with_old);
+	X509_free(e->old_with_new);
+	pthread_mutex_destroy(&e->lock);
 	free(e);
 }
