@@ -197,4 +197,5 @@ echo "ok: a rejected request sent again with the right password -> issued"
 # Still serving, and still alive.
 expect_http "GET cacerts at the end" 200 "$(est cacerts)"
 kill -0 "$PKID_PID" || fail "pkid died"
+ca_kill TERM || fail "pkid did not stop cleanly"
 echo "check-est-server: OK"
