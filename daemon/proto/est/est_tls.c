@@ -60,6 +60,14 @@ struct est_tls {
 
 /* The one listener: GnuTLS's callback has no argument of ours. */
 static struct est_tls *the_tls;
+/* A refused handshake or a failed signature is said once until the next
+ * success: clients must not be able to fill the log. */
+static bool said_no_ident, said_no_sign;
+
+static bool first_time(bool *said)
+{
+	return !__atomic_exchange_n(said, true, __ATOMIC_RELAXED);
+}
 
 /* ---- the external key ---- */
 
@@ -121,9 +129,12 @@ static int sign_data(gnutls_privkey_t k, gnutls_sign_algorithm_t algo,
 	    EVP_DigestSign(ctx, buf, &len, data->data, data->size) == 1)
 		ret = to_datum(buf, len, sig);
 out:
-	if (ret < 0)
+	if (ret < 0 && first_time(&said_no_sign))
 		pkid_log(LOG_ERR, "EST_TLS",
-			 "the keystore did not sign the TLS handshake");
+			 "the keystore did not sign a TLS handshake (said once "
+			 "until one is signed)");
+	else if (ret == 0)
+		__atomic_store_n(&said_no_sign, false, __ATOMIC_RELAXED);
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
 	return ret;
@@ -268,10 +279,13 @@ static int cert_callback(gnutls_session_t session,
 	struct est_ident *id = the_tls ? ident_get(the_tls) : NULL;
 
 	if (!id) {
-		pkid_log(LOG_WARNING, "EST_TLS",
-			 "no TLS server certificate yet: handshake refused");
+		if (first_time(&said_no_ident))
+			pkid_log(LOG_WARNING, "EST_TLS",
+				 "no TLS server certificate yet: handshakes "
+				 "refused until the CA issues one");
 		return -1;
 	}
+	__atomic_store_n(&said_no_ident, false, __ATOMIC_RELAXED);
 	*pcert = id->pcert;
 	*pcert_length = id->n_pcert;
 	*privkey = id->pkey;
