@@ -17,7 +17,8 @@
 #              signature does not verify, an oversized body, GET on a POST
 #              operation, serverkeygen, fullcmc, an unknown CA label; a
 #              re-enroll without a TLS certificate, with other names, with
-#              a revoked certificate, with another CA's certificate: each a
+#              a revoked, an expired (lab clock) or another CA's
+#              certificate: each a
 #              clear HTTP error, nothing issued, the server still serves
 . tests/est/lib.sh
 est_setup 19100
@@ -193,6 +194,20 @@ done
 p7_certs "$T/body" "$T/erin.pem"
 verify "$T/erin.pem"
 echo "ok: a rejected request sent again with the right password -> issued"
+
+# An expired TLS client certificate: erin's, once the lab clock is past
+# its end (`lifetime certificate 30`: 30 days).
+n3=$(ncerts)
+$B/lab-advance $((31 * 86400)) || fail "lab-advance"
+cp "$T/erin.key" "$T/erin-old.key"
+rm "$T/erin.key"
+csr erin "/CN=erin/O=pkid test"
+expect_http "simplereenroll with an expired certificate" 403 \
+	"$(enroll_post simplereenroll erin --cert "$T/erin.pem" --key "$T/erin-old.key")"
+[ "$(ncerts)" = "$n3" ] || fail "an expired certificate renewed"
+[ "$(grep -c "EST_REFUSED: $CA_NAME: .*not one of ours, valid and not revoked" "$T/pkid.log")" = 2 ] ||
+	fail "the expired certificate was not refused as such"
+echo "ok: an expired TLS client certificate renews nothing"
 
 # Still serving, and still alive.
 expect_http "GET cacerts at the end" 200 "$(est cacerts)"
