@@ -40,6 +40,7 @@
 #include "core/http.h"
 #include "proto/scep/scep_client.h"
 #include "proto/ocsp/ocsp_http.h"
+#include "proto/est/est_server.h"
 #include "proto/scep/scep_http.h"
 #include "keystore.h"
 #include "core/log.h"
@@ -74,6 +75,7 @@ struct pkid {
 	struct http_server *http;
 	struct scep_http *scep; /* SCEP's routes in http */
 	struct ocsp_http *ocsp; /* the OCSP responder's route */
+	struct est_server *est; /* EST's TLS listener, NULL if none */
 	struct ctl_server *ctl;
 	struct reload *reload; /* SIGHUP and `reload` */
 	struct health_env *health; /* show health, /metrics, alerts */
@@ -664,6 +666,7 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		goto err_ctl;
 	ret = setup_http(&d);
+	ret = ret ?: est_server_start(&d.est, d.ca, d.cfg);
 	if (ret < 0)
 		goto err_http;
 	if (events_open(&d) < 0)
@@ -677,6 +680,7 @@ int main(int argc, char **argv)
 		pkiks_close(d.ev);
 	guard_stop();
 err_http:
+	est_server_stop(d.est);
 	http_free(d.http);
 	scep_http_free(d.scep);
 	ocsp_http_free(d.ocsp);

@@ -89,6 +89,7 @@ void conf_tp_defaults(struct pkid_trustpoint_config *t, const char *name)
 static void global_defaults(struct pkid_config *cfg)
 {
 	cfg->http_port = 80;
+	cfg->https_port = 443;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 PKID_CTL_SOCKET_DEFAULT);
 }

@@ -5,6 +5,8 @@
  *   hostname NAME
  *   clock calendar-valid
  *   ip http server [PORT]                        (port 80 when omitted)
+ *   ip http secure-server                        (EST's TLS listener)
+ *   ip http secure-port PORT                     (default 443)
  *   ip http rate-limit RATE BURST [interface IF...]
  *   ip http rate-limit allow PREFIX              (repeatable)
  *   control-socket PATH                          (ours)
@@ -162,6 +164,11 @@ struct pkid_server_config {
 	/* legacy des (ours, not IOS): accept single-DES request envelopes
 	 * from old clients; default off */
 	bool legacy_des;
+	/* est [tls-name NAME] (ours): EST (RFC 7030) for this CA on the
+	 * `ip http secure-server` listener; its TLS certificate names tls_name
+	 * (a DNS name or an IP address; "" = the hostname) */
+	bool est;
+	char est_tls_name[PKID_CONF_NAME_MAX];
 };
 
 /* crypto pki trustpoint TP — ROLLOVER.md §4 */
@@ -211,6 +218,8 @@ struct pkid_config {
 
 	bool http_enabled;	 /* ip http server present */
 	unsigned int http_port;	 /* default 80 */
+	bool https_enabled;	 /* ip http secure-server (EST) */
+	unsigned int https_port; /* ip http secure-port, default 443 */
 	/* GET /metrics (Prometheus): `no ip http metrics` turns it off;
 	 * `ip http metrics any` serves it to every peer, not only loopback */
 	bool metrics_off, metrics_any;

@@ -48,6 +48,28 @@ static int gl_http_server(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* [no] ip http secure-server (IOS): the TLS listener of EST (`est` in a
+ * crypto pki server block), on `ip http secure-port` */
+static int gl_secure_server(struct parser *p, const struct cmdline *c)
+{
+	if (conf_no_more(p, c, 0))
+		return -EINVAL;
+	p->cfg->https_enabled = !c->neg;
+	return 0;
+}
+
+/* ip http secure-port PORT (IOS; default 443) */
+static int gl_secure_port(struct parser *p, const struct cmdline *c)
+{
+	unsigned long port = 443;
+
+	if (!c->neg && (conf_uint(p, c, 0, "port", 1, 65535, &port) ||
+			conf_no_more(p, c, 1)))
+		return -EINVAL;
+	p->cfg->https_port = port;
+	return 0;
+}
+
 /* ip http metrics [loopback|any] | no ip http metrics (ours, not IOS) */
 static int gl_metrics(struct parser *p, const struct cmdline *c)
 {
@@ -228,6 +250,8 @@ const struct cmd conf_global_cmds[] = {
 	{{"hostname"}, gl_hostname},
 	{{"clock", "calendar-valid"}, gl_calendar_valid},
 	{{"ip", "http", "server"}, gl_http_server},
+	{{"ip", "http", "secure-server"}, gl_secure_server},
+	{{"ip", "http", "secure-port"}, gl_secure_port},
 	{{"ip", "http", "metrics"}, gl_metrics},
 	{{"ip", "http", "rate-limit"}, gl_rate_limit},
 	{{"ip", "http", "rate-limit", "allow"}, gl_rate_allow},

@@ -138,6 +138,9 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " legacy des\n");
 	if (s->mode != PKID_MODE_ROOT)
 		fprintf(out, " mode %s\n", pkid_server_mode_name(s->mode));
+	if (s->est)
+		fprintf(out, " est%s%s\n", s->est_tls_name[0] ? " tls-name " : "",
+			s->est_tls_name);
 	fprintf(out, " %sshutdown\n", s->shutdown ? "" : "no ");
 }
 
@@ -206,6 +209,10 @@ static void print_globals(FILE *out, const struct pkid_config *cfg)
 		fprintf(out, "control-socket %s\n", cfg->control_socket);
 	if (cfg->http_enabled)
 		fprintf(out, "ip http server %u\n", cfg->http_port);
+	if (cfg->https_enabled)
+		fprintf(out, "ip http secure-server\n");
+	if (cfg->https_port != 443)
+		fprintf(out, "ip http secure-port %u\n", cfg->https_port);
 	if (cfg->metrics_off)
 		fprintf(out, "no ip http metrics\n");
 	else if (cfg->metrics_any)
@@ -279,7 +286,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&
 	       SAME_STR(password) && SAME(ra_mode) && SAME(legacy_des) &&
-	       SAME(mode);
+	       SAME(mode) && SAME(est) && SAME_STR(est_tls_name);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
@@ -300,7 +307,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)
 {
-	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(metrics_off) ||
+	if (!SAME(http_enabled) || !SAME(http_port) || !SAME(https_enabled) ||
+	    !SAME(https_port) || !SAME(metrics_off) ||
 	    !SAME(metrics_any) || !SAME(rate_limit) ||
 	    !SAME(rate_burst) || !SAME(n_rate_ifaces) || !SAME(n_rate_allow))
 		return false;

@@ -8,10 +8,13 @@
  * stays cancelled under auto-rollover, daemon/ca/ca_rollover.c).  Every handler also takes the "no" form, which restores the
  * default.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "config_internal.h"
 
@@ -395,6 +398,47 @@ static int srv_legacy_des(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* A TLS name: a DNS name or an IP address (IPv6 with its colons). */
+static bool tls_name_valid(const char *s)
+{
+	unsigned char addr[16];
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= PKID_CONF_NAME_MAX)
+		return false;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return true;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+/*
+ * [no] est [tls-name NAME] (ours): serve EST (RFC 7030) for this CA on the
+ * `ip http secure-server` listener; the TLS certificate the CA issues to itself
+ * names NAME (default: the hostname).
+ */
+static int srv_est(struct parser *p, const struct cmdline *c)
+{
+	static const char *const words[] = {"tls-name", NULL};
+	struct pkid_server_config *s = cur_server(p);
+
+	memset(s->est_tls_name, 0, sizeof(s->est_tls_name));
+	s->est = !c->neg;
+	if (c->neg || c->argc == 0)
+		return 0;
+	if (conf_keyword(p, c, 0, words) < 0 || conf_no_more(p, c, 2))
+		return -EINVAL;
+	if (c->argc < 2 || !tls_name_valid(c->argv[1])) {
+		conf_err(p, "'%s': tls-name wants a DNS name or an IP address",
+			 c->name);
+		return -EINVAL;
+	}
+	return conf_copy(p, c, s->est_tls_name, sizeof(s->est_tls_name),
+			 c->argv[1]);
+}
+
 /* "exit" ends the block early, as in IOS configuration mode. */
 int conf_exit_block(struct parser *p, const struct cmdline *c)
 {
@@ -427,6 +471,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"mode"}, srv_mode},
 	{{"shutdown"}, srv_shutdown},
 	{{"legacy", "des"}, srv_legacy_des},
+	{{"est"}, srv_est},
 	{{"exit"}, conf_exit_block},
 	{{NULL}},
 };

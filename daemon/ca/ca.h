@@ -234,6 +234,29 @@ int ca_encoder_set(struct ca *ca, const struct ca_encoder *enc);
 int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
 		    void *arg);
 
+/*
+ * The CA's TLS server identity (ca_tls.c) for a front end on TLS (EST):
+ * the keystore key NAME-tls (ECDSA P-256, made on first use) as a provider
+ * handle, and a certificate this CA issued to it for host (CN and
+ * subjectAltName), kept or issued again when it no longer verifies under
+ * the current CA, names another host, or reached *renew_at (80 % of its
+ * life, keystore time).  -EAGAIN while the CA is not running; -ETIME
+ * without authoritative time; -EKEYEXPIRED when the CA has expired.
+ */
+int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
+		    EVP_PKEY **key, int64_t *renew_at);
+
+/*
+ * While a rollover CA exists, the Root CA Key Update certificates (RFC 4210
+ * §4.4, for EST's /cacerts; ca_keyupdate.c): NewWithOld (the rollover key
+ * certified by the current CA key) and OldWithNew (the current key
+ * certified by the rollover key), valid until the current CA's end; made
+ * once per rollover in the keystore and kept.  -ENOENT when no rollover CA
+ * exists, -EAGAIN while the CA is not running.
+ */
+int ca_key_update_certs(struct ca *ca, X509 **new_with_old,
+			X509 **old_with_new);
+
 /* A keystore timer of ours expired (CS CRL UPDATE, ER EXPIRE, CS SHADOW
  * CERT GENERATION, CS CERT EXPIRE): ca_timers.c. */
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind);

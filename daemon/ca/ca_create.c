@@ -51,8 +51,8 @@ static void keygen_child(const char *path, const char **argv, pid_t parent)
  * sees private key material.  Its wrapped blob is stored before anything
  * records the key as made, so a key pkid relies on can be restored.
  */
-int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
-		  const char *archive)
+static int run_keygen(struct ca *ca, const char *name, const char *kind,
+		      const char *size, const char *usage, const char *archive)
 {
 	const char *argv[14];
 	int argc = 0, status, err = 0;
@@ -60,8 +60,8 @@ int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 
 	argv[argc++] = ca->keygen;
 	argv[argc++] = name;
-	argv[argc++] = "--bits";
-	argv[argc++] = CA_KEY_BITS;
+	argv[argc++] = kind;
+	argv[argc++] = size;
 	argv[argc++] = "--usage";
 	argv[argc++] = usage;
 	if (archive) {
@@ -96,6 +96,17 @@ int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 		return -EIO;
 	}
 	return keyblob_save(ca->ks, ca->db, name);
+}
+
+int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
+		  const char *archive)
+{
+	return run_keygen(ca, name, "--bits", CA_KEY_BITS, usage, archive);
+}
+
+int ca_run_keygen_ec(struct ca *ca, const char *name)
+{
+	return run_keygen(ca, name, "--type", "ec-p256", "sign", NULL);
 }
 
 /* `database archive`: NAME_NNNNN.p12 (key, by keygen) + .pem (cert). */

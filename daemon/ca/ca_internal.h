@@ -113,6 +113,8 @@ int ca_create(struct ca *ca, int64_t now, struct db_ca *row);
 int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now);
 int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 		  const char *archive);
+/* An ECDSA P-256 signing key, no archive (the TLS key, ca_tls.c). */
+int ca_run_keygen_ec(struct ca *ca, const char *name);
 int ca_archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
 		     size_t size);
 int ca_write_cert_pem(const char *path, X509 *x);

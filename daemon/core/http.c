@@ -52,6 +52,7 @@ struct http_server {
 	http_text_fn metrics;
 	void *metrics_arg;
 	bool metrics_any; /* not only loopback peers */
+	struct http_tls tls; /* http_start_tls(); cert_callback NULL: plain */
 };
 
 /* Per-connection upload state for POST bodies. */
@@ -137,6 +138,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	if (close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
 					"close");
+	if (rep->header_name)
+		MHD_add_response_header(r, rep->header_name,
+					rep->header_value);
 	ret = MHD_queue_response(conn, rep->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -324,11 +328,26 @@ static const char *mhd_arg(const struct http_request *req, const char *name)
 					   name);
 }
 
+/* The TLS session's client certificate, if any (http_tls.peer_cert). */
+static void tls_peer(const struct http_server *srv, struct MHD_Connection *conn,
+		     struct http_request *req)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (!srv->tls.peer_cert)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci && ci->tls_session)
+		req->peer_cert =
+			srv->tls.peer_cert(ci->tls_session, &req->peer_cert_len);
+}
+
 static enum MHD_Result serve(struct http_server *srv,
 			     struct MHD_Connection *conn, const char *url,
 			     unsigned int method, const struct http_upload *up)
 {
-	char peer[HTTP_PEER_MAX];
+	char peer[HTTP_PEER_MAX], *user, *pass = NULL;
+	enum MHD_Result ret;
 	struct http_request req = {
 		.method = method,
 		.path = url,
@@ -341,9 +360,22 @@ static enum MHD_Result serve(struct http_server *srv,
 	struct http_reply rep = {0};
 
 	req.peer_loopback = peer_of(conn, peer, sizeof(peer));
-	if (http_dispatch(srv, &req, &rep) < 0)
-		return MHD_NO;
-	return send_reply(conn, &rep, method == HTTP_POST);
+	req.content_type = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	/* libmicrohttpd decodes the Authorization header. */
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	req.basic_password = pass;
+	tls_peer(srv, conn, &req);
+	ret = http_dispatch(srv, &req, &rep) < 0
+		      ? MHD_NO
+		      : send_reply(conn, &rep, method == HTTP_POST);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	return ret;
 }
 
 /* Collect a POST body in pieces; remember overflow, answer at the end. */
@@ -547,18 +579,37 @@ static unsigned int conn_limit(void)
 		       : (unsigned int)(rl.rlim_cur - HTTP_NOFILE_SPARE);
 }
 
-int http_start(struct http_server *srv, unsigned int port)
+/* The deadline's bookkeeping; on the TLS listener also the new session's
+ * request for a client certificate, before its handshake. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
 {
-	/* MHD_USE_EPOLL: each pool worker polls its own connections. */
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG;
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
 
-	if (port == 0 || port > 65535 || srv->mhd)
-		return -EINVAL;
+	http_deadline_notify(srv->hd, conn, socket_context, toe);
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || !srv->tls.session_new)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci && ci->tls_session)
+		srv->tls.session_new(ci->tls_session);
+}
+
+static int start(struct http_server *srv, unsigned int port,
+		 unsigned int flags)
+{
+	/* Without TLS the last two options are MHD_OPTION_END. */
+	enum MHD_OPTION tls_cb = MHD_OPTION_END, tls_prio = MHD_OPTION_END;
+
+	if (srv->tls.cert_callback) {
+		tls_cb = MHD_OPTION_HTTPS_CERT_CALLBACK;
+		tls_prio = MHD_OPTION_HTTPS_PRIORITIES;
+	}
 	srv->mhd = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, on_request, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_NOTIFY_CONNECTION, http_deadline_notify, srv->hd,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, pool_size(),
@@ -569,8 +620,33 @@ int http_start(struct http_server *srv, unsigned int port)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT,
 		/* Room for a GET message= of HTTP_BODY_MAX bytes in base64. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		tls_cb, srv->tls.cert_callback, tls_prio, srv->tls.priorities,
 		MHD_OPTION_END);
 	return srv->mhd ? 0 : -EADDRINUSE;
+}
+
+/* MHD_USE_EPOLL: each pool worker polls its own connections. */
+#define HTTP_MHD_FLAGS                                               \
+	(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |          \
+	 MHD_USE_DUAL_STACK | MHD_USE_ERROR_LOG)
+
+int http_start(struct http_server *srv, unsigned int port)
+{
+	if (port == 0 || port > 65535 || srv->mhd)
+		return -EINVAL;
+	return start(srv, port, HTTP_MHD_FLAGS);
+}
+
+int http_start_tls(struct http_server *srv, unsigned int port,
+		   const struct http_tls *tls)
+{
+	if (port == 0 || port > 65535 || srv->mhd || !tls->cert_callback ||
+	    !tls->priorities)
+		return -EINVAL;
+	if (MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES)
+		return -EOPNOTSUPP;
+	srv->tls = *tls;
+	return start(srv, port, HTTP_MHD_FLAGS | MHD_USE_TLS);
 }
 
 void http_free(struct http_server *srv)

@@ -37,12 +37,16 @@ struct http_server;
 
 /* The statuses pkid answers with. */
 #define HTTP_STATUS_OK		       200
+#define HTTP_STATUS_ACCEPTED	       202
+#define HTTP_STATUS_UNAUTHORIZED       401
 #define HTTP_STATUS_BAD_REQUEST	       400
 #define HTTP_STATUS_FORBIDDEN	       403
 #define HTTP_STATUS_NOT_FOUND	       404
 #define HTTP_STATUS_METHOD_NOT_ALLOWED 405
 #define HTTP_STATUS_TOO_LARGE	       413
+#define HTTP_STATUS_UNSUPPORTED_TYPE   415
 #define HTTP_STATUS_INTERNAL_ERROR     500
+#define HTTP_STATUS_NOT_IMPLEMENTED    501
 #define HTTP_STATUS_UNAVAILABLE	       503
 
 /* Methods a route accepts (a mask). */
@@ -62,6 +66,16 @@ struct http_request {
 	 * the dual-stack socket as a.b.c.d) and whether it is loopback. */
 	const char *peer;
 	bool peer_loopback;
+	/* The Content-Type header, NULL if none. */
+	const char *content_type;
+	/* HTTP Basic authorization: the password (NULL if none); the user
+	 * name is not kept. */
+	const char *basic_password;
+	/* On the TLS listener (http_start_tls): the client's certificate
+	 * (DER), NULL if it sent none.  The handshake proved the client holds
+	 * its key; nothing checked who issued it. */
+	const unsigned char *peer_cert;
+	size_t peer_cert_len;
 };
 
 struct http_reply {
@@ -69,6 +83,9 @@ struct http_reply {
 	const char *content_type; /* static */
 	unsigned char *data;	  /* malloc'd; http.c frees it */
 	size_t len;
+	/* One more header, e.g. Retry-After; NULL name: none. */
+	const char *header_name; /* static */
+	char header_value[96];
 };
 
 /*
@@ -102,6 +119,24 @@ int http_set_metrics(struct http_server *srv, http_text_fn fn, void *arg,
 		     bool any_peer);
 /* Listen on port (all addresses, IPv4 and IPv6) and serve the routes. */
 int http_start(struct http_server *srv, unsigned int port);
+/*
+ * The TLS listener (EST): the same table and limits over TLS 1.2/1.3.
+ * The TLS library is libmicrohttpd's (GnuTLS); what knows GnuTLS lives
+ * with the caller, so this file stays without it:
+ */
+struct http_tls {
+	/* A gnutls_certificate_retrieve_function2: the server's chain and a
+	 * private key whose operations run elsewhere (the keystore). */
+	void *cert_callback;
+	const char *priorities; /* GnuTLS priority string */
+	/* A connection's gnutls_session_t, before its handshake: ask the
+	 * client for a certificate. */
+	void (*session_new)(void *session);
+	/* The client's certificate (DER, borrowed) of a session, or NULL. */
+	const unsigned char *(*peer_cert)(void *session, size_t *len);
+};
+int http_start_tls(struct http_server *srv, unsigned int port,
+		   const struct http_tls *tls);
 /* Stop (if started) and free. */
 void http_free(struct http_server *srv);
 

@@ -105,6 +105,12 @@ static int check_globals(const struct pkid_config *old,
 			 "ip http server changes need a restart of pkid");
 		return -EBUSY;
 	}
+	if (old->https_enabled != new->https_enabled ||
+	    old->https_port != new->https_port) {
+		snprintf(why, len,
+			 "ip http secure-server changes need a restart of pkid");
+		return -EBUSY;
+	}
 	if (strcmp(old->control_socket, new->control_socket)) {
 		snprintf(why, len, "control-socket changes need a restart");
 		return -EBUSY;

@@ -47,7 +47,11 @@ static bool guard_wanted(const struct pkid_config *cfg)
 
 static int apply_conf(struct guard *g, const struct pkid_config *cfg)
 {
-	struct guard_conf c = {.port = cfg->http_port};
+	struct guard_conf c = {
+		.port = cfg->http_port,
+		/* EST's TLS port shares each source's bucket. */
+		.port2 = cfg->https_enabled ? cfg->https_port : 0,
+	};
 	__u32 zero = 0;
 
 	c.rate = cfg->rate_limit < GUARD_RATE_MAX ? cfg->rate_limit
@@ -63,6 +67,7 @@ static int apply_conf(struct guard *g, const struct pkid_config *cfg)
 				 &c, sizeof(c), BPF_ANY))
 		return -errno;
 	g->port = c.port;
+	g->port2 = c.port2;
 	g->rate = c.rate;
 	g->burst = c.burst;
 	return 0;
@@ -238,9 +243,9 @@ static int apply(struct guard *g, const struct pkid_config *cfg)
 	}
 	sync_interfaces(g, cfg);
 	pkid_log(LOG_INFO, NULL,
-		 "guard: port %u, %u SYN/s per source (burst %u), "
+		 "guard: port %u (TLS port %u), %u SYN/s per source (burst %u), "
 		 "%zu allowed prefixes, on %zu interfaces",
-		 g->port, g->rate, g->burst, g->n_allow, g->n_ifs);
+		 g->port, g->port2, g->rate, g->burst, g->n_allow, g->n_ifs);
 	return 0;
 }
 

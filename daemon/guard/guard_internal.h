@@ -38,6 +38,7 @@ struct guard {
 	bool said_unavailable;
 	const char *why_off; /* for `show guard` when skel is NULL */
 	unsigned int port, rate, burst;
+	unsigned int port2; /* EST's TLS port, 0 if none */
 	char **allow; /* the allow-list as written, for `show guard` */
 	size_t n_allow;
 };

@@ -108,8 +108,9 @@ static json_t *json_setup(struct guard *g)
 				(json_int_t)guard_prog_id(g, g->ifs[i].mode)));
 	for (i = 0; i < g->n_allow; i++)
 		json_array_append_new(allow, json_string(g->allow[i]));
-	return json_pack("{s:b, s:I, s:I, s:I, s:o, s:o}", "enabled", 1, "port",
-			 (json_int_t)g->port, "rate", (json_int_t)g->rate,
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "enabled", 1,
+			 "port", (json_int_t)g->port, "tls_port",
+			 (json_int_t)g->port2, "rate", (json_int_t)g->rate,
 			 "burst", (json_int_t)g->burst, "interfaces", ifs,
 			 "allow", allow);
 }
@@ -120,6 +121,9 @@ static void text_setup(struct guard *g, struct ctl_reply *r)
 
 	ctl_reply_printf(r, "Guard: port %u, %u SYN/s per source, burst %u\n",
 			 g->port, g->rate, g->burst);
+	if (g->port2)
+		ctl_reply_printf(r, "  and the TLS port %u (the same buckets)\n",
+				 g->port2);
 	for (i = 0; i < g->n_ifs; i++)
 		ctl_reply_printf(r, "  on %s (%s, program %u)\n",
 				 g->ifs[i].name,

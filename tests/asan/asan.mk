@@ -13,7 +13,7 @@
 # killed is still seen; tests/asan/run.sh collects them.  UBSan's go to
 # stderr and end the process (see run.sh).
 ASAN_USER = $(filter-out $(KMOD_KO) $(BIN)/fuzz-%,$(ALL))
-ASAN_SUITE = $(filter check-ca-% check-client-%,$(CHECKS))
+ASAN_SUITE = $(filter check-ca-% check-client-% check-est-%,$(CHECKS))
 ASAN_SHORT := check-ca-scep check-client-scep check-ca-enroll check-ca-bad \
 	      check-client-enroll
 

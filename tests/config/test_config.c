@@ -105,6 +105,8 @@ static const char full_conf[] =
 	"hostname ca-1\n"
 	"clock calendar-valid\n"
 	"ip http server 8080\n"
+	"ip http secure-server\n"
+	"ip http secure-port 8443\n"
 	"ip http rate-limit 50 100 interface eth0 eth1\n"
 	"ip http rate-limit allow 10.1.0.0/16\n"
 	"ip http rate-limit allow 2001:db8::/32\n"
@@ -129,6 +131,7 @@ static const char full_conf[] =
 	"  cdp-url http://10.1.1.1/crl/ROOTCA.crl\n"
 	"  ocsp-url http://10.1.1.1/ocsp/ROOTCA\n"
 	"  legacy des\n"
+	"  est tls-name ca-1.example.net\n"
 	"  no shutdown\n"
 	"crypto pki trustpoint SUB\n"
 	"  enrollment url http://172.16.1.1:80\n"
@@ -168,6 +171,8 @@ static void test_explicit(void)
 	CU_ASSERT_TRUE(cfg->clock_calendar_valid);
 	CU_ASSERT_TRUE(cfg->http_enabled);
 	CU_ASSERT_EQUAL(cfg->http_port, 8080);
+	CU_ASSERT_TRUE(cfg->https_enabled);
+	CU_ASSERT_EQUAL(cfg->https_port, 8443);
 	CU_ASSERT_EQUAL(cfg->rate_limit, 50);
 	CU_ASSERT_EQUAL(cfg->rate_burst, 100);
 	CU_ASSERT_EQUAL_FATAL(cfg->n_rate_ifaces, 2);
@@ -199,6 +204,8 @@ static void test_explicit(void)
 	CU_ASSERT_STRING_EQUAL(s->cdp_url, "http://10.1.1.1/crl/ROOTCA.crl");
 	CU_ASSERT_STRING_EQUAL(s->ocsp_url, "http://10.1.1.1/ocsp/ROOTCA");
 	CU_ASSERT_TRUE(s->legacy_des);
+	CU_ASSERT_TRUE(s->est);
+	CU_ASSERT_STRING_EQUAL(s->est_tls_name, "ca-1.example.net");
 	CU_ASSERT_FALSE(s->shutdown);
 
 	CU_ASSERT_STRING_EQUAL(t->enrollment_url, "http://172.16.1.1:80");
@@ -290,6 +297,9 @@ static void test_no_forms(void)
 {
 	struct pkid_config *cfg = parse_ok("ip http server 81\n"
 					   "no ip http server\n"
+					   "ip http secure-server\n"
+					   "ip http secure-port 9443\n"
+					   "no ip http secure-port\n"
 					   "crypto pki server CA\n"
 					   " grant none\n"
 					   " no grant\n"
@@ -312,6 +322,8 @@ static void test_no_forms(void)
 		pkid_config_trustpoint(cfg, "TP");
 
 	CU_ASSERT_FALSE(cfg->http_enabled);
+	CU_ASSERT_TRUE(cfg->https_enabled);
+	CU_ASSERT_EQUAL(cfg->https_port, 443);
 	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_MANUAL);
 	CU_ASSERT_FALSE(s->auto_rollover);
 	CU_ASSERT_EQUAL(s->hash, PKID_HASH_SHA256);
@@ -423,6 +435,14 @@ static const struct broken broken[] = {
 	{"crypto pki server CA\n grant auto trustpoint NOPE\n", 1,
 	 "no such trustpoint"},
 	{"crypto pki server C/A\n", 1, "not a valid name"},
+	{"crypto pki server CA\n est tls-name a/b\n", 2,
+	 "tls-name wants a DNS name or an IP address"},
+	{"crypto pki server CA\n est tls-name\n", 2,
+	 "tls-name wants a DNS name or an IP address"},
+	{"crypto pki server CA\n est name x\n", 2,
+	 "expected one of: tls-name, got 'name'"},
+	{"ip http secure-port 0\n", 1, "port"},
+	{"ip http secure-server 8443\n", 1, "unexpected '8443'"},
 	{"crypto pki trustpoint TP\n auto-enroll 101\n", 2,
 	 "expected percent (1-100), got '101'"},
 	{"crypto pki trustpoint TP\n auto-enroll 80 again\n", 2,

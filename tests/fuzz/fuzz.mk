@@ -1,6 +1,6 @@
 # tests/fuzz: libFuzzer (clang) harnesses for every parser that faces a
-# peer: the SCEP request path, the control socket, pkiksd's protocol
-# engine (tests/config/fuzz_config.c covers pkid.conf).  Each harness is
+# peer: the SCEP request path, EST's codec, the control socket, pkiksd's
+# protocol engine (tests/config/fuzz_config.c covers pkid.conf).  Each harness is
 # built from the component's own sources with coverage and ASan/UBSan;
 # seeds from real messages are in tests/fuzz/corpus/<harness>/.
 #
@@ -15,7 +15,7 @@ FUZZ_CC := clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilibshared \
 	   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	   $(shell pkg-config --cflags $(PKGS) jansson 2>/dev/null)
 FUZZ_SECONDS ?= 25
-FUZZERS := scep ctl pkiks
+FUZZERS := scep ctl pkiks est
 
 # SCEP: the codec, the routing table (http.c), SCEP's routes
 # (scep_http.c) and the SCEP server (scep_server.c) with the test CA of
@@ -44,6 +44,13 @@ $(BIN)/fuzz-scep: $(FUZZ_SCEP_SRCS) daemon/proto/scep/scep.h daemon/proto/scep/s
 	$(FUZZ_CC) -Idaemon -DFUZZ_SCEP_DIR=\"$(CURDIR)/tests/fuzz/scep\" \
 		-Wl,--wrap=scep_parse_ex -o $@ $(FUZZ_SCEP_SRCS) $(LDLIBS_BASE) \
 		$(shell pkg-config --libs libmicrohttpd)
+
+# EST: the codec (base64, PKCS#10, the name rule, Content-Type).
+FUZZ_EST_SRCS := tests/fuzz/fuzz_est.c daemon/proto/est/est.c
+
+$(BIN)/fuzz-est: $(FUZZ_EST_SRCS) daemon/proto/est/est.h tests/fuzz/fuzz.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -Idaemon -o $@ $(FUZZ_EST_SRCS) $(LDLIBS_BASE)
 
 $(BIN)/fuzz-ctl: $(FUZZ_CTL_SRCS) daemon/core/ctl.h daemon/core/ctl_internal.h \
 		tests/fuzz/tmpdir.h

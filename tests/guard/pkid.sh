@@ -6,7 +6,9 @@
 # namespace, and the chains verify.  The counters show the drops, pkid
 # answers the flood no faster than the limit, `pkictl show guard` works
 # against pkid, stopping pkid detaches, and a pkid without CAP_BPF says so
-# once and still enrolls.  Needs root.
+# once and still enrolls.  EST's TLS port (`ip http secure-server`) is
+# guarded too: a SYN flood to it is dropped while a client gets /cacerts
+# over TLS.  Needs root.
 #
 #   tests/guard/pkid.sh BIN_DIR
 set -uo pipefail
@@ -30,11 +32,14 @@ pkid_conf() {
 	clock calendar-valid
 	ip http server $PORT
 	ip http rate-limit 2 4
+	ip http secure-server
+	ip http secure-port $((PORT + 1))
 	control-socket $LAB/pkid.ctl
 	crypto pki server GUARDCA
 	 issuer-name CN=guard test CA,O=pkid
 	 grant auto
 	 database url $LAB/db
+	 est tls-name 10.201.1.1
 	 no shutdown
 	EOF2
 }
@@ -124,6 +129,34 @@ test_storm() {
 	ok "pkid stopped: no XDP program left"
 }
 
+# EST's TLS port: the same buckets.  A flood to it is dropped at XDP while
+# the client fetches /cacerts over TLS, the CA's certificate verified.
+test_tls_port() {
+	local d0 d1 sent t0 fsecs flood_pid
+	pkid_start
+	show_pkid | jq -e ".tls_port == $((PORT + 1))" >/dev/null ||
+		fail "show guard does not name the TLS port"
+	d0=$(show_pkid | jq .totals.dropped)
+	t0=$(date +%s.%N)
+	PORT=$((PORT + 1)) flood 10.201.2.100 100 60 10 2000 >"$LAB/sent-tls" &
+	flood_pid=$!
+	openssl x509 -inform der -in "$LAB/ca.der" -out "$LAB/ca.pem" || fail "ca.der"
+	in_c curl -sf --cacert "$LAB/ca.pem" -o "$LAB/cacerts.b64" \
+		"https://10.201.1.1:$((PORT + 1))/.well-known/est/cacerts" ||
+		fail "EST cacerts over TLS during the flood"
+	base64 -d "$LAB/cacerts.b64" | openssl pkcs7 -inform der -print_certs |
+		grep -q "BEGIN CERTIFICATE" || fail "EST cacerts: no certificate"
+	wait $flood_pid || fail "the SYN flood to the TLS port failed"
+	fsecs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print int(b - a) + 1}')
+	sent=$(cat "$LAB/sent-tls")
+	d1=$(show_pkid | jq .totals.dropped)
+	[ $((d1 - d0)) -ge $((sent - 100 * (4 + 2 * fsecs + 1))) ] &&
+		[ $((d1 - d0)) -ge $((sent / 2)) ] ||
+		fail "only $((d1 - d0)) of $sent SYNs to the TLS port dropped in $fsecs s"
+	pkid_stop
+	ok "EST's TLS port: $((d1 - d0)) of $sent SYNs dropped at XDP; /cacerts served over TLS meanwhile"
+}
+
 test_no_bpf() {
 	pkid_start setpriv --bounding-set -bpf,-sys_admin,-perfmon
 	show_pkid | jq -e '.enabled == false' >/dev/null || fail "guard on without CAP_BPF"
@@ -137,5 +170,6 @@ test_no_bpf() {
 lab_up_pkid
 pkid_conf
 test_storm
+test_tls_port
 test_no_bpf
 echo "check-guard-pkid: all passed"

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * blobkey: open a keystore wrapped blob (libshared/uapi/pkiks.h, "Wrapped
- * blob") with the KEK the test provisioned, and write the RSA private key
- * it holds as PEM, for memscan to take p, q and d from.
+ * blob") with the KEK the test provisioned, and write the private key it
+ * holds as PEM, for memscan to take p, q and d (RSA, "PKW1") or the
+ * private scalar d (ECDSA, "PKW2": the CA's TLS key) from.
  *
  *   blobkey KEK_FILE BLOB_FILE OUT.pem
  *
  * pkid stores such a blob of every key it makes (daemon/core/keyblob.c), so the
- * test gets every private key — RA, rollover, trustpoint — without asking
- * pkid or the keystore for it.  The tag must verify, the components must
- * make a consistent key (p * q == n, pairwise check), and the header's key
+ * test gets every private key — RA, rollover, trustpoint, TLS — without
+ * asking pkid or the keystore for it.  The tag must verify, the components
+ * must make a consistent key (p * q == n, pairwise check; an EC scalar
+ * in range, its public point derived), and the header's key
  * name is printed on stdout, so the caller can check it opened the blob of
  * the key it meant.
  *
@@ -17,12 +19,15 @@
  * or file error.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -62,18 +67,18 @@ static long read_file(const char *path, unsigned char *buf, size_t cap)
 
 /* ChaCha20-Poly1305 open: AAD = header, nonce = 0^4 || header nonce. */
 static int unseal(const unsigned char *kek, const unsigned char *blob,
-		  size_t len, unsigned char *out, size_t *out_len)
+		  size_t len, size_t hdr, unsigned char *out, size_t *out_len)
 {
 	unsigned char iv[12] = {0};
-	size_t ct_len = len - PKIKS_WRAP_HDR_LEN - PKIKS_WRAP_TAG_LEN;
-	const unsigned char *ct = blob + PKIKS_WRAP_HDR_LEN;
+	size_t ct_len = len - hdr - PKIKS_WRAP_TAG_LEN;
+	const unsigned char *ct = blob + hdr;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n, fin, ret = -EBADMSG;
 
 	memcpy(iv + 4, blob + 4, PKIKS_WRAP_NONCE_LEN);
 	if (!c ||
 	    !EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), NULL, kek, iv) ||
-	    !EVP_DecryptUpdate(c, NULL, &n, blob, PKIKS_WRAP_HDR_LEN) ||
+	    !EVP_DecryptUpdate(c, NULL, &n, blob, (int)hdr) ||
 	    !EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) ||
 	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, PKIKS_WRAP_TAG_LEN,
 				 (void *)(ct + ct_len)))
@@ -137,6 +142,60 @@ out:
 	return pkey;
 }
 
+/* PKW2's plaintext: u16 length (LE) || the private scalar of curve. */
+static EVP_PKEY *build_ec_key(const unsigned char *pt, size_t len,
+			      uint32_t type)
+{
+	const char *curve = type == PKIKS_KEY_EC_P256	? "prime256v1"
+			    : type == PKIKS_KEY_EC_P384 ? "secp384r1"
+							: NULL;
+	unsigned char pub[1 + 2 * PKIKS_EC_MAX_BYTES];
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EC_GROUP *g = curve ? EC_GROUP_new_by_curve_name(OBJ_sn2nid(curve))
+			    : NULL;
+	EC_POINT *pt_pub = g ? EC_POINT_new(g) : NULL;
+	BIGNUM *d = BN_secure_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	size_t l, publen;
+
+	if (!bld || !pt_pub || !d || len < 2)
+		goto out;
+	l = (size_t)pt[0] | (size_t)pt[1] << 8;
+	if (l == 0 || l != len - 2 || !BN_bin2bn(pt + 2, (int)l, d) ||
+	    !EC_POINT_mul(g, pt_pub, d, NULL, NULL, NULL))
+		goto out;
+	publen = EC_POINT_point2oct(g, pt_pub, POINT_CONVERSION_UNCOMPRESSED,
+				    pub, sizeof(pub), NULL);
+	if (!publen ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					     curve, 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub,
+					      publen))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+		goto out;
+	EVP_PKEY_CTX_free(ctx);
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	if (!ctx || EVP_PKEY_check(ctx) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+out:
+	BN_clear_free(d);
+	EC_POINT_free(pt_pub);
+	EC_GROUP_free(g);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
 static int write_pem(const char *path, EVP_PKEY *pkey)
 {
 	FILE *f;
@@ -157,8 +216,10 @@ int main(int argc, char **argv)
 	unsigned char kek[PKIKS_KEK_LEN + 1], blob[BLOB_MAX], pt[BLOB_MAX];
 	char name[PKIKS_NAME_MAX];
 	EVP_PKEY *pkey = NULL;
-	size_t pt_len = 0;
+	size_t pt_len = 0, hdr;
 	long kek_len, len;
+	uint32_t type;
+	bool ec;
 	int ret = 2;
 
 	if (argc != 4) {
@@ -173,20 +234,27 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
-	if ((size_t)len <= PKIKS_WRAP_HDR_LEN + PKIKS_WRAP_TAG_LEN ||
-	    memcmp(blob, PKIKS_WRAP_MAGIC, 4) != 0) {
+	ec = len >= 4 && memcmp(blob, PKIKS_WRAP2_MAGIC, 4) == 0;
+	hdr = ec ? PKIKS_WRAP2_HDR_LEN : PKIKS_WRAP_HDR_LEN;
+	if ((size_t)len <= hdr + PKIKS_WRAP_TAG_LEN ||
+	    (!ec && memcmp(blob, PKIKS_WRAP_MAGIC, 4) != 0)) {
 		fprintf(stderr, "blobkey: %s: not a wrapped blob\n", argv[2]);
 		goto out;
 	}
-	if (unseal(kek, blob, (size_t)len, pt, &pt_len)) {
+	if (unseal(kek, blob, (size_t)len, hdr, pt, &pt_len)) {
 		fprintf(stderr, "blobkey: %s: does not open with this KEK\n",
 			argv[2]);
 		goto out;
 	}
-	pkey = build_key(pt, pt_len);
+	/* PKW2's key type: the u32 (LE) that ends its header. */
+	type = ec ? (uint32_t)blob[hdr - 4] | (uint32_t)blob[hdr - 3] << 8 |
+			    (uint32_t)blob[hdr - 2] << 16 |
+			    (uint32_t)blob[hdr - 1] << 24
+		  : 0;
+	pkey = ec ? build_ec_key(pt, pt_len, type) : build_key(pt, pt_len);
 	if (!pkey) {
-		fprintf(stderr, "blobkey: %s: no valid RSA key inside\n",
-			argv[2]);
+		fprintf(stderr, "blobkey: %s: no valid %s key inside\n",
+			argv[2], ec ? "EC" : "RSA");
 		goto out;
 	}
 	ret = write_pem(argv[3], pkey) ? 2 : 0;

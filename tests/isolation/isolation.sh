@@ -5,7 +5,8 @@
 # One pkiksd twin (lab clock, a KEK this test provisions) serves three real
 # pkid daemons (ports 18850, 18851):
 #   ca  a CA in the default RA mode: keys TESTCA and TESTCA-ra, a 10-minute
-#       life, encrypted PKCS#12 archives;
+#       life, encrypted PKCS#12 archives; EST on TLS (port 18852), whose
+#       server key TESTCA-tls (ECDSA) signs each handshake in the keystore;
 #   sg  a CA in IOS single-key mode (`ra-certificate none`): key SGCA does
 #       every private operation of an enrollment;
 #   cl  a client whose trustpoint TP1 says `auto-enroll 80 regenerate`.
@@ -17,12 +18,15 @@
 #   4 enrolled   the client authenticates the new CA and enrolls: TP1KEY
 #   5 renewed    the lab clock passes RENEW: regenerate makes TP1KEY#,
 #                promoted over TP1KEY
+# At each stage an EST request makes TESTCA-tls sign a TLS handshake (after
+# the promotion under a certificate the new CA issued).
 # After each stage the test takes every key out of the three databases'
 # key_blob tables (pkid stores a blob of every key it makes, sealed under
 # the keystore's KEK) and opens each blob itself with the KEK (blobkey.c);
 # the CA archives must hold the same keys.  Then memscan (memscan.c) reads
 # every readable mapping of EACH pkid process through /proc/PID/mem and
-# searches for p, q and d of every key seen so far (retired ones too),
+# searches for p, q and d of every RSA key seen so far (retired ones too;
+# the private scalar d of an EC key),
 # both byte orders, whole and in 32-byte windows: nothing may be found.
 #
 # So that the search cannot silently pass, at each stage the same scan must
@@ -38,7 +42,10 @@ $B/pkiks-kek --create --socket "$PKIKS_SOCKET" "$T/kek" >/dev/null ||
 	fail "pkiks-kek: cannot provision the KEK"
 ca_conf "grant auto" "lifetime ca-certificate 0 0 10" \
 	"lifetime certificate 0 0 5" \
-	"database archive pkcs12 password archive-secret"
+	"database archive pkcs12 password archive-secret" \
+	"est tls-name 127.0.0.1"
+sed -i "s/^ip http server .*/&\nip http secure-server\nip http secure-port $((PORT + 2))/" \
+	"$T/ca.conf"
 ca_start
 cl_conf "auto-enroll 80 regenerate"
 cl_start
@@ -93,6 +100,22 @@ openssl verify -CAfile <(openssl x509 -inform der -in "$T/ca.der") \
 	<(openssl x509 -inform der -in "$T/alice-ra.der") >/dev/null ||
 	fail "TESTCA: the certificate does not verify"
 
+# est_touch STAGE: an EST request over TLS, so TESTCA-tls signs a handshake
+# (the chain's trust is check-est-server's business; -k here), and the
+# served certificate verifies under the CA certificate EST serves (its
+# times are the lab clock's, so not checked against this host's).
+EST_URL=https://127.0.0.1:$((PORT + 2))/.well-known/est
+est_touch() {
+	curl -sfk -o "$T/est-ca.b64" "$EST_URL/cacerts" || fail "$1: EST cacerts over TLS"
+	base64 -d "$T/est-ca.b64" | openssl pkcs7 -inform der -print_certs \
+		-out "$T/est-ca.pem" || fail "$1: EST cacerts is no PKCS#7"
+	openssl s_client -connect 127.0.0.1:$((PORT + 2)) </dev/null 2>/dev/null |
+		openssl x509 -out "$T/est-tls.pem" || fail "$1: no TLS server certificate"
+	openssl verify -no_check_time -CAfile "$T/est-ca.pem" "$T/est-tls.pem" >/dev/null ||
+		fail "$1: the TLS certificate is not the current CA's"
+}
+est_touch created
+
 KEYS=()    # PEM of every key seen so far (the pkid scans search them all)
 declare -A SEEN # public key SHA-256 -> PEM, so each key is listed once
 declare -A PUB  # key name -> public key SHA-256 at the latest stage
@@ -146,12 +169,15 @@ scan() {
 	$B/memscan "$pid" "$@" >"$T/scan-$name.txt" 2>&1
 }
 
-# found_all NAME PEM...: the scan NAME found every component of each, whole.
+# found_all NAME PEM...: the scan NAME found every component of each, whole
+# (p, q, d of an RSA key; d of an EC key).
 found_all() {
-	local name=$1 pem c
+	local name=$1 pem c comps
 	shift
 	for pem in "$@"; do
-		for c in p q d; do
+		comps="p q d"
+		openssl pkey -in "$pem" -noout -text 2>/dev/null | grep -q '^ASN1 OID' && comps=d
+		for c in $comps; do
 			grep -q "^FOUND $pem $c [a-z-]* whole" "$T/scan-$name.txt" ||
 				fail "$name: $c of $(basename "$pem") not found: the search is blind"
 		done
@@ -222,7 +248,7 @@ archive_key() {
 
 # 1. Both CAs made their keys and enrolled alice; the client pkid runs.
 collect created
-expect_keys created SGCA TESTCA TESTCA-ra
+expect_keys created SGCA TESTCA TESTCA-ra TESTCA-tls
 archive_key created "$T/sgdb/SGCA_00001.p12" SGCA
 archive_key created "$T/cadb/TESTCA_00001.p12" TESTCA
 # The blobs are authenticated: another KEK does not open them.
@@ -236,8 +262,9 @@ check created
 
 # 2. Rollover keys.
 cactl "server rollover" TESTCA >/dev/null || fail "server rollover"
+est_touch rollover
 collect rollover
-expect_keys rollover SGCA TESTCA TESTCA-ra 'TESTCA#' 'TESTCA-ra#'
+expect_keys rollover SGCA TESTCA TESTCA-ra TESTCA-tls 'TESTCA#' 'TESTCA-ra#'
 check rollover
 
 # 3. Promotion at the CA's end (lab clock).
@@ -250,8 +277,12 @@ wait_for 20 grep -q "rollover CA certificate is now the CA certificate" "$T/ca.l
 	fail "the CA did not promote its rollover"
 wait_for 10 bash -c "[ \$(sqlite3 '$T/ca-state/pkid.db' \"SELECT count(*) FROM key_blob WHERE name LIKE '%#'\") = 0 ]" ||
 	fail "rollover blobs left after promotion"
+tls_before=$(openssl x509 -in "$T/est-tls.pem" -noout -serial)
+est_touch promoted
+[ "$(openssl x509 -in "$T/est-tls.pem" -noout -serial)" != "$tls_before" ] ||
+	fail "promoted: the TLS certificate was not issued again under the new CA"
 collect promoted
-expect_keys promoted SGCA TESTCA TESTCA-ra
+expect_keys promoted SGCA TESTCA TESTCA-ra TESTCA-tls
 [ "${PUB[TESTCA]}" = "$next_ca" ] || fail "promoted: TESTCA is not TESTCA#"
 [ "${PUB[TESTCA-ra]}" = "$next_ra" ] || fail "promoted: TESTCA-ra is not TESTCA-ra#"
 archive_key promoted "$T/cadb/TESTCA_00002.p12" TESTCA
@@ -261,8 +292,9 @@ check promoted
 clctl "trustpoint authenticate" TP1 --accept >/dev/null || fail "authenticate"
 clctl "trustpoint enroll" TP1 >/dev/null || fail "enroll"
 cp "$T/tp1.pem" "$T/first.pem"
+est_touch enrolled
 collect enrolled
-expect_keys enrolled SGCA TESTCA TESTCA-ra TP1KEY
+expect_keys enrolled SGCA TESTCA TESTCA-ra TESTCA-tls TP1KEY
 [ "$(pubkey_of_cert "$T/first.pem" | sha256sum | cut -c1-64)" = "${PUB[TP1KEY]}" ] ||
 	fail "enrolled: the certificate is not for TP1KEY's blob"
 first=${PUB[TP1KEY]}
@@ -275,8 +307,9 @@ lab_to $((renew + 1))
 wait_for 30 bash -c "! cmp -s '$T/tp1.pem' '$T/first.pem'" || fail "RENEW did not renew"
 wait_for 10 bash -c "[ \$(sqlite3 '$T/cl-state/pkid.db' \"SELECT count(*) FROM key_blob WHERE name LIKE '%#'\") = 0 ]" ||
 	fail "TP1KEY# blob left after the renewal"
+est_touch renewed
 collect renewed
-expect_keys renewed SGCA TESTCA TESTCA-ra TP1KEY
+expect_keys renewed SGCA TESTCA TESTCA-ra TESTCA-tls TP1KEY
 [ "${PUB[TP1KEY]}" != "$first" ] || fail "renewed: regenerate kept the old key"
 grep -q "TP1: generated key TP1KEY# " "$T/cl.log" ||
 	fail "renewed: the new key was not made as TP1KEY#"
@@ -285,4 +318,4 @@ openssl x509 -in "$T/tp1.pem" -out "$T/renewed.pem"
 	fail "renewed: the certificate is not for the promoted TP1KEY"
 check renewed
 
-echo "check-isolation: OK (${#KEYS[@]} keys: single-key CA, CA, RA, their rollover keys, TP1KEY and its regenerated successor; none in any pkid)"
+echo "check-isolation: OK (${#KEYS[@]} keys: single-key CA, CA, RA, their rollover keys, the CA's EST TLS key, TP1KEY and its regenerated successor; none in any pkid)"

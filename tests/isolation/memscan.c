@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * memscan: search a live process's whole memory for RSA private key
- * material.
+ * memscan: search a live process's whole memory for private key material
+ * (RSA; and ECDSA: the CA's TLS key).
  *
  *   memscan PID KEY.pem...
  *
- * For every key it takes the secret components p, q and d and searches
+ * For every key it takes the secret components p, q and d (an EC key: its
+ * private scalar d, at the curve's size) and searches
  * every readable mapping of PID (/proc/PID/maps, read through
  * /proc/PID/mem; needs root or ptrace rights) for each of them in both
  * byte orders: big-endian (DER, wire formats, OpenSSL's bin2bn input) and
@@ -93,8 +94,9 @@ static int add_value(struct scan *s, const char *label, const unsigned char *v,
 	return err;
 }
 
+/* pad: the value's size (an EC scalar's leading zeros count), 0: as is */
 static int add_component(struct scan *s, const char *file, EVP_PKEY *pkey,
-			 const char *param, const char *name)
+			 const char *param, const char *name, int pad)
 {
 	unsigned char be[1024], le[1024];
 	BIGNUM *bn = NULL;
@@ -103,9 +105,10 @@ static int add_component(struct scan *s, const char *file, EVP_PKEY *pkey,
 
 	if (!EVP_PKEY_get_bn_param(pkey, param, &bn))
 		return -EINVAL;
-	len = BN_bn2bin(bn, be);
+	len = pad ? BN_bn2binpad(bn, be, pad) : BN_bn2bin(bn, be);
 	BN_clear_free(bn);
-	if (len < 2 * WINDOW || len > (int)sizeof(be))
+	/* An RSA part is >= 2 windows, a P-256 scalar exactly one. */
+	if (len < (pad ? WINDOW : 2 * WINDOW) || len > (int)sizeof(be))
 		return -EINVAL;
 	for (int i = 0; i < len; i++)
 		le[i] = be[len - 1 - i];
@@ -134,10 +137,16 @@ static int load_key(struct scan *s, const char *file)
 		return -errno;
 	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
+	if (pkey && EVP_PKEY_is_a(pkey, "EC")) {
+		err = add_component(s, file, pkey, OSSL_PKEY_PARAM_PRIV_KEY, "d",
+				    (EVP_PKEY_get_bits(pkey) + 7) / 8);
+		goto out;
+	}
 	if (!pkey || !EVP_PKEY_is_a(pkey, "RSA"))
 		goto out;
 	for (size_t i = 0; i < 3; i++) {
-		err = add_component(s, file, pkey, params[i][0], params[i][1]);
+		err = add_component(s, file, pkey, params[i][0], params[i][1],
+				    0);
 		if (err)
 			goto out;
 	}

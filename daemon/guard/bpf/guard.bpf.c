@@ -65,17 +65,22 @@ static __always_inline void addr_from_v4(struct guard_addr *a, __u32 saddr)
 	a->w[3] = saddr;
 }
 
-static __always_inline int is_syn_to(const struct tcphdr *th, __u16 port)
+/* A SYN to the SCEP port or, when there is one, to EST's TLS port: one
+ * bucket per source for both. */
+static __always_inline int is_syn_to(const struct tcphdr *th, __u16 port,
+				     __u16 port2)
 {
-	return th->syn && !th->ack && th->dest == bpf_htons(port);
+	return th->syn && !th->ack &&
+	       (th->dest == bpf_htons(port) ||
+		(port2 && th->dest == bpf_htons(port2)));
 }
 
 /*
- * 1 if the frame in [data, data_end) is a TCP SYN to @port, with its
- * source address in @src; 0 for anything else.
+ * 1 if the frame in [data, data_end) is a TCP SYN to @port or @port2, with
+ * its source address in @src; 0 for anything else.
  */
 static __always_inline int parse_syn(void *data, void *data_end, __u16 port,
-				     struct guard_addr *src)
+				     __u16 port2, struct guard_addr *src)
 {
 	struct ethhdr *eth = data;
 	struct tcphdr *th;
@@ -90,7 +95,7 @@ static __always_inline int parse_syn(void *data, void *data_end, __u16 port,
 		    (iph->frag_off & bpf_htons(0x1fff)))
 			return 0;
 		th = (void *)iph + iph->ihl * 4;
-		if ((void *)(th + 1) > data_end || !is_syn_to(th, port))
+		if ((void *)(th + 1) > data_end || !is_syn_to(th, port, port2))
 			return 0;
 		addr_from_v4(src, iph->saddr);
 		return 1;
@@ -102,7 +107,7 @@ static __always_inline int parse_syn(void *data, void *data_end, __u16 port,
 		    ip6h->nexthdr != IPPROTO_TCP)
 			return 0;
 		th = (void *)(ip6h + 1);
-		if ((void *)(th + 1) > data_end || !is_syn_to(th, port))
+		if ((void *)(th + 1) > data_end || !is_syn_to(th, port, port2))
 			return 0;
 		__builtin_memcpy(src->w, &ip6h->saddr, sizeof(src->w));
 		return 1;
@@ -171,7 +176,7 @@ static __always_inline int guard_verdict(void *data, void *data_end)
 	c = bpf_map_lookup_elem(&guard_conf, &zero);
 	t = bpf_map_lookup_elem(&guard_totals, &zero);
 	if (!c || !t || c->rate == 0 ||
-	    !parse_syn(data, data_end, c->port, &src))
+	    !parse_syn(data, data_end, c->port, c->port2, &src))
 		return 0;
 	if (allow_listed(&src)) {
 		t->allowed++;

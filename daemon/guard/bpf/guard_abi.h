@@ -31,7 +31,8 @@ struct guard_conf {
 	__u32 rate;  /* SYNs per second per source; 0 = pass everything */
 	__u32 burst; /* bucket depth, >= 1 */
 	__u16 port;  /* the SCEP (HTTP) port, host order */
-	__u16 pad[3];
+	__u16 port2; /* EST's TLS port (ip http secure-server); 0: none */
+	__u16 pad[2];
 };
 
 /* Key of guard_sources: the source address. */

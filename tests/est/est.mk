@@ -1,0 +1,37 @@
+# tests/est: EST (RFC 7030), daemon/proto/est.
+#   check-est-codec   CUnit: the codec (est.c) with in-memory keys
+#   check-est-server  curl and openssl against pkid's EST over TLS: TLS
+#                     versions, cacerts, simpleenroll (Basic, one-time
+#                     password), simplereenroll (TLS client certificate),
+#                     and every refusal (bad input, wrong or revoked TLS
+#                     certificate, another CA's): clear HTTP errors,
+#                     nothing issued
+#   check-est-manual  manual granting: 202 + Retry-After, the operator's
+#                     grant, the same request again gets the certificate
+#   check-est-rollover /cacerts during a rollover: OldWithOld, OldWithNew,
+#                     NewWithOld (signatures, validity), made once, gone
+#                     after a cancel, new for the next rollover
+# Each runs its own pkiksd twin and pkid on ports 19100-19199 (HTTP on
+# the even port, TLS on the next) in a mktemp dir, with bounded waits.
+TEST_EST := $(BIN)/test-est
+$(OBJ)/tests/est/test_est.o: CFLAGS += -Idaemon/proto/est
+
+$(TEST_EST): $(OBJ)/tests/est/test_est.o $(OBJ)/tests/lib/cunit_run.o \
+	     $(EST_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcunit
+
+ALL += $(TEST_EST)
+CHECKS += check-est-codec
+
+.PHONY: check-est-codec
+check-est-codec: $(TEST_EST)
+	$(TEST_EST)
+
+EST_E2E := server manual rollover
+
+CHECKS += $(EST_E2E:%=check-est-%)
+
+.PHONY: $(EST_E2E:%=check-est-%)
+$(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
+	timeout 300 tests/est/$*.sh
