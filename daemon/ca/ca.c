@@ -207,6 +207,17 @@ static unsigned char *memdup(const void *p, size_t len)
 	return d;
 }
 
+struct ca_pub *ca_pub_snapshot(struct ca *ca)
+{
+	struct ca_pub *pub;
+
+	rcu_read_lock();
+	pub = rcu_dereference(ca->pub);
+	pub = pub ? ca_pub_dup(pub) : NULL;
+	rcu_read_unlock();
+	return pub;
+}
+
 struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 {
 	struct ca_pub *n = calloc(1, sizeof(*n));

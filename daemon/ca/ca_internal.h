@@ -84,6 +84,9 @@ int ca_now(struct ca *ca, int64_t *now);
 void ca_publish(struct ca *ca, struct ca_pub *np);
 /* A copy of the current published state's pointers, up-ref'd. */
 struct ca_pub *ca_pub_dup(const struct ca_pub *p);
+/* ca_pub_dup of what readers see now (RCU), or NULL before the first
+ * publish or when out of memory; free with ca_pub_free. */
+struct ca_pub *ca_pub_snapshot(struct ca *ca);
 void ca_pub_free(struct ca_pub *p);
 int ca_dir(struct ca *ca, char *buf, size_t size); /* `database url` */
 int ca_write_file(const char *path, const void *data, size_t len,
@@ -107,6 +110,16 @@ bool ca_pub_expired(const struct ca_pub *pub, int64_t now);
 void ca_note_expired(struct ca *ca);
 /* 2026-01-31T12:00:00Z, or "-" for 0 */
 void ca_iso_time(int64_t t, char *buf, size_t size);
+/* One X.509v3 extension from its OpenSSL config text (-EINVAL if the
+ * text does not parse). */
+int ca_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value);
+/* subjectKeyIdentifier (hash) and authorityKeyIdentifier (keyid:always). */
+int ca_add_key_ids(X509 *x, X509V3_CTX *ctx);
+/* CA:TRUE with basic (e.g. "critical,CA:TRUE,pathlen:0"), the CA key
+ * usages and the key identifiers: what every CA certificate carries. */
+int ca_add_ca_exts(X509 *x, X509V3_CTX *ctx, const char *basic);
+/* crlDistributionPoints from `cdp-url`, when configured. */
+int ca_add_cdp(struct ca *ca, X509 *x, X509V3_CTX *ctx);
 
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);

@@ -21,18 +21,6 @@
 #include "core/log.h"
 #include "schedule.h"
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	int ok;
-
-	if (!ext)
-		return -EINVAL;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -ENOMEM;
-}
-
 /* The request's subjectAltName (ca_csr_check: one, names checked). */
 static int copy_san(X509 *x, X509_REQ *csr)
 {
@@ -147,15 +135,7 @@ int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out)
 	if (ret < 0)
 		goto out;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_key_usage,
-				 "critical,keyCertSign,cRLSign,"
-				 "digitalSignature");
-	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
-				 "keyid:always");
+	ret = ca_add_ca_exts(x, &ctx, "critical,CA:TRUE");
 	if (ret < 0)
 		goto out;
 	ret = ca_sign_x509(ca, x, key);
@@ -176,44 +156,38 @@ out:
  * tells clients not to check the responder's own status. */
 static int ocsp_extensions(X509 *x, X509V3_CTX *ctx)
 {
-	return add_ext(x, ctx, NID_key_usage, "critical,digitalSignature") ?:
-	       add_ext(x, ctx, NID_ext_key_usage, "OCSPSigning") ?:
-	       add_ext(x, ctx, NID_id_pkix_OCSP_noCheck, "ignored");
+	return ca_add_ext(x, ctx, NID_key_usage, "critical,digitalSignature") ?:
+	       ca_add_ext(x, ctx, NID_ext_key_usage, "OCSPSigning") ?:
+	       ca_add_ext(x, ctx, NID_id_pkix_OCSP_noCheck, "ignored");
 }
 
 /* End-entity (or RA) extensions. */
 static int ee_extensions(struct ca *ca, X509 *x, X509 *issuer,
 			 const struct ca_issue_params *p)
 {
-	char cdp[PKID_CONF_URL_MAX + 16];
+	char aia[PKID_CONF_URL_MAX + 16];
 	X509V3_CTX ctx;
 	int ret;
 
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
+	ret = ca_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
 	if (p->ocsp) /* a delegated responder: signs responses only */
 		ret = ret ?: ocsp_extensions(x, &ctx);
 	else
 		ret = ret
-			      ?: add_ext(x, &ctx, NID_key_usage,
+			      ?: ca_add_ext(x, &ctx, NID_key_usage,
 					 "critical,digitalSignature,"
 					 "keyEncipherment");
 	if (!p->ra)
 		ret = ret
-			      ?: add_ext(x, &ctx, NID_ext_key_usage,
+			      ?: ca_add_ext(x, &ctx, NID_ext_key_usage,
 					 "serverAuth,clientAuth");
 	if (!ret && !p->ra && ca->cfg.ocsp_url[0]) {
-		snprintf(cdp, sizeof(cdp), "OCSP;URI:%s", ca->cfg.ocsp_url);
-		ret = add_ext(x, &ctx, NID_info_access, cdp);
+		snprintf(aia, sizeof(aia), "OCSP;URI:%s", ca->cfg.ocsp_url);
+		ret = ca_add_ext(x, &ctx, NID_info_access, aia);
 	}
-	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
-				 "keyid:always");
-	if (!ret && ca->cfg.cdp_url[0]) {
-		snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
-		ret = add_ext(x, &ctx, NID_crl_distribution_points, cdp);
-	}
+	ret = ret ?: ca_add_key_ids(x, &ctx);
+	ret = ret ?: ca_add_cdp(ca, x, &ctx);
 	if (!ret && p->csr)
 		ret = copy_san(x, p->csr);
 	return ret;

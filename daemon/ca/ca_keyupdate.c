@@ -24,15 +24,6 @@
 #include "ca_internal.h"
 #include "core/log.h"
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	int ok = ext && X509_add_ext(x, ext, -1);
-
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -EINVAL;
-}
-
 /* subject's key (from subject_cert) certified by issuer_cert's key. */
 static int cross_sign(struct ca *ca, X509 *subject_cert, X509 *issuer_cert,
 		      EVP_PKEY *issuer_key, int64_t now, int64_t end,
@@ -55,12 +46,10 @@ static int cross_sign(struct ca *ca, X509 *subject_cert, X509 *issuer_cert,
 	    !X509_set_pubkey(x, X509_get0_pubkey(subject_cert)))
 		goto out;
 	X509V3_set_ctx(&ctx, issuer_cert, x, NULL, NULL, 0);
-	ret = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-	ret = ret ?: add_ext(x, &ctx, NID_key_usage,
+	ret = ca_add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	ret = ret ?: ca_add_ext(x, &ctx, NID_key_usage,
 			     "critical,keyCertSign,cRLSign");
-	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	ret = ret ?: add_ext(x, &ctx, NID_authority_key_identifier,
-			     "keyid:always");
+	ret = ret ?: ca_add_key_ids(x, &ctx);
 	ret = ret ?: ca_sign_x509(ca, x, issuer_key);
 	if (ret == 0) {
 		*out = x;
@@ -149,10 +138,7 @@ int ca_key_update_certs(struct ca *ca, X509 **new_with_old,
 	int ret;
 
 	*new_with_old = *old_with_new = NULL;
-	rcu_read_lock();
-	pub = rcu_dereference(ca->pub);
-	pub = pub ? ca_pub_dup(pub) : NULL;
-	rcu_read_unlock();
+	pub = ca_pub_snapshot(ca);
 	if (!pub)
 		return -EAGAIN;
 	pthread_mutex_lock(&ca->lock);

@@ -101,41 +101,15 @@ enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
 	return DB_REQ_PENDING;
 }
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	int ok;
-
-	if (!ext)
-		return -EINVAL;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -ENOMEM;
-}
-
 int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer)
 {
-	char bc[64], cdp[PKID_CONF_URL_MAX + 8];
+	char bc[64];
 	long pathlen = sub_pathlen(ca, issuer);
 	X509V3_CTX ctx;
-	int ret;
 
 	if (pathlen < 0)
 		return -EPERM; /* checked when the request came; config moved */
 	snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%ld", pathlen);
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	ret = add_ext(x, &ctx, NID_basic_constraints, bc);
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_key_usage,
-				 "critical,keyCertSign,cRLSign,"
-				 "digitalSignature");
-	ret = ret ?: add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	ret = ret
-		      ?: add_ext(x, &ctx, NID_authority_key_identifier,
-				 "keyid:always");
-	if (!ret && ca->cfg.cdp_url[0]) {
-		snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
-		ret = add_ext(x, &ctx, NID_crl_distribution_points, cdp);
-	}
-	return ret;
+	return ca_add_ca_exts(x, &ctx, bc) ?: ca_add_cdp(ca, x, &ctx);
 }

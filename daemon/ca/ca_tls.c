@@ -195,10 +195,7 @@ int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
 
 	*cert = NULL;
 	*key = NULL;
-	rcu_read_lock();
-	pub = rcu_dereference(ca->pub);
-	pub = pub ? ca_pub_dup(pub) : NULL;
-	rcu_read_unlock();
+	pub = ca_pub_snapshot(ca);
 	if (!pub)
 		return -EAGAIN;
 	pthread_mutex_lock(&ca->lock);

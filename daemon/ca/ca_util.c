@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ca_internal.h"
 #include "core/log.h"
@@ -145,4 +146,41 @@ void ca_note_expired(struct ca *ca)
 void ca_iso_time(int64_t t, char *buf, size_t size)
 {
 	pkid_iso_time(t, buf, size);
+}
+
+int ca_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return -EINVAL;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -ENOMEM;
+}
+
+int ca_add_key_ids(X509 *x, X509V3_CTX *ctx)
+{
+	return ca_add_ext(x, ctx, NID_subject_key_identifier, "hash") ?:
+	       ca_add_ext(x, ctx, NID_authority_key_identifier,
+			  "keyid:always");
+}
+
+int ca_add_ca_exts(X509 *x, X509V3_CTX *ctx, const char *basic)
+{
+	return ca_add_ext(x, ctx, NID_basic_constraints, basic) ?:
+	       ca_add_ext(x, ctx, NID_key_usage,
+			  "critical,keyCertSign,cRLSign,digitalSignature") ?:
+	       ca_add_key_ids(x, ctx);
+}
+
+int ca_add_cdp(struct ca *ca, X509 *x, X509V3_CTX *ctx)
+{
+	char cdp[PKID_CONF_URL_MAX + 8];
+
+	if (!ca->cfg.cdp_url[0])
+		return 0;
+	snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
+	return ca_add_ext(x, ctx, NID_crl_distribution_points, cdp);
 }
