@@ -102,12 +102,19 @@ int ios_serial_hex(X509 *x, char *buf, size_t len)
 	return ret;
 }
 
-/* An attribute's value, escaped: no control byte or non-ASCII byte. */
-static void dn_value(BIO *b, const X509_NAME_ENTRY *e)
+/* An attribute's value, escaped: no control byte or non-ASCII byte;
+ * @more: further ASN1_STRFLGS_ escapes. */
+static void dn_value_flags(BIO *b, const X509_NAME_ENTRY *e,
+			   unsigned long more)
 {
 	ASN1_STRING_print_ex(b, X509_NAME_ENTRY_get_data(e),
 			     ASN1_STRFLGS_ESC_CTRL | ASN1_STRFLGS_ESC_MSB |
-				     ASN1_STRFLGS_UTF8_CONVERT);
+				     ASN1_STRFLGS_UTF8_CONVERT | more);
+}
+
+static void dn_value(BIO *b, const X509_NAME_ENTRY *e)
+{
+	dn_value_flags(b, e, 0);
 }
 
 /* IOS's name of an attribute: "cn", "ou", "hostname", "e". */
@@ -137,22 +144,30 @@ static const char *dn_key(const X509_NAME_ENTRY *e, char *buf, size_t len)
 	return buf;
 }
 
-/* "cn=Root,o=Example": IOS's one-line name, same keys as the lines. */
+/*
+ * "cn=Root,o=Example": IOS's one-line name, same keys as the lines; the
+ * attributes of one multi-valued RDN joined by '+', as IOS joins
+ * "serialNumber=...+hostname=...".  On one line ',' and '+' separate, so
+ * a value's own ',', '+', '"', '\\', '<', '>', ';' are escaped too
+ * (RFC 2253's way): a hostile name cannot fake another attribute.
+ */
 int ios_dn_line(const X509_NAME *n, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	const X509_NAME_ENTRY *e;
 	char key[80], *data;
+	int i, last = X509_NAME_entry_count(n) - 1, set = -1;
 	long got;
-	int i;
 
 	if (!b)
 		return -ENOMEM;
-	for (i = X509_NAME_entry_count(n) - 1; i >= 0; i--) {
+	for (i = last; i >= 0; i--) {
 		e = X509_NAME_get_entry(n, i);
-		BIO_printf(b, "%s%s=", i == X509_NAME_entry_count(n) - 1 ? "" : ",",
-			   dn_key(e, key, sizeof(key)));
-		dn_value(b, e);
+		if (i != last)
+			BIO_puts(b, X509_NAME_ENTRY_set(e) == set ? "+" : ",");
+		set = X509_NAME_ENTRY_set(e);
+		BIO_printf(b, "%s=", dn_key(e, key, sizeof(key)));
+		dn_value_flags(b, e, ASN1_STRFLGS_ESC_2253);
 	}
 	got = BIO_get_mem_data(b, &data);
 	snprintf(buf, len, "%.*s", (int)(got > 0 ? got : 0), data);

@@ -22,7 +22,20 @@ for p in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-line="apt-get install -y --no-install-recommends ${missing[*]}"
+# The demo's packages are build tools: without their documentation, man
+# pages and translations (a third of their files, each one a write dpkg
+# syncs), copyright files kept.  Per invocation, through dpkg's options:
+# the machine's dpkg configuration is not changed.
+opts=(--no-install-recommends)
+if [ "${1:-all}" = demo ]; then
+	for x in '--path-exclude=/usr/share/doc/*' \
+		'--path-include=/usr/share/doc/*/copyright' \
+		'--path-exclude=/usr/share/man/*' \
+		'--path-exclude=/usr/share/locale/*'; do
+		opts+=(-o "Dpkg::Options::=$x")
+	done
+fi
+line="apt-get install -y$(printf ' %q' "${opts[@]}") ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing Debian packages; as root run:" >&2
 	echo "  apt-get update && $line" >&2
@@ -31,7 +44,7 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/pkid-deps.log 2>&1 || {
+apt-get install -y -q "${opts[@]}" "${missing[@]}" >/tmp/pkid-deps.log 2>&1 || {
 	echo "deps: apt-get failed; see /tmp/pkid-deps.log" >&2
 	tail -20 /tmp/pkid-deps.log >&2
 	exit 1

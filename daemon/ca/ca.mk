@@ -5,7 +5,8 @@
 CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_create.o $(OBJ)/daemon/ca/ca_issue.o \
 	   $(OBJ)/daemon/ca/ca_crl.o $(OBJ)/daemon/ca/ca_enroll.o \
-	   $(OBJ)/daemon/ca/ca_ctl.o $(OBJ)/daemon/ca/ca_rollover.o \
+	   $(OBJ)/daemon/ca/ca_ctl.o $(OBJ)/daemon/ca/ca_requests.o \
+	   $(OBJ)/daemon/ca/ca_rollover.o \
 	   $(OBJ)/daemon/ca/ca_csr.o $(OBJ)/daemon/ca/ca_limit.o \
 	   $(OBJ)/daemon/ca/ca_reload.o $(OBJ)/daemon/ca/ca_ocsp.o \
 	   $(OBJ)/daemon/ca/ca_subpolicy.o $(OBJ)/daemon/ca/ca_sub.o \

@@ -5,7 +5,8 @@
  *
  *   show server NAME            status, issuer, fingerprint, grant mode,
  *                               last serial, CA expiry, CRL next update
- *   show requests NAME          the request queue
+ *   show requests [verbose] NAME  the request queue: IOS's Enrollment
+ *                               Request Database, or pkid's table
  *   show certificates [NAME]    issued certificates (NAME: the server's)
  *   server grant NAME all|ID    issue pending request(s)
  *   server reject NAME all|ID
@@ -302,32 +303,11 @@ static int show_server(struct ca *ca, const struct ctl_request *req,
 			   : show_disabled(ca, reply);
 }
 
-static int request_row(const struct db_request *r, void *arg)
-{
-	struct ctl_reply *reply = arg;
-
-	json_array_append_new(reply->result,
-			      json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id",
-					(json_int_t)r->id, "state",
-					db_req_state_name(r->state), "tid",
-					r->tid, "fingerprint", r->fingerprint,
-					"subject", r->subject ? r->subject : "",
-					"serial", (json_int_t)r->serial));
-	ctl_reply_printf(reply, "%-6" PRId64 " %-9s %-40.40s %s\n", r->id,
-			 db_req_state_name(r->state), r->tid,
-			 r->subject ? r->subject : "");
-	return 0;
-}
-
+/* show requests NAME [verbose]: IOS's view (ca_requests.c), or pkid's. */
 static int show_requests(struct ca *ca, const struct ctl_request *req,
 			 struct ctl_reply *reply)
 {
-	reply->result = json_array();
-	ctl_reply_printf(reply, "Enrollment Request Database:\n"
-				"ReqID  State     TransactionID"
-				"                            Subject\n");
-	return db_request_foreach(ca->db, ca->cfg.name, -1, false, request_row,
-				  reply);
+	return ca_show_requests(ca, reply, verb_op(req));
 }
 
 struct cert_list {
@@ -773,6 +753,8 @@ static const struct ca_verb ca_verbs[] = {
 	{VERB("show server verbose", 0, "NAME", 1, 1, show_server),
 	 .when_disabled = true, .op = true},
 	{VERB("show requests", 0, "NAME", 1, 1, show_requests)},
+	{VERB("show requests verbose", 0, "NAME", 1, 1, show_requests),
+	 .op = true},
 	{VERB("server info requests", 0, "NAME", 1, 1, show_requests)},
 	{VERB("show certificates", 0, "[NAME]", 0, 1, show_certificates),
 	 .default_name = true},

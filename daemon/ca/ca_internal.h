@@ -213,6 +213,10 @@ void ca_sub_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);
 
+/* ca_requests.c: `show requests`, IOS's sections or pkid's table. */
+struct ctl_reply;
+int ca_show_requests(struct ca *ca, struct ctl_reply *reply, bool verbose);
+
 /* ca_timers.c */
 int ca_rearm_er_expire(struct ca *ca, int64_t now);
 

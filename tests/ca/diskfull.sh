@@ -47,7 +47,7 @@ for i in 1 2 3; do
 done
 grep -q "disk is full" "$T/reply.der" || fail "the 503 does not say why"
 [ "$(certs)" = "$n0" ] || fail "certificates recorded while none was delivered"
-ctl "show requests" $CA_NAME | grep -q t-full && fail "the request stayed recorded"
+ctl "show requests verbose" $CA_NAME | grep -q t-full && fail "the request stayed recorded"
 [ "$(grep -c "CS_CERT_FILE: $CA_NAME: cannot write .*No space left on device" "$T/pkid.log")" = 1 ] ||
 	fail "the full disk is not logged once"
 echo "ok: nothing recorded, 'No space left on device' logged once"

@@ -62,7 +62,7 @@ grep -q "$ESC" "$T/pkid.log" && fail "a raw ESC reached the log"
 grep -q $'\x07' "$T/pkid.log" && fail "a raw BEL reached the log"
 grep -q '^.*%PKI-6-CS_GRANT: TESTCA: PKCSReq tid forged' "$T/pkid.log" &&
 	fail "a forged CS_GRANT line reached the log"
-for v in "show requests" "show certificates"; do
+for v in "show requests" "show requests verbose" "show certificates"; do
 	ctl "$v" $CA_NAME >"$T/view" || fail "$v"
 	grep -q "[$ESC"$'\x07'"]" "$T/view" && fail "$v shows a raw control character"
 done

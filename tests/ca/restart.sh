@@ -17,7 +17,7 @@ aserial=$(openssl x509 -in "$T/alice.pem" -noout -serial | cut -d= -f2)
 ctl "server revoke" $CA_NAME $((16#$aserial)) >/dev/null || fail "revoke"
 # A request left pending: the client gives up after 2 s.
 sw_enroll pat --interval 1 --maxpolltime 2 && fail "pat issued in manual mode"
-ctl "show requests" $CA_NAME | grep -q "pending.*CN=pat" || fail "pat not pending"
+ctl "show requests verbose" $CA_NAME | grep -q "pending.*CN=pat" || fail "pat not pending"
 curl -sf -o "$T/crl-before.der" "$URL?operation=GetCRL" || fail GetCRL
 last=$(ctl --json "show server" $CA_NAME | python3 -c \
 	'import json,sys; print(json.load(sys.stdin)["last_serial"])')
@@ -55,7 +55,7 @@ echo "ok: a missing and an empty <serial>.cer rebuilt at start"
 fp2=$(ctl --json "show server" $CA_NAME | python3 -c \
 	'import json,sys; print(json.load(sys.stdin)["fingerprint"])')
 [ "$fp" = "$fp2" ] || fail "the CA changed across the restart"
-ctl "show requests" $CA_NAME | grep -q "pending.*CN=pat" ||
+ctl "show requests verbose" $CA_NAME | grep -q "pending.*CN=pat" ||
 	fail "pending request lost"
 curl -sf -o "$T/crl-after.der" "$URL?operation=GetCRL" || fail GetCRL
 cmp -s "$T/crl-before.der" "$T/crl-after.der" || fail "CRL changed"

@@ -17,17 +17,17 @@ $B/pkid -t -c "$T/pkid.conf" >/dev/null || fail "pkid -t rejected a good file"
 ca_start
 sw_scepca
 sw_enroll pat --interval 1 --maxpolltime 1 && fail "pat issued in manual mode"
-ctl "show requests" $CA_NAME | grep -q "pending.*CN=pat" || fail "pat not pending"
+ctl "show requests verbose" $CA_NAME | grep -q "pending.*CN=pat" || fail "pat not pending"
 n1=$(ctl --json "server info crl" $CA_NAME | python3 -c \
 	'import json,sys; print(json.load(sys.stdin)["crl_number"])')
 
 # 1 h 1 min later: ER EXPIRE has fired, pat's request is gone.
 $B/lab-advance 3660 || fail "lab-advance"
 for ((i = 0; i < 50; i++)); do
-	ctl "show requests" $CA_NAME | grep -q "CN=pat" || break
+	ctl "show requests verbose" $CA_NAME | grep -q "CN=pat" || break
 	sleep 0.1
 done
-ctl "show requests" $CA_NAME | grep -q "CN=pat" && fail "pending request did not expire"
+ctl "show requests verbose" $CA_NAME | grep -q "CN=pat" && fail "pending request did not expire"
 grep -q "pending request(s) expired" "$T/pkid.log" || fail "no expiry logged"
 echo "ok: ER EXPIRE removed the pending request"
 

@@ -90,7 +90,7 @@ sw_scepca() {
 }
 
 test_storm() {
-	local t0 t1 secs fsecs sent got max d flood_pid conn_pid
+	local t0 t1 secs fsecs sent got max d flood_pid conn_pid first opened
 	pkid_start
 	[ -n "$(xdp_prog_id sf0)" ] && [ -n "$(xdp_prog_id sc0)" ] ||
 		fail "pkid did not attach the guard"
@@ -114,14 +114,24 @@ test_storm() {
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print int(b - a) + 1}')
 	got=$(awk '{print $2}' "$LAB/conn")
 	max=$((40 * (4 + 2 * secs + 1)))
-	[ "$got" -le "$max" ] && [ "$got" -ge 80 ] ||
-		fail "pkid answered $got flood requests (80..$max)"
+	[ "$got" -le "$max" ] || fail "pkid answered $got flood requests (at most $max)"
+	# That the guard let each source's burst through is the kernel's count
+	# of handshakes done on their first SYN (connflood.py), not pkid's
+	# answers inside the flood's 3 s: on a loaded machine pkid and the
+	# client answer late (seen: 66 and 78 answered, each source's burst
+	# passed).  At least the 40 bursts of 2; at most burst 4 + rate x the
+	# time the flood took to open its connections (each sends its SYN
+	# then).
+	first=$(awk '{print $8}' "$LAB/conn")
+	opened=$(awk '{print int($11) + 1}' "$LAB/conn")
+	[ "$first" -ge 80 ] && [ "$first" -le $((40 * (4 + 2 * opened + 1))) ] ||
+		fail "$first flood connections on their first SYN (80..$((40 * (4 + 2 * opened + 1))) in $opened s): $(cat "$LAB/conn")"
 	# Each of the 100 flood sources passes at most burst + rate x the
 	# flood's measured time (+1: a cross-CPU race); the rest is dropped.
 	d=$(show_pkid | jq .totals.dropped)
 	[ "$d" -ge $((sent - 100 * (4 + 2 * fsecs + 1))) ] && [ "$d" -ge $((sent / 2)) ] ||
 		fail "only $d of $sent SYNs dropped in $fsecs s"
-	ok "pkid under a storm: 2 routers enrolled and verified; $d SYNs dropped at XDP; pkid answered $got of 1000 flood requests in $secs s (limit $max)"
+	ok "pkid under a storm: 2 routers enrolled and verified; $d SYNs dropped at XDP; pkid answered $got of 1000 flood requests in $secs s (limit $max), $first passed on their first SYN"
 	PKID_CTL_SOCKET=$LAB/pkid.ctl "$BIN/pkictl" show guard 3 | sed 's/^/    /'
 	pkid_stop
 	[ -z "$(xdp_prog_id sf0)$(xdp_prog_id sc0)" ] ||

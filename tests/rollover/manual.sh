@@ -76,10 +76,10 @@ TZ=UTC faketime -f "@$when" pki --scep --url "$URL" --in "$T/ivy.key" \
 	--maxpolltime 20 >"$T/ivy.der" 2>"$T/ivy.log" &
 ivy=$!
 for ((i = 0; i < 100; i++)); do
-	ctl "show requests" $CA_NAME | grep -q "pending.*CN=ivy" && break
+	ctl "show requests verbose" $CA_NAME | grep -q "pending.*CN=ivy" && break
 	sleep 0.1
 done
-ctl "show requests" $CA_NAME | grep -q "pending.*CN=ivy" || fail "ivy not pending"
+ctl "show requests verbose" $CA_NAME | grep -q "pending.*CN=ivy" || fail "ivy not pending"
 ctl "server grant" $CA_NAME all >/dev/null || fail "grant"
 wait $ivy || { cat "$T/ivy.log"; fail "ivy: no certificate after the grant"; }
 openssl x509 -inform der -in "$T/ivy.der" -out "$T/ivy.pem" || fail "ivy.der"

@@ -70,7 +70,7 @@ sw_enroll bob --interval 1 --maxpolltime 60 &
 client=$!
 id=$(pending_id bob) || fail "bob's request never became pending"
 expect_rc 0 "show requests" pk show requests $CA_NAME
-grep -E "^$id +pending +[0-9A-Fa-f]+ .*CN=bob" "$T/out" >/dev/null ||
+grep -E "^$id +pending +[0-9A-F]{32} .*cn=bob" "$T/out" >/dev/null ||
 	fail "show requests: no pending row $id for bob: $(cat "$T/out")"
 pk --json show requests $CA_NAME | jget '[r["state"] for r in j if r["id"] == '"$id"']' |
 	grep pending >/dev/null || fail "show requests --json"
@@ -83,7 +83,9 @@ verify "$T/bob.pem"
 wait_log "%PKI-6-CS_GRANT: $CA_NAME: grant $id by the operator"
 expect_rc 0 "server reject all (nothing pending)" pk server $CA_NAME reject all
 expect_rc 0 "server info requests" pk server $CA_NAME info requests
-grep -q "^$id .*issued" "$T/out" || fail "info requests: $(cat "$T/out")"
+grep -qE "^$id +granted " "$T/out" || fail "info requests: $(cat "$T/out")"
+expect_rc 0 "show requests verbose" pk show requests $CA_NAME verbose
+grep -qE "^$id +issued " "$T/out" || fail "show requests verbose: $(cat "$T/out")"
 
 # Certificates, revocation and the CRL.
 serial=$(openssl x509 -in "$T/bob.pem" -noout -serial | sed 's/.*=//')

@@ -88,6 +88,35 @@ for k, v in {"NAME": "TESTCA", "STATUS": "enabled", "STATE": "enabled",
 expect("server CRL_NEXT_UPDATE",
        s["CRL_NEXT_UPDATE"] != "" and s["CRL_NEXT_UPDATE"], s["CRL_NEXT_UPDATE"])
 
+# ---- show crypto pki server requests: the rows of --json, each in IOS's
+# words (pkid's issued is IOS's granted), the fingerprint the CSR's MD5.
+IOS_KEYS = {"CN": "cn", "O": "o", "OU": "ou", "C": "c", "L": "l", "ST": "st",
+            "emailAddress": "e", "unstructuredName": "hostname",
+            "serialNumber": "serialNumber"}
+
+
+def ios_name(oneline):
+    """OpenSSL's "/CN=a/O=b" as IOS's one line "o=b,cn=a" (benign names)."""
+    parts = [p.split("=", 1) for p in oneline.split("/")[1:]]
+    return ",".join(f"{IOS_KEYS.get(k, k)}={v}" for k, v in reversed(parts))
+
+
+rj = load("requests.json")
+rq = parse(tpl("show_crypto_pki_server_requests"), os.path.join(T, "requests.txt"))
+expect("request rows", sorted(int(r["REQID"]) for r in rq), sorted(j["id"] for j in rj))
+expect("TP1's request issued", [j["state"] for j in rj if j["state"] == "issued"] != [], True)
+for r in rq:
+    j = next((j for j in rj if j["id"] == int(r["REQID"])), None)
+    if j is None:
+        continue
+    sec = {"Router": "router", "RA": "ra", "Subordinate CA": "subordinate_ca"}
+    expect(f"request {j['id']} section", sec[r["SECTION"]], "router")
+    expect(f"request {j['id']} section (json)", j["section"], "router")
+    expect(f"request {j['id']} state", r["STATE"],
+           "granted" if j["state"] == "issued" else j["state"])
+    expect(f"request {j['id']} fingerprint", r["FINGERPRINT"], j["md5"])
+    expect(f"request {j['id']} subject", r["SUBJECT"], ios_name(j["subject"]))
+
 # ---- show crypto pki timers: the same timers as --json, each countdown
 # between the two --json readings taken around the text.
 def ms(cd):

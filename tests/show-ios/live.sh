@@ -24,6 +24,13 @@ pk --ctl "$T/ca.ctl" show crypto pki server TESTCA >"$T/server.txt" || fail "sho
 pk --ctl "$T/ca.ctl" show server TESTCA | cmp -s - "$T/server.txt" ||
 	fail "show server and show crypto pki server differ"
 pk --ctl "$T/ca.ctl" --json show server TESTCA >"$T/server.json" || fail "--json show server"
+pk --ctl "$T/ca.ctl" show crypto pki server TESTCA requests >"$T/requests.txt" ||
+	fail "show crypto pki server requests"
+pk --ctl "$T/ca.ctl" show requests TESTCA | cmp -s - "$T/requests.txt" ||
+	fail "show requests and show crypto pki server requests differ"
+pk --ctl "$T/ca.ctl" --json show requests TESTCA >"$T/requests.json" || fail "--json show requests"
+pk --ctl "$T/ca.ctl" show requests TESTCA verbose >"$T/requests-verbose.txt" ||
+	fail "show requests verbose"
 pk --json show timers >"$T/timers1.json" || fail "--json show timers"
 pk show crypto pki timers >"$T/timers.txt" || fail "show crypto pki timers"
 pk --json show timers >"$T/timers2.json" || fail "--json show timers"
@@ -43,8 +50,10 @@ pk --ctl "$T/cl.ctl" show crypto pki trustpoints status >"$T/tps-status.txt" ||
 renew=$(timer_at RENEW)
 [ -n "$renew" ] || fail "no RENEW timer"
 URL=$URL $PY $S/live.py "$T" "$renew" || fail "the IOS views do not say what pkid knows"
-# The verbose form carries pkid's extras, so IOS's template refuses it.
+# The verbose forms carry pkid's extras, so IOS's templates refuse them.
+$PY $S/parse.py $S/templates/show_crypto_pki_server_requests.textfsm "$T/requests-verbose.txt" \
+	>/dev/null 2>&1 && fail "the requests template accepted pkid's verbose table"
 grep -q "^  Fingerprint SHA256: " "$T/ca-certs-verbose.txt" || fail "verbose: no SHA-256 fingerprint"
 $PY $S/parse.py $S/templates/show_crypto_pki_certificates.textfsm "$T/ca-certs-verbose.txt" >/dev/null 2>&1 &&
 	fail "the plain template accepted the verbose form"
-echo "ok: show-ios live: server, timers, certificates (CA and TP1), keys, trustpoints [status] parse and match"
+echo "ok: show-ios live: server, requests, timers, certificates (CA and TP1), keys, trustpoints [status] parse and match"

@@ -164,6 +164,39 @@ static void test_hostile_name(void)
 	X509_free(x);
 }
 
+/*
+ * The one-line name of `show crypto pki server NAME requests`: the
+ * attributes of one RDN joined by '+' as IOS joins them, and a value's
+ * own separators escaped, so a client cannot fake an attribute.
+ */
+static void test_name_line(void)
+{
+	X509_NAME *n = X509_NAME_new();
+	char line[256];
+
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+				   (const unsigned char *)"Ex, Inc+1", -1, -1,
+				   0);
+	X509_NAME_add_entry_by_txt(n, "unstructuredName", MBSTRING_UTF8,
+				   (const unsigned char *)"r1.example.net", -1,
+				   -1, 0);
+	/* set -1: the serialNumber joins the hostname's RDN */
+	X509_NAME_add_entry_by_txt(n, "serialNumber", MBSTRING_UTF8,
+				   (const unsigned char *)"67109088", -1, -1,
+				   -1);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+				   (const unsigned char *)"x,cn=admin\n", -1,
+				   -1, 0);
+	ios_dn_line(n, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "cn=x\\,cn=admin\\0A,"
+				     "serialNumber=67109088+hostname=r1."
+				     "example.net,o=Ex\\, Inc\\+1");
+	/* bounded: a short buffer truncates, NUL-terminated */
+	ios_dn_line(n, line, 8);
+	CU_ASSERT_EQUAL(strlen(line), 7);
+	X509_NAME_free(n);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -172,6 +205,8 @@ int main(void)
 		{"fingerprints in 8-digit groups", test_fingerprint},
 		{"certificate block, serial, names", test_block},
 		{"a hostile name is escaped", test_hostile_name},
+		{"one-line names: RDN sets, separators escaped",
+		 test_name_line},
 	};
 
 	return cu_run_suite("ios_show", NULL, NULL, CU_CASES(cases));

@@ -4,7 +4,7 @@
  * commands of daemon/ca/ca_ctl.c; daemon.c has the socket helpers):
  *
  *   show server NAME [verbose]             IOS's fields (docs/SHOW.md)
- *   show requests NAME                     ReqID, state, fingerprint, subject
+ *   show requests NAME [verbose]           IOS's Enrollment Request Database
  *   show certificates [NAME] [verbose]     the server's, or a trustpoint's
  *   server NAME grant|reject|remove all|ID
  *   server NAME revoke|unrevoke SERIAL
@@ -37,13 +37,19 @@ static int is_number(const char *s)
 
 static int show_requests(struct pkictl *ctl, int argc, char **argv);
 
-/* show server NAME [verbose|requests]: IOS's lines; verbose adds pkid's. */
+/* show server NAME [verbose|requests [verbose]]: IOS's lines; verbose adds
+ * pkid's.  `show server NAME requests` is IOS's `show crypto pki server
+ * NAME requests`. */
 static int show_server(struct pkictl *ctl, int argc, char **argv)
 {
 	bool verbose = argc == 2 && !strcmp(argv[1], "verbose");
+	char *req[2] = {argv[0], "verbose"};
 
-	if (argc == 2 && !strcmp(argv[1], "requests"))
-		return show_requests(ctl, 1, argv);
+	if (argc >= 2 && !strcmp(argv[1], "requests"))
+		return argc == 2 || (argc == 3 && !strcmp(argv[2], "verbose"))
+			       ? show_requests(ctl, argc - 1, req)
+			       : pkictl_usage(
+					 "show server NAME requests [verbose]");
 	if (argc != 1 && !verbose)
 		return pkictl_usage("show server NAME [verbose|requests]");
 	return pkictl_pkid_run(ctl,
@@ -51,46 +57,21 @@ static int show_server(struct pkictl *ctl, int argc, char **argv)
 			       (const char *const *)argv, 1);
 }
 
-static const char *member(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
-
-static void print_requests(json_t *list)
-{
-	size_t i;
-	json_t *r;
-
-	printf("Enrollment Request Database:\n%-6s %-10s %-64s %s\n", "ReqID",
-	       "State", "Fingerprint (SHA-256)", "Subject Name");
-	json_array_foreach(list, i, r)
-		printf("%-6lld %-10s %-64s %s\n",
-		       (long long)json_integer_value(json_object_get(r, "id")),
-		       member(r, "state"), member(r, "fingerprint"),
-		       member(r, "subject"));
-}
-
+/*
+ * show requests NAME [verbose]: IOS's Enrollment Request Database (its
+ * three sections, MD5 of each request, IOS's one-line names), or with
+ * verbose pkid's table (its states, transaction IDs, SHA-256).  pkid
+ * writes the text; --json prints the rows.
+ */
 static int show_requests(struct pkictl *ctl, int argc, char **argv)
 {
-	struct ctl_result res;
-	int err, ret;
+	bool verbose = argc == 2 && !strcmp(argv[1], "verbose");
 
-	if (argc != 1)
-		return pkictl_usage("show requests NAME");
-	err = pkictl_pkid_request("show requests", (const char *const *)argv, 1,
-				  &res);
-	if (err)
-		ret = pkictl_pkid_report("show requests", err, &res);
-	else if (ctl->json || !json_is_array(res.result))
-		ret = pkictl_pkid_print(ctl, &res);
-	else {
-		print_requests(res.result);
-		ret = PKICTL_EXIT_OK;
-	}
-	ctl_result_free(&res);
-	return ret;
+	if (argc != 1 && !verbose)
+		return pkictl_usage("show requests NAME [verbose]");
+	return pkictl_pkid_run(
+		ctl, verbose ? "show requests verbose" : "show requests",
+		(const char *const *)argv, 1);
 }
 
 /*
@@ -211,10 +192,10 @@ static int server(struct pkictl *ctl, int argc, char **argv)
 }
 
 const struct pkictl_cmd pkictl_server_cmds[] = {
-	{"show", "server", "NAME [verbose|requests]",
+	{"show", "server", "NAME [verbose|requests [verbose]]",
 	 "the certificate server's state (pkid)", show_server},
-	{"show", "requests", "NAME", "the enrollment request queue (pkid)",
-	 show_requests},
+	{"show", "requests", "NAME [verbose]",
+	 "the enrollment request queue, IOS's sections (pkid)", show_requests},
 	{"show", "certificates", "[NAME] [verbose]",
 	 "certificates of the server, or of a trustpoint (pkid)",
 	 show_certificates},
