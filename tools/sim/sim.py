@@ -481,12 +481,16 @@ class MainSim(Sim):
                 name = f"T{k}x{i}"
                 # Random start in the first CA generation's first 300 days,
                 # client 0's first trustpoints at once.
+                # Quantised to --start-slot days: every batch of new
+                # trustpoints restarts its pkid (a reload refuses them).
+                slot = a.start_slot * DAY
                 plan = self.t0_guess + (0 if i < 2 else
-                                        rng.randrange(0, 300 * DAY))
+                                        rng.randrange(0, 300 * DAY)
+                                        // slot * slot)
                 self.tps[name] = {
                     "pid": k, "plan": plan, "start": None, "first": None,
                     "pct": rng.randrange(80, 100),
-                    "regenerate": rng.random() < 0.3,
+                    "regenerate": rng.random() < a.regenerate,
                     "retry": rng.choice([None, 1, 2, 5]),
                     # The pkid that is offline across a CA switch holds a
                     # challenge: it can recover (docs/TIMERS.md).
@@ -686,6 +690,11 @@ def main():
     p.add_argument("--window", type=int, default=DAY // 2,
                    help="timers due this close after the next fire together")
     p.add_argument("--max-step", type=int, default=30 * DAY)
+    p.add_argument("--regenerate", type=float, default=0.3,
+                   help="the share of trustpoints with auto-enroll "
+                   "regenerate (a new RSA key at each renewal)")
+    p.add_argument("--start-slot", type=int, default=1,
+                   help="trustpoints start on multiples of this many days")
     p.add_argument("--settle-ms", type=int, default=120000)
     p.add_argument("--negative", choices=sorted(NEGATIVE),
                    help="the negative control's case instead")
