@@ -99,7 +99,7 @@ class Sim:
         self.next_ca = {}
         self.ca_ends = set()    # notAfter of every CA certificate served
         self.off_spans = {}     # client pkid -> [[from, to]] powered off
-        self.t_settle = self.t_collect = 0.0
+        self.t_settle = self.t_collect = self.t_batch = 0.0
         self.t_start = time.time()
         os.makedirs(f"{self.out}/history", exist_ok=True)
         os.makedirs(f"{self.out}/ca", exist_ok=True)
@@ -317,10 +317,13 @@ class Sim:
     def settle(self):
         r = self.clk_settle()
         self.steps += 1
-        if self.steps % 1000 == 0:
+        if self.steps % 200 == 0:
             print(f"sim: step {self.steps}: day "
                   f"{(r[0] - getattr(self, 't0', r[0])) / DAY:7.1f}, "
-                  f"{time.time() - self.t_start:.0f} s", flush=True)
+                  f"{time.time() - self.t_start:.0f} s (settling "
+                  f"{self.t_settle:.0f} s, new trustpoints {self.t_batch:.0f} s,"
+                  f" collecting {self.t_collect:.0f} s), RSA keys made "
+                  f"{self.keygens()}", flush=True)
         return r
 
     def clk_settle(self):
@@ -340,6 +343,16 @@ class Sim:
         if target > now:
             self.clock(f"advance {target - now}")
         return self.settle()
+
+    def keygens(self):
+        """RSA keys the client pkids made (pkiks-keygen): the run's main
+        cost."""
+        n = 0
+        for f in os.listdir(self.T):
+            if f.startswith("cl") and f.endswith(".log"):
+                with open(f"{self.T}/{f}", "rb") as fh:
+                    n += fh.read().count(b": generated key ")
+        return n
 
     def note(self, now, what):
         self.events.append((now, what))
@@ -371,8 +384,10 @@ class Sim:
                 fn()
                 now, nxt = self.settle()
             for k in sorted({tp["pid"] for tp in self.tps.values()}):
+                t = time.time()
                 if self.start_batch(k, now, started):
                     now, nxt = self.settle()
+                self.t_batch += time.time() - t
             t = time.time()
             self.collect(now)
             self.t_collect += time.time() - t
@@ -399,8 +414,10 @@ class Sim:
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
         self.real = time.time() - t_real
-        print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s,"
-              f" collecting {self.t_collect:.1f} s", flush=True)
+        print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s"
+              f" (of it new trustpoints {self.t_batch:.1f} s), collecting"
+              f" {self.t_collect:.1f} s; RSA keys made {self.keygens()}",
+              flush=True)
         return self.report(now)
 
     def bounds(self):
