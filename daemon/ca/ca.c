@@ -37,6 +37,27 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+static void switch_lock_init(struct ca *ca)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(
+		&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ca->switch_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+void ca_switch_begin(struct ca *ca)
+{
+	pthread_rwlock_wrlock(&ca->switch_lock);
+}
+
+void ca_switch_end(struct ca *ca)
+{
+	pthread_rwlock_unlock(&ca->switch_lock);
+}
+
 int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	   const struct ca_env *env)
 {
@@ -53,6 +74,7 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	ca->key_mode_forced = env->key_mode_forced;
 	ca->md = hash_md(cfg->hash);
 	pthread_mutex_init(&ca->lock, NULL);
+	switch_lock_init(ca);
 	ca->by_source = malloc(sizeof(*ca->by_source));
 	ca->by_subject = malloc(sizeof(*ca->by_subject));
 	if (ca->by_source)
@@ -97,8 +119,12 @@ static void keys_refs(struct ca_keys *k, bool ref)
 
 void ca_keys_put(struct ca_keys *k)
 {
+	struct ca *held = k->held;
+
 	keys_refs(k, false);
 	memset(k, 0, sizeof(*k));
+	if (held)
+		pthread_rwlock_unlock(&held->switch_lock);
 }
 
 void ca_pub_free(struct ca_pub *p)
@@ -135,6 +161,7 @@ void ca_free(struct ca *ca)
 	if (ca->ks)
 		pkiks_close(ca->ks);
 	pthread_mutex_destroy(&ca->lock);
+	pthread_rwlock_destroy(&ca->switch_lock);
 	free(ca->db_path);
 	free(ca->state_dir);
 	free(ca->keygen);
@@ -541,6 +568,9 @@ int ca_start(struct ca *ca, const char **why)
 {
 	int ret;
 
+	/* A start may finish a promotion due while the CA was stopped,
+	 * under the snapshot of a front end still answering. */
+	ca_switch_begin(ca);
 	pthread_mutex_lock(&ca->lock);
 	ret = ca->running ? 0 : ca_start_locked(ca, why);
 	if (!ca->running) {
@@ -549,6 +579,7 @@ int ca_start(struct ca *ca, const char **why)
 			*why = ca->why; /* main logs it, single thread */
 	}
 	pthread_mutex_unlock(&ca->lock);
+	ca_switch_end(ca);
 	return ret;
 }
 
@@ -573,16 +604,22 @@ int ca_keys_get(struct ca *ca, struct ca_keys *k)
 	int ret = -EAGAIN;
 
 	memset(k, 0, sizeof(*k));
+	/* Until ca_keys_put: no promotion or cancel renames a key under
+	 * the snapshot (switch_lock). */
+	pthread_rwlock_rdlock(&ca->switch_lock);
 	rcu_read_lock();
 	p = rcu_dereference(ca->pub);
 	if (p) {
 		/* Referenced inside the read section: p may go right after. */
 		*k = p->k;
 		k->md = ca->md;
+		k->held = ca;
 		keys_refs(k, true);
 		ret = 0;
 	}
 	rcu_read_unlock();
+	if (ret < 0)
+		pthread_rwlock_unlock(&ca->switch_lock);
 	return ret;
 }
 

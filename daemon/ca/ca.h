@@ -35,10 +35,13 @@
  *
  * State that protocol workers read (certificates, encoded answers, CRL)
  * is one immutable struct published with RCU (urcu-bp, since libmicrohttpd's
- * threads are not ours): a CRL update or a rollover swaps the pointer and
- * never waits for, or stalls, an enrollment.  Everything that writes (the
- * database, issuance, the CRL, the control commands, timers) runs under
- * the CA's mutex.
+ * threads are not ours): a CRL update swaps the pointer and never waits
+ * for, or stalls, an enrollment.  A promotion and a rollover cancel also
+ * rename or delete keystore keys, which a request's snapshot names: they
+ * wait for the requests in flight (ca_keys_get .. ca_keys_put) and the
+ * requests that come meanwhile wait for them, once per CA generation.
+ * Everything that writes (the database, issuance, the CRL, the control
+ * commands, timers) runs under the CA's mutex.
  */
 #ifndef PKID_CA_H
 #define PKID_CA_H
@@ -203,9 +206,16 @@ struct ca_keys {
 	/* mode sub-cs: the parent's certificates up to the root, nearest
 	 * first (GetCACert sends them after the CA); NULL for a root. */
 	STACK_OF(X509) * chain;
+	struct ca *held; /* ca_keys_get's: the switch it holds off */
 };
 
-/* Up-ref'd copies; -EAGAIN before the CA first published its state. */
+/*
+ * Up-ref'd copies; -EAGAIN before the CA first published its state.  The
+ * keys are keystore names: until ca_keys_put a promotion or cancel (which
+ * renames or deletes them) waits, so a reply is never signed by one key
+ * in the name of another's certificate.  Put them back soon (one request);
+ * take them once per thread.
+ */
 int ca_keys_get(struct ca *ca, struct ca_keys *keys);
 void ca_keys_put(struct ca_keys *keys);
 

@@ -44,6 +44,7 @@ struct ca_verb {
 	int op;		    /* which of the verbs sharing a handler */
 	bool default_name;  /* no NAME: the server's own */
 	bool when_disabled; /* answers while the server is not running */
+	bool switches;	    /* renames or deletes keystore keys */
 };
 
 static int verb_op(const struct ctl_request *req)
@@ -732,11 +733,15 @@ static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
 	struct ca *ca = arg;
 	int ret;
 
+	if (e->switches)
+		ca_switch_begin(ca);
 	pthread_mutex_lock(&ca->lock);
 	ret = check_server(ca, e, req, reply);
 	if (ret == 0)
 		ret = e->run(ca, req, reply);
 	pthread_mutex_unlock(&ca->lock);
+	if (e->switches)
+		ca_switch_end(ca);
 	return ret;
 }
 
@@ -770,7 +775,7 @@ static const struct ca_verb ca_verbs[] = {
 	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl)},
 	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover)},
 	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
-	 .op = true},
+	 .op = true, .switches = true},
 };
 /* clang-format on */
 

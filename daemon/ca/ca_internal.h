@@ -51,6 +51,19 @@ struct ca {
 	enum ca_key_mode key_mode;
 	bool key_mode_forced; /* pkid -m given: ra-certificate is ignored */
 
+	/*
+	 * What a keystore key name means changes at a promotion (NAME# is
+	 * renamed NAME) and a cancel (NAME# deleted), while the published
+	 * certificates change only at the reload after it.  A front end
+	 * holding a keys snapshot (ca_keys_get .. ca_keys_put) holds this
+	 * for reading, so the name it decrypts and signs with stays the key
+	 * of the certificate it names; the switch takes it for writing,
+	 * before the lock (readers take the lock inside it: ca_enroll).
+	 * Writers are preferred: a stream of requests cannot hold a
+	 * promotion off.
+	 */
+	pthread_rwlock_t switch_lock;
+
 	/* Everything below is used under lock. */
 	pthread_mutex_t lock;
 	bool running;
@@ -80,6 +93,9 @@ struct ca {
 
 /* ca.c */
 int ca_now(struct ca *ca, int64_t *now);
+/* Around a change of what a key name means (switch_lock), before lock. */
+void ca_switch_begin(struct ca *ca);
+void ca_switch_end(struct ca *ca);
 /* Replace the published state (takes ownership of np); under lock. */
 void ca_publish(struct ca *ca, struct ca_pub *np);
 /* A copy of the current published state's pointers, up-ref'd. */

@@ -344,8 +344,10 @@ static int promote_steps(struct ca *ca, struct db_ca *row)
 			pkid_test_crash("promote-start");
 	}
 	ret = ret ?: promote_keys(ca, row);
-	if (ret == 0)
+	if (ret == 0) {
 		pkid_test_crash("promote-key");
+		pkid_test_pause("promote-key");
+	}
 	ret = ret ?: keep_old_cert(ca, row);
 	ret = ret ?: swap_row(ca, row);
 	if (ret == 0) {

@@ -47,9 +47,12 @@ int ca_rearm_er_expire(struct ca *ca, int64_t now)
 
 int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 {
+	bool sw = kind == PKIKS_TIMER_CS_CERT_EXPIRE;
 	int64_t now;
 	int ret = 0;
 
+	if (sw) /* the promotion renames NAME# to NAME */
+		ca_switch_begin(ca);
 	pthread_mutex_lock(&ca->lock);
 	if (!ca->running || ca_now(ca, &now) < 0)
 		goto out;
@@ -67,5 +70,7 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 			 pkiks_timer_kind_name(kind), strerror(-ret));
 out:
 	pthread_mutex_unlock(&ca->lock);
+	if (sw)
+		ca_switch_end(ca);
 	return ret;
 }

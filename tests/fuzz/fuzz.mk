@@ -26,7 +26,8 @@ FUZZ_SCEP_SRCS := tests/fuzz/fuzz_scep.c daemon/core/http.c \
 		  daemon/proto/scep/scep.c daemon/proto/scep/scep_legacy.c \
 		  daemon/proto/scep/scep_attr.c daemon/proto/scep/scep_reply.c \
 		  daemon/proto/scep/scep_client.c daemon/proto/scep/scep_client_csr.c \
-		  daemon/core/http_deadline.c daemon/core/log.c
+		  daemon/core/http_deadline.c daemon/core/log.c \
+		  daemon/core/testhook.c
 # Control socket: daemon/core/ctl*.c as they are, on a socket in a temp dir.
 FUZZ_CTL_SRCS := tests/fuzz/fuzz_ctl.c daemon/core/ctl.c daemon/core/ctl_cmd.c \
 		 daemon/core/log.c \

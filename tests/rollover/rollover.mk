@@ -10,9 +10,12 @@
 #                             rollover, consistent keys/archives/state
 #   check-rollover-manual     server rollover / rollover cancel (after a
 #                             client fetched it), single-key mode
+#   check-rollover-switch     a request to the rollover RA in the middle
+#                             of the promotion (held there by a test
+#                             hook): it waits, its CertRep verifies
 ROLLOVER_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		 $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-ROLLOVER_CHECKS := lifecycle crash manual
+ROLLOVER_CHECKS := lifecycle crash manual switch
 
 CHECKS += $(ROLLOVER_CHECKS:%=check-rollover-%)
 

@@ -6,9 +6,9 @@
  *
  * Finding ids are stable (scripts and the tests match on them):
  *   auto-enroll-below-10            error    trustpoint
- *   shadow-before-rollover          error    trustpoint
+ *   shadow-before-rollover          warning  trustpoint (pkid recovers)
  *   shadow-default-before-rollover  warning  trustpoint (no auto-enroll)
- *   retry-gives-up-before-rollover  error    trustpoint
+ *   retry-gives-up-before-rollover  warning  trustpoint (pkid recovers)
  *   retry-interval-exceeds-window   error    trustpoint
  *   retry-outlives-request          warning  trustpoint
  *   shadow-margin-exceeds-window    error    trustpoint

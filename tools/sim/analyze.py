@@ -183,6 +183,8 @@ def main(out, extra=None):
     offline = extra.get("offline", {})
     expected = set(extra.get("expect_gap", []))
     gapped = []
+    recovery = []  # seconds from power-on to an identity, per trustpoint
+    gap_by_tp = {}
     first_under = {}  # (tp, gen) -> first instant seen holding gen
     for name in sorted(tps):
         files = sorted(tps[name], key=lambda x: x[0])
@@ -199,13 +201,21 @@ def main(out, extra=None):
                     first_under[(name, g)] = min(
                         first_under.get((name, g), t), t)
         # While its router is off nobody uses the identity: a gap then is
-        # counted apart; what remains after it comes back counts.
+        # counted apart.  A router that was off across its CA's switch
+        # comes back with a chain that ended while it was off; it cannot
+        # hold a valid one before it has enrolled again: that recovery,
+        # from power-on to an identity held at the first check after it,
+        # is counted apart too (recovery seconds, and the longest).  What
+        # remains after that counts as a gap.
         on = []
         for a, b in gaps:
-            for oa, ob in offline.get(name, []):
+            for oa, ob, checked in offline.get(name, []):
                 if oa <= a < ob:
                     gap_off += min(b, ob) - a
                     a = min(b, ob)
+                    if a == ob and b <= checked:
+                        recovery.append(b - a)
+                        a = b
                 elif a < oa < b:
                     gap_off += min(b, ob) - oa
                     on.append((a, oa))
@@ -218,12 +228,14 @@ def main(out, extra=None):
             gap_total += sum(b - a for a, b in on)
             gap_n += len(on)
         rows.append((name, spans, on))
+        gap_by_tp[name] = sum(b - a for a, b in on)
     n_ids = sum(len(v) for v in tps.values())
     reqs = extra.get("requests", {})
     n_req = sum(reqs.values())
     lines = [
         f"trustpoints {len(tps)}, simulated {(end - start) / 86400 / 365:.1f} years"
         + (f" in {extra['real_seconds']:.0f} s real time, {extra['steps']} steps"
+           f" ({extra.get('bound_stops', 0)} cut at a CA or identity end)"
            if "real_seconds" in extra else ""),
         f"CA generations {len(gens)} (rollovers {max(len(gens) - 1, 0)})",
         f"identities {n_ids} (initial {len(tps)}, renewals and SHADOW {n_ids - len(tps)})",
@@ -232,14 +244,27 @@ def main(out, extra=None):
         f"gap intervals {gap_n}, gap seconds {gap_total}"
         f" (trustpoints with gaps: {len([g for g in gapped if g not in expected])});"
         f" while their router was off: {gap_off} s, not counted",
+        f"power-on recovery (chain ended while the router was off; enrolled"
+        f" again by the first check after power-on): {len(recovery)}"
+        f" trustpoints, {sum(recovery)} s, longest {max(recovery, default=0)} s",
         f"identities with a chain the CA never served or a bad signature {unsigned}",
     ]
     if "checks" in extra:
         lines.append(f"checks at step instants {extra['checks']}, "
                      f"invalid {extra['bad_checks']}")
-    props = []
-    for g in range(1, len(gens)):
-        switch = times(gens[g - 1])[1]
+    # The chain of promoted generations: each starts where the previous
+    # one ends; of several that do (a rollover cancelled, then made
+    # again), the one served last is the one promoted.
+    props, chain, cancelled = [], [0] if gens else [], 0
+    while chain:
+        prev_end = times(gens[chain[-1]])[1]
+        nxt = [k for k, c in enumerate(gens) if times(c)[0] == prev_end]
+        if not nxt:
+            break
+        cancelled += len(nxt) - 1
+        chain.append(max(nxt, key=lambda k: gen_seen[k] or 0))
+    for i, g in enumerate(chain[1:], 1):
+        switch = times(gens[chain[i - 1]])[1]
         if switch > end:
             break
         avail = gen_seen[g] or times(gens[g])[0]
@@ -247,17 +272,18 @@ def main(out, extra=None):
         reach = [first_under.get((n, g)) for n in alive]
         late = [n for n, r in zip(alive, reach) if r is None]
         last = max((r for r in reach if r is not None), default=None)
-        props.append((g, avail, switch, last, late))
+        props.append((i, avail, switch, last, late))
         if last is not None:
             lines.append(
-                f"rollover {g}: CA served from day {(avail - start) / 86400:.1f},"
+                f"rollover {i}: CA served from day {(avail - start) / 86400:.1f},"
                 f" switch day {(switch - start) / 86400:.1f}, reached all {len(alive)}"
                 f" trustpoints {(last - avail) / 86400:.1f} days after it was served"
                 f" ({(switch - last) / 86400:+.1f} days before the switch)"
                 + (f"; never reached {len(late)}: {' '.join(late[:8])}" if late else ""))
-    lines[1] = (f"CA generations {len(gens)}, rollovers promoted "
-                f"{sum(1 for p in props if p[3] is not None)}"
-                f" (the others cancelled or not due yet)")
+    lines[1] = (f"CA generations {len(gens)}: rollovers promoted "
+                f"{sum(1 for p in props if p[3] is not None)}, cancelled "
+                f"{cancelled}, made and not due yet "
+                f"{len(gens) - 1 - cancelled - sum(1 for p in props if p[3] is not None)}")
     if expected or extra.get("negative"):
         agree = set(gapped) == expected
         lines.append(f"negative control: checker predicts gaps for {sorted(expected)},"
@@ -274,6 +300,10 @@ def main(out, extra=None):
                    "generations": len(gens), "identities": n_ids,
                    "requests": reqs, "gap_seconds": gap_total,
                    "gap_intervals": gap_n, "gapped": gapped,
+                   "gap_by_tp": gap_by_tp,
+                   "gap_seconds_off": gap_off,
+                   "recovery_seconds": sum(recovery),
+                   "recovery_max": max(recovery, default=0),
                    "expected": sorted(expected), "unsigned": unsigned,
                    "rollovers": [{"gen": g, "served": a, "switch": s,
                                   "reached_all": l, "never": n}

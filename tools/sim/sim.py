@@ -37,9 +37,12 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
 
-B = "build/bin"
+# PKID_SIM_BUILD: another build's programs (a copy, so that a rebuild
+# during a run does not mix two daemons' versions).
+BUILD = os.environ.get("PKID_SIM_BUILD", "build")
+B = f"{BUILD}/bin"
 DAY = 86400
-PROVIDER = os.path.abspath("build/pkiks-provider.so")
+PROVIDER = os.path.abspath(f"{BUILD}/pkiks-provider.so")
 
 
 class SimError(Exception):
@@ -77,6 +80,7 @@ class Sim:
         # database change, which the simulation does not need to wait for.
         shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
         self.T = tempfile.mkdtemp(prefix="pkid-sim.", dir=shm)
+        print(f"sim: daemons' files in {self.T}", flush=True)
         self.procs = {}
         self.url = f"http://127.0.0.1:{a.port}/cgi-bin/pkiclient.exe"
         self.env = dict(os.environ, PKIKS_QUIET="1")
@@ -89,12 +93,15 @@ class Sim:
         self.checks = self.bad_checks = 0
         self.bad_now = {}       # tp -> first lab instant seen invalid
         self.steps = 0
+        self.bound_stops = 0    # steps cut at a CA or identity end
         self.operator = {}      # tp -> why an operator was needed
         self.grant_manual = False
         self.next_ca = {}
         self.ca_ends = set()    # notAfter of every CA certificate served
         self.off_spans = {}     # client pkid -> [[from, to]] powered off
-        self.t_settle = self.t_collect = 0.0
+        self.t_settle = self.t_collect = self.t_batch = 0.0
+        self.slowest = 0.0      # the longest settle so far, seconds
+        self.t_start = time.time()
         os.makedirs(f"{self.out}/history", exist_ok=True)
         os.makedirs(f"{self.out}/ca", exist_ok=True)
 
@@ -194,6 +201,7 @@ class Sim:
             lines.append(f" password {tp['password']}")
         if tp.get("retry"):
             lines.append(f" enrollment retry period {tp['retry']}")
+        lines += [f" {x}" for x in tp.get("extra", [])]
         return "\n".join(lines) + "\n"
 
     def client_conf(self, k):
@@ -237,6 +245,11 @@ class Sim:
         """New exported identities and CA certificates; every started
         trustpoint checked at this instant (signature and both validity
         periods, the way `openssl verify -attime` does)."""
+        # The first check after a router came back: until then it may
+        # still be recovering (see analyze.py, power-on recovery).
+        for spans in self.off_spans.values():
+            if spans[-1][1] is not None and len(spans[-1]) == 2:
+                spans[-1].append(now)
         for name, tp in self.tps.items():
             if tp["start"] is None:
                 continue
@@ -305,25 +318,47 @@ class Sim:
     def settle(self):
         r = self.clk_settle()
         self.steps += 1
+        if self.steps % 200 == 0:
+            print(f"sim: step {self.steps}: day "
+                  f"{(r[0] - getattr(self, 't0', r[0])) / DAY:7.1f}, "
+                  f"{time.time() - self.t_start:.0f} s (settling "
+                  f"{self.t_settle:.0f} s, new trustpoints {self.t_batch:.0f} s,"
+                  f" collecting {self.t_collect:.0f} s), RSA keys made "
+                  f"{self.keygens()}", flush=True)
         return r
 
     def clk_settle(self):
         t = time.time()
-        self.clk.stdin.write(f"settle {self.a.settle_ms}\n")
+        # Stuck: no progress for --settle-ms, or for 20 times the
+        # slowest settle measured so far if that is longer (a loaded
+        # machine); sim-clock caps a settle that keeps progressing.
+        limit = max(self.a.settle_ms, int(20 * 1000 * self.slowest))
+        self.clk.stdin.write(f"settle {limit}\n")
         self.clk.stdin.flush()
         r = self.clk.stdout.readline().split()
         self.t_settle += time.time() - t
+        self.slowest = max(self.slowest, time.time() - t)
         if os.environ.get("SIM_DEBUG"):
             print(f"settle {time.time() - t:.3f} s {' '.join(r)}", flush=True)
         if not r or r[0] != "ok":
-            raise SimError("not quiet after %d ms: %s" %
-                           (self.a.settle_ms, " ".join(r[1:])))
+            raise SimError("not quiet after %d ms without progress: %s" %
+                           (limit, " ".join(r[1:])))
         return int(r[1]), int(r[2])
 
     def advance_to(self, target, now):
         if target > now:
             self.clock(f"advance {target - now}")
         return self.settle()
+
+    def keygens(self):
+        """RSA keys the client pkids made (pkiks-keygen): the run's main
+        cost."""
+        n = 0
+        for f in os.listdir(self.T):
+            if f.startswith("cl") and f.endswith(".log"):
+                with open(f"{self.T}/{f}", "rb") as fh:
+                    n += fh.read().count(b": generated key ")
+        return n
 
     def note(self, now, what):
         self.events.append((now, what))
@@ -355,21 +390,26 @@ class Sim:
                 fn()
                 now, nxt = self.settle()
             for k in sorted({tp["pid"] for tp in self.tps.values()}):
+                t = time.time()
                 if self.start_batch(k, now, started):
                     now, nxt = self.settle()
+                self.t_batch += time.time() - t
             t = time.time()
             self.collect(now)
             self.t_collect += time.time() - t
             target = min(now + a.max_step, end)
             if nxt and nxt > now:
                 target = min(target, nxt + a.window)
+                # Near a CA's end nothing is batched: a timer due within
+                # the window before it fires on time (a SHADOW with its
+                # margin, its retries), not at the end.  (An identity's
+                # end is reached only when its renewal is late: there a
+                # step stops, below, without unbatching.)
+                if any(nxt <= e < nxt + a.window for e in self.ca_ends):
+                    target = min(target, nxt)
             if faults:
                 target = min(target, max(faults[0][0], now + 1))
-            # Never step across a CA's end: what is due before it (SHADOW
-            # with its margin) fires before it, as on time.
-            for e in self.ca_ends:
-                if now < e - 1 < target:
-                    target = e - 1
+            target = self.stop_at_bounds(now, target)
             for tp in self.tps.values():
                 if tp["start"] is not None and tp["start"] > now:
                     target = min(target, tp["start"])
@@ -380,9 +420,34 @@ class Sim:
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
         self.real = time.time() - t_real
-        print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s,"
-              f" collecting {self.t_collect:.1f} s", flush=True)
+        print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s"
+              f" (of it new trustpoints {self.t_batch:.1f} s), collecting"
+              f" {self.t_collect:.1f} s; RSA keys made {self.keygens()}",
+              flush=True)
         return self.report(now)
+
+    def bounds(self):
+        """The instants no step may jump over: every CA certificate's end
+        (the promotion instant, and the instant every trustpoint must
+        hold the next chain) and every held identity's end."""
+        b = set(self.ca_ends)
+        for tp in self.tps.values():
+            if tp.get("id"):
+                b.add(analyze.times(tp["id"][0])[1])
+        return b
+
+    def stop_at_bounds(self, now, target):
+        """The step's target, cut at the first bound inside it: it stops
+        one second before the bound (what is due before it fires before
+        it, as on time, and is checked there) and then at the bound
+        itself (what is due at it fires, and is checked right after)."""
+        cut = False
+        for e in self.bounds():
+            for t in (e - 1, e):
+                if now < t < target:
+                    target, cut = t, True
+        self.bound_stops += cut
+        return target
 
     def start_batch(self, k, now, started):
         """Trustpoints whose start time has come join their pkid (a
@@ -409,13 +474,14 @@ class Sim:
 
     def report(self, now):
         res = analyze.main(self.out, extra={
-            "steps": self.steps, "checks": self.checks,
+            "steps": self.steps, "bound_stops": self.bound_stops,
+            "checks": self.checks,
             "bad_checks": self.bad_checks, "requests": self.requests,
             "events": [((t - self.t0) / DAY, w) for t, w in self.events],
             "real_seconds": self.real, "expect_gap": self.expect_gap,
             "negative": self.a.negative,
-            "offline": {n: [(a, b or now) for a, b in
-                            self.off_spans.get(f"cl{tp['pid']}", [])]
+            "offline": {n: [(x[0], x[1] or now, x[2] if len(x) > 2 else now)
+                            for x in self.off_spans.get(f"cl{tp['pid']}", [])]
                         for n, tp in self.tps.items()},
             "first_bad": {n: (t - self.t0) / DAY
                           for n, t in self.bad_now.items()}})
@@ -438,12 +504,16 @@ class MainSim(Sim):
                 name = f"T{k}x{i}"
                 # Random start in the first CA generation's first 300 days,
                 # client 0's first trustpoints at once.
+                # Quantised to --start-slot days: every batch of new
+                # trustpoints restarts its pkid (a reload refuses them).
+                slot = a.start_slot * DAY
                 plan = self.t0_guess + (0 if i < 2 else
-                                        rng.randrange(0, 300 * DAY))
+                                        rng.randrange(0, 300 * DAY)
+                                        // slot * slot)
                 self.tps[name] = {
                     "pid": k, "plan": plan, "start": None, "first": None,
                     "pct": rng.randrange(80, 100),
-                    "regenerate": rng.random() < 0.3,
+                    "regenerate": rng.random() < a.regenerate,
                     "retry": rng.choice([None, 1, 2, 5]),
                     # The pkid that is offline across a CA switch holds a
                     # challenge: it can recover (docs/TIMERS.md).
@@ -460,23 +530,24 @@ class MainSim(Sim):
             f.append((now + int(day * DAY), what, fn))
 
         # Generation 1 ends at ca; rollovers exist from ca - overlap.
+        overlap = int(a.overlap.split()[0])
         at(0.6 * ca / DAY, "CA restart", lambda: self.restart("ca"))
         at(400, "client restart (cl0)", lambda: self.restart("cl0"))
-        at(ca / DAY - a.overlap + 20, "keystore restart (blobs restored)",
+        at(ca / DAY - overlap + 20, "keystore restart (blobs restored)",
            lambda: self.keystore_restart("cl0"))
         at(ca / DAY + 100, "CA down for 5 days", lambda: self.stop_pkid("ca"))
         at(ca / DAY + 105, "CA back", lambda: self.start_pkid("ca"))
-        at(2 * ca / DAY - a.overlap + 10, "rollover cancelled by the operator",
+        at(2 * ca / DAY - overlap + 10, "rollover cancelled by the operator",
            self.cancel_rollover)
         at(2 * ca / DAY + 200, "time authority lost",
            lambda: self.clock("unauthoritative"))
         at(2 * ca / DAY + 203, "time authority regained (3 days later)",
            lambda: None)
-        at(3 * ca / DAY - a.overlap - 40, "manual grant begins",
+        at(3 * ca / DAY - overlap - 40, "manual grant begins",
            lambda: self.set_grant(True))
         for d in range(1, 60, 2):
-            at(3 * ca / DAY - a.overlap - 40 + d, None, self.grant_all)
-        at(3 * ca / DAY - a.overlap + 20, "manual grant ends",
+            at(3 * ca / DAY - overlap - 40 + d, None, self.grant_all)
+        at(3 * ca / DAY - overlap + 20, "manual grant ends",
            lambda: self.set_grant(False))
         at(4 * ca / DAY - 25, f"client {last} offline across the CA switch",
            lambda: self.go_offline(last, True))
@@ -529,29 +600,102 @@ class MainSim(Sim):
             self.start_pkid(name)
 
 
+# The negative control's cases: the CA's auto-rollover, the timer window
+# (timers due this close together fire together) and its trustpoints:
+# (auto-enroll %, extra trustpoint lines).  "long" is the issue's case, a
+# 30-day overlap with auto-enroll 60-75, which `pkictl check` warns about
+# (IOS lapses there) but pkid recovers from; "short" is a one-hour overlap
+# with a retry max-period of 7 days, which pkid really lapses on.
+NEGATIVE = {
+    "long": ("30", DAY // 2, [
+        (60, []), (70, []), (75, []),
+        (75, ["enrollment retry count 3"]),
+        (95, []), (98, []), (99, [])]),
+    "short": ("0 1", 60, [
+        (60, ["enrollment retry period 60",
+              "enrollment retry max-period 10080",
+              "enrollment retry count 1000"]),
+        (99, ["enrollment retry max-period 10080"]),
+        (99, []), (99, ["enrollment retry period 5"])]),
+}
+
+
 class NegativeSim(Sim):
-    """Negative control: checker-rejected next to accepted configurations
-    on a CA with a 30-day overlap; the checker's list of trustpoints with
-    errors must be the list of trustpoints with gaps."""
+    """Negative control: configurations `pkictl check` finds errors in
+    next to ones it accepts (or only warns about); the checker's list of
+    trustpoints with errors must be the list of trustpoints with gaps."""
 
     def plan_trustpoints(self):
         self.offline = {}
-        pcts = [60, 70, 75, 95, 98, 99]
+        _, _, cases = NEGATIVE[self.a.negative]
         for k in range(self.a.pids):
-            for i, pct in enumerate(pcts[:self.a.tps] if self.a.tps <= 6
-                                    else pcts * (self.a.tps // 6)):
+            for i, (pct, extra) in enumerate(cases):
                 name = f"N{k}x{i}"
-                self.tps[name] = {"pid": k, "plan": self.t0_guess,
+                self.tps[name] = {"pid": k, "plan": self.worst_start(pct),
                                   "start": None, "first": None, "pct": pct,
-                                  "regenerate": False, "retry": None}
+                                  "regenerate": False, "retry": None,
+                                  "extra": extra}
         path = f"{self.T}/predict.conf"
         with open(path, "w") as f:
+            # The CA's timers from its own block, as an operator would
+            # check one file holding both.
+            f.write("crypto pki server SIMCA\n"
+                    f" lifetime ca-certificate {self.a.ca_days}\n"
+                    f" lifetime certificate {self.a.cert_days}\n"
+                    f" auto-rollover {self.a.overlap}\n"
+                    " lifetime crl 336\n")
             for name, tp in self.tps.items():
                 f.write(self.tp_block(name, tp))
-        self.expect_gap = sorted(self.check(path))
+        self.findings = self.all_findings(path)
+        self.expect_gap = sorted(n for n, fs in self.findings.items()
+                                 if any(sev == "error" for _, sev in fs))
+
+    def worst_start(self, pct):
+        """The start that gives the checker's worst case: an identity of
+        the full lifetime L issued exactly L before the CA's end (its
+        SHADOW (1 - p)·L before that end).  Identities follow each other
+        every p·L from the start, so start where one of them lands at
+        the CA's end - L.  (Any other start cuts the last identity short
+        and moves its SHADOW nearer the end.)"""
+        life = self.a.cert_days * DAY
+        at = self.a.ca_days * DAY - life
+        step = life * pct // 100
+        return self.t0_guess + at - (at // step) * step
+
+    def all_findings(self, path):
+        r = subprocess.run([f"{B}/pkictl", "--json", "check", "-c", path],
+                           capture_output=True, text=True, env=self.env)
+        out = {n: [] for n in self.tps}
+        for f in json.loads(r.stdout)["findings"]:
+            if f["object"].startswith("trustpoint "):
+                out[f["object"].split()[-1]].append((f["id"], f["severity"]))
+        return out
+
+    def check(self, path):
+        return set(self.expect_gap)
 
     def plan_faults(self, now):
         return []
+
+    def report(self, now):
+        rc = super().report(now)
+        with open(f"{self.out}/summary.json") as f:
+            gaps = json.load(f)["gap_by_tp"]
+        rows = ["| auto-rollover | trustpoint | configuration | `pkictl check` "
+                "| simulated gap seconds | agree |",
+                "|---|---|---|---|---|---|"]
+        for name, tp in self.tps.items():
+            fs = self.findings[name]
+            err = any(sev == "error" for _, sev in fs)
+            g = gaps.get(name, 0)
+            conf = "; ".join([f"auto-enroll {tp['pct']}"] + tp["extra"])
+            found = ", ".join(f"{i} ({sev})" for i, sev in fs) or "clean"
+            rows.append(f"| {self.a.overlap} | {name} | {conf} | {found} | {g} "
+                        f"| {'yes' if err == (g > 0) else 'NO'} |")
+        with open(f"{self.out}/negative.md", "w") as f:
+            f.write("\n".join(rows) + "\n")
+        print("\n".join(rows), flush=True)
+        return rc
 
 
 def main():
@@ -564,17 +708,24 @@ def main():
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--ca-days", type=int, default=730)
     p.add_argument("--cert-days", type=int, default=365)
-    p.add_argument("--overlap", type=int, default=90)
+    p.add_argument("--overlap", default="90",
+                   help="auto-rollover: DAYS [HOURS [MINUTES]]")
     p.add_argument("--window", type=int, default=DAY // 2,
                    help="timers due this close after the next fire together")
     p.add_argument("--max-step", type=int, default=30 * DAY)
+    p.add_argument("--regenerate", type=float, default=0.3,
+                   help="the share of trustpoints with auto-enroll "
+                   "regenerate (a new RSA key at each renewal)")
+    p.add_argument("--start-slot", type=int, default=1,
+                   help="trustpoints start on multiples of this many days")
     p.add_argument("--settle-ms", type=int, default=120000)
-    p.add_argument("--negative", action="store_true")
+    p.add_argument("--negative", choices=sorted(NEGATIVE),
+                   help="the negative control's case instead")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--no-faults", action="store_true")
     a = p.parse_args()
     if a.negative:
-        a.overlap = 30
+        a.overlap, a.window, _ = NEGATIVE[a.negative]
     sim = (NegativeSim if a.negative else MainSim)(a)
     rc = 1
     try:

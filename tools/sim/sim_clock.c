@@ -12,6 +12,9 @@
  *                               no keystore timer is due: "ok NOW NEXT"
  *                               (NEXT: the next armed deadline, 0: none),
  *                               else "busy WHAT" after MAX_MS of real time
+ *                               without progress (no wake-up, no timer
+ *                               armed, fired or moved), or after
+ *                               SETTLE_CAP times MAX_MS in all
  *   unauthoritative             the clock loses its authority
  *   reopen                      connect to the keystores again (restarted)
  *   now                         "ok NOW" (seconds)
@@ -35,6 +38,10 @@
 #include "keystore.h"
 
 #define WATCH_MAX 16
+/* A settle that keeps making progress (a pkid restarted with many new
+ * trustpoints, each making its RSA key) may take this many times its
+ * quiet limit before it is called stuck. */
+#define SETTLE_CAP 15
 #define KS_MAX 16
 #define NS 1000000000ULL
 
@@ -46,6 +53,9 @@ struct watched {
 static struct pkiks *kss[KS_MAX];
 static char ks_path[KS_MAX][256];
 static int nks;
+/* What the last round saw of the timers and wake-ups: a change is
+ * progress (settle). */
+static uint64_t progress_sig;
 static struct watched watch[WATCH_MAX];
 static int nwatch;
 
@@ -133,6 +143,7 @@ static int timers_quiet_one(int k, uint64_t now, uint64_t *next, char *why,
 		return 0;
 	}
 	for (i = 0; i < count; i++) {
+		progress_sig = progress_sig * 31 + t[i].deadline_ns + t[i].state;
 		if (t[i].state != PKIKS_TIMER_ARMED)
 			continue;
 		if (t[i].deadline_ns <= now) {
@@ -211,6 +222,7 @@ static int round_quiet(uint64_t *now, uint64_t *next, char *why, size_t n)
 			quiet = 0;
 		if (w != watch[i].wakeups)
 			quiet = 0, watch[i].wakeups = w;
+		progress_sig = progress_sig * 31 + w;
 	}
 	/* A timer armed by a handler after the keystore was asked. */
 	if (quiet && !timers_quiet(*now, next, why, n))
@@ -220,23 +232,29 @@ static int round_quiet(uint64_t *now, uint64_t *next, char *why, size_t n)
 
 static void settle(long max_ms)
 {
-	uint64_t until = mono_ms() + (uint64_t)max_ms, now = 0, next = 0;
+	uint64_t start = mono_ms(), until = start + (uint64_t)max_ms;
+	uint64_t cap = start + (uint64_t)max_ms * SETTLE_CAP, now = 0, next = 0;
+	uint64_t sig = 0;
 	unsigned int nap_us = 500, quiet_rounds = 0, rounds = 0;
 	char why[512] = "";
 
 	for (;;) {
 		rounds++;
+		progress_sig = 0;
 		if (round_quiet(&now, &next, why, sizeof(why)))
 			quiet_rounds++;
 		else
 			quiet_rounds = 0;
+		if (rounds > 1 && progress_sig != sig && mono_ms() < cap)
+			until = mono_ms() + (uint64_t)max_ms;
+		sig = progress_sig;
 		if (quiet_rounds >= 2) {
 			printf("ok %llu %llu %u\n",
 			       (unsigned long long)(now / NS),
 			       (unsigned long long)(next / NS), rounds);
 			return;
 		}
-		if (mono_ms() > until) {
+		if (mono_ms() > until || mono_ms() > cap) {
 			printf("busy %s\n", why);
 			return;
 		}

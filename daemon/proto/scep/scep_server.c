@@ -27,6 +27,7 @@
 
 #include "ca/ca.h"
 #include "core/log.h"
+#include "core/testhook.h"
 #include "scep.h"
 #include "scep_server.h"
 
@@ -415,6 +416,7 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 	size_t n;
 	int ret;
 
+	pkid_test_mark("scep-operation");
 	ret = ca_keys_get(s->ca, &k);
 	if (ret < 0)
 		return ret;
