@@ -245,6 +245,26 @@ struct ca_pub *ca_pub_snapshot(struct ca *ca)
 	return pub;
 }
 
+struct ca_pub *ca_work_begin(struct ca *ca)
+{
+	struct ca_pub *pub = ca_pub_snapshot(ca);
+
+	if (!pub)
+		return NULL;
+	pthread_mutex_lock(&ca->lock);
+	if (ca->running)
+		return pub;
+	pthread_mutex_unlock(&ca->lock);
+	ca_pub_free(pub);
+	return NULL;
+}
+
+void ca_work_end(struct ca *ca, struct ca_pub *pub)
+{
+	pthread_mutex_unlock(&ca->lock);
+	ca_pub_free(pub);
+}
+
 struct ca_pub *ca_pub_dup(const struct ca_pub *p)
 {
 	struct ca_pub *n = calloc(1, sizeof(*n));

@@ -231,6 +231,30 @@ static bool ra_usable(struct ca_pub *pub, X509 *ra, int64_t now)
 	       (end > now || ca_pub_expired(pub, now));
 }
 
+int ca_issue_service_cert(struct ca *ca, struct ca_pub *issuer,
+			  struct ca_issue_params *p, const char *cn,
+			  const char *path, X509 **out)
+{
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	size_t len = 0;
+	int ret = -ENOMEM;
+
+	if (!name ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+					(const unsigned char *)cn, -1, -1, 0))
+		goto out;
+	p->subject = name;
+	ret = ca_issue(ca, issuer, p, out);
+	ret = ret ?: ca_x509_der(*out, &der, &len);
+	ret = ret ?: ca_write_file(path, der, len, 0644);
+	p->subject = NULL;
+out:
+	free(der);
+	X509_NAME_free(name);
+	return ret;
+}
+
 /*
  * Issue an RA certificate for ra_key under issuer (the CA, or the
  * rollover CA with not_before its start) and write it to path.
@@ -243,24 +267,9 @@ int ca_ra_issue(struct ca *ca, struct ca_pub *issuer, EVP_PKEY *ra_key,
 				    .pubkey = ra_key,
 				    .not_before = not_before};
 	char cn[PKIKS_NAME_MAX + 8];
-	X509_NAME *name = X509_NAME_new();
-	unsigned char *der = NULL;
-	size_t len = 0;
-	int ret = -ENOMEM;
 
 	snprintf(cn, sizeof(cn), "%s RA", ca->cfg.name);
-	if (!name ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-					(unsigned char *)cn, -1, -1, 0))
-		goto out;
-	p.subject = name;
-	ret = ca_issue(ca, issuer, &p, out);
-	ret = ret ?: ca_x509_der(*out, &der, &len);
-	ret = ret ?: ca_write_file(path, der, len, 0644);
-out:
-	free(der);
-	X509_NAME_free(name);
-	return ret;
+	return ca_issue_service_cert(ca, issuer, &p, cn, path, out);
 }
 
 /* 1 if the keystore holds key name, 0 if not, or a negative errno. */

@@ -103,6 +103,11 @@ struct ca_pub *ca_pub_dup(const struct ca_pub *p);
 /* ca_pub_dup of what readers see now (RCU), or NULL before the first
  * publish or when out of memory; free with ca_pub_free. */
 struct ca_pub *ca_pub_snapshot(struct ca *ca);
+/* For work on the published state of a running CA: a snapshot, with
+ * ca->lock held; NULL (nothing held) when the CA does not run.  Give
+ * both back with ca_work_end(). */
+struct ca_pub *ca_work_begin(struct ca *ca);
+void ca_work_end(struct ca *ca, struct ca_pub *pub);
 void ca_pub_free(struct ca_pub *p);
 int ca_dir(struct ca *ca, char *buf, size_t size); /* `database url` */
 int ca_write_file(const char *path, const void *data, size_t len,
@@ -151,8 +156,6 @@ int ca_key_exists(struct ca *ca, const char *name);
 int ca_ra_key_name(struct ca *ca, bool rollover, char *name, size_t size);
 int ca_ra_path(struct ca *ca, bool rollover, char *path, size_t size);
 X509 *ca_read_der_file(const char *path);
-int ca_ra_issue(struct ca *ca, struct ca_pub *issuer, EVP_PKEY *ra_key,
-		int64_t not_before, const char *path, X509 **out);
 
 /* ca_issue.c */
 struct ca_issue_params {
@@ -181,6 +184,13 @@ void ca_cer_rebuild(struct ca *ca);
 int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out);
 int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	     const struct ca_issue_params *p, X509 **out);
+/* ca_issue for p->pubkey named CN=cn (a service of the CA: its RA, its
+ * OCSP responder), DER written to path. */
+int ca_issue_service_cert(struct ca *ca, struct ca_pub *issuer,
+			  struct ca_issue_params *p, const char *cn,
+			  const char *path, X509 **out);
+int ca_ra_issue(struct ca *ca, struct ca_pub *issuer, EVP_PKEY *ra_key,
+		int64_t not_before, const char *path, X509 **out);
 
 /* ca_csr.c: may this CSR's subject and subjectAltName go into a
  * certificate?  0, or -EPERM with the reason in why. */

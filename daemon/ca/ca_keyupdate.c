@@ -138,20 +138,16 @@ int ca_key_update_certs(struct ca *ca, X509 **new_with_old,
 	int ret;
 
 	*new_with_old = *old_with_new = NULL;
-	pub = ca_pub_snapshot(ca);
+	pub = ca_work_begin(ca);
 	if (!pub)
 		return -EAGAIN;
-	pthread_mutex_lock(&ca->lock);
-	if (!ca->running)
-		ret = -EAGAIN;
-	else if (!pub->k.roll_cert || !pub->k.roll_key)
+	if (!pub->k.roll_cert || !pub->k.roll_key)
 		ret = -ENOENT;
 	else if (ca_now(ca, &now) < 0)
 		ret = -ETIME;
 	else
 		ret = pair(ca, pub, now, new_with_old, old_with_new);
-	pthread_mutex_unlock(&ca->lock);
-	ca_pub_free(pub);
+	ca_work_end(ca, pub);
 	if (ret < 0 && ret != -ENOENT && ret != -EAGAIN)
 		pkid_log(LOG_ERR, "CS_KEY_UPDATE",
 			 "%s: no Root CA Key Update certificates: %s",

@@ -604,27 +604,13 @@ static int issue_cert(struct ca *ca, X509 *issuer, EVP_PKEY *issuer_key,
 	struct ca_issue_params p = {
 		.now = now, .ra = true, .ocsp = true, .pubkey = key};
 	char cn[PKID_CONF_NAME_MAX + 32];
-	X509_NAME *name = X509_NAME_new();
-	unsigned char *der = NULL;
-	size_t len = 0;
 	int64_t start;
-	int ret = -ENOMEM;
 
 	/* Under the rollover CA: valid from its start, as its RA. */
 	if (ca_time_of(X509_get0_notBefore(issuer), &start) == 0 && start > now)
 		p.not_before = start;
 	snprintf(cn, sizeof(cn), "%s OCSP Responder", ca->cfg.name);
-	if (!name || !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-						 (unsigned char *)cn, -1, -1, 0))
-		goto out;
-	p.subject = name;
-	ret = ca_issue(ca, &view, &p, out);
-	ret = ret ?: ca_x509_der(*out, &der, &len);
-	ret = ret ?: ca_write_file(path, der, len, 0644);
-out:
-	free(der);
-	X509_NAME_free(name);
-	return ret;
+	return ca_issue_service_cert(ca, &view, &p, cn, path, out);
 }
 
 static int signer_ids(struct ocsp_signer *s)

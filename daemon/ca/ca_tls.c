@@ -195,20 +195,16 @@ int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
 
 	*cert = NULL;
 	*key = NULL;
-	pub = ca_pub_snapshot(ca);
+	pub = ca_work_begin(ca);
 	if (!pub)
 		return -EAGAIN;
-	pthread_mutex_lock(&ca->lock);
-	if (!ca->running)
-		ret = -EAGAIN;
-	else if (ca_now(ca, &now) < 0)
+	if (ca_now(ca, &now) < 0)
 		ret = -ETIME;
 	else if (ca_pub_expired(pub, now))
 		ret = -EKEYEXPIRED;
 	else
 		ret = identity(ca, pub, host, now, cert, key);
-	pthread_mutex_unlock(&ca->lock);
-	ca_pub_free(pub);
+	ca_work_end(ca, pub);
 	if (ret == 0)
 		*renew_at = renew_time(*cert);
 	else if (ret != -EAGAIN)

@@ -76,3 +76,15 @@ root_pending_id() {
 	cactl --json "show requests" TESTCA | jq -er --arg s "$1" \
 		'[.[] | select(.state == "pending" and (.subject | contains($s)))][0].id // empty'
 }
+
+# The root grants the sub's pending CA request (the operator's step).
+root_grant_sub() {
+	wait_for 20 root_pending_id "CN=pkid sub CA" || hfail "no pending request of the sub"
+	cactl "server grant" TESTCA "$(root_pending_id "CN=pkid sub CA")" >/dev/null || hfail "grant"
+}
+
+# sub_timer KIND: the deadline (s) of trustpoint SUB's timer KIND.
+sub_timer() {
+	$B/pkictl --json show timers | jq -r --arg k "$1" \
+		'.timers[] | select(.owner == "SUB" and .kind == $k) | .deadline_ns / 1000000000 | floor'
+}

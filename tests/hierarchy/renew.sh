@@ -19,12 +19,7 @@ rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 sub_conf "fingerprint $rootfp" "auto-enroll 50"
 sed -i 's/^ lifetime certificate 10$/ lifetime certificate 20/' "$T/sub.conf"
 sub_start
-wait_for 20 root_pending_id "CN=pkid sub CA" || hfail "no pending request of the sub"
-cactl "server grant" TESTCA "$(root_pending_id "CN=pkid sub CA")" >/dev/null || hfail "grant"
-sub_timer() {
-	$B/pkictl --json show timers | jq -r --arg k "$1" \
-		'.timers[] | select(.owner == "SUB" and .kind == $k) | .deadline_ns / 1000000000 | floor'
-}
+root_grant_sub
 poll=$(sub_timer POLL)
 [ -n "$poll" ] || hfail "no POLL for SUB"
 lab_to $((poll + 1))

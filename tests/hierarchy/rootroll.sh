@@ -23,12 +23,7 @@ ca_start
 rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 sub_conf "fingerprint $rootfp" "auto-enroll 60"
 sub_start
-wait_for 20 root_pending_id "CN=pkid sub CA" || hfail "no pending request of the sub"
-cactl "server grant" TESTCA "$(root_pending_id "CN=pkid sub CA")" >/dev/null || hfail "grant"
-sub_timer() {
-	$B/pkictl --json show timers | jq -r --arg k "$1" \
-		'.timers[] | select(.owner == "SUB" and .kind == $k) | .deadline_ns / 1000000000 | floor'
-}
+root_grant_sub
 get_pem() { # get_pem URL N: the N-th certificate of GetCACert
 	curl -sf "$1?operation=GetCACert" |
 		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
