@@ -94,19 +94,27 @@ req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" t-othername "$T/othername.der"
 expect_scep "subjectAltName otherName (not copied by policy)" 2 2
 [ "$(certs)" = "$before" ] || fail "a refused request was issued"
 
+# --- a request for a CA is never granted by `grant auto` (issue 17) --------
+csr wantca "CN=wantca" 'basicConstraints=critical,CA:TRUE'
+req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" "t-wantca" "$T/wantca.der"
+expect_scep "asks for CA:TRUE under grant auto (waits for the operator)" 3 -
+[ "$(certs)" = "$before" ] || fail "a CA request was issued by grant auto"
+
 # --- what is allowed is issued, and only that -----------------------------
+# The request asks for keyCertSign: the CA's own key usage is what counts.
 csr ok "CN=${cn64}"$'\nO=pkid test' \
-	$'subjectAltName=DNS:ok.example,IP:192.0.2.7\nbasicConstraints=critical,CA:TRUE'
+	$'subjectAltName=DNS:ok.example,IP:192.0.2.7\nkeyUsage=critical,keyCertSign'
 req 19 AES-128-CBC "$T/self.pem" "$T/k.pem" "t-ok" "$T/ok.der"
-expect_scep "64-character CN, one SAN, asks for CA:TRUE" 0 -
+expect_scep "64-character CN, one SAN, asks for keyCertSign" 0 -
 serial=$(ctl --json "show certificates" $CA_NAME | jq '.[-1].serial')
 openssl x509 -inform der -in "$T/db/$serial.cer" -noout -text >"$T/ok.txt" ||
 	fail "no $serial.cer"
 grep -q "DNS:ok.example, IP Address:192.0.2.7" "$T/ok.txt" || fail "SAN not copied"
 [ "$(grep -c 'Subject Alternative Name' "$T/ok.txt")" = 1 ] || fail "SAN count"
-grep -q "CA:FALSE" "$T/ok.txt" || fail "the CSR's basicConstraints was copied"
+grep -q "CA:FALSE" "$T/ok.txt" || fail "no CA:FALSE basicConstraints"
+grep -q "Certificate Sign" "$T/ok.txt" && fail "the CSR's keyUsage was copied"
 [ "$(certs)" = "$((before + 1))" ] || fail "certificate count"
-echo "ok: issued with its one SAN, the CA's own basicConstraints"
+echo "ok: issued with its one SAN, the CA's own basicConstraints and key usage"
 
 kill -0 "$PKID_PID" || fail "pkid died"
 ca_kill TERM || fail "pkid did not stop cleanly"
