@@ -54,8 +54,7 @@ wait_for 20 root_pending_id "CN=pkid sub CA" ||
 	hfail "no pending request of the sub at the root"
 id=$(root_pending_id "CN=pkid sub CA")
 cactl "server reject" TESTCA "$id" >/dev/null || hfail "reject $id"
-poll=$($B/pkictl --json show timers | jq -r \
-	'.timers[] | select(.owner == "SUB" and .kind == "POLL") | .deadline_ns / 1000000000 | floor')
+poll=$(sub_timer POLL)
 [ -n "$poll" ] || hfail "no POLL timer for trustpoint SUB"
 left=$((poll - $(lab_now)))
 [ "$left" -le 61 ] || hfail "POLL $left s away, armed for 60 s"

@@ -42,8 +42,7 @@ echo "ok: sub made key SUB, request $id pending at the root, not serving"
 # 2. The root's operator grants; the sub's POLL (60 s, `enrollment retry
 #    period 1`) fetches it and the sub starts.
 cactl "server grant" TESTCA "$id" >/dev/null || hfail "grant $id"
-poll=$($B/pkictl --json show timers | jq -r \
-	'.timers[] | select(.owner == "SUB" and .kind == "POLL") | .deadline_ns / 1000000000 | floor')
+poll=$(sub_timer POLL)
 [ -n "$poll" ] || hfail "no POLL timer for trustpoint SUB"
 # The lab clock is not moved: strongSwan checks validity on the wall
 # clock, and the sub's RA certificate starts at the sub's start.  Wait
