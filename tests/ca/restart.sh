@@ -82,8 +82,14 @@ n=$(ctl --json "show certificates" $CA_NAME | jq '[.[] | select(.subject | test(
 ca_kill TERM || fail "SIGTERM"
 sed -i 's/issuer-name CN=pkid test CA,O=pkid/issuer-name CN=impostor/' "$T/pkid.conf"
 CA_WAIT=GetCACaps ca_start
+# GetCACaps answers before the CA has loaded (on PostgreSQL it may still
+# be connecting): wait for its verdict (bounded: 300 x 0.1 s), then ask.
+for i in $(seq 1 300); do
+	grep -q "issuer-name is locked" "$T/pkid.log" && break
+	sleep 0.1
+done
+grep -q "issuer-name is locked" "$T/pkid.log" || fail "no lock message"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=GetCACert")
 [ "$code" = 503 ] || fail "CA started with a changed issuer-name (HTTP $code)"
-grep -q "issuer-name is locked" "$T/pkid.log" || fail "no lock message"
 echo "ok: issuer-name locked once the CA exists"
 echo "check-ca-restart: OK"
