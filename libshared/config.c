@@ -388,35 +388,38 @@ fail:
 
 /* ---- checks across lines, once the whole file is read ---- */
 
-/* mode sub-cs enrolls through the trustpoint of the server's name. */
+/* mode sub-cs and mode ra enroll through the trustpoint of the server's
+ * name: the parent CA (sub-cs) or the upstream CA (ra). */
 static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 {
 	const struct pkid_trustpoint_config *t;
+	const char *m = pkid_server_mode_name(s->mode);
 
-	if (s->mode != PKID_MODE_SUB_CS)
+	if (s->mode != PKID_MODE_SUB_CS && s->mode != PKID_MODE_RA)
 		return;
 	t = pkid_config_trustpoint(p->cfg, s->name);
 	if (!t)
 		conf_err(p,
-			 "crypto pki server %s: mode sub-cs needs crypto pki "
-			 "trustpoint %s (its enrollment url is the parent CA)",
-			 s->name, s->name);
+			 "crypto pki server %s: mode %s needs crypto pki "
+			 "trustpoint %s (its enrollment url is the %s CA)",
+			 s->name, m, s->name,
+			 s->mode == PKID_MODE_RA ? "upstream" : "parent");
 	else if (!t->enrollment_url[0])
 		conf_err(p,
-			 "crypto pki server %s: mode sub-cs: trustpoint %s has "
+			 "crypto pki server %s: mode %s: trustpoint %s has "
 			 "no enrollment url",
-			 s->name, s->name);
+			 s->name, m, s->name);
 	else if (strcmp(t->rsakeypair, s->name))
 		conf_err(p,
-			 "crypto pki server %s: mode sub-cs: trustpoint %s's "
-			 "rsakeypair must be the CA key %s",
-			 s->name, s->name, s->name);
+			 "crypto pki server %s: mode %s: trustpoint %s's "
+			 "rsakeypair must be the server's key %s",
+			 s->name, m, s->name, s->name);
 	else if (t->auto_enroll_regenerate)
 		conf_err(p,
-			 "crypto pki server %s: mode sub-cs: trustpoint %s "
-			 "renews the CA key itself: auto-enroll regenerate (a "
-			 "new CA key) is not served yet",
-			 s->name, s->name);
+			 "crypto pki server %s: mode %s: trustpoint %s "
+			 "renews the server's key itself: auto-enroll "
+			 "regenerate (a new key) is not served yet",
+			 s->name, m, s->name);
 }
 
 static void check_server(struct parser *p, const struct pkid_server_config *s)
@@ -454,9 +457,11 @@ static void check_trustpoint(struct parser *p,
 			"(%u) is below enrollment retry period (%u)",
 			t->name, t->retry_max_period_min, t->retry_period_min);
 	/* the CA's key is named after the server: a client must not use it,
-	 * except a sub-cs's own trustpoint, which enrolls that key (IOS) */
+	 * except a sub-cs's or an RA's own trustpoint, which enrolls that
+	 * key (IOS) */
 	srv = pkid_config_server(p->cfg, t->rsakeypair);
-	if (srv && !(srv->mode == PKID_MODE_SUB_CS && !strcmp(srv->name, t->name)))
+	if (srv && !((srv->mode == PKID_MODE_SUB_CS || srv->mode == PKID_MODE_RA) &&
+		     !strcmp(srv->name, t->name)))
 		conf_err(
 			p,
 			"crypto pki trustpoint %s: rsakeypair %s is the key of "

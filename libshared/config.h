@@ -95,11 +95,14 @@ enum pkid_ra_mode {
 /*
  * mode sub-cs (IOS): the server's CA certificate comes from a parent CA
  * through the trustpoint of the same name (daemon/ca/ca_sub.c), instead
- * of being self-signed.  IOS's `mode ra` is not served yet.
+ * of being self-signed.  mode ra (IOS): a registration authority that
+ * checks requests and forwards them to the CA trustpoint NAME enrolls
+ * with, signed with its own certificate from that CA (daemon/ca/ca_ra.c).
  */
 enum pkid_server_mode {
 	PKID_MODE_ROOT = 0, /* default: a self-signed root */
 	PKID_MODE_SUB_CS,
+	PKID_MODE_RA,
 };
 
 /* serial-number / ip-address: absent, present, or explicitly "none". */
@@ -135,6 +138,10 @@ struct pkid_server_config {
 	 * without the operator; a first CA request never is
 	 * (daemon/ca/ca_subpolicy.c) */
 	bool grant_rollover_ca;
+	/* grant ra-auto (IOS): a request forwarded by an RA (signed by a
+	 * valid certificate this server issued whose subject names "ioscs
+	 * RA" as CN or OU) is granted without the operator */
+	bool grant_ra_auto;
 	/* ca-path-length N (ours): the pathLenConstraint put in the CA
 	 * certificates this server issues to subordinates; default 0 */
 	unsigned int ca_path_length;
@@ -160,7 +167,7 @@ struct pkid_server_config {
 	/* password [0|7] PW: a static challenge password ("" when none) */
 	char password[PKID_CONF_PW_MAX];
 	enum pkid_ra_mode ra_mode; /* ra-certificate auto|none */
-	enum pkid_server_mode mode; /* mode sub-cs */
+	enum pkid_server_mode mode; /* mode sub-cs | ra */
 	/* legacy des (ours, not IOS): accept single-DES request envelopes
 	 * from old clients; default off */
 	bool legacy_des;

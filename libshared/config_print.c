@@ -20,7 +20,7 @@ static const char *const grant_names[] = {"manual", "auto", "none"};
 static const char *const level_names[] = {"minimum", "names", "complete"};
 static const char *const archive_names[] = {"pkcs12", "pem"};
 static const char *const ra_mode_names[] = {"auto", "none"};
-static const char *const server_mode_names[] = {"root", "sub-cs"};
+static const char *const server_mode_names[] = {"root", "sub-cs", "ra"};
 
 #define NAME_OF(table, v)                                                      \
 	((unsigned int)(v) < sizeof(table) / sizeof(table[0]) ? table[v] : "?")
@@ -102,6 +102,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " grant auto trustpoint %s\n", s->grant_auto_tp);
 	if (s->grant_rollover_ca)
 		fprintf(out, " grant auto rollover ca-cert\n");
+	if (s->grant_ra_auto)
+		fprintf(out, " grant ra-auto\n");
 	if (s->ca_path_length)
 		fprintf(out, " ca-path-length %u\n", s->ca_path_length);
 	if (s->db_level != PKID_DB_LEVEL_MINIMUM)
@@ -281,6 +283,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(auto_rollover) && SAME(rollover_window) &&
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(grant_rollover_ca) &&
+	       SAME(grant_ra_auto) &&
 	       SAME(ca_path_length) && SAME(db_level) && SAME_STR(db_url) &&
 	       SAME_STR(db_connection) && SAME_STR(db_credentials) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&

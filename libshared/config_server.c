@@ -135,16 +135,23 @@ static int srv_grant_rollover(struct parser *p, const struct cmdline *c)
 }
 
 /* grant auto | grant none | grant auto trustpoint TP |
- * grant auto rollover ca-cert */
+ * grant auto rollover ca-cert | grant ra-auto */
 static int srv_grant(struct parser *p, const struct cmdline *c)
 {
-	static const char *const modes[] = {"auto", "none", NULL};
+	static const char *const modes[] = {"auto", "none", "ra-auto", NULL};
 	static const char *const sub[] = {"trustpoint", "rollover", NULL};
 	struct pkid_server_config *s = cur_server(p);
 	int k;
 
 	if (c->argc >= 2 && conf_match_word(c->argv[1], sub) == 1)
 		return srv_grant_rollover(p, c);
+	if (c->argc >= 1 && conf_match_word(c->argv[0], modes) == 2) {
+		/* grant ra-auto: beside the grant mode, not instead of it */
+		if (conf_no_more(p, c, 1))
+			return -EINVAL;
+		s->grant_ra_auto = !c->neg;
+		return 0;
+	}
 	if (c->neg) {
 		/* "no grant auto trustpoint [TP]" drops only the trustpoint */
 		if (c->argc >= 2 && conf_match_word(c->argv[1], sub) == 0)
@@ -359,7 +366,8 @@ static int srv_ra_certificate(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
-/* mode sub-cs: the CA certificate from the parent (trustpoint NAME) */
+/* mode sub-cs: the CA certificate from the parent (trustpoint NAME);
+ * mode ra: a registration authority in front of it */
 static int srv_mode(struct parser *p, const struct cmdline *c)
 {
 	static const char *const modes[] = {"sub-cs", "ra", NULL};
@@ -373,11 +381,7 @@ static int srv_mode(struct parser *p, const struct cmdline *c)
 	k = conf_keyword(p, c, 0, modes);
 	if (k < 0 || conf_no_more(p, c, 1))
 		return -EINVAL;
-	if (k == 1) {
-		conf_err(p, "'%s': mode ra is not served by pkid yet", c->name);
-		return -EINVAL;
-	}
-	s->mode = PKID_MODE_SUB_CS;
+	s->mode = k == 1 ? PKID_MODE_RA : PKID_MODE_SUB_CS;
 	return 0;
 }
 

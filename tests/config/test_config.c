@@ -765,7 +765,12 @@ static void test_hierarchy_lines(void)
 		"crypto pki trustpoint SUB\n enrollment url http://x/\n"
 		" auto-enroll 70 regenerate\ncrypto pki server SUB\n"
 		" mode sub-cs\n",
-		"crypto pki server CA\n mode ra\n",
+		"crypto pki server CA\n mode ra\n", /* no trustpoint CA */
+		"crypto pki trustpoint RA\ncrypto pki server RA\n"
+		" mode ra\n", /* no enrollment url */
+		"crypto pki trustpoint RA\n enrollment url http://x/\n"
+		" rsakeypair OTHER\ncrypto pki server RA\n mode ra\n",
+		"crypto pki server CA\n grant ra-auto now\n",
 		"crypto pki server CA\n mode root\n",
 		"crypto pki server CA\n grant auto rollover ra-cert\n",
 		"crypto pki server CA\n grant none rollover ca-cert\n",
@@ -793,6 +798,28 @@ static void test_hierarchy_lines(void)
 	CU_ASSERT_FALSE(no->servers[0].grant_rollover_ca);
 	CU_ASSERT_STRING_EQUAL(pkid_server_locked_change(s, &no->servers[0]),
 			       "mode");
+	pkid_config_free(no);
+	/* mode ra (an RA in front of the CA its trustpoint enrolls with),
+	 * and the CA's grant ra-auto beside its grant mode */
+	no = parse_ok("crypto pki trustpoint RA\n enrollment url http://x/\n"
+		      "crypto pki server RA\n mode ra\n grant ra-auto\n");
+	CU_ASSERT_EQUAL(no->servers[0].mode, PKID_MODE_RA);
+	CU_ASSERT_TRUE(no->servers[0].grant_ra_auto);
+	CU_ASSERT_EQUAL(no->servers[0].grant, PKID_GRANT_MANUAL);
+	free(text);
+	text = pkid_config_to_string(no, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " mode ra\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " grant ra-auto\n"));
+	pkid_config_free(back);
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_server_config_equal(&no->servers[0],
+						&back->servers[0]));
+	pkid_config_free(no);
+	no = parse_ok("crypto pki server CA\n grant ra-auto\n grant auto\n"
+		      " no grant ra-auto\n");
+	CU_ASSERT_FALSE(no->servers[0].grant_ra_auto);
+	CU_ASSERT_EQUAL(no->servers[0].grant, PKID_GRANT_AUTO);
 	pkid_config_free(no);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		no = NULL;
