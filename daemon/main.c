@@ -39,6 +39,7 @@
 #include "health/health.h"
 #include "core/http.h"
 #include "proto/scep/scep_client.h"
+#include "proto/scep/scep_enroll.h"
 #include "proto/ocsp/ocsp_http.h"
 #include "proto/est/est_server.h"
 #include "proto/scep/scep_http.h"
@@ -317,6 +318,8 @@ static int setup_ca(struct pkid *d)
 		.key_mode = d->opts.key_mode,
 		.key_mode_forced = d->opts.key_mode_set,
 	};
+	const struct pkid_trustpoint_config *tp;
+	int ret;
 
 	if (!d->opts.key_mode_set && d->cfg->n_servers &&
 	    d->cfg->servers[0].ra_mode == PKID_RA_NONE)
@@ -331,7 +334,14 @@ static int setup_ca(struct pkid *d)
 		 d->opts.state_dir);
 	if (d->cfg->n_servers == 0)
 		return 0;
-	return ca_new(&d->ca, &d->cfg->servers[0], &env);
+	ret = ca_new(&d->ca, &d->cfg->servers[0], &env);
+	/* mode ra forwards to its trustpoint's CA, in the trustpoints'
+	 * protocol (the parser made sure the trustpoint exists) */
+	tp = pkid_config_trustpoint(d->cfg, d->cfg->servers[0].name);
+	if (ret == 0 && d->cfg->servers[0].mode == PKID_MODE_RA && tp)
+		ca_ra_set_upstream(d->ca, tp->enrollment_url,
+				   &scep_enroll_proto);
+	return ret;
 }
 
 /* The trustpoints (pkid as a PKI client); they share the database. */
@@ -584,6 +594,8 @@ static int run(struct pkid *d)
 			try_start(d); /* a sub-cs's certificate came */
 			if (d->ca && ca_running(d->ca))
 				ca_sub_refresh(d->ca); /* or a new one */
+			if (d->ca && ca_running(d->ca))
+				ca_ra_refresh(d->ca); /* an RA's, too */
 		}
 		if (n > 3 && p[3].revents) {
 			if (pkiks_event_read(d->ev, &ev) == 0) {

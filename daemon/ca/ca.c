@@ -504,6 +504,9 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		*why = CA_DIR_MSG;
 		return ret;
 	}
+	/* mode ra: no CA key, certificate, CRL or rollover of its own */
+	if (ca_is_ra(ca))
+		return ca_ra_start(ca, now, why);
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
 		db_ca_free(&row);

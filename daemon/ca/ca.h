@@ -105,6 +105,16 @@ void ca_keystore_lost(struct ca *ca);
  * parent's new CA) when it is for the CA's key; 0 if nothing to do. */
 int ca_sub_refresh(struct ca *ca);
 
+/* mode ra (ca_ra.c): where the RA forwards the requests it grants (the
+ * trustpoint NAME's enrollment url) and the client protocol that carries
+ * them (daemon/proto/enroll_proto.h); set before ca_start.  A running RA
+ * takes the certificate its trustpoint holds now (renewed) when it is
+ * for the RA's key; 0 if nothing to do. */
+struct enroll_proto;
+void ca_ra_set_upstream(struct ca *ca, const char *url,
+			const struct enroll_proto *proto);
+int ca_ra_refresh(struct ca *ca);
+
 /* The watchdog's facts (daemon/health/health.h). */
 struct health_ca;
 int ca_health(struct ca *ca, struct health_ca *h);
@@ -162,6 +172,8 @@ struct ca_result {
 	X509 *cert;	       /* CA_ISSUED: the certificate (owned) */
 	X509_CRL *crl;	       /* ca_get_crl, CA_ISSUED (owned) */
 	int64_t now;	       /* the keystore's time of the decision */
+	/* mode ra: granted here, to be forwarded upstream (ca_ra_fwd.c) */
+	bool forward;
 };
 
 /* Enroll (or renew): a transaction ID seen before is answered as a poll,

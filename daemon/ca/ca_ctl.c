@@ -45,6 +45,7 @@ struct ca_verb {
 	bool default_name;  /* no NAME: the server's own */
 	bool when_disabled; /* answers while the server is not running */
 	bool switches;	    /* renames or deletes keystore keys */
+	bool ca_key;	    /* needs the CA key: not in mode ra */
 };
 
 static int verb_op(const struct ctl_request *req)
@@ -68,6 +69,11 @@ static int check_server(struct ca *ca, const struct ca_verb *e,
 	if (!ca->running && !e->when_disabled)
 		return ctl_reply_error(reply, -EAGAIN, "server %s is disabled",
 				       name);
+	if (e->ca_key && ca_is_ra(ca))
+		return ctl_reply_error(reply, -EOPNOTSUPP,
+				       "server %s is an RA (mode ra): the "
+				       "upstream CA %s does this",
+				       name, ca->ra_url);
 	return 0;
 }
 
@@ -291,6 +297,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 			 exp_t, next_t, dir, db_level_text(ca->cfg.db_level));
 	show_rollover_text(ca, o, reply);
 	ca_sub_show(ca, o, reply);
+	ca_ra_show(ca, o, reply);
 	if (verbose)
 		show_extras_text(ca, o, reply);
 	return 0;
@@ -471,7 +478,10 @@ static int act_one(struct ca *ca, enum ca_act act, int64_t id, int64_t now)
 		return ret;
 	if (r.state != DB_REQ_PENDING || strcmp(r.server, ca->cfg.name))
 		ret = -EALREADY;
-	else if (act == CA_ACT_GRANT && ca->pub->k.roll_cert)
+	else if (act == CA_ACT_GRANT &&
+		 (ca->pub->k.roll_cert || ca_is_ra(ca)))
+		/* mode ra: forwarded at the client's next poll (ca_ra_fwd.c),
+		 * never with the CA's lock held across the network. */
 		/* Which CA issues (current or rollover) follows the
 		 * certificate the client enveloped to: issue at its poll. */
 		ret = db_request_set_state(ca->db, id, DB_REQ_GRANTED, 0);
@@ -751,6 +761,9 @@ static int ca_verb_run(const struct ctl_request *req, struct ctl_reply *reply,
 #define MUT CTL_F_MUTATES
 /* A mutating NAME ARG verb that shares its handler: @o tells which. */
 #define OP(name, usage, fn, o) {VERB(name, MUT, usage, 2, 2, fn), .op = o}
+/* The same for a verb that needs the CA key (refused in mode ra). */
+#define OP_CA(name, usage, fn, o)                                              \
+	{VERB(name, MUT, usage, 2, 2, fn), .op = o, .ca_key = true}
 
 static const struct ca_verb ca_verbs[] = {
 	{VERB("show server", 0, "NAME", 1, 1, show_server),
@@ -768,14 +781,16 @@ static const struct ca_verb ca_verbs[] = {
 	OP("server grant", "NAME all|ID", server_act, CA_ACT_GRANT),
 	OP("server reject", "NAME all|ID", server_act, CA_ACT_REJECT),
 	OP("server remove", "NAME all|ID", server_act, CA_ACT_REMOVE),
-	OP("server revoke", "NAME SERIAL", server_revoke, true),
-	OP("server unrevoke", "NAME SERIAL", server_revoke, false),
+	OP_CA("server revoke", "NAME SERIAL", server_revoke, true),
+	OP_CA("server unrevoke", "NAME SERIAL", server_revoke, false),
 	{VERB("server password generate", MUT, "NAME [MINUTES]", 1, 2,
 	      server_password)},
-	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl)},
-	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover)},
+	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl),
+	 .ca_key = true},
+	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover),
+	 .ca_key = true},
 	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
-	 .op = true, .switches = true},
+	 .op = true, .switches = true, .ca_key = true},
 };
 /* clang-format on */
 

@@ -9,6 +9,8 @@
  *   signer issued by this CA, valid, not    renewal (SCEP: PKCSReq, Cisco's
  *     revoked                               way, or RenewalReq)
  *   signer from `grant auto trustpoint TP`  granted in any mode but none
+ *   signer an RA certificate we issued,     granted in any mode but none
+ *     with `grant ra-auto`                  (a request an RA forwards)
  *   anything else                           rejected (bad request)
  *
  * Then: `grant none` rejects; a challenge password must be right (static
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -35,6 +38,7 @@ enum signer_kind {
 	SIGNER_NEW,	/* self-signed with the request's key */
 	SIGNER_RENEW,	/* a valid certificate we issued */
 	SIGNER_TRUSTED, /* issued by `grant auto trustpoint` TP's CA */
+	SIGNER_RA,	/* `grant ra-auto`: an RA we certified forwards it */
 	SIGNER_BAD,
 };
 
@@ -94,6 +98,40 @@ static bool trustpoint_signed(struct ca *ca, X509 *signer)
 	return ok;
 }
 
+/* IOS's mark of an RA certificate: CN or OU "ioscs RA". */
+static bool ra_subject(X509 *x)
+{
+	static const int nids[] = {NID_commonName, NID_organizationalUnitName};
+	const X509_NAME *n = X509_get_subject_name(x);
+	const ASN1_STRING *v;
+	size_t i;
+	int at;
+
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]); i++)
+		for (at = -1; (at = X509_NAME_get_index_by_NID(n, nids[i], at)) >= 0;) {
+			v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, at));
+			if (ASN1_STRING_length(v) == 8 &&
+			    !strncasecmp((const char *)ASN1_STRING_get0_data(v),
+					 "ioscs RA", 8))
+				return true;
+		}
+	return false;
+}
+
+/*
+ * `grant ra-auto` (IOS): the request comes from an RA this CA certified:
+ * its valid certificate names "ioscs RA" and is for another key than the
+ * request's (the RA forwards a client's CSR; its own renewal is a
+ * renewal).  Without `grant ra-auto` such a request is a renewal-signed
+ * one, as before.
+ */
+static bool from_ra(struct ca *ca, const struct ca_enroll_req *req)
+{
+	return ca->cfg.grant_ra_auto && ra_subject(req->signer) &&
+	       EVP_PKEY_eq(X509_get0_pubkey(req->signer),
+			   X509_REQ_get0_pubkey(req->csr)) != 1;
+}
+
 static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 					const struct ca_enroll_req *req,
 					int64_t now, const char **why)
@@ -108,7 +146,7 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (signed_by(s, pub->k.ca_cert)) {
 		if (issued_valid(ca, s, now))
-			return SIGNER_RENEW;
+			return from_ra(ca, req) ? SIGNER_RA : SIGNER_RENEW;
 		*why = "the signer certificate is not one of ours, valid and "
 		       "not revoked";
 		return SIGNER_BAD;
@@ -210,7 +248,7 @@ static enum db_req_state decide(struct ca *ca, enum signer_kind kind,
 		*why = "grant none";
 		return DB_REQ_REJECTED;
 	}
-	if (kind == SIGNER_TRUSTED)
+	if (kind == SIGNER_TRUSTED || kind == SIGNER_RA)
 		return DB_REQ_GRANTED;
 	/* A password is text: one with control characters is malformed,
 	 * whatever the CA would do with a challenge. */
@@ -307,6 +345,12 @@ static int outcome(struct ca *ca, const struct ca_pub *pub,
 				  "or CertPoll)");
 		return 0;
 	case DB_REQ_GRANTED:
+		if (ca_is_ra(ca)) {
+			/* mode ra: the upstream CA issues (ca_ra_fwd.c) */
+			res->outcome = CA_PENDING;
+			res->forward = true;
+			return 0;
+		}
 		ret = csr ? issue_parsed(ca, pub, r, csr, now, &res->cert)
 			  : ca_issue_request(ca, pub, r, now, &res->cert);
 		break;
@@ -619,9 +663,14 @@ int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
 	const struct call c = {
 		.kind = CALL_ENROLL, .req = req, .gen = req->generation};
 
+	int ret;
+
 	if (!req->csr || !req->transaction_id)
 		return -EINVAL;
-	return call(ca, &c, res);
+	ret = call(ca, &c, res);
+	if (ret == 0 && res->forward)
+		ret = ca_ra_forward(ca, req->transaction_id, res);
+	return ret;
 }
 
 int ca_poll(struct ca *ca, const char *transaction_id, enum ca_gen generation,
@@ -629,8 +678,11 @@ int ca_poll(struct ca *ca, const char *transaction_id, enum ca_gen generation,
 {
 	const struct call c = {
 		.kind = CALL_POLL, .tid = transaction_id, .gen = generation};
+	int ret = call(ca, &c, res);
 
-	return call(ca, &c, res);
+	if (ret == 0 && res->forward)
+		ret = ca_ra_forward(ca, transaction_id, res);
+	return ret;
 }
 
 int ca_get_cert(struct ca *ca, const X509_NAME *issuer,

@@ -89,6 +89,12 @@ struct ca {
 	/* Why the last start failed, with its errno text ("" if it did not):
 	 * `show server` says this, not a guess (issue 13 #5). */
 	char why[PKID_CONF_URL_MAX + 128];
+	/* mode ra (ca_ra.c): the upstream CA's URL (trustpoint NAME's
+	 * enrollment url) and the protocol that reaches it; requests
+	 * issued through it (atomic, `show server`). */
+	char ra_url[PKID_CONF_URL_MAX];
+	const struct enroll_proto *ra_proto;
+	uint64_t ra_forwarded;
 };
 
 /* ca.c */
@@ -234,6 +240,21 @@ bool ca_sub_rollover_refused(struct ca *ca);
 struct json_t;
 struct ctl_reply;
 void ca_sub_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
+
+/* ca_ra.c, ca_ra_fwd.c: mode ra (issue 17) */
+#define CA_RA_WAIT_MSG "waiting for its RA certificate from the upstream CA"
+bool ca_is_ra(const struct ca *ca);
+/* Trustpoint NAME's upstream CA (and its RA, when asked) and the RA's
+ * certificate (owned; NULL where it holds none). */
+int ca_ra_tp(struct ca *ca, X509 **upstream, X509 **upstream_ra, X509 **id);
+/* ca_start for mode ra, under lock: key, certificate, publish;
+ * -EINPROGRESS while the trustpoint has no certificate yet. */
+int ca_ra_start(struct ca *ca, int64_t now, const char **why);
+void ca_ra_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
+/* Forward transaction tid, granted here, to the upstream CA (outside the
+ * lock); res (pending) becomes issued or rejected when the upstream said
+ * so, and stays pending otherwise. */
+int ca_ra_forward(struct ca *ca, const char *tid, struct ca_result *res);
 
 /* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,

@@ -56,6 +56,9 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 	pthread_mutex_lock(&ca->lock);
 	if (!ca->running || ca_now(ca, &now) < 0)
 		goto out;
+	/* mode ra signs no CRL and has no CA certificate to roll over */
+	if (ca_is_ra(ca) && kind != PKIKS_TIMER_ER_EXPIRE)
+		goto out;
 	if (kind == PKIKS_TIMER_CS_CRL_UPDATE)
 		ret = ca_crl_update(ca, now);
 	else if (kind == PKIKS_TIMER_ER_EXPIRE)

@@ -110,8 +110,13 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 		set->tps[i].cfg = cfg->trustpoints[i];
 		set->tps[i].set = set;
 		/* mode is locked while the CA exists: read once (tp_sub.c) */
-		set->tps[i].sub_cs = srv && srv->mode == PKID_MODE_SUB_CS;
-		if (srv)
+		set->tps[i].sub_cs = srv && (srv->mode == PKID_MODE_SUB_CS ||
+					     srv->mode == PKID_MODE_RA);
+		set->tps[i].ra = srv && srv->mode == PKID_MODE_RA;
+		if (set->tps[i].ra)
+			snprintf(set->tps[i].sub_dn, sizeof(set->tps[i].sub_dn),
+				 "CN=%s,OU=ioscs RA", srv->name);
+		else if (srv)
 			snprintf(set->tps[i].sub_dn, sizeof(set->tps[i].sub_dn),
 				 "%s", srv->issuer_name);
 	}

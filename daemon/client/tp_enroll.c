@@ -72,8 +72,9 @@ static void subject_of(struct tp *tp, struct scep_client_subject *s)
 		.ip = c->ip_address == PKID_SET ? c->ip_address_value : NULL,
 		.alt_name = c->subject_alt_name,
 		.challenge = c->password,
-		/* mode sub-cs: a CA certificate, named as the server */
-		.ca = tp->sub_cs,
+		/* mode sub-cs: a CA certificate, named as the server (an RA's
+		 * is an end-entity certificate) */
+		.ca = tp->sub_cs && !tp->ra,
 	};
 	if (tp->sub_cs && !c->subject_name[0])
 		s->dn = tp->sub_dn;

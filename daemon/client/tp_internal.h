@@ -56,6 +56,10 @@ struct tp {
 	 * server's issuer-name). */
 	bool sub_cs;
 	char sub_dn[PKID_CONF_DN_MAX];
+	/* ... of a `mode ra` server (sub_cs set too: the same lifecycle):
+	 * an end-entity request, subject CN=NAME,OU=ioscs RA unless
+	 * subject-name says otherwise (IOS's mark of an RA certificate). */
+	bool ra;
 };
 
 struct tp_set {
