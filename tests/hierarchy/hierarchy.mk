@@ -17,7 +17,13 @@
 #                           trustpoint, offers its shadow as its rollover CA
 #                           and its routers SHADOW too; at the root's end it
 #                           serves [sub2, RA, root2]: no gap (lab clock)
-HIER_E2E := policy sub notca renew rootroll
+#   check-hierarchy-ra      mode ra in front of a pkid CA (grant ra-auto):
+#                           the RA enrolls at the CA, serves [CA, RA];
+#                           strongSwan and a pkid trustpoint enroll through
+#                           it (manual grant, one-time password at the RA);
+#                           refused at the RA never reaches the CA; the CA
+#                           down: pending, nothing lost
+HIER_E2E := policy sub notca renew rootroll ra
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
