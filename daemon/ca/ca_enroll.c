@@ -669,7 +669,8 @@ int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
 		return -EINVAL;
 	ret = call(ca, &c, res);
 	if (ret == 0 && res->forward)
-		ret = ca_ra_forward(ca, req->transaction_id, res);
+		ret = ca_ra_forward(ca, req->transaction_id, req->generation,
+				    res);
 	return ret;
 }
 
@@ -681,7 +682,7 @@ int ca_poll(struct ca *ca, const char *transaction_id, enum ca_gen generation,
 	int ret = call(ca, &c, res);
 
 	if (ret == 0 && res->forward)
-		ret = ca_ra_forward(ca, transaction_id, res);
+		ret = ca_ra_forward(ca, transaction_id, generation, res);
 	return ret;
 }
 

@@ -75,6 +75,15 @@ int ca_health(struct ca *ca, struct health_ca *h)
 		ca_time_of(X509_get0_notAfter(ca->pub->k.ca_cert),
 			   &h->not_after);
 	h->rollover_ready = ca->pub && ca->pub->k.roll_cert;
+	/* mode ra: no CA certificate of its own to roll over (the upstream's
+	 * window is the upstream's risk); what ends is the RA certificate,
+	 * which its trustpoint renews and whose lateness the trustpoint's
+	 * health says (HEALTH_TP_RENEW_LATE) */
+	if (ca_is_ra(ca) && ca->pub && ca->pub->k.ra_cert) {
+		ca_time_of(X509_get0_notAfter(ca->pub->k.ra_cert),
+			   &h->not_after);
+		h->window = 0;
+	}
 	if (ca->running && db_ca_get(ca->db, ca->cfg.name, &row) == 0)
 		h->crl_next = row.crl_next_update;
 	db_ca_free(&row);

@@ -254,7 +254,8 @@ void ca_ra_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 /* Forward transaction tid, granted here, to the upstream CA (outside the
  * lock); res (pending) becomes issued or rejected when the upstream said
  * so, and stays pending otherwise. */
-int ca_ra_forward(struct ca *ca, const char *tid, struct ca_result *res);
+int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
+		  struct ca_result *res);
 
 /* ca_enroll.c */
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,

@@ -19,9 +19,19 @@
  * one-time passwords) decides and stores the request.  A request the RA
  * granted is forwarded (ca_ra_fwd.c) instead of issued.
  *
- * Not here: the RA's rollover of the upstream CA (GetNextCACert from the
- * trustpoint's shadow state); the RA's own certificate renews like any
- * trustpoint's (RENEW, same key) and ca_ra_refresh() takes it.
+ * Rollover.  The RA's certificate renews like any trustpoint's (RENEW,
+ * same key) and ca_ra_refresh() takes it.  The upstream CA's rollover
+ * reaches the clients through the trustpoint's shadow state: trustpoint
+ * NAME SHADOWs as any trustpoint (GetNextCACert at the upstream, a
+ * certificate for the same key RA under the rollover CA, valid from the
+ * upstream's end); while it holds it the RA publishes the upstream's
+ * rollover CA as k.roll_cert and its shadow certificate as k.roll_ra_cert
+ * (same key).  GetNextCACert on the RA is then [rollover CA, RA's shadow]
+ * signed by the RA (RFC 8894 §4.7: the CA or RA signs it; scep_server.c),
+ * requests enveloped to the shadow certificate are for the rollover
+ * generation and go upstream enveloped to the upstream's rollover RA
+ * (ca_ra_fwd.c).  At the upstream's end the trustpoint switches and the
+ * RA publishes [CA2, RA2].
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +57,26 @@ void ca_ra_set_upstream(struct ca *ca, const char *url,
 	snprintf(ca->ra_url, sizeof(ca->ra_url), "%s", url ? url : "");
 	ca->ra_proto = proto;
 	pthread_mutex_unlock(&ca->lock);
+}
+
+/* The trustpoint's shadow pair (owned, both or neither). */
+static int tp_shadow(struct ca *ca, X509 **next, X509 **next_id)
+{
+	struct db_tp tp = {0};
+	int ret = db_tp_get(ca->db, ca->cfg.name, &tp);
+
+	*next = *next_id = NULL;
+	if (ret < 0)
+		return ret;
+	*next = ca_x509_from_der(tp.shadow_ca_cert, tp.shadow_ca_cert_len);
+	*next_id = ca_x509_from_der(tp.shadow_id_cert, tp.shadow_id_cert_len);
+	db_tp_free(&tp);
+	if (!*next || !*next_id) {
+		X509_free(*next);
+		X509_free(*next_id);
+		*next = *next_id = NULL;
+	}
+	return 0;
 }
 
 int ca_ra_tp(struct ca *ca, X509 **upstream, X509 **upstream_ra, X509 **id)
@@ -146,6 +176,32 @@ static int ra_create(struct ca *ca, struct db_ca *row, const char **why)
 	return ret;
 }
 
+/* The upstream's rollover through the trustpoint's shadow: its rollover
+ * CA and the RA's certificate under it, for the same key. */
+static int ra_shadow(struct ca *ca, struct ca_pub *pub)
+{
+	X509 *next = NULL, *next_id = NULL;
+	int ret = tp_shadow(ca, &next, &next_id);
+
+	if (ret < 0 || !next)
+		return ret == -ENOENT ? 0 : ret;
+	if (EVP_PKEY_eq(pub->k.ra_key, X509_get0_pubkey(next_id)) != 1 ||
+	    X509_verify(next_id, X509_get0_pubkey(next)) != 1) {
+		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
+			 "%s: trustpoint %s's shadow certificate is not for "
+			 "the RA's key under the rollover CA: not offered",
+			 ca->cfg.name, ca->cfg.name);
+		X509_free(next);
+		X509_free(next_id);
+		return 0;
+	}
+	pub->k.roll_cert = next;
+	pub->k.roll_ra_cert = next_id;
+	EVP_PKEY_up_ref(pub->k.ra_key);
+	pub->k.roll_ra_key = pub->k.ra_key;
+	return 0;
+}
+
 /* Publish [upstream CA, RA]: the trustpoint's CA and the row's RA
  * certificate with the keystore key NAME.  Under lock. */
 static int ra_load(struct ca *ca, const struct db_ca *row, int64_t now)
@@ -180,6 +236,9 @@ static int ra_load(struct ca *ca, const struct db_ca *row, int64_t now)
 			 "%s: the RA certificate does not verify under the "
 			 "upstream CA certificate trustpoint %s holds now",
 			 ca->cfg.name, ca->cfg.name);
+	ret = ra_shadow(ca, pub);
+	if (ret < 0)
+		goto err;
 	if (ca->enc.build) {
 		struct ca_keys k = pub->k;
 
@@ -255,8 +314,10 @@ static int refresh_locked(struct ca *ca, int64_t now)
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	if (ret == 0 && (X509_cmp(id, ca->pub->k.ra_cert) ||
 			 X509_cmp(upstream, ca->pub->k.ca_cert)))
-		ret = adopt(ca, upstream, id, &row, &why) ?:
-		      ra_load(ca, &row, now);
+		ret = adopt(ca, upstream, id, &row, &why);
+	/* the same certificates are published again with what changed
+	 * around them (the trustpoint's shadow: the upstream's rollover) */
+	ret = ret ?: ra_load(ca, &row, now);
 	if (ret < 0)
 		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
 			 "%s: the new RA certificate is not taken: %s",

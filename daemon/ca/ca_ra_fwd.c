@@ -24,6 +24,12 @@
  * certificate.  The answer is accepted only when the certificate verifies
  * under the upstream CA and is for the CSR's key (the protocol checked
  * the CertRep's signature and our nonce).
+ *
+ * A request for the rollover generation (enveloped to the RA's shadow
+ * certificate) goes to the upstream's rollover CA: enveloped to the
+ * rollover RA (or CA) the upstream's GetNextCACert names — which must be
+ * the rollover CA trustpoint NAME holds — and its certificate must verify
+ * under that rollover CA.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +69,9 @@ struct fwd {
 	struct db_request r;
 	X509_REQ *csr;
 	X509 *upstream, *upstream_ra;
+	/* who issues (upstream, or its rollover CA) and who opens the
+	 * request (its RA, else itself) */
+	X509 *issuer, *recipient;
 	char *caps;
 };
 
@@ -72,6 +81,8 @@ static void fwd_free(struct fwd *f)
 	X509_REQ_free(f->csr);
 	X509_free(f->upstream);
 	X509_free(f->upstream_ra);
+	X509_free(f->issuer);
+	X509_free(f->recipient);
 	free(f->caps);
 }
 
@@ -103,6 +114,68 @@ static int fwd_load(struct ca *ca, const char *tid, struct fwd *f)
 	return f->csr ? 1 : -EBADMSG;
 }
 
+/*
+ * The trustpoint holds no RA certificate of the upstream (right after it
+ * switched to the upstream's new CA it asks for it later): GetCACert now.
+ * A CA in RA mode opens only envelopes to its RA; one that answers
+ * without an RA is enveloped to directly.
+ */
+static void upstream_ra(struct fwd *f)
+{
+	X509 *ca = NULL, *ra = NULL;
+	char why[160];
+
+	if (f->proto->get_ca_certs &&
+	    f->proto->get_ca_certs(f->url, &ca, &ra, why, sizeof(why)) == 0 &&
+	    ca && !X509_cmp(ca, f->upstream) && ra &&
+	    X509_verify(ra, X509_get0_pubkey(ca)) == 1) {
+		f->upstream_ra = ra;
+		ra = NULL;
+	}
+	X509_free(ca);
+	X509_free(ra);
+}
+
+/* Who issues and who receives: the upstream (and its RA), or for the
+ * rollover generation the upstream's rollover CA (and its RA) as its
+ * GetNextCACert says, when it is the one the trustpoint holds. */
+static int fwd_target(struct ca *ca, const struct ca_pub *pub,
+		      enum ca_gen gen, struct fwd *f)
+{
+	X509 *next = NULL, *next_ra = NULL;
+	int ret;
+
+	if (gen != CA_GEN_ROLLOVER || !pub->k.roll_cert) {
+		X509_up_ref(f->upstream);
+		f->issuer = f->upstream;
+		if (!f->upstream_ra)
+			upstream_ra(f);
+		f->recipient = f->upstream_ra ? f->upstream_ra : f->upstream;
+		X509_up_ref(f->recipient);
+		return 0;
+	}
+	if (!f->proto->get_next_ca)
+		return -EOPNOTSUPP;
+	ret = f->proto->get_next_ca(f->url, f->upstream, &next, &next_ra);
+	if (ret == 0 && X509_cmp(next, pub->k.roll_cert)) {
+		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
+			 "%s: tid %s: the upstream's rollover CA is not the "
+			 "one trustpoint %s holds: not forwarded",
+			 ca->cfg.name, f->r.tid, ca->cfg.name);
+		ret = -EKEYREJECTED;
+	}
+	if (ret < 0) {
+		X509_free(next);
+		X509_free(next_ra);
+		return ret;
+	}
+	f->issuer = next;
+	f->recipient = next_ra ? next_ra : next;
+	if (!next_ra) /* both name it */
+		X509_up_ref(next);
+	return 0;
+}
+
 /* The certificate the upstream issued: recorded under the upstream's
  * serial (or, where it does not fit our 63 bits, a serial of the RA's
  * own counter) and the request marked issued, in one transaction. */
@@ -130,7 +203,7 @@ static int store_issued(struct ca *ca, struct fwd *f, X509 *x)
 	ca_time_of(X509_get0_notBefore(x), &c.not_before);
 	ca_time_of(X509_get0_notAfter(x), &c.not_after);
 	ca_fingerprint(x, c.fingerprint, sizeof(c.fingerprint));
-	ca_fingerprint(f->upstream, c.issuer_fp, sizeof(c.issuer_fp));
+	ca_fingerprint(f->issuer, c.issuer_fp, sizeof(c.issuer_fp));
 	c.request_id = now_r.id;
 	ret = ret ?: ca_x509_der(x, &c.der, &c.der_len);
 	ret = ret ?: db_cert_add(ca->db, &c);
@@ -164,8 +237,9 @@ static const char *bad_cert(struct fwd *f, X509 *x)
 {
 	if (!x)
 		return "the answer holds no certificate for the request's key";
-	if (X509_verify(x, X509_get0_pubkey(f->upstream)) != 1)
-		return "the certificate does not verify under the upstream CA";
+	if (X509_verify(x, X509_get0_pubkey(f->issuer)) != 1)
+		return "the certificate does not verify under the upstream CA "
+		       "(or its rollover CA, for a rollover request)";
 	if (EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(f->csr)) != 1)
 		return "the certificate is not for the request's key";
 	return NULL;
@@ -206,7 +280,7 @@ static int send_upstream(struct ca *ca, const struct ca_pub *pub,
 		.signer = pub->k.ra_cert,
 		.signer_key = pub->k.ra_key,
 		.key = X509_REQ_get0_pubkey(f->csr),
-		.recipient = f->upstream_ra ? f->upstream_ra : f->upstream,
+		.recipient = f->recipient,
 		.signers = signers,
 		.csr = der,
 		.csr_len = (size_t)n,
@@ -283,7 +357,8 @@ static int settle(struct ca *ca, struct fwd *f, struct enroll_result *er,
 	return ret;
 }
 
-int ca_ra_forward(struct ca *ca, const char *tid, struct ca_result *res)
+int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
+		  struct ca_result *res)
 {
 	struct ca_pub *pub = ca_pub_snapshot(ca);
 	struct enroll_result er = {0};
@@ -295,7 +370,8 @@ int ca_ra_forward(struct ca *ca, const char *tid, struct ca_result *res)
 	ret = fwd_load(ca, tid, &f);
 	if (ret <= 0)
 		goto out;
-	ret = send_upstream(ca, pub, &f, res->now, &er);
+	ret = fwd_target(ca, pub, gen, &f);
+	ret = ret ?: send_upstream(ca, pub, &f, res->now, &er);
 	if (ret < 0) {
 		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
 			 "%s: tid %s: cannot forward: %s", ca->cfg.name,

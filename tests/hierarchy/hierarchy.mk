@@ -23,7 +23,7 @@
 #                           it (manual grant, one-time password at the RA);
 #                           refused at the RA never reaches the CA; the CA
 #                           down: pending, nothing lost
-HIER_E2E := policy sub notca renew rootroll ra
+HIER_E2E := policy sub notca renew rootroll ra raroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

@@ -135,7 +135,9 @@ static int build_cacert(const struct ca_keys *k, struct scep_answers *a)
 	return a->cacert_der ? 0 : -ENOMEM;
 }
 
-/* GetNextCACert: [rollover CA, RA successor] signed by the current CA. */
+/* GetNextCACert: [rollover CA, RA successor] signed by the current CA;
+ * by the RA where there is no CA key (mode ra: RFC 8894 §4.7 lets the
+ * CA or RA sign it; clients take an RA certificate the CA issued). */
 static int build_next_ca(const struct ca_keys *k, int64_t now,
 			 struct scep_answers *a)
 {
@@ -148,8 +150,10 @@ static int build_next_ca(const struct ca_keys *k, int64_t now,
 	if (!next || !sk_X509_push(next, k->roll_cert) ||
 	    (k->roll_ra_cert && !sk_X509_push(next, k->roll_ra_cert)))
 		goto out;
-	ret = scep_next_ca(k->ca_cert, k->ca_key, k->md, next, now,
-			   &a->nextca_der, &a->nextca_len);
+	ret = k->ca_key ? scep_next_ca(k->ca_cert, k->ca_key, k->md, next, now,
+				       &a->nextca_der, &a->nextca_len)
+			: scep_next_ca(k->ra_cert, k->ra_key, k->md, next, now,
+				       &a->nextca_der, &a->nextca_len);
 out:
 	sk_X509_free(next);
 	return ret;
