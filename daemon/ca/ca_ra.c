@@ -395,6 +395,11 @@ void ca_ra_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
 	json_object_set_new(o, "ra_certificate",
 			    cert_json(ca->pub->k.ra_cert, "RA certificate",
 				      reply));
+	/* the upstream's rollover, while trustpoint NAME holds its shadow */
+	if (ca->pub->k.roll_cert)
+		json_object_set_new(o, "upstream_rollover",
+				    cert_json(ca->pub->k.roll_cert,
+					      "Upstream rollover CA", reply));
 	json_object_set_new(o, "forwarded", json_integer((json_int_t)
 		__atomic_load_n(&ca->ra_forwarded, __ATOMIC_RELAXED)));
 }
