@@ -420,6 +420,17 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 			 "renews the server's key itself: auto-enroll "
 			 "regenerate (a new key) is not served yet",
 			 s->name, m, s->name);
+	/* An RA has no CA key: nothing of its own to roll over, no OCSP
+	 * responder or TLS certificate to issue */
+	if (s->mode == PKID_MODE_RA && (s->auto_rollover || s->ocsp_url[0] ||
+					s->est))
+		conf_err(p,
+			 "crypto pki server %s: mode ra: %s needs a CA key "
+			 "(the upstream CA's business)",
+			 s->name,
+			 s->auto_rollover ? "auto-rollover"
+			 : s->ocsp_url[0] ? "ocsp-url"
+					  : "est");
 }
 
 static void check_server(struct parser *p, const struct pkid_server_config *s)

@@ -662,7 +662,6 @@ int ca_enroll(struct ca *ca, const struct ca_enroll_req *req,
 {
 	const struct call c = {
 		.kind = CALL_ENROLL, .req = req, .gen = req->generation};
-
 	int ret;
 
 	if (!req->csr || !req->transaction_id)

@@ -771,6 +771,8 @@ static void test_hierarchy_lines(void)
 		"crypto pki trustpoint RA\n enrollment url http://x/\n"
 		" rsakeypair OTHER\ncrypto pki server RA\n mode ra\n",
 		"crypto pki server CA\n grant ra-auto now\n",
+		"crypto pki trustpoint RA\n enrollment url http://x/\n"
+		"crypto pki server RA\n mode ra\n auto-rollover 30\n",
 		"crypto pki server CA\n mode root\n",
 		"crypto pki server CA\n grant auto rollover ra-cert\n",
 		"crypto pki server CA\n grant none rollover ca-cert\n",
