@@ -150,7 +150,16 @@ DIRECT=$!
 wait $DIRECT && hfail "the CA issued a direct request in manual mode"
 ca_requests | jq -e '[.[] | select(.subject | contains("CN=direct")) | .state] == ["pending"]' >/dev/null ||
 	hfail "the direct request at the CA: $(ca_requests)"
-echo "ok: a request sent to the CA directly waits for its operator"
+# ra-auto trusts RA certificates, not every certificate of the CA: swan1's
+# own certificate signing a request for another key (a renewal with a new
+# key, sent to the CA directly) waits for the CA's operator.
+SW_RA=$carad SW_URL=$URL sw_enroll renew1 "CN=swan1,O=pkid test" \
+	--cert "$T/sw1.der" --key "$T/sw1.key" --maxpolltime 3
+RENEW1=$!
+wait $RENEW1 && hfail "the CA granted a request signed by a router's certificate under ra-auto"
+ca_requests | jq -e '[.[] | select(.subject | contains("CN=swan1")) | .state] | sort == ["issued", "pending"]' \
+	>/dev/null || hfail "swan1's renewal at the CA: $(ca_requests)"
+echo "ok: a request sent to the CA directly waits for its operator, one signed by a router's certificate too"
 
 # 5. A pkid trustpoint through the RA, with the RA's one-time password.
 rapw=$(otp "$T/ra.ctl" RA)
@@ -204,4 +213,15 @@ wait $SW4 && hfail "a wrong challenge got a certificate"
 grep -q "CS_CHALLENGE_FAILED.*CN=swan4" "$T/ra.log" || hfail "the RA did not refuse swan4's challenge"
 ca_knows CN=swan4 && hfail "the CA saw swan4's request, refused at the RA"
 echo "ok: a wrong challenge at the RA never reaches the CA"
+
+# 9. A restarted RA serves at once: the same [CA, RA], no new request.
+stop_pid "$RA_PID"
+RA_PID=
+curl -sf "$SURL?operation=GetCACert" -o "$T/ra-before.p7" && hfail "the stopped RA answers"
+start_pkid ra RA_PID
+wait_for 30 ra_serving || hfail "the restarted RA does not serve"
+curl -sf "$SURL?operation=GetCACert" -o "$T/ra-again.p7" || hfail "GetCACert again"
+cmp -s "$T/ra.p7" "$T/ra-again.p7" || hfail "GetCACert changed across a restart"
+[ "$(grep -c CS_RA_CERT_INSTALLED "$T/ra.log")" = 1 ] || hfail "the restarted RA installed its certificate again"
+echo "ok: restarted: the same [CA, RA], no new request"
 echo "check-hierarchy-ra: OK"
