@@ -341,25 +341,36 @@ static int print_json(const struct check_opts *o, const struct check_ca *ca,
 
 /* ---- the verb --------------------------------------------------------- */
 
+/* Is the (single) server a CA of its own?  An RA (mode ra) has none: its
+ * timers are the upstream CA's, from options or IOS defaults. */
+static bool has_own_ca(const struct pkid_config *cfg)
+{
+	return cfg->n_servers == 1 && cfg->servers[0].mode != PKID_MODE_RA;
+}
+
 static void run_rules(struct check_report *r, const struct pkid_config *cfg,
 		      const struct check_ca *ca, const struct check_caps *caps)
 {
 	struct check_ca other;
+	const struct pkid_server_config *s;
 	size_t i;
 
 	check_rules_caps(r, caps);
-	if (cfg->n_servers == 0)
+	if (!has_own_ca(cfg))
 		check_rules_ca(r, ca, cfg);
 	for (i = 0; i < cfg->n_servers; i++) {
+		if (cfg->servers[i].mode == PKID_MODE_RA)
+			continue;
 		ca_from_server(&other, &cfg->servers[i]);
 		check_rules_ca(r, &other, cfg);
 	}
 	for (i = 0; i < cfg->n_trustpoints; i++) {
 		const struct pkid_trustpoint_config *t = &cfg->trustpoints[i];
 
-		/* IOS gives the CA a trustpoint of its own name: not a client
-		 */
-		if (pkid_config_server(cfg, t->name))
+		/* IOS gives the CA a trustpoint of its own name: not a client;
+		 * an RA's is a client of the upstream CA */
+		s = pkid_config_server(cfg, t->name);
+		if (s && s->mode != PKID_MODE_RA)
 			continue;
 		check_rules_trustpoint(r, t, ca, caps);
 	}
@@ -388,8 +399,8 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 		return PKICTL_EXIT_FAILED;
 	}
 	ret = PKICTL_EXIT_USAGE;
-	if (cfg->n_servers == 1 && (o.ca_life > 0 || o.cert_life > 0 ||
-				    o.window > 0 || o.no_rollover)) {
+	if (has_own_ca(cfg) && (o.ca_life > 0 || o.cert_life > 0 ||
+				o.window > 0 || o.no_rollover)) {
 		pkictl_usage("check: %s has a crypto pki server; its timers "
 			     "replace --ca-lifetime/--cert-lifetime/"
 			     "--auto-rollover",
@@ -399,7 +410,7 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 	ret = PKICTL_EXIT_FAILED;
 	if (o.caps && caps_load(o.caps, &caps))
 		goto out;
-	if (cfg->n_servers == 1)
+	if (has_own_ca(cfg))
 		ca_from_server(&ca, &cfg->servers[0]);
 	else
 		ca_from_opts(&ca, &o);
