@@ -368,6 +368,15 @@ int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
 	if (!pub)
 		return -EAGAIN;
 	ret = fwd_load(ca, tid, &f);
+	if (ret == -ENOENT || ret == -EBADMSG) {
+		/* no upstream (trustpoint NAME lost its CA certificate) or an
+		 * unreadable stored CSR: said, and the client hears PENDING */
+		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
+			 "%s: tid %s: cannot forward: %s", ca->cfg.name, tid,
+			 ret == -ENOENT ? "no upstream CA certificate or URL"
+					: "the stored request is unreadable");
+		ret = 0;
+	}
 	if (ret <= 0)
 		goto out;
 	ret = fwd_target(ca, pub, gen, &f);
