@@ -135,6 +135,11 @@ int ca_time_of(const ASN1_TIME *t, int64_t *sec);
 bool ca_pub_expired(const struct ca_pub *pub, int64_t now);
 /* Log CS_CA_EXPIRED, once per CA certificate; under lock. */
 void ca_note_expired(struct ca *ca);
+/* Is @x certified for keystore key @name? 1, 0, or -errno. */
+int ca_key_matches(struct ca *ca, const char *name, X509 *x);
+/* One line of a DN (CN=..,O=..), escaped as RFC 2253 escapes (control
+ * characters, non-ASCII bytes): names from certificates not ours. */
+void ca_dn_text(const X509_NAME *n, char *buf, size_t size);
 /* 2026-01-31T12:00:00Z, or "-" for 0 */
 void ca_iso_time(int64_t t, char *buf, size_t size);
 /* One X.509v3 extension from its OpenSSL config text (-EINVAL if the

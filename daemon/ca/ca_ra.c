@@ -97,18 +97,6 @@ int ca_ra_tp(struct ca *ca, X509 **upstream, X509 **upstream_ra, X509 **id)
 	return 0;
 }
 
-/* Is @x certified for the RA's key (keystore NAME)? 1, 0 or -errno. */
-static int key_matches(struct ca *ca, X509 *x)
-{
-	EVP_PKEY *key = NULL;
-	int ret = ca_load_key(ca, ca->cfg.name, &key);
-
-	if (ret == 0)
-		ret = EVP_PKEY_eq(key, X509_get0_pubkey(x)) == 1;
-	EVP_PKEY_free(key);
-	return ret;
-}
-
 /* The RA certificate @id is taken when it verifies under the upstream CA
  * it came from; recorded as the row's certificate. */
 static int adopt(struct ca *ca, X509 *upstream, X509 *id, struct db_ca *row,
@@ -165,7 +153,7 @@ static int ra_create(struct ca *ca, struct db_ca *row, const char **why)
 		return ret;
 	}
 	ret = ca_ra_tp(ca, &upstream, NULL, &id);
-	if (ret == 0 && id && key_matches(ca, id) == 1)
+	if (ret == 0 && id && ca_key_matches(ca, ca->cfg.name, id) == 1)
 		ret = adopt(ca, upstream, id, row, why);
 	else if (ret == 0 || ret == -ENOENT) {
 		*why = CA_RA_WAIT_MSG;
@@ -304,7 +292,7 @@ static int refresh_locked(struct ca *ca, int64_t now)
 
 	if (ret < 0 || !id || !upstream)
 		goto out;
-	if (key_matches(ca, id) != 1) {
+	if (ca_key_matches(ca, ca->cfg.name, id) != 1) {
 		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
 			 "%s: trustpoint %s holds a certificate for another "
 			 "key: the RA keeps its certificate",
@@ -341,32 +329,12 @@ int ca_ra_refresh(struct ca *ca)
 	return ret;
 }
 
-/* One line of a DN, escaped as RFC 2253 does (control characters,
- * non-ASCII bytes): the upstream's names are not ours. */
-static void dn_text(const X509_NAME *n, char *buf, size_t size)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *mem;
-	long len;
-
-	buf[0] = '\0';
-	if (!b)
-		return;
-	if (X509_NAME_print_ex(b, n, 0,
-			       ASN1_STRFLGS_RFC2253 | XN_FLAG_SEP_COMMA_PLUS |
-				       XN_FLAG_FN_SN) >= 0) {
-		len = BIO_get_mem_data(b, &mem);
-		snprintf(buf, size, "%.*s", (int)(len < 0 ? 0 : len), mem);
-	}
-	BIO_free(b);
-}
-
 static json_t *cert_json(X509 *x, const char *label, struct ctl_reply *reply)
 {
 	char fp[CA_FP_HEX_MAX], dn[PKID_CONF_DN_MAX], end[32];
 	int64_t t = 0;
 
-	dn_text(X509_get_subject_name(x), dn, sizeof(dn));
+	ca_dn_text(X509_get_subject_name(x), dn, sizeof(dn));
 	ca_fingerprint(x, fp, sizeof(fp));
 	ca_time_of(X509_get0_notAfter(x), &t);
 	ca_iso_time(t, end, sizeof(end));

@@ -184,3 +184,32 @@ int ca_add_cdp(struct ca *ca, X509 *x, X509V3_CTX *ctx)
 	snprintf(cdp, sizeof(cdp), "URI:%s", ca->cfg.cdp_url);
 	return ca_add_ext(x, ctx, NID_crl_distribution_points, cdp);
 }
+
+int ca_key_matches(struct ca *ca, const char *name, X509 *x)
+{
+	EVP_PKEY *key = NULL;
+	int ret = ca_load_key(ca, name, &key);
+
+	if (ret == 0)
+		ret = EVP_PKEY_eq(key, X509_get0_pubkey(x)) == 1;
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+void ca_dn_text(const X509_NAME *n, char *buf, size_t size)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *mem;
+	long len;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	if (X509_NAME_print_ex(b, n, 0,
+			       ASN1_STRFLGS_RFC2253 | XN_FLAG_SEP_COMMA_PLUS |
+				       XN_FLAG_FN_SN) >= 0) {
+		len = BIO_get_mem_data(b, &mem);
+		snprintf(buf, size, "%.*s", (int)(len < 0 ? 0 : len), mem);
+	}
+	BIO_free(b);
+}
