@@ -56,6 +56,8 @@ struct tp {
 	 * server's issuer-name). */
 	bool sub_cs;
 	char sub_dn[PKID_CONF_DN_MAX];
+	/* Added by the reload under way (tp_reload_apply): to be resumed. */
+	bool fresh;
 };
 
 struct tp_set {
@@ -141,6 +143,9 @@ int tp_recover(struct tp *tp, struct db_tp *st);
 /* tp_enroll.c */
 /* GetNextCACert now, kept in the row if the CA offers one (404: 0). */
 int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st);
+/* The held rollover CA certificate still the CA's?  1 dropped or
+ * replaced (row saved), 0 yes, -errno no answer (tp_enroll.c). */
+int tp_recheck_next_ca(struct tp *tp, struct db_tp *st);
 /* Start a request of @kind now (the timer's or the operator's). */
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
 /* POLL / CONNECT RETRY fired: poll, or send the request again. */
