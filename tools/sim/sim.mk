@@ -19,7 +19,19 @@ $(SIM_CLOCK): $(OBJ)/tools/sim/sim_clock.o $(LIBPKID)
 
 ALL += $(SIM_CLOCK)
 
-SIM_DEPS := $(PKID) $(SIM_CLOCK) $(BIN)/pkiksd $(BIN)/pkictl \
+# sim-keygen: pkiks-keygen's own objects, keygen_generate() wrapped to take
+# RSA-2048 keys from a pool made ahead of time (sim_keypool.c).
+SIM_KEYGEN := $(BIN)/sim-keygen
+$(OBJ)/tools/sim/sim_keypool.o: CFLAGS += -Itools/keygen
+
+$(SIM_KEYGEN): $(OBJ)/tools/sim/sim_keypool.o $(KEYGEN_OBJS) $(LIBPKID)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(OBJ)/tools/sim/sim_keypool.o $(KEYGEN_OBJS) $(LIBPKID) \
+		$(LDLIBS_BASE) -Wl,--wrap=keygen_generate
+
+ALL += $(SIM_KEYGEN)
+
+SIM_DEPS := $(PKID) $(SIM_CLOCK) $(SIM_KEYGEN) $(BIN)/pkiksd $(BIN)/pkictl \
 	    $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 SIM := python3 tools/sim/sim.py
 SIM_NEGATIVE := long short
