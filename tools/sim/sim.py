@@ -104,6 +104,7 @@ class Sim:
         self.t_keypool = 0.0
         self.pool = f"{self.T}/keypool"
         self.reloads = self.restarts = 0
+        self.stop_now = False
         self.slowest = 0.0      # the longest settle so far, seconds
         self.t_start = time.time()
         os.makedirs(f"{self.out}/history", exist_ok=True)
@@ -428,7 +429,15 @@ class Sim:
         end = now + int(a.years * 365 * DAY)
         started = set()
         t_real = time.time()
+        self.stopped = None
         while now < end:
+            if self.stop_now or (a.stop_after and
+                                 time.time() - t_real > a.stop_after):
+                # Judged as far as it got; the summary says it stopped.
+                self.stopped = (now - self.t0) / DAY
+                self.note(now, f"run stopped at lab day {self.stopped:.1f}"
+                          f" of {(end - self.t0) / DAY:.0f}")
+                break
             while faults and faults[0][0] <= now:
                 _, what, fn = faults.pop(0)
                 self.note(now, what)
@@ -465,14 +474,21 @@ class Sim:
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
         self.real = time.time() - t_real
+        self.rate = (now - self.t0) / DAY / max(self.real, 1e-9)
         print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s"
               f" (of it new trustpoints {self.t_batch:.1f} s), collecting"
               f" {self.t_collect:.1f} s; RSA keys made {self.keygens()}"
               f" ({self.pool_misses()} outside the pool of {self.pool_size},"
               f" made in {self.t_keypool:.1f} s before the run); new"
               f" trustpoints by {self.reloads} reloads and {self.restarts}"
-              f" first starts", flush=True)
-        return self.report(now)
+              f" first starts; {self.rate * 60:.1f} lab days a minute",
+              flush=True)
+        rc = self.report(now)
+        if self.stopped is not None:
+            print(f"sim: STOPPED before the end, at lab day {self.stopped:.1f}"
+                  f" of {a.years * 365:.0f}: partial", flush=True)
+            return rc or 2
+        return rc
 
     def bounds(self):
         """The instants no step may jump over: every CA certificate's end
@@ -537,6 +553,7 @@ class Sim:
                         "misses": self.pool_misses(),
                         "keys_made": self.keygens()},
             "batches": {"reloads": self.reloads, "starts": self.restarts},
+            "stopped_at_day": self.stopped,
             "negative": self.a.negative,
             "offline": {n: [(x[0], x[1] or now, x[2] if len(x) > 2 else now)
                             for x in self.off_spans.get(f"cl{tp['pid']}", [])]
@@ -777,6 +794,10 @@ def main():
     p.add_argument("--start-slot", type=int, default=1,
                    help="trustpoints start on multiples of this many days")
     p.add_argument("--settle-ms", type=int, default=120000)
+    p.add_argument("--stop-after", type=float, default=0,
+                   help="stop after this many real seconds of the run and "
+                   "judge it as far as it got (also on SIGTERM); the "
+                   "summary says so and the exit status is 2")
     p.add_argument("--keypool", type=int, default=-1,
                    help="RSA keys made ahead on every core (-1: as many as "
                    "the run needs, 0: none, pkiks-keygen makes them)")
@@ -788,6 +809,10 @@ def main():
     if a.negative:
         a.overlap, a.window, _ = NEGATIVE[a.negative]
     sim = (NegativeSim if a.negative else MainSim)(a)
+
+    def stop(signum, frame):
+        sim.stop_now = True  # the loop ends at its next step and reports
+    signal.signal(signal.SIGTERM, stop)
     rc = 1
     try:
         rc = sim.run()
