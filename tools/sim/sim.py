@@ -102,7 +102,7 @@ class Sim:
         self.off_spans = {}     # client pkid -> [[from, to]] powered off
         self.t_settle = self.t_collect = self.t_batch = 0.0
         self.t_keypool = 0.0
-        self.pool = f"{self.T}/keypool"
+        self.pool = a.keypool_dir or f"{self.T}/keypool"
         self.reloads = self.restarts = 0
         self.stop_now = False
         self.slowest = 0.0      # the longest settle so far, seconds
@@ -388,6 +388,8 @@ class Sim:
         per = int(a.years * 365 / a.cert_days) + 1
         n = len(self.tps) + regen * per if a.keypool < 0 else a.keypool
         os.makedirs(self.pool, exist_ok=True)
+        have = len([f for f in os.listdir(self.pool) if f.endswith(".pem")])
+        todo = [i for i in range(have, n)]
         t = time.time()
 
         def one(i):
@@ -397,10 +399,11 @@ class Sim:
                            check=True, capture_output=True)
             os.rename(tmp, f"{self.pool}/k{i}.pem")
         with ThreadPoolExecutor(os.cpu_count() or 2) as ex:
-            list(ex.map(one, range(n)))
+            list(ex.map(one, [f"{os.getpid()}-{i}" for i in todo]))
         self.t_keypool = time.time() - t
         self.pool_size = n
-        print(f"sim: key pool: {n} RSA-2048 keys in {self.t_keypool:.1f} s "
+        print(f"sim: key pool: {n} RSA-2048 keys ({have} there already), "
+              f"{len(todo)} made in {self.t_keypool:.1f} s "
               f"({os.cpu_count()} at once), before the run", flush=True)
 
     def note(self, now, what):
@@ -794,6 +797,9 @@ def main():
     p.add_argument("--start-slot", type=int, default=1,
                    help="trustpoints start on multiples of this many days")
     p.add_argument("--settle-ms", type=int, default=120000)
+    p.add_argument("--keypool-dir",
+                   help="the key pool's directory (default: in the run's "
+                   "temp dir); keys already there are used first")
     p.add_argument("--stop-after", type=float, default=0,
                    help="stop after this many real seconds of the run and "
                    "judge it as far as it got (also on SIGTERM); the "
