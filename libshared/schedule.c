@@ -107,6 +107,23 @@ int64_t sched_next_ca_poll(const struct sched_tp *tp, struct sched_validity ca,
 	return now + iv;
 }
 
+int64_t sched_next_ca_recheck(const struct sched_tp *tp,
+			      struct sched_validity ca, int64_t now)
+{
+	int64_t lo = (int64_t)tp->retry_period_min * 60, iv;
+
+	if (now >= ca.not_after)
+		return 0;
+	iv = (ca.not_after - now) / SCHED_RECHECK_PARTS;
+	if (lo < SCHED_RECHECK_MIN)
+		lo = SCHED_RECHECK_MIN;
+	if (iv < lo)
+		iv = lo;
+	if (iv > SCHED_NEXTCA_MAX)
+		iv = SCHED_NEXTCA_MAX;
+	return now + iv;
+}
+
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count)
 {
 	int64_t period = (int64_t)tp->retry_period_min * 60;

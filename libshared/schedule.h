@@ -44,6 +44,10 @@
 #define SCHED_MARGIN_TRIES  3	 /* retries the SHADOW margin leaves room for */
 #define SCHED_NEXTCA_PARTS  16	 /* next-CA poll: 1/16 of the time left */
 #define SCHED_NEXTCA_MAX    (7 * 86400) /* ... and at least once a week */
+/* Recheck of a held rollover CA certificate (the operator may cancel it):
+ * 1/4 of the time left, at least an hour apart, at least once a week. */
+#define SCHED_RECHECK_PARTS 4
+#define SCHED_RECHECK_MIN   3600
 
 struct sched_validity {
 	int64_t not_before, not_after;
@@ -102,6 +106,15 @@ int64_t sched_shadow_margin(const struct sched_tp *tp);
  * has ended (recovery takes over). */
 int64_t sched_next_ca_poll(const struct sched_tp *tp, struct sched_validity ca,
 			   int64_t now);
+/* When to ask GetNextCACert again at @now while a rollover CA certificate
+ * is held but no SHADOW identity yet: the CA may have withdrawn it
+ * (`rollover cancel`) and made another.  A quarter of the CA's remaining
+ * life, at least SCHED_RECHECK_MIN and the retry period apart, at most a
+ * week: a cancel is seen before the CA's end wherever it happens (a CA
+ * under auto-rollover makes the next rollover at the latest halfway to
+ * its end).  0 when the CA has ended. */
+int64_t sched_next_ca_recheck(const struct sched_tp *tp,
+			      struct sched_validity ca, int64_t now);
 /* The wait before POLL / CONNECT RETRY number @count (0, 1, ...). */
 int64_t sched_backoff(const struct sched_tp *tp, unsigned int count);
 

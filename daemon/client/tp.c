@@ -78,6 +78,28 @@ static void read_serial(char *buf, size_t size)
 	}
 }
 
+/* A trustpoint as configured, nothing run yet. */
+static void tp_init(struct tp_set *set, struct tp *tp,
+		    const struct pkid_config *cfg,
+		    const struct pkid_trustpoint_config *c)
+{
+	const struct pkid_server_config *srv = pkid_config_server(cfg, c->name);
+
+	memset(tp, 0, sizeof(*tp));
+	tp->cfg = *c;
+	tp->set = set;
+	/* mode is locked while the CA exists: read once (tp_sub.c) */
+	tp->sub_cs = srv && (srv->mode == PKID_MODE_SUB_CS ||
+			     srv->mode == PKID_MODE_RA);
+	tp->ra = srv && srv->mode == PKID_MODE_RA;
+	if (tp->ra)
+		snprintf(tp->sub_dn, sizeof(tp->sub_dn), "CN=%s,OU=ioscs RA",
+			 srv->name);
+	else if (srv)
+		snprintf(tp->sub_dn, sizeof(tp->sub_dn), "%s",
+			 srv->issuer_name);
+}
+
 static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 		   const struct tp_env *env)
 {
@@ -103,23 +125,8 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 		*slash = '\0';
 	else
 		snprintf(set->crl_dir, sizeof(set->crl_dir), ".");
-	for (i = 0; i < set->n; i++) {
-		const struct pkid_server_config *srv = pkid_config_server(
-			cfg, cfg->trustpoints[i].name);
-
-		set->tps[i].cfg = cfg->trustpoints[i];
-		set->tps[i].set = set;
-		/* mode is locked while the CA exists: read once (tp_sub.c) */
-		set->tps[i].sub_cs = srv && (srv->mode == PKID_MODE_SUB_CS ||
-					     srv->mode == PKID_MODE_RA);
-		set->tps[i].ra = srv && srv->mode == PKID_MODE_RA;
-		if (set->tps[i].ra)
-			snprintf(set->tps[i].sub_dn, sizeof(set->tps[i].sub_dn),
-				 "CN=%s,OU=ioscs RA", srv->name);
-		else if (srv)
-			snprintf(set->tps[i].sub_dn, sizeof(set->tps[i].sub_dn),
-				 "%s", srv->issuer_name);
-	}
+	for (i = 0; i < set->n; i++)
+		tp_init(set, &set->tps[i], cfg, &cfg->trustpoints[i]);
 	if (cfg->hostname[0])
 		snprintf(set->hostname, sizeof(set->hostname), "%s",
 			 cfg->hostname);
@@ -271,15 +278,18 @@ static void dispatch_timer(struct tp *tp, const struct pkiks_timer_info *t)
 
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *t)
 {
-	struct tp *tp = tp_find(set, t->owner);
+	struct tp *tp;
 
-	if (!tp || !(is_tp_timer(t->kind) || is_tp_labelled(t)))
+	if (!set || !(is_tp_timer(t->kind) || is_tp_labelled(t)))
 		return 0;
+	/* Found under the lock: a reload may add or remove trustpoints
+	 * (and so move the array). */
 	pthread_mutex_lock(&set->lock);
-	if (still_expired(set, t))
+	tp = tp_find(set, t->owner);
+	if (tp && still_expired(set, t))
 		dispatch_timer(tp, t);
 	pthread_mutex_unlock(&set->lock);
-	return 1;
+	return tp != NULL;
 }
 
 /* Has the keystore a timer of @tp of @kind? */
@@ -352,22 +362,21 @@ void tp_timers_sync(struct tp_set *set)
 	pthread_mutex_unlock(&set->lock);
 }
 
-void tp_resume(struct tp_set *set)
+/* tp_resume() for every trustpoint, or (@fresh_only) for the ones a
+ * reload just added; the set's lock held. */
+static void resume_locked(struct tp_set *set, bool fresh_only)
 {
 	struct pkiks_timer_info *timers = NULL;
 	size_t n = 0, i;
 
-	if (!set)
-		return;
-	pthread_mutex_lock(&set->lock);
 	if (pkiks_timer_list(set->ks, &timers, &n) < 0) {
 		pkid_log(LOG_ERR, NULL, "trustpoints: cannot list timers");
-		goto out;
+		return;
 	}
 	for (i = 0; i < n; i++) {
 		struct tp *tp = tp_find(set, timers[i].owner);
 
-		if (tp &&
+		if (tp && (!fresh_only || tp->fresh) &&
 		    (is_tp_timer(timers[i].kind) ||
 		     is_tp_labelled(&timers[i])) &&
 		    timers[i].state == PKIKS_TIMER_EXPIRED)
@@ -376,45 +385,57 @@ void tp_resume(struct tp_set *set)
 	free(timers);
 	timers = NULL;
 	if (pkiks_timer_list(set->ks, &timers, &n) < 0)
-		goto out;
+		return;
 	for (i = 0; i < set->n; i++) {
+		if (fresh_only && !set->tps[i].fresh)
+			continue;
 		resume_pending(&set->tps[i], timers, n);
 		resume_labelled(&set->tps[i], timers, n);
 		tp_zero_touch(&set->tps[i]);
 	}
-out:
 	free(timers);
+}
+
+void tp_resume(struct tp_set *set)
+{
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->lock);
+	resume_locked(set, false);
 	pthread_mutex_unlock(&set->lock);
 }
 
-/* Reload: only what can change under a running trustpoint (all or none). */
+/*
+ * Reload: trustpoints may be added, removed or changed (all or none);
+ * the key name of a running one may not change (the key names the
+ * identity: a new one is a new trustpoint, remove it and add it under
+ * another name).  A pkid started without any trustpoint has no set (no
+ * database handle or control verbs for them): its first needs a restart.
+ */
 int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
 		    char *why, size_t len)
 {
 	const struct pkid_trustpoint_config *c;
-	size_t i, n = set ? set->n : 0;
 	struct tp *tp;
+	size_t i;
 
+	if (!set && new->n_trustpoints) {
+		snprintf(why, len,
+			 "trustpoint %s: the first trustpoint of a pkid "
+			 "started without any needs a restart",
+			 new->trustpoints[0].name);
+		return -EBUSY;
+	}
 	for (i = 0; i < new->n_trustpoints; i++) {
 		c = &new->trustpoints[i];
 		tp = tp_find(set, c->name);
-		if (!tp) {
-			snprintf(why, len, "trustpoint %s added: restart pkid",
-				 c->name);
-			return -EBUSY;
-		}
-		/* The key names the identity: a new one is a new trustpoint. */
-		if (strcmp(tp->cfg.rsakeypair, c->rsakeypair)) {
+		if (tp && strcmp(tp->cfg.rsakeypair, c->rsakeypair)) {
 			snprintf(why, len,
 				 "trustpoint %s: rsakeypair changed: restart "
 				 "pkid",
 				 c->name);
 			return -EBUSY;
 		}
-	}
-	if (new->n_trustpoints != n) {
-		snprintf(why, len, "a trustpoint was removed: restart pkid");
-		return -EBUSY;
 	}
 	return 0;
 }
@@ -435,19 +456,88 @@ static void reload_one(struct tp *tp, const struct pkid_trustpoint_config *c)
 	db_tp_free(&st);
 }
 
+/*
+ * A trustpoint left the configuration: nothing of it runs any more (its
+ * timers cancelled, so the keystore holds none for a name no trustpoint
+ * serves).  Its row and key stay, as after a restart without it: added
+ * again, it goes on where it was.
+ */
+static void remove_one(struct tp *tp)
+{
+	static const enum pkiks_timer_kind kinds[] = {
+		PKIKS_TIMER_RENEW, PKIKS_TIMER_SHADOW, PKIKS_TIMER_POLL,
+		PKIKS_TIMER_CONNECT_RETRY};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		tp_cancel(tp, kinds[i]);
+	pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
+				 PKIKS_TIMER_GENERIC, TP_NEXTCA_LABEL);
+	pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
+				 PKIKS_TIMER_GENERIC, TP_CRL_LABEL);
+	pkid_log(LOG_INFO, NULL,
+		 "trustpoint %s: removed by a reload; its timers cancelled, "
+		 "its certificates and key kept",
+		 tp->cfg.name);
+}
+
+/* The set's trustpoints become @new's, in its order (lock held). */
+static int rebuild_locked(struct tp_set *set, const struct pkid_config *new)
+{
+	struct tp *tps = calloc(new->n_trustpoints ? new->n_trustpoints : 1,
+				sizeof(*tps));
+	struct tp *old;
+	size_t i;
+
+	if (!tps)
+		return -ENOMEM;
+	for (i = 0; i < set->n; i++)
+		if (!pkid_config_trustpoint(new, set->tps[i].cfg.name))
+			remove_one(&set->tps[i]);
+	for (i = 0; i < new->n_trustpoints; i++) {
+		const struct pkid_trustpoint_config *c = &new->trustpoints[i];
+
+		old = tp_find(set, c->name);
+		if (!old) {
+			tp_init(set, &tps[i], new, c);
+			tps[i].fresh = true;
+			continue;
+		}
+		tps[i] = *old;
+		if (!pkid_trustpoint_config_equal(&old->cfg, c))
+			reload_one(&tps[i], c);
+	}
+	free(set->tps);
+	set->tps = tps;
+	set->n = new->n_trustpoints;
+	return 0;
+}
+
 void tp_reload_apply(struct tp_set *set, const struct pkid_config *new)
 {
-	size_t i;
+	size_t i, added = 0;
+	int ret;
 
 	if (!set)
 		return;
 	pthread_mutex_lock(&set->lock);
-	for (i = 0; i < new->n_trustpoints; i++) {
-		struct tp *tp = tp_find(set, new->trustpoints[i].name);
-
-		if (!pkid_trustpoint_config_equal(&tp->cfg,
-						  &new->trustpoints[i]))
-			reload_one(tp, &new->trustpoints[i]);
+	ret = rebuild_locked(set, new);
+	if (ret < 0) {
+		pkid_log(LOG_ERR, NULL, "trustpoints: reload: %s",
+			 strerror(-ret));
+		goto out;
 	}
+	/* The new ones start as at pkid's start: keys a keystore restart
+	 * took restored, expired timers handled, zero touch. */
+	for (i = 0; i < set->n; i++)
+		if (set->tps[i].fresh) {
+			tp_keys_restore(&set->tps[i]);
+			added++;
+		}
+	if (added)
+		resume_locked(set, true);
+	for (i = 0; i < set->n; i++)
+		set->tps[i].fresh = false;
+out:
 	pthread_mutex_unlock(&set->lock);
 }

@@ -47,10 +47,13 @@ int tp_keystore_reconnect(struct tp_set *set);
 int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
 /*
  * Reload (daemon/core/reload.c: every part's check, then every part's
- * apply).  tp_reload_check() refuses with @why (one line) adding or
- * removing a trustpoint, or changing its rsakeypair (a restart does it),
- * and changes nothing; tp_reload_apply() gives the changed trustpoints
- * their new settings at once (RENEW/SHADOW re-armed when auto-enroll
+ * apply).  tp_reload_check() refuses with @why (one line) changing a
+ * trustpoint's rsakeypair, or a first trustpoint in a pkid started
+ * without any (a restart does either), and changes nothing;
+ * tp_reload_apply() adds the new trustpoints (started as at pkid's start:
+ * keys restored, expired timers handled, zero touch), removes the ones
+ * gone (their timers cancelled; row and key kept) and gives the changed
+ * ones their new settings at once (RENEW/SHADOW re-armed when auto-enroll
  * changed).  @set may be NULL (no trustpoint runs).
  */
 int tp_reload_check(struct tp_set *set, const struct pkid_config *new,

@@ -85,13 +85,11 @@ static int cmd_authenticate(struct tp_set *set, const struct ctl_request *req,
 /* The identity has ended (by the keystore's clock)? */
 static bool id_expired(struct tp *tp, const struct db_tp *st)
 {
-	X509 *id = tp_x509(st->id_cert, st->id_cert_len);
 	int64_t now, nb, na;
-	bool gone = id && tp_now(tp, &now) == 0 &&
-		    tp_cert_times(id, &nb, &na) == 0 && now >= na;
 
-	X509_free(id);
-	return gone;
+	return tp_der_times(tp, TP_TIMES_ID, st->id_cert, st->id_cert_len,
+			    &nb, &na) == 0 &&
+	       tp_now(tp, &now) == 0 && now >= na;
 }
 
 /* An expired identity says so, whatever is in progress (issue 13 #4). */

@@ -676,6 +676,51 @@ int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
 	return ret == -ENOENT ? 0 : ret; /* 404: none yet */
 }
 
+/*
+ * A rollover CA certificate is held and no SHADOW identity yet: is it
+ * still the one the CA offers?  The operator may have cancelled it (404)
+ * and the CA may have made another since.  A withdrawn certificate is
+ * dropped (SHADOW planned again without it; the next-CA poll looks for
+ * the next one), a replaced one is swapped for the new one (GetNextCACert
+ * verified it against the current CA as at the first fetch).  1 when the
+ * row changed (saved), 0 when the certificate held is still the CA's, or
+ * -errno (no answer, or one we cannot trust: keep what we hold).
+ */
+int tp_recheck_next_ca(struct tp *tp, struct db_tp *st)
+{
+	char was[2 * EVP_MAX_MD_SIZE + 1] = "", now[2 * EVP_MAX_MD_SIZE + 1] = "";
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	X509 *held = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
+	X509 *next = NULL, *next_ra = NULL;
+	int ret = ca && held ? get_next_ca(tp, ca, &next, &next_ra) : -EINVAL;
+
+	if (ret == 0 && !X509_cmp(next, held))
+		goto out; /* still the CA's rollover */
+	if (ret < 0 && ret != -ENOENT)
+		goto out;
+	scep_client_fingerprint(held, EVP_sha256(), was, sizeof(was));
+	if (next)
+		scep_client_fingerprint(next, EVP_sha256(), now, sizeof(now));
+	ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len, next);
+	ret = ret ?: db_tp_put(tp->set->db, st);
+	if (ret < 0)
+		goto out;
+	pkid_log(LOG_WARNING, "TP_ROLLOVER_WITHDRAWN",
+		 "trustpoint %s: the CA no longer offers the rollover CA "
+		 "certificate %s (cancelled); %s%s",
+		 tp->cfg.name, was,
+		 next ? "kept its new rollover CA certificate " :
+			"dropped it, asking again for the next one",
+		 now);
+	ret = 1;
+out:
+	X509_free(ca);
+	X509_free(held);
+	X509_free(next);
+	X509_free(next_ra);
+	return ret;
+}
+
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";

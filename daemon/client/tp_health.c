@@ -16,7 +16,6 @@
 static void one(struct tp *tp, struct health_tp *h)
 {
 	struct db_tp st;
-	X509 *id, *ca;
 	int64_t nb = 0, na = 0;
 
 	snprintf(h->name, sizeof(h->name), "%s", tp->cfg.name);
@@ -30,22 +29,20 @@ static void one(struct tp *tp, struct health_tp *h)
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
 	h->state = tp_state_of(tp, &st);
-	id = tp_x509(st.id_cert, st.id_cert_len);
-	ca = tp_x509(st.ca_cert, st.ca_cert_len);
-	if (id && tp_cert_times(id, &nb, &na) == 0) {
+	if (tp_der_times(tp, TP_TIMES_ID, st.id_cert, st.id_cert_len, &nb,
+			 &na) == 0) {
 		h->id_not_after = na;
 		if (tp->cfg.auto_enroll)
 			h->renew_at =
 				nb + (na - nb) * tp->cfg.auto_enroll_pct / 100;
 	}
-	if (ca && tp_cert_times(ca, &nb, &na) == 0)
+	if (tp_der_times(tp, TP_TIMES_CA, st.ca_cert, st.ca_cert_len, &nb,
+			 &na) == 0)
 		h->chain_not_after = na;
 	if (st.pending_kind != TP_KIND_NONE)
 		h->since = st.updated;
 	if (h->gave_up)
 		h->since = tp->gave_up_at;
-	X509_free(id);
-	X509_free(ca);
 	db_tp_free(&st);
 }
 

@@ -39,6 +39,8 @@ enum tp_kind {
 	TP_KIND_SHADOW, /* enrollment under the rollover CA */
 };
 
+enum tp_times_slot { TP_TIMES_ID, TP_TIMES_CA, TP_TIMES_SLOTS };
+
 struct tp {
 	struct pkid_trustpoint_config cfg;
 	struct tp_set *set;
@@ -60,6 +62,15 @@ struct tp {
 	 * an end-entity request, subject CN=NAME,OU=ioscs RA unless
 	 * subject-name says otherwise (IOS's mark of an RA certificate). */
 	bool ra;
+	/* Added by the reload under way (tp_reload_apply): to be resumed. */
+	bool fresh;
+	/* The validity of the last identity and CA certificate looked at
+	 * (tp_der_times), by SHA-256 of the DER. */
+	struct tp_times {
+		unsigned char md[32];
+		size_t len;
+		int64_t not_before, not_after;
+	} times[TP_TIMES_SLOTS];
 };
 
 struct tp_set {
@@ -95,6 +106,14 @@ int tp_arm_backoff(struct tp *tp, enum pkiks_timer_kind kind,
 		   unsigned int count, int64_t now);
 int64_t tp_backoff_seconds(const struct tp *tp, unsigned int count);
 int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after);
+/* The same for a DER certificate of the row, remembered per trustpoint
+ * and slot: the watchdog asks for every trustpoint every second, and
+ * parsing a certificate (its public key through OpenSSL 3's decoders)
+ * was four fifths of a client pkid's CPU with 250 trustpoints
+ * (tools/sim).  -ENOENT without a certificate.  Set's lock held. */
+int tp_der_times(struct tp *tp, enum tp_times_slot slot,
+		 const unsigned char *der, size_t len, int64_t *not_before,
+		 int64_t *not_after);
 int tp_validity(X509 *x, struct sched_validity *v);
 /* The trustpoint's configuration as the schedule module takes it. */
 struct sched_tp tp_sched_conf(const struct tp *tp);
@@ -145,6 +164,9 @@ int tp_recover(struct tp *tp, struct db_tp *st);
 /* tp_enroll.c */
 /* GetNextCACert now, kept in the row if the CA offers one (404: 0). */
 int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st);
+/* The held rollover CA certificate still the CA's?  1 dropped or
+ * replaced (row saved), 0 yes, -errno no answer (tp_enroll.c). */
+int tp_recheck_next_ca(struct tp *tp, struct db_tp *st);
 /* Start a request of @kind now (the timer's or the operator's). */
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t why_size);
 /* POLL / CONNECT RETRY fired: poll, or send the request again. */

@@ -9,8 +9,13 @@
  *
  * It runs on a keystore timer like every other PKI timer: GENERIC, owner
  * the trustpoint, label TP_NEXTCA_LABEL, at sched_next_ca_poll(); it is
- * armed with the lifecycle (tp_arm_lifecycle) and stops once the rollover
- * CA certificate is held or the CA has ended.
+ * armed with the lifecycle (tp_arm_lifecycle).  Once the rollover CA
+ * certificate is held it goes on, sparser (sched_next_ca_recheck), until
+ * the SHADOW identity exists: the operator may cancel that rollover
+ * (`rollover cancel`) and the CA make another, and a trustpoint still
+ * holding the withdrawn one when its SHADOW can only run after the CA's
+ * end (CA down, router off) could not trust the new CA.  It stops when
+ * the CA has ended.
  */
 #include <errno.h>
 #include <string.h>
@@ -27,12 +32,15 @@ bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
 	       !strcmp(t->label, TP_NEXTCA_LABEL);
 }
 
-/* Worth asking: an identity under a CA that announces GetNextCACert, and
- * no rollover CA certificate (nor a SHADOW identity) held yet. */
+/* Worth asking: an identity under a CA that announces GetNextCACert and
+ * no SHADOW identity yet; either no rollover CA certificate held, or one
+ * held and no SHADOW request under way (which asks the CA itself). */
 static bool wants_poll(const struct tp *tp, const struct db_tp *st)
 {
-	return st->id_cert && st->ca_cert && !st->shadow_ca_cert &&
-	       !st->shadow_id_cert && tp->set->proto->has_next_ca(st->caps);
+	if (!st->id_cert || !st->ca_cert || st->shadow_id_cert ||
+	    !tp->set->proto->has_next_ca(st->caps))
+		return false;
+	return !st->shadow_ca_cert || st->pending_kind == TP_KIND_NONE;
 }
 
 static void nextca_cancel(struct tp *tp)
@@ -52,7 +60,10 @@ static int64_t next_poll(const struct tp *tp, const struct db_tp *st,
 	int ret = x ? tp_validity(x, &ca) : -EINVAL;
 
 	X509_free(x);
-	return ret < 0 ? 0 : sched_next_ca_poll(&conf, ca, now);
+	if (ret < 0)
+		return 0;
+	return st->shadow_ca_cert ? sched_next_ca_recheck(&conf, ca, now)
+				  : sched_next_ca_poll(&conf, ca, now);
 }
 
 void tp_nextca_arm(struct tp *tp, const struct db_tp *st)
@@ -80,6 +91,7 @@ void tp_nextca_on_timer(struct tp *tp)
 {
 	struct db_tp st;
 	int64_t at;
+	bool held;
 	int ret;
 
 	nextca_cancel(tp);
@@ -87,14 +99,19 @@ void tp_nextca_on_timer(struct tp *tp)
 		return;
 	if (!wants_poll(tp, &st))
 		goto out;
-	ret = tp_prefetch_next_ca(tp, &st);
+	held = st.shadow_ca_cert != NULL;
+	ret = held ? tp_recheck_next_ca(tp, &st) : tp_prefetch_next_ca(tp, &st);
 	if (ret < 0)
 		pkid_log(LOG_INFO, NULL,
 			 "trustpoint %s: next-CA poll: %s; asking again later",
 			 tp->cfg.name, strerror(-ret));
-	if (st.shadow_ca_cert && st.pending_kind == TP_KIND_NONE)
-		tp_arm_lifecycle(tp, &st, &at); /* SHADOW keeps its margin */
-	else if (!st.shadow_ca_cert)
+	/* Fetched, dropped or replaced: SHADOW planned again (it keeps its
+	 * margin only while a rollover is held); the lifecycle re-arms the
+	 * poll too. */
+	if ((held != (st.shadow_ca_cert != NULL) || ret > 0) &&
+	    st.pending_kind == TP_KIND_NONE)
+		tp_arm_lifecycle(tp, &st, &at);
+	else
 		tp_nextca_arm(tp, &st);
 out:
 	db_tp_free(&st);

@@ -60,6 +60,36 @@ int tp_cert_times(X509 *x, int64_t *not_before, int64_t *not_after)
 	return 0;
 }
 
+int tp_der_times(struct tp *tp, enum tp_times_slot slot,
+		 const unsigned char *der, size_t len, int64_t *not_before,
+		 int64_t *not_after)
+{
+	struct tp_times *c = &tp->times[slot];
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	X509 *x;
+	int ret;
+
+	if (!der || !len)
+		return -ENOENT;
+	if (!EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL))
+		return -EIO;
+	if (c->len == len && !memcmp(c->md, md, sizeof(md))) {
+		*not_before = c->not_before;
+		*not_after = c->not_after;
+		return 0;
+	}
+	x = tp_x509(der, len);
+	ret = x ? tp_cert_times(x, not_before, not_after) : -EINVAL;
+	X509_free(x);
+	if (ret < 0)
+		return ret;
+	memcpy(c->md, md, sizeof(md));
+	c->len = len;
+	c->not_before = *not_before;
+	c->not_after = *not_after;
+	return 0;
+}
+
 struct sched_tp tp_sched_conf(const struct tp *tp)
 {
 	return (struct sched_tp){

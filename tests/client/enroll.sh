@@ -113,3 +113,40 @@ sed -i 's/ rsakeypair TP1KEY/ rsakeypair OTHER/' "$T/cl.conf"
 out=$($B/ctl-call "$T/cl.ctl" reload 2>&1) && fail "reload with a new rsakeypair accepted"
 grep -q "rsakeypair changed" <<<"$out" || fail "reload refused without saying why: $out"
 echo "ok: reload: auto-enroll 50 re-arms RENEW at 50 %, a past instant renews at once, a new rsakeypair is refused"
+
+# Reload adds a trustpoint: TP2 (zero touch: fingerprint + auto-enroll)
+# enrolls in the same pkid process, TP1 untouched; a reload without it
+# removes it: its timers are gone, TP1 still runs.
+tp2_timers() {
+	$B/pkictl --json show timers | jq -r --arg k "$1" \
+		'[.timers[] | select(.owner == "TP2" and ($k == "" or .kind == $k))] | length'
+}
+sed -i 's/ rsakeypair OTHER/ rsakeypair TP1KEY/' "$T/cl.conf"
+cp "$T/cl.conf" "$T/cl-tp1.conf"
+renew1=$(timer_at RENEW)
+printf '%s\n' "crypto pki trustpoint TP2" " enrollment url $URL" \
+	" subject-name CN=router2,O=pkid test" " rsakeypair TP2KEY" \
+	" fingerprint $want" " auto-enroll 70" \
+	" certificate export $T/tp2.pem" >>"$T/cl.conf"
+out=$($B/ctl-call "$T/cl.ctl" reload 2>&1) || fail "reload adding TP2 refused: $out"
+grep -q "trustpoint TP2" <<<"$out" || fail "reload did not name TP2: $out"
+wait_for 30 test -s "$T/tp2.pem" || fail "TP2 added by reload did not enroll"
+awk '/BEGIN/{n++} n==1' "$T/tp2.pem" >"$T/tp2-id.pem"
+awk '/BEGIN/{n++} n==2' "$T/tp2.pem" >"$T/tp2-ca.pem"
+openssl verify -attime "$(lab_now)" -CAfile "$T/tp2-ca.pem" "$T/tp2-id.pem" >/dev/null 2>&1 ||
+	fail "TP2's identity does not verify against its CA"
+[ "$(openssl x509 -noout -fingerprint -sha256 -in "$T/tp2-ca.pem" | sed 's/.*=//; s/://g')" = \
+	"$(tr -d ':' <<<"$want" | tr a-f A-F)" ] || fail "TP2's chain is not the CA's ($want)"
+kill -0 "$CL_PID" 2>/dev/null || fail "the client pkid is gone"
+wait_for 10 test "$(tp2_timers RENEW)" = 1 || fail "TP2 has no RENEW timer after enrolling"
+[ "$(timer_at RENEW)" = "$renew1" ] || fail "adding TP2 moved TP1's RENEW"
+clctl --json "show trustpoints" | jq -e 'map(.name) == ["TP1", "TP2"]' >/dev/null ||
+	fail "show trustpoints after the add: $(clctl --json "show trustpoints" | jq -c 'map(.name)')"
+cp "$T/cl-tp1.conf" "$T/cl.conf"
+out=$($B/ctl-call "$T/cl.ctl" reload 2>&1) || fail "reload removing TP2 refused: $out"
+clctl --json "show trustpoints" | jq -e 'map(.name) == ["TP1"]' >/dev/null ||
+	fail "TP2 still shown after the reload removed it"
+[ "$(tp2_timers "")" = 0 ] || fail "TP2's timers still armed after its removal"
+[ "$(timer_at RENEW)" = "$renew1" ] || fail "removing TP2 moved TP1's RENEW"
+grep -q "trustpoint TP2: removed by a reload" "$T/cl.log" || fail "the removal is not logged"
+echo "ok: reload adds TP2 (enrolled, same process, TP1 untouched) and removes it (timers gone)"

@@ -18,6 +18,7 @@
 #     rollover CA certificate soon after the CA made it, before SHADOW;
 #     offline from then through the promotion, it recovers as in 1
 #     (without the poll it would never have seen the rollover, as in 3).
+#  7. (below) the rollover TP1 holds is cancelled and made again.
 #  4. The CA is stopped across its end while TP1 (holding the rollover,
 #     with a password) fires SHADOW: CONNECT RETRY with the backoff; the
 #     CA returns (and promotes); the next retry recovers.
@@ -196,7 +197,7 @@ poll_at() {
 }
 
 case6() {
-	local gen poll shadow i j
+	local gen poll shadow i j n
 	setup 18975 1 secret123
 	poll=$(poll_at)
 	[ -n "$poll" ] || fail "no next-CA poll armed after an enrollment without rollover CA"
@@ -225,7 +226,13 @@ case6() {
 	wait_for 20 grep -q "TP1: rollover CA certificate .* fetched" "$T/cl.log" ||
 		fail "the next-CA poll did not fetch the rollover CA certificate"
 	[ "$(lab_now)" -lt "$shadow" ] || fail "fetched only after SHADOW"
-	[ -z "$(poll_at)" ] || fail "the poll goes on after the rollover CA is held"
+	# Held: the poll goes on, sparser (a quarter of the time left, at
+	# least an hour, at most a week), to see a cancelled rollover.
+	poll=$(poll_at)
+	n=$(lab_now)
+	[ -n "$poll" ] || fail "no recheck of the rollover CA certificate once held"
+	[ $((poll - n)) -ge 3600 ] && [ $((poll - n)) -le $(((END - n) / 4 + 1)) ] ||
+		fail "recheck $((poll - n)) s ahead, want [3600, $(((END - n) / 4))]"
 	offline_through_end
 	cl_start
 	wait_for 30 verify_now || fail "no valid chain under the new CA after the restart"
@@ -233,6 +240,79 @@ case6() {
 	echo "ok: enrolled before the rollover, polled it, offline through the end: recovered"
 }
 
+# The rollover CA certificate in GetNextCACert's signed certs-only
+# PKCS#7: the one with the CA's subject (the rollover RA's is another).
+next_pem() {
+	local subj i
+	curl -sf "$URL?operation=GetNextCACert" -o "$T/next.p7" || return 1
+	openssl cms -verify -noverify -inform der -binary -in "$T/next.p7" 2>/dev/null |
+		openssl pkcs7 -inform der -print_certs -out "$T/next-all.pem" || return 1
+	subj=$(openssl x509 -noout -subject -in "$T/old.pem")
+	rm -f "$T"/next-one.*.pem
+	awk -v d="$T" '/BEGIN/{n++} n{print > (d "/next-one." n ".pem")}' "$T/next-all.pem"
+	for i in "$T"/next-one.*.pem; do
+		[ "$(openssl x509 -noout -subject -in "$i")" = "$subj" ] &&
+			{ cp "$i" "$1"; return 0; }
+	done
+	return 1
+}
+
+held_fp() {
+	clctl --json "show trustpoint certificates" TP1 | jq -r \
+		'.[0].certificates[] | select(.role == "Shadow CA") | .fingerprint_sha256 // .fingerprint' |
+		tr -d ':' | tr a-f A-F
+}
+
+pem_fp() {
+	openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//' | tr -d ':'
+}
+
+#  7. TP1 holds the rollover CA certificate; the operator cancels that
+#     rollover and the CA makes another a day later.  TP1's next-CA poll
+#     goes on while it holds one (before: it stopped) and swaps the
+#     withdrawn certificate for the new one before SHADOW; offline from
+#     then through the promotion, it recovers as in 1 (before: it held
+#     the cancelled certificate, could not trust the new CA and stopped).
+case7() {
+	local gen poll shadow i j old_fp
+	setup 18976 0 secret123
+	next_pem "$T/next1.pem" || fail "GetNextCACert"
+	old_fp=$(pem_fp "$T/next1.pem")
+	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA ($(held_fp) vs $old_fp)"
+	shadow=$(timer_at SHADOW)
+	cactl "server rollover cancel" TESTCA >/dev/null || fail "rollover cancel"
+	gen=$(ca_timer "CS SHADOW CERT GENERATION")
+	[ -n "$gen" ] || fail "no new rollover planned after the cancel"
+	[ "$gen" -lt "$shadow" ] || fail "test premise: the new rollover comes before SHADOW"
+	lab_to $((gen + 1))
+	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
+	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
+	# Poll by poll, bounded: each must come before SHADOW.
+	for i in $(seq 1 20); do
+		grep -q "TP_ROLLOVER_WITHDRAWN.*TP1" "$T/cl.log" && break
+		poll=$(poll_at)
+		[ -n "$poll" ] || fail "no next-CA poll while a rollover CA certificate is held"
+		[ "$poll" -lt "$shadow" ] || fail "no poll left before SHADOW"
+		lab_to $((poll + 1))
+		for j in $(seq 1 100); do
+			[ "$(poll_at)" != "$poll" ] && break
+			sleep 0.2
+		done
+	done
+	wait_for 20 grep -q "TP_ROLLOVER_WITHDRAWN.*TP1.*kept its new rollover CA" "$T/cl.log" ||
+		fail "the withdrawn rollover CA certificate was not replaced"
+	[ "$(lab_now)" -lt "$shadow" ] || fail "replaced only after SHADOW"
+	[ "$(held_fp)" = "$(pem_fp "$T/next2.pem")" ] || fail "TP1 does not hold the new rollover CA"
+	offline_through_end
+	[ "$(pem_fp "$T/new.pem")" = "$(pem_fp "$T/next2.pem")" ] ||
+		fail "the CA promoted another certificate than its new rollover"
+	cl_start
+	wait_for 30 verify_now || fail "no valid chain under the new CA after the restart"
+	grep -q "TP_ROLLOVER_RECOVER" "$T/cl.log" || fail "recovery not logged"
+	echo "ok: rollover cancelled and made again: the held certificate replaced before SHADOW, recovered"
+}
+
+( case7 ) || exit 1
 ( case6 ) || exit 1
 ( case5 ) || exit 1
 ( case1 ) || exit 1

@@ -130,6 +130,28 @@ static void test_next_ca_poll(void)
 	CU_ASSERT_EQUAL(sched_next_ca_poll(&tp80, ca, 1095 * DAY), 0);
 }
 
+static void test_next_ca_recheck(void)
+{
+	struct sched_validity ca = {0, 1095 * DAY};
+	struct sched_tp slow = {80, 10, 120, 240};
+
+	/* Years left: once a week. */
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&tp80, ca, 0), 7 * DAY);
+	/* 80 days left: still weekly; 20 days left: every 5 days (a cancel
+	 * is seen, and the next rollover with it, long before the end). */
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&tp80, ca, 1015 * DAY),
+			1022 * DAY);
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&tp80, ca, 1075 * DAY),
+			1080 * DAY);
+	/* Minutes left: an hour apart at the most often... */
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&tp80, ca, 1095 * DAY - 160),
+			1095 * DAY - 160 + 3600);
+	/* ... or the retry period when it is longer. */
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&slow, ca, 1095 * DAY - 160),
+			1095 * DAY - 160 + 120 * MIN);
+	CU_ASSERT_EQUAL(sched_next_ca_recheck(&tp80, ca, 1095 * DAY), 0);
+}
+
 static void test_backoff(void)
 {
 	struct sched_tp capped = {0, 10, 5, 3};
@@ -197,6 +219,7 @@ int main(void)
 		{"SHADOW margin", test_margin},
 		{"backoff", test_backoff},
 		{"next-CA poll", test_next_ca_poll},
+		{"next-CA recheck", test_next_ca_recheck},
 		{"the checker's worst case", test_worst_case},
 	};
 

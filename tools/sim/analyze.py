@@ -77,8 +77,17 @@ def utc_seconds(c, name):
     return int(t.timestamp())
 
 
+_times_cache = {}
+
+
 def times(c):
-    return utc_seconds(c, "not_valid_before"), utc_seconds(c, "not_valid_after")
+    """(notBefore, notAfter) in seconds; remembered per certificate (the
+    simulator asks for every held identity at every step)."""
+    key = c.signature
+    if key not in _times_cache:
+        _times_cache[key] = (utc_seconds(c, "not_valid_before"),
+                             utc_seconds(c, "not_valid_after"))
+    return _times_cache[key]
 
 
 def signed_by(cert, ca):
@@ -234,6 +243,8 @@ def main(out, extra=None):
     n_req = sum(reqs.values())
     lines = [
         f"trustpoints {len(tps)}, simulated {(end - start) / 86400 / 365:.1f} years"
+        + (f" (STOPPED at lab day {extra['stopped_at_day']:.1f}: partial)"
+           if extra.get("stopped_at_day") is not None else "")
         + (f" in {extra['real_seconds']:.0f} s real time, {extra['steps']} steps"
            f" ({extra.get('bound_stops', 0)} cut at a CA or identity end)"
            if "real_seconds" in extra else ""),

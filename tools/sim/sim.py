@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -100,6 +101,10 @@ class Sim:
         self.ca_ends = set()    # notAfter of every CA certificate served
         self.off_spans = {}     # client pkid -> [[from, to]] powered off
         self.t_settle = self.t_collect = self.t_batch = 0.0
+        self.t_keypool = 0.0
+        self.pool = a.keypool_dir or f"{self.T}/keypool"
+        self.reloads = self.restarts = 0
+        self.stop_now = False
         self.slowest = 0.0      # the longest settle so far, seconds
         self.t_start = time.time()
         os.makedirs(f"{self.out}/history", exist_ok=True)
@@ -112,6 +117,8 @@ class Sim:
     def spawn(self, name, argv, ks=None):
         log = open(f"{self.T}/{name}.log", "ab")
         env = dict(self.env, PKIKS_SOCKET=self.ks_sock(ks)) if ks else self.env
+        if self.a.keypool:
+            env = dict(env, PKID_SIM_KEYPOOL=self.pool)
         self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=log,
                                             env=env)
 
@@ -164,9 +171,13 @@ class Sim:
             self.start_keystore(name)
             self.clock(f"keystore {self.ks_sock(name)}")
             self.clock(f"advance 1")  # the same lab time as the others
-        self.spawn(name, [f"{B}/pkid", "-f", "-c", f"{self.T}/{name}.conf",
-                          "-s", f"{self.T}/{name}-state", "-P", PROVIDER,
-                          "-S", self.ks_sock(name)], ks=name)
+        argv = [f"{B}/pkid", "-f", "-c", f"{self.T}/{name}.conf",
+                "-s", f"{self.T}/{name}-state", "-P", PROVIDER,
+                "-S", self.ks_sock(name)]
+        if self.a.keypool and name != "ca":
+            # pkiks-keygen's code with keys made ahead (sim_keypool.c)
+            argv += ["-k", f"{B}/sim-keygen"]
+        self.spawn(name, argv, ks=name)
         self.clock(f"watch {self.T}/{name}.ctl")
 
     def stop_pkid(self, name):
@@ -350,15 +361,50 @@ class Sim:
             self.clock(f"advance {target - now}")
         return self.settle()
 
-    def keygens(self):
-        """RSA keys the client pkids made (pkiks-keygen): the run's main
-        cost."""
+    def keygens(self, what=b": generated key "):
+        """RSA keys the client pkids made (pkiks-keygen, or sim-keygen
+        from the pool made ahead): the run's main cost."""
         n = 0
         for f in os.listdir(self.T):
             if f.startswith("cl") and f.endswith(".log"):
                 with open(f"{self.T}/{f}", "rb") as fh:
-                    n += fh.read().count(b": generated key ")
+                    n += fh.read().count(what)
         return n
+
+    def pool_misses(self):
+        """Keys sim-keygen had to make inside the loop (pool empty)."""
+        return self.keygens(b"sim-keygen: key pool")
+
+    def fill_keypool(self):
+        """RSA-2048 keys for the run, made before the lab clock moves,
+        on every core at once (pkid makes its keys one at a time).  As
+        many as the first enrollments and the renewals and SHADOWs of the
+        trustpoints with `regenerate` need (an empty pool falls back to
+        generating inside the loop, counted)."""
+        a = self.a
+        regen = sum(1 for tp in self.tps.values() if tp["regenerate"])
+        # Measured: 5.6 keys per `regenerate` trustpoint in 10 years of
+        # 365-day certificates (the 100-trustpoint run); one a lifetime.
+        per = int(a.years * 365 / a.cert_days) + 1
+        n = len(self.tps) + regen * per if a.keypool < 0 else a.keypool
+        os.makedirs(self.pool, exist_ok=True)
+        have = len([f for f in os.listdir(self.pool) if f.endswith(".pem")])
+        todo = [i for i in range(have, n)]
+        t = time.time()
+
+        def one(i):
+            tmp = f"{self.pool}/k{i}.tmp"
+            subprocess.run(["openssl", "genpkey", "-algorithm", "RSA",
+                            "-pkeyopt", "rsa_keygen_bits:2048", "-out", tmp],
+                           check=True, capture_output=True)
+            os.rename(tmp, f"{self.pool}/k{i}.pem")
+        with ThreadPoolExecutor(os.cpu_count() or 2) as ex:
+            list(ex.map(one, [f"{os.getpid()}-{i}" for i in todo]))
+        self.t_keypool = time.time() - t
+        self.pool_size = n
+        print(f"sim: key pool: {n} RSA-2048 keys ({have} there already), "
+              f"{len(todo)} made in {self.t_keypool:.1f} s "
+              f"({os.cpu_count()} at once), before the run", flush=True)
 
     def note(self, now, what):
         self.events.append((now, what))
@@ -377,13 +423,24 @@ class Sim:
         os.makedirs(f"{self.T}/exp", exist_ok=True)
         self.t0 = self.t0_guess = now
         self.plan_trustpoints()
+        self.pool_size = 0
+        if self.a.keypool:
+            self.fill_keypool()
         with open(f"{self.out}/start", "w") as f:
             f.write(f"{now}\n")
         faults = self.plan_faults(now)
         end = now + int(a.years * 365 * DAY)
         started = set()
         t_real = time.time()
+        self.stopped = None
         while now < end:
+            if self.stop_now or (a.stop_after and
+                                 time.time() - t_real > a.stop_after):
+                # Judged as far as it got; the summary says it stopped.
+                self.stopped = (now - self.t0) / DAY
+                self.note(now, f"run stopped at lab day {self.stopped:.1f}"
+                          f" of {(end - self.t0) / DAY:.0f}")
+                break
             while faults and faults[0][0] <= now:
                 _, what, fn = faults.pop(0)
                 self.note(now, what)
@@ -420,11 +477,21 @@ class Sim:
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
         self.real = time.time() - t_real
+        self.rate = (now - self.t0) / DAY / max(self.real, 1e-9)
         print(f"sim: real time {self.real:.1f} s: settling {self.t_settle:.1f} s"
               f" (of it new trustpoints {self.t_batch:.1f} s), collecting"
-              f" {self.t_collect:.1f} s; RSA keys made {self.keygens()}",
+              f" {self.t_collect:.1f} s; RSA keys made {self.keygens()}"
+              f" ({self.pool_misses()} outside the pool of {self.pool_size},"
+              f" made in {self.t_keypool:.1f} s before the run); new"
+              f" trustpoints by {self.reloads} reloads and {self.restarts}"
+              f" first starts; {self.rate * 60:.1f} lab days a minute",
               flush=True)
-        return self.report(now)
+        rc = self.report(now)
+        if self.stopped is not None:
+            print(f"sim: STOPPED before the end, at lab day {self.stopped:.1f}"
+                  f" of {a.years * 365:.0f}: partial", flush=True)
+            return rc or 2
+        return rc
 
     def bounds(self):
         """The instants no step may jump over: every CA certificate's end
@@ -462,11 +529,17 @@ class Sim:
             started.add(n)
         path = self.client_conf(k)
         name = f"cl{k}"
-        # pkid adds trustpoints at a restart only (a reload refuses them).
         if name in self.procs:
-            self.stop_pkid(name)
-        if not self.offline.get(name):
+            # A running pkid takes its new trustpoints by a reload.
+            r = ctl(f"{self.T}/{name}.ctl", "reload", timeout=60)
+            # The reply waits 20 s at most; a reload still enrolling its
+            # new trustpoints then goes on (the settle waits for it).
+            if r["status"] and "timed out" not in str(r.get("error")):
+                raise SimError(f"{name} reload: {r.get('error')}")
+            self.reloads += 1
+        elif not self.offline.get(name):
             self.start_pkid(name)
+            self.restarts += 1
         bad = self.check(path) - set(self.expect_gap)
         if bad and not a_negative(self.a):
             raise SimError(f"pkictl check refuses {sorted(bad)} of {name}")
@@ -479,6 +552,11 @@ class Sim:
             "bad_checks": self.bad_checks, "requests": self.requests,
             "events": [((t - self.t0) / DAY, w) for t, w in self.events],
             "real_seconds": self.real, "expect_gap": self.expect_gap,
+            "keypool": {"keys": self.pool_size, "seconds": self.t_keypool,
+                        "misses": self.pool_misses(),
+                        "keys_made": self.keygens()},
+            "batches": {"reloads": self.reloads, "starts": self.restarts},
+            "stopped_at_day": self.stopped,
             "negative": self.a.negative,
             "offline": {n: [(x[0], x[1] or now, x[2] if len(x) > 2 else now)
                             for x in self.off_spans.get(f"cl{tp['pid']}", [])]
@@ -504,8 +582,8 @@ class MainSim(Sim):
                 name = f"T{k}x{i}"
                 # Random start in the first CA generation's first 300 days,
                 # client 0's first trustpoints at once.
-                # Quantised to --start-slot days: every batch of new
-                # trustpoints restarts its pkid (a reload refuses them).
+                # Quantised to --start-slot days: a batch of new
+                # trustpoints is one reload of its pkid.
                 slot = a.start_slot * DAY
                 plan = self.t0_guess + (0 if i < 2 else
                                         rng.randrange(0, 300 * DAY)
@@ -719,6 +797,16 @@ def main():
     p.add_argument("--start-slot", type=int, default=1,
                    help="trustpoints start on multiples of this many days")
     p.add_argument("--settle-ms", type=int, default=120000)
+    p.add_argument("--keypool-dir",
+                   help="the key pool's directory (default: in the run's "
+                   "temp dir); keys already there are used first")
+    p.add_argument("--stop-after", type=float, default=0,
+                   help="stop after this many real seconds of the run and "
+                   "judge it as far as it got (also on SIGTERM); the "
+                   "summary says so and the exit status is 2")
+    p.add_argument("--keypool", type=int, default=-1,
+                   help="RSA keys made ahead on every core (-1: as many as "
+                   "the run needs, 0: none, pkiks-keygen makes them)")
     p.add_argument("--negative", choices=sorted(NEGATIVE),
                    help="the negative control's case instead")
     p.add_argument("--keep", action="store_true")
@@ -727,6 +815,10 @@ def main():
     if a.negative:
         a.overlap, a.window, _ = NEGATIVE[a.negative]
     sim = (NegativeSim if a.negative else MainSim)(a)
+
+    def stop(signum, frame):
+        sim.stop_now = True  # the loop ends at its next step and reports
+    signal.signal(signal.SIGTERM, stop)
     rc = 1
     try:
         rc = sim.run()
