@@ -5,6 +5,10 @@
 #
 #   tests/hog/run.sh [-n N] [-o TABLE] [--no-hog] CHECK...
 #
+# --no-hog: start none (another runner's, or your own, is running: runners
+# in parallel share one hog).  The table's hog column counts the `yes`
+# processes running at the start and at the end of each run.
+#
 # Rounds, not blocks: run 1 of every check, then run 2 ..., so a stopped
 # session still has every check sampled.  Checks that make named network
 # namespaces (check-guard*) run under the global test lock
@@ -63,18 +67,18 @@ run_one() {
 	esac
 }
 
-[ -s "$TABLE" ] || printf 'check\trun\tresult\tseconds\tload_before\tload_after\thog\tcommit\n' >"$TABLE"
+[ -s "$TABLE" ] || printf 'check\trun\tresult\tseconds\tload_before\tload_after\thog_yes\tcommit\n' >"$TABLE"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo -)
-hogged=no
-[ -n "$HOG" ] && { start_hogs; hogged=yes; }
+[ -n "$HOG" ] && start_hogs
 for ((r = 1; r <= N; r++)); do
 	for c in "$@"; do
 		LOG=$LOGS/$c.$r.log
 		l0=$(load1)
+		y0=$(pgrep -c -x yes)
 		t0=$SECONDS
 		if run_one "$c" >"$LOG" 2>&1; then res=PASS; else res=FAIL; fi
 		printf '%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n' "$c" "$r" "$res" \
-			$((SECONDS - t0)) "$l0" "$(load1)" "$hogged" \
+			$((SECONDS - t0)) "$l0" "$(load1)" "$y0/$(pgrep -c -x yes)" \
 			"$commit" | tee -a "$TABLE"
 	done
 done
