@@ -20,12 +20,14 @@ rev=${3:-HEAD}
 [ "$(id -u)" = 0 ] || { echo "fresh: as root (chroot, mount)" >&2; exit 1; }
 root=$(mktemp -d /tmp/pkid-fresh.XXXXXX)
 mounts=()
+cg=/sys/fs/cgroup/cpuacct/pkid-fresh-$$
 
 cleanup() {
 	local i
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
 		umount -l "${mounts[i]}" 2>/dev/null || true
 	done
+	[ -d "$cg" ] && rmdir "$cg" 2>/dev/null
 	if [ -n "${KEEP:-}" ]; then echo "fresh: kept $root"; else rm -rf "$root"; fi
 }
 trap cleanup EXIT
@@ -46,22 +48,24 @@ git -C "$root/root/pkid" checkout -q "$rev"
 echo "fresh: $(git -C "$root/root/pkid" log --oneline -1)"
 echo "fresh: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+mkdir "$cg"
 log=$root/root/demo.log
 set +e
-chroot "$root" /bin/bash -c 'cd /root/pkid && make demo' 2>&1 |
-	perl -MTime::HiRes=time -ne 'BEGIN { $t0 = time } printf "%6.1f %s", time - $t0, $_' |
+(echo "$BASHPID" >"$cg/tasks" && exec chroot "$root" /bin/bash -c 'cd /root/pkid && make demo') 2>&1 |
+	CG=$cg perl -MTime::HiRes=time -ne 'BEGIN { $t0 = time }
+		open(my $f, "<", "$ENV{CG}/cpuacct.usage"); my $ns = <$f>; close($f);
+		printf "%6.1f %6.1f %s", time - $t0, $ns / 1e9, $_' |
 	tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
+cpu=$(awk '{ printf "%.1f", $1 / 1e9 }' "$cg/cpuacct.usage")
 echo "fresh: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# at PATTERN: the seconds of the first line that matches.
-at() { awk -v p="$1" '$0 ~ p { print $1; exit }' "$log"; }
+# at PATTERN: "WALL s (CPU s of CPU)" of the first line whose text matches.
+at() { awk -v p="$1" '{ t = $0; sub(/^ *[0-9.]+ +[0-9.]+ /, "", t) }
+	t ~ p { printf "%s s (%s s of CPU)", $1, $2; exit }' "$log"; }
 total=$(tail -n 1 "$log" | awk '{ print $1 }')
-apt=$(at ' deps: installing')
-build=$(at ' (cc|clang|gcc) ')
-demo=$(at ' demo: ')
-echo "fresh: make demo exit status $rc, $total s in all"
-echo "fresh: apt from ${apt:-?} s, build from ${build:-?} s, demo from ${demo:-?} s"
+echo "fresh: make demo exit status $rc, $total s in all, $cpu s of CPU"
+echo "fresh: apt from $(at '^deps: installing'), build from $(at '^(cc|clang) '), demo from $(at '^demo: ')"
 grep -E 'newly installed|^Need to get' "$root/tmp/pkid-deps.log" 2>/dev/null | sed 's/^/fresh: apt: /'
 exit "$rc"
