@@ -53,6 +53,17 @@ bench-attack: guard-built-in $(ATTACK_DEPS)
 check-attack: guard-built-in $(ATTACK_DEPS)
 	timeout 300 tests/guard/attack.sh $(BIN) check 20 4
 
-ALL += $(GUARD_LOADER) $(GUARD_FLOOD)
-CHECKS += check-guard check-guard-pkid check-guard-vm check-attack
+# pkid linked with guard_none.c whatever PKID_GUARD says: what `make demo`
+# runs where clang, bpftool or libbpf-dev are missing (daemon/guard/guard.mk).
+PKID_NOGUARD := $(BIN)/pkid-noguard
+$(PKID_NOGUARD): $$(PKID_PARTS) $(OBJ)/daemon/guard/guard_none.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(PKID_PART_LIBS)
+
+.PHONY: check-guard-none
+check-guard-none: $(PKID_NOGUARD) $(BIN)/pkictl $(BIN)/pkiksd $(PKIKS_PROVIDER)
+	timeout 120 unshare -n tests/guard/none.sh $(PKID_NOGUARD)
+
+ALL += $(GUARD_LOADER) $(GUARD_FLOOD) $(PKID_NOGUARD)
+CHECKS += check-guard check-guard-pkid check-guard-vm check-attack check-guard-none
 BENCHES += bench-guard bench-attack
