@@ -1,8 +1,9 @@
 #!/bin/bash
 # check-demo: runs the demo (tools/demo/demo.sh) as `make demo` would, on a
 # test port, and checks what it promises: exit status 0, done within two
-# minutes (not counting the time its tasks waited for a CPU), every stage reported as happened, the PASS summary line, and the
-# pkictl views it prints at each stage.
+# minutes (not counting the time its tasks waited for a CPU), every stage
+# reported as happened, the PASS summary line, and the pkictl views it
+# prints at each stage.
 set -u
 out=$(mktemp /tmp/pkid-check-demo.XXXXXX)
 fail() {
