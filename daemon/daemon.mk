@@ -11,15 +11,19 @@
 PKID := $(BIN)/pkid
 
 .SECONDEXPANSION:
-$(PKID): $(OBJ)/daemon/main.o $$(CA_OBJS) $$(SCEP_OBJS) $$(SCEP_PKID_OBJS) \
-	 $$(OCSP_PKID_OBJS) \
-	 $$(SCEP_CLIENT_OBJS) $$(EST_OBJS) $$(EST_PKID_OBJS) \
-	 $$(PKID_CORE_OBJS) $$(PKID_BASE_OBJS) $$(PKID_TP_OBJS) \
-	 $$(PKID_GUARD_OBJS) $$(PKID_HEALTH_OBJS) $$(LIBPKID)
+# Everything but the guard (daemon/guard/guard.mk: PKID_GUARD_OBJS, the
+# guard or guard_none.o), expanded late like the prerequisites.
+PKID_PARTS = $(OBJ)/daemon/main.o $(CA_OBJS) $(SCEP_OBJS) $(SCEP_PKID_OBJS) \
+	     $(OCSP_PKID_OBJS) \
+	     $(SCEP_CLIENT_OBJS) $(EST_OBJS) $(EST_PKID_OBJS) \
+	     $(PKID_CORE_OBJS) $(PKID_BASE_OBJS) $(PKID_TP_OBJS) \
+	     $(PKID_HEALTH_OBJS) $(LIBPKID)
+PKID_PART_LIBS = $(LIBPKID) $(LDLIBS_BASE) \
+		 $(PKID_BASE_LIBS) $(PKID_CORE_LIBS) $(PKID_TP_LIBS) \
+		 $(EST_PKID_LIBS)
+$(PKID): $$(PKID_PARTS) $$(PKID_GUARD_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIBPKID) $(LDLIBS_BASE) \
-		$(PKID_BASE_LIBS) $(PKID_CORE_LIBS) $(PKID_TP_LIBS) \
-		$(PKID_GUARD_LIBS) $(EST_PKID_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(PKID_PART_LIBS) $(PKID_GUARD_LIBS)
 
 ALL += $(PKID)
 

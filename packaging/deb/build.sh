@@ -47,9 +47,9 @@ fi
 bins=($bdir/bin/pkid $bdir/bin/pkictl $bdir/bin/pkiksd $bdir/bin/pkiks-kek
 	$bdir/bin/pkiks-ntpwatch $bdir/bin/pkiks-keygen $bdir/pkiks-provider.so)
 if [ -n "$tree" ]; then
-	"$top/tests/arm64/cross-make.sh" "$tree" "${bins[@]}" >&2
+	"$top/tests/arm64/cross-make.sh" "$tree" PKID_GUARD=yes "${bins[@]}" >&2
 else
-	make --no-print-directory -j"$(nproc)" "${bins[@]}" >&2
+	make --no-print-directory -j"$(nproc)" PKID_GUARD=yes "${bins[@]}" >&2
 fi
 
 tmp=$(mktemp -d)

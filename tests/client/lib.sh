@@ -32,7 +32,7 @@ CL_PID=
 
 fail() {
 	echo "FAIL: $*" >&2
-	for f in ca.log cl.log; do
+	for f in ca.log cl.log ks/pkiksd.log; do
 		[ -f "${T:-/nonexistent}/$f" ] && { echo "--- $f" >&2; tail -n 25 "$T/$f" >&2; }
 	done
 	exit 1
@@ -102,7 +102,9 @@ stop_pid() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -KILL "$pid" 2>/dev/null
+	# Only a pid still alive: once it exited (bash reaps at once) the pid
+	# is free, and on a busy machine (pid_max 32768) soon someone else's.
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
 }

@@ -19,6 +19,10 @@ ROLLOVER_CHECKS := lifecycle crash manual switch
 
 CHECKS += $(ROLLOVER_CHECKS:%=check-rollover-%)
 
+# The timeout only stops a hung script (every wait inside is bounded):
+# 300 s like the other end-to-end suites.  120 s cut check-rollover-
+# lifecycle off after its second promotion beside a CPU hog at load 20-23,
+# every check up to there passed (docs/TESTING.md).
 .PHONY: $(ROLLOVER_CHECKS:%=check-rollover-%)
 $(ROLLOVER_CHECKS:%=check-rollover-%): check-rollover-%: $(ROLLOVER_DEPS)
-	timeout 120 tests/rollover/$*.sh
+	timeout 300 tests/rollover/$*.sh

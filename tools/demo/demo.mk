@@ -3,6 +3,8 @@
 #                tests' packages), builds what the demo runs, then runs a CA
 #                and a client trustpoint on loopback through a compressed
 #                lifecycle (tools/demo/demo.sh); ends by itself in < 2 min
+#                (pkid without the XDP guard where clang, bpftool or
+#                libbpf-dev are missing: daemon/guard/guard.mk)
 #   check-demo   the same, non-interactively on a test port; checks its exit
 #                status and its summary lines (tools/demo/check-demo.sh)
 DEMO_DEPS := $(PKID) $(BIN)/pkictl $(BIN)/pkiksd $(BIN)/pkiks-keygen \

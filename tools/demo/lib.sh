@@ -147,7 +147,8 @@ stop_pid() {
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$1" 2>/dev/null
+	# Only a pid still alive: an exited one may be someone else's by now.
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
 

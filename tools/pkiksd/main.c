@@ -278,7 +278,31 @@ fail:
 	close(fd);
 }
 
-/* Accept until SIGTERM/SIGINT. */
+/*
+ * Which signal stops us and who sent it, in the log: a keystore that
+ * vanishes under a test is then traced to its sender (a stale pid killed
+ * by someone's cleanup once the pid space wrapped, say).
+ */
+static void say_stop_signal(int sfd)
+{
+	struct signalfd_siginfo si;
+	char path[40], comm[32] = "?";
+	FILE *f;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/comm", si.ssi_pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	fprintf(stderr, "pkiksd: %s from pid %u (%s, uid %u)\n",
+		strsignal(si.ssi_signo), si.ssi_pid, comm, si.ssi_uid);
+}
+
+/* Accept until SIGTERM/SIGINT/SIGHUP. */
 static void serve(int lfd, int sfd)
 {
 	struct pollfd pfd[2] = {{.fd = lfd, .events = POLLIN},
@@ -288,8 +312,10 @@ static void serve(int lfd, int sfd)
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (pfd[1].revents)
+		if (pfd[1].revents) {
+			say_stop_signal(sfd);
 			break;
+		}
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
