@@ -529,8 +529,10 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
  * password, the serial, the certificate and the request's new state.  One
  * commit, and it comes before the front end answers: a certificate is
  * durable before its client can see it.  A crash before the commit leaves
- * none of it; the serial reserved in it was never shown to anyone, so
- * handing it out again reuses nothing.  A failed step rolls all of it back
+ * none of it; a serial reserved in it was never shown to anyone, so
+ * handing it out again reuses nothing, and one from the reserved block
+ * (an enrollment signed outside the lock, presign_apply) is never handed
+ * out again: it stays a gap.  A failed step rolls all of it back
  * (issue 19 #4: a failed <serial>.cer write left a certificate row nobody
  * received and the request granted, so each retry recorded one more): the
  * client gets an error, its one-time password is still good, and a retry
