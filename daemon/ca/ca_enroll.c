@@ -576,9 +576,10 @@ static struct ca_pub *pub_get(struct ca *ca)
 
 /*
  * An enrollment of a new request for an end-entity certificate, whose
- * caller holds the keys (no promotion under it): decided under the lock,
- * its certificate signed outside it (struct ca_presign).  Everything else
- * (polls, CA certificates, EST without a held snapshot) signs under the
+ * caller holds the keys (no promotion under it) and found the lock taken:
+ * decided under the lock, its certificate signed outside it (struct
+ * ca_presign).  Everything else (polls, CA certificates, EST without a
+ * held snapshot, an enrollment that found the lock free) signs under the
  * lock as before.  Under lock; false leaves the call as it was.
  */
 static bool presign_wanted(struct ca *ca, const struct call *c)
@@ -644,6 +645,7 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 	uint64_t ticket = 0;
 	int64_t now = 0;
 	int ret = 0, tret;
+	bool contended;
 
 	memset(res, 0, sizeof(*res));
 	if (!pub)
@@ -654,14 +656,19 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 		issuer = &roll_view;
 	}
 	tret = ca_now_unlocked(ca, &now);
-	pthread_mutex_lock(&ca->lock);
+	/* Deciding twice costs CPU; it pays only while others wait for the
+	 * lock, so an enrollment that found it free signs under it. */
+	contended = pthread_mutex_trylock(&ca->lock) != 0;
+	if (contended)
+		pthread_mutex_lock(&ca->lock);
 	if (!ca->running)
 		ret = -EAGAIN;
 	else if (tret < 0)
 		reject(res, CA_REASON_BAD_TIME, "time is not authoritative");
 	else if (c->kind != CALL_CHECK)
 		ret = pass(ca, pub, issuer, c, now, res,
-			   presign_wanted(ca, c) ? &pre : NULL, &ticket);
+			   contended && presign_wanted(ca, c) ? &pre : NULL,
+			   &ticket);
 	pthread_mutex_unlock(&ca->lock);
 	if (ret == -EINPROGRESS)
 		ret = presign_apply(ca, pub, issuer, c, now, res, &pre,
