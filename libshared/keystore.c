@@ -450,7 +450,7 @@ int pkiks_sign(struct pkiks *ks, const char *name, enum pkiks_hash hash,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	err = ks_request(ks, msg, blob_cb, &o);
+	err = ks_request_flags(ks, msg, blob_cb, &o, KS_REQ_ONE_REPLY);
 	if (!err && !o.got)
 		err = -EBADMSG;
 	return err;
@@ -473,7 +473,8 @@ int pkiks_decrypt(struct pkiks *ks, const char *name, const unsigned char *in,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	err = ks_request_secret(ks, msg, blob_cb, &o);
+	err = ks_request_flags(ks, msg, blob_cb, &o,
+			       KS_REQ_SECRET | KS_REQ_ONE_REPLY);
 	if (!err && !o.got)
 		err = -EBADMSG;
 	return err;

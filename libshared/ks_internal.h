@@ -70,6 +70,16 @@ void ks_msg_free_secret(struct nl_msg *msg);
 int ks_request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb, void *arg);
 int ks_request_secret(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
 		      void *arg);
+/*
+ * The same with flags: KS_REQ_SECRET wipes the request and the receive
+ * buffer after it; KS_REQ_ONE_REPLY (with a @cb) is for commands the host
+ * always answers with one message: sent without NLM_F_ACK, ended by that
+ * message (or by an NLMSG_ERROR carrying the host's error).
+ */
+#define KS_REQ_SECRET	 1u
+#define KS_REQ_ONE_REPLY 2u
+int ks_request_flags(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
+		     void *arg, unsigned int flags);
 /* Send bytes as they are and wait up to @timeout_ms for the answer to @seq. */
 int ks_exchange(struct pkiks *ks, const void *req, size_t len, uint32_t seq,
 		int timeout_ms, ks_reply_cb cb, void *arg);

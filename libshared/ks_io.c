@@ -6,9 +6,17 @@
  * number arrives, handing each data message to a callback.  Messages with
  * another sequence number (a late answer to a request that timed out) are
  * skipped.
+ *
+ * A request whose host always answers with exactly one message (a
+ * signature, a decryption, the clock: KS_REQ_ONE_REPLY) is sent without
+ * NLM_F_ACK: the reply itself confirms it and ends the exchange, and a
+ * failure still comes as NLMSG_ERROR (the kernel's netlink_rcv_skb and
+ * pkiksd ack every error whatever the flag).  That saves one message, one
+ * wake-up and one read per round trip on both sides (issue 14).
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,7 +179,8 @@ static ssize_t recv_datagram(struct pkiks *ks, int timeout_ms)
  * (with *result set), 0 to keep reading.
  */
 static int handle_msg(struct pkiks *ks, struct nlmsghdr *nlh, uint32_t seq,
-		      ks_reply_cb cb, void *arg, int *cb_err, int *result)
+		      ks_reply_cb cb, void *arg, bool one_reply, int *cb_err,
+		      int *result)
 {
 	struct nlattr *tb[PKIKS_ATTR_MAX + 1];
 	int err;
@@ -197,11 +206,15 @@ static int handle_msg(struct pkiks *ks, struct nlmsghdr *nlh, uint32_t seq,
 	if (!err)
 		err = cb(nlh, tb, arg);
 	*cb_err = err;
-	return 0;
+	if (!one_reply)
+		return 0;
+	*result = 0; /* no ack follows: this reply ends the request */
+	return 1;
 }
 
-int ks_exchange(struct pkiks *ks, const void *req, size_t len, uint32_t seq,
-		int timeout_ms, ks_reply_cb cb, void *arg)
+static int exchange(struct pkiks *ks, const void *req, size_t len,
+		    uint32_t seq, int timeout_ms, ks_reply_cb cb, void *arg,
+		    bool one_reply)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int cb_err = 0, result = 0, err;
@@ -221,7 +234,8 @@ int ks_exchange(struct pkiks *ks, const void *req, size_t len, uint32_t seq,
 		rem = (int)n;
 		for (nlh = (struct nlmsghdr *)ks->buf; nlmsg_ok(nlh, rem);
 		     nlh = nlmsg_next(nlh, &rem)) {
-			if (handle_msg(ks, nlh, seq, cb, arg, &cb_err, &result))
+			if (handle_msg(ks, nlh, seq, cb, arg, one_reply,
+				       &cb_err, &result))
 				goto done;
 		}
 	}
@@ -229,18 +243,25 @@ done:
 	return result ? result : cb_err;
 }
 
-static int request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
-		   void *arg, int secret)
+int ks_exchange(struct pkiks *ks, const void *req, size_t len, uint32_t seq,
+		int timeout_ms, ks_reply_cb cb, void *arg)
+{
+	return exchange(ks, req, len, seq, timeout_ms, cb, arg, false);
+}
+
+int ks_request_flags(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
+		     void *arg, unsigned int flags)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	bool one_reply = cb && (flags & KS_REQ_ONE_REPLY);
 	int err;
 
 	nlh->nlmsg_seq = ++ks->seq;
 	nlh->nlmsg_pid = ks->port;
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	err = ks_exchange(ks, nlh, nlh->nlmsg_len, nlh->nlmsg_seq,
-			  PKIKS_REQUEST_TIMEOUT_MS, cb, arg);
-	if (secret) {
+	nlh->nlmsg_flags |= NLM_F_REQUEST | (one_reply ? 0 : NLM_F_ACK);
+	err = exchange(ks, nlh, nlh->nlmsg_len, nlh->nlmsg_seq,
+		       PKIKS_REQUEST_TIMEOUT_MS, cb, arg, one_reply);
+	if (flags & KS_REQ_SECRET) {
 		ks_msg_free_secret(msg);
 		/* The reply may have carried plaintext (decrypt). */
 		explicit_bzero(ks->buf, KS_RECV_BUF);
@@ -252,13 +273,13 @@ static int request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
 
 int ks_request(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb, void *arg)
 {
-	return request(ks, msg, cb, arg, 0);
+	return ks_request_flags(ks, msg, cb, arg, 0);
 }
 
 int ks_request_secret(struct pkiks *ks, struct nl_msg *msg, ks_reply_cb cb,
 		      void *arg)
 {
-	return request(ks, msg, cb, arg, 1);
+	return ks_request_flags(ks, msg, cb, arg, KS_REQ_SECRET);
 }
 
 int ks_put_u64(struct nl_msg *msg, int attr, uint64_t value)

@@ -53,7 +53,7 @@ int pkiks_clock_get(struct pkiks *ks, struct pkiks_clock *clock)
 	if (!msg)
 		return -ENOMEM;
 	c.now_ns = 0;
-	err = ks_request(ks, msg, clock_cb, &c);
+	err = ks_request_flags(ks, msg, clock_cb, &c, KS_REQ_ONE_REPLY);
 	if (!err && !c.now_ns)
 		err = -EBADMSG; /* acked without the clock */
 	if (!err)

@@ -213,6 +213,89 @@ int ca_now(struct ca *ca, int64_t *now)
 	return ca->ks ? pkiks_now(ca->ks, now) : -ENOTCONN;
 }
 
+/*
+ * Each thread's own keystore handle for the time (a handle is not
+ * thread-safe, and ca->ks belongs to the CA's lock): an HTTP worker asks
+ * for the time without the lock, so it does not queue behind another
+ * worker's keystore round trip (issue 14).  Closed when the thread ends.
+ */
+struct now_conn {
+	struct pkiks *ks;
+	char *socket; /* what it was opened for (NULL: the default) */
+};
+
+static pthread_key_t now_key;
+static pthread_once_t now_once = PTHREAD_ONCE_INIT;
+static int now_key_err;
+
+static void now_conn_free(void *arg)
+{
+	struct now_conn *c = arg;
+
+	if (c->ks)
+		pkiks_close(c->ks);
+	free(c->socket);
+	free(c);
+}
+
+static void now_key_init(void)
+{
+	now_key_err = pthread_key_create(&now_key, now_conn_free);
+}
+
+static bool same_socket(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* This thread's handle for the keystore at socket; NULL if none. */
+static struct pkiks *now_handle(const char *socket)
+{
+	struct now_conn *c;
+
+	if (pthread_once(&now_once, now_key_init) || now_key_err)
+		return NULL;
+	c = pthread_getspecific(now_key);
+	if (c && c->ks && same_socket(c->socket, socket))
+		return c->ks;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c || pthread_setspecific(now_key, c)) {
+			free(c);
+			return NULL;
+		}
+	}
+	if (c->ks)
+		pkiks_close(c->ks);
+	c->ks = NULL;
+	free(c->socket);
+	c->socket = dup_or_null(socket);
+	if ((socket && !c->socket) ||
+	    pkiks_open(&c->ks, PKIKS_TRANSPORT_AUTO, socket) < 0)
+		c->ks = NULL;
+	return c->ks;
+}
+
+int ca_now_unlocked(struct ca *ca, int64_t *now)
+{
+	struct pkiks *ks = now_handle(ca->ks_socket);
+	int ret;
+
+	if (!ks)
+		return -ENOTCONN;
+	ret = pkiks_now(ks, now);
+	if (ret == -ECONNRESET || ret == -EPIPE || ret == -ENOTCONN ||
+	    ret == -ETIMEDOUT) {
+		/* The keystore went (pkiksd restarted): a new handle next
+		 * time; this call is refused as before. */
+		struct now_conn *c = pthread_getspecific(now_key);
+
+		pkiks_close(c->ks);
+		c->ks = NULL;
+	}
+	return ret;
+}
+
 void ca_publish(struct ca *ca, struct ca_pub *np)
 {
 	struct ca_pub *old = ca->pub;

@@ -163,6 +163,11 @@ struct ca_enroll_req {
 	/* The client's address in text ("" if unknown): failed challenges
 	 * are counted per address. */
 	const char *source;
+	/* The caller holds a ca_keys_get() snapshot for the whole call, so
+	 * no promotion or cancel renames a key under it: the certificate
+	 * may be signed outside the CA's lock (issue 14).  Otherwise it is
+	 * signed under the lock, which a promotion also takes. */
+	bool keys_held;
 };
 
 struct ca_result {

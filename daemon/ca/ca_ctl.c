@@ -249,6 +249,11 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 	expired = ca_now(ca, &now) == 0 && ca_pub_expired(ca->pub, now);
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
+	/* IOS's "last certificate issued": the counter is the end of the
+	 * block reserved ahead (ca_serial_block_fill); what is left of it
+	 * was not handed out yet, unless a serial was reserved after it. */
+	if (ca->serial_next > 0 && last == ca->serial_end - 1)
+		last = ca->serial_next - 1;
 	ret = ret ?: ca_dir(ca, dir, sizeof(dir));
 	if (ret < 0)
 		return ctl_reply_error(reply, ret, "database: %s",

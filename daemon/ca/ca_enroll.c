@@ -275,8 +275,10 @@ static int issue_parsed(struct ca *ca, const struct ca_pub *pub,
 			struct db_request *r, X509_REQ *csr, int64_t now,
 			X509 **out)
 {
-	struct ca_issue_params ip = {
-		.now = now, .request_id = r->id, .csr = csr};
+	struct ca_issue_params ip = {.now = now,
+				     .request_id = r->id,
+				     .csr = csr,
+				     .pre = ca->presign};
 	int64_t serial;
 	int ret;
 
@@ -571,8 +573,10 @@ static int handle(struct ca *ca, const struct ca_pub *pub,
  * password, the serial, the certificate and the request's new state.  One
  * commit, and it comes before the front end answers: a certificate is
  * durable before its client can see it.  A crash before the commit leaves
- * none of it; the serial reserved in it was never shown to anyone, so
- * handing it out again reuses nothing.  A failed step rolls all of it back
+ * none of it; a serial reserved in it was never shown to anyone, so
+ * handing it out again reuses nothing, and one from the reserved block
+ * (an enrollment signed outside the lock, presign_apply) is never handed
+ * out again: it stays a gap.  A failed step rolls all of it back
  * (issue 19 #4: a failed <serial>.cer write left a certificate row nobody
  * received and the request granted, so each retry recorded one more): the
  * client gets an error, its one-time password is still good, and a retry
@@ -615,21 +619,77 @@ static struct ca_pub *pub_get(struct ca *ca)
 }
 
 /*
- * Under the CA's lock: running, the keystore's time, then the call; after
- * it, outside the lock, the wait until the call's commit is durable (its
- * result is not returned before).  The rollover generation is issued by the rollover CA (a view of it); the
- * front end still signs its answer with the current CA (or RA): the
- * rollover certificates are not valid before the CA's end, and clients
- * (strongSwan) refuse a signer that is not valid yet.
+ * An enrollment of a new request for an end-entity certificate, whose
+ * caller holds the keys (no promotion under it) and found the lock taken:
+ * decided under the lock, its certificate signed outside it (struct
+ * ca_presign).  Everything else (polls, CA certificates, EST without a
+ * held snapshot, an enrollment that found the lock free) signs under the
+ * lock as before.  Under lock; false leaves the call as it was.
+ */
+static bool presign_wanted(struct ca *ca, const struct call *c)
+{
+	return c->kind == CALL_ENROLL && c->req->keys_held &&
+	       !ca_csr_wants_ca(c->req->csr) && ca_serial_block_fill(ca) == 0;
+}
+
+/* One pass of the call under the lock, with pre (or NULL). */
+static int pass(struct ca *ca, const struct ca_pub *pub,
+		const struct ca_pub *issuer, const struct call *c, int64_t now,
+		struct ca_result *res, struct ca_presign *pre, uint64_t *ticket)
+{
+	int ret;
+
+	ca->presign = pre;
+	ret = handle_in_tx(ca, pub, issuer, c, now, res, ticket);
+	ca->presign = NULL;
+	return ret;
+}
+
+/*
+ * The planned certificate signed without the lock, then the call again
+ * under it (APPLY): what changed meanwhile is decided afresh, and the
+ * certificate is recorded in the call's one grouped transaction.
+ */
+static int presign_apply(struct ca *ca, const struct ca_pub *pub,
+			 const struct ca_pub *issuer, const struct call *c,
+			 int64_t now, struct ca_result *res,
+			 struct ca_presign *pre, uint64_t *ticket)
+{
+	int ret;
+
+	ca_result_free(res);
+	memset(res, 0, sizeof(*res));
+	ret = ca_presign_sign(pre, issuer->k.ca_key);
+	if (ret < 0)
+		return ret; /* nothing recorded: the serial stays a gap */
+	pre->mode = CA_PRESIGN_APPLY;
+	pthread_mutex_lock(&ca->lock);
+	ret = ca->running ? pass(ca, pub, issuer, c, now, res, pre, ticket)
+			  : -EAGAIN;
+	pthread_mutex_unlock(&ca->lock);
+	return ret;
+}
+
+/*
+ * The keystore's time (without the lock), then under the CA's lock:
+ * running, then the call; an enrollment's certificate is signed between
+ * two passes under the lock (presign_apply).  After it, outside the lock,
+ * the wait until the call's commit is durable (its result is not returned
+ * before).  The rollover generation is issued by the rollover CA (a view
+ * of it); the front end still signs its answer with the current CA (or
+ * RA): the rollover certificates are not valid before the CA's end, and
+ * clients (strongSwan) refuse a signer that is not valid yet.
  */
 static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 {
 	struct ca_pub *pub = pub_get(ca);
 	struct ca_pub roll_view = {0};
 	const struct ca_pub *issuer = pub;
+	struct ca_presign pre = {.mode = CA_PRESIGN_PLAN};
 	uint64_t ticket = 0;
 	int64_t now = 0;
-	int ret = 0;
+	int ret = 0, tret;
+	bool contended;
 
 	memset(res, 0, sizeof(*res));
 	if (!pub)
@@ -639,18 +699,30 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 		roll_view.k.ca_key = pub->k.roll_key;
 		issuer = &roll_view;
 	}
-	pthread_mutex_lock(&ca->lock);
+	tret = ca_now_unlocked(ca, &now);
+	/* Deciding twice costs CPU; it pays only while others wait for the
+	 * lock, so an enrollment that found it free signs under it. */
+	contended = pthread_mutex_trylock(&ca->lock) != 0;
+	if (contended)
+		pthread_mutex_lock(&ca->lock);
 	if (!ca->running)
 		ret = -EAGAIN;
-	else if (ca_now(ca, &now) < 0)
+	else if (tret < 0)
 		reject(res, CA_REASON_BAD_TIME, "time is not authoritative");
 	else if (c->kind != CALL_CHECK)
-		ret = handle_in_tx(ca, pub, issuer, c, now, res, &ticket);
+		ret = pass(ca, pub, issuer, c, now, res,
+			   contended && presign_wanted(ca, c) ? &pre : NULL,
+			   &ticket);
 	pthread_mutex_unlock(&ca->lock);
+	if (ret == -EINPROGRESS)
+		ret = presign_apply(ca, pub, issuer, c, now, res, &pre,
+				    &ticket);
+	X509_free(pre.x); /* planned, not used: a gap in the serials */
 	/* ca->db stays open while the HTTP server runs (ca_free) */
 	if (ret == 0 && ticket)
 		ret = db_sync(ca->db, ticket);
-	res->now = now;
+	if (tret == 0)
+		res->now = now;
 	ca_pub_free(pub);
 	if (ret < 0)
 		ca_result_free(res);

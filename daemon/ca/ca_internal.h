@@ -75,6 +75,13 @@ struct ca {
 	struct pkiks *ks;
 	struct db *db;
 	const EVP_MD *md; /* `hash` */
+	/* Serials reserved durably in a block (db_serial_reserve_block),
+	 * handed out from memory: [serial_next, serial_end). */
+	int64_t serial_next, serial_end;
+	unsigned int cfg_gen; /* bumped by every reload of cfg */
+	/* The enrollment being decided under the lock, whose certificate
+	 * is signed outside it (ca_enroll.c); NULL otherwise. */
+	struct ca_presign *presign;
 
 	struct ca_pub *pub; /* RCU: rcu_dereference() under rcu_read_lock() */
 	/* The OCSP responder (ca_ocsp.c): its own RCU state and cache;
@@ -99,6 +106,9 @@ struct ca {
 
 /* ca.c */
 int ca_now(struct ca *ca, int64_t *now);
+/* The same without the CA's lock, through this thread's own keystore
+ * handle (issue 14: the time query no longer holds the lock). */
+int ca_now_unlocked(struct ca *ca, int64_t *now);
 /* Around a change of what a key name means (switch_lock), before lock. */
 void ca_switch_begin(struct ca *ca);
 void ca_switch_end(struct ca *ca);
@@ -180,8 +190,36 @@ struct ca_issue_params {
 	const X509_NAME *subject; /* without a CSR */
 	EVP_PKEY *pubkey;	  /* without a CSR */
 	int64_t not_before;	  /* 0: now; the rollover CA's start under it */
+	struct ca_presign *pre;	  /* an enrollment's, else NULL */
 };
 int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key);
+
+/*
+ * An enrollment's certificate signed outside the CA's lock (issue 14).
+ * PLAN: the call is decided under the lock in a transaction that is then
+ * rolled back; ca_issue builds the certificate with a serial from the
+ * reserved block and returns -EINPROGRESS instead of signing.  The
+ * certificate is signed without the lock.  APPLY: the call runs again
+ * under the lock in its grouped transaction (everything re-checked: a
+ * poll of the same transactionID, a used one-time password, a reload in
+ * between all decide afresh); ca_issue records the signed certificate if
+ * it was built for the same request, issuer, time and configuration.
+ * One not used is dropped: its serial stays a gap.
+ */
+enum ca_presign_mode { CA_PRESIGN_PLAN = 1, CA_PRESIGN_APPLY };
+struct ca_presign {
+	enum ca_presign_mode mode;
+	X509 *x; /* built (PLAN), then signed (APPLY); owned */
+	const X509_REQ *csr;
+	const X509 *issuer;
+	int64_t now;
+	unsigned int cfg_gen;
+	const EVP_MD *md;
+};
+/* Under lock, outside a transaction: a serial block to take from. */
+int ca_serial_block_fill(struct ca *ca);
+/* Without the lock: sign pre->x with the issuing CA's key. */
+int ca_presign_sign(struct ca_presign *pre, EVP_PKEY *key);
 /*
  * `database level complete`'s <serial>.cer files: made durable in groups
  * (ca_cer_sync: one syncfs for all written since the last), and rebuilt

@@ -4,7 +4,9 @@
  * for requests (ROLLOVER.md §3: issuer-name, hash, lifetimes truncated at
  * the CA's notAfter, subject and subjectAltName from the request, keyUsage
  * and EKU, AKI/SKI, cdp-url, ocsp-url).  Serials come from the database counter and
- * are reserved before signing, so a crash leaves a gap, never a repeat.
+ * are reserved before signing, so a crash leaves a gap, never a repeat:
+ * one at a time inside the issuing transaction, or (an enrollment signed
+ * outside the CA's lock) from a block reserved durably beforehand.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,17 +41,59 @@ static int copy_san(X509 *x, X509_REQ *csr)
 	return ret;
 }
 
-/* Sign with the CA key in the keystore (CA_PROPQ). */
-int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key)
+static int sign_md(X509 *x, EVP_PKEY *key, const EVP_MD *md)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	int ok = mctx &&
-		 EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(ca->md),
-				       NULL, CA_PROPQ, key, NULL) == 1 &&
+		 EVP_DigestSignInit_ex(mctx, NULL, EVP_MD_get0_name(md), NULL,
+				       CA_PROPQ, key, NULL) == 1 &&
 		 X509_sign_ctx(x, mctx) > 0;
 
 	EVP_MD_CTX_free(mctx);
 	return ok ? 0 : -EIO;
+}
+
+/* Sign with the CA key in the keystore (CA_PROPQ). */
+int ca_sign_x509(struct ca *ca, X509 *x, EVP_PKEY *key)
+{
+	return sign_md(x, key, ca->md);
+}
+
+/*
+ * 64 serials per block: one synced transaction per 64 enrollments, and a
+ * crash or stop leaves at most 63 unused (the counter in `show server` is
+ * the last one reserved).
+ */
+#define CA_SERIAL_BLOCK 64
+
+int ca_serial_block_fill(struct ca *ca)
+{
+	int64_t first;
+	int ret;
+
+	if (ca->serial_next > 0 && ca->serial_next < ca->serial_end)
+		return 0;
+	ret = db_serial_reserve_block(ca->db, ca->cfg.name, CA_SERIAL_BLOCK,
+				      &first);
+	if (ret < 0)
+		return ret;
+	ca->serial_next = first;
+	ca->serial_end = first + CA_SERIAL_BLOCK;
+	return 0;
+}
+
+/* A planned enrollment takes the next serial of the block; anything else
+ * reserves one in its own transaction. */
+static int take_serial(struct ca *ca, const struct ca_presign *pre,
+		       int64_t *serial)
+{
+	if (pre && pre->mode == CA_PRESIGN_PLAN) {
+		if (ca->serial_next <= 0 || ca->serial_next >= ca->serial_end)
+			return -ENOSPC; /* ca_serial_block_fill first */
+		*serial = ca->serial_next++;
+		return 0;
+	}
+	return db_serial_reserve(ca->db, ca->cfg.name, serial);
 }
 
 /*
@@ -99,12 +143,12 @@ static int copy_spki(X509 *x, X509_PUBKEY *from, EVP_PKEY *key)
 static int cert_skeleton(struct ca *ca, X509 *x, const X509_NAME *issuer,
 			 const X509_NAME *subject, EVP_PKEY *pub,
 			 X509_PUBKEY *spki, int64_t not_before,
-			 int64_t not_after)
+			 int64_t not_after, const struct ca_presign *pre)
 {
 	int64_t serial;
 	int ret;
 
-	ret = db_serial_reserve(ca->db, ca->cfg.name, &serial);
+	ret = take_serial(ca, pre, &serial);
 	if (ret < 0)
 		return ret;
 	if (!X509_set_version(x, 2) ||
@@ -131,7 +175,7 @@ int ca_self_sign(struct ca *ca, EVP_PKEY *key, int64_t not_before, X509 **out)
 	if (ret < 0)
 		goto out;
 	ret = cert_skeleton(ca, x, name, name, key, NULL, not_before,
-			    not_before + ca->cfg.lifetime_ca_cert);
+			    not_before + ca->cfg.lifetime_ca_cert, NULL);
 	if (ret < 0)
 		goto out;
 	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
@@ -324,17 +368,67 @@ static int record(struct ca *ca, X509 *x, X509 *issuer, int64_t request_id)
 	return ret;
 }
 
+/* Was pre's certificate built for this very issuance (ca_presign)? */
+static bool presigned_for(struct ca *ca, const struct ca_pub *pub,
+			  const struct ca_issue_params *p)
+{
+	const struct ca_presign *pre = p->pre;
+
+	return pre && pre->mode == CA_PRESIGN_APPLY && pre->x &&
+	       pre->csr == p->csr && pre->issuer == pub->k.ca_cert &&
+	       pre->now == p->now && pre->cfg_gen == ca->cfg_gen;
+}
+
+/* PLAN: keep the built certificate for signing outside the lock. */
+static int plan(struct ca *ca, const struct ca_pub *pub,
+		const struct ca_issue_params *p, X509 **x)
+{
+	struct ca_presign *pre = p->pre;
+
+	pre->x = *x;
+	*x = NULL;
+	pre->csr = p->csr;
+	pre->issuer = pub->k.ca_cert;
+	pre->now = p->now;
+	pre->cfg_gen = ca->cfg_gen;
+	pre->md = ca->md;
+	return -EINPROGRESS;
+}
+
+int ca_presign_sign(struct ca_presign *pre, EVP_PKEY *key)
+{
+	int ret = sign_md(pre->x, key, pre->md);
+
+	if (ret < 0)
+		ERR_print_errors_fp(stderr);
+	return ret;
+}
+
 int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	     const struct ca_issue_params *p, X509 **out)
 {
-	X509 *x = X509_new();
+	X509 *x = NULL;
 	EVP_PKEY *key = p->csr ? X509_REQ_get0_pubkey(p->csr) : p->pubkey;
 	const X509_NAME *subject = p->subject;
 	int64_t start = p->not_before ? p->not_before : p->now;
+	struct ca_presign *pre = p->pre;
 	struct sched_validity cav, v;
 	char why[160];
 	int ret = -ENOMEM;
 
+	if (presigned_for(ca, pub, p)) {
+		/* Built and checked under the lock, signed outside it. */
+		x = pre->x;
+		pre->x = NULL;
+		ret = 0;
+		goto record;
+	}
+	if (pre && pre->mode == CA_PRESIGN_PLAN &&
+	    !(ca->serial_next > 0 && ca->serial_next < ca->serial_end))
+		pre = NULL; /* no block reserved: signed here, as before */
+	else if (pre && pre->mode != CA_PRESIGN_PLAN)
+		pre = NULL; /* not the one planned: signed here */
+	x = X509_new();
 	if (!x || !key)
 		goto out;
 	/* Checked when the request came; again for requests stored before. */
@@ -364,7 +458,7 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 			p->ra);
 	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->k.ca_cert), subject,
 			    key, p->csr ? X509_REQ_get_X509_PUBKEY(p->csr) : NULL,
-			    v.not_before, v.not_after);
+			    v.not_before, v.not_after, pre);
 	/* A request for a CA went through ca_sub_policy() to get here. */
 	if (!ret && p->csr && ca_csr_wants_ca(p->csr))
 		ret = ca_sub_extensions(ca, x, pub->k.ca_cert);
@@ -372,16 +466,21 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 		ret = ret ?: ee_extensions(ca, x, pub->k.ca_cert, p);
 	if (ret < 0)
 		goto out;
+	if (pre) {
+		ret = plan(ca, pub, p, &x);
+		goto out;
+	}
 	ret = ca_sign_x509(ca, x, pub->k.ca_key);
 	if (ret < 0)
 		goto out;
+record:
 	ret = record(ca, x, pub->k.ca_cert, p->request_id);
 	if (ret < 0)
 		goto out;
 	*out = x;
 	x = NULL;
 out:
-	if (ret < 0)
+	if (ret < 0 && ret != -EINPROGRESS)
 		ERR_print_errors_fp(stderr);
 	X509_free(x);
 	return ret;

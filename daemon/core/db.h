@@ -120,6 +120,11 @@ int db_ca_next_archive(struct db *db, const char *name, int64_t *n);
 
 /* Next serial of server `name` (creating its CA row if needed), >= 1. */
 int db_serial_reserve(struct db *db, const char *name, int64_t *serial);
+/* n serials from *first on, reserved in a synced transaction of their own
+ * (not inside another: -EINVAL); issue 14's enrollments take them from
+ * memory. */
+int db_serial_reserve_block(struct db *db, const char *name, int64_t n,
+			    int64_t *first);
 /* The last serial handed out (0 if none). */
 int db_serial_last(struct db *db, const char *name, int64_t *serial);
 

@@ -146,6 +146,39 @@ int db_serial_reserve(struct db *db, const char *name, int64_t *serial)
 		    name, true, serial);
 }
 
+/*
+ * n serials at once, [*first, *first + n), in a transaction of its own
+ * (committed and synced before it returns): a CA hands them out from
+ * memory, so a crash leaves at most n - 1 unused, never one used twice.
+ */
+int db_serial_reserve_block(struct db *db, const char *name, int64_t n,
+			    int64_t *first)
+{
+	const char *sql = "UPDATE ca SET last_serial = last_serial + ?"
+			  " WHERE name = ? RETURNING last_serial";
+	struct db_stmt *st = NULL;
+	bool own;
+	int rc;
+
+	if (n < 1 || db_in_transaction(db))
+		return -EINVAL;
+	rc = db_tx_begin(db, &own);
+	if (rc)
+		return rc;
+	rc = db_exec_text(db,
+			  "INSERT INTO ca (name) VALUES (?)"
+			  " ON CONFLICT DO NOTHING",
+			  name);
+	if (!rc)
+		rc = db_row(db, sql, &st, "It", n, name);
+	if (!rc) {
+		*first = db_col_int64(st, 0) - n + 1;
+		rc = db_step_done(db, st, sql);
+		db_done(db, st);
+	}
+	return db_tx_end(db, own, rc);
+}
+
 int db_serial_last(struct db *db, const char *name, int64_t *serial)
 {
 	struct db_stmt *st;

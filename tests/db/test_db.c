@@ -297,6 +297,37 @@ static int count_cb(const struct db_cert *c, void *arg)
 #define KILL_ROUNDS 6
 
 /*
+ * Serial blocks (issue 14): a block is n serials after everything handed
+ * out before, one at a time or in blocks; the counter is the block's last
+ * (committed: another handle sees it); inside a transaction it is refused
+ * (a rollback would hand the block out again), and so is an empty block.
+ */
+static void test_serial_block(void)
+{
+	struct db *db = fresh_db(), *other = NULL;
+	int64_t one = 0, first = 0, second = 0, last = 0;
+
+	CU_ASSERT_EQUAL(db_serial_reserve(db, "CA", &one), 0);
+	CU_ASSERT_EQUAL(db_serial_reserve_block(db, "CA", 64, &first), 0);
+	CU_ASSERT_EQUAL(first, one + 1);
+	CU_ASSERT_EQUAL(db_serial_reserve(db, "CA", &one), 0);
+	CU_ASSERT_EQUAL(one, first + 64);
+	CU_ASSERT_EQUAL(db_serial_reserve_block(db, "CA", 3, &second), 0);
+	CU_ASSERT_EQUAL(second, one + 1);
+	CU_ASSERT_EQUAL_FATAL(db_open(&other, path), 0);
+	CU_ASSERT_EQUAL(db_serial_last(other, "CA", &last), 0);
+	CU_ASSERT_EQUAL(last, second + 2);
+	db_close(other);
+	CU_ASSERT_EQUAL(db_serial_reserve_block(db, "CA", 0, &first), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(db_begin(db), 0);
+	CU_ASSERT_EQUAL(db_serial_reserve_block(db, "CA", 8, &first), -EINVAL);
+	CU_ASSERT_EQUAL(db_rollback(db), 0);
+	CU_ASSERT_EQUAL(db_serial_last(db, "CA", &last), 0);
+	CU_ASSERT_EQUAL(last, second + 2);
+	db_close(db);
+}
+
+/*
  * A writer is killed with SIGKILL at a random point of its loop, six
  * times.  After each: the database checks clean, every serial reported
  * as committed is recorded, and the next serial is above everything ever
@@ -838,6 +869,7 @@ int main(void)
 		{"ca state", test_ca_state},
 		{"serials, two writers", test_serial_two_writers},
 		{"serials, kill -9", test_serial_kill9},
+		{"serial blocks", test_serial_block},
 		{"certificates", test_certs},
 		{"requests", test_requests},
 		{"one-time passwords", test_otp},

@@ -73,8 +73,12 @@ run_micromdm() { # CLIENTS N LOG
 run_pkid() { # MODE LEVEL CLIENTS N LOG [BINDIR]
 	(
 		. tests/ca/lib.sh
-		# another build of pkid, the rest of the tools from build/bin
-		[ -n "${6:-}" ] && B=$6
+		# another build of pkid (bindir), the rest of the tools from
+		# build/bin; lib.sh wants PKID_BUILD relative to $PWD
+		if [ -n "${6:-}" ]; then
+			PKID_BUILD=$(realpath --relative-to="$PWD" "$6")
+			B=$6/bin
+		fi
 		ca_setup 18320
 		ca_conf "grant auto" "password $CHALLENGE"
 		sed -i "s/database level complete/database level $2/" "$T/pkid.conf"
@@ -89,16 +93,21 @@ run_pkid() { # MODE LEVEL CLIENTS N LOG [BINDIR]
 }
 
 # BUILD_<name>=DIR: a pkid build to compare (make B=DIR); the directory
-# handed to lib.sh has that pkid and build/bin's other tools.
+# handed to lib.sh is laid out as a build: bin/ has that pkid and build/bin's
+# other tools, and pkiks-provider.so is that build's if it has one (its
+# keystore client), else ours.
 bindir() {
-	local var=BUILD_$1 d=$OUT/bin-$1 f
+	local var=BUILD_$1 d=$OUT/build-$1 f
 	[ -x "${!var:-}/bin/pkid" ] || { echo "no \$$var/bin/pkid" >&2; return 1; }
 	if [ ! -d "$d" ]; then
-		mkdir -p "$d"
-		for f in "$PWD"/build/bin/*; do ln -s "$f" "$d/"; done
+		mkdir -p "$d/bin"
+		for f in "$PWD"/build/bin/*; do ln -s "$f" "$d/bin/"; done
 		# a copy, not a link: pkid finds pkiks-keygen next to itself
-		rm -f "$d/pkid"
-		cp "${!var}/bin/pkid" "$d/pkid"
+		rm -f "$d/bin/pkid"
+		cp "${!var}/bin/pkid" "$d/bin/pkid"
+		f=${!var}/pkiks-provider.so
+		[ -f "$f" ] || f=$PWD/build/pkiks-provider.so
+		cp "$f" "$d/"
 	fi
 	echo "$d"
 }
@@ -128,6 +137,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[ "$c" -gt 1 ] && n=$N8
 		for s in $SERVERS; do
 			log=$OUT/$s.c$c.r$r
+			# the machine's load as the run starts (shared machines)
+			load1=$(cut -d' ' -f1 /proc/loadavg)
 			run_one "$s" "$c" "$n" "$log"
 			rc=$?
 			res=$(grep '^RESULT' "$log" 2>/dev/null)
@@ -136,7 +147,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 				# No figures at all: the run itself broke.
 				echo "round $r $s c=$c: no report (exit $rc)"
 				tail -n 5 "$log.err" 2>/dev/null | sed 's/^/    /'
-				echo "$s $c NA NA NA NA NA $n $n NA" >>"$OUT/rows"
+				echo "$s $c NA NA NA NA NA $n $n NA $r $load1" >>"$OUT/rows"
 				continue
 			fi
 			failed=0 of=$n loadgen_share=NA
@@ -145,8 +156,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			# shellcheck disable=SC2154 # set by the evals above
 			why=$(grep -v "enrollments failed\|failed: " "$log.err" 2>/dev/null | sed 's/^scep-bench: [^:]*: //' | sort | uniq -c | sort -rn | head -n 2 | tr -s ' ' | tr '\n' ';')
 			cpu=$(cat "$log.cpu" 2>/dev/null || echo NA)
-			echo "round $r $s c=$c: $enrollments_per_s/s p50 $p50_ms ms p99 $p99_ms ms failed $failed/$of loadgen $loadgen_share server CPU ${cpu}/100 ms per enrollment${why:+ (failures: $why)}"
-			echo "$s $c $enrollments_per_s $p50_ms $p99_ms $limit_per_s $loadgen_share $failed $of $cpu" >>"$OUT/rows"
+			echo "round $r $s c=$c (load $load1): $enrollments_per_s/s p50 $p50_ms ms p99 $p99_ms ms limit $limit_per_s/s failed $failed/$of loadgen $loadgen_share server CPU ${cpu}/100 ms per enrollment${why:+ (failures: $why)}"
+			echo "$s $c $enrollments_per_s $p50_ms $p99_ms $limit_per_s $loadgen_share $failed $of $cpu $r $load1" >>"$OUT/rows"
 		done
 	done
 done
@@ -155,38 +166,55 @@ python3 - "$OUT/rows" <<'PY'
 import statistics, sys
 rows = {}
 limits = []
+rates = {}  # (server, clients, round) -> rate, for same-round ratios
 for line in open(sys.argv[1]):
     f = line.split()
     s, c, rate, p50, p99, limit, share, failed, of = f[:9]
     cpu = f[9] if len(f) > 9 else "NA"
+    rnd = f[10] if len(f) > 10 else "1"
+    load = f[11] if len(f) > 11 else "NA"
     r = rows.setdefault((s, int(c)), {"rate": [], "p50": [], "p99": [],
                                        "share": [], "cpu": [], "failed": 0,
-                                       "of": 0})
+                                       "of": 0, "of_limit": [], "load": []})
     if cpu != "NA":
         r["cpu"].append(int(cpu) / 100)
+    if load != "NA":
+        r["load"].append(float(load))
     r["failed"] += int(failed)
     r["of"] += int(of)
     if rate != "NA":
         r["rate"].append(float(rate)); r["p50"].append(float(p50))
         r["p99"].append(float(p99)); r["share"].append(float(share))
         limits.append(float(limit))
+        # the run's own limit, measured by scep-bench in the same run
+        if float(limit) > 0:
+            r["of_limit"].append(float(rate) / float(limit))
+        rates[(s, int(c), rnd)] = float(rate)
 med = lambda v: statistics.median(v) if v else float("nan")
 limit = med(limits)
+def vs_mdm(s, c):
+    """pkid / micromdm of the same round and client count, median."""
+    v = [rate / rates[("micromdm", c2, rnd)]
+         for (s2, c2, rnd), rate in rates.items()
+         if s2 == s and c2 == c and rates.get(("micromdm", c2, rnd), 0) > 0]
+    return med(v)
 print()
 print("| server | clients | enrollments/s | p50 ms | p99 ms | failed | "
-      "× micromdm | of the limit | load generator CPU | server CPU ms per enrollment |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+      "× micromdm | of the limit | load generator CPU | server CPU ms per enrollment | load |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for (s, c), r in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0] != "micromdm", kv[0][0])):
-    base = med(rows.get(("micromdm", c), {"rate": []})["rate"])
     rate = med(r["rate"])
-    ratio = "—" if s == "micromdm" or not base > 0 else f"{rate / base:.2f}"
+    ratio = "—" if s == "micromdm" else f"{vs_mdm(s, c):.2f}"
     print(f"| {s} | {c} | {rate:.1f} | {med(r['p50']):.1f} | "
           f"{med(r['p99']):.1f} | {r['failed']} of {r['of']} | {ratio} | "
-          f"{rate / limit if limit > 0 else float('nan'):.2f} | {100 * med(r['share']):.0f} % | "
-          f"{med(r['cpu']):.2f} |")
+          f"{med(r['of_limit']):.2f} | {100 * med(r['share']):.0f} % | "
+          f"{med(r['cpu']):.2f} | {med(r['load']):.1f} |")
 print()
 print(f"physical limit (median of every run's measure): {limit:.0f} enrollments/s")
 print("medians over the rounds; enrollments/s counts successful enrollments only;")
+print("× micromdm: each round's rate over micromdm's in the same round, median;")
+print("of the limit: each run's rate over the limit scep-bench measured in that")
+print("run, median; load: the 1-minute load average as each run started, median")
 print("failed: every enrollment that did not come back SUCCESS with its certificate")
 print("server CPU: user + system time of the server's processes during the run")
 print("(pkid + pkiksd; scepserver) over the enrollments sent, median of the rounds")

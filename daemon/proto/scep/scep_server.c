@@ -304,6 +304,9 @@ static int ask_ca(struct ca *ca, const struct scep_request *req,
 		.generation = gen,
 		.renewal = req->type == SCEP_MSG_RENEWALREQ,
 		.source = peer,
+		/* scep_server_pki_operation holds ca_keys_get() until
+		 * its reply is built */
+		.keys_held = true,
 	};
 	int ret;
 
