@@ -255,6 +255,8 @@ int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
  */
 int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
 		    EVP_PKEY **key, int64_t *renew_at);
+/* The keystore's time, the CA's clock (-ENOTCONN without a keystore). */
+int ca_now(struct ca *ca, int64_t *now);
 
 /*
  * While a rollover CA exists, the Root CA Key Update certificates (RFC 4210

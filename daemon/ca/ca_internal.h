@@ -91,8 +91,7 @@ struct ca {
 	char why[PKID_CONF_URL_MAX + 128];
 };
 
-/* ca.c */
-int ca_now(struct ca *ca, int64_t *now);
+/* ca.c (ca_now: ca.h) */
 /* Around a change of what a key name means (switch_lock), before lock. */
 void ca_switch_begin(struct ca *ca);
 void ca_switch_end(struct ca *ca);

@@ -21,7 +21,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -237,12 +236,19 @@ err:
 	return ret;
 }
 
-/* The keystore's notion of now is the CA's; the wall clock suffices to
- * notice a certificate at its renewal time (the CA checks again). */
-static bool ident_fresh(const struct est_ident *id, X509 *ca_cert)
+/* Still the one to serve: under the current CA certificate and before
+ * its renewal time on the keystore's clock, the CA's (not the wall
+ * clock: the two part under a lab clock, or when the CA's clock is
+ * corrected).  Without the keystore's time it serves on; ca_tls_identity
+ * could not issue another then anyway. */
+static bool ident_fresh(struct est_tls *t, const struct est_ident *id,
+			X509 *ca_cert)
 {
-	return id && X509_cmp(id->ca_cert, ca_cert) == 0 &&
-	       (int64_t)time(NULL) < id->renew_at;
+	int64_t now;
+
+	if (!id || X509_cmp(id->ca_cert, ca_cert) != 0)
+		return false;
+	return ca_now(t->ca, &now) < 0 || now < id->renew_at;
 }
 
 /* The identity for a handshake; NULL: none can be had now. */
@@ -254,7 +260,7 @@ static struct est_ident *ident_get(struct est_tls *t)
 	if (ca_keys_get(t->ca, &keys) < 0)
 		return NULL;
 	pthread_mutex_lock(&t->lock);
-	if (!ident_fresh(t->cur, keys.ca_cert) &&
+	if (!ident_fresh(t, t->cur, keys.ca_cert) &&
 	    ident_new(t, keys.ca_cert, &fresh) == 0) {
 		if (t->cur) {
 			t->cur->next = t->retired;
