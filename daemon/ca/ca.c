@@ -213,6 +213,18 @@ int ca_now(struct ca *ca, int64_t *now)
 	return ca->ks ? pkiks_now(ca->ks, now) : -ENOTCONN;
 }
 
+int ca_clock(struct ca *ca, int64_t *now)
+{
+	struct ca_pub *pub = ca_work_begin(ca);
+	int ret;
+
+	if (!pub)
+		return -EAGAIN;
+	ret = ca_now(ca, now);
+	ca_work_end(ca, pub);
+	return ret;
+}
+
 void ca_publish(struct ca *ca, struct ca_pub *np)
 {
 	struct ca_pub *old = ca->pub;

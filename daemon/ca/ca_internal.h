@@ -91,7 +91,10 @@ struct ca {
 	char why[PKID_CONF_URL_MAX + 128];
 };
 
-/* ca.c (ca_now: ca.h) */
+/* ca.c */
+/* The keystore's time; under ca->lock (the keystore handle is the
+ * CA's, one request at a time): ca_clock() for anyone else. */
+int ca_now(struct ca *ca, int64_t *now);
 /* Around a change of what a key name means (switch_lock), before lock. */
 void ca_switch_begin(struct ca *ca);
 void ca_switch_end(struct ca *ca);

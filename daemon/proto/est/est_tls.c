@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
@@ -55,7 +56,15 @@ struct est_tls {
 	pthread_mutex_t lock;
 	struct est_ident *cur;
 	struct est_ident *retired;
+	/* The keystore's time as last asked (under lock), and when on the
+	 * monotonic clock: asked again after EST_CLOCK_NS. */
+	int64_t ks_now;
+	uint64_t ks_asked_ns;
 };
+
+/* A handshake asks the CA's clock at most this often: each asking takes
+ * the CA's lock and a keystore round trip. */
+#define EST_CLOCK_NS 1000000000ULL
 
 /* The one listener: GnuTLS's callback has no argument of ours. */
 static struct est_tls *the_tls;
@@ -236,6 +245,34 @@ err:
 	return ret;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The keystore's time now (under t->lock): asked at most once per
+ * EST_CLOCK_NS, run on by the monotonic clock in between (a lab clock's
+ * jump is seen within that). -errno when it was never had. */
+static int ks_time(struct est_tls *t, int64_t *now)
+{
+	uint64_t mono = mono_ns();
+	int64_t fresh;
+
+	if (!t->ks_asked_ns || mono - t->ks_asked_ns >= EST_CLOCK_NS) {
+		if (ca_clock(t->ca, &fresh) == 0) {
+			t->ks_now = fresh;
+			t->ks_asked_ns = mono;
+		} else if (!t->ks_asked_ns) {
+			return -EAGAIN;
+		}
+	}
+	*now = t->ks_now + (int64_t)((mono - t->ks_asked_ns) / 1000000000ULL);
+	return 0;
+}
+
 /* Still the one to serve: under the current CA certificate and before
  * its renewal time on the keystore's clock, the CA's (not the wall
  * clock: the two part under a lab clock, or when the CA's clock is
@@ -248,7 +285,7 @@ static bool ident_fresh(struct est_tls *t, const struct est_ident *id,
 
 	if (!id || X509_cmp(id->ca_cert, ca_cert) != 0)
 		return false;
-	return ca_now(t->ca, &now) < 0 || now < id->renew_at;
+	return ks_time(t, &now) < 0 || now < id->renew_at;
 }
 
 /* The identity for a handshake; NULL: none can be had now. */
