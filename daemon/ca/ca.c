@@ -296,6 +296,18 @@ int ca_now_unlocked(struct ca *ca, int64_t *now)
 	return ret;
 }
 
+int ca_clock(struct ca *ca, int64_t *now)
+{
+	struct ca_pub *pub = ca_work_begin(ca);
+	int ret;
+
+	if (!pub)
+		return -EAGAIN;
+	ret = ca_now(ca, now);
+	ca_work_end(ca, pub);
+	return ret;
+}
+
 void ca_publish(struct ca *ca, struct ca_pub *np)
 {
 	struct ca_pub *old = ca->pub;

@@ -272,6 +272,9 @@ int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
  */
 int ca_tls_identity(struct ca *ca, const char *host, X509 **cert,
 		    EVP_PKEY **key, int64_t *renew_at);
+/* The keystore's time, the CA's clock, for a thread outside the CA's
+ * calls (it takes the CA's lock); -EAGAIN while the CA is not running. */
+int ca_clock(struct ca *ca, int64_t *now);
 
 /*
  * While a rollover CA exists, the Root CA Key Update certificates (RFC 4210

@@ -105,6 +105,8 @@ struct ca {
 };
 
 /* ca.c */
+/* The keystore's time; under ca->lock (the keystore handle is the
+ * CA's, one request at a time): ca_clock() for anyone else. */
 int ca_now(struct ca *ca, int64_t *now);
 /* The same without the CA's lock, through this thread's own keystore
  * handle (issue 14: the time query no longer holds the lock). */

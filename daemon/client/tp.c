@@ -12,9 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proto/est/est_enroll.h"
 #include "proto/scep/scep_enroll.h"
 #include "tp_internal.h"
 #include "core/log.h"
+
+/* The enrollment protocol: EST for an https URL under /.well-known/est
+ * (RFC 7030 §3.2.2), else the set's (SCEP). */
+const struct enroll_proto *tp_proto(const struct tp *tp)
+{
+	return est_enroll_url(tp->cfg.enrollment_url) ? &est_enroll_proto
+						     : tp->set->proto;
+}
 
 struct tp *tp_find(struct tp_set *set, const char *name)
 {
@@ -117,7 +126,7 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 	if (!set->tps || !set->keygen || (env->ks_socket && !set->ks_socket))
 		return -ENOMEM;
 	set->n = cfg->n_trustpoints;
-	set->proto = &scep_enroll_proto; /* the one protocol, for now */
+	set->proto = &scep_enroll_proto; /* unless the URL says EST */
 	/* Stored CRLs (tp_crl.c) live next to the database. */
 	snprintf(set->crl_dir, sizeof(set->crl_dir), "%s", env->db_path);
 	slash = strrchr(set->crl_dir, '/');

@@ -18,7 +18,7 @@
 int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 		char *why, size_t n)
 {
-	int ret = tp->set->proto->get_ca_certs(tp->cfg.enrollment_url, ca, ra,
+	int ret = tp_proto(tp)->get_ca_certs(tp->cfg.enrollment_url, ca, ra,
 					       why, n);
 
 	return ret ?: scep_client_fingerprint(*ca, EVP_sha256(), fp, fp_size);
@@ -69,12 +69,12 @@ int tp_authenticate(struct tp *tp, bool accept, char *fp, size_t fp_size,
 	}
 	/* Capabilities are optional (SCEP: RFC 8894 §3.5.2): none means
 	 * defaults. */
-	if (tp->set->proto->get_caps(tp->cfg.enrollment_url, &caps) == 0) {
+	if (tp_proto(tp)->get_caps(tp->cfg.enrollment_url, &caps) == 0) {
 		free(st.caps);
 		st.caps = caps;
 	}
 	/* micromdm's scepserver, for one: renewals only, and why. */
-	if (!tp->set->proto->has_next_ca(st.caps))
+	if (!tp_proto(tp)->has_next_ca(st.caps))
 		pkid_log(LOG_NOTICE, NULL,
 			 "trustpoint %s: the CA announces no rollover CA "
 			 "certificate (GetNextCACert): no SHADOW; the identity "

@@ -118,7 +118,7 @@ static int crl_fetch(struct tp *tp, const struct db_tp *st,
 
 	X509_free(id);
 	if (ret == 0) {
-		ret = tp->set->proto->fetch(from, der, len);
+		ret = tp_proto(tp)->fetch(from, der, len);
 		if (ret == 0)
 			return 0;
 		pkid_log(LOG_WARNING, NULL,
@@ -128,7 +128,7 @@ static int crl_fetch(struct tp *tp, const struct db_tp *st,
 	}
 	if (!tp->cfg.enrollment_url[0])
 		return -ENOENT;
-	return tp->set->proto->get_crl(tp->cfg.enrollment_url, der, len, from,
+	return tp_proto(tp)->get_crl(tp->cfg.enrollment_url, der, len, from,
 				       size);
 }
 

@@ -11,7 +11,7 @@
  * the row and the configuration; nothing lives only in memory.
  *
  * What goes over the wire, and how, is the enrollment protocol's
- * (tp->set->proto, daemon/proto/enroll_proto.h); this file decides what
+ * (tp_proto(tp): SCEP or EST, daemon/proto/enroll_proto.h); this file decides what
  * to ask and what to do with the answer.
  */
 #include <errno.h>
@@ -201,7 +201,7 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 			 tp->cfg.subject_name);
 		return ret;
 	}
-	md = tp->set->proto->digest(r->st.caps);
+	md = tp_proto(tp)->digest(r->st.caps);
 	ret = req_key(tp, r, fresh);
 	ret = ret ?: req_signer(tp, r, md, now, why, n);
 	if (ret < 0)
@@ -216,6 +216,9 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		.recipient = r->recipient,
 		.signers = r->signers,
 		.now = now,
+		.renewal = kind != TP_KIND_ENROLL,
+		.next_gen = kind == TP_KIND_SHADOW,
+		.password = tp->cfg.password,
 	};
 	return 0;
 }
@@ -298,7 +301,7 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 	int64_t now;
 
 	if (!what)
-		what = tp->set->proto->explain(err);
+		what = tp_proto(tp)->explain(err);
 	if (!what) {
 		snprintf(buf, sizeof(buf), "CA unreachable (%s)",
 			 strerror(-err));
@@ -382,7 +385,7 @@ static void legacy_note(struct tp *tp, const char *cipher)
 /* Send r->c (the enrollment or the poll), act on the answer. */
 static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 {
-	const struct enroll_proto *p = tp->set->proto;
+	const struct enroll_proto *p = tp_proto(tp);
 	struct enroll_result res = {0};
 	char what[sizeof(res.why) + 64];
 	int ret;
@@ -409,7 +412,8 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 		ret = on_pending(tp, r, r->c.transaction_id, count);
 		break;
 	default:
-		give_up(tp, r, res.reason);
+		/* EST gives the CA's own words with its refusal. */
+		give_up(tp, r, res.why[0] ? res.why : res.reason);
 		ret = -EKEYREJECTED;
 		break;
 	}
@@ -420,8 +424,11 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 /* The rollover CA (and RA), verified as signed by the current CA @ca. */
 static int get_next_ca(struct tp *tp, X509 *ca, X509 **next, X509 **next_ra)
 {
-	return tp->set->proto->get_next_ca(tp->cfg.enrollment_url, ca, next,
-					   next_ra);
+	int64_t now;
+	int ret = tp_now(tp, &now);
+
+	return ret ?: tp_proto(tp)->get_next_ca(tp->cfg.enrollment_url, ca,
+						 now, next, next_ra);
 }
 
 /*
@@ -489,7 +496,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	ensure_ra(tp, kind);
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
-	ret = ret ?: tp->set->proto->new_transaction_id(r.tid, sizeof(r.tid));
+	ret = ret ?: tp_proto(tp)->new_transaction_id(r.tid, sizeof(r.tid));
 	ret = ret ?: req_shadow(tp, &r, "", count);
 	if (ret < 0)
 		goto out;
@@ -517,6 +524,10 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 
 	ensure_ra(tp, kind);
 	ret = req_prepare(tp, kind, false, &r, why, n);
+	/* EST polls by sending the same request again: the CSR is made
+	 * anew from the same key and subject (RSA PKCS#1 v1.5 signatures
+	 * are deterministic, so it is the same DER). */
+	ret = ret ?: req_csr(tp, &r);
 	if (ret < 0)
 		goto out;
 	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
@@ -528,6 +539,8 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	r.c.transaction_id = r.tid;
 	r.c.ca = r.ca;
 	r.c.subject = r.subject;
+	r.c.csr = r.content;
+	r.c.csr_len = r.content_len;
 	pkid_log(LOG_INFO, NULL, "trustpoint %s: polling %s (poll %u)",
 		 tp->cfg.name, r.tid, count + 1);
 	ret = exchange(tp, &r, count + 1);
@@ -640,7 +653,7 @@ static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
 
 	if (ret > 0)
 		return start_request(tp, TP_KIND_ENROLL, 0, why, n);
-	if (ret == 0 || !tp->set->proto->unreachable(ret))
+	if (ret == 0 || !tp_proto(tp)->unreachable(ret))
 		return ret;
 	r.st = *st;
 	memset(st, 0, sizeof(*st)); /* r owns the row now */
@@ -655,7 +668,7 @@ int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
 	X509 *ca, *next = NULL, *next_ra = NULL;
 	int ret;
 
-	if (st->shadow_ca_cert || !tp->set->proto->has_next_ca(st->caps))
+	if (st->shadow_ca_cert || !tp_proto(tp)->has_next_ca(st->caps))
 		return 0;
 	ca = tp_x509(st->ca_cert, st->ca_cert_len);
 	ret = get_next_ca(tp, ca, &next, &next_ra);

@@ -9,7 +9,7 @@
  *   tp.c          the set, timer dispatch, resume at start
  *   tp_timers.c   arming RENEW/SHADOW and the backoff (rules: schedule.c)
  *   tp_keys.c     keys: pkiks-keygen, promotion, loading through the provider
- *   tp_auth.c     authenticate: GetCACert, fingerprint, GetCACaps
+ *   tp_auth.c     authenticate: GetCACert (EST: /cacerts), fingerprint, GetCACaps
  *   tp_enroll.c   enroll/renew/shadow, poll, outcomes
  *   tp_recover.c  after a missed SHADOW: enroll under the new CA, or stop
  *   tp_install.c  installing certificates, PEM export, the on-change hook
@@ -92,6 +92,8 @@ struct tp_set {
 
 /* tp.c */
 struct tp *tp_find(struct tp_set *set, const char *name);
+/* How @tp reaches its CA: SCEP, or EST for an EST URL. */
+const struct enroll_proto *tp_proto(const struct tp *tp);
 int tp_now(struct tp *tp, int64_t *now);
 const char *tp_kind_name(enum tp_kind kind);
 

@@ -38,7 +38,7 @@ bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
 static bool wants_poll(const struct tp *tp, const struct db_tp *st)
 {
 	if (!st->id_cert || !st->ca_cert || st->shadow_id_cert ||
-	    !tp->set->proto->has_next_ca(st->caps))
+	    !tp_proto(tp)->has_next_ca(st->caps))
 		return false;
 	return !st->shadow_ca_cert || st->pending_kind == TP_KIND_NONE;
 }

@@ -118,7 +118,7 @@ static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 	if (tp_validity(id, &idv) < 0 || tp_validity(ca, &cav) < 0)
 		return 0;
 	e = sched_lifecycle(&conf, idv, cav,
-			    tp->set->proto->has_next_ca(st->caps),
+			    tp_proto(tp)->has_next_ca(st->caps),
 			    st->shadow_ca_cert != NULL);
 	if (e.kind == SCHED_NONE)
 		return 0;

@@ -33,9 +33,16 @@ struct enroll_ctx {
 	STACK_OF(X509) * signers; /* who may sign the answer */
 	X509 *ca;		  /* poll: the issuing CA */
 	const X509_NAME *subject; /* poll: the request's subject */
-	const unsigned char *csr; /* enroll: PKCS#10, DER */
+	const unsigned char *csr; /* enroll, and EST's poll: PKCS#10, DER */
 	size_t csr_len;
 	int64_t now; /* the keystore's time */
+	/* What a protocol without a signed envelope (EST) needs to say in
+	 * its transport instead: the signer is the identity being renewed
+	 * (RENEW, SHADOW: it authenticates the TLS connection), the request
+	 * is for the rollover CA (SHADOW), and the challenge password. */
+	bool renewal;
+	bool next_gen;
+	const char *password; /* "" or NULL: none */
 };
 
 enum enroll_status {
@@ -67,9 +74,10 @@ struct enroll_proto {
 	int (*get_caps)(const char *url, char **caps);
 	/* Does the CA announce a rollover CA certificate (get_next_ca)? */
 	bool (*has_next_ca)(const char *caps);
-	/* The rollover CA (and RA) certificates, verified as signed by ca;
-	 * -ENOENT while there is none. */
-	int (*get_next_ca)(const char *url, X509 *ca, X509 **next,
+	/* The rollover CA (and RA) certificates, verified as signed by ca
+	 * (@now: the keystore's time, for a transport that checks the CA's
+	 * TLS certificate); -ENOENT while there is none. */
+	int (*get_next_ca)(const char *url, X509 *ca, int64_t now, X509 **next,
 			   X509 **next_ra);
 	int (*enroll)(const struct enroll_ctx *c, struct enroll_result *res);
 	int (*poll)(const struct enroll_ctx *c, struct enroll_result *res);

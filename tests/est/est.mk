@@ -35,3 +35,21 @@ CHECKS += $(EST_E2E:%=check-est-%)
 .PHONY: $(EST_E2E:%=check-est-%)
 $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 	timeout 300 tests/est/$*.sh
+
+# The EST client: a client pkid's trustpoints against a CA pkid, sharing
+# one pkiksd --lab (tests/est/client-lib.sh on tests/client/lib.sh), on
+# ports 19120-19149.
+#   check-est-client-lifecycle  enroll, RENEW, rollover, SHADOW, the
+#                               switch, renewal under the new CA; verify
+#                               -attime around the CA's end
+#   check-est-client-mixed      SCEP and EST trustpoints of one client
+#                               against one CA through a rollover
+#   check-est-client-bad        wrong fingerprint, wrong password, a
+#                               server certificate not from the CA
+EST_CLIENT_E2E := client-lifecycle client-mixed client-bad
+
+CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
+
+.PHONY: $(EST_CLIENT_E2E:%=check-est-%)
+$(EST_CLIENT_E2E:%=check-est-%): check-est-%: $(CLIENT_E2E_DEPS)
+	timeout 300 tests/est/$*.sh

@@ -7,8 +7,12 @@
  * run.c      the timed window: C client threads send the prepared
  *            PKCSReqs and keep every CertRep with its latency; then each
  *            CertRep is opened (SUCCESS, the certificate for our key)
- * limit.c    the physical limit: RSA-2048 private operations per second
- *            on this machine's cores
+ * limit.c    the physical limit: RSA-2048 (and, for EST, ECDSA P-256)
+ *            private operations per second on this machine's cores
+ *
+ * EST mode (--est URL): the same enrollments as EST simpleenroll with
+ * HTTP Basic (the challenge as password) over a new TLS connection each,
+ * with pkid's own EST client transport (daemon/proto/est/est_client.c).
  * main.c     options, the CA's certificates, the report
  */
 #ifndef SCEP_BENCH_H
@@ -20,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "est/est_client.h"
 #include "scep/scep_client.h"
 
 struct bench_opts {
@@ -30,6 +35,8 @@ struct bench_opts {
 	unsigned int enrollments, clients, keys, bits, ops_per_enrollment;
 	double limit_seconds;
 	int post;
+	const char *est; /* EST mode: the EST URL (.../.well-known/est) */
+	STACK_OF(X509) * est_anchors; /* the CA: the server's TLS chain */
 };
 
 /* One prepared enrollment and what came back. */
@@ -41,7 +48,10 @@ struct enrollment {
 	struct scep_client_msg msg;
 	unsigned char *req;
 	size_t req_len;
+	char *est_b64; /* EST mode: the CSR, base64 */
+	size_t est_b64_len;
 	/* filled by run.c */
+	struct est_reply est_rep;
 	struct scep_http_body rep;
 	int http_err;
 	uint64_t latency_ns;
@@ -75,6 +85,8 @@ int bench_check(const struct bench_ca *ca, struct enrollment *e, size_t n,
 
 /* RSA-2048 private operations per second with `threads` threads. */
 int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s);
+/* ECDSA P-256 signatures per second (the EST server's TLS key). */
+int bench_ec_rate(unsigned int threads, double seconds, double *ops_per_s);
 
 uint64_t bench_now_ns(void);
 

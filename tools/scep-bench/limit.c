@@ -7,6 +7,7 @@
  * once for the given time, like `openssl speed -multi N rsa2048`.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static void *sign_loop(void *arg)
 
 	memset(dg, 0x42, sizeof(dg));
 	if (!ctx || EVP_PKEY_sign_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    (EVP_PKEY_is_a(rt->key, "RSA") &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1) {
 		rt->err = -EIO;
 		goto out;
@@ -50,7 +52,8 @@ out:
 	return NULL;
 }
 
-int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s)
+static int key_rate(unsigned int threads, double seconds, bool ec,
+		    double *ops_per_s)
 {
 	struct rate_thread rt[64] = {0};
 	uint64_t start, total = 0;
@@ -60,7 +63,7 @@ int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s)
 	if (threads == 0 || threads > 64)
 		return -EINVAL;
 	for (i = 0; i < threads; i++) {
-		rt[i].key = EVP_RSA_gen(2048);
+		rt[i].key = ec ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
 		if (!rt[i].key) {
 			err = -EIO;
 			goto out;
@@ -88,4 +91,14 @@ out:
 	for (i = 0; i < threads; i++)
 		EVP_PKEY_free(rt[i].key);
 	return err;
+}
+
+int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s)
+{
+	return key_rate(threads, seconds, false, ops_per_s);
+}
+
+int bench_ec_rate(unsigned int threads, double seconds, double *ops_per_s)
+{
+	return key_rate(threads, seconds, true, ops_per_s);
 }

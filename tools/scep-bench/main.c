@@ -17,6 +17,14 @@
  * CA or RA decrypts the envelope, the CA signs the certificate, the CA or RA
  * signs the CertRep; the server's public-key work and the keystore's
  * verification of its own signature are not counted).
+ *
+ * --est URL (EST's .../.well-known/est; --url still names the SCEP URL of
+ * the same CA, for its certificate): the same enrollments as EST
+ * simpleenroll with HTTP Basic over a new TLS connection each.  The
+ * server's private operations per EST enrollment: 2, one RSA-2048
+ * signature (the certificate) and one ECDSA P-256 signature (the TLS
+ * handshake, with the server's keystore key); the limit is then
+ * 1 / (1/RSA rate + 1/ECDSA rate), both measured here.
  */
 #include <curl/curl.h>
 #include <openssl/provider.h>
@@ -36,7 +44,7 @@ static void usage(FILE *f)
 		"usage: scep-bench --url URL [-n ENROLLMENTS] [-c CLIENTS]\n"
 		"                  [--ctl SOCKET --ca NAME | --challenge PW]\n"
 		"                  [--get] [--keys K] [--ops N] "
-		"[--limit-seconds S]\n");
+		"[--limit-seconds S] [--est EST-URL]\n");
 }
 
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
@@ -62,6 +70,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"ops", required_argument, NULL, 'o'},
 		{"keys", required_argument, NULL, 'k'},
 		{"limit-seconds", required_argument, NULL, 'l'},
+		{"est", required_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -90,6 +99,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'g':
 			o->post = 0;
+			break;
+		case 'e':
+			o->est = optarg;
 			break;
 		case 'n':
 			bad |= parse_uint(optarg, 1, 100000, &o->enrollments);
@@ -211,37 +223,61 @@ static void report_load(const struct window *w, size_t n, long cores)
 	       w->failed, n, w->cpu_s, share);
 }
 
+/* EST: one RSA signature and one ECDSA P-256 signature each. */
+static double est_limit(double rsa_rate, double ec_rate)
+{
+	return 1.0 / (1.0 / rsa_rate + 1.0 / ec_rate);
+}
+
 static int report(const struct bench_opts *o, const struct bench_ca *ca,
 		  const struct enrollment *e, size_t n, double prep_s,
-		  const struct window *w, double rsa_rate, long cores)
+		  const struct window *w, double rsa_rate, double ec_rate,
+		  long cores)
 {
 	uint64_t *lat = calloc(n, sizeof(*lat));
 	double window_s = w->seconds;
 	/* successful enrollments only: a failed one enrolled nobody */
 	double rate = (double)(n - w->failed) / window_s;
-	double limit = rsa_rate / o->ops_per_enrollment;
+	double limit = o->est ? est_limit(rsa_rate, ec_rate)
+			      : rsa_rate / o->ops_per_enrollment;
 
 	if (!lat)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		lat[i] = e[i].latency_ns;
 	qsort(lat, n, sizeof(*lat), cmp_u64);
-	printf("scep-bench: %zu enrollments by %u clients (%s, %s, %s, "
-	       "%u RSA-%u client keys, %s mode)\n",
-	       n, o->clients, ca->post ? "POST" : "GET",
-	       EVP_CIPHER_get0_name(ca->cipher), EVP_MD_get0_name(ca->md),
-	       o->keys < n ? o->keys : (unsigned int)n, o->bits,
-	       ca->ra ? "RA" : "single-key");
+	if (o->est)
+		printf("scep-bench: %zu EST enrollments by %u clients "
+		       "(simpleenroll, HTTP Basic, a TLS connection each, "
+		       "%u RSA-%u client keys)\n",
+		       n, o->clients, o->keys < n ? o->keys : (unsigned int)n,
+		       o->bits);
+	else
+		printf("scep-bench: %zu enrollments by %u clients (%s, %s, %s, "
+		       "%u RSA-%u client keys, %s mode)\n",
+		       n, o->clients, ca->post ? "POST" : "GET",
+		       EVP_CIPHER_get0_name(ca->cipher),
+		       EVP_MD_get0_name(ca->md),
+		       o->keys < n ? o->keys : (unsigned int)n, o->bits,
+		       ca->ra ? "RA" : "single-key");
 	printf("  prepared ahead in %.2f s (keys, CSRs, PKCSReqs)\n", prep_s);
 	printf("  throughput: %.1f enrollments/s (%.3f s window)\n", rate,
 	       window_s);
 	printf("  latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 	       pct_ms(lat, n, 50), pct_ms(lat, n, 99),
 	       (double)lat[n - 1] / 1e6);
-	printf("  physical limit: %.0f RSA-2048 private ops/s on %ld cores / "
-	       "%u per enrollment = %.1f enrollments/s\n",
-	       rsa_rate, cores, o->ops_per_enrollment, limit);
-	if (o->ops_per_enrollment == 3)
+	if (o->est)
+		printf("  physical limit: %.0f RSA-2048 and %.0f ECDSA P-256 "
+		       "private ops/s on %ld cores, 1 of each per enrollment "
+		       "= %.1f enrollments/s\n"
+		       "    (private ops counted: certificate signature, TLS "
+		       "handshake signature)\n",
+		       rsa_rate, ec_rate, cores, limit);
+	else
+		printf("  physical limit: %.0f RSA-2048 private ops/s on %ld "
+		       "cores / %u per enrollment = %.1f enrollments/s\n",
+		       rsa_rate, cores, o->ops_per_enrollment, limit);
+	if (!o->est && o->ops_per_enrollment == 3)
 		printf("    (private ops counted: envelope decryption, "
 		       "certificate signature, CertRep signature)\n");
 	printf("  ratio: %.2f of the physical limit\n", rate / limit);
@@ -249,6 +285,9 @@ static int report(const struct bench_opts *o, const struct bench_ca *ca,
 	       "rsa_ops_per_s=%.0f limit_per_s=%.2f ratio=%.3f\n",
 	       rate, pct_ms(lat, n, 50), pct_ms(lat, n, 99), rsa_rate, limit,
 	       rate / limit);
+	if (o->est)
+		printf("EST ecdsa_ops_per_s=%.0f private_ops_per_enrollment=2\n",
+		       ec_rate);
 	report_load(w, n, cores);
 	free(lat);
 	return 0;
@@ -266,7 +305,7 @@ int main(int argc, char **argv)
 	struct bench_ca ca = {0};
 	struct enrollment *e = NULL;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	double rsa_rate = 0, prep_s, cpu0;
+	double rsa_rate = 0, ec_rate = 0, prep_s, cpu0;
 	struct window w = {0};
 	uint64_t t0;
 	int ret;
@@ -293,6 +332,12 @@ int main(int argc, char **argv)
 		      ?: bench_rsa_rate(
 				 cores > 0 && cores <= 64 ? (unsigned)cores : 1,
 				 o.limit_seconds, &rsa_rate);
+	if (!ret && o.est) {
+		o.est_anchors = ca.signers;
+		ret = bench_ec_rate(cores > 0 && cores <= 64 ? (unsigned)cores
+							     : 1,
+				    o.limit_seconds, &ec_rate);
+	}
 	e = ret ? NULL : calloc(o.enrollments, sizeof(*e));
 	if (!ret && !e)
 		ret = -ENOMEM;
@@ -307,7 +352,7 @@ int main(int argc, char **argv)
 	ret = ret ?: bench_check(&ca, e, o.enrollments, &w.failed);
 	ret = ret
 		      ?: report(&o, &ca, e, o.enrollments, prep_s, &w,
-				rsa_rate, cores);
+				rsa_rate, ec_rate, cores);
 	/* Reported, and still a failed run. */
 	if (!ret && w.failed)
 		ret = -EPROTO;

@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "ctl_client.h"
+#include "est/est.h"
 
 /* One "server password generate NAME 60" per enrollment. */
 static int otp(struct ctl_client *c, const char *ca, char **out)
@@ -95,6 +96,11 @@ static int prepare_one(const struct bench_opts *o, const struct bench_ca *ca,
 	len = i2d_X509_REQ(csr, &der);
 	if (len <= 0 || RAND_bytes(e->msg.sender_nonce, SCEP_NONCE_LEN) != 1) {
 		ret = -EIO;
+		goto out;
+	}
+	if (o->est) { /* EST sends the CSR itself, base64 */
+		ret = est_b64_encode(der, (size_t)len, &e->est_b64,
+				     &e->est_b64_len);
 		goto out;
 	}
 	e->msg.type = SCEP_MSG_PKCSREQ;
@@ -204,6 +210,8 @@ void bench_enrollment_free(struct enrollment *e)
 	EVP_PKEY_free(e->key);
 	X509_free(e->self_signed);
 	free(e->req);
+	free(e->est_b64);
+	est_reply_free(&e->est_rep);
 	scep_http_body_free(&e->rep);
 	memset(e, 0, sizeof(*e));
 }

@@ -14,7 +14,14 @@
  *   GET  /.well-known/est[/NAME]/csrattrs        404: none required
  *   POST .../serverkeygen, .../fullcmc           501: not supported
  *
- * NAME, when given, is the CA's name.  simpleenroll authenticates with
+ * NAME, when given, is the CA's name.  The next generation's label,
+ * `next` or NAME-next, is the rollover CA's while one exists (404
+ * otherwise): its cacerts is the rollover CA certificate (NewWithNew) and
+ * its enrollments are issued under it, as SCEP's requests enveloped to
+ * the rollover CA are (the SHADOW of ROLLOVER.md §4.1).  A client learns
+ * the new key from NewWithOld in the current cacerts, checks the next
+ * generation's certificate holds it, and renews there with its current
+ * identity before the old CA ends.  simpleenroll authenticates with
  * HTTP Basic (the password is the CA's challenge: the static `password`
  * or a one-time one) or a TLS client certificate the CA accepts as a
  * signer (one of its own, or from `grant auto trustpoint`'s CA);
@@ -163,10 +170,36 @@ static int cacerts(struct est_http *e, struct http_reply *rep)
 	return ret;
 }
 
+/* The next generation's: the rollover CA certificate (NewWithNew). */
+static int next_cacerts(struct est_http *e, struct http_reply *rep)
+{
+	struct ca_keys k = {0};
+	int ret = ca_keys_get(e->ca, &k);
+
+	if (ret < 0)
+		return ret;
+	ret = k.roll_cert ? one_cert_reply(k.roll_cert, rep)
+			  : http_text_reply(rep, HTTP_STATUS_NOT_FOUND,
+					    "no rollover CA now\n");
+	ca_keys_put(&k);
+	return ret;
+}
+
+/* Does the CA have a rollover CA now? */
+static bool has_rollover(struct est_http *e)
+{
+	struct ca_keys k = {0};
+	bool has = ca_keys_get(e->ca, &k) == 0 && k.roll_cert;
+
+	ca_keys_put(&k);
+	return has;
+}
+
 /* ---- enrollment ---- */
 
 /* What one simpleenroll or simplereenroll brings. */
 struct est_call {
+	enum ca_gen gen; /* the label's: current, or the rollover CA */
 	X509_REQ *csr;
 	X509 *tls_cert; /* the TLS client certificate, NULL if none */
 	bool renewal;
@@ -186,6 +219,7 @@ static int derive_tid(const struct http_request *req, const unsigned char *der,
 
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 	     EVP_DigestUpdate(ctx, c->renewal ? "re" : "en", 2) &&
+	     (c->gen == CA_GEN_CURRENT || EVP_DigestUpdate(ctx, "next", 4)) &&
 	     EVP_DigestUpdate(ctx, der, len) &&
 	     (!req->peer_cert ||
 	      EVP_DigestUpdate(ctx, req->peer_cert, req->peer_cert_len)) &&
@@ -219,7 +253,7 @@ static int pick_tid(struct est_http *e, const struct http_request *req,
 		if (i)
 			snprintf(c->tid + EST_TID_HEX, sizeof(c->tid) - EST_TID_HEX,
 				 "-%d", i);
-		ret = ca_poll(e->ca, c->tid, CA_GEN_CURRENT, &res);
+		ret = ca_poll(e->ca, c->tid, c->gen, &res);
 		if (ret < 0)
 			return ret;
 		ca_result_free(&res);
@@ -353,9 +387,9 @@ static int reenroll_checks(const struct est_call *c, struct http_reply *rep,
 }
 
 static int enroll(struct est_http *e, const struct http_request *req,
-		  bool renewal, struct http_reply *rep)
+		  enum ca_gen gen, bool renewal, struct http_reply *rep)
 {
-	struct est_call c = {.renewal = renewal};
+	struct est_call c = {.renewal = renewal, .gen = gen};
 	struct ca_enroll_req er = {0};
 	struct ca_result res = {0};
 	struct timespec start;
@@ -390,7 +424,7 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		.signer = renewal || !req->basic_password ? c.tls_cert : NULL,
 		.challenge = renewal ? NULL : req->basic_password,
 		.transaction_id = c.tid,
-		.generation = CA_GEN_CURRENT,
+		.generation = gen,
 		.renewal = renewal,
 		.source = req->peer,
 	};
@@ -408,34 +442,59 @@ out:
 
 /* ---- routing ---- */
 
-/* The operation of a path under EST_PREFIX: "OP" or "NAME/OP". */
-static int parse_path(struct est_http *e, const char *path, const char **op)
+/* Is label (n bytes) s? */
+static bool label_is(const char *label, size_t n, const char *s)
+{
+	return n == strlen(s) && strncmp(label, s, n) == 0;
+}
+
+/*
+ * The operation of a path under EST_PREFIX: "OP" or "LABEL/OP", LABEL the
+ * CA's name, or the next generation's (`next`, NAME-next).  The CA's own
+ * name wins over a next-generation reading of it.
+ */
+static int parse_path(struct est_http *e, const char *path, const char **op,
+		      enum ca_gen *gen)
 {
 	const char *rest = path + strlen(EST_PREFIX), *slash = strchr(rest, '/');
-	size_t n;
+	size_t n, len = strlen(e->name);
 
+	*gen = CA_GEN_CURRENT;
 	if (!slash) {
 		*op = rest;
 		return 0;
 	}
 	n = (size_t)(slash - rest);
-	if (n != strlen(e->name) || strncmp(rest, e->name, n) != 0 ||
-	    strchr(slash + 1, '/'))
+	if (strchr(slash + 1, '/'))
 		return -ENOENT;
 	*op = slash + 1;
-	return 0;
+	if (label_is(rest, n, e->name))
+		return 0;
+	if (label_is(rest, n, "next") ||
+	    (n == len + 5 && strncmp(rest, e->name, len) == 0 &&
+	     strncmp(rest + len, "-next", 5) == 0)) {
+		*gen = CA_GEN_ROLLOVER;
+		return 0;
+	}
+	return -ENOENT;
 }
 
-static int dispatch(struct est_http *e, enum est_op op,
+static int dispatch(struct est_http *e, enum est_op op, enum ca_gen gen,
 		    const struct http_request *req, struct http_reply *rep)
 {
+	/* The next generation's label only while a rollover CA exists: a
+	 * request there is never issued by the current CA instead. */
+	if (gen == CA_GEN_ROLLOVER && (op == OP_ENROLL || op == OP_REENROLL) &&
+	    !has_rollover(e))
+		return text(rep, HTTP_STATUS_NOT_FOUND, "no rollover CA now\n");
 	switch (op) {
 	case OP_CACERTS:
-		return cacerts(e, rep);
+		return gen == CA_GEN_ROLLOVER ? next_cacerts(e, rep)
+					      : cacerts(e, rep);
 	case OP_ENROLL:
-		return enroll(e, req, false, rep);
+		return enroll(e, req, gen, false, rep);
 	case OP_REENROLL:
-		return enroll(e, req, true, rep);
+		return enroll(e, req, gen, true, rep);
 	case OP_CSRATTRS:
 		return text(rep, HTTP_STATUS_NOT_FOUND,
 			    "no CSR attributes: the CA requires none\n");
@@ -455,9 +514,10 @@ static int est_handle(void *arg, const struct http_request *req,
 		      struct http_reply *rep)
 {
 	struct est_http *e = arg;
+	enum ca_gen gen;
 	const char *op;
 
-	if (parse_path(e, req->path, &op) < 0)
+	if (parse_path(e, req->path, &op, &gen) < 0)
 		return text(rep, HTTP_STATUS_NOT_FOUND,
 			    "no such CA or EST operation\n");
 	for (size_t i = 0; i < sizeof(est_ops) / sizeof(est_ops[0]); i++) {
@@ -468,7 +528,7 @@ static int est_handle(void *arg, const struct http_request *req,
 				    est_ops[i].method == HTTP_GET
 					    ? "this EST operation is a GET\n"
 					    : "this EST operation is a POST\n");
-		return dispatch(e, est_ops[i].op, req, rep);
+		return dispatch(e, est_ops[i].op, gen, req, rep);
 	}
 	return text(rep, HTTP_STATUS_NOT_FOUND, "no such EST operation\n");
 }

@@ -56,7 +56,15 @@ struct est_tls {
 	pthread_mutex_t lock;
 	struct est_ident *cur;
 	struct est_ident *retired;
+	/* The keystore's time as last asked (under lock), and when on the
+	 * monotonic clock: asked again after EST_CLOCK_NS. */
+	int64_t ks_now;
+	uint64_t ks_asked_ns;
 };
+
+/* A handshake asks the CA's clock at most this often: each asking takes
+ * the CA's lock and a keystore round trip. */
+#define EST_CLOCK_NS 1000000000ULL
 
 /* The one listener: GnuTLS's callback has no argument of ours. */
 static struct est_tls *the_tls;
@@ -237,12 +245,47 @@ err:
 	return ret;
 }
 
-/* The keystore's notion of now is the CA's; the wall clock suffices to
- * notice a certificate at its renewal time (the CA checks again). */
-static bool ident_fresh(const struct est_ident *id, X509 *ca_cert)
+static uint64_t mono_ns(void)
 {
-	return id && X509_cmp(id->ca_cert, ca_cert) == 0 &&
-	       (int64_t)time(NULL) < id->renew_at;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The keystore's time now (under t->lock): asked at most once per
+ * EST_CLOCK_NS, run on by the monotonic clock in between (a lab clock's
+ * jump is seen within that). -errno when it was never had. */
+static int ks_time(struct est_tls *t, int64_t *now)
+{
+	uint64_t mono = mono_ns();
+	int64_t fresh;
+
+	if (!t->ks_asked_ns || mono - t->ks_asked_ns >= EST_CLOCK_NS) {
+		if (ca_clock(t->ca, &fresh) == 0) {
+			t->ks_now = fresh;
+			t->ks_asked_ns = mono;
+		} else if (!t->ks_asked_ns) {
+			return -EAGAIN;
+		}
+	}
+	*now = t->ks_now + (int64_t)((mono - t->ks_asked_ns) / 1000000000ULL);
+	return 0;
+}
+
+/* Still the one to serve: under the current CA certificate and before
+ * its renewal time on the keystore's clock, the CA's (not the wall
+ * clock: the two part under a lab clock, or when the CA's clock is
+ * corrected).  Without the keystore's time it serves on; ca_tls_identity
+ * could not issue another then anyway. */
+static bool ident_fresh(struct est_tls *t, const struct est_ident *id,
+			X509 *ca_cert)
+{
+	int64_t now;
+
+	if (!id || X509_cmp(id->ca_cert, ca_cert) != 0)
+		return false;
+	return ks_time(t, &now) < 0 || now < id->renew_at;
 }
 
 /* The identity for a handshake; NULL: none can be had now. */
@@ -254,7 +297,7 @@ static struct est_ident *ident_get(struct est_tls *t)
 	if (ca_keys_get(t->ca, &keys) < 0)
 		return NULL;
 	pthread_mutex_lock(&t->lock);
-	if (!ident_fresh(t->cur, keys.ca_cert) &&
+	if (!ident_fresh(t, t->cur, keys.ca_cert) &&
 	    ident_new(t, keys.ca_cert, &fresh) == 0) {
 		if (t->cur) {
 			t->cur->next = t->retired;
