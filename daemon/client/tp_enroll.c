@@ -451,14 +451,16 @@ static int shadow_recipient(struct tp *tp, struct tp_req *r)
 /*
  * After a switch to the rollover CA the row has no RA certificate until
  * the CA itself has switched: ask GetCACert again before a request (a CA
- * without RA costs one GetCACert a request, which is rare).
+ * without RA costs one GetCACert a request, which is rare).  SHADOW too:
+ * the CA signs every CertRep with its current RA (scep_server.c), so the
+ * SHADOW of the next rollover, the first request after a switch when the
+ * CA rolls over again, needs that RA among the signers it accepts.
  */
-static void ensure_ra(struct tp *tp, enum tp_kind kind)
+static void ensure_ra(struct tp *tp)
 {
 	struct db_tp st;
 
-	if (kind == TP_KIND_SHADOW ||
-	    db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
 	if (st.ca_cert && !st.ra_cert)
 		tp_refresh_ra(tp, &st);
@@ -485,7 +487,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
-	ensure_ra(tp, kind);
+	ensure_ra(tp);
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp->set->proto->new_transaction_id(r.tid, sizeof(r.tid));
@@ -514,7 +516,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
-	ensure_ra(tp, kind);
+	ensure_ra(tp);
 	ret = req_prepare(tp, kind, false, &r, why, n);
 	if (ret < 0)
 		goto out;
