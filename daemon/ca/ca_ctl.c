@@ -683,17 +683,18 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
+	if (ret == -EALREADY && ca_is_sub(ca) && !ca->pub->k.roll_cert)
+		return ctl_reply_error(reply, ret,
+				       "the rollover CA certificate is "
+				       "requested from the parent already "
+				       "(trustpoint %s)",
+				       ca->cfg.name);
 	if (ret == -EALREADY)
 		return ctl_reply_error(reply, ret,
 				       "a rollover CA certificate exists "
 				       "already");
 	if (ret == -ENOENT && cancel)
 		return ctl_reply_error(reply, ret, "no rollover to cancel");
-	if (ret == -EOPNOTSUPP)
-		return ctl_reply_error(reply, ret,
-				       "a sub-cs server's rollover CA "
-				       "certificate comes from its parent "
-				       "(not served yet)");
 	if (ret == -EBUSY)
 		return ctl_reply_error(reply, ret,
 				       "the rollover is being "
@@ -714,6 +715,16 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				 "Rollover cancelled.\n"
 				 "%% Clients that fetched the rollover CA "
 				 "certificate must re-enroll.\n");
+		return 0;
+	}
+	if (!ca->pub->k.roll_cert) { /* a sub: the parent's step */
+		reply->result = json_pack("{s:s}", "rollover_status",
+					  "requested from the parent");
+		ctl_reply_printf(reply,
+				 "Rollover key %s%s made; its CA certificate "
+				 "is requested from the parent (trustpoint "
+				 "%s).\n",
+				 ca->cfg.name, CA_ROLL_SUFFIX, ca->cfg.name);
 		return 0;
 	}
 	ca_fingerprint(ca->pub->k.roll_cert, fp, sizeof(fp));

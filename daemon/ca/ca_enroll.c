@@ -242,6 +242,8 @@ static int issue_parsed(struct ca *ca, const struct ca_pub *pub,
 	int64_t serial;
 	int ret;
 
+	/* A sub's rollover CA starts where its current one ends. */
+	ip.not_before = ca_sub_roll_start(ca, pub, r, csr, now);
 	ret = ca_issue(ca, pub, &ip, out);
 	if (ret < 0)
 		return ret;

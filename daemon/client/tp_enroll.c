@@ -147,8 +147,12 @@ static int req_key(struct tp *tp, struct tp_req *r, bool fresh)
 	if (ret < 0)
 		return ret;
 	exists = tp_key_exists(tp, r->key_name);
+	/* The sub's rollover key is the CA's (ca_rollover.c made it). */
+	if (r->kind == TP_KIND_SUBROLL && !exists)
+		return -ENOKEY;
 	/* A new shadow key pair for each new renewal; the label once. */
-	if (fresh && (!exists || strchr(r->key_name, '#'))) {
+	if (fresh && r->kind != TP_KIND_SUBROLL &&
+	    (!exists || strchr(r->key_name, '#'))) {
 		ret = tp_keygen(tp, r->key_name, exists);
 		if (ret < 0)
 			return ret;
@@ -280,7 +284,9 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 	tp_cancel(tp, PKIKS_TIMER_RENEW);
 	tp_cancel(tp, PKIKS_TIMER_SHADOW);
 	save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
-	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW)
+	/* A sub's rollover key is the CA's: `server rollover cancel`. */
+	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW &&
+	    r->kind != TP_KIND_SUBROLL)
 		pkiks_key_delete(tp->set->ks, r->key_name);
 	tp_sub_changed(tp); /* a sub-cs CA says why it waits on */
 }
@@ -328,6 +334,8 @@ static int on_success(struct tp *tp, struct tp_req *r, X509 *cert)
 		give_up(tp, r, "bad certificate in reply");
 		return -EBADMSG;
 	}
+	if (r->kind == TP_KIND_SUBROLL)
+		return tp_sub_roll_issued(tp, &r->st, r->key_name, cert);
 	return tp_install(tp, &r->st, r->kind, r->key_name, cert);
 }
 
@@ -719,7 +727,8 @@ int tp_continue(struct tp *tp)
 		ret = 0;
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
-	else if (kind != TP_KIND_ENROLL && tp_now(tp, &now) == 0 &&
+	else if (kind != TP_KIND_ENROLL && kind != TP_KIND_SUBROLL &&
+		 tp_now(tp, &now) == 0 &&
 		 ca_ended(&st, now))
 		ret = missed_shadow(tp, &st, count, why, sizeof(why));
 	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)

@@ -37,6 +37,10 @@ enum tp_kind {
 	TP_KIND_ENROLL, /* first enrollment: self-signed request */
 	TP_KIND_RENEW,	/* RENEW timer or manual re-enrollment */
 	TP_KIND_SHADOW, /* enrollment under the rollover CA */
+	/* mode sub-cs: the CA certificate of the sub's rollover key NAME#
+	 * (made by the CA), signed by the current CA certificate; the
+	 * result goes to the CA's row, not to the identity (tp_sub.c). */
+	TP_KIND_SUBROLL,
 };
 
 struct tp {
@@ -131,6 +135,9 @@ int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 /* tp_sub.c: call the sub-cs hook after an install or a give-up (under
  * the lock). */
 void tp_sub_changed(struct tp *tp);
+/* A sub-rollover request was issued: hand @cert to the CA's row. */
+int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
+		       X509 *cert);
 
 /* tp_recover.c */
 /* The CA's end passed without a shadow identity: 1 when the new CA is

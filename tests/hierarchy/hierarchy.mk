@@ -17,7 +17,11 @@
 #                           trustpoint, offers its shadow as its rollover CA
 #                           and its routers SHADOW too; at the root's end it
 #                           serves [sub2, RA, root2]: no gap (lab clock)
-HIER_E2E := policy sub notca renew rootroll
+#   check-hierarchy-subroll the sub's own key rollover 3 times (SUB# certified
+#                           by the root from the sub's end, GetNextCACert,
+#                           its router SHADOWs, promotion); strongSwan before
+#                           and after: no gap (lab clock)
+HIER_E2E := policy sub notca renew rootroll subroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

@@ -6,7 +6,8 @@
 # port SPORT) and the client pkid (trustpoint TP1, `cl_conf`/`cl_start`).
 #
 #   hi_setup PORT              $T, the lab keystore, SPORT=PORT+1, SURL
-#   sub_conf [LINES...]        $T/sub.conf (server SUB lines after LINES)
+#   sub_conf [LINES...]        $T/sub.conf (trustpoint SUB's LINES; $SUB_EXTRA:
+#                              server SUB lines, one a line)
 #   sub_start / sub_stop       the sub pkid (waits for its socket)
 #   subctl CMD ARGS...         one control command to the sub
 #   sub_serving                GetCACert answers on the sub's port
@@ -54,8 +55,9 @@ sub_conf() {
 	 lifetime certificate 10
 	 database url $T/subdb
 	 database level complete
-	 no shutdown
 	EOF
+	[ -n "${SUB_EXTRA:-}" ] && echo "$SUB_EXTRA" | sed 's/^/ /' >>"$T/sub.conf"
+	echo " no shutdown" >>"$T/sub.conf"
 }
 
 sub_start() {
@@ -87,4 +89,17 @@ root_grant_sub() {
 sub_timer() {
 	$B/pkictl --json show timers | jq -r --arg k "$1" \
 		'.timers[] | select(.owner == "SUB" and .kind == $k) | .deadline_ns / 1000000000 | floor'
+}
+
+# ca_timer OWNER KIND: the deadline (s) of a timer of OWNER (either pkid).
+ca_timer() {
+	$B/pkictl --json show timers | jq -r --arg o "$1" --arg k "$2" \
+		'.timers[] | select(.owner == $o and .kind == $k) | .deadline_ns / 1000000000 | floor'
+}
+
+# get_pem URL N: the N-th certificate of GetCACert at URL.
+get_pem() {
+	curl -sf "$1?operation=GetCACert" |
+		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
+		openssl x509
 }
