@@ -401,10 +401,10 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 			 "crypto pki server %s: mode sub-cs needs crypto pki "
 			 "trustpoint %s (its enrollment url is the parent CA)",
 			 s->name, s->name);
-	else if (!t->enrollment_url[0])
+	else if (!t->enrollment_url[0] && !t->enrollment_terminal)
 		conf_err(p,
 			 "crypto pki server %s: mode sub-cs: trustpoint %s has "
-			 "no enrollment url",
+			 "no enrollment url (nor enrollment terminal)",
 			 s->name, s->name);
 	else if (strcmp(t->rsakeypair, s->name))
 		conf_err(p,
