@@ -670,6 +670,55 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 			       reply);
 }
 
+/* server request import NAME PEM: a PKCS#10 from a file, pending. */
+static int server_request_import(struct ca *ca, const struct ctl_request *req,
+				 struct ctl_reply *reply)
+{
+	char why[256] = "";
+	int64_t now, id = 0;
+	int ret;
+
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = ca_request_import(ca, ctl_arg(req, 1), now, &id, why,
+				sizeof(why));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "not imported: %s",
+				       why[0] ? why : strerror(-ret));
+	reply->result = json_pack("{s:I, s:s}", "id", (json_int_t)id,
+				  "state", "pending");
+	ctl_reply_printf(reply,
+			 "Request %lld imported, pending: `server %s grant "
+			 "%lld`, then `server %s request export %lld FILE`.\n",
+			 (long long)id, ca->cfg.name, (long long)id,
+			 ca->cfg.name, (long long)id);
+	return 0;
+}
+
+/* server request export NAME ID: the issued certificate, PEM. */
+static int server_request_export(struct ca *ca, const struct ctl_request *req,
+				 struct ctl_reply *reply)
+{
+	char why[256] = "", *pem = NULL;
+	int64_t now, id = 0;
+	int ret;
+
+	if (parse_id(ctl_arg(req, 1), &id))
+		return ctl_reply_error(reply, -EINVAL,
+				       "usage: server request export NAME ID");
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = ca_request_export(ca, id, now, &pem, why, sizeof(why));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s",
+				       why[0] ? why : strerror(-ret));
+	reply->result = json_pack("{s:I, s:s}", "id", (json_int_t)id,
+				  "certificate", pem);
+	ctl_reply_printf(reply, "%s", pem);
+	free(pem);
+	return 0;
+}
+
 /* server rollover NAME | server rollover cancel NAME */
 static int server_rollover(struct ca *ca, const struct ctl_request *req,
 			   struct ctl_reply *reply)
@@ -785,6 +834,10 @@ static const struct ca_verb ca_verbs[] = {
 	      server_password)},
 	{VERB("server info crl", 0, "NAME", 1, 1, server_info_crl)},
 	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover)},
+	{VERB("server request import", MUT, "NAME PEM", 2, 2,
+	      server_request_import)},
+	{VERB("server request export", MUT, "NAME ID", 2, 2,
+	      server_request_export)},
 	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
 	 .op = true, .switches = true},
 };

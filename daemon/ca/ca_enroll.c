@@ -396,6 +396,14 @@ static int store_request(struct ca *ca, const struct ca_enroll_req *req,
 				       now, CA_REJECTED_KEEP);
 }
 
+int ca_store_pending(struct ca *ca, X509_REQ *csr, const char *tid,
+		     int64_t now, struct db_request *r)
+{
+	const struct ca_enroll_req req = {.csr = csr, .transaction_id = tid};
+
+	return store_request(ca, &req, DB_REQ_PENDING, now, r);
+}
+
 static int enroll(struct ca *ca, const struct ca_pub *pub,
 		  const struct ca_pub *issuer, const struct ca_enroll_req *req,
 		  int64_t now, struct ca_result *res)

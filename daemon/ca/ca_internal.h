@@ -256,7 +256,18 @@ struct json_t;
 struct ctl_reply;
 void ca_sub_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 
+/* ca_import.c: requests and certificates as files (an offline CA);
+ * why: the operator's message.  Import: -EEXIST with *id when the same
+ * request was imported before.  Export: *pem malloc'd. */
+int ca_request_import(struct ca *ca, const char *pem, int64_t now,
+		      int64_t *id, char *why, size_t n);
+int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
+		      char *why, size_t n);
+
 /* ca_enroll.c */
+/* A request row for @csr (no signer), pending, stored. */
+int ca_store_pending(struct ca *ca, X509_REQ *csr, const char *tid,
+		     int64_t now, struct db_request *r);
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);
 

@@ -468,7 +468,8 @@ static void ensure_ra(struct tp *tp)
 {
 	struct db_tp st;
 
-	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
+	if (tp->cfg.enrollment_terminal ||
+	    db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
 	if (st.ca_cert && !st.ra_cert)
 		tp_refresh_ra(tp, &st);
@@ -503,6 +504,11 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (ret < 0)
 		goto out;
 	tp->gave_up_at = 0; /* a new attempt */
+	if (tp->cfg.enrollment_terminal) { /* the operator carries it */
+		ret = tp_terminal_save(tp, r.content, r.content_len);
+		ret = ret ?: save_pending(tp, &r.st, kind, TP_TERMINAL_TID, 0);
+		goto out;
+	}
 	r.c.transaction_id = r.tid;
 	r.c.csr = r.content;
 	r.c.csr_len = r.content_len;
@@ -581,7 +587,7 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 	if (st.pending_kind != TP_KIND_NONE && st.pending_tid[0]) {
 		snprintf(why, n, "request %s is pending", st.pending_tid);
 		ret = -EBUSY;
-	} else if (!tp->cfg.enrollment_url[0]) {
+	} else if (!tp->cfg.enrollment_url[0] && !tp->cfg.enrollment_terminal) {
 		snprintf(why, n, "no enrollment url");
 		ret = -EINVAL;
 	}
@@ -723,8 +729,8 @@ int tp_continue(struct tp *tp)
 		return ret;
 	kind = st.pending_kind;
 	count = st.poll_count;
-	if (kind == TP_KIND_NONE)
-		ret = 0;
+	if (kind == TP_KIND_NONE || !strcmp(st.pending_tid, TP_TERMINAL_TID))
+		ret = 0; /* a request on file waits for the operator */
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
 	else if (kind != TP_KIND_ENROLL && kind != TP_KIND_SUBROLL &&

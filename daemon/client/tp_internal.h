@@ -139,6 +139,19 @@ void tp_sub_changed(struct tp *tp);
 int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
 		       X509 *cert);
 
+/* tp_terminal.c: `enrollment terminal` (an offline CA) */
+#define TP_TERMINAL_TID	    "terminal" /* pending_tid of a request on file */
+#define TP_TERMINAL_PEM_MAX 65536
+/* Keep the request's PKCS#10 (DER) as TP-request.pem and say so. */
+int tp_terminal_save(struct tp *tp, const unsigned char *der, size_t len);
+/* That request, PEM (malloc'd). */
+int tp_terminal_pem(struct tp *tp, char **pem);
+/* The CA's certificate from PEM text (authenticate); fp: its SHA-256. */
+int tp_terminal_import_ca(struct tp *tp, const char *pem, bool accept,
+			  char *fp, size_t fp_size, const char **why);
+/* The CA's answer to the waiting request, PEM text. */
+int tp_terminal_import(struct tp *tp, const char *pem, const char **why);
+
 /* tp_recover.c */
 /* The CA's end passed without a shadow identity: 1 when the new CA is
  * the rollover certificate held and the trustpoint may enroll under it

@@ -49,6 +49,14 @@ static int sub_authenticated(struct tp *tp, struct db_tp *st, char *why,
 		db_tp_free(st);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
+	if (tp->cfg.enrollment_terminal) {
+		snprintf(why, n,
+			 "the parent CA is not authenticated: bring its "
+			 "certificate, `pkictl trustpoint %s import "
+			 "ca-certificate FILE`",
+			 tp->cfg.name);
+		return -EPERM;
+	}
 	if (!tp->cfg.fingerprint[0]) {
 		snprintf(why, n,
 			 "the parent CA is not authenticated: `pkictl "
@@ -68,7 +76,14 @@ static int sub_state(struct tp *tp, const struct db_tp *st, char *why,
 	if (st->id_cert)
 		return 0; /* the CA takes it (or says why not) */
 	if (st->pending_kind != TP_KIND_NONE) {
-		if (st->pending_tid[0])
+		if (!strcmp(st->pending_tid, TP_TERMINAL_TID))
+			snprintf(why, n,
+				 "enrollment terminal: the request waits to "
+				 "be carried to the parent (`pkictl trustpoint "
+				 "%s enroll` prints it; `import certificate` "
+				 "takes the answer)",
+				 tp->cfg.name);
+		else if (st->pending_tid[0])
 			snprintf(why, n, "request %s pending at the parent CA",
 				 st->pending_tid);
 		else
@@ -103,7 +118,10 @@ static int sub_request_locked(struct tp *tp, char *why, size_t n)
 	pkid_log(LOG_INFO, NULL,
 		 "trustpoint %s: requesting the CA certificate of server %s "
 		 "from %s",
-		 tp->cfg.name, tp->cfg.name, tp->cfg.enrollment_url);
+		 tp->cfg.name, tp->cfg.name,
+		 tp->cfg.enrollment_terminal ? "the parent by hand (enrollment "
+					       "terminal)"
+					     : tp->cfg.enrollment_url);
 	ret = tp_enroll(tp, TP_KIND_ENROLL, why, n);
 	if (ret < 0 && why[0])
 		return ret == -EKEYREJECTED ? ret : -EINPROGRESS;
@@ -203,7 +221,9 @@ static int roll_request_locked(struct tp *tp, char *why, size_t n)
 		 "trustpoint %s: requesting the rollover CA certificate of "
 		 "server %s (key %s%s) from %s",
 		 tp->cfg.name, tp->cfg.name, tp->cfg.rsakeypair, "#",
-		 tp->cfg.enrollment_url);
+		 tp->cfg.enrollment_terminal ? "the parent by hand (enrollment "
+					       "terminal)"
+					     : tp->cfg.enrollment_url);
 	return tp_enroll(tp, TP_KIND_SUBROLL, why, n);
 }
 

@@ -21,7 +21,10 @@
 #                           by the root from the sub's end, GetNextCACert,
 #                           its router SHADOWs, promotion); strongSwan before
 #                           and after: no gap (lab clock)
-HIER_E2E := policy sub notca renew rootroll subroll
+#   check-hierarchy-offline an offline root: the sub's enrollment and its
+#                           rollover through files only (enrollment terminal,
+#                           import/export), bad files refused, no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

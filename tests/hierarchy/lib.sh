@@ -7,7 +7,8 @@
 #
 #   hi_setup PORT              $T, the lab keystore, SPORT=PORT+1, SURL
 #   sub_conf [LINES...]        $T/sub.conf (trustpoint SUB's LINES; $SUB_EXTRA:
-#                              server SUB lines, one a line)
+#                              server SUB lines, one a line; $SUB_ENROLL: its
+#                              enrollment line, default the root's url)
 #   sub_start / sub_stop       the sub pkid (waits for its socket)
 #   subctl CMD ARGS...         one control command to the sub
 #   sub_serving                GetCACert answers on the sub's port
@@ -43,7 +44,7 @@ sub_conf() {
 	ip http server $SPORT
 	control-socket $T/sub.ctl
 	crypto pki trustpoint SUB
-	 enrollment url $URL
+	 ${SUB_ENROLL:-enrollment url $URL}
 	 enrollment retry period 1
 	EOF
 	for l in "$@"; do echo " $l" >>"$T/sub.conf"; done
