@@ -280,6 +280,28 @@ static void sub_kick(void *arg)
 		pkid_log(LOG_ERR, NULL, "kick: %s", strerror(errno));
 }
 
+/*
+ * mode sub-cs, the sub's own rollover: the CA made NAME# and waits for
+ * its certificate; trustpoint NAME asks the parent (or is asking).  Run
+ * after each wake-up that may have changed that; -EBUSY (the trustpoint
+ * is busy with another request) is asked again when that one ends (its
+ * hook wakes us).
+ */
+static void sub_roll(struct pkid *d)
+{
+	char why[256] = "";
+	int ret;
+
+	if (!d->ca || !ca_sub_roll_wanted(d->ca))
+		return;
+	ret = tp_sub_roll_request(d->tp, ca_name(d->ca), why, sizeof(why));
+	if (ret < 0 && ret != -EINPROGRESS)
+		pkid_log(LOG_WARNING, "CS_SUB_ROLLOVER",
+			 "%s: the rollover CA certificate is not requested "
+			 "yet: %s",
+			 ca_name(d->ca), why[0] ? why : strerror(-ret));
+}
+
 /* `no shutdown`: start now, or say why and wait for the clock. */
 static void try_start(struct pkid *d)
 {
@@ -296,10 +318,11 @@ again:
 			goto again;
 		return;
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		pkid_log(LOG_INFO, "CS_ENABLED",
 			 "%s: certificate server enabled", ca_name(d->ca));
-	else if (ret == -EAGAIN)
+		sub_roll(d); /* a rollover request left before a restart */
+	} else if (ret == -EAGAIN)
 		pkid_log(LOG_ERR, "CLOCK_NOT_AUTHORITATIVE",
 			 "%s: not started: %s", ca_name(d->ca),
 			 why ? why : strerror(-ret));
@@ -489,8 +512,13 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 	case PKIKS_EVENT_TIMER_EXPIRED:
 		if (tp_on_timer(d->tp, &ev->timer))
 			break;
-		if (d->ca && !strcmp(ev->timer.owner, ca_name(d->ca)))
+		if (d->ca && !strcmp(ev->timer.owner, ca_name(d->ca))) {
 			ca_on_timer(d->ca, ev->timer.kind);
+			/* A sub's promotion rewrote its trustpoint's identity. */
+			if (ev->timer.kind == PKIKS_TIMER_CS_CERT_EXPIRE)
+				tp_sub_rearm(d->tp, ca_name(d->ca));
+			sub_roll(d);
+		}
 		break;
 	case PKIKS_EVENT_CLOCK_AUTHORITATIVE:
 		try_start(d);
@@ -596,6 +624,7 @@ static int run(struct pkid *d)
 				ca_sub_refresh(d->ca); /* or a new one */
 			if (d->ca && ca_running(d->ca))
 				ca_ra_refresh(d->ca); /* an RA's, too */
+			sub_roll(d); /* or its rollover key was made */
 		}
 		if (n > 3 && p[3].revents) {
 			if (pkiks_event_read(d->ev, &ev) == 0) {
@@ -670,6 +699,8 @@ int main(int argc, char **argv)
 			ret = -errno;
 		else
 			tp_set_sub_hook(d.tp, sub_kick, &d);
+		if (d.kick_fd >= 0 && d.ca)
+			ca_set_kick(d.ca, sub_kick, &d);
 	}
 	ret = ret ?: setup_reload(&d);
 	if (ret < 0)

@@ -404,11 +404,15 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 			 "trustpoint %s (its enrollment url is the %s CA)",
 			 s->name, m, s->name,
 			 s->mode == PKID_MODE_RA ? "upstream" : "parent");
-	else if (!t->enrollment_url[0])
+	else if (!t->enrollment_url[0] &&
+		 (s->mode == PKID_MODE_RA || !t->enrollment_terminal))
+		/* an RA forwards over the network; a sub-cs may live with
+		 * an offline parent (enrollment terminal) */
 		conf_err(p,
 			 "crypto pki server %s: mode %s: trustpoint %s has "
-			 "no enrollment url",
-			 s->name, m, s->name);
+			 "no enrollment url%s",
+			 s->name, m, s->name,
+			 s->mode == PKID_MODE_RA ? "" : " (nor enrollment terminal)");
 	else if (strcmp(t->rsakeypair, s->name))
 		conf_err(p,
 			 "crypto pki server %s: mode %s: trustpoint %s's "

@@ -184,6 +184,10 @@ struct pkid_trustpoint_config {
 	unsigned int line;
 
 	char enrollment_url[PKID_CONF_URL_MAX]; /* "" when none */
+	/* `enrollment terminal` (IOS): requests and certificates travel as
+	 * files the operator carries (`pkictl trustpoint TP enroll` prints
+	 * the PKCS#10, `import certificate` takes the answer). */
+	bool enrollment_terminal;
 	char subject_name[PKID_CONF_DN_MAX];
 	enum pkid_tristate serial_number;
 	enum pkid_tristate ip_address;

@@ -151,6 +151,8 @@ static void print_tp_enrollment(FILE *out,
 {
 	if (t->enrollment_url[0])
 		fprintf(out, " enrollment url %s\n", t->enrollment_url);
+	if (t->enrollment_terminal)
+		fprintf(out, " enrollment terminal\n");
 	if (t->retry_count != 999)
 		fprintf(out, " enrollment retry count %u\n", t->retry_count);
 	if (t->retry_period_min != 1)
@@ -296,6 +298,7 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 				  const struct pkid_trustpoint_config *b)
 {
 	return SAME_STR(name) && SAME_STR(enrollment_url) &&
+	       SAME(enrollment_terminal) &&
 	       SAME_STR(subject_name) && SAME(serial_number) &&
 	       SAME(ip_address) && SAME_STR(ip_address_value) &&
 	       SAME_STR(subject_alt_name) && SAME_STR(password) &&

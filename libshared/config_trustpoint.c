@@ -32,6 +32,16 @@ static int tp_enroll_url(struct parser *p, const struct cmdline *c)
 	return conf_url(p, c, 0, t->enrollment_url);
 }
 
+static int tp_enroll_terminal(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+
+	if (!c->neg && conf_no_more(p, c, 0))
+		return -EINVAL;
+	t->enrollment_terminal = !c->neg;
+	return 0;
+}
+
 static int tp_retry_count(struct parser *p, const struct cmdline *c)
 {
 	unsigned long v = 999;
@@ -293,6 +303,7 @@ static int tp_on_change(struct parser *p, const struct cmdline *c)
 
 const struct cmd conf_trustpoint_cmds[] = {
 	{{"enrollment", "url"}, tp_enroll_url},
+	{{"enrollment", "terminal"}, tp_enroll_terminal},
 	{{"enrollment", "retry", "count"}, tp_retry_count},
 	{{"enrollment", "retry", "period"}, tp_retry_period},
 	{{"enrollment", "retry", "max-period"}, tp_retry_max_period},

@@ -104,6 +104,13 @@ void ca_keystore_lost(struct ca *ca);
  * trustpoint holds now (renewed at the parent, or switched to the
  * parent's new CA) when it is for the CA's key; 0 if nothing to do. */
 int ca_sub_refresh(struct ca *ca);
+/* A running sub-cs made its rollover key NAME# and waits for its
+ * certificate: the daemon has trustpoint NAME request it
+ * (tp_sub_roll_request). */
+bool ca_sub_roll_wanted(struct ca *ca);
+/* @fn(@arg) (only notes and wakes: the CA's lock may be held) when
+ * ca_sub_roll_wanted() may have become true. */
+void ca_set_kick(struct ca *ca, void (*fn)(void *arg), void *arg);
 
 /* mode ra (ca_ra.c): where the RA forwards the requests it grants (the
  * trustpoint NAME's enrollment url) and the client protocol that carries

@@ -685,6 +685,55 @@ static int server_info_crl(struct ca *ca, const struct ctl_request *req,
 			       reply);
 }
 
+/* server request import NAME PEM: a PKCS#10 from a file, pending. */
+static int server_request_import(struct ca *ca, const struct ctl_request *req,
+				 struct ctl_reply *reply)
+{
+	char why[256] = "";
+	int64_t now, id = 0;
+	int ret;
+
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = ca_request_import(ca, ctl_arg(req, 1), now, &id, why,
+				sizeof(why));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "not imported: %s",
+				       why[0] ? why : strerror(-ret));
+	reply->result = json_pack("{s:I, s:s}", "id", (json_int_t)id,
+				  "state", "pending");
+	ctl_reply_printf(reply,
+			 "Request %lld imported, pending: `server %s grant "
+			 "%lld`, then `server %s request export %lld FILE`.\n",
+			 (long long)id, ca->cfg.name, (long long)id,
+			 ca->cfg.name, (long long)id);
+	return 0;
+}
+
+/* server request export NAME ID: the issued certificate, PEM. */
+static int server_request_export(struct ca *ca, const struct ctl_request *req,
+				 struct ctl_reply *reply)
+{
+	char why[256] = "", *pem = NULL;
+	int64_t now, id = 0;
+	int ret;
+
+	if (parse_id(ctl_arg(req, 1), &id))
+		return ctl_reply_error(reply, -EINVAL,
+				       "usage: server request export NAME ID");
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = ca_request_export(ca, id, now, &pem, why, sizeof(why));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s",
+				       why[0] ? why : strerror(-ret));
+	reply->result = json_pack("{s:I, s:s}", "id", (json_int_t)id,
+				  "certificate", pem);
+	ctl_reply_printf(reply, "%s", pem);
+	free(pem);
+	return 0;
+}
+
 /* server rollover NAME | server rollover cancel NAME */
 static int server_rollover(struct ca *ca, const struct ctl_request *req,
 			   struct ctl_reply *reply)
@@ -698,17 +747,18 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
+	if (ret == -EALREADY && ca_is_sub(ca) && !ca->pub->k.roll_cert)
+		return ctl_reply_error(reply, ret,
+				       "the rollover CA certificate is "
+				       "requested from the parent already "
+				       "(trustpoint %s)",
+				       ca->cfg.name);
 	if (ret == -EALREADY)
 		return ctl_reply_error(reply, ret,
 				       "a rollover CA certificate exists "
 				       "already");
 	if (ret == -ENOENT && cancel)
 		return ctl_reply_error(reply, ret, "no rollover to cancel");
-	if (ret == -EOPNOTSUPP)
-		return ctl_reply_error(reply, ret,
-				       "a sub-cs server's rollover CA "
-				       "certificate comes from its parent "
-				       "(not served yet)");
 	if (ret == -EBUSY)
 		return ctl_reply_error(reply, ret,
 				       "the rollover is being "
@@ -729,6 +779,16 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				 "Rollover cancelled.\n"
 				 "%% Clients that fetched the rollover CA "
 				 "certificate must re-enroll.\n");
+		return 0;
+	}
+	if (!ca->pub->k.roll_cert) { /* a sub: the parent's step */
+		reply->result = json_pack("{s:s}", "rollover_status",
+					  "requested from the parent");
+		ctl_reply_printf(reply,
+				 "Rollover key %s%s made; its CA certificate "
+				 "is requested from the parent (trustpoint "
+				 "%s).\n",
+				 ca->cfg.name, CA_ROLL_SUFFIX, ca->cfg.name);
 		return 0;
 	}
 	ca_fingerprint(ca->pub->k.roll_cert, fp, sizeof(fp));
@@ -794,6 +854,11 @@ static const struct ca_verb ca_verbs[] = {
 	 .ca_key = true},
 	{VERB("server rollover", MUT, "NAME", 1, 1, server_rollover),
 	 .ca_key = true},
+	{VERB("server request import", MUT, "NAME PEM", 2, 2,
+	      server_request_import),
+	 .ca_key = true},
+	{VERB("server request export", MUT, "NAME ID", 2, 2,
+	      server_request_export)},
 	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
 	 .op = true, .switches = true, .ca_key = true},
 };

@@ -282,6 +282,8 @@ static int issue_parsed(struct ca *ca, const struct ca_pub *pub,
 	int64_t serial;
 	int ret;
 
+	/* A sub's rollover CA starts where its current one ends. */
+	ip.not_before = ca_sub_roll_start(ca, pub, r, csr, now);
 	ret = ca_issue(ca, pub, &ip, out);
 	if (ret < 0)
 		return ret;
@@ -438,6 +440,14 @@ static int store_request(struct ca *ca, const struct ca_enroll_req *req,
 	ret = db_request_add(ca->db, r);
 	return ret ?: db_request_prune(ca->db, ca->cfg.name, DB_REQ_REJECTED,
 				       now, CA_REJECTED_KEEP);
+}
+
+int ca_store_pending(struct ca *ca, X509_REQ *csr, const char *tid,
+		     int64_t now, struct db_request *r)
+{
+	const struct ca_enroll_req req = {.csr = csr, .transaction_id = tid};
+
+	return store_request(ca, &req, DB_REQ_PENDING, now, r);
 }
 
 static int enroll(struct ca *ca, const struct ca_pub *pub,

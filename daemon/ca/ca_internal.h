@@ -68,6 +68,14 @@ struct ca {
 	pthread_mutex_t lock;
 	bool running;
 	bool expired_logged; /* CS_CA_EXPIRED said for the current CA */
+	/* mode sub-cs: the parent's rollover CA certificate was refused
+	 * (CS_SUB_ROLLOVER): not asked again until `server rollover cancel`
+	 * or a restart. */
+	bool sub_roll_refused;
+	/* Wakes the daemon's loop (ca_set_kick): a sub made its rollover
+	 * key, the trustpoint must ask the parent. */
+	void (*kick)(void *arg);
+	void *kick_arg;
 	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
 	unsigned int cer_unsynced; /* <serial>.cer written since the last sync */
 	/* Failed challenges per client address and per subject. */
@@ -269,6 +277,12 @@ enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
 				enum db_req_state state, const char **why);
 /* CA extensions (pathlen from ca-path-length and issuer's own) for x. */
 int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
+/* A granted CA request signed by a CA certificate this CA issued, for
+ * another key (the sub's own rollover): its start, the signer's end;
+ * 0 (from now) for anything else. */
+int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
+			  const struct db_request *r, X509_REQ *csr,
+			  int64_t now);
 
 /* ca_sub.c: mode sub-cs (issue 17) */
 #define CA_SUB_WAIT_MSG                                                        \
@@ -279,8 +293,15 @@ bool ca_is_sub(const struct ca *ca);
 int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why);
 /* pub->k.chain: the parent's certificate (a root: nothing). */
 int ca_sub_chain(struct ca *ca, struct ca_pub *pub);
-/* The sub's rollover CA must come from the parent: not made here yet. */
-bool ca_sub_rollover_refused(struct ca *ca);
+/* The sub's own rollover (row KEY_MADE): the certificate the parent
+ * issued for NAME# (the trustpoint put it in the row) checked and made
+ * AVAILABLE; -EINPROGRESS while none is there. */
+int ca_sub_roll_accept(struct ca *ca, struct db_ca *row);
+/* Is the row a sub waiting for its rollover CA certificate? */
+bool ca_sub_roll_waiting(struct ca *ca);
+/* Promotion of a sub (in swap_row's transaction): the trustpoint's
+ * identity becomes the new CA certificate for the key NAME. */
+int ca_sub_promoted(struct ca *ca, const struct db_ca *row);
 /* show server: the mode, the parent and the chain (nothing for a root). */
 struct json_t;
 struct ctl_reply;
@@ -302,7 +323,18 @@ void ca_ra_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
 		  struct ca_result *res);
 
+/* ca_import.c: requests and certificates as files (an offline CA);
+ * why: the operator's message.  Import: -EEXIST with *id when the same
+ * request was imported before.  Export: *pem malloc'd. */
+int ca_request_import(struct ca *ca, const char *pem, int64_t now,
+		      int64_t *id, char *why, size_t n);
+int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
+		      char *why, size_t n);
+
 /* ca_enroll.c */
+/* A request row for @csr (no signer), pending, stored. */
+int ca_store_pending(struct ca *ca, X509_REQ *csr, const char *tid,
+		     int64_t now, struct db_request *r);
 int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 		     struct db_request *r, int64_t now, X509 **out);
 

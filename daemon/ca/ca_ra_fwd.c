@@ -140,7 +140,7 @@ static void upstream_ra(struct fwd *f)
  * rollover generation the upstream's rollover CA (and its RA) as its
  * GetNextCACert says, when it is the one the trustpoint holds. */
 static int fwd_target(struct ca *ca, const struct ca_pub *pub,
-		      enum ca_gen gen, struct fwd *f)
+		      enum ca_gen gen, int64_t now, struct fwd *f)
 {
 	X509 *next = NULL, *next_ra = NULL;
 	int ret;
@@ -156,7 +156,8 @@ static int fwd_target(struct ca *ca, const struct ca_pub *pub,
 	}
 	if (!f->proto->get_next_ca)
 		return -EOPNOTSUPP;
-	ret = f->proto->get_next_ca(f->url, f->upstream, &next, &next_ra);
+	ret = f->proto->get_next_ca(f->url, f->upstream, now, &next,
+				    &next_ra);
 	if (ret == 0 && X509_cmp(next, pub->k.roll_cert)) {
 		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",
 			 "%s: tid %s: the upstream's rollover CA is not the "
@@ -379,7 +380,7 @@ int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
 	}
 	if (ret <= 0)
 		goto out;
-	ret = fwd_target(ca, pub, gen, &f);
+	ret = fwd_target(ca, pub, gen, res->now, &f);
 	ret = ret ?: send_upstream(ca, pub, &f, res->now, &er);
 	if (ret < 0) {
 		pkid_log(LOG_ERR, "CS_RA_UPSTREAM",

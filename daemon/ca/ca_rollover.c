@@ -24,6 +24,11 @@
  *                           file renamed, the row swapped in one
  *                           transaction; then a fresh CRL and new timers
  *
+ * A sub-cs (ca_sub.c) makes its key the same way, but KEY_MADE ->
+ * AVAILABLE is the parent's: trustpoint NAME requests the certificate for
+ * NAME# and the sub checks what comes back (ca_sub_roll_accept); until
+ * then the steps answer -EINPROGRESS, which is no error.
+ *
  * A keystore key without its archive is the leftover of a keygen killed
  * between import and archive: it is deleted and made again.  A promotion
  * that finds NAME# gone checks that NAME is the rollover key.
@@ -68,8 +73,10 @@ static bool has_archive(struct ca *ca)
 /* Make NAME# unless a previous run did (with its archive). */
 static int make_ca_key(struct ca *ca, const char *key, const char *p12)
 {
-	const char *usage =
-		ca->key_mode == CA_KEY_MODE_SINGLE ? "both" : "sign";
+	/* A sub's key also opens its trustpoint's CertReps (ca_sub.c). */
+	const char *usage = ca->key_mode == CA_KEY_MODE_SINGLE || ca_is_sub(ca)
+				    ? "both"
+				    : "sign";
 	int have = ca_key_exists(ca, key), ret;
 
 	if (have < 0)
@@ -180,7 +187,8 @@ static int advance(struct ca *ca, struct db_ca *row)
 	if (row->rollover == DB_ROLLOVER_NONE)
 		ret = make_keys(ca, row);
 	if (ret == 0 && row->rollover == DB_ROLLOVER_KEY_MADE)
-		ret = make_cert(ca, row);
+		ret = ca_is_sub(ca) ? ca_sub_roll_accept(ca, row)
+				    : make_cert(ca, row);
 	return ret;
 }
 
@@ -325,6 +333,7 @@ static int swap_row(struct ca *ca, struct db_ca *row)
 	row->rollover = DB_ROLLOVER_NONE;
 	row->crl_next_update = 0; /* a CRL of the new CA is due */
 	ret = db_ca_put(ca->db, row);
+	ret = ret ?: ca_sub_promoted(ca, row);
 	if (ret == 0)
 		ret = db_commit(ca->db);
 	else
@@ -393,6 +402,8 @@ int ca_rollover_resume(struct ca *ca, int64_t now)
 		return ret;
 	if (row.rollover == DB_ROLLOVER_KEY_MADE || shadow_due(ca, &row, now))
 		ret = advance(ca, &row);
+	if (ret == -EINPROGRESS)
+		ret = 0; /* a sub: the parent's certificate is not here yet */
 	if (ret == 0 && expire_due(&row, now))
 		ret = promote_steps(ca, &row);
 	db_ca_free(&row);
@@ -453,9 +464,9 @@ int ca_rollover_arm(struct ca *ca)
 	if (ret < 0)
 		return ret;
 	arm(ca, PKIKS_TIMER_CS_CERT_EXPIRE, end);
-	/* A sub-cs's rollover CA must come from its parent (ca_sub.c). */
+	/* A sub-cs waiting for its parent's certificate asks no more. */
 	if (ca->cfg.auto_rollover && !ca->pub->k.roll_cert &&
-	    !ca_sub_rollover_refused(ca))
+	    !ca_sub_roll_waiting(ca))
 		arm(ca, PKIKS_TIMER_CS_SHADOW_CERT_GENERATION,
 		    shadow_at(ca, end));
 	else
@@ -485,8 +496,8 @@ int ca_rollover_create(struct ca *ca, int64_t now)
 	if (ret < 0)
 		return ret;
 	ret = der_end(row.cur_cert, row.cur_cert_len, &end);
-	if (ret == 0 && ca_sub_rollover_refused(ca))
-		ret = -EOPNOTSUPP; /* never self-signed under a parent */
+	if (ret == 0 && ca_is_sub(ca) && row.rollover == DB_ROLLOVER_KEY_MADE)
+		ret = -EALREADY; /* asked at the parent already */
 	else if (ret == 0 && (row.rollover == DB_ROLLOVER_AVAILABLE ||
 			 row.rollover == DB_ROLLOVER_PROMOTING))
 		ret = -EALREADY;
@@ -494,9 +505,21 @@ int ca_rollover_create(struct ca *ca, int64_t now)
 		ret = -EKEYEXPIRED; /* too late: the CA has expired */
 	ret = ret ?: advance(ca, &row);
 	db_ca_free(&row);
+	if (ret == -EINPROGRESS) {
+		pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
+			 "%s: rollover key %s%s made; its CA certificate is "
+			 "requested from the parent (trustpoint %s)",
+			 ca->cfg.name, ca->cfg.name, CA_ROLL_SUFFIX,
+			 ca->cfg.name);
+		if (ca->kick)
+			ca->kick(ca->kick_arg);
+		return ca_rollover_arm(ca);
+	}
 	ret = ret ?: reload(ca, now);
 	if (ret < 0)
 		return ret;
+	if (ca_is_sub(ca))
+		return ca_rollover_arm(ca); /* said by ca_sub_roll_accept */
 	ca_fingerprint(ca->pub->k.roll_cert, fp, sizeof(fp));
 	pkid_log(LOG_NOTICE, "CS_ROLLOVER_AVAILABLE",
 		 "%s: rollover CA certificate generated, fingerprint %s",
@@ -579,6 +602,7 @@ int ca_rollover_cancel(struct ca *ca, int64_t now)
 
 	if (ret < 0)
 		return ret;
+	ca->sub_roll_refused = false; /* the operator starts afresh */
 	if (row.rollover == DB_ROLLOVER_NONE)
 		ret = -ENOENT;
 	else if (row.rollover == DB_ROLLOVER_PROMOTING)

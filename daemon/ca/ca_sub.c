@@ -27,15 +27,24 @@
  * takes it as its certificate when the trustpoint switches
  * (ca_sub_refresh).
  *
- * Not yet: the sub's own rollover (its rollover CA certificate must come
- * from the parent, not be self-signed), so `auto-rollover` and `server
- * rollover` are refused on a sub-cs server (ca_sub_rollover_refused).
+ * The sub's own rollover (`auto-rollover`, `server rollover`): the
+ * rollover key NAME# is made as a root's (ca_rollover.c, KEY_MADE), but
+ * its certificate comes from the parent: trustpoint NAME requests it
+ * (tp_sub_roll_request), signed by the current CA certificate; the
+ * parent issues it from the current certificate's end (ca_subpolicy.c);
+ * the trustpoint puts it in the CA's row and ca_sub_roll_accept() checks
+ * it and makes it AVAILABLE.  From there it is a root's rollover:
+ * GetNextCACert, SHADOW requests issued by NAME#, promotion at the end,
+ * where the trustpoint's identity becomes the new certificate too
+ * (ca_sub_promoted).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
@@ -264,9 +273,191 @@ int ca_sub_chain(struct ca *ca, struct ca_pub *pub)
 	return 0;
 }
 
-bool ca_sub_rollover_refused(struct ca *ca)
+/* What is wrong with @x as the rollover CA certificate of @row (key
+ * @key), issued by @parent; NULL if nothing. */
+static const char *roll_bad(struct ca *ca, const struct db_ca *row, X509 *x,
+			    X509 *parent)
 {
-	return ca_is_sub(ca);
+	X509 *cur = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	const char *why = not_ca_reason(x);
+	int64_t start = 0, end = 0, cur_end = 0;
+
+	if (!why && key_matches(ca, row->roll_key, x) != 1)
+		why = "it is not for the rollover key";
+	if (!why && (!cur || X509_NAME_cmp(X509_get_subject_name(x),
+					  X509_get_subject_name(cur))))
+		why = "its subject is not the CA's";
+	if (!why && (!parent || X509_verify(x, X509_get0_pubkey(parent)) != 1))
+		why = "it does not verify under the parent's certificate";
+	if (!why && (ca_time_of(X509_get0_notBefore(x), &start) < 0 ||
+		     ca_time_of(X509_get0_notAfter(x), &end) < 0 ||
+		     ca_time_of(X509_get0_notAfter(cur), &cur_end) < 0 ||
+		     end <= cur_end))
+		why = "it ends no later than the current CA certificate (the "
+		      "parent's end truncated it)";
+	if (!why && start > cur_end)
+		why = "it starts after the current CA certificate ends (a gap)";
+	X509_free(cur);
+	ERR_clear_error();
+	return why;
+}
+
+/* The parent that issued @x: the trustpoint's CA, or its rollover CA. */
+static X509 *roll_parent(struct ca *ca, X509 *x)
+{
+	struct db_tp tp = {0};
+	X509 *p = NULL, *next = NULL;
+
+	if (db_tp_get(ca->db, ca->cfg.name, &tp) < 0)
+		return NULL;
+	p = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
+	next = ca_x509_from_der(tp.shadow_ca_cert, tp.shadow_ca_cert_len);
+	db_tp_free(&tp);
+	if (p && next && X509_verify(x, X509_get0_pubkey(p)) != 1) {
+		X509_free(p);
+		p = next;
+		next = NULL;
+	}
+	X509_free(next);
+	ERR_clear_error();
+	return p;
+}
+
+static int roll_archive(struct ca *ca, const struct db_ca *row, X509 *x)
+{
+	char p12[PKID_CONF_URL_MAX + 64], pem[PKID_CONF_URL_MAX + 64];
+	int ret;
+
+	if (!ca->cfg.archive_password[0])
+		return 0;
+	ret = ca_archive_paths(ca, row->archive_counter, p12, pem,
+			       sizeof(p12));
+	return ret ?: ca_write_cert_pem(pem, x);
+}
+
+int ca_sub_roll_accept(struct ca *ca, struct db_ca *row)
+{
+	char fp[CA_FP_HEX_MAX], from[32];
+	X509 *x, *parent = NULL;
+	const char *why;
+	int64_t start = 0;
+	int ret;
+
+	if (row->rollover != DB_ROLLOVER_KEY_MADE || !row->roll_cert)
+		return -EINPROGRESS;
+	x = ca_x509_from_der(row->roll_cert, row->roll_cert_len);
+	parent = x ? roll_parent(ca, x) : NULL;
+	why = x ? roll_bad(ca, row, x, parent)
+		: "the stored certificate is unreadable";
+	if (why) {
+		pkid_log(LOG_ERR, "CS_SUB_ROLLOVER",
+			 "%s: the rollover CA certificate from the parent is "
+			 "refused: %s; `server rollover cancel` and ask again",
+			 ca->cfg.name, why);
+		ca->sub_roll_refused = true;
+		free(row->roll_cert);
+		row->roll_cert = NULL;
+		row->roll_cert_len = 0;
+		ret = db_ca_put(ca->db, row);
+		ret = ret ?: -EPERM;
+		goto out;
+	}
+	ret = roll_archive(ca, row, x);
+	if (ret < 0)
+		goto out;
+	row->rollover = DB_ROLLOVER_AVAILABLE;
+	ret = db_ca_put(ca->db, row);
+	if (ret < 0)
+		goto out;
+	ca_fingerprint(x, fp, sizeof(fp));
+	ca_time_of(X509_get0_notBefore(x), &start);
+	ca_iso_time(start, from, sizeof(from));
+	pkid_log(LOG_NOTICE, "CS_ROLLOVER_AVAILABLE",
+		 "%s: rollover CA certificate from the parent, fingerprint "
+		 "%s, valid from %s",
+		 ca->cfg.name, fp, from);
+out:
+	X509_free(x);
+	X509_free(parent);
+	return ret;
+}
+
+bool ca_sub_roll_waiting(struct ca *ca)
+{
+	struct db_ca row = {0};
+	bool waiting = ca_is_sub(ca) &&
+		       db_ca_get(ca->db, ca->cfg.name, &row) == 0 &&
+		       row.rollover == DB_ROLLOVER_KEY_MADE;
+
+	db_ca_free(&row);
+	return waiting;
+}
+
+void ca_set_kick(struct ca *ca, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&ca->lock);
+	ca->kick = fn;
+	ca->kick_arg = arg;
+	pthread_mutex_unlock(&ca->lock);
+}
+
+bool ca_sub_roll_wanted(struct ca *ca)
+{
+	struct db_ca row = {0};
+	bool wanted = false;
+
+	pthread_mutex_lock(&ca->lock);
+	if (ca->running && ca_is_sub(ca) && !ca->sub_roll_refused &&
+	    db_ca_get(ca->db, ca->cfg.name, &row) == 0)
+		wanted = row.rollover == DB_ROLLOVER_KEY_MADE && !row.roll_cert;
+	db_ca_free(&row);
+	pthread_mutex_unlock(&ca->lock);
+	return wanted;
+}
+
+/*
+ * The trustpoint's identity follows the CA: its key NAME is now the old
+ * NAME#, so the certificate it signs renewals with is the new CA
+ * certificate.  A shadow identity for the old key (the parent's
+ * rollover, requested before) is dropped: that key is gone; the
+ * trustpoint SHADOWs again with the new one.
+ */
+int ca_sub_promoted(struct ca *ca, const struct db_ca *row)
+{
+	struct db_tp tp = {0};
+	X509 *shadow;
+	int ret;
+
+	if (!ca_is_sub(ca))
+		return 0;
+	ret = db_tp_get(ca->db, ca->cfg.name, &tp);
+	if (ret < 0)
+		return ret;
+	free(tp.id_cert);
+	tp.id_cert = malloc(row->cur_cert_len);
+	if (!tp.id_cert) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(tp.id_cert, row->cur_cert, row->cur_cert_len);
+	tp.id_cert_len = row->cur_cert_len;
+	snprintf(tp.id_key, sizeof(tp.id_key), "%s", ca->cfg.name);
+	shadow = ca_x509_from_der(tp.shadow_id_cert, tp.shadow_id_cert_len);
+	if (shadow && key_matches(ca, ca->cfg.name, shadow) != 1) {
+		pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
+			 "%s: trustpoint %s's shadow certificate was for the "
+			 "old key: dropped, it shadows again with the new one",
+			 ca->cfg.name, ca->cfg.name);
+		free(tp.shadow_id_cert);
+		tp.shadow_id_cert = NULL;
+		tp.shadow_id_cert_len = 0;
+		tp.shadow_key[0] = '\0';
+	}
+	X509_free(shadow);
+	ret = db_tp_put(ca->db, &tp);
+out:
+	db_tp_free(&tp);
+	return ret;
 }
 
 /* One line of a DN in the issuer-name order (CN=..,O=..), escaped as RFC
@@ -342,6 +533,9 @@ static int refresh_locked(struct ca *ca, int64_t now)
 		goto out;
 	}
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	/* The sub's own rollover: the parent's certificate for NAME#. */
+	if (ret == 0 && row.rollover == DB_ROLLOVER_KEY_MADE && row.roll_cert)
+		ca_sub_roll_accept(ca, &row);
 	/* A new certificate is taken; the same one is published again with
 	 * what changed around it (parent, shadow: the rollover CA). */
 	if (ret == 0 && X509_cmp(id, ca->pub->k.ca_cert))

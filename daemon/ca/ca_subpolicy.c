@@ -113,3 +113,109 @@ int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer)
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
 	return ca_add_ca_exts(x, &ctx, bc) ?: ca_add_cdp(ca, x, &ctx);
 }
+
+/* Is @x a certificate this CA issued (stored under its serial)? */
+static bool ours(struct ca *ca, X509 *x)
+{
+	struct db_cert c = {0};
+	X509 *stored = NULL;
+	int64_t serial;
+	bool ok;
+
+	if (!ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(x)) ||
+	    db_cert_get(ca->db, ca->cfg.name, serial, &c) < 0)
+		return false;
+	stored = ca_x509_from_der(c.der, c.der_len);
+	ok = stored && X509_cmp(x, stored) == 0;
+	X509_free(stored);
+	db_cert_free(&c);
+	return ok;
+}
+
+/* The newest valid, unrevoked CA certificate we issued for the CSR's
+ * subject and another key (an imported request has no SCEP signer). */
+struct same_subject {
+	X509_REQ *csr;
+	int64_t now;
+	X509 *best;
+};
+
+static int same_subject_cb(const struct db_cert *c, void *arg)
+{
+	struct same_subject *s = arg;
+	int64_t best_end = 0;
+	X509 *x;
+
+	if (c->revoked_at || c->not_after <= s->now)
+		return 0;
+	if (s->best)
+		ca_time_of(X509_get0_notAfter(s->best), &best_end);
+	if (s->best && c->not_after <= best_end)
+		return 0;
+	x = ca_x509_from_der(c->der, c->der_len);
+	if (x && is_ca_cert(x) &&
+	    !X509_NAME_cmp(X509_get_subject_name(x),
+			   X509_REQ_get_subject_name(s->csr)) &&
+	    EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(s->csr)) !=
+		    1) {
+		X509_free(s->best);
+		s->best = x;
+		x = NULL;
+	}
+	X509_free(x);
+	return 0;
+}
+
+static X509 *signer_of(struct ca *ca, const struct db_request *r,
+		       X509_REQ *csr, int64_t now)
+{
+	struct same_subject s = {.csr = csr, .now = now};
+
+	if (r->signer)
+		return ca_x509_from_der(r->signer, r->signer_len);
+	if (!ca_csr_wants_ca(csr) ||
+	    db_cert_foreach(ca->db, ca->cfg.name, 0, same_subject_cb, &s) < 0) {
+		X509_free(s.best);
+		return NULL;
+	}
+	return s.best;
+}
+
+/*
+ * A subordinate's own rollover (IOS: the sub's shadow CA certificate):
+ * the request for its new key NAME# is signed by the CA certificate it
+ * holds from us, and the new certificate must take over where that one
+ * ends, not start now (two valid CA certificates of the same subject for
+ * different keys at once would leave its clients guessing which one
+ * issued).  So: signer a CA certificate of ours, still valid, for another
+ * key than the CSR's -> valid from the signer's notAfter.  The same key
+ * is a plain renewal (from now).  Decided at issuance from the stored
+ * signer, so a manual grant (offline root) gets the same start.  An
+ * imported request (a file, no signer) is matched by its subject: the
+ * newest CA certificate we issued for that subject and another key.  A signer
+ * that ends with the issuing CA (truncated) leaves no room after it under
+ * that CA: issued from now, as any re-key (the sub's rollover belongs
+ * under the parent's rollover CA then, which starts at that end).
+ */
+int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
+			  const struct db_request *r, X509_REQ *csr,
+			  int64_t now)
+{
+	X509 *s = signer_of(ca, r, csr, now);
+	int64_t end = 0, issuer_end = 0;
+
+	if (!s || !ca_csr_wants_ca(csr) || !is_ca_cert(s) ||
+	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(csr)) == 1 ||
+	    !ours(ca, s) || ca_time_of(X509_get0_notAfter(s), &end) < 0 ||
+	    ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &issuer_end) < 0 ||
+	    end <= now || end >= issuer_end)
+		end = 0;
+	if (end)
+		pkid_log(LOG_NOTICE, "CS_SUB_CA_REQUEST",
+			 "%s: request %lld: a subordinate's rollover CA "
+			 "certificate (new key), valid from the end of the "
+			 "certificate that signed it",
+			 ca->cfg.name, (long long)r->id);
+	X509_free(s);
+	return end;
+}

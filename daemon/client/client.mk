@@ -8,5 +8,6 @@ PKID_TP_OBJS := $(OBJ)/daemon/client/tp.o $(OBJ)/daemon/client/tp_timers.o \
 		$(OBJ)/daemon/client/tp_health.o \
 		$(OBJ)/daemon/client/tp_recover.o \
 		$(OBJ)/daemon/client/tp_nextca.o \
-		$(OBJ)/daemon/client/tp_sub.o
+		$(OBJ)/daemon/client/tp_sub.o \
+		$(OBJ)/daemon/client/tp_terminal.o
 PKID_TP_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)

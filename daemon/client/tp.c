@@ -57,6 +57,8 @@ const char *tp_kind_name(enum tp_kind kind)
 		return "renew";
 	case TP_KIND_SHADOW:
 		return "shadow";
+	case TP_KIND_SUBROLL:
+		return "sub-rollover";
 	default:
 		return "none";
 	}

@@ -82,6 +82,14 @@ void tp_timers_sync(struct tp_set *set);
  */
 int tp_sub_request(struct tp_set *set, const char *name, char *why, size_t n);
 void tp_set_sub_hook(struct tp_set *set, void (*fn)(void *arg), void *arg);
+/* The sub's own rollover: trustpoint NAME requests the CA certificate of
+ * the CA's rollover key NAME# from the parent (0 issued, -EINPROGRESS
+ * pending or retrying, -EBUSY another request is under way); the hook
+ * runs when it is issued (the CA's row holds it then). */
+int tp_sub_roll_request(struct tp_set *set, const char *name, char *why,
+			size_t n);
+/* After the CA's promotion rewrote the identity: re-arm RENEW/SHADOW. */
+void tp_sub_rearm(struct tp_set *set, const char *name);
 
 /* The watchdog's facts, one per trustpoint (daemon/health/health.h);
  * *out malloc'd, NULL with *n 0 when set is NULL. */

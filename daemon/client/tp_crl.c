@@ -273,6 +273,9 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 
 	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL || !st->ca_cert)
 		return 0;
+	/* enrollment terminal: the CA is offline, nothing to fetch from. */
+	if (tp->cfg.enrollment_terminal && !tp->cfg.enrollment_url[0])
+		return 0;
 	ret = crl_fetch(tp, st, &der, &len, from, sizeof(from));
 	if (ret < 0) {
 		pkid_log(LOG_WARNING, NULL,

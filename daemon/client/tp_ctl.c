@@ -104,6 +104,85 @@ const char *tp_state_of(struct tp *tp, const struct db_tp *st)
 	return st->ca_cert ? "authenticated" : "new";
 }
 
+/*
+ * enrollment terminal: make the request unless one waits already, and
+ * print its PKCS#10 (the operator carries it to the CA).
+ */
+static int enroll_terminal(struct tp *tp, struct ctl_reply *reply)
+{
+	char why[512] = "";
+	struct db_tp st;
+	char *pem = NULL;
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+
+	if (ret < 0)
+		return ctl_reply_error(reply, ret,
+				       "not authenticated: `pkictl trustpoint "
+				       "%s import ca-certificate FILE`",
+				       tp->cfg.name);
+	if (strcmp(st.pending_tid, TP_TERMINAL_TID))
+		ret = tp_enroll(tp, TP_KIND_ENROLL, why, sizeof(why));
+	db_tp_free(&st);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s",
+				       why[0] ? why : strerror(-ret));
+	ret = tp_terminal_pem(tp, &pem);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret,
+				       "the request file is unreadable: %s",
+				       strerror(-ret));
+	reply->result = json_pack("{s:s, s:s, s:s}", "trustpoint",
+				  tp->cfg.name, "state", "pending", "pkcs10",
+				  pem);
+	ctl_reply_printf(reply, "%s", pem);
+	free(pem);
+	return 0;
+}
+
+/* trustpoint import certificate|ca-certificate TP PEM [--accept] */
+static int cmd_import(struct tp_set *set, const struct ctl_request *req,
+		      struct ctl_reply *reply)
+{
+	bool ca = ctl_verb_entry(req, struct tp_verb, v)->op;
+	struct tp *tp = arg_tp(set, req, reply);
+	const char *pem = ctl_arg(req, 1), *opt = ctl_arg(req, 2);
+	char fp[2 * EVP_MAX_MD_SIZE + 1] = "";
+	const char *why = NULL;
+	int ret;
+
+	if (!tp)
+		return -ENOENT;
+	if (!tp->cfg.enrollment_terminal)
+		return ctl_reply_error(reply, -EINVAL,
+				       "trustpoint %s enrolls over the "
+				       "network: import needs enrollment "
+				       "terminal",
+				       tp->cfg.name);
+	if (opt && (!ca || strcmp(opt, "--accept")))
+		return ctl_reply_error(reply, -EINVAL, "unknown option");
+	ret = ca ? tp_terminal_import_ca(tp, pem, opt != NULL, fp, sizeof(fp),
+					 &why)
+		 : tp_terminal_import(tp, pem, &why);
+	if (ret < 0 && ca && fp[0])
+		return ctl_reply_error(reply, ret,
+				       "CA certificate not imported: %s "
+				       "(fingerprint %s)",
+				       why ? why : strerror(-ret), fp);
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "not imported: %s",
+				       why ? why : strerror(-ret));
+	reply->result = json_pack("{s:s, s:s}", "trustpoint", tp->cfg.name,
+				  "imported",
+				  ca ? "ca-certificate" : "certificate");
+	if (ca)
+		json_object_set_new(reply->result, "fingerprint",
+				    json_string(fp));
+	ctl_reply_printf(reply, "Trustpoint %s: %s imported.%s%s\n",
+			 tp->cfg.name, ca ? "CA certificate" : "certificate",
+			 ca ? "\n    Fingerprint (SHA-256): " : "", fp);
+	return 0;
+}
+
 static int cmd_enroll(struct tp_set *set, const struct ctl_request *req,
 		      struct ctl_reply *reply)
 {
@@ -115,6 +194,8 @@ static int cmd_enroll(struct tp_set *set, const struct ctl_request *req,
 
 	if (!tp)
 		return -ENOENT;
+	if (tp->cfg.enrollment_terminal)
+		return enroll_terminal(tp, reply);
 	ret = tp_enroll(tp, TP_KIND_ENROLL, why, sizeof(why));
 	if (ret < 0 && why[0])
 		return ctl_reply_error(reply, ret, "%s", why);
@@ -440,6 +521,10 @@ static const struct tp_verb tp_verbs[] = {
 	{VERB("trustpoint authenticate", CTL_F_MUTATES, "TP [--accept]", 1, 2,
 	      cmd_authenticate)},
 	{VERB("trustpoint enroll", CTL_F_MUTATES, "TP", 1, 1, cmd_enroll)},
+	{VERB("trustpoint import certificate", CTL_F_MUTATES, "TP PEM", 2, 2,
+	      cmd_import)},
+	{VERB("trustpoint import ca-certificate", CTL_F_MUTATES,
+	      "TP PEM [--accept]", 2, 3, cmd_import), .op = 1},
 	{VERB("show trustpoints", 0, "", 0, 0, cmd_show_trustpoints)},
 	{VERB("show trustpoints status", 0, "", 0, 0, cmd_show_trustpoints),
 	 .op = TP_VIEW_STATUS},

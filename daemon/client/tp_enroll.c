@@ -148,8 +148,12 @@ static int req_key(struct tp *tp, struct tp_req *r, bool fresh)
 	if (ret < 0)
 		return ret;
 	exists = tp_key_exists(tp, r->key_name);
+	/* The sub's rollover key is the CA's (ca_rollover.c made it). */
+	if (r->kind == TP_KIND_SUBROLL && !exists)
+		return -ENOKEY;
 	/* A new shadow key pair for each new renewal; the label once. */
-	if (fresh && (!exists || strchr(r->key_name, '#'))) {
+	if (fresh && r->kind != TP_KIND_SUBROLL &&
+	    (!exists || strchr(r->key_name, '#'))) {
 		ret = tp_keygen(tp, r->key_name, exists);
 		if (ret < 0)
 			return ret;
@@ -284,7 +288,9 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 	tp_cancel(tp, PKIKS_TIMER_RENEW);
 	tp_cancel(tp, PKIKS_TIMER_SHADOW);
 	save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
-	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW)
+	/* A sub's rollover key is the CA's: `server rollover cancel`. */
+	if (strchr(r->key_name, '#') && r->kind != TP_KIND_SHADOW &&
+	    r->kind != TP_KIND_SUBROLL)
 		pkiks_key_delete(tp->set->ks, r->key_name);
 	tp_sub_changed(tp); /* a sub-cs CA says why it waits on */
 }
@@ -332,6 +338,8 @@ static int on_success(struct tp *tp, struct tp_req *r, X509 *cert)
 		give_up(tp, r, "bad certificate in reply");
 		return -EBADMSG;
 	}
+	if (r->kind == TP_KIND_SUBROLL)
+		return tp_sub_roll_issued(tp, &r->st, r->key_name, cert);
 	return tp_install(tp, &r->st, r->kind, r->key_name, cert);
 }
 
@@ -459,13 +467,16 @@ static int shadow_recipient(struct tp *tp, struct tp_req *r)
 /*
  * After a switch to the rollover CA the row has no RA certificate until
  * the CA itself has switched: ask GetCACert again before a request (a CA
- * without RA costs one GetCACert a request, which is rare).
+ * without RA costs one GetCACert a request, which is rare).  SHADOW too:
+ * the CA signs every CertRep with its current RA (scep_server.c), so the
+ * SHADOW of the next rollover, the first request after a switch when the
+ * CA rolls over again, needs that RA among the signers it accepts.
  */
-static void ensure_ra(struct tp *tp, enum tp_kind kind)
+static void ensure_ra(struct tp *tp)
 {
 	struct db_tp st;
 
-	if (kind == TP_KIND_SHADOW ||
+	if (tp->cfg.enrollment_terminal ||
 	    db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
 	if (st.ca_cert && !st.ra_cert)
@@ -493,7 +504,7 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
-	ensure_ra(tp, kind);
+	ensure_ra(tp);
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp_proto(tp)->new_transaction_id(r.tid, sizeof(r.tid));
@@ -501,6 +512,11 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	if (ret < 0)
 		goto out;
 	tp->gave_up_at = 0; /* a new attempt */
+	if (tp->cfg.enrollment_terminal) { /* the operator carries it */
+		ret = tp_terminal_save(tp, r.content, r.content_len);
+		ret = ret ?: save_pending(tp, &r.st, kind, TP_TERMINAL_TID, 0);
+		goto out;
+	}
 	r.c.transaction_id = r.tid;
 	r.c.csr = r.content;
 	r.c.csr_len = r.content_len;
@@ -522,7 +538,7 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	struct tp_req r = {0};
 	int ret;
 
-	ensure_ra(tp, kind);
+	ensure_ra(tp);
 	ret = req_prepare(tp, kind, false, &r, why, n);
 	/* EST polls by sending the same request again: the CSR is made
 	 * anew from the same key and subject (RSA PKCS#1 v1.5 signatures
@@ -585,7 +601,7 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 	if (st.pending_kind != TP_KIND_NONE && st.pending_tid[0]) {
 		snprintf(why, n, "request %s is pending", st.pending_tid);
 		ret = -EBUSY;
-	} else if (!tp->cfg.enrollment_url[0]) {
+	} else if (!tp->cfg.enrollment_url[0] && !tp->cfg.enrollment_terminal) {
 		snprintf(why, n, "no enrollment url");
 		ret = -EINVAL;
 	}
@@ -772,11 +788,12 @@ int tp_continue(struct tp *tp)
 		return ret;
 	kind = st.pending_kind;
 	count = st.poll_count;
-	if (kind == TP_KIND_NONE)
-		ret = 0;
+	if (kind == TP_KIND_NONE || !strcmp(st.pending_tid, TP_TERMINAL_TID))
+		ret = 0; /* a request on file waits for the operator */
 	else if (st.pending_tid[0])
 		ret = poll_request(tp, kind, count, why, sizeof(why));
-	else if (kind != TP_KIND_ENROLL && tp_now(tp, &now) == 0 &&
+	else if (kind != TP_KIND_ENROLL && kind != TP_KIND_SUBROLL &&
+		 tp_now(tp, &now) == 0 &&
 		 ca_ended(&st, now))
 		ret = missed_shadow(tp, &st, count, why, sizeof(why));
 	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)

@@ -37,6 +37,10 @@ enum tp_kind {
 	TP_KIND_ENROLL, /* first enrollment: self-signed request */
 	TP_KIND_RENEW,	/* RENEW timer or manual re-enrollment */
 	TP_KIND_SHADOW, /* enrollment under the rollover CA */
+	/* mode sub-cs: the CA certificate of the sub's rollover key NAME#
+	 * (made by the CA), signed by the current CA certificate; the
+	 * result goes to the CA's row, not to the identity (tp_sub.c). */
+	TP_KIND_SUBROLL,
 };
 
 enum tp_times_slot { TP_TIMES_ID, TP_TIMES_CA, TP_TIMES_SLOTS };
@@ -156,6 +160,22 @@ int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 /* tp_sub.c: call the sub-cs hook after an install or a give-up (under
  * the lock). */
 void tp_sub_changed(struct tp *tp);
+/* A sub-rollover request was issued: hand @cert to the CA's row. */
+int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
+		       X509 *cert);
+
+/* tp_terminal.c: `enrollment terminal` (an offline CA) */
+#define TP_TERMINAL_TID	    "terminal" /* pending_tid of a request on file */
+#define TP_TERMINAL_PEM_MAX 65536
+/* Keep the request's PKCS#10 (DER) as TP-request.pem and say so. */
+int tp_terminal_save(struct tp *tp, const unsigned char *der, size_t len);
+/* That request, PEM (malloc'd). */
+int tp_terminal_pem(struct tp *tp, char **pem);
+/* The CA's certificate from PEM text (authenticate); fp: its SHA-256. */
+int tp_terminal_import_ca(struct tp *tp, const char *pem, bool accept,
+			  char *fp, size_t fp_size, const char **why);
+/* The CA's answer to the waiting request, PEM text. */
+int tp_terminal_import(struct tp *tp, const char *pem, const char **why);
 
 /* tp_recover.c */
 /* The CA's end passed without a shadow identity: 1 when the new CA is

@@ -27,7 +27,9 @@ extern char **environ;
 void tp_req_key_name(const struct tp *tp, enum tp_kind kind, char *buf,
 		     size_t size)
 {
-	bool shadow = kind != TP_KIND_ENROLL && tp->cfg.auto_enroll_regenerate;
+	bool shadow = (kind != TP_KIND_ENROLL &&
+		       tp->cfg.auto_enroll_regenerate) ||
+		      kind == TP_KIND_SUBROLL;
 
 	snprintf(buf, size, "%s%s", tp->cfg.rsakeypair, shadow ? "#" : "");
 }

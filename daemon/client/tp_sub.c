@@ -49,6 +49,14 @@ static int sub_authenticated(struct tp *tp, struct db_tp *st, char *why,
 		db_tp_free(st);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
+	if (tp->cfg.enrollment_terminal) {
+		snprintf(why, n,
+			 "the parent CA is not authenticated: bring its "
+			 "certificate, `pkictl trustpoint %s import "
+			 "ca-certificate FILE`",
+			 tp->cfg.name);
+		return -EPERM;
+	}
 	if (!tp->cfg.fingerprint[0]) {
 		snprintf(why, n,
 			 "the parent CA is not authenticated: `pkictl "
@@ -68,7 +76,14 @@ static int sub_state(struct tp *tp, const struct db_tp *st, char *why,
 	if (st->id_cert)
 		return 0; /* the CA takes it (or says why not) */
 	if (st->pending_kind != TP_KIND_NONE) {
-		if (st->pending_tid[0])
+		if (!strcmp(st->pending_tid, TP_TERMINAL_TID))
+			snprintf(why, n,
+				 "enrollment terminal: the request waits to "
+				 "be carried to the parent (`pkictl trustpoint "
+				 "%s enroll` prints it; `import certificate` "
+				 "takes the answer)",
+				 tp->cfg.name);
+		else if (st->pending_tid[0])
 			snprintf(why, n, "request %s pending at the parent CA",
 				 st->pending_tid);
 		else
@@ -103,7 +118,10 @@ static int sub_request_locked(struct tp *tp, char *why, size_t n)
 	pkid_log(LOG_INFO, NULL,
 		 "trustpoint %s: requesting the CA certificate of server %s "
 		 "from %s",
-		 tp->cfg.name, tp->cfg.name, tp->cfg.enrollment_url);
+		 tp->cfg.name, tp->cfg.name,
+		 tp->cfg.enrollment_terminal ? "the parent by hand (enrollment "
+					       "terminal)"
+					     : tp->cfg.enrollment_url);
 	ret = tp_enroll(tp, TP_KIND_ENROLL, why, n);
 	if (ret < 0 && why[0])
 		return ret == -EKEYREJECTED ? ret : -EINPROGRESS;
@@ -137,4 +155,110 @@ int tp_sub_request(struct tp_set *set, const char *name, char *why, size_t n)
 	ret = tp && tp->sub_cs ? sub_request_locked(tp, why, n) : -ENOENT;
 	pthread_mutex_unlock(&set->lock);
 	return ret;
+}
+
+/*
+ * The sub's own rollover (issue 17): the CA made its rollover key NAME#
+ * (ca_rollover.c, state KEY_MADE) and asks for its CA certificate here.
+ * The request is a re-enrollment signed by the sub's current CA
+ * certificate (the parent grants it with `grant auto rollover ca-cert`,
+ * or its operator does) for the key NAME#; the parent issues it from the
+ * end of the certificate that signed (ca_issue.c).  What comes back is
+ * not the trustpoint's identity: it goes to the CA's row as its rollover
+ * certificate, which the CA checks and publishes (ca_sub_refresh).
+ */
+int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
+		       X509 *cert)
+{
+	struct db_ca row = {0};
+	int ret = db_ca_get(tp->set->db, tp->cfg.name, &row);
+
+	if (ret == 0 && (row.rollover != DB_ROLLOVER_KEY_MADE ||
+			 strcmp(row.roll_key, key_name))) {
+		/* Cancelled meanwhile (`server rollover cancel`). */
+		pkid_log(LOG_WARNING, NULL,
+			 "trustpoint %s: the parent issued the rollover CA "
+			 "certificate for %s, but the CA no longer waits for "
+			 "it: dropped",
+			 tp->cfg.name, key_name);
+	} else if (ret == 0) {
+		ret = tp_set_blob(&row.roll_cert, &row.roll_cert_len, cert);
+		ret = ret ?: db_ca_put(tp->set->db, &row);
+		if (ret == 0)
+			pkid_log(LOG_NOTICE, NULL,
+				 "trustpoint %s: the parent issued the "
+				 "rollover CA certificate for key %s",
+				 tp->cfg.name, key_name);
+	}
+	db_ca_free(&row);
+	snprintf(st->pending_tid, sizeof(st->pending_tid), "%s", "");
+	st->pending_kind = TP_KIND_NONE;
+	st->poll_count = 0;
+	if (db_tp_put(tp->set->db, st) < 0 && ret == 0)
+		ret = -EIO;
+	tp_cancel(tp, PKIKS_TIMER_POLL);
+	tp_sub_changed(tp);
+	return ret;
+}
+
+static int roll_request_locked(struct tp *tp, char *why, size_t n)
+{
+	struct db_tp st;
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+
+	if (ret < 0)
+		return ret;
+	if (st.pending_kind == TP_KIND_SUBROLL)
+		ret = -EINPROGRESS;
+	else if (st.pending_kind != TP_KIND_NONE)
+		ret = -EBUSY; /* the CA asks again at its next look */
+	else if (!st.id_cert)
+		ret = -ENOENT;
+	db_tp_free(&st);
+	if (ret < 0)
+		return ret;
+	pkid_log(LOG_INFO, NULL,
+		 "trustpoint %s: requesting the rollover CA certificate of "
+		 "server %s (key %s%s) from %s",
+		 tp->cfg.name, tp->cfg.name, tp->cfg.rsakeypair, "#",
+		 tp->cfg.enrollment_terminal ? "the parent by hand (enrollment "
+					       "terminal)"
+					     : tp->cfg.enrollment_url);
+	return tp_enroll(tp, TP_KIND_SUBROLL, why, n);
+}
+
+int tp_sub_roll_request(struct tp_set *set, const char *name, char *why,
+			size_t n)
+{
+	struct tp *tp;
+	int ret;
+
+	why[0] = '\0';
+	if (!set)
+		return -ENOENT;
+	pthread_mutex_lock(&set->lock);
+	tp = tp_find(set, name);
+	ret = tp && tp->sub_cs ? roll_request_locked(tp, why, n) : -ENOENT;
+	pthread_mutex_unlock(&set->lock);
+	return ret;
+}
+
+/* The CA promoted its rollover certificate and wrote it as the
+ * trustpoint's identity: RENEW/SHADOW follow the new certificate. */
+void tp_sub_rearm(struct tp_set *set, const char *name)
+{
+	struct db_tp st;
+	struct tp *tp;
+	int64_t at;
+
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->lock);
+	tp = tp_find(set, name);
+	if (tp && tp->sub_cs && db_tp_get(set->db, name, &st) == 0) {
+		if (st.id_cert && st.pending_kind == TP_KIND_NONE)
+			tp_arm_lifecycle(tp, &st, &at);
+		db_tp_free(&st);
+	}
+	pthread_mutex_unlock(&set->lock);
 }

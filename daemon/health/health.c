@@ -68,7 +68,8 @@ static void judge_ca(const struct health_ca *c, int64_t now,
 	} else if (ca_in_window(c, now) && !c->rollover_ready) {
 		pkid_iso_time(c->not_after, t, sizeof(t));
 		add_risk(it, "inside its rollover window without a rollover CA "
-			     "(the CA ends %s)", t);
+			     "(the CA ends %s)%s%s", t,
+			 c->roll_waits[0] ? ": " : "", c->roll_waits);
 		it->alert |= HEALTH_ALERT_NO_ROLLOVER;
 	}
 }

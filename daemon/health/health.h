@@ -31,6 +31,8 @@ struct health_ca {
 	char name[PKID_CONF_NAME_MAX];
 	bool shutdown, running, auto_rollover, rollover_ready;
 	char why[PKID_CONF_URL_MAX + 128]; /* not running: why ("" if none) */
+	/* what the rollover waits for ("" if nothing): a sub-cs's parent */
+	char roll_waits[PKID_CONF_NAME_MAX * 2 + 96];
 	int64_t not_after;    /* the CA certificate's end (0: none yet) */
 	int64_t window;	      /* auto-rollover (or its default) */
 	int64_t crl_next;     /* nextUpdate of the published CRL (0: none) */

@@ -88,7 +88,21 @@ sed 's/auto-enroll 85/auto-enroll 91/' "$here/conf/shadow-before-rollover.conf" 
 ids fix-applied-92 "" -c "$tmp/92.conf"
 ids fix-short-91 "shadow-before-rollover" -c "$tmp/91.conf"
 
-# 4. bad input: a clear message and the documented exit status
+# 4. a subordinate CA (mode sub-cs) and its parent: the sub's life is the
+# parent's lifetime certificate (default 365 d), the parent's operator
+# grants CA requests in --parent-grant hours
+sub=$here/conf/sub.conf
+ids sub-defaults "" -c "$sub"
+ids sub-grant-2d "" -c "$sub" --parent-grant 48
+ids sub-grant-59d "" -c "$sub" --parent-grant 1416
+ids sub-grant-60d "sub-window-shorter-than-grant" -c "$sub" --parent-grant 1440
+has sub-grant-60d fix "use auto-rollover >= 120 days (the grant time plus the routers' SHADOW lead)"
+ids sub-outlives "sub-outlives-parent" -c "$sub" --parent-lifetime 1095 --parent-ca-lifetime 1095
+has sub-outlives fix "on the parent, use lifetime certificate <= 547 days (half its lifetime ca-certificate)"
+ids sub-short-life "cert-lifetime-exceeds-ca" -c "$sub" --parent-lifetime 20
+ids sub-window-vs-life "no-auto-rollover" -c "$(sed 's/ auto-rollover 60/ no auto-rollover/' "$sub" >"$tmp/sub-norr.conf"; echo "$tmp/sub-norr.conf")"
+
+# 5. bad input: a clear message and the documented exit status
 # bad NAME WANT_RC STDERR_TEXT ARGS...
 bad() {
 	local name=$1 want=$2 text=$3 rc
@@ -108,6 +122,8 @@ bad unknown-option 1 "unknown argument" -c "$c" --frobnicate
 bad days-not-number 1 "not a number of days" -c "$c" --ca-lifetime 3x
 bad missing-value 1 "needs a value" -c "$c" --caps
 bad timers-with-server 1 "has a crypto pki server" -c "$here/conf/clean.conf" --ca-lifetime 300
+bad parent-without-sub 1 "describe the parent of a mode sub-cs server" -c "$here/conf/clean.conf" --parent-grant 24
+bad parent-grant-not-number 1 "not a number of hours" -c "$sub" --parent-grant 1d
 
 if [ "$fails" -ne 0 ]; then
 	echo "check-pkictl-check: $fails of $cases cases failed" >&2

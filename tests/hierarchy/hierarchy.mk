@@ -23,7 +23,14 @@
 #                           it (manual grant, one-time password at the RA);
 #                           refused at the RA never reaches the CA; the CA
 #                           down: pending, nothing lost
-HIER_E2E := policy sub notca renew rootroll ra raroll
+#   check-hierarchy-subroll the sub's own key rollover 3 times (SUB# certified
+#                           by the root from the sub's end, GetNextCACert,
+#                           its router SHADOWs, promotion); strongSwan before
+#                           and after: no gap (lab clock)
+#   check-hierarchy-offline an offline root: the sub's enrollment and its
+#                           rollover through files only (enrollment terminal,
+#                           import/export), bad files refused, no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

@@ -6,7 +6,9 @@
 # port SPORT) and the client pkid (trustpoint TP1, `cl_conf`/`cl_start`).
 #
 #   hi_setup PORT              $T, the lab keystore, SPORT=PORT+1, SURL
-#   sub_conf [LINES...]        $T/sub.conf (server SUB lines after LINES)
+#   sub_conf [LINES...]        $T/sub.conf (trustpoint SUB's LINES; $SUB_EXTRA:
+#                              server SUB lines, one a line; $SUB_ENROLL: its
+#                              enrollment line, default the root's url)
 #   sub_start / sub_stop       the sub pkid (waits for its socket)
 #   subctl CMD ARGS...         one control command to the sub
 #   sub_serving                GetCACert answers on the sub's port
@@ -42,7 +44,7 @@ sub_conf() {
 	ip http server $SPORT
 	control-socket $T/sub.ctl
 	crypto pki trustpoint SUB
-	 enrollment url $URL
+	 ${SUB_ENROLL:-enrollment url $URL}
 	 enrollment retry period 1
 	EOF
 	for l in "$@"; do echo " $l" >>"$T/sub.conf"; done
@@ -54,8 +56,9 @@ sub_conf() {
 	 lifetime certificate 10
 	 database url $T/subdb
 	 database level complete
-	 no shutdown
 	EOF
+	[ -n "${SUB_EXTRA:-}" ] && echo "$SUB_EXTRA" | sed 's/^/ /' >>"$T/sub.conf"
+	echo " no shutdown" >>"$T/sub.conf"
 }
 
 sub_start() {
@@ -87,4 +90,17 @@ root_grant_sub() {
 sub_timer() {
 	$B/pkictl --json show timers | jq -r --arg k "$1" \
 		'.timers[] | select(.owner == "SUB" and .kind == $k) | .deadline_ns / 1000000000 | floor'
+}
+
+# ca_timer OWNER KIND: the deadline (s) of a timer of OWNER (either pkid).
+ca_timer() {
+	$B/pkictl --json show timers | jq -r --arg o "$1" --arg k "$2" \
+		'.timers[] | select(.owner == $o and .kind == $k) | .deadline_ns / 1000000000 | floor'
+}
+
+# get_pem URL N: the N-th certificate of GetCACert at URL.
+get_pem() {
+	curl -sf "$1?operation=GetCACert" |
+		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
+		openssl x509
 }

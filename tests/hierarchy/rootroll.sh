@@ -24,11 +24,6 @@ rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 sub_conf "fingerprint $rootfp" "auto-enroll 60"
 sub_start
 root_grant_sub
-get_pem() { # get_pem URL N: the N-th certificate of GetCACert
-	curl -sf "$1?operation=GetCACert" |
-		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
-		openssl x509
-}
 lab_to $(($(sub_timer POLL) + 1))
 wait_for 20 sub_serving || hfail "the sub does not serve"
 get_pem "$SURL" 1 >"$T/sub1.pem"

@@ -15,6 +15,13 @@
  * options, IOS defaults where not given (1095 d, 365 d, auto-rollover
  * 30 d), and against its GetCACaps reply saved to a file (--caps).
  *
+ * A `mode sub-cs` server's own lifetime is its parent's `lifetime
+ * certificate`, which the file does not hold: --parent-lifetime DAYS
+ * (default 365), --parent-ca-lifetime DAYS (the parent's lifetime
+ * ca-certificate, default 1095) and --parent-grant HOURS (how long the
+ * parent's operator takes to grant a CA request: manual grant, an
+ * offline root; default 0) describe it (check_rules_sub).
+ *
  * Exit status: 0 no finding, 4 findings, 1 usage error, 2 the file or the
  * caps could not be read or parsed.
  */
@@ -37,6 +44,7 @@ struct check_opts {
 	const char *caps;
 	int64_t ca_life, cert_life, window; /* -1: not given */
 	bool no_rollover;
+	int64_t parent_life, parent_ca_life, parent_grant; /* -1: not given */
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -52,6 +60,20 @@ static int parse_days(const char *opt, const char *s, int64_t *out)
 		return pkictl_usage("%s: %s is not a number of days (1-36500)",
 				    opt, s);
 	*out = (int64_t)v * PKID_DAY;
+	return 0;
+}
+
+static int parse_hours(const char *opt, const char *s, int64_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 876000)
+		return pkictl_usage("%s: %s is not a number of hours (0-876000)",
+				    opt, s);
+	*out = (int64_t)v * PKID_HOUR;
 	return 0;
 }
 
@@ -87,7 +109,16 @@ static int check_parse_opts(struct check_opts *o, int argc, char **argv)
 				o->no_rollover = true;
 			else if (!ret)
 				ret = parse_days(a, v, &o->window);
-		} else
+		} else if (!strcmp(a, "--parent-lifetime"))
+			ret = take_value(argc, argv, &i, &v)
+				      ?: parse_days(a, v, &o->parent_life);
+		else if (!strcmp(a, "--parent-ca-lifetime"))
+			ret = take_value(argc, argv, &i, &v)
+				      ?: parse_days(a, v, &o->parent_ca_life);
+		else if (!strcmp(a, "--parent-grant"))
+			ret = take_value(argc, argv, &i, &v)
+				      ?: parse_hours(a, v, &o->parent_grant);
+		else
 			ret = pkictl_usage("check: unknown argument `%s`", a);
 	}
 	return ret;
@@ -187,6 +218,24 @@ static void ca_from_opts(struct check_ca *ca, const struct check_opts *o)
 	ca->cert_life = o->cert_life > 0 ? o->cert_life : 365LL * PKID_DAY;
 	ca->rollover = !o->no_rollover;
 	ca->window = o->window > 0 ? o->window : 30LL * PKID_DAY;
+}
+
+/* A sub-cs's parent: the options, else IOS defaults; the sub's life is
+ * the parent's lifetime certificate, truncated at the parent's end. */
+static void parent_from_opts(struct check_parent *p,
+			     const struct check_opts *o)
+{
+	p->assumed = o->parent_life < 0 && o->parent_ca_life < 0 &&
+		     o->parent_grant < 0;
+	p->life = o->parent_life > 0 ? o->parent_life : 365LL * PKID_DAY;
+	p->ca_life = o->parent_ca_life > 0 ? o->parent_ca_life
+					   : 1095LL * PKID_DAY;
+	p->grant = o->parent_grant > 0 ? o->parent_grant : 0;
+}
+
+static void sub_life(struct check_ca *ca, const struct check_parent *p)
+{
+	ca->ca_life = p->life < p->ca_life ? p->life : p->ca_life;
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -349,7 +398,8 @@ static bool has_own_ca(const struct pkid_config *cfg)
 }
 
 static void run_rules(struct check_report *r, const struct pkid_config *cfg,
-		      const struct check_ca *ca, const struct check_caps *caps)
+		      const struct check_ca *ca, const struct check_caps *caps,
+		      const struct check_parent *parent)
 {
 	struct check_ca other;
 	const struct pkid_server_config *s;
@@ -362,6 +412,10 @@ static void run_rules(struct check_report *r, const struct pkid_config *cfg,
 		if (cfg->servers[i].mode == PKID_MODE_RA)
 			continue;
 		ca_from_server(&other, &cfg->servers[i]);
+		if (cfg->servers[i].mode == PKID_MODE_SUB_CS) {
+			sub_life(&other, parent);
+			check_rules_sub(r, &other, parent);
+		}
 		check_rules_ca(r, &other, cfg);
 	}
 	for (i = 0; i < cfg->n_trustpoints; i++) {
@@ -381,7 +435,11 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 	struct check_opts o = {.conf = PKID_CONF_DEFAULT,
 			       .ca_life = -1,
 			       .cert_life = -1,
-			       .window = -1};
+			       .window = -1,
+			       .parent_life = -1,
+			       .parent_ca_life = -1,
+			       .parent_grant = -1};
+	struct check_parent parent = {0};
 	struct check_report r = {0};
 	struct check_caps caps = {0};
 	struct pkid_config *cfg = NULL;
@@ -391,6 +449,7 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 	ret = check_parse_opts(&o, argc, argv);
 	if (ret)
 		return ret;
+	parent_from_opts(&parent, &o);
 	ret = pkid_config_load(o.conf, &cfg, NULL, NULL);
 	if (ret == -EINVAL) /* the parser printed FILE:LINE: why */
 		return PKICTL_EXIT_FAILED;
@@ -410,11 +469,22 @@ static int check_run(struct pkictl *ctl, int argc, char **argv)
 	ret = PKICTL_EXIT_FAILED;
 	if (o.caps && caps_load(o.caps, &caps))
 		goto out;
+	ret = PKICTL_EXIT_USAGE;
+	if (!parent.assumed && (cfg->n_servers != 1 ||
+				cfg->servers[0].mode != PKID_MODE_SUB_CS)) {
+		pkictl_usage("check: --parent-* describe the parent of a mode "
+			     "sub-cs server; %s has none",
+			     o.conf);
+		goto out;
+	}
+	ret = PKICTL_EXIT_FAILED;
 	if (has_own_ca(cfg))
 		ca_from_server(&ca, &cfg->servers[0]);
 	else
 		ca_from_opts(&ca, &o);
-	run_rules(&r, cfg, &ca, &caps);
+	if (cfg->n_servers == 1 && cfg->servers[0].mode == PKID_MODE_SUB_CS)
+		sub_life(&ca, &parent);
+	run_rules(&r, cfg, &ca, &caps, &parent);
 	if (r.nomem) {
 		fprintf(stderr, "pkictl: check: out of memory\n");
 		goto out;
@@ -432,7 +502,8 @@ out:
 const struct pkictl_cmd pkictl_check_cmds[] = {
 	{"check", NULL,
 	 "[-c FILE] [--caps FILE] [--ca-lifetime D] [--cert-lifetime D] "
-	 "[--auto-rollover D|none]",
+	 "[--auto-rollover D|none] [--parent-lifetime D] "
+	 "[--parent-ca-lifetime D] [--parent-grant H]",
 	 "timer mistakes (ROLLOVER.md 5) in a configuration; exit 4: found",
 	 check_run},
 	{NULL, NULL, NULL, NULL, NULL},

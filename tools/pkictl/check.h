@@ -17,6 +17,8 @@
  *   crl-exceeds-window              warning  server
  *   caps-no-getnextcacert           error    CA caps
  *   caps-no-sha2                    warning  CA caps
+ *   sub-window-shorter-than-grant   error    server (mode sub-cs)
+ *   sub-outlives-parent             warning  server (mode sub-cs)
  */
 #ifndef PKICTL_CHECK_H
 #define PKICTL_CHECK_H
@@ -62,6 +64,14 @@ struct check_ca {
 	int64_t window;			    /* its argument */
 };
 
+/* The parent of a `mode sub-cs` server (options, else IOS defaults). */
+struct check_parent {
+	bool assumed;	  /* no --parent-* option given */
+	int64_t life;	  /* its lifetime certificate: the sub's life */
+	int64_t ca_life;  /* its lifetime ca-certificate */
+	int64_t grant;	  /* its operator's time to grant a CA request */
+};
+
 /* GetCACaps, as far as the rules care. */
 struct check_caps {
 	bool known; /* --caps given */
@@ -76,6 +86,10 @@ void check_rules_trustpoint(struct check_report *r,
 			    const struct check_ca *ca,
 			    const struct check_caps *caps);
 void check_rules_caps(struct check_report *r, const struct check_caps *caps);
+/* A sub-cs server @sub (its ca_life already the parent's lifetime
+ * certificate) under @p. */
+void check_rules_sub(struct check_report *r, const struct check_ca *sub,
+		     const struct check_parent *p);
 
 /* The CA's and a trustpoint's timers as libshared/schedule.h takes them. */
 struct sched_ca_conf check_sched_ca(const struct check_ca *ca);

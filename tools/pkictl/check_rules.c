@@ -503,3 +503,78 @@ void check_rules_caps(struct check_report *r, const struct check_caps *caps)
 		}
 	}
 }
+
+/* ---- a subordinate CA and its parent (issue 17) ----------------------- */
+
+/*
+ * The sub asks the parent for its rollover CA certificate `auto-rollover`
+ * before its end; a parent whose operator grants CA requests by hand
+ * (IOS's normal case, and every request of an offline root) answers up to
+ * the grant time later.  The rollover CA must exist before the sub's end,
+ * and its routers need the rest of the window to SHADOW.
+ */
+static void rule_sub_grant(struct check_report *r, const struct check_ca *sub,
+			   const struct check_parent *p)
+{
+	struct check_finding *f;
+	char w[32], g[32];
+
+	if (!sub->rollover || !p->grant || sub->window > p->grant)
+		return;
+	f = add(r, "sub-window-shorter-than-grant", CHECK_ERROR, sub->name);
+	if (!f)
+		return;
+	check_fmt_duration(w, sizeof(w), sub->window);
+	check_fmt_duration(g, sizeof(g), p->grant);
+	snprintf(f->why, sizeof(f->why),
+		 "auto-rollover %s: the sub asks its parent for the rollover "
+		 "CA certificate %s before its end, but the parent's operator "
+		 "takes up to %s to grant it: the rollover CA comes after the "
+		 "sub's end (or leaves its routers no time to SHADOW)",
+		 w, w, g);
+	snprintf(f->fix, sizeof(f->fix),
+		 "use auto-rollover >= %lld days (the grant time plus the "
+		 "routers' SHADOW lead)",
+		 (long long)div_up(p->grant, PKID_DAY) +
+			 (long long)div_up(sub->window, PKID_DAY));
+}
+
+/*
+ * Every certificate a parent issues ends no later than the parent
+ * (truncated).  A sub that lives as long as its parent ends with it: its
+ * own rollover has no room under that parent (the parent re-keys it from
+ * now instead of from its end), and every router of the sub SHADOWs at
+ * the parent's end.
+ */
+static void rule_sub_outlives(struct check_report *r,
+			      const struct check_ca *sub,
+			      const struct check_parent *p)
+{
+	struct check_finding *f;
+	char l[32], lp[32];
+
+	if (p->life < p->ca_life)
+		return;
+	f = add(r, "sub-outlives-parent", CHECK_WARNING, sub->name);
+	if (!f)
+		return;
+	check_fmt_duration(l, sizeof(l), p->life);
+	check_fmt_duration(lp, sizeof(lp), p->ca_life);
+	snprintf(f->why, sizeof(f->why),
+		 "the parent issues the sub for %s but lives %s itself: the "
+		 "sub's certificate is truncated to the parent's end, so the "
+		 "sub's own rollover has no room under that parent and only "
+		 "the parent's rollover carries it on",
+		 l, lp);
+	snprintf(f->fix, sizeof(f->fix),
+		 "on the parent, use lifetime certificate <= %lld days "
+		 "(half its lifetime ca-certificate)",
+		 (long long)(p->ca_life / 2 / PKID_DAY));
+}
+
+void check_rules_sub(struct check_report *r, const struct check_ca *sub,
+		     const struct check_parent *p)
+{
+	rule_sub_grant(r, sub, p);
+	rule_sub_outlives(r, sub, p);
+}

@@ -92,6 +92,71 @@ int pkictl_pkid_run(struct pkictl *ctl, const char *cmd,
 	return ret;
 }
 
+#define PKICTL_PEM_MAX 65536
+
+int pkictl_read_pem(const char *path, char **text)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = malloc(PKICTL_PEM_MAX + 1);
+	size_t n = 0;
+	int ret = PKICTL_EXIT_FAILED;
+
+	*text = NULL;
+	if (!f || !buf) {
+		fprintf(stderr, "pkictl: %s: %s\n", path,
+			f ? "out of memory" : strerror(errno));
+		goto out;
+	}
+	n = fread(buf, 1, PKICTL_PEM_MAX + 1, f);
+	if (n == 0 || n > PKICTL_PEM_MAX || memchr(buf, '\0', n)) {
+		fprintf(stderr, "pkictl: %s: %s\n", path,
+			n == 0		       ? "empty"
+			: n > PKICTL_PEM_MAX ? "larger than 64 KiB, not a PEM "
+					       "file"
+					     : "binary data, not a PEM file");
+		goto out;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	buf = NULL;
+	ret = PKICTL_EXIT_OK;
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	return ret;
+}
+
+int pkictl_pkid_to_file(struct pkictl *ctl, const char *cmd,
+			const char *const *args, size_t nargs,
+			const char *field, const char *path)
+{
+	struct ctl_result res;
+	int err = pkictl_pkid_request(cmd, args, nargs, &res);
+	const char *s = NULL;
+	FILE *f = NULL;
+	int ret;
+
+	if (err) {
+		ret = pkictl_pkid_report(cmd, err, &res);
+		goto out;
+	}
+	s = json_string_value(json_object_get(res.result, field));
+	f = s ? fopen(path, "we") : NULL;
+	if (!f || fputs(s, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "pkictl: %s: %s\n", path,
+			s ? strerror(errno) : "no PEM in the answer");
+		ret = PKICTL_EXIT_FAILED;
+		goto out;
+	}
+	ret = ctl->json ? pkictl_pkid_print(ctl, &res) : PKICTL_EXIT_OK;
+	if (!ctl->json)
+		printf("%s written\n", path);
+out:
+	ctl_result_free(&res);
+	return ret;
+}
+
 static int reload(struct pkictl *ctl, int argc, char **argv)
 {
 	if (argc)

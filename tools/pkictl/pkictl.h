@@ -60,6 +60,13 @@ int pkictl_pkid_request(const char *cmd, const char *const *args,
 			size_t nargs, struct ctl_result *res);
 int pkictl_pkid_report(const char *cmd, int err, const struct ctl_result *res);
 int pkictl_pkid_print(struct pkictl *ctl, const struct ctl_result *res);
+/* A PEM file (at most 64 KiB) as text, malloc'd; says why not. */
+int pkictl_read_pem(const char *path, char **text);
+/* Run @cmd; on success write the string @field of its result to @path
+ * (mode 0644) and print what the daemon said. */
+int pkictl_pkid_to_file(struct pkictl *ctl, const char *cmd,
+			const char *const *args, size_t nargs,
+			const char *field, const char *path);
 int pkictl_pkid_run(struct pkictl *ctl, const char *cmd,
 		    const char *const *args, size_t nargs);
 

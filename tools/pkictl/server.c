@@ -167,6 +167,32 @@ static int server_rollover(struct pkictl *ctl, const char *name, int argc,
 		1);
 }
 
+/* server NAME request import FILE | request export ID FILE */
+static int server_request(struct pkictl *ctl, const char *name, int argc,
+			  char **argv)
+{
+	const char *args[2] = {name, NULL};
+	char *pem = NULL;
+	int ret;
+
+	if (argc == 2 && !strcmp(argv[0], "import")) {
+		ret = pkictl_read_pem(argv[1], &pem);
+		if (ret)
+			return ret;
+		args[1] = pem;
+		ret = pkictl_pkid_run(ctl, "server request import", args, 2);
+		free(pem);
+		return ret;
+	}
+	if (argc == 3 && !strcmp(argv[0], "export") && is_number(argv[1])) {
+		args[1] = argv[1];
+		return pkictl_pkid_to_file(ctl, "server request export", args,
+					   2, "certificate", argv[2]);
+	}
+	return pkictl_usage("server NAME request import FILE | server NAME "
+			    "request export ID FILE");
+}
+
 static int server(struct pkictl *ctl, int argc, char **argv)
 {
 	static const char *const simple[] = {"grant",  "reject",   "remove",
@@ -188,6 +214,8 @@ static int server(struct pkictl *ctl, int argc, char **argv)
 		return server_info(ctl, name, argc - 2, argv + 2);
 	if (!strcmp(verb, "rollover"))
 		return server_rollover(ctl, name, argc - 2, argv + 2);
+	if (!strcmp(verb, "request"))
+		return server_request(ctl, name, argc - 2, argv + 2);
 	return pkictl_usage("server %s: unknown action `%s`", name, verb);
 }
 
@@ -201,7 +229,8 @@ const struct pkictl_cmd pkictl_server_cmds[] = {
 	 show_certificates},
 	{"server", NULL,
 	 "NAME grant|reject|remove all|ID | revoke|unrevoke SERIAL | "
-	 "password generate [MINUTES] | info crl|requests | rollover [cancel]",
+	 "password generate [MINUTES] | info crl|requests | rollover [cancel] "
+	 "| request import FILE | request export ID FILE",
 	 "the certificate server's operations (pkid)", server},
 	{0},
 };

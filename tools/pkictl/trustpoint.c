@@ -4,13 +4,18 @@
  * ($PKID_CTL_SOCKET, else the default; daemon/CONTROL.md):
  *
  *   trustpoint TP authenticate [--accept]   fetch and check the CA
- *   trustpoint TP enroll                    enroll or renew now
+ *   trustpoint TP enroll                    enroll or renew now (with
+ *                                           enrollment terminal: print
+ *                                           the PKCS#10 to carry)
+ *   trustpoint TP import certificate FILE   enrollment terminal: the CA's
+ *   trustpoint TP import ca-certificate FILE [--accept]    answer, its cert
  *   show trustpoints [status|verbose]       IOS's views, or pkid's state
  *
  * `show certificates [TP]` lives in server.c: it asks the CA first and
  * falls back to the trustpoints' "show trustpoint certificates".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +59,40 @@ static int pkid_call(struct pkictl *ctl, const char *cmd,
 	return ret;
 }
 
+/* trustpoint TP import certificate|ca-certificate FILE [--accept] */
+static int trustpoint_import(struct pkictl *ctl, int argc, char **argv)
+{
+	bool ca = argc >= 4 && !strcmp(argv[2], "ca-certificate");
+	const char *args[3];
+	char *pem = NULL;
+	int ret;
+
+	if (argc < 4 || argc > 5 ||
+	    (!ca && strcmp(argv[2], "certificate")) ||
+	    (argc == 5 && (!ca || strcmp(argv[4], "--accept"))))
+		return pkictl_usage("trustpoint TP import certificate FILE | "
+				    "trustpoint TP import ca-certificate FILE "
+				    "[--accept]");
+	ret = pkictl_read_pem(argv[3], &pem);
+	if (ret)
+		return ret;
+	args[0] = argv[0];
+	args[1] = pem;
+	args[2] = argc == 5 ? argv[4] : NULL;
+	ret = pkid_call(ctl,
+			ca ? "trustpoint import ca-certificate"
+			   : "trustpoint import certificate",
+			args, argc == 5 ? 3 : 2);
+	free(pem);
+	return ret;
+}
+
 static int trustpoint(struct pkictl *ctl, int argc, char **argv)
 {
 	const char *args[2];
 
+	if (argc >= 2 && !strcmp(argv[1], "import"))
+		return trustpoint_import(ctl, argc, argv);
 	if (argc == 3 && !strcmp(argv[1], "authenticate") &&
 	    !strcmp(argv[2], "--accept")) {
 		args[0] = argv[0];
@@ -89,8 +124,11 @@ static int show_trustpoints(struct pkictl *ctl, int argc, char **argv)
 }
 
 const struct pkictl_cmd pkictl_trustpoint_cmds[] = {
-	{"trustpoint", NULL, "TP authenticate [--accept] | TP enroll",
-	 "fetch and check TP's CA certificate, or enroll now (pkid)",
+	{"trustpoint", NULL,
+	 "TP authenticate [--accept] | TP enroll | TP import certificate FILE "
+	 "| TP import ca-certificate FILE [--accept]",
+	 "fetch and check TP's CA certificate, enroll now, or (enrollment "
+	 "terminal) import the CA's files (pkid)",
 	 trustpoint},
 	{"show", "trustpoints", "[status|verbose]",
 	 "the trustpoints, IOS's views; verbose: pkid's state (pkid)",

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An offline CA (issue 17): requests and certificates as files, IOS's
+ * manual flow (`crypto pki server ROOT request pkcs10 terminal`), for a
+ * root on a machine with no network at all.
+ *
+ *   server request import NAME PEM   a PKCS#10 the operator carried in
+ *                                    becomes a pending request: never
+ *                                    granted by itself (a file proves
+ *                                    nothing about who sent it), the
+ *                                    operator's `server grant` issues it
+ *   server request export NAME ID    the certificate issued for request
+ *                                    ID, PEM, to carry back
+ *
+ * The text came from a file someone carried: bounded (the control frame
+ * and CA_IMPORT_PEM_MAX), parsed by OpenSSL, its signature and content
+ * checked (ca_csr_check) before anything is stored.  An imported request
+ * has no SCEP signer; a subordinate's rollover request (a new key for
+ * the subject of a CA certificate we issued) still starts at that
+ * certificate's end (ca_sub_roll_start).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "ca_internal.h"
+#include "core/log.h"
+
+#define CA_IMPORT_PEM_MAX 65536
+
+static X509_REQ *pem_csr(const char *pem, const char **why)
+{
+	size_t len = strnlen(pem, CA_IMPORT_PEM_MAX + 1);
+	X509_REQ *csr = NULL;
+	BIO *b;
+
+	*why = "the file is larger than 64 KiB: not one certificate request";
+	if (len > CA_IMPORT_PEM_MAX)
+		return NULL;
+	b = BIO_new_mem_buf(pem, (int)len);
+	if (b)
+		csr = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	*why = csr ? NULL
+		   : "not a PEM certificate request (-----BEGIN CERTIFICATE "
+		     "REQUEST-----)";
+	return csr;
+}
+
+/* "import-" and the first 16 bytes of the CSR's SHA-256: the same file
+ * imported twice is the same request. */
+static int import_tid(X509_REQ *csr, char *tid, size_t size)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	int len = i2d_X509_REQ(csr, &der);
+	int ok = len > 0 && EVP_Digest(der, len, md, &n, EVP_sha256(), NULL);
+	size_t off;
+
+	OPENSSL_free(der);
+	if (!ok || size < 7 + 33)
+		return -EIO;
+	off = (size_t)snprintf(tid, size, "import-");
+	for (i = 0; i < 16; i++)
+		off += (size_t)snprintf(tid + off, size - off, "%02X", md[i]);
+	return 0;
+}
+
+int ca_request_import(struct ca *ca, const char *pem, int64_t now,
+		      int64_t *id, char *why, size_t n)
+{
+	struct db_request r = {0};
+	const char *bad = NULL;
+	X509_REQ *csr = pem_csr(pem, &bad);
+	char tid[DB_TID_MAX];
+	int ret = -EINVAL;
+
+	*id = 0;
+	if (!csr) {
+		snprintf(why, n, "%s", bad);
+		return ret;
+	}
+	if (X509_REQ_verify(csr, X509_REQ_get0_pubkey(csr)) != 1) {
+		snprintf(why, n, "the request's signature does not verify");
+		goto out;
+	}
+	ERR_clear_error();
+	if (ca_csr_check(csr, why, n) < 0)
+		goto out;
+	ret = import_tid(csr, tid, sizeof(tid));
+	if (ret < 0)
+		goto out;
+	if (db_request_by_tid(ca->db, ca->cfg.name, tid, &r) == 0) {
+		*id = r.id;
+		snprintf(why, n, "imported already as request %lld",
+			 (long long)r.id);
+		ret = -EEXIST;
+		goto out;
+	}
+	db_request_free(&r);
+	memset(&r, 0, sizeof(r));
+	ret = ca_store_pending(ca, csr, tid, now, &r);
+	if (ret < 0) {
+		snprintf(why, n, "cannot record the request");
+		goto out;
+	}
+	*id = r.id;
+	ca_rearm_er_expire(ca, now);
+	pkid_log(LOG_NOTICE, "CS_REQUEST_IMPORTED",
+		 "%s: request %lld imported from a file (%s): pending for the "
+		 "operator's grant",
+		 ca->cfg.name, (long long)r.id,
+		 ca_csr_wants_ca(csr) ? "a CA certificate" : "a certificate");
+out:
+	db_request_free(&r);
+	X509_REQ_free(csr);
+	return ret;
+}
+
+static int cert_pem(const unsigned char *der, size_t len, char **pem)
+{
+	X509 *x = ca_x509_from_der(der, len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *mem;
+	long n;
+	int ret = x && b && PEM_write_bio_X509(b, x) ? 0 : -EBADMSG;
+
+	if (ret == 0) {
+		n = BIO_get_mem_data(b, &mem);
+		*pem = strndup(mem, (size_t)n);
+		ret = *pem ? 0 : -ENOMEM;
+	}
+	X509_free(x);
+	BIO_free(b);
+	return ret;
+}
+
+int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
+		      char *why, size_t n)
+{
+	struct db_request r = {0};
+	struct db_cert c = {0};
+	X509 *x = NULL;
+	int ret = db_request_get(ca->db, id, &r);
+
+	*pem = NULL;
+	if (ret == 0 && strcmp(r.server, ca->cfg.name))
+		ret = -ENOENT;
+	if (ret < 0) {
+		snprintf(why, n, "no request %lld", (long long)id);
+		goto out;
+	}
+	/* Granted while a rollover exists: issued by the current CA now. */
+	if (r.state == DB_REQ_GRANTED) {
+		ret = ca_issue_request(ca, ca->pub, &r, now, &x);
+		X509_free(x);
+		if (ret < 0) {
+			snprintf(why, n, "cannot issue: %s", strerror(-ret));
+			goto out;
+		}
+	}
+	if (r.state != DB_REQ_ISSUED) {
+		snprintf(why, n, "request %lld is %s: %s", (long long)id,
+			 db_req_state_name(r.state),
+			 r.state == DB_REQ_PENDING
+				 ? "grant it first (`server grant`)"
+				 : "nothing to export");
+		ret = r.state == DB_REQ_PENDING ? -EAGAIN : -EPERM;
+		goto out;
+	}
+	ret = db_cert_get(ca->db, ca->cfg.name, r.serial, &c);
+	ret = ret ?: cert_pem(c.der, c.der_len, pem);
+	if (ret < 0)
+		snprintf(why, n, "the certificate is unreadable");
+out:
+	db_cert_free(&c);
+	db_request_free(&r);
+	return ret;
+}
