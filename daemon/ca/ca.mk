@@ -11,4 +11,5 @@ CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_reload.o $(OBJ)/daemon/ca/ca_ocsp.o \
 	   $(OBJ)/daemon/ca/ca_subpolicy.o $(OBJ)/daemon/ca/ca_sub.o \
 	   $(OBJ)/daemon/ca/ca_health.o $(OBJ)/daemon/ca/ca_timers.o \
-	   $(OBJ)/daemon/ca/ca_tls.o $(OBJ)/daemon/ca/ca_keyupdate.o
+	   $(OBJ)/daemon/ca/ca_tls.o $(OBJ)/daemon/ca/ca_keyupdate.o \
+	   $(OBJ)/daemon/ca/ca_lead.o
