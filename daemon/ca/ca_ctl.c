@@ -291,6 +291,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 			 exp_t, next_t, dir, db_level_text(ca->cfg.db_level));
 	show_rollover_text(ca, o, reply);
 	ca_sub_show(ca, o, reply);
+	ca_lead_show(ca, o, reply);
 	if (verbose)
 		show_extras_text(ca, o, reply);
 	return 0;

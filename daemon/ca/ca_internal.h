@@ -110,6 +110,10 @@ int ca_lead_open(struct ca *ca);
 void ca_lead_close(struct ca *ca);
 /* The start waits for the leader's CA row: the thread starts again. */
 void ca_lead_want_start(struct ca *ca);
+/* show server: role, database, the nodes' heartbeats (shared only). */
+struct ctl_reply;
+struct json_t;
+void ca_lead_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 /* Around a change of what a key name means (switch_lock), before lock. */
 void ca_switch_begin(struct ca *ca);
 void ca_switch_end(struct ca *ca);

@@ -42,7 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ca_internal.h"
+#include "core/ctl.h"
 #include "core/log.h"
 
 #define LEAD_PERIOD_MS	  500
@@ -106,6 +109,7 @@ bool ca_is_leader(struct ca *ca)
 static void take_over(struct ca_lead *l)
 {
 	struct ca *ca = l->ca;
+	struct db_ca row = {0};
 	const char *why = NULL;
 	double t0 = mono_d();
 	int64_t now;
@@ -113,8 +117,16 @@ static void take_over(struct ca_lead *l)
 
 	ca_switch_begin(ca);
 	pthread_mutex_lock(&ca->lock);
-	if (ca->running && ca_now(ca, &now) == 0)
-		ret = ca_resume_locked(ca, now, &why);
+	/* The keys first: as a follower this node skipped a promotion's
+	 * middle (refresh), and a rollover key may be new to it. */
+	if (ca->running && ca_now(ca, &now) == 0) {
+		ret = db_ca_get(ca->db, ca->cfg.name, &row);
+		ret = ret ?: ca_restore_keys(ca, &row);
+		db_ca_free(&row);
+		if (ret < 0)
+			why = "cannot import the CA's keys";
+		ret = ret ?: ca_resume_locked(ca, now, &why);
+	}
 	pthread_mutex_unlock(&ca->lock);
 	ca_switch_end(ca);
 	pthread_mutex_lock(&l->mu);
@@ -357,4 +369,72 @@ int ca_lead_info(struct ca *ca, struct ca_lead_info *out)
 	out->last_takeover_s = l->last_takeover_s;
 	pthread_mutex_unlock(&l->mu);
 	return 0;
+}
+
+/* ---- show server (ca_ctl.c, under the CA's lock) ---- */
+
+struct node_show {
+	json_t *arr;
+	struct ctl_reply *reply;
+	int64_t now;
+};
+
+/* Another node's row is the database's: printable ASCII only. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
+static int node_row(const struct db_node *n, void *arg)
+{
+	struct node_show *ns = arg;
+	struct db_node c = *n;
+	int64_t age = ns->now - c.heartbeat;
+
+	clean(c.name);
+	json_array_append_new(
+		ns->arr, json_pack("{s:s, s:s, s:I, s:I}", "name", c.name,
+				   "role", c.leader ? "leader" : "follower",
+				   "heartbeat_age", (json_int_t)age, "pid",
+				   (json_int_t)c.pid));
+	ctl_reply_printf(ns->reply, "      %-32s %-8s heartbeat %lld s ago\n",
+			 c.name, c.leader ? "leader" : "follower",
+			 (long long)age);
+	return 0;
+}
+
+void ca_lead_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
+{
+	struct ca_lead_info li;
+	struct node_show ns = {.reply = reply};
+	char since[32];
+
+	ca_lead_info(ca, &li);
+	if (!li.shared)
+		return; /* one node on SQLite: nothing to say, as before */
+	ca_now(ca, &ns.now);
+	ca_iso_time(li.role_since, since, sizeof(since));
+	json_object_set_new(o, "role", json_string(li.leader ? "leader"
+							     : "follower"));
+	json_object_set_new(o, "node", json_string(li.node));
+	json_object_set_new(
+		o, "database",
+		json_pack("{s:s, s:s}", "backend", db_backend(ca->db),
+			  "state", li.db_state));
+	json_object_set_new(o, "takeovers", json_integer(li.takeovers));
+	json_object_set_new(o, "last_takeover_s",
+			    json_real(li.last_takeover_s));
+	ctl_reply_printf(reply,
+			 "    Database: %s (%s), %s\n"
+			 "    Node %s: %s since %s, %llu takeover(s)\n"
+			 "    Nodes:\n",
+			 db_backend(ca->db), li.db_state, ca->cfg.db_connection,
+			 li.node, li.leader ? "leader" : "follower", since,
+			 (unsigned long long)li.takeovers);
+	ns.arr = json_array();
+	if (db_node_foreach(ca->db, ca->cfg.name, node_row, &ns) < 0)
+		ctl_reply_printf(reply, "      (the database does not answer)\n");
+	json_object_set_new(o, "nodes", ns.arr);
 }
