@@ -12,7 +12,8 @@
 #include "db_internal.h"
 
 /*
- * The lock's two keys: "pkie" and the FNV-1a hash of the server's name.
+ * The lock's two keys: "pkie" and the FNV-1a hash of the server's name
+ * (31 bits).
  * Session-level locks stack (each pg_try_advisory_lock that succeeds
  * must be unlocked once): so ask pg_locks first whether this session
  * holds it, and try only if not.  After a reconnect the new session
@@ -26,7 +27,7 @@ static int32_t name_key(const char *name)
 
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 16777619u;
-	return (int32_t)h;
+	return (int32_t)(h & 0x7fffffff); /* pg_locks shows it as an oid */
 }
 
 int db_lead_try(struct db *db, const char *server, bool *leader)
@@ -35,7 +36,7 @@ int db_lead_try(struct db *db, const char *server, bool *leader)
 		"SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks"
 		" WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 		" AND classid = CAST(?1 AS oid)"
-		" AND objid = CAST(CAST(?2 AS int) AS bigint) % 4294967296"
+		" AND objid = CAST(?2 AS oid)"
 		" AND objsubid = 2 AND granted)"
 		" THEN 1 WHEN pg_try_advisory_lock(CAST(?1 AS int),"
 		" CAST(?2 AS int)) THEN 1 ELSE 0 END";
