@@ -233,6 +233,8 @@ for n in $NODES; do
 done
 [ "$(pg_sql "SELECT count(*) FROM key_blob WHERE name = '$CA_NAME#'")" = 0 ] ||
 	fail "a rollover key blob is left after the promotion"
+# Clients now trust and encrypt to the promoted CA.
+cp "$T/next-a/next-ca.der" "$T/ca.der.new" && mv "$T/ca.der.new" "$T/ca.der"
 echo "ok: promoted once: every node serves the step-3 rollover CA as the CA"
 
 # 5. PostgreSQL restarted during the storm; nodes recover by themselves.
