@@ -316,9 +316,12 @@ int ca_lead_open(struct ca *ca)
 		goto err;
 	l->thread_on = true;
 	ca->lead = l;
-	pkid_log(LOG_NOTICE, leader ? "CS_LEADER" : "CS_FOLLOWER",
-		 "%s: node %s starts as the %s", s->name, l->node,
-		 leader ? "leader" : "follower");
+	if (leader)
+		pkid_log(LOG_NOTICE, "CS_LEADER",
+			 "%s: node %s starts as the leader", s->name, l->node);
+	else
+		pkid_log(LOG_NOTICE, "CS_FOLLOWER",
+			 "%s: node %s starts as a follower", s->name, l->node);
 	return 0;
 err:
 	if (l->db)
