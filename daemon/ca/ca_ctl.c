@@ -682,6 +682,12 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 
 	if (ca_now(ca, &now) < 0)
 		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	/* Several nodes: the rollover is the leader's work alone. */
+	if (!ca_is_leader(ca))
+		return ctl_reply_error(reply, -EPERM,
+				       "this node is a follower: give the "
+				       "command on the leader (show server "
+				       "names it)");
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
 	if (ret == -EALREADY)

@@ -4,7 +4,9 @@
 # the pkiksds share only the KEK file, so the CA key reaches nodes B and C
 # as the wrapped blob node A stored, never in clear.
 #  1. A starts first and is the leader (it makes the CA); B and C start as
-#     followers, import the CA key from its blob, serve the same CA.
+#     followers, import the CA key from its blob, serve the same CA;
+#     show server on A lists the three nodes; `server rollover` on a
+#     follower is refused.
 #  2. A storm of enrollments through all three nodes runs beside 3-5.
 #  3. Shadow generation: every node pauses right after the rollover key is
 #     durable (PKID_TEST_PAUSE_AT=shadow-key); the leader reaches it and is
@@ -132,6 +134,10 @@ done
 nodes=$(nodes)
 [ "$nodes" = 3 ] || fail "show server on a knows $nodes nodes, want 3"
 nctl a "show server" $CA_NAME | grep -q "Node .*: leader" || fail "show server text: no role"
+nctl b "server rollover" $CA_NAME >"$T/roll-b.out" 2>&1 &&
+	fail "a follower accepted server rollover"
+grep -q "follower" "$T/roll-b.out" || fail "server rollover on b: $(cat "$T/roll-b.out")"
+[ "$(db_step)" = 0 ] || fail "server rollover on a follower moved the rollover"
 echo "ok: three nodes, one CA: a leads, b and c follow with the key from its blob"
 
 # Clients, their clock at the lab clock (faketime): certificates are
