@@ -134,6 +134,22 @@ done
 nodes=$(nodes)
 [ "$nodes" = 3 ] || fail "show server on a knows $nodes nodes, want 3"
 nctl a "show server" $CA_NAME | grep -q "Node .*: leader" || fail "show server text: no role"
+# /metrics and show health say the same (Prometheus text checked when
+# promtool is installed).
+metric() { awk -v m="$2{ca=\"$CA_NAME\"}" '$1 == m { print $2 }' "$T/metrics-$1"; }
+for n in a b; do
+	curl -sf "http://127.0.0.1:${PORT[$n]}/metrics" >"$T/metrics-$n" || fail "GET /metrics on $n"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$T/metrics-$n" >"$T/promtool.out" 2>&1 ||
+			fail "promtool ($n): $(cat "$T/promtool.out")"
+	fi
+	[ "$(metric $n pkid_ca_nodes)" = 3 ] || fail "$n: pkid_ca_nodes $(metric $n pkid_ca_nodes)"
+	[ "$(metric $n pkid_database_connected)" = 1 ] || fail "$n: pkid_database_connected"
+done
+[ "$(metric a pkid_ca_leader)" = 1 ] && [ "$(metric b pkid_ca_leader)" = 0 ] ||
+	fail "pkid_ca_leader: a $(metric a pkid_ca_leader), b $(metric b pkid_ca_leader)"
+[ "$(nctl b --json "show health" | jq -r '.cas[0].cluster.role')" = follower ] ||
+	fail "show health on b: $(nctl b --json "show health" | jq -c '.cas[0].cluster')"
 nctl b "server rollover" $CA_NAME >"$T/roll-b.out" 2>&1 &&
 	fail "a follower accepted server rollover"
 grep -q "follower" "$T/roll-b.out" || fail "server rollover on b: $(cat "$T/roll-b.out")"
