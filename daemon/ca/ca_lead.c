@@ -157,15 +157,22 @@ static void set_role(struct ca_lead *l, bool leader)
 		take_over(l);
 	else
 		pkid_log(LOG_WARNING, "CS_LEADER_LOST",
-			 "%s: node %s is a follower now: the leadership "
-			 "session ended",
+			 "%s: node %s is a follower now: its leadership "
+			 "session ended, or its CA does not run",
 			 l->ca->cfg.name, l->node);
 }
 
+/*
+ * A node whose CA does not run (its keystore lost, `shutdown`) cannot do
+ * the scheduled work: it gives the lock back rather than hold the others
+ * off, unless its start waits for a CA nobody has made yet.
+ */
 static void check_lead(struct ca_lead *l)
 {
-	bool leader = false;
-	int rc = db_lead_try(l->db, l->ca->cfg.name, &leader);
+	bool leader = false, may = ca_running(l->ca) ||
+				   atomic_load(&l->start_wanted);
+	int rc = may ? db_lead_try(l->db, l->ca->cfg.name, &leader)
+		     : db_lead_release(l->db);
 
 	pthread_mutex_lock(&l->mu);
 	snprintf(l->db_state, sizeof(l->db_state), "%s",

@@ -95,6 +95,9 @@ bool db_shared(const struct db *db);
  * (taking it if free).  On a single-box database (SQLite) always true.
  */
 int db_lead_try(struct db *db, const char *server, bool *leader);
+/* Give every lock of this session back (a node that cannot do the work:
+ * its CA stopped, its keystore lost).  SQLite: nothing. */
+int db_lead_release(struct db *db);
 /*
  * Wait up to timeout_ms for another node's state change (db_ca_put and
  * db_ca_set_crl notify at commit): 1 one came or may have been missed (a

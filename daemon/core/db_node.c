@@ -55,6 +55,20 @@ int db_lead_try(struct db *db, const char *server, bool *leader)
 	return 0;
 }
 
+int db_lead_release(struct db *db)
+{
+	struct db_stmt *st;
+	int rc;
+
+	if (!db_shared(db))
+		return 0;
+	rc = db_row(db, "SELECT pg_advisory_unlock_all()", &st, "");
+	if (rc)
+		return rc;
+	db_done(db, st);
+	return 0;
+}
+
 int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s)
 {
 	struct db_stmt *st;

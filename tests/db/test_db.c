@@ -912,8 +912,23 @@ static void test_nodes(void)
 	CU_ASSERT_EQUAL(lead2, !pg_url); /* SQLite: one node, always */
 	CU_ASSERT_EQUAL(db_lead_try(other, "SUBCA", &lead2), 0);
 	CU_ASSERT_TRUE(lead2); /* another CA, another lock */
-	db_close(db);
+	CU_ASSERT_EQUAL(db_lead_release(db), 0);
 	CU_ASSERT_EQUAL(db_lead_try(other, "ROOTCA", &lead2), 0);
+	CU_ASSERT_TRUE(lead2); /* given back: the other session's now */
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0);
+	CU_ASSERT_EQUAL(lead, !pg_url);
+	CU_ASSERT_EQUAL(db_lead_release(other), 0);
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0);
+	CU_ASSERT_TRUE(lead);
+	db_close(db);
+	/* The server frees a closed session's locks when its backend exits,
+	 * just after: bounded, 200 x 10 ms. */
+	for (int i = 0; i < 200; i++) {
+		CU_ASSERT_EQUAL(db_lead_try(other, "ROOTCA", &lead2), 0);
+		if (lead2)
+			break;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
 	CU_ASSERT_TRUE(lead2); /* the session ended: the lock is free */
 	CU_ASSERT_EQUAL(db_shared(other), pg_url != NULL);
 	db_close(other);
