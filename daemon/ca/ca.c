@@ -487,10 +487,11 @@ int ca_restore_keys(struct ca *ca, const struct db_ca *row)
 	/* Several nodes: the database's blobs are the truth; a rollover
 	 * key (names 2, 3) the row no longer speaks of is a leftover. */
 	for (i = 0; i < n; i++) {
+		bool leftover = i >= 2 && row->rollover == DB_ROLLOVER_NONE;
+
 		if (!names[i][0])
 			continue;
-		ret = keyblob_import(ca->ks, ca->db, names[i],
-				     i >= 2 && row->rollover == DB_ROLLOVER_NONE);
+		ret = keyblob_import(ca->ks, ca->db, names[i], leftover);
 		if (ret < 0 && ret != -ENOENT)
 			return ret;
 	}

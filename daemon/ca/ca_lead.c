@@ -48,9 +48,9 @@
 #include "core/ctl.h"
 #include "core/log.h"
 
-#define LEAD_PERIOD_MS	  500
-#define LEAD_BEAT_S	  2
-#define LEAD_NODE_GONE_S  3600
+#define LEAD_PERIOD_MS	 500
+#define LEAD_BEAT_S	 2
+#define LEAD_NODE_GONE_S 3600
 
 struct ca_lead {
 	struct ca *ca;
@@ -61,16 +61,16 @@ struct ca_lead {
 	atomic_bool start_wanted; /* the start waits for the leader's CA */
 	struct db *db; /* the lock's session: the thread's alone after open */
 	char node[DB_NAME_MAX];
-	int64_t started;	/* unix seconds, the node's keystore */
-	int64_t last_beat;	/* CLOCK_MONOTONIC seconds */
+	int64_t started;   /* unix seconds, the node's keystore */
+	int64_t last_beat; /* CLOCK_MONOTONIC seconds */
 	struct db_ca_stamp seen;
 	bool seen_valid;
 	/* for show server and metrics (mu) */
 	pthread_mutex_t mu;
-	int64_t role_since;	    /* unix seconds */
+	int64_t role_since; /* unix seconds */
 	uint64_t takeovers, refreshes;
-	double last_takeover_s;	    /* lock taken -> work resumed */
-	char db_state[16];	    /* "connected", "lost" */
+	double last_takeover_s; /* lock taken -> work resumed */
+	char db_state[16];	/* "connected", "lost" */
 };
 
 static int64_t mono_s(void)
@@ -169,14 +169,16 @@ static void set_role(struct ca_lead *l, bool leader)
  */
 static void check_lead(struct ca_lead *l)
 {
-	bool leader = false, may = ca_running(l->ca) ||
-				   atomic_load(&l->start_wanted);
+	bool may = ca_running(l->ca) || atomic_load(&l->start_wanted);
+	bool leader = false;
 	int rc = may ? db_lead_try(l->db, l->ca->cfg.name, &leader)
 		     : db_lead_release(l->db);
 
 	pthread_mutex_lock(&l->mu);
 	snprintf(l->db_state, sizeof(l->db_state), "%s",
-		 rc == -ENOTCONN ? "lost" : rc < 0 ? "error" : "connected");
+		 rc == -ENOTCONN ? "lost"
+		 : rc < 0	 ? "error"
+				 : "connected");
 	pthread_mutex_unlock(&l->mu);
 	/* No session, no lock: the server freed it when ours ended. */
 	set_role(l, rc == 0 && leader);
@@ -405,10 +407,10 @@ static int node_row(const struct db_node *n, void *arg)
 
 	clean(c.name);
 	json_array_append_new(
-		ns->arr, json_pack("{s:s, s:s, s:I, s:I}", "name", c.name,
-				   "role", c.leader ? "leader" : "follower",
-				   "heartbeat_age", (json_int_t)age, "pid",
-				   (json_int_t)c.pid));
+		ns->arr,
+		json_pack("{s:s, s:s, s:I, s:I}", "name", c.name, "role",
+			  c.leader ? "leader" : "follower", "heartbeat_age",
+			  (json_int_t)age, "pid", (json_int_t)c.pid));
 	ctl_reply_printf(ns->reply, "      %-32s %-8s heartbeat %lld s ago\n",
 			 c.name, c.leader ? "leader" : "follower",
 			 (long long)age);
@@ -426,13 +428,13 @@ void ca_lead_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
 		return; /* one node on SQLite: nothing to say, as before */
 	ca_now(ca, &ns.now);
 	ca_iso_time(li.role_since, since, sizeof(since));
-	json_object_set_new(o, "role", json_string(li.leader ? "leader"
-							     : "follower"));
+	json_object_set_new(o, "role",
+			    json_string(li.leader ? "leader" : "follower"));
 	json_object_set_new(o, "node", json_string(li.node));
-	json_object_set_new(
-		o, "database",
-		json_pack("{s:s, s:s}", "backend", db_backend(ca->db),
-			  "state", li.db_state));
+	json_object_set_new(o, "database",
+			    json_pack("{s:s, s:s}", "backend",
+				      db_backend(ca->db), "state",
+				      li.db_state));
 	json_object_set_new(o, "takeovers", json_integer(li.takeovers));
 	json_object_set_new(o, "last_takeover_s",
 			    json_real(li.last_takeover_s));
@@ -445,6 +447,7 @@ void ca_lead_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
 			 (unsigned long long)li.takeovers);
 	ns.arr = json_array();
 	if (db_node_foreach(ca->db, ca->cfg.name, node_row, &ns) < 0)
-		ctl_reply_printf(reply, "      (the database does not answer)\n");
+		ctl_reply_printf(reply,
+				 "      (the database does not answer)\n");
 	json_object_set_new(o, "nodes", ns.arr);
 }

@@ -655,7 +655,8 @@ bool db_shared(const struct db *db)
 
 int db_wait_change(struct db *db, int timeout_ms)
 {
-	struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+	struct timespec ts = {timeout_ms / 1000,
+			      (timeout_ms % 1000) * 1000000L};
 
 	if (db->ops->wait)
 		return db->ops->wait(db, timeout_ms);

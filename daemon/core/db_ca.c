@@ -81,10 +81,9 @@ int db_ca_put(struct db *db, const struct db_ca *ca)
 
 	if (rc)
 		return rc;
-	rc = db_run(db, sql, "tbtbtiIIbI", ca->name,
-		    (const void *)ca->cur_cert, ca->cur_cert_len, ca->cur_key,
-		    (const void *)ca->roll_cert, ca->roll_cert_len,
-		    ca->roll_key, (int)ca->rollover,
+	rc = db_run(db, sql, "tbtbtiIIbI", ca->name, (const void *)ca->cur_cert,
+		    ca->cur_cert_len, ca->cur_key, (const void *)ca->roll_cert,
+		    ca->roll_cert_len, ca->roll_key, (int)ca->rollover,
 		    (int64_t)ca->archive_counter, (int64_t)ca->crl_number,
 		    (const void *)ca->crl, ca->crl_len,
 		    (int64_t)ca->crl_next_update);

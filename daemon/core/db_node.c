@@ -120,8 +120,7 @@ int db_node_prune(struct db *db, int64_t before, int64_t *gone)
 	return 0;
 }
 
-int db_node_foreach(struct db *db, const char *server, db_node_cb cb,
-		    void *arg)
+int db_node_foreach(struct db *db, const char *server, db_node_cb cb, void *arg)
 {
 	struct db_node n;
 	struct db_stmt *st;

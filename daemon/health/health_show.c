@@ -58,8 +58,8 @@ static json_t *ca_json(const struct health *h, struct ctl_reply *reply)
 				 c->db_connected ? "connected" : "lost",
 				 c->nodes_alive);
 	risks_text(reply, &h->ca_item);
-	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:b, s:s}",
-		      "name", c->name, "status", status(&h->ca_item), "risks",
+	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:b, s:s}", "name",
+		      c->name, "status", status(&h->ca_item), "risks",
 		      risks_json(&h->ca_item), "running", c->running,
 		      "not_after", end, "seconds_left", (json_int_t)left,
 		      "rollover_window_from", roll, "rollover_ready",

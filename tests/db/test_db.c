@@ -856,8 +856,12 @@ static void test_nodes(void)
 			   .cur_cert_len = sizeof(cert),
 			   .cur_key = "ROOTCA",
 			   .crl_number = 7};
-	struct db_node n = {.name = "h:1", .server = "ROOTCA", .leader = true,
-			    .started = 100, .heartbeat = 200, .pid = 42};
+	struct db_node n = {.name = "h:1",
+			    .server = "ROOTCA",
+			    .leader = true,
+			    .started = 100,
+			    .heartbeat = 200,
+			    .pid = 42};
 	struct db_ca_stamp s1, s2;
 	struct db_ca got;
 	bool lead = false, lead2 = true;
