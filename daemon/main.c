@@ -333,7 +333,9 @@ again:
 
 static int setup_ca(struct pkid *d)
 {
+	char host[64] = "", node[64];
 	struct ca_env env = {
+		.node = node,
 		.db_path = d->db_path,
 		.state_dir = d->opts.state_dir,
 		.keygen = d->opts.keygen,
@@ -344,6 +346,10 @@ static int setup_ca(struct pkid *d)
 	const struct pkid_trustpoint_config *tp;
 	int ret;
 
+	/* This node's name among several on one database: host:port. */
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "pkid");
+	snprintf(node, sizeof(node), "%.40s:%u", host, d->cfg->http_port);
 	if (!d->opts.key_mode_set && d->cfg->n_servers &&
 	    d->cfg->servers[0].ra_mode == PKID_RA_NONE)
 		env.key_mode = CA_KEY_MODE_SINGLE;

@@ -70,6 +70,7 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	ca->state_dir = dup_or_null(env->state_dir);
 	ca->keygen = dup_or_null(env->keygen);
 	ca->ks_socket = dup_or_null(env->ks_socket);
+	ca->node = dup_or_null(env->node);
 	ca->key_mode = env->key_mode;
 	ca->key_mode_forced = env->key_mode_forced;
 	ca->md = hash_md(cfg->hash);
@@ -156,6 +157,7 @@ void ca_free(struct ca *ca)
 	}
 	ca_ocsp_free(ca->ocsp);
 	ca_cer_sync(ca); /* the last group of <serial>.cer files */
+	ca_lead_close(ca);
 	if (ca->db)
 		db_close(ca->db);
 	if (ca->ks)
@@ -166,6 +168,7 @@ void ca_free(struct ca *ca)
 	free(ca->state_dir);
 	free(ca->keygen);
 	free(ca->ks_socket);
+	free(ca->node);
 	free(ca->by_source);
 	free(ca->by_subject);
 	free(ca);
@@ -562,10 +565,11 @@ static int ca_open_stores(struct ca *ca)
  * their wrapped blobs (daemon/core/keyblob.h).  One that cannot (tampered
  * blob, no KEK) stops the start: never a new CA key in its place.
  */
-static int restore_keys(struct ca *ca, const struct db_ca *row)
+int ca_restore_keys(struct ca *ca, const struct db_ca *row)
 {
 	char ra[PKIKS_NAME_MAX], roll[PKIKS_NAME_MAX], roll_ra[PKIKS_NAME_MAX];
 	const char *names[] = {row->cur_key, ra, roll, roll_ra};
+	size_t i, n = sizeof(names) / sizeof(names[0]);
 	int ret;
 
 	snprintf(roll, sizeof(roll), "%s%s", ca->cfg.name, CA_ROLL_SUFFIX);
@@ -573,8 +577,71 @@ static int restore_keys(struct ca *ca, const struct db_ca *row)
 	ret = ret ?: ca_ra_key_name(ca, true, roll_ra, sizeof(roll_ra));
 	if (ret < 0)
 		return ret;
-	return keyblob_sync_all(ca->ks, ca->db, names,
-				sizeof(names) / sizeof(names[0]), NULL);
+	if (!db_shared(ca->db))
+		return keyblob_sync_all(ca->ks, ca->db, names, n, NULL);
+	/* Several nodes: the database's blobs are the truth; a rollover
+	 * key (names 2, 3) the row no longer speaks of is a leftover. */
+	for (i = 0; i < n; i++) {
+		bool leftover = i >= 2 && row->rollover == DB_ROLLOVER_NONE;
+
+		if (!names[i][0])
+			continue;
+		ret = keyblob_import(ca->ks, ca->db, names[i], leftover);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The leader's part of a start (and of a takeover, ca_lead.c): finish a
+ * rollover or promotion left half done or due while no leader ran, load
+ * and publish, make the CRL current, arm the CA's timers.
+ */
+int ca_resume_locked(struct ca *ca, int64_t now, const char **why)
+{
+	struct db_ca row = {0};
+	int ret;
+
+	ret = ca_rollover_resume(ca, now);
+	if (ret < 0) {
+		*why = "cannot finish the CA rollover";
+		return ret;
+	}
+	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	ret = ret ?: ca_load(ca, &row, now);
+	db_ca_free(&row);
+	if (ret < 0) {
+		*why = "cannot load the CA key or certificate";
+		return ret;
+	}
+	ret = ca_crl_restore(ca, now);
+	if (ret < 0) {
+		*why = "cannot issue the CRL";
+		return ret;
+	}
+	ca_cer_rebuild(ca);
+	ca_rearm_er_expire(ca, now);
+	ca_rollover_arm(ca);
+	return 0;
+}
+
+/*
+ * A follower's: publish what the database holds, its keys imported
+ * first (ca_restore_keys); no timer is armed and nothing is signed but
+ * what an enrollment or an operator asks of this node.
+ */
+int ca_follow_locked(struct ca *ca, int64_t now, const char **why)
+{
+	struct db_ca row = {0};
+	int ret = db_ca_get(ca->db, ca->cfg.name, &row);
+
+	ret = ret ?: ca_restore_keys(ca, &row);
+	ret = ret ?: ca_load(ca, &row, now);
+	db_ca_free(&row);
+	if (ret < 0)
+		*why = "cannot load the CA key or certificate";
+	return ret;
 }
 
 static int ca_start_locked(struct ca *ca, const char **why)
@@ -602,8 +669,19 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	/* mode ra: no CA key, certificate, CRL or rollover of its own */
 	if (ca_is_ra(ca))
 		return ca_ra_start(ca, now, why);
+	/* Several nodes: only the leader makes the CA or moves it on. */
+	ret = ca_lead_open(ca);
+	if (ret < 0) {
+		*why = "cannot open the leadership session";
+		return ret;
+	}
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
-	if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
+	if ((ret == -ENOENT || (ret == 0 && !row.cur_cert)) &&
+	    !ca_is_leader(ca)) {
+		*why = "waiting for the leader node to create the CA";
+		ret = -ENOENT; /* ca_lead.c starts it again when it is there */
+		ca_lead_want_start(ca);
+	} else if (ret == -ENOENT || (ret == 0 && !row.cur_cert)) {
 		db_ca_free(&row);
 		memset(&row, 0, sizeof(row));
 		if (ca_is_sub(ca))
@@ -618,7 +696,7 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	ret = check_locked(ca, &row, why);
 	if (ret < 0)
 		goto out;
-	ret = restore_keys(ca, &row);
+	ret = ca_restore_keys(ca, &row);
 	if (ret < 0) {
 		*why = "a CA key is missing from the keystore and its "
 		       "wrapped blob cannot be restored (KEY_RESTORE_FAILED)";
@@ -631,29 +709,11 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		*why = "cannot read the CA key from the keystore";
 		goto out;
 	}
-	/* A rollover or promotion left half done, or due while down. */
-	ret = ca_rollover_resume(ca, now);
-	if (ret < 0) {
-		*why = "cannot finish the CA rollover";
-		goto out;
-	}
 	db_ca_free(&row);
-	ret = db_ca_get(ca->db, ca->cfg.name, &row);
+	ret = ca_is_leader(ca) ? ca_resume_locked(ca, now, why)
+			       : ca_follow_locked(ca, now, why);
 	if (ret < 0)
 		goto out;
-	ret = ca_load(ca, &row, now);
-	if (ret < 0) {
-		*why = "cannot load the CA key or certificate";
-		goto out;
-	}
-	ret = ca_crl_restore(ca, now);
-	if (ret < 0) {
-		*why = "cannot issue the CRL";
-		goto out;
-	}
-	ca_cer_rebuild(ca);
-	ca_rearm_er_expire(ca, now);
-	ca_rollover_arm(ca);
 	ca->running = true;
 	if (ca_pub_expired(ca->pub, now) && !ca->pub->k.roll_cert)
 		ca_note_expired(ca);

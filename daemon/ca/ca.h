@@ -74,7 +74,24 @@ struct ca_env {
 	const char *ks_socket; /* pkiksd socket, NULL for the default */
 	enum ca_key_mode key_mode;
 	bool key_mode_forced; /* pkid -m: a reload keeps key_mode */
+	const char *node;     /* host:port: this node's name (several nodes) */
 };
+
+/*
+ * Several nodes on one PostgreSQL database (ca_lead.c): does this node do
+ * the CA's scheduled work?  Always true on SQLite (one node).
+ */
+bool ca_is_leader(struct ca *ca);
+struct ca_lead_info {
+	bool shared; /* a database several nodes may share */
+	bool leader;
+	char node[64];
+	char db_state[16]; /* "local", "connected", "lost", "error" */
+	int64_t role_since;
+	uint64_t takeovers, refreshes;
+	double last_takeover_s;
+};
+int ca_lead_info(struct ca *ca, struct ca_lead_info *out);
 
 /* Create the server object (does not start it). */
 int ca_new(struct ca **ca, const struct pkid_server_config *cfg,

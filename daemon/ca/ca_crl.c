@@ -121,25 +121,21 @@ static int crl_install(struct ca *ca, unsigned char *der, size_t len,
 		       int64_t number, int64_t next)
 {
 	char dir[PKID_CONF_URL_MAX], path[PKID_CONF_URL_MAX + 80];
-	struct db_ca row = {0};
 	struct ca_pub *np;
 	int ret;
 
-	ret = db_ca_get(ca->db, ca->cfg.name, &row);
-	if (ret < 0)
-		return ret;
-	free(row.crl);
-	row.crl = der;
-	row.crl_len = len;
-	row.crl_number = number;
-	row.crl_next_update = next;
-	ret = db_ca_put(ca->db, &row);
-	row.crl = NULL;
+	/* The CRL columns only: on a shared database another node may have
+	 * moved the rollover on since this node read the row; and a newer
+	 * CRL (signed later, so listing every revocation this one lists)
+	 * is kept: -ESTALE, this one is dropped (the node publishes the
+	 * stored one when it hears of it, ca_lead.c). */
+	ret = db_ca_set_crl(ca->db, ca->cfg.name, der, len, number, next);
+	if (ret == -ESTALE)
+		return 0;
 	if (ret == 0 && ca_dir(ca, dir, sizeof(dir)) == 0) {
 		snprintf(path, sizeof(path), "%s/%s.crl", dir, ca->cfg.name);
 		ret = ca_write_file(path, der, len, 0644);
 	}
-	db_ca_free(&row);
 	if (ret < 0)
 		return ret;
 	ret = pkiks_timer_arm(ca->ks, ca->cfg.name, PKIKS_TIMER_CS_CRL_UPDATE,

@@ -303,6 +303,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 	show_rollover_text(ca, o, reply);
 	ca_sub_show(ca, o, reply);
 	ca_ra_show(ca, o, reply);
+	ca_lead_show(ca, o, reply);
 	if (verbose)
 		show_extras_text(ca, o, reply);
 	return 0;
@@ -745,6 +746,12 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 
 	if (ca_now(ca, &now) < 0)
 		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	/* Several nodes: the rollover is the leader's work alone. */
+	if (!ca_is_leader(ca))
+		return ctl_reply_error(reply, -EPERM,
+				       "this node is a follower: give the "
+				       "command on the leader (show server "
+				       "names it)");
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
 	if (ret == -EALREADY && ca_is_sub(ca) && !ca->pub->k.roll_cert)

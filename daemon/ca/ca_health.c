@@ -59,6 +59,38 @@ static void copy_counters(struct ca *ca, struct health_ca *h)
 		h->lat_bucket[b] = load(&ca->lat_bucket[b]);
 }
 
+struct alive {
+	int64_t now;
+	int n;
+};
+
+static int count_alive(const struct db_node *n, void *arg)
+{
+	struct alive *a = arg;
+
+	a->n += a->now - n->heartbeat <= HEALTH_NODE_ALIVE_S;
+	return 0;
+}
+
+/* Several nodes: this node's role and how many answer (under lock). */
+static void lead_facts(struct ca *ca, struct health_ca *h)
+{
+	struct ca_lead_info li;
+	struct alive a = {0};
+
+	ca_lead_info(ca, &li);
+	h->shared = li.shared;
+	if (!li.shared)
+		return;
+	h->leader = li.leader;
+	h->db_connected = !strcmp(li.db_state, "connected");
+	h->takeovers = li.takeovers;
+	snprintf(h->node, sizeof(h->node), "%s", li.node);
+	if (ca_now(ca, &a.now) == 0 &&
+	    db_node_foreach(ca->db, ca->cfg.name, count_alive, &a) == 0)
+		h->nodes_alive = a.n;
+}
+
 int ca_health(struct ca *ca, struct health_ca *h)
 {
 	struct db_ca row = {0};
@@ -94,6 +126,7 @@ int ca_health(struct ca *ca, struct health_ca *h)
 			 ca->sub_roll_refused ? "refused" : "requested",
 			 ca->cfg.name, CA_ROLL_SUFFIX, ca->cfg.name);
 	db_ca_free(&row);
+	lead_facts(ca, h);
 	pthread_mutex_unlock(&ca->lock);
 	copy_counters(ca, h);
 	return 0;

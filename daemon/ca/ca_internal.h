@@ -48,6 +48,9 @@ struct ca_pub {
 struct ca {
 	struct pkid_server_config cfg;
 	char *db_path, *state_dir, *keygen, *ks_socket;
+	char *node; /* host:port, this node's name on a shared database */
+	/* Several nodes on one database (ca_lead.c); NULL on SQLite. */
+	struct ca_lead *lead;
 	enum ca_key_mode key_mode;
 	bool key_mode_forced; /* pkid -m given: ra-certificate is ignored */
 
@@ -119,6 +122,24 @@ int ca_now(struct ca *ca, int64_t *now);
 /* The same without the CA's lock, through this thread's own keystore
  * handle (issue 14: the time query no longer holds the lock). */
 int ca_now_unlocked(struct ca *ca, int64_t *now);
+/* Keys the row names into the keystore from their blobs (keyblob.h);
+ * on a shared database the blobs are the truth. */
+int ca_restore_keys(struct ca *ca, const struct db_ca *row);
+/* Under lock, CA running or starting: the leader's part of a start (the
+ * scheduled work resumed, timers armed) or a follower's (publish the
+ * row).  *why says which step failed. */
+int ca_resume_locked(struct ca *ca, int64_t now, const char **why);
+int ca_follow_locked(struct ca *ca, int64_t now, const char **why);
+
+/* ca_lead.c: leadership and state between nodes (shared database) */
+int ca_lead_open(struct ca *ca);
+void ca_lead_close(struct ca *ca);
+/* The start waits for the leader's CA row: the thread starts again. */
+void ca_lead_want_start(struct ca *ca);
+/* show server: role, database, the nodes' heartbeats (shared only). */
+struct ctl_reply;
+struct json_t;
+void ca_lead_show(struct ca *ca, struct json_t *o, struct ctl_reply *reply);
 /* Around a change of what a key name means (switch_lock), before lock. */
 void ca_switch_begin(struct ca *ca);
 void ca_switch_end(struct ca *ca);

@@ -117,8 +117,10 @@ static int make_keys(struct ca *ca, struct db_ca *row)
 	snprintf(row->roll_key, sizeof(row->roll_key), "%s", key);
 	row->rollover = DB_ROLLOVER_KEY_MADE;
 	ret = db_ca_put(ca->db, row);
-	if (ret == 0)
+	if (ret == 0) {
 		pkid_test_crash("shadow-key");
+		pkid_test_pause("shadow-key");
+	}
 	return ret;
 }
 

@@ -59,6 +59,14 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 	/* mode ra signs no CRL and has no CA certificate to roll over */
 	if (ca_is_ra(ca) && kind != PKIKS_TIMER_ER_EXPIRE)
 		goto out;
+	/* Several nodes: the CA's scheduled work is the leader's alone; a
+	 * new leader arms its own timers (ca_lead.c). */
+	if (kind != PKIKS_TIMER_ER_EXPIRE && !ca_is_leader(ca)) {
+		pkid_log(LOG_INFO, "CS_FOLLOWER",
+			 "%s: %s left to the leader node", ca->cfg.name,
+			 pkiks_timer_kind_name(kind));
+		goto out;
+	}
 	if (kind == PKIKS_TIMER_CS_CRL_UPDATE)
 		ret = ca_crl_update(ca, now);
 	else if (kind == PKIKS_TIMER_ER_EXPIRE)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db_internal.h"
@@ -80,6 +81,13 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY,"
 	" blob BLOB NOT NULL,"
 	" pubkey BLOB NOT NULL);",
+	/* 2 -> 3: the nodes serving a CA from one database (issue 18) */
+	"CREATE TABLE node ("
+	" name TEXT NOT NULL, server TEXT NOT NULL,"
+	" leader INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL, heartbeat INTEGER NOT NULL,"
+	" pid INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (name, server));",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -638,4 +646,20 @@ int db_check(struct db *db)
 const char *db_backend(const struct db *db)
 {
 	return db->ops->name;
+}
+
+bool db_shared(const struct db *db)
+{
+	return db->ops->wait != NULL;
+}
+
+int db_wait_change(struct db *db, int timeout_ms)
+{
+	struct timespec ts = {timeout_ms / 1000,
+			      (timeout_ms % 1000) * 1000000L};
+
+	if (db->ops->wait)
+		return db->ops->wait(db, timeout_ms);
+	nanosleep(&ts, NULL);
+	return 0;
 }

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION  2
+#define DB_SCHEMA_VERSION  3
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_NAME_MAX	   64
 #define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
@@ -79,6 +79,55 @@ int db_sync(struct db *db, uint64_t ticket);
 int db_check(struct db *db);
 /* "sqlite" or "postgresql". */
 const char *db_backend(const struct db *db);
+/* Can several nodes share this database (PostgreSQL)? */
+bool db_shared(const struct db *db);
+
+/*
+ * ---- Several nodes on one database (issue 18, docs/POSTGRESQL.md) ----
+ *
+ * Leadership of a CA's scheduled work is a session-level advisory lock
+ * (key: the server's name) held by one node's dedicated connection: the
+ * session ends when the node dies (kill -9 closes its socket, the server
+ * frees the lock at once) or its connection is lost (TCP keepalive / user
+ * timeout), and another node's next try takes it.  Use a handle of its
+ * own for these: the lock lives as long as that session.
+ * db_lead_try: *leader says whether this session holds the lock now
+ * (taking it if free).  On a single-box database (SQLite) always true.
+ */
+int db_lead_try(struct db *db, const char *server, bool *leader);
+/* Give every lock of this session back (a node that cannot do the work:
+ * its CA stopped, its keystore lost).  SQLite: nothing. */
+int db_lead_release(struct db *db);
+/*
+ * Wait up to timeout_ms for another node's state change (db_ca_put and
+ * db_ca_set_crl notify at commit): 1 one came or may have been missed (a
+ * new session), 0 none.  SQLite: sleeps, returns 0.
+ */
+int db_wait_change(struct db *db, int timeout_ms);
+
+/* What changes when a CA's published state must be read again. */
+struct db_ca_stamp {
+	int64_t crl_number, rollover, archive_counter;
+	int64_t cur_len, roll_len;
+	char cur_key[DB_NAME_MAX], roll_key[DB_NAME_MAX];
+};
+/* -ENOENT: no row. */
+int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s);
+
+/* A node's heartbeat row, one per (node, server). */
+struct db_node {
+	char name[DB_NAME_MAX];	  /* host:port */
+	char server[DB_NAME_MAX]; /* crypto pki server NAME */
+	bool leader;
+	int64_t started, heartbeat; /* unix seconds (the node's keystore) */
+	int64_t pid;
+};
+int db_node_beat(struct db *db, const struct db_node *n);
+/* Rows older than before are deleted first (*gone may be NULL). */
+int db_node_prune(struct db *db, int64_t before, int64_t *gone);
+typedef int (*db_node_cb)(const struct db_node *n, void *arg);
+int db_node_foreach(struct db *db, const char *server, db_node_cb cb,
+		    void *arg);
 
 /* ---- CA state (one row per `crypto pki server`) ---- */
 
@@ -108,8 +157,16 @@ struct db_ca {
 
 /* -ENOENT if the server has no row yet.  Free with db_ca_free. */
 int db_ca_get(struct db *db, const char *name, struct db_ca *ca);
-/* Insert or update every field but last_serial. */
+/*
+ * Insert or update every field but last_serial; the CRL fields only if
+ * their crl_number is not below the stored one (a node's row read before
+ * another node installed a newer CRL must not bring the older back).
+ */
 int db_ca_put(struct db *db, const struct db_ca *ca);
+/* Only the CRL fields, unless a newer CRL (higher number) is stored:
+ * -ESTALE then.  What a node signs after a revocation. */
+int db_ca_set_crl(struct db *db, const char *name, const unsigned char *crl,
+		  size_t len, int64_t number, int64_t next_update);
 void db_ca_free(struct db_ca *ca);
 int db_ca_delete(struct db *db, const char *name);
 /* Atomic counters: return the incremented value. Row must exist. */

@@ -51,6 +51,17 @@ int db_ca_get(struct db *db, const char *name, struct db_ca *ca)
 	return rc;
 }
 
+/* Other nodes hear of the change when the transaction commits. */
+static int notify(struct db *db, const char *name)
+{
+	int rc;
+
+	if (!db_shared(db))
+		return 0;
+	rc = db_run(db, "SELECT pg_notify('pkid', ?)", "t", name);
+	return rc < 0 ? rc : 0;
+}
+
 int db_ca_put(struct db *db, const struct db_ca *ca)
 {
 	static const char sql[] =
@@ -59,17 +70,44 @@ int db_ca_put(struct db *db, const struct db_ca *ca)
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (name) DO UPDATE SET cur_cert = ?2,"
 		" cur_key = ?3, roll_cert = ?4, roll_key = ?5, rollover = ?6,"
-		" archive_counter = ?7, crl_number = ?8, crl = ?9,"
-		" crl_next_update = ?10";
-	int rc = db_run(db, sql, "tbtbtiIIbI", ca->name,
-			(const void *)ca->cur_cert, ca->cur_cert_len,
-			ca->cur_key, (const void *)ca->roll_cert,
-			ca->roll_cert_len, ca->roll_key, (int)ca->rollover,
-			(int64_t)ca->archive_counter, (int64_t)ca->crl_number,
-			(const void *)ca->crl, ca->crl_len,
-			(int64_t)ca->crl_next_update);
+		" archive_counter = ?7,"
+		" crl = CASE WHEN ca.crl_number > ?8 THEN ca.crl ELSE ?9 END,"
+		" crl_next_update = CASE WHEN ca.crl_number > ?8"
+		"  THEN ca.crl_next_update ELSE ?10 END,"
+		" crl_number = CASE WHEN ca.crl_number > ?8"
+		"  THEN ca.crl_number ELSE ?8 END";
+	bool own;
+	int rc = db_tx_begin(db, &own);
 
-	return rc < 0 ? rc : 0;
+	if (rc)
+		return rc;
+	rc = db_run(db, sql, "tbtbtiIIbI", ca->name, (const void *)ca->cur_cert,
+		    ca->cur_cert_len, ca->cur_key, (const void *)ca->roll_cert,
+		    ca->roll_cert_len, ca->roll_key, (int)ca->rollover,
+		    (int64_t)ca->archive_counter, (int64_t)ca->crl_number,
+		    (const void *)ca->crl, ca->crl_len,
+		    (int64_t)ca->crl_next_update);
+	rc = rc < 0 ? rc : notify(db, ca->name);
+	return db_tx_end(db, own, rc);
+}
+
+int db_ca_set_crl(struct db *db, const char *name, const unsigned char *crl,
+		  size_t len, int64_t number, int64_t next_update)
+{
+	bool own;
+	int rc = db_tx_begin(db, &own);
+
+	if (rc)
+		return rc;
+	rc = db_run(db,
+		    "UPDATE ca SET crl = ?, crl_number = ?, crl_next_update = ?"
+		    " WHERE name = ? AND crl_number <= ?2",
+		    "bIIt", (const void *)crl, len, (int64_t)number,
+		    (int64_t)next_update, name);
+	if (rc == 0)
+		rc = -ESTALE;
+	rc = rc < 0 ? rc : notify(db, name);
+	return db_tx_end(db, own, rc);
 }
 
 void db_ca_free(struct db_ca *ca)

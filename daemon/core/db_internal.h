@@ -97,6 +97,12 @@ struct db_ops {
 	int (*commit_grouped)(struct db *db, bool *wrote);
 	void (*rollback_grouped)(struct db *db);
 	int (*sync)(struct db *db);
+	/*
+	 * Several nodes (issue 18), NULL for a single-box backend: wait up to
+	 * timeout_ms for another session's notification of a state change
+	 * (db_wait_change): 1 one came (or may have been missed), 0 none.
+	 */
+	int (*wait)(struct db *db, int timeout_ms);
 };
 
 extern const struct db_ops db_sqlite_ops;

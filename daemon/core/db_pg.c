@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ struct pg {
 	unsigned int gen;	/* bumped at each reconnect */
 	unsigned int next_name; /* prepared statements: s1, s2, ... */
 	bool down_logged;
+	unsigned int listen_gen; /* the session LISTEN ran on; 0 = none */
 };
 
 struct pg_stmt {
@@ -650,6 +652,56 @@ static void pg_close(struct db *db)
 	db->h = NULL;
 }
 
+/* ---- notifications (issue 18: state changes reach every node) ---- */
+
+/* Drain what the server sent: 1 if a notification on our channel came. */
+static int pg_drain(struct db *db)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (!PQconsumeInput(PG(db)->c))
+		return pg_down(db);
+	while ((n = PQnotifies(PG(db)->c))) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+/*
+ * Wait up to timeout_ms for a NOTIFY on channel `pkid`.  LISTEN runs again
+ * on every new session (after a reconnect); that wait answers 1 at once,
+ * since anything said while we were away is lost: the caller looks.
+ */
+static int pg_wait(struct db *db, int timeout_ms)
+{
+	struct pg *pg = PG(db);
+	struct pollfd pfd;
+	int rc = pg_alive(db);
+
+	if (rc)
+		return rc;
+	if (pg->listen_gen != pg->gen) {
+		rc = pg_exec_raw(db, "LISTEN pkid", NULL);
+		if (rc)
+			return rc;
+		pg->listen_gen = pg->gen;
+		return 1;
+	}
+	rc = pg_drain(db);
+	if (rc)
+		return rc;
+	pfd.fd = PQsocket(pg->c);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0)
+		return pg_down(db);
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	return rc ? pg_drain(db) : 0;
+}
+
 const struct db_ops db_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -670,4 +722,5 @@ const struct db_ops db_pg_ops = {
 	.version = pg_version,
 	.set_version = pg_set_version,
 	.check = pg_check,
+	.wait = pg_wait,
 };

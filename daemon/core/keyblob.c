@@ -161,6 +161,43 @@ out:
 	return ret;
 }
 
+int keyblob_import(struct pkiks *ks, struct db *db, const char *name,
+		   bool drop_orphan)
+{
+	struct pkiks_key_info info = {0};
+	struct db_keyblob kb = {0};
+	int have, ret;
+
+	have = pkiks_key_get(ks, name, &info);
+	if (have < 0 && have != -ENOENT)
+		return have;
+	ret = db_keyblob_get(db, name, &kb);
+	if (ret == -ENOENT && have == 0 && drop_orphan) {
+		ret = pkiks_key_delete(ks, name);
+		if (ret == 0)
+			pkid_log(LOG_NOTICE, "KEY_DROPPED",
+				 "key %s deleted from the keystore: the "
+				 "database holds no such key any more",
+				 name);
+		ret = ret ?: -ENOENT;
+	} else if (ret == -ENOENT && have == 0) {
+		keyblob_save(ks, db, name); /* logged if it fails */
+		ret = 0;
+	} else if (ret == 0 && !(have == 0 && same_pubkey(&kb, &info))) {
+		if (have == 0) {
+			pkid_log(LOG_NOTICE, "KEY_REPLACED",
+				 "key %s in the keystore is not the one the "
+				 "database holds: replaced from its blob",
+				 name);
+			ret = pkiks_key_delete(ks, name);
+		}
+		ret = ret ?: restore(ks, &kb);
+	}
+	db_keyblob_free(&kb);
+	free(info.pubkey);
+	return ret;
+}
+
 int keyblob_sync_all(struct pkiks *ks, struct db *db, const char *const *names,
 		     size_t n, const char **failed)
 {

@@ -36,6 +36,20 @@ int keyblob_sync(struct pkiks *ks, struct db *db, const char *name);
  * the first error other than -ENOENT; *failed (may be NULL) names it. */
 int keyblob_sync_all(struct pkiks *ks, struct db *db, const char *const *names,
 		     size_t n, const char **failed);
+/*
+ * On a database several nodes share (issue 18) the stored blob is the
+ * truth: every node's keystore holds its own copy of the CA's keys, and
+ * a node's copy may be older than what the leader did since (a promotion
+ * renamed NAME# to NAME).  A key the keystore lacks, or holds as another
+ * key than the blob's, is (re)placed from the blob: the operator gives
+ * every node's keystore the same KEK, so the blob one keystore wrapped
+ * opens in another, and no node ever sees the key in clear.  A keystore
+ * key without a blob is stored (as keyblob_sync does), unless
+ * @drop_orphan: then it is a leftover (a rollover key after the
+ * promotion another node made) and is deleted, -ENOENT.
+ */
+int keyblob_import(struct pkiks *ks, struct db *db, const char *name,
+		   bool drop_orphan);
 /* Delete keystore key @name and its blob; either missing is fine. */
 int keyblob_delete(struct pkiks *ks, struct db *db, const char *name);
 /* Keystore promote @name# -> @name, the stored blob with it (see .c). */

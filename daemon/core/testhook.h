@@ -15,7 +15,8 @@
  * creates $PKID_TEST_DIR/STEP.go (bounded: 60 s), so a test can make
  * something happen in the middle of it (a request during a promotion);
  * PKID_TEST_MARK_AT=STEP only creates STEP.reached (the test knows a
- * thread got there) and goes on.
+ * thread got there) and goes on.  Pause and mark take a comma-separated
+ * list of steps too.
  */
 #ifndef PKID_TESTHOOK_H
 #define PKID_TESTHOOK_H

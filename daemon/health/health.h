@@ -39,7 +39,13 @@ struct health_ca {
 	uint64_t granted, pending, rejected; /* enrollments by outcome */
 	uint64_t lat_count, lat_bucket[HEALTH_LAT_BUCKETS + 1];
 	double lat_sum;
+	/* several nodes on one database (issue 18); all 0 on SQLite */
+	bool shared, leader, db_connected;
+	char node[64];
+	uint64_t takeovers;
+	int nodes_alive; /* heartbeat within HEALTH_NODE_ALIVE_S */
 };
+#define HEALTH_NODE_ALIVE_S 10
 
 struct health_tp {
 	char name[PKID_CONF_NAME_MAX];

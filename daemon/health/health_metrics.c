@@ -65,6 +65,22 @@ static void ca_metrics(FILE *f, const struct health *h)
 	ca_gauge(f, "pkid_crl_next_update_seconds",
 		 "nextUpdate of the CA's published CRL (Unix time, 0: none).",
 		 c->name, (long long)c->crl_next);
+	if (c->shared) { /* several nodes on one database (issue 18) */
+		ca_gauge(f, "pkid_ca_leader",
+			 "1 when this node does the CA's scheduled work.",
+			 c->name, c->leader);
+		ca_gauge(f, "pkid_ca_nodes",
+			 "Nodes of the CA with a heartbeat in the last 10 s.",
+			 c->name, c->nodes_alive);
+		ca_gauge(f, "pkid_database_connected",
+			 "1 when this node's database session answers.",
+			 c->name, c->db_connected);
+		head(f, "pkid_ca_takeovers_total", "counter",
+		     "Times this node became the CA's leader.");
+		fputs("pkid_ca_takeovers_total{ca=\"", f);
+		label(f, c->name);
+		fprintf(f, "\"} %llu\n", (unsigned long long)c->takeovers);
+	}
 	head(f, "pkid_enrollments_total", "counter",
 	     "Enrollment requests (PKCSReq, RenewalReq) by outcome.");
 	for (size_t i = 0; i < 3; i++) {

@@ -37,6 +37,7 @@ static json_t *ca_json(const struct health *h, struct ctl_reply *reply)
 	const struct health_ca *c = &h->ca;
 	char end[32], roll[32], crl[32];
 	int64_t left = c->not_after ? c->not_after - h->now : 0;
+	json_t *o;
 
 	pkid_iso_time(c->not_after, end, sizeof(end));
 	pkid_iso_time(c->not_after ? c->not_after - c->window : 0, roll, sizeof(roll));
@@ -49,14 +50,29 @@ static json_t *ca_json(const struct health *h, struct ctl_reply *reply)
 			 c->shutdown ? "no (shutdown)" : c->running ? "yes" : "no",
 			 end, (long long)left, roll,
 			 c->rollover_ready ? "ready" : "none", crl);
+	if (c->shared)
+		ctl_reply_printf(reply,
+				 "    Node %s: %s, database %s, %d node(s) "
+				 "alive\n",
+				 c->node, c->leader ? "leader" : "follower",
+				 c->db_connected ? "connected" : "lost",
+				 c->nodes_alive);
 	risks_text(reply, &h->ca_item);
-	return json_pack("{s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:b, s:s}",
-			 "name", c->name, "status", status(&h->ca_item),
-			 "risks", risks_json(&h->ca_item), "running",
-			 c->running, "not_after", end, "seconds_left",
-			 (json_int_t)left, "rollover_window_from", roll,
-			 "rollover_ready", c->rollover_ready,
-			 "crl_next_update", crl);
+	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:I, s:s, s:b, s:s}", "name",
+		      c->name, "status", status(&h->ca_item), "risks",
+		      risks_json(&h->ca_item), "running", c->running,
+		      "not_after", end, "seconds_left", (json_int_t)left,
+		      "rollover_window_from", roll, "rollover_ready",
+		      c->rollover_ready, "crl_next_update", crl);
+	if (o && c->shared)
+		json_object_set_new(
+			o, "cluster",
+			json_pack("{s:s, s:s, s:b, s:i, s:I}", "node", c->node,
+				  "role", c->leader ? "leader" : "follower",
+				  "database_connected", c->db_connected,
+				  "nodes_alive", c->nodes_alive, "takeovers",
+				  (json_int_t)c->takeovers));
+	return o;
 }
 
 static json_t *tp_json(const struct health *h, size_t i,

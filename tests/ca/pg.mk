@@ -27,3 +27,13 @@ check-pg-two-nodes: $(CA_E2E_DEPS)
 	timeout 300 tests/ca/pg_nodes.sh
 
 CHECKS += check-ca-pg $(PG_CA_E2E:%=check-pg-ca-%) check-pg-two-nodes
+
+# check-pg-ha: three nodes, each its own pkiksd (one KEK file), one
+# PostgreSQL: leadership and takeover after kill -9 during shadow
+# generation and promotion, state on every node, PostgreSQL restarted
+# during an enrollment storm (tests/ca/pg_ha.sh).
+.PHONY: check-pg-ha
+check-pg-ha: $(CA_E2E_DEPS)
+	timeout 420 tests/ca/pg_ha.sh
+
+CHECKS += check-pg-ha

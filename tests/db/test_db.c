@@ -862,6 +862,113 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
+/*
+ * Several nodes (issue 18): a CRL written alone never goes back and
+ * never touches the rollover columns; a whole-row put keeps a newer CRL;
+ * the stamp moves with each; heartbeat rows; leadership (SQLite: always;
+ * PostgreSQL: one session of two, the other's once the first is closed).
+ */
+static int count_node(const struct db_node *n, void *arg)
+{
+	int *count = arg;
+
+	(*count)++;
+	CU_ASSERT_STRING_EQUAL(n->server, "ROOTCA");
+	return 0;
+}
+
+static void test_nodes(void)
+{
+	struct db *db = fresh_db(), *other = NULL;
+	unsigned char cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	unsigned char crl9[] = {0x30, 0x01, 0x09}, crl8[] = {0x30, 0x01, 0x08};
+	struct db_ca ca = {.name = "ROOTCA",
+			   .cur_cert = cert,
+			   .cur_cert_len = sizeof(cert),
+			   .cur_key = "ROOTCA",
+			   .crl_number = 7};
+	struct db_node n = {.name = "h:1",
+			    .server = "ROOTCA",
+			    .leader = true,
+			    .started = 100,
+			    .heartbeat = 200,
+			    .pid = 42};
+	struct db_ca_stamp s1, s2;
+	struct db_ca got;
+	bool lead = false, lead2 = true;
+	int64_t gone = -1;
+	int count = 0;
+
+	CU_ASSERT_EQUAL(db_ca_stamp(db, "ROOTCA", &s1), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s1), 0);
+	CU_ASSERT_EQUAL(s1.crl_number, 7);
+	CU_ASSERT_EQUAL(s1.cur_len, sizeof(cert));
+	CU_ASSERT_EQUAL(db_ca_set_crl(db, "ROOTCA", crl9, sizeof(crl9), 9, 500),
+			0);
+	CU_ASSERT_EQUAL(db_ca_set_crl(db, "ROOTCA", crl8, sizeof(crl8), 8, 400),
+			-ESTALE);
+	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s2), 0);
+	CU_ASSERT_EQUAL(s2.crl_number, 9);
+	/* a row read before CRL 9, its rollover step moved on, put whole */
+	ca.rollover = DB_ROLLOVER_KEY_MADE;
+	snprintf(ca.roll_key, sizeof(ca.roll_key), "ROOTCA#");
+	CU_ASSERT_EQUAL_FATAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL_FATAL(db_ca_get(db, "ROOTCA", &got), 0);
+	CU_ASSERT_EQUAL(got.crl_number, 9);
+	CU_ASSERT_EQUAL(got.crl_next_update, 500);
+	CU_ASSERT_EQUAL(got.crl_len, sizeof(crl9));
+	CU_ASSERT_EQUAL(got.rollover, DB_ROLLOVER_KEY_MADE);
+	db_ca_free(&got);
+	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s1), 0);
+	CU_ASSERT_EQUAL(s1.rollover, DB_ROLLOVER_KEY_MADE);
+	CU_ASSERT_STRING_EQUAL(s1.roll_key, "ROOTCA#");
+
+	CU_ASSERT_EQUAL(db_node_beat(db, &n), 0);
+	n.heartbeat = 300; /* the same node again: one row */
+	CU_ASSERT_EQUAL(db_node_beat(db, &n), 0);
+	snprintf(n.name, sizeof(n.name), "h:2");
+	n.heartbeat = 10;
+	CU_ASSERT_EQUAL(db_node_beat(db, &n), 0);
+	CU_ASSERT_EQUAL(db_node_foreach(db, "ROOTCA", count_node, &count), 0);
+	CU_ASSERT_EQUAL(count, 2);
+	CU_ASSERT_EQUAL(db_node_prune(db, 100, &gone), 0);
+	CU_ASSERT_EQUAL(gone, 1);
+	count = 0;
+	CU_ASSERT_EQUAL(db_node_foreach(db, "ROOTCA", count_node, &count), 0);
+	CU_ASSERT_EQUAL(count, 1);
+
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0);
+	CU_ASSERT_TRUE(lead);
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0); /* still */
+	CU_ASSERT_TRUE(lead);
+	CU_ASSERT_EQUAL_FATAL(db_open(&other, path), 0);
+	CU_ASSERT_EQUAL(db_lead_try(other, "ROOTCA", &lead2), 0);
+	CU_ASSERT_EQUAL(lead2, !pg_url); /* SQLite: one node, always */
+	CU_ASSERT_EQUAL(db_lead_try(other, "SUBCA", &lead2), 0);
+	CU_ASSERT_TRUE(lead2); /* another CA, another lock */
+	CU_ASSERT_EQUAL(db_lead_release(db), 0);
+	CU_ASSERT_EQUAL(db_lead_try(other, "ROOTCA", &lead2), 0);
+	CU_ASSERT_TRUE(lead2); /* given back: the other session's now */
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0);
+	CU_ASSERT_EQUAL(lead, !pg_url);
+	CU_ASSERT_EQUAL(db_lead_release(other), 0);
+	CU_ASSERT_EQUAL(db_lead_try(db, "ROOTCA", &lead), 0);
+	CU_ASSERT_TRUE(lead);
+	db_close(db);
+	/* The server frees a closed session's locks when its backend exits,
+	 * just after: bounded, 200 x 10 ms. */
+	for (int i = 0; i < 200; i++) {
+		CU_ASSERT_EQUAL(db_lead_try(other, "ROOTCA", &lead2), 0);
+		if (lead2)
+			break;
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+	CU_ASSERT_TRUE(lead2); /* the session ended: the lock is free */
+	CU_ASSERT_EQUAL(db_shared(other), pg_url != NULL);
+	db_close(other);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -876,6 +983,7 @@ int main(void)
 		{"one-time passwords, race", test_otp_race},
 		{"trustpoint state", test_trustpoint},
 		{"transactions", test_transactions},
+		{"nodes: CRL alone, stamp, heartbeats, leadership", test_nodes},
 	};
 	/* group commit syncs SQLite's WAL file; PostgreSQL commits durably
 	 * (db_begin_grouped is db_begin there) */
