@@ -419,6 +419,33 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 			 s->name, s->name);
 }
 
+/*
+ * An ECDSA CA key signs; it cannot decrypt.  SCEP's request envelope is
+ * RSA key transport to the CA/RA certificate (RFC 8894 §3.1), so the RA
+ * must stay RSA.  A sub-cs's CA key is enrolled through the trustpoint
+ * of its name, which makes an RSA key: an ECDSA sub-CA is not served yet.
+ */
+static void check_ec_server(struct parser *p,
+			    const struct pkid_server_config *s)
+{
+	if (!s->ec_bits)
+		return;
+	p->line = s->ec_line;
+	if (s->ra_mode == PKID_RA_NONE)
+		conf_err(p,
+			 "crypto pki server %s: eckeypair needs the RA "
+			 "(ra-certificate auto): in single-key mode the CA key "
+			 "decrypts SCEP's envelope, which is RSA key transport, "
+			 "and an ECDSA key cannot",
+			 s->name);
+	else if (s->mode == PKID_MODE_SUB_CS)
+		conf_err(p,
+			 "crypto pki server %s: eckeypair with mode sub-cs is "
+			 "not served yet (the sub-CA's key is enrolled as RSA)",
+			 s->name);
+	p->line = s->line;
+}
+
 static void check_server(struct parser *p, const struct pkid_server_config *s)
 {
 	const struct pkid_config *cfg = p->cfg;
@@ -439,6 +466,7 @@ static void check_server(struct parser *p, const struct pkid_server_config *s)
 			 "trustpoint",
 			 s->name, s->grant_auto_tp);
 	check_sub_cs(p, s);
+	check_ec_server(p, s);
 }
 
 static void check_trustpoint(struct parser *p,

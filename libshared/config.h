@@ -169,6 +169,12 @@ struct pkid_server_config {
 	 * (a DNS name or an IP address; "" = the hostname) */
 	bool est;
 	char est_tls_name[PKID_CONF_NAME_MAX];
+	/* eckeypair [NAME] 256|384 (IOS names the CA key after the server):
+	 * the CA key is ECDSA P-256 or P-384 instead of RSA 2048; 0 = RSA.
+	 * Locked once the CA exists, like hash; needs the RA (SCEP's envelope
+	 * is RSA key transport).  ec_line: its line, for pkid -t. */
+	unsigned int ec_bits;
+	unsigned int ec_line;
 };
 
 /* crypto pki trustpoint TP — ROLLOVER.md §4 */
@@ -186,6 +192,10 @@ struct pkid_trustpoint_config {
 
 	char rsakeypair[PKID_CONF_NAME_MAX]; /* default: the trustpoint name */
 	unsigned int rsa_bits;		     /* default 2048 */
+	/* eckeypair LABEL [256|384] (IOS): the key named rsakeypair[] is
+	 * ECDSA P-256/P-384; 0 = RSA of rsa_bits.  The last of rsakeypair
+	 * and eckeypair wins, as on IOS. */
+	unsigned int ec_bits;
 
 	bool auto_enroll;
 	unsigned int auto_enroll_pct; /* default 100 when given without PCT */

@@ -85,6 +85,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " issuer-name %s\n", s->issuer_name);
 	if (s->hash != PKID_HASH_SHA256)
 		fprintf(out, " hash %s\n", pkid_hash_alg_name(s->hash));
+	if (s->ec_bits)
+		fprintf(out, " eckeypair %s %u\n", s->name, s->ec_bits);
 	if (s->lifetime_ca_cert != 1095LL * PKID_DAY)
 		print_days(out, "lifetime ca-certificate", s->lifetime_ca_cert);
 	if (s->lifetime_cert != 365LL * PKID_DAY)
@@ -177,7 +179,9 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 		fprintf(out, " subject-alt-name %s\n", t->subject_alt_name);
 	if (t->password[0])
 		fprintf(out, " password 0 %s\n", secret(t->password, flags));
-	if (strcmp(t->rsakeypair, t->name) || t->rsa_bits != 2048)
+	if (t->ec_bits)
+		fprintf(out, " eckeypair %s %u\n", t->rsakeypair, t->ec_bits);
+	else if (strcmp(t->rsakeypair, t->name) || t->rsa_bits != 2048)
 		fprintf(out, " rsakeypair %s %u\n", t->rsakeypair, t->rsa_bits);
 	if (t->auto_enroll)
 		fprintf(out, " auto-enroll %u%s\n", t->auto_enroll_pct,
@@ -286,7 +290,8 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&
 	       SAME_STR(password) && SAME(ra_mode) && SAME(legacy_des) &&
-	       SAME(mode) && SAME(est) && SAME_STR(est_tls_name);
+	       SAME(mode) && SAME(est) && SAME_STR(est_tls_name) &&
+	       SAME(ec_bits);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
@@ -296,7 +301,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 	       SAME_STR(subject_name) && SAME(serial_number) &&
 	       SAME(ip_address) && SAME_STR(ip_address_value) &&
 	       SAME_STR(subject_alt_name) && SAME_STR(password) &&
-	       SAME_STR(rsakeypair) && SAME(rsa_bits) && SAME(auto_enroll) &&
+	       SAME_STR(rsakeypair) && SAME(rsa_bits) && SAME(ec_bits) &&
+	       SAME(auto_enroll) &&
 	       SAME(auto_enroll_pct) && SAME(auto_enroll_regenerate) &&
 	       SAME(retry_count) && SAME(retry_period_min) &&
 	       SAME(retry_max_period_min) && SAME(revocation_check) &&
@@ -431,5 +437,7 @@ const char *pkid_server_locked_change(const struct pkid_server_config *old,
 		return "issuer-name";
 	if (old->mode != new->mode)
 		return "mode";
+	if (old->ec_bits != new->ec_bits)
+		return "eckeypair";
 	return NULL;
 }

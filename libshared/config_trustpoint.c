@@ -168,6 +168,31 @@ static int tp_rsakeypair(struct parser *p, const struct cmdline *c)
 		return -EINVAL;
 	}
 	t->rsa_bits = bits;
+	t->ec_bits = 0;
+	return 0;
+}
+
+/* eckeypair LABEL [256|384] (IOS): the trustpoint's key is ECDSA */
+static int tp_eckeypair(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+	unsigned long bits = 256;
+
+	snprintf(t->rsakeypair, sizeof(t->rsakeypair), "%s", t->name);
+	t->rsa_bits = 2048;
+	t->ec_bits = 0;
+	if (c->neg)
+		return 0;
+	if (conf_name(p, c, 0, t->rsakeypair) || conf_no_more(p, c, 2))
+		return -EINVAL;
+	if (c->argc == 2 &&
+	    (conf_parse_uint(c->argv[1], 256, 384, &bits) ||
+	     (bits != 256 && bits != 384))) {
+		conf_err(p, "'%s': expected key size 256 or 384, got '%s'",
+			 c->name, c->argv[1]);
+		return -EINVAL;
+	}
+	t->ec_bits = bits;
 	return 0;
 }
 
@@ -302,6 +327,7 @@ const struct cmd conf_trustpoint_cmds[] = {
 	{{"subject-alt-name"}, tp_san},
 	{{"password"}, tp_password},
 	{{"rsakeypair"}, tp_rsakeypair},
+	{{"eckeypair"}, tp_eckeypair},
 	{{"auto-enroll"}, tp_auto_enroll},
 	{{"revocation-check"}, tp_revocation_check},
 	{{"fingerprint"}, tp_fingerprint},
