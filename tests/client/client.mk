@@ -24,3 +24,11 @@ CHECKS += $(CLIENT_E2E:%=check-client-%)
 .PHONY: $(CLIENT_E2E:%=check-client-%)
 $(CLIENT_E2E:%=check-client-%): check-client-%: $(CLIENT_E2E_DEPS)
 	timeout 300 tests/client/$*.sh
+
+# check-client-rollover-ecdsa: the SHADOW path above against an ECDSA
+# P-256 CA (eckeypair, RSA RA): pkid's RSA trustpoint renews, enrolls
+# under the rollover CA and switches at its end (openssl verify -attime).
+CHECKS += check-client-rollover-ecdsa
+.PHONY: check-client-rollover-ecdsa
+check-client-rollover-ecdsa: $(CLIENT_E2E_DEPS)
+	CA_EC=256 timeout 300 tests/client/rollover.sh
