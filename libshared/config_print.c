@@ -74,6 +74,23 @@ static const char *secret(const char *pw, unsigned int flags)
 	return flags & PKID_PRINT_HIDE_SECRETS ? "<hidden>" : pw;
 }
 
+const char *pkid_revcheck_name(enum pkid_revocation_check r)
+{
+	switch (r) {
+	case PKID_REVCHECK_NONE:
+		return "none";
+	case PKID_REVCHECK_OCSP:
+		return "ocsp";
+	case PKID_REVCHECK_OCSP_CRL:
+		return "ocsp crl";
+	case PKID_REVCHECK_CRL_OCSP:
+		return "crl ocsp";
+	case PKID_REVCHECK_CRL:
+	default:
+		return "crl";
+	}
+}
+
 static void print_server(FILE *out, const struct pkid_server_config *s,
 			 unsigned int flags)
 {
@@ -187,7 +204,8 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 		fprintf(out, " auto-enroll %u%s\n", t->auto_enroll_pct,
 			t->auto_enroll_regenerate ? " regenerate" : "");
 	if (t->revocation_check != PKID_REVCHECK_CRL)
-		fprintf(out, " revocation-check none\n");
+		fprintf(out, " revocation-check %s\n",
+			pkid_revcheck_name(t->revocation_check));
 	if (t->fingerprint[0])
 		fprintf(out, " fingerprint %s\n", t->fingerprint);
 	if (t->export_path[0])
@@ -197,6 +215,10 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 			t->export_shadow_path);
 	if (t->crl_export_path[0])
 		fprintf(out, " crl export %s\n", t->crl_export_path);
+	if (t->ocsp_url[0])
+		fprintf(out, " ocsp url %s\n", t->ocsp_url);
+	if (t->ocsp_export_path[0])
+		fprintf(out, " ocsp export %s\n", t->ocsp_export_path);
 	if (t->on_change[0])
 		fprintf(out, " on-change %s\n", t->on_change);
 }
@@ -308,7 +330,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 	       SAME(retry_max_period_min) && SAME(revocation_check) &&
 	       SAME_STR(fingerprint) && SAME_STR(export_path) &&
 	       SAME_STR(export_shadow_path) && SAME_STR(on_change) &&
-	       SAME_STR(crl_export_path);
+	       SAME_STR(crl_export_path) && SAME_STR(ocsp_url) &&
+	       SAME_STR(ocsp_export_path);
 }
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)
