@@ -506,6 +506,13 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	int ret;
 
 	*why = NULL;
+	/* pkid -t refuses `ra-certificate none` with eckeypair; `pkid -m
+	 * single` is a command-line choice, so it is refused here. */
+	if (ca->cfg.ec_bits && ca->key_mode == CA_KEY_MODE_SINGLE) {
+		*why = "eckeypair needs the RA: in single-key mode (pkid -m "
+		       "single) the CA key decrypts SCEP's RSA envelope";
+		return -EINVAL;
+	}
 	ret = ca_open_stores(ca);
 	if (ret < 0) {
 		*why = "cannot open the keystore or the database";

@@ -1,5 +1,6 @@
 #!/bin/bash
 # check-ca-ecdsa: an ECDSA CA key (`eckeypair`, issue 20) beside the RSA RA.
+#  - pkid -m single with eckeypair: the CA does not start, and says why;
 #  - pkid -t refuses what pkid cannot serve, at the eckeypair line:
 #    single-key mode (the CA key would decrypt SCEP's RSA envelope), a
 #    label other than the server's, a size other than 256/384, mode sub-cs;
@@ -39,6 +40,18 @@ echo "ok: pkid -t refuses single-key mode, another label, size 521, sub-cs (FILE
 
 CA_EC=384 ca_conf "grant auto"
 cp "$T/pkid.conf" "$T/ec.conf"
+# pkid -m single is a command-line choice: the CA refuses to start.
+CA_WAIT=GetCACaps ca_start -m single
+for i in $(seq 1 300); do
+	grep -q "eckeypair needs the RA" "$T/pkid.log" && break
+	sleep 0.1
+done
+grep -q "eckeypair needs the RA: in single-key mode (pkid -m single)" "$T/pkid.log" ||
+	fail "pkid -m single with eckeypair: no reason logged"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL?operation=GetCACert")
+[ "$code" = 503 ] || fail "an ECDSA CA started in single-key mode (HTTP $code)"
+ca_kill TERM || fail "SIGTERM"
+echo "ok: pkid -m single with eckeypair: the CA stays down, with the reason"
 ca_start
 sw_scepca
 CA_EC=384 ca_key_want "$T/ca.pem"
