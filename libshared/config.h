@@ -78,10 +78,31 @@ enum pkid_archive_format {
 	PKID_ARCHIVE_PEM,
 };
 
+/*
+ * revocation-check METHOD [METHOD] (IOS): crl, none, ocsp, and the
+ * orders `ocsp crl` / `crl ocsp`.  pkid checks no peers itself: each
+ * listed method is kept fresh for the consumers (the CRL by tp_crl.c, the
+ * identity's OCSP response by tp_ocsp.c), and the order is theirs.
+ */
 enum pkid_revocation_check {
 	PKID_REVCHECK_CRL = 0,
 	PKID_REVCHECK_NONE,
+	PKID_REVCHECK_OCSP,
+	PKID_REVCHECK_OCSP_CRL,
+	PKID_REVCHECK_CRL_OCSP,
 };
+
+static inline bool pkid_revcheck_crl(enum pkid_revocation_check r)
+{
+	return r == PKID_REVCHECK_CRL || r == PKID_REVCHECK_OCSP_CRL ||
+	       r == PKID_REVCHECK_CRL_OCSP;
+}
+
+static inline bool pkid_revcheck_ocsp(enum pkid_revocation_check r)
+{
+	return r == PKID_REVCHECK_OCSP || r == PKID_REVCHECK_OCSP_CRL ||
+	       r == PKID_REVCHECK_CRL_OCSP;
+}
 
 /*
  * ra-certificate auto|none: which key decrypts and signs SCEP replies,
@@ -176,7 +197,16 @@ struct pkid_server_config {
 	 * (a DNS name or an IP address; "" = the hostname) */
 	bool est;
 	char est_tls_name[PKID_CONF_NAME_MAX];
+	/* eckeypair [NAME] 256|384 (IOS names the CA key after the server):
+	 * the CA key is ECDSA P-256 or P-384 instead of RSA 2048; 0 = RSA.
+	 * Locked once the CA exists, like hash; needs the RA (SCEP's envelope
+	 * is RSA key transport).  ec_line: its line, for pkid -t. */
+	unsigned int ec_bits;
+	unsigned int ec_line;
 };
+
+/* "crl", "none", "ocsp", "ocsp crl", "crl ocsp" */
+const char *pkid_revcheck_name(enum pkid_revocation_check r);
 
 /* crypto pki trustpoint TP — ROLLOVER.md §4 */
 struct pkid_trustpoint_config {
@@ -197,6 +227,11 @@ struct pkid_trustpoint_config {
 
 	char rsakeypair[PKID_CONF_NAME_MAX]; /* default: the trustpoint name */
 	unsigned int rsa_bits;		     /* default 2048 */
+	/* eckeypair LABEL [256|384] (IOS): the key named rsakeypair[] is
+	 * ECDSA P-256/P-384; 0 = RSA of rsa_bits.  The last of rsakeypair
+	 * and eckeypair wins, as on IOS. */
+	unsigned int ec_bits;
+	unsigned int ec_line; /* its line, for pkid -t */
 
 	bool auto_enroll;
 	unsigned int auto_enroll_pct; /* default 100 when given without PCT */
@@ -213,6 +248,11 @@ struct pkid_trustpoint_config {
 	char export_path[PKID_CONF_PATH_MAX];
 	char export_shadow_path[PKID_CONF_PATH_MAX];
 	char crl_export_path[PKID_CONF_PATH_MAX]; /* `crl export PATH` */
+	/* revocation-check ocsp (tp_ocsp.c): `ocsp url URL` (IOS; "" = the
+	 * identity's AIA OCSP URL) and `ocsp export PATH` (ours: the
+	 * identity's verified OCSP response, DER, for stapling) */
+	char ocsp_url[PKID_CONF_URL_MAX];
+	char ocsp_export_path[PKID_CONF_PATH_MAX];
 	char on_change[PKID_CONF_CMD_MAX];
 };
 

@@ -74,6 +74,23 @@ static const char *secret(const char *pw, unsigned int flags)
 	return flags & PKID_PRINT_HIDE_SECRETS ? "<hidden>" : pw;
 }
 
+const char *pkid_revcheck_name(enum pkid_revocation_check r)
+{
+	switch (r) {
+	case PKID_REVCHECK_NONE:
+		return "none";
+	case PKID_REVCHECK_OCSP:
+		return "ocsp";
+	case PKID_REVCHECK_OCSP_CRL:
+		return "ocsp crl";
+	case PKID_REVCHECK_CRL_OCSP:
+		return "crl ocsp";
+	case PKID_REVCHECK_CRL:
+	default:
+		return "crl";
+	}
+}
+
 static void print_server(FILE *out, const struct pkid_server_config *s,
 			 unsigned int flags)
 {
@@ -85,6 +102,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " issuer-name %s\n", s->issuer_name);
 	if (s->hash != PKID_HASH_SHA256)
 		fprintf(out, " hash %s\n", pkid_hash_alg_name(s->hash));
+	if (s->ec_bits)
+		fprintf(out, " eckeypair %s %u\n", s->name, s->ec_bits);
 	if (s->lifetime_ca_cert != 1095LL * PKID_DAY)
 		print_days(out, "lifetime ca-certificate", s->lifetime_ca_cert);
 	if (s->lifetime_cert != 365LL * PKID_DAY)
@@ -181,13 +200,16 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 		fprintf(out, " subject-alt-name %s\n", t->subject_alt_name);
 	if (t->password[0])
 		fprintf(out, " password 0 %s\n", secret(t->password, flags));
-	if (strcmp(t->rsakeypair, t->name) || t->rsa_bits != 2048)
+	if (t->ec_bits)
+		fprintf(out, " eckeypair %s %u\n", t->rsakeypair, t->ec_bits);
+	else if (strcmp(t->rsakeypair, t->name) || t->rsa_bits != 2048)
 		fprintf(out, " rsakeypair %s %u\n", t->rsakeypair, t->rsa_bits);
 	if (t->auto_enroll)
 		fprintf(out, " auto-enroll %u%s\n", t->auto_enroll_pct,
 			t->auto_enroll_regenerate ? " regenerate" : "");
 	if (t->revocation_check != PKID_REVCHECK_CRL)
-		fprintf(out, " revocation-check none\n");
+		fprintf(out, " revocation-check %s\n",
+			pkid_revcheck_name(t->revocation_check));
 	if (t->fingerprint[0])
 		fprintf(out, " fingerprint %s\n", t->fingerprint);
 	if (t->export_path[0])
@@ -197,6 +219,10 @@ static void print_trustpoint(FILE *out, const struct pkid_trustpoint_config *t,
 			t->export_shadow_path);
 	if (t->crl_export_path[0])
 		fprintf(out, " crl export %s\n", t->crl_export_path);
+	if (t->ocsp_url[0])
+		fprintf(out, " ocsp url %s\n", t->ocsp_url);
+	if (t->ocsp_export_path[0])
+		fprintf(out, " ocsp export %s\n", t->ocsp_export_path);
 	if (t->on_change[0])
 		fprintf(out, " on-change %s\n", t->on_change);
 }
@@ -291,7 +317,8 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&
 	       SAME_STR(password) && SAME(ra_mode) && SAME(legacy_des) &&
-	       SAME(mode) && SAME(est) && SAME_STR(est_tls_name);
+	       SAME(mode) && SAME(est) && SAME_STR(est_tls_name) &&
+	       SAME(ec_bits);
 }
 
 bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
@@ -302,13 +329,15 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 	       SAME_STR(subject_name) && SAME(serial_number) &&
 	       SAME(ip_address) && SAME_STR(ip_address_value) &&
 	       SAME_STR(subject_alt_name) && SAME_STR(password) &&
-	       SAME_STR(rsakeypair) && SAME(rsa_bits) && SAME(auto_enroll) &&
+	       SAME_STR(rsakeypair) && SAME(rsa_bits) && SAME(ec_bits) &&
+	       SAME(auto_enroll) &&
 	       SAME(auto_enroll_pct) && SAME(auto_enroll_regenerate) &&
 	       SAME(retry_count) && SAME(retry_period_min) &&
 	       SAME(retry_max_period_min) && SAME(revocation_check) &&
 	       SAME_STR(fingerprint) && SAME_STR(export_path) &&
 	       SAME_STR(export_shadow_path) && SAME_STR(on_change) &&
-	       SAME_STR(crl_export_path);
+	       SAME_STR(crl_export_path) && SAME_STR(ocsp_url) &&
+	       SAME_STR(ocsp_export_path);
 }
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)
@@ -437,5 +466,7 @@ const char *pkid_server_locked_change(const struct pkid_server_config *old,
 		return "issuer-name";
 	if (old->mode != new->mode)
 		return "mode";
+	if (old->ec_bits != new->ec_bits)
+		return "eckeypair";
 	return NULL;
 }

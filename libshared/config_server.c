@@ -366,6 +366,45 @@ static int srv_ra_certificate(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/*
+ * eckeypair [NAME] [256|384]: an ECDSA CA key (P-256 by default).  IOS
+ * names the CA's key after the server, and so does pkid: a NAME, when
+ * given, must be the server's.
+ */
+static int srv_eckeypair(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+	unsigned long bits = 256;
+	int i = 0;
+
+	s->ec_bits = 0;
+	s->ec_line = p->line;
+	if (c->neg)
+		return 0;
+	if (conf_no_more(p, c, 2))
+		return -EINVAL;
+	if (c->argc > 0 && !isdigit((unsigned char)c->argv[0][0])) {
+		if (strcmp(c->argv[0], s->name)) {
+			conf_err(p,
+				 "'%s': the CA key is named after the server: "
+				 "expected %s, got '%s'",
+				 c->name, s->name, c->argv[0]);
+			return -EINVAL;
+		}
+		i = 1;
+	} else if (c->argc > 1) {
+		return conf_no_more(p, c, 1);
+	}
+	if (c->argc > i && (conf_parse_uint(c->argv[i], 256, 384, &bits) ||
+			    (bits != 256 && bits != 384))) {
+		conf_err(p, "'%s': expected key size 256 or 384, got '%s'",
+			 c->name, c->argv[i]);
+		return -EINVAL;
+	}
+	s->ec_bits = bits;
+	return 0;
+}
+
 /* mode sub-cs: the CA certificate from the parent (trustpoint NAME);
  * mode ra: a registration authority in front of it */
 static int srv_mode(struct parser *p, const struct cmdline *c)
@@ -455,6 +494,7 @@ int conf_exit_block(struct parser *p, const struct cmdline *c)
 const struct cmd conf_server_cmds[] = {
 	{{"issuer-name"}, srv_issuer_name},
 	{{"hash"}, srv_hash},
+	{{"eckeypair"}, srv_eckeypair},
 	{{"lifetime", "ca-certificate"}, srv_lifetime_ca},
 	{{"lifetime", "certificate"}, srv_lifetime_cert},
 	{{"lifetime", "crl"}, srv_lifetime_crl},

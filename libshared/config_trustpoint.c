@@ -178,6 +178,32 @@ static int tp_rsakeypair(struct parser *p, const struct cmdline *c)
 		return -EINVAL;
 	}
 	t->rsa_bits = bits;
+	t->ec_bits = 0;
+	return 0;
+}
+
+/* eckeypair LABEL [256|384] (IOS): the trustpoint's key is ECDSA */
+static int tp_eckeypair(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+	unsigned long bits = 256;
+
+	snprintf(t->rsakeypair, sizeof(t->rsakeypair), "%s", t->name);
+	t->rsa_bits = 2048;
+	t->ec_bits = 0;
+	if (c->neg)
+		return 0;
+	if (conf_name(p, c, 0, t->rsakeypair) || conf_no_more(p, c, 2))
+		return -EINVAL;
+	if (c->argc == 2 &&
+	    (conf_parse_uint(c->argv[1], 256, 384, &bits) ||
+	     (bits != 256 && bits != 384))) {
+		conf_err(p, "'%s': expected key size 256 or 384, got '%s'",
+			 c->name, c->argv[1]);
+		return -EINVAL;
+	}
+	t->ec_bits = bits;
+	t->ec_line = p->line;
 	return 0;
 }
 
@@ -211,21 +237,59 @@ static int tp_auto_enroll(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/*
+ * revocation-check crl|none|ocsp [crl|none|ocsp]: IOS lists up to three
+ * methods tried in order; pkid keeps CRL and/or OCSP fresh for the
+ * consumers, so a trailing `none` (IOS: accept when the others fail)
+ * changes nothing here and is accepted.
+ */
 static int tp_revocation_check(struct parser *p, const struct cmdline *c)
 {
-	static const char *const how[] = {"crl", "none", NULL};
+	enum { CRL, NONE, OCSP };
+	static const char *const how[] = {"crl", "none", "ocsp", NULL};
 	struct pkid_trustpoint_config *t = cur_tp(p);
-	int k;
+	int k, k2 = -1;
 
-	if (c->neg) {
-		t->revocation_check = PKID_REVCHECK_CRL;
+	t->revocation_check = PKID_REVCHECK_CRL;
+	if (c->neg)
 		return 0;
-	}
 	k = conf_keyword(p, c, 0, how);
-	if (k < 0 || conf_no_more(p, c, 1))
+	if (k < 0 || conf_no_more(p, c, 2))
 		return -EINVAL;
-	t->revocation_check = (enum pkid_revocation_check)k;
+	if (c->argc == 2 && (k2 = conf_keyword(p, c, 1, how)) < 0)
+		return -EINVAL;
+	if (k == k2 || (k == NONE && c->argc == 2)) {
+		conf_err(p, "'%s': %s after %s", c->name, c->argv[1],
+			 c->argv[0]);
+		return -EINVAL;
+	}
+	if (k == CRL)
+		t->revocation_check =
+			k2 == OCSP ? PKID_REVCHECK_CRL_OCSP : PKID_REVCHECK_CRL;
+	else if (k == OCSP)
+		t->revocation_check =
+			k2 == CRL ? PKID_REVCHECK_OCSP_CRL : PKID_REVCHECK_OCSP;
+	else
+		t->revocation_check = PKID_REVCHECK_NONE;
 	return 0;
+}
+
+/* ocsp url URL (IOS): the responder for revocation-check ocsp */
+static int tp_ocsp_url(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+
+	memset(t->ocsp_url, 0, sizeof(t->ocsp_url));
+	return c->neg ? 0 : conf_url(p, c, 0, t->ocsp_url);
+}
+
+/* ocsp export PATH (ours): the identity's OCSP response, DER */
+static int tp_ocsp_export(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_trustpoint_config *t = cur_tp(p);
+
+	memset(t->ocsp_export_path, 0, sizeof(t->ocsp_export_path));
+	return c->neg ? 0 : conf_path(p, c, 0, t->ocsp_export_path);
 }
 
 /* Hex digits, ':' or ' ' separators allowed; MD5/SHA-1/SHA-2 lengths. */
@@ -313,12 +377,15 @@ const struct cmd conf_trustpoint_cmds[] = {
 	{{"subject-alt-name"}, tp_san},
 	{{"password"}, tp_password},
 	{{"rsakeypair"}, tp_rsakeypair},
+	{{"eckeypair"}, tp_eckeypair},
 	{{"auto-enroll"}, tp_auto_enroll},
 	{{"revocation-check"}, tp_revocation_check},
 	{{"fingerprint"}, tp_fingerprint},
 	{{"certificate", "export"}, tp_export},
 	{{"certificate", "export-shadow"}, tp_export_shadow},
 	{{"crl", "export"}, tp_crl_export},
+	{{"ocsp", "url"}, tp_ocsp_url},
+	{{"ocsp", "export"}, tp_ocsp_export},
 	{{"on-change"}, tp_on_change},
 	{{"exit"}, conf_exit_block},
 	{{NULL}},

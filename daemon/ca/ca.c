@@ -446,8 +446,20 @@ static int encode(struct ca *ca, struct ca_pub *pub, int64_t now)
 	return ca->enc.build(ca->enc.arg, &k, now, &pub->enc_data);
 }
 
+/* The CA certificate's key is what `eckeypair` (or its absence) says. */
+static bool key_type_matches(struct ca *ca, EVP_PKEY *pk)
+{
+	if (!pk)
+		return false;
+	if (!ca->cfg.ec_bits)
+		return EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	return EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC &&
+	       EVP_PKEY_get_bits(pk) == (int)ca->cfg.ec_bits;
+}
+
 /*
- * IOS locks a CA's identity once it exists: issuer-name and hash must
+ * IOS locks a CA's identity once it exists: issuer-name, hash and the key
+ * type (eckeypair) must
  * still describe the stored CA certificate, else the CA does not start.
  */
 static int check_locked(struct ca *ca, const struct db_ca *row,
@@ -471,6 +483,10 @@ static int check_locked(struct ca *ca, const struct db_ca *row,
 	if (!ca_is_sub(ca) &&
 	    (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md_nid, NULL) ||
 	     md_nid != EVP_MD_get_type(ca->md)))
+		goto out;
+	*why = "eckeypair is locked: it differs from the existing CA key's "
+	       "type";
+	if (!ca_is_sub(ca) && !key_type_matches(ca, X509_get0_pubkey(x)))
 		goto out;
 	*why = NULL;
 	ret = 0;
@@ -652,6 +668,13 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	int ret;
 
 	*why = NULL;
+	/* pkid -t refuses `ra-certificate none` with eckeypair; `pkid -m
+	 * single` is a command-line choice, so it is refused here. */
+	if (ca->cfg.ec_bits && ca->key_mode == CA_KEY_MODE_SINGLE) {
+		*why = "eckeypair needs the RA: in single-key mode (pkid -m "
+		       "single) the CA key decrypts SCEP's RSA envelope";
+		return -EINVAL;
+	}
 	ret = ca_open_stores(ca);
 	if (ret < 0) {
 		*why = "cannot open the keystore or the database";

@@ -104,6 +104,21 @@ int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 	return run_keygen(ca, name, "--bits", CA_KEY_BITS, usage, archive);
 }
 
+/*
+ * The CA's own key (first key and each rollover key): RSA 2048, or ECDSA
+ * P-256/P-384 under `eckeypair`.  The key type is locked while the CA
+ * exists (ca.c's check_locked), so a rollover keeps it.
+ */
+int ca_run_keygen_ca(struct ca *ca, const char *name, const char *usage,
+		     const char *archive)
+{
+	if (!ca->cfg.ec_bits)
+		return ca_run_keygen(ca, name, usage, archive);
+	return run_keygen(ca, name, "--type",
+			  ca->cfg.ec_bits == 384 ? "ec-p384" : "ec-p256",
+			  usage, archive);
+}
+
 int ca_run_keygen_ec(struct ca *ca, const char *name)
 {
 	return run_keygen(ca, name, "--type", "ec-p256", "sign", NULL);
@@ -169,7 +184,7 @@ int ca_create(struct ca *ca, int64_t now, struct db_ca *row)
 			 "%s: CA key not archived (no `database archive ... "
 			 "password`)",
 			 ca->cfg.name);
-	ret = ca_run_keygen(ca, ca->cfg.name, usage, archive ? p12 : NULL);
+	ret = ca_run_keygen_ca(ca, ca->cfg.name, usage, archive ? p12 : NULL);
 	ret = ret ?: ca_load_key(ca, ca->cfg.name, &key);
 	ret = ret ?: ca_self_sign(ca, key, now, &cert);
 	ret = ret ?: ca_x509_der(cert, &row->cur_cert, &row->cur_cert_len);

@@ -212,6 +212,21 @@ static const char *db_level_text(enum pkid_db_level l)
 }
 
 /* pkid's facts beyond IOS: `show server NAME verbose`. */
+/* "ca_key": "RSA 2048" or "ECDSA P-256"/"ECDSA P-384" (eckeypair). */
+static void show_key_type(struct ca *ca, json_t *o)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(ca->pub->k.ca_cert);
+	char buf[32];
+
+	if (!pk)
+		return;
+	snprintf(buf, sizeof(buf), "%s %s%d",
+		 EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "ECDSA" : "RSA",
+		 EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC ? "P-" : "",
+		 EVP_PKEY_get_bits(pk));
+	json_object_set_new(o, "ca_key", json_string(buf));
+}
+
 static void show_extras_text(struct ca *ca, json_t *o, struct ctl_reply *reply)
 {
 	const char *roll_fp =
@@ -220,11 +235,13 @@ static void show_extras_text(struct ca *ca, json_t *o, struct ctl_reply *reply)
 	ctl_reply_printf(reply,
 			 "    CA cert fingerprint (SHA-256): %s\n"
 			 "    CRL number: %" JSON_INTEGER_FORMAT "\n"
-			 "    Key mode: %s\n",
+			 "    Key mode: %s\n"
+			 "    CA key: %s\n",
 			 json_string_value(json_object_get(o, "fingerprint")),
 			 json_integer_value(json_object_get(o, "crl_number")),
 			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
-							: "single key (IOS)");
+							: "single key (IOS)",
+			 json_string_value(json_object_get(o, "ca_key")));
 	if (roll_fp)
 		ctl_reply_printf(reply,
 				 "    Rollover CA cert fingerprint (SHA-256): "
@@ -277,6 +294,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 		      ca->key_mode == CA_KEY_MODE_RA ? "ra" : "single");
 	db_ca_free(&row);
 	reply->result = o;
+	show_key_type(ca, o);
 	show_rollover(ca, o);
 	show_ocsp(ca, o);
 	ctl_reply_printf(reply,

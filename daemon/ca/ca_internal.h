@@ -201,6 +201,8 @@ int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 		  const char *archive);
 /* An ECDSA P-256 signing key, no archive (the TLS key, ca_tls.c). */
 int ca_run_keygen_ec(struct ca *ca, const char *name);
+int ca_run_keygen_ca(struct ca *ca, const char *name, const char *usage,
+		     const char *archive);
 int ca_archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
 		     size_t size);
 int ca_write_cert_pem(const char *path, X509 *x);

@@ -90,7 +90,7 @@ static int make_ca_key(struct ca *ca, const char *key, const char *p12)
 			return ret;
 		have = 0;
 	}
-	return have ? 0 : ca_run_keygen(ca, key, usage, p12);
+	return have ? 0 : ca_run_keygen_ca(ca, key, usage, p12);
 }
 
 /* Step NONE -> KEY_MADE. */

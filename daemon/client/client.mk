@@ -5,6 +5,7 @@ PKID_TP_OBJS := $(OBJ)/daemon/client/tp.o $(OBJ)/daemon/client/tp_timers.o \
 		$(OBJ)/daemon/client/tp_keys.o $(OBJ)/daemon/client/tp_enroll.o \
 		$(OBJ)/daemon/client/tp_install.o $(OBJ)/daemon/client/tp_ctl.o \
 		$(OBJ)/daemon/client/tp_crl.o $(OBJ)/daemon/client/tp_auto.o \
+		$(OBJ)/daemon/client/tp_ocsp.o \
 		$(OBJ)/daemon/client/tp_health.o \
 		$(OBJ)/daemon/client/tp_recover.o \
 		$(OBJ)/daemon/client/tp_nextca.o \

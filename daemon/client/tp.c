@@ -272,7 +272,8 @@ static bool still_expired(struct tp_set *set,
 /* A trustpoint's own GENERIC timers: CRL refresh, next-CA poll. */
 static bool is_tp_labelled(const struct pkiks_timer_info *t)
 {
-	return tp_is_crl_timer(t) || tp_is_nextca_timer(t);
+	return tp_is_crl_timer(t) || tp_is_nextca_timer(t) ||
+	       tp_is_ocsp_timer(t);
 }
 
 /* A trustpoint's timer: an IOS one, its CRL refresh (tp_crl.c) or its
@@ -283,6 +284,8 @@ static void dispatch_timer(struct tp *tp, const struct pkiks_timer_info *t)
 		tp_crl_on_timer(tp);
 	else if (tp_is_nextca_timer(t))
 		tp_nextca_on_timer(tp);
+	else if (tp_is_ocsp_timer(t))
+		tp_ocsp_on_timer(tp);
 	else
 		handle_timer(tp, t->kind);
 }
@@ -356,6 +359,7 @@ static void resume_labelled(struct tp *tp,
 {
 	tp_crl_resume(tp, timers, n);
 	tp_nextca_resume(tp, timers, n);
+	tp_ocsp_resume(tp, timers, n);
 }
 
 void tp_timers_sync(struct tp_set *set)

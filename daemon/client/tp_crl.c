@@ -271,7 +271,7 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st)
 	X509_CRL *crl = NULL;
 	int ret;
 
-	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL || !st->ca_cert)
+	if (!pkid_revcheck_crl(tp->cfg.revocation_check) || !st->ca_cert)
 		return 0;
 	/* enrollment terminal: the CA is offline, nothing to fetch from. */
 	if (tp->cfg.enrollment_terminal && !tp->cfg.enrollment_url[0])
@@ -339,7 +339,7 @@ void tp_crl_on_timer(struct tp *tp)
 	/* Cancelled first: the refresh arms it again. */
 	pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
 				 PKIKS_TIMER_GENERIC, TP_CRL_LABEL);
-	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL)
+	if (!pkid_revcheck_crl(tp->cfg.revocation_check))
 		return;
 	if (!tp->crl_loaded)
 		crl_restore(tp);
@@ -373,7 +373,7 @@ void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		if (!strcmp(timers[i].owner, tp->cfg.name) &&
 		    tp_is_crl_timer(&timers[i]))
 			armed = true;
-	if (tp->cfg.revocation_check != PKID_REVCHECK_CRL) {
+	if (!pkid_revcheck_crl(tp->cfg.revocation_check)) {
 		if (armed)
 			pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,
 						 PKIKS_TIMER_GENERIC,

@@ -249,7 +249,7 @@ static void tp_text_pkid(struct tp *tp, const struct db_tp *st,
 			 tp->cfg.name, tp->cfg.enrollment_url, state,
 			 st->pending_tid[0] ? ", transaction " : "",
 			 st->pending_tid);
-	if (tp->cfg.revocation_check == PKID_REVCHECK_CRL)
+	if (pkid_revcheck_crl(tp->cfg.revocation_check))
 		ctl_reply_printf(reply,
 				 "    CRL: this update %s, next update %s\n",
 				 cu, cn);

@@ -143,6 +143,7 @@ void tp_export(struct tp *tp, const struct db_tp *st, const char *event)
 	/* The CA may have revoked or re-signed meanwhile: a fresh CRL before
 	 * the hook, which then sees both. */
 	tp_crl_refresh(tp, st);
+	tp_ocsp_refresh(tp, st);
 	if (tp->cfg.on_change[0])
 		tp_run_hook(tp, event);
 }

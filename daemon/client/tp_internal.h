@@ -52,6 +52,10 @@ struct tp {
 	 * whether the file was read. */
 	int64_t crl_this, crl_next;
 	bool crl_loaded;
+	/* revocation-check ocsp (tp_ocsp.c): the held response's status
+	 * (V_OCSP_CERTSTATUS_*) and dates (0: none held by this process) */
+	int ocsp_status;
+	int64_t ocsp_this, ocsp_next;
 	/* When the trustpoint gave up (keystore time; 0: it has not since
 	 * its last request began): `show health`, GET /metrics. */
 	int64_t gave_up_at;
@@ -216,6 +220,16 @@ bool tp_is_crl_timer(const struct pkiks_timer_info *t);
 void tp_crl_on_timer(struct tp *tp);
 void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		   size_t n);
+
+/* tp_ocsp.c */
+/* Ask the identity's status, verify, store and export the response:
+ * 1 changed, 0 same (or no ocsp method), -errno (the previous stays). */
+int tp_ocsp_refresh(struct tp *tp, const struct db_tp *st);
+#define TP_OCSP_LABEL "ocsp-refresh"
+bool tp_is_ocsp_timer(const struct pkiks_timer_info *t);
+void tp_ocsp_on_timer(struct tp *tp);
+void tp_ocsp_resume(struct tp *tp, const struct pkiks_timer_info *timers,
+		    size_t n);
 
 /* tp_nextca.c: GetNextCACert asked periodically until the rollover CA
  * certificate is held (GENERIC timer, this label). */

@@ -78,9 +78,32 @@ ca_conf() {
 		echo " database connection $PKID_TEST_PG_URL" >>"$T/pkid.conf"
 		echo " database credentials $PGPASSFILE" >>"$T/pkid.conf"
 	fi
+	# CA_EC=256|384: an ECDSA CA key (eckeypair); the RA stays RSA.
+	[ -n "${CA_EC:-}" ] && echo " eckeypair $CA_NAME $CA_EC" >>"$T/pkid.conf"
 	local l
 	for l in "$@"; do echo " $l" >>"$T/pkid.conf"; done
 	echo " no shutdown" >>"$T/pkid.conf"
+}
+
+# key_is FILE.pem: "rsa2048", "ec256" or "ec384", the certificate's key.
+key_is() {
+	local t
+	t=$(openssl x509 -in "$1" -noout -text) || fail "read $1"
+	case "$t" in
+	*"Public Key Algorithm: id-ecPublicKey"*)
+		echo "ec$(sed -n 's/.*Public-Key: (\([0-9]*\) bit).*/\1/p' <<<"$t" | head -1)" ;;
+	*"Public Key Algorithm: rsaEncryption"*)
+		echo "rsa$(sed -n 's/.*Public-Key: (\([0-9]*\) bit).*/\1/p' <<<"$t" | head -1)" ;;
+	*) echo unknown ;;
+	esac
+}
+
+# ca_key_want FILE.pem: the CA certificate's key is what CA_EC asks for.
+ca_key_want() {
+	local want=rsa2048 got
+	[ -n "${CA_EC:-}" ] && want=ec$CA_EC
+	got=$(key_is "$1")
+	[ "$got" = "$want" ] || fail "$(basename "$1"): CA key $got, want $want"
 }
 
 ca_start() {

@@ -17,10 +17,18 @@ check-client-scep: $(CLIENT_TEST_SCEP)
 # End to end: a client pkid and a CA pkid sharing one pkiksd --lab.
 CLIENT_E2E_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CLIENT_E2E := enroll poll retry shadow rollover missed micromdm
+CLIENT_E2E := enroll poll retry shadow rollover missed micromdm ocsp
 
 CHECKS += $(CLIENT_E2E:%=check-client-%)
 
 .PHONY: $(CLIENT_E2E:%=check-client-%)
 $(CLIENT_E2E:%=check-client-%): check-client-%: $(CLIENT_E2E_DEPS)
 	timeout 300 tests/client/$*.sh
+
+# check-client-rollover-ecdsa: the SHADOW path above against an ECDSA
+# P-256 CA (eckeypair, RSA RA): pkid's RSA trustpoint renews, enrolls
+# under the rollover CA and switches at its end (openssl verify -attime).
+CHECKS += check-client-rollover-ecdsa
+.PHONY: check-client-rollover-ecdsa
+check-client-rollover-ecdsa: $(CLIENT_E2E_DEPS)
+	CA_EC=256 timeout 300 tests/client/rollover.sh

@@ -79,6 +79,8 @@ ca_conf() {
 		echo " database connection $PKID_TEST_PG_URL" >>"$T/ca.conf"
 		echo " database credentials $PGPASSFILE" >>"$T/ca.conf"
 	fi
+	# CA_EC=256|384: an ECDSA CA key (eckeypair); the RA stays RSA.
+	[ -n "${CA_EC:-}" ] && echo " eckeypair TESTCA $CA_EC" >>"$T/ca.conf"
 	for l in "$@"; do echo " $l" >>"$T/ca.conf"; done
 	echo " no shutdown" >>"$T/ca.conf"
 }

@@ -30,6 +30,14 @@ openssl x509 -in "$T/first.pem" -out "$T/id1.pem" || fail "id1"
 # The export holds the identity, then its CA certificate.
 awk '/BEGIN/{n++} n==2' "$T/first.pem" >"$T/ca1.pem"
 ca_end=$(cert_time "$T/ca1.pem" enddate)
+# CA_EC: the CA key is ECDSA, the client's RSA key enrolls through the RSA RA.
+if [ -n "${CA_EC:-}" ]; then
+	openssl x509 -in "$T/ca1.pem" -noout -text | grep -q "NIST CURVE: P-$CA_EC" ||
+		fail "the CA certificate is not ECDSA P-$CA_EC"
+	openssl x509 -in "$T/id1.pem" -noout -text | grep -q "Signature Algorithm: ecdsa-with" ||
+		fail "the identity is not signed with ECDSA"
+	echo "ok: ECDSA P-$CA_EC CA issued TP1's identity"
+fi
 [ "$(cert_time "$T/id1.pem" enddate)" = "$ca_end" ] || fail "identity not truncated to the CA's end"
 nb=$(cert_time "$T/id1.pem" startdate)
 shadow=$((nb + (ca_end - nb) * 90 / 100))
@@ -60,6 +68,10 @@ awk '/BEGIN/{n++} n==2' "$T/tp1-next.pem" >"$T/ca2.pem"
 [ "$(cert_field "$T/ca2.pem" subject)" = "$(cert_field "$T/ca1.pem" subject)" ] ||
 	fail "rollover CA subject differs"
 cmp -s "$T/ca1.pem" "$T/ca2.pem" && fail "shadow CA is the current CA"
+if [ -n "${CA_EC:-}" ]; then
+	openssl x509 -in "$T/ca2.pem" -noout -text | grep -q "NIST CURVE: P-$CA_EC" ||
+		fail "the rollover CA certificate is not ECDSA P-$CA_EC"
+fi
 [ "$(cert_time "$T/ca2.pem" startdate)" = "$ca_end" ] || fail "rollover CA does not start at the CA's end"
 [ "$(cert_time "$T/id2.pem" startdate)" = "$ca_end" ] || fail "shadow identity does not start at the CA's end"
 [ "$(pubkey_of_cert "$T/id2.pem")" = "$(pubkey_of_key 'TP1KEY#')" ] ||

@@ -17,7 +17,14 @@ OCSP_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 	     $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 OCSP_CHECKS := responder rollover
 
-CHECKS += $(OCSP_CHECKS:%=check-ocsp-%)
+CHECKS += $(OCSP_CHECKS:%=check-ocsp-%) check-ocsp-rollover-ecdsa
+
+# check-ocsp-rollover-ecdsa: the rollover check above under an ECDSA P-256
+# CA (eckeypair): responder certificates issued by the ECDSA CA and by
+# its rollover CA.
+.PHONY: check-ocsp-rollover-ecdsa
+check-ocsp-rollover-ecdsa: $(OCSP_DEPS)
+	CA_EC=256 timeout 300 tests/ocsp/rollover.sh
 
 .PHONY: $(OCSP_CHECKS:%=check-ocsp-%) bench-ocsp
 $(OCSP_CHECKS:%=check-ocsp-%): check-ocsp-%: $(OCSP_DEPS)

@@ -18,6 +18,7 @@ ca_start
 sw_scepca
 sw_enroll alice || { cat "$T/alice.log"; fail "alice: enrollment"; }
 cp "$T/ca.pem" "$T/ca1.pem"
+ca_key_want "$T/ca1.pem" # CA_EC: the ECDSA CA (check-ocsp-rollover-ecdsa)
 ca1_serial=$(( 16#$(openssl x509 -in "$T/ca1.pem" -noout -serial | sed 's/serial=//') ))
 
 resp_id() { sed -n 's/^ *Responder Id: //p' "$1.txt" | head -n 1; }
@@ -37,6 +38,7 @@ $B/lab-advance $((end - 240 + 10 - $(lab_now))) || fail "lab-advance"
 wait_field "show server" rollover_status "available for rollover"
 next_ca "$T/next" "$T/ca1.pem"
 cp "$T/next/next-ca.pem" "$T/ca2.pem"
+ca_key_want "$T/ca2.pem"
 start=$(cert_time "$T/ca2.pem" start)
 ca2_serial=$(( 16#$(openssl x509 -in "$T/ca2.pem" -noout -serial | sed 's/serial=//') ))
 lab_enroll shadow "$T/next/next-ra.der" "$T/ra.der" "$T/ca.der"

@@ -15,6 +15,16 @@ ca_start
 sw_scepca
 sw_enroll alice || { cat "$T/alice.log"; fail "alice: enrollment"; }
 cp "$T/ca.pem" "$T/ca1.pem"
+# The CA key is what the configuration says (CA_EC: ECDSA); the RA is RSA.
+ca_key_want "$T/ca1.pem"
+openssl x509 -inform der -in "$T/ra.der" -out "$T/ra1.pem" || fail "ra.der"
+[ "$(key_is "$T/ra1.pem")" = rsa2048 ] || fail "RA key $(key_is "$T/ra1.pem")"
+if [ -n "${CA_EC:-}" ]; then
+	openssl x509 -in "$T/alice.pem" -noout -text |
+		grep -q "Signature Algorithm: ecdsa-with-SHA256" ||
+		fail "alice is not signed with ECDSA"
+	echo "ok: ECDSA P-$CA_EC CA, RSA RA; alice signed with ecdsa-with-SHA256"
+fi
 
 # Before any rollover: a clear 404, and the capability stays announced.
 code=$(curl -s -o "$T/body" -w '%{http_code}' "$URL?operation=GetNextCACert")
@@ -43,6 +53,8 @@ rollover_cycle() {
 	wait_field "show server" rollover_status "available for rollover"
 	next_ca "$d" "$cur"
 	cp "$d/next-ca.pem" "$next"
+	# A rollover keeps the CA's key type.
+	ca_key_want "$next"
 	# Signed by the current CA, not by the rollover CA itself.
 	openssl cms -verify -inform DER -in "$d/next.der" -CAfile "$next" \
 		-attime "$(lab_now)" -out /dev/null 2>/dev/null &&

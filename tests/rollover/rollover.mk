@@ -17,7 +17,13 @@ ROLLOVER_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		 $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 ROLLOVER_CHECKS := lifecycle crash manual switch
 
-CHECKS += $(ROLLOVER_CHECKS:%=check-rollover-%)
+CHECKS += $(ROLLOVER_CHECKS:%=check-rollover-%) check-rollover-ecdsa
+
+# check-rollover-ecdsa: the lifecycle above with an ECDSA P-384 CA key
+# (eckeypair) and the RSA RA: strongSwan through two rollovers.
+.PHONY: check-rollover-ecdsa
+check-rollover-ecdsa: $(ROLLOVER_DEPS)
+	CA_EC=384 timeout 300 tests/rollover/lifecycle.sh
 
 # The timeout only stops a hung script (every wait inside is bounded):
 # 300 s like the other end-to-end suites.  120 s cut check-rollover-

@@ -14,6 +14,9 @@
 #   tests.sh lifecycle   all of the above (check-vm-lifecycle)
 #   tests.sh enroll      the CA and one enrollment of the client on the
 #                        module, no date jump (make check-arm64)
+#   tests.sh lifecycle-ec  one CA generation with an ECDSA P-256 CA key
+#                        (eckeypair) on the module: enrollment, RENEW,
+#                        rollover, SHADOW, promotion (check-vm-lifecycle-ec)
 MODE=${1:-lifecycle}
 USER_GID=1000
 # Calendar-valid and fixed, so every run sees the same dates.
@@ -77,6 +80,11 @@ if [ "$MODE" = enroll ]; then
 	[ $w -le 300 ] || w=300
 	echo "    OpenSSL signs ${rate:-?} RSA-2048/s here: each demo wait bounded at $w s"
 	DEMO_WAIT_S=$w DEMO_DATE_STEPS=yes run_demo enroll --clock date --cycles 0 --port 18601
+	ok1=$?
+	ok2=0
+elif [ "$MODE" = lifecycle-ec ]; then
+	# The module signs as an ECDSA CA (the RA stays RSA): one generation.
+	DEMO_CA_EC=256 DEMO_DATE_STEPS=yes run_demo ec --clock date --cycles 1 --port 18601
 	ok1=$?
 	ok2=0
 else

@@ -127,7 +127,7 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
 case $mode in
-lifecycle | enroll) "$here/lifecycle-files.sh" "$root" "$top" ;;
+lifecycle | lifecycle-ec | enroll) "$here/lifecycle-files.sh" "$root" "$top" ;;
 bench-scep) "$here/bench-scep-files.sh" "$root" "$top" ;;
 esac
 chmod 755 "$root/kskeys"

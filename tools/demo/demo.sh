@@ -37,7 +37,8 @@
 # through N CA generations (RENEW ... promotion again), 1 by default; 0:
 # CA creation and enrollment only (make check-arm64's enrollment).
 # The port defaults to the first free one from 8080; DEMO_WAIT_S (30) bounds
-# each wait for something to happen.
+# each wait for something to happen.  DEMO_CA_EC=256|384: the CA key is
+# ECDSA (`eckeypair`, docs/ECDSA.md; the RA stays RSA).
 set -u
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -120,8 +121,14 @@ write_ca_conf() {
 	 lifetime certificate 0 0 $ID_MIN
 	 auto-rollover 0 0 $WINDOW_MIN
 	 database url $D/cadb
-	 no shutdown
 	EOF
+	[ -n "${DEMO_CA_EC:-}" ] && echo " eckeypair $CA $DEMO_CA_EC" >>"$D/ca.conf"
+	echo " no shutdown" >>"$D/ca.conf"
+}
+
+# DEMO_CA_EC: the CA certificate's key is ECDSA on that curve.
+ca_is_ec() {
+	openssl x509 -in "$1" -noout -text | grep -q "NIST CURVE: P-$DEMO_CA_EC"
 }
 
 write_client_conf() {
@@ -206,6 +213,8 @@ stage_enroll() {
 	check "openssl verifies the identity against the CA it was exported with" \
 		at_ok "$(now)" "$CA_PEM" "$ID_PEM"
 	check "the exported CA is $CA's (fingerprint)" test "$(fp "$CA_PEM")" = "$(ca_json fingerprint)"
+	[ -n "${DEMO_CA_EC:-}" ] &&
+		check "the CA key is ECDSA P-$DEMO_CA_EC (eckeypair)" ca_is_ec "$CA_PEM"
 	check_renew_timer
 	fact "$(hms "$(cert_time "$ID_PEM" start)") TP1 enrolled: serial $(serial "$ID_PEM")," \
 		"until $(hms "$(cert_time "$ID_PEM" end)"), RENEW at $(hms "${RENEW_AT:-0}") ($PCT %)"
@@ -312,6 +321,9 @@ stage_promotion() {
 	keep_identity "g$GEN-switched"
 	CA_PEM=$D/g$GEN-switched.1.pem
 	check "TP1's exported CA is the new CA" test "$(fp "$CA_PEM")" = "$ROLL_FP"
+	[ -n "${DEMO_CA_EC:-}" ] &&
+		check "the new CA key is ECDSA P-$DEMO_CA_EC too (a rollover keeps it)" \
+			ca_is_ec "$CA_PEM"
 	check "openssl -attime end+1 s: the new identity verifies under the new CA" \
 		at_ok $((end + 1)) "$CA_PEM" "$ID_PEM"
 	check "openssl -attime end+1 s: the old identity is expired" \

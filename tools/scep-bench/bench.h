@@ -85,8 +85,9 @@ int bench_check(const struct bench_ca *ca, struct enrollment *e, size_t n,
 
 /* RSA-2048 private operations per second with `threads` threads. */
 int bench_rsa_rate(unsigned int threads, double seconds, double *ops_per_s);
-/* ECDSA P-256 signatures per second (the EST server's TLS key). */
-int bench_ec_rate(unsigned int threads, double seconds, double *ops_per_s);
+/* ECDSA signatures per second on @curve ("P-256", "P-384"). */
+int bench_ec_rate(unsigned int threads, double seconds, const char *curve,
+		  double *ops_per_s);
 
 uint64_t bench_now_ns(void);
 

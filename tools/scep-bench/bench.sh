@@ -3,6 +3,9 @@
 # twin and pkid (grant auto, one-time challenge passwords) on
 # 127.0.0.1:18310 (18311 for the smoke run), then scep-bench against it.
 #   N=500 C=8 MODE=ra|single   enrollments, concurrent clients, key mode
+#   CA_EC=256|384              an ECDSA CA (eckeypair; RA mode only): the
+#                              limit takes OpenSSL's ECDSA sign rate for
+#                              the certificate's signature
 # The smoke run: a few enrollments, and the tool's report must be complete.
 . tests/ca/lib.sh
 if [ -n "${SMOKE:-}" ]; then
@@ -21,6 +24,9 @@ rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || fail "scep-bench exited $rc"
 grep -q '^RESULT enrollments_per_s=[0-9.]* p50_ms=[0-9.]* p99_ms=[0-9.]* rsa_ops_per_s=[0-9]* limit_per_s=[0-9.]* ratio=[0-9.]*$' \
 	"$T/bench.out" || fail "incomplete report"
+if [ -n "${CA_EC:-}" ]; then
+	grep -q '^EC ec_ops_per_s=[0-9]*$' "$T/bench.out" || fail "no ECDSA rate in the report"
+fi
 # Every enrollment is in pkid's database as an issued certificate.
 issued=$(grep -c "PKCSReq tid .*: SUCCESS" "$T/pkid.log")
 [ "$issued" -ge "$N" ] || fail "pkid logged $issued SUCCESS, expected $N"
