@@ -56,18 +56,6 @@ bool ca_is_sub(const struct ca *ca)
 	return ca->cfg.mode == PKID_MODE_SUB_CS;
 }
 
-/* Is @x certified for keystore key @name? 1, 0, or -errno. */
-static int key_matches(struct ca *ca, const char *name, X509 *x)
-{
-	EVP_PKEY *key = NULL;
-	int ret = ca_load_key(ca, name, &key);
-
-	if (ret == 0)
-		ret = EVP_PKEY_eq(key, X509_get0_pubkey(x)) == 1;
-	EVP_PKEY_free(key);
-	return ret;
-}
-
 /* A CA certificate: cA TRUE, and keyCertSign if keyUsage is there. */
 static const char *not_ca_reason(X509 *x)
 {
@@ -168,7 +156,7 @@ int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why)
 		return ret;
 	}
 	ret = tp_certs(ca, &parent, &id);
-	if (ret == 0 && id && key_matches(ca, ca->cfg.name, id) == 1)
+	if (ret == 0 && id && ca_key_matches(ca, ca->cfg.name, id) == 1)
 		ret = adopt(ca, parent, id, row, why);
 	else if (ret == 0 || ret == -ENOENT) {
 		*why = CA_SUB_WAIT_MSG;
@@ -282,7 +270,7 @@ static const char *roll_bad(struct ca *ca, const struct db_ca *row, X509 *x,
 	const char *why = not_ca_reason(x);
 	int64_t start = 0, end = 0, cur_end = 0;
 
-	if (!why && key_matches(ca, row->roll_key, x) != 1)
+	if (!why && ca_key_matches(ca, row->roll_key, x) != 1)
 		why = "it is not for the rollover key";
 	if (!why && (!cur || X509_NAME_cmp(X509_get_subject_name(x),
 					  X509_get_subject_name(cur))))
@@ -443,7 +431,7 @@ int ca_sub_promoted(struct ca *ca, const struct db_ca *row)
 	tp.id_cert_len = row->cur_cert_len;
 	snprintf(tp.id_key, sizeof(tp.id_key), "%s", ca->cfg.name);
 	shadow = ca_x509_from_der(tp.shadow_id_cert, tp.shadow_id_cert_len);
-	if (shadow && key_matches(ca, ca->cfg.name, shadow) != 1) {
+	if (shadow && ca_key_matches(ca, ca->cfg.name, shadow) != 1) {
 		pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
 			 "%s: trustpoint %s's shadow certificate was for the "
 			 "old key: dropped, it shadows again with the new one",
@@ -458,26 +446,6 @@ int ca_sub_promoted(struct ca *ca, const struct db_ca *row)
 out:
 	db_tp_free(&tp);
 	return ret;
-}
-
-/* One line of a DN in the issuer-name order (CN=..,O=..), escaped as RFC
- * 2253 escapes (control characters, non-ASCII bytes). */
-static void dn_text(const X509_NAME *n, char *buf, size_t size)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *mem;
-	long len;
-
-	buf[0] = '\0';
-	if (!b)
-		return;
-	if (X509_NAME_print_ex(b, n, 0,
-			       ASN1_STRFLGS_RFC2253 | XN_FLAG_SEP_COMMA_PLUS |
-				       XN_FLAG_FN_SN) >= 0) {
-		len = BIO_get_mem_data(b, &mem);
-		snprintf(buf, size, "%.*s", (int)(len < 0 ? 0 : len), mem);
-	}
-	BIO_free(b);
 }
 
 void ca_sub_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
@@ -495,7 +463,7 @@ void ca_sub_show(struct ca *ca, json_t *o, struct ctl_reply *reply)
 	for (i = 0; i < n; i++) {
 		X509 *x = sk_X509_value(ca->pub->k.chain, i);
 
-		dn_text(X509_get_subject_name(x), dn, sizeof(dn));
+		ca_dn_text(X509_get_subject_name(x), dn, sizeof(dn));
 		ca_fingerprint(x, fp, sizeof(fp));
 		json_array_append_new(chain, json_pack("{s:s, s:s}", "subject",
 						       dn, "fingerprint", fp));
@@ -525,7 +493,7 @@ static int refresh_locked(struct ca *ca, int64_t now)
 
 	if (ret < 0 || !id || !parent)
 		goto out;
-	if (key_matches(ca, ca->cfg.name, id) != 1) {
+	if (ca_key_matches(ca, ca->cfg.name, id) != 1) {
 		pkid_log(LOG_ERR, "CS_SUB_CHAIN",
 			 "%s: trustpoint %s holds a certificate for another "
 			 "key: the CA keeps its certificate",
