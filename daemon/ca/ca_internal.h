@@ -181,6 +181,10 @@ int ca_key_matches(struct ca *ca, const char *name, X509 *x);
 /* One line of a DN (CN=..,O=..), escaped as RFC 2253 escapes (control
  * characters, non-ASCII bytes): names from certificates not ours. */
 void ca_dn_text(const X509_NAME *n, char *buf, size_t size);
+/* First start of a sub-cs (ra false) or an RA: key NAME made if missing,
+ * the row recorded; *why on failure. */
+int ca_key_and_row(struct ca *ca, struct db_ca *row, bool ra,
+		   const char **why);
 /* 2026-01-31T12:00:00Z, or "-" for 0 */
 void ca_iso_time(int64_t t, char *buf, size_t size);
 /* One X.509v3 extension from its OpenSSL config text (-EINVAL if the

@@ -132,26 +132,9 @@ static int ra_create(struct ca *ca, struct db_ca *row, const char **why)
 	X509 *upstream = NULL, *id = NULL;
 	int ret;
 
-	snprintf(row->name, sizeof(row->name), "%s", ca->cfg.name);
-	snprintf(row->cur_key, sizeof(row->cur_key), "%s", ca->cfg.name);
-	ret = ca_key_exists(ca, ca->cfg.name);
-	if (ret == 0) {
-		ret = ca_run_keygen(ca, ca->cfg.name, "both", NULL);
-		if (ret == 0)
-			pkid_log(LOG_NOTICE, "CS_RA_KEY",
-				 "%s: RA key generated; its certificate comes "
-				 "from the upstream CA (trustpoint %s)",
-				 ca->cfg.name, ca->cfg.name);
-	}
-	if (ret < 0) {
-		*why = "cannot make the RA key";
+	ret = ca_key_and_row(ca, row, true, why);
+	if (ret < 0)
 		return ret;
-	}
-	ret = db_ca_put(ca->db, row);
-	if (ret < 0) {
-		*why = "cannot record the RA";
-		return ret;
-	}
 	ret = ca_ra_tp(ca, &upstream, NULL, &id);
 	if (ret == 0 && id && ca_key_matches(ca, ca->cfg.name, id) == 1)
 		ret = adopt(ca, upstream, id, row, why);

@@ -135,26 +135,9 @@ int ca_sub_create(struct ca *ca, struct db_ca *row, const char **why)
 	X509 *parent = NULL, *id = NULL;
 	int ret;
 
-	snprintf(row->name, sizeof(row->name), "%s", ca->cfg.name);
-	snprintf(row->cur_key, sizeof(row->cur_key), "%s", ca->cfg.name);
-	ret = ca_key_exists(ca, ca->cfg.name);
-	if (ret == 0) {
-		ret = ca_run_keygen(ca, ca->cfg.name, "both", NULL);
-		if (ret == 0)
-			pkid_log(LOG_NOTICE, "CS_SUB_KEY",
-				 "%s: CA key generated; its certificate comes "
-				 "from the parent (trustpoint %s)",
-				 ca->cfg.name, ca->cfg.name);
-	}
-	if (ret < 0) {
-		*why = "cannot make the CA key";
+	ret = ca_key_and_row(ca, row, false, why);
+	if (ret < 0)
 		return ret;
-	}
-	ret = db_ca_put(ca->db, row);
-	if (ret < 0) {
-		*why = "cannot record the CA";
-		return ret;
-	}
 	ret = tp_certs(ca, &parent, &id);
 	if (ret == 0 && id && ca_key_matches(ca, ca->cfg.name, id) == 1)
 		ret = adopt(ca, parent, id, row, why);

@@ -213,3 +213,39 @@ void ca_dn_text(const X509_NAME *n, char *buf, size_t size)
 	}
 	BIO_free(b);
 }
+
+/*
+ * The first start of a server whose certificate comes from elsewhere (mode
+ * sub-cs: the parent; mode ra: the upstream CA): its key NAME in the
+ * keystore, made by pkiks-keygen if missing, and its row recorded.
+ */
+int ca_key_and_row(struct ca *ca, struct db_ca *row, bool ra,
+		   const char **why)
+{
+	int ret;
+
+	snprintf(row->name, sizeof(row->name), "%s", ca->cfg.name);
+	snprintf(row->cur_key, sizeof(row->cur_key), "%s", ca->cfg.name);
+	ret = ca_key_exists(ca, ca->cfg.name);
+	if (ret == 0) {
+		ret = ca_run_keygen(ca, ca->cfg.name, "both", NULL);
+		if (ret == 0 && ra)
+			pkid_log(LOG_NOTICE, "CS_RA_KEY",
+				 "%s: RA key generated; its certificate comes "
+				 "from the upstream CA (trustpoint %s)",
+				 ca->cfg.name, ca->cfg.name);
+		else if (ret == 0)
+			pkid_log(LOG_NOTICE, "CS_SUB_KEY",
+				 "%s: CA key generated; its certificate comes "
+				 "from the parent (trustpoint %s)",
+				 ca->cfg.name, ca->cfg.name);
+	}
+	if (ret < 0) {
+		*why = ra ? "cannot make the RA key" : "cannot make the CA key";
+		return ret;
+	}
+	ret = db_ca_put(ca->db, row);
+	if (ret < 0)
+		*why = ra ? "cannot record the RA" : "cannot record the CA";
+	return ret;
+}
