@@ -436,7 +436,10 @@ void tp_ocsp_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 						 TP_OCSP_LABEL);
 		return;
 	}
-	if (!armed && tp_now(tp, &now) == 0)
+	/* re-armed at once even when a timer of an earlier process is
+	 * there: that one was set for a response this process has not
+	 * checked (a restart with another `ocsp url` must not wait days) */
+	if (tp_now(tp, &now) == 0)
 		ocsp_arm(tp, now);
 }
 
