@@ -576,17 +576,26 @@ static int on_signal(struct pkid *d)
  * Poll the signal fd, the control thread's reload requests and the
  * keystore's events until SIGTERM/SIGINT.
  */
-/* The watchdog's alerts: after each wake-up, at most once a second. */
-static void health_tick_due(struct pkid *d)
+/*
+ * The watchdog's alerts: after each wake-up, at most once a second.  A
+ * wake-up inside that second leaves the look due: the return value (ms,
+ * -1 when none is due) caps the next poll, so an alert that a timer's
+ * expiry made true is not left to the 60-second fallback.
+ */
+static int health_tick_due(struct pkid *d)
 {
 	static struct timespec last;
 	struct timespec now;
+	int64_t ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (last.tv_sec && now.tv_sec - last.tv_sec < 1)
-		return;
+	ms = (int64_t)(now.tv_sec - last.tv_sec) * 1000 +
+	     (now.tv_nsec - last.tv_nsec) / 1000000;
+	if (last.tv_sec && ms >= 0 && ms < 1000)
+		return (int)(1000 - ms);
 	last = now;
 	health_tick(d->health);
+	return -1;
 }
 
 static int run(struct pkid *d)
@@ -594,6 +603,7 @@ static int run(struct pkid *d)
 	struct pkiks_event_msg ev;
 	struct pollfd p[4];
 	uint64_t kicks;
+	int health_wait = -1;
 
 	for (;;) {
 		int n = 3, timeout;
@@ -614,6 +624,8 @@ static int run(struct pkid *d)
 		/* Every timer, the CRL refresh too, is the keystore's; the
 		 * watchdog still looks at least every PKID_HEALTH_MS. */
 		timeout = d->ev ? PKID_HEALTH_MS : PKID_RETRY_MS;
+		if (health_wait >= 0 && health_wait < timeout)
+			timeout = health_wait;
 		atomic_store(&d->busy, false);
 		if (poll(p, n, timeout) < 0 && errno != EINTR)
 			return -errno;
@@ -647,7 +659,7 @@ static int run(struct pkid *d)
 					ca_keystore_lost(d->ca);
 			}
 		}
-		health_tick_due(d);
+		health_wait = health_tick_due(d);
 	}
 }
 
