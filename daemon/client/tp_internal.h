@@ -217,6 +217,10 @@ int tp_crl_refresh(struct tp *tp, const struct db_tp *st);
  * trustpoint, this label (uapi/pkiks.h). */
 #define TP_CRL_LABEL "crl-refresh"
 bool tp_is_crl_timer(const struct pkiks_timer_info *t);
+/* Does the keystore's list hold a timer of @tp that @is recognises
+ * (tp_is_crl_timer, tp_is_ocsp_timer, tp_is_nextca_timer)? */
+bool tp_has_timer(const struct tp *tp, const struct pkiks_timer_info *timers,
+		  size_t n, bool (*is)(const struct pkiks_timer_info *));
 void tp_crl_on_timer(struct tp *tp);
 void tp_crl_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		   size_t n);

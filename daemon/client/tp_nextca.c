@@ -121,12 +121,9 @@ void tp_nextca_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		      size_t n)
 {
 	struct db_tp st;
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(timers[i].owner, tp->cfg.name) &&
-		    tp_is_nextca_timer(&timers[i]))
-			return;
+	if (tp_has_timer(tp, timers, n, tp_is_nextca_timer))
+		return;
 	if (db_tp_get(tp->set->db, tp->cfg.name, &st) < 0)
 		return;
 	if (wants_poll(tp, &st))

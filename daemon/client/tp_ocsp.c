@@ -421,14 +421,9 @@ void tp_ocsp_on_timer(struct tp *tp)
 void tp_ocsp_resume(struct tp *tp, const struct pkiks_timer_info *timers,
 		    size_t n)
 {
-	bool armed = false;
+	bool armed = tp_has_timer(tp, timers, n, tp_is_ocsp_timer);
 	int64_t now;
-	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(timers[i].owner, tp->cfg.name) &&
-		    tp_is_ocsp_timer(&timers[i]))
-			armed = true;
 	if (!pkid_revcheck_ocsp(tp->cfg.revocation_check)) {
 		if (armed)
 			pkiks_timer_cancel_label(tp->set->ks, tp->cfg.name,

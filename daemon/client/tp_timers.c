@@ -41,6 +41,17 @@ int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at)
 	return ret;
 }
 
+bool tp_has_timer(const struct tp *tp, const struct pkiks_timer_info *timers,
+		  size_t n, bool (*is)(const struct pkiks_timer_info *))
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(timers[i].owner, tp->cfg.name) && is(&timers[i]))
+			return true;
+	return false;
+}
+
 void tp_cancel(struct tp *tp, enum pkiks_timer_kind kind)
 {
 	/* -ENOENT: nothing was armed, which is what we want. */
