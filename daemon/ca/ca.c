@@ -525,9 +525,10 @@ int ca_load(struct ca *ca, const struct db_ca *row, int64_t now)
 	ret = ret ?: encode(ca, pub, now);
 	if (ret < 0)
 		goto err;
+	/* New CA certificates (start, rollover, promotion): responders,
+	 * ready before the certificates are served. */
+	ca_ocsp_refresh_keys(ca, &pub->k, now, row->crl_next_update);
 	ca_publish(ca, pub);
-	/* New CA certificates (start, rollover, promotion): responders. */
-	ca_ocsp_refresh(ca, now, row->crl_next_update);
 	return 0;
 err:
 	ca_pub_free(pub);

@@ -293,6 +293,8 @@ struct ca_ocsp;
 int ca_ocsp_new(struct ca_ocsp **o);
 void ca_ocsp_free(struct ca_ocsp *o);
 void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update);
+void ca_ocsp_refresh_keys(struct ca *ca, const struct ca_keys *k, int64_t now,
+			  int64_t next_update);
 
 /* ca_subpolicy.c: requests for a CA certificate (issue 17) */
 /* Does the CSR's extensionRequest ask for basicConstraints cA TRUE? */

@@ -850,11 +850,10 @@ static void ocsp_off(struct ca *ca)
 	resign_all(ca, ca->ocsp, NULL, &done);
 }
 
-static struct ocsp_state *state_make(struct ca *ca, int64_t now,
-				     int64_t next_update)
+static struct ocsp_state *state_make(struct ca *ca, const struct ca_keys *k,
+				     int64_t now, int64_t next_update)
 {
 	struct ocsp_state *ns = calloc(1, sizeof(*ns));
-	const struct ca_keys *k = &ca->pub->k;
 	int ret = ns ? 0 : -ENOMEM;
 
 	if (ret == 0) {
@@ -882,7 +881,13 @@ static struct ocsp_state *state_make(struct ca *ca, int64_t now,
 	return ns;
 }
 
-void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
+/*
+ * k: the CA certificates to answer for.  At a start or promotion these are
+ * the ones about to be published, so the responder is ready before the CA
+ * answers GetCACert (a client that saw the CA up got tryLater before).
+ */
+void ca_ocsp_refresh_keys(struct ca *ca, const struct ca_keys *k, int64_t now,
+			  int64_t next_update)
 {
 	struct ocsp_state *ns;
 	char until[32];
@@ -898,9 +903,9 @@ void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
 	}
 	uatomic_set(&ca->ocsp_on, 1);
 	/* No CRL yet (first start): the first CRL's issue calls again. */
-	if (!ca->pub || next_update <= now)
+	if (!k || next_update <= now)
 		return;
-	ns = state_make(ca, now, next_update);
+	ns = state_make(ca, k, now, next_update);
 	if (!ns)
 		return; /* the last state stays until its nextUpdate */
 	ca->ocsp->gen = ns->gen;
@@ -917,6 +922,12 @@ void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
 			 "%s: OCSP: %zu cached response(s) re-signed, next "
 			 "update %s",
 			 ca->cfg.name, done, until);
+}
+
+void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
+{
+	ca_ocsp_refresh_keys(ca, ca->pub ? &ca->pub->k : NULL, now,
+			     next_update);
 }
 
 int ca_ocsp_new(struct ca_ocsp **out)

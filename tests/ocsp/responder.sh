@@ -168,16 +168,20 @@ ca_kill
 # restart the revoked certificate is answered revoked, the others good.
 ca_start
 for c in alice bob; do
-	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce || fail "$c before the crash"
+	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce ||
+		{ cat "$T/k-$c.txt"; fail "$c after a restart (the responder must be ready once GetCACert answers)"; }
 done
 ca_kill
 start_crash ocsp-resign
 for ((i = 0; i < 200; i++)); do
 	curl -sf -o /dev/null "$URL?operation=GetCACert" && break
+	kill -0 "$PKID_PID" 2>/dev/null || fail "pkid (crash at ocsp-resign) exited at its start"
 	sleep 0.05
 done
+curl -sf -o /dev/null "$URL?operation=GetCACert" || fail "pkid (crash at ocsp-resign) not up after 200 tries"
 for c in alice bob; do
-	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce || fail "$c before the crash"
+	ocsp_q "$T/k-$c" "$T/ca.pem" "$T/ca.pem" -cert "$T/$c.pem" -no_nonce ||
+		{ cat "$T/k-$c.txt"; fail "$c before the crash"; }
 done
 ctl "server revoke" $CA_NAME $((16#$bob_serial)) >/dev/null 2>&1
 wait_crash ocsp-resign
