@@ -16,7 +16,7 @@ int nl_do_GET_INFO(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_u32(msg, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||
 	    nla_put_u32(msg, PKIKS_ATTR_FEATURES,
 			PKIKS_FEATURE_KERNEL | PKIKS_FEATURE_GENERIC_TIMER |
-				PKIKS_FEATURE_EC)) {
+				PKIKS_FEATURE_EC | PKIKS_FEATURE_TIMER_GET)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -120,6 +120,33 @@ int nl_do_TIMER_CANCEL(struct sk_buff *skb, struct genl_info *info)
 	return pkiks_timer_cancel(
 		owner, nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
 		nl_label(info), c.uid, c.admin);
+}
+
+/* One timer by its name (v4); anyone, as the list and sysfs show it. */
+int nl_do_TIMER_GET(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_timer_info t;
+	struct sk_buff *msg;
+	const char *owner;
+	void *hdr;
+	int err;
+
+	owner = nl_name_attr(info, PKIKS_ATTR_TIMER_OWNER, false);
+	if (!owner || GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_TIMER_KIND))
+		return -EINVAL;
+	err = pkiks_timer_get(owner,
+			      nla_get_u32(info->attrs[PKIKS_ATTR_TIMER_KIND]),
+			      nl_label(info), &t);
+	if (err)
+		return err;
+	msg = nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (nl_put_timer(msg, &t)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_reply_send(msg, hdr, info);
 }
 
 /* Anyone may list timers (no secrets); cb->args[0] is the next index. */

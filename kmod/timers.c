@@ -245,6 +245,24 @@ int pkiks_timer_cancel(const char *owner, u32 kind, const char *label,
 	return err;
 }
 
+int pkiks_timer_get(const char *owner, u32 kind, const char *label,
+		    struct pkiks_timer_info *out)
+{
+	struct pkiks_timer *t;
+	int err = -ENOENT;
+
+	if (!timer_label_ok(kind, label))
+		return -EINVAL;
+	mutex_lock(&timers_lock);
+	t = timer_find_locked(owner, kind, label);
+	if (t) {
+		timer_info(t, out);
+		err = 0;
+	}
+	mutex_unlock(&timers_lock);
+	return err;
+}
+
 int pkiks_timer_nth(unsigned long idx, struct pkiks_timer_info *out)
 {
 	struct pkiks_timer *t;

@@ -46,6 +46,9 @@ int pkiks_timer_arm(const char *owner, u32 kind, const char *label,
 		    struct pkiks_timer_info *out);
 int pkiks_timer_cancel(const char *owner, u32 kind, const char *label,
 		       u32 uid, bool admin);
+/* The timer so named, -ENOENT if none (-EINVAL: a bad label). */
+int pkiks_timer_get(const char *owner, u32 kind, const char *label,
+		    struct pkiks_timer_info *out);
 /* The idx-th timer (dump order), -ENOENT past the end. */
 int pkiks_timer_nth(unsigned long idx, struct pkiks_timer_info *out);
 /* Authority changed: arm the waiting timers, or make the armed wait. */

@@ -135,6 +135,11 @@ int pkiks_timer_cancel_label(struct pkiks *ks, const char *owner,
 			     enum pkiks_timer_kind kind, const char *label);
 int pkiks_timer_list(struct pkiks *ks, struct pkiks_timer_info **timers,
 		     size_t *count);
+/* One timer by its name (@label NULL: none), -ENOENT if there is none;
+ * -EOPNOTSUPP from a host older than v4 (PKIKS_FEATURE_TIMER_GET): list. */
+int pkiks_timer_get(struct pkiks *ks, const char *owner,
+		    enum pkiks_timer_kind kind, const char *label,
+		    struct pkiks_timer_info *out);
 
 /* Events: subscribe, then poll pkiks_event_fd() and read one at a time. */
 int pkiks_events_subscribe(struct pkiks *ks);

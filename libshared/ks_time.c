@@ -201,6 +201,38 @@ int pkiks_timer_cancel_label(struct pkiks *ks, const char *owner,
 	return ks_request(ks, msg, NULL, NULL);
 }
 
+static int timer_one_cb(struct nlmsghdr *nlh, struct nlattr **tb, void *arg)
+{
+	struct pkiks_timer_info *out = arg;
+
+	if (!tb[PKIKS_ATTR_TIMER])
+		return -EBADMSG;
+	return ks_timer_from_attr(tb[PKIKS_ATTR_TIMER], out);
+}
+
+int pkiks_timer_get(struct pkiks *ks, const char *owner,
+		    enum pkiks_timer_kind kind, const char *label,
+		    struct pkiks_timer_info *out)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (!owner)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	msg = ks_msg_new(ks, PKIKS_CMD_TIMER_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (put_timer_id(msg, owner, kind, label)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = ks_request(ks, msg, timer_one_cb, out);
+	if (!err && !out->owner[0])
+		err = -EBADMSG; /* acked without the timer */
+	return err;
+}
+
 struct timer_list {
 	struct pkiks_timer_info *timers;
 	size_t count, room;

@@ -44,6 +44,14 @@
  *      KEY_TYPE + EC_PRIV for an EC key; KEY_GET's nested KEY carries
  *      KEY_TYPE; KEY_SIGN with an EC key returns an ECDSA-Sig-Value
  *      (DER), see KEY_SIGN.
+ *   4  One timer by its name (PKIKS_FEATURE_TIMER_GET): TIMER_GET is
+ *      also a doit, TIMER_OWNER + TIMER_KIND [+ TIMER_LABEL] -> that
+ *      timer's TIMER, ENOENT if there is none.  A daemon that gets an
+ *      expiry event asks whether that one timer is still EXPIRED instead
+ *      of listing every timer (tools/sim: 750 timers a keystore).  No
+ *      command, attribute or enum value was added; a v3 host answers the
+ *      doit EOPNOTSUPP (the client then lists).  A dump still lists
+ *      every timer and ignores the three attributes.
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
@@ -162,9 +170,13 @@
  *     and '/' (0x21..0x7e without 0x2f); anything else is EINVAL.
  * PKIKS_CMD_TIMER_CANCEL         member, owner
  *     TIMER_OWNER, TIMER_KIND, [TIMER_LABEL (GENERIC: required)]
- * PKIKS_CMD_TIMER_GET            anyone (dump)
+ * PKIKS_CMD_TIMER_GET            anyone (dump: all; doit (v4): one)
+ *     [TIMER_OWNER, TIMER_KIND, [TIMER_LABEL (GENERIC: required)]]
  *     -> TIMER { TIMER_OWNER, TIMER_KIND, TIMER_DEADLINE, TIMER_STATE,
  *                OWNER_UID, [TIMER_LABEL (GENERIC)] }
+ *     The doit needs TIMER_OWNER and TIMER_KIND (else EINVAL), checks
+ *     the owner and label as TIMER_ARM does and answers the one timer so
+ *     named, or ENOENT; the dump answers every timer.
  *     An expired timer stays listed (state EXPIRED) until re-armed or
  *     cancelled, so a daemon that was not listening finds it.
  * PKIKS_CMD_EVENT                multicast group PKIKS_MCGRP_EVENTS
@@ -188,7 +200,7 @@
 #include <linux/types.h>
 
 #define PKIKS_GENL_NAME "pkiks"
-#define PKIKS_GENL_VERSION 3
+#define PKIKS_GENL_VERSION 4
 #define PKIKS_MCGRP_EVENTS "events"
 
 /* pkiksd's nlmsg_type for the family (no generic netlink controller there). */
@@ -210,6 +222,7 @@
 #define PKIKS_FEATURE_KERNEL (1U << 1)    /* served by pkiks.ko */
 #define PKIKS_FEATURE_GENERIC_TIMER (1U << 2) /* v2: GENERIC + TIMER_LABEL */
 #define PKIKS_FEATURE_EC (1U << 3) /* v3: ECDSA P-256/P-384 keys */
+#define PKIKS_FEATURE_TIMER_GET (1U << 4) /* v4: TIMER_GET doit, one timer */
 
 enum pkiks_cmd {
 	PKIKS_CMD_UNSPEC,
@@ -505,7 +518,8 @@ enum pkiks_right {
 		  PKIKS_A(OWNER_UID))                                      \
 	X(TIMER_CANCEL, MEMBER, DO,                                        \
 	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) | PKIKS_A(TIMER_LABEL)) \
-	X(TIMER_GET, ANYONE, DUMP, 0)                                      \
+	X(TIMER_GET, ANYONE, DO_DUMP,                                      \
+	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) | PKIKS_A(TIMER_LABEL)) \
 	X(EVENT, ANYONE, SUB, 0)
 
 #endif /* _UAPI_LINUX_PKIKS_H */

@@ -351,6 +351,116 @@ static void test_generic_expires(void)
 	pkiks_close(sub);
 }
 
+/* Both fields of a timer from the list and from TIMER_GET's doit agree. */
+static void assert_same_timer(const struct pkiks_timer_info *a,
+			      const struct pkiks_timer_info *b)
+{
+	CU_ASSERT_STRING_EQUAL(a->owner, b->owner);
+	CU_ASSERT_EQUAL(a->kind, b->kind);
+	CU_ASSERT_STRING_EQUAL(a->label, b->label);
+	CU_ASSERT_EQUAL(a->deadline_ns, b->deadline_ns);
+	CU_ASSERT_EQUAL(a->state, b->state);
+	CU_ASSERT_EQUAL(a->owner_uid, b->owner_uid);
+}
+
+/*
+ * v4: one timer by its name (TIMER_GET's doit): what the list says of
+ * it, ENOENT for every near miss (other owner, kind or label, cancelled),
+ * the names TIMER_ARM refuses refused the same way, and EXPIRED once it
+ * fired.
+ */
+static void test_timer_get(void)
+{
+	struct pkiks_timer_info g, l;
+	uint64_t now = host_now();
+	uint32_t version = 0, features = 0;
+	struct pkiks *sub;
+
+	CU_ASSERT_EQUAL(pkiks_get_info(ks, &version, &features), 0);
+	CU_ASSERT(version >= 4);
+	CU_ASSERT_FATAL(features & PKIKS_FEATURE_TIMER_GET);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm(ks, "t-get", PKIKS_TIMER_RENEW,
+					      now + 3600 * SEC),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-get",
+						    PKIKS_TIMER_GENERIC, "lbl",
+						    now + 7200 * SEC),
+			      0);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_RENEW, NULL,
+					&g),
+			0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-get", PKIKS_TIMER_RENEW, NULL, &l),
+			0);
+	assert_same_timer(&g, &l);
+	CU_ASSERT_EQUAL(g.deadline_ns, now + 3600 * SEC);
+	CU_ASSERT_EQUAL(g.state, PKIKS_TIMER_ARMED);
+	CU_ASSERT_STRING_EQUAL(g.label, "");
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_GENERIC,
+					"lbl", &g),
+			0);
+	CU_ASSERT_EQUAL(timer_find(ks, "t-get", PKIKS_TIMER_GENERIC, "lbl",
+				   &l),
+			0);
+	assert_same_timer(&g, &l);
+	CU_ASSERT_STRING_EQUAL(g.label, "lbl");
+	CU_ASSERT_EQUAL(g.deadline_ns, now + 7200 * SEC);
+	/* Near misses. */
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-gex", PKIKS_TIMER_RENEW, NULL,
+					&g),
+			-ENOENT);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_SHADOW, NULL,
+					&g),
+			-ENOENT);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_GENERIC,
+					"lbm", &g),
+			-ENOENT);
+	/* Refused as TIMER_ARM refuses them. */
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t#", PKIKS_TIMER_RENEW, NULL, &g),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "", PKIKS_TIMER_RENEW, NULL, &g),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_GENERIC, NULL,
+					&g),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_RENEW, "lbl",
+					&g),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_GENERIC,
+					"a b", &g),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_UNSPEC, NULL,
+					&g),
+			-ERANGE);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", __PKIKS_TIMER_KIND_MAX,
+					NULL, &g),
+			-ERANGE);
+	/* Cancelled: gone. */
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-get", PKIKS_TIMER_RENEW), 0);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_RENEW, NULL,
+					&g),
+			-ENOENT);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_GENERIC,
+					"lbl", &g),
+			0);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-get",
+						 PKIKS_TIMER_GENERIC, "lbl"),
+			0);
+	/* Fired: EXPIRED, as the list says. */
+	CU_ASSERT_EQUAL_FATAL(open_handle(&sub), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_events_subscribe(sub), 0);
+	now = host_now() + SEC;
+	CU_ASSERT_EQUAL_FATAL(
+		pkiks_timer_arm(ks, "t-get", PKIKS_TIMER_POLL, now), 0);
+	CU_ASSERT_EQUAL(wait_expiry(sub, "t-get", PKIKS_TIMER_POLL, 8000), 0);
+	CU_ASSERT_EQUAL(pkiks_timer_get(ks, "t-get", PKIKS_TIMER_POLL, NULL,
+					&g),
+			0);
+	CU_ASSERT_EQUAL(g.state, PKIKS_TIMER_EXPIRED);
+	CU_ASSERT_EQUAL(g.deadline_ns, now);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel(ks, "t-get", PKIKS_TIMER_POLL), 0);
+	pkiks_close(sub);
+}
+
 int suite_time(void)
 {
 	CU_pSuite s = CU_add_suite("time", NULL, NULL);
@@ -362,6 +472,7 @@ int suite_time(void)
 	    !CU_add_test(s, "timers arm/list/cancel/re-arm",
 			 test_timer_arm_cancel) ||
 	    !CU_add_test(s, "timers: bad owner/kind EINVAL", test_timer_bad) ||
+	    !CU_add_test(s, "timers: one by its name (v4)", test_timer_get) ||
 	    !CU_add_test(s, "timers WAITING without authority",
 			 test_timer_waiting) ||
 	    !CU_add_test(s, "timer expires: event, EXPIRED",

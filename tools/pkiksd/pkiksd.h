@@ -137,6 +137,9 @@ int timers_arm(const char *owner, enum pkiks_timer_kind kind,
 int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
 		  const char *label, const struct peer *who);
 /* Copy of every timer; caller frees. */
+/* The timer so named (a copy); -ENOENT, or -EINVAL for a bad name. */
+int timers_get(const char *owner, enum pkiks_timer_kind kind,
+	       const char *label, struct twin_timer *out);
 int timers_snapshot(struct twin_timer **out, size_t *count);
 /* WAITING <-> ARMED after the clock's authority changed. */
 void timers_follow_clock(void);

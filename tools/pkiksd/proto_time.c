@@ -142,6 +142,28 @@ int cmd_do_TIMER_CANCEL(struct req *r)
 	return err ? err : timers_sync(gen);
 }
 
+/* One timer by its name (v4): due timers fire first, as for the list. */
+int cmd_do_TIMER_GET(struct req *r)
+{
+	enum pkiks_timer_kind kind;
+	const char *owner, *label;
+	struct twin_timer t;
+	int err;
+
+	err = timer_id(r, &owner, &kind, &label);
+	if (err)
+		return err;
+	pthread_mutex_lock(&twin_lock);
+	if (clock_check())
+		twin_time_changed(1);
+	timers_fire_due();
+	err = timers_get(owner, kind, label, &t);
+	pthread_mutex_unlock(&twin_lock);
+	if (!err)
+		err = proto_reply_new(r);
+	return err ? err : put_timer_info(r->reply, &t);
+}
+
 /* Anyone may list (the module's sysfs shows them to all, too). */
 int cmd_dump_TIMER_GET(struct req *r)
 {

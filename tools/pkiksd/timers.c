@@ -149,6 +149,20 @@ int timers_cancel(const char *owner, enum pkiks_timer_kind kind,
 	return 0;
 }
 
+int timers_get(const char *owner, enum pkiks_timer_kind kind,
+	       const char *label, struct twin_timer *out)
+{
+	struct twin_timer *t;
+
+	if (!timer_id_valid(owner, kind, label))
+		return -EINVAL;
+	t = timer_find(owner, kind, label);
+	if (!t)
+		return -ENOENT;
+	*out = *t;
+	return 0;
+}
+
 int timers_snapshot(struct twin_timer **out, size_t *count)
 {
 	size_t n = 0;
