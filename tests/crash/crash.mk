@@ -21,4 +21,4 @@ CHECKS += check-crash
 
 .PHONY: check-crash
 check-crash: $(CRASH_STORM) $(CA_E2E_DEPS)
-	timeout 240 tests/crash/storm.sh
+	timeout 900 tests/crash/storm.sh

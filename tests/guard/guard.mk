@@ -51,7 +51,7 @@ bench-attack: guard-built-in $(ATTACK_DEPS)
 
 # The 200-address case, short and with assertions.
 check-attack: guard-built-in $(ATTACK_DEPS)
-	timeout 300 tests/guard/attack.sh $(BIN) check 20 4
+	timeout 900 tests/guard/attack.sh $(BIN) check 20 4
 
 # pkid linked with guard_none.c whatever PKID_GUARD says: what `make demo`
 # runs where clang, bpftool or libbpf-dev are missing (daemon/guard/guard.mk).

@@ -26,6 +26,6 @@ ALL += $(MEMSCAN) $(KEYHOLDER) $(BLOBKEY)
 .PHONY: check-isolation
 check-isolation: $(MEMSCAN) $(KEYHOLDER) $(BLOBKEY) $(CA_E2E_DEPS) \
 		 $(BIN)/pkiks-kek
-	timeout 180 tests/isolation/isolation.sh
+	timeout 900 tests/isolation/isolation.sh
 
 CHECKS += check-isolation
