@@ -157,10 +157,17 @@ static unsigned long run(struct flood *f)
 			len = build(f, k, 1024 + (sent % 60000), frame);
 			if (sendto(f->sock, frame, len, 0,
 				   (struct sockaddr *)&f->to,
-				   sizeof(f->to)) == (ssize_t)len)
+				   sizeof(f->to)) == (ssize_t)len) {
 				sent++;
-			else if (errno != ENOBUFS && errno != EAGAIN)
+				continue;
+			}
+			if (errno != ENOBUFS && errno != EAGAIN)
 				return sent;
+			/* A full queue (a busy machine): this packet again,
+			 * so every source sends its count (bounded by
+			 * f->seconds above). */
+			usleep(200);
+			k--;
 		}
 	}
 	return sent;
