@@ -201,10 +201,19 @@ int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
 			  const struct db_request *r, X509_REQ *csr,
 			  int64_t now)
 {
-	X509 *s = signer_of(ca, r, csr, now);
+	X509 *s;
 	int64_t end = 0, issuer_end = 0;
 
-	if (!s || !ca_csr_wants_ca(csr) || !is_ca_cert(s) ||
+	/*
+	 * An end-entity request (nearly all of them) starts now: asked
+	 * first, so its signer certificate is not parsed again for nothing
+	 * (OpenSSL 3.0 builds a decoder context for every public key it
+	 * parses; issue 14).
+	 */
+	if (!ca_csr_wants_ca(csr))
+		return 0;
+	s = signer_of(ca, r, csr, now);
+	if (!s || !is_ca_cert(s) ||
 	    EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(csr)) == 1 ||
 	    !ours(ca, s) || ca_time_of(X509_get0_notAfter(s), &end) < 0 ||
 	    ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &issuer_end) < 0 ||
