@@ -116,10 +116,10 @@ int http_error_reply(struct http_reply *rep, int err)
 /*
  * close: the client's last request on this connection (a POST is a
  * PKIOperation, the end of what a SCEP client asks).  libmicrohttpd
- * zeroes the connection's whole memory pool (256 KiB, for GET messages)
- * when it keeps a connection for another request: about a sixth of pkid's
- * CPU per enrollment when clients that open one connection per request
- * leave it to us (curl, strongSwan, scep-bench; issue 14).
+ * zeroes the connection's whole memory pool (HTTP_POOL_SIZE) when it
+ * keeps a connection for another request: at 256 KiB, about a sixth
+ * of pkid's CPU per enrollment when clients that open one connection per
+ * request leave it to us (curl, strongSwan, scep-bench; issue 14).
  */
 static enum MHD_Result send_reply(struct MHD_Connection *conn,
 				  struct http_reply *rep, bool close)
@@ -596,6 +596,20 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 		srv->tls.session_new(ci->tls_session);
 }
 
+/*
+ * Each connection's memory pool: the request's head (a GET's URL with its
+ * message= included) and libmicrohttpd's own buffers; a POST body streams
+ * through it into a buffer of its Content-Length.  32 KiB takes a GET URL
+ * of about 32,000 bytes (414 beyond): a PKIOperation of ~21 KiB in
+ * base64 with Cisco's percent-escapes, several times a PKCSReq for an
+ * RSA-4096 key (POST takes HTTP_BODY_MAX).  Small on purpose (issue 14): libmicrohttpd zeroes
+ * the read buffer's unused part (half the pool) when the head has been
+ * read, and the pool is mapped afresh for every connection, so those
+ * pages fault in first: at 256 KiB, 13 % of the HTTP workers' samples
+ * and 0.9 ms of server CPU per enrollment (docs/THROUGHPUT.md).
+ */
+#define HTTP_POOL_SIZE (32 * 1024)
+
 static int start(struct http_server *srv, unsigned int port,
 		 unsigned int flags)
 {
@@ -618,8 +632,7 @@ static int start(struct http_server *srv, unsigned int port,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_MAX,
 		/* Idle only; the request deadline is http_deadline's. */
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT,
-		/* Room for a GET message= of HTTP_BODY_MAX bytes in base64. */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_SIZE,
 		tls_cb, srv->tls.cert_callback, tls_prio, srv->tls.priorities,
 		MHD_OPTION_END);
 	return srv->mhd ? 0 : -EADDRINUSE;

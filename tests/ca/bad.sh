@@ -89,6 +89,10 @@ expect_http "oversized body" 413 "$(post "$T/big")"
 expect_http "oversized chunked body" 413 "$(curl -s -o /dev/null -w '%{http_code}' \
 	-H 'Transfer-Encoding: chunked' --data-binary @"$T/big" \
 	"$URL?operation=PKIOperation")"
+# A GET's URL is bounded by the connection's pool (daemon/core/http.c).
+expect_http "GET message over the URL bound" 414 "$(curl -s -o /dev/null \
+	-w '%{http_code}' "$URL?operation=PKIOperation&message=$(head -c 40000 \
+	/dev/zero | tr '\0' A)")"
 expect_http "broken base64" 400 "$(curl -s -o /dev/null -w '%{http_code}' \
 	"$URL?operation=PKIOperation&message=%21%21not*base64%21")"
 expect_http "GetNextCACert without rollover" 404 \
