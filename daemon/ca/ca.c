@@ -66,6 +66,7 @@ int ca_new(struct ca **out, const struct pkid_server_config *cfg,
 	if (!ca)
 		return -ENOMEM;
 	ca->cfg = *cfg;
+	__atomic_store_n(&ca->legacy_des, cfg->legacy_des, __ATOMIC_RELAXED);
 	ca->db_path = dup_or_null(env->db_path);
 	ca->state_dir = dup_or_null(env->state_dir);
 	ca->keygen = dup_or_null(env->keygen);
@@ -179,14 +180,10 @@ const char *ca_name(const struct ca *ca)
 	return ca->cfg.name;
 }
 
+/* Asked by every PKIOperation: without the CA's lock (issue 14). */
 bool ca_legacy_ciphers(struct ca *ca)
 {
-	bool r;
-
-	pthread_mutex_lock(&ca->lock);
-	r = ca->cfg.legacy_des;
-	pthread_mutex_unlock(&ca->lock);
-	return r;
+	return __atomic_load_n(&ca->legacy_des, __ATOMIC_RELAXED);
 }
 
 int ca_running(struct ca *ca)

@@ -227,6 +227,20 @@ static void show_key_type(struct ca *ca, json_t *o)
 	json_object_set_new(o, "ca_key", json_string(buf));
 }
 
+/*
+ * Enrollments signed outside the CA's lock (a contended lock, issue 14)
+ * and certificates signed that way but dropped (their serials gaps).
+ */
+static void show_presign(struct ca *ca, json_t *o)
+{
+	json_object_set_new(o, "signed_outside_lock",
+			    json_integer((json_int_t)__atomic_load_n(
+				    &ca->n_presigned, __ATOMIC_RELAXED)));
+	json_object_set_new(o, "presign_dropped",
+			    json_integer((json_int_t)__atomic_load_n(
+				    &ca->n_presign_dropped, __ATOMIC_RELAXED)));
+}
+
 static void show_extras_text(struct ca *ca, json_t *o, struct ctl_reply *reply)
 {
 	const char *roll_fp =
@@ -236,12 +250,18 @@ static void show_extras_text(struct ca *ca, json_t *o, struct ctl_reply *reply)
 			 "    CA cert fingerprint (SHA-256): %s\n"
 			 "    CRL number: %" JSON_INTEGER_FORMAT "\n"
 			 "    Key mode: %s\n"
-			 "    CA key: %s\n",
+			 "    CA key: %s\n"
+			 "    Signed outside the CA lock: %" JSON_INTEGER_FORMAT
+			 " (dropped: %" JSON_INTEGER_FORMAT ")\n",
 			 json_string_value(json_object_get(o, "fingerprint")),
 			 json_integer_value(json_object_get(o, "crl_number")),
 			 ca->key_mode == CA_KEY_MODE_RA ? "RA certificate"
 							: "single key (IOS)",
-			 json_string_value(json_object_get(o, "ca_key")));
+			 json_string_value(json_object_get(o, "ca_key")),
+			 json_integer_value(
+				 json_object_get(o, "signed_outside_lock")),
+			 json_integer_value(
+				 json_object_get(o, "presign_dropped")));
 	if (roll_fp)
 		ctl_reply_printf(reply,
 				 "    Rollover CA cert fingerprint (SHA-256): "
@@ -294,6 +314,7 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 		      ca->key_mode == CA_KEY_MODE_RA ? "ra" : "single");
 	db_ca_free(&row);
 	reply->result = o;
+	show_presign(ca, o);
 	show_key_type(ca, o);
 	show_rollover(ca, o);
 	show_ocsp(ca, o);

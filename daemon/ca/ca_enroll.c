@@ -30,6 +30,7 @@
 
 #include "ca_internal.h"
 #include "core/log.h"
+#include "core/testhook.h"
 
 /* Rejected requests kept for `show requests` (without their CSR). */
 #define CA_REJECTED_KEEP 64
@@ -681,6 +682,18 @@ static int presign_apply(struct ca *ca, const struct ca_pub *pub,
 }
 
 /*
+ * recorded: ca_issue took the certificate signed outside the lock
+ * (presigned_for) and its transaction is durable; else it was dropped.
+ * The counters prove the path runs (check-ca-presign), and what it wastes.
+ */
+static void presign_count(struct ca *ca, bool recorded)
+{
+	__atomic_add_fetch(recorded ? &ca->n_presigned
+				    : &ca->n_presign_dropped,
+			   1, __ATOMIC_RELAXED);
+}
+
+/*
  * The keystore's time (without the lock), then under the CA's lock:
  * running, then the call; an enrollment's certificate is signed between
  * two passes under the lock (presign_apply).  After it, outside the lock,
@@ -699,7 +712,7 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 	uint64_t ticket = 0;
 	int64_t now = 0;
 	int ret = 0, tret;
-	bool contended;
+	bool contended, applied, taken;
 
 	memset(res, 0, sizeof(*res));
 	if (!pub)
@@ -713,8 +726,13 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 	/* Deciding twice costs CPU; it pays only while others wait for the
 	 * lock, so an enrollment that found it free signs under it. */
 	contended = pthread_mutex_trylock(&ca->lock) != 0;
-	if (contended)
+	if (contended) {
+		pkid_test_mark("enroll-contended");
 		pthread_mutex_lock(&ca->lock);
+	}
+	/* check-ca-presign holds an enrollment here so the next contends */
+	if (c->kind == CALL_ENROLL)
+		pkid_test_pause("enroll-locked");
 	if (!ca->running)
 		ret = -EAGAIN;
 	else if (tret < 0)
@@ -724,13 +742,17 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 			   contended && presign_wanted(ca, c) ? &pre : NULL,
 			   &ticket);
 	pthread_mutex_unlock(&ca->lock);
-	if (ret == -EINPROGRESS)
+	applied = ret == -EINPROGRESS;
+	if (applied)
 		ret = presign_apply(ca, pub, issuer, c, now, res, &pre,
 				    &ticket);
+	taken = applied && !pre.x; /* ca_issue recorded it */
 	X509_free(pre.x); /* planned, not used: a gap in the serials */
 	/* ca->db stays open while the HTTP server runs (ca_free) */
 	if (ret == 0 && ticket)
 		ret = db_sync(ca->db, ticket);
+	if (applied)
+		presign_count(ca, ret == 0 && taken);
 	if (tret == 0)
 		res->now = now;
 	ca_pub_free(pub);

@@ -104,6 +104,14 @@ struct ca {
 	 * updated with __atomic builtins by the HTTP workers, no lock. */
 	uint64_t n_granted, n_pending, n_rejected;
 	uint64_t lat_count, lat_sum_us, lat_bucket[HEALTH_LAT_BUCKETS + 1];
+	/* Enrollments whose certificate was signed outside the CA's lock
+	 * and recorded; certificates signed (or planned) that way and then
+	 * dropped, their serial a gap (ca_enroll.c presign_apply; issue
+	 * 14; atomic, `show server`, /metrics). */
+	uint64_t n_presigned, n_presign_dropped;
+	/* cfg.legacy_des for the HTTP workers without the lock (atomic;
+	 * stored where cfg is, under the lock). */
+	bool legacy_des;
 	/* Why the last start failed, with its errno text ("" if it did not):
 	 * `show server` says this, not a guess (issue 13 #5). */
 	char why[PKID_CONF_URL_MAX + 128];

@@ -104,6 +104,7 @@ void ca_reload_apply(struct ca *ca, const struct pkid_server_config *s)
 		ocsp_changed = false;
 	/* Checked above: a running CA's locked fields are unchanged. */
 	ca->cfg = *s;
+	__atomic_store_n(&ca->legacy_des, s->legacy_des, __ATOMIC_RELAXED);
 	ca->cfg_gen++; /* a certificate built before is built again */
 	/* auto-rollover may have changed: re-arm the CA's timers now. */
 	if (ca->running)

@@ -76,7 +76,7 @@ CA_E2E_DEPS := $(PKID) $(CA_CTL_CALL) $(CA_SCEP_CLIENT) $(CA_LAB_ADVANCE) \
 	       $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
 CA_E2E := enroll bad manual restart certmonger timers single clock trustpoint \
 	  micromdm \
-	  hostile expired challenge diskfull slow ecdsa
+	  hostile expired challenge diskfull slow ecdsa presign
 
 CHECKS += $(CA_E2E:%=check-ca-%)
 
