@@ -62,7 +62,7 @@ $(PKID_NOGUARD): $$(PKID_PARTS) $(OBJ)/daemon/guard/guard_none.o
 
 .PHONY: check-guard-none
 check-guard-none: $(PKID_NOGUARD) $(BIN)/pkictl $(BIN)/pkiksd $(PKIKS_PROVIDER)
-	timeout 120 unshare -n tests/guard/none.sh $(PKID_NOGUARD)
+	timeout 600 unshare -n tests/guard/none.sh $(PKID_NOGUARD)
 
 ALL += $(GUARD_LOADER) $(GUARD_FLOOD) $(PKID_NOGUARD)
 CHECKS += check-guard check-guard-pkid check-guard-vm check-attack check-guard-none

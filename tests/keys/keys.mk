@@ -23,7 +23,7 @@ CHECKS += $(KEYS_CHECKS)
 
 .PHONY: $(KEYS_CHECKS)
 check-keys-persist: $(KEYS_DEPS)
-	timeout 180 tests/keys/persist.sh
+	timeout 600 tests/keys/persist.sh
 check-keys-persist-crash check-keys-persist-tp check-keys-persist-bad: \
 check-keys-persist-%: $(KEYS_DEPS)
-	timeout 180 tests/keys/$*.sh
+	timeout 600 tests/keys/$*.sh

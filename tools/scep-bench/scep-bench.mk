@@ -30,14 +30,14 @@ CHECKS += check-scep-bench
 bench-scep: $(SCEP_BENCH) $(CA_E2E_DEPS)
 	timeout 900 tools/scep-bench/bench.sh
 check-scep-bench: $(SCEP_BENCH) $(CA_E2E_DEPS)
-	SMOKE=1 timeout 120 tools/scep-bench/bench.sh
-	SMOKE=1 CA_EC=256 timeout 120 tools/scep-bench/bench.sh
+	SMOKE=1 timeout 600 tools/scep-bench/bench.sh
+	SMOKE=1 CA_EC=256 timeout 600 tools/scep-bench/bench.sh
 bench-est: $(SCEP_BENCH) $(CA_E2E_DEPS)
 	timeout 900 tools/scep-bench/bench-est.sh
 CHECKS += check-est-bench
 .PHONY: check-est-bench
 check-est-bench: $(SCEP_BENCH) $(CA_E2E_DEPS)
-	SMOKE=1 timeout 120 tools/scep-bench/bench-est.sh
+	SMOKE=1 timeout 600 tools/scep-bench/bench-est.sh
 
 # bench-scep-ec: bench-scep with an ECDSA CA key (P-256 and P-384) and the
 # RSA RA; the limit uses OpenSSL's ECDSA sign rate for the certificate.
