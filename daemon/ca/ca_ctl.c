@@ -770,8 +770,10 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				       "this node is a follower: give the "
 				       "command on the leader (show server "
 				       "names it)");
+	ca_lead_fence(ca, true);
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
+	ca_lead_fence(ca, false);
 	if (ret == -EALREADY && ca_is_sub(ca) && !ca->pub->k.roll_cert)
 		return ctl_reply_error(reply, ret,
 				       "the rollover CA certificate is "
