@@ -80,7 +80,8 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 	else if (kind == PKIKS_TIMER_CS_CERT_EXPIRE)
 		ret = ca_rollover_promote(ca, now);
 	ca_lead_fence(ca, false);
-	if (ret < 0 && ret != -EALREADY)
+	/* -ESTALE: fenced off, said by CS_LEADER_FENCED */
+	if (ret < 0 && ret != -EALREADY && ret != -ESTALE)
 		pkid_log(LOG_ERR, "CS_ROLLOVER", "%s: %s: %s", ca->cfg.name,
 			 pkiks_timer_kind_name(kind), strerror(-ret));
 out:

@@ -37,3 +37,12 @@ check-pg-ha: $(CA_E2E_DEPS)
 	timeout 420 tests/ca/pg_ha.sh
 
 CHECKS += check-pg-ha
+
+# check-pg-fence: a leader paused mid-step loses its lock session and
+# cannot reconnect; the other node takes over; the paused step, let go,
+# writes nothing (tests/ca/pg_fence.sh).
+.PHONY: check-pg-fence
+check-pg-fence: $(CA_E2E_DEPS)
+	timeout 180 tests/ca/pg_fence.sh
+
+CHECKS += check-pg-fence
