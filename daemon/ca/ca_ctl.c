@@ -266,6 +266,15 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 	expired = ca_now(ca, &now) == 0 && ca_pub_expired(ca->pub, now);
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
+	/* Several nodes: one cut off from the database still says what it
+	 * is (its role, the database lost) and what it publishes; the
+	 * database's fields (CRL, last serial) stay 0. */
+	if (ret == -ENOTCONN && db_shared(ca->db)) {
+		db_ca_free(&row);
+		memset(&row, 0, sizeof(row));
+		last = 0;
+		ret = 0;
+	}
 	/* IOS's "last certificate issued": the counter is the end of the
 	 * block reserved ahead (ca_serial_block_fill); what is left of it
 	 * was not handed out yet, unless a serial was reserved after it. */

@@ -5,7 +5,8 @@
 # `database url` folder; the pkiksds share only the KEK file, so the CA
 # key reaches the other nodes as the wrapped blob the first one stored.
 # Used by check-pg-ha (pg_ha.sh), check-pg-fence (pg_fence.sh) and
-# check-pg-cutoff (pg_cutoff.sh).  Source it after setting NODES and PORT:
+# check-pg-cutoff (pg_cutoff.sh).  The CA: 10 minutes, auto-rollover in
+# its last 4 (lab time).  Source it after setting NODES and PORT:
 #   ha_setup            PostgreSQL, the KEK, a pkiksd per node, clocks equal
 #   node_start N        pkid of node N; PAUSE[N] (default shadow-key,
 #                       promote-key) is its PKID_TEST_PAUSE_AT; DBURL[N]
@@ -30,14 +31,17 @@ ha_cleanup() {
 			tail -n 15 "$T/$n/pkid.log" >&2 2>/dev/null
 		done
 	fi
+	local pids=("${STORM_PIDS[@]}")
 	for p in "${STORM_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for n in $NODES; do
-		[ -n "${PID[$n]:-}" ] && kill -KILL "${PID[$n]}" 2>/dev/null
-		[ -n "${KSPID[$n]:-}" ] && kill -KILL "${KSPID[$n]}" 2>/dev/null
+		[ -n "${PID[$n]:-}" ] && kill -KILL "${PID[$n]}" 2>/dev/null && pids+=("${PID[$n]}")
+		[ -n "${KSPID[$n]:-}" ] && kill -KILL "${KSPID[$n]}" 2>/dev/null && pids+=("${KSPID[$n]}")
 	done
-	wait 2>/dev/null
-	declare -F ha_cleanup_more >/dev/null && ha_cleanup_more
+	# only these: a test's other children (pg_cutoff.sh's namespace
+	# holder) are ha_cleanup_more's, after the server is stopped
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pg_stop
+	declare -F ha_cleanup_more >/dev/null && ha_cleanup_more
 	[ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 
