@@ -61,6 +61,6 @@ CHECKS += check-pg-cutoff
 # multi-host URL (target_session_attrs=read-write): tests/ca/pg_standby.sh.
 .PHONY: check-pg-standby
 check-pg-standby: $(CA_E2E_DEPS)
-	timeout 300 tests/ca/pg_standby.sh
+	timeout 420 tests/ca/pg_standby.sh
 
 CHECKS += check-pg-standby

@@ -25,7 +25,7 @@ node_start b
 [ "$(role b)" = follower ] || fail "node b: role '$(role b)', want follower"
 fetch_ca a
 for n in $NODES; do
-	for i in 1 2; do enroll $n "before-$n-$i" || fail "before-$n-$i: $(tail -3 "$T/got/before-$n-$i.log")"; done
+	enroll $n "before-$n" || fail "before-$n: $(tail -3 "$T/got/before-$n.log")"
 done
 echo "ok: a leads, b follows, both enroll"
 
@@ -38,9 +38,10 @@ pg_promote || fail "pg_promote"
 # within 40 tries 0.5 s apart.
 for n in $NODES; do
 	ok=
+	# one key for every try (each new one costs an RSA key generation)
 	for ((i = 0; i < 40; i++)); do
-		enroll $n "after-$n-$i" && { ok=1; break; }
-		rm -f "$T/got/after-$n-$i.der"
+		enroll $n "after-$n" && { ok=1; break; }
+		rm -f "$T/got/after-$n.der"
 		sleep 0.5
 	done
 	[ -n "$ok" ] || fail "node $n did not enroll on the promoted standby"
@@ -68,7 +69,7 @@ for f in "$T"/got/*.der; do
 	[ "$have" = "$want" ] || fail "$(basename "$f") (serial $s): not on the new primary byte for byte"
 	got=$((got + 1))
 done
-[ $got -ge 6 ] || fail "only $got certificates received"
+[ $got = 4 ] || fail "$got certificates received, want 4"
 [ "$(pg_sql "SELECT count(*) - count(DISTINCT serial) FROM cert WHERE server = '$CA_NAME'")" = 0 ] ||
 	fail "a serial twice"
 echo "ok: $got certificates received, all on the new primary byte for byte, no serial twice"
