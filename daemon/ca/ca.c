@@ -696,6 +696,8 @@ static int ca_start_locked(struct ca *ca, const char **why)
 		*why = "cannot open the leadership session";
 		return ret;
 	}
+	/* The leader's making and resuming: fenced to its term (ca_lead.c) */
+	ca_lead_fence(ca, ca_is_leader(ca));
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	if ((ret == -ENOENT || (ret == 0 && !row.cur_cert)) &&
 	    !ca_is_leader(ca)) {
@@ -739,6 +741,7 @@ static int ca_start_locked(struct ca *ca, const char **why)
 	if (ca_pub_expired(ca->pub, now) && !ca->pub->k.roll_cert)
 		ca_note_expired(ca);
 out:
+	ca_lead_fence(ca, false);
 	db_ca_free(&row);
 	return ret;
 }

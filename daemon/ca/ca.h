@@ -82,6 +82,13 @@ struct ca_env {
  * the CA's scheduled work?  Always true on SQLite (one node).
  */
 bool ca_is_leader(struct ca *ca);
+/*
+ * Several nodes: on, the CA's database handle writes only in this node's
+ * leadership term (a step of the leader's work, under the CA's lock; a
+ * write after another node took over fails with -ESTALE); off after the
+ * step, before the lock is released.  One node: nothing.
+ */
+void ca_lead_fence(struct ca *ca, bool on);
 struct ca_lead_info {
 	bool shared; /* a database several nodes may share */
 	bool leader;

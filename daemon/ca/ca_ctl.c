@@ -286,6 +286,15 @@ static int show_enabled(struct ca *ca, struct ctl_reply *reply, bool verbose)
 	expired = ca_now(ca, &now) == 0 && ca_pub_expired(ca->pub, now);
 	ret = db_ca_get(ca->db, ca->cfg.name, &row);
 	ret = ret ?: db_serial_last(ca->db, ca->cfg.name, &last);
+	/* Several nodes: one cut off from the database still says what it
+	 * is (its role, the database lost) and what it publishes; the
+	 * database's fields (CRL, last serial) stay 0. */
+	if (ret == -ENOTCONN && db_shared(ca->db)) {
+		db_ca_free(&row);
+		memset(&row, 0, sizeof(row));
+		last = 0;
+		ret = 0;
+	}
 	/* IOS's "last certificate issued": the counter is the end of the
 	 * block reserved ahead (ca_serial_block_fill); what is left of it
 	 * was not handed out yet, unless a serial was reserved after it. */
@@ -791,8 +800,10 @@ static int server_rollover(struct ca *ca, const struct ctl_request *req,
 				       "this node is a follower: give the "
 				       "command on the leader (show server "
 				       "names it)");
+	ca_lead_fence(ca, true);
 	ret = cancel ? ca_rollover_cancel(ca, now)
 		     : ca_rollover_create(ca, now);
+	ca_lead_fence(ca, false);
 	if (ret == -EALREADY && ca_is_sub(ca) && !ca->pub->k.roll_cert)
 		return ctl_reply_error(reply, ret,
 				       "the rollover CA certificate is "

@@ -26,12 +26,16 @@
  * Nodes.  Each node's thread writes its heartbeat row every LEAD_BEAT_S
  * (`show server`); rows silent for LEAD_NODE_GONE_S are pruned.
  *
- * Known limit: the leader flag the timers read is at most LEAD_PERIOD_MS
- * old.  A leader whose lock session alone dies (the server killed that
- * backend) while its other session lives may run one timer's step
- * beside the new leader; the steps are serialized by the database's
- * write lock and each re-reads the row, but a fencing check inside the
- * step's transaction would close this window.
+ * Fencing.  The leader flag the timers read is up to LEAD_PERIOD_MS old:
+ * a leader whose lock session alone dies (the server killed that
+ * backend, or cut it off) learns it at its next try, perhaps in the
+ * middle of a step.  So each term has a number (db_lead_claim: the
+ * CA's `lead` row, one more at each takeover) and every leader-only step
+ * runs fenced (ca_lead_fence): each of its write transactions checks,
+ * under the database's write lock, that the term is still this node's,
+ * and writes nothing (-ESTALE) if another began.  The new leader's
+ * claim takes the same lock, so an old step commits before it or not at
+ * all, and what the new leader reads after its claim is final.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -59,6 +63,7 @@ struct ca_lead {
 	atomic_bool stop;
 	atomic_bool leader;
 	atomic_bool start_wanted; /* the start waits for the leader's CA */
+	_Atomic int64_t epoch;	  /* our term while leader (db_lead_claim) */
 	struct db *db; /* the lock's session: the thread's alone after open */
 	char node[DB_NAME_MAX];
 	int64_t started;   /* unix seconds, the node's keystore */
@@ -105,6 +110,16 @@ bool ca_is_leader(struct ca *ca)
 	return !ca->lead || atomic_load(&ca->lead->leader);
 }
 
+void ca_lead_fence(struct ca *ca, bool on)
+{
+	if (!ca->lead)
+		return; /* one node (SQLite): nobody to fence off */
+	if (on)
+		db_fence(ca->db, ca->cfg.name, atomic_load(&ca->lead->epoch));
+	else
+		db_fence(ca->db, NULL, 0);
+}
+
 /* Became the leader: do the scheduled work a start does. */
 static void take_over(struct ca_lead *l)
 {
@@ -117,6 +132,7 @@ static void take_over(struct ca_lead *l)
 
 	ca_switch_begin(ca);
 	pthread_mutex_lock(&ca->lock);
+	ca_lead_fence(ca, true);
 	/* The keys first: as a follower this node skipped a promotion's
 	 * middle (refresh), and a rollover key may be new to it. */
 	if (ca->running && ca_now(ca, &now) == 0) {
@@ -127,6 +143,7 @@ static void take_over(struct ca_lead *l)
 			why = "cannot import the CA's keys";
 		ret = ret ?: ca_resume_locked(ca, now, &why);
 	}
+	ca_lead_fence(ca, false);
 	pthread_mutex_unlock(&ca->lock);
 	ca_switch_end(ca);
 	pthread_mutex_lock(&l->mu);
@@ -167,12 +184,44 @@ static void set_role(struct ca_lead *l, bool leader)
  * the scheduled work: it gives the lock back rather than hold the others
  * off, unless its start waits for a CA nobody has made yet.
  */
+/*
+ * A new term: claimed under the write lock before any of its work (the
+ * fence's number).  Without it the node may not lead: the lock goes back.
+ */
+static bool claim(struct ca_lead *l)
+{
+	int64_t e = 0;
+	int rc = db_lead_claim(l->db, l->ca->cfg.name, l->node, &e);
+
+	if (rc < 0) {
+		db_lead_release(l->db);
+		return false;
+	}
+	atomic_store(&l->epoch, e);
+	return true;
+}
+
+/* Still our term?  Another node's claim means our lock was lost and
+ * taken meanwhile, though this session holds it again now. */
+static bool term_moved(struct ca_lead *l)
+{
+	int64_t e = 0;
+
+	return db_lead_epoch(l->db, l->ca->cfg.name, &e) == 0 &&
+	       e != atomic_load(&l->epoch);
+}
+
 static void check_lead(struct ca_lead *l)
 {
 	bool may = ca_running(l->ca) || atomic_load(&l->start_wanted);
 	bool leader = false;
 	int rc = may ? db_lead_try(l->db, l->ca->cfg.name, &leader)
 		     : db_lead_release(l->db);
+
+	if (rc == 0 && leader && atomic_load(&l->leader) && term_moved(l))
+		set_role(l, false);
+	if (rc == 0 && leader && !atomic_load(&l->leader))
+		leader = claim(l);
 
 	pthread_mutex_lock(&l->mu);
 	snprintf(l->db_state, sizeof(l->db_state), "%s",
@@ -317,6 +366,8 @@ int ca_lead_open(struct ca *ca)
 	ret = db_lead_try(l->db, s->name, &leader);
 	if (ret < 0)
 		goto err;
+	if (leader)
+		leader = claim(l);
 	atomic_store(&l->leader, leader);
 	ca_now(ca, &l->started);
 	l->role_since = l->started;

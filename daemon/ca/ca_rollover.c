@@ -171,6 +171,8 @@ static int make_cert(struct ca *ca, struct db_ca *row)
 	row->roll_cert = der;
 	row->roll_cert_len = len;
 	row->rollover = DB_ROLLOVER_AVAILABLE;
+	/* signed, not stored: a test takes the leadership away here */
+	pkid_test_pause("shadow-cert-signed");
 	ret = db_ca_put(ca->db, row);
 	if (ret == 0)
 		pkid_test_crash("shadow-cert");

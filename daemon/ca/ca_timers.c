@@ -67,6 +67,9 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 			 pkiks_timer_kind_name(kind));
 		goto out;
 	}
+	/* ... fenced: a deposed leader's step writes nothing (ca_lead.c) */
+	if (kind != PKIKS_TIMER_ER_EXPIRE)
+		ca_lead_fence(ca, true);
 	if (kind == PKIKS_TIMER_CS_CRL_UPDATE)
 		ret = ca_crl_update(ca, now);
 	else if (kind == PKIKS_TIMER_ER_EXPIRE)
@@ -76,7 +79,9 @@ int ca_on_timer(struct ca *ca, enum pkiks_timer_kind kind)
 		ret = ca_rollover_create(ca, now);
 	else if (kind == PKIKS_TIMER_CS_CERT_EXPIRE)
 		ret = ca_rollover_promote(ca, now);
-	if (ret < 0 && ret != -EALREADY)
+	ca_lead_fence(ca, false);
+	/* -ESTALE: fenced off, said by CS_LEADER_FENCED */
+	if (ret < 0 && ret != -EALREADY && ret != -ESTALE)
 		pkid_log(LOG_ERR, "CS_ROLLOVER", "%s: %s: %s", ca->cfg.name,
 			 pkiks_timer_kind_name(kind), strerror(-ret));
 out:

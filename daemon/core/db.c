@@ -88,6 +88,12 @@ static const char *const migrations[] = {
 	" started INTEGER NOT NULL, heartbeat INTEGER NOT NULL,"
 	" pid INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (name, server));",
+	/* 3 -> 4: the leadership term of each CA, for fencing (db_lead_claim) */
+	"CREATE TABLE lead ("
+	" server TEXT PRIMARY KEY,"
+	" epoch INTEGER NOT NULL,"
+	" node TEXT NOT NULL DEFAULT '',"
+	" since INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -381,13 +387,26 @@ static int commit(struct db *db)
 	return rc;
 }
 
+/* BEGIN, then the fence of a leader's step (db_fence), under its lock. */
+static int begin(struct db *db)
+{
+	int rc = db->ops->begin(db);
+
+	if (rc)
+		return rc;
+	rc = db_fence_check(db);
+	if (rc)
+		db->ops->undo(db);
+	return rc;
+}
+
 int db_begin(struct db *db)
 {
 	int rc;
 
 	if (db->in_tx)
 		return -EINPROGRESS;
-	rc = db->ops->begin(db);
+	rc = begin(db);
 	if (!rc)
 		db->in_tx = true;
 	return rc;
@@ -434,7 +453,7 @@ int db_tx_begin(struct db *db, bool *own)
 	*own = !db->in_tx;
 	if (!*own)
 		return 0;
-	return db->ops->begin(db);
+	return begin(db);
 }
 
 int db_tx_end(struct db *db, bool own, int rc)
@@ -463,6 +482,11 @@ int db_begin_grouped(struct db *db)
 		return db_begin(db); /* no WAL to sync: commits stay FULL */
 	if (rc)
 		return rc;
+	rc = db_fence_check(db);
+	if (rc) {
+		db->ops->rollback_grouped(db);
+		return rc;
+	}
 	db->in_tx = db->grouped = true;
 	return 0;
 }

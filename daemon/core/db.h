@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION  3
+#define DB_SCHEMA_VERSION  4
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_NAME_MAX	   64
 #define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
@@ -95,6 +95,28 @@ bool db_shared(const struct db *db);
  * (taking it if free).  On a single-box database (SQLite) always true.
  */
 int db_lead_try(struct db *db, const char *server, bool *leader);
+/*
+ * Fencing (a deposed leader's step must not commit).  The lock only says
+ * who leads *now*; a node learns that it lost it up to one try later, in
+ * the middle of a step perhaps.  So each leadership term has a number,
+ * the CA's `lead` row's epoch: db_lead_claim, right after db_lead_try took
+ * the lock, adds one to it under the write lock and returns it in *epoch.
+ * db_fence then marks a handle: while marked, every write transaction
+ * begun on it (db_begin, and the one each write call opens for itself)
+ * reads the epoch right after it holds the write lock, and fails with
+ * -ESTALE, writing nothing, if it is not the marked one: another node
+ * claimed since.  Both run under the one write lock, so a step either
+ * commits before the next term's claim or finds it; the new leader's
+ * reads, after its claim, see every step the old one committed.
+ * db_fence(db, NULL, 0) removes the mark.  The same on SQLite, where
+ * pkid never claims nor fences (one node, no leadership).
+ */
+int db_lead_claim(struct db *db, const char *server, const char *node,
+		  int64_t *epoch);
+void db_fence(struct db *db, const char *server, int64_t epoch);
+/* The CA's current term (0: none yet): a leader that finds another one
+ * lost the lock unseen in between, even if it holds it again. */
+int db_lead_epoch(struct db *db, const char *server, int64_t *epoch);
 /* Give every lock of this session back (a node that cannot do the work:
  * its CA stopped, its keystore lost).  SQLite: nothing. */
 int db_lead_release(struct db *db);

@@ -132,6 +132,9 @@ struct db {
 	bool in_tx;   /* the caller opened a transaction with db_begin */
 	bool grouped; /* ... with db_begin_grouped (synchronous=NORMAL) */
 	bool full;    /* DB_FULL logged: a write failed for want of space */
+	/* db_fence: a leader's step; each write transaction checks it */
+	char fence_server[DB_NAME_MAX];
+	int64_t fence_epoch;
 	struct db_group group;
 };
 
@@ -184,6 +187,9 @@ int db_step_done(struct db *db, struct db_stmt *st, const char *what);
  * and returns rc (or the commit's error).
  */
 int db_tx_begin(struct db *db, bool *own);
+/* Under the write lock of a transaction just begun: -ESTALE if the handle
+ * is fenced (db_fence) and another term began since (db_node.c). */
+int db_fence_check(struct db *db);
 int db_tx_end(struct db *db, bool own, int rc);
 
 /* The current row's columns (0-based), valid until the next step/done. */

@@ -34,13 +34,15 @@ int db_keyblob_get(struct db *db, const char *name, struct db_keyblob *kb)
 	return rc;
 }
 
-int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
+/*
+ * put and delete open a transaction of their own when the caller has none
+ * (as every write of the table files does), so that a leader's step is
+ * fenced there too (db_fence): a deposed leader's key never replaces the
+ * new leader's blob.
+ */
+static int put_row(struct db *db, const struct db_keyblob *kb)
 {
-	int rc;
-
-	if (!kb->name[0] || !kb->blob_len || !kb->pubkey_len)
-		return -EINVAL;
-	rc = db_run(db,
+	int rc = db_run(db,
 		    "INSERT INTO key_blob (name, blob, pubkey)"
 		    " VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
 		    " SET blob = excluded.blob, pubkey = excluded.pubkey",
@@ -49,11 +51,28 @@ int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
 	return rc < 0 ? rc : 0;
 }
 
+int db_keyblob_put(struct db *db, const struct db_keyblob *kb)
+{
+	bool own;
+	int rc;
+
+	if (!kb->name[0] || !kb->blob_len || !kb->pubkey_len)
+		return -EINVAL;
+	rc = db_tx_begin(db, &own);
+	if (rc)
+		return rc;
+	return db_tx_end(db, own, put_row(db, kb));
+}
+
 int db_keyblob_delete(struct db *db, const char *name)
 {
-	int rc = db_run(db, "DELETE FROM key_blob WHERE name = ?", "t", name);
+	bool own;
+	int rc = db_tx_begin(db, &own);
 
-	return db_changed_one(rc);
+	if (rc)
+		return rc;
+	rc = db_run(db, "DELETE FROM key_blob WHERE name = ?", "t", name);
+	return db_tx_end(db, own, db_changed_one(rc));
 }
 
 /* Replace @to's row by @from's, renamed; -ENOENT if @from has none. */

@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db_internal.h"
+#include "log.h"
 
 /*
  * The lock's two keys: "pkie" and the FNV-1a hash of the server's name
@@ -67,6 +69,76 @@ int db_lead_release(struct db *db)
 		return rc;
 	db_done(db, st);
 	return 0;
+}
+
+/* The CA's term (0: none claimed yet), in the caller's transaction if
+ * one is open. */
+int db_lead_epoch(struct db *db, const char *server, int64_t *epoch)
+{
+	struct db_stmt *st;
+	int rc;
+
+	*epoch = 0;
+	rc = db_row(db, "SELECT epoch FROM lead WHERE server = ?", &st, "t",
+		    server);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	*epoch = db_col_int64(st, 0);
+	db_done(db, st);
+	return 0;
+}
+
+int db_lead_claim(struct db *db, const char *server, const char *node,
+		  int64_t *epoch)
+{
+	struct db_stmt *st;
+	int rc;
+
+	*epoch = 0;
+	/* Under the write lock: ordered against every fenced step. */
+	rc = db_begin(db);
+	if (rc)
+		return rc;
+	rc = db_row(db,
+		    "INSERT INTO lead (server, epoch, node) VALUES (?1, 1, ?2)"
+		    " ON CONFLICT (server) DO UPDATE"
+		    " SET epoch = lead.epoch + 1, node = ?2 RETURNING epoch",
+		    &st, "tt", server, node);
+	if (rc == 0) {
+		*epoch = db_col_int64(st, 0);
+		db_done(db, st);
+		return db_commit(db);
+	}
+	db_rollback(db);
+	return rc;
+}
+
+void db_fence(struct db *db, const char *server, int64_t epoch)
+{
+	snprintf(db->fence_server, sizeof(db->fence_server), "%s",
+		 server ? server : "");
+	db->fence_epoch = epoch;
+}
+
+int db_fence_check(struct db *db)
+{
+	int64_t now;
+	int rc;
+
+	if (!db->fence_server[0])
+		return 0;
+	rc = db_lead_epoch(db, db->fence_server, &now);
+	if (rc)
+		return rc;
+	if (now == db->fence_epoch)
+		return 0;
+	pkid_log(LOG_WARNING, "CS_LEADER_FENCED",
+		 "%s: a step of leadership term %lld is not written: term %lld "
+		 "began since (this node is no longer the leader)",
+		 db->fence_server, (long long)db->fence_epoch, (long long)now);
+	return -ESTALE;
 }
 
 int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s)

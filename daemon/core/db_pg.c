@@ -229,6 +229,28 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * What each session sets first.  The server's side of the TCP connection
+ * watches the link too (keepalive after 5 s idle, 3 probes 2 s apart, and
+ * 15 s for unacknowledged data; ignored on a Unix socket): a node cut off
+ * from the database cannot close its sessions itself, and the server
+ * would otherwise keep a dead leader's session, and with it the
+ * leadership lock, for the operating system's two hours (issue 18).
+ */
+static const char pg_session_sql[] =
+	"SET client_min_messages = warning;"
+	" SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2;"
+	" SET tcp_keepalives_count = 3; SET tcp_user_timeout = 15000";
+
+static int pg_session_setup(PGconn *c)
+{
+	PGresult *res = PQexec(c, pg_session_sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok ? 0 : -ENOTCONN;
+}
+
 /* Outside a transaction, a lost session is reopened (at most once per
  * PG_RETRY_NS); statements are prepared again on the new one (gen). */
 static int pg_alive(struct db *db)
@@ -240,7 +262,7 @@ static int pg_alive(struct db *db)
 	if (db->in_tx || now_ns() < pg->retry_at)
 		return pg_down(db);
 	PQreset(pg->c);
-	if (PQstatus(pg->c) != CONNECTION_OK) {
+	if (PQstatus(pg->c) != CONNECTION_OK || pg_session_setup(pg->c) < 0) {
 		pg->retry_at = now_ns() + PG_RETRY_NS;
 		return pg_down(db);
 	}
@@ -642,7 +664,7 @@ static int pg_open(struct db *db, const char *url, const char *passfile)
 		return -ENOTCONN;
 	}
 	PQsetNoticeProcessor(pg->c, quiet_notices, NULL);
-	return pg_exec_raw(db, "SET client_min_messages = warning", NULL);
+	return pg_exec_raw(db, pg_session_sql, NULL);
 }
 
 static void pg_close(struct db *db)

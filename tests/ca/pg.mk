@@ -37,3 +37,30 @@ check-pg-ha: $(CA_E2E_DEPS)
 	timeout 420 tests/ca/pg_ha.sh
 
 CHECKS += check-pg-ha
+
+# check-pg-fence: a leader paused mid-step loses its lock session and
+# cannot reconnect; the other node takes over; the paused step, let go,
+# writes nothing (tests/ca/pg_fence.sh).
+.PHONY: check-pg-fence
+check-pg-fence: $(CA_E2E_DEPS)
+	timeout 180 tests/ca/pg_fence.sh
+
+CHECKS += check-pg-fence
+
+# check-pg-cutoff: a node's link to PostgreSQL cut and restored; in a
+# network namespace of its own (PostgreSQL listens on TCP port 5432 in a
+# second one): tests/ca/pg_cutoff.sh.
+.PHONY: check-pg-cutoff
+check-pg-cutoff: $(CA_E2E_DEPS)
+	unshare -n bash -c 'ip link set lo up && exec timeout 300 tests/ca/pg_cutoff.sh'
+
+CHECKS += check-pg-cutoff
+
+# check-pg-standby: a primary and a synchronous streaming standby; the
+# primary crashes, the standby is promoted, both nodes carry on through a
+# multi-host URL (target_session_attrs=read-write): tests/ca/pg_standby.sh.
+.PHONY: check-pg-standby
+check-pg-standby: $(CA_E2E_DEPS)
+	timeout 420 tests/ca/pg_standby.sh
+
+CHECKS += check-pg-standby

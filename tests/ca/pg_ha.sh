@@ -20,93 +20,10 @@
 #     themselves (an enrollment through each), with one leader.
 # Then: every certificate any client received is in PostgreSQL byte for
 # byte, no serial twice, exactly one rollover.
-CA_PG=1
-. tests/ca/lib.sh
-. tests/rollover/lib.sh
-. tests/lib/pg.sh
-
 NODES="a b c"
-declare -A PORT=([a]=18131 [b]=18132 [c]=18133) PID=()
-T=$(mktemp -d /tmp/pkid-ha.XXXXXX)
-STORM_PIDS=()
-ha_cleanup() {
-	local n
-	for p in "${STORM_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for n in $NODES; do
-		[ -n "${PID[$n]:-}" ] && kill -KILL "${PID[$n]}" 2>/dev/null
-		[ -n "${KSPID[$n]:-}" ] && kill -KILL "${KSPID[$n]}" 2>/dev/null
-	done
-	wait 2>/dev/null
-	pg_stop
-	[ -z "${KEEP:-}" ] && rm -rf "$T"
-}
-declare -A KSPID=()
-pg_start || fail "PostgreSQL did not start"
-trap ha_cleanup EXIT
-strongswan_conf "$T"
-head -c 32 /dev/urandom >"$T/kek" && chmod 0600 "$T/kek" || fail "kek"
-
-url() { echo "http://127.0.0.1:${PORT[$1]}/cgi-bin/pkiclient.exe"; }
-nctl() { local n=$1; shift; $B/ctl-call "$T/$n/pkid.ctl" "$@"; }
-role() { nctl "$1" --json "show server" $CA_NAME 2>/dev/null | jq -r '.role // ""'; }
-ks() { PKIKS_SOCKET=$T/$1/ks/pkiksd.sock "${@:2}"; }
-lab_now_of() { ks "$1" $B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'; }
-# Move every node's lab clock to the same instant.
-lab_to() {
-	local n d
-	for n in $NODES; do
-		d=$(($1 - $(lab_now_of $n)))
-		[ $d -gt 0 ] && { ks $n $B/lab-advance $d || fail "lab-advance $n"; }
-	done
-	return 0
-}
-db_step() { pg_sql "SELECT rollover FROM ca WHERE name = '$CA_NAME'"; }
-
-node_conf() {
-	local n=$1
-	mkdir -p "$T/$n"
-	cat >"$T/$n/pkid.conf" <<-EOF
-	clock calendar-valid
-	ip http server ${PORT[$n]}
-	control-socket $T/$n/pkid.ctl
-	crypto pki server $CA_NAME
-	 issuer-name CN=pkid HA CA,O=pkid
-	 grant auto
-	 lifetime certificate 30
-	 lifetime ca-certificate 0 0 10
-	 auto-rollover 0 0 4
-	 ra-certificate none
-	 database url $T/$n/db
-	 database level minimum
-	 database connection $PKID_TEST_PG_URL
-	 database credentials $PGPASSFILE
-	 no shutdown
-	EOF
-}
-
-node_start() {
-	local n=$1 i
-	PKIKS_SOCKET=$T/$n/ks/pkiksd.sock PKID_TEST_DIR=$T/$n \
-		PKID_TEST_PAUSE_AT=shadow-key,promote-key \
-		$B/pkid -f -c "$T/$n/pkid.conf" -s "$T/$n/state" \
-		-P "$PWD/${PKID_BUILD:-build}/pkiks-provider.so" >>"$T/$n/pkid.log" 2>&1 &
-	PID[$n]=$!
-	for ((i = 0; i < 300; i++)); do
-		curl -sf -o /dev/null "$(url $n)?operation=GetCACert" && return 0
-		kill -0 "${PID[$n]}" 2>/dev/null || { tail "$T/$n/pkid.log"; fail "node $n exited"; }
-		sleep 0.05
-	done
-	tail "$T/$n/pkid.log"
-	fail "node $n: no GetCACert in 15 s"
-}
-
-for n in $NODES; do
-	node_conf $n
-	KS_TWIN_ARGS="--kek-file $T/kek" ks_twin_start "$T/$n/ks" --lab || fail "pkiksd $n"
-	KSPID[$n]=$KS_TWIN_PID
-	KS_TWIN_PID=
-done
-lab_to $(($(lab_now_of a) + 1))
+declare -A PORT=([a]=18131 [b]=18132 [c]=18133)
+. tests/ca/pg_ha_lib.sh
+ha_setup
 
 # 1. A makes the CA and leads; B and C follow with the key from its blob.
 node_start a
@@ -156,17 +73,6 @@ grep -q "follower" "$T/roll-b.out" || fail "server rollover on b: $(cat "$T/roll
 [ "$(db_step)" = 0 ] || fail "server rollover on a follower moved the rollover"
 echo "ok: three nodes, one CA: a leads, b and c follow with the key from its blob"
 
-# Clients, their clock at the lab clock (faketime): certificates are
-# valid in lab time.
-enroll() { # enroll NODE NAME
-	local when
-	when=$(date -u -d "@$(lab_now_of $1)" '+%Y-%m-%d %H:%M:%S')
-	[ -f "$T/k/$2.key" ] || pki --gen --size 2048 >"$T/k/$2.key"
-	TZ=UTC faketime -f "@$when" pki --scep --url "$(url $1)" --in "$T/k/$2.key" \
-		--dn "CN=$2,O=pkid test" --cacert-enc "$T/ca.der" --cacert-sig "$T/ca.der" \
-		--cacert "$T/ca.der" --interval 1 --maxpolltime 10 >"$T/got/$2.der" 2>"$T/got/$2.log"
-}
-mkdir -p "$T/k" "$T/got"
 for n in $NODES; do enroll $n first-$n || fail "first-$n: $(tail -3 "$T/got/first-$n.log")"; done
 echo "ok: one enrollment through each node"
 

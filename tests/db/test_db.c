@@ -969,6 +969,63 @@ static void test_nodes(void)
 	db_close(other);
 }
 
+/*
+ * Fencing: a handle fenced to a term writes nothing once another term was
+ * claimed (-ESTALE, every kind of write transaction), and writes again
+ * when fenced to the current one or not at all.
+ */
+static void test_fence(void)
+{
+	unsigned char blob[] = {1, 2, 3}, pub[] = {4, 5};
+	struct db_keyblob kb = {.name = "ROOTCA#", .blob = blob,
+				.blob_len = sizeof(blob), .pubkey = pub,
+				.pubkey_len = sizeof(pub)};
+	unsigned char cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	struct db_ca ca = {.name = "ROOTCA",
+			   .cur_cert = cert,
+			   .cur_cert_len = sizeof(cert),
+			   .cur_key = "ROOTCA"},
+		     got = {0};
+	struct db *db = fresh_db(), *lead = NULL;
+	int64_t e1 = 0, e2 = 0, e = 0;
+
+	CU_ASSERT_EQUAL_FATAL(db_open(&lead, path), 0);
+	CU_ASSERT_EQUAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL(db_lead_epoch(db, "ROOTCA", &e), 0);
+	CU_ASSERT_EQUAL(e, 0); /* never claimed */
+	CU_ASSERT_EQUAL(db_lead_claim(lead, "ROOTCA", "h:1", &e1), 0);
+	CU_ASSERT_EQUAL(e1, 1);
+	db_fence(db, "ROOTCA", e1);
+	ca.rollover = DB_ROLLOVER_KEY_MADE;
+	CU_ASSERT_EQUAL(db_ca_put(db, &ca), 0); /* our term */
+	CU_ASSERT_EQUAL(db_lead_claim(lead, "ROOTCA", "h:2", &e2), 0);
+	CU_ASSERT_EQUAL(e2, 2);
+	CU_ASSERT_EQUAL(db_lead_epoch(db, "ROOTCA", &e), 0);
+	CU_ASSERT_EQUAL(e, 2);
+	/* deposed: nothing written, whatever the write */
+	ca.rollover = DB_ROLLOVER_AVAILABLE;
+	CU_ASSERT_EQUAL(db_ca_put(db, &ca), -ESTALE);
+	CU_ASSERT_EQUAL(db_keyblob_put(db, &kb), -ESTALE);
+	CU_ASSERT_EQUAL(db_begin(db), -ESTALE);
+	CU_ASSERT_FALSE(db_in_transaction(db));
+	CU_ASSERT_EQUAL(db_ca_get(db, "ROOTCA", &got), 0);
+	CU_ASSERT_EQUAL(got.rollover, DB_ROLLOVER_KEY_MADE);
+	db_ca_free(&got);
+	CU_ASSERT_EQUAL(db_keyblob_get(db, "ROOTCA#", &(struct db_keyblob){0}),
+			-ENOENT);
+	/* another CA's term is not ours to check: only ROOTCA moved */
+	db_fence(db, "ROOTCA", e2);
+	CU_ASSERT_EQUAL(db_ca_put(db, &ca), 0);
+	CU_ASSERT_EQUAL(db_keyblob_put(db, &kb), 0);
+	db_fence(db, NULL, 0);
+	CU_ASSERT_EQUAL(db_keyblob_delete(db, "ROOTCA#"), 0);
+	CU_ASSERT_EQUAL(db_ca_get(db, "ROOTCA", &got), 0);
+	CU_ASSERT_EQUAL(got.rollover, DB_ROLLOVER_AVAILABLE);
+	db_ca_free(&got);
+	db_close(lead);
+	db_close(db);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -984,6 +1041,7 @@ int main(void)
 		{"trustpoint state", test_trustpoint},
 		{"transactions", test_transactions},
 		{"nodes: CRL alone, stamp, heartbeats, leadership", test_nodes},
+		{"nodes: a deposed leader's writes fenced", test_fence},
 	};
 	/* group commit syncs SQLite's WAL file; PostgreSQL commits durably
 	 * (db_begin_grouped is db_begin there) */

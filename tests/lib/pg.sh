@@ -16,6 +16,15 @@
 #   pg_down, pg_up  stop it (fast: sessions are cut), start it again
 #   pg_sql SQL      run SQL on database pkid, unaligned tuples only
 #   pg_stop         stop it and remove the folder (also on EXIT)
+#   pg_standby      a synchronous streaming replica of it (pg_basebackup),
+#                   port 5433, its socket in $PG_SB_HOST; pg_promote makes
+#                   it the primary, pg_crash stops the primary at once
+# Before pg_start, optionally:
+#   PG_LISTEN=ADDR  listen on TCP at ADDR too (port 5432: only inside a
+#                   network namespace of the test's own), password
+#                   authentication from the server's own subnets
+#   PG_NETNS=PID    run the server in the network namespace of process PID
+#                   (a test that cuts a node's link to it: tests/ca/pg_cutoff.sh)
 set -u
 
 pg_bindir() {
@@ -26,12 +35,14 @@ pg_bindir() {
 	echo "$d"
 }
 
-# Run a server program as the cluster's owner.
+# Run a server program as the cluster's owner (in PG_NETNS's namespace).
 pg_as_owner() {
+	local ns=()
+	[ -n "${PG_NETNS:-}" ] && ns=(nsenter -t "$PG_NETNS" -n)
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		"${ns[@]}" runuser -u postgres -- "$@"
 	else
-		"$@"
+		"${ns[@]}" "$@"
 	fi
 }
 
@@ -58,16 +69,24 @@ pg_start() {
 		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
 	rm -f "$PG_DIR/pw.init"
 	cat >>"$PG_DIR/data/postgresql.conf" <<-CONF
-		listen_addresses = ''
+		listen_addresses = '${PG_LISTEN:-}'
 		unix_socket_directories = '$PG_DIR'
 		port = $PKID_TEST_PG_PORT
 		fsync = on
 		max_connections = 50
 	CONF
+	[ -n "${PG_LISTEN:-}" ] &&
+		echo "host all all samenet scram-sha-256" >>"$PG_DIR/data/pg_hba.conf"
+	# the server owner's copy, for the standby's replication connection
+	printf '*:*:*:%s:%s\n' "$PKID_TEST_PG_USER" "$pw" >"$PG_DIR/pgpass.owner"
+	chmod 600 "$PG_DIR/pgpass.owner"
+	[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR/pgpass.owner"
 	# the client's password file: host:port:db:user:password, mode 0600
 	PGPASSFILE=$PG_DIR/pgpass
 	printf '%s:%s:*:%s:%s\n' "$PG_DIR" "$PKID_TEST_PG_PORT" \
 		"$PKID_TEST_PG_USER" "$pw" >"$PGPASSFILE"
+	[ -n "${PG_LISTEN:-}" ] && printf '%s:%s:*:%s:%s\n' "$PG_LISTEN" \
+		"$PKID_TEST_PG_PORT" "$PKID_TEST_PG_USER" "$pw" >>"$PGPASSFILE"
 	chmod 600 "$PGPASSFILE"
 	trap pg_stop EXIT
 	pg_ctl_run start || { cat "$PG_DIR/log" >&2; return 1; }
@@ -94,8 +113,55 @@ pg_sql() {
 	"$PG_BIN/psql" -qAtX -d "$PKID_TEST_PG_URL" -c "$1"
 }
 
+# A replica streaming from the cluster, synchronous: a commit returns
+# only when the standby has it, so a failover loses no commit a client was
+# answered for.  Its clients' password line is added to PGPASSFILE.
+pg_standby() {
+	local i
+	PG_SB_PORT=5433
+	PG_SB_HOST=$PG_DIR/sb
+	mkdir -p "$PG_SB_HOST"
+	[ "$(id -u)" = 0 ] && chown postgres: "$PG_SB_HOST"
+	pg_as_owner env PGPASSFILE="$PG_DIR/pgpass.owner" "$PG_BIN/pg_basebackup" \
+		-D "$PG_DIR/standby" -X stream -h "$PG_DIR" -p "$PKID_TEST_PG_PORT" \
+		-U "$PKID_TEST_PG_USER" >"$PG_DIR/basebackup.log" 2>&1 ||
+		{ cat "$PG_DIR/basebackup.log" >&2; return 1; }
+	pg_as_owner touch "$PG_DIR/standby/standby.signal"
+	cat >>"$PG_DIR/standby/postgresql.conf" <<-CONF
+		port = $PG_SB_PORT
+		unix_socket_directories = '$PG_SB_HOST'
+		synchronous_standby_names = ''
+		primary_conninfo = 'host=$PG_DIR port=$PKID_TEST_PG_PORT user=$PKID_TEST_PG_USER passfile=$PG_DIR/pgpass.owner application_name=standby'
+	CONF
+	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/standby" -w -t 30 \
+		-l "$PG_DIR/standby.log" start >/dev/null || { cat "$PG_DIR/standby.log" >&2; return 1; }
+	echo "synchronous_standby_names = 'standby'" >>"$PG_DIR/data/postgresql.conf"
+	pg_ctl_run reload || return 1
+	printf '%s:%s:*:%s:%s\n' "$PG_SB_HOST" "$PG_SB_PORT" "$PKID_TEST_PG_USER" \
+		"$(head -1 "$PGPASSFILE" | cut -d: -f5-)" >>"$PGPASSFILE"
+	export PG_SB_HOST PG_SB_PORT
+	# streaming and synchronous: 30 s at most
+	for ((i = 0; i < 300; i++)); do
+		[ "$(pg_sql "SELECT count(*) FROM pg_stat_replication
+			WHERE application_name = 'standby' AND sync_state = 'sync'")" = 1 ] && return 0
+		sleep 0.1
+	done
+	echo "pg.sh: the standby is not streaming synchronously" >&2
+	return 1
+}
+
+pg_crash() {
+	pg_ctl_run -m immediate stop
+}
+
+pg_promote() {
+	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/standby" -w -t 30 promote >/dev/null
+}
+
 pg_stop() {
 	[ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ] || return 0
+	[ -d "$PG_DIR/standby" ] && pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/standby" \
+		-m immediate stop >/dev/null 2>&1
 	pg_ctl_run -m immediate stop 2>/dev/null
 	rm -rf "$PG_DIR"
 	PG_DIR=

@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/ca/pg_ha_lib.sh: pkid nodes serving one CA from one throwaway
+# PostgreSQL (issue 18), each with its own pkiksd (lab clock) and its own
+# `database url` folder; the pkiksds share only the KEK file, so the CA
+# key reaches the other nodes as the wrapped blob the first one stored.
+# Used by check-pg-ha (pg_ha.sh), check-pg-fence (pg_fence.sh) and
+# check-pg-cutoff (pg_cutoff.sh).  The CA: 10 minutes, auto-rollover in
+# its last 4 (lab time).  Source it after setting NODES and PORT:
+#   ha_setup            PostgreSQL, the KEK, a pkiksd per node, clocks equal
+#   node_start N        pkid of node N; PAUSE[N] (default shadow-key,
+#                       promote-key) is its PKID_TEST_PAUSE_AT; DBURL[N]
+#                       (default the cluster's URL) its database connection
+#   role N              leader | follower (show server)
+#   lab_to T            every node's lab clock to T (unix seconds)
+#   db_step             the rollover step in the CA row
+#   enroll N NAME       a strongSwan client enrolls through node N
+CA_PG=1
+. tests/ca/lib.sh
+. tests/rollover/lib.sh
+. tests/lib/pg.sh
+
+declare -A PID=() KSPID=() PAUSE=() DBURL=()
+T=$(mktemp -d /tmp/pkid-ha.XXXXXX)
+STORM_PIDS=()
+ha_cleanup() {
+	local rc=$? n p
+	if [ $rc != 0 ]; then
+		for n in $NODES; do
+			echo "--- node $n, last lines of its log:" >&2
+			tail -n 15 "$T/$n/pkid.log" >&2 2>/dev/null
+		done
+	fi
+	local pids=("${STORM_PIDS[@]}")
+	for p in "${STORM_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for n in $NODES; do
+		[ -n "${PID[$n]:-}" ] && kill -KILL "${PID[$n]}" 2>/dev/null && pids+=("${PID[$n]}")
+		[ -n "${KSPID[$n]:-}" ] && kill -KILL "${KSPID[$n]}" 2>/dev/null && pids+=("${KSPID[$n]}")
+	done
+	# only these: a test's other children (pg_cutoff.sh's namespace
+	# holder) are ha_cleanup_more's, after the server is stopped
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	pg_stop
+	declare -F ha_cleanup_more >/dev/null && ha_cleanup_more
+	[ -z "${KEEP:-}" ] && rm -rf "$T"
+}
+
+url() { echo "http://127.0.0.1:${PORT[$1]}/cgi-bin/pkiclient.exe"; }
+nctl() { local n=$1; shift; $B/ctl-call "$T/$n/pkid.ctl" "$@"; }
+role() { nctl "$1" --json "show server" $CA_NAME 2>/dev/null | jq -r '.role // ""'; }
+ks() { PKIKS_SOCKET=$T/$1/ks/pkiksd.sock "${@:2}"; }
+lab_now_of() { ks "$1" $B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'; }
+# Move every node's lab clock to the same instant.
+lab_to() {
+	local n d
+	for n in $NODES; do
+		d=$(($1 - $(lab_now_of $n)))
+		[ $d -gt 0 ] && { ks $n $B/lab-advance $d || fail "lab-advance $n"; }
+	done
+	return 0
+}
+db_step() { pg_sql "SELECT rollover FROM ca WHERE name = '$CA_NAME'"; }
+# The backend pid of the session that holds the CA's leadership lock.
+lock_pid() {
+	pg_sql "SELECT pid FROM pg_locks WHERE locktype = 'advisory'
+		AND classid = 1885957477 AND objsubid = 2 AND granted"
+}
+
+node_conf() {
+	local n=$1
+	mkdir -p "$T/$n"
+	cat >"$T/$n/pkid.conf" <<-EOF2
+	clock calendar-valid
+	ip http server ${PORT[$n]}
+	control-socket $T/$n/pkid.ctl
+	crypto pki server $CA_NAME
+	 issuer-name CN=pkid HA CA,O=pkid
+	 grant auto
+	 lifetime certificate 30
+	 lifetime ca-certificate 0 0 10
+	 auto-rollover 0 0 4
+	 ra-certificate none
+	 database url $T/$n/db
+	 database level minimum
+	 database connection ${DBURL[$n]:-$PKID_TEST_PG_URL}
+	 database credentials $PGPASSFILE
+	 no shutdown
+	EOF2
+}
+
+node_start() {
+	local n=$1 i
+	PKIKS_SOCKET=$T/$n/ks/pkiksd.sock PKID_TEST_DIR=$T/$n \
+		PKID_TEST_PAUSE_AT=${PAUSE[$n]-shadow-key,promote-key} \
+		$B/pkid -f -c "$T/$n/pkid.conf" -s "$T/$n/state" \
+		-P "$PWD/${PKID_BUILD:-build}/pkiks-provider.so" >>"$T/$n/pkid.log" 2>&1 &
+	PID[$n]=$!
+	for ((i = 0; i < 300; i++)); do
+		curl -sf -o /dev/null "$(url $n)?operation=GetCACert" && return 0
+		kill -0 "${PID[$n]}" 2>/dev/null || { tail "$T/$n/pkid.log"; fail "node $n exited"; }
+		sleep 0.05
+	done
+	tail "$T/$n/pkid.log"
+	fail "node $n: no GetCACert in 15 s"
+}
+
+ha_setup() {
+	local n
+	pg_start || fail "PostgreSQL did not start"
+	trap ha_cleanup EXIT
+	strongswan_conf "$T"
+	head -c 32 /dev/urandom >"$T/kek" && chmod 0600 "$T/kek" || fail "kek"
+	for n in $NODES; do
+		node_conf $n
+		KS_TWIN_ARGS="--kek-file $T/kek" ks_twin_start "$T/$n/ks" --lab || fail "pkiksd $n"
+		KSPID[$n]=$KS_TWIN_PID
+		KS_TWIN_PID=
+	done
+	lab_to $(($(lab_now_of ${NODES%% *}) + 1))
+	mkdir -p "$T/k" "$T/got"
+}
+
+# Clients, their clock at the lab clock (faketime): certificates are
+# valid in lab time.  $T/ca.der: the CA they trust.
+enroll() { # enroll NODE NAME
+	local when
+	when=$(date -u -d "@$(lab_now_of $1)" '+%Y-%m-%d %H:%M:%S')
+	[ -f "$T/k/$2.key" ] || pki --gen --size 2048 >"$T/k/$2.key"
+	TZ=UTC faketime -f "@$when" pki --scep --url "$(url $1)" --in "$T/k/$2.key" \
+		--dn "CN=$2,O=pkid test" --cacert-enc "$T/ca.der" --cacert-sig "$T/ca.der" \
+		--cacert "$T/ca.der" --interval 1 --maxpolltime 10 >"$T/got/$2.der" 2>"$T/got/$2.log"
+}
+
+# $T/ca.der (and .pem): the CA certificate node N serves.
+fetch_ca() {
+	curl -sf -o "$T/ca.der" "$(url $1)?operation=GetCACert" || fail "GetCACert $1"
+	cp "$T/ca.der" "$T/ra.der"
+	openssl x509 -inform der -in "$T/ca.der" -out "$T/ca.pem" || fail "ca.der"
+}
