@@ -4,7 +4,8 @@
 # built from the component's own sources with coverage and ASan/UBSan;
 # seeds from real messages are in tests/fuzz/corpus/<harness>/.
 #
-#   make check-fuzz   each harness for FUZZ_SECONDS (25 s) from its seeds
+#   make check-fuzz   each harness for FUZZ_SECONDS (25 s) from its seeds,
+#                     one per core at once (tests/fuzz/run.sh)
 #   make fuzz-long    each harness, the config one too, for 10 minutes
 #                     (also `make fuzz`; not part of `make check`)
 #
