@@ -195,6 +195,14 @@ static int sub_rollover(struct ca *ca, struct ca_pub *pub, X509 *shadow)
 	int64_t start;
 	int ret;
 
+	/* With `auto-rollover` the sub makes a new key before that same end
+	 * (the shadow starts where the sub's certificate and its parent's
+	 * end) and has it certified by the parent's rollover CA: that is the
+	 * rollover its routers SHADOW against, not this one, whose key is
+	 * dropped at the promotion (ca_sub_promoted).  Offered only when the
+	 * sub's own rollover was refused. */
+	if (ca->cfg.auto_rollover && !ca->sub_roll_refused)
+		return 0;
 	if (!shadow || pub->k.roll_cert || not_ca_reason(shadow) ||
 	    !X509_cmp(shadow, pub->k.ca_cert) ||
 	    EVP_PKEY_eq(pub->k.ca_key, X509_get0_pubkey(shadow)) != 1)
@@ -387,16 +395,54 @@ bool ca_sub_roll_wanted(struct ca *ca)
 }
 
 /*
+ * The new CA certificate @cur was issued by the parent's rollover CA the
+ * trustpoint holds (both rollovers at one end: the sub's certificate
+ * ended with its parent's, ca_subpolicy.c): that end is now, so the
+ * trustpoint switches to the rollover CA with it, as its SHADOW switch
+ * would; the new parent's RA is asked for before its next request.
+ */
+static int follow_parent(struct ca *ca, struct db_tp *tp, X509 *cur)
+{
+	X509 *parent = ca_x509_from_der(tp->ca_cert, tp->ca_cert_len);
+	X509 *next = ca_x509_from_der(tp->shadow_ca_cert,
+				      tp->shadow_ca_cert_len);
+	int ret = 0;
+
+	if (!cur || !next || X509_verify(cur, X509_get0_pubkey(next)) != 1 ||
+	    (parent && X509_verify(cur, X509_get0_pubkey(parent)) == 1))
+		goto out;
+	free(tp->ca_cert);
+	free(tp->ra_cert);
+	tp->ca_cert = tp->shadow_ca_cert;
+	tp->ca_cert_len = tp->shadow_ca_cert_len;
+	tp->shadow_ca_cert = NULL;
+	tp->shadow_ca_cert_len = 0;
+	tp->ra_cert = NULL;
+	tp->ra_cert_len = 0;
+	pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
+		 "%s: the new CA certificate is the parent's rollover CA's: "
+		 "trustpoint %s switched to that CA with it",
+		 ca->cfg.name, ca->cfg.name);
+	ret = 1;
+out:
+	X509_free(parent);
+	X509_free(next);
+	ERR_clear_error();
+	return ret;
+}
+
+/*
  * The trustpoint's identity follows the CA: its key NAME is now the old
  * NAME#, so the certificate it signs renewals with is the new CA
  * certificate.  A shadow identity for the old key (the parent's
  * rollover, requested before) is dropped: that key is gone; the
- * trustpoint SHADOWs again with the new one.
+ * trustpoint SHADOWs again with the new one.  When the new certificate
+ * comes from the parent's rollover CA, the trustpoint takes that CA too.
  */
 int ca_sub_promoted(struct ca *ca, const struct db_ca *row)
 {
 	struct db_tp tp = {0};
-	X509 *shadow;
+	X509 *shadow, *cur;
 	int ret;
 
 	if (!ca_is_sub(ca))
@@ -404,6 +450,9 @@ int ca_sub_promoted(struct ca *ca, const struct db_ca *row)
 	ret = db_tp_get(ca->db, ca->cfg.name, &tp);
 	if (ret < 0)
 		return ret;
+	cur = ca_x509_from_der(row->cur_cert, row->cur_cert_len);
+	follow_parent(ca, &tp, cur);
+	X509_free(cur);
 	free(tp.id_cert);
 	tp.id_cert = malloc(row->cur_cert_len);
 	if (!tp.id_cert) {
@@ -488,9 +537,22 @@ static int refresh_locked(struct ca *ca, int64_t now)
 	if (ret == 0 && row.rollover == DB_ROLLOVER_KEY_MADE && row.roll_cert)
 		ca_sub_roll_accept(ca, &row);
 	/* A new certificate is taken; the same one is published again with
-	 * what changed around it (parent, shadow: the rollover CA). */
-	if (ret == 0 && X509_cmp(id, ca->pub->k.ca_cert))
-		ret = adopt(ca, parent, id, &row, &why);
+	 * what changed around it (parent, shadow: the rollover CA).  Not
+	 * while the CA's own rollover is under way: a certificate for the
+	 * current key that ends later (the trustpoint's switch to a shadow
+	 * made before it) would move the promotion, which brings the new
+	 * key's certificate anyway. */
+	if (ret == 0 && X509_cmp(id, ca->pub->k.ca_cert)) {
+		if (row.rollover == DB_ROLLOVER_NONE)
+			ret = adopt(ca, parent, id, &row, &why);
+		else
+			pkid_log(LOG_NOTICE, "CS_SUB_CHAIN",
+				 "%s: trustpoint %s holds a new certificate "
+				 "for the current key while the CA's own "
+				 "rollover is under way: not taken, the "
+				 "promotion brings its successor",
+				 ca->cfg.name, ca->cfg.name);
+	}
 	ret = ret ?: ca_load(ca, &row, now);
 	if (ret == 0)
 		ca_rollover_arm(ca);

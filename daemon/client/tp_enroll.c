@@ -96,6 +96,36 @@ static int push_ref(STACK_OF(X509) * s, X509 *x)
 }
 
 /*
+ * A sub's own rollover (TP_KIND_SUBROLL) whose current CA certificate
+ * ends with the parent's (the parent truncated it): the parent has no
+ * room after it, so the new key is certified by the parent's rollover CA
+ * (the one that starts at that end), asked as a SHADOW asks, enveloped to
+ * it (issue 17, both rollovers in one overlap window).
+ */
+static bool subroll_to_next(enum tp_kind kind, const struct db_tp *st)
+{
+	X509 *id, *ca;
+	int64_t id_nb, id_na, ca_nb, ca_na;
+	bool yes;
+
+	if (kind != TP_KIND_SUBROLL)
+		return false;
+	id = tp_x509(st->id_cert, st->id_cert_len);
+	ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	yes = id && ca && tp_cert_times(id, &id_nb, &id_na) == 0 &&
+	      tp_cert_times(ca, &ca_nb, &ca_na) == 0 && id_na >= ca_na;
+	X509_free(id);
+	X509_free(ca);
+	return yes;
+}
+
+/* The request is for the CA's rollover generation (next_gen). */
+static bool to_next(const struct tp_req *r)
+{
+	return r->kind == TP_KIND_SHADOW || subroll_to_next(r->kind, &r->st);
+}
+
+/*
  * The certificates: which CA issues (r->ca), whom to envelope to (the RA
  * if the CA has one; the rollover CA for SHADOW, since that choice tells
  * the CA which key signs), and who may sign the CertRep (the current CA
@@ -109,7 +139,7 @@ static int req_certs(struct tp *tp, struct tp_req *r, char *why, size_t n)
 
 	r->ra = tp_x509(st->ra_cert, st->ra_cert_len);
 	r->recipient = r->ra;
-	if (r->kind == TP_KIND_SHADOW) {
+	if (to_next(r)) {
 		r->ca = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
 		r->recipient = r->ca;
 	} else if (cur) {
@@ -128,7 +158,7 @@ static int req_certs(struct tp *tp, struct tp_req *r, char *why, size_t n)
 	r->signers = sk_X509_new_null();
 	if (!r->signers || push_ref(r->signers, r->ca) ||
 	    push_ref(r->signers, r->ra) ||
-	    (r->kind == TP_KIND_SHADOW && push_ref(r->signers, cur)))
+	    (to_next(r) && push_ref(r->signers, cur)))
 		goto out;
 	ret = 0;
 out:
@@ -221,7 +251,7 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		.signers = r->signers,
 		.now = now,
 		.renewal = kind != TP_KIND_ENROLL,
-		.next_gen = kind == TP_KIND_SHADOW,
+		.next_gen = to_next(r),
 		.password = tp->cfg.password,
 	};
 	return 0;
@@ -491,10 +521,39 @@ static int req_shadow(struct tp *tp, struct tp_req *r, const char *tid,
 {
 	int ret;
 
-	if (r->kind != TP_KIND_SHADOW)
+	if (!to_next(r))
 		return 0;
 	ret = shadow_recipient(tp, r);
 	return ret < 0 ? retry_later(tp, r, tid, count, ret, NULL) : 0;
+}
+
+/*
+ * A sub's rollover that goes to the parent's rollover CA needs it held:
+ * GetNextCACert now if not.  The parent may not have made it yet (the
+ * sub's auto-rollover window opened before the parent's): CONNECT RETRY
+ * with the usual backoff asks again, and the request goes out once it is
+ * there.
+ */
+static int subroll_next_ca(struct tp *tp, enum tp_kind kind,
+			   unsigned int count)
+{
+	struct tp_req r = {.kind = kind};
+	int ret = db_tp_get(tp->set->db, tp->cfg.name, &r.st);
+
+	if (ret < 0 || !subroll_to_next(kind, &r.st) || r.st.shadow_ca_cert)
+		goto out;
+	ret = tp_prefetch_next_ca(tp, &r.st);
+	if (ret == 0 && r.st.shadow_ca_cert)
+		goto out;
+	ret = retry_later(tp, &r, "", count, ret < 0 ? ret : -ENOENT,
+			  ret < 0 ? NULL
+				  : "the parent has no rollover CA certificate "
+				    "yet (the sub's certificate ends with the "
+				    "parent's: its rollover is certified by "
+				    "the parent's rollover CA)");
+out:
+	req_free(&r);
+	return ret;
 }
 
 /* A new request of @kind; @count carries the retries made so far. */
@@ -505,6 +564,11 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	int ret;
 
 	ensure_ra(tp);
+	if (!tp->cfg.enrollment_terminal) {
+		ret = subroll_next_ca(tp, kind, count);
+		if (ret < 0)
+			return ret;
+	}
 	ret = req_prepare(tp, kind, true, &r, why, n);
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp_proto(tp)->new_transaction_id(r.tid, sizeof(r.tid));

@@ -30,7 +30,12 @@
 #   check-hierarchy-offline an offline root: the sub's enrollment and its
 #                           rollover through files only (enrollment terminal,
 #                           import/export), bad files refused, no gap
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll
+#   check-hierarchy-tiers   root -> sub -> router through two root
+#                           rollovers, each with the sub's own rollover in
+#                           the same overlap window (its request goes to the
+#                           root's rollover CA), in both orders; verify
+#                           +-1 s at each end (lab clock)
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

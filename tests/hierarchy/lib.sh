@@ -13,6 +13,13 @@
 #   subctl CMD ARGS...         one control command to the sub
 #   sub_serving                GetCACert answers on the sub's port
 #   root_pending_id SUBJECT    the root's pending request for SUBJECT
+#   hi_sub_up [LINES...]       the root running: sub_conf with the root's
+#                              fingerprint and LINES, sub_start, the root's
+#                              grant, the sub serving; $T/root1.pem and
+#                              $T/sub1.pem, the chain it serves
+#   hi_router_up [LINES...]    trustpoint TP1 at the sub (auto-enroll 80,
+#                              export-shadow $T/tp1-shadow.pem, LINES),
+#                              authenticated and enrolled: $T/router1.pem
 . tests/client/lib.sh
 SUB_PID=
 
@@ -103,4 +110,33 @@ get_pem() {
 	curl -sf "$1?operation=GetCACert" |
 		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
 		openssl x509
+}
+
+# The prologue every sub test shares: the sub enrolls at the running root
+# (the operator's grant, then the trustpoint's POLL) and serves.
+hi_sub_up() {
+	local rootfp
+	rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
+	sub_conf "fingerprint $rootfp" "$@"
+	sub_start
+	root_grant_sub
+	lab_to $(($(sub_timer POLL) + 1))
+	wait_for 20 sub_serving || hfail "the sub does not serve"
+	get_pem "$URL" 1 >"$T/root1.pem"
+	get_pem "$SURL" 1 >"$T/sub1.pem"
+}
+
+# A pkid router (trustpoint TP1) enrolled at the sub.
+hi_router_up() {
+	URL=$SURL cl_conf "auto-enroll 80" "certificate export-shadow $T/tp1-shadow.pem" "$@"
+	cl_start
+	PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept >/dev/null ||
+		hfail "authenticate"
+	PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || hfail "enroll"
+	cp "$T/tp1.pem" "$T/router1.pem"
+}
+
+# chain_ok AT ROOT SUB LEAF: LEAF verifies under ROOT <- SUB at AT.
+chain_ok() {
+	openssl verify -attime "$1" -CAfile "$2" -untrusted "$3" "$4" >/dev/null 2>&1
 }

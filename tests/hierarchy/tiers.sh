@@ -1,0 +1,154 @@
+#!/bin/bash
+# check-hierarchy-tiers: three tiers (root -> sub -> router) through two
+# root rollovers, each inside one overlap window with the sub's own
+# rollover (lab clock).  The root lives 4 hours (auto-rollover 2 h) and
+# gives the sub a CA certificate truncated at its end, so the sub's
+# certificate ends with the root's each time: the sub's new key has no
+# room under the current root and must be certified by the root's
+# rollover CA.  Each round:
+#  - the root makes its rollover CA (root<i+1>) and the sub makes SUB#, in
+#    either order: round 1 the root first (sub window 1 h), round 2 the
+#    sub first (the sub restarted with a 3 h window: its request finds no
+#    rollover CA at the root, CONNECT RETRY, then goes out once there is);
+#  - trustpoint SUB's request for SUB# goes to the root's rollover CA
+#    (GetNextCACert, enveloped to it): the certificate is issued by
+#    root<i+1>, from the root's end; the sub offers it as GetNextCACert;
+#  - the router SHADOWs against it (its certificate ends with the sub's);
+#  - at the end the root promotes, the sub promotes SUB# -> SUB and its
+#    trustpoint switches to root<i+1> with it: GetCACert = [sub<i+1>, RA,
+#    root<i+1>]; the router switches: root<i> <- sub<i> <- router<i> at end
+#    - 1 s, root<i+1> <- sub<i+1> <- router<i+1> at end + 1 s, and the old
+#    chain is over at end + 1 s.
+# On the old code the sub's request went to the current root, which
+# issued it from now, ending at the same end: refused by the sub
+# (CS_SUB_ROLLOVER ... ends no later), no rollover CA, a gap.
+. tests/hierarchy/lib.sh
+hi_setup 18924
+ca_conf "grant auto rollover ca-cert" "lifetime ca-certificate 0 4" "auto-rollover 0 2"
+ca_start
+SUBWIN=3600
+SUB_EXTRA="auto-rollover 0 1" hi_sub_up
+[ "$(cert_time "$T/sub1.pem" enddate)" = "$(cert_time "$T/root1.pem" enddate)" ] ||
+	hfail "sub1 does not end with root1 (not truncated)"
+hi_router_up
+echo "ok: root1 <- sub1 <- router1, all three ending together"
+
+# next_of_key KEY: the certificate for keystore key KEY in the sub's
+# GetNextCACert.
+next_of_key() {
+	local k n x
+	k=$(pubkey_of_key "$1")
+	curl -sf -o "$T/next.p7" "$SURL?operation=GetNextCACert" || return 1
+	# The signed content is a degenerate PKCS#7: [rollover CA, its RA].
+	openssl cms -verify -noverify -inform der -in "$T/next.p7" -binary -out "$T/next.der" \
+		2>/dev/null || return 1
+	openssl pkcs7 -inform der -in "$T/next.der" -print_certs >"$T/nextall" || return 1
+	for ((n = 1; n <= $(grep -c BEGIN "$T/nextall"); n++)); do
+		x=$(awk -v n=$n '/BEGIN/{i++} i==n' "$T/nextall" | openssl x509)
+		[ "$(echo "$x" | openssl x509 -noout -pubkey)" = "$k" ] && echo "$x" && return 0
+	done
+	return 1
+}
+
+sub_log_has() { tail -n +"${SUBLOG_AT:-1}" "$T/sub.log" | grep -q "$1"; }
+ca_log_count() { grep -c "$1" "$T/ca.log"; }
+
+# The root's rollover CA, then the sub's rollover key (round 1).
+root_first() {
+	lab_to $((rgen + 1))
+	wait_for 30 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
+		hfail "round $i: the root made no rollover CA"
+	lab_to $((gen + 1))
+}
+
+# The sub's rollover key first: no rollover CA at the root yet, the
+# request waits (CONNECT RETRY); then the root's (round 2).
+sub_first() {
+	local retry
+	lab_to $((gen + 1))
+	wait_for 30 sub_log_has "the parent has no rollover CA certificate yet" ||
+		hfail "round $i: the sub's request did not wait for the root's rollover CA"
+	sub_log_has CS_ROLLOVER_AVAILABLE && hfail "round $i: a rollover CA certificate before the root's"
+	lab_to $((rgen + 1))
+	wait_for 30 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
+		hfail "round $i: the root made no rollover CA"
+	retry=$(sub_timer "CONNECT RETRY")
+	[ -n "$retry" ] || hfail "round $i: trustpoint SUB holds no CONNECT RETRY"
+	lab_to $((retry + 1))
+}
+
+round() {
+	local i=$1 j=$(($1 + 1)) order=$2 gen rgen rshadow rend granted
+	local root="$T/root$i.pem" sub="$T/sub$i.pem" r="$T/router$i.pem"
+	local root2="$T/root$j.pem" sub2="$T/sub$j.pem" r2="$T/router$j.pem"
+	rend=$(cert_time "$root" enddate)
+	[ "$(cert_time "$sub" enddate)" = "$rend" ] || hfail "round $i: sub$i does not end with root$i"
+	[ "$(cert_time "$r" enddate)" = "$rend" ] || hfail "round $i: router$i does not end with sub$i"
+	gen=$(ca_timer SUB "CS SHADOW CERT GENERATION")
+	rgen=$(ca_timer TESTCA "CS SHADOW CERT GENERATION")
+	[ "$gen" = $((rend - SUBWIN)) ] || hfail "round $i: the sub's rollover at '$gen', not $((rend - SUBWIN))"
+	[ "$rgen" = $((rend - 7200)) ] || hfail "round $i: the root's rollover at '$rgen', not $((rend - 7200))"
+	granted=$(ca_log_count "rollover CA certificate (new key)")
+	SUBLOG_AT=$(($(wc -l <"$T/sub.log") + 1))
+	$order
+	wait_for 30 sub_log_has CS_ROLLOVER_AVAILABLE ||
+		hfail "round $i: the sub holds no rollover CA certificate"
+	[ "$(ca_log_count "rollover CA certificate (new key)")" = $((granted + 1)) ] ||
+		hfail "round $i: the root did not issue one rollover CA certificate from the sub's end"
+	next_of_key "SUB#" >"$T/next$j.pem" ||
+		hfail "round $i: the sub's GetNextCACert holds no certificate for SUB#: $(openssl crl2pkcs7 -nocrl -certfile "$T/nextall" | openssl pkcs7 -print_certs -noout -text 2>&1 | grep -E "Subject:|Issuer:|Not After" | tr -s " ")"
+	[ "$(cert_time "$T/next$j.pem" startdate)" = "$rend" ] ||
+		hfail "round $i: SUB#'s certificate does not start at the root's end"
+	echo "ok: round $i ($order): SUB# certified by the root's rollover CA from its end, offered as GetNextCACert"
+
+	rshadow=$(timer_at SHADOW)
+	[ -n "$rshadow" ] || hfail "round $i: no SHADOW timer for TP1"
+	rm -f "$T/tp1-shadow.pem"
+	lab_to $((rshadow + 1))
+	wait_for 30 test -s "$T/tp1-shadow.pem" || hfail "round $i: the router holds no shadow certificate"
+	[ "$(cert_time "$T/tp1-shadow.pem" startdate)" = "$rend" ] ||
+		hfail "round $i: the router's shadow certificate does not start at the end"
+	[ "$(lab_now)" -lt "$rend" ] || hfail "round $i: the router's SHADOW came after the end"
+	echo "ok: round $i: the router SHADOWed against SUB#"
+
+	lab_to $((rend + 2))
+	root_new() { get_pem "$URL" 1 >"$root2" && ! cmp -s "$root" "$root2"; }
+	wait_for 30 root_new || hfail "round $i: the root did not roll over"
+	sub_new() {
+		get_pem "$SURL" 1 >"$sub2" && ! cmp -s "$sub" "$sub2" &&
+			get_pem "$SURL" 3 | cmp -s - "$root2"
+	}
+	wait_for 30 sub_new || hfail "round $i: the sub does not serve [sub$j, RA, root$j]"
+	[ "$(pubkey_of_cert "$sub2")" = "$(pubkey_of_key SUB)" ] || hfail "sub$j: not key SUB"
+	[ "$(pubkey_of_cert "$sub2")" != "$(pubkey_of_cert "$sub")" ] || hfail "sub$j: same key as sub$i"
+	cmp -s "$sub2" "$T/next$j.pem" || hfail "sub$j is not the certificate offered as GetNextCACert"
+	openssl verify -attime "$(lab_now)" -CAfile "$root2" "$sub2" >/dev/null ||
+		hfail "sub$j does not verify under root$j"
+	subctl --json "show server" SUB | jq -r '.chain[0].fingerprint' >"$T/pfp"
+	[ "$(cat "$T/pfp")" = "$(openssl x509 -in "$root2" -noout -fingerprint -sha256 |
+		sed 's/.*=//; s/://g')" ] || hfail "round $i: show server: the parent is not root$j"
+	echo "ok: round $i: at the end the sub serves [sub$j, RA, root$j] (key SUB, the old SUB#)"
+
+	router_new() { ! cmp -s "$r" "$T/tp1.pem"; }
+	wait_for 30 router_new || hfail "round $i: the router did not switch"
+	cp "$T/tp1.pem" "$r2"
+	chain_ok $((rend - 1)) "$root" "$sub" "$r" || hfail "round $i: router$i at the end - 1 s"
+	chain_ok $((rend + 1)) "$root2" "$sub2" "$r2" || hfail "round $i: router$j at the end + 1 s"
+	chain_ok $((rend + 1)) "$root" "$sub" "$r" && hfail "round $i: router$i still valid after the end?"
+	chain_ok $((rend - 1)) "$root2" "$sub2" "$r2" && hfail "round $i: router$j valid before the end?"
+	grep -q "CS_SUB_ROLLOVER.*refused" "$T/sub.log" && hfail "round $i: the sub refused a rollover certificate"
+	echo "ok: round $i: no gap: root$i <- sub$i <- router$i at end - 1 s, root$j <- sub$j <- router$j at end + 1 s"
+}
+round 1 root_first
+# The sub's window (3 h) now opens before the root's (2 h).
+sub_stop
+SUBWIN=10800
+SUB_EXTRA="auto-rollover 0 3" sub_conf "fingerprint $(openssl x509 -in "$T/root1.pem" -noout \
+	-fingerprint -sha256 | sed 's/.*=//; s/://g')"
+sub_start
+wait_for 20 sub_serving || hfail "the sub does not serve after its restart"
+wait_for 20 test "$(ca_timer SUB "CS SHADOW CERT GENERATION")" = \
+	$(($(cert_time "$T/sub2.pem" enddate) - SUBWIN)) ||
+	hfail "the restarted sub did not arm its rollover 3 h before its end"
+round 2 sub_first
+echo "check-hierarchy-tiers: OK"
