@@ -419,6 +419,12 @@ static int follow_parent(struct ca *ca, struct db_tp *tp, X509 *cur)
 	tp->shadow_ca_cert_len = 0;
 	tp->ra_cert = NULL;
 	tp->ra_cert_len = 0;
+	/* A request of the old key still under way (a SHADOW under the
+	 * parent's rollover CA, a renewal under the ended one) is moot now;
+	 * 0 is the trustpoint's "none" (its timers find nothing to do). */
+	tp->pending_kind = 0;
+	tp->pending_tid[0] = '\0';
+	tp->poll_count = 0;
 	pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
 		 "%s: the new CA certificate is the parent's rollover CA's: "
 		 "trustpoint %s switched to that CA with it",

@@ -103,6 +103,7 @@ static void tp_init(struct tp_set *set, struct tp *tp,
 	tp->sub_cs = srv && (srv->mode == PKID_MODE_SUB_CS ||
 			     srv->mode == PKID_MODE_RA);
 	tp->ra = srv && srv->mode == PKID_MODE_RA;
+	tp->sub_own_roll = tp->sub_cs && !tp->ra && srv->auto_rollover;
 	if (tp->ra)
 		snprintf(tp->sub_dn, sizeof(tp->sub_dn), "CN=%s,OU=ioscs RA",
 			 srv->name);

@@ -814,6 +814,24 @@ out:
 	return ret;
 }
 
+/*
+ * The trustpoint of a sub-cs that rolls its own key over (auto-rollover)
+ * at the end it shares with its parent: that rollover's certificate comes
+ * from the parent's rollover CA and the promotion switches the
+ * trustpoint (ca_sub_promoted), so a SHADOW of the old key would only be
+ * dropped there.  It keeps the rollover CA certificate (the sub's request
+ * goes to it) and waits.
+ */
+static int sub_shadow(struct tp *tp, struct db_tp *st)
+{
+	pkid_log(LOG_INFO, NULL,
+		 "trustpoint %s: no SHADOW of the current key: server %s "
+		 "rolls its key over at this end, certified by the parent's "
+		 "rollover CA",
+		 tp->cfg.name, tp->cfg.name);
+	return tp_prefetch_next_ca(tp, st);
+}
+
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";
@@ -825,6 +843,8 @@ int tp_shadow(struct tp *tp)
 		return ret;
 	if (st.shadow_id_cert) {
 		ret = tp_switch_shadow(tp, &st);
+	} else if (tp->sub_own_roll) {
+		ret = st.pending_kind == TP_KIND_NONE ? sub_shadow(tp, &st) : 0;
 	} else if (st.pending_kind != TP_KIND_NONE) {
 		ret = -EBUSY; /* a request is under way; its timer goes on */
 	} else if (tp_now(tp, &now) == 0 && ca_ended(&st, now)) {

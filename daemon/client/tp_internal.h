@@ -70,6 +70,10 @@ struct tp {
 	 * an end-entity request, subject CN=NAME,OU=ioscs RA unless
 	 * subject-name says otherwise (IOS's mark of an RA certificate). */
 	bool ra;
+	/* ... of a sub-cs with `auto-rollover`: at the end it shares with
+	 * its parent the CA rolls its own key, certified by the parent's
+	 * rollover CA, so the trustpoint makes no SHADOW of the old key. */
+	bool sub_own_roll;
 	/* Added by the reload under way (tp_reload_apply): to be resumed. */
 	bool fresh;
 	/* The validity of the last identity and CA certificate looked at

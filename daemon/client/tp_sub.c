@@ -224,7 +224,15 @@ static int roll_request_locked(struct tp *tp, char *why, size_t n)
 		 tp->cfg.enrollment_terminal ? "the parent by hand (enrollment "
 					       "terminal)"
 					     : tp->cfg.enrollment_url);
-	return tp_enroll(tp, TP_KIND_SUBROLL, why, n);
+	ret = tp_enroll(tp, TP_KIND_SUBROLL, why, n);
+	/* Not answered yet, or the parent's rollover CA not there yet: the
+	 * request is on file and its CONNECT RETRY asks again. */
+	if (ret < 0 && db_tp_get(tp->set->db, tp->cfg.name, &st) == 0) {
+		if (st.pending_kind == TP_KIND_SUBROLL)
+			ret = -EINPROGRESS;
+		db_tp_free(&st);
+	}
+	return ret;
 }
 
 int tp_sub_roll_request(struct tp_set *set, const char *name, char *why,

@@ -7,9 +7,10 @@
 # room under the current root and must be certified by the root's
 # rollover CA.  Each round:
 #  - the root makes its rollover CA (root<i+1>) and the sub makes SUB#, in
-#    either order: round 1 the root first (sub window 1 h), round 2 the
-#    sub first (the sub restarted with a 3 h window: its request finds no
-#    rollover CA at the root, CONNECT RETRY, then goes out once there is);
+#    either order: round 1 the root first (its window is 2 h, the sub's
+#    1 h), round 2 the sub first (`server rollover SUB` before the root's
+#    window: its request finds no rollover CA at the root, CONNECT RETRY,
+#    and goes out once there is one);
 #  - trustpoint SUB's request for SUB# goes to the root's rollover CA
 #    (GetNextCACert, enveloped to it): the certificate is issued by
 #    root<i+1>, from the root's end; the sub offers it as GetNextCACert;
@@ -61,11 +62,13 @@ root_first() {
 	lab_to $((gen + 1))
 }
 
-# The sub's rollover key first: no rollover CA at the root yet, the
+# The sub's rollover key first, by the operator's `server rollover`
+# before the root's window opens: no rollover CA at the root yet, the
 # request waits (CONNECT RETRY); then the root's (round 2).
 sub_first() {
 	local retry
-	lab_to $((gen + 1))
+	lab_to $((rgen - 600))
+	subctl "server rollover" SUB >/dev/null || hfail "round $i: server rollover SUB"
 	wait_for 30 sub_log_has "the parent has no rollover CA certificate yet" ||
 		hfail "round $i: the sub's request did not wait for the root's rollover CA"
 	sub_log_has CS_ROLLOVER_AVAILABLE && hfail "round $i: a rollover CA certificate before the root's"
@@ -140,15 +143,5 @@ round() {
 	echo "ok: round $i: no gap: root$i <- sub$i <- router$i at end - 1 s, root$j <- sub$j <- router$j at end + 1 s"
 }
 round 1 root_first
-# The sub's window (3 h) now opens before the root's (2 h).
-sub_stop
-SUBWIN=10800
-SUB_EXTRA="auto-rollover 0 3" sub_conf "fingerprint $(openssl x509 -in "$T/root1.pem" -noout \
-	-fingerprint -sha256 | sed 's/.*=//; s/://g')"
-sub_start
-wait_for 20 sub_serving || hfail "the sub does not serve after its restart"
-wait_for 20 test "$(ca_timer SUB "CS SHADOW CERT GENERATION")" = \
-	$(($(cert_time "$T/sub2.pem" enddate) - SUBWIN)) ||
-	hfail "the restarted sub did not arm its rollover 3 h before its end"
 round 2 sub_first
 echo "check-hierarchy-tiers: OK"
