@@ -111,7 +111,8 @@ rp server TESTCA request export "$id2" "$T/sub2.pem" >/dev/null || hfail "export
 	hfail "the root issued sub2 from $(cert_time "$T/sub2.pem" startdate), not from sub1's end $send"
 sp trustpoint SUB import certificate "$T/sub2.pem" >/dev/null || hfail "import 2"
 wait_for 20 grep -q "CS_ROLLOVER_AVAILABLE" "$T/sub.log" || hfail "the sub did not take sub2"
-curl -sf -o /dev/null "$SURL?operation=GetNextCACert" || hfail "no GetNextCACert at the sub"
+# CS_ROLLOVER_AVAILABLE is said just before the new state is published.
+wait_for 10 curl -sf -o /dev/null "$SURL?operation=GetNextCACert" || hfail "no GetNextCACert at the sub"
 echo "ok: rollover request carried, issued from sub1's end, imported, offered"
 
 rshadow=$(timer_at SHADOW)

@@ -86,7 +86,7 @@ round() {
 	SUBLOG_AT=$(($(wc -l <"$T/sub.log") + 1))
 	[ "$(grep -c "rollover CA certificate (new key)" "$T/ca.log")" = $((granted + 1)) ] ||
 		hfail "round $i: the root did not issue one rollover CA certificate"
-	curl -sf -o /dev/null "$SURL?operation=GetNextCACert" ||
+	wait_for 10 curl -sf -o /dev/null "$SURL?operation=GetNextCACert" ||
 		hfail "round $i: the sub offers no GetNextCACert"
 	[ "$(pubkey_of_key "SUB#")" != "" ] || hfail "round $i: no key SUB#"
 	echo "ok: round $i: SUB# made, its CA certificate from the root, offered as GetNextCACert"

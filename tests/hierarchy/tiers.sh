@@ -98,7 +98,8 @@ round() {
 		hfail "round $i: the sub holds no rollover CA certificate"
 	[ "$(ca_log_count "rollover CA certificate (new key)")" = $((granted + 1)) ] ||
 		hfail "round $i: the root did not issue one rollover CA certificate from the sub's end"
-	next_of_key "SUB#" >"$T/next$j.pem" ||
+	# CS_ROLLOVER_AVAILABLE is said just before the new state is published.
+	wait_for 10 next_of_key "SUB#" && next_of_key "SUB#" >"$T/next$j.pem" ||
 		hfail "round $i: the sub's GetNextCACert holds no certificate for SUB#: $(openssl crl2pkcs7 -nocrl -certfile "$T/nextall" | openssl pkcs7 -print_certs -noout -text 2>&1 | grep -E "Subject:|Issuer:|Not After" | tr -s " ")"
 	[ "$(cert_time "$T/next$j.pem" startdate)" = "$rend" ] ||
 		hfail "round $i: SUB#'s certificate does not start at the root's end"
