@@ -295,11 +295,19 @@ static void sub_roll(struct pkid *d)
 	if (!d->ca || !ca_sub_roll_wanted(d->ca))
 		return;
 	ret = tp_sub_roll_request(d->tp, ca_name(d->ca), why, sizeof(why));
-	if (ret < 0 && ret != -EINPROGRESS)
+	if (ret >= 0 || ret == -EINPROGRESS) {
+		ca_sub_roll_note(d->ca, NULL);
+		return;
+	}
+	if (!why[0])
+		snprintf(why, sizeof(why), "%s", strerror(-ret));
+	/* Said once per reason (each wake-up asks again); the health view
+	 * carries it while it holds. */
+	if (ca_sub_roll_note(d->ca, why))
 		pkid_log(LOG_WARNING, "CS_SUB_ROLLOVER",
 			 "%s: the rollover CA certificate is not requested "
 			 "yet: %s",
-			 ca_name(d->ca), why[0] ? why : strerror(-ret));
+			 ca_name(d->ca), why);
 }
 
 /* `no shutdown`: start now, or say why and wait for the clock. */

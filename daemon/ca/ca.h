@@ -132,6 +132,9 @@ int ca_sub_refresh(struct ca *ca);
  * certificate: the daemon has trustpoint NAME request it
  * (tp_sub_roll_request). */
 bool ca_sub_roll_wanted(struct ca *ca);
+/* Why the sub's rollover request is not sent ("" or NULL: it is); true
+ * when that changed (the caller logs it once). */
+bool ca_sub_roll_note(struct ca *ca, const char *why);
 /* @fn(@arg) (only notes and wakes: the CA's lock may be held) when
  * ca_sub_roll_wanted() may have become true. */
 void ca_set_kick(struct ca *ca, void (*fn)(void *arg), void *arg);

@@ -783,6 +783,27 @@ static int server_request_export(struct ca *ca, const struct ctl_request *req,
 	return 0;
 }
 
+/* server rollover export NAME: the signed rollover CA (offline root). */
+static int server_rollover_export(struct ca *ca,
+				  const struct ctl_request *req,
+				  struct ctl_reply *reply)
+{
+	char why[256] = "", *pem = NULL;
+	int64_t now;
+	int ret;
+
+	if (ca_now(ca, &now) < 0)
+		return ctl_reply_error(reply, -EAGAIN, CA_CLOCK_MSG);
+	ret = ca_rollover_export(ca, now, &pem, why, sizeof(why));
+	if (ret < 0)
+		return ctl_reply_error(reply, ret, "%s",
+				       why[0] ? why : strerror(-ret));
+	reply->result = json_pack("{s:s}", "next_ca", pem);
+	ctl_reply_printf(reply, "%s", pem);
+	free(pem);
+	return 0;
+}
+
 /* server rollover NAME | server rollover cancel NAME */
 static int server_rollover(struct ca *ca, const struct ctl_request *req,
 			   struct ctl_reply *reply)
@@ -916,6 +937,8 @@ static const struct ca_verb ca_verbs[] = {
 	 .ca_key = true},
 	{VERB("server request export", MUT, "NAME ID", 2, 2,
 	      server_request_export)},
+	{VERB("server rollover export", 0, "NAME", 1, 1,
+	      server_rollover_export), .ca_key = true},
 	{VERB("server rollover cancel", MUT, "NAME", 1, 1, server_rollover),
 	 .op = true, .switches = true, .ca_key = true},
 };

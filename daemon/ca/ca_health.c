@@ -119,7 +119,11 @@ int ca_health(struct ca *ca, struct health_ca *h)
 	if (ca->running && db_ca_get(ca->db, ca->cfg.name, &row) == 0)
 		h->crl_next = row.crl_next_update;
 	/* A sub's rollover waits on its parent (a manual step there). */
-	if (ca_is_sub(ca) && row.rollover == DB_ROLLOVER_KEY_MADE)
+	if (ca_is_sub(ca) && row.rollover == DB_ROLLOVER_KEY_MADE &&
+	    ca->sub_roll_why[0] && !ca->sub_roll_refused)
+		snprintf(h->roll_waits, sizeof(h->roll_waits),
+			 "not requested: %.200s", ca->sub_roll_why);
+	else if (ca_is_sub(ca) && row.rollover == DB_ROLLOVER_KEY_MADE)
 		snprintf(h->roll_waits, sizeof(h->roll_waits),
 			 "%s: the parent has not issued the certificate of "
 			 "%s%s yet (trustpoint %s)",

@@ -30,6 +30,7 @@
 
 #include "ca_internal.h"
 #include "core/log.h"
+#include "proto/scep/scep.h" /* scep_next_ca: GetNextCACert's encoding */
 
 #define CA_IMPORT_PEM_MAX 65536
 
@@ -123,6 +124,61 @@ out:
 	return ret;
 }
 
+/*
+ * server rollover export NAME: the rollover CA certificate (and its RA's)
+ * for an offline root's subordinates, as the GetNextCACert answer (RFC
+ * 8894 §4.7: a SignedData by the current CA), PEM "PKCS7".  The sub's
+ * `trustpoint import ca-certificate` checks that signature against the
+ * root it holds, as a network GetNextCACert is checked: the file needs
+ * no fingerprint of its own.
+ */
+int ca_rollover_export(struct ca *ca, int64_t now, char **pem, char *why,
+		       size_t n)
+{
+	const struct ca_keys *k = &ca->pub->k;
+	STACK_OF(X509) *next = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	BIO *b = NULL;
+	char *mem;
+	long m;
+	int ret = -ENOENT;
+
+	*pem = NULL;
+	if (!k->roll_cert) {
+		snprintf(why, n,
+			 "no rollover CA certificate yet (the auto-rollover "
+			 "window or `server rollover` makes it)");
+		return ret;
+	}
+	ret = -ENOMEM;
+	next = sk_X509_new_null();
+	if (!next || !sk_X509_push(next, k->roll_cert) ||
+	    (k->roll_ra_cert && !sk_X509_push(next, k->roll_ra_cert)))
+		goto out;
+	ret = k->ca_key ? scep_next_ca(k->ca_cert, k->ca_key, ca->md, next, now,
+				       &der, &len)
+			: scep_next_ca(k->ra_cert, k->ra_key, ca->md, next, now,
+				       &der, &len);
+	b = ret == 0 ? BIO_new(BIO_s_mem()) : NULL;
+	if (ret == 0 &&
+	    (!b || PEM_write_bio(b, "PKCS7", "", der, (long)len) <= 0))
+		ret = -ENOMEM;
+	if (ret == 0) {
+		m = BIO_get_mem_data(b, &mem);
+		*pem = strndup(mem, (size_t)m);
+		ret = *pem ? 0 : -ENOMEM;
+	}
+	if (ret < 0)
+		snprintf(why, n, "cannot sign the rollover CA certificate: %s",
+			 strerror(-ret));
+out:
+	sk_X509_free(next);
+	BIO_free(b);
+	free(der);
+	return ret;
+}
+
 static int cert_pem(const unsigned char *der, size_t len, char **pem)
 {
 	X509 *x = ca_x509_from_der(der, len);
@@ -156,9 +212,23 @@ int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
 		snprintf(why, n, "no request %lld", (long long)id);
 		goto out;
 	}
-	/* Granted while a rollover exists: issued by the current CA now. */
+	/* Granted while a rollover exists: issued now, by the current CA,
+	 * or by the rollover CA for a sub that ends with the current one. */
 	if (r.state == DB_REQ_GRANTED) {
-		ret = ca_issue_request(ca, ca->pub, &r, now, &x);
+		struct ca_pub view = {0};
+		const struct ca_pub *issuer = ca->pub;
+
+		if (ca_sub_roll_next(ca, ca->pub, &r, now)) {
+			view.k.ca_cert = ca->pub->k.roll_cert;
+			view.k.ca_key = ca->pub->k.roll_key;
+			issuer = &view;
+			pkid_log(LOG_NOTICE, "CS_SUB_CA_REQUEST",
+				 "%s: request %lld: the subordinate's "
+				 "certificate ends with ours: its rollover CA "
+				 "certificate is issued by our rollover CA",
+				 ca->cfg.name, (long long)r.id);
+		}
+		ret = ca_issue_request(ca, issuer, &r, now, &x);
 		X509_free(x);
 		if (ret < 0) {
 			snprintf(why, n, "cannot issue: %s", strerror(-ret));

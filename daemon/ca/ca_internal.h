@@ -75,6 +75,9 @@ struct ca {
 	 * (CS_SUB_ROLLOVER): not asked again until `server rollover cancel`
 	 * or a restart. */
 	bool sub_roll_refused;
+	/* ... why its trustpoint has not sent the request (ca_sub_roll_note:
+	 * the step the operator must take, for `show health`); "" none. */
+	char sub_roll_why[256];
 	/* Wakes the daemon's loop (ca_set_kick): a sub made its rollover
 	 * key, the trustpoint must ask the parent. */
 	void (*kick)(void *arg);
@@ -317,6 +320,8 @@ int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
 /* A granted CA request signed by a CA certificate this CA issued, for
  * another key (the sub's own rollover): its start, the signer's end;
  * 0 (from now) for anything else. */
+bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,
+		      const struct db_request *r, int64_t now);
 int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
 			  const struct db_request *r, X509_REQ *csr,
 			  int64_t now);
@@ -365,6 +370,8 @@ int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
  * request was imported before.  Export: *pem malloc'd. */
 int ca_request_import(struct ca *ca, const char *pem, int64_t now,
 		      int64_t *id, char *why, size_t n);
+int ca_rollover_export(struct ca *ca, int64_t now, char **pem, char *why,
+		       size_t n);
 int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
 		      char *why, size_t n);
 

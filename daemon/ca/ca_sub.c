@@ -394,6 +394,18 @@ bool ca_sub_roll_wanted(struct ca *ca)
 	return wanted;
 }
 
+bool ca_sub_roll_note(struct ca *ca, const char *why)
+{
+	bool changed;
+
+	pthread_mutex_lock(&ca->lock);
+	changed = strcmp(ca->sub_roll_why, why ? why : "") != 0;
+	snprintf(ca->sub_roll_why, sizeof(ca->sub_roll_why), "%s",
+		 why ? why : "");
+	pthread_mutex_unlock(&ca->lock);
+	return changed;
+}
+
 /*
  * The new CA certificate @cur was issued by the parent's rollover CA the
  * trustpoint holds (both rollovers at one end: the sub's certificate

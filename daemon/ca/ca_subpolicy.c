@@ -228,3 +228,36 @@ int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
 	X509_free(s);
 	return end;
 }
+
+/*
+ * An imported request (offline root, a file: no envelope says which of
+ * our CAs it is for) that is a subordinate's rollover whose current CA
+ * certificate ends with ours (truncated): there is no room after it under
+ * the current CA, so while we hold a rollover CA it is issued by that one
+ * (from its start, the signer's end), as the same request over SCEP,
+ * enveloped to the rollover CA, would be.
+ */
+bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,
+		      const struct db_request *r, int64_t now)
+{
+	const unsigned char *p = r->csr;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)r->csr_len);
+	X509 *s = NULL;
+	int64_t end = 0, issuer_end = 0;
+	bool next = false;
+
+	if (!csr || !pub->k.roll_cert || r->signer)
+		goto out;
+	s = signer_of(ca, r, csr, now);
+	next = s && is_ca_cert(s) && ca_csr_wants_ca(csr) && ours(ca, s) &&
+	       EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(csr)) !=
+		       1 &&
+	       ca_time_of(X509_get0_notAfter(s), &end) == 0 &&
+	       ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &issuer_end) ==
+		       0 &&
+	       end > now && end >= issuer_end;
+out:
+	X509_free(s);
+	X509_REQ_free(csr);
+	return next;
+}

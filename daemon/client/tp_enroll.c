@@ -146,10 +146,22 @@ static int req_certs(struct tp *tp, struct tp_req *r, char *why, size_t n)
 		r->ca = X509_dup(cur);
 	}
 	if (!r->ca || !cur) {
-		snprintf(why, n, "%s",
-			 cur ? "no rollover CA certificate"
-			     : "not authenticated: run `trustpoint TP "
-			       "authenticate`");
+		if (cur && r->kind == TP_KIND_SUBROLL)
+			snprintf(why, n,
+				 "its certificate ends with the parent's: the "
+				 "parent's rollover CA certifies it, and none "
+				 "is held yet%s",
+				 tp->cfg.enrollment_terminal
+					 ? " (bring it: `pkictl server PARENT "
+					   "rollover export FILE` there, "
+					   "`pkictl trustpoint NAME import "
+					   "ca-certificate FILE` here)"
+					 : "");
+		else
+			snprintf(why, n, "%s",
+				 cur ? "no rollover CA certificate"
+				     : "not authenticated: run `trustpoint TP "
+				       "authenticate`");
 		ret = -ENOENT;
 		goto out;
 	}
@@ -521,7 +533,8 @@ static int req_shadow(struct tp *tp, struct tp_req *r, const char *tid,
 {
 	int ret;
 
-	if (!to_next(r))
+	/* A file has no envelope: the operator carries it to the CA. */
+	if (!to_next(r) || tp->cfg.enrollment_terminal)
 		return 0;
 	ret = shadow_recipient(tp, r);
 	return ret < 0 ? retry_later(tp, r, tid, count, ret, NULL) : 0;

@@ -13,6 +13,9 @@
  *        key) is made as for SCEP and kept as a PKCS#10 PEM in the state
  *        directory (TP-request.pem); enroll prints it, again while it
  *        waits; pending_tid is "terminal"
+ *   trustpoint TP import ca-certificate PKCS7
+ *        the CA's rollover CA: its GetNextCACert answer as a file (`pkictl
+ *        server CA rollover export` on a pkid CA), signed by the CA held
  *   trustpoint TP import certificate PEM
  *        the CA's answer: it must be for the key of the request that
  *        waits and verify under the trustpoint's CA; then it is
@@ -125,13 +128,77 @@ static X509 *pem_cert(const char *pem, const char **why)
 	return x;
 }
 
-int tp_terminal_import_ca(struct tp *tp, const char *pem, bool accept,
+/*
+ * The CA's rollover CA certificate from a file: the CA's own GetNextCACert
+ * answer (`pkictl server CA rollover export FILE` on an offline pkid
+ * root), a SignedData by the CA the trustpoint holds, checked as the same
+ * answer over the network is (scep_client_parse_next_ca).  Kept as the
+ * trustpoint's rollover CA: a sub whose certificate ends with its
+ * parent's has its rollover key certified by it.
+ */
+static int import_next_ca(struct tp *tp, const char *pem, size_t len,
 			  char *fp, size_t fp_size, const char **why)
 {
 	struct db_tp st = {0};
-	X509 *x = pem_cert(pem, why);
+	char *name = NULL, *hdr = NULL;
+	unsigned char *der = NULL;
+	long der_len = 0;
+	X509 *cur = NULL, *next = NULL, *next_ra = NULL;
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	int ret = -EINVAL;
+
+	*why = "not a PEM rollover CA answer (-----BEGIN PKCS7-----, from "
+	       "`pkictl server CA rollover export FILE`)";
+	if (!b || PEM_read_bio(b, &name, &hdr, &der, &der_len) <= 0 ||
+	    strcmp(name, "PKCS7"))
+		goto out;
+	ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
+	*why = "the trustpoint has no CA certificate yet (import the CA's "
+	       "own certificate first)";
+	if (ret < 0 || !(cur = tp_x509(st.ca_cert, st.ca_cert_len)))
+		goto out;
+	ret = scep_client_parse_next_ca(der, (size_t)der_len, cur, &next,
+					&next_ra);
+	*why = "not a rollover CA answer signed by the trustpoint's CA";
+	if (ret < 0 || !next || !X509_cmp(next, cur)) {
+		ret = ret < 0 ? ret : -EPERM;
+		goto out;
+	}
+	scep_client_fingerprint(next, EVP_sha256(), fp, fp_size);
+	ret = tp_set_blob(&st.shadow_ca_cert, &st.shadow_ca_cert_len, next);
+	ret = ret ?: db_tp_put(tp->set->db, &st);
+	*why = ret < 0 ? "cannot record the rollover CA certificate" : NULL;
+	if (ret < 0)
+		goto out;
+	pkid_log(LOG_NOTICE, NULL,
+		 "trustpoint %s: rollover CA certificate %s imported "
+		 "(enrollment terminal), signed by the current CA",
+		 tp->cfg.name, fp);
+	tp_sub_changed(tp); /* a sub's rollover request may go now */
+out:
+	ERR_clear_error();
+	db_tp_free(&st);
+	X509_free(cur);
+	X509_free(next);
+	X509_free(next_ra);
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(der);
+	BIO_free(b);
+	return ret;
+}
+
+int tp_terminal_import_ca(struct tp *tp, const char *pem, bool accept,
+			  char *fp, size_t fp_size, const char **why)
+{
+	size_t len = strnlen(pem, TP_TERMINAL_PEM_MAX + 1);
+	struct db_tp st = {0};
+	X509 *x;
 	int ret;
 
+	if (len <= TP_TERMINAL_PEM_MAX && strstr(pem, "-----BEGIN PKCS7-----"))
+		return import_next_ca(tp, pem, len, fp, fp_size, why);
+	x = pem_cert(pem, why);
 	if (!x)
 		return -EINVAL;
 	scep_client_fingerprint(x, EVP_sha256(), fp, fp_size);

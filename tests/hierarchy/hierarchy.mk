@@ -35,7 +35,11 @@
 #                           the same overlap window (its request goes to the
 #                           root's rollover CA), in both orders; verify
 #                           +-1 s at each end (lab clock)
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers
+#   check-hierarchy-offroll an offline root rolls over with its sub (both at
+#                           one end): the root's rollover CA as a signed
+#                           file, the sub's request for SUB# issued by it,
+#                           the sub says each manual step; no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 

@@ -160,8 +160,13 @@ static int server_rollover(struct pkictl *ctl, const char *name, int argc,
 {
 	const char *args[1] = {name};
 
+	/* An offline root's rollover CA, signed, for its subs' files. */
+	if (argc == 2 && !strcmp(argv[0], "export"))
+		return pkictl_pkid_to_file(ctl, "server rollover export", args,
+					   1, "next_ca", argv[1]);
 	if (argc > 1 || (argc == 1 && strcmp(argv[0], "cancel")))
-		return pkictl_usage("server NAME rollover [cancel]");
+		return pkictl_usage("server NAME rollover [cancel] | server "
+				    "NAME rollover export FILE");
 	return pkictl_pkid_run(
 		ctl, argc ? "server rollover cancel" : "server rollover", args,
 		1);
