@@ -10,7 +10,7 @@
  *   server NAME revoke|unrevoke SERIAL
  *   server NAME password generate [MINUTES]
  *   server NAME info crl|requests
- *   server NAME rollover [cancel]
+ *   server NAME rollover [cancel] | rollover export FILE
  *
  * Arguments are checked here (exit 1) before pkid sees them; what pkid
  * refuses exits 2 with its message.  `show server` prints pkid's own text,
@@ -235,6 +235,7 @@ const struct pkictl_cmd pkictl_server_cmds[] = {
 	{"server", NULL,
 	 "NAME grant|reject|remove all|ID | revoke|unrevoke SERIAL | "
 	 "password generate [MINUTES] | info crl|requests | rollover [cancel] "
+	 "| rollover export FILE "
 	 "| request import FILE | request export ID FILE",
 	 "the certificate server's operations (pkid)", server},
 	{0},
