@@ -134,6 +134,24 @@ enum pkid_tristate {
 };
 
 /* crypto pki server NAME — ROLLOVER.md §3 */
+struct pkid_prefix {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned int len;
+};
+
+/* name-constraints permit|exclude dns DOMAIN|ip PREFIX (ours; IOS has
+ * none): a subtree of the nameConstraints put in CA certificates this
+ * server issues (RFC 5280 §4.2.1.10). */
+#define PKID_CONF_NC_MAX     8	 /* lines */
+#define PKID_CONF_NC_DNS_MAX 254 /* a DNS name, with a leading dot */
+struct pkid_name_constraint {
+	bool exclude;
+	bool is_ip;
+	char dns[PKID_CONF_NC_DNS_MAX];
+	struct pkid_prefix ip;
+};
+
 struct pkid_server_config {
 	char name[PKID_CONF_NAME_MAX];
 	unsigned int line; /* of the block header, for messages */
@@ -166,6 +184,11 @@ struct pkid_server_config {
 	/* ca-path-length N (ours): the pathLenConstraint put in the CA
 	 * certificates this server issues to subordinates; default 0 */
 	unsigned int ca_path_length;
+	/* name-constraints ...: in that order in the CA certificates this
+	 * server issues (permitted, then excluded subtrees); none: no
+	 * nameConstraints extension */
+	struct pkid_name_constraint nc[PKID_CONF_NC_MAX];
+	unsigned int n_nc;
 
 	enum pkid_db_level db_level;
 	char db_url[PKID_CONF_URL_MAX]; /* "" = the daemon's state directory */
@@ -257,12 +280,6 @@ struct pkid_trustpoint_config {
 };
 
 /* ip http rate-limit allow PREFIX, parsed */
-struct pkid_prefix {
-	int family; /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	unsigned int len;
-};
-
 struct pkid_config {
 	char hostname[PKID_CONF_NAME_MAX]; /* "" when absent */
 	bool clock_calendar_valid;

@@ -125,6 +125,20 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " grant ra-auto\n");
 	if (s->ca_path_length)
 		fprintf(out, " ca-path-length %u\n", s->ca_path_length);
+	for (unsigned int i = 0; i < s->n_nc; i++) {
+		char ip[INET6_ADDRSTRLEN] = "";
+		const struct pkid_name_constraint *nc = &s->nc[i];
+
+		if (nc->is_ip)
+			inet_ntop(nc->ip.family, nc->ip.addr, ip, sizeof(ip));
+		if (nc->is_ip)
+			fprintf(out, " name-constraints %s ip %s/%u\n",
+				nc->exclude ? "exclude" : "permit", ip,
+				nc->ip.len);
+		else
+			fprintf(out, " name-constraints %s dns %s\n",
+				nc->exclude ? "exclude" : "permit", nc->dns);
+	}
 	if (s->db_level != PKID_DB_LEVEL_MINIMUM)
 		fprintf(out, " database level %s\n",
 			pkid_db_level_name(s->db_level));
@@ -312,7 +326,9 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(grant_rollover_ca) &&
 	       SAME(grant_ra_auto) &&
-	       SAME(ca_path_length) && SAME(db_level) && SAME_STR(db_url) &&
+	       SAME(ca_path_length) && SAME(n_nc) &&
+	       !memcmp(a->nc, b->nc, sizeof(a->nc)) && SAME(db_level) &&
+	       SAME_STR(db_url) &&
 	       SAME_STR(db_connection) && SAME_STR(db_credentials) &&
 	       SAME(archive_format) && SAME_STR(archive_password) &&
 	       SAME_STR(cdp_url) && SAME_STR(ocsp_url) && SAME(shutdown) &&

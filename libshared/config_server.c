@@ -190,6 +190,98 @@ static int srv_ca_path_length(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/* A DNS name constraint: LDH labels of 1..63, dots between, an optional
+ * leading dot (subdomains only), at most 253 characters in all. */
+static bool nc_dns_ok(const char *d)
+{
+	size_t n = strlen(d), label = 0;
+	const char *q = d[0] == '.' ? d + 1 : d;
+	char prev = '.';
+
+	if (n == 0 || n > PKID_CONF_NC_DNS_MAX - 1 || !*q)
+		return false;
+	for (; *q; prev = *q++) {
+		if (*q == '.') {
+			if (prev == '.' || prev == '-' || label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*q) && *q != '-')
+			return false;
+		if (*q == '-' && prev == '.')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return prev != '.' && prev != '-';
+}
+
+/* An IP constraint: a prefix without host bits (10.0.0.0/8, 2001:db8::/32). */
+static bool nc_ip_ok(const char *s, struct pkid_prefix *out)
+{
+	struct pkid_prefix raw;
+	char addr[64];
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr) ||
+	    conf_prefix(s, out) < 0)
+		return false;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	/* conf_prefix clears host bits; here they are an error */
+	return conf_prefix(addr, &raw) == 0 &&
+	       !memcmp(raw.addr, out->addr, sizeof(raw.addr));
+}
+
+/* name-constraints permit|exclude dns DOMAIN|ip PREFIX (ours) */
+static int srv_name_constraints(struct parser *p, const struct cmdline *c)
+{
+	static const char *const kinds[] = {"permit", "exclude", NULL};
+	static const char *const types[] = {"dns", "ip", NULL};
+	struct pkid_server_config *s = cur_server(p);
+	struct pkid_name_constraint nc = {0};
+	int k, t;
+
+	if (c->neg) { /* no name-constraints: none at all */
+		memset(s->nc, 0, sizeof(s->nc));
+		s->n_nc = 0;
+		return conf_no_more(p, c, 0);
+	}
+	k = conf_keyword(p, c, 0, kinds);
+	t = k < 0 ? -1 : conf_keyword(p, c, 1, types);
+	if (t < 0 || c->argc < 3 || conf_no_more(p, c, 3)) {
+		if (t >= 0)
+			conf_err(p, "name-constraints permit|exclude dns "
+				    "DOMAIN|ip PREFIX");
+		return -EINVAL;
+	}
+	if (s->n_nc == PKID_CONF_NC_MAX) {
+		conf_err(p, "at most %d name-constraints lines",
+			 PKID_CONF_NC_MAX);
+		return -EINVAL;
+	}
+	nc.exclude = k == 1;
+	nc.is_ip = t == 1;
+	if (nc.is_ip && !nc_ip_ok(c->argv[2], &nc.ip)) {
+		conf_err(p, "name-constraints ip: \"%.64s\" is not an address "
+			    "prefix without host bits (10.0.0.0/8)",
+			 c->argv[2]);
+		return -EINVAL;
+	}
+	if (!nc.is_ip && !nc_dns_ok(c->argv[2])) {
+		conf_err(p, "name-constraints dns: \"%.64s\" is not a DNS "
+			    "name (letters, digits, hyphens, dots; a leading "
+			    "dot for subdomains only)",
+			 c->argv[2]);
+		return -EINVAL;
+	}
+	if (!nc.is_ip)
+		snprintf(nc.dns, sizeof(nc.dns), "%s", c->argv[2]);
+	s->nc[s->n_nc++] = nc;
+	return 0;
+}
+
 static int srv_db_level(struct parser *p, const struct cmdline *c)
 {
 	static const char *const levels[] = {"minimum", "names", "complete",
@@ -503,6 +595,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"rollover", "cancel-delay"}, srv_cancel_delay},
 	{{"grant"}, srv_grant},
 	{{"ca-path-length"}, srv_ca_path_length},
+	{{"name-constraints"}, srv_name_constraints},
 	{{"database", "level"}, srv_db_level},
 	{{"database", "url"}, srv_db_url},
 	{{"database", "archive"}, srv_db_archive},

@@ -833,6 +833,80 @@ static void test_hierarchy_lines(void)
 	pkid_config_free(cfg);
 }
 
+/* name-constraints (ours, issue 17): parsed, printed and parsed back;
+ * bad names, prefixes with host bits, a ninth line refused. */
+static void test_name_constraints(void)
+{
+	static const char conf[] = "crypto pki server CA\n"
+				   " name-constraints permit dns example.net\n"
+				   " name-constraints exclude dns .bad.example.net\n"
+				   " name-constraints permit ip 10.0.0.0/8\n"
+				   " name-constraints exclude ip 2001:db8::/32\n";
+	static const char *const bad[] = {
+		"crypto pki server CA\n name-constraints permit dns -x.net\n",
+		"crypto pki server CA\n name-constraints permit dns a..net\n",
+		"crypto pki server CA\n name-constraints permit dns x_y.net\n",
+		"crypto pki server CA\n name-constraints permit dns a.net.\n",
+		"crypto pki server CA\n name-constraints permit dns .\n",
+		"crypto pki server CA\n name-constraints permit ip 10.1.0.0/8\n",
+		"crypto pki server CA\n name-constraints permit ip 10.0.0.0\n",
+		"crypto pki server CA\n name-constraints permit ip x/8\n",
+		"crypto pki server CA\n name-constraints allow dns a.net\n",
+		"crypto pki server CA\n name-constraints permit uri a.net\n",
+		"crypto pki server CA\n name-constraints permit dns\n",
+		"crypto pki server CA\n name-constraints permit dns a.net b\n",
+		"crypto pki server CA\n name-constraints permit dns "
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		".net\n", /* a 64-character label */
+		"crypto pki server CA\n name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n"
+		" name-constraints permit dns a.net\n", /* nine */
+	};
+	struct pkid_config *cfg = parse_ok(conf), *back, *no;
+	const struct pkid_server_config *s = &cfg->servers[0];
+	char *text;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(s->n_nc, 4);
+	CU_ASSERT_FALSE(s->nc[0].exclude || s->nc[0].is_ip);
+	CU_ASSERT_STRING_EQUAL(s->nc[0].dns, "example.net");
+	CU_ASSERT_TRUE(s->nc[1].exclude && !s->nc[1].is_ip);
+	CU_ASSERT_TRUE(!s->nc[2].exclude && s->nc[2].is_ip &&
+		       s->nc[2].ip.len == 8);
+	CU_ASSERT_TRUE(s->nc[3].exclude && s->nc[3].is_ip &&
+		       s->nc[3].ip.len == 32);
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, " name-constraints exclude dns .bad.example.net\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, " name-constraints permit ip 10.0.0.0/8\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, " name-constraints exclude ip 2001:db8::/32\n"));
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_server_config_equal(s, &back->servers[0]));
+	no = parse_ok("crypto pki server CA\n"
+		      " name-constraints permit dns example.net\n"
+		      " no name-constraints\n");
+	CU_ASSERT_EQUAL(no->servers[0].n_nc, 0);
+	CU_ASSERT_FALSE(pkid_server_config_equal(s, &no->servers[0]));
+	pkid_config_free(no);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		no = NULL;
+		CU_ASSERT_EQUAL(parse(bad[i], &no), -EINVAL);
+		pkid_config_free(no);
+	}
+	free(text);
+	pkid_config_free(back);
+	pkid_config_free(cfg);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -850,6 +924,7 @@ int main(void)
 		{"unindented sub-mode lines", test_unindented_submode},
 		{"watchdog lines", test_watchdog_lines},
 		{"hierarchy lines", test_hierarchy_lines},
+		{"name constraints", test_name_constraints},
 	};
 
 	return cu_run_suite("config", NULL, NULL, CU_CASES(cases));
