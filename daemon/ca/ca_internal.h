@@ -320,6 +320,8 @@ int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
 /* A granted CA request signed by a CA certificate this CA issued, for
  * another key (the sub's own rollover): its start, the signer's end;
  * 0 (from now) for anything else. */
+int ca_name_constraints_check(struct ca *ca, X509 *x, X509 *issuer,
+			      int64_t request_id);
 bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,
 		      const struct db_request *r, int64_t now);
 int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,

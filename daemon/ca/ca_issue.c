@@ -474,6 +474,11 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	if (ret < 0)
 		goto out;
 record:
+	/* On the signed certificate: OpenSSL's check reads the extensions
+	 * it caches, which must not be cached before they are final. */
+	ret = ca_name_constraints_check(ca, x, pub->k.ca_cert, p->request_id);
+	if (ret < 0)
+		goto out;
 	ret = record(ca, x, pub->k.ca_cert, p->request_id);
 	if (ret < 0)
 		goto out;

@@ -35,7 +35,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "ca_internal.h"
@@ -101,6 +104,80 @@ enum db_req_state ca_sub_policy(struct ca *ca, const struct ca_pub *pub,
 	return DB_REQ_PENDING;
 }
 
+/* One subtree of `name-constraints` (checked by the parser: an LDH name,
+ * a prefix without host bits). */
+static GENERAL_SUBTREE *nc_subtree(const struct pkid_name_constraint *c)
+{
+	GENERAL_SUBTREE *t = GENERAL_SUBTREE_new();
+	ASN1_STRING *v = NULL;
+	unsigned char buf[32] = {0};
+	int alen = c->ip.family == AF_INET6 ? 16 : 4, i;
+
+	if (!t)
+		return NULL;
+	if (c->is_ip) {
+		/* RFC 5280: the address, then the mask, in network order */
+		memcpy(buf, c->ip.addr, (size_t)alen);
+		for (i = 0; i < (int)c->ip.len; i++)
+			buf[alen + i / 8] |= (unsigned char)(0x80 >> (i % 8));
+		v = ASN1_OCTET_STRING_new();
+		if (v && ASN1_OCTET_STRING_set(v, buf, 2 * alen))
+			GENERAL_NAME_set0_value(t->base, GEN_IPADD, v);
+		else
+			goto err;
+	} else {
+		v = ASN1_IA5STRING_new();
+		if (v && ASN1_STRING_set(v, c->dns, -1))
+			GENERAL_NAME_set0_value(t->base, GEN_DNS, v);
+		else
+			goto err;
+	}
+	return t;
+err:
+	ASN1_STRING_free(v);
+	GENERAL_SUBTREE_free(t);
+	return NULL;
+}
+
+/*
+ * `name-constraints` (ours; IOS's certificate server has none): a
+ * critical nameConstraints extension (RFC 5280 §4.2.1.10: critical, in CA
+ * certificates only) with the configured permitted and excluded
+ * subtrees.  Why configurable per parent: it is the parent's policy what
+ * names a subordinate may certify, as the path length is.
+ */
+static int add_name_constraints(struct ca *ca, X509 *x)
+{
+	NAME_CONSTRAINTS *nc;
+	STACK_OF(GENERAL_SUBTREE) **to;
+	GENERAL_SUBTREE *t;
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (!ca->cfg.n_nc)
+		return 0;
+	nc = NAME_CONSTRAINTS_new();
+	if (!nc)
+		return -ENOMEM;
+	for (i = 0; i < ca->cfg.n_nc; i++) {
+		to = ca->cfg.nc[i].exclude ? &nc->excludedSubtrees
+					   : &nc->permittedSubtrees;
+		if (!*to && !(*to = sk_GENERAL_SUBTREE_new_null()))
+			goto out;
+		t = nc_subtree(&ca->cfg.nc[i]);
+		if (!t || !sk_GENERAL_SUBTREE_push(*to, t)) {
+			GENERAL_SUBTREE_free(t);
+			goto out;
+		}
+	}
+	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1,
+			      X509V3_ADD_DEFAULT) == 1)
+		ret = 0;
+out:
+	NAME_CONSTRAINTS_free(nc);
+	return ret;
+}
+
 int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer)
 {
 	char bc[64];
@@ -111,7 +188,39 @@ int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer)
 		return -EPERM; /* checked when the request came; config moved */
 	snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%ld", pathlen);
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	return ca_add_ca_exts(x, &ctx, bc) ?: ca_add_cdp(ca, x, &ctx);
+	return ca_add_ca_exts(x, &ctx, bc) ?: ca_add_cdp(ca, x, &ctx)
+						  ?: add_name_constraints(ca, x);
+}
+
+/*
+ * A CA whose own certificate carries nameConstraints (a subordinate whose
+ * parent set them) issues nothing outside them: such a certificate would
+ * not verify anywhere (X509_verify_cert checks the same, SANs and a
+ * host-like CN), so the request is refused with the reason instead.
+ */
+int ca_name_constraints_check(struct ca *ca, X509 *x, X509 *issuer,
+			      int64_t request_id)
+{
+	NAME_CONSTRAINTS *nc =
+		X509_get_ext_d2i(issuer, NID_name_constraints, NULL, NULL);
+	int rc;
+
+	if (!nc)
+		return 0;
+	X509_get_extension_flags(x); /* the SANs the check reads (cached) */
+	rc = NAME_CONSTRAINTS_check(x, nc);
+	if (rc == X509_V_OK)
+		rc = NAME_CONSTRAINTS_check_CN(x, nc);
+	NAME_CONSTRAINTS_free(nc);
+	ERR_clear_error();
+	if (rc == X509_V_OK)
+		return 0;
+	pkid_log(LOG_NOTICE, "CS_CSR_REFUSED",
+		 "%s: request %lld: a name outside this CA's name constraints "
+		 "(%s)",
+		 ca->cfg.name, (long long)request_id,
+		 X509_verify_cert_error_string(rc));
+	return -EPERM;
 }
 
 /* Is @x a certificate this CA issued (stored under its serial)? */

@@ -39,7 +39,10 @@
 #                           one end): the root's rollover CA as a signed
 #                           file, the sub's request for SUB# issued by it,
 #                           the sub says each manual step; no gap
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll
+#   check-hierarchy-nc      the root's name-constraints in the sub's CA
+#                           certificate (critical); names inside verify
+#                           (openssl verify), the sub refuses names outside
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
