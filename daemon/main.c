@@ -330,6 +330,7 @@ again:
 		pkid_log(LOG_INFO, "CS_ENABLED",
 			 "%s: certificate server enabled", ca_name(d->ca));
 		sub_roll(d); /* a rollover request left before a restart */
+		ca_ra_poll_resume(d->ca);
 	} else if (ret == -EAGAIN)
 		pkid_log(LOG_ERR, "CLOCK_NOT_AUTHORITATIVE",
 			 "%s: not started: %s", ca_name(d->ca),
@@ -526,6 +527,10 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 	case PKIKS_EVENT_TIMER_EXPIRED:
 		if (tp_on_timer(d->tp, &ev->timer))
 			break;
+		if (d->ca && ca_ra_is_poll_timer(d->ca, &ev->timer)) {
+			ca_ra_poll(d->ca);
+			break;
+		}
 		if (d->ca && !strcmp(ev->timer.owner, ca_name(d->ca))) {
 			ca_on_timer(d->ca, ev->timer.kind);
 			/* A sub's promotion rewrote its trustpoint's identity. */

@@ -132,6 +132,11 @@ int ca_sub_refresh(struct ca *ca);
  * certificate: the daemon has trustpoint NAME request it
  * (tp_sub_roll_request). */
 bool ca_sub_roll_wanted(struct ca *ca);
+/* mode ra: the upstream poll's timer (ca_ra_fwd.c); ca_ra_poll forwards
+ * the requests granted here and not issued (network: outside the lock). */
+bool ca_ra_is_poll_timer(struct ca *ca, const struct pkiks_timer_info *t);
+void ca_ra_poll(struct ca *ca);
+void ca_ra_poll_resume(struct ca *ca); /* at start: arms it now */
 /* Why the sub's rollover request is not sent ("" or NULL: it is); true
  * when that changed (the caller logs it once). */
 bool ca_sub_roll_note(struct ca *ca, const char *why);

@@ -609,6 +609,10 @@ static int server_act(struct ca *ca, const struct ctl_request *req,
 		ret = act_one(ca, act, id, now);
 	if (act != CA_ACT_REMOVE && !ret)
 		ca_rearm_er_expire(ca, now);
+	/* mode ra: what the operator granted goes upstream now, not at its
+	 * client's next poll (ca_ra_poll). */
+	if (act == CA_ACT_GRANT && !ret && ca_is_ra(ca))
+		ca_ra_poll_arm(ca, now);
 	if (ret == -ENOENT)
 		return ctl_reply_error(reply, ret, "no request %s", what);
 	if (ret == -EALREADY)

@@ -320,6 +320,13 @@ int ca_sub_extensions(struct ca *ca, X509 *x, X509 *issuer);
 /* A granted CA request signed by a CA certificate this CA issued, for
  * another key (the sub's own rollover): its start, the signer's end;
  * 0 (from now) for anything else. */
+/* mode ra: the upstream poll (ca_ra_fwd.c): its label, its period while
+ * the upstream is pending or down (IOS's default enrollment retry period),
+ * requests per pass. */
+#define CA_RA_POLL_LABEL "ra-upstream-poll"
+#define CA_RA_POLL_S	 60
+#define CA_RA_POLL_MAX	 64
+void ca_ra_poll_arm(struct ca *ca, int64_t at);
 int ca_name_constraints_check(struct ca *ca, X509 *x, X509 *issuer,
 			      int64_t request_id);
 bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,

@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -213,10 +214,15 @@ static int store_issued(struct ca *ca, struct fwd *f, X509 *x)
 	OPENSSL_free(c.subject);
 	free(c.der);
 rollback:
-	if (ret < 0 || now_r.state != DB_REQ_GRANTED)
+	if (ret < 0 || now_r.state != DB_REQ_GRANTED) {
 		db_rollback(ca->db);
-	else
+		/* Issued meanwhile by a racing forward of the same upstream
+		 * transaction (the RA's poll and a client's poll). */
+		if (ret == 0 && now_r.state == DB_REQ_ISSUED)
+			ret = -EALREADY;
+	} else {
 		ret = db_commit(ca->db);
+	}
 unlock:
 	pthread_mutex_unlock(&ca->lock);
 	db_request_free(&now_r);
@@ -312,12 +318,17 @@ static int settle(struct ca *ca, struct fwd *f, struct enroll_result *er,
 			break;
 		}
 		ret = store_issued(ca, f, er->cert);
-		if (ret < 0)
+		if (ret == -EALREADY) {
+			ret = 0; /* the same certificate, counted once */
+		} else if (ret < 0) {
 			break;
-		__atomic_add_fetch(&ca->ra_forwarded, 1, __ATOMIC_RELAXED);
-		pkid_log(LOG_INFO, "CS_RA_ISSUED",
-			 "%s: tid %s: issued by the upstream CA", ca->cfg.name,
-			 f->r.tid);
+		} else {
+			__atomic_add_fetch(&ca->ra_forwarded, 1,
+					   __ATOMIC_RELAXED);
+			pkid_log(LOG_INFO, "CS_RA_ISSUED",
+				 "%s: tid %s: issued by the upstream CA",
+				 ca->cfg.name, f->r.tid);
+		}
 		X509_free(res->cert);
 		res->cert = er->cert;
 		er->cert = NULL;
@@ -343,8 +354,8 @@ static int settle(struct ca *ca, struct fwd *f, struct enroll_result *er,
 		 * bounded (160) and escaped by the logger like any text. */
 		pkid_log(LOG_WARNING, "CS_RA_UPSTREAM",
 			 "%s: tid %s: the upstream CA %s: %s; the request "
-			 "stays granted here and goes again at the client's "
-			 "next poll",
+			 "stays granted here and goes again at the RA's "
+			 "upstream poll or the client's next poll",
 			 ca->cfg.name, f->r.tid,
 			 er->status == ENROLL_NO_ANSWER ? "did not answer"
 							: "answered wrongly",
@@ -391,8 +402,116 @@ int ca_ra_forward(struct ca *ca, const char *tid, enum ca_gen gen,
 	}
 	ret = settle(ca, &f, &er, res);
 out:
+	/* Still granted here (the upstream pending or not answering): the
+	 * RA's own poll asks again, whether the client polls or not. */
+	if (ret == 0 && f.r.id && f.r.state == DB_REQ_GRANTED &&
+	    res->outcome != CA_ISSUED &&
+	    res->outcome != CA_REJECTED)
+		ca_ra_poll_arm(ca, res->now + CA_RA_POLL_S);
 	enroll_result_free(&er);
 	fwd_free(&f);
 	ca_pub_free(pub);
 	return ret;
+}
+
+/*
+ * The RA's upstream poll (a keystore timer, GENERIC, label
+ * CA_RA_POLL_LABEL, owner the RA): requests granted here and not issued
+ * go upstream without waiting for their client's poll — right after the
+ * operator's grant, and every CA_RA_POLL_S while the upstream is pending
+ * or down.  A client's poll still forwards as before; both are the same
+ * upstream transaction (upstream_tid), so whichever comes first gets the
+ * certificate and the other finds the request issued.
+ *
+ * Which of the upstream's generations a request is for is known only from
+ * the envelope its client chose, which is not stored: while the RA offers
+ * a rollover (its trustpoint holds a shadow certificate) the poll leaves
+ * forwarding to the clients' polls, which carry it.
+ */
+void ca_ra_poll_arm(struct ca *ca, int64_t at)
+{
+	int ret = pkiks_timer_arm_label(ca->ks, ca->cfg.name,
+					PKIKS_TIMER_GENERIC, CA_RA_POLL_LABEL,
+					(uint64_t)at * 1000000000ULL);
+
+	if (ret < 0)
+		pkid_log(LOG_ERR, "CS_TIMER",
+			 "%s: cannot arm the upstream poll: %s", ca->cfg.name,
+			 strerror(-ret));
+}
+
+bool ca_ra_is_poll_timer(struct ca *ca, const struct pkiks_timer_info *t)
+{
+	return t->kind == PKIKS_TIMER_GENERIC &&
+	       !strcmp(t->label, CA_RA_POLL_LABEL) &&
+	       !strcmp(t->owner, ca->cfg.name);
+}
+
+void ca_ra_poll_resume(struct ca *ca)
+{
+	int64_t now = 0;
+	bool ok;
+
+	pthread_mutex_lock(&ca->lock);
+	ok = ca->running && ca_is_ra(ca) && ca_now(ca, &now) == 0;
+	pthread_mutex_unlock(&ca->lock);
+	if (ok) /* requests granted before a restart: looked at now */
+		ca_ra_poll_arm(ca, now);
+}
+
+struct granted {
+	char tids[CA_RA_POLL_MAX][DB_TID_MAX];
+	size_t n;
+	bool more;
+};
+
+static int collect_granted(const struct db_request *r, void *arg)
+{
+	struct granted *g = arg;
+
+	if (g->n == CA_RA_POLL_MAX) {
+		g->more = true;
+		return 1; /* stop: the next pass takes the rest */
+	}
+	snprintf(g->tids[g->n++], DB_TID_MAX, "%s", r->tid);
+	return 0;
+}
+
+void ca_ra_poll(struct ca *ca)
+{
+	struct granted *g = calloc(1, sizeof(*g));
+	struct ca_result res;
+	bool rolling = false;
+	int64_t now = 0;
+	size_t i;
+	int ret = g ? 0 : -ENOMEM;
+
+	pthread_mutex_lock(&ca->lock);
+	if (ret == 0 && (!ca->running || !ca_is_ra(ca) || ca_now(ca, &now) < 0))
+		ret = -EAGAIN;
+	if (ret == 0) {
+		rolling = ca->pub && ca->pub->k.roll_cert;
+		ret = db_request_foreach(ca->db, ca->cfg.name, DB_REQ_GRANTED,
+					 false, collect_granted, g);
+	}
+	pthread_mutex_unlock(&ca->lock);
+	if (ret < 0 || rolling || !g->n) {
+		if (rolling && g && g->n)
+			pkid_log(LOG_INFO, "CS_RA_UPSTREAM",
+				 "%s: %zu granted request(s) left to their "
+				 "clients' polls while a rollover is offered",
+				 ca->cfg.name, g->n);
+		free(g);
+		return;
+	}
+	for (i = 0; i < g->n; i++) {
+		memset(&res, 0, sizeof(res));
+		res.outcome = CA_PENDING; /* what settle() changes */
+		res.now = now;
+		ca_ra_forward(ca, g->tids[i], CA_GEN_CURRENT, &res);
+		ca_result_free(&res);
+	}
+	if (g->more)
+		ca_ra_poll_arm(ca, now + 1);
+	free(g);
 }

@@ -42,7 +42,10 @@
 #   check-hierarchy-nc      the root's name-constraints in the sub's CA
 #                           certificate (critical); names inside verify
 #                           (openssl verify), the sub refuses names outside
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc
+#   check-hierarchy-rapoll  the RA's own upstream poll: its grant forwards at
+#                           once, a keystore timer fetches what the CA
+#                           granted before the client polls (lab clock)
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
