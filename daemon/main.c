@@ -696,6 +696,7 @@ int main(int argc, char **argv)
 {
 	struct pkid d = {
 		.sigfd = -1, .ev_fd = -1, .busy = true, .kick_fd = -1};
+	char path[PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32];
 	int ret;
 
 	if (parse_args(argc, argv, &d.opts) < 0) {
@@ -732,6 +733,9 @@ int main(int argc, char **argv)
 			tp_set_sub_hook(d.tp, sub_kick, &d);
 		if (d.kick_fd >= 0 && d.ca)
 			ca_set_kick(d.ca, sub_kick, &d);
+		if (d.ca && tp_crl_file(d.tp, ca_name(d.ca), path,
+					sizeof(path)) == 0)
+			ca_set_ra_crl_file(d.ca, path);
 	}
 	ret = ret ?: setup_reload(&d);
 	if (ret < 0)

@@ -839,11 +839,45 @@ int ca_encoded_read(struct ca *ca, int (*read)(void *arg, const void *data),
 	return ret;
 }
 
+void ca_set_ra_crl_file(struct ca *ca, const char *path)
+{
+	snprintf(ca->ra_crl_file, sizeof(ca->ra_crl_file), "%s", path);
+}
+
+/* The CRL file an RA's trustpoint keeps (1 MiB at most, as it stores). */
+#define CA_RA_CRL_MAX (1024 * 1024)
+
+static int ra_crl_der(struct ca *ca, unsigned char **der, size_t *len)
+{
+	FILE *f = ca->ra_crl_file[0] ? fopen(ca->ra_crl_file, "re") : NULL;
+	unsigned char *buf = NULL;
+	long n;
+	int ret = -ENOENT;
+
+	if (!f)
+		return ret;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
+	    n <= CA_RA_CRL_MAX && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		*der = buf;
+		*len = (size_t)n;
+		buf = NULL;
+		ret = 0;
+	}
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
 int ca_crl_der(struct ca *ca, unsigned char **der, size_t *len)
 {
 	struct ca_pub *p;
 	int ret = -EAGAIN;
 
+	/* mode ra signs no CRL: the upstream's, as its trustpoint holds it
+	 * (issuer and signature checked when it was stored). */
+	if (ca_is_ra(ca) && ca_running(ca))
+		return ra_crl_der(ca, der, len);
 	rcu_read_lock();
 	p = rcu_dereference(ca->pub);
 	if (p && p->crl_der) {

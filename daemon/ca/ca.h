@@ -137,6 +137,9 @@ bool ca_sub_roll_wanted(struct ca *ca);
 bool ca_ra_is_poll_timer(struct ca *ca, const struct pkiks_timer_info *t);
 void ca_ra_poll(struct ca *ca);
 void ca_ra_poll_resume(struct ca *ca); /* at start: arms it now */
+/* mode ra: GetCRL answers the upstream's CRL from this file (the RA's
+ * trustpoint keeps it verified and current); set once before ca_start. */
+void ca_set_ra_crl_file(struct ca *ca, const char *path);
 /* Why the sub's rollover request is not sent ("" or NULL: it is); true
  * when that changed (the caller logs it once). */
 bool ca_sub_roll_note(struct ca *ca, const char *why);

@@ -122,6 +122,9 @@ struct ca {
 	 * enrollment url) and the protocol that reaches it; requests
 	 * issued through it (atomic, `show server`). */
 	char ra_url[PKID_CONF_URL_MAX];
+	/* mode ra: the upstream's CRL as trustpoint NAME keeps it (its
+	 * file, ca_set_ra_crl_file); GetCRL at the RA answers it */
+	char ra_crl_file[PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32];
 	const struct enroll_proto *ra_proto;
 	uint64_t ra_forwarded;
 };

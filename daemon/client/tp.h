@@ -82,6 +82,10 @@ void tp_timers_sync(struct tp_set *set);
  */
 int tp_sub_request(struct tp_set *set, const char *name, char *why, size_t n);
 void tp_set_sub_hook(struct tp_set *set, void (*fn)(void *arg), void *arg);
+/* Where trustpoint NAME keeps its CA's CRL (DER, verified before it is
+ * stored, replaced by rename): `mode ra` answers GetCRL from it. */
+int tp_crl_file(const struct tp_set *set, const char *name, char *buf,
+		size_t size);
 /* The sub's own rollover: trustpoint NAME requests the CA certificate of
  * the CA's rollover key NAME# from the parent (0 issued, -EINPROGRESS
  * pending or retrying, -EBUSY another request is under way); the hook

@@ -51,6 +51,15 @@ static void crl_path(const struct tp *tp, char *buf, size_t size)
 		 tp->cfg.name);
 }
 
+int tp_crl_file(const struct tp_set *set, const char *name, char *buf,
+		size_t size)
+{
+	if (!set || snprintf(buf, size, "%s/trustpoint-%s.crl", set->crl_dir,
+			     name) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static int64_t asn1_seconds(const ASN1_TIME *t)
 {
 	struct tm tm;

@@ -10,7 +10,9 @@
 #    timer) fetches the certificate (CS_RA_ISSUED) — still before the
 #    router polls;
 #  - the router's poll then gets it from the RA at once; it verifies under
-#    the CA; the RA counts one forward.
+#    the CA; the RA counts one forward;
+#  - GetCRL (and /crl/RA.crl) at the RA answers the CA's CRL, as the RA's
+#    trustpoint keeps it.
 . tests/hierarchy/lib.sh
 hi_setup 18932
 RA_PID=
@@ -92,4 +94,14 @@ openssl verify -CAfile "$T/ca.pem" "$T/tp1.pem" >/dev/null || hfail "the router'
 [ "$(ractl --json "show server" RA | jq .forwarded)" = 1 ] || hfail "forwarded count"
 [ "$(grep -c CS_RA_ISSUED "$T/ra.log")" = 1 ] || hfail "CS_RA_ISSUED more than once"
 echo "ok: the router's poll got it from the RA; it verifies under the CA"
+
+# GetCRL at the RA: the upstream's CRL, as the RA's trustpoint keeps it.
+curl -sf -o "$T/ra.crl" "$SURL?operation=GetCRL" || hfail "GetCRL at the RA"
+openssl crl -inform der -in "$T/ra.crl" -CAfile "$T/ca.pem" -noout 2>&1 | grep -q "verify OK" ||
+	hfail "the RA's GetCRL is not a CRL verified under the CA"
+curl -sf -o "$T/ca.crl" "$URL?operation=GetCRL" || hfail "GetCRL at the CA"
+cmp -s "$T/ra.crl" "$T/ca.crl" || hfail "the RA's CRL is not the CA's"
+curl -sf -o "$T/ra2.crl" "http://127.0.0.1:$SPORT/crl/RA.crl" && cmp -s "$T/ra2.crl" "$T/ca.crl" ||
+	hfail "the RA's /crl/RA.crl is not the CA's CRL"
+echo "ok: GetCRL at the RA answers the CA's CRL (verified under the CA)"
 echo "check-hierarchy-rapoll: OK"
