@@ -8,6 +8,10 @@
 #                     nothing issued
 #   check-est-manual  manual granting: 202 + Retry-After, the operator's
 #                     grant, the same request again gets the certificate
+#   check-est-promotion a request to the next label in flight during a
+#                     cancel and a promotion (both wait for it: issued by
+#                     the rollover CA), one arriving during the promotion
+#                     (404 after it)
 #   check-est-rollover /cacerts during a rollover: OldWithOld, OldWithNew,
 #                     NewWithOld (signatures, validity), made once, gone
 #                     after a cancel, new for the next rollover
@@ -28,7 +32,7 @@ CHECKS += check-est-codec
 check-est-codec: $(TEST_EST)
 	$(TEST_EST)
 
-EST_E2E := server manual rollover
+EST_E2E := server manual rollover promotion
 
 CHECKS += $(EST_E2E:%=check-est-%)
 

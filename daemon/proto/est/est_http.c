@@ -48,6 +48,7 @@
 
 #include "ca/ca.h"
 #include "core/log.h"
+#include "core/testhook.h"
 #include "est.h"
 #include "est_http.h"
 
@@ -56,6 +57,7 @@
 #define EST_RETRY_AFTER 60 /* s: when a pending client asks again */
 #define EST_TID_HEX	32
 #define EST_TID_TRIES	16 /* rejected attempts of one request, kept */
+#define EST_NO_NEXT	"no rollover CA now\n"
 
 struct est_http {
 	struct ca *ca;
@@ -180,19 +182,9 @@ static int next_cacerts(struct est_http *e, struct http_reply *rep)
 		return ret;
 	ret = k.roll_cert ? one_cert_reply(k.roll_cert, rep)
 			  : http_text_reply(rep, HTTP_STATUS_NOT_FOUND,
-					    "no rollover CA now\n");
+					    EST_NO_NEXT);
 	ca_keys_put(&k);
 	return ret;
-}
-
-/* Does the CA have a rollover CA now? */
-static bool has_rollover(struct est_http *e)
-{
-	struct ca_keys k = {0};
-	bool has = ca_keys_get(e->ca, &k) == 0 && k.roll_cert;
-
-	ca_keys_put(&k);
-	return has;
 }
 
 /* ---- enrollment ---- */
@@ -386,12 +378,23 @@ static int reenroll_checks(const struct est_call *c, struct http_reply *rep,
 	return 0;
 }
 
+/*
+ * One snapshot of the CA's keys for the whole request (ca_keys_get ..
+ * ca_keys_put): a promotion or a rollover cancel waits for it, and one
+ * that runs first is over before it is taken.  So the next generation's
+ * label decides once: while a rollover CA is in the snapshot the request
+ * is issued by it (valid from the current CA's end, even when the
+ * promotion is due meanwhile), without one the answer is 404 — never the
+ * current CA's certificate for a request that asked for the next one
+ * (ca_enroll's "else current" for CA_GEN_ROLLOVER is not reached).
+ */
 static int enroll(struct est_http *e, const struct http_request *req,
 		  enum ca_gen gen, bool renewal, struct http_reply *rep)
 {
 	struct est_call c = {.renewal = renewal, .gen = gen};
 	struct ca_enroll_req er = {0};
 	struct ca_result res = {0};
+	struct ca_keys k = {0};
 	struct timespec start;
 	unsigned char *der = NULL;
 	size_t len = 0;
@@ -399,6 +402,16 @@ static int enroll(struct est_http *e, const struct http_request *req,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	ret = ca_keys_get(e->ca, &k);
+	if (ret < 0)
+		return ret;
+	if (gen == CA_GEN_ROLLOVER && !k.roll_cert) {
+		ret = text(rep, HTTP_STATUS_NOT_FOUND, EST_NO_NEXT);
+		goto out;
+	}
+	/* The tests' hook: a request in flight while the CA promotes or
+	 * cancels its rollover (tests/est/promotion.sh). */
+	pkid_test_pause("est-enroll");
 	ret = read_csr(req, &c, &der, &len, rep, &done);
 	if (ret < 0 || done)
 		goto out;
@@ -427,6 +440,7 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		.generation = gen,
 		.renewal = renewal,
 		.source = req->peer,
+		.keys_held = true,
 	};
 	ret = ca_enroll(e->ca, &er, &res);
 	if (ret == 0)
@@ -437,6 +451,7 @@ out:
 	free(der);
 	X509_REQ_free(c.csr);
 	X509_free(c.tls_cert);
+	ca_keys_put(&k);
 	return ret;
 }
 
@@ -482,11 +497,6 @@ static int parse_path(struct est_http *e, const char *path, const char **op,
 static int dispatch(struct est_http *e, enum est_op op, enum ca_gen gen,
 		    const struct http_request *req, struct http_reply *rep)
 {
-	/* The next generation's label only while a rollover CA exists: a
-	 * request there is never issued by the current CA instead. */
-	if (gen == CA_GEN_ROLLOVER && (op == OP_ENROLL || op == OP_REENROLL) &&
-	    !has_rollover(e))
-		return text(rep, HTTP_STATUS_NOT_FOUND, "no rollover CA now\n");
 	switch (op) {
 	case OP_CACERTS:
 		return gen == CA_GEN_ROLLOVER ? next_cacerts(e, rep)
