@@ -50,7 +50,11 @@ $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 #                               against one CA through a rollover
 #   check-est-client-bad        wrong fingerprint, wrong password, a
 #                               server certificate not from the CA
-EST_CLIENT_E2E := client-lifecycle client-mixed client-bad
+#   check-est-client-idevid     the first enrollment by an IDevID
+#                               (enrollment credential; grant auto
+#                               trustpoint MFG): trusted, another maker's,
+#                               the wrong key, expired
+EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid
 
 CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 
