@@ -54,7 +54,12 @@ $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 #                               (enrollment credential; grant auto
 #                               trustpoint MFG): trusted, another maker's,
 #                               the wrong key, expired
-EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid
+#   check-est-client-crl        revocation over EST: the CRL from the
+#                               identity's CDP, the identity revoked
+#                               (listed after nextUpdate), its RENEW
+#                               refused by the CA
+EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid \
+		  client-crl
 
 CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 
