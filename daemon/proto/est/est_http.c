@@ -30,9 +30,9 @@
  * name the same subject and subjectAltName (RFC 7030 §4.2.2).  Either way
  * the CA's granting policy decides, as for SCEP.
  *
- * EST has no transaction ID: a request's is derived from the request and
- * the TLS client certificate, so the same request sent again after a 202
- * is a poll of the first.  A request the CA rejected is polled (and
+ * EST has no transaction ID: a request's is derived from the request, the
+ * TLS client certificate and the issuing CA certificate, so the same
+ * request sent again after a 202 is a poll of the first.  A request the CA rejected is polled (and
  * refused again) when it comes without credentials; with credentials the
  * same CSR is a new attempt (the right password now; pick_tid).
  */
@@ -198,18 +198,26 @@ struct est_call {
 	char tid[EST_TID_HEX + 8];
 };
 
-/* The request's transaction ID: SHA-256 of the CSR and the TLS client
- * certificate, so a repeat of the same request polls it. */
+/*
+ * The request's transaction ID: SHA-256 of the CSR, the TLS client
+ * certificate and the CA certificate that would issue it, so a repeat of
+ * the same request to the same CA polls it.  The CA generation is in it
+ * because a client that enrolls again after a promotion (the missed
+ * SHADOW's recovery: the same key and subject, so the same CSR) asks the
+ * new CA, not for the old CA's certificate it got before.
+ */
 static int derive_tid(const struct http_request *req, const unsigned char *der,
-		      size_t len, struct est_call *c)
+		      size_t len, X509 *issuer, struct est_call *c)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], ca_md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = 0;
+	unsigned int n = 0, ca_n = 0;
 	int ok;
 
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = ctx && X509_digest(issuer, EVP_sha256(), ca_md, &ca_n) &&
+	     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, ca_md, ca_n) &&
 	     EVP_DigestUpdate(ctx, c->renewal ? "re" : "en", 2) &&
 	     (c->gen == CA_GEN_CURRENT || EVP_DigestUpdate(ctx, "next", 4)) &&
 	     EVP_DigestUpdate(ctx, der, len) &&
@@ -420,7 +428,8 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		ret = reenroll_checks(&c, rep, &done);
 	if (ret < 0 || done)
 		goto out;
-	ret = derive_tid(req, der, len, &c);
+	ret = derive_tid(req, der, len,
+			 gen == CA_GEN_ROLLOVER ? k.roll_cert : k.ca_cert, &c);
 	ret = ret ?: pick_tid(e, req, &c);
 	if (ret == -EPERM) {
 		ret = text(rep, HTTP_STATUS_FORBIDDEN,
