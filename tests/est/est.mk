@@ -58,8 +58,11 @@ $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 #                               identity's CDP, the identity revoked
 #                               (listed after nextUpdate), its RENEW
 #                               refused by the CA
+#   check-est-client-missed     SHADOW missed through the CA's end, the
+#                               client back while the promotion is held:
+#                               enrolled under the rollover CA it held
 EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid \
-		  client-crl
+		  client-crl client-missed
 
 CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 
