@@ -277,6 +277,14 @@ struct pkid_trustpoint_config {
 	char ocsp_url[PKID_CONF_URL_MAX];
 	char ocsp_export_path[PKID_CONF_PATH_MAX];
 	char on_change[PKID_CONF_CMD_MAX];
+	/* `enrollment credential certificate PATH key LABEL` (IOS names a
+	 * trustpoint there; ours a file and a keystore key): a certificate
+	 * the device already holds (a manufacturer's IDevID, IEEE 802.1AR)
+	 * that authenticates the first enrollment: EST's TLS client
+	 * certificate for simpleenroll, its key LABEL in the keystore. */
+	char credential_cert[PKID_CONF_PATH_MAX];
+	char credential_key[PKID_CONF_NAME_MAX];
+	unsigned int credential_line;
 };
 
 /* ip http rate-limit allow PREFIX, parsed */

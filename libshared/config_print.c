@@ -186,6 +186,9 @@ static void print_tp_enrollment(FILE *out,
 		fprintf(out, " enrollment url %s\n", t->enrollment_url);
 	if (t->enrollment_terminal)
 		fprintf(out, " enrollment terminal\n");
+	if (t->credential_cert[0])
+		fprintf(out, " enrollment credential certificate %s key %s\n",
+			t->credential_cert, t->credential_key);
 	if (t->retry_count != 999)
 		fprintf(out, " enrollment retry count %u\n", t->retry_count);
 	if (t->retry_period_min != 1)
@@ -353,7 +356,8 @@ bool pkid_trustpoint_config_equal(const struct pkid_trustpoint_config *a,
 	       SAME_STR(fingerprint) && SAME_STR(export_path) &&
 	       SAME_STR(export_shadow_path) && SAME_STR(on_change) &&
 	       SAME_STR(crl_export_path) && SAME_STR(ocsp_url) &&
-	       SAME_STR(ocsp_export_path);
+	       SAME_STR(ocsp_export_path) && SAME_STR(credential_cert) &&
+	       SAME_STR(credential_key);
 }
 
 static bool http_equal(const struct pkid_config *a, const struct pkid_config *b)

@@ -42,6 +42,44 @@ static int tp_enroll_terminal(struct parser *p, const struct cmdline *c)
 	return 0;
 }
 
+/*
+ * enrollment credential certificate PATH key LABEL: both or neither
+ * (`no enrollment credential`).  The file is read when used (it may be
+ * installed after the configuration); LABEL is a keystore key name.
+ */
+static int tp_enroll_credential(struct parser *p, const struct cmdline *c)
+{
+	static const char *const cert_word[] = {"certificate", NULL};
+	static const char *const key_word[] = {"key", NULL};
+	struct pkid_trustpoint_config *t = cur_tp(p);
+
+	memset(t->credential_cert, 0, sizeof(t->credential_cert));
+	memset(t->credential_key, 0, sizeof(t->credential_key));
+	t->credential_line = p->line;
+	if (c->neg)
+		return 0;
+	if (c->argc != 4) {
+		conf_err(p, "'%s': expected 'certificate PATH key LABEL'",
+			 c->name);
+		return -EINVAL;
+	}
+	if (c->argv[1][0] != '/') {
+		conf_err(p, "'%s': expected an absolute path, got '%s'",
+			 c->name, c->argv[1]);
+		return -EINVAL;
+	}
+	if (conf_keyword(p, c, 0, cert_word) < 0 ||
+	    conf_copy(p, c, t->credential_cert, sizeof(t->credential_cert),
+		      c->argv[1]) ||
+	    conf_keyword(p, c, 2, key_word) < 0 ||
+	    conf_name(p, c, 3, t->credential_key)) {
+		memset(t->credential_cert, 0, sizeof(t->credential_cert));
+		memset(t->credential_key, 0, sizeof(t->credential_key));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int tp_retry_count(struct parser *p, const struct cmdline *c)
 {
 	unsigned long v = 999;
@@ -368,6 +406,7 @@ static int tp_on_change(struct parser *p, const struct cmdline *c)
 const struct cmd conf_trustpoint_cmds[] = {
 	{{"enrollment", "url"}, tp_enroll_url},
 	{{"enrollment", "terminal"}, tp_enroll_terminal},
+	{{"enrollment", "credential"}, tp_enroll_credential},
 	{{"enrollment", "retry", "count"}, tp_retry_count},
 	{{"enrollment", "retry", "period"}, tp_retry_period},
 	{{"enrollment", "retry", "max-period"}, tp_retry_max_period},

@@ -8,7 +8,8 @@
  *     or none
  *   signer issued by this CA, valid, not    renewal (SCEP: PKCSReq, Cisco's
  *     revoked                               way, or RenewalReq)
- *   signer from `grant auto trustpoint TP`  granted in any mode but none
+ *   signer from `grant auto trustpoint TP`, granted in any mode but none
+ *     valid at now
  *   signer an RA certificate we issued,     granted in any mode but none
  *     with `grant ra-auto`                  (a request an RA forwards)
  *   anything else                           rejected (bad request)
@@ -83,17 +84,32 @@ static bool self_signed_with(X509 *s, EVP_PKEY *key)
 	       EVP_PKEY_eq(X509_get0_pubkey(s), key) == 1;
 }
 
-static bool trustpoint_signed(struct ca *ca, X509 *signer)
+/* Is x inside its validity period at now? */
+static bool valid_at(X509 *x, int64_t now)
+{
+	time_t t = (time_t)now;
+
+	return X509_cmp_time(X509_get0_notBefore(x), &t) <= 0 &&
+	       X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+}
+
+/*
+ * Issued by `grant auto trustpoint TP`'s CA (a manufacturer's IDevID CA,
+ * another site's CA) and valid at now: such a certificate is a
+ * credential, and one that has ended (or not begun) is none (RFC 5280).
+ * 1: both; 0: not from that CA; -1: from it, but not valid at now.
+ */
+static int trustpoint_signed(struct ca *ca, X509 *signer, int64_t now)
 {
 	struct db_tp tp = {0};
 	X509 *tp_ca;
-	bool ok;
+	int ok;
 
 	if (!ca->cfg.grant_auto_tp[0] ||
 	    db_tp_get(ca->db, ca->cfg.grant_auto_tp, &tp) < 0)
-		return false;
+		return 0;
 	tp_ca = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
-	ok = signed_by(signer, tp_ca);
+	ok = !signed_by(signer, tp_ca) ? 0 : valid_at(signer, now) ? 1 : -1;
 	X509_free(tp_ca);
 	db_tp_free(&tp);
 	return ok;
@@ -152,8 +168,14 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 		       "not revoked";
 		return SIGNER_BAD;
 	}
-	if (trustpoint_signed(ca, s))
+	switch (trustpoint_signed(ca, s, now)) {
+	case 1:
 		return SIGNER_TRUSTED;
+	case -1:
+		*why = "the signer certificate from the grant auto "
+		       "trustpoint's CA is not valid now";
+		return SIGNER_BAD;
+	}
 	*why = "the signer is neither self-signed with the request's key nor "
 	       "issued by this CA (or the grant auto trustpoint's)";
 	return SIGNER_BAD;

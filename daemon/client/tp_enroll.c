@@ -20,10 +20,14 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "core/log.h"
+#include "proto/est/est_enroll.h"    /* est_enroll_proto */
 #include "proto/scep/scep_client.h" /* the CSR and subject helpers */
 #include "tp_internal.h"
+
+#define TP_CRED_MAX (64 * 1024) /* the credential certificate file */
 
 /* Everything one request (or poll) needs. */
 struct tp_req {
@@ -38,6 +42,8 @@ struct tp_req {
 	EVP_PKEY *key; /* the key being certified */
 	X509 *signer;  /* self-signed, or the identity certificate */
 	EVP_PKEY *signer_key;
+	X509 *cred; /* `enrollment credential` (first enrollment, EST) */
+	EVP_PKEY *cred_key;
 	X509_NAME *subject;
 	const EVP_MD *md; /* the CSR's and a self-signed signer's */
 	struct enroll_ctx c;
@@ -60,6 +66,8 @@ static void req_free(struct tp_req *r)
 		EVP_PKEY_free(r->signer_key);
 	X509_NAME_free(r->subject);
 	free(r->content);
+	X509_free(r->cred);
+	EVP_PKEY_free(r->cred_key);
 }
 
 static void subject_of(struct tp *tp, struct scep_client_subject *s)
@@ -222,6 +230,83 @@ static int req_signer(struct tp *tp, struct tp_req *r, const EVP_MD *md,
 	return tp_key_load(r->st.id_key, &r->signer_key);
 }
 
+/* The credential file: one PEM certificate, at most TP_CRED_MAX bytes. */
+static int read_cred_cert(const char *path, X509 **x)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+	BIO *bio = NULL;
+	int ret = -errno;
+
+	*x = NULL;
+	if (!f)
+		return ret;
+	buf = malloc(TP_CRED_MAX + 1);
+	ret = -ENOMEM;
+	if (!buf)
+		goto out;
+	n = fread(buf, 1, TP_CRED_MAX + 1, f);
+	ret = n > TP_CRED_MAX ? -EFBIG : ferror(f) ? -EIO : 0;
+	if (ret < 0)
+		goto out;
+	bio = BIO_new_mem_buf(buf, (int)n);
+	*x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	ret = *x ? 0 : -EBADMSG;
+out:
+	BIO_free(bio);
+	free(buf);
+	fclose(f);
+	ERR_clear_error();
+	return ret;
+}
+
+/*
+ * `enrollment credential certificate PATH key LABEL`, for a first
+ * enrollment over EST: the certificate (read when used: it may be
+ * installed after the configuration) must be for keystore key LABEL,
+ * checked here so a mismatch is said in words, not as a TLS failure.
+ * The CA decides whether it trusts it (`grant auto trustpoint`).
+ */
+static int req_credential(struct tp *tp, struct tp_req *r, char *why,
+			  size_t n)
+{
+	const struct pkid_trustpoint_config *c = &tp->cfg;
+	int ret;
+
+	if (r->kind != TP_KIND_ENROLL || !c->credential_cert[0])
+		return 0;
+	if (tp_proto(tp) != &est_enroll_proto) {
+		snprintf(why, n, "enrollment credential is used over EST "
+				 "only (an https://HOST/.well-known/est URL)");
+		return -EINVAL;
+	}
+	ret = read_cred_cert(c->credential_cert, &r->cred);
+	if (ret < 0) {
+		snprintf(why, n, "enrollment credential %.128s: %s",
+			 c->credential_cert,
+			 ret == -EBADMSG ? "not a PEM certificate"
+			 : ret == -EFBIG ? "over 64 KiB"
+					 : strerror(-ret));
+		return ret;
+	}
+	ret = tp_key_load(c->credential_key, &r->cred_key);
+	if (ret < 0) {
+		snprintf(why, n, "enrollment credential: no keystore key %s",
+			 c->credential_key);
+		return ret;
+	}
+	if (EVP_PKEY_eq(X509_get0_pubkey(r->cred), r->cred_key) != 1) {
+		ERR_clear_error();
+		snprintf(why, n,
+			 "enrollment credential: %.128s is not the "
+			 "certificate of keystore key %s",
+			 c->credential_cert, c->credential_key);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		       struct tp_req *r, char *why, size_t n)
 {
@@ -248,7 +333,9 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		return ret;
 	}
 	md = tp_proto(tp)->digest(r->st.caps);
-	ret = req_key(tp, r, fresh);
+	/* a wrong credential is said before a key is made for nothing */
+	ret = req_credential(tp, r, why, n);
+	ret = ret ?: req_key(tp, r, fresh);
 	ret = ret ?: req_signer(tp, r, md, now, why, n);
 	if (ret < 0)
 		return ret;
@@ -265,6 +352,8 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		.renewal = kind != TP_KIND_ENROLL,
 		.next_gen = to_next(r),
 		.password = tp->cfg.password,
+		.credential = r->cred,
+		.credential_key = r->cred_key,
 	};
 	return 0;
 }

@@ -114,12 +114,12 @@ int http_error_reply(struct http_reply *rep, int err)
 }
 
 /*
- * close: the client's last request on this connection (a POST is a
- * PKIOperation, the end of what a SCEP client asks).  libmicrohttpd
- * zeroes the connection's whole memory pool (HTTP_POOL_SIZE) when it
- * keeps a connection for another request: at 256 KiB, about a sixth
- * of pkid's CPU per enrollment when clients that open one connection per
- * request leave it to us (curl, strongSwan, scep-bench; issue 14).
+ * close: the client's last request on this connection (a POST on the
+ * plain listener is a PKIOperation, the end of what a SCEP client asks).
+ * libmicrohttpd zeroes the connection's whole memory pool (HTTP_POOL_SIZE)
+ * when it keeps a connection for another request: at 256 KiB, about a
+ * sixth of pkid's CPU per enrollment when clients that open one connection
+ * per request leave it to us (curl, strongSwan, scep-bench; issue 14).
  */
 static enum MHD_Result send_reply(struct MHD_Connection *conn,
 				  struct http_reply *rep, bool close)
@@ -366,9 +366,15 @@ static enum MHD_Result serve(struct http_server *srv,
 	user = MHD_basic_auth_get_username_password(conn, &pass);
 	req.basic_password = pass;
 	tls_peer(srv, conn, &req);
+	/* A POST ends a plain HTTP connection (send_reply); on the TLS
+	 * listener (EST) the connection stays for the client's next request:
+	 * a new handshake costs a keystore signature and far more than the
+	 * pool's zeroing, and a bulk client (an RA, a provisioning station)
+	 * then pays it once. */
 	ret = http_dispatch(srv, &req, &rep) < 0
 		      ? MHD_NO
-		      : send_reply(conn, &rep, method == HTTP_POST);
+		      : send_reply(conn, &rep,
+				   method == HTTP_POST && !srv->tls.cert_callback);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);

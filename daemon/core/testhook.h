@@ -10,7 +10,9 @@
  * shadow-key, shadow-cert, promote-*; keyblob.c; ca_ocsp.c: ocsp-resign,
  * after the first cached response is re-signed).
  *
- * Pause and mark: with PKID_TEST_PAUSE_AT=STEP the thread that reaches
+ * Pause and mark (steps: shadow-key, promote-key in ca_rollover.c;
+ * est-enroll in est_http.c, an EST enrollment holding its keys snapshot;
+ * mark scep-operation): with PKID_TEST_PAUSE_AT=STEP the thread that reaches
  * the step creates $PKID_TEST_DIR/STEP.reached and waits until the test
  * creates $PKID_TEST_DIR/STEP.go (bounded: 60 s), so a test can make
  * something happen in the middle of it (a request during a promotion);

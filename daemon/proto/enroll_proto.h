@@ -43,6 +43,11 @@ struct enroll_ctx {
 	bool renewal;
 	bool next_gen;
 	const char *password; /* "" or NULL: none */
+	/* The first enrollment's TLS client certificate (`enrollment
+	 * credential`: a manufacturer's IDevID) and its keystore key; NULL:
+	 * none.  EST only. */
+	X509 *credential;
+	EVP_PKEY *credential_key;
 };
 
 enum enroll_status {

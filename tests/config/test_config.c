@@ -907,6 +907,56 @@ static void test_name_constraints(void)
 	pkid_config_free(cfg);
 }
 
+/* enrollment credential certificate PATH key LABEL (the IDevID) */
+static void test_enrollment_credential(void)
+{
+	static const char conf[] =
+		"crypto pki trustpoint TP\n"
+		" enrollment url https://ca/.well-known/est\n"
+		" enrollment credential certificate /etc/pkid/idevid.pem "
+		"key IDEVID\n";
+	static const char *const bad[] = {
+		"crypto pki trustpoint TP\n enrollment credential "
+		"certificate idevid.pem key K\n", /* relative path */
+		"crypto pki trustpoint TP\n enrollment credential "
+		"certificate /a key bad/name\n",
+		"crypto pki trustpoint TP\n enrollment credential "
+		"certificate /a\n", /* no key */
+		"crypto pki trustpoint TP\n enrollment credential "
+		"certificate /a key K extra\n",
+		"crypto pki trustpoint TP\n enrollment credential "
+		"file /a key K\n",
+	};
+	struct pkid_config *cfg = parse_ok(conf), *back, *no;
+	const struct pkid_trustpoint_config *t = &cfg->trustpoints[0];
+	char *text;
+	size_t i;
+
+	CU_ASSERT_STRING_EQUAL(t->credential_cert, "/etc/pkid/idevid.pem");
+	CU_ASSERT_STRING_EQUAL(t->credential_key, "IDEVID");
+	text = pkid_config_to_string(cfg, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, " enrollment credential "
+					    "certificate /etc/pkid/idevid.pem "
+					    "key IDEVID\n"));
+	back = parse_ok(text);
+	CU_ASSERT_TRUE(pkid_trustpoint_config_equal(t, &back->trustpoints[0]));
+	no = parse_ok("crypto pki trustpoint TP\n enrollment credential "
+		      "certificate /a key K\n no enrollment credential\n");
+	CU_ASSERT_STRING_EQUAL(no->trustpoints[0].credential_cert, "");
+	CU_ASSERT_STRING_EQUAL(no->trustpoints[0].credential_key, "");
+	CU_ASSERT_FALSE(pkid_trustpoint_config_equal(t, &no->trustpoints[0]));
+	pkid_config_free(no);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		no = NULL;
+		CU_ASSERT_EQUAL(parse(bad[i], &no), -EINVAL);
+		pkid_config_free(no);
+	}
+	free(text);
+	pkid_config_free(back);
+	pkid_config_free(cfg);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -925,6 +975,7 @@ int main(void)
 		{"watchdog lines", test_watchdog_lines},
 		{"hierarchy lines", test_hierarchy_lines},
 		{"name constraints", test_name_constraints},
+		{"enrollment credential", test_enrollment_credential},
 	};
 
 	return cu_run_suite("config", NULL, NULL, CU_CASES(cases));

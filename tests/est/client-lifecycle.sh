@@ -9,15 +9,18 @@
 #  - RENEW (its timer, 80 %): simplereenroll, the identity as the TLS
 #    client certificate (its key in the keystore), a new key: a request
 #    without Basic the CA only grants because of that certificate;
-#  - the CA rolls over: the SHADOW timer learns the rollover CA from
-#    NewWithOld in /cacerts and the next generation's label, and renews
-#    there: the shadow identity is issued by the rollover CA;
+#  - SHADOW fires before the CA has a rollover CA: no NewWithOld, CONNECT
+#    RETRY a minute later, nothing issued;
+#  - the CA rolls over: the retry learns the rollover CA from NewWithOld
+#    in /cacerts and the next generation's label, and renews there: the
+#    shadow identity is issued by the rollover CA;
 #  - openssl verify -attime at the CA's end -1 s, the end, +1 s: the old
 #    pair until the end, the new one from the end: no gap;
 #  - the CA's end: the client switches, the CA promotes, the server's TLS
 #    certificate is issued again by the new CA (valid only on the lab
-#    clock: it starts in the wall clock's future), and a renewal under the
-#    new CA succeeds, verified against the new CA.
+#    clock: it starts in the wall clock's future), RENEW is armed for the
+#    new identity, and a renewal under the new CA succeeds, verified
+#    against the new CA.  (Revocation over EST: check-est-client-crl.)
 . tests/est/client-lib.sh
 estc_setup 19120
 estc_ca_conf "grant auto" "password 0 est-secret" "lifetime ca-certificate 100" \
@@ -62,7 +65,22 @@ ca_end=$(cert_time "$T/ca1.pem" enddate)
 [ "$(cert_time "$T/id1.pem" enddate)" = "$ca_end" ] || fail "the renewal is not truncated to the CA's end"
 echo "ok: RENEW by its timer: simplereenroll with the identity as TLS client certificate, new key"
 
-# The rollover CA, then SHADOW at 80 % of the identity.
+# SHADOW at 80 % of the identity, before the CA has a rollover CA: no
+# NewWithOld in cacerts, the next label 404: CONNECT RETRY after a
+# minute (never hammering the CA), the identity kept.
+nb=$(cert_time "$T/id1.pem" startdate)
+shadow=$((nb + (ca_end - nb) * 80 / 100))
+[ "$(timer_at SHADOW)" = "$shadow" ] || fail "SHADOW at $(timer_at SHADOW), expected $shadow"
+lab_to $((shadow + 1))
+wait_for 20 timer_armed "CONNECT RETRY" || fail "no retry after SHADOW without a rollover CA"
+r1=$(timer_at "CONNECT RETRY")
+check_delay "the retry of SHADOW" "$r1" "$shadow" 60
+grep -q "TP1: no rollover CA certificate yet" "$T/cl.log" || fail "no rollover CA: not logged"
+[ "$(est_issued)" = 2 ] || fail "something was issued without a rollover CA"
+[ ! -s "$T/tp1-next.pem" ] || fail "a shadow identity without a rollover CA"
+echo "ok: SHADOW before the rollover: no NewWithOld, CONNECT RETRY after 60 s, identity kept"
+
+# The rollover CA; the retry finds it and renews under the next label.
 cactl "server rollover" TESTCA >/dev/null || fail "server rollover"
 wait_for 20 curl -sf -o /dev/null "$SCEP?operation=GetNextCACert" ||
 	fail "the CA has no rollover CA after server rollover"
@@ -71,11 +89,8 @@ wait_for 20 curl -sf -o /dev/null "$SCEP?operation=GetNextCACert" ||
 curl -sfk -o "$T/next.b64" "$EST/next/cacerts" || fail "next/cacerts"
 base64 -d "$T/next.b64" | openssl pkcs7 -inform der -print_certs -out "$T/ca2-served.pem" ||
 	fail "next/cacerts is not a certs-only PKCS#7"
-nb=$(cert_time "$T/id1.pem" startdate)
-shadow=$((nb + (ca_end - nb) * 80 / 100))
-[ "$(timer_at SHADOW)" = "$shadow" ] || fail "SHADOW at $(timer_at SHADOW), expected $shadow"
-lab_to $((shadow + 1))
-wait_for 30 test -s "$T/tp1-next.pem" || fail "no shadow identity after SHADOW"
+lab_to $((r1 + 1))
+wait_for 30 test -s "$T/tp1-next.pem" || fail "no shadow identity after SHADOW's retry"
 [ "$(est_issued)" = 3 ] || fail "the shadow identity was not issued over EST"
 openssl x509 -in "$T/tp1-next.pem" -out "$T/id2.pem"
 awk '/BEGIN/{n++} n==2' "$T/tp1-next.pem" >"$T/ca2.pem"
@@ -105,6 +120,12 @@ wait_for 30 bash -c "openssl x509 -in '$T/tp1.pem' | cmp -s - '$T/id2.pem'" ||
 [ "$(pubkey_of_cert "$T/id2.pem")" = "$(pubkey_of_key TP1KEY)" ] || fail "TP1KEY# not promoted"
 wait_for 20 grep -q "rollover CA certificate is now the CA certificate" "$T/ca.log" ||
 	fail "the CA did not promote its rollover CA"
+# The new identity's timer: RENEW at 80 % (it ends before the new CA).
+nb2=$(cert_time "$T/id2.pem" startdate)
+na2=$(cert_time "$T/id2.pem" enddate)
+wait_for 10 timer_armed RENEW || fail "no RENEW armed for the switched identity"
+[ "$(timer_at RENEW)" = $((nb2 + (na2 - nb2) * 80 / 100)) ] ||
+	fail "RENEW at $(timer_at RENEW) after the switch, expected 80 % of the new identity"
 # The server's TLS certificate now comes from the new CA; it starts at
 # the CA's end, in the wall clock's future: only the lab clock accepts it.
 wait_for 20 bash -c "openssl s_client -connect 127.0.0.1:$HTTPS_PORT -showcerts </dev/null 2>/dev/null |

@@ -8,6 +8,10 @@
 #                     nothing issued
 #   check-est-manual  manual granting: 202 + Retry-After, the operator's
 #                     grant, the same request again gets the certificate
+#   check-est-promotion a request to the next label in flight during a
+#                     cancel and a promotion (both wait for it: issued by
+#                     the rollover CA), one arriving during the promotion
+#                     (404 after it)
 #   check-est-rollover /cacerts during a rollover: OldWithOld, OldWithNew,
 #                     NewWithOld (signatures, validity), made once, gone
 #                     after a cancel, new for the next rollover
@@ -28,7 +32,7 @@ CHECKS += check-est-codec
 check-est-codec: $(TEST_EST)
 	$(TEST_EST)
 
-EST_E2E := server manual rollover
+EST_E2E := server manual rollover promotion
 
 CHECKS += $(EST_E2E:%=check-est-%)
 
@@ -46,7 +50,19 @@ $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 #                               against one CA through a rollover
 #   check-est-client-bad        wrong fingerprint, wrong password, a
 #                               server certificate not from the CA
-EST_CLIENT_E2E := client-lifecycle client-mixed client-bad
+#   check-est-client-idevid     the first enrollment by an IDevID
+#                               (enrollment credential; grant auto
+#                               trustpoint MFG): trusted, another maker's,
+#                               the wrong key, expired
+#   check-est-client-crl        revocation over EST: the CRL from the
+#                               identity's CDP, the identity revoked
+#                               (listed after nextUpdate), its RENEW
+#                               refused by the CA
+#   check-est-client-missed     SHADOW missed through the CA's end, the
+#                               client back while the promotion is held:
+#                               enrolled under the rollover CA it held
+EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid \
+		  client-crl client-missed
 
 CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 

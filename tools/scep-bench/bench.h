@@ -37,6 +37,7 @@ struct bench_opts {
 	int post;
 	const char *est; /* EST mode: the EST URL (.../.well-known/est) */
 	STACK_OF(X509) * est_anchors; /* the CA: the server's TLS chain */
+	bool est_keepalive; /* one TLS connection per client thread */
 };
 
 /* One prepared enrollment and what came back. */

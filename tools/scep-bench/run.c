@@ -26,13 +26,15 @@ uint64_t bench_now_ns(void)
 /* EST: simpleenroll, Basic with the challenge, the server's chain
  * verified against the CA (validity not judged: the CA's clock may be a
  * lab clock), a new TLS connection each. */
-static int est_enroll_one(const struct bench_opts *o, struct enrollment *e)
+static int est_enroll_one(const struct bench_opts *o, struct enrollment *e,
+			  void *handle)
 {
 	char url[1024];
 	struct est_tls_opts t = {
 		.anchors = o->est_anchors,
 		.user = "scep-bench",
 		.password = e->challenge,
+		.handle = handle, /* --est-keepalive: the thread's */
 	};
 
 	snprintf(url, sizeof(url), "%s/simpleenroll", o->est);
@@ -51,20 +53,25 @@ static void *client_thread(void *arg)
 {
 	struct run_shared *r = arg;
 	struct enrollment *e;
+	void *handle = r->o->est_keepalive ? est_client_handle_new() : NULL;
 	uint64_t t0;
 	size_t i;
 
 	while ((i = atomic_fetch_add(&r->next, 1)) < r->n) {
 		e = &r->e[i];
 		t0 = bench_now_ns();
-		if (r->o->est)
-			e->http_err = est_enroll_one(r->o, e);
+		if (r->o->est && r->o->est_keepalive && !handle)
+			e->http_err = -ENOMEM;
+		else if (r->o->est)
+			e->http_err = est_enroll_one(r->o, e, handle);
 		else
 			e->http_err = scep_http_pkiop(r->o->url, r->o->post,
 						      e->req, e->req_len,
 						      &e->rep);
 		e->latency_ns = bench_now_ns() - t0;
 	}
+	if (handle)
+		est_client_handle_free(handle);
 	return NULL;
 }
 

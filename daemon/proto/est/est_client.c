@@ -281,6 +281,7 @@ static int perform(CURL *c, const char *url, const struct est_tls_opts *o,
 	if (rc != CURLE_OK)
 		return curl_errno(rc);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &r->connects);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
 		snprintf(r->content_type, sizeof(r->content_type), "%s", ct);
 	return 0;

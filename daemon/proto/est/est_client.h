@@ -53,6 +53,7 @@ struct est_reply {
 	long retry_after; /* -1 when absent */
 	STACK_OF(X509) * peer; /* the server's chain as it was sent */
 	char why[200];	       /* -EKEYREJECTED: what did not verify */
+	long connects; /* new connections (handshakes) it took: 0 or 1 */
 };
 
 /* GET / POST (application/pkcs10, body base64) @url.  0 with any HTTP

@@ -393,6 +393,11 @@ static int enroll(const struct enroll_ctx *c, struct enroll_result *res)
 		o.cert = c->signer;
 		o.key = c->signer_key;
 	} else {
+		/* The device's IDevID, when configured, authenticates the
+		 * TLS connection; a password, when there is one too, goes
+		 * as Basic (the CA then decides by the password). */
+		o.cert = c->credential;
+		o.key = c->credential_key;
 		user_of(c, user, sizeof(user));
 		o.user = user;
 		o.password = c->password;

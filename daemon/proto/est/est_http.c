@@ -30,9 +30,9 @@
  * name the same subject and subjectAltName (RFC 7030 §4.2.2).  Either way
  * the CA's granting policy decides, as for SCEP.
  *
- * EST has no transaction ID: a request's is derived from the request and
- * the TLS client certificate, so the same request sent again after a 202
- * is a poll of the first.  A request the CA rejected is polled (and
+ * EST has no transaction ID: a request's is derived from the request, the
+ * TLS client certificate and the issuing CA certificate, so the same
+ * request sent again after a 202 is a poll of the first.  A request the CA rejected is polled (and
  * refused again) when it comes without credentials; with credentials the
  * same CSR is a new attempt (the right password now; pick_tid).
  */
@@ -48,6 +48,7 @@
 
 #include "ca/ca.h"
 #include "core/log.h"
+#include "core/testhook.h"
 #include "est.h"
 #include "est_http.h"
 
@@ -56,6 +57,7 @@
 #define EST_RETRY_AFTER 60 /* s: when a pending client asks again */
 #define EST_TID_HEX	32
 #define EST_TID_TRIES	16 /* rejected attempts of one request, kept */
+#define EST_NO_NEXT	"no rollover CA now\n"
 
 struct est_http {
 	struct ca *ca;
@@ -180,19 +182,9 @@ static int next_cacerts(struct est_http *e, struct http_reply *rep)
 		return ret;
 	ret = k.roll_cert ? one_cert_reply(k.roll_cert, rep)
 			  : http_text_reply(rep, HTTP_STATUS_NOT_FOUND,
-					    "no rollover CA now\n");
+					    EST_NO_NEXT);
 	ca_keys_put(&k);
 	return ret;
-}
-
-/* Does the CA have a rollover CA now? */
-static bool has_rollover(struct est_http *e)
-{
-	struct ca_keys k = {0};
-	bool has = ca_keys_get(e->ca, &k) == 0 && k.roll_cert;
-
-	ca_keys_put(&k);
-	return has;
 }
 
 /* ---- enrollment ---- */
@@ -206,18 +198,26 @@ struct est_call {
 	char tid[EST_TID_HEX + 8];
 };
 
-/* The request's transaction ID: SHA-256 of the CSR and the TLS client
- * certificate, so a repeat of the same request polls it. */
+/*
+ * The request's transaction ID: SHA-256 of the CSR, the TLS client
+ * certificate and the CA certificate that would issue it, so a repeat of
+ * the same request to the same CA polls it.  The CA generation is in it
+ * because a client that enrolls again after a promotion (the missed
+ * SHADOW's recovery: the same key and subject, so the same CSR) asks the
+ * new CA, not for the old CA's certificate it got before.
+ */
 static int derive_tid(const struct http_request *req, const unsigned char *der,
-		      size_t len, struct est_call *c)
+		      size_t len, X509 *issuer, struct est_call *c)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], ca_md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = 0;
+	unsigned int n = 0, ca_n = 0;
 	int ok;
 
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = ctx && X509_digest(issuer, EVP_sha256(), ca_md, &ca_n) &&
+	     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, ca_md, ca_n) &&
 	     EVP_DigestUpdate(ctx, c->renewal ? "re" : "en", 2) &&
 	     (c->gen == CA_GEN_CURRENT || EVP_DigestUpdate(ctx, "next", 4)) &&
 	     EVP_DigestUpdate(ctx, der, len) &&
@@ -386,12 +386,23 @@ static int reenroll_checks(const struct est_call *c, struct http_reply *rep,
 	return 0;
 }
 
+/*
+ * One snapshot of the CA's keys for the whole request (ca_keys_get ..
+ * ca_keys_put): a promotion or a rollover cancel waits for it, and one
+ * that runs first is over before it is taken.  So the next generation's
+ * label decides once: while a rollover CA is in the snapshot the request
+ * is issued by it (valid from the current CA's end, even when the
+ * promotion is due meanwhile), without one the answer is 404 — never the
+ * current CA's certificate for a request that asked for the next one
+ * (ca_enroll's "else current" for CA_GEN_ROLLOVER is not reached).
+ */
 static int enroll(struct est_http *e, const struct http_request *req,
 		  enum ca_gen gen, bool renewal, struct http_reply *rep)
 {
 	struct est_call c = {.renewal = renewal, .gen = gen};
 	struct ca_enroll_req er = {0};
 	struct ca_result res = {0};
+	struct ca_keys k = {0};
 	struct timespec start;
 	unsigned char *der = NULL;
 	size_t len = 0;
@@ -399,6 +410,16 @@ static int enroll(struct est_http *e, const struct http_request *req,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	ret = ca_keys_get(e->ca, &k);
+	if (ret < 0)
+		return ret;
+	if (gen == CA_GEN_ROLLOVER && !k.roll_cert) {
+		ret = text(rep, HTTP_STATUS_NOT_FOUND, EST_NO_NEXT);
+		goto out;
+	}
+	/* The tests' hook: a request in flight while the CA promotes or
+	 * cancels its rollover (tests/est/promotion.sh). */
+	pkid_test_pause("est-enroll");
 	ret = read_csr(req, &c, &der, &len, rep, &done);
 	if (ret < 0 || done)
 		goto out;
@@ -407,7 +428,8 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		ret = reenroll_checks(&c, rep, &done);
 	if (ret < 0 || done)
 		goto out;
-	ret = derive_tid(req, der, len, &c);
+	ret = derive_tid(req, der, len,
+			 gen == CA_GEN_ROLLOVER ? k.roll_cert : k.ca_cert, &c);
 	ret = ret ?: pick_tid(e, req, &c);
 	if (ret == -EPERM) {
 		ret = text(rep, HTTP_STATUS_FORBIDDEN,
@@ -427,6 +449,7 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		.generation = gen,
 		.renewal = renewal,
 		.source = req->peer,
+		.keys_held = true,
 	};
 	ret = ca_enroll(e->ca, &er, &res);
 	if (ret == 0)
@@ -437,6 +460,7 @@ out:
 	free(der);
 	X509_REQ_free(c.csr);
 	X509_free(c.tls_cert);
+	ca_keys_put(&k);
 	return ret;
 }
 
@@ -482,11 +506,6 @@ static int parse_path(struct est_http *e, const char *path, const char **op,
 static int dispatch(struct est_http *e, enum est_op op, enum ca_gen gen,
 		    const struct http_request *req, struct http_reply *rep)
 {
-	/* The next generation's label only while a rollover CA exists: a
-	 * request there is never issued by the current CA instead. */
-	if (gen == CA_GEN_ROLLOVER && (op == OP_ENROLL || op == OP_REENROLL) &&
-	    !has_rollover(e))
-		return text(rep, HTTP_STATUS_NOT_FOUND, "no rollover CA now\n");
 	switch (op) {
 	case OP_CACERTS:
 		return gen == CA_GEN_ROLLOVER ? next_cacerts(e, rep)
