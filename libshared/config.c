@@ -499,20 +499,6 @@ static void check_trustpoint(struct parser *p,
 			"crypto pki trustpoint %s: enrollment retry max-period "
 			"(%u) is below enrollment retry period (%u)",
 			t->name, t->retry_max_period_min, t->retry_period_min);
-	/*
-	 * An EC trustpoint key signs its PKCSReq, and the CA then encrypts the
-	 * CertRep to that key: ECDH key agreement (RFC 5753), which neither
-	 * keystore host offers (they sign and RSA-decrypt only).
-	 */
-	if (t->ec_bits) {
-		p->line = t->ec_line;
-		conf_err(p,
-			 "crypto pki trustpoint %s: eckeypair is not served "
-			 "yet: SCEP's CertRep to an EC key needs ECDH, which "
-			 "the keystore does not offer (use rsakeypair)",
-			 t->name);
-		p->line = t->line;
-	}
 	/* the CA's key is named after the server: a client must not use it,
 	 * except a sub-cs's or an RA's own trustpoint, which enrolls that
 	 * key (IOS) */
