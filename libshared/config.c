@@ -483,6 +483,14 @@ static void check_server(struct parser *p, const struct pkid_server_config *s)
 			 "such "
 			 "trustpoint",
 			 s->name, s->grant_auto_tp);
+	/* A responder certificate is renewed at the CRL update that finds
+	 * less than two CRL lifetimes left: it must outlast two. */
+	if (s->lifetime_ocsp && s->lifetime_ocsp < 2 * s->lifetime_crl)
+		conf_err(p,
+			 "crypto pki server %s: lifetime ocsp-responder (%lld "
+			 "min) must be at least twice lifetime crl (%lld min)",
+			 s->name, (long long)s->lifetime_ocsp / 60,
+			 (long long)s->lifetime_crl / 60);
 	check_sub_cs(p, s);
 	check_ec_server(p, s);
 }
