@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Keystore commands: import, get/list, delete, promote, sign, decrypt,
- * wrap, unwrap, KEK, derive (v4).  Each handler: check the caller, check the
+ * wrap, unwrap, KEK, derive (v5).  Each handler: check the caller, check the
  * attributes, do one thing, reply.  The policy table in netlink.c has
  * already checked every attribute's type and length.
  */
@@ -352,7 +352,7 @@ out:
 	return err;
 }
 
-/* v4: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
+/* v5: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
 int nl_do_KEY_DERIVE(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_key *key;

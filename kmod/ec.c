@@ -32,7 +32,7 @@
  *     (u1*G + u2*Q in one chain of doublings), so a fault in the
  *     computation cannot leak d.
  *
- * ECDH (v4, the CertRep to an EC trustpoint is RFC 5753 key agreement)
+ * ECDH (v5, the CertRep to an EC trustpoint is RFC 5753 key agreement)
  * is the same pt_mul with the peer's point in place of G.  The kernel has
  * ecdh-nist-p256/p384 as a kpp (Debian 6.1: ecdh_generic.ko on ecc.ko),
  * and we do not use it: its ecc_point_mult is a co-Z Montgomery ladder

@@ -53,7 +53,7 @@ int pkiks_ec_sign(const struct pkiks_ec *key, const u8 *digest,
 		  size_t digest_len, u8 *sig);
 
 /*
- * ECDH (protocol v4): the x coordinate of d*P, exactly the curve's size of
+ * ECDH (protocol v5): the x coordinate of d*P, exactly the curve's size of
  * big-endian bytes, into @secret (room 48), for the peer's uncompressed
  * point @pub (04 || X || Y on the key's curve, checked to lie on it); the
  * secret's length, or -EINVAL for a point that is not one of the curve's

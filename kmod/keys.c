@@ -89,7 +89,7 @@ int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
 	struct pkiks_key *key;
 	int len, err;
 
-	/* An EC key signs and (v4) derives; it never decrypts (no ECIES). */
+	/* An EC key signs and (v5) derives; it never decrypts (no ECIES). */
 	if (!pkiks_ec_bytes(type) || !usage ||
 	    usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DERIVE))
 		return -EINVAL;

@@ -15,7 +15,7 @@
  *     48 and 64 bytes, and EVP_PKEY_verify accepts it;
  *   - a key whose public point was corrupted signs nothing (-EIO): the
  *     verification before a signature leaves works;
- *   - ECDH (v4): the module's secret for (d, peer point) equals
+ *   - ECDH (v5): the module's secret for (d, peer point) equals
  *     EVP_PKEY_derive's, edge scalars 1 and n-1 and edge peers G and -G
  *     included; a point off the curve, with a coordinate >= p, compressed,
  *     of the other curve's size, truncated or empty is refused (-EINVAL);

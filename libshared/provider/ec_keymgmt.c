@@ -6,7 +6,7 @@
  * providers (encoders, X509_PUBKEY, EVP_PKEY_eq) and EVP_PKEY_get_bits()
  * works.  As with RSA (keymgmt.c), the private scalar never leaves the
  * keystore; a key object carries only the keystore name that ECDSA
- * signatures (and, v4, ECDH derivations) are sent to.
+ * signatures (and, v5, ECDH derivations) are sent to.
  *
  * For ECDH in CMS (keyexch.c) OpenSSL makes the originator's public key in
  * this keymgmt: EVP_PKEY_copy_parameters from the keystore key (dup with

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ECDH with keystore EC keys (protocol v4, KEY_DERIVE): what CMS_decrypt
+ * ECDH with keystore EC keys (protocol v5, KEY_DERIVE): what CMS_decrypt
  * needs to open an envelope whose recipient is an EC key
  * (KeyAgreeRecipientInfo, RFC 5753), which is how a SCEP CA answers an EC
  * trustpoint.  The keystore computes the shared secret Z (the x of d*P,

@@ -13,7 +13,7 @@
  *   signature.c    RSASSA-PKCS1-v1_5 and ECDSA sign (plain and
  *                  digest-sign), verify
  *   asym_cipher.c  RSAES-PKCS1-v1_5 decrypt
- *   keyexch.c      ECDH (v4) with the X9.63 KDF, for CMS key agreement
+ *   keyexch.c      ECDH (v5) with the X9.63 KDF, for CMS key agreement
  *   store.c        the "pkiks:NAME" URI loader
  */
 #ifndef PKID_PROVIDER_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ECDH (protocol v4, KEY_DERIVE) on either host: EC keys imported with
+ * ECDH (protocol v5, KEY_DERIVE) on either host: EC keys imported with
  * usage DERIVE (alone and with SIGN), the shared secret for fresh peers on
  * both curves equal to OpenSSL's EVP_PKEY_derive, usage separation (a
  * SIGN-only EC key, an RSA key, a DERIVE-only key asked to sign), RSA keys
@@ -114,7 +114,7 @@ static void test_feature(void)
 	uint32_t version, features;
 
 	CU_ASSERT_EQUAL_FATAL(pkiks_get_info(ks, &version, &features), 0);
-	CU_ASSERT(version >= 4);
+	CU_ASSERT(version >= 5);
 	CU_ASSERT(features & PKIKS_FEATURE_ECDH);
 }
 
@@ -324,7 +324,7 @@ int suite_ecdh(void)
 {
 	CU_pSuite s = CU_add_suite("ecdh", NULL, ecdh_cleanup);
 
-	if (!s || !CU_add_test(s, "v4, FEATURE_ECDH", test_feature) ||
+	if (!s || !CU_add_test(s, "v5, FEATURE_ECDH", test_feature) ||
 	    !CU_add_test(s, "import with DERIVE; RSA refused", test_import) ||
 	    !CU_add_test(s, "secret equals OpenSSL's", test_derive) ||
 	    !CU_add_test(s, "usage separation", test_usage) ||

@@ -58,7 +58,7 @@ static void test_missing(void)
 	nla_put_u32(m, PKIKS_ATTR_HASH, PKIKS_HASH_SHA256);
 	CU_ASSERT_EQUAL(raw_send(m), -EINVAL); /* no digest */
 	CU_ASSERT_EQUAL(raw_send(raw_new(PKIKS_CMD_KEY_IMPORT, 4096)), -EINVAL);
-	/* v4: KEY_DERIVE without its point, without its key */
+	/* v5: KEY_DERIVE without its point, without its key */
 	m = raw_new(PKIKS_CMD_KEY_DERIVE, 4096);
 	nla_put_string(m, PKIKS_ATTR_KEY_NAME, "t-ecdh256");
 	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);

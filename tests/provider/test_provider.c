@@ -31,7 +31,7 @@ static struct pkiks *ks;	     /* admin handle: clock, key info */
 static EVP_PKEY *ec256_key, *ec384_key; /* pkiks:EC256, pkiks:EC384 */
 static EVP_PKEY *ec256_pub, *ec384_pub; /* theirs, default provider */
 static X509 *ec_ca_cert;		/* CA on EC384 */
-/* v4: pkiks:ECDH256, pkiks:ECDH384 (usage both: sign + derive) */
+/* v5: pkiks:ECDH256, pkiks:ECDH384 (usage both: sign + derive) */
 static EVP_PKEY *ecdh_key[2], *ecdh_pub[2];
 static EVP_PKEY *sign_key, *dec_key; /* pkiks:SIGNKEY, pkiks:DECKEY */
 static EVP_PKEY *sign_pub;	  /* SIGNKEY's public key, default provider */
@@ -621,7 +621,7 @@ static void test_ec_pkeyutl_cli(void)
 	pkeyutl_cli("ec", "EC256", "ec256.pub", "", "sha256");
 }
 
-/* ---- ECDH keys (protocol v4) ------------------------------------------ */
+/* ---- ECDH keys (protocol v5) ------------------------------------------ */
 
 static const char *const ecdh_groups[2] = {"P-256", "P-384"};
 

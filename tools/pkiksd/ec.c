@@ -173,7 +173,7 @@ static int ec_peer(const char *group, const unsigned char *pub,
 }
 
 /*
- * ECDH (v4): x of d*P for the peer's uncompressed point, exactly the
+ * ECDH (v5): x of d*P for the peer's uncompressed point, exactly the
  * curve's size.  Only 04 || X || Y of the key's curve is taken, as the
  * module does (OpenSSL would take a compressed point too): the same
  * request gets the same answer from both hosts.

@@ -366,7 +366,7 @@ int keys_insert(const char *name, uint32_t usage, uint32_t owner,
 	if (!usage || usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT |
 				PKIKS_USAGE_DERIVE))
 		return -EINVAL;
-	/* An EC key signs and (v4) derives, never decrypts (no ECIES); ECDH
+	/* An EC key signs and (v5) derives, never decrypts (no ECIES); ECDH
 	 * is an EC key's: refuse before it exists. */
 	if (usage & PKIKS_USAGE_DECRYPT && keys_type_of(pkey) != PKIKS_KEY_RSA)
 		return -EINVAL;

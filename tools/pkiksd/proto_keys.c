@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * pkiksd's key commands: import, get/list, delete, promote, sign, decrypt,
- * derive (v4), wrap, unwrap, KEK.  Checks (names, sizes, rights) happen here; the
+ * derive (v5), wrap, unwrap, KEK.  Checks (names, sizes, rights) happen here; the
  * cryptography is in keys.c and wrap.c.
  */
 #include <errno.h>
@@ -288,7 +288,7 @@ int cmd_do_KEY_DECRYPT(struct req *r)
 	return err;
 }
 
-/* v4: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
+/* v5: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
 int cmd_do_KEY_DERIVE(struct req *r)
 {
 	struct nlattr *pt = r->tb[PKIKS_ATTR_EC_POINT];
