@@ -440,8 +440,9 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 /*
  * An ECDSA CA key signs; it cannot decrypt.  SCEP's request envelope is
  * RSA key transport to the CA/RA certificate (RFC 8894 §3.1), so the RA
- * must stay RSA.  A sub-cs's CA key is enrolled through the trustpoint
- * of its name, which makes an RSA key: an ECDSA sub-CA is not served yet.
+ * must stay RSA.  A sub-cs's ECDSA key is enrolled through the trustpoint
+ * of its name like an EC trustpoint's: the parent's CertRep to it is ECDH,
+ * which the key derives (usage sign + derive).
  */
 static void check_ec_server(struct parser *p,
 			    const struct pkid_server_config *s)
@@ -455,11 +456,6 @@ static void check_ec_server(struct parser *p,
 			 "(ra-certificate auto): in single-key mode the CA key "
 			 "decrypts SCEP's envelope, which is RSA key transport, "
 			 "and an ECDSA key cannot",
-			 s->name);
-	else if (s->mode == PKID_MODE_SUB_CS)
-		conf_err(p,
-			 "crypto pki server %s: eckeypair with mode sub-cs is "
-			 "not served yet (the sub-CA's key is enrolled as RSA)",
 			 s->name);
 	p->line = s->line;
 }
