@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Keystore commands: import, get/list, delete, promote, sign, decrypt,
- * wrap, unwrap, KEK.  Each handler: check the caller, check the
+ * wrap, unwrap, KEK, derive (v5).  Each handler: check the caller, check the
  * attributes, do one thing, reply.  The policy table in netlink.c has
  * already checked every attribute's type and length.
  */
@@ -345,6 +345,37 @@ int nl_do_KEY_DECRYPT(struct sk_buff *skb, struct genl_info *info)
 	data = info->attrs[PKIKS_ATTR_DATA];
 	len = pkiks_rsa_decrypt(&key->rsa, nla_data(data), nla_len(data), out,
 				PKIKS_RSA_MAX_BYTES);
+	err = len < 0 ? len : nl_reply_binary(info, PKIKS_ATTR_DATA, out, len);
+out:
+	kfree_sensitive(out);
+	pkiks_key_put(key);
+	return err;
+}
+
+/* v5: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
+int nl_do_KEY_DERIVE(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pkiks_key *key;
+	struct nl_caller c;
+	struct nlattr *pt;
+	u8 *out = NULL;
+	int err, len;
+
+	nl_caller_of(skb, &c);
+	if (GENL_REQ_ATTR_CHECK(info, PKIKS_ATTR_EC_POINT))
+		return -EINVAL;
+	/* only EC keys hold DERIVE: an RSA key is EKEYREJECTED here */
+	err = key_for_use(info, &c, PKIKS_USAGE_DERIVE, &key);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	out = kzalloc(PKIKS_EC_MAX_BYTES, GFP_KERNEL);
+	if (!out)
+		goto out;
+	pt = info->attrs[PKIKS_ATTR_EC_POINT];
+	len = pkiks_ec_derive(&key->ec, nla_data(pt), nla_len(pt), out);
+	if (len == -EINVAL)
+		GENL_SET_ERR_MSG(info, "pkiks: not a point of the key's curve");
 	err = len < 0 ? len : nl_reply_binary(info, PKIKS_ATTR_DATA, out, len);
 out:
 	kfree_sensitive(out);

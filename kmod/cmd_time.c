@@ -16,7 +16,8 @@ int nl_do_GET_INFO(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_u32(msg, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||
 	    nla_put_u32(msg, PKIKS_ATTR_FEATURES,
 			PKIKS_FEATURE_KERNEL | PKIKS_FEATURE_GENERIC_TIMER |
-				PKIKS_FEATURE_EC | PKIKS_FEATURE_TIMER_GET)) {
+				PKIKS_FEATURE_EC | PKIKS_FEATURE_TIMER_GET |
+				PKIKS_FEATURE_ECDH)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

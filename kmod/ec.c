@@ -31,6 +31,20 @@
  *   - every signature is verified with the public key before it leaves
  *     (u1*G + u2*Q in one chain of doublings), so a fault in the
  *     computation cannot leak d.
+ *
+ * ECDH (v5, the CertRep to an EC trustpoint is RFC 5753 key agreement)
+ * is the same pt_mul with the peer's point in place of G.  The kernel has
+ * ecdh-nist-p256/p384 as a kpp (Debian 6.1: ecdh_generic.ko on ecc.ko),
+ * and we do not use it: its ecc_point_mult is a co-Z Montgomery ladder
+ * that picks its operands by indexing with the secret bit and ends with
+ * vli_mod_inv (the variable-time binary Euclid above) of a Z made from
+ * the ladder's secret-dependent state, and its set_secret copies the
+ * scalar into the tfm in the kernel's digit layout (which 6.10 changed).
+ * Here: the peer's point is checked on the curve (both curves have
+ * cofactor 1, so every such point is in the prime-order group and no
+ * small-subgroup point exists), the multiplication is pt_mul's fixed
+ * window, and the result is checked on the curve before its x leaves
+ * (a fault does not hand out a point off the curve).
  */
 #include <crypto/sha2.h>
 #include <linux/errno.h>
@@ -713,6 +727,78 @@ int pkiks_ec_sign(const struct pkiks_ec *key, const u8 *digest,
 		err = -EIO; /* a fault: nothing leaves */
 	if (!err)
 		err = der_sig(c, w, sig);
+	ws_free(w);
+	return err;
+}
+
+/* ---- ECDH ---- */
+
+/* 0 when the Montgomery-form affine (x, y) satisfies y^2 = x^3 - 3x + b. */
+static int on_curve(const struct pkiks_ec_curve *c, const u64 *x,
+		    const u64 *y, struct ec_ws *w)
+{
+	u64 *lhs = w->f[0], *rhs = w->f[1];
+
+	FMUL(lhs, y, y);
+	FMUL(rhs, x, x);
+	FMUL(rhs, rhs, x);
+	FSUB(rhs, rhs, x);
+	FSUB(rhs, rhs, x);
+	FSUB(rhs, rhs, x);
+	FADD(rhs, rhs, c->b_m);
+	return memcmp(lhs, rhs, c->nd * sizeof(u64)) ? -EINVAL : 0;
+}
+
+/* 0 when a < m (public values: a plain comparison). */
+static int below(const u64 *a, const u64 *m, unsigned int nd, u64 *tmp)
+{
+	return bn_sub(tmp, a, m, nd) ? 0 : -EINVAL;
+}
+
+/* The peer's point (04 || X || Y) into P, Z = 1, checked on the curve. */
+static int peer_point(const struct pkiks_ec_curve *c, const u8 *pub,
+		      size_t len, struct pkiks_ec_point *P, struct ec_ws *w)
+{
+	if (len != 1 + 2 * (size_t)c->bytes || pub[0] != 0x04)
+		return -EINVAL;
+	if (bn_from_be(w->x, c->nd, pub + 1, c->bytes) ||
+	    bn_from_be(w->y, c->nd, pub + 1 + c->bytes, c->bytes) ||
+	    below(w->x, c->p, c->nd, w->tmp) || below(w->y, c->p, c->nd, w->tmp))
+		return -EINVAL;
+	mont_mul(P->x, w->x, c->rr_p, c->p, c->p0, c->nd, w->t);
+	mont_mul(P->y, w->y, c->rr_p, c->p, c->p0, c->nd, w->t);
+	memcpy(P->z, c->one_p, sizeof(P->z));
+	return on_curve(c, P->x, P->y, w);
+}
+
+int pkiks_ec_derive(const struct pkiks_ec *key, const u8 *pub,
+		    size_t pub_len, u8 *secret)
+{
+	const struct pkiks_ec_curve *c = key->c;
+	struct ec_ws *w = ws_alloc();
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	err = peer_point(c, pub, pub_len, &w->p2, w);
+	if (err)
+		goto out;
+	pt_mul(c, &w->acc, key->d, &w->p2, w);
+	/* d < n and P of order n: never the point at infinity, unless a
+	 * fault; pt_affine refuses that, on_curve any other fault. */
+	err = pt_affine(c, &w->acc, w->x, w->y, w);
+	if (err)
+		goto fault;
+	mont_mul(w->r, w->x, c->rr_p, c->p, c->p0, c->nd, w->t);
+	mont_mul(w->s, w->y, c->rr_p, c->p, c->p0, c->nd, w->t);
+	if (on_curve(c, w->r, w->s, w))
+		goto fault;
+	bn_to_be(secret, c->bytes, w->x);
+	err = c->bytes;
+	goto out;
+fault:
+	err = -EIO;
+out:
 	ws_free(w);
 	return err;
 }

@@ -52,6 +52,16 @@ int pkiks_ec_spki(const struct pkiks_ec *key, u8 *out, size_t room);
 int pkiks_ec_sign(const struct pkiks_ec *key, const u8 *digest,
 		  size_t digest_len, u8 *sig);
 
+/*
+ * ECDH (protocol v5): the x coordinate of d*P, exactly the curve's size of
+ * big-endian bytes, into @secret (room 48), for the peer's uncompressed
+ * point @pub (04 || X || Y on the key's curve, checked to lie on it); the
+ * secret's length, or -EINVAL for a point that is not one of the curve's
+ * (another curve's size, compressed, a coordinate >= p, off the curve).
+ */
+int pkiks_ec_derive(const struct pkiks_ec *key, const u8 *pub,
+		    size_t pub_len, u8 *secret);
+
 /* For kmod/test: r = k*G in affine big-endian X || Y (k < n, nd limbs). */
 int pkiks_ec_mul_base(unsigned int type, const u64 *k, u8 *xy);
 /* For kmod/test: the RFC 6979 nonce for (key, digest), limbs. */

@@ -89,8 +89,9 @@ int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
 	struct pkiks_key *key;
 	int len, err;
 
-	/* An EC key only signs (no ECIES here). */
-	if (!pkiks_ec_bytes(type) || usage != PKIKS_USAGE_SIGN)
+	/* An EC key signs and (v5) derives; it never decrypts (no ECIES). */
+	if (!pkiks_ec_bytes(type) || !usage ||
+	    usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DERIVE))
 		return -EINVAL;
 	key = key_alloc(name, uid, usage, type);
 	if (!key)
@@ -109,9 +110,12 @@ int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
 int pkiks_key_create(const char *name, u32 uid, u32 usage,
 		     const struct pkiks_rsa_be *be, struct pkiks_key **out)
 {
-	struct pkiks_key *key = key_alloc(name, uid, usage, PKIKS_KEY_RSA);
+	struct pkiks_key *key;
 	int err;
 
+	if (usage & PKIKS_USAGE_DERIVE) /* ECDH is an EC key's */
+		return -EINVAL;
+	key = key_alloc(name, uid, usage, PKIKS_KEY_RSA);
 	if (!key)
 		return -ENOMEM;
 	err = pkiks_rsa_load(&key->rsa, be);

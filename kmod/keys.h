@@ -33,7 +33,7 @@ void pkiks_keys_uninit(void);
 /* A new key from big-endian parts (checked); NULL-free on error. */
 int pkiks_key_create(const char *name, u32 uid, u32 usage,
 		     const struct pkiks_rsa_be *be, struct pkiks_key **out);
-/* An EC key (v3) from its big-endian scalar; SIGN usage only. */
+/* An EC key (v3) from its big-endian scalar; SIGN and/or DERIVE (v5). */
 int pkiks_key_create_ec(const char *name, u32 uid, u32 usage, u32 type,
 			const u8 *d, size_t d_len, struct pkiks_key **out);
 /* The size the protocol reports: modulus or curve bits. */

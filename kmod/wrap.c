@@ -175,7 +175,8 @@ static int check_header(const u8 *blob, char *name, const char *rename,
 {
 	*uid = get_unaligned_le32(blob + 12);
 	*usage = get_unaligned_le32(blob + 16);
-	if (!*usage || *usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT))
+	if (!*usage || *usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT |
+				  PKIKS_USAGE_DERIVE))
 		return -EBADMSG;
 	if (rename) {
 		strscpy(name, rename, PKIKS_NAME_MAX);

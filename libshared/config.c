@@ -440,8 +440,9 @@ static void check_sub_cs(struct parser *p, const struct pkid_server_config *s)
 /*
  * An ECDSA CA key signs; it cannot decrypt.  SCEP's request envelope is
  * RSA key transport to the CA/RA certificate (RFC 8894 §3.1), so the RA
- * must stay RSA.  A sub-cs's CA key is enrolled through the trustpoint
- * of its name, which makes an RSA key: an ECDSA sub-CA is not served yet.
+ * must stay RSA.  A sub-cs's ECDSA key is enrolled through the trustpoint
+ * of its name like an EC trustpoint's: the parent's CertRep to it is ECDH,
+ * which the key derives (usage sign + derive).
  */
 static void check_ec_server(struct parser *p,
 			    const struct pkid_server_config *s)
@@ -455,11 +456,6 @@ static void check_ec_server(struct parser *p,
 			 "(ra-certificate auto): in single-key mode the CA key "
 			 "decrypts SCEP's envelope, which is RSA key transport, "
 			 "and an ECDSA key cannot",
-			 s->name);
-	else if (s->mode == PKID_MODE_SUB_CS)
-		conf_err(p,
-			 "crypto pki server %s: eckeypair with mode sub-cs is "
-			 "not served yet (the sub-CA's key is enrolled as RSA)",
 			 s->name);
 	p->line = s->line;
 }
@@ -483,6 +479,14 @@ static void check_server(struct parser *p, const struct pkid_server_config *s)
 			 "such "
 			 "trustpoint",
 			 s->name, s->grant_auto_tp);
+	/* A responder certificate is renewed at the CRL update that finds
+	 * less than two CRL lifetimes left: it must outlast two. */
+	if (s->lifetime_ocsp && s->lifetime_ocsp < 2 * s->lifetime_crl)
+		conf_err(p,
+			 "crypto pki server %s: lifetime ocsp-responder (%lld "
+			 "min) must be at least twice lifetime crl (%lld min)",
+			 s->name, (long long)s->lifetime_ocsp / 60,
+			 (long long)s->lifetime_crl / 60);
 	check_sub_cs(p, s);
 	check_ec_server(p, s);
 }
@@ -499,20 +503,6 @@ static void check_trustpoint(struct parser *p,
 			"crypto pki trustpoint %s: enrollment retry max-period "
 			"(%u) is below enrollment retry period (%u)",
 			t->name, t->retry_max_period_min, t->retry_period_min);
-	/*
-	 * An EC trustpoint key signs its PKCSReq, and the CA then encrypts the
-	 * CertRep to that key: ECDH key agreement (RFC 5753), which neither
-	 * keystore host offers (they sign and RSA-decrypt only).
-	 */
-	if (t->ec_bits) {
-		p->line = t->ec_line;
-		conf_err(p,
-			 "crypto pki trustpoint %s: eckeypair is not served "
-			 "yet: SCEP's CertRep to an EC key needs ECDH, which "
-			 "the keystore does not offer (use rsakeypair)",
-			 t->name);
-		p->line = t->line;
-	}
 	/* the CA's key is named after the server: a client must not use it,
 	 * except a sub-cs's or an RA's own trustpoint, which enrolls that
 	 * key (IOS) */

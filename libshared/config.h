@@ -162,6 +162,10 @@ struct pkid_server_config {
 	int64_t lifetime_cert;	    /* default 365 days */
 	int64_t lifetime_crl;	    /* default 168 h */
 	int64_t lifetime_enrollreq; /* default 168 h */
+	/* lifetime ocsp-responder D [H [M]]: the OCSP responder certificate's
+	 * lifetime; 0 (default) = as long as its CA.  Renewed when less than
+	 * two CRL lifetimes are left (ca_ocsp.c). */
+	int64_t lifetime_ocsp;
 
 	bool auto_rollover;	 /* the auto-rollover line is present */
 	int64_t rollover_window; /* its argument, default 30 days */

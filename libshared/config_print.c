@@ -112,6 +112,8 @@ static void print_server(FILE *out, const struct pkid_server_config *s,
 		fprintf(out, " lifetime crl %lld %lld\n",
 			(long long)s->lifetime_crl / PKID_HOUR,
 			(long long)s->lifetime_crl % PKID_HOUR / 60);
+	if (s->lifetime_ocsp)
+		print_days(out, "lifetime ocsp-responder", s->lifetime_ocsp);
 	if (s->lifetime_enrollreq != 168LL * PKID_HOUR)
 		fprintf(out, " lifetime enrollment-request %lld\n",
 			(long long)s->lifetime_enrollreq / PKID_HOUR);
@@ -325,6 +327,7 @@ bool pkid_server_config_equal(const struct pkid_server_config *a,
 	return SAME_STR(name) && SAME_STR(issuer_name) && SAME(hash) &&
 	       SAME(lifetime_ca_cert) && SAME(lifetime_cert) &&
 	       SAME(lifetime_crl) && SAME(lifetime_enrollreq) &&
+	       SAME(lifetime_ocsp) &&
 	       SAME(auto_rollover) && SAME(rollover_window) &&
 	       SAME(rollover_cancel_delay) && SAME(grant) &&
 	       SAME_STR(grant_auto_tp) && SAME(grant_rollover_ca) &&

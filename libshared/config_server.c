@@ -88,6 +88,17 @@ static int srv_lifetime_crl(struct parser *p, const struct cmdline *c)
 	return conf_hours(p, c, 0, 336, true, &s->lifetime_crl);
 }
 
+/* lifetime ocsp-responder D [H [M]]: a short-lived responder certificate */
+static int srv_lifetime_ocsp(struct parser *p, const struct cmdline *c)
+{
+	struct pkid_server_config *s = cur_server(p);
+
+	s->lifetime_ocsp = 0;
+	if (c->neg)
+		return 0;
+	return conf_duration(p, c, 0, 3650, &s->lifetime_ocsp);
+}
+
 static int srv_lifetime_er(struct parser *p, const struct cmdline *c)
 {
 	struct pkid_server_config *s = cur_server(p);
@@ -591,6 +602,7 @@ const struct cmd conf_server_cmds[] = {
 	{{"lifetime", "certificate"}, srv_lifetime_cert},
 	{{"lifetime", "crl"}, srv_lifetime_crl},
 	{{"lifetime", "enrollment-request"}, srv_lifetime_er},
+	{{"lifetime", "ocsp-responder"}, srv_lifetime_ocsp},
 	{{"auto-rollover"}, srv_auto_rollover},
 	{{"rollover", "cancel-delay"}, srv_cancel_delay},
 	{{"grant"}, srv_grant},

@@ -456,8 +456,13 @@ int pkiks_sign(struct pkiks *ks, const char *name, enum pkiks_hash hash,
 	return err;
 }
 
-int pkiks_decrypt(struct pkiks *ks, const char *name, const unsigned char *in,
-		  size_t in_len, unsigned char *out, size_t *out_len)
+/*
+ * DECRYPT and DERIVE: KEY_NAME and one binary attribute in, a secret DATA
+ * out (the reply buffer is wiped after it, KS_REQ_SECRET).
+ */
+static int secret_request(struct pkiks *ks, int cmd, const char *name,
+			  int in_attr, const unsigned char *in, size_t in_len,
+			  unsigned char *out, size_t *out_len)
 {
 	struct blob_out o = {PKIKS_ATTR_DATA, out, out_len, 0};
 	struct nl_msg *msg;
@@ -465,11 +470,11 @@ int pkiks_decrypt(struct pkiks *ks, const char *name, const unsigned char *in,
 
 	if (!name || !in || !out || !out_len)
 		return -EINVAL;
-	msg = ks_msg_new(ks, PKIKS_CMD_KEY_DECRYPT, 0);
+	msg = ks_msg_new(ks, cmd, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_string(msg, PKIKS_ATTR_KEY_NAME, name) ||
-	    nla_put(msg, PKIKS_ATTR_DATA, in_len, in)) {
+	    nla_put(msg, in_attr, in_len, in)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -478,6 +483,21 @@ int pkiks_decrypt(struct pkiks *ks, const char *name, const unsigned char *in,
 	if (!err && !o.got)
 		err = -EBADMSG;
 	return err;
+}
+
+int pkiks_decrypt(struct pkiks *ks, const char *name, const unsigned char *in,
+		  size_t in_len, unsigned char *out, size_t *out_len)
+{
+	return secret_request(ks, PKIKS_CMD_KEY_DECRYPT, name, PKIKS_ATTR_DATA,
+			      in, in_len, out, out_len);
+}
+
+int pkiks_derive(struct pkiks *ks, const char *name, const unsigned char *pub,
+		 size_t pub_len, unsigned char *secret, size_t *secret_len)
+{
+	return secret_request(ks, PKIKS_CMD_KEY_DERIVE, name,
+			      PKIKS_ATTR_EC_POINT, pub, pub_len, secret,
+			      secret_len);
 }
 
 struct wrap_out {

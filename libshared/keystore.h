@@ -107,6 +107,11 @@ int pkiks_sign(struct pkiks *ks, const char *name, enum pkiks_hash hash,
 int pkiks_decrypt(struct pkiks *ks, const char *name,
 		  const unsigned char *in, size_t in_len, unsigned char *out,
 		  size_t *out_len /* in: room, out: length */);
+/* v5 (PKIKS_FEATURE_ECDH): ECDH with an EC key of usage DERIVE: the x
+ * coordinate of d*P (the curve's size) for the peer's uncompressed point. */
+int pkiks_derive(struct pkiks *ks, const char *name, const unsigned char *pub,
+		 size_t pub_len, unsigned char *secret,
+		 size_t *secret_len /* in: room, out: length */);
 int pkiks_key_wrap(struct pkiks *ks, const char *name, unsigned char **blob,
 		   size_t *blob_len);
 int pkiks_key_unwrap(struct pkiks *ks, const unsigned char *blob,

@@ -238,6 +238,9 @@ struct ca_issue_params {
 	/* With ra: the OCSP responder's (ca_ocsp.c): digitalSignature,
 	 * id-kp-OCSPSigning, ocsp-nocheck */
 	bool ocsp;
+	/* With ra: 0, the CA's lifetime; else this long (clipped to the CA):
+	 * `lifetime ocsp-responder` */
+	int64_t lifetime;
 	const X509_NAME *subject; /* without a CSR */
 	EVP_PKEY *pubkey;	  /* without a CSR */
 	int64_t not_before;	  /* 0: now; the rollover CA's start under it */

@@ -454,8 +454,10 @@ int ca_issue(struct ca *ca, const struct ca_pub *pub,
 	}
 	/* Starts no earlier than the issuer, ends no later (schedule.h);
 	 * under the rollover CA, validity starts where that CA starts. */
-	v = sched_issue(p->not_before, p->now, ca->cfg.lifetime_cert, cav,
-			p->ra);
+	v = sched_issue(p->not_before, p->now,
+			p->ra && p->lifetime ? p->lifetime
+					     : ca->cfg.lifetime_cert,
+			cav, p->ra && !p->lifetime);
 	ret = cert_skeleton(ca, x, X509_get_subject_name(pub->k.ca_cert), subject,
 			    key, p->csr ? X509_REQ_get_X509_PUBKEY(p->csr) : NULL,
 			    v.not_before, v.not_after, pre);

@@ -8,7 +8,9 @@
  * certificate it answers for; made by pkiks-keygen, as the CA's keys, so
  * pkid never holds it), and a certificate issued by that CA with
  * digitalSignature, id-kp-OCSPSigning and ocsp-nocheck, valid as long as
- * its CA (as the RA's), in <database url>/NAME-ocsp-S.cer.  The rollover
+ * its CA (as the RA's) or, with `lifetime ocsp-responder`, that long and
+ * issued again for the same key at the CRL refresh that finds less than
+ * two CRL lifetimes left (cert_lasts), in <database url>/NAME-ocsp-S.cer.  The rollover
  * CA gets its own as soon as it exists, and answers for the certificates
  * issued under it; at promotion it simply becomes the current one (its
  * name carries its CA's serial, so nothing is renamed), and responder
@@ -587,22 +589,52 @@ static int signer_names(struct ca *ca, int64_t ca_serial, char *key,
 	return 0;
 }
 
-/* Ours, for this key, and still valid (or not yet: the rollover's). */
-static bool cert_usable(X509 *x, X509 *issuer, EVP_PKEY *key, int64_t now)
+/*
+ * Whether a responder certificate lasts: valid after now (or not yet:
+ * the rollover's), and with `lifetime ocsp-responder` (a short-lived
+ * one) no longer than configured and good for two more CRL lifetimes, or
+ * already ending with its CA (it cannot get longer).  The responses' CRL
+ * times are refreshed at least once a CRL lifetime (CS CRL UPDATE), so a
+ * certificate renewed when two are left never ends under a response it
+ * signed, even if one refresh comes late.
+ */
+static bool cert_lasts(const struct ca *ca, X509 *x, X509 *issuer,
+		       int64_t now)
 {
-	int64_t end;
+	int64_t start, end, ca_end, want;
 
+	if (ca_time_of(X509_get0_notBefore(x), &start) < 0 ||
+	    ca_time_of(X509_get0_notAfter(x), &end) < 0 || end <= now)
+		return false;
+	if (!ca->cfg.lifetime_ocsp)
+		return true;
+	if (end - start > ca->cfg.lifetime_ocsp)
+		return false; /* configured shorter since */
+	want = now + 2 * ca->cfg.lifetime_crl;
+	if (ca_time_of(X509_get0_notAfter(issuer), &ca_end) == 0 &&
+	    want > ca_end)
+		want = ca_end;
+	return end >= want;
+}
+
+/* Ours, for this key, and lasting (cert_lasts). */
+static bool cert_usable(const struct ca *ca, X509 *x, X509 *issuer,
+			EVP_PKEY *key, int64_t now)
+{
 	return X509_verify(x, X509_get0_pubkey(issuer)) == 1 &&
 	       X509_check_private_key(x, key) == 1 &&
-	       ca_time_of(X509_get0_notAfter(x), &end) == 0 && end > now;
+	       cert_lasts(ca, x, issuer, now);
 }
 
 static int issue_cert(struct ca *ca, X509 *issuer, EVP_PKEY *issuer_key,
 		      EVP_PKEY *key, int64_t now, const char *path, X509 **out)
 {
 	struct ca_pub view = {.k.ca_cert = issuer, .k.ca_key = issuer_key};
-	struct ca_issue_params p = {
-		.now = now, .ra = true, .ocsp = true, .pubkey = key};
+	struct ca_issue_params p = {.now = now,
+				    .ra = true,
+				    .ocsp = true,
+				    .lifetime = ca->cfg.lifetime_ocsp,
+				    .pubkey = key};
 	char cn[PKID_CONF_NAME_MAX + 32];
 	int64_t start;
 
@@ -624,6 +656,14 @@ static int signer_ids(struct ocsp_signer *s)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+static int64_t cert_end(X509 *x)
+{
+	int64_t end = 0;
+
+	ca_time_of(X509_get0_notAfter(x), &end);
+	return end;
 }
 
 /* The responder of the CA certificate issuer: key, certificate, ids. */
@@ -649,7 +689,7 @@ static int signer_make(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
 	if (ret < 0)
 		return ret;
 	x = ca_read_der_file(path);
-	if (x && cert_usable(x, issuer, s->key, now)) {
+	if (x && cert_usable(ca, x, issuer, s->key, now)) {
 		s->cert = x;
 		return 0;
 	}
@@ -657,24 +697,24 @@ static int signer_make(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
 	ret = issue_cert(ca, issuer, issuer_key, s->key, now, path, &s->cert);
 	if (ret == 0)
 		pkid_log(LOG_NOTICE, "CS_OCSP",
-			 "%s: OCSP responder certificate issued (key %s)",
-			 ca->cfg.name, key);
+			 "%s: OCSP responder certificate issued (key %s, "
+			 "until %lld)",
+			 ca->cfg.name, key, (long long)cert_end(s->cert));
 	return ret;
 }
 
 /* The same responder as in the last state, while its certificate lasts. */
-static bool signer_reuse(struct ocsp_signer *s, const struct ocsp_state *old,
-			 X509 *issuer, int64_t now)
+static bool signer_reuse(const struct ca *ca, struct ocsp_signer *s,
+			 const struct ocsp_state *old, X509 *issuer,
+			 int64_t now)
 {
-	int64_t end;
 	size_t i, m;
 
 	for (i = 0; old && i < old->n; i++) {
 		const struct ocsp_signer *o = &old->s[i];
 
 		if (X509_cmp(o->issuer, issuer) ||
-		    ca_time_of(X509_get0_notAfter(o->cert), &end) < 0 ||
-		    end <= now)
+		    !cert_lasts(ca, o->cert, issuer, now))
 			continue;
 		*s = *o;
 		X509_up_ref(s->issuer);
@@ -695,7 +735,7 @@ static bool signer_reuse(struct ocsp_signer *s, const struct ocsp_state *old,
 static int signer_setup(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
 			EVP_PKEY *issuer_key, int64_t now)
 {
-	if (signer_reuse(s, ca->ocsp->st, issuer, now))
+	if (signer_reuse(ca, s, ca->ocsp->st, issuer, now))
 		return 0;
 	return signer_make(ca, s, issuer, issuer_key, now);
 }

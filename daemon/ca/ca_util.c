@@ -228,7 +228,11 @@ int ca_key_and_row(struct ca *ca, struct db_ca *row, bool ra,
 	snprintf(row->cur_key, sizeof(row->cur_key), "%s", ca->cfg.name);
 	ret = ca_key_exists(ca, ca->cfg.name);
 	if (ret == 0) {
-		ret = ca_run_keygen(ca, ca->cfg.name, "both", NULL);
+		/* "both": the key opens its trustpoint's CertReps too: an RSA
+		 * key decrypts them, a sub's ECDSA key (eckeypair) derives
+		 * them (ECDH).  An RA's key is RSA: it decrypts requests. */
+		ret = ra ? ca_run_keygen(ca, ca->cfg.name, "both", NULL)
+			 : ca_run_keygen_ca(ca, ca->cfg.name, "both", NULL);
 		if (ret == 0 && ra)
 			pkid_log(LOG_NOTICE, "CS_RA_KEY",
 				 "%s: RA key generated; its certificate comes "

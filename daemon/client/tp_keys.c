@@ -44,7 +44,12 @@ bool tp_key_exists(struct tp *tp, const char *name)
 	return true;
 }
 
-/* pkiks-keygen NAME --bits N --usage both [--replace] [--socket S] */
+/*
+ * pkiks-keygen NAME (--bits N | --type ec-p256|ec-p384) --usage both
+ * [--replace] [--socket S].  "both": an RSA key signs its requests and
+ * decrypts the CertRep; an EC key (eckeypair) signs them and derives the
+ * CertRep's key-encryption key (ECDH, RFC 5753).
+ */
 int tp_keygen(struct tp *tp, const char *name, bool replace)
 {
 	posix_spawn_file_actions_t fa;
@@ -56,10 +61,15 @@ int tp_keygen(struct tp *tp, const char *name, bool replace)
 	snprintf(bits, sizeof(bits), "%u", tp->cfg.rsa_bits);
 	argv[argc++] = tp->set->keygen;
 	argv[argc++] = name;
-	argv[argc++] = "--bits";
-	argv[argc++] = bits;
+	if (tp->cfg.ec_bits) {
+		argv[argc++] = "--type";
+		argv[argc++] = tp->cfg.ec_bits == 384 ? "ec-p384" : "ec-p256";
+	} else {
+		argv[argc++] = "--bits";
+		argv[argc++] = bits;
+	}
 	argv[argc++] = "--usage";
-	argv[argc++] = "both"; /* signs requests, decrypts the CertRep */
+	argv[argc++] = "both";
 	if (replace)
 		argv[argc++] = "--replace";
 	if (tp->set->ks_socket) {
@@ -87,8 +97,9 @@ int tp_keygen(struct tp *tp, const char *name, bool replace)
 		pkid_log(LOG_ERR, NULL, "%s %s failed", tp->set->keygen, name);
 		return -EIO;
 	}
-	pkid_log(LOG_INFO, NULL, "trustpoint %s: generated key %s (%u bits)",
-		 tp->cfg.name, name, tp->cfg.rsa_bits);
+	pkid_log(LOG_INFO, NULL, "trustpoint %s: generated key %s (%s %u bits)",
+		 tp->cfg.name, name, tp->cfg.ec_bits ? "EC" : "RSA",
+		 tp->cfg.ec_bits ? tp->cfg.ec_bits : tp->cfg.rsa_bits);
 	/* Stored before the request that uses it is recorded. */
 	return keyblob_save(tp->set->ks, tp->set->db, name);
 }

@@ -15,7 +15,14 @@
  *     48 and 64 bytes, and EVP_PKEY_verify accepts it;
  *   - a key whose public point was corrupted signs nothing (-EIO): the
  *     verification before a signature leaves works;
- *   - "bench": signatures/s of the module's code and of OpenSSL's.
+ *   - ECDH (v5): the module's secret for (d, peer point) equals
+ *     EVP_PKEY_derive's, edge scalars 1 and n-1 and edge peers G and -G
+ *     included; a point off the curve, with a coordinate >= p, compressed,
+ *     of the other curve's size, truncated or empty is refused (-EINVAL);
+ *     a faulty result (the table corrupted mid-way is not reachable, so
+ *     the test corrupts the key's scalar into 0) leaves nothing;
+ *   - "bench": signatures/s of the module's code and of OpenSSL's, and
+ *     ECDH derivations/s of both.
  * Usage: ec-test [rounds | bench]
  */
 #define OPENSSL_SUPPRESS_DEPRECATED /* ECDSA_do_sign_ex: a chosen nonce */
@@ -386,12 +393,180 @@ static void test_rfc_vector(void)
 	BN_free(s);
 }
 
+/* The peer's uncompressed point of scalar @e. */
+static size_t peer_of(const struct curve *c, const BIGNUM *e, int negate,
+		      unsigned char *pub)
+{
+	EC_POINT *p = EC_POINT_new(c->g);
+	size_t len;
+
+	EC_POINT_mul(c->g, p, e, NULL, NULL, NULL);
+	if (negate)
+		EC_POINT_invert(c->g, p, NULL);
+	len = EC_POINT_point2oct(c->g, p, POINT_CONVERSION_UNCOMPRESSED, pub,
+				 97, NULL);
+	EC_POINT_free(p);
+	return len;
+}
+
+/* OpenSSL's ECDH of (pk, the peer point pub). */
+static size_t ref_derive(const struct curve *c, EVP_PKEY *pk,
+			 const unsigned char *pub, size_t pub_len,
+			 unsigned char *out)
+{
+	EVP_PKEY *peer = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[3];
+	size_t len = 48;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(
+		OSSL_PKEY_PARAM_GROUP_NAME, (char *)c->group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(
+		OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, pub_len);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		len = 0;
+	EVP_PKEY_CTX_free(ctx);
+	ctx = peer ? EVP_PKEY_CTX_new(pk, NULL) : NULL;
+	if (!ctx || EVP_PKEY_derive_init(ctx) <= 0 ||
+	    EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+	    EVP_PKEY_derive(ctx, out, &len) <= 0)
+		len = 0;
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	return len;
+}
+
+static void check_derive(const struct curve *c, const BIGNUM *d,
+			 const BIGNUM *e, int negate, const char *what)
+{
+	unsigned char pub[97], mine[48], ref[48];
+	struct pkiks_ec k;
+	EVP_PKEY *pk = key_pair(c, d, &k);
+	size_t pub_len = peer_of(c, e, negate, pub), ref_len;
+	int len;
+
+	len = pkiks_ec_derive(&k, pub, pub_len, mine);
+	ref_len = ref_derive(c, pk, pub, pub_len, ref);
+	CHECK(len == (int)c->bytes && ref_len == c->bytes &&
+		      !memcmp(mine, ref, c->bytes),
+	      "%s: ECDH differs from OpenSSL's (%s): %d", c->group, what, len);
+	EVP_PKEY_free(pk);
+	pkiks_ec_wipe(&k);
+}
+
+/* Points no peer may send: each refused with -EINVAL. */
+static void test_derive_refused(const struct curve *c)
+{
+	const struct curve *other = c == &curves[0] ? &curves[1] : &curves[0];
+	unsigned char pub[100], secret[48], be[48];
+	struct pkiks_ec k;
+	BIGNUM *e = BN_new(), *p = BN_new();
+	size_t len;
+
+	memset(be, 0, sizeof(be));
+	be[c->bytes - 1] = 7;
+	CHECK(!pkiks_ec_load(&k, c->type, be, c->bytes), "load 7");
+	BN_set_word(e, 3);
+	len = peer_of(c, e, 0, pub);
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == (int)c->bytes,
+	      "%s: 3G refused", c->group);
+	pub[len - 1] ^= 1; /* y + 1: off the curve */
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: a point off the curve was taken", c->group);
+	pub[len - 1] ^= 1;
+	pub[0] = 0x02 | (pub[len - 1] & 1); /* compressed, full length */
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: a 02/03 prefix was taken", c->group);
+	CHECK(pkiks_ec_derive(&k, pub, 1 + c->bytes, secret) == -EINVAL,
+	      "%s: a compressed point was taken", c->group);
+	pub[0] = 0x04;
+	CHECK(pkiks_ec_derive(&k, pub, len - 1, secret) == -EINVAL &&
+		      pkiks_ec_derive(&k, pub, 0, secret) == -EINVAL &&
+		      pkiks_ec_derive(&k, pub, 1, secret) == -EINVAL,
+	      "%s: a truncated point was taken", c->group);
+	/* x = p (and x = p + x(3G) would be the same point mod p) */
+	EC_GROUP_get_curve(c->g, p, NULL, NULL, NULL);
+	BN_bn2binpad(p, pub + 1, (int)c->bytes);
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: x = p was taken", c->group);
+	memset(pub + 1, 0xff, 2 * c->bytes);
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: x, y = 2^bits - 1 was taken", c->group);
+	memset(pub + 1, 0, 2 * c->bytes); /* (0, 0): not on either curve */
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: (0, 0) was taken", c->group);
+	len = peer_of(other, e, 0, pub);
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EINVAL,
+	      "%s: the other curve's point was taken", c->group);
+	/* a scalar corrupted to 0 makes the point at infinity: -EIO */
+	memset(k.d, 0, sizeof(k.d));
+	len = peer_of(c, e, 0, pub);
+	CHECK(pkiks_ec_derive(&k, pub, len, secret) == -EIO,
+	      "%s: a faulty scalar derived", c->group);
+	pkiks_ec_wipe(&k);
+	BN_free(e);
+	BN_free(p);
+}
+
+static void test_derive(const struct curve *c, int rounds)
+{
+	const BIGNUM *n = EC_GROUP_get0_order(c->g);
+	BIGNUM *d = BN_new(), *e = BN_new(), *nm1 = BN_new();
+	int i;
+
+	BN_sub(nm1, n, BN_value_one());
+	BN_set_word(e, 5);
+	check_derive(c, BN_value_one(), e, 0, "d = 1");
+	check_derive(c, nm1, e, 0, "d = n-1");
+	BN_set_word(d, 11);
+	check_derive(c, d, BN_value_one(), 0, "peer G");
+	check_derive(c, d, BN_value_one(), 1, "peer -G");
+	check_derive(c, d, nm1, 0, "peer (n-1)G");
+	for (i = 0; i < rounds * 4; i++) {
+		BN_rand_range(d, n);
+		BN_rand_range(e, n);
+		if (!BN_is_zero(d) && !BN_is_zero(e))
+			check_derive(c, d, e, 0, "random");
+	}
+	test_derive_refused(c);
+	BN_free(d);
+	BN_free(e);
+	BN_free(nm1);
+}
+
 static double seconds(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ECDH derivations per second over >= 1 s each: the module's, OpenSSL's. */
+static void bench_derive(const struct curve *c, EVP_PKEY *pk,
+			 const struct pkiks_ec *mine)
+{
+	unsigned char pub[97], out[48];
+	BIGNUM *e = BN_new();
+	size_t len;
+	double t0, t;
+	long n;
+
+	BN_set_word(e, 12345);
+	len = peer_of(c, e, 0, pub);
+	t0 = seconds();
+	for (n = 0; (t = seconds() - t0) < 1.0; n++)
+		CHECK(pkiks_ec_derive(mine, pub, len, out) > 0, "bench derive");
+	printf("%-10s module code ECDH (checked):        %8.0f derives/s\n",
+	       c->group, n / t);
+	t0 = seconds();
+	for (n = 0; (t = seconds() - t0) < 1.0; n++)
+		CHECK(ref_derive(c, pk, pub, len, out) == c->bytes, "ref derive");
+	printf("%-10s OpenSSL ECDH (with peer import):  %8.0f derives/s\n",
+	       c->group, n / t);
+	BN_free(e);
 }
 
 /* Signatures per second over >= 1 s each: the module's code, OpenSSL. */
@@ -426,6 +601,7 @@ static void bench(const struct curve *c)
 	}
 	printf("%-10s OpenSSL %s:              %8.0f signs/s\n", c->group,
 	       OpenSSL_version(OPENSSL_VERSION_STRING), n / t);
+	bench_derive(c, pk, &mine);
 	BN_clear_free(d);
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(pk);
@@ -439,8 +615,9 @@ int main(int argc, char **argv)
 
 	do_bench = argc > 1 && !strcmp(argv[1], "bench");
 	pkiks_ec_init();
+	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) /* ECDH: */
+		curves[i].g = EC_GROUP_new_by_curve_name(curves[i].nid); /* both */
 	for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
-		curves[i].g = EC_GROUP_new_by_curve_name(curves[i].nid);
 		if (do_bench) {
 			bench(&curves[i]);
 			continue;
@@ -449,6 +626,7 @@ int main(int argc, char **argv)
 		test_load(&curves[i], rounds);
 		test_sign(&curves[i], rounds);
 		test_fault(&curves[i]);
+		test_derive(&curves[i], rounds);
 	}
 	if (!do_bench)
 		test_rfc_vector();

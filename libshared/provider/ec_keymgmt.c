@@ -6,7 +6,13 @@
  * providers (encoders, X509_PUBKEY, EVP_PKEY_eq) and EVP_PKEY_get_bits()
  * works.  As with RSA (keymgmt.c), the private scalar never leaves the
  * keystore; a key object carries only the keystore name that ECDSA
- * signatures are sent to.
+ * signatures (and, v5, ECDH derivations) are sent to.
+ *
+ * For ECDH in CMS (keyexch.c) OpenSSL makes the originator's public key in
+ * this keymgmt: EVP_PKEY_copy_parameters from the keystore key (dup with
+ * the domain parameters only: the curve, no name, no point), then
+ * EVP_PKEY_set1_encoded_public_key (set_params).  Such a key is public
+ * only; the keystore checks its point on the curve when it derives.
  */
 #include <string.h>
 
@@ -28,6 +34,9 @@ static OSSL_FUNC_keymgmt_export_types_fn eckm_export_types;
 static OSSL_FUNC_keymgmt_get_params_fn eckm_get_params;
 static OSSL_FUNC_keymgmt_gettable_params_fn eckm_gettable_params;
 static OSSL_FUNC_keymgmt_query_operation_name_fn eckm_query_operation_name;
+static OSSL_FUNC_keymgmt_dup_fn eckm_dup;
+static OSSL_FUNC_keymgmt_set_params_fn eckm_set_params;
+static OSSL_FUNC_keymgmt_settable_params_fn eckm_settable_params;
 
 /* The curves the keystore holds, by OpenSSL's group names. */
 static int eckm_bits_of(const char *group)
@@ -95,9 +104,9 @@ static int eckm_has(const void *keydata, int selection)
 
 	if (!key)
 		return 0;
-	if ((selection & (OSSL_KEYMGMT_SELECT_PUBLIC_KEY |
-			  OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS)) &&
-	    !key->pub_len)
+	if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) && !key->pub_len)
+		return 0;
+	if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) && !key->bits)
 		return 0;
 	if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && !key->name[0])
 		return 0;
@@ -109,11 +118,12 @@ static int eckm_match(const void *keydata1, const void *keydata2,
 {
 	const struct pkiks_prov_key *a = keydata1, *b = keydata2;
 
-	if (!a->pub_len || !b->pub_len || strcmp(a->group, b->group))
+	if (!a->bits || !b->bits || strcmp(a->group, b->group))
 		return 0;
 	if (!(selection & OSSL_KEYMGMT_SELECT_KEYPAIR))
 		return 1; /* the same curve is all domain parameters say */
-	return a->pub_len == b->pub_len && !memcmp(a->pub, b->pub, a->pub_len);
+	return a->pub_len && a->pub_len == b->pub_len &&
+	       !memcmp(a->pub, b->pub, a->pub_len);
 }
 
 static const OSSL_PARAM eckm_public_types[] = {
@@ -200,7 +210,60 @@ static int eckm_get_params(void *keydata, OSSL_PARAM params[])
 
 static const char *eckm_query_operation_name(int operation_id)
 {
-	return operation_id == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
+	if (operation_id == OSSL_OP_SIGNATURE)
+		return "ECDSA";
+	return operation_id == OSSL_OP_KEYEXCH ? "ECDH" : NULL;
+}
+
+/*
+ * A copy of the public part @selection asks for, never the keystore name:
+ * the copy is a public key (EVP_PKEY_copy_parameters makes the ECDH peer
+ * this way).
+ */
+static void *eckm_dup(const void *keydata, int selection)
+{
+	const struct pkiks_prov_key *src = keydata;
+	struct pkiks_prov_key *key;
+
+	if (!src || !src->bits || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY))
+		return NULL;
+	key = pkiks_prov_key_new(src->prov, 1);
+	if (!key)
+		return NULL;
+	memcpy(key->group, src->group, sizeof(key->group));
+	key->bits = src->bits;
+	if (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) {
+		memcpy(key->pub, src->pub, src->pub_len);
+		key->pub_len = src->pub_len;
+	}
+	return key;
+}
+
+/* The point of a public key that has its curve and no point yet. */
+static int eckm_set_params(void *keydata, const OSSL_PARAM params[])
+{
+	struct pkiks_prov_key *key = keydata;
+	const OSSL_PARAM *p;
+	const void *pub;
+	size_t len;
+
+	p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
+	if (!p)
+		return 1;
+	if (key->name[0] || key->pub_len || !key->bits ||
+	    !OSSL_PARAM_get_octet_string_ptr(p, &pub, &len))
+		return 0;
+	return eckm_set(key, key->group, pub, len);
+}
+
+static const OSSL_PARAM eckm_settable[] = {
+	OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+	OSSL_PARAM_END,
+};
+
+static const OSSL_PARAM *eckm_settable_params(void *provctx)
+{
+	return eckm_settable;
 }
 
 const OSSL_DISPATCH pkiks_ec_keymgmt_functions[] = {
@@ -218,5 +281,9 @@ const OSSL_DISPATCH pkiks_ec_keymgmt_functions[] = {
 	 (void (*)(void))eckm_gettable_params},
 	{OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,
 	 (void (*)(void))eckm_query_operation_name},
+	{OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))eckm_dup},
+	{OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))eckm_set_params},
+	{OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS,
+	 (void (*)(void))eckm_settable_params},
 	{0, NULL},
 };

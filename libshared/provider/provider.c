@@ -209,6 +209,12 @@ static const OSSL_ALGORITHM pkiks_prov_asym_cipher[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+static const OSSL_ALGORITHM pkiks_prov_keyexch[] = {
+	{"ECDH", PKIKS_PROV_PROPS, pkiks_keyexch_functions,
+	 "ECDH (X9.63 KDF) through the pkiks keystore"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM pkiks_prov_store[] = {
 	{"pkiks", PKIKS_PROV_PROPS, pkiks_store_functions,
 	 "pkiks:NAME opens a keystore key"},
@@ -226,6 +232,8 @@ static const OSSL_ALGORITHM *pkiks_prov_query(void *provctx, int operation_id,
 		return pkiks_prov_signature;
 	case OSSL_OP_ASYM_CIPHER:
 		return pkiks_prov_asym_cipher;
+	case OSSL_OP_KEYEXCH:
+		return pkiks_prov_keyexch;
 	case OSSL_OP_STORE:
 		return pkiks_prov_store;
 	default:

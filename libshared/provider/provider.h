@@ -13,6 +13,7 @@
  *   signature.c    RSASSA-PKCS1-v1_5 and ECDSA sign (plain and
  *                  digest-sign), verify
  *   asym_cipher.c  RSAES-PKCS1-v1_5 decrypt
+ *   keyexch.c      ECDH (v5) with the X9.63 KDF, for CMS key agreement
  *   store.c        the "pkiks:NAME" URI loader
  */
 #ifndef PKID_PROVIDER_H
@@ -149,6 +150,7 @@ extern const OSSL_DISPATCH pkiks_keymgmt_functions[];
 extern const OSSL_DISPATCH pkiks_ec_keymgmt_functions[];
 extern const OSSL_DISPATCH pkiks_signature_functions[];
 extern const OSSL_DISPATCH pkiks_asym_cipher_functions[];
+extern const OSSL_DISPATCH pkiks_keyexch_functions[];
 extern const OSSL_DISPATCH pkiks_store_functions[];
 
 #endif /* PKID_PROVIDER_H */

@@ -52,6 +52,11 @@
  *      command, attribute or enum value was added; a v3 host answers the
  *      doit EOPNOTSUPP (the client then lists).  A dump still lists
  *      every timer and ignores the three attributes.
+ *   5  ECDH for EC keys (PKIKS_FEATURE_ECDH): the CertRep that a SCEP CA
+ *      sends to an EC trustpoint is RFC 5753 key agreement.  Appended:
+ *      PKIKS_CMD_KEY_DERIVE, PKIKS_ATTR_EC_POINT, PKIKS_USAGE_DERIVE (EC
+ *      keys only; a v4 host refuses the bit, EINVAL, and a blob of a key
+ *      that has it, EBADMSG).
  *
  * Conventions
  *   - Every time is u64 nanoseconds since the Unix epoch (UTC), always sent
@@ -109,6 +114,8 @@
  *     big-endian, 1..curve-size bytes, 1 <= d < n) and no RSA part (else
  *     EINVAL); the host derives the public point.  EC keys only sign:
  *     a usage with DECRYPT is EINVAL.  KEY_TYPE RSA is the same as none.
+ *     v5: an EC key's usage may hold DERIVE (KEY_DERIVE); an RSA key's
+ *     may not (EINVAL).
  * PKIKS_CMD_KEY_GET              member (doit: one key; dump: all visible)
  *     [KEY_NAME] -> KEY { KEY_NAME, KEY_BITS, KEY_USAGE, OWNER_UID,
  *                         KEY_PUBKEY (SubjectPublicKeyInfo DER),
@@ -184,6 +191,18 @@
  *     or KEY_NAME (KEY_CHANGED).
  *     pkiksd: a client sends an (empty) PKIKS_CMD_EVENT request on its
  *     connection to subscribe it; the kernel uses the multicast group.
+ * PKIKS_CMD_KEY_DERIVE (v5)      member, owner; usage DERIVE (else
+ *                                EKEYREJECTED, so an RSA key too)
+ *     KEY_NAME, EC_POINT -> DATA
+ *     ECDH: DATA is the x coordinate of d*P, exactly the curve's size,
+ *     big-endian (the Z of RFC 5753 / SEC 1 3.3.1, before any KDF), for
+ *     the peer's point P = EC_POINT, uncompressed (04 || X || Y) on the
+ *     key's curve.  Another length (the other curve's, compressed), a
+ *     first byte other than 04, a coordinate >= p or a point off the
+ *     curve is EINVAL; EC_POINT longer than 1 + 2 * PKIKS_EC_MAX_BYTES
+ *     is ERANGE (policy).  Both curves have cofactor 1: every point on
+ *     the curve is in the key's group.  No authoritative time needed (as
+ *     KEY_DECRYPT: opening a CertRep is not signing anything).
  *
  * sysfs (kernel) / <statedir>/status (pkiksd) — one value per file:
  *   clock/authoritative (0|1), clock/source (none|calendar|ntp|lab),
@@ -200,7 +219,7 @@
 #include <linux/types.h>
 
 #define PKIKS_GENL_NAME "pkiks"
-#define PKIKS_GENL_VERSION 4
+#define PKIKS_GENL_VERSION 5
 #define PKIKS_MCGRP_EVENTS "events"
 
 /* pkiksd's nlmsg_type for the family (no generic netlink controller there). */
@@ -223,6 +242,7 @@
 #define PKIKS_FEATURE_GENERIC_TIMER (1U << 2) /* v2: GENERIC + TIMER_LABEL */
 #define PKIKS_FEATURE_EC (1U << 3) /* v3: ECDSA P-256/P-384 keys */
 #define PKIKS_FEATURE_TIMER_GET (1U << 4) /* v4: TIMER_GET doit, one timer */
+#define PKIKS_FEATURE_ECDH (1U << 5) /* v5: KEY_DERIVE (ECDH) */
 
 enum pkiks_cmd {
 	PKIKS_CMD_UNSPEC,
@@ -243,6 +263,7 @@ enum pkiks_cmd {
 	PKIKS_CMD_TIMER_CANCEL,
 	PKIKS_CMD_TIMER_GET,
 	PKIKS_CMD_EVENT,
+	PKIKS_CMD_KEY_DERIVE,       /* v5 */
 	__PKIKS_CMD_MAX
 };
 #define PKIKS_CMD_MAX (__PKIKS_CMD_MAX - 1)
@@ -290,6 +311,7 @@ enum pkiks_attr {
 	PKIKS_ATTR_TIMER_LABEL,     /* string (v2), GENERIC timers */
 	PKIKS_ATTR_KEY_TYPE,        /* u32 (v3), enum pkiks_key_type */
 	PKIKS_ATTR_EC_PRIV,         /* binary (v3): EC private scalar, BE */
+	PKIKS_ATTR_EC_POINT,        /* binary (v5): peer point, 04 || X || Y */
 	__PKIKS_ATTR_MAX
 };
 #define PKIKS_ATTR_MAX (__PKIKS_ATTR_MAX - 1)
@@ -300,6 +322,7 @@ enum pkiks_attr {
 /* PKIKS_ATTR_KEY_USAGE: a sign key is never a decryption oracle. */
 #define PKIKS_USAGE_SIGN (1U << 0)
 #define PKIKS_USAGE_DECRYPT (1U << 1)
+#define PKIKS_USAGE_DERIVE (1U << 2) /* v5: ECDH, EC keys only */
 
 /* PKIKS_ATTR_KEY_TYPE (v3); a key without one is RSA. */
 enum pkiks_key_type {
@@ -424,8 +447,8 @@ enum pkiks_event {
 	X(OWNER_UID, U32, 0, 0, BOTH)                                      \
 	X(KEY, NESTED, 0, 0, REPLY)                                        \
 	X(KEY_NAME, STRING, 0, PKIKS_NAME_MAX - 1, BOTH)                   \
-	X(KEY_USAGE, U32_MASK, 0, PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT,  \
-	  BOTH)                                                            \
+	X(KEY_USAGE, U32_MASK, 0,                                          \
+	  PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT | PKIKS_USAGE_DERIVE, BOTH) \
 	X(KEY_BITS, U32, 0, 0, REPLY)                                      \
 	X(KEY_PUBKEY, BINARY, 1, PKIKS_WRAPPED_MAX, REPLY)                 \
 	X(RSA_N, BINARY, 1, PKIKS_RSA_MAX_BYTES + 1, REQ)                  \
@@ -460,7 +483,8 @@ enum pkiks_event {
 	X(EVENT, U32, 0, 0, REPLY)                                         \
 	X(TIMER_LABEL, STRING, 0, PKIKS_LABEL_MAX - 1, BOTH)               \
 	X(KEY_TYPE, U32_RANGE, PKIKS_KEY_RSA, __PKIKS_KEY_TYPE_MAX - 1, BOTH) \
-	X(EC_PRIV, BINARY, 1, PKIKS_EC_MAX_BYTES, REQ)
+	X(EC_PRIV, BINARY, 1, PKIKS_EC_MAX_BYTES, REQ)                     \
+	X(EC_POINT, BINARY, 1, 1 + 2 * PKIKS_EC_MAX_BYTES, REQ)
 
 /* One character of a GENERIC timer's label (both hosts check it). */
 #define PKIKS_LABEL_CHAR_OK(c)                                             \
@@ -520,6 +544,7 @@ enum pkiks_right {
 	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) | PKIKS_A(TIMER_LABEL)) \
 	X(TIMER_GET, ANYONE, DO_DUMP,                                      \
 	  PKIKS_A(TIMER_OWNER) | PKIKS_A(TIMER_KIND) | PKIKS_A(TIMER_LABEL)) \
-	X(EVENT, ANYONE, SUB, 0)
+	X(EVENT, ANYONE, SUB, 0)                                           \
+	X(KEY_DERIVE, MEMBER, DO, PKIKS_A(KEY_NAME) | PKIKS_A(EC_POINT))
 
 #endif /* _UAPI_LINUX_PKIKS_H */

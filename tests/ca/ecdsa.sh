@@ -3,7 +3,8 @@
 #  - pkid -m single with eckeypair: the CA does not start, and says why;
 #  - pkid -t refuses what pkid cannot serve, at the eckeypair line:
 #    single-key mode (the CA key would decrypt SCEP's RSA envelope), a
-#    label other than the server's, a size other than 256/384, mode sub-cs;
+#    label other than the server's, a size other than 256/384; mode
+#    sub-cs with eckeypair is taken (an ECDSA sub-CA, check-hierarchy-sub-ec);
 #    pkid -T prints the line back;
 #  - a P-384 CA: CA certificate, RA (RSA 2048), an issued certificate and
 #    the CRL verify with openssl; `show server` names the key;
@@ -27,16 +28,16 @@ tcheck label "2: 'eckeypair': the CA key is named after the server: expected CA,
 	"crypto pki server CA" " eckeypair OTHER 256"
 tcheck size "2: 'eckeypair': expected key size 256 or 384, got '521'" \
 	"crypto pki server CA" " eckeypair 521"
-tcheck sub "3: crypto pki server CA: eckeypair with mode sub-cs is not served yet" \
-	"crypto pki server CA" " mode sub-cs" " eckeypair 384" \
-	"crypto pki trustpoint CA" " enrollment url http://127.0.0.1:1/"
+printf '%s\n' "crypto pki server CA" " mode sub-cs" " eckeypair 384" \
+	"crypto pki trustpoint CA" " enrollment url http://127.0.0.1:1/" >"$T/sub.conf"
+$B/pkid -t -c "$T/sub.conf" 2>"$T/err" || fail "an ECDSA sub-cs refused: $(cat "$T/err")"
 printf 'crypto pki server CA\n eckeypair 384\n' >"$T/ok.conf"
 $B/pkid -T -c "$T/ok.conf" >"$T/out" 2>&1 || fail "pkid -T: $(cat "$T/out")"
 grep -qx " eckeypair CA 384" "$T/out" || fail "pkid -T: $(cat "$T/out")"
 printf 'crypto pki server CA\n eckeypair\n' >"$T/ok.conf"
 $B/pkid -T -c "$T/ok.conf" >"$T/out" 2>&1 || fail "pkid -T: $(cat "$T/out")"
 grep -qx " eckeypair CA 256" "$T/out" || fail "pkid -T default size: $(cat "$T/out")"
-echo "ok: pkid -t refuses single-key mode, another label, size 521, sub-cs (FILE:LINE)"
+echo "ok: pkid -t refuses single-key mode, another label, size 521 (FILE:LINE); takes an ECDSA sub-cs"
 
 CA_EC=384 ca_conf "grant auto"
 cp "$T/pkid.conf" "$T/ec.conf"

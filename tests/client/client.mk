@@ -32,3 +32,16 @@ CHECKS += check-client-rollover-ecdsa
 .PHONY: check-client-rollover-ecdsa
 check-client-rollover-ecdsa: $(CLIENT_E2E_DEPS)
 	CA_EC=256 timeout 300 tests/client/rollover.sh
+
+# EC trustpoints (eckeypair): the CertRep to them is ECDH (RFC 5753) that
+# the keystore's key derives.  check-client-enroll-ec: enrollment and
+# RENEW with regenerate (a new P-256 key) from an RSA CA;
+# check-client-rollover-ec: a P-384 trustpoint through the SHADOW path of
+# a P-256 CA (shadow key regenerated, switch, renewal under the new CA).
+CHECKS += check-client-enroll-ec check-client-rollover-ec
+.PHONY: check-client-enroll-ec check-client-rollover-ec
+check-client-enroll-ec: $(CLIENT_E2E_DEPS)
+	TP_EC=256 timeout 300 tests/client/enroll.sh
+
+check-client-rollover-ec: $(CLIENT_E2E_DEPS)
+	CA_EC=256 TP_EC=384 timeout 300 tests/client/rollover.sh

@@ -40,6 +40,7 @@ openssl verify -CAfile "$T/chain.pem" "$T/tp1.pem" >/dev/null || fail "openssl v
 cert_field "$T/tp1.pem" subject | grep -q "CN *= *router1" || fail "subject $(cert_field "$T/tp1.pem" subject)"
 [ "$(pubkey_of_cert "$T/tp1.pem")" = "$(pubkey_of_key TP1KEY)" ] ||
 	fail "the certificate is not for key TP1KEY"
+tp_key_check "$T/tp1.pem" "the first identity"
 grep -q "TP1 enrolled" "$T/hook.log" || fail "on-change did not run"
 grep -q "%PKI-6-ENROLL: trustpoint TP1: identity certificate" "$T/cl.log" ||
 	fail "enrollment not logged as %PKI-6-ENROLL"
@@ -76,6 +77,7 @@ openssl verify -CAfile "$T/chain.pem" -attime "$(lab_now)" "$T/tp1.pem" >/dev/nu
 	fail "regenerate: the key did not change"
 [ "$(pubkey_of_cert "$T/tp1.pem")" = "$(pubkey_of_key TP1KEY)" ] ||
 	fail "the renewed certificate is not for the promoted TP1KEY"
+tp_key_check "$T/tp1.pem" "the identity RENEW made (regenerate)"
 [ -z "$(pubkey_of_key 'TP1KEY#')" ] || fail "TP1KEY# still exists after promotion"
 grep -q "TP1 renewed" "$T/hook.log" || fail "on-change did not run on renewal"
 grep -q "%PKI-6-RENEW: trustpoint TP1: identity certificate" "$T/cl.log" ||
@@ -109,7 +111,7 @@ sed -i 's/ auto-enroll 50 regenerate/ auto-enroll 1 regenerate/' "$T/cl.conf"
 clctl reload >/dev/null || fail "reload with auto-enroll 1 refused"
 wait_for 30 bash -c "! cmp -s '$T/tp1.pem' '$T/before-reload.pem'" ||
 	fail "a RENEW instant already past did not renew at once"
-sed -i 's/ rsakeypair TP1KEY/ rsakeypair OTHER/' "$T/cl.conf"
+sed -i "s/ $(tp1_key_line)/ rsakeypair OTHER/" "$T/cl.conf"
 out=$($B/ctl-call "$T/cl.ctl" reload 2>&1) && fail "reload with a new rsakeypair accepted"
 grep -q "rsakeypair changed" <<<"$out" || fail "reload refused without saying why: $out"
 echo "ok: reload: auto-enroll 50 re-arms RENEW at 50 %, a past instant renews at once, a new rsakeypair is refused"
@@ -121,7 +123,7 @@ tp2_timers() {
 	$B/pkictl --json show timers | jq -r --arg k "$1" \
 		'[.timers[] | select(.owner == "TP2" and ($k == "" or .kind == $k))] | length'
 }
-sed -i 's/ rsakeypair OTHER/ rsakeypair TP1KEY/' "$T/cl.conf"
+sed -i "s/ rsakeypair OTHER/ $(tp1_key_line)/" "$T/cl.conf"
 cp "$T/cl.conf" "$T/cl-tp1.conf"
 renew1=$(timer_at RENEW)
 printf '%s\n' "crypto pki trustpoint TP2" " enrollment url $URL" \

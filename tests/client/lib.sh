@@ -123,6 +123,24 @@ ca_stop() {
 	CA_PID=
 }
 
+# TP_EC=256|384: TP1's key is ECDSA (eckeypair), so the CA's CertRep to it
+# is ECDH key agreement (RFC 5753) that the keystore's key derives.
+tp1_key_line() {
+	if [ -n "${TP_EC:-}" ]; then
+		echo "eckeypair TP1KEY $TP_EC"
+	else
+		echo "rsakeypair TP1KEY"
+	fi
+}
+
+# With TP_EC: certificate FILE certifies an EC P-$TP_EC key (WHAT says
+# which); without it, nothing to check.
+tp_key_check() {
+	[ -n "${TP_EC:-}" ] || return 0
+	openssl x509 -in "$1" -noout -text | grep -q "NIST CURVE: P-$TP_EC" ||
+		fail "$2 does not certify an EC P-$TP_EC key"
+}
+
 cl_conf() {
 	local l
 	cat >"$T/cl.conf" <<-EOF
@@ -131,7 +149,7 @@ cl_conf() {
 	crypto pki trustpoint TP1
 	 enrollment url $URL
 	 subject-name CN=router1,O=pkid test
-	 rsakeypair TP1KEY
+	 $(tp1_key_line)
 	 certificate export $T/tp1.pem
 	 on-change echo "\$PKID_TRUSTPOINT \$PKID_EVENT" >>$T/hook.log
 	EOF

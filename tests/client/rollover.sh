@@ -38,6 +38,7 @@ if [ -n "${CA_EC:-}" ]; then
 		fail "the identity is not signed with ECDSA"
 	echo "ok: ECDSA P-$CA_EC CA issued TP1's identity"
 fi
+tp_key_check "$T/id1.pem" "the first identity"
 [ "$(cert_time "$T/id1.pem" enddate)" = "$ca_end" ] || fail "identity not truncated to the CA's end"
 nb=$(cert_time "$T/id1.pem" startdate)
 shadow=$((nb + (ca_end - nb) * 90 / 100))
@@ -77,6 +78,7 @@ fi
 [ "$(pubkey_of_cert "$T/id2.pem")" = "$(pubkey_of_key 'TP1KEY#')" ] ||
 	fail "shadow identity is not for the shadow key TP1KEY#"
 [ "$(pubkey_of_cert "$T/id1.pem")" = "$(pubkey_of_key TP1KEY)" ] || fail "TP1KEY changed early"
+tp_key_check "$T/id2.pem" "the shadow identity (regenerated key TP1KEY#)"
 cmp -s "$T/tp1.pem" "$T/first.pem" || fail "the active identity changed before the CA's end"
 [ "$(timer_at SHADOW)" = "$ca_end" ] || fail "switch not armed at the CA's end ($(timer_at SHADOW))"
 clctl --json "show trustpoint certificates" TP1 |
@@ -120,4 +122,5 @@ st=$(clctl --json "trustpoint enroll" TP1) || fail "renewal after the switch: $s
 cmp -s "$T/tp1.pem" "$T/switched.pem" && fail "renewal after the switch changed nothing"
 openssl verify -attime $(($(lab_now) + 60)) -CAfile "$T/ca2.pem" "$T/tp1.pem" >/dev/null ||
 	fail "the renewed certificate does not verify against the new CA"
+tp_key_check "$T/tp1.pem" "the renewal after the switch"
 echo "ok: renewal after the switch: issued by the new CA"

@@ -67,6 +67,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(s->lifetime_cert, DAYS(365));
 	CU_ASSERT_EQUAL(s->lifetime_crl, HOURS(168));
 	CU_ASSERT_EQUAL(s->lifetime_enrollreq, HOURS(168));
+	CU_ASSERT_EQUAL(s->lifetime_ocsp, 0); /* as long as the CA */
 	CU_ASSERT_FALSE(s->auto_rollover);
 	CU_ASSERT_EQUAL(s->rollover_window, DAYS(30));
 	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_MANUAL);
@@ -119,6 +120,7 @@ static const char full_conf[] =
 	"  lifetime certificate 180 6\n"
 	"  lifetime crl 24 30\n"
 	"  lifetime enrollment-request 48\n"
+	"  lifetime ocsp-responder 2 12\n"
 	"  auto-rollover 90\n"
 	"  grant auto\n"
 	"  grant auto trustpoint SUB\n"
@@ -189,6 +191,7 @@ static void test_explicit(void)
 	CU_ASSERT_EQUAL(s->lifetime_cert, DAYS(180) + HOURS(6));
 	CU_ASSERT_EQUAL(s->lifetime_crl, HOURS(24) + 30 * 60);
 	CU_ASSERT_EQUAL(s->lifetime_enrollreq, HOURS(48));
+	CU_ASSERT_EQUAL(s->lifetime_ocsp, DAYS(2) + HOURS(12));
 	CU_ASSERT_TRUE(s->auto_rollover);
 	CU_ASSERT_EQUAL(s->rollover_window, DAYS(90));
 	CU_ASSERT_EQUAL(s->grant, PKID_GRANT_AUTO);
@@ -403,6 +406,10 @@ static const struct broken broken[] = {
 	 "must not be zero"},
 	{"crypto pki server CA\n lifetime crl 337\n", 2,
 	 "expected hours (0-336)"},
+	{"crypto pki server CA\n lifetime ocsp-responder 0 1 30\n"
+	 " lifetime crl 1\n",
+	 1, "lifetime ocsp-responder (90 min) must be at least twice lifetime "
+	    "crl (60 min)"},
 	{"crypto pki server CA\n lifetime\n", 2, "incomplete command"},
 	{"crypto pki server CA\n lifetime foo 3\n", 2,
 	 "'foo': unknown keyword, expected one of: ca-certificate"},

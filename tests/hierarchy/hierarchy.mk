@@ -52,3 +52,12 @@ CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 .PHONY: $(HIER_E2E:%=check-hierarchy-%)
 $(HIER_E2E:%=check-hierarchy-%): check-hierarchy-%: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
 	timeout 300 tests/hierarchy/$*.sh
+
+# check-hierarchy-sub-ec: check-hierarchy-sub with an ECDSA P-256 sub-CA
+# (eckeypair SUB 256 in mode sub-cs): its key signs its CA request and
+# derives the root's CertRep (ECDH); strongSwan and a pkid trustpoint
+# enroll under it.
+CHECKS += check-hierarchy-sub-ec
+.PHONY: check-hierarchy-sub-ec
+check-hierarchy-sub-ec: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
+	SUB_EC=256 timeout 300 tests/hierarchy/sub.sh

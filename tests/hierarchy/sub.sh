@@ -15,7 +15,9 @@
 #    both certificates verify with openssl against the root with the sub
 #    as the intermediate, and not against the root alone;
 #  - a restarted sub serves the same chain at once.
+# SUB_EC=256|384 (check-hierarchy-sub-ec): the sub's CA key is ECDSA.
 . tests/hierarchy/lib.sh
+[ -n "${SUB_EC:-}" ] && SUB_EXTRA="eckeypair SUB $SUB_EC"
 hi_setup 18910
 ca_conf "! manual granting at the root"
 ca_start
@@ -78,6 +80,14 @@ grep -A1 "Basic Constraints: critical" "$T/sub.txt" | grep -q "CA:TRUE, pathlen:
 	hfail "the sub's certificate: $(cat "$T/sub.txt")"
 [ "$(pubkey_of_cert "$T/sub.pem")" = "$(pubkey_of_key SUB)" ] ||
 	hfail "the sub's certificate is not for key SUB"
+# SUB_EC (check-hierarchy-sub-ec): the sub's key is ECDSA (eckeypair): it
+# signed its CA request and derived the root's CertRep (ECDH), and it signs
+# what the sub issues.
+if [ -n "${SUB_EC:-}" ]; then
+	grep -q "NIST CURVE: P-$SUB_EC" "$T/sub.txt" ||
+		hfail "the sub's certificate is not for an EC P-$SUB_EC key"
+	echo "ok: the sub's CA key is ECDSA P-$SUB_EC"
+fi
 openssl verify -CAfile "$T/root.pem" "$T/sub.pem" >/dev/null || hfail "verify sub"
 subctl "show server" SUB >"$T/show.txt"
 grep -q "Mode: subordinate CA (sub-cs)" "$T/show.txt" || hfail "show server: $(cat "$T/show.txt")"
@@ -106,6 +116,9 @@ pki --scep --url "$SURL" --in "$T/sw.key" --dn "CN=swan,O=pkid test" \
 openssl x509 -inform der -in "$T/sw.der" -out "$T/sw.pem" || hfail "sw.der"
 openssl verify -CAfile "$T/root.pem" -untrusted "$T/sub.pem" "$T/sw.pem" >/dev/null ||
 	hfail "strongSwan's certificate does not verify root <- sub"
+[ -z "${SUB_EC:-}" ] || openssl x509 -in "$T/sw.pem" -noout -text |
+	grep -q "Signature Algorithm: ecdsa-with" ||
+	hfail "strongSwan's certificate is not signed with the sub's ECDSA key"
 openssl verify -CAfile "$T/root.pem" "$T/sw.pem" >/dev/null 2>&1 &&
 	hfail "strongSwan's certificate verifies without the sub"
 echo "ok: strongSwan enrolled at the sub; root <- sub <- swan verifies"

@@ -5,7 +5,8 @@
 KS_TEST_SRCS := tests/keystore/main.c tests/keystore/common.c \
 	tests/keystore/timers.c \
 	tests/keystore/t_keys.c tests/keystore/t_crypto.c \
-	tests/keystore/t_wrap.c tests/keystore/t_ec.c tests/keystore/t_time.c \
+	tests/keystore/t_wrap.c tests/keystore/t_ec.c tests/keystore/t_ecdh.c \
+	tests/keystore/t_time.c \
 	tests/keystore/t_raw.c tests/keystore/t_perm.c \
 	tests/keystore/t_parallel.c tests/lib/cunit_run.c
 KS_TEST_OBJS := $(KS_TEST_SRCS:%.c=$(OBJ)/%.o)

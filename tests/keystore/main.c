@@ -71,8 +71,8 @@ static int parse_opts(int argc, char **argv)
 }
 
 static int (*const suites[])(void) = {
-	suite_keys, suite_crypto, suite_wrap,	  suite_ec,	suite_time,
-	suite_raw,  suite_perm,	  suite_parallel,
+	suite_keys, suite_crypto, suite_wrap, suite_ec,	      suite_ecdh,
+	suite_time, suite_raw,	  suite_perm, suite_parallel,
 };
 
 int main(int argc, char **argv)

@@ -50,6 +50,7 @@ int suite_keys(void);
 int suite_crypto(void);
 int suite_wrap(void);
 int suite_ec(void);
+int suite_ecdh(void);
 int suite_time(void);
 int suite_raw(void);
 int suite_perm(void);

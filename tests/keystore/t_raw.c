@@ -58,6 +58,13 @@ static void test_missing(void)
 	nla_put_u32(m, PKIKS_ATTR_HASH, PKIKS_HASH_SHA256);
 	CU_ASSERT_EQUAL(raw_send(m), -EINVAL); /* no digest */
 	CU_ASSERT_EQUAL(raw_send(raw_new(PKIKS_CMD_KEY_IMPORT, 4096)), -EINVAL);
+	/* v5: KEY_DERIVE without its point, without its key */
+	m = raw_new(PKIKS_CMD_KEY_DERIVE, 4096);
+	nla_put_string(m, PKIKS_ATTR_KEY_NAME, "t-ecdh256");
+	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);
+	m = raw_new(PKIKS_CMD_KEY_DERIVE, 4096);
+	nla_put(m, PKIKS_ATTR_EC_POINT, 65, (unsigned char[65]){4});
+	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);
 	CU_ASSERT_EQUAL(raw_send(raw_new(PKIKS_CMD_TIMER_ARM, 4096)), -EINVAL);
 	CU_ASSERT_EQUAL(raw_send(raw_new(PKIKS_CMD_CLOCK_SET, 4096)), -EINVAL);
 	still_alive();
@@ -112,6 +119,16 @@ static void test_oversized(void)
 	m = raw_new(PKIKS_CMD_KEY_UNWRAP, 32768);
 	nla_put(m, PKIKS_ATTR_WRAPPED, sizeof(big), big);
 	CU_ASSERT(raw_send(m) < 0);
+	/* A peer point longer than any curve's, and a DIGEST on DERIVE. */
+	m = raw_new(PKIKS_CMD_KEY_DERIVE, 4096);
+	nla_put_string(m, PKIKS_ATTR_KEY_NAME, "t-ecdh256");
+	nla_put(m, PKIKS_ATTR_EC_POINT, 1000, big);
+	CU_ASSERT_EQUAL(raw_send(m), -ERANGE);
+	m = raw_new(PKIKS_CMD_KEY_DERIVE, 4096);
+	nla_put_string(m, PKIKS_ATTR_KEY_NAME, "t-ecdh256");
+	nla_put(m, PKIKS_ATTR_EC_POINT, 65, big);
+	nla_put(m, PKIKS_ATTR_DIGEST, 32, big);
+	CU_ASSERT_EQUAL(raw_send(m), -EINVAL);
 	/* A KEK of the wrong size. */
 	m = raw_new(PKIKS_CMD_KEK_SET, 4096);
 	nla_put(m, PKIKS_ATTR_KEK, PKIKS_KEK_LEN + 1, big);
@@ -224,7 +241,8 @@ static void test_burst(void)
 {
 	static const uint8_t cmds[] = {
 		PKIKS_CMD_GET_INFO, PKIKS_CMD_KEY_GET, PKIKS_CMD_KEY_SIGN,
-		PKIKS_CMD_KEY_DECRYPT, PKIKS_CMD_CLOCK_GET};
+		PKIKS_CMD_KEY_DECRYPT, PKIKS_CMD_CLOCK_GET,
+		PKIKS_CMD_KEY_DERIVE};
 	unsigned char junk[256];
 	int i, j, answered = 0;
 

@@ -11,11 +11,16 @@
 #                         re-signing (PKID_TEST_CRASH_AT=ocsp-resign)
 #   check-ocsp-rollover   answers for the CA and the rollover CA during a
 #                         rollover, and after promotion (lab clock)
+#   check-ocsp-short      short-lived responder certificates (`lifetime
+#                         ocsp-responder`): 5 h against 1 h CRLs, issued
+#                         again for the same key before two CRL lifetimes
+#                         are left, every answer's signer valid until its
+#                         nextUpdate (lab clock, four CRL updates)
 #   bench-ocsp            responses/s and p99 from the cache with 100,000
 #                         revoked certificates in the database
 OCSP_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 	     $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-OCSP_CHECKS := responder rollover
+OCSP_CHECKS := responder rollover short
 
 CHECKS += $(OCSP_CHECKS:%=check-ocsp-%) check-ocsp-rollover-ecdsa
 

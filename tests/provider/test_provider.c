@@ -31,12 +31,15 @@ static struct pkiks *ks;	     /* admin handle: clock, key info */
 static EVP_PKEY *ec256_key, *ec384_key; /* pkiks:EC256, pkiks:EC384 */
 static EVP_PKEY *ec256_pub, *ec384_pub; /* theirs, default provider */
 static X509 *ec_ca_cert;		/* CA on EC384 */
+/* v5: pkiks:ECDH256, pkiks:ECDH384 (usage both: sign + derive) */
+static EVP_PKEY *ecdh_key[2], *ecdh_pub[2];
 static EVP_PKEY *sign_key, *dec_key; /* pkiks:SIGNKEY, pkiks:DECKEY */
 static EVP_PKEY *sign_pub;	  /* SIGNKEY's public key, default provider */
 static X509 *ca_cert, *leaf_cert; /* CA on SIGNKEY; leaf for DECKEY */
 
 static int verify_with(EVP_PKEY *pub, const char *mdname,
 		       const unsigned char *sig, size_t len, const char *data);
+static void expect_error(const char *needle);
 
 /*
  * The signing keys the key-object and signature tests run over, with what
@@ -97,7 +100,17 @@ static int make_keys(void)
 	/* pkiks-keygen prints NAME then the PEM: the PEM reader skips it */
 	ec256_pub = read_pub(path("ec256.pub"));
 	ec384_pub = read_pub(path("ec384.pub"));
-	return sign_pub && ec256_pub && ec384_pub ? 0 : -1;
+	if (sh("%s/bin/pkiks-keygen ECDH256 --type ec-p256 --usage both >%s",
+	       T.build, path("ecdh256.pub")) ||
+	    sh("%s/bin/pkiks-keygen ECDH384 --type ec-p384 --usage both >%s",
+	       T.build, path("ecdh384.pub")))
+		return -1;
+	ecdh_pub[0] = read_pub(path("ecdh256.pub"));
+	ecdh_pub[1] = read_pub(path("ecdh384.pub"));
+	return sign_pub && ec256_pub && ec384_pub && ecdh_pub[0] &&
+			       ecdh_pub[1]
+		       ? 0
+		       : -1;
 }
 
 static int suite_init(void)
@@ -113,7 +126,9 @@ static int suite_init(void)
 	if (pkiks_pkey_load(NULL, "SIGNKEY", &sign_key) ||
 	    pkiks_pkey_load(NULL, "DECKEY", &dec_key) ||
 	    pkiks_pkey_load(NULL, "EC256", &ec256_key) ||
-	    pkiks_pkey_load(NULL, "EC384", &ec384_key))
+	    pkiks_pkey_load(NULL, "EC384", &ec384_key) ||
+	    pkiks_pkey_load(NULL, "ECDH256", &ecdh_key[0]) ||
+	    pkiks_pkey_load(NULL, "ECDH384", &ecdh_key[1]))
 		return -1;
 	snprintf(T.provider_args, sizeof(T.provider_args),
 		 "-provider-path %s -provider pkiks-provider -provider default",
@@ -130,6 +145,10 @@ static int suite_clean(void)
 	EVP_PKEY_free(ec384_key);
 	EVP_PKEY_free(ec256_pub);
 	EVP_PKEY_free(ec384_pub);
+	for (int i = 0; i < 2; i++) {
+		EVP_PKEY_free(ecdh_key[i]);
+		EVP_PKEY_free(ecdh_pub[i]);
+	}
 	EVP_PKEY_free(sign_key);
 	EVP_PKEY_free(dec_key);
 	EVP_PKEY_free(sign_pub);
@@ -602,6 +621,134 @@ static void test_ec_pkeyutl_cli(void)
 	pkeyutl_cli("ec", "EC256", "ec256.pub", "", "sha256");
 }
 
+/* ---- ECDH keys (protocol v5) ------------------------------------------ */
+
+static const char *const ecdh_groups[2] = {"P-256", "P-384"};
+
+/*
+ * EVP_PKEY_derive of @mine (private) with @peer's public part, plain or
+ * with the X9.63 KDF (SHA-256, @outlen bytes, a UKM) as CMS asks.
+ */
+static size_t derive_with(EVP_PKEY *mine, EVP_PKEY *peer, int x963,
+			  size_t outlen, unsigned char *out)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+	static unsigned char ukm[] = "ECC-CMS-SharedInfo stand-in";
+	size_t len = 0;
+	int ok;
+
+	ok = ctx && EVP_PKEY_derive_init(ctx) == 1 &&
+	     EVP_PKEY_derive_set_peer(ctx, peer) == 1;
+	if (ok && x963) {
+		unsigned char *u = OPENSSL_memdup(ukm, sizeof(ukm));
+
+		ok = EVP_PKEY_CTX_set_ecdh_kdf_type(
+			     ctx, EVP_PKEY_ECDH_KDF_X9_63) == 1 &&
+		     EVP_PKEY_CTX_set_ecdh_kdf_md(ctx, EVP_sha256()) == 1 &&
+		     EVP_PKEY_CTX_set_ecdh_kdf_outlen(ctx, (int)outlen) == 1 &&
+		     EVP_PKEY_CTX_set0_ecdh_kdf_ukm(ctx, u, sizeof(ukm)) == 1;
+		if (!ok)
+			OPENSSL_free(u);
+	}
+	if (ok && EVP_PKEY_derive(ctx, NULL, &len) == 1 && len <= 64 &&
+	    EVP_PKEY_derive(ctx, out, &len) != 1)
+		len = 0;
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? len : 0;
+}
+
+/* The keystore's side equals a default-provider peer's side. */
+static void test_ec_derive(void)
+{
+	unsigned char ours[64], theirs[64];
+	size_t a, b;
+	int i, x963;
+
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY *peer = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+						   ecdh_groups[i]);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(peer);
+		for (x963 = 0; x963 <= 1; x963++) {
+			a = derive_with(ecdh_key[i], peer, x963, 24, ours);
+			b = derive_with(peer, ecdh_pub[i], x963, 24, theirs);
+			CU_ASSERT_EQUAL(a, x963 ? 24 : (size_t)(32 + 16 * i));
+			CU_ASSERT_TRUE(a && a == b && !memcmp(ours, theirs, a));
+		}
+		EVP_PKEY_free(peer);
+	}
+	/* another curve's peer is refused, not derived */
+	CU_ASSERT_EQUAL(derive_with(ecdh_key[0], ecdh_pub[1], 0, 0, ours), 0);
+	ERR_clear_error();
+}
+
+/*
+ * An envelope made by the CLI to an EC certificate (key agreement, RFC
+ * 5753), opened by CMS_decrypt through the keystore, and by the CLI with
+ * -inkey pkiks:NAME.
+ */
+static void ec_cms_decrypt(int i, const char *cipher)
+{
+	static const char msg[] = "a CertRep for an EC trustpoint";
+	BIO *in, *out = BIO_new(BIO_s_mem());
+	CMS_ContentInfo *cms;
+	X509 *leaf;
+	char *data, name[32];
+	long n;
+
+	snprintf(name, sizeof(name), "ecdh%d", i);
+	leaf = make_cert("pkiks ECDH leaf", ecdh_key[i], ec_ca_cert, ec384_key,
+			 EVP_sha256(), 0, 20 + i);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(leaf);
+	CU_ASSERT_EQUAL_FATAL(write_cert(ppath(name, "leaf.pem"), leaf), 0);
+	CU_ASSERT_EQUAL_FATAL(spit(path("ecplain"), msg, sizeof(msg) - 1), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		sh("openssl cms -encrypt -binary %s -in %s -outform DER "
+		   "-out %s %s",
+		   cipher, path("ecplain"), ppath(name, "env.der"),
+		   ppath(name, "leaf.pem")),
+		0);
+	in = BIO_new_file(ppath(name, "env.der"), "rb");
+	cms = d2i_CMS_bio(in, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cms);
+	CU_ASSERT_EQUAL(CMS_decrypt(cms, ecdh_key[i], leaf, NULL, out,
+				    CMS_BINARY),
+			1);
+	n = BIO_get_mem_data(out, &data);
+	CU_ASSERT_TRUE(n == (long)sizeof(msg) - 1 &&
+		       memcmp(data, msg, (size_t)n) == 0);
+	CU_ASSERT_EQUAL(sh("openssl cms -decrypt -binary %s -inform DER "
+			   "-in %s -recip %s -inkey pkiks:ECDH%d -out %s",
+			   T.provider_args, ppath(name, "env.der"),
+			   ppath(name, "leaf.pem"), i ? 384 : 256,
+			   ppath(name, "out")),
+			0);
+	CU_ASSERT_EQUAL(sh("cmp -s %s %s", path("ecplain"), ppath(name, "out")),
+			0);
+	ERR_print_errors_fp(stderr);
+	CMS_ContentInfo_free(cms);
+	X509_free(leaf);
+	BIO_free(in);
+	BIO_free(out);
+}
+
+static void test_ec_cms_decrypt(void)
+{
+	ec_cms_decrypt(0, "-aes-128-cbc");
+	ec_cms_decrypt(1, "-aes-256-cbc");
+}
+
+/* A sign-only EC key (EC256) neither derives nor opens an envelope. */
+static void test_ec_derive_usage(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, ec256_key, NULL);
+
+	ERR_clear_error();
+	CU_ASSERT_NOT_EQUAL(EVP_PKEY_derive_init(ctx), 1);
+	expect_error("not a key-agreement (derive) key");
+	EVP_PKEY_CTX_free(ctx);
+}
+
 /* The socket from the provider's configuration beats $PKIKS_SOCKET. */
 static void test_config_socket(void)
 {
@@ -803,6 +950,12 @@ int main(int argc, char **argv)
 		 test_ec_cms_sign_verifies_with_cli},
 		{"EC: openssl pkeyutl / req -key pkiks:EC256",
 		 test_ec_pkeyutl_cli},
+		{"ECDH: EVP_PKEY_derive (plain, X9.63) equals OpenSSL's",
+		 test_ec_derive},
+		{"ECDH: CMS_decrypt and openssl cms -decrypt of an EC envelope",
+		 test_ec_cms_decrypt},
+		{"ECDH: a sign-only EC key does not derive",
+		 test_ec_derive_usage},
 		{"pkiks-socket from openssl.cnf", test_config_socket},
 		{"two threads sign at once", test_two_threads_sign},
 		{"unknown key", test_error_unknown_key},

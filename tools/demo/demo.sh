@@ -38,7 +38,9 @@
 # CA creation and enrollment only (make check-arm64's enrollment).
 # The port defaults to the first free one from 8080; DEMO_WAIT_S (30) bounds
 # each wait for something to happen.  DEMO_CA_EC=256|384: the CA key is
-# ECDSA (`eckeypair`, docs/ECDSA.md; the RA stays RSA).
+# ECDSA (`eckeypair`, docs/ECDSA.md; the RA stays RSA).  DEMO_TP_EC=256|384:
+# TP1's key is ECDSA too (`eckeypair` on the trustpoint: the CertRep to it
+# is ECDH key agreement, derived by the keystore).
 set -u
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -131,6 +133,19 @@ ca_is_ec() {
 	openssl x509 -in "$1" -noout -text | grep -q "NIST CURVE: P-$DEMO_CA_EC"
 }
 
+# DEMO_TP_EC: an identity certifies an EC key on that curve.
+id_is_ec() {
+	openssl x509 -in "$1" -noout -text | grep -q "NIST CURVE: P-$DEMO_TP_EC"
+}
+
+tp1_key_line() {
+	if [ -n "${DEMO_TP_EC:-}" ]; then
+		echo "eckeypair TP1KEY $DEMO_TP_EC"
+	else
+		echo "rsakeypair TP1KEY"
+	fi
+}
+
 write_client_conf() {
 	cat >"$D/cl.conf" <<-EOF
 	! The router: one trustpoint enrolled from ROOTCA on loopback.
@@ -139,7 +154,7 @@ write_client_conf() {
 	crypto pki trustpoint TP1
 	 enrollment url http://127.0.0.1:$PORT/cgi-bin/pkiclient.exe
 	 subject-name CN=router1,O=pkid demo
-	 rsakeypair TP1KEY
+	 $(tp1_key_line)
 	 auto-enroll $PCT regenerate
 	 ! The SHADOW margin (the first retries' waits, 1 min here) must fit
 	 ! the 4-minute window, or SHADOW runs as soon as the rollover CA is
@@ -215,6 +230,9 @@ stage_enroll() {
 	check "the exported CA is $CA's (fingerprint)" test "$(fp "$CA_PEM")" = "$(ca_json fingerprint)"
 	[ -n "${DEMO_CA_EC:-}" ] &&
 		check "the CA key is ECDSA P-$DEMO_CA_EC (eckeypair)" ca_is_ec "$CA_PEM"
+	[ -n "${DEMO_TP_EC:-}" ] &&
+		check "TP1's key is EC P-$DEMO_TP_EC (eckeypair; its CertRep was ECDH)" \
+			id_is_ec "$ID_PEM"
 	check_renew_timer
 	fact "$(hms "$(cert_time "$ID_PEM" start)") TP1 enrolled: serial $(serial "$ID_PEM")," \
 		"until $(hms "$(cert_time "$ID_PEM" end)"), RENEW at $(hms "${RENEW_AT:-0}") ($PCT %)"
@@ -234,6 +252,8 @@ stage_renew() {
 	check "regenerate: a new key" test "$(openssl x509 -noout -pubkey -in "$ID_PEM")" != \
 		"$(openssl x509 -noout -pubkey -in "$old")"
 	check "openssl verifies the renewed identity" at_ok "$(now)" "$CA_PEM" "$ID_PEM"
+	[ -n "${DEMO_TP_EC:-}" ] &&
+		check "the regenerated key is EC P-$DEMO_TP_EC too" id_is_ec "$ID_PEM"
 	check "the renewed identity ends with the CA (truncated)" \
 		test "$(cert_time "$ID_PEM" end)" = "$(cert_time "$CA_PEM" end)"
 	SHADOW_AT=$(timer_at TP1 SHADOW)
@@ -326,6 +346,9 @@ stage_promotion() {
 			ca_is_ec "$CA_PEM"
 	check "openssl -attime end+1 s: the new identity verifies under the new CA" \
 		at_ok $((end + 1)) "$CA_PEM" "$ID_PEM"
+	[ -n "${DEMO_TP_EC:-}" ] &&
+		check "the shadow identity TP1 switched to is EC P-$DEMO_TP_EC" \
+			id_is_ec "$ID_PEM"
 	check "openssl -attime end+1 s: the old identity is expired" \
 		at_bad $((end + 1)) "$old_ca" "$old_id"
 	# The new identity ends before the new CA: RENEW, the next cycle.

@@ -48,7 +48,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: pkiks-keygen NAME [--bits 2048|3072|4096 | "
 	      "--type rsa|ec-p256|ec-p384]\n"
-	      "         [--usage sign|decrypt|both]\n"
+	      "         [--usage sign|decrypt|derive|both]\n"
 	      "         [--archive FILE.p12 (--password-file F | "
 	      "--password-env VAR) [--archive-cert CERTS.pem]]\n"
 	      "         [--replace] [--json] [--socket PATH]\n",
@@ -61,7 +61,9 @@ static int parse_usage(const char *s, uint32_t *usage)
 		*usage = PKIKS_USAGE_SIGN;
 	else if (!strcmp(s, "decrypt"))
 		*usage = PKIKS_USAGE_DECRYPT;
-	else if (!strcmp(s, "both"))
+	else if (!strcmp(s, "derive")) /* ECDH, EC keys only */
+		*usage = PKIKS_USAGE_DERIVE;
+	else if (!strcmp(s, "both")) /* an EC key's is sign + derive */
 		*usage = PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT;
 	else
 		return -EINVAL;
@@ -81,14 +83,24 @@ static int parse_type(const char *s, enum pkiks_key_type *type)
 }
 
 /* What the options say together (each alone was checked as parsed). */
-static int check_combination(const struct keygen_opts *o, int bits_given)
+static int check_combination(struct keygen_opts *o, int bits_given)
 {
+	uint32_t both = PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT;
+
 	if (o->type != PKIKS_KEY_RSA && bits_given) {
 		die_msg("--bits is for RSA keys; an EC key's size is its curve");
 		return -EINVAL;
 	}
+	/* both: what the key type has for a general-purpose key (IOS's
+	 * eckeypair signs its requests and agrees the CertRep's key) */
+	if (o->type != PKIKS_KEY_RSA && o->usage == both)
+		o->usage = PKIKS_USAGE_SIGN | PKIKS_USAGE_DERIVE;
 	if (o->type != PKIKS_KEY_RSA && o->usage & PKIKS_USAGE_DECRYPT) {
-		die_msg("an EC key only signs: --usage sign");
+		die_msg("an EC key signs and derives: --usage sign|derive|both");
+		return -EINVAL;
+	}
+	if (o->type == PKIKS_KEY_RSA && o->usage & PKIKS_USAGE_DERIVE) {
+		die_msg("ECDH is for EC keys: --type ec-p256|ec-p384");
 		return -EINVAL;
 	}
 	return 0;
@@ -212,6 +224,8 @@ static const char *usage_name(uint32_t usage)
 		return "sign";
 	case PKIKS_USAGE_DECRYPT:
 		return "decrypt";
+	case PKIKS_USAGE_DERIVE:
+		return "derive";
 	default:
 		return "both";
 	}

@@ -43,8 +43,10 @@ static const char *ec_type(const char *size)
 }
 
 /*
- * [rsa BITS | ec 256|384] [usage sign|decrypt|both] [replace] -> keygen's
- * options; @ec is keygen's --type for an EC key, else NULL.
+ * [rsa BITS | ec 256|384] [usage sign|decrypt|derive|both] [replace] ->
+ * keygen's options; @ec is keygen's --type for an EC key, else NULL.  An
+ * EC key signs and derives (ECDH), "both" is the two; an RSA key signs
+ * and decrypts.
  */
 static int keygen_args(int argc, char **argv, const char **bits,
 		       const char **ec, const char **usage, int *replace)
@@ -74,12 +76,16 @@ static int keygen_args(int argc, char **argv, const char **bits,
 		return pkictl_usage("key generate: rsa %s: 2048, 3072 or 4096",
 				    *bits);
 	if (strcmp(*usage, "sign") && strcmp(*usage, "decrypt") &&
-	    strcmp(*usage, "both"))
-		return pkictl_usage("key generate: usage %s: sign, decrypt "
-				    "or both",
+	    strcmp(*usage, "derive") && strcmp(*usage, "both"))
+		return pkictl_usage("key generate: usage %s: sign, decrypt, "
+				    "derive or both",
 				    *usage);
-	if (*ec && strcmp(*usage, "sign"))
-		return pkictl_usage("key generate: an EC key only signs");
+	if (*ec && !strcmp(*usage, "decrypt"))
+		return pkictl_usage("key generate: an EC key signs and derives "
+				    "(usage sign, derive or both)");
+	if (!*ec && !strcmp(*usage, "derive"))
+		return pkictl_usage("key generate: usage derive (ECDH) is for "
+				    "EC keys");
 	return 0;
 }
 
@@ -117,7 +123,8 @@ static int key_generate(struct pkictl *ctl, int argc, char **argv)
 
 	if (argc < 1)
 		return pkictl_usage("key generate NAME [rsa BITS | ec 256|384] "
-				    "[usage sign|decrypt|both] [replace]");
+				    "[usage sign|decrypt|derive|both] "
+				    "[replace]");
 	if (!pkiks_key_name_valid(argv[0]))
 		return pkictl_usage("key generate: bad key name `%s`", argv[0]);
 	if (keygen_args(argc, argv, &bits, &ec, &usage, &replace))

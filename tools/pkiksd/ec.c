@@ -148,3 +148,64 @@ fail:
 	OPENSSL_secure_clear_free(p, 2 + PKIKS_EC_MAX_BYTES);
 	return err;
 }
+
+/* The peer's point as a public key on @group (OpenSSL checks it lies on
+ * the curve with coordinates < p). */
+static int ec_peer(const char *group, const unsigned char *pub,
+		   size_t pub_len, EVP_PKEY **peer)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[3];
+	int err = -EINVAL;
+
+	if (!ctx)
+		return -ENOMEM;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+						      (void *)pub, pub_len);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_fromdata_init(ctx) > 0 &&
+	    EVP_PKEY_fromdata(ctx, peer, EVP_PKEY_PUBLIC_KEY, params) > 0)
+		err = 0;
+	EVP_PKEY_CTX_free(ctx);
+	return err;
+}
+
+/*
+ * ECDH (v5): x of d*P for the peer's uncompressed point, exactly the
+ * curve's size.  Only 04 || X || Y of the key's curve is taken, as the
+ * module does (OpenSSL would take a compressed point too): the same
+ * request gets the same answer from both hosts.
+ */
+int keys_derive(EVP_PKEY *pkey, const unsigned char *pub, size_t pub_len,
+		unsigned char *out, size_t *out_len)
+{
+	enum pkiks_key_type type = keys_type_of(pkey);
+	size_t size = pkiks_key_type_ec_bytes(type);
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *peer = NULL;
+	int err;
+
+	if (!size || pub_len != 1 + 2 * size || pub[0] != 0x04)
+		return -EINVAL;
+	err = ec_peer(pkiks_key_type_group(type), pub, pub_len, &peer);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	ctx = EVP_PKEY_CTX_new(pkey, NULL);
+	if (!ctx)
+		goto out;
+	err = -EINVAL; /* set_peer checks the point once more */
+	if (EVP_PKEY_derive_init(ctx) <= 0 ||
+	    EVP_PKEY_derive_set_peer(ctx, peer) <= 0)
+		goto out;
+	err = -EIO;
+	*out_len = size;
+	if (EVP_PKEY_derive(ctx, out, out_len) > 0 && *out_len == size)
+		err = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	return err;
+}

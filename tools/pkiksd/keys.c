@@ -363,10 +363,14 @@ int keys_insert(const char *name, uint32_t usage, uint32_t owner,
 
 	if (!pkiks_key_name_valid(name))
 		return -EINVAL;
-	if (!usage || usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT))
+	if (!usage || usage & ~(PKIKS_USAGE_SIGN | PKIKS_USAGE_DECRYPT |
+				PKIKS_USAGE_DERIVE))
 		return -EINVAL;
-	/* An EC key only signs (no ECIES here): refuse before it exists. */
+	/* An EC key signs and (v5) derives, never decrypts (no ECIES); ECDH
+	 * is an EC key's: refuse before it exists. */
 	if (usage & PKIKS_USAGE_DECRYPT && keys_type_of(pkey) != PKIKS_KEY_RSA)
+		return -EINVAL;
+	if (usage & PKIKS_USAGE_DERIVE && keys_type_of(pkey) == PKIKS_KEY_RSA)
 		return -EINVAL;
 	if (i >= 0 && !replace)
 		return -EEXIST;

@@ -96,6 +96,9 @@ int keys_build_ec(enum pkiks_key_type type, const unsigned char *priv,
 enum pkiks_key_type keys_type_of(EVP_PKEY *pkey);
 /* u16 LE length || scalar (curve size), in secure memory. */
 int keys_export_ec(EVP_PKEY *pkey, unsigned char **buf, size_t *len);
+/* ECDH (v5): x of d*P, the curve's size; -EINVAL for a bad peer point. */
+int keys_derive(EVP_PKEY *pkey, const unsigned char *pub, size_t pub_len,
+		unsigned char *out, size_t *out_len);
 
 /* ---- wrap.c ---- */
 int wrap_kek_set(const unsigned char *kek, size_t len);

@@ -189,7 +189,7 @@ int put_clock(struct nl_msg *msg)
 int cmd_do_GET_INFO(struct req *r)
 {
 	uint32_t features = PKIKS_FEATURE_GENERIC_TIMER | PKIKS_FEATURE_EC |
-			    PKIKS_FEATURE_TIMER_GET;
+			    PKIKS_FEATURE_TIMER_GET | PKIKS_FEATURE_ECDH;
 	int err;
 
 	if (twin_opts.lab)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * pkiksd's key commands: import, get/list, delete, promote, sign, decrypt,
- * wrap, unwrap, KEK.  Checks (names, sizes, rights) happen here; the
+ * derive (v5), wrap, unwrap, KEK.  Checks (names, sizes, rights) happen here; the
  * cryptography is in keys.c and wrap.c.
  */
 #include <errno.h>
@@ -281,6 +281,28 @@ int cmd_do_KEY_DECRYPT(struct req *r)
 	if (err)
 		return err;
 	err = keys_decrypt(pkey, nla_data(in), nla_len(in), out, &out_len);
+	EVP_PKEY_free(pkey);
+	if (!err)
+		err = reply_binary(r, PKIKS_ATTR_DATA, out_len, out);
+	explicit_bzero(out, sizeof(out));
+	return err;
+}
+
+/* v5: ECDH with the caller's EC key (usage DERIVE) and the peer's point. */
+int cmd_do_KEY_DERIVE(struct req *r)
+{
+	struct nlattr *pt = r->tb[PKIKS_ATTR_EC_POINT];
+	unsigned char out[PKIKS_EC_MAX_BYTES];
+	size_t out_len = sizeof(out);
+	EVP_PKEY *pkey;
+	int err;
+
+	if (!pt)
+		return -EINVAL;
+	err = key_ref(r, PKIKS_USAGE_DERIVE, 0, &pkey);
+	if (err)
+		return err;
+	err = keys_derive(pkey, nla_data(pt), nla_len(pt), out, &out_len);
 	EVP_PKEY_free(pkey);
 	if (!err)
 		err = reply_binary(r, PKIKS_ATTR_DATA, out_len, out);
