@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "core/keyblob.h"
 #include "core/log.h"
 #include "proto/est/est_enroll.h"    /* est_enroll_proto */
 #include "proto/scep/scep_client.h" /* the CSR and subject helpers */
@@ -872,14 +873,72 @@ int tp_prefetch_next_ca(struct tp *tp, struct db_tp *st)
 }
 
 /*
- * A rollover CA certificate is held and no SHADOW identity yet: is it
- * still the one the CA offers?  The operator may have cancelled it (404)
- * and the CA may have made another since.  A withdrawn certificate is
- * dropped (SHADOW planned again without it; the next-CA poll looks for
- * the next one), a replaced one is swapped for the new one (GetNextCACert
- * verified it against the current CA as at the first fetch).  1 when the
- * row changed (saved), 0 when the certificate held is still the CA's, or
- * -errno (no answer, or one we cannot trust: keep what we hold).
+ * The SHADOW identity issued under a rollover the CA withdrew: dropped
+ * with its key pair (a `regenerate` one, TP#; it was certified by a CA
+ * that will never be), so that SHADOW, planned again, enrolls under the
+ * CA's new rollover.  IOS: `rollover cancel` deletes the rollover CA,
+ * "clients that already fetched it may need to re-enroll" -- pkid does
+ * it by itself, before the CA's end.
+ */
+static void drop_shadow_identity(struct tp *tp, struct db_tp *st)
+{
+	int ret;
+
+	if (st->shadow_key[0] && strcmp(st->shadow_key, tp->cfg.rsakeypair)) {
+		ret = keyblob_delete(tp->set->ks, tp->set->db, st->shadow_key);
+		if (ret < 0 && ret != -ENOENT)
+			pkid_log(LOG_ERR, NULL,
+				 "trustpoint %s: cannot delete the shadow key "
+				 "%s: %s",
+				 tp->cfg.name, st->shadow_key, strerror(-ret));
+	}
+	free(st->shadow_id_cert);
+	st->shadow_id_cert = NULL;
+	st->shadow_id_cert_len = 0;
+	st->shadow_key[0] = '\0';
+}
+
+/*
+ * Is GetCACert still the CA certificate the trustpoint holds?  A 404 (or
+ * another certificate) from GetNextCACert means a withdrawn rollover
+ * only then: once the CA has promoted its rollover it has none, and its
+ * clock may pass its end before ours does (tools/sim: every pkid on its
+ * own keystore; check-client-rollover: the poll fired in the step of the
+ * end, before the switch).  0 when it is, 1 when the CA serves another
+ * certificate, or -errno (no answer).
+ */
+static int ca_moved_on(struct tp *tp, X509 *cur)
+{
+	char fp[2 * EVP_MAX_MD_SIZE + 1] = "", why[256] = "";
+	X509 *ca = NULL, *ra = NULL;
+	int ret = tp_fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why));
+
+	if (ret == 0 && X509_cmp(ca, cur)) {
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: the CA serves %s, not the CA "
+			 "certificate held: it has switched to its rollover; "
+			 "the rollover CA certificate held stays",
+			 tp->cfg.name, fp);
+		ret = 1;
+	}
+	X509_free(ca);
+	X509_free(ra);
+	return ret;
+}
+
+/*
+ * A rollover CA certificate is held: is it still the one the CA offers?
+ * The operator may have cancelled it (404) and the CA may have made
+ * another since.  A withdrawn certificate is dropped (SHADOW planned
+ * again without it; the next-CA poll looks for the next one), a replaced
+ * one is swapped for the new one (GetNextCACert verified it against the
+ * current CA as at the first fetch); a SHADOW identity issued under it
+ * goes with it (drop_shadow_identity).  Not once the CA certificate held
+ * has ended, nor while the CA serves another one (ca_moved_on): the
+ * switch or the recovery (tp_recover) takes it from there.  1 when the
+ * row changed (saved), 0 when the certificate held is still the CA's
+ * (or the CA has moved on), or -errno (no answer, or one we cannot
+ * trust: keep what we hold).
  */
 int tp_recheck_next_ca(struct tp *tp, struct db_tp *st)
 {
@@ -887,26 +946,45 @@ int tp_recheck_next_ca(struct tp *tp, struct db_tp *st)
 	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
 	X509 *held = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
 	X509 *next = NULL, *next_ra = NULL;
-	int ret = ca && held ? get_next_ca(tp, ca, &next, &next_ra) : -EINVAL;
+	bool had_shadow;
+	int64_t t;
+	int ret;
 
+	if (tp_now(tp, &t) == 0 && ca_ended(st, t)) {
+		ret = 0; /* the switch is due: nothing to recheck */
+		goto out;
+	}
+	ret = ca && held ? get_next_ca(tp, ca, &next, &next_ra) : -EINVAL;
 	if (ret == 0 && !X509_cmp(next, held))
 		goto out; /* still the CA's rollover */
 	if (ret < 0 && ret != -ENOENT)
 		goto out;
+	ret = ca_moved_on(tp, ca);
+	if (ret != 0) {
+		ret = ret > 0 ? 0 : ret;
+		goto out;
+	}
 	scep_client_fingerprint(held, EVP_sha256(), was, sizeof(was));
 	if (next)
 		scep_client_fingerprint(next, EVP_sha256(), now, sizeof(now));
+	had_shadow = st->shadow_id_cert != NULL;
+	if (had_shadow)
+		drop_shadow_identity(tp, st);
 	ret = tp_set_blob(&st->shadow_ca_cert, &st->shadow_ca_cert_len, next);
 	ret = ret ?: db_tp_put(tp->set->db, st);
 	if (ret < 0)
 		goto out;
 	pkid_log(LOG_WARNING, "TP_ROLLOVER_WITHDRAWN",
 		 "trustpoint %s: the CA no longer offers the rollover CA "
-		 "certificate %s (cancelled); %s%s",
+		 "certificate %s (cancelled); %s%s%s",
 		 tp->cfg.name, was,
+		 had_shadow ? "dropped the SHADOW identity issued under it, " :
+			      "",
 		 next ? "kept its new rollover CA certificate " :
 			"dropped it, asking again for the next one",
 		 now);
+	if (had_shadow)
+		tp_export(tp, st, "withdrawn");
 	ret = 1;
 out:
 	X509_free(ca);

@@ -222,7 +222,11 @@ static int install_shadow(struct tp *tp, struct db_tp *st, const char *key_name,
 	log_cert(tp, &shadowed, "shadow identity", cert);
 	tp_cancel(tp, PKIKS_TIMER_POLL);
 	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
-	return tp_arm(tp, PKIKS_TIMER_SHADOW, na);
+	ret = tp_arm(tp, PKIKS_TIMER_SHADOW, na);
+	/* The CA may still withdraw the rollover before its end
+	 * (tp_nextca.c): keep rechecking it. */
+	tp_nextca_arm(tp, st);
+	return ret;
 }
 
 int tp_install(struct tp *tp, struct db_tp *st, enum tp_kind kind,

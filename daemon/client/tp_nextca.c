@@ -10,12 +10,13 @@
  * It runs on a keystore timer like every other PKI timer: GENERIC, owner
  * the trustpoint, label TP_NEXTCA_LABEL, at sched_next_ca_poll(); it is
  * armed with the lifecycle (tp_arm_lifecycle).  Once the rollover CA
- * certificate is held it goes on, sparser (sched_next_ca_recheck), until
- * the SHADOW identity exists: the operator may cancel that rollover
+ * certificate is held it goes on, sparser (sched_next_ca_recheck), also
+ * once the SHADOW identity exists: the operator may cancel that rollover
  * (`rollover cancel`) and the CA make another, and a trustpoint still
  * holding the withdrawn one when its SHADOW can only run after the CA's
- * end (CA down, router off) could not trust the new CA.  It stops when
- * the CA has ended.
+ * end (CA down, router off) could not trust the new CA, and one holding
+ * a SHADOW identity under it would switch at the end to an identity
+ * nobody trusts.  It stops when the CA has ended.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,12 +33,13 @@ bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
 	       !strcmp(t->label, TP_NEXTCA_LABEL);
 }
 
-/* Worth asking: an identity under a CA that announces GetNextCACert and
- * no SHADOW identity yet; either no rollover CA certificate held, or one
- * held and no SHADOW request under way (which asks the CA itself). */
+/* Worth asking: an identity under a CA that announces GetNextCACert;
+ * either no rollover CA certificate held, or one held (with or without
+ * the SHADOW identity issued under it) and no request under way (which
+ * asks the CA itself). */
 static bool wants_poll(const struct tp *tp, const struct db_tp *st)
 {
-	if (!st->id_cert || !st->ca_cert || st->shadow_id_cert ||
+	if (!st->id_cert || !st->ca_cert ||
 	    !tp_proto(tp)->has_next_ca(st->caps))
 		return false;
 	return !st->shadow_ca_cert || st->pending_kind == TP_KIND_NONE;

@@ -19,6 +19,7 @@
 #     offline from then through the promotion, it recovers as in 1
 #     (without the poll it would never have seen the rollover, as in 3).
 #  7. (below) the rollover TP1 holds is cancelled and made again.
+#  8. (below) the same after TP1's SHADOW identity exists.
 #  4. The CA is stopped across its end while TP1 (holding the rollover,
 #     with a password) fires SHADOW: CONNECT RETRY with the backoff; the
 #     CA returns (and promotes); the next retry recovers.
@@ -312,6 +313,75 @@ case7() {
 	echo "ok: rollover cancelled and made again: the held certificate replaced before SHADOW, recovered"
 }
 
+shadow_fp() {
+	clctl --json "show trustpoint certificates" TP1 | jq -r \
+		'.[0].certificates[] | select(.role == "Shadow identity") | .fingerprint_sha256 // .fingerprint' |
+		tr -d ':' | tr a-f A-F
+}
+
+#  8. TP1 (auto-enroll 80 regenerate) already holds its SHADOW identity,
+#     issued under the rollover CA, when the operator cancels that
+#     rollover; the CA makes another a day later.  IOS: "clients that
+#     already fetched it may need to re-enroll".  TP1's next-CA poll goes
+#     on while it holds a SHADOW identity (before: it stopped, and TP1
+#     switched at the CA's end to an identity under a CA that never came)
+#     and on the withdrawal drops that identity and its key pair (TP1KEY#)
+#     and enrolls SHADOW again under the new rollover, before the end; it
+#     switches with the CA and holds a chain that verifies under it.
+case8() {
+	local shadow poll i j old_fp old_id gen
+	setup 18977 0 secret123 "80 regenerate"
+	next_pem "$T/next1.pem" || fail "GetNextCACert"
+	old_fp=$(pem_fp "$T/next1.pem")
+	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA"
+	shadow=$(timer_at SHADOW)
+	[ -n "$shadow" ] || fail "no SHADOW armed"
+	lab_to $((shadow + 1))
+	wait_for 30 grep -q "TP1: shadow identity certificate .* installed" "$T/cl.log" ||
+		fail "no SHADOW identity"
+	old_id=$(shadow_fp)
+	[ -n "$old_id" ] || fail "test premise: TP1 shows its SHADOW identity"
+	cactl "server rollover cancel" TESTCA >/dev/null || fail "rollover cancel"
+	gen=$(ca_timer "CS SHADOW CERT GENERATION")
+	[ -n "$gen" ] || fail "no new rollover planned after the cancel"
+	[ "$gen" -lt "$END" ] || fail "test premise: the new rollover comes before the end"
+	lab_to $((gen + 1))
+	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
+	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
+	# Poll by poll, bounded: each must come before the end.
+	for i in $(seq 1 20); do
+		grep -q "TP_ROLLOVER_WITHDRAWN.*TP1" "$T/cl.log" && break
+		poll=$(poll_at)
+		[ -n "$poll" ] || fail "no next-CA poll while a SHADOW identity is held"
+		[ "$poll" -lt "$END" ] || fail "no poll left before the CA's end"
+		lab_to $((poll + 1))
+		for j in $(seq 1 100); do
+			[ "$(poll_at)" != "$poll" ] && break
+			sleep 0.2
+		done
+	done
+	wait_for 20 grep -q "TP_ROLLOVER_WITHDRAWN.*TP1.*dropped the SHADOW identity.*kept its new rollover CA" "$T/cl.log" ||
+		fail "the SHADOW identity under the withdrawn rollover was not dropped"
+	# SHADOW again at once, under the new rollover.
+	wait_for 30 bash -c "[ \"\$(grep -c 'TP1: shadow identity certificate .* installed' '$T/cl.log')\" -ge 2 ]" ||
+		fail "no new SHADOW identity under the new rollover"
+	[ "$(lab_now)" -lt "$END" ] || fail "enrolled again only after the end"
+	[ "$(held_fp)" = "$(pem_fp "$T/next2.pem")" ] || fail "TP1 does not hold the new rollover CA"
+	[ -n "$(shadow_fp)" ] && [ "$(shadow_fp)" != "$old_id" ] ||
+		fail "TP1 still holds the SHADOW identity under the cancelled rollover"
+	grep -q '^TP1 withdrawn$' "$T/hook.log" || fail "on-change not run for the withdrawal"
+	lab_to $((END + 60))
+	wait_for 20 bash -c "curl -sf '$URL?operation=GetCACert' | cmp -s - '$T/ca.p7' && exit 1 || exit 0" ||
+		fail "the CA did not promote"
+	ca_pem "$T/new.pem" || fail "GetCACert after the end"
+	[ "$(pem_fp "$T/new.pem")" = "$(pem_fp "$T/next2.pem")" ] ||
+		fail "the CA promoted another certificate than its new rollover"
+	wait_for 30 verify_now || fail "no valid chain under the new CA after the switch"
+	wait_for 10 export_valid || fail "the export's chain does not verify"
+	echo "ok: rollover cancelled after the SHADOW identity: dropped, enrolled again under the new rollover, switched"
+}
+
+( case8 ) || exit 1
 ( case7 ) || exit 1
 ( case6 ) || exit 1
 ( case5 ) || exit 1

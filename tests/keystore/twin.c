@@ -256,6 +256,42 @@ static void test_lab_generic_status(void)
 	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/label",
 				    buf, sizeof(buf)),
 			-ENOENT);
+	/* Armed again right after its cancel (an arm or a cancel rewrites
+	 * only that timer's directory): all its files are back, at once. */
+	CU_ASSERT_EQUAL_FATAL(pkiks_clock_get(ks, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(pkiks_timer_arm_label(ks, "t-glab",
+						    PKIKS_TIMER_GENERIC,
+						    "crl-refresh",
+						    c.now_ns + 3 * DAY),
+			      0);
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/label",
+				    buf, sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "crl-refresh");
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/state",
+				    buf, sizeof(buf)),
+			0);
+	CU_ASSERT_STRING_EQUAL(buf, "armed");
+	CU_ASSERT_EQUAL(read_status(
+				"timers/t-glab/GENERIC:crl-refresh/deadline",
+				buf, sizeof(buf)),
+			0);
+	snprintf(want, sizeof(want), "%llu",
+		 (unsigned long long)(c.now_ns + 3 * DAY));
+	CU_ASSERT_STRING_EQUAL(buf, want);
+	CU_ASSERT_EQUAL(read_status(
+				"timers/t-glab/GENERIC:crl-refresh/remaining",
+				buf, sizeof(buf)),
+			0);
+	CU_ASSERT(strtoull(buf, NULL, 10) > 2 * DAY &&
+		  strtoull(buf, NULL, 10) <= 3 * DAY);
+	CU_ASSERT_EQUAL(pkiks_timer_cancel_label(ks, "t-glab",
+						 PKIKS_TIMER_GENERIC,
+						 "crl-refresh"),
+			0);
+	CU_ASSERT_EQUAL(read_status("timers/t-glab/GENERIC:crl-refresh/state",
+				    buf, sizeof(buf)),
+			-ENOENT);
 }
 
 /* ------------------------------------------------------------------ */

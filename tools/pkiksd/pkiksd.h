@@ -147,7 +147,8 @@ int timers_snapshot(struct twin_timer **out, size_t *count);
 /* WAITING <-> ARMED after the clock's authority changed. */
 void timers_follow_clock(void);
 /* Fire every armed timer whose deadline passed, in deadline order. */
-void timers_fire_due(void);
+/* Fire what is due, earliest first; whether anything fired. */
+int timers_fire_due(void);
 uint64_t timers_next_deadline(void);
 int timers_load(void);
 /* Generation of the timer file's content; bumped on every change. */
@@ -163,10 +164,19 @@ void ticker_stop(void);
 void ticker_kick(void);
 /* After any clock or timer change: events, state, status (under lock). */
 void twin_time_changed(int clock_event);
+/* After TIMER_ARM / TIMER_CANCEL of that one timer (under twin_lock). */
+void twin_timer_changed(const char *owner, enum pkiks_timer_kind kind,
+			const char *label);
 
 /* ---- status.c (under twin_lock) ---- */
 int status_init(void);
-void status_write(void);
+void status_write(void);	/* the whole tree, now */
+/* One timer's directory (written, or removed when the timer is gone) and
+ * clock/now. */
+void status_timer(const char *owner, enum pkiks_timer_kind kind,
+		  const char *label);
+void status_dirty(void); /* the next status_tick writes the whole tree */
+void status_tick(void);	 /* the whole tree if dirty or a second passed */
 
 /* ---- events.c ---- */
 int events_subscribe(int fd);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * pkiksd's time commands: clock get/set, the lab clock, timers.  Every
- * change goes through twin_time_changed(), which sends events, fires what
- * is due and rewrites the status tree; then, with twin_lock released,
+ * change goes through twin_time_changed() (clock) or twin_timer_changed()
+ * (one timer), which send events, fire what is due and rewrite the status
+ * tree (what changed of it); then, with twin_lock released,
  * timers_sync() puts the change on disk before the reply (timers.c).
  */
 #include <errno.h>
@@ -115,7 +116,7 @@ int cmd_do_TIMER_ARM(struct req *r)
 			err = put_timer_info(r->reply, &t);
 		/* A deadline already passed fires now, after the reply is
 		 * built. */
-		twin_time_changed(0);
+		twin_timer_changed(owner, kind, label);
 	}
 	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
@@ -136,7 +137,7 @@ int cmd_do_TIMER_CANCEL(struct req *r)
 	pthread_mutex_lock(&twin_lock);
 	err = timers_cancel(owner, kind, label, r->who);
 	if (!err)
-		twin_time_changed(0);
+		twin_timer_changed(owner, kind, label);
 	gen = timers_generation();
 	pthread_mutex_unlock(&twin_lock);
 	return err ? err : timers_sync(gen);

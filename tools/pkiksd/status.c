@@ -13,17 +13,27 @@
  *
  * Cost: the tree is rewritten after every change and every second, so a
  * pass writes only what differs from the last pass (remembered per timer
- * in `written`): deadline and state when they change, remaining when its
- * whole seconds change, and removes the directories of timers gone since
- * then.  The directory scan for leftovers runs once, at the first pass.
- * Thousands of timers (tools/sim) then cost a compare each, not four
- * file writes and a scan of every directory.
+ * in `written`, and for the clock in `clock_written`): deadline and state
+ * when they change, remaining when its whole seconds change, the clock's
+ * files when they change (now: every pass), and removes the directories
+ * of timers gone since then.  The directory scan for leftovers runs once,
+ * at the first pass.  Thousands of timers (tools/sim) then cost a compare
+ * each, not four file writes and a scan of every directory.
+ *
+ * An arm or a cancel changes one timer: status_timer() rewrites (or
+ * removes) that timer's directory and clock/now only, before the reply,
+ * so what a client reads after its acknowledged change is there.  The
+ * whole tree is written when the clock changes (authority, the lab
+ * clock), when timers fire (status_dirty: at the ticker's next pass,
+ * right after), and by the ticker once a second (status_tick) for the
+ * remaining times -- no longer once more after every arm and cancel.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -39,6 +49,7 @@ struct written {
 	enum pkiks_timer_state state;
 	unsigned int pass; /* the last pass that saw the timer */
 	int used;
+	int gone; /* removed by status_timer(); forget_gone drops it */
 };
 
 /* Open addressing, twice the timer table: never full. */
@@ -46,6 +57,13 @@ struct written {
 static struct written *written;
 static unsigned int pass;
 static int scanned; /* leftovers of an earlier run removed */
+/* The clock's files as last written (valid once clock_written is set). */
+static struct pkiks_clock clock_last;
+static int clock_written;
+/* status_tick: a full pass is due (timers fired), and when the last one
+ * ran (CLOCK_MONOTONIC ns). */
+static int dirty;
+static uint64_t last_full_ns;
 
 static int mkdir_p(const char *path)
 {
@@ -95,18 +113,27 @@ static void write_value(const char *dir, const char *name,
 	write_string(dir, name, s);
 }
 
+/* The clock's files that changed since the last write (now: always). */
 static void write_clock(void)
 {
+	const struct pkiks_clock *o = &clock_last;
 	struct pkiks_clock c;
 	char dir[4200];
+	int all = !clock_written;
 
 	clock_snapshot(&c);
 	snprintf(dir, sizeof(dir), "%s/clock", root);
-	write_value(dir, "authoritative", c.authoritative);
-	write_string(dir, "source", pkiks_clock_source_name(c.source));
+	if (all || c.authoritative != o->authoritative)
+		write_value(dir, "authoritative", c.authoritative);
+	if (all || c.source != o->source)
+		write_string(dir, "source", pkiks_clock_source_name(c.source));
 	write_value(dir, "now", c.now_ns);
-	write_value(dir, "since", c.since_ns);
-	write_value(dir, "steps", c.steps);
+	if (all || c.since_ns != o->since_ns)
+		write_value(dir, "since", c.since_ns);
+	if (all || c.steps != o->steps)
+		write_value(dir, "steps", c.steps);
+	clock_last = c;
+	clock_written = 1;
 }
 
 static struct written *written_slot(const char *owner, const char *dir)
@@ -138,7 +165,7 @@ static void write_timer(const struct twin_timer *t, uint64_t now)
 	if (pkiks_timer_dir_name(t->kind, t->label, name, sizeof(name)))
 		return;
 	w = written_slot(t->owner, name);
-	fresh = !w->used;
+	fresh = !w->used || w->gone;
 	if (t->state == PKIKS_TIMER_ARMED && t->deadline > now)
 		left = t->deadline - now;
 	if (t->state == PKIKS_TIMER_WAITING)
@@ -158,6 +185,7 @@ static void write_timer(const struct twin_timer *t, uint64_t now)
 		snprintf(w->owner, sizeof(w->owner), "%s", t->owner);
 		snprintf(w->dir, sizeof(w->dir), "%s", name);
 		w->used = 1;
+		w->gone = 0;
 	}
 	if (fresh || w->deadline != t->deadline)
 		write_value(dir, "deadline", t->deadline);
@@ -269,16 +297,73 @@ static void forget_gone(void)
 	free(old);
 }
 
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int status_ready(void)
+{
+	if (!root[0])
+		return 0;
+	if (!written && !(written = calloc(WRITTEN_SLOTS, sizeof(*written))))
+		return 0;
+	return 1;
+}
+
+void status_timer(const char *owner, enum pkiks_timer_kind kind,
+		  const char *label)
+{
+	char odir[4400], kdir[4500], name[PKIKS_TIMER_DIR_MAX];
+	struct twin_timer t;
+	struct written *w;
+
+	if (!status_ready())
+		return;
+	write_clock();
+	if (!timers_get(owner, kind, label, &t)) {
+		write_timer(&t, clock_now());
+		return;
+	}
+	/* Gone: its directory goes now; the next full pass forgets it. */
+	if (pkiks_timer_dir_name(kind, label, name, sizeof(name)))
+		return;
+	w = written_slot(owner, name);
+	if (!w->used || w->gone)
+		return;
+	w->gone = 1;
+	snprintf(odir, sizeof(odir), "%s/timers/%s", root, owner);
+	snprintf(kdir, sizeof(kdir), "%s/%s", odir, name);
+	remove_dir_files(kdir);
+	rmdir(odir); /* fails while the owner has other timers */
+}
+
+void status_dirty(void)
+{
+	dirty = 1;
+}
+
+void status_tick(void)
+{
+	uint64_t now = mono_now_ns();
+
+	if (dirty || now - last_full_ns >= 1000000000ULL)
+		status_write();
+}
+
 void status_write(void)
 {
 	struct twin_timer *all;
 	uint64_t now;
 	size_t n, i;
 
-	if (!root[0])
+	if (!status_ready())
 		return;
-	if (!written && !(written = calloc(WRITTEN_SLOTS, sizeof(*written))))
-		return;
+	dirty = 0;
+	last_full_ns = mono_now_ns();
 	write_clock();
 	if (timers_snapshot(&all, &n))
 		return;

@@ -206,13 +206,13 @@ static struct twin_timer *earliest_armed(void)
 	return best;
 }
 
-void timers_fire_due(void)
+int timers_fire_due(void)
 {
 	struct twin_timer *t;
 	int fired = 0;
 
 	if (!clock_authoritative())
-		return;
+		return 0;
 	/* One at a time, earliest first: the order events arrive in. */
 	while ((t = earliest_armed()) && t->deadline <= clock_now()) {
 		t->state = PKIKS_TIMER_EXPIRED;
@@ -222,8 +222,11 @@ void timers_fire_due(void)
 		events_timer_expired(t);
 		fired = 1;
 	}
-	if (fired)
+	if (fired) {
 		timers_changed();
+		status_dirty(); /* the ticker's next pass shows them */
+	}
+	return fired;
 }
 
 uint64_t timers_next_deadline(void)
@@ -477,6 +480,24 @@ void twin_time_changed(int clock_event)
 	ticker_kick();
 }
 
+/*
+ * One timer armed or cancelled: only its status directory is rewritten
+ * (status_timer), not the whole tree -- with 750 timers a keystore the
+ * full pass after every arm and cancel, and the ticker's after each kick,
+ * were most of pkiksd's status-tree cost in tools/sim.  A deadline
+ * already passed fires now, and then the whole tree is written.
+ */
+void twin_timer_changed(const char *owner, enum pkiks_timer_kind kind,
+			const char *label)
+{
+	if (timers_fire_due())
+		status_write();
+	else
+		status_timer(owner, kind, label);
+	timers_changed();
+	ticker_kick();
+}
+
 void ticker_kick(void)
 {
 	pthread_cond_signal(&tick);
@@ -505,7 +526,9 @@ static void *ticker_main(void *arg)
 		if (clock_check())
 			twin_time_changed(1);
 		timers_fire_due();
-		status_write();
+		/* Every second, and at once when timers fired; a kick (an
+		 * arm, a cancel) only moves the next wake-up. */
+		status_tick();
 		ticker_wait();
 	}
 	pthread_mutex_unlock(&twin_lock);

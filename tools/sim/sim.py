@@ -20,6 +20,7 @@ trustpoints the checker names must be exactly the ones with gaps.
 Every wait is bounded; ports PORT..PORT+1.
 """
 import argparse
+import errno
 import json
 import os
 import random
@@ -104,6 +105,7 @@ class Sim:
         self.t_keypool = 0.0
         self.pool = a.keypool_dir or f"{self.T}/keypool"
         self.reloads = self.restarts = 0
+        self.recollects = 0     # collects redone: a bound passed meanwhile
         self.stop_now = False
         self.slowest = 0.0      # the longest settle so far, seconds
         self.t_start = time.time()
@@ -252,15 +254,10 @@ class Sim:
             self.requests[m.group(1)] = (self.requests.get(m.group(1), 0)
                                          + int(m.group(2)))
 
-    def collect(self, now):
-        """New exported identities and CA certificates; every started
-        trustpoint checked at this instant (signature and both validity
-        periods, the way `openssl verify -attime` does)."""
-        # The first check after a router came back: until then it may
-        # still be recovering (see analyze.py, power-on recovery).
-        for spans in self.off_spans.values():
-            if spans[-1][1] is not None and len(spans[-1]) == 2:
-                spans[-1].append(now)
+    def read_exports(self):
+        """The exports that changed since the last collect: name -> (key,
+        bytes)."""
+        reads = {}
         for name, tp in self.tps.items():
             if tp["start"] is None:
                 continue
@@ -271,9 +268,34 @@ class Sim:
                 continue
             key = (st.st_mtime_ns, st.st_size)
             if self.exports.get(name) != key:
-                self.exports[name] = key
                 with open(path, "rb") as f:
-                    data = f.read()
+                    reads[name] = (key, f.read())
+        return reads
+
+    def collect(self, now):
+        """New exported identities and CA certificates; every started
+        trustpoint checked at this instant (signature and both validity
+        periods, the way `openssl verify -attime` does).  False, and
+        nothing recorded, when the lab clocks (which run at real speed)
+        passed a bound while the exports were read: what was read may
+        then be of after the bound (a switch at a CA's end, seen at the
+        second before it); the caller settles and collects again."""
+        reads = self.read_exports()
+        after = self.clock("now")[0]
+        if any(now < b <= after for b in self.bounds()):
+            self.recollects += 1
+            return False
+        # The first check after a router came back: until then it may
+        # still be recovering (see analyze.py, power-on recovery).
+        for spans in self.off_spans.values():
+            if spans[-1][1] is not None and len(spans[-1]) == 2:
+                spans[-1].append(now)
+        for name, tp in self.tps.items():
+            if tp["start"] is None:
+                continue
+            if name in reads:
+                key, data = reads[name]
+                self.exports[name] = key
                 h = analyze.short_hash(data)
                 if h not in self.seen:
                     self.seen.add(h)
@@ -301,6 +323,7 @@ class Sim:
                         f.write(analyze.pem(c))
                     with open(f"{self.out}/caseen", "a") as f:
                         f.write(f"{now} ca.{h}.pem\n")
+        return True
 
     def get_ca(self):
         """The CA certificates served, PEM: GetCACert's, and the rollover
@@ -452,7 +475,13 @@ class Sim:
                     now, nxt = self.settle()
                 self.t_batch += time.time() - t
             t = time.time()
-            self.collect(now)
+            for _ in range(20):  # bounded: each retry settles anew
+                if self.collect(now):
+                    break
+                now, nxt = self.settle()
+            else:
+                raise SimError("the lab clocks passed a bound during "
+                               "20 collects in a row")
             self.t_collect += time.time() - t
             target = min(now + a.max_step, end)
             if nxt and nxt > now:
@@ -472,7 +501,8 @@ class Sim:
                     target = min(target, tp["start"])
             self.clock(f"advance {max(target - now, 1)}")
             now, nxt = self.settle()
-        self.collect(now)
+        while not self.collect(now):
+            now, nxt = self.settle()
         self.scrape()
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
@@ -484,7 +514,9 @@ class Sim:
               f" ({self.pool_misses()} outside the pool of {self.pool_size},"
               f" made in {self.t_keypool:.1f} s before the run); new"
               f" trustpoints by {self.reloads} reloads and {self.restarts}"
-              f" first starts; {self.rate * 60:.1f} lab days a minute",
+              f" first starts; {self.recollects} collects redone (a bound"
+              f" passed while reading); {self.rate * 60:.1f} lab days a"
+              f" minute",
               flush=True)
         rc = self.report(now)
         if self.stopped is not None:
@@ -534,7 +566,10 @@ class Sim:
             r = ctl(f"{self.T}/{name}.ctl", "reload", timeout=60)
             # The reply waits 20 s at most; a reload still enrolling its
             # new trustpoints then goes on (the settle waits for it).
-            if r["status"] and "timed out" not in str(r.get("error")):
+            # pkid answers that with -ETIMEDOUT, "the reload did not
+            # finish in 20 s" (an earlier text said "timed out").
+            if r["status"] and r["status"] != -errno.ETIMEDOUT and \
+                    "timed out" not in str(r.get("error")):
                 raise SimError(f"{name} reload: {r.get('error')}")
             self.reloads += 1
         elif not self.offline.get(name):
@@ -556,6 +591,7 @@ class Sim:
                         "misses": self.pool_misses(),
                         "keys_made": self.keygens()},
             "batches": {"reloads": self.reloads, "starts": self.restarts},
+            "collects_redone": self.recollects,
             "stopped_at_day": self.stopped,
             "negative": self.a.negative,
             "offline": {n: [(x[0], x[1] or now, x[2] if len(x) > 2 else now)
