@@ -40,7 +40,7 @@ VM_LIFECYCLE_DEPS := $(VM_DEPS) $(PKID) $(BIN)/pkictl $(BIN)/pkiks-keygen \
 
 .PHONY: check-vm-lifecycle
 check-vm-lifecycle: $(VM_LIFECYCLE_DEPS)
-	tests/vm/run-vm.sh lifecycle 400
+	tests/vm/run-vm.sh lifecycle 900
 
 CHECKS += check-vm-lifecycle
 
