@@ -74,13 +74,27 @@ static const char *nl_label(struct genl_info *info)
 	return a ? nla_data(a) : ""; /* NUL-terminated: the policy said so */
 }
 
+/* The reply to ARM and GET: the timer as the list shows it. */
+static int reply_timer(struct genl_info *info, const struct pkiks_timer_info *t)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (nl_put_timer(msg, t)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_reply_send(msg, hdr, info);
+}
+
 int nl_do_TIMER_ARM(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_timer_info t;
 	struct nl_caller c;
-	struct sk_buff *msg;
 	const char *owner;
-	void *hdr;
 	u32 uid;
 	int err;
 
@@ -99,14 +113,7 @@ int nl_do_TIMER_ARM(struct sk_buff *skb, struct genl_info *info)
 		c.admin, &t);
 	if (err)
 		return err;
-	msg = nl_reply_new(info, &hdr);
-	if (!msg)
-		return -ENOMEM;
-	if (nl_put_timer(msg, &t)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return nl_reply_send(msg, hdr, info);
+	return reply_timer(info, &t);
 }
 
 int nl_do_TIMER_CANCEL(struct sk_buff *skb, struct genl_info *info)
@@ -127,9 +134,7 @@ int nl_do_TIMER_CANCEL(struct sk_buff *skb, struct genl_info *info)
 int nl_do_TIMER_GET(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pkiks_timer_info t;
-	struct sk_buff *msg;
 	const char *owner;
-	void *hdr;
 	int err;
 
 	owner = nl_name_attr(info, PKIKS_ATTR_TIMER_OWNER, false);
@@ -140,14 +145,7 @@ int nl_do_TIMER_GET(struct sk_buff *skb, struct genl_info *info)
 			      nl_label(info), &t);
 	if (err)
 		return err;
-	msg = nl_reply_new(info, &hdr);
-	if (!msg)
-		return -ENOMEM;
-	if (nl_put_timer(msg, &t)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return nl_reply_send(msg, hdr, info);
+	return reply_timer(info, &t);
 }
 
 /* Anyone may list timers (no secrets); cb->args[0] is the next index. */
