@@ -149,6 +149,9 @@ void ca_free(struct ca *ca)
 {
 	if (!ca)
 		return;
+	/* First: the leadership thread may be taking over right now, and
+	 * a takeover loads the CA's state (pub, ocsp) this frees below. */
+	ca_lead_close(ca);
 	if (ca->pub) {
 		/* Wait out every HTTP reader (the server is stopped first)
 		 * and every deferred free of older states. */
@@ -158,7 +161,6 @@ void ca_free(struct ca *ca)
 	}
 	ca_ocsp_free(ca->ocsp);
 	ca_cer_sync(ca); /* the last group of <serial>.cer files */
-	ca_lead_close(ca);
 	if (ca->db)
 		db_close(ca->db);
 	if (ca->ks)
