@@ -250,14 +250,16 @@ static void test_key_generate(void)
 		sh("jq -r .public_key %s >%s", path("out"), path("k2.pub")), 0);
 
 	CU_ASSERT_EQUAL(pkictl("key generate K3 rsa 3072"), 0);
-	/* EC keys (v3): P-384 here, shown below; they only sign. */
+	/* EC keys (v3): P-384 here, shown below; they sign and (v5) derive,
+	 * never decrypt; an RSA key never derives. */
 	CU_ASSERT_EQUAL(pkictl("key generate KE ec 384"), 0);
 	CU_ASSERT_EQUAL(sh("openssl pkey -pubin -in %s -noout -text | grep -q "
 			   "\"NIST CURVE: P-384\"",
 			   path("out")),
 			0);
 	CU_ASSERT_EQUAL(pkictl("key generate KX ec 521"), 1);
-	CU_ASSERT_EQUAL(pkictl("key generate KX ec 256 usage both"), 1);
+	CU_ASSERT_EQUAL(pkictl("key generate KX ec 256 usage decrypt"), 1);
+	CU_ASSERT_EQUAL(pkictl("key generate KX rsa 2048 usage derive"), 1);
 	CU_ASSERT_EQUAL(pkictl("key generate KX ec 256 rsa 2048"), 1);
 	/* Existing name: refused, and `replace` overrides. */
 	CU_ASSERT_EQUAL(pkictl("key generate K1"), 2);
