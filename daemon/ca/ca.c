@@ -278,18 +278,30 @@ static struct pkiks *now_handle(const char *socket)
 	return c->ks;
 }
 
+static bool now_conn_lost(int ret)
+{
+	return ret == -ECONNRESET || ret == -EPIPE || ret == -ENOTCONN ||
+	       ret == -ETIMEDOUT;
+}
+
+/*
+ * A thread's handle that met a restarted keystore is dropped and the
+ * question asked once more on a new one: refusing it instead answered an
+ * enrollment badTime, which a client takes as final (check-keys-persist-tp
+ * failed so once).
+ */
 int ca_now_unlocked(struct ca *ca, int64_t *now)
 {
-	struct pkiks *ks = now_handle(ca->ks_socket);
-	int ret;
+	struct pkiks *ks;
+	int ret = -ENOTCONN, tries;
 
-	if (!ks)
-		return -ENOTCONN;
-	ret = pkiks_now(ks, now);
-	if (ret == -ECONNRESET || ret == -EPIPE || ret == -ENOTCONN ||
-	    ret == -ETIMEDOUT) {
-		/* The keystore went (pkiksd restarted): a new handle next
-		 * time; this call is refused as before. */
+	for (tries = 0; tries < 2; tries++) {
+		ks = now_handle(ca->ks_socket);
+		if (!ks)
+			return -ENOTCONN;
+		ret = pkiks_now(ks, now);
+		if (!now_conn_lost(ret))
+			break;
 		struct now_conn *c = pthread_getspecific(now_key);
 
 		pkiks_close(c->ks);
