@@ -38,7 +38,6 @@
 /* Seconds (keystore clock) between attempts while the CRL is missing,
  * unreachable or past its nextUpdate (the CA may not have re-signed yet). */
 #define TP_CRL_RETRY 10
-#define NS_PER_SEC 1000000000LL
 
 /* The state dir, "/trustpoint-", the name, ".crl". */
 #define TP_CRL_PATH_MAX (PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32)
@@ -249,14 +248,7 @@ static int crl_keep(struct tp *tp, const unsigned char *der, size_t len)
 /* The refresh timer at @at (unix seconds); an instant past fires at once. */
 static void crl_arm(struct tp *tp, int64_t at)
 {
-	int ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
-					PKIKS_TIMER_GENERIC, TP_CRL_LABEL,
-					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
-
-	if (ret < 0)
-		pkid_log(LOG_ERR, NULL,
-			 "trustpoint %s: cannot arm the CRL refresh: %s",
-			 tp->cfg.name, strerror(-ret));
+	tp_arm_generic(tp, TP_CRL_LABEL, "the CRL refresh", at);
 }
 
 /* The next attempt: at nextUpdate while it is ahead, else soon.  Without

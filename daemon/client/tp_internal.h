@@ -112,6 +112,8 @@ const char *tp_kind_name(enum tp_kind kind);
 /* tp_timers.c */
 int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at);
 void tp_cancel(struct tp *tp, enum pkiks_timer_kind kind);
+int tp_arm_generic(struct tp *tp, const char *label, const char *what,
+		   int64_t at);
 /* RENEW or SHADOW for an installed identity (§4.1); *at gets the instant
  * (0 when none is armed). */
 int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at);

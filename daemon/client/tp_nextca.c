@@ -25,7 +25,6 @@
 #include "schedule.h"
 #include "tp_internal.h"
 
-#define NS_PER_SEC 1000000000LL
 
 bool tp_is_nextca_timer(const struct pkiks_timer_info *t)
 {
@@ -71,7 +70,6 @@ static int64_t next_poll(const struct tp *tp, const struct db_tp *st,
 void tp_nextca_arm(struct tp *tp, const struct db_tp *st)
 {
 	int64_t now, at;
-	int ret;
 
 	nextca_cancel(tp);
 	if (!wants_poll(tp, st) || tp_now(tp, &now) < 0)
@@ -79,13 +77,7 @@ void tp_nextca_arm(struct tp *tp, const struct db_tp *st)
 	at = next_poll(tp, st, now);
 	if (!at)
 		return;
-	ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
-				    PKIKS_TIMER_GENERIC, TP_NEXTCA_LABEL,
-				    (uint64_t)at * NS_PER_SEC);
-	if (ret < 0)
-		pkid_log(LOG_ERR, NULL,
-			 "trustpoint %s: cannot arm the next-CA poll: %s",
-			 tp->cfg.name, strerror(-ret));
+	tp_arm_generic(tp, TP_NEXTCA_LABEL, "the next-CA poll", at);
 }
 
 /* The poll timer expired (under the set's lock). */

@@ -43,7 +43,6 @@
 
 #define TP_OCSP_RETRY 10 /* seconds (keystore clock) */
 #define TP_OCSP_SKEW 300 /* thisUpdate may be this far ahead of us */
-#define NS_PER_SEC 1000000000LL
 #define TP_OCSP_PATH_MAX (PKID_CONF_PATH_MAX + PKID_CONF_NAME_MAX + 32)
 /* A response for one certificate: a few KiB; refuse anything larger. */
 #define TP_OCSP_FILE_MAX (64 * 1024)
@@ -265,14 +264,7 @@ static int keep(struct tp *tp, const unsigned char *der, size_t len)
 
 static void ocsp_arm(struct tp *tp, int64_t at)
 {
-	int ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
-					PKIKS_TIMER_GENERIC, TP_OCSP_LABEL,
-					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
-
-	if (ret < 0)
-		pkid_log(LOG_ERR, NULL,
-			 "trustpoint %s: cannot arm the OCSP refresh: %s",
-			 tp->cfg.name, strerror(-ret));
+	tp_arm_generic(tp, TP_OCSP_LABEL, "the OCSP refresh", at);
 }
 
 /*

@@ -41,6 +41,21 @@ int tp_arm(struct tp *tp, enum pkiks_timer_kind kind, int64_t at)
 	return ret;
 }
 
+/* A GENERIC timer of the trustpoint's, named by @label, at @at (unix
+ * seconds; an instant past fires at once); @what names it in the log. */
+int tp_arm_generic(struct tp *tp, const char *label, const char *what,
+		   int64_t at)
+{
+	int ret = pkiks_timer_arm_label(tp->set->ks, tp->cfg.name,
+					PKIKS_TIMER_GENERIC, label,
+					(uint64_t)(at > 0 ? at : 1) * NS_PER_SEC);
+
+	if (ret < 0)
+		pkid_log(LOG_ERR, NULL, "trustpoint %s: cannot arm %s: %s",
+			 tp->cfg.name, what, strerror(-ret));
+	return ret;
+}
+
 bool tp_has_timer(const struct tp *tp, const struct pkiks_timer_info *timers,
 		  size_t n, bool (*is)(const struct pkiks_timer_info *))
 {
