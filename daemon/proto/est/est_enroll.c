@@ -438,18 +438,6 @@ static int get_crl(const char *url, unsigned char **der, size_t *len,
 	return -EOPNOTSUPP;
 }
 
-static int fetch(const char *url, unsigned char **der, size_t *len)
-{
-	struct scep_http_body body = {0};
-	int ret = scep_http_get_url(url, &body);
-
-	if (ret < 0)
-		return ret;
-	*der = body.data;
-	*len = body.len;
-	return 0;
-}
-
 static int new_transaction_id(char *buf, size_t size)
 {
 	/* Ours, for the log and the row: EST sends none. */
@@ -510,7 +498,7 @@ const struct enroll_proto est_enroll_proto = {
 	.new_transaction_id = new_transaction_id,
 	.digest = digest,
 	.get_crl = get_crl,
-	.fetch = fetch,
+	.fetch = scep_http_fetch,
 	.unreachable = unreachable,
 	.explain = explain,
 };

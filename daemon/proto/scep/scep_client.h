@@ -150,6 +150,9 @@ int scep_http_get(const char *url, const char *op, const char *message,
 		  struct scep_http_body *body);
 /* GET @url as it is (a CRL distribution point); errors as above. */
 int scep_http_get_url(const char *url, struct scep_http_body *body);
+/* The same, the body handed over in *der (the enrollment protocols'
+ * fetch: a CRL from its distribution point, over SCEP or EST). */
+int scep_http_fetch(const char *url, unsigned char **der, size_t *len);
 /* PKIOperation: POST application/x-pki-message, or GET with base64. */
 int scep_http_pkiop(const char *url, int post, const unsigned char *der,
 		    size_t len, struct scep_http_body *body);

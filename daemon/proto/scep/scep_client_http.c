@@ -134,6 +134,18 @@ int scep_http_get_url(const char *url, struct scep_http_body *body)
 	return ret;
 }
 
+int scep_http_fetch(const char *url, unsigned char **der, size_t *len)
+{
+	struct scep_http_body body = {0};
+	int ret = scep_http_get_url(url, &body);
+
+	if (ret < 0)
+		return ret;
+	*der = body.data;
+	*len = body.len;
+	return 0;
+}
+
 int scep_http_get(const char *url, const char *op, const char *message,
 		  struct scep_http_body *body)
 {

@@ -185,18 +185,6 @@ static int get_crl(const char *url, unsigned char **der, size_t *len,
 	return 0;
 }
 
-static int fetch(const char *url, unsigned char **der, size_t *len)
-{
-	struct scep_http_body body = {0};
-	int ret = scep_http_get_url(url, &body);
-
-	if (ret < 0)
-		return ret;
-	*der = body.data;
-	*len = body.len;
-	return 0;
-}
-
 static int new_transaction_id(char *buf, size_t size)
 {
 	return scep_client_transid(buf, size);
@@ -245,7 +233,7 @@ const struct enroll_proto scep_enroll_proto = {
 	.digest = scep_client_md,
 	/* GetCRL, and a distribution point over the same transport */
 	.get_crl = get_crl,
-	.fetch = fetch,
+	.fetch = scep_http_fetch,
 	/* what the transport's errors mean */
 	.unreachable = unreachable,
 	.explain = explain,
