@@ -43,8 +43,19 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# A dpkg run cut off half way (a machine shut down during an install, an
+# earlier test run killed inside dpkg -i) leaves packages half configured,
+# and apt-get then refuses everything until it is finished: finish it first.
+if [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+	echo "deps: finishing an interrupted dpkg run (dpkg --configure -a)"
+	dpkg --configure -a >/tmp/pkid-deps.log 2>&1 || {
+		echo "deps: dpkg --configure -a failed; see /tmp/pkid-deps.log" >&2
+		tail -20 /tmp/pkid-deps.log >&2
+		exit 1
+	}
+fi
 apt-get update -q >/dev/null
-apt-get install -y -q "${opts[@]}" "${missing[@]}" >/tmp/pkid-deps.log 2>&1 || {
+apt-get install -y -q -o DPkg::Lock::Timeout=300 "${opts[@]}" "${missing[@]}" >/tmp/pkid-deps.log 2>&1 || {
 	echo "deps: apt-get failed; see /tmp/pkid-deps.log" >&2
 	tail -20 /tmp/pkid-deps.log >&2
 	exit 1
