@@ -53,6 +53,8 @@ static void copy_counters(struct ca *ca, struct health_ca *h)
 	h->granted = load(&ca->n_granted);
 	h->pending = load(&ca->n_pending);
 	h->rejected = load(&ca->n_rejected);
+	h->presigned = load(&ca->n_presigned);
+	h->presign_dropped = load(&ca->n_presign_dropped);
 	h->lat_count = load(&ca->lat_count);
 	h->lat_sum = (double)load(&ca->lat_sum_us) / 1e6;
 	for (size_t b = 0; b <= HEALTH_LAT_BUCKETS; b++)

@@ -37,6 +37,8 @@ struct health_ca {
 	int64_t window;	      /* auto-rollover (or its default) */
 	int64_t crl_next;     /* nextUpdate of the published CRL (0: none) */
 	uint64_t granted, pending, rejected; /* enrollments by outcome */
+	/* signed outside the CA lock / then not recorded (issue 14) */
+	uint64_t presigned, presign_dropped;
 	uint64_t lat_count, lat_bucket[HEALTH_LAT_BUCKETS + 1];
 	double lat_sum;
 	/* several nodes on one database (issue 18); all 0 on SQLite */

@@ -44,6 +44,15 @@ static void ca_gauge(FILE *f, const char *name, const char *help,
 	fprintf(f, "\"} %lld\n", v);
 }
 
+static void ca_counter(FILE *f, const char *name, const char *help,
+		       const char *ca, uint64_t v)
+{
+	head(f, name, "counter", help);
+	fprintf(f, "%s{ca=\"", name);
+	label(f, ca);
+	fprintf(f, "\"} %llu\n", (unsigned long long)v);
+}
+
 static void ca_metrics(FILE *f, const struct health *h)
 {
 	const struct health_ca *c = &h->ca;
@@ -75,11 +84,9 @@ static void ca_metrics(FILE *f, const struct health *h)
 		ca_gauge(f, "pkid_database_connected",
 			 "1 when this node's database session answers.",
 			 c->name, c->db_connected);
-		head(f, "pkid_ca_takeovers_total", "counter",
-		     "Times this node became the CA's leader.");
-		fputs("pkid_ca_takeovers_total{ca=\"", f);
-		label(f, c->name);
-		fprintf(f, "\"} %llu\n", (unsigned long long)c->takeovers);
+		ca_counter(f, "pkid_ca_takeovers_total",
+			   "Times this node became the CA's leader.", c->name,
+			   c->takeovers);
 	}
 	head(f, "pkid_enrollments_total", "counter",
 	     "Enrollment requests (PKCSReq, RenewalReq) by outcome.");
@@ -89,6 +96,14 @@ static void ca_metrics(FILE *f, const struct health *h)
 		fprintf(f, "\",outcome=\"%s\"} %llu\n", outcome[i],
 			(unsigned long long)n[i]);
 	}
+	ca_counter(f, "pkid_enrollments_signed_outside_lock_total",
+		   "Enrollments that found the CA lock taken and were signed "
+		   "outside it.",
+		   c->name, c->presigned);
+	ca_counter(f, "pkid_enrollments_presign_dropped_total",
+		   "Enrollments signed outside the CA lock, then not recorded "
+		   "(the CA changed meanwhile: signed again under the lock).",
+		   c->name, c->presign_dropped);
 	head(f, "pkid_request_duration_seconds", "histogram",
 	     "PKIOperation handling time.");
 	for (size_t b = 0; b <= HEALTH_LAT_BUCKETS; b++) {

@@ -90,7 +90,13 @@ done
 	fail "two at once: counters $(counters), want 1 signed outside the lock, 0 dropped"
 ctl "show server verbose" $CA_NAME | grep -q "Signed outside the CA lock: 1 (dropped: 0)" ||
 	fail "show server verbose: $(ctl "show server verbose" $CA_NAME)"
-echo "ok: the enrollment that found the lock taken was signed outside it (signed_outside_lock 1, presign_dropped 0)"
+metric() { # metric NAME: its value for this CA on GET /metrics
+	awk -v m="$1{ca=\"$CA_NAME\"}" '$1 == m { print $2 }' "$T/metrics"
+}
+curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics" || fail "GET /metrics"
+[ "$(metric pkid_enrollments_signed_outside_lock_total) $(metric pkid_enrollments_presign_dropped_total)" = "1 0" ] ||
+	fail "/metrics: $(grep -e presign -e outside_lock "$T/metrics")"
+echo "ok: the enrollment that found the lock taken was signed outside it (signed_outside_lock 1, presign_dropped 0; /metrics too)"
 # Both are in the database, each with its own serial.
 n=$(ctl --json "show certificates" $CA_NAME | jq '[.[] | .serial] | unique | length')
 [ "$n" -ge 4 ] || fail "certificates: $n distinct serials, want the RA's and 3 enrollments'"
