@@ -18,8 +18,10 @@ done
 # pkictl(8) documents the commands pkictl has (verb and object)
 text=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$top/packaging/man/pkictl.8" 2>/dev/null)
 while read -r cmd; do
-	# a warning only: other families land before their page section does
-	grep -qF -- "$cmd" <<<"$text" || echo "check-man: warning: pkictl(8) does not document \`$cmd\`" >&2
+	grep -qF -- "$cmd" <<<"$text" || {
+		echo "FAIL: pkictl(8) does not document \`$cmd\`" >&2
+		fails=$((fails + 1))
+	}
 done < <("$pkictl" help | sed -n 's/^  \([a-z][a-z-]*\)\( [a-z][a-z-]*\)\{0,1\}\( .*\)\{0,1\}$/\1\2/p')
 [ "$n" -ge 6 ] || { echo "FAIL: only $n man pages" >&2; fails=$((fails + 1)); }
 [ "$fails" -eq 0 ] || exit 1
