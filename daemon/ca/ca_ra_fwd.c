@@ -348,6 +348,16 @@ static int settle(struct ca *ca, struct fwd *f, struct enroll_result *er,
 	case ENROLL_PENDING:
 		res->why = "pending at the upstream CA";
 		break;
+	case ENROLL_REFUSED_NOW:
+		/* The upstream's clock (badTime): nothing is decided, the
+		 * request goes again like one the upstream did not answer. */
+		pkid_log(LOG_WARNING, "CS_RA_UPSTREAM",
+			 "%s: tid %s: the upstream CA refused it for now (%s); "
+			 "the request stays granted here and goes again at the "
+			 "RA's upstream poll or the client's next poll",
+			 ca->cfg.name, f->r.tid, er->reason ? er->reason : "-");
+		res->why = "the upstream CA refused it for now";
+		break;
 	case ENROLL_NO_ANSWER:
 	case ENROLL_BAD_ANSWER:
 		/* er->why is the protocol's text about the upstream's bytes:

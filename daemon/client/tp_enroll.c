@@ -551,6 +551,15 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 	case ENROLL_PENDING:
 		ret = on_pending(tp, r, r->c.transaction_id, count);
 		break;
+	case ENROLL_REFUSED_NOW:
+		/* Giving up here would stop the router's renewals for good
+		 * over a clock the CA gets back (a step, NTP lost). */
+		snprintf(what, sizeof(what),
+			 "the CA refused %s for now: %s (a clock is not "
+			 "trusted)",
+			 r->c.transaction_id, res.reason);
+		ret = retry_later(tp, r, retry_tid(r), count, -EAGAIN, what);
+		break;
 	default:
 		/* EST gives the CA's own words with its refusal. */
 		give_up(tp, r, res.why[0] ? res.why : res.reason);

@@ -102,6 +102,12 @@ int http_error_reply(struct http_reply *rep, int err)
 	case -EMSGSIZE:
 		return http_text_reply(rep, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "message too large\n");
+	case -ETIME:
+		/* Nothing was decided: the same request may come again. */
+		return http_text_reply(rep, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "the certificate server's time is not "
+				       "authoritative: nothing was issued, "
+				       "try again later\n");
 	case -ENOSPC:
 		/* Nothing was recorded: the same request may come again. */
 		return http_text_reply(rep, MHD_HTTP_SERVICE_UNAVAILABLE,

@@ -54,6 +54,7 @@ enum enroll_status {
 	ENROLL_ISSUED,	   /* cert: ours (the key's), from the answer */
 	ENROLL_PENDING,	   /* poll later, same transaction */
 	ENROLL_REJECTED,   /* reason: the CA's words */
+	ENROLL_REFUSED_NOW, /* reason: refused for a clock (badTime): retry */
 	ENROLL_NO_ANSWER,  /* err: the CA is unreachable */
 	ENROLL_BAD_ANSWER, /* err, why: an answer not from our CA for this */
 };

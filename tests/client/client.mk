@@ -16,8 +16,9 @@ check-client-scep: $(CLIENT_TEST_SCEP)
 
 # End to end: a client pkid and a CA pkid sharing one pkiksd --lab.
 CLIENT_E2E_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
-		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so
-CLIENT_E2E := enroll poll retry shadow rollover missed micromdm ocsp
+		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so \
+		   $(BIN)/sim-clock
+CLIENT_E2E := enroll poll retry badtime shadow rollover missed micromdm ocsp
 
 CHECKS += $(CLIENT_E2E:%=check-client-%)
 

@@ -111,6 +111,10 @@ static int perform(CURL *c, const char *what, struct scep_http_body *body)
 			 ct);
 	if (body->status == 404)
 		return -ENOENT;
+	if (body->status == 503) { /* the CA is there but cannot answer now */
+		say(LOG_WARNING, "%s: HTTP 503", what);
+		return -EBUSY;
+	}
 	if (body->status < 200 || body->status > 299) {
 		say(LOG_WARNING, "%s: HTTP %ld", what, body->status);
 		return -EPROTO;
@@ -228,5 +232,6 @@ int scep_http_unreachable(int err)
 {
 	return err == -ECONNREFUSED || err == -EHOSTUNREACH ||
 	       err == -ETIMEDOUT || err == -ECONNRESET || err == -EIO ||
-	       err == -EPROTO; /* the CA answers, but not SCEP: try later */
+	       err == -EPROTO || /* the CA answers, but not SCEP: try later */
+	       err == -EBUSY;	 /* HTTP 503: the CA cannot answer now */
 }

@@ -93,7 +93,11 @@ static void from_reply(const struct enroll_ctx *c,
 		res->status = ENROLL_PENDING;
 		break;
 	default:
-		res->status = ENROLL_REJECTED;
+		/* badTime is about a clock (the CA's not authoritative, or the
+		 * request's signingTime off): it passes, so it is retried. */
+		res->status = rep->fail == SCEP_FAIL_BAD_TIME
+				      ? ENROLL_REFUSED_NOW
+				      : ENROLL_REJECTED;
 		res->reason = scep_fail_info_name(rep->fail);
 	}
 }
@@ -207,6 +211,9 @@ static const struct {
 	/* HTTP 404, from GetNextCACert */
 	{-ENOENT, "the CA has no rollover certificate (GetNextCACert: 404)"},
 	{-EPROTO, "the CA answered, but not with SCEP (HTTP error)"},
+	/* what pkid's CA says with it: not running, disk full, time not
+	 * authoritative */
+	{-EBUSY, "the CA cannot answer now (HTTP 503)"},
 };
 
 static const char *explain(int err)

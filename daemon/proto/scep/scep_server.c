@@ -455,6 +455,12 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 	log_request(s->ca, &req, &rep);
 	ret = scep_reply(&req, &rep, rcpt[0].cert, rcpt[0].key,
 			 md ? md : k.md, res.now, &out->data, &out->len);
+	/* badTime because the keystore's time is not authoritative: the
+	 * keystore signs nothing then, not even that answer.  503, so the
+	 * client tries again rather than reading an internal error. */
+	if (ret < 0 && rep.status == SCEP_STATUS_FAILURE &&
+	    rep.fail == SCEP_FAIL_BAD_TIME)
+		ret = -ETIME;
 	out->content_type = "application/x-pki-message";
 	ca_count_latency(s->ca, &t0);
 out:
