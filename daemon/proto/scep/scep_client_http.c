@@ -64,6 +64,13 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * libcurl's failure as an errno that scep_http_unreachable() sorts.  EST's
+ * own mapping (est_client.c) adds the TLS codes (a refused server
+ * certificate is -EKEYREJECTED there, final); a SCEP URL over https keeps
+ * every TLS failure as -EIO, unreachable and retried at CONNECT RETRY,
+ * because SCEP's trust is in its CMS signatures, not in the transport.
+ */
 static int curl_errno(CURLcode rc)
 {
 	switch (rc) {
