@@ -717,8 +717,10 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	ensure_ra(tp);
 	ret = req_prepare(tp, kind, false, &r, why, n);
 	/* EST polls by sending the same request again: the CSR is made
-	 * anew from the same key and subject (RSA PKCS#1 v1.5 signatures
-	 * are deterministic, so it is the same DER). */
+	 * anew from the same key and subject.  An RSA key's PKCS#1 v1.5
+	 * signature is deterministic (the same DER), an ECDSA key's is not;
+	 * pkid's CA keys the transaction on the request's content, not its
+	 * signature (est_http.c), so either is a poll of the first. */
 	ret = ret ?: req_csr(tp, &r);
 	if (ret < 0)
 		goto out;

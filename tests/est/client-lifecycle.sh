@@ -21,6 +21,10 @@
 #    clock: it starts in the wall clock's future), RENEW is armed for the
 #    new identity, and a renewal under the new CA succeeds, verified
 #    against the new CA.  (Revocation over EST: check-est-client-crl.)
+# check-est-client-lifecycle-ec runs it with TP1's key ECDSA P-384
+# (eckeypair; TP_EC=384) against an ECDSA P-256 CA (CA_EC=256): every
+# identity certifies a P-384 key, and RENEW and SHADOW authenticate TLS
+# with it (the keystore signs the handshake through the provider).
 . tests/est/client-lib.sh
 estc_setup 19120
 estc_ca_conf "grant auto" "password 0 est-secret" "lifetime ca-certificate 100" \
@@ -46,6 +50,7 @@ openssl x509 -in "$T/first.pem" -out "$T/id0.pem" || fail "id0"
 awk '/BEGIN/{n++} n==2' "$T/first.pem" >"$T/ca1.pem"
 openssl verify -attime "$(lab_now)" -CAfile "$T/ca1.pem" "$T/id0.pem" >/dev/null ||
 	fail "the identity does not verify under the CA"
+tp_key_check "$T/id0.pem" "the identity"
 echo "ok: enrolled over EST (simpleenroll, HTTP Basic)"
 
 renew=$(timer_at RENEW)
@@ -61,6 +66,7 @@ grep -q "TP1: renew request .* to $EST" "$T/cl.log" || fail "no renew request to
 	fail "the renewed identity is not for TP1KEY"
 openssl verify -attime "$(lab_now)" -CAfile "$T/ca1.pem" "$T/id1.pem" >/dev/null ||
 	fail "the renewed identity does not verify"
+tp_key_check "$T/id1.pem" "the renewed identity"
 ca_end=$(cert_time "$T/ca1.pem" enddate)
 [ "$(cert_time "$T/id1.pem" enddate)" = "$ca_end" ] || fail "the renewal is not truncated to the CA's end"
 echo "ok: RENEW by its timer: simplereenroll with the identity as TLS client certificate, new key"
@@ -100,6 +106,7 @@ cmp -s "$T/ca1.pem" "$T/ca2.pem" && fail "the shadow CA is the current CA"
 [ "$(cert_time "$T/id2.pem" startdate)" = "$ca_end" ] || fail "the shadow identity does not start at the CA's end"
 [ "$(pubkey_of_cert "$T/id2.pem")" = "$(pubkey_of_key 'TP1KEY#')" ] ||
 	fail "the shadow identity is not for TP1KEY#"
+tp_key_check "$T/id2.pem" "the shadow identity"
 cmp -s "$T/tp1.pem" <(cat "$T/id1.pem" "$T/ca1.pem") 2>/dev/null ||
 	openssl x509 -in "$T/tp1.pem" | cmp -s - "$T/id1.pem" || fail "the active identity changed before the CA's end"
 echo "ok: SHADOW over EST: rollover CA from NewWithOld + next/cacerts, identity issued under it"
@@ -139,4 +146,5 @@ cmp -s "$T/tp1.pem" "$T/switched.pem" && fail "the renewal under the new CA chan
 [ "$(est_issued)" = $((n + 1)) ] || fail "the renewal under the new CA was not over EST"
 openssl verify -attime $(($(lab_now) + 60)) -CAfile "$T/ca2.pem" "$T/tp1.pem" >/dev/null ||
 	fail "the renewal does not verify under the new CA"
+tp_key_check "$T/tp1.pem" "the renewal under the new CA"
 echo "ok: promoted; the TLS certificate is the new CA's; RENEW over EST under the new CA"

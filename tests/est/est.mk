@@ -69,3 +69,19 @@ CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 .PHONY: $(EST_CLIENT_E2E:%=check-est-%)
 $(EST_CLIENT_E2E:%=check-est-%): check-est-%: $(CLIENT_E2E_DEPS)
 	timeout 300 tests/est/$*.sh
+
+# ECDSA trustpoint keys (eckeypair) over EST: no key transport, the
+# keystore's EC key signs the CSRs and the TLS handshakes.
+#   check-est-client-lifecycle-ec  the lifecycle above, a P-384 trustpoint
+#                                  against a P-256 CA
+#   check-est-client-poll-ec       a P-256 trustpoint pending under manual
+#                                  granting (enroll and renewal): each poll
+#                                  is signed anew (ECDSA is randomised) and
+#                                  still polls the one pending request
+CHECKS += check-est-client-lifecycle-ec check-est-client-poll-ec
+.PHONY: check-est-client-lifecycle-ec check-est-client-poll-ec
+check-est-client-lifecycle-ec: $(CLIENT_E2E_DEPS)
+	CA_EC=256 TP_EC=384 timeout 300 tests/est/client-lifecycle.sh
+
+check-est-client-poll-ec: $(CLIENT_E2E_DEPS)
+	TP_EC=256 timeout 300 tests/est/client-poll.sh

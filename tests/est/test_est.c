@@ -178,6 +178,39 @@ static void test_csr_parse(void)
 	OPENSSL_free(der);
 }
 
+/* The same request signed twice by the EC key: two DERs (ECDSA is
+ * randomised), one certificationRequestInfo; another subject, another. */
+static void test_csr_info(void)
+{
+	int l1 = 0, l2 = 0, l3 = 0;
+	unsigned char *a = make_csr("dev1", "DNS:dev1.example", &l1);
+	unsigned char *b = make_csr("dev1", "DNS:dev1.example", &l2);
+	unsigned char *c = make_csr("dev2", "DNS:dev1.example", &l3);
+	const unsigned char *ia, *ib, *ic;
+	size_t na = 0, nb = 0, nc = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FALSE(l1 == l2 && !memcmp(a, b, (size_t)l1));
+	CU_ASSERT_EQUAL(est_csr_info(a, (size_t)l1, &ia, &na), 0);
+	CU_ASSERT_EQUAL(est_csr_info(b, (size_t)l2, &ib, &nb), 0);
+	CU_ASSERT_EQUAL(est_csr_info(c, (size_t)l3, &ic, &nc), 0);
+	CU_ASSERT(na > 0 && na < (size_t)l1 && ia > a);
+	CU_ASSERT(na == nb && !memcmp(ia, ib, na));
+	CU_ASSERT_FALSE(na == nc && !memcmp(ia, ic, na));
+	/* Cut inside the info, or not a SEQUENCE: refused, never read
+	 * past the end. */
+	CU_ASSERT_EQUAL(est_csr_info(a, (size_t)(ia - a) + na - 1, &ib, &nb),
+			-EBADMSG);
+	CU_ASSERT_EQUAL(est_csr_info(a, 3, &ib, &nb), -EBADMSG);
+	a[0] = 0x04;
+	CU_ASSERT_EQUAL(est_csr_info(a, (size_t)l1, &ib, &nb), -EBADMSG);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	OPENSSL_free(c);
+}
+
 static void test_certs_only(void)
 {
 	X509 *a = make_cert("a", NULL), *b = make_cert("b", NULL);
@@ -259,6 +292,7 @@ int main(void)
 		{"base64 bounds", test_b64_bounds},
 		{"base64 round trip", test_b64_round_trip},
 		{"PKCS#10 parse", test_csr_parse},
+		{"PKCS#10 request info", test_csr_info},
 		{"certs-only PKCS#7", test_certs_only},
 		{"re-enrollment names", test_names_match},
 		{"content type", test_media},

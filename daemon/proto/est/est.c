@@ -131,6 +131,35 @@ out:
 	return ret;
 }
 
+/* The DER header at *p (at most left bytes): *p moves past it, *n is its
+ * content's length.  0, or -EBADMSG. */
+static int der_header(const unsigned char **p, size_t left, long *n)
+{
+	int tag, cls, r = ASN1_get_object(p, n, &tag, &cls, (long)left);
+
+	return (r & 0x80) || r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE
+		       ? -EBADMSG
+		       : 0;
+}
+
+int est_csr_info(const unsigned char *der, size_t len,
+		 const unsigned char **info, size_t *info_len)
+{
+	const unsigned char *p = der, *start;
+	long n = 0, m = 0;
+
+	if (len > EST_DER_MAX || der_header(&p, len, &n) < 0 ||
+	    (size_t)n > len - (size_t)(p - der))
+		return -EBADMSG;
+	start = p;
+	if (der_header(&p, (size_t)n, &m) < 0 ||
+	    m > n - (long)(p - start))
+		return -EBADMSG;
+	*info = start;
+	*info_len = (size_t)(p - start) + (size_t)m;
+	return 0;
+}
+
 int est_certs_only(STACK_OF(X509) *certs, unsigned char **der, size_t *len)
 {
 	PKCS7 *p7 = PKCS7_new();

@@ -34,6 +34,16 @@ int est_b64_encode(const unsigned char *in, size_t len, char **out,
  */
 int est_csr_parse(const unsigned char *der, size_t len, X509_REQ **csr);
 
+/*
+ * The request's certificationRequestInfo (RFC 2986: version, subject,
+ * key, attributes; everything but the signature), as the bytes inside
+ * der.  A client that signs the same request again with an ECDSA key
+ * sends another DER (ECDSA signatures are randomised), but the same
+ * information.  -EBADMSG if der does not start so.
+ */
+int est_csr_info(const unsigned char *der, size_t len,
+		 const unsigned char **info, size_t *info_len);
+
 /* A degenerate PKCS#7 SignedData (certs-only) holding certs, as DER. */
 int est_certs_only(STACK_OF(X509) *certs, unsigned char **der, size_t *len);
 /* The same, base64 (what EST sends), malloc'd. */

@@ -30,8 +30,9 @@
  * name the same subject and subjectAltName (RFC 7030 §4.2.2).  Either way
  * the CA's granting policy decides, as for SCEP.
  *
- * EST has no transaction ID: a request's is derived from the request, the
- * TLS client certificate and the issuing CA certificate, so the same
+ * EST has no transaction ID: a request's is derived from the request's
+ * content (not its signature: an ECDSA client's repeat is signed anew),
+ * the TLS client certificate and the issuing CA certificate, so the same
  * request sent again after a 202 is a poll of the first.  A request the CA rejected is polled (and
  * refused again) when it comes without credentials; with credentials the
  * same CSR is a new attempt (the right password now; pick_tid).
@@ -199,9 +200,15 @@ struct est_call {
 };
 
 /*
- * The request's transaction ID: SHA-256 of the CSR, the TLS client
- * certificate and the CA certificate that would issue it, so a repeat of
- * the same request to the same CA polls it.  The CA generation is in it
+ * The request's transaction ID: SHA-256 of the CSR's content (its
+ * certificationRequestInfo: subject, key, attributes; not its signature),
+ * the TLS client certificate and the CA certificate that would issue it,
+ * so a repeat of the same request to the same CA polls it.  Not the whole
+ * DER: a client whose key is ECDSA signs the repeat anew, and ECDSA
+ * signatures are randomised, so the DER differs while the request is the
+ * same (before, each poll of an EC trustpoint was a new pending request
+ * that the operator's grant of the first never reached; the signature
+ * still proves the key at each poll).  The CA generation is in it
  * because a client that enrolls again after a promotion (the missed
  * SHADOW's recovery: the same key and subject, so the same CSR) asks the
  * new CA, not for the old CA's certificate it got before.
@@ -212,15 +219,21 @@ static int derive_tid(const struct http_request *req, const unsigned char *der,
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE], ca_md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const unsigned char *info = NULL;
+	size_t info_len = 0;
 	unsigned int n = 0, ca_n = 0;
 	int ok;
 
+	if (est_csr_info(der, len, &info, &info_len) < 0) {
+		EVP_MD_CTX_free(ctx);
+		return -EBADMSG; /* est_csr_parse took it: not reached */
+	}
 	ok = ctx && X509_digest(issuer, EVP_sha256(), ca_md, &ca_n) &&
 	     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 	     EVP_DigestUpdate(ctx, ca_md, ca_n) &&
 	     EVP_DigestUpdate(ctx, c->renewal ? "re" : "en", 2) &&
 	     (c->gen == CA_GEN_CURRENT || EVP_DigestUpdate(ctx, "next", 4)) &&
-	     EVP_DigestUpdate(ctx, der, len) &&
+	     EVP_DigestUpdate(ctx, info, info_len) &&
 	     (!req->peer_cert ||
 	      EVP_DigestUpdate(ctx, req->peer_cert, req->peer_cert_len)) &&
 	     EVP_DigestFinal_ex(ctx, md, &n);
