@@ -262,6 +262,13 @@ out:
 	return ret;
 }
 
+/* The keystore's time for a protocol step that needs it later than the
+ * request was prepared (enroll_ctx.clock). */
+static int tp_clock(void *arg, int64_t *now)
+{
+	return tp_now(arg, now);
+}
+
 /*
  * `enrollment credential certificate PATH key LABEL`, for a first
  * enrollment over EST: the certificate (read when used: it may be
@@ -350,6 +357,8 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		.recipient = r->recipient,
 		.signers = r->signers,
 		.now = now,
+		.clock = tp_clock,
+		.clock_arg = tp,
 		.renewal = kind != TP_KIND_ENROLL,
 		.next_gen = to_next(r),
 		.password = tp->cfg.password,
@@ -522,6 +531,55 @@ static void legacy_note(struct tp *tp, const char *cipher)
 		 tp->cfg.name, cipher);
 }
 
+static bool ca_ended(const struct db_tp *st, int64_t now);
+static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
+			 char *why, size_t n);
+
+/*
+ * A SHADOW whose rollover CA has left the next generation: EST's next
+ * label answered 404 ("no rollover CA now"), or cacerts / GetNextCACert
+ * no longer offers it.  The CA has promoted it (the request met the
+ * promotion) or withdrawn it (`rollover cancel`).  As the next-CA poll
+ * does after a 404 (tp_recheck_next_ca), the trustpoint asks the CA which
+ * at once instead of waiting a CONNECT RETRY for the same answer:
+ *   - the CA certificate it holds has ended: the missed-SHADOW recovery
+ *     now (tp_recover: the CA serves the rollover certificate held, which
+ *     is trusted, and a fresh enrollment with the password goes to it);
+ *   - withdrawn (dropped or replaced, saved): the request ends and the
+ *     lifecycle plans SHADOW again, under the CA's next rollover;
+ *   - otherwise (no answer, or still the rollover held: a 404 in a
+ *     race): CONNECT RETRY with the backoff, as before.
+ */
+static int shadow_next_gone(struct tp *tp, struct tp_req *r, const char *tid,
+			    unsigned int count, int err, const char *what)
+{
+	char why[256] = "";
+	int64_t now, at;
+	int ret;
+
+	if (r->kind != TP_KIND_SHADOW)
+		return retry_later(tp, r, tid, count, err, what);
+	if (tp_now(tp, &now) == 0 && ca_ended(&r->st, now)) {
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: SHADOW: the rollover CA has left the "
+			 "next generation (%s) and the CA certificate held has "
+			 "ended: recovering now",
+			 tp->cfg.name,
+			 what ? what : tp_proto(tp)->explain(err) ?: "gone");
+		ret = missed_shadow(tp, &r->st, count, why, sizeof(why));
+		if (ret < 0 && why[0])
+			pkid_log(LOG_ERR, NULL, "trustpoint %s: %s",
+				 tp->cfg.name, why);
+		return ret;
+	}
+	ret = tp_recheck_next_ca(tp, &r->st);
+	if (ret <= 0)
+		return retry_later(tp, r, tid, count, err, what);
+	ret = save_pending(tp, &r->st, TP_KIND_NONE, "", 0);
+	tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+	return ret ?: tp_arm_lifecycle(tp, &r->st, &at);
+}
+
 /* Send r->c (the enrollment or the poll), act on the answer. */
 static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 {
@@ -542,7 +600,11 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 		snprintf(what, sizeof(what), "reply to %s: %s",
 			 r->c.transaction_id,
 			 res.why[0] ? res.why : strerror(-res.err));
-		ret = retry_later(tp, r, retry_tid(r), count, res.err, what);
+		ret = r->c.next_gen && res.err == -ENOENT
+			      ? shadow_next_gone(tp, r, retry_tid(r), count,
+						 res.err, what)
+			      : retry_later(tp, r, retry_tid(r), count,
+					    res.err, what);
 		break;
 	case ENROLL_ISSUED:
 		legacy_note(tp, res.legacy_cipher);
@@ -626,7 +688,9 @@ static void ensure_ra(struct tp *tp)
 }
 
 /* SHADOW: envelope to the rollover RA, if any; when that cannot be
- * learnt, CONNECT RETRY (@tid: the request's, "" for a new one). */
+ * learnt, CONNECT RETRY (@tid: the request's, "" for a new one), or, when
+ * the rollover CA has left the next generation, what shadow_next_gone
+ * decides (1: nothing to send now). */
 static int req_shadow(struct tp *tp, struct tp_req *r, const char *tid,
 		      unsigned int count)
 {
@@ -636,6 +700,10 @@ static int req_shadow(struct tp *tp, struct tp_req *r, const char *tid,
 	if (!to_next(r) || tp->cfg.enrollment_terminal)
 		return 0;
 	ret = shadow_recipient(tp, r);
+	if (ret == -ENOENT) { /* 1: handled, nothing to send */
+		ret = shadow_next_gone(tp, r, tid, count, ret, NULL);
+		return ret < 0 ? ret : 1;
+	}
 	return ret < 0 ? retry_later(tp, r, tid, count, ret, NULL) : 0;
 }
 
@@ -685,8 +753,10 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp_proto(tp)->new_transaction_id(r.tid, sizeof(r.tid));
 	ret = ret ?: req_shadow(tp, &r, "", count);
-	if (ret < 0)
+	if (ret != 0) {
+		ret = ret > 0 ? 0 : ret;
 		goto out;
+	}
 	tp->gave_up_at = 0; /* a new attempt */
 	if (tp->cfg.enrollment_terminal) { /* the operator carries it */
 		ret = tp_terminal_save(tp, r.content, r.content_len);
@@ -726,8 +796,10 @@ static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 		goto out;
 	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
 	ret = req_shadow(tp, &r, r.tid, count);
-	if (ret < 0)
+	if (ret != 0) {
+		ret = ret > 0 ? 0 : ret;
 		goto out;
+	}
 	r.poll = true;
 	tp->gave_up_at = 0; /* a new attempt */
 	r.c.transaction_id = r.tid;

@@ -12,7 +12,8 @@
  *
  * Pause and mark (steps: shadow-key, promote-key in ca_rollover.c;
  * est-enroll in est_http.c, an EST enrollment holding its keys snapshot;
- * mark scep-operation): with PKID_TEST_PAUSE_AT=STEP the thread that reaches
+ * est-next-enroll in est_enroll.c, a client's request to the next label
+ * just before it is sent; mark scep-operation): with PKID_TEST_PAUSE_AT=STEP the thread that reaches
  * the step creates $PKID_TEST_DIR/STEP.reached and waits until the test
  * creates $PKID_TEST_DIR/STEP.go (bounded: 60 s), so a test can make
  * something happen in the middle of it (a request during a promotion);

@@ -36,6 +36,11 @@ struct enroll_ctx {
 	const unsigned char *csr; /* enroll, and EST's poll: PKCS#10, DER */
 	size_t csr_len;
 	int64_t now; /* the keystore's time */
+	/* The keystore's time when a step needs it later (EST judges the
+	 * server's TLS chain at the handshake, which may have waited for a
+	 * CA's promotion); NULL: now above. */
+	int (*clock)(void *arg, int64_t *now);
+	void *clock_arg;
 	/* What a protocol without a signed envelope (EST) needs to say in
 	 * its transport instead: the signer is the identity being renewed
 	 * (RENEW, SHADOW: it authenticates the TLS connection), the request

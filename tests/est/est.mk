@@ -61,8 +61,14 @@ $(EST_E2E:%=check-est-%): check-est-%: $(CA_E2E_DEPS)
 #   check-est-client-missed     SHADOW missed through the CA's end, the
 #                               client back while the promotion is held:
 #                               enrolled under the rollover CA it held
+#   check-est-client-next404    a SHADOW request made before the CA's end
+#                               and sent after its promotion (client hook
+#                               est-next-enroll): the handshake judged at
+#                               the keystore's time then, 404 from the
+#                               next label, recovered at once (before the
+#                               CONNECT RETRY it used to wait for)
 EST_CLIENT_E2E := client-lifecycle client-mixed client-bad client-idevid \
-		  client-crl client-missed
+		  client-crl client-missed client-next404
 
 CHECKS += $(EST_CLIENT_E2E:%=check-est-%)
 

@@ -39,6 +39,12 @@ struct est_tls_opts {
 	 * caller to check once it knows the CA). */
 	STACK_OF(X509) * anchors;
 	int64_t now; /* when to judge the server's chain (0: the wall clock) */
+	/* ... or, when set, the time it tells at the handshake (the
+	 * keystore's, read again: the connection may have waited for the
+	 * CA's promotion, whose new TLS certificate starts at the old CA's
+	 * end); now above if it fails. */
+	int (*clock)(void *arg, int64_t *now);
+	void *clock_arg;
 	const char *user, *password; /* HTTP Basic; NULL: none */
 	/* Keep the TCP/TLS connection for the next request on the same
 	 * handle (the benchmark); NULL: a handle of its own. */

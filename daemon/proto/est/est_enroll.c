@@ -34,6 +34,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "core/testhook.h"
 #include "est.h"
 #include "est_client.h"
 #include "est_enroll.h"
@@ -379,6 +380,8 @@ static int enroll(const struct enroll_ctx *c, struct enroll_result *res)
 	struct est_tls_opts o = {
 		.anchors = c->signers,
 		.now = c->now,
+		.clock = c->clock,
+		.clock_arg = c->clock_arg,
 	};
 	struct est_reply r = {0};
 	char url[EST_URL_MAX], user[64];
@@ -406,6 +409,10 @@ static int enroll(const struct enroll_ctx *c, struct enroll_result *res)
 		     c->renewal ? "simplereenroll" : "simpleenroll", url,
 		     sizeof(url));
 	ret = ret ?: est_b64_encode(c->csr, c->csr_len, &b64, &len);
+	/* The tests' hook: a SHADOW decided before the CA's end whose
+	 * request meets the promotion (tests/est/client-next404.sh). */
+	if (ret == 0 && c->next_gen)
+		pkid_test_pause("est-next-enroll");
 	ret = ret ?: est_client_post(url, &o, b64, len, &r);
 	free(b64);
 	if (ret == -EKEYREJECTED || ret == -EMSGSIZE) {
