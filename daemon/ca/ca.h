@@ -197,6 +197,10 @@ struct ca_enroll_req {
 	 * one from `grant auto trustpoint`'s CA.  NULL: none (a new
 	 * enrollment, granted by challenge or grant mode only). */
 	X509 *signer;
+	/* Intermediates the client sent with the signer (EST: its TLS
+	 * chain), used only to reach `grant auto trustpoint`'s CA; NULL or
+	 * empty: none. */
+	STACK_OF(X509) * signer_chain;
 	const char *challenge; /* NULL if none */
 	const char *transaction_id;
 	enum ca_gen generation; /* which CA issues */

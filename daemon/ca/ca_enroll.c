@@ -94,12 +94,51 @@ static bool valid_at(X509 *x, int64_t now)
 }
 
 /*
+ * @signer chains to @anchor through the intermediates in @chain (CA
+ * certificates, each signed by the next, OpenSSL's path validation with
+ * @anchor as the only trust anchor) at @now: 1; 0 when it does not reach
+ * @anchor; -1 when it does but something in it is not valid at @now.
+ */
+static int chained_to(X509 *signer, STACK_OF(X509) * chain, X509 *anchor,
+		      int64_t now)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *vp;
+	int ret = 0, err;
+
+	if (!store || !ctx || !X509_STORE_add_cert(store, anchor) ||
+	    !X509_STORE_CTX_init(ctx, store, signer, chain))
+		goto out;
+	vp = X509_STORE_CTX_get0_param(ctx);
+	/* the anchor may itself be an intermediate of the maker's */
+	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
+	X509_VERIFY_PARAM_set_time(vp, (time_t)now);
+	if (X509_verify_cert(ctx) == 1) {
+		ret = 1;
+		goto out;
+	}
+	err = X509_STORE_CTX_get_error(ctx);
+	ret = err == X509_V_ERR_CERT_HAS_EXPIRED ||
+		      err == X509_V_ERR_CERT_NOT_YET_VALID
+		      ? -1
+		      : 0;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return ret;
+}
+
+/*
  * Issued by `grant auto trustpoint TP`'s CA (a manufacturer's IDevID CA,
- * another site's CA) and valid at now: such a certificate is a
- * credential, and one that has ended (or not begun) is none (RFC 5280).
+ * another site's CA), directly or through intermediates the client sent
+ * (@chain), and valid at now: such a certificate is a credential, and one
+ * that has ended (or not begun) is none (RFC 5280).
  * 1: both; 0: not from that CA; -1: from it, but not valid at now.
  */
-static int trustpoint_signed(struct ca *ca, X509 *signer, int64_t now)
+static int trustpoint_signed(struct ca *ca, X509 *signer,
+			     STACK_OF(X509) * chain, int64_t now)
 {
 	struct db_tp tp = {0};
 	X509 *tp_ca;
@@ -109,7 +148,12 @@ static int trustpoint_signed(struct ca *ca, X509 *signer, int64_t now)
 	    db_tp_get(ca->db, ca->cfg.grant_auto_tp, &tp) < 0)
 		return 0;
 	tp_ca = ca_x509_from_der(tp.ca_cert, tp.ca_cert_len);
-	ok = !signed_by(signer, tp_ca) ? 0 : valid_at(signer, now) ? 1 : -1;
+	if (signed_by(signer, tp_ca))
+		ok = valid_at(signer, now) ? 1 : -1;
+	else
+		ok = tp_ca && sk_X509_num(chain) > 0
+			     ? chained_to(signer, chain, tp_ca, now)
+			     : 0;
 	X509_free(tp_ca);
 	db_tp_free(&tp);
 	return ok;
@@ -168,7 +212,7 @@ static enum signer_kind classify_signer(struct ca *ca, const struct ca_pub *pub,
 		       "not revoked";
 		return SIGNER_BAD;
 	}
-	switch (trustpoint_signed(ca, s, now)) {
+	switch (trustpoint_signed(ca, s, req->signer_chain, now)) {
 	case 1:
 		return SIGNER_TRUSTED;
 	case -1:

@@ -29,6 +29,7 @@
 #include "tp_internal.h"
 
 #define TP_CRED_MAX (64 * 1024) /* the credential certificate file */
+#define TP_CRED_CHAIN_MAX 8	/* ... and the intermediates after it */
 
 /* Everything one request (or poll) needs. */
 struct tp_req {
@@ -44,6 +45,7 @@ struct tp_req {
 	X509 *signer;  /* self-signed, or the identity certificate */
 	EVP_PKEY *signer_key;
 	X509 *cred; /* `enrollment credential` (first enrollment, EST) */
+	STACK_OF(X509) * cred_chain; /* its intermediates (may be empty) */
 	EVP_PKEY *cred_key;
 	X509_NAME *subject;
 	const EVP_MD *md; /* the CSR's and a self-signed signer's */
@@ -68,6 +70,7 @@ static void req_free(struct tp_req *r)
 	X509_NAME_free(r->subject);
 	free(r->content);
 	X509_free(r->cred);
+	sk_X509_pop_free(r->cred_chain, X509_free);
 	EVP_PKEY_free(r->cred_key);
 }
 
@@ -231,8 +234,34 @@ static int req_signer(struct tp *tp, struct tp_req *r, const EVP_MD *md,
 	return tp_key_load(r->st.id_key, &r->signer_key);
 }
 
-/* The credential file: one PEM certificate, at most TP_CRED_MAX bytes. */
-static int read_cred_cert(const char *path, X509 **x)
+/* The PEM certificates after the device's: its intermediates, at most
+ * TP_CRED_CHAIN_MAX (-E2BIG), up to the end (-EBADMSG: not PEM). */
+static int read_cred_chain(BIO *bio, STACK_OF(X509) * *chain)
+{
+	X509 *x;
+
+	*chain = sk_X509_new_null();
+	if (!*chain)
+		return -ENOMEM;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		if (sk_X509_num(*chain) >= TP_CRED_CHAIN_MAX ||
+		    !sk_X509_push(*chain, x)) {
+			X509_free(x);
+			return sk_X509_num(*chain) >= TP_CRED_CHAIN_MAX
+				       ? -E2BIG
+				       : -ENOMEM;
+		}
+	}
+	/* the end of the file, or something that is not a certificate */
+	return ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE
+		       ? 0
+		       : -EBADMSG;
+}
+
+/* The credential file: the device's PEM certificate, then the
+ * intermediates up to its maker's CA (optional), at most TP_CRED_MAX
+ * bytes. */
+static int read_cred_cert(const char *path, X509 **x, STACK_OF(X509) * *chain)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -241,6 +270,7 @@ static int read_cred_cert(const char *path, X509 **x)
 	int ret = -errno;
 
 	*x = NULL;
+	*chain = NULL;
 	if (!f)
 		return ret;
 	buf = malloc(TP_CRED_MAX + 1);
@@ -253,7 +283,7 @@ static int read_cred_cert(const char *path, X509 **x)
 		goto out;
 	bio = BIO_new_mem_buf(buf, (int)n);
 	*x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	ret = *x ? 0 : -EBADMSG;
+	ret = *x ? read_cred_chain(bio, chain) : -EBADMSG;
 out:
 	BIO_free(bio);
 	free(buf);
@@ -289,12 +319,13 @@ static int req_credential(struct tp *tp, struct tp_req *r, char *why,
 				 "only (an https://HOST/.well-known/est URL)");
 		return -EINVAL;
 	}
-	ret = read_cred_cert(c->credential_cert, &r->cred);
+	ret = read_cred_cert(c->credential_cert, &r->cred, &r->cred_chain);
 	if (ret < 0) {
 		snprintf(why, n, "enrollment credential %.128s: %s",
 			 c->credential_cert,
-			 ret == -EBADMSG ? "not a PEM certificate"
+			 ret == -EBADMSG ? "not PEM certificates"
 			 : ret == -EFBIG ? "over 64 KiB"
+			 : ret == -E2BIG ? "more than 8 intermediates"
 					 : strerror(-ret));
 		return ret;
 	}
@@ -363,6 +394,7 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 		.next_gen = to_next(r),
 		.password = tp->cfg.password,
 		.credential = r->cred,
+		.credential_chain = r->cred_chain,
 		.credential_key = r->cred_key,
 	};
 	return 0;

@@ -334,18 +334,25 @@ static const char *mhd_arg(const struct http_request *req, const char *name)
 					   name);
 }
 
-/* The TLS session's client certificate, if any (http_tls.peer_cert). */
+/* The TLS session's client certificate, if any, and the intermediates
+ * it sent (http_tls.peer_cert). */
 static void tls_peer(const struct http_server *srv, struct MHD_Connection *conn,
 		     struct http_request *req)
 {
 	const union MHD_ConnectionInfo *ci;
+	unsigned int *n = &req->peer_chain_n;
 
 	if (!srv->tls.peer_cert)
 		return;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (ci && ci->tls_session)
-		req->peer_cert =
-			srv->tls.peer_cert(ci->tls_session, &req->peer_cert_len);
+	if (!ci || !ci->tls_session)
+		return;
+	req->peer_cert =
+		srv->tls.peer_cert(ci->tls_session, 0, &req->peer_cert_len);
+	while (req->peer_cert && *n < HTTP_PEER_CHAIN_MAX &&
+	       (req->peer_chain[*n] = srv->tls.peer_cert(
+			ci->tls_session, *n + 1, &req->peer_chain_len[*n])))
+		(*n)++;
 }
 
 static enum MHD_Result serve(struct http_server *srv,

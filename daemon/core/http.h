@@ -53,6 +53,9 @@ struct http_server;
 #define HTTP_GET  0x1u /* GET and HEAD */
 #define HTTP_POST 0x2u
 
+/* Intermediates kept of a TLS client's chain (the rest is ignored). */
+#define HTTP_PEER_CHAIN_MAX 4
+
 struct http_request {
 	unsigned int method; /* HTTP_GET or HTTP_POST */
 	const char *path;    /* the URL before '?' */
@@ -76,6 +79,11 @@ struct http_request {
 	 * its key; nothing checked who issued it. */
 	const unsigned char *peer_cert;
 	size_t peer_cert_len;
+	/* The certificates it sent after its own (intermediates, DER,
+	 * borrowed), at most HTTP_PEER_CHAIN_MAX; unchecked as well. */
+	const unsigned char *peer_chain[HTTP_PEER_CHAIN_MAX];
+	size_t peer_chain_len[HTTP_PEER_CHAIN_MAX];
+	unsigned int peer_chain_n;
 };
 
 struct http_reply {
@@ -132,8 +140,10 @@ struct http_tls {
 	/* A connection's gnutls_session_t, before its handshake: ask the
 	 * client for a certificate. */
 	void (*session_new)(void *session);
-	/* The client's certificate (DER, borrowed) of a session, or NULL. */
-	const unsigned char *(*peer_cert)(void *session, size_t *len);
+	/* The client's certificate @i of a session (DER, borrowed; 0: its
+	 * own, then the chain it sent), or NULL past the last. */
+	const unsigned char *(*peer_cert)(void *session, unsigned int i,
+					  size_t *len);
 };
 int http_start_tls(struct http_server *srv, unsigned int port,
 		   const struct http_tls *tls);

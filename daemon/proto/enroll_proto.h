@@ -52,6 +52,7 @@ struct enroll_ctx {
 	 * credential`: a manufacturer's IDevID) and its keystore key; NULL:
 	 * none.  EST only. */
 	X509 *credential;
+	STACK_OF(X509) * credential_chain; /* its intermediates; NULL: none */
 	EVP_PKEY *credential_key;
 };
 

@@ -16,6 +16,12 @@
 #    up with the CA's words, nothing issued;
 #  - TP3: TP1's IDevID file with another keystore key: refused by the
 #    client before anything is sent (it says which), nothing issued;
+#  - TP5: an IDevID from an intermediate CA of MFG's (MFG -> "mfg line 2"
+#    -> device), its file carrying the device certificate and the
+#    intermediate: the client sends both in its TLS handshake, the CA
+#    verifies through the intermediate to MFG: enrolled at once;
+#  - TP6: another IDevID from that intermediate, its file without it: the
+#    CA cannot reach MFG, 403 "neither ...", nothing issued;
 #  - TP4: an IDevID from MFG that has expired (one day, the lab clock
 #    two days on): 403, the CA says it is not valid now, nothing issued.
 . tests/est/client-lib.sh
@@ -52,12 +58,25 @@ idevid() {
 		-extfile <(printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n') \
 		-out "$M/$n.pem" 2>/dev/null || fail "$n IDevID"
 }
-for k in IDEVID1 IDEVID2 IDEVID3 IDEVID4; do
+for k in IDEVID1 IDEVID2 IDEVID3 IDEVID4 IDEVID5 IDEVID6; do
 	$B/pkiks-keygen "$k" --usage sign >/dev/null || fail "pkiks-keygen $k"
 done
 idevid SN1 IDEVID1 mfg 3650
 idevid SN2 IDEVID2 other 3650
 idevid SN4 IDEVID4 mfg 1
+# MFG's intermediate (a production line's CA), dated on the lab clock.
+openssl req -new -newkey rsa:2048 -nodes -keyout "$M/line.key" \
+	-subj "/CN=mfg line 2 IDevID CA/O=maker" -out "$M/line.csr" 2>/dev/null || fail "line CSR"
+TZ=UTC faketime -f "@$(date -u -d "@$(lab_now)" '+%Y-%m-%d %H:%M:%S')" \
+	openssl x509 -req -in "$M/line.csr" -CA "$M/mfg.pem" -CAkey "$M/mfg.key" \
+	-CAcreateserial -days 3650 \
+	-extfile <(printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n') \
+	-out "$M/line.pem" 2>/dev/null || fail "line CA"
+idevid SN5 IDEVID5 line 3650
+idevid SN6 IDEVID6 line 3650
+cat "$M/SN5.pem" "$M/line.pem" >"$M/SN5-chain.pem"
+openssl verify -CAfile "$M/mfg.pem" -untrusted "$M/line.pem" "$M/SN5.pem" >/dev/null ||
+	fail "SN5 does not verify through the intermediate (the test's own PKI)"
 
 URL=$EST
 cl_conf "enrollment credential certificate $M/SN1.pem key IDEVID1"
@@ -67,8 +86,12 @@ tp_conf TP3 "$EST" "enrollment credential certificate $M/SN1.pem key IDEVID3" \
 	"certificate export $T/tp3.pem"
 tp_conf TP4 "$EST" "enrollment credential certificate $M/SN4.pem key IDEVID4" \
 	"certificate export $T/tp4.pem"
+tp_conf TP5 "$EST" "enrollment credential certificate $M/SN5-chain.pem key IDEVID5" \
+	"certificate export $T/tp5.pem"
+tp_conf TP6 "$EST" "enrollment credential certificate $M/SN6.pem key IDEVID6" \
+	"certificate export $T/tp6.pem"
 cl_start
-for tp in TP1 TP2 TP3 TP4; do
+for tp in TP1 TP2 TP3 TP4 TP5 TP6; do
 	clctl "trustpoint authenticate" $tp --accept >/dev/null || fail "$tp authenticate"
 done
 ncerts() { cactl --json "show certificates" TESTCA | jq length; }
@@ -102,6 +125,25 @@ grep -q "is not the certificate of keystore key IDEVID3" <<<"$out" ||
 [ ! -e "$T/tp3.pem" ] || fail "TP3: an identity was installed"
 echo "ok: an IDevID file with another keystore key: refused by the client, nothing sent"
 
+# TP5: an IDevID from MFG's intermediate, the file with the intermediate.
+st=$(clctl --json "trustpoint enroll" TP5) || fail "TP5 enroll: $st"
+[ "$(jq -r .state <<<"$st")" = enrolled ] || fail "TP5 not enrolled at once: $st"
+openssl verify -attime "$(lab_now)" -CAfile "$T/ca1.pem" "$T/tp5.pem" >/dev/null ||
+	fail "TP5's identity does not verify under the CA"
+[ "$(pubkey_of_cert "$T/tp5.pem")" = "$(pubkey_of_key TP5KEY)" ] || fail "TP5's identity is not for TP5KEY"
+[ "$(ncerts)" = $((issued0 + 2)) ] || fail "the CA issued $(($(ncerts) - issued0 - 1)) certificates for TP5"
+echo "ok: an IDevID from MFG's intermediate, sent with it: verified through it, enrolled at once"
+
+# TP6: from the intermediate, the file without it.
+out=$($B/ctl-call "$T/cl.ctl" --json "trustpoint enroll" TP6 2>&1) && fail "TP6 enrolled without its intermediate: $out"
+wait_for 10 grep -q "TP6: enroll request gave up: the CA refused the request (HTTP 403" "$T/cl.log" ||
+	fail "TP6: no give-up with the CA's refusal"
+[ "$(grep -c "EST_REFUSED: TESTCA: .*neither self-signed" "$T/ca.log")" = 2 ] ||
+	fail "the CA did not log why it refused TP6"
+[ ! -e "$T/tp6.pem" ] || fail "TP6: an identity was installed"
+[ "$(ncerts)" = $((issued0 + 2)) ] || fail "the CA issued something for TP6"
+echo "ok: an IDevID from the intermediate without it: 403, nothing issued"
+
 # TP4: an IDevID that has ended.
 end=$(cert_time "$M/SN4.pem" enddate)
 lab_to $((end + 86400))
@@ -111,6 +153,6 @@ wait_for 10 grep -q "TP4: enroll request gave up: the CA refused the request (HT
 grep -q "EST_REFUSED: TESTCA: .*grant auto trustpoint's CA is not valid now" "$T/ca.log" ||
 	fail "the CA did not say TP4's IDevID is not valid now"
 [ ! -e "$T/tp4.pem" ] || fail "TP4: an identity was installed"
-[ "$(ncerts)" = $((issued0 + 1)) ] || fail "the CA issued something for TP2, TP3 or TP4"
+[ "$(ncerts)" = $((issued0 + 2)) ] || fail "the CA issued something for TP2, TP3, TP4 or TP6"
 echo "ok: an expired IDevID from the manufacturer's CA: 403, not valid now, nothing issued"
 echo "check-est-client-idevid: OK"

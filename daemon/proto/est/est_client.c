@@ -164,7 +164,8 @@ static int verify_server(X509_STORE_CTX *sctx, void *arg)
 static int use_client_cert(SSL_CTX *ctx, const struct est_tls_opts *o)
 {
 	if (SSL_CTX_use_certificate(ctx, o->cert) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, o->key) != 1)
+	    SSL_CTX_use_PrivateKey(ctx, o->key) != 1 ||
+	    (o->chain && SSL_CTX_set1_chain(ctx, o->chain) != 1))
 		return -EKEYREJECTED;
 	if (EVP_PKEY_is_a(o->key, "RSA") &&
 	    (SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1 ||

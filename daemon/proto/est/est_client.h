@@ -33,6 +33,8 @@
 
 struct est_tls_opts {
 	X509 *cert;    /* TLS client certificate; NULL: none */
+	/* the intermediates sent after it (an IDevID's maker's); NULL: none */
+	STACK_OF(X509) * chain;
 	EVP_PKEY *key; /* its key (may be a keystore provider key) */
 	/* The certificates the server's must chain to; NULL: bootstrap
 	 * (anything is accepted and the chain kept in the reply, for the

@@ -400,6 +400,7 @@ static int enroll(const struct enroll_ctx *c, struct enroll_result *res)
 		 * TLS connection; a password, when there is one too, goes
 		 * as Basic (the CA then decides by the password). */
 		o.cert = c->credential;
+		o.chain = c->credential_chain;
 		o.key = c->credential_key;
 		user_of(c, user, sizeof(user));
 		o.user = user;

@@ -195,6 +195,7 @@ struct est_call {
 	enum ca_gen gen; /* the label's: current, or the rollover CA */
 	X509_REQ *csr;
 	X509 *tls_cert; /* the TLS client certificate, NULL if none */
+	STACK_OF(X509) * tls_chain; /* the intermediates it came with */
 	bool renewal;
 	char tid[EST_TID_HEX + 8];
 };
@@ -312,16 +313,38 @@ static int read_csr(const struct http_request *req, struct est_call *c,
 	return ret;
 }
 
-/* The TLS client certificate as X509 (NULL if none). */
+/* DER to X509 (NULL if it is not one). */
+static X509 *der_x509(const unsigned char *p, size_t len)
+{
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+
+	ERR_clear_error();
+	return x;
+}
+
+/* The TLS client certificate as X509 (NULL if none), and the
+ * intermediates that came with it (an IDevID's maker's: the CA verifies
+ * the certificate through them to `grant auto trustpoint`'s CA). */
 static int read_tls_cert(const struct http_request *req, struct est_call *c)
 {
-	const unsigned char *p = req->peer_cert;
+	X509 *x;
 
-	if (!p)
+	if (!req->peer_cert)
 		return 0;
-	c->tls_cert = d2i_X509(NULL, &p, (long)req->peer_cert_len);
-	ERR_clear_error();
-	return c->tls_cert ? 0 : -EBADMSG;
+	c->tls_cert = der_x509(req->peer_cert, req->peer_cert_len);
+	c->tls_chain = sk_X509_new_null();
+	if (!c->tls_cert || !c->tls_chain)
+		return c->tls_cert ? -ENOMEM : -EBADMSG;
+	for (unsigned int i = 0; i < req->peer_chain_n; i++) {
+		x = der_x509(req->peer_chain[i], req->peer_chain_len[i]);
+		if (!x)
+			return -EBADMSG;
+		if (!sk_X509_push(c->tls_chain, x)) {
+			X509_free(x);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 static int pending_reply(struct http_reply *rep)
@@ -457,6 +480,7 @@ static int enroll(struct est_http *e, const struct http_request *req,
 		/* With Basic the password decides, not whatever TLS
 		 * certificate the client also sent. */
 		.signer = renewal || !req->basic_password ? c.tls_cert : NULL,
+		.signer_chain = c.tls_chain,
 		.challenge = renewal ? NULL : req->basic_password,
 		.transaction_id = c.tid,
 		.generation = gen,
@@ -473,6 +497,7 @@ out:
 	free(der);
 	X509_REQ_free(c.csr);
 	X509_free(c.tls_cert);
+	sk_X509_pop_free(c.tls_chain, X509_free);
 	ca_keys_put(&k);
 	return ret;
 }

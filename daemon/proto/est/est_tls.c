@@ -341,16 +341,17 @@ static void session_new(void *session)
 	gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUEST);
 }
 
-static const unsigned char *peer_cert(void *session, size_t *len)
+static const unsigned char *peer_cert(void *session, unsigned int i,
+				      size_t *len)
 {
 	unsigned int n = 0;
 	const gnutls_datum_t *certs =
 		gnutls_certificate_get_peers(session, &n);
 
-	if (!certs || n == 0)
+	if (!certs || i >= n)
 		return NULL;
-	*len = certs[0].size;
-	return certs[0].data;
+	*len = certs[i].size;
+	return certs[i].data;
 }
 
 int est_tls_new(struct est_tls **out, struct ca *ca, const char *host)
