@@ -17,7 +17,9 @@
  * checked (ca_csr_check) before anything is stored.  An imported request
  * has no SCEP signer; a subordinate's rollover request (a new key for
  * the subject of a CA certificate we issued) still starts at that
- * certificate's end (ca_sub_roll_start).
+ * certificate's end (ca_sub_roll_start), and a sub whose certificate
+ * ends with ours is issued by our rollover CA, its new key or its key
+ * kept (ca_sub_roll_next).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #include "proto/scep/scep.h" /* scep_next_ca: GetNextCACert's encoding */
 
 #define CA_IMPORT_PEM_MAX 65536
+#define CA_IMPORT_AGAIN_MAX 64 /* the same PKCS#10 as new requests */
 
 static X509_REQ *pem_csr(const char *pem, const char **why)
 {
@@ -73,6 +76,44 @@ static int import_tid(X509_REQ *csr, char *tid, size_t size)
 	return 0;
 }
 
+/*
+ * The same file twice while its request waits is the same request
+ * (-EEXIST, @id the first one).  Once that one is done (issued or
+ * rejected), the same PKCS#10 is a new request: a renewal or a SHADOW
+ * for the same key is the same DER as the first request (same subject,
+ * same key, deterministic RSA signature), so it gets "-2", "-3", ...
+ * after the digest, at most CA_IMPORT_AGAIN_MAX times.
+ */
+static int free_tid(struct ca *ca, char *tid, size_t size, int64_t *id)
+{
+	char base[64]; /* "import-" and 32 hex digits */
+	struct db_request r = {0};
+	int i, ret = 0;
+
+	if (strlen(tid) >= sizeof(base))
+		return -EINVAL;
+	snprintf(base, sizeof(base), "%s", tid);
+	for (i = 1; i <= CA_IMPORT_AGAIN_MAX; i++) {
+		if (i > 1)
+			snprintf(tid, size, "%s-%d", base, i);
+		ret = db_request_by_tid(ca->db, ca->cfg.name, tid, &r);
+		if (ret == -ENOENT)
+			return 0;
+		if (ret < 0)
+			return ret;
+		*id = r.id;
+		ret = r.state == DB_REQ_PENDING || r.state == DB_REQ_GRANTED
+			      ? -EEXIST
+			      : 0;
+		db_request_free(&r);
+		memset(&r, 0, sizeof(r));
+		if (ret < 0)
+			return ret;
+	}
+	*id = 0;
+	return -ENOSPC;
+}
+
 int ca_request_import(struct ca *ca, const char *pem, int64_t now,
 		      int64_t *id, char *why, size_t n)
 {
@@ -95,17 +136,15 @@ int ca_request_import(struct ca *ca, const char *pem, int64_t now,
 	if (ca_csr_check(csr, why, n) < 0)
 		goto out;
 	ret = import_tid(csr, tid, sizeof(tid));
+	ret = ret ?: free_tid(ca, tid, sizeof(tid), id);
+	if (ret == -EEXIST)
+		snprintf(why, n, "imported already as request %lld",
+			 (long long)*id);
+	else if (ret == -ENOSPC)
+		snprintf(why, n, "this request was imported %d times already",
+			 CA_IMPORT_AGAIN_MAX);
 	if (ret < 0)
 		goto out;
-	if (db_request_by_tid(ca->db, ca->cfg.name, tid, &r) == 0) {
-		*id = r.id;
-		snprintf(why, n, "imported already as request %lld",
-			 (long long)r.id);
-		ret = -EEXIST;
-		goto out;
-	}
-	db_request_free(&r);
-	memset(&r, 0, sizeof(r));
 	ret = ca_store_pending(ca, csr, tid, now, &r);
 	if (ret < 0) {
 		snprintf(why, n, "cannot record the request");
@@ -224,8 +263,9 @@ int ca_request_export(struct ca *ca, int64_t id, int64_t now, char **pem,
 			issuer = &view;
 			pkid_log(LOG_NOTICE, "CS_SUB_CA_REQUEST",
 				 "%s: request %lld: the subordinate's "
-				 "certificate ends with ours: its rollover CA "
-				 "certificate is issued by our rollover CA",
+				 "certificate ends with ours: its next CA "
+				 "certificate (its rollover key, or its key "
+				 "kept) is issued by our rollover CA",
 				 ca->cfg.name, (long long)r.id);
 		}
 		ret = ca_issue_request(ca, issuer, &r, now, &x);

@@ -242,10 +242,12 @@ static bool ours(struct ca *ca, X509 *x)
 }
 
 /* The newest valid, unrevoked CA certificate we issued for the CSR's
- * subject and another key (an imported request has no SCEP signer). */
+ * subject and another key (an imported request has no SCEP signer), or,
+ * with same_key, for the CSR's own key. */
 struct same_subject {
 	X509_REQ *csr;
 	int64_t now;
+	bool same_key;
 	X509 *best;
 };
 
@@ -265,8 +267,8 @@ static int same_subject_cb(const struct db_cert *c, void *arg)
 	if (x && is_ca_cert(x) &&
 	    !X509_NAME_cmp(X509_get_subject_name(x),
 			   X509_REQ_get_subject_name(s->csr)) &&
-	    EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(s->csr)) !=
-		    1) {
+	    (EVP_PKEY_eq(X509_get0_pubkey(x), X509_REQ_get0_pubkey(s->csr)) ==
+	     1) == s->same_key) {
 		X509_free(s->best);
 		s->best = x;
 		x = NULL;
@@ -275,19 +277,25 @@ static int same_subject_cb(const struct db_cert *c, void *arg)
 	return 0;
 }
 
-static X509 *signer_of(struct ca *ca, const struct db_request *r,
-		       X509_REQ *csr, int64_t now)
+static X509 *newest_for(struct ca *ca, X509_REQ *csr, int64_t now,
+			bool same_key)
 {
-	struct same_subject s = {.csr = csr, .now = now};
+	struct same_subject s = {.csr = csr, .now = now, .same_key = same_key};
 
-	if (r->signer)
-		return ca_x509_from_der(r->signer, r->signer_len);
 	if (!ca_csr_wants_ca(csr) ||
 	    db_cert_foreach(ca->db, ca->cfg.name, 0, same_subject_cb, &s) < 0) {
 		X509_free(s.best);
 		return NULL;
 	}
 	return s.best;
+}
+
+static X509 *signer_of(struct ca *ca, const struct db_request *r,
+		       X509_REQ *csr, int64_t now)
+{
+	if (r->signer)
+		return ca_x509_from_der(r->signer, r->signer_len);
+	return newest_for(ca, csr, now, false);
 }
 
 /*
@@ -340,11 +348,16 @@ int64_t ca_sub_roll_start(struct ca *ca, const struct ca_pub *pub,
 
 /*
  * An imported request (offline root, a file: no envelope says which of
- * our CAs it is for) that is a subordinate's rollover whose current CA
- * certificate ends with ours (truncated): there is no room after it under
- * the current CA, so while we hold a rollover CA it is issued by that one
- * (from its start, the signer's end), as the same request over SCEP,
- * enveloped to the rollover CA, would be.
+ * our CAs it is for) from a subordinate whose current CA certificate
+ * ends with ours (truncated): there is no room after it under the
+ * current CA, so while we hold a rollover CA it is issued by that one
+ * (from its start, our end), as the same request over SCEP, enveloped to
+ * the rollover CA, would be.  Either a rollover request (a new key for
+ * the subject: the sub's own rollover, matched as in ca_sub_roll_start)
+ * or a SHADOW request (the same key: a sub that keeps its key follows
+ * our rollover; the newest CA certificate we issued it for that key
+ * ends with us).  The same key with a certificate that ends before us is
+ * a plain renewal under the current CA.
  */
 bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,
 		      const struct db_request *r, int64_t now)
@@ -355,12 +368,12 @@ bool ca_sub_roll_next(struct ca *ca, const struct ca_pub *pub,
 	int64_t end = 0, issuer_end = 0;
 	bool next = false;
 
-	if (!csr || !pub->k.roll_cert || r->signer)
+	if (!csr || !pub->k.roll_cert || r->signer || !ca_csr_wants_ca(csr))
 		goto out;
-	s = signer_of(ca, r, csr, now);
-	next = s && is_ca_cert(s) && ca_csr_wants_ca(csr) && ours(ca, s) &&
-	       EVP_PKEY_eq(X509_get0_pubkey(s), X509_REQ_get0_pubkey(csr)) !=
-		       1 &&
+	s = newest_for(ca, csr, now, true);
+	if (!s)
+		s = signer_of(ca, r, csr, now);
+	next = s && is_ca_cert(s) && ours(ca, s) &&
 	       ca_time_of(X509_get0_notAfter(s), &end) == 0 &&
 	       ca_time_of(X509_get0_notAfter(pub->k.ca_cert), &issuer_end) ==
 		       0 &&

@@ -1127,6 +1127,57 @@ static int sub_shadow(struct tp *tp, struct db_tp *st)
 	return tp_prefetch_next_ca(tp, st);
 }
 
+/*
+ * SHADOW of an `enrollment terminal` trustpoint (issue 17: a sub that
+ * keeps its key under an offline root, or any trustpoint of an offline
+ * CA).  Nothing is fetched: the CA's rollover CA certificate comes as a
+ * file (`pkictl server CA rollover export FILE` there, `trustpoint TP
+ * import ca-certificate FILE` here, which calls this again).  Held: the
+ * request for the same key under it is made as a file at once, for the
+ * operator to carry (TERMINAL_REQUEST); the CA issues it from its
+ * rollover CA (ca_sub_roll_next), and `import certificate` installs it
+ * as the shadow identity, which switches at the CA's end as any.  Not
+ * held: the step is said (log, `show health`) and nothing is armed.
+ * Not while a request or a shadow identity exists.
+ */
+int tp_terminal_shadow(struct tp *tp, struct db_tp *st)
+{
+	char why[256] = "", end[32] = "?";
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	int64_t nb, na;
+	int ret;
+
+	if (st->pending_kind != TP_KIND_NONE || st->shadow_id_cert ||
+	    !st->id_cert) {
+		X509_free(ca);
+		return 0;
+	}
+	if (ca && tp_cert_times(ca, &nb, &na) == 0)
+		pkid_iso_time(na, end, sizeof(end));
+	X509_free(ca);
+	if (!st->shadow_ca_cert) {
+		if (!tp->terminal_shadow_due)
+			pkid_log(LOG_WARNING, "TERMINAL_REQUEST",
+				 "trustpoint %s: enrollment terminal: SHADOW "
+				 "is due (the CA ends %s): bring the CA's "
+				 "rollover CA certificate (`pkictl server CA "
+				 "rollover export FILE` there, `pkictl "
+				 "trustpoint %s import ca-certificate FILE` "
+				 "here); the SHADOW request is made then",
+				 tp->cfg.name, end, tp->cfg.name);
+		tp->terminal_shadow_due = true;
+		return 0;
+	}
+	tp->terminal_shadow_due = false;
+	tp_cancel(tp, PKIKS_TIMER_SHADOW); /* made now: nothing left due */
+	ret = start_request(tp, TP_KIND_SHADOW, 0, why, sizeof(why));
+	if (ret < 0)
+		pkid_log(LOG_ERR, NULL,
+			 "trustpoint %s: the SHADOW request is not made: %s",
+			 tp->cfg.name, why[0] ? why : strerror(-ret));
+	return ret;
+}
+
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";
@@ -1140,6 +1191,8 @@ int tp_shadow(struct tp *tp)
 		ret = tp_switch_shadow(tp, &st);
 	} else if (tp->sub_own_roll) {
 		ret = st.pending_kind == TP_KIND_NONE ? sub_shadow(tp, &st) : 0;
+	} else if (tp->cfg.enrollment_terminal) {
+		ret = tp_terminal_shadow(tp, &st);
 	} else if (st.pending_kind != TP_KIND_NONE) {
 		ret = -EBUSY; /* a request is under way; its timer goes on */
 	} else if (tp_now(tp, &now) == 0 && ca_ended(&st, now)) {

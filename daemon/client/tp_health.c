@@ -13,6 +13,33 @@
 #include "tp.h"
 #include "tp_internal.h"
 
+/*
+ * enrollment terminal: a SHADOW waits for a manual step (the CA is
+ * offline, nothing happens by itself): the rollover CA certificate to
+ * bring, or the SHADOW request to carry to the CA and back.
+ */
+static void terminal_waits(const struct tp *tp, const struct db_tp *st,
+			   struct health_tp *h)
+{
+	if (!tp->cfg.enrollment_terminal)
+		return;
+	if (st->pending_kind == TP_KIND_SHADOW &&
+	    !strcmp(st->pending_tid, TP_TERMINAL_TID))
+		snprintf(h->waits, sizeof(h->waits),
+			 "enrollment terminal: the SHADOW request waits to be "
+			 "carried to the CA (`pkictl trustpoint %s enroll` "
+			 "prints it; `pkictl trustpoint %s import certificate "
+			 "FILE` takes the answer)",
+			 tp->cfg.name, tp->cfg.name);
+	else if (tp->terminal_shadow_due && !st->shadow_ca_cert)
+		snprintf(h->waits, sizeof(h->waits),
+			 "enrollment terminal: SHADOW is due: bring the CA's "
+			 "rollover CA certificate (`pkictl server CA rollover "
+			 "export FILE` there, `pkictl trustpoint %s import "
+			 "ca-certificate FILE` here)",
+			 tp->cfg.name);
+}
+
 static void one(struct tp *tp, struct health_tp *h)
 {
 	struct db_tp st;
@@ -41,6 +68,7 @@ static void one(struct tp *tp, struct health_tp *h)
 		h->chain_not_after = na;
 	if (st.pending_kind != TP_KIND_NONE)
 		h->since = st.updated;
+	terminal_waits(tp, &st, h);
 	if (h->gave_up)
 		h->since = tp->gave_up_at;
 	db_tp_free(&st);

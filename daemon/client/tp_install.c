@@ -283,7 +283,8 @@ int tp_switch_shadow(struct tp *tp, struct db_tp *st)
 		 "trustpoint %s: switched to the rollover CA and "
 		 "the shadow identity",
 		 tp->cfg.name);
-	if (tp_refresh_ra(tp, st) < 0)
+	/* A terminal's requests are files: no RA to fetch, no network. */
+	if (!tp->cfg.enrollment_terminal && tp_refresh_ra(tp, st) < 0)
 		pkid_log(LOG_INFO, NULL,
 			 "trustpoint %s: no RA certificate of the new "
 			 "CA yet; asked again before the next request",

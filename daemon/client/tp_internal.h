@@ -74,6 +74,10 @@ struct tp {
 	 * its parent the CA rolls its own key, certified by the parent's
 	 * rollover CA, so the trustpoint makes no SHADOW of the old key. */
 	bool sub_own_roll;
+	/* enrollment terminal: SHADOW is due and the CA's rollover CA
+	 * certificate has not been brought yet (tp_terminal_shadow); `show
+	 * health` says the step until it is. */
+	bool terminal_shadow_due;
 	/* Added by the reload under way (tp_reload_apply): to be resumed. */
 	bool fresh;
 	/* The validity of the last identity and CA certificate looked at
@@ -179,6 +183,9 @@ int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
 #define TP_TERMINAL_PEM_MAX 65536
 /* Keep the request's PKCS#10 (DER) as TP-request.pem and say so. */
 int tp_terminal_save(struct tp *tp, const unsigned char *der, size_t len);
+/* SHADOW of an `enrollment terminal` trustpoint (tp_enroll.c): the
+ * request as a file when the rollover CA is held, else the step said. */
+int tp_terminal_shadow(struct tp *tp, struct db_tp *st);
 /* That request, PEM (malloc'd). */
 int tp_terminal_pem(struct tp *tp, char **pem);
 /* The CA's certificate from PEM text (authenticate); fp: its SHA-256. */

@@ -128,6 +128,43 @@ static X509 *pem_cert(const char *pem, const char **why)
 	return x;
 }
 
+/* Does the identity end with its CA (truncated)?  Then its successor
+ * can only come from the rollover CA: a SHADOW (ROLLOVER.md §4.1). */
+static bool ends_with_ca(const struct db_tp *st)
+{
+	X509 *id = tp_x509(st->id_cert, st->id_cert_len);
+	X509 *ca = tp_x509(st->ca_cert, st->ca_cert_len);
+	int64_t id_nb, id_na, ca_nb, ca_na;
+	bool yes = id && ca && tp_cert_times(id, &id_nb, &id_na) == 0 &&
+		   tp_cert_times(ca, &ca_nb, &ca_na) == 0 && id_na >= ca_na;
+
+	X509_free(id);
+	X509_free(ca);
+	return yes;
+}
+
+/*
+ * The rollover CA just came: an identity that ends with the CA SHADOWs
+ * now, as a file (tp_terminal_shadow): the operator who brought the
+ * rollover CA takes the request back on the same trip, and waiting gains
+ * nothing (the certificate starts at the rollover CA's start anyway).
+ * Another identity is planned again (RENEW first; its SHADOW, once due,
+ * finds the rollover CA held).  A sub that rolls its own key over makes
+ * no SHADOW of the old one (tp_sub.c): its rollover request goes instead.
+ */
+static void shadow_now(struct tp *tp, struct db_tp *st)
+{
+	int64_t at;
+
+	if (tp->sub_own_roll || st->pending_kind != TP_KIND_NONE ||
+	    st->shadow_id_cert || !st->id_cert)
+		return;
+	if (ends_with_ca(st))
+		tp_terminal_shadow(tp, st);
+	else
+		tp_arm_lifecycle(tp, st, &at);
+}
+
 /*
  * The CA's rollover CA certificate from a file: the CA's own GetNextCACert
  * answer (`pkictl server CA rollover export FILE` on an offline pkid
@@ -174,6 +211,7 @@ static int import_next_ca(struct tp *tp, const char *pem, size_t len,
 		 "trustpoint %s: rollover CA certificate %s imported "
 		 "(enrollment terminal), signed by the current CA",
 		 tp->cfg.name, fp);
+	shadow_now(tp, &st);
 	tp_sub_changed(tp); /* a sub's rollover request may go now */
 out:
 	ERR_clear_error();

@@ -143,8 +143,12 @@ static int64_t lifecycle_instant(const struct tp *tp, const struct db_tp *st,
 
 	if (tp_validity(id, &idv) < 0 || tp_validity(ca, &cav) < 0)
 		return 0;
+	/* enrollment terminal: no GetCACaps, but the rollover CA comes as
+	 * a file (`server CA rollover export`): SHADOW is planned as under
+	 * a CA that announces GetNextCACert (tp_terminal_shadow). */
 	e = sched_lifecycle(&conf, idv, cav,
-			    tp_proto(tp)->has_next_ca(st->caps),
+			    tp_proto(tp)->has_next_ca(st->caps) ||
+				    tp->cfg.enrollment_terminal,
 			    st->shadow_ca_cert != NULL);
 	if (e.kind == SCHED_NONE)
 		return 0;

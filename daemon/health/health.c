@@ -95,6 +95,8 @@ static void judge_tp(const struct health_tp *p, int64_t now,
 		pkid_iso_time(p->since, t, sizeof(t));
 		add_risk(it, "gave up at %s: enroll by hand", t);
 	}
+	if (p->waits[0])
+		add_risk(it, "%s", p->waits);
 	if (p->auto_enroll && !p->id_not_after && !p->gave_up)
 		add_risk(it, "no identity yet (state %s)", p->state);
 }

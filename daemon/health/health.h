@@ -59,6 +59,8 @@ struct health_tp {
 	int64_t crl_next;     /* the stored CRL's nextUpdate (0: none) */
 	int64_t grace;	      /* renewal is late after renew_at + grace */
 	bool auto_enroll, gave_up;
+	/* enrollment terminal: the manual step a rollover waits for ("") */
+	char waits[320];
 };
 
 struct health_env;

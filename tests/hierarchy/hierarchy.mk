@@ -45,7 +45,11 @@
 #   check-hierarchy-rapoll  the RA's own upstream poll: its grant forwards at
 #                           once, a keystore timer fetches what the CA
 #                           granted before the client polls (lab clock)
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll
+#   check-hierarchy-offkeep an offline root rolls over under a sub that keeps
+#                           its key: its SHADOW over files (the step said,
+#                           the request for key SUB issued by the root's
+#                           rollover CA), its router SHADOWs; no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll offkeep
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
