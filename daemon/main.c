@@ -653,6 +653,8 @@ static int run(struct pkid *d)
 			try_start(d); /* a sub-cs's certificate came */
 			if (d->ca && ca_running(d->ca))
 				ca_sub_refresh(d->ca); /* or a new one */
+			if (d->ca && ca_sub_take_rearm(d->ca))
+				tp_sub_rearm(d->tp, ca_name(d->ca));
 			if (d->ca && ca_running(d->ca))
 				ca_ra_refresh(d->ca); /* an RA's, too */
 			sub_roll(d); /* or its rollover key was made */

@@ -132,6 +132,10 @@ int ca_sub_refresh(struct ca *ca);
  * certificate: the daemon has trustpoint NAME request it
  * (tp_sub_roll_request). */
 bool ca_sub_roll_wanted(struct ca *ca);
+/* True once after the sub's own rollover changed what its trustpoint
+ * must plan (a shadow of the retiring key dropped, a rollover
+ * cancelled): the daemon re-arms it (tp_sub_rearm). */
+bool ca_sub_take_rearm(struct ca *ca);
 /* mode ra: the upstream poll's timer (ca_ra_fwd.c); ca_ra_poll forwards
  * the requests granted here and not issued (network: outside the lock). */
 bool ca_ra_is_poll_timer(struct ca *ca, const struct pkiks_timer_info *t);

@@ -78,6 +78,9 @@ struct ca {
 	/* ... why its trustpoint has not sent the request (ca_sub_roll_note:
 	 * the step the operator must take, for `show health`); "" none. */
 	char sub_roll_why[256];
+	/* ... its trustpoint's timers must be planned again (a shadow of
+	 * the retiring key dropped, a rollover cancelled): ca_sub_take_rearm */
+	bool sub_tp_rearm;
 	/* Wakes the daemon's loop (ca_set_kick): a sub made its rollover
 	 * key, the trustpoint must ask the parent. */
 	void (*kick)(void *arg);

@@ -607,6 +607,9 @@ int ca_rollover_cancel(struct ca *ca, int64_t now)
 	if (ret < 0)
 		return ret;
 	ca->sub_roll_refused = false; /* the operator starts afresh */
+	/* A sub's trustpoint made no SHADOW of the key while this rollover
+	 * was under way (tp_shadow): it plans it again now. */
+	ca->sub_tp_rearm = ca_is_sub(ca);
 	if (row.rollover == DB_ROLLOVER_NONE)
 		ret = -ENOENT;
 	else if (row.rollover == DB_ROLLOVER_PROMOTING)
@@ -638,5 +641,7 @@ int ca_rollover_cancel(struct ca *ca, int64_t now)
 		 "%s: rollover CA cancelled: clients that fetched it "
 		 "(GetNextCACert) or enrolled under it must re-enroll",
 		 ca->cfg.name);
+	if (ca->sub_tp_rearm && ca->kick)
+		ca->kick(ca->kick_arg);
 	return rearm_after_cancel(ca, now);
 }

@@ -314,6 +314,58 @@ static int roll_archive(struct ca *ca, const struct db_ca *row, X509 *x)
 	return ret ?: ca_write_cert_pem(pem, x);
 }
 
+/*
+ * The sub's own rollover certificate is AVAILABLE: a shadow certificate
+ * trustpoint NAME holds for the current key (it followed the parent's
+ * rollover before the operator's `server rollover`) is for a key the
+ * promotion retires.  Kept until now (until the parent certified NAME#,
+ * it was the sub's only way across the parent's end), dropped now, so
+ * the sub offers NAME#'s certificate (sub_rollover no longer sees it)
+ * and routers that SHADOWed against it see a replaced rollover CA at
+ * their next-CA recheck and SHADOW again; and the trustpoint no longer
+ * plans a switch to it at the end (ca_sub_take_rearm, tp_sub_rearm).
+ * The key is the CA's: nothing is deleted.
+ */
+static void drop_retiring_shadow(struct ca *ca)
+{
+	struct db_tp tp = {0};
+	X509 *shadow;
+
+	if (db_tp_get(ca->db, ca->cfg.name, &tp) < 0)
+		return;
+	shadow = ca_x509_from_der(tp.shadow_id_cert, tp.shadow_id_cert_len);
+	if (shadow && ca_key_matches(ca, ca->cfg.name, shadow) == 1) {
+		free(tp.shadow_id_cert);
+		tp.shadow_id_cert = NULL;
+		tp.shadow_id_cert_len = 0;
+		tp.shadow_key[0] = '\0';
+		if (db_tp_put(ca->db, &tp) == 0) {
+			pkid_log(LOG_NOTICE, "CS_SUB_ROLLOVER",
+				 "%s: trustpoint %s's shadow certificate for "
+				 "the retiring key %s is dropped: %s%s's "
+				 "certificate is the rollover CA now (routers "
+				 "that SHADOWed against the old one SHADOW "
+				 "again at their next-CA recheck)",
+				 ca->cfg.name, ca->cfg.name, ca->cfg.name,
+				 ca->cfg.name, CA_ROLL_SUFFIX);
+			ca->sub_tp_rearm = true;
+		}
+	}
+	X509_free(shadow);
+	db_tp_free(&tp);
+}
+
+bool ca_sub_take_rearm(struct ca *ca)
+{
+	bool yes;
+
+	pthread_mutex_lock(&ca->lock);
+	yes = ca->sub_tp_rearm;
+	ca->sub_tp_rearm = false;
+	pthread_mutex_unlock(&ca->lock);
+	return yes;
+}
+
 int ca_sub_roll_accept(struct ca *ca, struct db_ca *row)
 {
 	char fp[CA_FP_HEX_MAX], from[32];
@@ -355,6 +407,7 @@ int ca_sub_roll_accept(struct ca *ca, struct db_ca *row)
 		 "%s: rollover CA certificate from the parent, fingerprint "
 		 "%s, valid from %s",
 		 ca->cfg.name, fp, from);
+	drop_retiring_shadow(ca);
 out:
 	X509_free(x);
 	X509_free(parent);

@@ -1191,6 +1191,11 @@ int tp_shadow(struct tp *tp)
 		ret = tp_switch_shadow(tp, &st);
 	} else if (tp->sub_own_roll) {
 		ret = st.pending_kind == TP_KIND_NONE ? sub_shadow(tp, &st) : 0;
+	} else if (tp_sub_rolling(tp)) {
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: no SHADOW of the current key: server "
+			 "%s rolls its key over (`server rollover`)",
+			 tp->cfg.name, tp->cfg.name);
 	} else if (tp->cfg.enrollment_terminal) {
 		ret = tp_terminal_shadow(tp, &st);
 	} else if (st.pending_kind != TP_KIND_NONE) {

@@ -174,6 +174,8 @@ int tp_fetch_ca(struct tp *tp, X509 **ca, X509 **ra, char *fp, size_t fp_size,
 /* tp_sub.c: call the sub-cs hook after an install or a give-up (under
  * the lock). */
 void tp_sub_changed(struct tp *tp);
+/* The sub-cs server of this trustpoint is rolling its own key over. */
+bool tp_sub_rolling(struct tp *tp);
 /* A sub-rollover request was issued: hand @cert to the CA's row. */
 int tp_sub_roll_issued(struct tp *tp, struct db_tp *st, const char *key_name,
 		       X509 *cert);

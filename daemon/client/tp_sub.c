@@ -251,6 +251,27 @@ int tp_sub_roll_request(struct tp_set *set, const char *name, char *why,
 	return ret;
 }
 
+/*
+ * Is server NAME rolling its own key over (`server rollover` or
+ * auto-rollover: its row past NONE)?  Then its trustpoint makes no SHADOW
+ * of the current key: the promotion retires that key and brings the new
+ * one's certificate, and a shadow made before is dropped once NAME# is
+ * certified (ca_sub.c).  A cancel plans SHADOW again (tp_sub_rearm).
+ */
+bool tp_sub_rolling(struct tp *tp)
+{
+	struct db_ca row = {0};
+	bool yes;
+
+	/* (with auto-rollover, tp_shadow's sub_shadow says it already) */
+	if (!tp->sub_cs || tp->ra || tp->sub_own_roll)
+		return false;
+	yes = db_ca_get(tp->set->db, tp->cfg.name, &row) == 0 &&
+	      row.rollover != DB_ROLLOVER_NONE;
+	db_ca_free(&row);
+	return yes;
+}
+
 /* The CA promoted its rollover certificate and wrote it as the
  * trustpoint's identity: RENEW/SHADOW follow the new certificate. */
 void tp_sub_rearm(struct tp_set *set, const char *name)

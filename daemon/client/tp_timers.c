@@ -175,6 +175,9 @@ int tp_arm_lifecycle(struct tp *tp, const struct db_tp *st, int64_t *at)
 			*at = 0;
 	} else if (id && ca) {
 		*at = lifecycle_instant(tp, st, id, ca, &kind);
+		/* No SHADOW of a key its sub-cs server is retiring. */
+		if (*at > 0 && kind == PKIKS_TIMER_SHADOW && tp_sub_rolling(tp))
+			*at = 0;
 	}
 	if (*at > 0)
 		ret = tp_arm(tp, kind, *at);

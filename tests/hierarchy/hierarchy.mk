@@ -49,7 +49,11 @@
 #                           its key: its SHADOW over files (the step said,
 #                           the request for key SUB issued by the root's
 #                           rollover CA), its router SHADOWs; no gap
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll offkeep
+#   check-hierarchy-manroll `server rollover SUB` by hand after trustpoint SUB
+#                           SHADOWed its key for the root's rollover: the
+#                           shadow dropped once SUB# is certified, the
+#                           router SHADOWs again; no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll offkeep manroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
