@@ -94,6 +94,10 @@ static const char *const migrations[] = {
 	" epoch INTEGER NOT NULL,"
 	" node TEXT NOT NULL DEFAULT '',"
 	" since INTEGER NOT NULL DEFAULT 0);",
+	/* 4 -> 5: which of the CA's generations a request is for (issue 17:
+	 * an RA's upstream poll during its upstream's rollover) */
+	"ALTER TABLE request ADD COLUMN"
+	" generation INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION  4
+#define DB_SCHEMA_VERSION  5
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_NAME_MAX	   64
 #define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
@@ -268,6 +268,10 @@ struct db_request {
 	int64_t serial;	 /* issued certificate's serial, 0 = none */
 	int64_t created; /* unix seconds */
 	int64_t expires; /* unix seconds; pending requests expire then */
+	/* 1: for the CA's rollover generation (the client enveloped it to
+	 * the rollover CA or RA), 0: the current one.  What an RA's own
+	 * upstream poll forwards it to (ca_ra_fwd.c). */
+	int generation;
 };
 
 /* Sets req->id.  -EEXIST if (server, tid) exists already. */

@@ -13,7 +13,7 @@
 
 #define REQ_COLS                                                               \
 	"id, server, tid, state, subject, fingerprint, serial, created, "      \
-	"expires, csr, signer, reply"
+	"expires, csr, signer, reply, generation"
 
 static const char *const state_names[] = {"pending", "granted", "rejected",
 					  "issued"};
@@ -35,14 +35,16 @@ int db_request_add(struct db *db, struct db_request *r)
 	rc = db_row(db,
 		    "INSERT INTO request (server, tid, state, subject,"
 		    " fingerprint, serial, created, expires, csr, signer,"
-		    " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		    " reply, generation)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		    " RETURNING id",
 		    &st,
-		    "ttittIIIbbb", r->server, r->tid, (int)r->state,
+		    "ttittIIIbbbi", r->server, r->tid, (int)r->state,
 		    r->subject, r->fingerprint, (int64_t)r->serial,
 		    (int64_t)r->created, (int64_t)r->expires,
 		    (const void *)r->csr, r->csr_len, (const void *)r->signer,
-		    r->signer_len, (const void *)r->reply, r->reply_len);
+		    r->signer_len, (const void *)r->reply, r->reply_len,
+		    r->generation);
 	if (rc)
 		return rc;
 	r->id = db_col_int64(st, 0);
@@ -65,6 +67,7 @@ static int req_from_row(struct db_stmt *st, struct db_request *r, bool blobs)
 	r->serial = db_col_int64(st, 6);
 	r->created = db_col_int64(st, 7);
 	r->expires = db_col_int64(st, 8);
+	r->generation = db_col_int(st, 12);
 	rc = db_col_strdup(st, 4, &r->subject);
 	if (!rc && blobs)
 		rc = db_col_blob(st, 9, &r->csr, &r->csr_len);
