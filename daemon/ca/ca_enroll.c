@@ -492,6 +492,7 @@ static int store_request(struct ca *ca, const struct ca_enroll_req *req,
 	csr_fingerprint(r);
 	r->created = now;
 	r->expires = now + ca->cfg.lifetime_enrollreq;
+	r->generation = req->generation == CA_GEN_ROLLOVER;
 	if (state != DB_REQ_REJECTED)
 		return db_request_add(ca->db, r);
 	/*

@@ -433,10 +433,15 @@ out:
  * upstream transaction (upstream_tid), so whichever comes first gets the
  * certificate and the other finds the request issued.
  *
- * Which of the upstream's generations a request is for is known only from
- * the envelope its client chose, which is not stored: while the RA offers
- * a rollover (its trustpoint holds a shadow certificate) the poll leaves
- * forwarding to the clients' polls, which carry it.
+ * Which of the upstream's generations a request is for is the envelope its
+ * client chose (to the RA's certificate, or to its shadow certificate
+ * while it offers the upstream's rollover), stored with the request
+ * (db_request.generation): the poll forwards each request to that
+ * generation, so a SHADOW request through the RA reaches the upstream's
+ * rollover CA without its client's poll (before, the poll left every
+ * request to the clients' polls while a rollover was offered).  Once the
+ * upstream promoted it, the rollover generation is the current one
+ * (fwd_target: the RA holds no rollover then).
  */
 void ca_ra_poll_arm(struct ca *ca, int64_t at)
 {
@@ -471,6 +476,7 @@ void ca_ra_poll_resume(struct ca *ca)
 
 struct granted {
 	char tids[CA_RA_POLL_MAX][DB_TID_MAX];
+	enum ca_gen gens[CA_RA_POLL_MAX];
 	size_t n;
 	bool more;
 };
@@ -483,6 +489,7 @@ static int collect_granted(const struct db_request *r, void *arg)
 		g->more = true;
 		return 1; /* stop: the next pass takes the rest */
 	}
+	g->gens[g->n] = r->generation ? CA_GEN_ROLLOVER : CA_GEN_CURRENT;
 	snprintf(g->tids[g->n++], DB_TID_MAX, "%s", r->tid);
 	return 0;
 }
@@ -491,7 +498,6 @@ void ca_ra_poll(struct ca *ca)
 {
 	struct granted *g = calloc(1, sizeof(*g));
 	struct ca_result res;
-	bool rolling = false;
 	int64_t now = 0;
 	size_t i;
 	int ret = g ? 0 : -ENOMEM;
@@ -499,18 +505,11 @@ void ca_ra_poll(struct ca *ca)
 	pthread_mutex_lock(&ca->lock);
 	if (ret == 0 && (!ca->running || !ca_is_ra(ca) || ca_now(ca, &now) < 0))
 		ret = -EAGAIN;
-	if (ret == 0) {
-		rolling = ca->pub && ca->pub->k.roll_cert;
+	if (ret == 0)
 		ret = db_request_foreach(ca->db, ca->cfg.name, DB_REQ_GRANTED,
 					 false, collect_granted, g);
-	}
 	pthread_mutex_unlock(&ca->lock);
-	if (ret < 0 || rolling || !g->n) {
-		if (rolling && g && g->n)
-			pkid_log(LOG_INFO, "CS_RA_UPSTREAM",
-				 "%s: %zu granted request(s) left to their "
-				 "clients' polls while a rollover is offered",
-				 ca->cfg.name, g->n);
+	if (ret < 0 || !g->n) {
 		free(g);
 		return;
 	}
@@ -518,7 +517,7 @@ void ca_ra_poll(struct ca *ca)
 		memset(&res, 0, sizeof(res));
 		res.outcome = CA_PENDING; /* what settle() changes */
 		res.now = now;
-		ca_ra_forward(ca, g->tids[i], CA_GEN_CURRENT, &res);
+		ca_ra_forward(ca, g->tids[i], g->gens[i], &res);
 		ca_result_free(&res);
 	}
 	if (g->more)

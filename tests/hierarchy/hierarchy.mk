@@ -53,7 +53,11 @@
 #                           SHADOWed its key for the root's rollover: the
 #                           shadow dropped once SUB# is certified, the
 #                           router SHADOWs again; no gap
-HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll offkeep manroll
+#   check-hierarchy-rapollroll the RA's upstream poll during the CA's
+#                           rollover: a router's SHADOW through the RA,
+#                           pending at the CA's rollover CA, fetched by the
+#                           RA's poll before the router polls; no gap
+HIER_E2E := policy sub notca renew rootroll subroll offline ra raroll tiers offroll nc rapoll offkeep manroll rapollroll
 
 CHECKS += $(HIER_E2E:%=check-hierarchy-%)
 
