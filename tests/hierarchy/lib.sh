@@ -20,6 +20,12 @@
 #   hi_router_up [LINES...]    trustpoint TP1 at the sub (auto-enroll 80,
 #                              export-shadow $T/tp1-shadow.pem, LINES),
 #                              authenticated and enrolled: $T/router1.pem
+#   hi_ra_setup PORT           hi_setup for the RA tests: the RA pkid
+#                              (RA_PID, its $T/ra.conf written by the
+#                              test, port SPORT) killed and its log shown
+#                              on a failure at exit
+#   ractl CMD ARGS...          one control command to the RA
+#   ra_serving                 GetCACert answers on the RA's port
 . tests/client/lib.sh
 SUB_PID=
 
@@ -37,6 +43,22 @@ hi_setup() {
 	SURL=http://127.0.0.1:$SPORT/cgi-bin/pkiclient.exe
 	trap hi_cleanup EXIT
 }
+
+RA_PID=
+hi_ra_cleanup() {
+	[ -n "${RA_PID:-}" ] && kill -KILL "$RA_PID" 2>/dev/null && wait "$RA_PID" 2>/dev/null
+	[ -f "${T:-/nonexistent}/ra.log" ] && [ -n "${HI_FAILED:-}" ] &&
+		{ echo "--- ra.log" >&2; tail -n 30 "$T/ra.log" >&2; }
+	hi_cleanup
+}
+
+hi_ra_setup() {
+	hi_setup "$1"
+	trap hi_ra_cleanup EXIT
+}
+
+ractl() { $B/ctl-call "$T/ra.ctl" "$@" 2>/dev/null; }
+ra_serving() { curl -sf -o /dev/null "$SURL?operation=GetCACert"; }
 
 # fail, with the sub's log too.
 hfail() {

@@ -20,8 +20,7 @@
 hi_setup 18920
 ca_conf "grant auto" "lifetime certificate 0 4"
 ca_start
-curl -sf "$URL?operation=GetCACert" | openssl pkcs7 -inform der -print_certs |
-	awk '/BEGIN/{n++} n==1' | openssl x509 >"$T/root.pem" || hfail "root certificate"
+get_pem "$URL" 1 >"$T/root.pem" || hfail "root certificate"
 rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 SUB_ENROLL="enrollment terminal" SUB_EXTRA="auto-rollover 0 2" sub_conf "fingerprint $rootfp"
 sub_start
@@ -81,12 +80,7 @@ send=$(cert_time "$T/sub1.pem" enddate)
 echo "ok: the sub serves sub1 (until $send), enrolled through files only"
 
 # 4. a router at the sub (over the network, as routers do)
-URL=$SURL cl_conf "auto-enroll 80" "certificate export-shadow $T/tp1-shadow.pem"
-cl_start
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept >/dev/null ||
-	hfail "authenticate"
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || hfail "enroll"
-cp "$T/tp1.pem" "$T/router1.pem"
+hi_router_up
 
 # 5. the sub's rollover through files: due at the end - 2 h
 gen=$(ca_timer SUB "CS SHADOW CERT GENERATION")
@@ -125,12 +119,9 @@ wait_for 30 sub_new || hfail "the sub does not serve sub2 after sub1's end"
 router_new() { ! cmp -s "$T/router1.pem" "$T/tp1.pem"; }
 wait_for 30 router_new || hfail "the router did not switch"
 cp "$T/tp1.pem" "$T/router2.pem"
-openssl verify -attime $((send - 1)) -CAfile "$T/root.pem" -untrusted "$T/sub1.pem" \
-	"$T/router1.pem" >/dev/null || hfail "router1 at the end - 1 s"
-openssl verify -attime $((send + 1)) -CAfile "$T/root.pem" -untrusted "$T/sub2.pem" \
-	"$T/router2.pem" >/dev/null || hfail "router2 at the end + 1 s"
-openssl verify -attime $((send + 1)) -CAfile "$T/root.pem" -untrusted "$T/sub1.pem" \
-	"$T/router1.pem" >/dev/null 2>&1 && hfail "router1 still valid after the end?"
+chain_ok $((send - 1)) "$T/root.pem" "$T/sub1.pem" "$T/router1.pem" || hfail "router1 at the end - 1 s"
+chain_ok $((send + 1)) "$T/root.pem" "$T/sub2.pem" "$T/router2.pem" || hfail "router2 at the end + 1 s"
+chain_ok $((send + 1)) "$T/root.pem" "$T/sub1.pem" "$T/router1.pem" && hfail "router1 still valid after the end?"
 grep -q "trustpoint SUB: .*to http" "$T/sub.log" && hfail "the sub spoke to the network"
 echo "ok: no gap: root <- sub1 <- router1 at end - 1 s, root <- sub2 <- router2 at end + 1 s"
 echo "check-hierarchy-offline: OK"

@@ -21,17 +21,7 @@
 #  - with the CA down the RA still grants, the client hears PENDING and
 #    keeps polling; when the CA is back the client gets its certificate.
 . tests/hierarchy/lib.sh
-hi_setup 18920
-RA_PID=
-ra_cleanup() {
-	[ -n "${RA_PID:-}" ] && kill -KILL "$RA_PID" 2>/dev/null && wait "$RA_PID" 2>/dev/null
-	[ -f "${T:-/nonexistent}/ra.log" ] && [ -n "${HI_FAILED:-}" ] &&
-		{ echo "--- ra.log" >&2; tail -n 30 "$T/ra.log" >&2; }
-	hi_cleanup
-}
-trap ra_cleanup EXIT
-ractl() { $B/ctl-call "$T/ra.ctl" "$@" 2>/dev/null; }
-ra_serving() { curl -sf -o /dev/null "$SURL?operation=GetCACert"; }
+hi_ra_setup 18920
 ca_requests() { cactl --json "show requests" TESTCA; }
 ra_request_id() { # STATE SUBJECT
 	ractl --json "show requests" RA | jq -er --arg st "$1" --arg s "$2" \

@@ -14,17 +14,7 @@
 #  - GetCRL (and /crl/RA.crl) at the RA answers the CA's CRL, as the RA's
 #    trustpoint keeps it.
 . tests/hierarchy/lib.sh
-hi_setup 18932
-RA_PID=
-ra_cleanup() {
-	[ -n "${RA_PID:-}" ] && kill -KILL "$RA_PID" 2>/dev/null && wait "$RA_PID" 2>/dev/null
-	[ -f "${T:-/nonexistent}/ra.log" ] && [ -n "${HI_FAILED:-}" ] &&
-		{ echo "--- ra.log" >&2; tail -n 30 "$T/ra.log" >&2; }
-	hi_cleanup
-}
-trap ra_cleanup EXIT
-ractl() { $B/ctl-call "$T/ra.ctl" "$@" 2>/dev/null; }
-ra_serving() { curl -sf -o /dev/null "$SURL?operation=GetCACert"; }
+hi_ra_setup 18932
 # req_id CTL SERVER STATE SUBJECT
 req_id() {
 	$B/ctl-call "$1" --json "show requests" "$2" 2>/dev/null | jq -er --arg st "$3" --arg s "$4" \

@@ -16,25 +16,10 @@
 #    and one second after it (CA2 <- router2): no gap;
 #  - an enrollment through the RA afterwards verifies under CA2.
 . tests/hierarchy/lib.sh
-hi_setup 18930
-RA_PID=
-ra_cleanup() {
-	[ -n "${RA_PID:-}" ] && kill -KILL "$RA_PID" 2>/dev/null && wait "$RA_PID" 2>/dev/null
-	[ -f "${T:-/nonexistent}/ra.log" ] && [ -n "${HI_FAILED:-}" ] &&
-		{ echo "--- ra.log" >&2; tail -n 30 "$T/ra.log" >&2; }
-	hi_cleanup
-}
-trap ra_cleanup EXIT
-ractl() { $B/ctl-call "$T/ra.ctl" "$@" 2>/dev/null; }
-ra_serving() { curl -sf -o /dev/null "$SURL?operation=GetCACert"; }
+hi_ra_setup 18930
 ra_timer() {
 	$B/pkictl --json show timers | jq -r --arg k "$1" \
 		'.timers[] | select(.owner == "RA" and .kind == $k) | .deadline_ns / 1000000000 | floor'
-}
-get_pem() { # get_pem URL N: the N-th certificate of GetCACert
-	curl -sf "$1?operation=GetCACert" |
-		openssl pkcs7 -inform der -print_certs | awk -v n="$2" '/BEGIN/{i++} i==n' |
-		openssl x509
 }
 
 # grant auto: the RA's own SHADOW request (its certificate, same key) is
@@ -66,12 +51,7 @@ rend=$(cert_time "$T/ca1.pem" enddate)
 echo "ok: the RA serves, its certificate ends with the CA at $rend"
 
 # A router enrolls through the RA; its certificate ends with the CA's.
-URL=$SURL cl_conf "auto-enroll 80" "certificate export-shadow $T/tp1-shadow.pem"
-cl_start
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 authenticate --accept >/dev/null ||
-	hfail "authenticate"
-PKID_CTL_SOCKET=$T/cl.ctl $B/pkictl trustpoint TP1 enroll >/dev/null || hfail "enroll"
-cp "$T/tp1.pem" "$T/router1.pem"
+hi_router_up
 [ "$(cert_time "$T/router1.pem" enddate)" = "$rend" ] || hfail "router1 does not end with the CA"
 openssl verify -attime "$(lab_now)" -CAfile "$T/ca1.pem" "$T/router1.pem" >/dev/null ||
 	hfail "router1 under CA1"
