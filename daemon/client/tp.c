@@ -366,7 +366,7 @@ static void resume_pending(struct tp *tp, const struct pkiks_timer_info *timers,
 	if (st.pending_kind != TP_KIND_NONE && tp_now(tp, &now) == 0) {
 		pkid_log(LOG_INFO, NULL,
 			 "trustpoint %s: resuming %s request%s%s", tp->cfg.name,
-			 tp_kind_name(st.pending_kind),
+			 tp_kind_name(tp_pending_kind(&st)),
 			 st.pending_tid[0] ? " " : "", st.pending_tid);
 		tp_arm_backoff(tp, PKIKS_TIMER_CONNECT_RETRY, 0, now);
 	}

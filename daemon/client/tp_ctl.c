@@ -98,7 +98,9 @@ const char *tp_state_of(struct tp *tp, const struct db_tp *st)
 	if (st->id_cert && id_expired(tp, st))
 		return "expired";
 	if (st->pending_kind != TP_KIND_NONE)
-		return st->pending_tid[0] ? "pending" : "retrying";
+		return st->pending_tid[0] && !tp_pending_resend(st)
+			       ? "pending"
+			       : "retrying";
 	if (st->id_cert)
 		return "enrolled";
 	return st->ca_cert ? "authenticated" : "new";
@@ -229,7 +231,7 @@ static json_t *tp_row(struct tp *tp, const struct db_tp *st, const char *state)
 	iso_time(tp->crl_next, cn, sizeof(cn));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "name",
 			 tp->cfg.name, "url", tp->cfg.enrollment_url, "state",
-			 state, "request", tp_kind_name(st->pending_kind),
+			 state, "request", tp_kind_name(tp_pending_kind(st)),
 			 "transaction_id", st->pending_tid, "polls",
 			 (int)st->poll_count, "crl_this_update", cu,
 			 "crl_next_update", cn);

@@ -424,8 +424,9 @@ static int req_csr(struct tp *tp, struct tp_req *r)
 	return r->content ? 0 : -ENOMEM;
 }
 
-/* Save the row with the request state given. */
-static int save_pending(struct tp *tp, struct db_tp *st, enum tp_kind kind,
+/* Save the row with the request state given (@kind: a tp_kind, with
+ * TP_PENDING_RESEND when the request @tid is to be sent again). */
+static int save_pending(struct tp *tp, struct db_tp *st, int kind,
 			const char *tid, unsigned int count)
 {
 	int64_t now = 0;
@@ -471,7 +472,8 @@ static void give_up(struct tp *tp, struct tp_req *r, const char *what)
 /*
  * Not answered, or answered with something we cannot use: CONNECT RETRY
  * with backoff, unless out of retries.  what: why, or NULL for the
- * errno's own words.
+ * errno's own words.  @tid: the request to poll again (a poll), to send
+ * again (a request: TP_PENDING_RESEND), or "" for a new request.
  */
 static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 		       unsigned int count, int err, const char *what)
@@ -493,7 +495,9 @@ static int retry_later(struct tp *tp, struct tp_req *r, const char *tid,
 	}
 	pkid_log(LOG_WARNING, "CONNECT_RETRY", "trustpoint %s: %s, retry %u",
 		 tp->cfg.name, what, count + 1);
-	if (save_pending(tp, &r->st, r->kind, tid, count + 1) < 0 ||
+	if (save_pending(tp, &r->st,
+			 r->kind | (tid[0] && !r->poll ? TP_PENDING_RESEND : 0),
+			 tid, count + 1) < 0 ||
 	    tp_now(tp, &now) < 0)
 		return err;
 	tp_arm_backoff(tp, PKIKS_TIMER_CONNECT_RETRY, count, now);
@@ -541,13 +545,18 @@ static int on_pending(struct tp *tp, struct tp_req *r, const char *tid,
 }
 
 /*
- * A poll that got no answer is polled again (same transactionID).  A new
- * request that got none is sent anew next time, with a new one: had it
- * reached the CA, the CA's orphan stays pending until ER EXPIRE.
+ * A poll that got no answer is polled again (same transactionID).  A
+ * request that got none is sent again, the same (same transactionID,
+ * same key): the CA may have it -- a CA busy generating its rollover key
+ * answers after our timeout, and has issued meanwhile -- and answers a
+ * repeated transactionID from its record, so one certificate is issued,
+ * not two, and no new key is made for each retry.  A request the CA
+ * answered with something we cannot use is made anew next time (sent
+ * again, the CA would answer the same from its record).
  */
-static const char *retry_tid(const struct tp_req *r)
+static const char *retry_tid(const struct tp_req *r, enum enroll_status st)
 {
-	return r->poll ? r->c.transaction_id : "";
+	return r->poll || st == ENROLL_NO_ANSWER ? r->c.transaction_id : "";
 }
 
 /* A CA that answers with DES or 3DES: said once per trustpoint. */
@@ -625,7 +634,8 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 		return ret;
 	switch (res.status) {
 	case ENROLL_NO_ANSWER:
-		ret = retry_later(tp, r, retry_tid(r), count, res.err, NULL);
+		ret = retry_later(tp, r, retry_tid(r, res.status), count,
+				  res.err, NULL);
 		break;
 	case ENROLL_BAD_ANSWER:
 		/* The CA answered: say what was wrong with the answer. */
@@ -633,10 +643,11 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 			 r->c.transaction_id,
 			 res.why[0] ? res.why : strerror(-res.err));
 		ret = r->c.next_gen && res.err == -ENOENT
-			      ? shadow_next_gone(tp, r, retry_tid(r), count,
-						 res.err, what)
-			      : retry_later(tp, r, retry_tid(r), count,
-					    res.err, what);
+			      ? shadow_next_gone(tp, r,
+						 retry_tid(r, res.status),
+						 count, res.err, what)
+			      : retry_later(tp, r, retry_tid(r, res.status),
+					    count, res.err, what);
 		break;
 	case ENROLL_ISSUED:
 		legacy_note(tp, res.legacy_cipher);
@@ -652,7 +663,8 @@ static int exchange(struct tp *tp, struct tp_req *r, unsigned int count)
 			 "the CA refused %s for now: %s (a clock is not "
 			 "trusted)",
 			 r->c.transaction_id, res.reason);
-		ret = retry_later(tp, r, retry_tid(r), count, -EAGAIN, what);
+		ret = retry_later(tp, r, retry_tid(r, res.status), count,
+				  -EAGAIN, what);
 		break;
 	default:
 		/* EST gives the CA's own words with its refusal. */
@@ -801,47 +813,61 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 	pkid_log(LOG_INFO, NULL, "trustpoint %s: %s request %s to %s",
 		 tp->cfg.name, tp_kind_name(kind), r.tid,
 		 tp->cfg.enrollment_url);
-	/* Should pkid die before the answer, a restart sends it anew. */
-	ret = save_pending(tp, &r.st, kind, "", count);
+	/* Should pkid die before the answer, a restart sends the same
+	 * request again (the CA may have it). */
+	ret = save_pending(tp, &r.st, kind | TP_PENDING_RESEND, r.tid, count);
 	ret = ret ?: exchange(tp, &r, count);
 out:
 	req_free(&r);
 	return ret;
 }
 
-/* A poll of the pending transaction. */
-static int poll_request(struct tp *tp, enum tp_kind kind, unsigned int count,
-			char *why, size_t n)
+/*
+ * The request in the row again, same transactionID and key: a poll of a
+ * request the CA answered PENDING (@poll), or the request itself sent
+ * again after it got no answer (TP_PENDING_RESEND).  The CSR is made
+ * anew from the same key and subject: the same DER for RSA (PKCS#1 v1.5
+ * is deterministic), another ECDSA signature over the same content for
+ * EC -- a SCEP CA goes by the transactionID.  EST polls this way too:
+ * pkid's EST CA keys the transaction on the request's content, not its
+ * signature (est_http.c), so either is a poll of the first.
+ */
+static int again_request(struct tp *tp, enum tp_kind kind, unsigned int count,
+			 bool poll, char *why, size_t n)
 {
 	struct tp_req r = {0};
 	int ret;
 
 	ensure_ra(tp);
 	ret = req_prepare(tp, kind, false, &r, why, n);
-	/* EST polls by sending the same request again: the CSR is made
-	 * anew from the same key and subject.  An RSA key's PKCS#1 v1.5
-	 * signature is deterministic (the same DER), an ECDSA key's is not;
-	 * pkid's CA keys the transaction on the request's content, not its
-	 * signature (est_http.c), so either is a poll of the first. */
 	ret = ret ?: req_csr(tp, &r);
 	if (ret < 0)
 		goto out;
 	snprintf(r.tid, sizeof(r.tid), "%s", r.st.pending_tid);
+	r.poll = poll;
 	ret = req_shadow(tp, &r, r.tid, count);
 	if (ret != 0) {
 		ret = ret > 0 ? 0 : ret;
 		goto out;
 	}
-	r.poll = true;
 	tp->gave_up_at = 0; /* a new attempt */
 	r.c.transaction_id = r.tid;
 	r.c.ca = r.ca;
 	r.c.subject = r.subject;
 	r.c.csr = r.content;
 	r.c.csr_len = r.content_len;
-	pkid_log(LOG_INFO, NULL, "trustpoint %s: polling %s (poll %u)",
-		 tp->cfg.name, r.tid, count + 1);
-	ret = exchange(tp, &r, count + 1);
+	if (poll) {
+		pkid_log(LOG_INFO, NULL, "trustpoint %s: polling %s (poll %u)",
+			 tp->cfg.name, r.tid, count + 1);
+		ret = exchange(tp, &r, count + 1);
+		goto out;
+	}
+	pkid_log(LOG_INFO, NULL,
+		 "trustpoint %s: %s request %s sent again to %s (retry %u: "
+		 "no answer to it)",
+		 tp->cfg.name, tp_kind_name(kind), r.tid,
+		 tp->cfg.enrollment_url, count);
+	ret = exchange(tp, &r, count);
 out:
 	req_free(&r);
 	return ret;
@@ -866,6 +892,8 @@ static bool ca_ended(const struct db_tp *st, int64_t now)
 
 static int missed_shadow(struct tp *tp, struct db_tp *st, unsigned int count,
 			 char *why, size_t n);
+static int continue_request(struct tp *tp, struct db_tp *st, char *why,
+			    size_t n);
 
 int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 {
@@ -878,6 +906,13 @@ int tp_enroll(struct tp *tp, enum tp_kind kind, char *why, size_t n)
 			 "not authenticated: run `trustpoint %s "
 			 "authenticate`",
 			 tp->cfg.name);
+		return ret;
+	}
+	/* A request that got no answer: sent again now, the same. */
+	if (tp_pending_resend(&st)) {
+		tp_cancel(tp, PKIKS_TIMER_CONNECT_RETRY);
+		ret = continue_request(tp, &st, why, n);
+		db_tp_free(&st);
 		return ret;
 	}
 	if (st.pending_kind != TP_KIND_NONE && st.pending_tid[0]) {
@@ -1212,32 +1247,39 @@ int tp_shadow(struct tp *tp)
 	return ret;
 }
 
+/* The next step of the request in the row @st (POLL or CONNECT RETRY). */
+static int continue_request(struct tp *tp, struct db_tp *st, char *why,
+			    size_t n)
+{
+	enum tp_kind kind = tp_pending_kind(st);
+	unsigned int count = st->poll_count;
+	int64_t now;
+
+	if (kind == TP_KIND_NONE || !strcmp(st->pending_tid, TP_TERMINAL_TID))
+		return 0; /* a request on file waits for the operator */
+	if (st->pending_tid[0] && !tp_pending_resend(st))
+		return again_request(tp, kind, count, true, why, n);
+	/* The CA has ended since: what was asked of it is moot. */
+	if (kind != TP_KIND_ENROLL && kind != TP_KIND_SUBROLL &&
+	    tp_now(tp, &now) == 0 && ca_ended(st, now))
+		return missed_shadow(tp, st, count, why, n);
+	if (tp_pending_resend(st))
+		return again_request(tp, kind, count, false, why, n);
+	if (kind == TP_KIND_SHADOW && !st->shadow_ca_cert)
+		return fetch_next_ca(tp, st, count)
+			       ?: start_request(tp, kind, 0, why, n);
+	return start_request(tp, kind, count, why, n);
+}
+
 int tp_continue(struct tp *tp)
 {
 	char why[256] = "";
 	struct db_tp st;
-	enum tp_kind kind;
-	unsigned int count;
-	int64_t now;
 	int ret = db_tp_get(tp->set->db, tp->cfg.name, &st);
 
 	if (ret < 0)
 		return ret;
-	kind = st.pending_kind;
-	count = st.poll_count;
-	if (kind == TP_KIND_NONE || !strcmp(st.pending_tid, TP_TERMINAL_TID))
-		ret = 0; /* a request on file waits for the operator */
-	else if (st.pending_tid[0])
-		ret = poll_request(tp, kind, count, why, sizeof(why));
-	else if (kind != TP_KIND_ENROLL && kind != TP_KIND_SUBROLL &&
-		 tp_now(tp, &now) == 0 &&
-		 ca_ended(&st, now))
-		ret = missed_shadow(tp, &st, count, why, sizeof(why));
-	else if (kind == TP_KIND_SHADOW && !st.shadow_ca_cert)
-		ret = fetch_next_ca(tp, &st, count)
-			      ?: start_request(tp, kind, 0, why, sizeof(why));
-	else
-		ret = start_request(tp, kind, count, why, sizeof(why));
+	ret = continue_request(tp, &st, why, sizeof(why));
 	if (ret < 0 && why[0])
 		pkid_log(LOG_ERR, NULL, "trustpoint %s: %s", tp->cfg.name, why);
 	db_tp_free(&st);

@@ -43,6 +43,27 @@ enum tp_kind {
 	TP_KIND_SUBROLL,
 };
 
+/*
+ * db_tp.pending_kind is a tp_kind, with this bit when the request
+ * pending_tid names was sent and got no answer (timed out, connection
+ * lost, CA down): CONNECT RETRY sends that same request again -- same
+ * transactionID, same key -- not a poll (the CA may never have seen it)
+ * and not a new request (the CA may have it on record, even issued:
+ * RFC 8894 answers a repeated transactionID from that record).  Without
+ * the bit, a pending_tid is a request the CA answered PENDING: polled.
+ */
+#define TP_PENDING_RESEND 0x100
+
+static inline enum tp_kind tp_pending_kind(const struct db_tp *st)
+{
+	return (enum tp_kind)(st->pending_kind & ~TP_PENDING_RESEND);
+}
+
+static inline bool tp_pending_resend(const struct db_tp *st)
+{
+	return (st->pending_kind & TP_PENDING_RESEND) && st->pending_tid[0];
+}
+
 enum tp_times_slot { TP_TIMES_ID, TP_TIMES_CA, TP_TIMES_SLOTS };
 
 struct tp {

@@ -83,6 +83,11 @@ static int sub_state(struct tp *tp, const struct db_tp *st, char *why,
 				 "%s enroll` prints it; `import certificate` "
 				 "takes the answer)",
 				 tp->cfg.name);
+		else if (tp_pending_resend(st))
+			snprintf(why, n, "request %s got no answer from the "
+					 "parent CA yet: sent again at CONNECT "
+					 "RETRY",
+				 st->pending_tid);
 		else if (st->pending_tid[0])
 			snprintf(why, n, "request %s pending at the parent CA",
 				 st->pending_tid);
@@ -208,7 +213,7 @@ static int roll_request_locked(struct tp *tp, char *why, size_t n)
 
 	if (ret < 0)
 		return ret;
-	if (st.pending_kind == TP_KIND_SUBROLL)
+	if (tp_pending_kind(&st) == TP_KIND_SUBROLL)
 		ret = -EINPROGRESS;
 	else if (st.pending_kind != TP_KIND_NONE)
 		ret = -EBUSY; /* the CA asks again at its next look */
@@ -228,7 +233,7 @@ static int roll_request_locked(struct tp *tp, char *why, size_t n)
 	/* Not answered yet, or the parent's rollover CA not there yet: the
 	 * request is on file and its CONNECT RETRY asks again. */
 	if (ret < 0 && db_tp_get(tp->set->db, tp->cfg.name, &st) == 0) {
-		if (st.pending_kind == TP_KIND_SUBROLL)
+		if (tp_pending_kind(&st) == TP_KIND_SUBROLL)
 			ret = -EINPROGRESS;
 		db_tp_free(&st);
 	}

@@ -341,7 +341,7 @@ int tp_terminal_import(struct tp *tp, const char *pem, const char **why)
 		       "ca-certificate)";
 		goto out;
 	}
-	kind = st.pending_kind;
+	kind = tp_pending_kind(&st);
 	tp_req_key_name(tp, kind, key_name, sizeof(key_name));
 	ret = check_answer(tp, &st, x, key_name, why);
 	if (ret < 0)

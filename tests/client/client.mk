@@ -50,3 +50,12 @@ check-client-enroll-ec: $(CLIENT_E2E_DEPS)
 
 check-client-rollover-ec: $(CLIENT_E2E_DEPS)
 	CA_EC=256 TP_EC=384 timeout 300 tests/client/rollover.sh
+
+# check-client-resend: a RENEW that got no answer (the CA held it past
+# the client's 20 s timeout; then a CA killed holding it) is sent again,
+# the same, at CONNECT RETRY: one certificate for it.  A P-384 key: its
+# CSR's ECDSA signature differs each time, the CA goes by transactionID.
+CHECKS += check-client-resend
+.PHONY: check-client-resend
+check-client-resend: $(CLIENT_E2E_DEPS)
+	TP_EC=384 timeout 300 tests/client/resend.sh

@@ -91,7 +91,7 @@ elif [ "$MODE" = lifecycle-ec ]; then
 	# generation timed out, and its retry came after the 6-minute
 	# identity's end).  EC trustpoints on the module: check-vm's ecdh
 	# suite; their lifecycle: check-client-enroll-ec/-rollover-ec.
-	DEMO_CA_EC=256 DEMO_DATE_STEPS=yes run_demo ec --clock date --cycles 1 --port 18601
+	DEMO_CA_EC=256 DEMO_TP_EC=${LC_TP_EC:-384} DEMO_DATE_STEPS=yes run_demo ec --clock date --cycles 1 --port 18601
 	ok1=$?
 	ok2=0
 else
