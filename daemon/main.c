@@ -5,7 +5,8 @@
  *   pkid -c FILE [-t] [-f] [-s STATE_DIR] [-k KEYGEN] [-P PROVIDER.so]
  *        [-S PKIKSD_SOCKET] [-m ra|single]
  *
- * -t checks the configuration and exits (0 good, 1 broken); a broken
+ * -t checks the configuration (and the trustpoints' key types against the
+ * keystore's keys) and exits (0 good, 1 broken); a broken
  * file always stops the daemon with exit status 1.  The daemon serves the
  * one `crypto pki server` of the file over SCEP (`ip http server PORT`),
  * answers the control socket, and waits for keystore events: timers (CS
@@ -387,7 +388,8 @@ static int setup_tp(struct pkid *d)
 {
 	struct tp_env env = {.db_path = d->db_path,
 			     .keygen = d->opts.keygen,
-			     .ks_socket = d->opts.ks_socket};
+			     .ks_socket = d->opts.ks_socket,
+			     .conf_path = d->opts.conf};
 
 	return tp_start_all(&d->tp, d->cfg, &env);
 }
@@ -707,7 +709,9 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&d) < 0)
 		return 1;
-	if (d.opts.check_only && check_servable(&d) < 0)
+	if (d.opts.check_only &&
+	    (check_servable(&d) < 0 ||
+	     tp_check_key_types(d.cfg, d.opts.conf, d.opts.ks_socket) < 0))
 		goto err_cfg;
 	if (d.opts.check_only) {
 		printf("%s: configuration OK\n", d.opts.conf);

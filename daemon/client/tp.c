@@ -148,6 +148,44 @@ static int set_new(struct tp_set **out, const struct pkid_config *cfg,
 	return 0;
 }
 
+/* Every trustpoint's key type against the keystore's key (lock held or
+ * not yet shared); logs each mismatch, -EPERM if any. */
+static int key_types_ok(struct pkiks *ks, const struct pkid_config *cfg,
+			const char *conf_path)
+{
+	char why[512];
+	int bad = 0;
+
+	for (size_t i = 0; i < cfg->n_trustpoints; i++)
+		if (tp_key_type_check(ks, cfg, &cfg->trustpoints[i],
+				      conf_path, why, sizeof(why)) < 0) {
+			pkid_log(LOG_ERR, NULL, "%s", why);
+			bad = 1;
+		}
+	return bad ? -EPERM : 0;
+}
+
+int tp_check_key_types(const struct pkid_config *cfg, const char *conf_path,
+		       const char *ks_socket)
+{
+	struct pkiks *ks = NULL;
+	int ret;
+
+	if (cfg->n_trustpoints == 0)
+		return 0;
+	ret = pkiks_open(&ks, PKIKS_TRANSPORT_AUTO, ks_socket);
+	if (ret < 0) {
+		pkid_log(LOG_NOTICE, NULL,
+			 "%s: keystore not reachable (%s): the trustpoints' "
+			 "key types are not compared with their keys",
+			 conf_path, strerror(-ret));
+		return 0;
+	}
+	ret = key_types_ok(ks, cfg, conf_path);
+	pkiks_close(ks);
+	return ret;
+}
+
 int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
 		 const struct tp_env *env)
 {
@@ -170,6 +208,13 @@ int tp_start_all(struct tp_set **out, const struct pkid_config *cfg,
 	 * that trustpoint's requests then fail rather than use a new key). */
 	for (i = 0; i < set->n; i++)
 		tp_keys_restore(&set->tps[i]);
+	/* As pkid -t: a key type changed under its label does not start. */
+	ret = key_types_ok(set->ks, cfg,
+			   env->conf_path ? env->conf_path : "pkid.conf");
+	if (ret < 0) {
+		tp_stop_all(set);
+		return ret;
+	}
 	*out = set;
 	return 0;
 }
@@ -449,11 +494,12 @@ void tp_resume(struct tp_set *set)
  * database handle or control verbs for them): its first needs a restart.
  */
 int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
-		    char *why, size_t len)
+		    const char *conf_path, char *why, size_t len)
 {
 	const struct pkid_trustpoint_config *c;
 	struct tp *tp;
 	size_t i;
+	int ret = 0;
 
 	if (!set && new->n_trustpoints) {
 		snprintf(why, len,
@@ -473,7 +519,15 @@ int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
 			return -EBUSY;
 		}
 	}
-	return 0;
+	if (!set)
+		return 0;
+	/* The set's keystore handle is the timer thread's too. */
+	pthread_mutex_lock(&set->lock);
+	for (i = 0; i < new->n_trustpoints && ret == 0; i++)
+		ret = tp_key_type_check(set->ks, new, &new->trustpoints[i],
+					conf_path, why, len);
+	pthread_mutex_unlock(&set->lock);
+	return ret;
 }
 
 /* New settings; RENEW/SHADOW follow a new auto-enroll line at once. */

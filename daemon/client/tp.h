@@ -31,7 +31,19 @@ struct tp_env {
 	const char *db_path;   /* pkid's database */
 	const char *keygen;    /* pkiks-keygen */
 	const char *ks_socket; /* NULL: $PKIKS_SOCKET or the default */
+	const char *conf_path; /* for FILE:LINE in messages */
 };
+
+/*
+ * pkid -t: each trustpoint's key type (rsakeypair, eckeypair LABEL
+ * 256|384) against the key the keystore holds under its label, if it
+ * holds one: a key's type cannot change under its label.  Logs each
+ * mismatch (FILE:LINE: ...); -EPERM if any.  A keystore that cannot be
+ * reached is said (notice) and nothing is compared: 0.  pkid's start and
+ * a reload refuse the same (tp_start_all, tp_reload_check).
+ */
+int tp_check_key_types(const struct pkid_config *cfg, const char *conf_path,
+		       const char *ks_socket);
 
 /* 0 with *set NULL when the configuration has no trustpoint. */
 int tp_start_all(struct tp_set **set, const struct pkid_config *cfg,
@@ -49,7 +61,9 @@ int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
  * Reload (daemon/core/reload.c: every part's check, then every part's
  * apply).  tp_reload_check() refuses with @why (one line) changing a
  * trustpoint's rsakeypair, or a first trustpoint in a pkid started
- * without any (a restart does either), and changes nothing;
+ * without any (a restart does either), or a key type (rsakeypair <->
+ * eckeypair, another curve) other than the keystore's key under that
+ * label (tp_check_key_types), and changes nothing;
  * tp_reload_apply() adds the new trustpoints (started as at pkid's start:
  * keys restored, expired timers handled, zero touch), removes the ones
  * gone (their timers cancelled; row and key kept) and gives the changed
@@ -57,7 +71,7 @@ int tp_on_timer(struct tp_set *set, const struct pkiks_timer_info *timer);
  * changed).  @set may be NULL (no trustpoint runs).
  */
 int tp_reload_check(struct tp_set *set, const struct pkid_config *new,
-		    char *why, size_t len);
+		    const char *conf_path, char *why, size_t len);
 void tp_reload_apply(struct tp_set *set, const struct pkid_config *new);
 void tp_stop_all(struct tp_set *set);
 

@@ -169,6 +169,11 @@ int tp_key_promote(struct tp *tp, X509 *cert);
 /* Restore LABEL and LABEL# from their wrapped blobs if the keystore lost
  * them (daemon/core/keyblob.h); an error: a key that cannot come back. */
 int tp_keys_restore(struct tp *tp);
+/* -EPERM (@why: FILE:LINE: ...) when the keystore's key under @c's label
+ * is of another type than @c names (RSA, EC P-256, EC P-384); else 0. */
+int tp_key_type_check(struct pkiks *ks, const struct pkid_config *cfg,
+		      const struct pkid_trustpoint_config *c,
+		      const char *conf_path, char *why, size_t n);
 /* The key a request of @kind is for: LABEL, or LABEL# with regenerate. */
 void tp_req_key_name(const struct tp *tp, enum tp_kind kind, char *buf,
 		     size_t size);

@@ -153,3 +153,60 @@ int tp_keys_restore(struct tp *tp)
 	snprintf(next, sizeof(next), "%s#", tp->cfg.rsakeypair);
 	return keyblob_sync_all(tp->set->ks, tp->set->db, names, 2, NULL);
 }
+
+/* The key type a trustpoint's `rsakeypair` / `eckeypair` line names. */
+static enum pkiks_key_type conf_key_type(const struct pkid_trustpoint_config *c)
+{
+	return c->ec_bits == 384 ? PKIKS_KEY_EC_P384
+	       : c->ec_bits	 ? PKIKS_KEY_EC_P256
+				 : PKIKS_KEY_RSA;
+}
+
+static const char *key_type_words(enum pkiks_key_type t)
+{
+	return t == PKIKS_KEY_EC_P384	? "EC P-384 (eckeypair LABEL 384)"
+	       : t == PKIKS_KEY_EC_P256 ? "EC P-256 (eckeypair LABEL 256)"
+					: "RSA (rsakeypair)";
+}
+
+/*
+ * A key keeps its type.  `rsakeypair LABEL` turned into `eckeypair
+ * LABEL` (or the reverse, or another curve) while the keystore holds
+ * LABEL would have the trustpoint go on with a key of the old type under
+ * a line that names another -- a renewal without regenerate reuses
+ * LABEL, one with regenerate makes LABEL# of the new type and promotes
+ * it over LABEL -- so it is refused, and the operator names a new label
+ * (the next enrollment or renewal makes that key).  A sub-cs's or an
+ * RA's trustpoint holds the CA's own key: the server's `eckeypair` is
+ * locked while the CA exists (ca.c), not checked here.  No key under the
+ * label yet, or a keystore that does not answer: nothing to compare, 0.
+ */
+int tp_key_type_check(struct pkiks *ks, const struct pkid_config *cfg,
+		      const struct pkid_trustpoint_config *c,
+		      const char *conf_path, char *why, size_t n)
+{
+	const struct pkid_server_config *srv = pkid_config_server(cfg, c->name);
+	struct pkiks_key_info info = {0};
+	enum pkiks_key_type want = conf_key_type(c);
+
+	if (srv && (srv->mode == PKID_MODE_SUB_CS || srv->mode == PKID_MODE_RA))
+		return 0;
+	if (pkiks_key_get(ks, c->rsakeypair, &info) < 0)
+		return 0;
+	free(info.pubkey);
+	if (info.type == want)
+		return 0;
+	snprintf(why, n,
+		 "%s:%u: trustpoint %s: key %s in the keystore is %s; the "
+		 "configuration names %s: a key's type cannot change under "
+		 "its label (its certificate and requests are for that key): "
+		 "name a new label to move to another type (the next "
+		 "enrollment or renewal makes it)",
+		 conf_path, c->ec_bits ? c->ec_line : c->line, c->name,
+		 c->rsakeypair,
+		 info.type == PKIKS_KEY_RSA ? "RSA"
+		 : info.type == PKIKS_KEY_EC_P384 ? "EC P-384"
+						  : "EC P-256",
+		 key_type_words(want));
+	return -EPERM;
+}

@@ -145,7 +145,8 @@ static int apply(struct reload *r, const struct pkid_config *new,
 	if (ret == 0 && d->n_servers)
 		ret = check_server(r, new, why, len);
 	if (ret == 0 && d->n_trustpoints)
-		ret = tp_reload_check(r->env.tp, new, why, len);
+		ret = tp_reload_check(r->env.tp, new, r->conf_path, why,
+				      len);
 	if (ret < 0)
 		return ret;
 	if (d->n_servers)

@@ -59,3 +59,10 @@ CHECKS += check-client-resend
 .PHONY: check-client-resend
 check-client-resend: $(CLIENT_E2E_DEPS)
 	TP_EC=384 timeout 300 tests/client/resend.sh
+
+# check-client-keytype: a key type changed under its label (rsakeypair <->
+# eckeypair, another curve) is refused by reload, pkid -t and pkid's start.
+CHECKS += check-client-keytype
+.PHONY: check-client-keytype
+check-client-keytype: $(CLIENT_E2E_DEPS)
+	timeout 300 tests/client/keytype.sh
