@@ -73,3 +73,12 @@ CHECKS += check-hierarchy-sub-ec
 .PHONY: check-hierarchy-sub-ec
 check-hierarchy-sub-ec: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
 	SUB_EC=256 timeout 300 tests/hierarchy/sub.sh
+
+# check-hierarchy-subroll-ec: check-hierarchy-subroll with an ECDSA P-256
+# sub (eckeypair SUB 256), two rounds: each SUB# is P-256, signs the
+# sub's request to the RSA root (the second round's with the first new
+# certificate) and derives the root's CertRep; the router follows.
+CHECKS += check-hierarchy-subroll-ec
+.PHONY: check-hierarchy-subroll-ec
+check-hierarchy-subroll-ec: $(CA_E2E_DEPS) $(CLIENT_E2E_DEPS)
+	SUB_EC=256 SUBROLL_ROUNDS=2 timeout 300 tests/hierarchy/subroll.sh

@@ -17,12 +17,18 @@
 #    request is signed by it (the root grants it as a re-enrollment).
 # strongSwan enrolls at the sub before the first rollover and after the
 # last one; its certificates verify under the sub of their time.
+# SUB_EC=256|384 (check-hierarchy-subroll-ec): an ECDSA sub (eckeypair
+# SUB): each rollover key SUB# is EC on that curve too (it signs the
+# sub's request to the root and derives the root's CertRep), every sub
+# certificate certifies it; SUBROLL_ROUNDS rounds (3).
 . tests/hierarchy/lib.sh
+ROUNDS=${SUBROLL_ROUNDS:-3}
 hi_setup 18918
 ca_conf "grant auto rollover ca-cert" "lifetime certificate 0 4"
 ca_start
 rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
-SUB_EXTRA="auto-rollover 0 2" sub_conf "fingerprint $rootfp"
+SUB_EXTRA="auto-rollover 0 2${SUB_EC:+
+eckeypair SUB $SUB_EC}" sub_conf "fingerprint $rootfp"
 sub_start
 root_grant_sub
 lab_to $(($(sub_timer POLL) + 1))
@@ -30,7 +36,14 @@ wait_for 20 sub_serving || hfail "the sub does not serve"
 get_pem "$URL" 1 >"$T/root.pem"
 get_pem "$SURL" 1 >"$T/sub1.pem"
 send=$(cert_time "$T/sub1.pem" enddate)
-echo "ok: sub1 serves until $send"
+# sub_key_ok N: with SUB_EC, sub N certifies an EC key on that curve.
+sub_key_ok() {
+	[ -z "${SUB_EC:-}" ] && return 0
+	openssl x509 -in "$T/sub$1.pem" -noout -text | grep -q "NIST CURVE: P-$SUB_EC" ||
+		hfail "sub$1 does not certify an EC P-$SUB_EC key"
+}
+sub_key_ok 1
+echo "ok: sub1 serves until $send${SUB_EC:+ (ECDSA P-$SUB_EC)}"
 
 . tests/lib/strongswan.sh
 strongswan_conf "$T"
@@ -107,6 +120,7 @@ round() {
 	[ "$(pubkey_of_cert "$next")" = "$(pubkey_of_key SUB)" ] || hfail "sub$j: not key SUB"
 	[ "$(pubkey_of_cert "$next")" != "$(pubkey_of_cert "$sub")" ] || hfail "sub$j: same key as sub$i"
 	[ "$(cert_time "$next" startdate)" = "$send" ] || hfail "sub$j does not start at sub$i's end"
+	sub_key_ok $j
 	openssl verify -attime "$now" -CAfile "$T/root.pem" "$next" >/dev/null ||
 		hfail "sub$j under the root"
 	[ "$(curl -sf "$SURL?operation=GetCACert" | openssl pkcs7 -inform der -print_certs |
@@ -127,9 +141,9 @@ round() {
 		>/dev/null 2>&1 && hfail "round $i: router$j verifies under the old sub?"
 	echo "ok: round $i: no gap: root <- sub$i <- router$i at end - 1 s, root <- sub$j <- router$j at end + 1 s"
 }
-round 1
-round 2
-round 3
-swan 2 "$T/sub4.pem"
-echo "ok: strongSwan enrolled under sub4"
+for ((n = 1; n <= ROUNDS; n++)); do
+	round $n
+done
+swan 2 "$T/sub$n.pem"
+echo "ok: strongSwan enrolled under sub$n"
 echo "check-hierarchy-subroll: OK"
