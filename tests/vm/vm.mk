@@ -45,8 +45,9 @@ check-vm-lifecycle: $(VM_LIFECYCLE_DEPS)
 CHECKS += check-vm-lifecycle
 
 # check-vm-lifecycle-ec: one CA generation of the above with an ECDSA
-# P-256 CA key (eckeypair, the RA stays RSA) signed by the module; its
-# demo took 376 s of the VM's 403 at host load 30, hence 900 s.
+# P-256 CA key (eckeypair, the RA stays RSA) signed by the module and an
+# EC P-384 trustpoint key (eckeypair) held by it; its demo took 376 s of
+# the VM's 403 at host load 30, hence 900 s.
 .PHONY: check-vm-lifecycle-ec
 check-vm-lifecycle-ec: $(VM_LIFECYCLE_DEPS)
 	tests/vm/run-vm.sh lifecycle-ec 900
