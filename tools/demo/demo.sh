@@ -40,7 +40,9 @@
 # each wait for something to happen.  DEMO_CA_EC=256|384: the CA key is
 # ECDSA (`eckeypair`, docs/ECDSA.md; the RA stays RSA).  DEMO_TP_EC=256|384:
 # TP1's key is ECDSA too (`eckeypair` on the trustpoint: the CertRep to it
-# is ECDH key agreement, derived by the keystore).
+# is ECDH key agreement, derived by the keystore).  DEMO_LATE_ENROLL=S: the
+# enrollment waits S s (a jump; 80 does it), so that RENEW falls after the
+# CA's rollover generation and meets it (renew_retry, when it times out).
 set -u
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -213,6 +215,11 @@ check_renew_timer() {
 stage_enroll() {
 	stage_begin "Enrollment: trustpoint TP1 (identity ${ID_MIN} min, auto-enroll $PCT regenerate)"
 	clock_line
+	# DEMO_LATE_ENROLL=S: enroll S s later (a jump), so that RENEW falls
+	# after CS SHADOW CERT GENERATION: the one jump to RENEW fires both,
+	# and the RENEW meets the CA generating its rollover keys (under its
+	# lock): what a slow enrollment stage does by chance.
+	[ -n "${DEMO_LATE_ENROLL:-}" ] && jump_to $(($(now) + DEMO_LATE_ENROLL))
 	write_client_conf
 	sed 's/^/    /' "$D/cl.conf"
 	start_pkid cl
