@@ -376,6 +376,36 @@ int ca_issue_request(struct ca *ca, const struct ca_pub *pub,
 	return ret;
 }
 
+/*
+ * A repeated transactionID is answered from its record only for the key
+ * it was made for (a resent request: the same key, its CSR maybe signed
+ * anew).  The public keys are compared as encoded; the stored CSR is
+ * decoded only on a repeat, which is rare (polls come as CertPoll).
+ */
+static bool same_key(const struct db_request *r, X509_REQ *csr)
+{
+	const unsigned char *p = r->csr;
+	X509_REQ *stored;
+	unsigned char *a = NULL, *b = NULL;
+	int la, lb;
+	bool same = false;
+
+	if (!csr)
+		return true; /* no CSR with the call: nothing to compare */
+	stored = d2i_X509_REQ(NULL, &p, (long)r->csr_len);
+	if (!stored)
+		goto out;
+	la = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(stored), &a);
+	lb = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(csr), &b);
+	same = la > 0 && la == lb && !memcmp(a, b, (size_t)la);
+out:
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_REQ_free(stored);
+	ERR_clear_error();
+	return same;
+}
+
 static void reject(struct ca_result *res, enum ca_reason reason,
 		   const char *why)
 {
@@ -529,6 +559,17 @@ static int enroll(struct ca *ca, const struct ca_pub *pub,
 	int ret;
 
 	ret = db_request_by_tid(ca->db, ca->cfg.name, req->transaction_id, &r);
+	if (ret == 0 && !same_key(&r, req->csr)) {
+		/* Not a repeat: someone else's transaction, or a client that
+		 * reused its ID for a new key.  The stored one is untouched. */
+		pkid_log(LOG_NOTICE, "CS_CSR_REFUSED",
+			 "%s: tid %s: transactionID already used for another "
+			 "key",
+			 ca->cfg.name, req->transaction_id);
+		reject(res, CA_REASON_BAD_REQUEST,
+		       "transactionID already used for another key");
+		goto out;
+	}
 	if (ret == 0) {
 		/* A repeat: a poll, answered from the stored request. */
 		ret = outcome(ca, issuer, &r, NULL, now, res);

@@ -140,6 +140,20 @@ expect_scep "PKCSReq, same transactionID" 0 -
 n2=$(ctl --json "show certificates" $CA_NAME | jq length)
 [ "$n1" = "$n2" ] || fail "a repeated transactionID issued another certificate"
 echo "ok: repeated transactionID -> same outcome, no second certificate"
+# The same transactionID for another key: refused, the first one's record
+# untouched (its own repeat still gets its certificate).
+openssl genrsa -out "$T/k2.pem" 2048 2>/dev/null
+openssl req -new -x509 -key "$T/k2.pem" -subj /CN=thief -days 2 -out "$T/self2.pem"
+openssl req -new -key "$T/k2.pem" -subj /CN=tester -outform der -out "$T/csr-other.der"
+req 19 AES-256-CBC "$T/self2.pem" "$T/k2.pem" t-repeat "$T/csr-other.der"
+expect_scep "PKCSReq, same transactionID, another key" 2 2
+grep -q "tid t-repeat: transactionID already used for another key" "$T/pkid.log" ||
+	fail "no log line for the reused transactionID"
+req 19 AES-256-CBC "$T/self.pem" "$T/k.pem" t-repeat "$T/csr.der"
+expect_scep "PKCSReq, same transactionID, its own key again" 0 -
+[ "$(ctl --json "show certificates" $CA_NAME | jq length)" = "$n1" ] ||
+	fail "the reused transactionID issued a certificate"
+echo "ok: repeated transactionID for another key -> FAILURE badRequest, the first one's record kept"
 
 # PKIOperation by GET, base64 with percent-escapes (Cisco, certmonger).
 openssl req -new -key "$T/k.pem" -subj /CN=getter -outform der -out "$T/csr2.der"
