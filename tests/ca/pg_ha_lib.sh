@@ -6,7 +6,9 @@
 # key reaches the other nodes as the wrapped blob the first one stored.
 # Used by check-pg-ha (pg_ha.sh), check-pg-fence (pg_fence.sh) and
 # check-pg-cutoff (pg_cutoff.sh).  The CA: 10 minutes, auto-rollover in
-# its last 4 (lab time).  Source it after setting NODES and PORT:
+# its last 4 (lab time); RA_CERT (default none) its ra-certificate,
+# NODE_EXTRA one more line of its configuration.  Source it after setting
+# NODES and PORT:
 #   ha_setup            PostgreSQL, the KEK, a pkiksd per node, clocks equal
 #   node_start N        pkid of node N; PAUSE[N] (default shadow-key,
 #                       promote-key) is its PKID_TEST_PAUSE_AT; DBURL[N]
@@ -79,13 +81,14 @@ node_conf() {
 	 lifetime certificate 30
 	 lifetime ca-certificate 0 0 10
 	 auto-rollover 0 0 4
-	 ra-certificate none
+	 ra-certificate ${RA_CERT:-none}
 	 database url $T/$n/db
 	 database level minimum
 	 database connection ${DBURL[$n]:-$PKID_TEST_PG_URL}
 	 database credentials $PGPASSFILE
-	 no shutdown
 	EOF2
+	[ -n "${NODE_EXTRA:-}" ] && echo " $NODE_EXTRA" >>"$T/$n/pkid.conf"
+	echo " no shutdown" >>"$T/$n/pkid.conf"
 }
 
 node_start() {
