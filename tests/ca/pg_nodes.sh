@@ -61,11 +61,10 @@ echo "ok: one-time password from A: granted once through B, refused through A"
 URL=$URL_B sw_enroll dave --interval 1 --maxpolltime 60 &
 client=$!
 for ((i = 0; i < 100; i++)); do
-	id=$(ctl --json "show requests" $CA_NAME | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    if r["state"] == "pending" and "CN=dave" in r["subject"]:
-        print(r["id"])' 2>/dev/null | head -1)
+	# jq, not python3: its start took seconds at load (a pyenv shim)
+	id=$(ctl --json "show requests" $CA_NAME | jq -r '.[] |
+		select(.state == "pending" and (.subject | contains("CN=dave"))) |
+		.id' 2>/dev/null | head -1)
 	[ -n "$id" ] && break
 	sleep 0.1
 done

@@ -140,14 +140,8 @@ cmp -s "$T/a/got-ca/ca.der" "$T/ca.der" && cmp -s "$T/a/got-ca/ra.der" "$T/ra.de
 enroll_ra a promoted-a
 echo "ok: b promoted: the RA successor is the RA certificate of both; a follows"
 
-got=0
-for f in "$T"/got/*.der; do
-	[ -s "$f" ] || continue
-	s=$((16#$(openssl x509 -inform der -in "$f" -noout -serial | cut -d= -f2)))
-	have=$(pg_sql "SELECT encode(der, 'hex') FROM cert WHERE server = '$CA_NAME' AND serial = $s")
-	[ "$have" = "$(hex "$f")" ] || fail "$(basename "$f") (serial $s): not in PostgreSQL byte for byte"
-	got=$((got + 1))
-done
+got_in_db
+got=$GOT
 [ $got = 4 ] || fail "$got certificates received, want 4"
 [ "$(pg_sql "SELECT count(*) - count(DISTINCT serial) FROM cert WHERE server = '$CA_NAME'")" = 0 ] ||
 	fail "a serial twice"

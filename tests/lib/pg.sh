@@ -174,7 +174,7 @@ pg_standby() {
 	mkdir -p "$PG_SB_HOST"
 	[ "$(id -u)" = 0 ] && chown postgres: "$PG_SB_HOST"
 	pg_as_owner env PGPASSFILE="$PG_DIR/pgpass.owner" "$PG_BIN/pg_basebackup" \
-		-D "$PG_DIR/standby" -X stream -h "$PG_DIR" -p "$PKID_TEST_PG_PORT" \
+		-D "$PG_DIR/standby" -X stream -h "$PG_DIR" -p "$PKID_TEST_PG_PORT" -N -c fast \
 		-U "$PKID_TEST_PG_USER" >"$PG_DIR/basebackup.log" 2>&1 ||
 		{ cat "$PG_DIR/basebackup.log" >&2; return 1; }
 	pg_as_owner touch "$PG_DIR/standby/standby.signal"
