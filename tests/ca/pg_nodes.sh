@@ -1,10 +1,8 @@
 #!/bin/bash
 # check-pg-two-nodes: two pkid nodes with the same server configuration
 # serve one CA from one PostgreSQL (issue 18, the storage part; they share
-# one pkiksd and the `database url` folder here, where the RA certificate
-# is a file: production nodes would each import the wrapped keys into
-# their own keystore, and find the RA certificate in the database — both
-# part of the multi-node work not done yet).
+# one pkiksd and the `database url` folder here; nodes with a keystore and
+# a folder each: check-pg-ha, and check-pg-ra for the RA certificate).
 #  - both serve the same GetCACert;
 #  - a one-time password made on node A grants once through node B, and
 #    is refused when used again through node A;
@@ -13,8 +11,8 @@
 #  - eight clients enroll at once, alternately through A and B: every
 #    certificate any client received is in PostgreSQL byte for byte, and
 #    no serial is there twice.
-# Not covered (not done): leadership for the scheduled CA work, and the
-# publication of one node's state changes (CRL, rollover) on the other.
+# Leadership, takeover and the publication of one node's state changes
+# on the others: check-pg-ha, check-pg-fence, check-pg-ra.
 CA_PG=1
 . tests/ca/lib.sh
 ca_setup 18118
