@@ -99,8 +99,9 @@ ip link set pkid-a up || fail "link up"
 t0=$(date +%s%N)
 ok=
 for ((i = 0; i < 40; i++)); do
-	enroll a "after-a-$i" && { ok=1; break; }
-	rm -f "$T/got/after-a-$i.der"
+	# one key for every try (a new one costs an RSA key generation)
+	enroll a "after-a" && { ok=1; break; }
+	rm -f "$T/got/after-a.der"
 	sleep 0.5
 done
 [ -n "$ok" ] || fail "a did not enroll again after the link came back"
