@@ -334,6 +334,7 @@ int ca_ra_settle(struct ca *ca, const char *path,
 		} else {
 			X509_free(ra);
 			ra = NULL;
+			ERR_clear_error(); /* what usable() left */
 			ret = issue(ca, arg, &ra);
 			ret = ret ?: ca_file_offer(ca, path, &seen);
 		}
