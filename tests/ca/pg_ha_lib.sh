@@ -51,7 +51,12 @@ ha_cleanup() {
 
 url() { echo "http://127.0.0.1:${PORT[$1]}/cgi-bin/pkiclient.exe"; }
 nctl() { local n=$1; shift; $B/ctl-call "$T/$n/pkid.ctl" "$@"; }
-role() { nctl "$1" --json "show server" $CA_NAME 2>/dev/null | jq -r '.role // ""'; }
+# ctl-call waits as long as pkid takes: a node stuck under its CA lock
+# would hang the test, so a hang guard (20 s; it answers in milliseconds)
+role() {
+	timeout 20 $B/ctl-call "$T/$1/pkid.ctl" --json "show server" $CA_NAME 2>/dev/null |
+		jq -r '.role // ""'
+}
 ks() { PKIKS_SOCKET=$T/$1/ks/pkiksd.sock "${@:2}"; }
 lab_now_of() { ks "$1" $B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'; }
 # Move every node's lab clock to the same instant.

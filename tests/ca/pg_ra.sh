@@ -36,7 +36,7 @@ hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 scepca() {
 	local d=$T/$1/got-ca
 	rm -rf "$d" && mkdir -p "$d"
-	pki --scepca --url "$(url $1)" --caout "$d/ca.der" --raout "$d/ra.der" \
+	timeout 60 pki --scepca --url "$(url $1)" --caout "$d/ca.der" --raout "$d/ra.der" \
 		>"$d/log" 2>&1 || fail "GetCACert $1: $(cat "$d/log")"
 	[ -f "$d/ra.der" ] || mv "$d/ra-1.der" "$d/ra.der" 2>/dev/null
 	[ -f "$d/ra.der" ] || fail "no RA certificate from $1"
