@@ -607,6 +607,10 @@ int ca_restore_keys(struct ca *ca, const struct db_ca *row)
 		return ret;
 	if (!db_shared(ca->db))
 		return keyblob_sync_all(ca->ks, ca->db, names, n, NULL);
+	/* and the files the other nodes made: the RA certificates and the
+	 * archives (ca_files.c); one that cannot be written is logged and
+	 * does not stop the CA */
+	ca_files_fetch_all(ca);
 	/* Several nodes: the database's blobs are the truth; a rollover
 	 * key (names 2, 3) the row no longer speaks of is a leftover. */
 	for (i = 0; i < n; i++) {

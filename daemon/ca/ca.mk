@@ -14,4 +14,4 @@ CA_OBJS := $(OBJ)/daemon/ca/ca.o $(OBJ)/daemon/ca/ca_util.o \
 	   $(OBJ)/daemon/ca/ca_import.o \
 	   $(OBJ)/daemon/ca/ca_health.o $(OBJ)/daemon/ca/ca_timers.o \
 	   $(OBJ)/daemon/ca/ca_tls.o $(OBJ)/daemon/ca/ca_keyupdate.o \
-	   $(OBJ)/daemon/ca/ca_lead.o
+	   $(OBJ)/daemon/ca/ca_lead.o $(OBJ)/daemon/ca/ca_files.o

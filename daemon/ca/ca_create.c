@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "ca_internal.h"
@@ -185,11 +186,16 @@ int ca_create(struct ca *ca, int64_t now, struct db_ca *row)
 			 "password`)",
 			 ca->cfg.name);
 	ret = ca_run_keygen_ca(ca, ca->cfg.name, usage, archive ? p12 : NULL);
+	/* several nodes: the archive is every node's (ca_files.c) */
+	if (!ret && archive)
+		ret = ca_file_share(ca, p12);
 	ret = ret ?: ca_load_key(ca, ca->cfg.name, &key);
 	ret = ret ?: ca_self_sign(ca, key, now, &cert);
 	ret = ret ?: ca_x509_der(cert, &row->cur_cert, &row->cur_cert_len);
 	if (!ret && archive)
 		ret = ca_write_cert_pem(pem, cert);
+	if (!ret && archive)
+		ret = ca_file_share(ca, pem);
 	ret = ret ?: db_ca_put(ca->db, row);
 	if (!ret)
 		pkid_log(LOG_NOTICE, "CS_CA_CREATED", "%s: CA created",
@@ -299,10 +305,85 @@ int ca_key_exists(struct ca *ca, const char *name)
 	return ret < 0 ? ret : 1;
 }
 
+/*
+ * The RA certificate of path for key: the one in the folder (on a shared
+ * database the one stored there: ca_files.c) if usable(), else a new one
+ * from issue(), offered to the database; when another node stored one
+ * first, that one.  Every node of a CA then serves one RA certificate.
+ */
+int ca_ra_settle(struct ca *ca, const char *path,
+		 bool (*usable)(struct ca *, X509 *, void *),
+		 int (*issue)(struct ca *, void *, X509 **), void *arg,
+		 X509 **out)
+{
+	struct db_cafile seen = {0};
+	X509 *ra = NULL;
+	int ret, round;
+
+	*out = NULL;
+	ret = ca_file_fetch(ca, path, &seen);
+	if (ret < 0)
+		return ret;
+	for (round = 0; round < 2; round++) {
+		ra = ca_read_der_file(path);
+		ERR_clear_error();
+		if (ra && usable(ca, ra, arg)) {
+			/* a folder's own (from before the database had
+			 * it): the database's from now on */
+			ret = seen.data ? 0 : ca_file_offer(ca, path, NULL);
+		} else {
+			X509_free(ra);
+			ra = NULL;
+			ERR_clear_error(); /* what usable() left */
+			ret = issue(ca, arg, &ra);
+			ret = ret ?: ca_file_offer(ca, path, &seen);
+		}
+		if (ret != -EEXIST)
+			break;
+		/* path is now the stored one: read it once more */
+		X509_free(ra);
+		ra = NULL;
+		db_cafile_free(&seen);
+		ret = ca_file_fetch(ca, path, &seen);
+		if (ret < 0)
+			break;
+		ret = -EEXIST;
+	}
+	db_cafile_free(&seen);
+	if (ret < 0) {
+		X509_free(ra);
+		return ret == -EEXIST ? -EAGAIN : ret;
+	}
+	*out = ra;
+	return 0;
+}
+
+struct ra_cur {
+	struct ca_pub *pub;
+	int64_t now;
+};
+
+static bool cur_usable(struct ca *ca, X509 *ra, void *arg)
+{
+	struct ra_cur *c = arg;
+
+	(void)ca;
+	return ra_usable(c->pub, ra, c->now);
+}
+
+static int cur_issue(struct ca *ca, void *arg, X509 **out)
+{
+	struct ra_cur *c = arg;
+	char path[PKID_CONF_URL_MAX + 80];
+	int ret = ca_ra_path(ca, false, path, sizeof(path));
+
+	return ret ?: ca_ra_issue(ca, c->pub, c->pub->k.ra_key, c->now, path,
+				  out);
+}
+
 int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now)
 {
 	char name[PKIKS_NAME_MAX], path[PKID_CONF_URL_MAX + 80];
-	X509 *ra;
 	int ret;
 
 	ret = ca_ra_key_name(ca, false, name, sizeof(name));
@@ -317,11 +398,7 @@ int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now)
 	ret = ca_load_key(ca, name, &pub->k.ra_key);
 	if (ret < 0)
 		return ret;
-	ra = ca_read_der_file(path);
-	if (ra && ra_usable(pub, ra, now)) {
-		pub->k.ra_cert = ra;
-		return 0;
-	}
-	X509_free(ra);
-	return ca_ra_issue(ca, pub, pub->k.ra_key, now, path, &pub->k.ra_cert);
+	return ca_ra_settle(ca, path, cur_usable, cur_issue,
+			    &(struct ra_cur){.pub = pub, .now = now},
+			    &pub->k.ra_cert);
 }

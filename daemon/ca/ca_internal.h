@@ -218,6 +218,11 @@ int ca_add_cdp(struct ca *ca, X509 *x, X509V3_CTX *ctx);
 /* ca_create.c: first start */
 int ca_create(struct ca *ca, int64_t now, struct db_ca *row);
 int ca_ra_load_or_issue(struct ca *ca, struct ca_pub *pub, int64_t now);
+/* The RA certificate at path, settled among the nodes (ca_create.c). */
+int ca_ra_settle(struct ca *ca, const char *path,
+		 bool (*usable)(struct ca *, X509 *, void *),
+		 int (*issue)(struct ca *, void *, X509 **), void *arg,
+		 X509 **out);
 int ca_run_keygen(struct ca *ca, const char *name, const char *usage,
 		  const char *archive);
 /* An ECDSA P-256 signing key, no archive (the TLS key, ca_tls.c). */
@@ -227,6 +232,22 @@ int ca_run_keygen_ca(struct ca *ca, const char *name, const char *usage,
 int ca_archive_paths(struct ca *ca, int64_t n, char *p12, char *pem,
 		     size_t size);
 int ca_write_cert_pem(const char *path, X509 *x);
+
+/* ---- ca_files.c: the CA's files on a shared database (issue 18) ----
+ * Each is 0 and does nothing unless the database is shared. */
+int ca_read_file(const char *path, unsigned char **data, size_t *len);
+/* The file at path (in the CA's folder) stored, by its name. */
+int ca_file_share(struct ca *ca, const char *path);
+/* The stored file written to path if it differs; *seen (may be NULL)
+ * gets what was stored (data NULL: nothing). */
+int ca_file_fetch(struct ca *ca, const char *path, struct db_cafile *seen);
+/* The file at path stored unless the database holds another than
+ * *seen: then -EEXIST, and path is the stored one. */
+int ca_file_offer(struct ca *ca, const char *path,
+		  const struct db_cafile *seen);
+int ca_file_move(struct ca *ca, const char *from, const char *to);
+/* Every stored file written to the CA's folder (where it differs). */
+int ca_files_fetch_all(struct ca *ca);
 int ca_key_exists(struct ca *ca, const char *name);
 int ca_ra_key_name(struct ca *ca, bool rollover, char *name, size_t size);
 int ca_ra_path(struct ca *ca, bool rollover, char *path, size_t size);

@@ -81,6 +81,10 @@ static int make_ca_key(struct ca *ca, const char *key, const char *p12)
 
 	if (have < 0)
 		return have;
+	/* a leader before us may have made both (several nodes) */
+	ret = p12 ? ca_file_fetch(ca, p12, NULL) : 0;
+	if (ret < 0)
+		return ret;
 	if (have && p12 && access(p12, F_OK) != 0) {
 		pkid_log(LOG_WARNING, "CS_ROLLOVER_KEY",
 			 "%s: key %s has no archive %s: making it again",
@@ -90,7 +94,10 @@ static int make_ca_key(struct ca *ca, const char *key, const char *p12)
 			return ret;
 		have = 0;
 	}
-	return have ? 0 : ca_run_keygen_ca(ca, key, usage, p12);
+	if (have)
+		return 0;
+	ret = ca_run_keygen_ca(ca, key, usage, p12);
+	return ret ?: p12 ? ca_file_share(ca, p12) : 0;
 }
 
 /* Step NONE -> KEY_MADE. */
@@ -125,8 +132,8 @@ static int make_keys(struct ca *ca, struct db_ca *row)
 }
 
 /* The RA's successor, issued by the rollover CA, from its start. */
-static int make_roll_ra(struct ca *ca, X509 *roll, EVP_PKEY *roll_key,
-			X509 **out)
+static int roll_ra_issue(struct ca *ca, X509 *roll, EVP_PKEY *roll_key,
+			 X509 **out)
 {
 	struct ca_pub view = {.k.ca_cert = roll, .k.ca_key = roll_key};
 	char name[PKIKS_NAME_MAX], path[PKID_CONF_URL_MAX + 80];
@@ -141,6 +148,17 @@ static int make_roll_ra(struct ca *ca, X509 *roll, EVP_PKEY *roll_key,
 	ret = ret ?: ca_ra_issue(ca, &view, ra_key, start, path, out);
 	EVP_PKEY_free(ra_key);
 	return ret;
+}
+
+/* The same, stored for every node: it goes with the new rollover CA. */
+static int make_roll_ra(struct ca *ca, X509 *roll, EVP_PKEY *roll_key,
+			X509 **out)
+{
+	char path[PKID_CONF_URL_MAX + 80];
+	int ret = ca_ra_path(ca, true, path, sizeof(path));
+
+	ret = ret ?: roll_ra_issue(ca, roll, roll_key, out);
+	return ret ?: ca_file_share(ca, path);
 }
 
 /* Step KEY_MADE -> AVAILABLE. */
@@ -163,6 +181,7 @@ static int make_cert(struct ca *ca, struct db_ca *row)
 		ret = ca_archive_paths(ca, row->archive_counter, p12, pem,
 				       sizeof(p12));
 		ret = ret ?: ca_write_cert_pem(pem, roll);
+		ret = ret ?: ca_file_share(ca, pem);
 	}
 	ret = ret ?: ca_x509_der(roll, &der, &len);
 	if (ret < 0)
@@ -198,11 +217,27 @@ static int advance(struct ca *ca, struct db_ca *row)
 
 /* ---- publication ---- */
 
-/* NAME-ra-rollover.cer if it belongs to the rollover CA, else reissue. */
+static bool roll_ra_usable(struct ca *ca, X509 *ra, void *arg)
+{
+	struct ca_pub *pub = arg;
+
+	(void)ca;
+	return X509_verify(ra, X509_get0_pubkey(pub->k.roll_cert)) == 1 &&
+	       X509_check_private_key(ra, pub->k.roll_ra_key) == 1;
+}
+
+static int roll_ra_reissue(struct ca *ca, void *arg, X509 **out)
+{
+	struct ca_pub *pub = arg;
+
+	return roll_ra_issue(ca, pub->k.roll_cert, pub->k.roll_key, out);
+}
+
+/* NAME-ra-rollover.cer if it belongs to the rollover CA, else reissue
+ * (on several nodes: the one stored, ca_ra_settle). */
 static int load_roll_ra(struct ca *ca, struct ca_pub *pub)
 {
 	char name[PKIKS_NAME_MAX], path[PKID_CONF_URL_MAX + 80];
-	X509 *ra;
 	int ret;
 
 	ret = ca_ra_key_name(ca, true, name, sizeof(name));
@@ -210,15 +245,7 @@ static int load_roll_ra(struct ca *ca, struct ca_pub *pub)
 	ret = ret ?: ca_load_key(ca, name, &pub->k.roll_ra_key);
 	if (ret < 0)
 		return ret;
-	ra = ca_read_der_file(path);
-	if (ra && X509_verify(ra, X509_get0_pubkey(pub->k.roll_cert)) == 1 &&
-	    X509_check_private_key(ra, pub->k.roll_ra_key) == 1) {
-		pub->k.roll_ra_cert = ra;
-		return 0;
-	}
-	X509_free(ra);
-	ERR_clear_error();
-	return make_roll_ra(ca, pub->k.roll_cert, pub->k.roll_key,
+	return ca_ra_settle(ca, path, roll_ra_usable, roll_ra_reissue, pub,
 			    &pub->k.roll_ra_cert);
 }
 
@@ -298,7 +325,7 @@ static int promote_keys(struct ca *ca, const struct db_ca *row)
 	ret = ret ?: ca_ra_path(ca, false, to, sizeof(to));
 	if (!ret && rename(from, to) < 0 && errno != ENOENT)
 		ret = -errno;
-	return ret;
+	return ret ?: ca_file_move(ca, from, to);
 }
 
 /* Keep the old CA certificate (old CRLs and certificates verify). */
@@ -315,6 +342,7 @@ static int keep_old_cert(struct ca *ca, const struct db_ca *row)
 			 ca->cfg.name, (long long)serial);
 		ret = ca_write_file(path, row->cur_cert, row->cur_cert_len,
 				    0644);
+		ret = ret ?: ca_file_share(ca, path);
 	}
 	X509_free(old);
 	return ret;

@@ -10,6 +10,7 @@ PKID_CORE_OBJS := $(OBJ)/daemon/core/db.o $(OBJ)/daemon/core/db_sqlite.o \
 		  $(OBJ)/daemon/core/db_pg.o $(OBJ)/daemon/core/db_ca.o \
 		  $(OBJ)/daemon/core/db_req.o $(OBJ)/daemon/core/db_tp.o \
 		  $(OBJ)/daemon/core/db_keyblob.o $(OBJ)/daemon/core/db_node.o \
+		  $(OBJ)/daemon/core/db_cafile.o \
 		  $(OBJ)/daemon/core/ctl.o $(OBJ)/daemon/core/ctl_cmd.o \
 		  $(OBJ)/daemon/core/log.o
 PKID_CORE_LIBS := $(shell pkg-config --libs sqlite3 libpq jansson 2>/dev/null)

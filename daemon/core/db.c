@@ -98,6 +98,11 @@ static const char *const migrations[] = {
 	 * an RA's upstream poll during its upstream's rollover) */
 	"ALTER TABLE request ADD COLUMN"
 	" generation INTEGER NOT NULL DEFAULT 0;",
+	/* 5 -> 6: the CA's files every node serves or keeps (db_cafile.c) */
+	"CREATE TABLE ca_file ("
+	" server TEXT NOT NULL, name TEXT NOT NULL,"
+	" data BLOB NOT NULL,"
+	" PRIMARY KEY (server, name));",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION  5
+#define DB_SCHEMA_VERSION  6
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_NAME_MAX	   64
 #define DB_FP_MAX	   129 /* hex of up to SHA-512, NUL */
@@ -362,5 +362,42 @@ int db_keyblob_delete(struct db *db, const char *name);
  * -ENOENT if @from has none. */
 int db_keyblob_move(struct db *db, const char *from, const char *to);
 void db_keyblob_free(struct db_keyblob *kb);
+
+/*
+ * ---- A CA's files (issue 18, docs/POSTGRESQL.md "Several nodes") ----
+ *
+ * What a CA keeps as files in its `database url` folder and every node
+ * of a shared database must have the same of: the RA certificate and its
+ * successor, the key archives (`database archive`: NAME_NNNNN.p12, the
+ * keystore's encrypted PKCS#12, and NAME_NNNNN.pem) and the old CA
+ * certificates, by file name.  On SQLite pkid does not use them (the
+ * folder is the one copy).
+ */
+struct db_cafile {
+	unsigned char *data; /* malloc'd */
+	size_t len;
+};
+/* -ENOENT if none. */
+int db_cafile_get(struct db *db, const char *server, const char *name,
+		  struct db_cafile *f);
+/* Insert or replace (fenced as every write: db_fence). */
+int db_cafile_put(struct db *db, const char *server, const char *name,
+		  const void *data, size_t len);
+/*
+ * Store data only if the stored file is still @old (NULL: there is
+ * none), in one transaction; -EEXIST if another node stored another one
+ * meanwhile (the caller reads and takes that).
+ */
+int db_cafile_replace(struct db *db, const char *server, const char *name,
+		      const struct db_cafile *old, const void *data,
+		      size_t len);
+/* @from becomes @to (replacing it); -ENOENT if @from is not stored. */
+int db_cafile_move(struct db *db, const char *server, const char *from,
+		   const char *to);
+typedef int (*db_cafile_cb)(const char *name, const struct db_cafile *f,
+			    void *arg);
+int db_cafile_foreach(struct db *db, const char *server, db_cafile_cb cb,
+		      void *arg);
+void db_cafile_free(struct db_cafile *f);
 
 #endif /* PKID_DB_H */

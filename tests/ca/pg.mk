@@ -64,3 +64,13 @@ check-pg-standby: $(CA_E2E_DEPS)
 	timeout 420 tests/ca/pg_standby.sh
 
 CHECKS += check-pg-standby
+
+# check-pg-ra: an RA-mode CA with `database archive` on two nodes: one RA
+# certificate (and successor) served by both, the archives in both
+# folders, the follower enrolls through the RA after a takeover and
+# promotes (tests/ca/pg_ra.sh).
+.PHONY: check-pg-ra
+check-pg-ra: $(CA_E2E_DEPS)
+	timeout 300 tests/ca/pg_ra.sh
+
+CHECKS += check-pg-ra

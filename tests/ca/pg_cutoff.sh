@@ -99,8 +99,9 @@ ip link set pkid-a up || fail "link up"
 t0=$(date +%s%N)
 ok=
 for ((i = 0; i < 40; i++)); do
-	enroll a "after-a-$i" && { ok=1; break; }
-	rm -f "$T/got/after-a-$i.der"
+	# one key for every try (a new one costs an RSA key generation)
+	enroll a "after-a" && { ok=1; break; }
+	rm -f "$T/got/after-a.der"
 	sleep 0.5
 done
 [ -n "$ok" ] || fail "a did not enroll again after the link came back"
@@ -108,15 +109,8 @@ printf 'ok: link back: a enrolls again %.1f s after\n' "$(echo "($(date +%s%N) -
 [ "$(role a)" = follower ] && [ "$(role b)" = leader ] ||
 	fail "after the cut: a '$(role a)', b '$(role b)', want follower and leader"
 
-got=0
-for f in "$T"/got/*.der; do
-	[ -s "$f" ] || continue
-	s=$((16#$(openssl x509 -inform der -in "$f" -noout -serial | cut -d= -f2)))
-	want=$(od -An -v -tx1 "$f" | tr -d ' \n')
-	have=$(pg_sql "SELECT encode(der, 'hex') FROM cert WHERE server = '$CA_NAME' AND serial = $s")
-	[ "$have" = "$want" ] || fail "$(basename "$f") (serial $s): not in PostgreSQL byte for byte"
-	got=$((got + 1))
-done
+got_in_db
+got=$GOT
 [ "$(pg_sql "SELECT count(*) - count(DISTINCT serial) FROM cert WHERE server = '$CA_NAME'")" = 0 ] ||
 	fail "a serial twice"
 [ "$(pg_sql "SELECT count(*) FROM cert WHERE server = '$CA_NAME' AND subject LIKE '%first-a%'")" = 1 ] ||

@@ -6,15 +6,19 @@
 # key reaches the other nodes as the wrapped blob the first one stored.
 # Used by check-pg-ha (pg_ha.sh), check-pg-fence (pg_fence.sh) and
 # check-pg-cutoff (pg_cutoff.sh).  The CA: 10 minutes, auto-rollover in
-# its last 4 (lab time).  Source it after setting NODES and PORT:
+# its last 4 (lab time); RA_CERT (default none) its ra-certificate,
+# NODE_EXTRA one more line of its configuration.  Source it after setting
+# NODES and PORT:
 #   ha_setup            PostgreSQL, the KEK, a pkiksd per node, clocks equal
-#   node_start N        pkid of node N; PAUSE[N] (default shadow-key,
+#   node_start N        pkid of node N (node_spawn N, then node_wait N
+#                       until it serves GetCACert); PAUSE[N] (default shadow-key,
 #                       promote-key) is its PKID_TEST_PAUSE_AT; DBURL[N]
 #                       (default the cluster's URL) its database connection
 #   role N              leader | follower (show server)
 #   lab_to T            every node's lab clock to T (unix seconds)
 #   db_step             the rollover step in the CA row
 #   enroll N NAME       a strongSwan client enrolls through node N
+#   got_in_db           every certificate received is in PostgreSQL
 CA_PG=1
 . tests/ca/lib.sh
 . tests/rollover/lib.sh
@@ -47,7 +51,12 @@ ha_cleanup() {
 
 url() { echo "http://127.0.0.1:${PORT[$1]}/cgi-bin/pkiclient.exe"; }
 nctl() { local n=$1; shift; $B/ctl-call "$T/$n/pkid.ctl" "$@"; }
-role() { nctl "$1" --json "show server" $CA_NAME 2>/dev/null | jq -r '.role // ""'; }
+# ctl-call waits as long as pkid takes: a node stuck under its CA lock
+# would hang the test, so a hang guard (20 s; it answers in milliseconds)
+role() {
+	timeout 20 $B/ctl-call "$T/$1/pkid.ctl" --json "show server" $CA_NAME 2>/dev/null |
+		jq -r '.role // ""'
+}
 ks() { PKIKS_SOCKET=$T/$1/ks/pkiksd.sock "${@:2}"; }
 lab_now_of() { ks "$1" $B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'; }
 # Move every node's lab clock to the same instant.
@@ -79,22 +88,30 @@ node_conf() {
 	 lifetime certificate 30
 	 lifetime ca-certificate 0 0 10
 	 auto-rollover 0 0 4
-	 ra-certificate none
+	 ra-certificate ${RA_CERT:-none}
 	 database url $T/$n/db
 	 database level minimum
 	 database connection ${DBURL[$n]:-$PKID_TEST_PG_URL}
 	 database credentials $PGPASSFILE
-	 no shutdown
 	EOF2
+	[ -n "${NODE_EXTRA:-}" ] && echo " $NODE_EXTRA" >>"$T/$n/pkid.conf"
+	echo " no shutdown" >>"$T/$n/pkid.conf"
 }
 
-node_start() {
-	local n=$1 i
+# node_spawn N: pkid of node N started; node_wait N: until it serves
+# GetCACert (15 s at most).  node_start N: both.  Followers may be
+# spawned together and waited for in turn (their starts overlap).
+node_spawn() {
+	local n=$1
 	PKIKS_SOCKET=$T/$n/ks/pkiksd.sock PKID_TEST_DIR=$T/$n \
 		PKID_TEST_PAUSE_AT=${PAUSE[$n]-shadow-key,promote-key} \
 		$B/pkid -f -c "$T/$n/pkid.conf" -s "$T/$n/state" \
 		-P "$PWD/${PKID_BUILD:-build}/pkiks-provider.so" >>"$T/$n/pkid.log" 2>&1 &
 	PID[$n]=$!
+}
+
+node_wait() {
+	local n=$1 i
 	for ((i = 0; i < 300; i++)); do
 		curl -sf -o /dev/null "$(url $n)?operation=GetCACert" && return 0
 		kill -0 "${PID[$n]}" 2>/dev/null || { tail "$T/$n/pkid.log"; fail "node $n exited"; }
@@ -102,6 +119,11 @@ node_start() {
 	done
 	tail "$T/$n/pkid.log"
 	fail "node $n: no GetCACert in 15 s"
+}
+
+node_start() {
+	node_spawn "$1"
+	node_wait "$1"
 }
 
 ha_setup() {
@@ -136,4 +158,57 @@ fetch_ca() {
 	curl -sf -o "$T/ca.der" "$(url $1)?operation=GetCACert" || fail "GetCACert $1"
 	cp "$T/ca.der" "$T/ra.der"
 	openssl x509 -inform der -in "$T/ca.der" -out "$T/ca.pem" || fail "ca.der"
+}
+
+# The header of the DER element at byte O of hex string H: HL its
+# length in bytes, CL its content's.
+der_hdr() {
+	local o=$1 b n
+	b=$((16#${H:$((o * 2 + 2)):2}))
+	if ((b < 128)); then
+		HL=2 CL=$b
+	else
+		n=$((b & 127))
+		HL=$((2 + n)) CL=$((16#${H:$((o * 2 + 4)):$((n * 2))}))
+	fi
+}
+
+# The serial (decimal) of the certificate whose DER is hex string H:
+# Certificate { TBSCertificate { [0] version, serialNumber INTEGER ...
+der_serial() {
+	local o=0
+	der_hdr 0 && o=$HL
+	der_hdr $o && o=$((o + HL))
+	[ "${H:$((o * 2)):2}" = a0 ] && der_hdr $o && o=$((o + HL + CL))
+	[ "${H:$((o * 2)):2}" = 02 ] || return 1
+	der_hdr $o
+	echo $((16#${H:$(((o + HL) * 2)):$((CL * 2))}))
+}
+
+# got_in_db [WHAT]: every certificate a client received ($T/got/*.der)
+# is in PostgreSQL byte for byte under its serial: one query for all of
+# them and one od per certificate (a psql and an openssl per certificate
+# cost 0.5 s each at load 15); GOT is how many.
+got_in_db() {
+	local f s h what=${1:-PostgreSQL}
+	local -A db=()
+	pg_sql "SELECT serial || ' ' || encode(der, 'hex') FROM cert
+		WHERE server = '$CA_NAME'" >"$T/db-certs" || fail "read the certificates"
+	while read -r s h; do db[$s]=$h; done <"$T/db-certs"
+	GOT=0
+	for f in "$T"/got/*.der; do
+		[ -s "$f" ] || continue
+		H=$(od -An -v -tx1 "$f")
+		H=${H//[$' \n']/}
+		s=$(der_serial) || fail "$(basename "$f"): no serial"
+		[ "${db[$s]:-}" = "$H" ] ||
+			fail "$(basename "$f") (serial $s): not in $what byte for byte"
+		GOT=$((GOT + 1))
+	done
+}
+
+# The lab clock (tests/rollover/lib.sh's, without python3: a python3
+# start took 1.5-3.5 s at load 15 here, through a pyenv shim).
+lab_now() {
+	$B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'
 }

@@ -60,15 +60,8 @@ done
 grep -q "connected again" "$T/a/pkid.log" || fail "a's log does not say it reconnected"
 echo "ok: one leader on the new primary"
 
-got=0
-for f in "$T"/got/*.der; do
-	[ -s "$f" ] || continue
-	s=$((16#$(openssl x509 -inform der -in "$f" -noout -serial | cut -d= -f2)))
-	want=$(od -An -v -tx1 "$f" | tr -d ' \n')
-	have=$(pg_sql "SELECT encode(der, 'hex') FROM cert WHERE server = '$CA_NAME' AND serial = $s")
-	[ "$have" = "$want" ] || fail "$(basename "$f") (serial $s): not on the new primary byte for byte"
-	got=$((got + 1))
-done
+got_in_db "the new primary"
+got=$GOT
 [ $got = 4 ] || fail "$got certificates received, want 4"
 [ "$(pg_sql "SELECT count(*) - count(DISTINCT serial) FROM cert WHERE server = '$CA_NAME'")" = 0 ] ||
 	fail "a serial twice"

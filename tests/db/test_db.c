@@ -1026,6 +1026,66 @@ static void test_fence(void)
 	db_close(db);
 }
 
+/*
+ * A CA's files (db_cafile.c): put and get; replace only over what the
+ * caller saw (none, or the same bytes), else -EEXIST and nothing written;
+ * move; the walk; fenced like every write.
+ */
+static int count_file(const char *name, const struct db_cafile *f, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	return strcmp(name, "R-ra.cer") == 0 && f->len == 3 ? 0 : -EBADMSG;
+}
+
+static void test_cafiles(void)
+{
+	struct db *db = fresh_db(), *other = NULL;
+	struct db_cafile got = {0}, seen = {.data = (unsigned char *)"one",
+					    .len = 3};
+	int64_t e = 0;
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(db_open(&other, path), 0);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R-ra.cer", &got), -ENOENT);
+	/* two nodes offer one each: the first stays */
+	CU_ASSERT_EQUAL(db_cafile_replace(db, "R", "R-ra.cer", NULL, "one", 3), 0);
+	CU_ASSERT_EQUAL(db_cafile_replace(other, "R", "R-ra.cer", NULL, "two", 3),
+			-EEXIST);
+	CU_ASSERT_EQUAL(db_cafile_get(other, "R", "R-ra.cer", &got), 0);
+	CU_ASSERT(got.len == 3 && !memcmp(got.data, "one", 3));
+	db_cafile_free(&got);
+	/* over what was seen: replaced; over something else: not */
+	CU_ASSERT_EQUAL(db_cafile_replace(other, "R", "R-ra.cer", &seen, "new", 3), 0);
+	CU_ASSERT_EQUAL(db_cafile_replace(db, "R", "R-ra.cer", &seen, "old", 3),
+			-EEXIST);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R-ra.cer", &got), 0);
+	CU_ASSERT(got.len == 3 && !memcmp(got.data, "new", 3));
+	db_cafile_free(&got);
+	/* the successor becomes the certificate */
+	CU_ASSERT_EQUAL(db_cafile_put(db, "R", "R-ra-rollover.cer", "nxt", 3), 0);
+	CU_ASSERT_EQUAL(db_cafile_put(db, "S", "R-ra.cer", "sss", 3), 0);
+	CU_ASSERT_EQUAL(db_cafile_move(db, "R", "R-ra-rollover.cer", "R-ra.cer"), 0);
+	CU_ASSERT_EQUAL(db_cafile_move(db, "R", "R-ra-rollover.cer", "R-ra.cer"),
+			-ENOENT);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R-ra.cer", &got), 0);
+	CU_ASSERT(got.len == 3 && !memcmp(got.data, "nxt", 3));
+	db_cafile_free(&got);
+	CU_ASSERT_EQUAL(db_cafile_foreach(db, "R", count_file, &n), 0);
+	CU_ASSERT_EQUAL(n, 1); /* S's is not R's */
+	CU_ASSERT_EQUAL(db_cafile_put(db, "R", "x", "", 0), -EINVAL);
+	/* a deposed leader stores nothing */
+	CU_ASSERT_EQUAL(db_lead_claim(other, "R", "h:1", &e), 0);
+	db_fence(db, "R", e);
+	CU_ASSERT_EQUAL(db_lead_claim(other, "R", "h:2", &e), 0);
+	CU_ASSERT_EQUAL(db_cafile_put(db, "R", "R_00001.p12", "p12", 3), -ESTALE);
+	db_fence(db, NULL, 0);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R_00001.p12", &got), -ENOENT);
+	db_close(other);
+	db_close(db);
+}
+
 int main(void)
 {
 	static const struct cu_case cases[] = {
@@ -1042,6 +1102,7 @@ int main(void)
 		{"transactions", test_transactions},
 		{"nodes: CRL alone, stamp, heartbeats, leadership", test_nodes},
 		{"nodes: a deposed leader's writes fenced", test_fence},
+		{"a CA's files", test_cafiles},
 	};
 	/* group commit syncs SQLite's WAL file; PostgreSQL commits durably
 	 * (db_begin_grouped is db_begin there) */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # tests/lib/pg.sh: a throwaway PostgreSQL for the tests, from Debian's
-# `postgresql` package: initdb in a temporary folder, as an unprivileged
+# `postgresql` package: a copy of a template cluster (initdb once per
+# build folder, pg_template) in a temporary folder, run as an unprivileged
 # user (postgres when we are root, else ourselves), listening on a Unix
 # socket in that folder only (no TCP port: nothing to collide with), with
 # SCRAM password authentication, so the password travels the way pkid's
@@ -51,29 +52,81 @@ pg_ctl_run() {
 		-l "$PG_DIR/log" "$@" >/dev/null
 }
 
-pg_start() {
-	PG_BIN=$(pg_bindir) || return 1
-	PG_DIR=$(mktemp -d /tmp/pkid-pg-XXXXXX)
-	PKID_TEST_PG_USER=pkid
-	PKID_TEST_PG_PORT=5432
-	PKID_TEST_PG_HOST=$PG_DIR
-	local pw
+# The cluster every test copies (issue 18: initdb took 7-10 s of each
+# PostgreSQL test on these 2 cores, a copy of a stopped cluster 0.5 s):
+# initdb and CREATE DATABASE pkid once per build folder and PostgreSQL
+# version, then `cp -a` per test.  Small, as the copy's time is its
+# size: 1 MB WAL segments, not 16.  Made in a temp folder and renamed into
+# place, so two tests starting at once at worst both make one; its
+# password (random, made with it) is in its pw file, mode 0600.  Bump
+# PG_TEMPLATE_REV when what pg_template makes changes.
+PG_TEMPLATE_REV=3
+
+pg_template_dir() {
+	local top build ver
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	build=${PKID_BUILD:-build}
+	[[ $build == /* ]] || build=$top/$build
+	ver=$(basename "$(dirname "$PG_BIN")")
+	echo "${PKID_PG_TEMPLATE:-$build/pg-template-$ver-r$PG_TEMPLATE_REV}"
+}
+
+pg_template() {
+	local tpl=$1 tmp pw rc=0
+	[ -f "$tpl/ready" ] && return 0
+	mkdir -p "$(dirname "$tpl")" || return 1
+	tmp=$(mktemp -d /tmp/pkid-pg-tpl-XXXXXX) || return 1
+	[ "$(id -u)" = 0 ] && chown postgres: "$tmp"
 	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-	[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
-	printf '%s\n' "$pw" >"$PG_DIR/pw.init"
-	[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR/pw.init"
-	chmod 600 "$PG_DIR/pw.init"
-	pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$PKID_TEST_PG_USER" \
-		--pwfile="$PG_DIR/pw.init" --auth=scram-sha-256 -E UTF8 \
-		--no-instructions >"$PG_DIR/initdb.log" 2>&1 ||
-		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
-	rm -f "$PG_DIR/pw.init"
-	cat >>"$PG_DIR/data/postgresql.conf" <<-CONF
-		listen_addresses = '${PG_LISTEN:-}'
-		unix_socket_directories = '$PG_DIR'
+	printf '%s\n' "$pw" >"$tmp/pw"
+	chmod 600 "$tmp/pw"
+	[ "$(id -u)" = 0 ] && chown postgres: "$tmp/pw"
+	# --no-sync: a template, copied before use; the copies fsync as
+	# any cluster does (fsync = on below)
+	pg_as_owner "$PG_BIN/initdb" -D "$tmp/data" -U "$PKID_TEST_PG_USER" \
+		--pwfile="$tmp/pw" --auth=scram-sha-256 -E UTF8 --no-sync \
+		--wal-segsize=1 --no-instructions >"$tmp/initdb.log" 2>&1 || rc=1
+	cat >>"$tmp/data/postgresql.conf" <<-CONF
+		listen_addresses = ''
+		unix_socket_directories = '$tmp'
 		port = $PKID_TEST_PG_PORT
 		fsync = on
 		max_connections = 50
+	CONF
+	[ $rc = 0 ] && pg_as_owner "$PG_BIN/pg_ctl" -D "$tmp/data" -w -t 60 \
+		-l "$tmp/log" start >/dev/null || rc=1
+	[ $rc = 0 ] && PGPASSWORD=$pw "$PG_BIN/psql" -q -d \
+		"postgresql://$PKID_TEST_PG_USER@/postgres?host=$tmp&port=$PKID_TEST_PG_PORT" \
+		-c 'CREATE DATABASE pkid' || rc=1
+	pg_as_owner "$PG_BIN/pg_ctl" -D "$tmp/data" -w -t 60 -m fast stop \
+		>/dev/null 2>&1 || rc=1
+	if [ $rc = 0 ]; then
+		rm -f "$tmp/data/postmaster.pid" "$tmp/data/log" 2>/dev/null
+		touch "$tmp/ready"
+		cp -a "$tmp" "$tpl.$$" && { mv -T "$tpl.$$" "$tpl" 2>/dev/null ||
+			rm -rf "$tpl.$$"; }
+	else
+		cat "$tmp/initdb.log" "$tmp/log" >&2 2>/dev/null
+	fi
+	rm -rf "$tmp"
+	[ -f "$tpl/ready" ]
+}
+
+pg_start() {
+	local tpl pw
+	PG_BIN=$(pg_bindir) || return 1
+	PKID_TEST_PG_USER=pkid
+	PKID_TEST_PG_PORT=5432
+	tpl=$(pg_template_dir) && pg_template "$tpl" ||
+		{ echo "pg.sh: no template cluster" >&2; return 1; }
+	PG_DIR=$(mktemp -d /tmp/pkid-pg-XXXXXX)
+	PKID_TEST_PG_HOST=$PG_DIR
+	[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+	pw=$(cat "$tpl/pw")
+	cp -a "$tpl/data" "$PG_DIR/data" || return 1
+	cat >>"$PG_DIR/data/postgresql.conf" <<-CONF
+		listen_addresses = '${PG_LISTEN:-}'
+		unix_socket_directories = '$PG_DIR'
 	CONF
 	[ -n "${PG_LISTEN:-}" ] &&
 		echo "host all all samenet scram-sha-256" >>"$PG_DIR/data/pg_hba.conf"
@@ -93,8 +146,6 @@ pg_start() {
 	PKID_TEST_PG_URL="postgresql://$PKID_TEST_PG_USER@/pkid?host=$PG_DIR&port=$PKID_TEST_PG_PORT"
 	export PKID_TEST_PG_HOST PKID_TEST_PG_PORT PKID_TEST_PG_USER PGPASSFILE \
 		PKID_TEST_PG_URL
-	"$PG_BIN/psql" -q -d "postgresql://$PKID_TEST_PG_USER@/postgres?host=$PG_DIR&port=$PKID_TEST_PG_PORT" \
-		-c 'CREATE DATABASE pkid' || return 1
 }
 
 pg_restart() {
@@ -123,7 +174,7 @@ pg_standby() {
 	mkdir -p "$PG_SB_HOST"
 	[ "$(id -u)" = 0 ] && chown postgres: "$PG_SB_HOST"
 	pg_as_owner env PGPASSFILE="$PG_DIR/pgpass.owner" "$PG_BIN/pg_basebackup" \
-		-D "$PG_DIR/standby" -X stream -h "$PG_DIR" -p "$PKID_TEST_PG_PORT" \
+		-D "$PG_DIR/standby" -X stream -h "$PG_DIR" -p "$PKID_TEST_PG_PORT" -N -c fast \
 		-U "$PKID_TEST_PG_USER" >"$PG_DIR/basebackup.log" 2>&1 ||
 		{ cat "$PG_DIR/basebackup.log" >&2; return 1; }
 	pg_as_owner touch "$PG_DIR/standby/standby.signal"
