@@ -1213,6 +1213,75 @@ int tp_terminal_shadow(struct tp *tp, struct db_tp *st)
 	return ret;
 }
 
+/*
+ * The switch at the CA's end: is the CA of the SHADOW identity the one the
+ * CA serves?  A router off through a `rollover cancel` and the CA's end
+ * comes back holding a SHADOW identity under a rollover the CA withdrew,
+ * while the CA has promoted another; switching would install a chain
+ * nobody serves (and, past the CA's end, the next-CA recheck that drops
+ * it online no longer runs).  GetCACert is asked first:
+ *   - the rollover held, or still the ended certificate (the CA's own
+ *     promotion is late), or no answer (cannot tell): switch as planned;
+ *   - a third certificate: the rollover held was withdrawn.  The SHADOW
+ *     identity and its key pair are dropped and the missed-SHADOW
+ *     recovery decides at once (tp_recover: the new CA is not the
+ *     rollover held, so it cannot be trusted by itself).
+ * 1 when withdrawn (identity dropped, row saved), 0 to switch, -errno.
+ */
+static int shadow_withdrawn(struct tp *tp, struct db_tp *st)
+{
+	char fp[2 * EVP_MAX_MD_SIZE + 1] = "", was[2 * EVP_MAX_MD_SIZE + 1] = "";
+	char why[256] = "";
+	X509 *held = tp_x509(st->shadow_ca_cert, st->shadow_ca_cert_len);
+	X509 *cur = tp_x509(st->ca_cert, st->ca_cert_len);
+	X509 *ca = NULL, *ra = NULL;
+	int ret = 0;
+
+	if (!held || !cur)
+		goto out; /* nothing to compare: the switch reports it */
+	if (tp_fetch_ca(tp, &ca, &ra, fp, sizeof(fp), why, sizeof(why)) < 0) {
+		pkid_log(LOG_INFO, NULL,
+			 "trustpoint %s: GetCACert before the switch: %s; "
+			 "switching to the rollover CA held",
+			 tp->cfg.name, why);
+		goto out;
+	}
+	if (!X509_cmp(ca, held) || !X509_cmp(ca, cur))
+		goto out;
+	scep_client_fingerprint(held, EVP_sha256(), was, sizeof(was));
+	drop_shadow_identity(tp, st);
+	ret = db_tp_put(tp->set->db, st);
+	if (ret < 0)
+		goto out;
+	pkid_log(LOG_WARNING, "TP_ROLLOVER_WITHDRAWN",
+		 "trustpoint %s: at the switch the CA serves %s, not the "
+		 "rollover CA certificate %s held (cancelled); dropped the "
+		 "SHADOW identity issued under it",
+		 tp->cfg.name, fp, was);
+	tp_export(tp, st, "withdrawn");
+	ret = 1;
+out:
+	X509_free(held);
+	X509_free(cur);
+	X509_free(ca);
+	X509_free(ra);
+	return ret;
+}
+
+/* SHADOW at the CA's end with the SHADOW identity: switch, or recover.
+ * An `enrollment terminal` trustpoint has no CA to ask (its rollover CA
+ * came as a file): it switches. */
+static int shadow_switch(struct tp *tp, struct db_tp *st, char *why, size_t n)
+{
+	int ret = tp->cfg.enrollment_terminal ? 0 : shadow_withdrawn(tp, st);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return tp_switch_shadow(tp, st);
+	return missed_shadow(tp, st, 0, why, n);
+}
+
 int tp_shadow(struct tp *tp)
 {
 	char why[256] = "";
@@ -1223,7 +1292,7 @@ int tp_shadow(struct tp *tp)
 	if (ret < 0)
 		return ret;
 	if (st.shadow_id_cert) {
-		ret = tp_switch_shadow(tp, &st);
+		ret = shadow_switch(tp, &st, why, sizeof(why));
 	} else if (tp->sub_own_roll) {
 		ret = st.pending_kind == TP_KIND_NONE ? sub_shadow(tp, &st) : 0;
 	} else if (tp_sub_rolling(tp)) {

@@ -30,6 +30,24 @@ CLIENT_TIMEOUT_missed := 600
 $(CLIENT_E2E:%=check-client-%): check-client-%: $(CLIENT_E2E_DEPS)
 	timeout $(or $(CLIENT_TIMEOUT_$*),300) tests/client/$*.sh
 
+# check-client-keystore-v3: check-client-enroll against a pkiksd that
+# answers as a protocol v3 keystore (test hook PKIKSD_TEST_PROTO=3, no
+# TIMER_GET doit): the client's expiry check falls back to the list, and
+# RENEW still renews.
+CHECKS += check-client-keystore-v3
+.PHONY: check-client-keystore-v3
+check-client-keystore-v3: $(CLIENT_E2E_DEPS)
+	PKIKSD_TEST_PROTO=3 timeout 300 tests/client/enroll.sh
+
+# check-client-missed-cancel: missed.sh's ninth case on its own (the eight
+# above already need most of their 600 s): the router off through a
+# cancelled rollover and the CA's end, holding a SHADOW identity under
+# the cancelled rollover.
+CHECKS += check-client-missed-cancel
+.PHONY: check-client-missed-cancel
+check-client-missed-cancel: $(CLIENT_E2E_DEPS)
+	timeout 300 tests/client/missed.sh 9
+
 # check-client-rollover-ecdsa: the SHADOW path above against an ECDSA
 # P-256 CA (eckeypair, RSA RA): pkid's RSA trustpoint renews, enrolls
 # under the rollover CA and switches at its end (openssl verify -attime).

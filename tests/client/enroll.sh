@@ -152,3 +152,15 @@ clctl --json "show trustpoints" | jq -e 'map(.name) == ["TP1"]' >/dev/null ||
 [ "$(timer_at RENEW)" = "$renew1" ] || fail "removing TP2 moved TP1's RENEW"
 grep -q "trustpoint TP2: removed by a reload" "$T/cl.log" || fail "the removal is not logged"
 echo "ok: reload adds TP2 (enrolled, same process, TP1 untouched) and removes it (timers gone)"
+
+# PKIKSD_TEST_PROTO=3 (check-client-keystore-v3): pkiksd answered as a
+# protocol v3 keystore (a module loaded before an upgrade: no TIMER_GET
+# doit).  Every expiry above (RENEW's renewals) was acted on, so the
+# client met the refusal and found its timer in the list instead.
+if [ "${PKIKSD_TEST_PROTO:-}" = 3 ]; then
+	grep -q "test hook PKIKSD_TEST_PROTO=3" "$KS_TWIN_LOG" ||
+		fail "pkiksd did not take the v3 test hook"
+	grep -q "TIMER_GET doit refused" "$KS_TWIN_LOG" ||
+		fail "the client never asked TIMER_GET's doit: the fallback was not exercised"
+	echo "ok: keystore v3: TIMER_GET's doit refused $(grep -c "TIMER_GET doit refused" "$KS_TWIN_LOG") times, every timer still acted on"
+fi

@@ -129,6 +129,30 @@ static int parse_opts(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Test hook: PKIKSD_TEST_PROTO=3 makes this pkiksd answer as a keystore of
+ * protocol v3 (a module loaded before an upgrade), so that the clients'
+ * fallbacks for an older keystore can be tested for real.  Only "3" is
+ * known; any other value refuses to start rather than run as something
+ * the test did not ask for.
+ */
+static int test_proto(void)
+{
+	const char *v = getenv("PKIKSD_TEST_PROTO");
+
+	if (!v)
+		return 0;
+	if (strcmp(v, "3")) {
+		fprintf(stderr, "pkiksd: PKIKSD_TEST_PROTO=%.16s: only 3 is "
+				"known\n", v);
+		return -EINVAL;
+	}
+	twin_opts.proto_v3 = 1;
+	fprintf(stderr, "pkiksd: test hook PKIKSD_TEST_PROTO=3: answering "
+			"as protocol v3 (no TIMER_GET doit, no ECDH)\n");
+	return 0;
+}
+
 /* No core dumps, no ptrace by others, key memory never swapped. */
 static void harden(void)
 {
@@ -362,7 +386,7 @@ int main(int argc, char **argv)
 {
 	int lfd, sfd, err;
 
-	if (parse_opts(argc, argv))
+	if (parse_opts(argc, argv) || test_proto())
 		return 2;
 	harden();
 	err = load_state();

@@ -40,6 +40,9 @@ struct twin_opts {
 	const char *kek_file;
 	int lab;
 	int foreground;
+	/* Test hook PKIKSD_TEST_PROTO=3 (docs/TESTING.md): answer as a
+	 * protocol v3 keystore, without what v4 and v5 added. */
+	int proto_v3;
 };
 extern struct twin_opts twin_opts;
 

@@ -190,14 +190,19 @@ int cmd_do_GET_INFO(struct req *r)
 {
 	uint32_t features = PKIKS_FEATURE_GENERIC_TIMER | PKIKS_FEATURE_EC |
 			    PKIKS_FEATURE_TIMER_GET | PKIKS_FEATURE_ECDH;
+	uint32_t version = PKIKS_GENL_VERSION;
 	int err;
 
 	if (twin_opts.lab)
 		features |= PKIKS_FEATURE_LAB_CLOCK;
+	if (twin_opts.proto_v3) {
+		version = 3;
+		features &= ~(PKIKS_FEATURE_TIMER_GET | PKIKS_FEATURE_ECDH);
+	}
 	err = proto_reply_new(r);
 	if (err)
 		return err;
-	if (nla_put_u32(r->reply, PKIKS_ATTR_VERSION, PKIKS_GENL_VERSION) ||
+	if (nla_put_u32(r->reply, PKIKS_ATTR_VERSION, version) ||
 	    nla_put_u32(r->reply, PKIKS_ATTR_FEATURES, features))
 		return -EMSGSIZE;
 	return 0;
@@ -336,6 +341,16 @@ static int run(struct req *r, const struct command *c)
 	return err;
 }
 
+/* PKIKSD_TEST_PROTO=3: v3 had TIMER_GET as a dump only, so the kernel
+ * answered its doit EOPNOTSUPP.  Logged, so that a test sees that its
+ * client really asked and met the refusal. */
+static int v3_timer_get(void)
+{
+	fprintf(stderr, "pkiksd: TIMER_GET doit refused (protocol v3 test "
+			"hook)\n");
+	return -EOPNOTSUPP;
+}
+
 /*
  * The checks in the kernel's order (net/netlink/genetlink.c), so that both
  * hosts give the same errno: the family, the header, the command, an
@@ -356,13 +371,17 @@ static int check(const struct peer *who, struct nlmsghdr *nlh,
 	if (g->reserved)
 		return -EINVAL; /* 6.1 validates it for every command */
 	if (g->cmd >= __PKIKS_CMD_MAX ||
-	    (!commands[g->cmd].doit && !commands[g->cmd].dumpit))
+	    (!commands[g->cmd].doit && !commands[g->cmd].dumpit) ||
+	    (twin_opts.proto_v3 && g->cmd == PKIKS_CMD_KEY_DERIVE))
 		return -EOPNOTSUPP;
 	c = &commands[g->cmd];
 	if (c->right == PKIKS_RIGHT_ADMIN && !who->admin)
 		return -EPERM; /* the kernel's GENL_ADMIN_PERM */
 	if (is_dump(nlh) ? !c->dumpit : !c->doit)
 		return -EOPNOTSUPP;
+	if (twin_opts.proto_v3 && g->cmd == PKIKS_CMD_TIMER_GET &&
+	    !is_dump(nlh))
+		return v3_timer_get();
 	err = attrs_parse(nlh, c, tb);
 	if (!err)
 		err = allowed(c->right, who);
