@@ -65,6 +65,50 @@ def load_ders(der):
         return []
 
 
+def der_item(b, i):
+    """(tag, start of contents, end) of the DER item at b[i]; None for
+    an indefinite or overlong length."""
+    if i + 2 > len(b):
+        return None
+    tag, n = b[i], b[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7f
+        if k == 0 or k > 4 or i + k > len(b):
+            return None
+        n = int.from_bytes(b[i:i + k], "big")
+        i += k
+    if i + n > len(b):
+        return None
+    return tag, i, i + n
+
+
+def signed_content(der):
+    """The eContent of a CMS SignedData (ContentInfo { OID, [0] {
+    SignedData { version, digestAlgorithms, encapContentInfo { OID, [0] {
+    OCTET STRING } } ... } } }): what `openssl cms -verify -noverify`
+    prints, without its signature check (the simulator reads the content
+    only).  None when the encoding is not the definite-length one walked
+    here (the caller asks openssl then)."""
+    # (the container's tag, which of its children holds the rest)
+    path = [(0x30, 1), (0xa0, 0), (0x30, 2), (0x30, 1), (0xa0, 0)]
+    it = der_item(der, 0)
+    for tag, child in path:
+        if it is None or it[0] != tag:
+            return None
+        end = it[2]
+        it = der_item(der, it[1])
+        for _ in range(child):
+            if it is None or it[2] >= end:
+                return None
+            it = der_item(der, it[2])
+        if it is None or it[2] > end:
+            return None
+    if it is None or it[0] != 0x04:
+        return None
+    return der[it[1]:it[2]]
+
+
 def pem(c):
     return c.public_bytes(serialization.Encoding.PEM)
 

@@ -328,7 +328,8 @@ class Sim:
     def get_ca(self):
         """The CA certificates served, PEM: GetCACert's, and the rollover
         CA inside GetNextCACert's signed reply (its content, a certs-only
-        PKCS#7; unpacked by openssl only when the reply changes)."""
+        PKCS#7, taken out of the SignedData by analyze.signed_content:
+        an `openssl cms` per step was a process per step)."""
         out = []
         for op in ("GetCACert", "GetNextCACert"):
             try:
@@ -340,12 +341,16 @@ class Sim:
             if op == "GetCACert":
                 out.extend(analyze.load_ders(der))
                 continue
-            if der not in self.next_ca:
+            # The reply is signed anew each time (its signingTime): the
+            # content, not the reply, is what is remembered.
+            inner = analyze.signed_content(der)
+            if inner is None:  # not the definite-length DER walked here
                 inner = subprocess.run(
                     ["openssl", "cms", "-verify", "-noverify", "-inform",
                      "der", "-binary"], input=der, capture_output=True).stdout
-                self.next_ca[der] = analyze.load_ders(inner)
-            out.extend(self.next_ca[der])
+            if inner not in self.next_ca:
+                self.next_ca[inner] = analyze.load_ders(inner)
+            out.extend(self.next_ca[inner])
         return b"".join(analyze.pem(c) for c in out)
 
     # ---- the run ---------------------------------------------------------
