@@ -56,6 +56,8 @@ static int nks;
 /* What the last round saw of the timers and wake-ups: a change is
  * progress (settle). */
 static uint64_t progress_sig;
+/* The timers' part of it, from the last list (not every round lists). */
+static uint64_t timers_sig;
 static struct watched watch[WATCH_MAX];
 static int nwatch;
 
@@ -143,7 +145,7 @@ static int timers_quiet_one(int k, uint64_t now, uint64_t *next, char *why,
 		return 0;
 	}
 	for (i = 0; i < count; i++) {
-		progress_sig = progress_sig * 31 + t[i].deadline_ns + t[i].state;
+		timers_sig = timers_sig * 31 + t[i].deadline_ns + t[i].state;
 		if (t[i].state != PKIKS_TIMER_ARMED)
 			continue;
 		if (t[i].deadline_ns <= now) {
@@ -165,6 +167,7 @@ static int timers_quiet(uint64_t now, uint64_t *next, char *why, size_t n)
 	int k, quiet = 1;
 
 	*next = 0;
+	timers_sig = 0;
 	/* why: the first thing that is not quiet */
 	for (k = 0; k < nks; k++)
 		if (!timers_quiet_one(k, now, next, quiet ? why : scratch,
@@ -202,17 +205,30 @@ out:
 	return quiet;
 }
 
-/* One round: 1 when all is quiet and no wake-up since the last round. */
+/*
+ * One round: 1 when all is quiet and no wake-up since the last round.
+ * The pkids are asked first and the keystores' timer lists (a dump of
+ * every timer, the costly part: 750 timers a keystore) only when every
+ * pkid is quiet -- or, while one is busy, at most every
+ * LIST_WHILE_BUSY_MS, so that timers armed by a long handler (a reload
+ * enrolling many trustpoints) still count as progress.  One list after
+ * the pkids were quiet is enough: a quiet pkid waits in poll with no
+ * keystore event unread, so a timer that is due shows as armed and due,
+ * and one that fires after the list wakes its pkid, which the next round
+ * sees (a changed wake-up count or an event pending).
+ */
+#define LIST_WHILE_BUSY_MS 250
+
 static int round_quiet(uint64_t *now, uint64_t *next, char *why, size_t n)
 {
+	static uint64_t listed_ms;
 	char scratch[256];
-	int quiet, i;
+	int quiet = 1, i;
 
 	if (lab_now(now) < 0 && ks_reopen() < 0) {
 		snprintf(why, n, "keystore unreachable");
 		return 0;
 	}
-	quiet = timers_quiet(*now, next, why, n);
 	for (i = 0; i < nwatch; i++) {
 		unsigned long long w = 0;
 
@@ -224,9 +240,13 @@ static int round_quiet(uint64_t *now, uint64_t *next, char *why, size_t n)
 			quiet = 0, watch[i].wakeups = w;
 		progress_sig = progress_sig * 31 + w;
 	}
-	/* A timer armed by a handler after the keystore was asked. */
-	if (quiet && !timers_quiet(*now, next, why, n))
-		quiet = 0;
+	if (quiet || mono_ms() - listed_ms >= LIST_WHILE_BUSY_MS) {
+		listed_ms = mono_ms();
+		if (!timers_quiet(*now, next, quiet ? why : scratch,
+				  quiet ? n : sizeof(scratch)))
+			quiet = 0;
+	}
+	progress_sig = progress_sig * 31 + timers_sig;
 	return quiet;
 }
 
