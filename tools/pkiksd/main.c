@@ -4,7 +4,7 @@
  * connection.
  *
  *   pkiksd --socket PATH --state-dir DIR [--group GROUP|GID]
- *          [--kek-file FILE] [--lab] [--foreground]
+ *          [--kek-file FILE] [--lab] [--no-status] [--foreground]
  *
  * Why a thread per connection: the client library gives each thread its
  * own connection, so a connection is a client thread; handling it on its
@@ -55,7 +55,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pkiksd --socket PATH --state-dir DIR [--group "
 		   "GROUP|GID]\n"
-		   "              [--kek-file FILE] [--lab] [--foreground]\n");
+		   "              [--kek-file FILE] [--lab] [--no-status] "
+		   "[--foreground]\n");
 }
 
 static int parse_group(const char *s, gid_t *gid)
@@ -85,6 +86,7 @@ static int parse_opts(int argc, char **argv)
 		{"group", required_argument, NULL, 'g'},
 		{"kek-file", required_argument, NULL, 'k'},
 		{"lab", no_argument, NULL, 'l'},
+		{"no-status", no_argument, NULL, 'n'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{0}};
@@ -110,6 +112,9 @@ static int parse_opts(int argc, char **argv)
 			break;
 		case 'l':
 			twin_opts.lab = 1;
+			break;
+		case 'n':
+			twin_opts.no_status = 1;
 			break;
 		case 'f':
 			twin_opts.foreground = 1;
@@ -370,7 +375,8 @@ static int load_state(void)
 		return -errno;
 	clock_init(twin_opts.lab);
 	err = timers_load();
-	if (!err)
+	/* Without status_init() every status_* call does nothing. */
+	if (!err && !twin_opts.no_status)
 		err = status_init();
 	if (!err && twin_opts.kek_file)
 		err = wrap_kek_load(twin_opts.kek_file);

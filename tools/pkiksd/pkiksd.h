@@ -39,6 +39,7 @@ struct twin_opts {
 	gid_t group; /* members' group; 0 = admins only */
 	const char *kek_file;
 	int lab;
+	int no_status; /* no status tree (tools/sim: status.c) */
 	int foreground;
 	/* Test hook PKIKSD_TEST_PROTO=3 (docs/TESTING.md): answer as a
 	 * protocol v3 keystore, without what v4 and v5 added. */
