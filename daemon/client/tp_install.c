@@ -14,6 +14,7 @@
  * PKID_TRUSTPOINT and PKID_EVENT in its environment.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "proto/scep/scep_client.h"
 #include "tp_internal.h"
@@ -34,11 +37,69 @@ extern char **environ;
 #define TP_HOOK_TIMEOUT_MS 10000
 #define TP_HOOK_STEP_MS	   20
 
+/*
+ * Parsed certificates, remembered by SHA-256 of their DER (one slot per
+ * digest's first byte modulo the size; a new one takes the slot): every
+ * trustpoint of a pkid parses the same CA certificate at each of its
+ * timers (next-CA poll, CRL refresh, renewal), and OpenSSL 3.0's
+ * d2i_X509 (its decoder context for the public key) was 38 % of a client
+ * pkid's CPU in tools/sim with 50 trustpoints (perf, DWARF).  The caller
+ * gets its own reference (X509_free as before); nothing in the client
+ * modifies a parsed certificate.
+ */
+#define TP_X509_SLOTS 64
+
+static struct {
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	X509 *x;
+} x509_seen[TP_X509_SLOTS];
+static pthread_mutex_t x509_seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static X509 *x509_remembered(const unsigned char *md)
+{
+	X509 *x = NULL;
+	size_t i = md[0] % TP_X509_SLOTS;
+
+	pthread_mutex_lock(&x509_seen_lock);
+	if (x509_seen[i].x && !memcmp(x509_seen[i].md, md, SHA256_DIGEST_LENGTH) &&
+	    X509_up_ref(x509_seen[i].x))
+		x = x509_seen[i].x;
+	pthread_mutex_unlock(&x509_seen_lock);
+	return x;
+}
+
+static void x509_remember(const unsigned char *md, X509 *x)
+{
+	size_t i = md[0] % TP_X509_SLOTS;
+	X509 *old;
+
+	if (!X509_up_ref(x))
+		return;
+	pthread_mutex_lock(&x509_seen_lock);
+	old = x509_seen[i].x;
+	memcpy(x509_seen[i].md, md, SHA256_DIGEST_LENGTH);
+	x509_seen[i].x = x;
+	pthread_mutex_unlock(&x509_seen_lock);
+	X509_free(old);
+}
+
 X509 *tp_x509(const unsigned char *der, size_t len)
 {
+	unsigned char md[SHA256_DIGEST_LENGTH];
 	const unsigned char *p = der;
+	int digest;
+	X509 *x;
 
-	return der && len ? d2i_X509(NULL, &p, (long)len) : NULL;
+	if (!der || !len)
+		return NULL;
+	digest = EVP_Digest(der, len, md, NULL, EVP_sha256(), NULL);
+	x = digest ? x509_remembered(md) : NULL;
+	if (x)
+		return x;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x && digest)
+		x509_remember(md, x);
+	return x;
 }
 
 /* Replace a DER blob of the row with x (NULL: clear it). */
