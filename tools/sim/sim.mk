@@ -41,14 +41,18 @@ SIM_NEGATIVE := long short
 .PHONY: sim sim-small check-sim check-sim-negative
 # SIM_TPS: trustpoints per client pkid (4 of them; default 250);
 # SIM_KEYPOOL_DIR: a key pool directory to use (keys already there are
-# used first, the rest made as usual); SIM_STOP_AFTER: see sim.py.
+# used first, the rest made as usual); SIM_KEYCACHE: below;
+# SIM_STOP_AFTER: see sim.py.
 SIM_TPS ?= 250
+# The RSA keys, made once per build tree and kept across runs (the run
+# copies them into its pool): a fresh clone makes them, a rerun does not.
+SIM_KEYCACHE ?= $(B)/sim-keycache
 sim: $(SIM_DEPS)
 	rm -rf $(B)/sim $(B)/sim-negative-*
 	timeout 7200 $(SIM) --pids 4 --tps $(SIM_TPS) --years 10 --start-slot 15 \
 		--regenerate 0.1 $(if $(SIM_STOP_AFTER),--stop-after \
 		$(SIM_STOP_AFTER)) $(if $(SIM_KEYPOOL_DIR),--keypool-dir \
-		$(SIM_KEYPOOL_DIR)) $(B)/sim
+		$(SIM_KEYPOOL_DIR)) --keycache $(SIM_KEYCACHE) $(B)/sim
 	for c in $(SIM_NEGATIVE); do \
 		timeout 600 $(SIM) --negative $$c --pids 1 --years 2.2 \
 			$(B)/sim-negative-$$c || exit 1; \

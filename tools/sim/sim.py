@@ -418,22 +418,32 @@ class Sim:
         # 365-day certificates (the 100-trustpoint run); one a lifetime.
         per = int(a.years * 365 / a.cert_days) + 1
         n = len(self.tps) + regen * per if a.keypool < 0 else a.keypool
+        # With --keycache the keys are made into the cache (once per
+        # build tree: a fresh clone makes them) and copied into the
+        # run's pool, which the client pkids use up.
+        made = a.keycache or self.pool
+        os.makedirs(made, exist_ok=True)
         os.makedirs(self.pool, exist_ok=True)
-        have = len([f for f in os.listdir(self.pool) if f.endswith(".pem")])
-        todo = [i for i in range(have, n)]
+        have = sorted(f for f in os.listdir(made) if f.endswith(".pem"))
+        todo = [i for i in range(len(have), n)]
         t = time.time()
 
         def one(i):
-            tmp = f"{self.pool}/k{i}.tmp"
+            tmp = f"{made}/k{i}.tmp"
             subprocess.run(["openssl", "genpkey", "-algorithm", "RSA",
                             "-pkeyopt", "rsa_keygen_bits:2048", "-out", tmp],
                            check=True, capture_output=True)
-            os.rename(tmp, f"{self.pool}/k{i}.pem")
+            os.rename(tmp, f"{made}/k{i}.pem")
         with ThreadPoolExecutor(os.cpu_count() or 2) as ex:
             list(ex.map(one, [f"{os.getpid()}-{i}" for i in todo]))
+        if a.keycache:
+            keys = sorted(f for f in os.listdir(made) if f.endswith(".pem"))
+            for f in keys[:n]:
+                shutil.copyfile(f"{made}/{f}", f"{self.pool}/{f}")
         self.t_keypool = time.time() - t
         self.pool_size = n
-        print(f"sim: key pool: {n} RSA-2048 keys ({have} there already), "
+        print(f"sim: key pool: {n} RSA-2048 keys ({len(have)} there already"
+              f"{' in the cache ' + made if a.keycache else ''}), "
               f"{len(todo)} made in {self.t_keypool:.1f} s "
               f"({os.cpu_count()} at once), before the run", flush=True)
 
@@ -848,6 +858,10 @@ def main():
                    help="stop after this many real seconds of the run and "
                    "judge it as far as it got (also on SIGTERM); the "
                    "summary says so and the exit status is 2")
+    p.add_argument("--keycache",
+                   help="a directory the keys are made into and kept "
+                   "across runs (copied into the run's pool; make sim: "
+                   "build/sim-keycache)")
     p.add_argument("--keypool", type=int, default=-1,
                    help="RSA keys made ahead on every core (-1: as many as "
                    "the run needs, 0: none, pkiks-keygen makes them)")
