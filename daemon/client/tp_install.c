@@ -61,7 +61,8 @@ static X509 *x509_remembered(const unsigned char *md)
 	size_t i = md[0] % TP_X509_SLOTS;
 
 	pthread_mutex_lock(&x509_seen_lock);
-	if (x509_seen[i].x && !memcmp(x509_seen[i].md, md, SHA256_DIGEST_LENGTH) &&
+	if (x509_seen[i].x &&
+	    !memcmp(x509_seen[i].md, md, SHA256_DIGEST_LENGTH) &&
 	    X509_up_ref(x509_seen[i].x))
 		x = x509_seen[i].x;
 	pthread_mutex_unlock(&x509_seen_lock);
