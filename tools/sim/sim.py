@@ -882,6 +882,9 @@ def main():
     rc = 1
     try:
         rc = sim.run()
+        if rc == 1:  # gaps (or expected ones missing): keep the logs
+            print(f"sim: the daemons' logs kept in {sim.T}", flush=True)
+            a.keep = True
     except SimError as e:
         print(f"sim: FAIL: {e} (logs kept in {sim.T})", file=sys.stderr)
         a.keep = True
