@@ -537,7 +537,8 @@ static void handle_event(struct pkid *d, const struct pkiks_event_msg *ev)
 			ca_on_timer(d->ca, ev->timer.kind);
 			/* A sub's promotion rewrote its trustpoint's identity. */
 			if (ev->timer.kind == PKIKS_TIMER_CS_CERT_EXPIRE)
-				tp_sub_rearm(d->tp, ca_name(d->ca));
+				tp_sub_rearm(d->tp, ca_name(d->ca),
+					     ca_sub_take_promoted(d->ca));
 			sub_roll(d);
 		}
 		break;
@@ -656,7 +657,7 @@ static int run(struct pkid *d)
 			if (d->ca && ca_running(d->ca))
 				ca_sub_refresh(d->ca); /* or a new one */
 			if (d->ca && ca_sub_take_rearm(d->ca))
-				tp_sub_rearm(d->tp, ca_name(d->ca));
+				tp_sub_rearm(d->tp, ca_name(d->ca), false);
 			if (d->ca && ca_running(d->ca))
 				ca_ra_refresh(d->ca); /* an RA's, too */
 			sub_roll(d); /* or its rollover key was made */

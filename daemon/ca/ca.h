@@ -136,6 +136,9 @@ bool ca_sub_roll_wanted(struct ca *ca);
  * must plan (a shadow of the retiring key dropped, a rollover
  * cancelled): the daemon re-arms it (tp_sub_rearm). */
 bool ca_sub_take_rearm(struct ca *ca);
+/* True once after a sub's promotion made the new CA certificate its
+ * trustpoint's identity: the daemon exports it (tp_sub_rearm). */
+bool ca_sub_take_promoted(struct ca *ca);
 /* mode ra: the upstream poll's timer (ca_ra_fwd.c); ca_ra_poll forwards
  * the requests granted here and not issued (network: outside the lock). */
 bool ca_ra_is_poll_timer(struct ca *ca, const struct pkiks_timer_info *t);

@@ -81,6 +81,9 @@ struct ca {
 	/* ... its trustpoint's timers must be planned again (a shadow of
 	 * the retiring key dropped, a rollover cancelled): ca_sub_take_rearm */
 	bool sub_tp_rearm;
+	/* ... its promotion wrote a new identity into its trustpoint:
+	 * ca_sub_take_promoted (the daemon exports it, on-change runs) */
+	bool sub_tp_promoted;
 	/* Wakes the daemon's loop (ca_set_kick): a sub made its rollover
 	 * key, the trustpoint must ask the parent. */
 	void (*kick)(void *arg);

@@ -370,6 +370,9 @@ static int swap_row(struct ca *ca, struct db_ca *row)
 		ret = db_commit(ca->db);
 	else
 		db_rollback(ca->db);
+	/* (the trustpoint's export follows, outside the CA's lock) */
+	if (ret == 0 && ca_is_sub(ca))
+		ca->sub_tp_promoted = true;
 	return ret;
 }
 

@@ -366,6 +366,17 @@ bool ca_sub_take_rearm(struct ca *ca)
 	return yes;
 }
 
+bool ca_sub_take_promoted(struct ca *ca)
+{
+	bool yes;
+
+	pthread_mutex_lock(&ca->lock);
+	yes = ca->sub_tp_promoted;
+	ca->sub_tp_promoted = false;
+	pthread_mutex_unlock(&ca->lock);
+	return yes;
+}
+
 int ca_sub_roll_accept(struct ca *ca, struct db_ca *row)
 {
 	char fp[CA_FP_HEX_MAX], from[32];

@@ -106,8 +106,9 @@ int tp_crl_file(const struct tp_set *set, const char *name, char *buf,
  * runs when it is issued (the CA's row holds it then). */
 int tp_sub_roll_request(struct tp_set *set, const char *name, char *why,
 			size_t n);
-/* After the CA's promotion rewrote the identity: re-arm RENEW/SHADOW. */
-void tp_sub_rearm(struct tp_set *set, const char *name);
+/* After the CA's promotion rewrote the identity: re-arm RENEW/SHADOW;
+ * @promoted: the identity is new, export it (on-change: switched). */
+void tp_sub_rearm(struct tp_set *set, const char *name, bool promoted);
 
 /* The watchdog's facts, one per trustpoint (daemon/health/health.h);
  * *out malloc'd, NULL with *n 0 when set is NULL. */

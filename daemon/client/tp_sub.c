@@ -279,7 +279,7 @@ bool tp_sub_rolling(struct tp *tp)
 
 /* The CA promoted its rollover certificate and wrote it as the
  * trustpoint's identity: RENEW/SHADOW follow the new certificate. */
-void tp_sub_rearm(struct tp_set *set, const char *name)
+void tp_sub_rearm(struct tp_set *set, const char *name, bool promoted)
 {
 	struct db_tp st;
 	struct tp *tp;
@@ -292,6 +292,10 @@ void tp_sub_rearm(struct tp_set *set, const char *name)
 	if (tp && tp->sub_cs && db_tp_get(set->db, name, &st) == 0) {
 		if (st.id_cert && st.pending_kind == TP_KIND_NONE)
 			tp_arm_lifecycle(tp, &st, &at);
+		/* `certificate export` and on-change follow the identity,
+		 * as after a trustpoint's own SHADOW switch. */
+		if (promoted && st.id_cert)
+			tp_export(tp, &st, "switched");
 		db_tp_free(&st);
 	}
 	pthread_mutex_unlock(&set->lock);

@@ -162,3 +162,27 @@ hi_router_up() {
 chain_ok() {
 	openssl verify -attime "$1" -CAfile "$2" -untrusted "$3" "$4" >/dev/null 2>&1
 }
+
+# hi_swan NAME ROOTPEM SUBPEM: a strongSwan router enrolls at the sub
+# (pki --scepca, pki --scep) at the lab clock's time (faketime: what pki
+# checks is valid in lab time); its certificate in $T/swNAME/cert.pem
+# must verify ROOTPEM <- SUBPEM <- it now.  Needs strongswan_conf.
+hi_swan() {
+	local d="$T/sw$1" ra= ca= f when
+	mkdir -p "$d"
+	when=$(date -u -d "@$(lab_now)" '+%Y-%m-%d %H:%M:%S')
+	(cd "$d" && TZ=UTC faketime -f "@$when" pki --scepca --url "$SURL" --caout ca.der \
+		--raout ra.der >"$d/scepca.log" 2>&1) || hfail "pki --scepca: $(cat "$d/scepca.log")"
+	for f in "$d"/*.der; do
+		openssl x509 -inform der -in "$f" -noout -subject 2>/dev/null | grep -q "SUB RA" && ra=$f
+		openssl x509 -inform der -in "$f" -noout -subject 2>/dev/null | grep -q "pkid sub CA" && ca=$f
+	done
+	[ -n "$ra" ] && [ -n "$ca" ] || hfail "pki --scepca wrote: $(ls "$d")"
+	pki --gen --size 2048 >"$d/key"
+	TZ=UTC faketime -f "@$when" pki --scep --url "$SURL" --in "$d/key" \
+		--dn "CN=swan$1,O=pkid test" --cacert-enc "$ra" --cacert-sig "$ra" --cacert "$ca" \
+		>"$d/cert.der" 2>"$d/log" || hfail "pki --scep at the sub: $(tail -5 "$d/log")"
+	openssl x509 -inform der -in "$d/cert.der" -out "$d/cert.pem" || hfail "swan$1: no certificate"
+	chain_ok "$(lab_now)" "$2" "$3" "$d/cert.pem" ||
+		hfail "strongSwan $1 does not verify root <- sub now"
+}

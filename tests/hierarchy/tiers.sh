@@ -1,7 +1,9 @@
 #!/bin/bash
-# check-hierarchy-tiers: three tiers (root -> sub -> router) through two
-# root rollovers, each inside one overlap window with the sub's own
-# rollover (lab clock).  The root lives 4 hours (auto-rollover 2 h) and
+# check-hierarchy-tiers: three tiers (root -> sub -> routers) through
+# three root rollovers, each inside one overlap window with the sub's own
+# rollover (lab clock).  The routers: a pkid trustpoint (SHADOWs and
+# switches) and strongSwan's pki --scep (no rollover of its own: it
+# enrolls again under the new sub after each end).  The root lives 4 hours (auto-rollover 2 h) and
 # gives the sub a CA certificate truncated at its end, so the sub's
 # certificate ends with the root's each time: the sub's new key has no
 # room under the current root and must be certified by the root's
@@ -10,7 +12,9 @@
 #    either order: round 1 the root first (its window is 2 h, the sub's
 #    1 h), round 2 the sub first (`server rollover SUB` before the root's
 #    window: its request finds no rollover CA at the root, CONNECT RETRY,
-#    and goes out once there is one);
+#    and goes out once there is one), round 3 both at once (one clock
+#    move past both generation instants: the two timers fire in the same
+#    step, in whichever order the keystore delivers them);
 #  - trustpoint SUB's request for SUB# goes to the root's rollover CA
 #    (GetNextCACert, enveloped to it): the certificate is issued by
 #    root<i+1>, from the root's end; the sub offers it as GetNextCACert;
@@ -19,7 +23,9 @@
 #    trustpoint switches to root<i+1> with it: GetCACert = [sub<i+1>, RA,
 #    root<i+1>]; the router switches: root<i> <- sub<i> <- router<i> at end
 #    - 1 s, root<i+1> <- sub<i+1> <- router<i+1> at end + 1 s, and the old
-#    chain is over at end + 1 s.
+#    chain is over at end + 1 s; strongSwan's certificate of the round
+#    (it ends with the sub) verifies at end - 1 s and not at end + 1 s,
+#    and strongSwan enrolls again under root<i+1> <- sub<i+1>.
 # On the old code the sub's request went to the current root, which
 # issued it from now, ending at the same end: refused by the sub
 # (CS_SUB_ROLLOVER ... ends no later), no rollover CA, a gap.
@@ -33,6 +39,10 @@ SUB_EXTRA="auto-rollover 0 1" hi_sub_up
 	hfail "sub1 does not end with root1 (not truncated)"
 hi_router_up
 echo "ok: root1 <- sub1 <- router1, all three ending together"
+. tests/lib/strongswan.sh
+strongswan_conf "$T"
+hi_swan 1 "$T/root1.pem" "$T/sub1.pem"
+echo "ok: strongSwan enrolled under root1 <- sub1"
 
 # next_of_key KEY: the certificate for keystore key KEY in the sub's
 # GetNextCACert.
@@ -80,6 +90,24 @@ sub_first() {
 	lab_to $((retry + 1))
 }
 
+# Both at once: one move past the root's and the sub's generation
+# instants (round 3).  If the sub's timer ran first, its request waited
+# for the root's rollover CA (CONNECT RETRY): then to that retry.
+both_at_once() {
+	local retry
+	lab_to $((gen + 1))
+	wait_for 30 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
+		hfail "round $i: the root made no rollover CA"
+	wait_for 30 sub_log_has "CS_ROLLOVER_AVAILABLE\|the parent has no rollover CA certificate yet" ||
+		hfail "round $i: the sub neither requested SUB#'s certificate nor waited"
+	if ! sub_log_has CS_ROLLOVER_AVAILABLE; then
+		echo "note: round $i: the sub's timer ran before the root's; CONNECT RETRY"
+		retry=$(sub_timer "CONNECT RETRY")
+		[ -n "$retry" ] || hfail "round $i: trustpoint SUB holds no CONNECT RETRY"
+		lab_to $((retry + 1))
+	fi
+}
+
 round() {
 	local i=$1 j=$(($1 + 1)) order=$2 gen rgen rshadow rend granted
 	local root="$T/root$i.pem" sub="$T/sub$i.pem" r="$T/router$i.pem"
@@ -87,6 +115,8 @@ round() {
 	rend=$(cert_time "$root" enddate)
 	[ "$(cert_time "$sub" enddate)" = "$rend" ] || hfail "round $i: sub$i does not end with root$i"
 	[ "$(cert_time "$r" enddate)" = "$rend" ] || hfail "round $i: router$i does not end with sub$i"
+	[ "$(cert_time "$T/sw$i/cert.pem" enddate)" = "$rend" ] ||
+		hfail "round $i: strongSwan $i does not end with sub$i"
 	gen=$(ca_timer SUB "CS SHADOW CERT GENERATION")
 	rgen=$(ca_timer TESTCA "CS SHADOW CERT GENERATION")
 	[ "$gen" = $((rend - SUBWIN)) ] || hfail "round $i: the sub's rollover at '$gen', not $((rend - SUBWIN))"
@@ -142,7 +172,18 @@ round() {
 	chain_ok $((rend - 1)) "$root2" "$sub2" "$r2" && hfail "round $i: router$j valid before the end?"
 	grep -q "CS_SUB_ROLLOVER.*refused" "$T/sub.log" && hfail "round $i: the sub refused a rollover certificate"
 	echo "ok: round $i: no gap: root$i <- sub$i <- router$i at end - 1 s, root$j <- sub$j <- router$j at end + 1 s"
+
+	chain_ok $((rend - 1)) "$root" "$sub" "$T/sw$i/cert.pem" ||
+		hfail "round $i: strongSwan $i at the end - 1 s"
+	chain_ok $((rend + 1)) "$root" "$sub" "$T/sw$i/cert.pem" &&
+		hfail "round $i: strongSwan $i still valid after the end?"
+	# pki --scep has no SHADOW: it enrolls again after the end, from then.
+	hi_swan $j "$root2" "$sub2"
+	chain_ok "$(lab_now)" "$root" "$sub" "$T/sw$j/cert.pem" &&
+		hfail "round $i: strongSwan $j verifies under the old chain?"
+	echo "ok: round $i: strongSwan $i valid to end - 1 s, strongSwan $j enrolled under root$j <- sub$j"
 }
 round 1 root_first
 round 2 sub_first
+round 3 both_at_once
 echo "check-hierarchy-tiers: OK"

@@ -1,13 +1,15 @@
 #!/bin/bash
 # Adds what the lifecycle VM test (tests/vm/lifecycle.sh) needs to an
 # initramfs tree made by mkinitramfs.sh, and makes it the VM's /tests.sh.
-#   lifecycle-files.sh ROOT TOP
+#   lifecycle-files.sh ROOT TOP [MODE]
+# MODE hierarchy: tests/vm/hierarchy.sh is /tests.sh instead (three tiers
+# on the module, check-vm-hierarchy), with curl for GetCACert.
 # pkid, pkictl, pkiks-keygen, the keystore provider, pkiksd and lab-advance
 # (the demo's lab clock), the demo that drives the lifecycle
 # (tools/demo/demo.sh, lib.sh), and bash, jq and GNU date
 # (which parses certificate dates) with the libraries ldd names.
 set -euo pipefail
-root=$1 top=$2
+root=$1 top=$2 mode=${3:-lifecycle}
 
 vmbin=${PKIKS_VM_BIN:-$top/build/bin}
 provider=$(dirname "$vmbin")/pkiks-provider.so
@@ -25,4 +27,9 @@ copy_with_libs "$(vm_prog jq)" /bin
 copy_with_libs "$(vm_prog date)" /bin
 mkdir -p "$root/demo"
 install -m 755 "$top/tools/demo/demo.sh" "$top/tools/demo/lib.sh" "$root/demo/"
-install -m 755 "$top/tests/vm/lifecycle.sh" "$root/tests.sh"
+if [ "$mode" = hierarchy ]; then
+	copy_with_libs "$(vm_prog curl)" /bin
+	install -m 755 "$top/tests/vm/hierarchy.sh" "$root/tests.sh"
+else
+	install -m 755 "$top/tests/vm/lifecycle.sh" "$root/tests.sh"
+fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the initramfs of the pkiks qemu harness.
 #   mkinitramfs.sh OUT.cpio.gz KVER [MODE]
-# (MODE lifecycle: pkid's lifecycle instead, see lifecycle-files.sh;
+# (MODE lifecycle, hierarchy: pkid's lifecycle or three tiers instead, see
+# lifecycle-files.sh;
 # MODE bench-scep: pkid under scep-bench, see bench-scep-files.sh.)
 # Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest,
 # test-keystore (tests/keystore) and openssl with their ldd libraries and
@@ -127,7 +128,7 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
 case $mode in
-lifecycle | lifecycle-ec | enroll) "$here/lifecycle-files.sh" "$root" "$top" ;;
+lifecycle | lifecycle-ec | enroll | hierarchy) "$here/lifecycle-files.sh" "$root" "$top" "$mode" ;;
 bench-scep) "$here/bench-scep-files.sh" "$root" "$top" ;;
 esac
 chmod 755 "$root/kskeys"

@@ -54,6 +54,19 @@ check-vm-lifecycle-ec: $(VM_LIFECYCLE_DEPS)
 
 CHECKS += check-vm-lifecycle-ec
 
+# check-vm-hierarchy: three tiers on the module with real time (issue 17):
+# a root, a sub-CA (mode sub-cs, auto-rollover) and a router trustpoint,
+# three pkid in the VM; `date -s` jumps carry the sub through its own
+# rollover, each jump re-granted by `pkictl clock calendar-valid`; the
+# module's timers in sysfs, openssl verify -attime around the sub's end
+# (tests/vm/hierarchy.sh).  900 s: a hang guard (the VM takes minutes
+# under TCG on a busy host).
+.PHONY: check-vm-hierarchy
+check-vm-hierarchy: $(VM_LIFECYCLE_DEPS) tests/vm/hierarchy.sh
+	tests/vm/run-vm.sh hierarchy 900
+
+CHECKS += check-vm-hierarchy
+
 # bench-vm-scep: the enrollment benchmark (scep-bench against pkid, its
 # physical limit measured in the same VM) and the timer firing delay
 # (timer-delay), both with the real module as keystore, in the VM
