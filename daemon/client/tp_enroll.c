@@ -51,6 +51,7 @@ struct tp_req {
 	const EVP_MD *md; /* the CSR's and a self-signed signer's */
 	struct enroll_ctx c;
 	bool poll;
+	bool key_failed; /* the keystore could not make or give the key */
 	unsigned char *content; /* the CSR */
 	size_t content_len;
 	char tid[DB_TID_MAX];
@@ -374,7 +375,10 @@ static int req_prepare(struct tp *tp, enum tp_kind kind, bool fresh,
 	md = tp_proto(tp)->digest(r->st.caps);
 	/* a wrong credential is said before a key is made for nothing */
 	ret = req_credential(tp, r, why, n);
-	ret = ret ?: req_key(tp, r, fresh);
+	if (ret == 0) {
+		ret = req_key(tp, r, fresh);
+		r->key_failed = ret < 0 && ret != -ENOKEY;
+	}
 	ret = ret ?: req_signer(tp, r, md, now, why, n);
 	if (ret < 0)
 		return ret;
@@ -780,6 +784,22 @@ out:
 	return ret;
 }
 
+/*
+ * The keystore could not make the request's key (full, restarting,
+ * refusing for a moment): nothing was sent, and the request is tried again
+ * at CONNECT RETRY rather than dropped -- a SHADOW or RENEW that fails
+ * here once must still happen before the CA or the identity ends.
+ */
+static int key_retry(struct tp *tp, struct tp_req *r, unsigned int count,
+		     int err)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "cannot make key %s in the keystore (%s)",
+		 r->key_name, strerror(-err));
+	return retry_later(tp, r, "", count, err, what);
+}
+
 /* A new request of @kind; @count carries the retries made so far. */
 static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			 char *why, size_t n)
@@ -794,6 +814,10 @@ static int start_request(struct tp *tp, enum tp_kind kind, unsigned int count,
 			return ret;
 	}
 	ret = req_prepare(tp, kind, true, &r, why, n);
+	if (ret < 0 && r.key_failed) {
+		ret = key_retry(tp, &r, count, ret);
+		goto out;
+	}
 	ret = ret ?: req_csr(tp, &r);
 	ret = ret ?: tp_proto(tp)->new_transaction_id(r.tid, sizeof(r.tid));
 	ret = ret ?: req_shadow(tp, &r, "", count);

@@ -18,7 +18,7 @@ check-client-scep: $(CLIENT_TEST_SCEP)
 CLIENT_E2E_DEPS := $(PKID) $(BIN)/ctl-call $(BIN)/lab-advance $(BIN)/pkiksd \
 		   $(BIN)/pkictl $(BIN)/pkiks-keygen $(B)/pkiks-provider.so \
 		   $(BIN)/sim-clock
-CLIENT_E2E := enroll poll retry badtime shadow rollover missed micromdm ocsp
+CLIENT_E2E := enroll poll retry badtime keyfull shadow rollover missed micromdm ocsp
 
 CHECKS += $(CLIENT_E2E:%=check-client-%)
 

@@ -20,6 +20,12 @@
 
 static struct twin_key *keys[PKIKS_KEYS_MAX];
 
+/* How many keys this keystore holds at most (a test may lower it). */
+static int keys_limit(void)
+{
+	return twin_opts.keys_max ? twin_opts.keys_max : PKIKS_KEYS_MAX;
+}
+
 static const char *const part_param[8] = {
 	OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
 	OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
@@ -376,7 +382,7 @@ int keys_insert(const char *name, uint32_t usage, uint32_t owner,
 		return -EEXIST;
 	if (i >= 0 && !may_use(keys[i], who))
 		return -EPERM;
-	for (j = 0; i < 0 && j < PKIKS_KEYS_MAX && free_slot < 0; j++)
+	for (j = 0; i < 0 && j < keys_limit() && free_slot < 0; j++)
 		if (!keys[j])
 			free_slot = j;
 	if (i < 0 && free_slot < 0)

@@ -158,6 +158,31 @@ static int test_proto(void)
 	return 0;
 }
 
+/*
+ * Test hook: PKIKSD_TEST_KEYS_MAX=N (1..PKIKS_KEYS_MAX) holds at most N
+ * keys, so a client's handling of a full keystore can be tested without
+ * making 256 keys first.
+ */
+static int test_keys_max(void)
+{
+	const char *v = getenv("PKIKSD_TEST_KEYS_MAX");
+	char *end;
+	long n;
+
+	if (!v)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > PKIKS_KEYS_MAX) {
+		fprintf(stderr, "pkiksd: PKIKSD_TEST_KEYS_MAX=%.16s: not 1..%d\n",
+			v, PKIKS_KEYS_MAX);
+		return -EINVAL;
+	}
+	twin_opts.keys_max = (int)n;
+	fprintf(stderr, "pkiksd: test hook PKIKSD_TEST_KEYS_MAX=%ld: at most "
+			"%ld keys\n", n, n);
+	return 0;
+}
+
 /* No core dumps, no ptrace by others, key memory never swapped. */
 static void harden(void)
 {
@@ -392,7 +417,7 @@ int main(int argc, char **argv)
 {
 	int lfd, sfd, err;
 
-	if (parse_opts(argc, argv) || test_proto())
+	if (parse_opts(argc, argv) || test_proto() || test_keys_max())
 		return 2;
 	harden();
 	err = load_state();

@@ -44,6 +44,7 @@ struct twin_opts {
 	/* Test hook PKIKSD_TEST_PROTO=3 (docs/TESTING.md): answer as a
 	 * protocol v3 keystore, without what v4 and v5 added. */
 	int proto_v3;
+	int keys_max; /* test hook PKIKSD_TEST_KEYS_MAX; 0: PKIKS_KEYS_MAX */
 };
 extern struct twin_opts twin_opts;
 
