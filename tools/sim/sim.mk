@@ -39,17 +39,21 @@ SIM := python3 tools/sim/sim.py
 SIM_NEGATIVE := long short
 
 .PHONY: sim sim-small check-sim check-sim-negative
-# SIM_TPS: trustpoints per client pkid (4 of them; default 250);
+# SIM_PIDS client pkids of SIM_TPS trustpoints each (default 8 x 125:
+# one keystore holds at most 256 keys, and a trustpoint holds two while its
+# SHADOW key waits for the switch -- 4 x 250 filled them, make sim's
+# 1,000-trustpoint run of 2026-12-05);
 # SIM_KEYPOOL_DIR: a key pool directory to use (keys already there are
 # used first, the rest made as usual); SIM_KEYCACHE: below;
 # SIM_STOP_AFTER: see sim.py.
-SIM_TPS ?= 250
+SIM_PIDS ?= 8
+SIM_TPS ?= 125
 # The RSA keys, made once per build tree and kept across runs (the run
 # copies them into its pool): a fresh clone makes them, a rerun does not.
 SIM_KEYCACHE ?= $(B)/sim-keycache
 sim: $(SIM_DEPS)
 	rm -rf $(B)/sim $(B)/sim-negative-*
-	timeout 7200 $(SIM) --pids 4 --tps $(SIM_TPS) --years 10 --start-slot 15 \
+	timeout 7200 $(SIM) --pids $(SIM_PIDS) --tps $(SIM_TPS) --years 10 --start-slot 15 \
 		--regenerate 0.1 $(if $(SIM_STOP_AFTER),--stop-after \
 		$(SIM_STOP_AFTER)) $(if $(SIM_KEYPOOL_DIR),--keypool-dir \
 		$(SIM_KEYPOOL_DIR)) --keycache $(SIM_KEYCACHE) $(B)/sim
