@@ -11,6 +11,13 @@ signature, as `openssl verify -attime` would) and that CA certificate is
 one the CA served (ca/, caseen).  From its first identity to the end of
 the run, every instant not covered is a gap.
 
+Three tiers (OUTDIR/tiers holds 3, sim.py --tiers 3): the CA certificate
+a trustpoint holds is the subordinate's; it counts as valid where, on
+top of the above, it is signed by a root CA certificate the root served
+that is valid then too (root <- sub <- identity, as `openssl verify
+-attime -CAfile ROOT -untrusted SUB` would).  The summary lists both
+CAs' generations and the rollovers of each tier.
+
 Writes OUTDIR/summary.txt, OUTDIR/summary.json and OUTDIR/timeline.svg
 (no fonts to fetch, no scripts).  Exits 1 when a trustpoint has a gap
 that was not expected (sim.py's negative control passes the checker's
@@ -158,6 +165,22 @@ def chain_valid_at(certs, t):
     return a <= t <= b and c <= t <= d and signed_by(ident, ca)
 
 
+def root_of(ca, roots, t=None):
+    """The root (of roots) that signed the sub certificate ca, valid at
+    t when t is given; None if there is none."""
+    for r in roots:
+        if signed_by(ca, r) and (t is None or
+                                 times(r)[0] <= t <= times(r)[1]):
+            return r
+    return None
+
+
+def chain3_valid_at(certs, roots, t):
+    """chain_valid_at, and the CA certificate (the sub's) signed by a
+    root of roots valid at t: root <- sub <- identity."""
+    return chain_valid_at(certs, t) and root_of(certs[1], roots, t) is not None
+
+
 def is_ca(c):
     try:
         return c.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -174,20 +197,25 @@ def read_seen(path):
     return out
 
 
-def load_cas(out):
+def load_cas(out, roots=True):
+    """The CA generations served, in order of their start, and when each
+    was first seen: the self-issued ones (roots), or (roots=False) the
+    subordinate ones."""
     seen = read_seen(os.path.join(out, "caseen"))
     cas = {}
     for f in glob.glob(os.path.join(out, "ca", "*.pem")):
         for c in load_pems(f):
-            if is_ca(c) and c.issuer == c.subject:
+            if is_ca(c) and (c.issuer == c.subject) == roots:
                 cas[c.tbs_certificate_bytes] = (c, seen.get(os.path.basename(f)))
     gens = sorted(cas.values(), key=lambda x: times(x[0])[0])
     return [g[0] for g in gens], [g[1] for g in gens]
 
 
-def held_spans(files, gens, end):
+def held_spans(files, gens, end, roots=None):
     """[(from, to, generation)] in which the trustpoint held a valid
-    identity and chain; files: [(seen, [certs])] in order seen."""
+    identity and chain; files: [(seen, [certs])] in order seen.  With
+    roots (three tiers) gens are the sub's and the chain goes on to the
+    root that signed the sub's certificate, whose validity counts too."""
     spans, unsigned = [], 0
     for i, (seen, certs) in enumerate(files):
         if len(certs) < 2:
@@ -195,13 +223,19 @@ def held_spans(files, gens, end):
         ident, ca = certs[0], certs[1]
         g = next((k for k, c in enumerate(gens)
                   if c.tbs_certificate_bytes == ca.tbs_certificate_bytes), None)
-        if g is None or not signed_by(ident, ca):
+        root = root_of(ca, roots) if roots is not None else None
+        if g is None or not signed_by(ident, ca) or \
+                (roots is not None and root is None):
             unsigned += 1
             continue
         a = max(times(ident)[0], times(ca)[0])
+        if root is not None:
+            a = max(a, times(root)[0])
         if i > 0:
             a = max(a, files[i - 1][0])
         b = min(times(ident)[1], times(ca)[1])
+        if root is not None:
+            b = min(b, times(root)[1])
         if i + 1 < len(files):
             b = min(b, files[i + 1][0])
         b = min(b, end)
@@ -225,7 +259,15 @@ def main(out, extra=None):
     extra = extra or {}
     start = int(open(os.path.join(out, "start")).read())
     end = int(open(os.path.join(out, "end")).read())
-    gens, gen_seen = load_cas(out)
+    tiers = 2
+    if os.path.exists(os.path.join(out, "tiers")):
+        tiers = int(open(os.path.join(out, "tiers")).read())
+    roots = None
+    if tiers == 3:
+        roots, root_seen = load_cas(out)
+        gens, gen_seen = load_cas(out, roots=False)
+    else:
+        gens, gen_seen = load_cas(out)
     seen = read_seen(os.path.join(out, "seen"))
     tps = {}
     for f in glob.glob(os.path.join(out, "history", "*.pem")):
@@ -241,7 +283,7 @@ def main(out, extra=None):
     first_under = {}  # (tp, gen) -> first instant seen holding gen
     for name in sorted(tps):
         files = sorted(tps[name], key=lambda x: x[0])
-        spans, u = held_spans(files, gens, end)
+        spans, u = held_spans(files, gens, end, roots)
         unsigned += u
         first = min((s[0] for s in spans), default=end)
         gaps = gaps_of(spans, first, end)
@@ -310,14 +352,8 @@ def main(out, extra=None):
     # The chain of promoted generations: each starts where the previous
     # one ends; of several that do (a rollover cancelled, then made
     # again), the one served last is the one promoted.
-    props, chain, cancelled = [], [0] if gens else [], 0
-    while chain:
-        prev_end = times(gens[chain[-1]])[1]
-        nxt = [k for k, c in enumerate(gens) if times(c)[0] == prev_end]
-        if not nxt:
-            break
-        cancelled += len(nxt) - 1
-        chain.append(max(nxt, key=lambda k: gen_seen[k] or 0))
+    props = []
+    chain, cancelled = promoted(gens, gen_seen)
     for i, g in enumerate(chain[1:], 1):
         switch = times(gens[chain[i - 1]])[1]
         if switch > end:
@@ -339,6 +375,36 @@ def main(out, extra=None):
                 f"{sum(1 for p in props if p[3] is not None)}, cancelled "
                 f"{cancelled}, made and not due yet "
                 f"{len(gens) - 1 - cancelled - sum(1 for p in props if p[3] is not None)}")
+    root_info = []
+    if tiers == 3:
+        lines[1] = "sub " + lines[1]
+        rchain, rcancelled = promoted(roots, root_seen)
+        rprom = [g for g in rchain[1:] if times(roots[g])[0] <= end]
+        sprom = sum(1 for p in props if p[3] is not None)
+        lines.insert(2, f"root CA generations {len(roots)}: rollovers promoted "
+                     f"{len(rprom)}, cancelled {rcancelled}, made and not due yet "
+                     f"{max(len(roots) - 1 - rcancelled - len(rprom), 0)}")
+        rreq = extra.get("root_requests", {})
+        lines.insert(4, f"root CA requests (the sub's) {sum(rreq.values())}"
+                     f" ({', '.join(f'{k} {v}' for k, v in sorted(rreq.items()))})")
+        lines.insert(3, f"rollovers promoted: root {len(rprom)}, sub {sprom}"
+                     f" (of them at a root's end {sum(1 for g in rprom if any(p[2] == times(roots[g])[0] and p[3] is not None for p in props))})")
+        for k, r in enumerate(roots):
+            a, b = times(r)
+            root_info.append({"gen": k, "from": a, "to": b,
+                              "served": root_seen[k]})
+            lines.append(f"root {k}: day {(a - start) / 86400:7.1f} to"
+                         f" {(b - start) / 86400:7.1f}, served from day"
+                         f" {((root_seen[k] or a) - start) / 86400:.1f}")
+        for k, c in enumerate(gens):
+            a, b = times(c)
+            r = root_of(c, roots)
+            ri = next((i for i, x in enumerate(roots) if x is r), None)
+            root_info.append({"sub": k, "from": a, "to": b,
+                              "served": gen_seen[k], "root": ri})
+            lines.append(f"sub {k}: day {(a - start) / 86400:7.1f} to"
+                         f" {(b - start) / 86400:7.1f}, issued by root {ri},"
+                         f" served from day {((gen_seen[k] or a) - start) / 86400:.1f}")
     if expected or extra.get("negative"):
         agree = set(gapped) == expected
         lines.append(f"negative control: checker predicts gaps for {sorted(expected)},"
@@ -360,6 +426,8 @@ def main(out, extra=None):
                    "recovery_seconds": sum(recovery),
                    "recovery_max": max(recovery, default=0),
                    "expected": sorted(expected), "unsigned": unsigned,
+                   "tiers": tiers, "tier_generations": root_info,
+                   "root_requests": extra.get("root_requests", {}),
                    "rollovers": [{"gen": g, "served": a, "switch": s,
                                   "reached_all": l, "never": n}
                                  for g, a, s, l, n in props]}, f, indent=1)
@@ -369,6 +437,22 @@ def main(out, extra=None):
     if expected or extra.get("negative"):
         bad = bad or set(gapped) != expected
     return 1 if bad else 0
+
+
+def promoted(gens, gen_seen):
+    """The chain of promoted generations (indexes): each starts where the
+    previous one ends; of several that do (a rollover cancelled, then
+    made again), the one served last is the one promoted.  And how many
+    were cancelled."""
+    chain, cancelled = [0] if gens else [], 0
+    while chain:
+        prev_end = times(gens[chain[-1]])[1]
+        nxt = [k for k, c in enumerate(gens) if times(c)[0] == prev_end]
+        if not nxt:
+            break
+        cancelled += len(nxt) - 1
+        chain.append(max(nxt, key=lambda k: gen_seen[k] or 0))
+    return chain, cancelled
 
 
 def svg(out, start, end, gens, rows, events, width=900, top=46):

@@ -9,6 +9,12 @@
 #                     timeline in build/sim/ and build/sim-negative-*/
 #   make sim-small    the same scenario on 2 x 6 trustpoints
 #   make check-sim    2 x 4 trustpoints, 10 years, every fault (make check)
+#   make sim-tiers    three tiers (sim.py --tiers 3): a root pkid, a
+#                     sub-cs pkid enrolled at it, 2 x 3 trustpoints at the
+#                     sub; 4.1 years: 2 root and 4 sub rollovers (2 of
+#                     them at the root's ends); the CAs' faults
+#   make check-sim-tiers  the same run as a check (not in make check's
+#                     list; port 19360)
 #   make check-sim-negative  both negative-control cases (make check;
 #                     docs/SIM.md):
 #                     the trustpoints `pkictl check` finds errors for are
@@ -38,7 +44,7 @@ SIM_DEPS := $(PKID) $(SIM_CLOCK) $(SIM_KEYGEN) $(BIN)/pkiksd $(BIN)/pkictl \
 SIM := python3 tools/sim/sim.py
 SIM_NEGATIVE := long short
 
-.PHONY: sim sim-small check-sim check-sim-negative
+.PHONY: sim sim-small sim-tiers check-sim check-sim-tiers check-sim-negative
 # SIM_PIDS client pkids of SIM_TPS trustpoints each (default 8 x 125:
 # one keystore holds at most 256 keys, and a trustpoint holds two while its
 # SHADOW key waits for the switch -- 4 x 250 filled them, make sim's
@@ -66,6 +72,20 @@ sim-small: $(SIM_DEPS)
 	rm -rf $(B)/sim-small
 	timeout 600 $(SIM) --pids 2 --tps 6 --years 10 --port 19352 \
 		$(B)/sim-small
+
+# Three tiers: root 730 days (auto-rollover 90), the sub's CA certificate
+# 365 days from it (auto-rollover 60), the routers' identities 90 days.
+SIM_TIERS := --tiers 3 --pids 2 --tps 3 --years 4.1 --root-days 730 \
+	--root-overlap 90 --ca-days 365 --overlap 60 --cert-days 90 \
+	--keycache $(SIM_KEYCACHE)
+sim-tiers: $(SIM_DEPS)
+	rm -rf $(B)/sim-tiers
+	timeout 900 $(SIM) $(SIM_TIERS) --port 19358 $(B)/sim-tiers
+
+# Not in CHECKS (the lead decides): ports 19360-19361.
+check-sim-tiers: $(SIM_DEPS)
+	rm -rf $(B)/check-sim-tiers
+	timeout 900 $(SIM) $(SIM_TIERS) --port 19360 $(B)/check-sim-tiers
 
 CHECKS += check-sim
 check-sim: $(SIM_DEPS)

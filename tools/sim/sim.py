@@ -14,6 +14,11 @@ reach every trustpoint, a timeline picture.
 
     sim.py [--pids N] [--tps N] [--years Y] [--port P] [--negative] OUTDIR
 
+--tiers 3 puts a root CA pkid above it: the CA the clients enroll at is
+then a subordinate (`mode sub-cs`, its trustpoint enrolled at the root,
+auto-rollover on both), and every check is of the chain root <- sub <-
+identity (ports PORT: the sub, PORT+1: the root).
+
 --negative runs the negative control instead: configurations that
 `pkictl check` rejects next to ones it accepts, on a CA of its own; the
 trustpoints the checker names must be exactly the ones with gaps.
@@ -107,6 +112,9 @@ class Sim:
         self.reloads = self.restarts = 0
         self.recollects = 0     # collects redone: a bound passed meanwhile
         self.stop_now = False
+        self.server = "SIMSUB" if a.tiers == 3 else "SIMCA"
+        self.root_requests = {}  # --tiers 3: the root's, as requests
+        self.roots = {}         # --tiers 3: tbs -> root CA certificate served
         self.slowest = 0.0      # the longest settle so far, seconds
         self.t_start = time.time()
         os.makedirs(f"{self.out}/history", exist_ok=True)
@@ -179,7 +187,7 @@ class Sim:
         argv = [f"{B}/pkid", "-f", "-c", f"{self.T}/{name}.conf",
                 "-s", f"{self.T}/{name}-state", "-P", PROVIDER,
                 "-S", self.ks_sock(name)]
-        if self.a.keypool and name != "ca":
+        if self.a.keypool and name not in ("ca", "root"):
             # pkiks-keygen's code with keys made ahead (sim_keypool.c)
             argv += ["-k", f"{B}/sim-keygen"]
         self.spawn(name, argv, ks=name)
@@ -188,12 +196,16 @@ class Sim:
     def stop_pkid(self, name):
         if name == "ca":
             self.scrape()
+        if name == "root":
+            self.scrape(self.a.port + 1, self.root_requests)
         self.clock(f"unwatch {self.T}/{name}.ctl")
         self.stop(name)
 
     # ---- configuration ---------------------------------------------------
     def ca_conf(self):
         a = self.a
+        if a.tiers == 3:
+            return self.sub_conf()
         grant = "" if self.grant_manual else " grant auto\n"
         with open(f"{self.T}/ca.conf", "w") as f:
             f.write(f"ip http server {a.port}\ncontrol-socket {self.T}/ca.ctl\n"
@@ -204,6 +216,77 @@ class Sim:
                     f" auto-rollover {a.overlap}\n"
                     " lifetime crl 336\n"
                     f" database url {self.T}/cadb\n no shutdown\n")
+
+    # ---- three tiers (--tiers 3) ------------------------------------------
+    # The root: `grant auto rollover ca-cert` grants the sub's rollover
+    # requests (signed by a CA certificate it issued); the sub's first CA
+    # request is granted by hand (the operator's step, start_cas).  Its
+    # `lifetime certificate` is the sub's CA lifetime (--ca-days).
+    def root_conf(self):
+        a = self.a
+        with open(f"{self.T}/root.conf", "w") as f:
+            f.write(f"ip http server {a.port + 1}\n"
+                    f"control-socket {self.T}/root.ctl\n"
+                    "crypto pki server SIMROOT\n"
+                    " issuer-name CN=sim root CA,O=pkid sim\n"
+                    " grant auto rollover ca-cert\n"
+                    f" lifetime ca-certificate {a.root_days}\n"
+                    f" lifetime certificate {a.ca_days}\n"
+                    f" auto-rollover {a.root_overlap}\n"
+                    " lifetime crl 336\n"
+                    f" database url {self.T}/rootdb\n no shutdown\n")
+
+    def sub_conf(self):
+        """The sub (docs/HIERARCHY.md, `mode sub-cs`): trustpoint SIMSUB
+        enrolls at the root; the server issues the clients' identities
+        and rolls its own key over `auto-rollover` before its end."""
+        a = self.a
+        with open(f"{self.T}/ca.conf", "w") as f:
+            f.write(f"ip http server {a.port}\ncontrol-socket {self.T}/ca.ctl\n"
+                    "crypto pki trustpoint SIMSUB\n"
+                    f" enrollment url http://127.0.0.1:{a.port + 1}"
+                    "/cgi-bin/pkiclient.exe\n"
+                    " enrollment retry period 1\n"
+                    f" fingerprint {self.root_fp}\n"
+                    "crypto pki server SIMSUB\n"
+                    " issuer-name CN=sim sub CA,O=pkid sim\n"
+                    " mode sub-cs\n grant auto\n"
+                    f" lifetime certificate {a.cert_days}\n"
+                    f" auto-rollover {a.overlap}\n"
+                    " lifetime crl 336\n"
+                    f" database url {self.T}/cadb\n no shutdown\n")
+
+    def serving(self):
+        try:
+            with urllib.request.urlopen(f"{self.url}?operation=GetCACert",
+                                        timeout=10):
+                return True
+        except OSError:
+            return False
+
+    def start_cas(self):
+        """The CA the clients enroll at, serving: with --tiers 3 the root,
+        then the sub, its CA request granted at the root and fetched by
+        its trustpoint's POLL (bounded: 60 steps of the lab clock)."""
+        if self.a.tiers != 3:
+            self.ca_conf()
+            self.start_pkid("ca")
+            return self.settle()
+        self.root_conf()
+        self.start_pkid("root")
+        self.settle()
+        self.root_fp = ctl(f"{self.T}/root.ctl", "show server",
+                           "SIMROOT")["result"]["fingerprint"]
+        self.ca_conf()
+        self.start_pkid("ca")
+        now, nxt = self.settle()
+        for _ in range(60):
+            ctl(f"{self.T}/root.ctl", "server grant", "SIMROOT", "all")
+            if self.serving():
+                return now, nxt
+            self.clock("advance 60")
+            now, nxt = self.settle()
+        raise SimError("the sub does not serve after 60 lab minutes")
 
     def tp_block(self, name, tp):
         lines = [f"crypto pki trustpoint {name}",
@@ -243,19 +326,21 @@ class Sim:
                 and f["object"].startswith("trustpoint ")}
 
     # ---- observation -----------------------------------------------------
-    def scrape(self):
-        """The CA's request counters (they restart with the CA)."""
+    def scrape(self, port=None, into=None):
+        """The CA's request counters (they restart with the CA); with
+        --tiers 3 the root's too (port PORT+1, into root_requests)."""
+        into = self.requests if into is None else into
         try:
             with urllib.request.urlopen(
-                    f"http://127.0.0.1:{self.a.port}/metrics", timeout=10) as r:
+                    f"http://127.0.0.1:{port or self.a.port}/metrics",
+                    timeout=10) as r:
                 text = r.read().decode()
         except OSError:
             return
         for m in re.finditer(
                 r'^pkid_enrollments_total\{[^}]*outcome="([a-z_]+)"\} (\d+)',
                 text, re.M):
-            self.requests[m.group(1)] = (self.requests.get(m.group(1), 0)
-                                         + int(m.group(2)))
+            into[m.group(1)] = into.get(m.group(1), 0) + int(m.group(2))
 
     def read_exports(self):
         """The exports that changed since the last collect: name -> (key,
@@ -293,6 +378,11 @@ class Sim:
         for spans in self.off_spans.values():
             if spans[-1][1] is not None and len(spans[-1]) == 2:
                 spans[-1].append(now)
+        if self.a.tiers == 3:
+            # The roots the chains are checked against: the ones served
+            # up to now (a new root is served by GetNextCACert well before
+            # its start).
+            self.record_cas(now)
         for name, tp in self.tps.items():
             if tp["start"] is None:
                 continue
@@ -312,21 +402,36 @@ class Sim:
             if tp["first"] is None or self.offline.get(f"cl{tp['pid']}"):
                 continue  # a router that is off is not checked
             self.checks += 1
-            if not analyze.chain_valid_at(tp["id"], now):
+            if self.a.tiers == 3:
+                ok = analyze.chain3_valid_at(tp["id"],
+                                             self.roots.values(), now)
+            else:
+                ok = analyze.chain_valid_at(tp["id"], now)
+            if not ok:
                 self.bad_checks += 1
                 self.bad_now.setdefault(name, now)
-        ca = self.get_ca()
-        if ca:
-            for c in analyze.load_pems_bytes(ca):
-                self.ca_ends.add(analyze.times(c)[1])
-                h = analyze.short_hash(c.tbs_certificate_bytes)
-                if h not in self.seen:
-                    self.seen.add(h)
-                    with open(f"{self.out}/ca/ca.{h}.pem", "wb") as f:
-                        f.write(analyze.pem(c))
-                    with open(f"{self.out}/caseen", "a") as f:
-                        f.write(f"{now} ca.{h}.pem\n")
+        if self.a.tiers != 3:
+            self.record_cas(now)
         return True
+
+    def record_cas(self, now):
+        """Every CA certificate served (with --tiers 3 the sub's and the
+        root's) into OUTDIR/ca, when first seen into caseen."""
+        ca = self.get_ca()
+        if not ca:
+            return
+        for c in analyze.load_pems_bytes(ca):
+            self.ca_ends.add(analyze.times(c)[1])
+            if self.a.tiers == 3 and analyze.is_ca(c) and \
+                    c.issuer == c.subject:
+                self.roots.setdefault(c.tbs_certificate_bytes, c)
+            h = analyze.short_hash(c.tbs_certificate_bytes)
+            if h not in self.seen:
+                self.seen.add(h)
+                with open(f"{self.out}/ca/ca.{h}.pem", "wb") as f:
+                    f.write(analyze.pem(c))
+                with open(f"{self.out}/caseen", "a") as f:
+                    f.write(f"{now} ca.{h}.pem\n")
 
     def get_ca(self):
         """The CA certificates served, PEM: GetCACert's, and the rollover
@@ -334,9 +439,14 @@ class Sim:
         PKCS#7, taken out of the SignedData by analyze.signed_content:
         an `openssl cms` per step was a process per step)."""
         out = []
-        for op in ("GetCACert", "GetNextCACert"):
+        urls = [self.url]
+        if self.a.tiers == 3:  # the root's own, its rollover CA ahead
+            urls.append(f"http://127.0.0.1:{self.a.port + 1}"
+                        "/cgi-bin/pkiclient.exe")
+        for url, op in [(u, o) for u in urls
+                        for o in ("GetCACert", "GetNextCACert")]:
             try:
-                with urllib.request.urlopen(f"{self.url}?operation={op}",
+                with urllib.request.urlopen(f"{url}?operation={op}",
                                             timeout=10) as r:
                     der = r.read()
             except OSError:
@@ -458,11 +568,13 @@ class Sim:
         self.clk = subprocess.Popen([f"{B}/sim-clock"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True,
                                     env=self.env)
-        self.ca_conf()
-        self.start_pkid("ca")
-        now, nxt = self.settle()
+        now, nxt = self.start_cas()
         self.fp = ctl(f"{self.T}/ca.ctl", "show server",
-                      "SIMCA")["result"]["fingerprint"]
+                      self.server)["result"]["fingerprint"]
+        if a.tiers == 3:
+            with open(f"{self.out}/tiers", "w") as f:
+                f.write("3\n")
+            self.record_cas(now)
         os.makedirs(f"{self.T}/exp", exist_ok=True)
         self.t0 = self.t0_guess = now
         self.plan_trustpoints()
@@ -524,6 +636,8 @@ class Sim:
         while not self.collect(now):
             now, nxt = self.settle()
         self.scrape()
+        if a.tiers == 3:
+            self.scrape(a.port + 1, self.root_requests)
         with open(f"{self.out}/end", "w") as f:
             f.write(f"{now}\n")
         self.real = time.time() - t_real
@@ -605,6 +719,7 @@ class Sim:
             "steps": self.steps, "bound_stops": self.bound_stops,
             "checks": self.checks,
             "bad_checks": self.bad_checks, "requests": self.requests,
+            "root_requests": self.root_requests,
             "events": [((t - self.t0) / DAY, w) for t, w in self.events],
             "real_seconds": self.real, "expect_gap": self.expect_gap,
             "keypool": {"keys": self.pool_size, "seconds": self.t_keypool,
@@ -613,7 +728,7 @@ class Sim:
             "batches": {"reloads": self.reloads, "starts": self.restarts},
             "collects_redone": self.recollects,
             "stopped_at_day": self.stopped,
-            "negative": self.a.negative,
+            "negative": self.a.negative, "tiers": self.a.tiers,
             "offline": {n: [(x[0], x[1] or now, x[2] if len(x) > 2 else now)
                             for x in self.off_spans.get(f"cl{tp['pid']}", [])]
                         for n, tp in self.tps.items()},
@@ -687,9 +802,34 @@ class MainSim(Sim):
            lambda: self.go_offline(last, True))
         at(4 * ca / DAY + 15, f"client {last} back",
            lambda: self.go_offline(last, False))
+        if a.tiers == 3:
+            f = self.tier_faults(at)
         f = [x for x in f if x[0] < now + int(a.years * 365 * DAY)
              and not a.no_faults]
         f.sort(key=lambda x: x[0])
+        return f
+
+    def tier_faults(self, at):
+        """--tiers 3 keeps the faults of the CAs' processes and one
+        client's: the sub and the root restarted, the root down for 5
+        days across the opening of the sub's first rollover window (the
+        sub's request for SUB# waits with CONNECT RETRY), a client pkid
+        restarted.
+        (The grant, cancel, clock and offline faults are the two-tier
+        run's.)"""
+        a = self.a
+        ca, overlap = a.ca_days, int(a.overlap.split()[0])
+        f = []
+
+        def at3(day, what, fn):
+            f.append((self.t0 + int(day * DAY), what, fn))
+        at3(0.6 * ca, "sub CA restart", lambda: self.restart("ca"))
+        at3(0.7 * ca, "root CA restart", lambda: self.restart("root"))
+        at3(ca - overlap - 2, "root CA down for 5 days (the sub's window "
+            "opens meanwhile)", lambda: self.stop_pkid("root"))
+        at3(ca - overlap + 3, "root CA back",
+            lambda: self.start_pkid("root"))
+        at3(400, "client restart (cl0)", lambda: self.restart("cl0"))
         return f
 
     def note(self, now, what):
@@ -709,7 +849,7 @@ class MainSim(Sim):
         self.clock("advance 1")  # a restarted lab clock is not authoritative
 
     def cancel_rollover(self):
-        r = ctl(f"{self.T}/ca.ctl", "server rollover cancel", "SIMCA")
+        r = ctl(f"{self.T}/ca.ctl", "server rollover cancel", self.server)
         if r["status"]:
             raise SimError(f"rollover cancel: {r['error']}")
 
@@ -721,7 +861,7 @@ class MainSim(Sim):
             raise SimError(f"CA reload: {r['error']}")
 
     def grant_all(self):
-        ctl(f"{self.T}/ca.ctl", "server grant", "SIMCA", "all")
+        ctl(f"{self.T}/ca.ctl", "server grant", self.server, "all")
 
     def go_offline(self, name, off):
         self.offline[name] = off
@@ -869,9 +1009,20 @@ def main():
                    "the run needs, 0: none, pkiks-keygen makes them)")
     p.add_argument("--negative", choices=sorted(NEGATIVE),
                    help="the negative control's case instead")
+    p.add_argument("--tiers", type=int, choices=(2, 3), default=2,
+                   help="3: a root CA pkid above the CA the clients "
+                   "enroll at, which is then a sub-cs (--ca-days: the "
+                   "sub's CA lifetime, the root's `lifetime certificate`;"
+                   " --overlap: the sub's auto-rollover)")
+    p.add_argument("--root-days", type=int, default=730,
+                   help="--tiers 3: the root's lifetime ca-certificate")
+    p.add_argument("--root-overlap", default="90",
+                   help="--tiers 3: the root's auto-rollover")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--no-faults", action="store_true")
     a = p.parse_args()
+    if a.negative and a.tiers == 3:
+        p.error("--negative is a two-tier run")
     if a.negative:
         a.overlap, a.window, _ = NEGATIVE[a.negative]
     sim = (NegativeSim if a.negative else MainSim)(a)
