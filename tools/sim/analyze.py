@@ -387,8 +387,11 @@ def main(out, extra=None):
         rreq = extra.get("root_requests", {})
         lines.insert(4, f"root CA requests (the sub's) {sum(rreq.values())}"
                      f" ({', '.join(f'{k} {v}' for k, v in sorted(rreq.items()))})")
+        # Sub switches at a root's end: both tiers switch at that second.
+        joint = sum(1 for g in rprom for p in props
+                    if p[2] == times(roots[g])[0] and p[3] is not None)
         lines.insert(3, f"rollovers promoted: root {len(rprom)}, sub {sprom}"
-                     f" (of them at a root's end {sum(1 for g in rprom if any(p[2] == times(roots[g])[0] and p[3] is not None for p in props))})")
+                     f" (of them at a root's end {joint})")
         for k, r in enumerate(roots):
             a, b = times(r)
             root_info.append({"gen": k, "from": a, "to": b,
