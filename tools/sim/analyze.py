@@ -385,8 +385,9 @@ def main(out, extra=None):
                      f"{len(rprom)}, cancelled {rcancelled}, made and not due yet "
                      f"{max(len(roots) - 1 - rcancelled - len(rprom), 0)}")
         rreq = extra.get("root_requests", {})
-        lines.insert(4, f"root CA requests (the sub's) {sum(rreq.values())}"
-                     f" ({', '.join(f'{k} {v}' for k, v in sorted(rreq.items()))})")
+        if "root_requests" in extra:  # sim.py's counts (not on disk)
+            lines.insert(4, f"root CA requests (the sub's) {sum(rreq.values())}"
+                         f" ({', '.join(f'{k} {v}' for k, v in sorted(rreq.items()))})")
         # Sub switches at a root's end: both tiers switch at that second.
         joint = sum(1 for g in rprom for p in props
                     if p[2] == times(roots[g])[0] and p[3] is not None)
