@@ -232,6 +232,32 @@ cert_time() {
 
 pubkey_of_cert() { openssl x509 -noout -pubkey -in "$1"; }
 
+# After a failed RENEW: TP1 kept its identity ($T/first.pem), did not give
+# up, shows `retrying` and holds CONNECT RETRY; R1 = its deadline.
+# $1 names the failure in the messages.
+retry_armed() {
+	grep -q "request gave up\|stopped (enroll by hand" "$T/cl.log" &&
+		fail "the client gave up on $1: $(grep 'gave up' "$T/cl.log")"
+	wait_for 20 timer_armed "CONNECT RETRY" || fail "no CONNECT RETRY after $1"
+	R1=$(timer_at "CONNECT RETRY")
+	cmp -s "$T/tp1.pem" "$T/first.pem" || fail "identity changed on $1"
+	[ "$(clctl --json "show trustpoints" | jq -r '.[0].state')" = retrying ] ||
+		fail "show trustpoints: not retrying after $1"
+}
+
+# After the retry's instant: TP1 renewed (another certificate than
+# $T/first.pem), RENEW armed again, no CONNECT RETRY left.  $1: why it
+# could renew now, for the message.
+renewed_on_retry() {
+	wait_for 30 eval '! cmp -s "$T/tp1.pem" "$T/first.pem"' ||
+		fail "no renewal after $1"
+	[ "$(cert_field "$T/tp1.pem" serial)" != "$(cert_field "$T/first.pem" serial)" ] ||
+		fail "the renewed identity has the old serial"
+	wait_for 20 timer_armed RENEW || fail "no RENEW armed after the renewal"
+	timer_armed "CONNECT RETRY" && fail "CONNECT RETRY still armed after the renewal"
+	return 0
+}
+
 # The public key of keystore key $1, PEM.
 pubkey_of_key() {
 	$B/pkictl --json show keys | jq -r --arg n "$1" \
