@@ -270,6 +270,33 @@ pem_fp() {
 	openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//' | tr -d ':'
 }
 
+# The operator cancels the rollover TP1 holds (its certificate: OLD_FP);
+# the CA plans and makes a new one before DEADLINE (WHAT names it), and
+# TP1's next-CA polls, each before DEADLINE, run until one logs the
+# withdrawal.  $T/next2.pem: the new rollover CA certificate.
+cancel_and_poll() { # cancel_and_poll OLD_FP DEADLINE WHAT HOLDING
+	local old_fp=$1 deadline=$2 what=$3 holding=$4 gen poll i j
+	cactl "server rollover cancel" TESTCA >/dev/null || fail "rollover cancel"
+	gen=$(ca_timer "CS SHADOW CERT GENERATION")
+	[ -n "$gen" ] || fail "no new rollover planned after the cancel"
+	[ "$gen" -lt "$deadline" ] || fail "test premise: the new rollover comes before $what"
+	lab_to $((gen + 1))
+	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
+	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
+	# Poll by poll, bounded: each must come before the deadline.
+	for i in $(seq 1 20); do
+		grep -q "TP_ROLLOVER_WITHDRAWN.*TP1" "$T/cl.log" && break
+		poll=$(poll_at)
+		[ -n "$poll" ] || fail "no next-CA poll while $holding is held"
+		[ "$poll" -lt "$deadline" ] || fail "no poll left before $what"
+		lab_to $((poll + 1))
+		for j in $(seq 1 100); do
+			[ "$(poll_at)" != "$poll" ] && break
+			sleep 0.2
+		done
+	done
+}
+
 #  7. TP1 holds the rollover CA certificate; the operator cancels that
 #     rollover and the CA makes another a day later.  TP1's next-CA poll
 #     goes on while it holds one (before: it stopped) and swaps the
@@ -277,31 +304,13 @@ pem_fp() {
 #     then through the promotion, it recovers as in 1 (before: it held
 #     the cancelled certificate, could not trust the new CA and stopped).
 case7() {
-	local gen poll shadow i j old_fp
+	local shadow old_fp
 	setup 18976 0 secret123
 	next_pem "$T/next1.pem" || fail "GetNextCACert"
 	old_fp=$(pem_fp "$T/next1.pem")
 	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA ($(held_fp) vs $old_fp)"
 	shadow=$(timer_at SHADOW)
-	cactl "server rollover cancel" TESTCA >/dev/null || fail "rollover cancel"
-	gen=$(ca_timer "CS SHADOW CERT GENERATION")
-	[ -n "$gen" ] || fail "no new rollover planned after the cancel"
-	[ "$gen" -lt "$shadow" ] || fail "test premise: the new rollover comes before SHADOW"
-	lab_to $((gen + 1))
-	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
-	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
-	# Poll by poll, bounded: each must come before SHADOW.
-	for i in $(seq 1 20); do
-		grep -q "TP_ROLLOVER_WITHDRAWN.*TP1" "$T/cl.log" && break
-		poll=$(poll_at)
-		[ -n "$poll" ] || fail "no next-CA poll while a rollover CA certificate is held"
-		[ "$poll" -lt "$shadow" ] || fail "no poll left before SHADOW"
-		lab_to $((poll + 1))
-		for j in $(seq 1 100); do
-			[ "$(poll_at)" != "$poll" ] && break
-			sleep 0.2
-		done
-	done
+	cancel_and_poll "$old_fp" "$shadow" SHADOW "a rollover CA certificate"
 	wait_for 20 grep -q "TP_ROLLOVER_WITHDRAWN.*TP1.*kept its new rollover CA" "$T/cl.log" ||
 		fail "the withdrawn rollover CA certificate was not replaced"
 	[ "$(lab_now)" -lt "$shadow" ] || fail "replaced only after SHADOW"
@@ -331,7 +340,7 @@ shadow_fp() {
 #     and enrolls SHADOW again under the new rollover, before the end; it
 #     switches with the CA and holds a chain that verifies under it.
 case8() {
-	local shadow poll i j old_fp old_id gen
+	local shadow old_fp old_id
 	setup 18977 0 secret123 "80 regenerate"
 	next_pem "$T/next1.pem" || fail "GetNextCACert"
 	old_fp=$(pem_fp "$T/next1.pem")
@@ -343,25 +352,7 @@ case8() {
 		fail "no SHADOW identity"
 	old_id=$(shadow_fp)
 	[ -n "$old_id" ] || fail "test premise: TP1 shows its SHADOW identity"
-	cactl "server rollover cancel" TESTCA >/dev/null || fail "rollover cancel"
-	gen=$(ca_timer "CS SHADOW CERT GENERATION")
-	[ -n "$gen" ] || fail "no new rollover planned after the cancel"
-	[ "$gen" -lt "$END" ] || fail "test premise: the new rollover comes before the end"
-	lab_to $((gen + 1))
-	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
-	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
-	# Poll by poll, bounded: each must come before the end.
-	for i in $(seq 1 20); do
-		grep -q "TP_ROLLOVER_WITHDRAWN.*TP1" "$T/cl.log" && break
-		poll=$(poll_at)
-		[ -n "$poll" ] || fail "no next-CA poll while a SHADOW identity is held"
-		[ "$poll" -lt "$END" ] || fail "no poll left before the CA's end"
-		lab_to $((poll + 1))
-		for j in $(seq 1 100); do
-			[ "$(poll_at)" != "$poll" ] && break
-			sleep 0.2
-		done
-	done
+	cancel_and_poll "$old_fp" "$END" "the CA's end" "a SHADOW identity"
 	wait_for 20 grep -q "TP_ROLLOVER_WITHDRAWN.*TP1.*dropped the SHADOW identity.*kept its new rollover CA" "$T/cl.log" ||
 		fail "the SHADOW identity under the withdrawn rollover was not dropped"
 	# SHADOW again at once, under the new rollover.
