@@ -186,3 +186,14 @@ hi_swan() {
 	chain_ok "$(lab_now)" "$2" "$3" "$d/cert.pem" ||
 		hfail "strongSwan $1 does not verify root <- sub now"
 }
+
+# pkictl on the sub's and on the root's control socket (the offline-root
+# scripts carry files between the two by hand).
+sp() { PKID_CTL_SOCKET=$T/sub.ctl $B/pkictl "$@"; }
+rp() { PKID_CTL_SOCKET=$T/ca.ctl $B/pkictl "$@"; }
+# bad CMD... TEXT: CMD fails and says TEXT on stderr.
+bad() {
+	local text=${*: -1}
+	"${@:1:$#-1}" >"$T/bad.out" 2>"$T/bad.err" && hfail "accepted: ${*:1:$#-1}"
+	grep -qF -- "$text" "$T/bad.err" || hfail "${*:1:$#-1}: said $(cat "$T/bad.err"), not \"$text\""
+}

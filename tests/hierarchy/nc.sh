@@ -34,7 +34,6 @@ chain_ok "$(lab_now)" "$T/root1.pem" "$T/sub1.pem" "$T/router1.pem" ||
 	hfail "router1.example.net does not verify root <- sub <- router"
 echo "ok: a router inside (router1.example.net, SCEP) verifies root <- sub <- router"
 
-sp() { PKID_CTL_SOCKET=$T/sub.ctl $B/pkictl "$@"; }
 # leaf NAME SAN: a CSR imported at the sub; prints its request ID.
 leaf() {
 	openssl req -new -newkey rsa:2048 -nodes -keyout "$T/$1.key" -subj "/CN=$1/O=pkid test" \

@@ -30,8 +30,6 @@ get_pem "$URL" 1 >"$T/root1.pem" || hfail "root certificate"
 rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 SUB_ENROLL="enrollment terminal" sub_conf "fingerprint $rootfp"
 sub_start
-sp() { PKID_CTL_SOCKET=$T/sub.ctl $B/pkictl "$@"; }
-rp() { PKID_CTL_SOCKET=$T/ca.ctl $B/pkictl "$@"; }
 # health_says TEXT: trustpoint SUB's `show health` holds TEXT (a regex).
 health_says() {
 	sp --json show health >"$T/health.json" || true

@@ -28,14 +28,6 @@ get_pem "$URL" 1 >"$T/root1.pem" || hfail "root certificate"
 rootfp=$(cactl --json "show server" TESTCA | jq -r .fingerprint)
 SUB_ENROLL="enrollment terminal" SUB_EXTRA="auto-rollover 0 1" sub_conf "fingerprint $rootfp"
 sub_start
-sp() { PKID_CTL_SOCKET=$T/sub.ctl $B/pkictl "$@"; }
-rp() { PKID_CTL_SOCKET=$T/ca.ctl $B/pkictl "$@"; }
-# bad CMD... TEXT: CMD fails and says TEXT on stderr.
-bad() {
-	local text=${*: -1}
-	"${@:1:$#-1}" >"$T/bad.out" 2>"$T/bad.err" && hfail "accepted: ${*:1:$#-1}"
-	grep -qF -- "$text" "$T/bad.err" || hfail "${*:1:$#-1}: said $(cat "$T/bad.err"), not \"$text\""
-}
 
 # The first enrollment through files (check-hierarchy-offline's steps).
 wait_for 20 grep -q "CS_SUB_WAITING.*import ca-certificate" "$T/sub.log" || hfail "no wait for the root"
