@@ -83,7 +83,7 @@ BUILD_JOBS = $(if $(findstring jobserver,$(MAKEFLAGS))$(filter -j%,$(MAKEFLAGS))
 # one after the other, beside the rest, so both cores work while the host
 # checks wait on their lab clocks.  What they need is built first.
 CHECKS_QEMU := check-vm check-vm-lifecycle check-vm-lifecycle-ec \
-	check-vm-hierarchy check-guard-vm check-ntpwatch-vm
+	check-vm-hierarchy check-vm-rollover-ec check-guard-vm check-ntpwatch-vm
 CHECKS_QEMU_DEPS = $(VM_LIFECYCLE_DEPS) $(GUARD_LOADER) $(GUARD_FLOOD) \
 	$(BIN)/pkiks-ntpwatch $(BIN)/timex-probe
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the initramfs of the pkiks qemu harness.
 #   mkinitramfs.sh OUT.cpio.gz KVER [MODE]
-# (MODE lifecycle, hierarchy: pkid's lifecycle or three tiers instead, see
+# (MODE lifecycle, hierarchy, rollover-ec: pkid's lifecycle, three tiers or
+# an ECDSA CA's rollover with strongSwan instead, see
 # lifecycle-files.sh;
 # MODE bench-scep: pkid under scep-bench, see bench-scep-files.sh.)
 # Contents: busybox-static, /init and /tests.sh (tests/vm), pkiks-vmtest,
@@ -128,7 +129,7 @@ if [ -x "$top/build/bin/pkiksd" ]; then
 fi
 chmod 644 "$root"/keys/* "$root"/kskeys/*
 case $mode in
-lifecycle | lifecycle-ec | enroll | hierarchy) "$here/lifecycle-files.sh" "$root" "$top" "$mode" ;;
+lifecycle | lifecycle-ec | enroll | hierarchy | rollover-ec) "$here/lifecycle-files.sh" "$root" "$top" "$mode" ;;
 bench-scep) "$here/bench-scep-files.sh" "$root" "$top" ;;
 esac
 chmod 755 "$root/kskeys"

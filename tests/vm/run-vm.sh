@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boots Debian's kernel under qemu (TCG: no KVM here) with the pkiks test
 # initramfs and reports what /tests.sh printed.
-#   run-vm.sh check|bench|matrix|fuzz-long|lifecycle[-ec]|hierarchy|bench-scep [TIMEOUT_S]
+#   run-vm.sh check|bench|matrix|fuzz-long|lifecycle[-ec]|hierarchy|rollover-ec|bench-scep [TIMEOUT_S]
 # Exit 0 only when the VM printed "PKIKS-VM-RESULT: PASS"; a VM that hangs
 # is killed after TIMEOUT_S.  The serial log is kept in $PKIKS_VM_LOG if
 # set, else printed on failure.  $PKIKS_VM_OVERLAY, if set, is a gzipped

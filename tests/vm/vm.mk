@@ -67,6 +67,19 @@ check-vm-hierarchy: $(VM_LIFECYCLE_DEPS) tests/vm/hierarchy.sh
 
 CHECKS += check-vm-hierarchy
 
+# check-vm-rollover-ec: an ECDSA P-256 CA (RSA RA) on the module through a
+# full rollover (issue 20), enrolling strongSwan's `pki --scep` (before,
+# ahead of time under the rollover CA via GetNextCACert, after the
+# promotion) and a P-384 pkid trustpoint (enrollment, SHADOW, switch);
+# `date -s` jumps re-granted by `pkictl clock calendar-valid`, openssl
+# verify -attime at the CA's end -/+ 1 s (tests/vm/rollover-ec.sh).
+# 900 s: a hang guard, like the other lifecycle VMs.
+.PHONY: check-vm-rollover-ec
+check-vm-rollover-ec: $(VM_LIFECYCLE_DEPS) tests/vm/rollover-ec.sh tests/vm/vmlib.sh
+	tests/vm/run-vm.sh rollover-ec 900
+
+CHECKS += check-vm-rollover-ec
+
 # bench-vm-scep: the enrollment benchmark (scep-bench against pkid, its
 # physical limit measured in the same VM) and the timer firing delay
 # (timer-delay), both with the real module as keystore, in the VM
