@@ -182,7 +182,7 @@ check "the RA's successor is issued by the rollover CA" at_ok $((cend + 1)) $W/c
 must "strongSwan enrolls ahead under the rollover CA (bob: enveloped to the RA's successor)" \
 	sw_enroll bob $W/next/next-ra.der $W/sw1/ra.der $W/sw1/ca.der
 check "bob starts at CA 1's end" test "$(cert_start $W/bob.pem)" = "$cend"
-check "bob is signed by the rollover CA with ecdsa-with-SHA256" signed_ecdsa $W/bob.pem
+check "bob is signed with ecdsa-with-SHA256 (by the rollover CA: end + 1 s below)" signed_ecdsa $W/bob.pem
 check "bob does not outlive the rollover CA" test "$(cert_end $W/bob.pem)" -le "$(cert_end $W/ca2.pem)"
 
 # ------------------------------------------------------------ TP1's SHADOW
