@@ -19,140 +19,24 @@
 # Prints ok/not ok lines and "PKIKS-VM-RESULT: PASS|FAIL n/m".
 # /init runs this with busybox sh: bash (in the initramfs) it is.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-USER_GID=1000
 START="2027-03-01 12:00:00"
 W=/tmp/hier
-SYS=/sys/kernel/pkiks
+LOGS="root sub cl"
 RPORT=18611
 SPORT=18612
+# shellcheck source=tests/vm/vmlib.sh
+. /vmlib.sh
 mkdir -p $W
-pass=0 fail=0
 
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
-# check DESC CMD...: CMD must succeed.
-check() {
-	local desc=$1
-	shift
-	if "$@" >$W/check.out 2>&1; then ok "$desc"; else
-		bad "$desc"
-		sed 's/^/    /' $W/check.out | tail -n 10
-	fi
-}
-
-finish() {
-	local f
-	if [ $fail -ne 0 ]; then
-		for f in root sub cl; do
-			[ -f $W/$f.log ] || continue
-			echo "    --- last lines of $f.log"
-			tail -n 25 $W/$f.log | sed 's/^/    /'
-		done
-		echo "    --- timers"
-		pkictl show timers 2>&1 | sed 's/^/    /'
-	fi
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	echo "PKIKS-VM-RESULT: $([ $fail -eq 0 ] && echo PASS || echo FAIL) $pass/$((pass + fail))"
-	exit 0
-}
-# fatal DESC: a step the rest depends on failed.
-fatal() {
-	bad "$*"
-	finish
-}
-
-load_module() {
-	local m
-	while read -r m; do
-		case $m in
-		pkiks.ko) insmod "/lib/modules/$m" user_gid=$USER_GID || return 1 ;;
-		*) insmod "/lib/modules/$m" 2>/dev/null || grep -q "^${m%.ko} " /proc/modules ;;
-		esac
-	done </modules.order
-}
-
-up() { cut -d. -f1 /proc/uptime; } # monotonic: date jumps
-# wait_for SECONDS CMD...: retry CMD every 0.2 s for SECONDS of uptime
-# (the wall clock jumps) and at most SECONDS * 5 tries.
-wait_for() {
-	local secs=$1 i end
-	shift
-	end=$(($(up) + secs))
-	for ((i = 0; i < secs * 5 && $(up) <= end; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-PIDS=
-start_pkid() { # NAME
-	pkid -f -c $W/$1.conf -s $W/$1-state -P /lib/pkid/pkiks-provider.so \
-		>>$W/$1.log 2>&1 &
-	PIDS="$PIDS $!"
-}
-ctl() { local n=$1; shift; pkictl --ctl $W/$n.ctl "$@"; }
-jctl() { local n=$1; shift; pkictl --json --ctl $W/$n.ctl "$@" 2>/dev/null; }
-now() { date +%s; }
-
-# The module's view of a timer, in sysfs.
-tdir() { echo "$SYS/timers/$1/$(echo "$2" | tr ' ' _)"; }
-tstate() { cat "$(tdir "$1" "$2")/state" 2>/dev/null; }
-tdeadline() { # OWNER KIND: seconds
-	local ns
-	ns=$(cat "$(tdir "$1" "$2")/deadline" 2>/dev/null) || return 1
-	echo $((ns / 1000000000))
-}
-authoritative() { [ "$(cat $SYS/clock/authoritative)" = 1 ]; }
-not() { ! "$@"; }
-
-# fired OWNER KIND DEADLINE: the timer armed at DEADLINE ran: it is gone,
-# re-armed at another instant, or expired (and left for pkid).
-fired() {
-	local d
-	d=$(tdeadline "$1" "$2") || return 0
-	[ "$d" != "$3" ] || [ "$(tstate "$1" "$2")" = expired ]
-}
-
-# jump OWNER KIND TO: date -s to TO (seconds); the module sees a step and
-# revokes its authority, OWNER KIND (due before TO) waits; calendar-valid
-# grants authority again and the timer fires.
-jump() {
-	local owner=$1 kind=$2 to=$3 steps d
-	d=$(tdeadline "$owner" "$kind")
-	[ -n "$d" ] || fatal "no $owner $kind timer in $SYS/timers"
-	steps=$(cat $SYS/clock/steps)
-	date -u -s "@$to" >/dev/null || fatal "date -s @$to"
-	echo "    date -s $(date -u '+%F %T'): +$((to - d)) s past $owner $kind"
-	check "the module revokes its authority (clock/authoritative 0)" \
-		wait_for 5 not authoritative
-	check "clock/steps counted the step ($steps -> $((steps + 1)))" \
-		test "$(cat $SYS/clock/steps)" = $((steps + 1))
-	check "$owner $kind is overdue and waits for authority (sysfs state waiting)" \
-		test "$(tstate "$owner" "$kind")" = waiting
-	check "pkictl clock calendar-valid: authority granted again" pkictl clock calendar-valid
-	check "clock/authoritative 1, source calendar" \
-		test "$(cat $SYS/clock/authoritative)$(cat $SYS/clock/source)" = 1calendar
-	check "$owner $kind fired (sysfs)" wait_for 30 fired "$owner" "$kind" "$d"
-}
-
-cert_end() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s; }
-cert_start() { date -u -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s; }
-fp() { openssl x509 ${1:+-in "$1"} -noout -fingerprint -sha256 | sed 's/.*=//; s/://g'; }
-pubkey() { openssl x509 -in "$1" -noout -pubkey; }
-# nth FILE N: the N-th certificate of a PEM file.
-nth() { awk -v n="$2" '/BEGIN CERT/ { i++ } i == n' "$1"; }
 # chain_ok AT ROOT SUB LEAF
 chain_ok() { openssl verify -attime "$1" -CAfile "$2" -untrusted "$3" "$4"; }
 chain_bad() { ! chain_ok "$@"; }
-differs() { ! cmp -s "$1" "$2"; }
 SURL=http://127.0.0.1:$SPORT/cgi-bin/pkiclient.exe
 # get_pem URL N: the N-th certificate of GetCACert at URL.
 get_pem() {
 	curl -sf "$1?operation=GetCACert" | openssl pkcs7 -inform der -print_certs |
 		awk -v n="$2" '/BEGIN/ { i++ } i == n' | openssl x509
 }
-log_has() { grep -q "$2" $W/$1.log; }
 
 echo "pkid three tiers in the VM, kernel $(uname -r) ($(uname -m))"
 t0=$(up)

@@ -3,7 +3,8 @@
 # initramfs tree made by mkinitramfs.sh, and makes it the VM's /tests.sh.
 #   lifecycle-files.sh ROOT TOP [MODE]
 # MODE hierarchy: tests/vm/hierarchy.sh is /tests.sh instead (three tiers
-# on the module, check-vm-hierarchy), with curl for GetCACert.
+# on the module, check-vm-hierarchy), with curl for GetCACert and
+# tests/vm/vmlib.sh.
 # MODE rollover-ec: tests/vm/rollover-ec.sh (an ECDSA CA's rollover with
 # strongSwan and a pkid trustpoint, check-vm-rollover-ec), with curl,
 # tests/vm/vmlib.sh and strongSwan's pki (strongswan_files).
@@ -55,6 +56,7 @@ strongswan_files() {
 case $mode in
 hierarchy)
 	copy_with_libs "$(vm_prog curl)" /bin
+	install -m 644 "$top/tests/vm/vmlib.sh" "$root/vmlib.sh"
 	install -m 755 "$top/tests/vm/hierarchy.sh" "$root/tests.sh"
 	;;
 rollover-ec)

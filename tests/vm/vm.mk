@@ -62,7 +62,7 @@ CHECKS += check-vm-lifecycle-ec
 # (tests/vm/hierarchy.sh).  900 s: a hang guard (the VM takes minutes
 # under TCG on a busy host).
 .PHONY: check-vm-hierarchy
-check-vm-hierarchy: $(VM_LIFECYCLE_DEPS) tests/vm/hierarchy.sh
+check-vm-hierarchy: $(VM_LIFECYCLE_DEPS) tests/vm/hierarchy.sh tests/vm/vmlib.sh
 	tests/vm/run-vm.sh hierarchy 900
 
 CHECKS += check-vm-hierarchy

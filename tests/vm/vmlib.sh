@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Helpers of the VM tests that run several pkid on the real module with
-# `date -s` jumps (tests/vm/rollover-ec.sh; sourced inside the VM from
-# /vmlib.sh).  The caller sets W (work dir) and LOGS (the names whose
-# $W/NAME.log finish shows on failure) before using them.
+# `date -s` jumps (tests/vm/hierarchy.sh, rollover-ec.sh; sourced inside
+# the VM from /vmlib.sh).  The caller sets W (work dir) and LOGS (the
+# names whose $W/NAME.log finish shows on failure) before using them.
 #
 #   ok/bad/check DESC CMD...   "ok - " / "not ok - " lines, counted
 #   must DESC CMD...           check, and finish at once if it failed
