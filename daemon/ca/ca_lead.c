@@ -51,6 +51,7 @@
 #include "ca_internal.h"
 #include "core/ctl.h"
 #include "core/log.h"
+#include "core/testhook.h"
 
 #define LEAD_PERIOD_MS	 500
 #define LEAD_BEAT_S	 2
@@ -70,7 +71,8 @@ struct ca_lead {
 	int64_t last_beat; /* CLOCK_MONOTONIC seconds */
 	struct db_ca_stamp seen;
 	bool seen_valid;
-	/* for show server and metrics (mu) */
+	/* for show server and metrics (mu: taken under the CA's lock, so
+	 * never take the CA's lock while holding it) */
 	pthread_mutex_t mu;
 	int64_t role_since; /* unix seconds */
 	uint64_t takeovers, refreshes;
@@ -164,11 +166,18 @@ static void take_over(struct ca_lead *l)
 static void set_role(struct ca_lead *l, bool leader)
 {
 	bool was = atomic_exchange(&l->leader, leader);
+	int64_t since;
 
 	if (was == leader)
 		return;
+	/* The time before mu, never under it: show server and the health
+	 * tick hold the CA's lock and then take mu (ca_lead_info), so the
+	 * CA's lock taken under mu (ca_time) deadlocked a node taking over
+	 * beside them (check-pg-lead-lock). */
+	since = ca_time(l->ca);
 	pthread_mutex_lock(&l->mu);
-	l->role_since = ca_time(l->ca);
+	pkid_test_pause("lead-role"); /* mu held: check-pg-lead-lock */
+	l->role_since = since;
 	pthread_mutex_unlock(&l->mu);
 	if (leader)
 		take_over(l);

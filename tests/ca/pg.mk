@@ -74,3 +74,12 @@ check-pg-ra: $(CA_E2E_DEPS)
 	timeout 300 tests/ca/pg_ra.sh
 
 CHECKS += check-pg-ra
+
+# check-pg-lead-lock: a node takes over while `show server` holds its CA
+# lock (the lock order of the role change; found by make sim-ha):
+# tests/ca/pg_lead_lock.sh.
+.PHONY: check-pg-lead-lock
+check-pg-lead-lock: $(CA_E2E_DEPS)
+	timeout 300 tests/ca/pg_lead_lock.sh
+
+CHECKS += check-pg-lead-lock
