@@ -110,3 +110,27 @@ check-sim-negative: $(SIM_DEPS)
 		timeout 600 $(SIM) --negative $$c --pids 1 --years 2.2 \
 			--port 19356 $(B)/check-sim-negative-$$c || exit 1; \
 	done
+
+# Two CA nodes on one PostgreSQL (issue 18, sim.py --ha, run beside a
+# throwaway cluster by tools/sim/sim_pg.sh; tools/sim/README.md): client
+# pkid k's trustpoints enroll at node k mod 2; 4.3 lab years (2
+# rollovers); the leader killed -9 inside the steps of shadow generation
+# and promotion, once inside each rollover window and at SIM_HA_KILLS
+# random instants, restarted 1 hour to 1 day later.  SIM_SEED: another
+# seed (default 13).
+#   make sim-ha        4 client pkids x 6 trustpoints, 4 random kills
+#                      (ports 19362-19363)
+#   make check-sim-ha  2 x 4 trustpoints, 2 random kills (19364-19365)
+SIM_HA := --ha --years 4.3 $(if $(SIM_SEED),--seed $(SIM_SEED))
+SIM_HA_KILLS ?= 4
+.PHONY: sim-ha check-sim-ha
+sim-ha: $(SIM_DEPS)
+	rm -rf $(B)/sim-ha
+	timeout 1200 tools/sim/sim_pg.sh $(SIM) $(SIM_HA) --pids 4 --tps 6 \
+		--ha-kills $(SIM_HA_KILLS) --port 19362 \
+		--keycache $(SIM_KEYCACHE) $(B)/sim-ha
+
+check-sim-ha: $(SIM_DEPS)
+	rm -rf $(B)/check-sim-ha
+	timeout 900 tools/sim/sim_pg.sh $(SIM) $(SIM_HA) --pids 2 --tps 4 \
+		--ha-kills 2 --port 19364 $(B)/check-sim-ha

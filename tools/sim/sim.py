@@ -26,6 +26,7 @@ Every wait is bounded; ports PORT..PORT+1.
 """
 import argparse
 import errno
+import glob
 import json
 import os
 import random
@@ -40,6 +41,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 import urllib.request
+
+from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import analyze  # noqa: E402
@@ -151,7 +154,7 @@ class Sim:
         mark = os.path.getsize(log) if os.path.exists(log) else 0
         # A key-encryption key: the keys pkid makes survive a keystore
         # restart (pkid restores them from its wrapped blobs).
-        kek = f"{self.T}/ks-{name}/kek"
+        kek = self.kek_path(name)
         if not os.path.exists(kek):
             with open(os.open(kek, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
                 f.write(os.urandom(32))
@@ -170,6 +173,11 @@ class Sim:
                     return
             time.sleep(0.025)
         raise SimError(f"pkiksd of {name} did not come up in 5 s")
+
+    def kek_path(self, name):
+        """Each keystore its own key-encryption key (--ha: the CA nodes
+        share one, as an operator provisions it)."""
+        return f"{self.T}/ks-{name}/kek"
 
     def clock(self, line):
         self.clk.stdin.write(line + "\n")
@@ -194,12 +202,16 @@ class Sim:
         self.clock(f"watch {self.T}/{name}.ctl")
 
     def stop_pkid(self, name):
+        self.scrape_node(name)
+        self.clock(f"unwatch {self.T}/{name}.ctl")
+        self.stop(name)
+
+    def scrape_node(self, name):
+        """The request counters of a CA pkid about to stop."""
         if name == "ca":
             self.scrape()
         if name == "root":
             self.scrape(self.a.port + 1, self.root_requests)
-        self.clock(f"unwatch {self.T}/{name}.ctl")
-        self.stop(name)
 
     # ---- configuration ---------------------------------------------------
     def ca_conf(self):
@@ -288,9 +300,12 @@ class Sim:
             now, nxt = self.settle()
         raise SimError("the sub does not serve after 60 lab minutes")
 
+    def tp_url(self, tp):
+        return self.url
+
     def tp_block(self, name, tp):
         lines = [f"crypto pki trustpoint {name}",
-                 f" enrollment url {self.url}",
+                 f" enrollment url {self.tp_url(tp)}",
                  f" subject-name CN={name},O=pkid sim",
                  f" rsakeypair K{name}", f" fingerprint {self.fp}",
                  f" auto-enroll {tp['pct']}" +
@@ -438,8 +453,14 @@ class Sim:
         CA inside GetNextCACert's signed reply (its content, a certs-only
         PKCS#7, taken out of the SignedData by analyze.signed_content:
         an `openssl cms` per step was a process per step)."""
+        return self.ca_pems(self.ca_urls())
+
+    def ca_urls(self):
+        return [self.url]
+
+    def ca_pems(self, urls):
+        """GetCACert and GetNextCACert of URLS, PEM."""
         out = []
-        urls = [self.url]
         if self.a.tiers == 3:  # the root's own, its rollover CA ahead
             urls.append(f"http://127.0.0.1:{self.a.port + 1}"
                         "/cgi-bin/pkiclient.exe")
@@ -631,11 +652,13 @@ class Sim:
             for tp in self.tps.values():
                 if tp["start"] is not None and tp["start"] > now:
                     target = min(target, tp["start"])
+            target = self.cut_step(now, target)
             self.clock(f"advance {max(target - now, 1)}")
+            self.stepped(max(target, now + 1))
             now, nxt = self.settle()
         while not self.collect(now):
             now, nxt = self.settle()
-        self.scrape()
+        self.scrape_all()
         if a.tiers == 3:
             self.scrape(a.port + 1, self.root_requests)
         with open(f"{self.out}/end", "w") as f:
@@ -659,6 +682,9 @@ class Sim:
             return rc or 2
         return rc
 
+    def scrape_all(self):
+        self.scrape()
+
     def bounds(self):
         """The instants no step may jump over: every CA certificate's end
         (the promotion instant, and the instant every trustpoint must
@@ -668,6 +694,13 @@ class Sim:
             if tp.get("id"):
                 b.add(analyze.times(tp["id"][0])[1])
         return b
+
+    def cut_step(self, now, target):
+        """--ha: a step also stops at a kill in the middle of a step."""
+        return target
+
+    def stepped(self, now):
+        """--ha: right after the clock moved, before the daemons settle."""
 
     def stop_at_bounds(self, now, target):
         """The step's target, cut at the first bound inside it: it stops
@@ -874,6 +907,362 @@ class MainSim(Sim):
             self.start_pkid(name)
 
 
+class HASim(MainSim):
+    """--ha (issue 18): the CA is two pkid nodes, ca (port PORT) and cb
+    (PORT+1), on one PostgreSQL (tools/sim/sim_pg.sh starts it: its URL
+    and password file come in PKID_TEST_PG_URL and PGPASSFILE), each with
+    its own pkiksd --lab (one KEK file, as the operator provisions it);
+    sim-clock moves the nodes' and the clients' keystores together.  A
+    trustpoint lists one enrollment url: client pkid k's trustpoints
+    enroll at node k mod 2.  The leader is killed -9 and restarted later:
+    inside the step where its shadow generation fires, inside the step
+    where its promotion fires (the kill 0-0.5 s of real time after the
+    clock moved: the work is racing it), once at a random instant inside
+    each rollover window, and at --ha-kills random instants of the run.
+    After every settle both nodes serve the same CA certificates and
+    exactly one leads (bounded: 30 s of real time, else the run fails);
+    after every kill the survivor's takeover is timed.  At the end the
+    database must hold exactly the CA certificates the nodes served, one
+    per generation, and every identity a client received byte for byte."""
+    NODES = ("ca", "cb")
+
+    def __init__(self, a):
+        super().__init__(a)
+        self.pg_url = os.environ.get("PKID_TEST_PG_URL")
+        self.pg_pass = os.environ.get("PGPASSFILE")
+        if not self.pg_url or not self.pg_pass:
+            raise SimError("--ha needs PostgreSQL: run it through "
+                           "tools/sim/sim_pg.sh (make sim-ha)")
+        self.down = set()
+        self.leader = None
+        self.ha_pem = b""
+        self.kills = []         # {"day", "node", "mid", "takeover_s", ...}
+        self.midkills = []      # lab instants: a kill inside that step
+        self.planned_ends = set()
+        self.kill_at = set()    # lab instants of the kills between steps
+        self.ha_rng = random.Random(a.seed + 18)
+        self.ha_waits = 0       # rounds a settle waited for the nodes
+        self.t_ha = 0.0
+        self.ha_restarts = 0
+
+    # ---- the nodes -------------------------------------------------------
+    def port_of(self, n):
+        return self.a.port + self.NODES.index(n)
+
+    def node_url(self, n):
+        return f"http://127.0.0.1:{self.port_of(n)}/cgi-bin/pkiclient.exe"
+
+    def kek_path(self, name):
+        # One key-encryption key on every node (docs/POSTGRESQL.md
+        # "Keys"): the CA key travels as the blob the leader stored.
+        if name in self.NODES:
+            return f"{self.T}/kek-ca"
+        return super().kek_path(name)
+
+    def tp_url(self, tp):
+        return self.node_url(self.NODES[tp["pid"] % len(self.NODES)])
+
+    def live(self):
+        return [n for n in self.NODES if n not in self.down]
+
+    def ca_conf(self):
+        a = self.a
+        grant = "" if self.grant_manual else " grant auto\n"
+        for n in self.NODES:
+            with open(f"{self.T}/{n}.conf", "w") as f:
+                f.write(f"ip http server {self.port_of(n)}\n"
+                        f"control-socket {self.T}/{n}.ctl\n"
+                        "crypto pki server SIMCA\n"
+                        " issuer-name CN=sim CA,O=pkid sim\n" + grant +
+                        f" lifetime ca-certificate {a.ca_days}\n"
+                        f" lifetime certificate {a.cert_days}\n"
+                        f" auto-rollover {a.overlap}\n"
+                        " lifetime crl 336\n"
+                        f" database url {self.T}/{n}-db\n"
+                        f" database connection {self.pg_url}\n"
+                        f" database credentials {self.pg_pass}\n"
+                        " no shutdown\n")
+
+    def start_cas(self):
+        """Node ca first (it makes the CA and leads), then cb (it imports
+        the CA key from its blob and follows)."""
+        self.ca_conf()
+        self.down = {"cb"}
+        self.start_pkid("ca")
+        self.settle()
+        self.down = set()
+        self.start_pkid("cb")
+        return self.settle()
+
+    def show(self, n):
+        try:
+            return ctl(f"{self.T}/{n}.ctl", "show server", "SIMCA",
+                       timeout=20).get("result") or {}
+        except (OSError, SimError, ValueError):
+            return {}
+
+    def scrape_node(self, name):
+        if name in self.NODES and name not in self.down:
+            self.scrape(self.port_of(name))
+
+    def scrape_all(self):
+        for n in self.live():
+            self.scrape(self.port_of(n))
+
+    # ---- after every settle: the nodes agree ------------------------------
+    def settle(self):
+        r = super().settle()
+        self.ha_sync()
+        return r
+
+    def ha_sync(self):
+        """Every live node serves the same CA certificates (GetCACert,
+        GetNextCACert's content) and exactly one leads.  A follower
+        publishes a change the leader made within LEAD_PERIOD_MS
+        (0.5 s, ca_lead.c) of real time; 30 s bound it here."""
+        t = time.time()
+        while True:
+            roles = {n: self.show(n).get("role") for n in self.live()}
+            pems = {n: self.ca_pems([self.node_url(n)]) for n in self.live()}
+            leaders = [n for n, r in roles.items() if r == "leader"]
+            same = len(set(pems.values())) == 1 and all(pems.values())
+            if len(leaders) == 1 and same:
+                break
+            if time.time() - t > 30:
+                raise SimError(f"the CA nodes do not agree after 30 s: "
+                               f"roles {roles}, the same CA certificates "
+                               f"served: {same}")
+            self.ha_waits += 1
+            time.sleep(0.05)
+        self.ha_pem = pems[leaders[0]]
+        self.leader = leaders[0]
+        self.t_ha += time.time() - t
+
+    def get_ca(self):
+        return self.ha_pem  # what every node served at the last settle
+
+    # ---- kills -----------------------------------------------------------
+    def overlap_s(self):
+        o = [int(x) for x in self.a.overlap.split()] + [0, 0]
+        return o[0] * DAY + o[1] * 3600 + o[2] * 60
+
+    def plan_faults(self, now):
+        """--ha-kills leader kills at random instants (planned later: the
+        ones inside each rollover window and at its two steps, cut_step)."""
+        self.end_lab = now + int(self.a.years * 365 * DAY)
+        self.faults = []
+        for _ in range(self.a.ha_kills):
+            t = now + self.ha_rng.randrange(20 * DAY, max(
+                21 * DAY, self.end_lab - now - 20 * DAY))
+            self.faults.append((t, None, lambda: self.kill_leader(False)))
+            self.kill_at.add(t)
+        self.faults.sort(key=lambda x: x[0])
+        return self.faults
+
+    def plan_end(self, e, now):
+        """A CA end seen: kill the leader inside the step where its
+        shadow generation fires (e - overlap) and inside the step where
+        its promotion fires (e), and at a random instant inside the
+        window; the random kills within 3 days of these are dropped."""
+        self.planned_ends.add(e)
+        ov = self.overlap_s()
+        new = [t for t in (e - ov, e) if now < t < self.end_lab]
+        self.midkills = sorted(self.midkills + new)
+        inside = e - ov + self.ha_rng.randrange(2 * DAY, max(ov - 2 * DAY,
+                                                            2 * DAY + 1))
+        near = {t for t in self.kill_at
+                if any(abs(t - x) <= 3 * DAY for x in new + [inside])}
+        self.kill_at -= near
+        self.faults[:] = [x for x in self.faults if x[0] not in near]
+        if now < inside < min(e - DAY, self.end_lab):
+            self.faults.append((inside, None,
+                                lambda: self.kill_leader(False)))
+            self.kill_at.add(inside)
+        self.faults.sort(key=lambda x: x[0])
+
+    def cut_step(self, now, target):
+        for e in sorted(self.ca_ends - self.planned_ends):
+            self.plan_end(e, now)
+        while self.midkills and self.midkills[0] <= now:
+            self.midkills.pop(0)  # passed in a step cut shorter: late
+        if self.midkills and self.midkills[0] <= target:
+            target = self.midkills[0]
+            # its counters now: the kill comes inside the step
+            self.scrape_node(self.leader)
+        return target
+
+    def stepped(self, now):
+        if self.midkills and self.midkills[0] <= now:
+            self.midkills.pop(0)
+            self.kill_leader(True)
+
+    def next_kill(self, after):
+        ts = [t for t in self.kill_at | set(self.midkills) if t > after]
+        return min(ts, default=self.end_lab)
+
+    def kill_leader(self, mid):
+        """kill -9 of the leader (mid: 0-0.5 s of real time after the
+        clock moved, while the step's work runs); the survivor's takeover
+        (its `show server` takeovers count moves when the CA's work has
+        resumed, ca_lead.c take_over) is timed; the killed node restarts
+        1 hour to 1 day later, before the next kill."""
+        now = self.clock("now")[0]
+        lead = self.leader
+        rest = [n for n in self.live() if n != lead]
+        if lead not in self.live() or not rest:
+            raise SimError(f"kill planned with nodes {self.live()} up")
+        other = rest[0]
+        before = self.show(other).get("takeovers", 0)
+        if mid:
+            time.sleep(self.ha_rng.uniform(0, 0.5))
+        else:
+            self.scrape_node(lead)
+        p = self.procs.pop(lead)
+        p.kill()
+        t0 = time.time()
+        p.wait()
+        self.clock(f"unwatch {self.T}/{lead}.ctl")
+        self.down.add(lead)
+        # where the CA's rollover stood when it died (0 none, 1 key, 2
+        # rollover CA, 3 promoting: ca_rollover.c)
+        step = self.psql("SELECT rollover FROM ca WHERE name = 'SIMCA'")
+        with open(f"{self.T}/{lead}.log", "rb") as f:
+            f.seek(max(0, os.path.getsize(f"{self.T}/{lead}.log") - 4096))
+            last = [x for x in f.read().decode(errors="replace")
+                    .splitlines() if x.strip()][-1:]
+        while time.time() - t0 < 60:
+            s = self.show(other)
+            if s.get("role") == "leader" and s.get("takeovers", 0) > before:
+                break
+            time.sleep(0.02)
+        else:
+            self.hold(other)
+            raise SimError(f"node {other} did not take over in 60 s")
+        took = time.time() - t0
+        delay = self.ha_rng.randrange(3600, DAY)
+        delay = min(delay, max((self.next_kill(now) - now) // 2, 60))
+        self.faults.append((now + delay, None,
+                            lambda: self.restart_node(lead)))
+        self.faults.sort(key=lambda x: x[0])
+        day = (now - self.t0) / DAY
+        self.kills.append({"day": day, "node": lead, "mid": mid,
+                           "takeover_s": took, "down_s": delay,
+                           "step": step.strip(),
+                           "last_log": last[0] if last else ""})
+        self.note(now, f"leader {lead} killed -9 "
+                  f"{'inside a step' if mid else 'between steps'}: "
+                  f"{other} took over in {took:.2f} s (real); {lead} back "
+                  f"in {delay / 3600:.1f} lab hours")
+
+    def hold(self, n):
+        """SIM_HA_HOLD=SECONDS: a failed node kept running that long (for
+        gdb -p), its pid printed."""
+        t = int(os.environ.get("SIM_HA_HOLD", "0"))
+        if t:
+            print(f"sim: holding: node {n} is pid {self.procs[n].pid}, "
+                  f"files in {self.T}, for {t} s", flush=True)
+            time.sleep(t)
+
+    def restart_node(self, n):
+        self.down.discard(n)
+        self.ha_restarts += 1
+        self.start_pkid(n)  # its keystore kept running (and its clock)
+
+    # ---- the end: the database against what was served --------------------
+    def psql(self, sql):
+        r = subprocess.run(["psql", "-qAtX", "-d", self.pg_url, "-c", sql],
+                           capture_output=True, text=True,
+                           env=dict(self.env, PGPASSFILE=self.pg_pass))
+        if r.returncode:
+            raise SimError(f"psql: {r.stderr.strip()}")
+        return r.stdout
+
+    def report(self, now):
+        rc = super().report(now)
+        bad = []
+        served, ras = {}, {}
+        for f in glob.glob(f"{self.out}/ca/ca.*.pem"):
+            for c in analyze.load_pems(f):
+                (served if analyze.is_ca(c) else
+                 ras)[c.tbs_certificate_bytes] = c
+        db = {}
+        rows = self.psql("SELECT encode(cur_cert, 'hex') || ' ' || "
+                         "coalesce(encode(roll_cert, 'hex'), '') FROM ca "
+                         "WHERE name = 'SIMCA'").split()
+        rows += self.psql("SELECT encode(data, 'hex') FROM ca_file WHERE "
+                          "server = 'SIMCA' AND name LIKE 'SIMCA-ca-%'"
+                          ).split()
+        for h in rows:
+            db.update((c.tbs_certificate_bytes, c) for c in
+                      analyze.load_ders(bytes.fromhex(h)))
+        gens = sorted(served.values(), key=lambda c: analyze.times(c)[1])
+        ov = self.overlap_s()
+        end = int(open(f"{self.out}/end").read())
+        # each generation whose window opened before the end has exactly
+        # one successor: the CA certificates served are 1 + those
+        opened = sum(1 for c in gens if analyze.times(c)[1] - ov <= end)
+        want = 1 + opened
+        if len(gens) != want:
+            bad.append(f"{len(gens)} CA certificates served, want {want} "
+                       "(one per generation)")
+        if len(ras) != len(gens):
+            bad.append(f"{len(ras)} RA certificates served for "
+                       f"{len(gens)} CA generations")
+        if set(served) != set(db):
+            bad.append(f"served {len(served)} CA certificates, the database"
+                       f" holds {len(db)}, {len(set(served) & set(db))} "
+                       "of them the same")
+        ders = set(self.psql("SELECT encode(der, 'hex') FROM cert WHERE "
+                             "server = 'SIMCA'").split())
+        ids = 0
+        for f in glob.glob(f"{self.out}/history/*.pem"):
+            c = analyze.load_pems(f)[0]
+            ids += 1
+            if c.public_bytes(serialization.Encoding.DER).hex() \
+                    not in ders:
+                bad.append(f"{os.path.basename(f)}: not in the database "
+                           "byte for byte")
+        promoted = sum(1 for c in gens[:-1] if analyze.times(c)[1] <= end)
+        acts = sum(open(f"{self.T}/{n}.log", errors="replace").read()
+                   .count("CS_ROLLOVER_ACTIVATED") for n in self.NODES)
+        tk = sorted(k["takeover_s"] for k in self.kills)
+        lines = [
+            f"ha: {len(self.kills)} leader kills ("
+            f"{sum(k['mid'] for k in self.kills)} inside a step), "
+            f"{self.ha_restarts} restarts",
+            "ha: takeover after kill -9 (real s): " +
+            (f"median {tk[len(tk) // 2]:.2f}, worst {tk[-1]:.2f}"
+             if tk else "none"),
+            f"ha: CA certificates served {len(gens)} (want {want}; RA "
+            f"certificates {len(ras)}), in the database {len(db)}; "
+            f"promotions {promoted} "
+            f"(CS_ROLLOVER_ACTIVATED logged {acts})",
+            f"ha: {ids} identities received, "
+            f"{ids - sum('not in the database' in b for b in bad)} of them "
+            "in the database byte for byte",
+            f"ha: settles waited {self.ha_waits} rounds for the nodes to "
+            f"agree ({self.t_ha:.1f} s in all)"]
+        for k in self.kills:
+            lines.append(f"ha: day {k['day']:8.2f} kill {k['node']} "
+                         f"{'mid-step' if k['mid'] else 'quiet   '} "
+                         f"takeover {k['takeover_s']:.2f} s, down "
+                         f"{k['down_s'] / 3600:.1f} h, rollover step "
+                         f"{k['step']} in the database; its last log line: "
+                         f"{k['last_log'][5:100]}")
+        lines += [f"ha: FAIL: {b}" for b in bad]
+        lines.append("ha: " + ("OK" if not bad else "FAIL"))
+        with open(f"{self.out}/summary.txt", "a") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(f"{self.out}/ha.json", "w") as f:
+            json.dump({"kills": self.kills, "ca_served": len(gens),
+                       "ca_want": want, "ca_in_db": len(db),
+                       "promotions": promoted, "activated_logged": acts,
+                       "identities": ids, "bad": bad,
+                       "ha_waits": self.ha_waits}, f, indent=1)
+        print("\n".join(lines), flush=True)
+        return rc or (1 if bad else 0)
+
+
 # The negative control's cases: the CA's auto-rollover, the timer window
 # (timers due this close together fire together) and its trustpoints:
 # (auto-enroll %, extra trustpoint lines).  "long" is the issue's case, a
@@ -1018,6 +1407,13 @@ def main():
                    help="--tiers 3: the root's lifetime ca-certificate")
     p.add_argument("--root-overlap", default="90",
                    help="--tiers 3: the root's auto-rollover")
+    p.add_argument("--ha", action="store_true",
+                   help="two CA nodes on one PostgreSQL (run through "
+                   "tools/sim/sim_pg.sh), the leader killed -9 and "
+                   "restarted (HASim)")
+    p.add_argument("--ha-kills", type=int, default=2,
+                   help="--ha: leader kills at random instants, besides "
+                   "the ones in and at each rollover window")
     p.add_argument("--keep", action="store_true")
     p.add_argument("--no-faults", action="store_true")
     a = p.parse_args()
@@ -1025,7 +1421,9 @@ def main():
         p.error("--negative is a two-tier run")
     if a.negative:
         a.overlap, a.window, _ = NEGATIVE[a.negative]
-    sim = (NegativeSim if a.negative else MainSim)(a)
+    if a.ha and (a.negative or a.tiers == 3):
+        p.error("--ha is a two-tier run")
+    sim = (NegativeSim if a.negative else HASim if a.ha else MainSim)(a)
 
     def stop(signum, frame):
         sim.stop_now = True  # the loop ends at its next step and reports
