@@ -30,10 +30,11 @@ PID[a]=
 for ((i = 0; i < 300; i++)); do [ -e "$T/b/lead-role.reached" ] && break; sleep 0.05; done
 [ -e "$T/b/lead-role.reached" ] || fail "node b never reached its role change"
 # a show server now takes b's CA lock and waits for the role's mutex (b's
-# health tick does the same within a second)
+# health tick does the same within a second); 3 s for it to get there
+# on a loaded machine (only the old code needs it there to deadlock)
 timeout 60 $B/ctl-call "$T/b/pkid.ctl" --json "show server" $CA_NAME >"$T/show.json" 2>&1 &
 show=$!
-sleep 1.5
+sleep 3
 touch "$T/b/lead-role.go"
 rc=0
 wait $show || rc=$?
