@@ -210,6 +210,13 @@ int ca_file_move(struct ca *ca, const char *from, const char *to)
 	return ret == -ENOENT ? 0 : ret; /* moved before a crash */
 }
 
+int ca_file_delete(struct ca *ca, const char *path)
+{
+	if (!db_shared(ca->db))
+		return 0;
+	return db_cafile_delete(ca->db, ca->cfg.name, base_name(path));
+}
+
 struct fetch_all {
 	struct ca *ca;
 	const char *dir;

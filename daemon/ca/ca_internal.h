@@ -249,6 +249,7 @@ int ca_file_fetch(struct ca *ca, const char *path, struct db_cafile *seen);
 int ca_file_offer(struct ca *ca, const char *path,
 		  const struct db_cafile *seen);
 int ca_file_move(struct ca *ca, const char *from, const char *to);
+int ca_file_delete(struct ca *ca, const char *path);
 /* Every stored file written to the CA's folder (where it differs). */
 int ca_files_fetch_all(struct ca *ca);
 int ca_key_exists(struct ca *ca, const char *name);
@@ -339,6 +340,9 @@ void ca_ocsp_free(struct ca_ocsp *o);
 void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update);
 void ca_ocsp_refresh_keys(struct ca *ca, const struct ca_keys *k, int64_t now,
 			  int64_t next_update);
+/* Several nodes: a follower still waiting for the leader's responder
+ * certificate tries again (the lead thread, each round; takes the lock). */
+void ca_ocsp_retry(struct ca *ca);
 
 /* ca_subpolicy.c: requests for a CA certificate (issue 17) */
 /* Does the CSR's extensionRequest ask for basicConstraints cA TRUE? */

@@ -21,7 +21,9 @@
  * is notified at commit (db_ca.c: pg_notify); the thread wakes on it, or
  * at the latest after LEAD_PERIOD_MS, compares the row's stamp and
  * publishes the row (RCU) after importing the keys it names from their
- * wrapped blobs (ca_restore_keys: the database is the truth).
+ * wrapped blobs (ca_restore_keys: the database is the truth).  A
+ * follower that heard of a change before the leader stored the OCSP
+ * responder it brings asks again each round (ca_ocsp_retry).
  *
  * Nodes.  Each node's thread writes its heartbeat row every LEAD_BEAT_S
  * (`show server`); rows silent for LEAD_NODE_GONE_S are pruned.
@@ -327,6 +329,9 @@ static void follow(struct ca_lead *l)
 	 * follower's (a CRL after a revocation) is the leader's to see. */
 	if (!same && ca_running(l->ca) && refresh(l) < 0)
 		l->seen_valid = false; /* look again next round */
+	/* the leader's OCSP responder, stored after the change we saw */
+	if (ca_running(l->ca))
+		ca_ocsp_retry(l->ca);
 }
 
 static void *lead_main(void *arg)

@@ -16,6 +16,20 @@
  * name carries its CA's serial, so nothing is renamed), and responder
  * keys of CA certificates no longer published are deleted.
  *
+ * Several nodes on one database (issue 18, docs/POSTGRESQL.md).  One
+ * responder per CA generation for every node, as the RA certificate: a
+ * relying party that pinned it, or compares answers of two nodes, sees
+ * one signer.  Its key travels as the CA's keys do, a blob wrapped under
+ * the KEK that every node's keystore shares (keyblob_import), and its
+ * certificate is stored in table ca_file (NAME-ocsp-S.cer, ca_files.c).
+ * Only the leader makes or renews either, its writes fenced to its term
+ * (a deposed leader stores nothing); a follower takes what is stored.
+ * Until the leader has stored it (the follower heard of a new CRL or
+ * rollover CA before the leader set up its responder) a follower keeps
+ * the last responder of that CA while its certificate is valid, or has
+ * none for it, and its lead thread tries again each round
+ * (ca_ocsp_retry).
+ *
  * What is signed when.  Responses live in a lock-free RCU hash table
  * (liburcu's rculfhash), keyed by {serial, CA serial, CertID hash}.  Each
  * time the CA issues a CRL (a revoke or unrevoke, CS CRL UPDATE, start,
@@ -106,6 +120,8 @@ struct ca_ocsp {
 	struct cds_lfht *ht;
 	pthread_mutex_t wlock; /* writers of ht */
 	uint64_t gen;	       /* under the CA's lock */
+	int64_t next_update;   /* the last refresh's, under the CA's lock */
+	int retry;	       /* atomic: a follower waits for the leader */
 	/* atomics */
 	unsigned long count;
 	int signing;
@@ -666,6 +682,53 @@ static int64_t cert_end(X509 *x)
 	return end;
 }
 
+/* A database several nodes share: the leader makes, the others take. */
+static bool may_make(struct ca *ca)
+{
+	return !db_shared(ca->db) || ca_is_leader(ca);
+}
+
+/*
+ * The responder's key.  Shared: the stored blob's (replacing another in
+ * this keystore); none stored: the leader makes it (its blob stored,
+ * fenced), a follower drops a key of its own and waits, -EAGAIN.
+ */
+static int signer_key(struct ca *ca, const char *key)
+{
+	int ret;
+
+	if (!db_shared(ca->db)) {
+		ret = ca_key_exists(ca, key);
+		return ret == 0 ? ca_run_keygen(ca, key, "sign", NULL)
+				: ret < 0 ? ret : 0;
+	}
+	ret = keyblob_import(ca->ks, ca->db, key, !may_make(ca));
+	if (ret == -ENOENT && may_make(ca))
+		ret = ca_run_keygen(ca, key, "sign", NULL);
+	return ret == -ENOENT ? -EAGAIN : ret;
+}
+
+/* The certificate at path, or on a shared database the stored one
+ * (written to path): NULL if there is none. */
+static X509 *signer_cert_read(struct ca *ca, const char *path, int *err)
+{
+	struct db_cafile seen = {0};
+	const unsigned char *p;
+	X509 *x = NULL;
+
+	*err = 0;
+	if (!db_shared(ca->db))
+		return ca_read_der_file(path);
+	*err = ca_file_fetch(ca, path, &seen);
+	if (*err == 0 && seen.data) {
+		p = seen.data;
+		x = d2i_X509(NULL, &p, (long)seen.len);
+		ERR_clear_error();
+	}
+	db_cafile_free(&seen);
+	return x;
+}
+
 /* The responder of the CA certificate issuer: key, certificate, ids. */
 static int signer_make(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
 		       EVP_PKEY *issuer_key, int64_t now)
@@ -683,38 +746,46 @@ static int signer_make(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
 	ret = ca_fingerprint(issuer, s->issuer_fp, sizeof(s->issuer_fp));
 	ret = ret ?: signer_names(ca, s->ca_serial, key, path, sizeof(path));
 	ret = ret ?: signer_ids(s);
-	if (ret == 0 && ca_key_exists(ca, key) == 0)
-		ret = ca_run_keygen(ca, key, "sign", NULL);
+	ret = ret ?: signer_key(ca, key);
 	ret = ret ?: ca_load_key(ca, key, &s->key);
-	if (ret < 0)
-		return ret;
-	x = ca_read_der_file(path);
-	if (x && cert_usable(ca, x, issuer, s->key, now)) {
+	if (ret == 0)
+		x = signer_cert_read(ca, path, &ret);
+	if (ret == 0 && x && cert_usable(ca, x, issuer, s->key, now)) {
 		s->cert = x;
 		return 0;
 	}
 	X509_free(x);
-	ret = issue_cert(ca, issuer, issuer_key, s->key, now, path, &s->cert);
-	if (ret == 0)
-		pkid_log(LOG_NOTICE, "CS_OCSP",
-			 "%s: OCSP responder certificate issued (key %s, "
-			 "until %lld)",
-			 ca->cfg.name, key, (long long)cert_end(s->cert));
-	return ret;
+	/* none stored yet, or it ends: the leader's to issue */
+	if (ret == 0 && !may_make(ca))
+		ret = -EAGAIN;
+	ret = ret ?: issue_cert(ca, issuer, issuer_key, s->key, now, path,
+				&s->cert);
+	ret = ret ?: ca_file_share(ca, path);
+	if (ret < 0) {
+		signer_clear(s);
+		return ret;
+	}
+	pkid_log(LOG_NOTICE, "CS_OCSP",
+		 "%s: OCSP responder certificate issued (key %s, until %lld)",
+		 ca->cfg.name, key, (long long)cert_end(s->cert));
+	return 0;
 }
 
-/* The same responder as in the last state, while its certificate lasts. */
+/* The same responder as in the last state, while its certificate lasts
+ * (or, !lasts, while it is valid at all). */
 static bool signer_reuse(const struct ca *ca, struct ocsp_signer *s,
 			 const struct ocsp_state *old, X509 *issuer,
-			 int64_t now)
+			 int64_t now, bool lasts)
 {
 	size_t i, m;
 
 	for (i = 0; old && i < old->n; i++) {
 		const struct ocsp_signer *o = &old->s[i];
 
-		if (X509_cmp(o->issuer, issuer) ||
-		    !cert_lasts(ca, o->cert, issuer, now))
+		if (X509_cmp(o->issuer, issuer))
+			continue;
+		if (lasts ? !cert_lasts(ca, o->cert, issuer, now)
+			  : cert_end(o->cert) <= now)
 			continue;
 		*s = *o;
 		X509_up_ref(s->issuer);
@@ -732,12 +803,25 @@ static bool signer_reuse(const struct ca *ca, struct ocsp_signer *s,
 	return false;
 }
 
+/*
+ * -EAGAIN: a follower whose leader has not stored this responder (yet);
+ * meanwhile it keeps the last one while valid, and returns 0 with
+ * *waiting set: the lead thread asks again (ca_ocsp_retry).
+ */
 static int signer_setup(struct ca *ca, struct ocsp_signer *s, X509 *issuer,
-			EVP_PKEY *issuer_key, int64_t now)
+			EVP_PKEY *issuer_key, int64_t now, bool *waiting)
 {
-	if (signer_reuse(ca, s, ca->ocsp->st, issuer, now))
+	int ret;
+
+	if (signer_reuse(ca, s, ca->ocsp->st, issuer, now, true))
 		return 0;
-	return signer_make(ca, s, issuer, issuer_key, now);
+	ret = signer_make(ca, s, issuer, issuer_key, now);
+	if (ret == -EAGAIN)
+		*waiting = true;
+	if (ret == -EAGAIN &&
+	    signer_reuse(ca, s, ca->ocsp->st, issuer, now, false))
+		return 0;
+	return ret;
 }
 
 /* Responder keys of CA certificates no longer published go. */
@@ -767,11 +851,19 @@ static void delete_stale_keys(struct ca *ca, const struct ocsp_state *st)
 		}
 		if (live)
 			continue;
-		keyblob_delete(ca->ks, ca->db, keys[i].name);
-		if (ca_dir(ca, dir, sizeof(dir)) == 0 &&
+		if (ca_dir(ca, dir, sizeof(dir)) < 0 ||
 		    snprintf(path, sizeof(path), "%s/%s.cer", dir,
-			     keys[i].name) < (int)sizeof(path))
-			unlink(path);
+			     keys[i].name) >= (int)sizeof(path))
+			continue;
+		/* Shared: the blob and stored certificate are the leader's
+		 * to delete (fenced); a follower's view may be behind. */
+		if (may_make(ca)) {
+			keyblob_delete(ca->ks, ca->db, keys[i].name);
+			ca_file_delete(ca, path);
+		} else {
+			pkiks_key_delete(ca->ks, keys[i].name);
+		}
+		unlink(path);
 		pkid_log(LOG_INFO, "CS_OCSP", "%s: responder key %s deleted",
 			 ca->cfg.name, keys[i].name);
 	}
@@ -891,7 +983,8 @@ static void ocsp_off(struct ca *ca)
 }
 
 static struct ocsp_state *state_make(struct ca *ca, const struct ca_keys *k,
-				     int64_t now, int64_t next_update)
+				     int64_t now, int64_t next_update,
+				     bool *waiting)
 {
 	struct ocsp_state *ns = calloc(1, sizeof(*ns));
 	int ret = ns ? 0 : -ENOMEM;
@@ -902,14 +995,22 @@ static struct ocsp_state *state_make(struct ca *ca, const struct ca_keys *k,
 		ns->next_update = next_update;
 		snprintf(ns->md, sizeof(ns->md), "%s",
 			 EVP_MD_get0_name(ca->md));
-		ret = signer_setup(ca, &ns->s[0], k->ca_cert, k->ca_key, now);
+		ret = signer_setup(ca, &ns->s[0], k->ca_cert, k->ca_key, now,
+				   waiting);
 	}
 	if (ret == 0)
 		ns->n = 1;
 	if (ret == 0 && k->roll_cert) {
 		ret = signer_setup(ca, &ns->s[1], k->roll_cert, k->roll_key,
-				   now);
+				   now, waiting);
 		ns->n = ret == 0 ? 2 : 1;
+		/* a follower answers for the CA meanwhile */
+		if (ret == -EAGAIN)
+			ret = 0;
+	}
+	if (ret == -EAGAIN) {
+		state_free(ns);
+		return NULL;
 	}
 	if (ret < 0) {
 		pkid_log(LOG_ERR, "CS_OCSP",
@@ -921,6 +1022,23 @@ static struct ocsp_state *state_make(struct ca *ca, const struct ca_keys *k,
 	return ns;
 }
 
+/* A follower waits for the leader's responder: said once, not each try. */
+static void wait_note(struct ca *ca, bool waiting)
+{
+	if (uatomic_xchg(&ca->ocsp->retry, waiting) == (int)waiting)
+		return;
+	if (waiting)
+		pkid_log(LOG_INFO, "CS_OCSP",
+			 "%s: waiting for the leader node's OCSP responder "
+			 "certificate",
+			 ca->cfg.name);
+	else
+		pkid_log(LOG_INFO, "CS_OCSP",
+			 "%s: the leader node's OCSP responder certificate "
+			 "is served",
+			 ca->cfg.name);
+}
+
 /*
  * k: the CA certificates to answer for.  At a start or promotion these are
  * the ones about to be published, so the responder is ready before the CA
@@ -930,6 +1048,7 @@ void ca_ocsp_refresh_keys(struct ca *ca, const struct ca_keys *k, int64_t now,
 			  int64_t next_update)
 {
 	struct ocsp_state *ns;
+	bool waiting = false;
 	char until[32];
 	size_t done;
 	int ret;
@@ -945,7 +1064,15 @@ void ca_ocsp_refresh_keys(struct ca *ca, const struct ca_keys *k, int64_t now,
 	/* No CRL yet (first start): the first CRL's issue calls again. */
 	if (!k || next_update <= now)
 		return;
-	ns = state_make(ca, k, now, next_update);
+	ca->ocsp->next_update = next_update;
+	ns = state_make(ca, k, now, next_update, &waiting);
+	wait_note(ca, waiting);
+	if (!ns && waiting) {
+		/* a follower without this CA's responder: tryLater, never
+		 * an answer signed before the CRL that made us refresh */
+		publish(ca->ocsp, NULL);
+		resign_all(ca, ca->ocsp, NULL, &done);
+	}
 	if (!ns)
 		return; /* the last state stays until its nextUpdate */
 	ca->ocsp->gen = ns->gen;
@@ -968,6 +1095,19 @@ void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
 {
 	ca_ocsp_refresh_keys(ca, ca->pub ? &ca->pub->k : NULL, now,
 			     next_update);
+}
+
+void ca_ocsp_retry(struct ca *ca)
+{
+	int64_t now;
+
+	if (!ca->ocsp || !uatomic_read(&ca->ocsp->retry))
+		return;
+	pthread_mutex_lock(&ca->lock);
+	if (ca->running && ca->pub && ca_now(ca, &now) == 0)
+		ca_ocsp_refresh_keys(ca, &ca->pub->k, now,
+				     ca->ocsp->next_update);
+	pthread_mutex_unlock(&ca->lock);
 }
 
 int ca_ocsp_new(struct ca_ocsp **out)

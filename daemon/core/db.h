@@ -394,6 +394,8 @@ int db_cafile_replace(struct db *db, const char *server, const char *name,
 /* @from becomes @to (replacing it); -ENOENT if @from is not stored. */
 int db_cafile_move(struct db *db, const char *server, const char *from,
 		   const char *to);
+/* Gone (fenced); none stored is fine. */
+int db_cafile_delete(struct db *db, const char *server, const char *name);
 typedef int (*db_cafile_cb)(const char *name, const struct db_cafile *f,
 			    void *arg);
 int db_cafile_foreach(struct db *db, const char *server, db_cafile_cb cb,

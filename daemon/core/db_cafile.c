@@ -118,6 +118,18 @@ int db_cafile_move(struct db *db, const char *server, const char *from,
 	return db_tx_end(db, own, move_row(db, server, from, to));
 }
 
+int db_cafile_delete(struct db *db, const char *server, const char *name)
+{
+	bool own;
+	int rc = db_tx_begin(db, &own);
+
+	if (rc)
+		return rc;
+	rc = db_run(db, "DELETE FROM ca_file WHERE server = ? AND name = ?",
+		    "tt", server, name);
+	return db_tx_end(db, own, rc < 0 ? rc : 0);
+}
+
 int db_cafile_foreach(struct db *db, const char *server, db_cafile_cb cb,
 		      void *arg)
 {

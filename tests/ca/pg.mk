@@ -83,3 +83,14 @@ check-pg-lead-lock: $(CA_E2E_DEPS)
 	timeout 300 tests/ca/pg_lead_lock.sh
 
 CHECKS += check-pg-lead-lock
+
+# check-pg-ocsp: `ocsp-url` on two nodes: one responder certificate (and
+# its successor under the rollover CA) stored and served by both, its key
+# from its wrapped blob; a revocation through either node answered
+# "revoked" by the other; after a takeover and promotion the successor
+# signs and the old responder is deleted (tests/ca/pg_ocsp.sh).
+.PHONY: check-pg-ocsp
+check-pg-ocsp: $(CA_E2E_DEPS)
+	timeout 300 tests/ca/pg_ocsp.sh
+
+CHECKS += check-pg-ocsp

@@ -1080,8 +1080,15 @@ static void test_cafiles(void)
 	db_fence(db, "R", e);
 	CU_ASSERT_EQUAL(db_lead_claim(other, "R", "h:2", &e), 0);
 	CU_ASSERT_EQUAL(db_cafile_put(db, "R", "R_00001.p12", "p12", 3), -ESTALE);
+	CU_ASSERT_EQUAL(db_cafile_delete(db, "R", "R-ra.cer"), -ESTALE);
 	db_fence(db, NULL, 0);
 	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R_00001.p12", &got), -ENOENT);
+	/* a responder certificate of a CA no longer published goes */
+	CU_ASSERT_EQUAL(db_cafile_delete(db, "R", "R-ra.cer"), 0);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "R", "R-ra.cer", &got), -ENOENT);
+	CU_ASSERT_EQUAL(db_cafile_delete(db, "R", "R-ra.cer"), 0);
+	CU_ASSERT_EQUAL(db_cafile_get(db, "S", "R-ra.cer", &got), 0);
+	db_cafile_free(&got);
 	db_close(other);
 	db_close(db);
 }
