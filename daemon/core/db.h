@@ -127,11 +127,17 @@ int db_lead_release(struct db *db);
  */
 int db_wait_change(struct db *db, int timeout_ms);
 
-/* What changes when a CA's published state must be read again. */
+/* What changes when a CA's published state must be read again.
+ * crl_number is the counter a CRL's signer takes before it signs
+ * (db_ca_next_crl_number), so the stored CRL itself is in it too: the
+ * last bytes of its signature (every CRL's differ), length crl_tail_len. */
+#define DB_CRL_TAIL 32
 struct db_ca_stamp {
 	int64_t crl_number, rollover, archive_counter;
 	int64_t cur_len, roll_len;
 	char cur_key[DB_NAME_MAX], roll_key[DB_NAME_MAX];
+	unsigned char crl_tail[DB_CRL_TAIL];
+	size_t crl_tail_len;
 };
 /* -ENOENT: no row. */
 int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s);

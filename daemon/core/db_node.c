@@ -143,14 +143,20 @@ int db_fence_check(struct db *db)
 
 int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s)
 {
+	const void *tail;
 	struct db_stmt *st;
+	size_t n = 0;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	/* substr from the end, written for both engines (SQLite's negative
+	 * start is its own) */
 	rc = db_row(db,
 		    "SELECT crl_number, rollover, archive_counter,"
 		    " COALESCE(length(cur_cert), 0),"
-		    " COALESCE(length(roll_cert), 0), cur_key, roll_key"
+		    " COALESCE(length(roll_cert), 0), cur_key, roll_key,"
+		    " substr(crl, CASE WHEN length(crl) > 32"
+		    "  THEN length(crl) - 31 ELSE 1 END)"
 		    " FROM ca WHERE name = ?",
 		    &st, "t", name);
 	if (rc)
@@ -162,6 +168,11 @@ int db_ca_stamp(struct db *db, const char *name, struct db_ca_stamp *s)
 	s->roll_len = db_col_int64(st, 4);
 	db_col_text(st, 5, s->cur_key, sizeof(s->cur_key));
 	db_col_text(st, 6, s->roll_key, sizeof(s->roll_key));
+	tail = db_col_blob_ref(st, 7, &n);
+	if (tail && n) {
+		s->crl_tail_len = n < DB_CRL_TAIL ? n : DB_CRL_TAIL;
+		memcpy(s->crl_tail, tail, s->crl_tail_len);
+	}
 	db_done(db, st);
 	return 0;
 }

@@ -882,6 +882,8 @@ static void test_nodes(void)
 	struct db *db = fresh_db(), *other = NULL;
 	unsigned char cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 	unsigned char crl9[] = {0x30, 0x01, 0x09}, crl8[] = {0x30, 0x01, 0x08};
+	unsigned char crl10[40] = {0x30, 38, [39] = 0x0a}; /* a tail of 32 */
+	int64_t num = 0;
 	struct db_ca ca = {.name = "ROOTCA",
 			   .cur_cert = cert,
 			   .cur_cert_len = sizeof(cert),
@@ -923,6 +925,19 @@ static void test_nodes(void)
 	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s1), 0);
 	CU_ASSERT_EQUAL(s1.rollover, DB_ROLLOVER_KEY_MADE);
 	CU_ASSERT_STRING_EQUAL(s1.roll_key, "ROOTCA#");
+	/* A signer takes the number first, then stores its CRL: a node that
+	 * looked in between must see the stored CRL as a change too. */
+	CU_ASSERT_EQUAL_FATAL(db_ca_next_crl_number(db, "ROOTCA", &num), 0);
+	CU_ASSERT_EQUAL(num, 10);
+	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s1), 0);
+	CU_ASSERT_EQUAL(db_ca_set_crl(db, "ROOTCA", crl10, sizeof(crl10), 10,
+				      600),
+			0);
+	CU_ASSERT_EQUAL_FATAL(db_ca_stamp(db, "ROOTCA", &s2), 0);
+	CU_ASSERT_EQUAL(s2.crl_number, 10);
+	CU_ASSERT(memcmp(&s1, &s2, sizeof(s1)) != 0);
+	CU_ASSERT(s2.crl_tail_len == 32 &&
+		  !memcmp(s2.crl_tail, crl10 + 8, 32));
 
 	CU_ASSERT_EQUAL(db_node_beat(db, &n), 0);
 	n.heartbeat = 300; /* the same node again: one row */
