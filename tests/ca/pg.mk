@@ -31,7 +31,9 @@ CHECKS += check-ca-pg $(PG_CA_E2E:%=check-pg-ca-%) check-pg-two-nodes
 # check-pg-ha: three nodes, each its own pkiksd (one KEK file), one
 # PostgreSQL: leadership and takeover after kill -9 during shadow
 # generation and promotion, state on every node, PostgreSQL restarted
-# during an enrollment storm (tests/ca/pg_ha.sh).
+# during an enrollment storm, revocations through followers listed in
+# every node's CRL (tests/ca/pg_ha.sh).  The clients' RSA keys are kept
+# in $(B)/test-keys across runs (pg_ha_lib.sh: client_key).
 .PHONY: check-pg-ha
 check-pg-ha: $(CA_E2E_DEPS)
 	timeout 420 tests/ca/pg_ha.sh

@@ -18,6 +18,8 @@
 #   lab_to T            every node's lab clock to T (unix seconds)
 #   db_step             the rollover step in the CA row
 #   enroll N NAME       a strongSwan client enrolls through node N
+#   client_key NAME     the path of client NAME's RSA key (kept across runs)
+#   lab_time            the lab clock's time for a client (faketime)
 #   got_in_db           every certificate received is in PostgreSQL
 CA_PG=1
 . tests/ca/lib.sh
@@ -59,14 +61,43 @@ role() {
 }
 ks() { PKIKS_SOCKET=$T/$1/ks/pkiksd.sock "${@:2}"; }
 lab_now_of() { ks "$1" $B/pkictl --json show clock | jq '.now_ns / 1e9 | floor'; }
-# Move every node's lab clock to the same instant.
+# Move every node's lab clock to the same instant; $T/lab-offset is then
+# the lab clock minus the real one, for the clients (lab_time).
 lab_to() {
 	local n d
 	for n in $NODES; do
 		d=$(($1 - $(lab_now_of $n)))
 		[ $d -gt 0 ] && { ks $n $B/lab-advance $d || fail "lab-advance $n"; }
 	done
-	return 0
+	n=${NODES%% *}
+	echo $(($(lab_now_of $n) - EPOCHSECONDS)) >"$T/lab-offset.new" &&
+		mv "$T/lab-offset.new" "$T/lab-offset"
+}
+# The lab clock's time now, for faketime: from $T/lab-offset without a
+# process (a pkictl, jq and date per client cost 1-3 s at load 20 here,
+# and the storm's clients run side by side with the steps they test).
+lab_time() {
+	local off
+	read -r off <"$T/lab-offset"
+	TZ=UTC printf '%(%Y-%m-%d %H:%M:%S)T' $((EPOCHSECONDS + off))
+}
+# Client keys: RSA-2048 (SCEP's envelope), one per client name, kept in
+# the build folder across runs, so a run makes none but its first (a
+# pki --gen took 1-7 s at load 15-25 here, beside the steps under test).
+# Names are unique within a test, so its keys are; each test has its
+# own CA.  Made in a temp file and moved into place: two tests at once
+# at worst both make one.
+KEYS=$PWD/${PKID_BUILD:-build}/test-keys
+client_key() {
+	local k=$KEYS/$1.key tmp
+	if [ ! -s "$k" ]; then
+		mkdir -p "$KEYS"
+		tmp=$(mktemp "$KEYS/.new.XXXXXX") || fail "mktemp in $KEYS"
+		pki --gen --size 2048 >"$tmp" 2>/dev/null && mv -n "$tmp" "$k"
+		rm -f "$tmp"
+	fi
+	[ -s "$k" ] || fail "no client key $k"
+	echo "$k"
 }
 db_step() { pg_sql "SELECT rollover FROM ca WHERE name = '$CA_NAME'"; }
 # The backend pid of the session that holds the CA's leadership lock.
@@ -130,6 +161,11 @@ ha_setup() {
 	local n
 	pg_start || fail "PostgreSQL did not start"
 	trap ha_cleanup EXIT
+	# Hang guards: a node stuck with a request open fails the test with
+	# its log instead of hanging it (every curl here, GetNextCACert's
+	# too; the clients' pki --scep under timeout 60 in enroll).
+	echo "max-time = 30" >"$T/.curlrc"
+	export CURL_HOME=$T
 	strongswan_conf "$T"
 	head -c 32 /dev/urandom >"$T/kek" && chmod 0600 "$T/kek" || fail "kek"
 	for n in $NODES; do
@@ -145,10 +181,10 @@ ha_setup() {
 # Clients, their clock at the lab clock (faketime): certificates are
 # valid in lab time.  $T/ca.der: the CA they trust.
 enroll() { # enroll NODE NAME
-	local when
-	when=$(date -u -d "@$(lab_now_of $1)" '+%Y-%m-%d %H:%M:%S')
-	[ -f "$T/k/$2.key" ] || pki --gen --size 2048 >"$T/k/$2.key"
-	TZ=UTC faketime -f "@$when" pki --scep --url "$(url $1)" --in "$T/k/$2.key" \
+	local when key
+	key=$(client_key "$2") || return 1
+	when=$(lab_time)
+	TZ=UTC timeout 60 faketime -f "@$when" pki --scep --url "$(url $1)" --in "$key" \
 		--dn "CN=$2,O=pkid test" --cacert-enc "$T/ca.der" --cacert-sig "$T/ca.der" \
 		--cacert "$T/ca.der" --interval 1 --maxpolltime 10 >"$T/got/$2.der" 2>"$T/got/$2.log"
 }
@@ -187,19 +223,26 @@ der_serial() {
 
 # got_in_db [WHAT]: every certificate a client received ($T/got/*.der)
 # is in PostgreSQL byte for byte under its serial: one query for all of
-# them and one od per certificate (a psql and an openssl per certificate
-# cost 0.5 s each at load 15); GOT is how many.
+# them, one stat and one od for all the files, cut apart by their sizes
+# (a psql and an openssl per certificate cost 0.5 s each at load 15, an
+# od each 0.3 s at load 11); GOT is how many.
 got_in_db() {
-	local f s h what=${1:-PostgreSQL}
+	local f s h i off=0 all what=${1:-PostgreSQL}
+	local -a files=() sizes=()
 	local -A db=()
 	pg_sql "SELECT serial || ' ' || encode(der, 'hex') FROM cert
 		WHERE server = '$CA_NAME'" >"$T/db-certs" || fail "read the certificates"
 	while read -r s h; do db[$s]=$h; done <"$T/db-certs"
 	GOT=0
-	for f in "$T"/got/*.der; do
-		[ -s "$f" ] || continue
-		H=$(od -An -v -tx1 "$f")
-		H=${H//[$' \n']/}
+	for f in "$T"/got/*.der; do [ -s "$f" ] && files+=("$f"); done
+	[ ${#files[@]} = 0 ] && return 0
+	mapfile -t sizes < <(stat -c %s "${files[@]}")
+	all=$(od -An -v -tx1 "${files[@]}" | tr -d ' \n')
+	[ ${#sizes[@]} = ${#files[@]} ] || fail "stat of the certificates"
+	for i in "${!files[@]}"; do
+		f=${files[i]}
+		H=${all:$((off * 2)):$((sizes[i] * 2))}
+		off=$((off + sizes[i]))
 		s=$(der_serial) || fail "$(basename "$f"): no serial"
 		[ "${db[$s]:-}" = "$H" ] ||
 			fail "$(basename "$f") (serial $s): not in $what byte for byte"

@@ -44,10 +44,10 @@ scepca() {
 # enroll_ra NODE NAME: a client enrolls through NODE, enveloped to the RA
 # certificate in $T/ra.der, under the CA in $T/ca.der (lab time).
 enroll_ra() {
-	local when
-	when=$(date -u -d "@$(lab_now_of $1)" '+%Y-%m-%d %H:%M:%S')
-	[ -f "$T/k/$2.key" ] || pki --gen --size 2048 >"$T/k/$2.key"
-	TZ=UTC faketime -f "@$when" pki --scep --url "$(url $1)" --in "$T/k/$2.key" \
+	local when key
+	key=$(client_key "$2") || fail "no key for $2"
+	when=$(lab_time)
+	TZ=UTC timeout 60 faketime -f "@$when" pki --scep --url "$(url $1)" --in "$key" \
 		--dn "CN=$2,O=pkid test" --cacert-enc "$T/ra.der" --cacert-sig "$T/ra.der" \
 		--cacert "$T/ca.der" --interval 1 --maxpolltime 10 >"$T/got/$2.der" 2>"$T/got/$2.log" ||
 		fail "$2 through $1: $(tail -3 "$T/got/$2.log")"
