@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu-bp.h>
@@ -73,6 +74,7 @@
 #define CA_OCSP_NONCE_MAX 32 /* RFC 8954 §2.1 */
 #define CA_OCSP_SIGNERS	  2  /* the CA and the rollover CA */
 #define CA_OCSP_INFIX	  "-ocsp-"
+#define CA_OCSP_RETRY_MAX_MS 30000 /* a follower's waits for the leader */
 
 /* The CertID hashes a request may use. */
 static const int ocsp_md_nids[] = {NID_sha1, NID_sha256, NID_sha384,
@@ -122,6 +124,8 @@ struct ca_ocsp {
 	uint64_t gen;	       /* under the CA's lock */
 	int64_t next_update;   /* the last refresh's, under the CA's lock */
 	int retry;	       /* atomic: a follower waits for the leader */
+	/* ca_retry's pace (lead thread): each try re-signs the cache */
+	int64_t retry_at_ms, retry_gap_ms;
 	/* atomics */
 	unsigned long count;
 	int signing;
@@ -1097,11 +1101,42 @@ void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
 			     next_update);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Each try re-signs the cached responses: the first ones come at once
+ * (the leader stores its responder right after the change we followed),
+ * then ever less often, up to CA_OCSP_RETRY_MAX_MS apart (a leader
+ * without ocsp-url never stores one).
+ */
+static bool retry_due(struct ca_ocsp *o)
+{
+	int64_t now = mono_ms();
+
+	if (!uatomic_read(&o->retry)) {
+		o->retry_gap_ms = 0;
+		return false;
+	}
+	if (o->retry_gap_ms && now < o->retry_at_ms)
+		return false;
+	o->retry_gap_ms = o->retry_gap_ms ? o->retry_gap_ms * 2 : 250;
+	if (o->retry_gap_ms > CA_OCSP_RETRY_MAX_MS)
+		o->retry_gap_ms = CA_OCSP_RETRY_MAX_MS;
+	o->retry_at_ms = now + o->retry_gap_ms;
+	return true;
+}
+
 void ca_ocsp_retry(struct ca *ca)
 {
 	int64_t now;
 
-	if (!ca->ocsp || !uatomic_read(&ca->ocsp->retry))
+	if (!ca->ocsp || !retry_due(ca->ocsp))
 		return;
 	pthread_mutex_lock(&ca->lock);
 	if (ca->running && ca->pub && ca_now(ca, &now) == 0)
