@@ -95,12 +95,7 @@ next_ca() {
 
 echo "pkid ECDSA CA rollover with strongSwan in the VM, kernel $(uname -r) ($(uname -m))"
 t0=$(up)
-load_module || fatal "load pkiks.ko"
-ok "pkiks.ko loaded: the keystore is the kernel's"
-ip link set lo up || fatal "loopback up"
-date -u -s "$START" >/dev/null || fatal "date -s $START"
-pkictl clock calendar-valid >/dev/null || fatal "pkictl clock calendar-valid"
-ok "clock set to $START UTC and declared calendar-valid"
+vm_start "$START"
 
 # ------------------------------------------------------------ the CA
 cat >$W/ca.conf <<EOF

@@ -67,6 +67,18 @@ load_module() {
 	done </modules.order
 }
 
+# The start every VM scenario makes: the module loaded, loopback up, the
+# clock set to $1 (UTC) and declared calendar-valid, so the module's time
+# gate opens before the first pkid starts.
+vm_start() { # START
+	load_module || fatal "load pkiks.ko"
+	ok "pkiks.ko loaded: the keystore is the kernel's"
+	ip link set lo up || fatal "loopback up"
+	date -u -s "$1" >/dev/null || fatal "date -s $1"
+	pkictl clock calendar-valid >/dev/null || fatal "pkictl clock calendar-valid"
+	ok "clock set to $1 UTC and declared calendar-valid"
+}
+
 up() { cut -d. -f1 /proc/uptime; } # monotonic: date jumps
 # wait_for SECONDS CMD...: retry CMD every 0.2 s for SECONDS of uptime
 # (the wall clock jumps) and at most SECONDS * 5 tries.

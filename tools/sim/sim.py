@@ -218,16 +218,21 @@ class Sim:
         a = self.a
         if a.tiers == 3:
             return self.sub_conf()
+        self.write_ca_conf("ca", a.port, f" database url {self.T}/cadb\n")
+
+    def write_ca_conf(self, name, port, database):
+        """The simulated CA's configuration, NAME.conf: `database` holds
+        its database lines (a folder, or a folder and PostgreSQL)."""
+        a = self.a
         grant = "" if self.grant_manual else " grant auto\n"
-        with open(f"{self.T}/ca.conf", "w") as f:
-            f.write(f"ip http server {a.port}\ncontrol-socket {self.T}/ca.ctl\n"
+        with open(f"{self.T}/{name}.conf", "w") as f:
+            f.write(f"ip http server {port}\ncontrol-socket {self.T}/{name}.ctl\n"
                     "crypto pki server SIMCA\n"
                     " issuer-name CN=sim CA,O=pkid sim\n" + grant +
                     f" lifetime ca-certificate {a.ca_days}\n"
                     f" lifetime certificate {a.cert_days}\n"
                     f" auto-rollover {a.overlap}\n"
-                    " lifetime crl 336\n"
-                    f" database url {self.T}/cadb\n no shutdown\n")
+                    " lifetime crl 336\n" + database + " no shutdown\n")
 
     # ---- three tiers (--tiers 3) ------------------------------------------
     # The root: `grant auto rollover ca-cert` grants the sub's rollover
@@ -967,22 +972,11 @@ class HASim(MainSim):
         return [n for n in self.NODES if n not in self.down]
 
     def ca_conf(self):
-        a = self.a
-        grant = "" if self.grant_manual else " grant auto\n"
         for n in self.NODES:
-            with open(f"{self.T}/{n}.conf", "w") as f:
-                f.write(f"ip http server {self.port_of(n)}\n"
-                        f"control-socket {self.T}/{n}.ctl\n"
-                        "crypto pki server SIMCA\n"
-                        " issuer-name CN=sim CA,O=pkid sim\n" + grant +
-                        f" lifetime ca-certificate {a.ca_days}\n"
-                        f" lifetime certificate {a.cert_days}\n"
-                        f" auto-rollover {a.overlap}\n"
-                        " lifetime crl 336\n"
-                        f" database url {self.T}/{n}-db\n"
-                        f" database connection {self.pg_url}\n"
-                        f" database credentials {self.pg_pass}\n"
-                        " no shutdown\n")
+            self.write_ca_conf(n, self.port_of(n),
+                               f" database url {self.T}/{n}-db\n"
+                               f" database connection {self.pg_url}\n"
+                               f" database credentials {self.pg_pass}\n")
 
     def start_cas(self):
         """Node ca first (it makes the CA and leads), then cb (it imports
