@@ -197,6 +197,8 @@ enum ca_reason {
 	CA_REASON_BAD_TIME,    /* no authoritative time, or the CA expired */
 };
 
+struct ca_result;
+
 struct ca_enroll_req {
 	X509_REQ *csr;
 	/* The certificate that signed the request: self-signed with the
@@ -221,6 +223,18 @@ struct ca_enroll_req {
 	 * may be signed outside the CA's lock (issue 14).  Otherwise it is
 	 * signed under the lock, which a promotion also takes. */
 	bool keys_held;
+	/*
+	 * NULL, or called once the call's answer is decided and committed,
+	 * while the commit is being made durable (db_sync_ahead): the front
+	 * end builds its reply meanwhile (the CertRep's signature), so the
+	 * WAL's fdatasync and that work overlap (issue 14).  res is final
+	 * (now set; the front end may take res->cert); not called for an
+	 * error, nor for a request mode ra forwards upstream.  What it builds
+	 * must not leave before ca_enroll has returned 0: only then is the
+	 * enrollment durable.
+	 */
+	void (*prepare)(void *arg, struct ca_result *res);
+	void *prepare_arg;
 };
 
 struct ca_result {

@@ -801,15 +801,25 @@ static void presign_count(struct ca *ca, bool recorded)
 			   1, __ATOMIC_RELAXED);
 }
 
+/* The front end's reply, built while the commit syncs (ca_enroll_req
+ * .prepare); a request mode ra forwards is not answered yet. */
+static void prepare(const struct call *c, struct ca_result *res)
+{
+	if (c->kind == CALL_ENROLL && c->req->prepare && !res->forward)
+		c->req->prepare(c->req->prepare_arg, res);
+}
+
 /*
  * The keystore's time (without the lock), then under the CA's lock:
  * running, then the call; an enrollment's certificate is signed between
  * two passes under the lock (presign_apply).  After it, outside the lock,
  * the wait until the call's commit is durable (its result is not returned
- * before).  The rollover generation is issued by the rollover CA (a view
- * of it); the front end still signs its answer with the current CA (or
- * RA): the rollover certificates are not valid before the CA's end, and
- * clients (strongSwan) refuse a signer that is not valid yet.
+ * before); the sync starts at once, and the front end's reply is built
+ * while it runs (prepare).  The rollover generation is issued by the
+ * rollover CA (a view of it); the front end still signs its answer with
+ * the current CA (or RA): the rollover certificates are not valid before
+ * the CA's end, and clients (strongSwan) refuse a signer that is not
+ * valid yet.
  */
 static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 {
@@ -856,13 +866,17 @@ static int call(struct ca *ca, const struct call *c, struct ca_result *res)
 				    &ticket);
 	taken = applied && !pre.x; /* ca_issue recorded it */
 	X509_free(pre.x); /* planned, not used: a gap in the serials */
+	if (tret == 0)
+		res->now = now;
 	/* ca->db stays open while the HTTP server runs (ca_free) */
+	if (ret == 0 && ticket)
+		db_sync_ahead(ca->db, ticket);
+	if (ret == 0)
+		prepare(c, res);
 	if (ret == 0 && ticket)
 		ret = db_sync(ca->db, ticket);
 	if (applied)
 		presign_count(ca, ret == 0 && taken);
-	if (tret == 0)
-		res->now = now;
 	ca_pub_free(pub);
 	if (ret < 0)
 		ca_result_free(res);

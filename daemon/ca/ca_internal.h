@@ -90,6 +90,10 @@ struct ca {
 	void *kick_arg;
 	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
 	unsigned int cer_unsynced; /* <serial>.cer written since the last sync */
+	/* A group's syncfs runs on a thread of its own (ca_cer_sync_behind):
+	 * cer_syncing while it runs, joined before the next or at stop. */
+	pthread_t cer_syncer;
+	bool cer_syncer_on, cer_syncing;
 	/* Failed challenges per client address and per subject. */
 	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;
@@ -304,11 +308,13 @@ int ca_serial_block_fill(struct ca *ca);
 int ca_presign_sign(struct ca_presign *pre, EVP_PKEY *key);
 /*
  * `database level complete`'s <serial>.cer files: made durable in groups
- * (ca_cer_sync: one syncfs for all written since the last), and rebuilt
- * from the database at start where one is missing or short
- * (ca_cer_rebuild).  Both under lock.
+ * (ca_cer_sync: one syncfs for all written since the last, waiting for
+ * it; ca_cer_sync_behind: the same on a thread of its own, so no
+ * enrollment waits for it), and rebuilt from the database at start where
+ * one is missing or short (ca_cer_rebuild).  All under lock.
  */
 void ca_cer_sync(struct ca *ca);
+void ca_cer_sync_behind(struct ca *ca);
 void ca_cer_rebuild(struct ca *ca);
 /* Self-signed CA certificate valid from not_before for `lifetime
  * ca-certificate` (the first CA, and each rollover CA). */

@@ -565,6 +565,8 @@ static int group_round(struct db *db)
 			 db->path ? db->path : "?", strerror(-rc));
 	}
 	pthread_cond_broadcast(&g->cv);
+	/* a round of db_sync's may leave the ahead thread's want uncovered */
+	pthread_cond_signal(&g->ahead_cv);
 	return rc;
 }
 
@@ -585,6 +587,58 @@ int db_sync(struct db *db, uint64_t ticket)
 	}
 	pthread_mutex_unlock(&g->mu);
 	return rc;
+}
+
+/* Is there a round for the ahead thread to run now?  With mu held. */
+static bool ahead_due(const struct db_group *g)
+{
+	return g->ahead_want > g->synced && !g->busy && !g->failed;
+}
+
+/* The handle's ahead thread: a round whenever a caller asked for one
+ * (db_sync_ahead) and no round runs, until db_close. */
+static void *ahead_main(void *arg)
+{
+	struct db *db = arg;
+	struct db_group *g = &db->group;
+
+	pthread_mutex_lock(&g->mu);
+	while (!g->ahead_stop) {
+		if (ahead_due(g))
+			group_round(db);
+		else
+			pthread_cond_wait(&g->ahead_cv, &g->mu);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+void db_sync_ahead(struct db *db, uint64_t ticket)
+{
+	struct db_group *g = &db->group;
+
+	pthread_mutex_lock(&g->mu);
+	if (ticket > g->synced && !g->failed && !g->ahead_on)
+		/* failing to start costs only the overlap: db_sync syncs */
+		g->ahead_on = pthread_create(&g->ahead, NULL, ahead_main,
+					     db) == 0;
+	if (ticket > g->ahead_want)
+		g->ahead_want = ticket;
+	if (g->ahead_on && ahead_due(g))
+		pthread_cond_signal(&g->ahead_cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void ahead_stop(struct db *db)
+{
+	struct db_group *g = &db->group;
+
+	pthread_mutex_lock(&g->mu);
+	g->ahead_stop = true;
+	pthread_cond_signal(&g->ahead_cv);
+	pthread_mutex_unlock(&g->mu);
+	if (g->ahead_on)
+		pthread_join(g->ahead, NULL);
 }
 
 /* ---- opening ---- */
@@ -639,6 +693,7 @@ int db_open_creds(struct db **out, const char *target, const char *passfile)
 	db->group.wal_fd = -1;
 	pthread_mutex_init(&db->group.mu, NULL);
 	pthread_cond_init(&db->group.cv, NULL);
+	pthread_cond_init(&db->group.ahead_cv, NULL);
 	db->ops = backend_of(target);
 	rc = db->ops->open(db, target, passfile);
 	if (!rc)
@@ -656,6 +711,7 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	ahead_stop(db); /* its round uses the handle's WAL descriptor */
 	if (db->in_tx && db->h)
 		db->ops->undo(db);
 	for (size_t i = 0; i < DB_STMT_CACHE; i++)
@@ -666,6 +722,7 @@ void db_close(struct db *db)
 	if (db->group.wal_fd >= 0)
 		close(db->group.wal_fd);
 	pthread_cond_destroy(&db->group.cv);
+	pthread_cond_destroy(&db->group.ahead_cv);
 	pthread_mutex_destroy(&db->group.mu);
 	free(db->path);
 	free(db);

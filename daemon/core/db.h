@@ -74,6 +74,16 @@ bool db_in_transaction(const struct db *db);
 int db_begin_grouped(struct db *db);
 int db_commit_grouped(struct db *db, uint64_t *ticket);
 int db_sync(struct db *db, uint64_t ticket);
+/*
+ * Start making ticket durable now, without waiting: a thread of the
+ * handle's runs the sync (the same rounds as db_sync) while the caller
+ * prepares its answer; the caller still calls db_sync(ticket) before
+ * anything leaves, which then finds the sync done or waits for it.  At
+ * one client the WAL's fdatasync and the building of the answer overlap
+ * instead of following each other (issue 14).  Nothing to do for a
+ * ticket already durable (or 0).
+ */
+void db_sync_ahead(struct db *db, uint64_t ticket);
 /* SQLite: PRAGMA integrity_check; PostgreSQL: the schema answers.
  * 0 or -EIO. */
 int db_check(struct db *db);

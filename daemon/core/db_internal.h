@@ -122,6 +122,12 @@ struct db_group {
 	bool busy;	  /* a thread is in fdatasync for the others */
 	bool failed;	  /* an fdatasync failed: nothing is durable now */
 	int wal_fd;	  /* SQLite's -wal file, -1 until the first sync */
+	/* db_sync_ahead: a thread of the handle's that syncs up to
+	 * ahead_want while its callers go on; started on first use */
+	pthread_t ahead;
+	pthread_cond_t ahead_cv;
+	uint64_t ahead_want;
+	bool ahead_on, ahead_stop;
 };
 
 struct db {

@@ -713,6 +713,38 @@ static void test_group_commit(void)
 	db_close(db);
 }
 
+/*
+ * db_sync_ahead: nothing to do for ticket 0 or a durable one (no thread);
+ * else its thread makes the ticket durable with no db_sync called, and
+ * db_sync then returns at once; db_close stops the thread.
+ */
+static void test_group_commit_ahead(void)
+{
+	struct db *db = fresh_db();
+	struct db_request r = {
+		.server = "CA", .tid = "A1", .created = 1, .expires = 2};
+	uint64_t t;
+	int i;
+
+	db_sync_ahead(db, 0);
+	CU_ASSERT_FALSE(db->group.ahead_on);
+	CU_ASSERT_EQUAL_FATAL(db_begin_grouped(db), 0);
+	CU_ASSERT_EQUAL(db_request_add(db, &r), 0);
+	CU_ASSERT_EQUAL(db_commit_grouped(db, &t), 0);
+	CU_ASSERT_EQUAL(db->group.synced, 0);
+	db_sync_ahead(db, t);
+	CU_ASSERT_TRUE(db->group.ahead_on);
+	/* bounded: 5,000 x 1 ms */
+	for (i = 0; i < 5000 && __atomic_load_n(&db->group.synced,
+						__ATOMIC_ACQUIRE) < t; i++)
+		usleep(1000);
+	CU_ASSERT_EQUAL(db->group.synced, t);
+	CU_ASSERT_EQUAL(db_sync(db, t), 0);
+	db_sync_ahead(db, t); /* durable already: nothing */
+	CU_ASSERT_EQUAL(db->group.ahead_want, t);
+	db_close(db);
+}
+
 /* Writers as in ca_enroll.c: commit under a lock, sync outside it. */
 #define GROUP_THREADS 6
 #define GROUP_EACH    25
@@ -736,6 +768,10 @@ static void *group_writer(void *p)
 		    db_commit_grouped(a->db, &t))
 			a->failed++;
 		pthread_mutex_unlock(a->lock);
+		/* odd writers as SCEP's enrollments: the sync started ahead,
+		 * then waited for; its thread and db_sync's rounds mix */
+		if (a->id % 2)
+			db_sync_ahead(a->db, t);
 		if (db_sync(a->db, t) || a->db->group.synced < t)
 			a->failed++;
 	}
@@ -1131,6 +1167,7 @@ int main(void)
 	static const struct cu_case lite_cases[] = {
 		{"group commit", test_group_commit},
 		{"group commit, threads", test_group_commit_threads},
+		{"group commit, sync ahead", test_group_commit_ahead},
 	};
 	static const struct cu_case pg_cases[] = {
 		{"postgresql: credentials", test_pg_credentials},

@@ -292,44 +292,6 @@ static bool is_enrollment(const struct scep_request *req)
 	       req->type == SCEP_MSG_RENEWALREQ;
 }
 
-/* The CA's call for a parsed message. */
-static int ask_ca(struct ca *ca, const struct scep_request *req,
-		  enum ca_gen gen, const char *peer, struct ca_result *res)
-{
-	const struct ca_enroll_req er = {
-		.csr = req->csr,
-		.signer = req->signer,
-		.challenge = req->challenge,
-		.transaction_id = req->transaction_id,
-		.generation = gen,
-		.renewal = req->type == SCEP_MSG_RENEWALREQ,
-		.source = peer,
-		/* scep_server_pki_operation holds ca_keys_get() until
-		 * its reply is built */
-		.keys_held = true,
-	};
-	int ret;
-
-	if (is_enrollment(req))
-		return ca_enroll(ca, &er, res);
-	switch (req->type) {
-	case SCEP_MSG_CERTPOLL:
-		return ca_poll(ca, req->transaction_id, gen, res);
-	case SCEP_MSG_GETCERT:
-		return ca_get_cert(ca, req->issuer, req->serial, res);
-	case SCEP_MSG_GETCRL:
-		return ca_get_crl(ca, res);
-	default:
-		ret = ca_check(ca, res);
-		if (ret == 0 && res->reason != CA_REASON_BAD_TIME) {
-			res->outcome = CA_REJECTED;
-			res->reason = CA_REASON_BAD_REQUEST;
-			res->why = "unsupported message type";
-		}
-		return ret;
-	}
-}
-
 /* The CertRep's status for the CA's result (takes cert and crl). */
 static void to_reply(struct ca_result *res, struct scep_reply *rep)
 {
@@ -352,6 +314,80 @@ static void to_reply(struct ca_result *res, struct scep_reply *rep)
 			    : res->reason == CA_REASON_UNKNOWN
 				    ? SCEP_FAIL_BAD_CERT_ID
 				    : SCEP_FAIL_BAD_REQUEST;
+	}
+}
+
+/*
+ * The CertRep of one PKIOperation, signed by the current CA (or RA).  An
+ * enrollment's is built by ca_enroll's prepare while its commit syncs;
+ * everything else's after the CA's call.  It leaves only once the call
+ * has returned 0 (scep_server_pki_operation).
+ */
+struct answer {
+	const struct scep_request *req;
+	const struct scep_recipient *signer;
+	const EVP_MD *md;
+	struct scep_reply rep;
+	unsigned char *der; /* malloc'd */
+	size_t len;
+	int ret;
+	bool built;
+};
+
+static void answer_sign(struct answer *a, int64_t now)
+{
+	a->ret = scep_reply(a->req, &a->rep, a->signer->cert, a->signer->key,
+			    a->md, now, &a->der, &a->len);
+	a->built = true;
+}
+
+/* ca_enroll_req.prepare: the answer, while the enrollment syncs. */
+static void answer_prepare(void *arg, struct ca_result *res)
+{
+	struct answer *a = arg;
+
+	to_reply(res, &a->rep);
+	answer_sign(a, res->now);
+}
+
+/* The CA's call for a parsed message. */
+static int ask_ca(struct ca *ca, const struct scep_request *req,
+		  enum ca_gen gen, const char *peer, struct ca_result *res,
+		  struct answer *a)
+{
+	const struct ca_enroll_req er = {
+		.csr = req->csr,
+		.signer = req->signer,
+		.challenge = req->challenge,
+		.transaction_id = req->transaction_id,
+		.generation = gen,
+		.renewal = req->type == SCEP_MSG_RENEWALREQ,
+		.source = peer,
+		/* scep_server_pki_operation holds ca_keys_get() until
+		 * its reply is built */
+		.keys_held = true,
+		.prepare = answer_prepare,
+		.prepare_arg = a,
+	};
+	int ret;
+
+	if (is_enrollment(req))
+		return ca_enroll(ca, &er, res);
+	switch (req->type) {
+	case SCEP_MSG_CERTPOLL:
+		return ca_poll(ca, req->transaction_id, gen, res);
+	case SCEP_MSG_GETCERT:
+		return ca_get_cert(ca, req->issuer, req->serial, res);
+	case SCEP_MSG_GETCRL:
+		return ca_get_crl(ca, res);
+	default:
+		ret = ca_check(ca, res);
+		if (ret == 0 && res->reason != CA_REASON_BAD_TIME) {
+			res->outcome = CA_REJECTED;
+			res->reason = CA_REASON_BAD_REQUEST;
+			res->why = "unsupported message type";
+		}
+		return ret;
 	}
 }
 
@@ -415,7 +451,8 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 	struct ca_keys k;
 	struct ca_result res = {0};
 	struct scep_request req = {0};
-	struct scep_reply rep = {.status = SCEP_STATUS_FAILURE};
+	struct answer a = {.req = &req,
+			   .rep = {.status = SCEP_STATUS_FAILURE}};
 	struct scep_recipient rcpt[2];
 	enum ca_gen gen;
 	const EVP_MD *md;
@@ -432,7 +469,7 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 	/* Decrypting (a keystore round trip) runs outside the CA's lock. */
 	ret = scep_parse_ex(msg, len, rcpt, n,
 			    ca_legacy_ciphers(s->ca) ? SCEP_ALLOW_DES : 0, &req,
-			    &rep.fail);
+			    &a.rep.fail);
 	if (ret == -EBADMSG)
 		goto out;
 	if (ret == 0 && req.cipher_nid == NID_des_cbc)
@@ -442,30 +479,39 @@ int scep_server_pki_operation(struct scep_server *s, const unsigned char *msg,
 			 ca_name(s->ca), req.transaction_id);
 	gen = req.recipient_index == 1 && n == 2 ? CA_GEN_ROLLOVER
 						 : CA_GEN_CURRENT;
+	md = EVP_get_digestbynid(req.digest_nid);
+	a.md = md ? md : k.md;
+	a.signer = &rcpt[0];
 	if (ret == 0) {
-		ret = ask_ca(s->ca, &req, gen, peer, &res);
-		if (ret == 0)
-			to_reply(&res, &rep);
+		ret = ask_ca(s->ca, &req, gen, peer, &res, &a);
+		if (ret == 0 && !a.built)
+			to_reply(&res, &a.rep);
 	} else {
-		ret = refused(s->ca, &res, &rep);
+		ret = refused(s->ca, &res, &a.rep);
 	}
 	if (ret < 0)
-		goto out;
-	md = EVP_get_digestbynid(req.digest_nid);
-	log_request(s->ca, &req, &rep);
-	ret = scep_reply(&req, &rep, rcpt[0].cert, rcpt[0].key,
-			 md ? md : k.md, res.now, &out->data, &out->len);
+		goto out; /* an answer built meanwhile is not durable: dropped */
+	log_request(s->ca, &req, &a.rep);
+	if (!a.built)
+		answer_sign(&a, res.now);
+	ret = a.ret;
 	/* badTime because the keystore's time is not authoritative: the
 	 * keystore signs nothing then, not even that answer.  503, so the
 	 * client tries again rather than reading an internal error. */
-	if (ret < 0 && rep.status == SCEP_STATUS_FAILURE &&
-	    rep.fail == SCEP_FAIL_BAD_TIME)
+	if (ret < 0 && a.rep.status == SCEP_STATUS_FAILURE &&
+	    a.rep.fail == SCEP_FAIL_BAD_TIME)
 		ret = -ETIME;
+	if (ret == 0) {
+		out->data = a.der;
+		out->len = a.len;
+		a.der = NULL;
+	}
 	out->content_type = "application/x-pki-message";
 	ca_count_latency(s->ca, &t0);
 out:
-	X509_free(rep.issued);
-	X509_CRL_free(rep.crl);
+	free(a.der);
+	X509_free(a.rep.issued);
+	X509_CRL_free(a.rep.crl);
 	ca_result_free(&res);
 	scep_request_free(&req);
 	ca_keys_put(&k);
