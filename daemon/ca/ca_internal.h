@@ -90,10 +90,10 @@ struct ca {
 	void *kick_arg;
 	bool cer_failing;    /* CS_CERT_FILE said: <serial>.cer not written */
 	unsigned int cer_unsynced; /* <serial>.cer written since the last sync */
-	/* A group's syncfs runs on a thread of its own (ca_cer_sync_behind):
-	 * cer_syncing while it runs, joined before the next or at stop. */
+	/* A group's syncfs runs on a thread of its own (ca_cer_sync_behind),
+	 * joined before the next or at stop; cer_syncer_on: not joined yet. */
 	pthread_t cer_syncer;
-	bool cer_syncer_on, cer_syncing;
+	bool cer_syncer_on;
 	/* Failed challenges per client address and per subject. */
 	struct ca_limit *by_source, *by_subject;
 	struct pkiks *ks;

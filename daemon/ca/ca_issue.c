@@ -275,7 +275,6 @@ static void note_cer_write(struct ca *ca, const char *path, int ret)
 #define CA_CER_GROUP 64
 
 struct cer_sync {
-	struct ca *ca;
 	char dir[PKID_CONF_URL_MAX];
 	char name[PKID_CONF_NAME_MAX];
 	int fd;
@@ -298,7 +297,6 @@ static void *cer_sync_main(void *arg)
 
 	cer_syncfs(cs->name, cs->dir, cs->fd);
 	close(cs->fd);
-	__atomic_store_n(&cs->ca->cer_syncing, false, __ATOMIC_RELEASE);
 	free(cs);
 	return NULL;
 }
@@ -337,22 +335,20 @@ void ca_cer_sync_behind(struct ca *ca)
 {
 	struct cer_sync *cs;
 
-	if (__atomic_load_n(&ca->cer_syncing, __ATOMIC_ACQUIRE))
+	if (ca->cer_syncer_on &&
+	    pthread_tryjoin_np(ca->cer_syncer, NULL) == EBUSY)
 		return;
-	cer_syncer_join(ca);
+	ca->cer_syncer_on = false; /* joined */
 	cs = calloc(1, sizeof(*cs));
 	if (!cs || ca_dir(ca, cs->dir, sizeof(cs->dir)) < 0) {
 		free(cs);
 		ca_cer_sync(ca);
 		return;
 	}
-	cs->ca = ca;
 	snprintf(cs->name, sizeof(cs->name), "%s", ca->cfg.name);
 	cs->fd = open(cs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ca->cer_syncing = true;
 	if (cs->fd < 0 ||
 	    pthread_create(&ca->cer_syncer, NULL, cer_sync_main, cs) != 0) {
-		ca->cer_syncing = false;
 		if (cs->fd >= 0)
 			close(cs->fd);
 		free(cs);

@@ -55,7 +55,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <urcu-bp.h>
@@ -1101,14 +1100,6 @@ void ca_ocsp_refresh(struct ca *ca, int64_t now, int64_t next_update)
 			     next_update);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Each try re-signs the cached responses: the first ones come at once
  * (the leader stores its responder right after the change we followed),
@@ -1117,7 +1108,7 @@ static int64_t mono_ms(void)
  */
 static bool retry_due(struct ca_ocsp *o)
 {
-	int64_t now = mono_ms();
+	int64_t now = ca_limit_now(); /* ms, CLOCK_MONOTONIC */
 
 	if (!uatomic_read(&o->retry)) {
 		o->retry_gap_ms = 0;

@@ -93,11 +93,17 @@ int db_cafile_replace(struct db *db, const char *server, const char *name,
 	return db_tx_end(db, own, rc);
 }
 
+static int delete_row(struct db *db, const char *server, const char *name)
+{
+	int rc = db_run(db, "DELETE FROM ca_file WHERE server = ? AND name = ?",
+			"tt", server, name);
+	return rc < 0 ? rc : 0;
+}
+
 static int move_row(struct db *db, const char *server, const char *from,
 		    const char *to)
 {
-	int rc = db_run(db, "DELETE FROM ca_file WHERE server = ? AND name = ?",
-			"tt", server, to);
+	int rc = delete_row(db, server, to);
 
 	if (rc < 0)
 		return rc;
@@ -125,9 +131,7 @@ int db_cafile_delete(struct db *db, const char *server, const char *name)
 
 	if (rc)
 		return rc;
-	rc = db_run(db, "DELETE FROM ca_file WHERE server = ? AND name = ?",
-		    "tt", server, name);
-	return db_tx_end(db, own, rc < 0 ? rc : 0);
+	return db_tx_end(db, own, delete_row(db, server, name));
 }
 
 int db_cafile_foreach(struct db *db, const char *server, db_cafile_cb cb,
