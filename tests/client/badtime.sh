@@ -49,12 +49,7 @@ ca_conf "grant auto"
 PKIKS_SOCKET=$CA_KS/pkiksd.sock ca_start
 cl_conf "auto-enroll 70"
 cl_start
-clctl "trustpoint authenticate" TP1 --accept >/dev/null || fail "authenticate"
-clctl "trustpoint enroll" TP1 >/dev/null || fail "enroll"
-wait_for 30 test -s "$T/tp1.pem" || fail "no identity after enroll"
-cp "$T/tp1.pem" "$T/first.pem"
-renew=$(timer_at RENEW)
-[ -n "$renew" ] || fail "no RENEW"
+enroll_first
 echo "ok: enrolled; RENEW at lab $renew"
 
 # The CA's clock loses its authority; the router's keeps it and moves on

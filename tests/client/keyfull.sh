@@ -18,12 +18,7 @@ ca_conf "grant auto"
 ca_start
 cl_conf "auto-enroll 70 regenerate"
 cl_start
-clctl "trustpoint authenticate" TP1 --accept >/dev/null || fail "authenticate"
-clctl "trustpoint enroll" TP1 >/dev/null || fail "enroll"
-wait_for 30 test -s "$T/tp1.pem" || fail "no identity after enroll"
-cp "$T/tp1.pem" "$T/first.pem"
-renew=$(timer_at RENEW)
-[ -n "$renew" ] || fail "no RENEW"
+enroll_first
 
 # Fill the keystore up to its limit with keys nobody uses.
 n=$($B/pkictl --json show keys | jq '.keys | length')

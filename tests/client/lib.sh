@@ -258,6 +258,17 @@ renewed_on_retry() {
 	return 0
 }
 
+# TP1 authenticated (its CA accepted) and enrolled; its first identity
+# kept as first.pem and its RENEW timer's lab time in renew.
+enroll_first() {
+	clctl "trustpoint authenticate" TP1 --accept >/dev/null || fail "authenticate"
+	clctl "trustpoint enroll" TP1 >/dev/null || fail "enroll"
+	wait_for 30 test -s "$T/tp1.pem" || fail "no identity after enroll"
+	cp "$T/tp1.pem" "$T/first.pem"
+	renew=$(timer_at RENEW)
+	[ -n "$renew" ] || fail "no RENEW"
+}
+
 # The public key of keystore key $1, PEM.
 pubkey_of_key() {
 	$B/pkictl --json show keys | jq -r --arg n "$1" \

@@ -64,6 +64,15 @@ setup() {
 }
 
 # Past the CA's end with the client stopped; the CA promotes.
+# The lab clock past the CA's end (END + 60): the CA promoted, and its
+# certificate served then is in new.pem.
+promoted() {
+	lab_to $((END + 60))
+	wait_for 20 bash -c "curl -sf '$URL?operation=GetCACert' | cmp -s - '$T/ca.p7' && exit 1 || exit 0" ||
+		fail "the CA did not promote"
+	ca_pem "$T/new.pem" || fail "GetCACert after the end"
+}
+
 offline_through_end() {
 	local gen
 	cl_stop
@@ -74,10 +83,7 @@ offline_through_end() {
 		wait_for 20 curl -sf -o /dev/null "$URL?operation=GetNextCACert" ||
 			fail "no rollover CA after its generation"
 	fi
-	lab_to $((END + 60))
-	wait_for 20 bash -c "curl -sf '$URL?operation=GetCACert' | cmp -s - '$T/ca.p7' && exit 1 || exit 0" ||
-		fail "the CA did not promote"
-	ca_pem "$T/new.pem" || fail "GetCACert after the end"
+	promoted
 	cmp -s "$T/old.pem" "$T/new.pem" && fail "the CA still serves the old certificate"
 }
 
@@ -297,6 +303,26 @@ cancel_and_poll() { # cancel_and_poll OLD_FP DEADLINE WHAT HOLDING
 	done
 }
 
+# TP1 holds the rollover CA certificate the CA serves, kept in next1.pem;
+# sets the caller's old_fp to its fingerprint.
+holds_rollover() {
+	next_pem "$T/next1.pem" || fail "GetNextCACert"
+	old_fp=$(pem_fp "$T/next1.pem")
+	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA ($(held_fp) vs $old_fp)"
+}
+
+# ... and, the lab clock moved past its SHADOW timer, a SHADOW identity
+# under it.
+holds_shadow() {
+	local shadow
+	holds_rollover
+	shadow=$(timer_at SHADOW)
+	[ -n "$shadow" ] || fail "no SHADOW armed"
+	lab_to $((shadow + 1))
+	wait_for 30 grep -q "TP1: shadow identity certificate .* installed" "$T/cl.log" ||
+		fail "no SHADOW identity"
+}
+
 #  7. TP1 holds the rollover CA certificate; the operator cancels that
 #     rollover and the CA makes another a day later.  TP1's next-CA poll
 #     goes on while it holds one (before: it stopped) and swaps the
@@ -306,9 +332,7 @@ cancel_and_poll() { # cancel_and_poll OLD_FP DEADLINE WHAT HOLDING
 case7() {
 	local shadow old_fp
 	setup 18976 0 secret123
-	next_pem "$T/next1.pem" || fail "GetNextCACert"
-	old_fp=$(pem_fp "$T/next1.pem")
-	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA ($(held_fp) vs $old_fp)"
+	holds_rollover
 	shadow=$(timer_at SHADOW)
 	cancel_and_poll "$old_fp" "$shadow" SHADOW "a rollover CA certificate"
 	wait_for 20 grep -q "TP_ROLLOVER_WITHDRAWN.*TP1.*kept its new rollover CA" "$T/cl.log" ||
@@ -340,16 +364,9 @@ shadow_fp() {
 #     and enrolls SHADOW again under the new rollover, before the end; it
 #     switches with the CA and holds a chain that verifies under it.
 case8() {
-	local shadow old_fp old_id
+	local old_fp old_id
 	setup 18977 0 secret123 "80 regenerate"
-	next_pem "$T/next1.pem" || fail "GetNextCACert"
-	old_fp=$(pem_fp "$T/next1.pem")
-	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA"
-	shadow=$(timer_at SHADOW)
-	[ -n "$shadow" ] || fail "no SHADOW armed"
-	lab_to $((shadow + 1))
-	wait_for 30 grep -q "TP1: shadow identity certificate .* installed" "$T/cl.log" ||
-		fail "no SHADOW identity"
+	holds_shadow
 	old_id=$(shadow_fp)
 	[ -n "$old_id" ] || fail "test premise: TP1 shows its SHADOW identity"
 	cancel_and_poll "$old_fp" "$END" "the CA's end" "a SHADOW identity"
@@ -363,10 +380,7 @@ case8() {
 	[ -n "$(shadow_fp)" ] && [ "$(shadow_fp)" != "$old_id" ] ||
 		fail "TP1 still holds the SHADOW identity under the cancelled rollover"
 	grep -q '^TP1 withdrawn$' "$T/hook.log" || fail "on-change not run for the withdrawal"
-	lab_to $((END + 60))
-	wait_for 20 bash -c "curl -sf '$URL?operation=GetCACert' | cmp -s - '$T/ca.p7' && exit 1 || exit 0" ||
-		fail "the CA did not promote"
-	ca_pem "$T/new.pem" || fail "GetCACert after the end"
+	promoted
 	[ "$(pem_fp "$T/new.pem")" = "$(pem_fp "$T/next2.pem")" ] ||
 		fail "the CA promoted another certificate than its new rollover"
 	wait_for 30 verify_now || fail "no valid chain under the new CA after the switch"
@@ -386,16 +400,9 @@ case8() {
 #     as in 3), stops with the alert; authenticate + enroll by hand then
 #     give a chain that verifies under the CA served.
 case9() {
-	local shadow gen old_fp
+	local gen old_fp
 	setup 18978 0 secret123 "80 regenerate"
-	next_pem "$T/next1.pem" || fail "GetNextCACert"
-	old_fp=$(pem_fp "$T/next1.pem")
-	[ "$(held_fp)" = "$old_fp" ] || fail "test premise: TP1 holds the rollover CA"
-	shadow=$(timer_at SHADOW)
-	[ -n "$shadow" ] || fail "no SHADOW armed"
-	lab_to $((shadow + 1))
-	wait_for 30 grep -q "TP1: shadow identity certificate .* installed" "$T/cl.log" ||
-		fail "no SHADOW identity"
+	holds_shadow
 	[ -n "$(shadow_fp)" ] || fail "test premise: TP1 shows its SHADOW identity"
 	[ -n "$(pubkey_of_key 'TP1KEY#')" ] || fail "test premise: no shadow key pair TP1KEY#"
 	cl_stop
@@ -406,10 +413,7 @@ case9() {
 	lab_to $((gen + 1))
 	wait_for 20 next_pem "$T/next2.pem" || fail "no rollover CA after the new generation"
 	[ "$(pem_fp "$T/next2.pem")" != "$old_fp" ] || fail "the CA offers the cancelled rollover again"
-	lab_to $((END + 60))
-	wait_for 20 bash -c "curl -sf '$URL?operation=GetCACert' | cmp -s - '$T/ca.p7' && exit 1 || exit 0" ||
-		fail "the CA did not promote"
-	ca_pem "$T/new.pem" || fail "GetCACert after the end"
+	promoted
 	[ "$(pem_fp "$T/new.pem")" = "$(pem_fp "$T/next2.pem")" ] ||
 		fail "test premise: the CA promoted another certificate than its new rollover"
 	# At once: the lab clock is not moved from here, and runs at real
