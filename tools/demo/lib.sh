@@ -337,4 +337,15 @@ has_shadow_items() {
 	jpk --ctl "$D/cl.ctl" show certificates TP1 |
 		jq -e '.[0].certificates | map(.role) | index("Shadow identity") != null'
 }
+# TP1 holds the rollover CA certificate (its next-CA poll fetched it).
+holds_rollover_ca() {
+	jpk --ctl "$D/cl.ctl" show certificates TP1 |
+		jq -e '.[0].certificates | map(.role) | index("Shadow CA") != null'
+}
+# Deadline (s) of TP1's next-CA poll, or nothing.
+nextca_poll_at() {
+	jpk show timers | jq -r '.timers[] |
+		select(.owner == "TP1" and .label == "next-ca-poll") |
+		.deadline_ns / 1000000000 | floor' | head -1
+}
 differs() { ! cmp -s "$1" "$2"; }
